@@ -1,0 +1,53 @@
+/** The one typed list of audit event types. Adding a state change means adding its type here. */
+export const AUDIT_EVENT_TYPES = [
+  'setup.initialised',
+  'identity.created',
+  'identity.status_changed',
+  'identity.sponsor_changed',
+  'role.granted',
+  'role.removed',
+  'vendor.created',
+  'engagement.created',
+  'engagement.end_changed',
+  'engagement.ended',
+  'policy.applied',
+  'request.created',
+  'request.stage_approved',
+  'request.approved',
+  'request.denied',
+  'request.cancelled',
+  'request.expired',
+  'exception.created',
+  'grant.created',
+  'grant.activated',
+  'grant.extended',
+  'grant.shortened',
+  'grant.expired',
+  'grant.revoked',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+/** How the actor reached Tenure. */
+export type Channel = 'cli' | 'api' | 'web' | 'worker' | 'system';
+
+export interface Actor {
+  /** The identity acting; undefined for the system itself (bootstrap, worker). */
+  id: string | undefined;
+  channel: Channel;
+  osUser?: string;
+  tokenId?: string;
+}
+
+export interface AuditInput {
+  action: AuditEventType;
+  subject: { type: string; id: string };
+  /** The identity the event is about, for search and evidence packs. */
+  identityId?: string | null | undefined;
+  systemId?: string | null | undefined;
+  before?: unknown;
+  after?: unknown;
+  reason?: string | null | undefined;
+  ticket?: string | null | undefined;
+  data?: unknown;
+}

@@ -1,0 +1,84 @@
+/**
+ * The one error registry. Every refusal Tenure gives carries one of these stable codes; the CLI maps
+ * `exit` to its exit code and the HTTP layer maps `status` to its response. `docs/errors.md` is
+ * generated from this list and a test keeps the two in sync.
+ *
+ * Exit codes: 1 internal, 2 usage/invalid input, 3 refused by a rule, 4 not found, 5 database held.
+ */
+type Entry = { status: number; exit: 1 | 2 | 3 | 4 | 5; title: string };
+
+export const ERRORS = {
+  'input.invalid': { status: 400, exit: 2, title: 'A field is missing or breaks a rule of its format' },
+  'actor.required': { status: 401, exit: 2, title: 'The acting identity must be named (--as or TENURE_ACTOR)' },
+  'actor.inactive': { status: 403, exit: 3, title: 'The acting identity is not active' },
+  'actor.forbidden': { status: 403, exit: 3, title: 'The acting identity may not do this' },
+  'setup.already_initialised': { status: 409, exit: 3, title: 'The database already has identities' },
+  'identity.not_found': { status: 404, exit: 4, title: 'No identity with that id or handle' },
+  'identity.handle_taken': { status: 409, exit: 3, title: 'Another identity already uses that handle' },
+  'identity.sponsor_required': { status: 422, exit: 3, title: 'A non-employee needs an active employee sponsor' },
+  'identity.sponsor_inactive': { status: 422, exit: 3, title: 'The sponsor of this identity is not active' },
+  'identity.owner_required': { status: 422, exit: 3, title: 'A service account needs an active human owner' },
+  'identity.invalid_transition': { status: 409, exit: 3, title: 'That status change is not allowed' },
+  'identity.not_active': { status: 422, exit: 3, title: 'The identity is not active' },
+  'vendor.not_found': { status: 404, exit: 4, title: 'No vendor with that id or name' },
+  'vendor.name_taken': { status: 409, exit: 3, title: 'Another vendor already uses that name' },
+  'engagement.not_found': { status: 404, exit: 4, title: 'No engagement with that id' },
+  'engagement.required': { status: 422, exit: 3, title: 'A non-employee needs an active engagement' },
+  'engagement.not_active': { status: 409, exit: 3, title: 'The engagement is not active' },
+  'engagement.invalid_dates': { status: 422, exit: 3, title: 'The engagement dates are not allowed' },
+  'engagement.not_for_employee': { status: 422, exit: 3, title: 'Engagements are for non-employees' },
+  'system.not_found': { status: 404, exit: 4, title: 'No system with that key' },
+  'entitlement.not_found': { status: 404, exit: 4, title: 'No entitlement with that key' },
+  'entitlement.retired': { status: 422, exit: 3, title: 'The entitlement is retired by policy' },
+  'policy.invalid': { status: 422, exit: 2, title: 'The policy files have errors' },
+  'policy.not_applied': { status: 409, exit: 3, title: 'No policy has been applied yet' },
+  'policy.entitlement_in_use': { status: 409, exit: 3, title: 'The policy removes an entitlement that live grants use' },
+  'request.not_found': { status: 404, exit: 4, title: 'No access request with that id' },
+  'request.not_pending': { status: 409, exit: 3, title: 'The request is no longer pending' },
+  'request.self_approval_forbidden': { status: 403, exit: 3, title: 'Nobody approves a request they made' },
+  'request.beneficiary_approval_forbidden': { status: 403, exit: 3, title: 'Nobody approves a request for themselves' },
+  'request.second_stage_forbidden': { status: 403, exit: 3, title: 'No one approves two stages of one request' },
+  'request.not_an_approver': { status: 403, exit: 3, title: 'The actor is not an eligible approver of the current stage' },
+  'request.no_eligible_approver': { status: 422, exit: 3, title: 'A stage of the route has no eligible approver' },
+  'request.invalid_window': { status: 422, exit: 3, title: 'The access window is not valid' },
+  'request.exceeds_max_duration': { status: 422, exit: 3, title: 'The window is longer than policy allows for this tier and identity kind' },
+  'request.sod_conflict': { status: 422, exit: 3, title: 'The entitlement conflicts with access already held (separation of duties)' },
+  'request.duplicate': { status: 409, exit: 3, title: 'The beneficiary already holds or has asked for this entitlement' },
+  'request.invalid_target_grant': { status: 422, exit: 3, title: 'An extension or scope change must name a live grant of the beneficiary' },
+  'request.forbidden_on_behalf': { status: 403, exit: 3, title: 'The actor may not request access for that beneficiary' },
+  'grant.not_found': { status: 404, exit: 4, title: 'No grant with that id' },
+  'grant.already_ended': { status: 409, exit: 3, title: 'The grant has already ended' },
+  'grant.exceeds_engagement_end': { status: 422, exit: 3, title: 'A grant may not end after its engagement' },
+  'audit.signing_key_missing': { status: 409, exit: 3, title: 'No audit signing key is configured' },
+  'database.held': { status: 423, exit: 5, title: 'Another process holds the embedded database' },
+  internal: { status: 500, exit: 1, title: 'Internal error' },
+} as const satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A refusal or failure with a stable code, the field at fault (if any) and a human message. */
+export class TenureError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: { field?: string; details?: unknown } = {}) {
+    super(message);
+    this.name = 'TenureError';
+    this.code = code;
+    this.field = options.field;
+    this.details = options.details;
+  }
+
+  get exitCode(): number {
+    return ERRORS[this.code].exit;
+  }
+
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+export const refuse = (code: ErrorCode, message: string, field?: string): never => {
+  throw new TenureError(code, message, field === undefined ? {} : { field });
+};

@@ -1,0 +1,24 @@
+import type { IdentityKind, StageKind, Tier } from './model.js';
+
+/** Maximum grant duration in milliseconds per identity kind, with `default` for kinds not named. */
+export type DurationLimits = Partial<Record<IdentityKind, number>> & { default: number };
+
+/**
+ * The policy as the lifecycle reads it, stored in `policy_state.document` by `policy apply`.
+ * Systems and entitlements live in their own tables and role holders in `role_assignments`;
+ * this document holds the rest, with every person or group already resolved to identity ids.
+ */
+export interface AppliedPolicy {
+  version: 1;
+  durations: Record<Tier, DurationLimits>;
+  requests: { pendingExpiresAfterMs: number };
+  approval: {
+    /** Which system owner approves the system-owner stage. */
+    systemOwner: 'business' | 'technical' | 'either';
+    /** Alternate approvers (identity ids) per stage, used when no primary approver is eligible. */
+    alternates: Record<StageKind, string[]>;
+  };
+  separationOfDuties: { name: string; entitlements: [string, string]; reason: string | null }[];
+}
+
+export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;

@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
+import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { schema } from './schema.js';
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/** Anything queries can run on: the database itself or an open transaction. */
+export type Executor = Db | Tx;
+
+export interface Store {
+  db: Db;
+  backend: 'embedded' | 'postgres';
+  /** Where the data lives, for messages: a directory, or the server URL without its password. */
+  location: string;
+  close(): Promise<void>;
+  /** Embedded only: a snapshot of the data directory, used to clone migrated databases in tests. */
+  dump?: () => Promise<Blob>;
+}
+
+const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+/** Any constant works; it only has to be the same in every Tenure process sharing a server. */
+const MIGRATION_LOCK_KEY = 7_301_442_118;
+
+export const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+
+/** Opens PGlite in `dataDir` (or in memory when dataDir is undefined) and migrates it. */
+export const openEmbedded = async (
+  dataDir: string | undefined,
+  options: { lock?: boolean; template?: Blob } = {},
+): Promise<Store> => {
+  let lock: DataDirLock | undefined;
+  if (dataDir !== undefined && options.lock !== false) lock = acquireDataDirLock(dataDir);
+  try {
+    const client = new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), ...(options.template ? { loadDataDir: options.template } : {}) });
+    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    await migratePglite(drizzlePglite(client), { migrationsFolder });
+    return {
+      db, backend: 'embedded', location: dataDir ?? 'memory',
+      close: async () => { try { await client.close(); } finally { lock?.release(); } },
+      dump: () => client.dumpDataDir('none'),
+    };
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+};
+
+/** Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator. */
+export const openPostgres = async (url: string, options: { max?: number } = {}): Promise<Store> => {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  const lockClient = await pool.connect();
+  try {
+    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await migratePg(drizzlePg(pool), { migrationsFolder });
+  } finally {
+    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    lockClient.release();
+  }
+  const db = drizzlePg(pool, { schema }) as unknown as Db;
+  return { db, backend: 'postgres', location: redactUrl(url), close: () => pool.end() };
+};
+
+export interface StoreConfig { databaseUrl?: string | undefined; dataDir: string }
+
+export const openStore = (config: StoreConfig): Promise<Store> =>
+  config.databaseUrl ? openPostgres(config.databaseUrl) : openEmbedded(config.dataDir);
+
+/** Rows of a raw query, the same shape on both drivers. */
+export const rawRows = async <T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> => {
+  const result = (await exec.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
+};

@@ -1,0 +1,214 @@
+/**
+ * The one schema for both backends (PGlite and a PostgreSQL server). SQL here must be accepted by
+ * PostgreSQL 15 (Debian) and 18 (PGlite). Migrations are generated from this file by drizzle-kit.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const identities = pgTable('identities', {
+  id: uuid('id').primaryKey(),
+  handle: text('handle').notNull(),
+  displayName: text('display_name').notNull(),
+  email: text('email'),
+  kind: text('kind').notNull(),
+  status: text('status').notNull(),
+  managerId: uuid('manager_id'),
+  sponsorId: uuid('sponsor_id'),
+  ownerId: uuid('owner_id'),
+  vendorId: uuid('vendor_id'),
+  department: text('department'),
+  title: text('title'),
+  createdAt: ts('created_at').notNull(),
+  updatedAt: ts('updated_at').notNull(),
+}, (t) => [
+  uniqueIndex('identities_handle_uq').on(t.handle),
+  index('identities_sponsor_idx').on(t.sponsorId),
+  check('identities_kind_ck', sql`${t.kind} in ('employee','contractor','vendor_operator','service_account')`),
+  check('identities_status_ck', sql`${t.status} in ('pending','active','suspended','terminated')`),
+]);
+
+export const roleAssignments = pgTable('role_assignments', {
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  role: text('role').notNull(),
+  source: text('source').notNull(),
+}, (t) => [primaryKey({ columns: [t.identityId, t.role, t.source] })]);
+
+export const vendors = pgTable('vendors', {
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind').notNull(),
+  relationshipOwnerId: uuid('relationship_owner_id').notNull().references(() => identities.id),
+  contractEnd: ts('contract_end').notNull(),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [uniqueIndex('vendors_name_uq').on(t.name)]);
+
+export const engagements = pgTable('engagements', {
+  id: uuid('id').primaryKey(),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  vendorId: uuid('vendor_id').notNull().references(() => vendors.id),
+  sponsorId: uuid('sponsor_id').notNull().references(() => identities.id),
+  businessFunction: text('business_function').notNull(),
+  purpose: text('purpose').notNull(),
+  pattern: text('pattern').notNull(),
+  startsAt: ts('starts_at').notNull(),
+  endsAt: ts('ends_at').notNull(),
+  dataSensitivity: text('data_sensitivity').notNull(),
+  scope: jsonb('scope').$type<string[]>().notNull(),
+  status: text('status').notNull(),
+  endedAt: ts('ended_at'),
+  endReason: text('end_reason'),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [
+  index('engagements_identity_idx').on(t.identityId),
+  index('engagements_due_idx').on(t.status, t.endsAt),
+]);
+
+export const systems = pgTable('systems', {
+  id: uuid('id').primaryKey(),
+  key: text('key').notNull(),
+  name: text('name').notNull(),
+  businessOwnerId: uuid('business_owner_id').notNull().references(() => identities.id),
+  technicalOwnerId: uuid('technical_owner_id').notNull().references(() => identities.id),
+  criticality: text('criticality').notNull(),
+  retired: boolean('retired').notNull().default(false),
+}, (t) => [uniqueIndex('systems_key_uq').on(t.key)]);
+
+export const entitlements = pgTable('entitlements', {
+  id: uuid('id').primaryKey(),
+  key: text('key').notNull(),
+  systemId: uuid('system_id').notNull().references(() => systems.id),
+  name: text('name').notNull(),
+  tier: text('tier').notNull(),
+  maxDurationMs: bigint('max_duration_ms', { mode: 'number' }),
+  retired: boolean('retired').notNull().default(false),
+}, (t) => [
+  uniqueIndex('entitlements_key_uq').on(t.key),
+  check('entitlements_tier_ck', sql`${t.tier} in ('read','standard','privileged')`),
+]);
+
+/** The applied policy document: durations, routing, roles and SoD rules are read from here. */
+export const policyState = pgTable('policy_state', {
+  id: integer('id').primaryKey(),
+  document: jsonb('document').notNull(),
+  digest: text('digest').notNull(),
+  appliedAt: ts('applied_at').notNull(),
+  appliedBy: uuid('applied_by'),
+});
+
+export const accessRequests = pgTable('access_requests', {
+  id: uuid('id').primaryKey(),
+  kind: text('kind').notNull(),
+  requesterId: uuid('requester_id').notNull().references(() => identities.id),
+  beneficiaryId: uuid('beneficiary_id').notNull().references(() => identities.id),
+  entitlementId: uuid('entitlement_id').notNull().references(() => entitlements.id),
+  engagementId: uuid('engagement_id').references(() => engagements.id),
+  targetGrantId: uuid('target_grant_id'),
+  justification: text('justification').notNull(),
+  ticket: text('ticket'),
+  startsAt: ts('starts_at').notNull(),
+  endsAt: ts('ends_at').notNull(),
+  outOfScope: boolean('out_of_scope').notNull(),
+  status: text('status').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  decidedAt: ts('decided_at'),
+  decisionReason: text('decision_reason'),
+  grantId: uuid('grant_id'),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [
+  index('requests_beneficiary_idx').on(t.beneficiaryId, t.status),
+  index('requests_due_idx').on(t.status, t.expiresAt),
+  check('requests_status_ck', sql`${t.status} in ('pending','approved','denied','cancelled','expired')`),
+  check('requests_kind_ck', sql`${t.kind} in ('new','extension','scope_change','break_glass')`),
+]);
+
+export const requestStages = pgTable('request_stages', {
+  requestId: uuid('request_id').notNull().references(() => accessRequests.id),
+  position: integer('position').notNull(),
+  kind: text('kind').notNull(),
+  approverIds: jsonb('approver_ids').$type<string[]>().notNull(),
+  usesAlternates: boolean('uses_alternates').notNull(),
+  status: text('status').notNull(),
+  decidedBy: uuid('decided_by'),
+  decidedAt: ts('decided_at'),
+  comment: text('comment'),
+}, (t) => [primaryKey({ columns: [t.requestId, t.position] })]);
+
+export const exceptions = pgTable('exceptions', {
+  id: uuid('id').primaryKey(),
+  kind: text('kind').notNull(),
+  requestId: uuid('request_id').references(() => accessRequests.id),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  entitlementId: uuid('entitlement_id').references(() => entitlements.id),
+  approverId: uuid('approver_id').notNull().references(() => identities.id),
+  justification: text('justification').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull(),
+});
+
+export const grants = pgTable('grants', {
+  id: uuid('id').primaryKey(),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  entitlementId: uuid('entitlement_id').notNull().references(() => entitlements.id),
+  engagementId: uuid('engagement_id').references(() => engagements.id),
+  requestId: uuid('request_id').references(() => accessRequests.id),
+  exceptionId: uuid('exception_id').references(() => exceptions.id),
+  origin: text('origin').notNull(),
+  startsAt: ts('starts_at').notNull(),
+  endsAt: ts('ends_at'),
+  status: text('status').notNull(),
+  provisioningState: text('provisioning_state').notNull(),
+  endedAt: ts('ended_at'),
+  endedBy: uuid('ended_by'),
+  endReason: text('end_reason'),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [
+  index('grants_identity_idx').on(t.identityId, t.status),
+  index('grants_due_idx').on(t.status, t.endsAt),
+  index('grants_start_idx').on(t.status, t.startsAt),
+  index('grants_engagement_idx').on(t.engagementId),
+  check('grants_status_ck', sql`${t.status} in ('scheduled','active','expired','revoked')`),
+]);
+
+/** Append-only (a trigger refuses UPDATE and DELETE); each row is chained to the one before. */
+export const auditEvents = pgTable('audit_events', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  occurredAt: ts('occurred_at').notNull(),
+  action: text('action').notNull(),
+  actorId: uuid('actor_id'),
+  channel: text('channel').notNull(),
+  subjectType: text('subject_type').notNull(),
+  subjectId: text('subject_id').notNull(),
+  identityId: uuid('identity_id'),
+  systemId: uuid('system_id'),
+  canonical: text('canonical').notNull(),
+  hash: text('hash').notNull(),
+}, (t) => [
+  index('audit_identity_idx').on(t.identityId, t.seq),
+  index('audit_system_idx').on(t.systemId, t.seq),
+  index('audit_action_idx').on(t.action, t.seq),
+  index('audit_time_idx').on(t.occurredAt),
+]);
+
+/** One row: the head of the chain. Locking it serialises appenders so the chain never forks. */
+export const auditHead = pgTable('audit_head', {
+  id: integer('id').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+  hash: text('hash').notNull(),
+});
+
+export const auditCheckpoints = pgTable('audit_checkpoints', {
+  seq: bigint('seq', { mode: 'number' }).primaryKey(),
+  hash: text('hash').notNull(),
+  signedAt: ts('signed_at').notNull(),
+  keyId: text('key_id').notNull(),
+  signature: text('signature').notNull(),
+});
+
+export const schema = {
+  identities, roleAssignments, vendors, engagements, systems, entitlements, policyState,
+  accessRequests, requestStages, exceptions, grants, auditEvents, auditHead, auditCheckpoints,
+};
