@@ -16,6 +16,7 @@ export const AUDIT_EVENT_TYPES = [
   'request.approved',
   'request.denied',
   'request.cancelled',
+  'request.shortened',
   'request.expired',
   'exception.created',
   'grant.created',

@@ -1,0 +1,52 @@
+/**
+ * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run. Prints a table and writes
+ * it to bench/results/.
+ */
+import { fileURLToPath } from 'node:url';
+import { freshStore, type Backend } from '../test/support/backends.js';
+import { buildWorld } from '../test/support/world.js';
+import { benchApprovals } from './approvals.js';
+import { benchExpireGrants } from './expire-grants.js';
+import { renderTable, writeReport, type BenchResult } from './report.js';
+
+const args = process.argv.slice(2);
+const smoke = args.includes('--smoke');
+const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined;
+const backends: Backend[] = (['embedded', 'postgres'] as const).filter((b) => !only || b === only);
+
+const SIZES = smoke
+  ? { expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, approvals: 5, runs: 1 }
+  : { expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 }, approvals: 100, runs: 3 };
+
+const verifyBench = async (): Promise<((store: Awaited<ReturnType<typeof freshStore>>, o: { events: number }) => Promise<BenchResult>) | undefined> => {
+  try {
+    return (await import('./audit-verify.js')).benchAuditVerify;
+  } catch {
+    return undefined;
+  }
+};
+
+const results: BenchResult[] = [];
+for (const backend of backends) {
+  const store = await freshStore(backend, { poolSize: 4 });
+  try {
+    const w = await buildWorld(store);
+    results.push(await benchExpireGrants(store, w, backend, SIZES.expire[backend], SIZES.runs));
+    results.push(await benchApprovals(w, backend, SIZES.approvals, SIZES.runs));
+  } finally {
+    await store.close();
+  }
+  const verify = await verifyBench();
+  if (verify) {
+    const auditStore = await freshStore(backend);
+    try {
+      results.push(await verify(auditStore, { events: SIZES.verify[backend] }));
+    } finally {
+      await auditStore.close();
+    }
+  }
+}
+
+console.log(renderTable(results));
+if (!smoke) console.log(`\nwritten to ${writeReport(results, fileURLToPath(new URL('./results', import.meta.url)), backends.join('+'))}`);

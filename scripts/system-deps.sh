@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tenure's tests need beyond npm. Idempotent: installs only what is
+# missing, and does nothing when everything is present. Servers are started by the tests themselves.
+set -euo pipefail
+
+PACKAGES=(postgresql postgresql-client)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+echo "system-deps: installing ${missing[*]}" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

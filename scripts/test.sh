@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: unit tests beside the code, integration tests in test/, on both backends.
+# Installs missing system packages first, so `npm ci && npm test` passes on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/system-deps.sh
+
+mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+# One test file at a time: the machine has two cores and each embedded database is a WASM PostgreSQL.
+exec node --import tsx --test --test-concurrency=1 "${files[@]}"

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { Context } from '../operations/context.js';
+import { applyPolicy } from '../operations/apply-policy.js';
+import { approveRequest } from '../operations/approve-request.js';
+import { createEngagement } from '../operations/create-engagement.js';
+import { createIdentity, type CreateIdentityInput } from '../operations/create-identity.js';
+import { createRequest } from '../operations/create-request.js';
+import { createVendor } from '../operations/create-vendor.js';
+import { initTenure } from '../operations/init-tenure.js';
+import { rawRows } from '../store/database.js';
+import { findIdentity } from '../store/queries/identities.js';
+
+export const DEMO_POLICY = fileURLToPath(new URL('../../examples/demo-policy.yaml', import.meta.url));
+
+const DAY = 86_400_000;
+
+const PEOPLE: CreateIdentityInput[] = [
+  { handle: 'sam', displayName: 'Sam Sponsor', kind: 'employee', department: 'Finance', title: 'Finance systems lead' },
+  { handle: 'olivia', displayName: 'Olivia Owner', kind: 'employee', department: 'Finance', title: 'Head of payments' },
+  { handle: 'tom', displayName: 'Tom Technical', kind: 'employee', department: 'Engineering', title: 'Database engineer' },
+  { handle: 'selma', displayName: 'Selma Security', kind: 'employee', department: 'Security', title: 'Security engineer' },
+  { handle: 'audrey', displayName: 'Audrey Auditor', kind: 'employee', department: 'Internal audit', title: 'IT auditor' },
+  { handle: 'ivan', displayName: 'Ivan IAM', kind: 'employee', department: 'IT', title: 'IAM engineer' },
+  { handle: 'carl', displayName: 'Carl Contractor', kind: 'contractor', sponsor: 'sam', manager: 'sam' },
+  { handle: 'vera', displayName: 'Vera Vendor', kind: 'vendor_operator', sponsor: 'olivia' },
+  { handle: 'report-bot', displayName: 'Nightly reporting job', kind: 'service_account', owner: 'tom' },
+];
+
+export const DEMO_PERSONAS = [
+  ['ada', 'administrator and IAM operator'], ['sam', "sponsor of Carl (contractor)"], ['olivia', 'business owner of payments and crm'],
+  ['tom', 'technical owner'], ['selma', 'security approver'], ['audrey', 'auditor (read-only)'], ['carl', 'contractor at Acme Integrators'],
+  ['vera', 'vendor operator at Northwind Support'],
+] as const;
+
+const isEmpty = async (ctx: Context) =>
+  ((await rawRows<{ n: number }>(ctx.store.db, sql`SELECT count(*)::int AS n FROM identities`))[0]?.n ?? 0) === 0;
+
+/** Loads the demo organisation into an empty database: policy, people, vendors, engagements, requests. */
+export const loadDemo = async (system: Context, options: { ifEmpty: boolean }): Promise<{ loaded: boolean; message: string }> => {
+  if (!(await isEmpty(system))) {
+    if (options.ifEmpty) return { loaded: false, message: 'the database already has data; demo not loaded' };
+  }
+  const admin = await initTenure(system, { handle: 'ada', displayName: 'Ada Admin' });
+  const as = async (handle: string): Promise<Context> =>
+    ({ ...system, actor: { ...system.actor, id: (await findIdentity(system.store.db, handle)).id, channel: 'cli' } });
+  const ada: Context = { ...system, actor: { ...system.actor, id: admin.id, channel: 'cli' } };
+  for (const person of PEOPLE) await createIdentity(ada, person);
+  await applyPolicy(ada, { path: DEMO_POLICY });
+  const now = system.clock.now().getTime();
+  const iso = (days: number) => new Date(now + days * DAY).toISOString();
+  await createVendor(ada, { name: 'Acme Integrators', kind: 'system_integrator', relationshipOwner: 'sam', contractEnd: iso(365) });
+  await createVendor(ada, { name: 'Northwind Support', kind: 'managed_service_provider', relationshipOwner: 'olivia', contractEnd: iso(180) });
+  await createEngagement(ada, { identity: 'carl', vendor: 'Acme Integrators', businessFunction: 'Finance', purpose: 'Migrate payment batches to the new platform',
+    pattern: 'system_integrator', endsAt: iso(90), dataSensitivity: 'confidential', scope: ['payments'] });
+  await createEngagement(ada, { identity: 'vera', vendor: 'Northwind Support', businessFunction: 'Customer service', purpose: 'Second-line CRM support',
+    pattern: 'managed_service', endsAt: iso(30), dataSensitivity: 'internal', scope: ['crm'] });
+  const veraRequest = await createRequest(await as('vera'), { entitlement: 'crm/read', justification: 'Answer escalated tickets', ticket: 'SUP-1042', duration: '14d' });
+  await approveRequest(await as('olivia'), { request: veraRequest.id, comment: 'as agreed in the contract' });
+  await approveRequest(await as('tom'), { request: veraRequest.id });
+  await createRequest(await as('carl'), { entitlement: 'payments/initiate', justification: 'Load test batches in staging', ticket: 'FIN-88', duration: '7d' });
+  return { loaded: true, message: 'demo loaded' };
+};

@@ -1,0 +1,48 @@
+import Table from 'cli-table3';
+import { ERRORS, TenureError } from '../domain/errors.js';
+
+export interface OutputOptions { json: boolean }
+
+const cell = (value: unknown): string => {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
+  if (Array.isArray(value)) return value.map(cell).join(', ');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+};
+
+/** Tables for people, JSON for scripts: the same data either way. */
+export const print = (data: unknown, options: OutputOptions, columns?: string[]): void => {
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    return;
+  }
+  if (Array.isArray(data)) {
+    if (data.length === 0) { process.stdout.write('(none)\n'); return; }
+    const head = columns ?? Object.keys(data[0] as object);
+    const table = new Table({ head, style: { head: [], border: [] } });
+    for (const row of data as Record<string, unknown>[]) table.push(head.map((c) => cell(row[c])));
+    process.stdout.write(`${table.toString()}\n`);
+    return;
+  }
+  if (data && typeof data === 'object') {
+    const table = new Table({ style: { head: [], border: [] } });
+    for (const [key, value] of Object.entries(data)) table.push({ [key]: cell(value) });
+    process.stdout.write(`${table.toString()}\n`);
+    return;
+  }
+  process.stdout.write(`${cell(data)}\n`);
+};
+
+/** Prints an error the same way for every command and returns the exit code it means. */
+export const reportError = (error: unknown, options: OutputOptions): number => {
+  const known = error instanceof TenureError ? error
+    : new TenureError('internal', error instanceof Error ? error.message : String(error));
+  if (options.json) {
+    process.stderr.write(`${JSON.stringify({ error: { code: known.code, title: ERRORS[known.code].title, message: known.message, field: known.field ?? null, details: known.details ?? null } })}\n`);
+  } else {
+    process.stderr.write(`error ${known.code}: ${known.message}${known.field ? ` (field: ${known.field})` : ''}\n`);
+    if (known.code === 'internal' && error instanceof Error && process.env.TENURE_DEBUG) process.stderr.write(`${error.stack}\n`);
+  }
+  return known.exitCode;
+};

@@ -1,0 +1,15 @@
+import type { AppliedPolicy } from './policy-types.js';
+
+export type SodRule = AppliedPolicy['separationOfDuties'][number];
+
+/** The first rule that forbids holding `wanted` together with any of `held` (entitlement keys). */
+export const findSodConflict = (
+  rules: readonly SodRule[], wanted: string, held: readonly string[],
+): { rule: SodRule; conflictsWith: string } | undefined => {
+  for (const rule of rules) {
+    const [a, b] = rule.entitlements;
+    const other = wanted === a ? b : wanted === b ? a : undefined;
+    if (other !== undefined && held.includes(other)) return { rule, conflictsWith: other };
+  }
+  return undefined;
+};

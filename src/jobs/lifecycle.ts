@@ -1,0 +1,84 @@
+import { and, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import type { AuditInput } from '../audit/event-types.js';
+import { inTransaction, type Context, type Work } from '../operations/context.js';
+import { endEngagementWithin } from '../operations/lib/engagement-end.js';
+import { rawRows } from '../store/database.js';
+import { accessRequests, engagements, requestStages } from '../store/schema.js';
+
+export interface TickResult { grantsActivated: number; grantsExpired: number; requestsExpired: number; engagementsEnded: number }
+
+interface DueGrant { id: string; identity_id: string; system_id: string; status: string }
+
+/**
+ * Ends (or starts) a batch of grants whose time has come. SKIP LOCKED lets several workers share the
+ * work without waiting on each other or taking the same grant twice; rows a user is revoking right
+ * now are skipped and, if still due, picked up by the next pass.
+ */
+const moveDueGrants = async (work: Work, kind: 'expire' | 'activate', limit: number): Promise<number> => {
+  const now = work.now.toISOString();
+  const due = kind === 'expire'
+    ? sql`SELECT id FROM grants WHERE status IN ('active','scheduled') AND ends_at <= ${now} ORDER BY ends_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`
+    : sql`SELECT id FROM grants WHERE status = 'scheduled' AND starts_at <= ${now} AND (ends_at IS NULL OR ends_at > ${now}) ORDER BY starts_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
+  const update = kind === 'expire'
+    ? sql`UPDATE grants g SET status = 'expired', ended_at = ${now}, end_reason = 'window ended'
+          FROM entitlements e, (${due}) d WHERE g.id = d.id AND e.id = g.entitlement_id
+          RETURNING g.id, g.identity_id, e.system_id, 'active' AS status`
+    : sql`UPDATE grants g SET status = 'active' FROM entitlements e, (${due}) d
+          WHERE g.id = d.id AND e.id = g.entitlement_id RETURNING g.id, g.identity_id, e.system_id, 'scheduled' AS status`;
+  const rows = await rawRows<DueGrant>(work.tx, update);
+  for (const row of rows) {
+    const event: AuditInput = kind === 'expire'
+      ? { action: 'grant.expired', subject: { type: 'grant', id: row.id }, identityId: row.identity_id, systemId: row.system_id,
+        after: { status: 'expired' }, reason: 'window ended' }
+      : { action: 'grant.activated', subject: { type: 'grant', id: row.id }, identityId: row.identity_id, systemId: row.system_id,
+        before: { status: 'scheduled' }, after: { status: 'active' } };
+    work.record(event);
+  }
+  return rows.length;
+};
+
+/** A request pending too long, or whose window has already passed, expires and can never be approved. */
+const expireDueRequests = async (work: Work, limit: number): Promise<number> => {
+  const due = await work.tx.select().from(accessRequests)
+    .where(and(eq(accessRequests.status, 'pending'), or(lte(accessRequests.expiresAt, work.now), lte(accessRequests.endsAt, work.now))))
+    .limit(limit).for('update', { skipLocked: true });
+  if (due.length === 0) return 0;
+  const ids = due.map((r) => r.id);
+  await work.tx.update(accessRequests).set({ status: 'expired', decidedAt: work.now, decisionReason: 'no decision in time' })
+    .where(inArray(accessRequests.id, ids));
+  await work.tx.update(requestStages).set({ status: 'expired' })
+    .where(and(inArray(requestStages.requestId, ids), eq(requestStages.status, 'pending')));
+  for (const r of due) {
+    work.record({ action: 'request.expired', subject: { type: 'request', id: r.id }, identityId: r.beneficiaryId,
+      before: { status: 'pending' }, after: { status: 'expired' }, reason: 'no decision in time' });
+  }
+  return due.length;
+};
+
+const endDueEngagements = async (work: Work, limit: number): Promise<number> => {
+  const due = await work.tx.select().from(engagements)
+    .where(and(eq(engagements.status, 'active'), lte(engagements.endsAt, work.now)))
+    .limit(limit).for('update', { skipLocked: true });
+  for (const engagement of due) await endEngagementWithin(work, engagement, 'engagement end date reached');
+  return due.length;
+};
+
+/** Repeats one batch in its own transaction until nothing is due, so a crash loses at most one uncommitted batch. */
+const drain = async (ctx: Context, step: (work: Work) => Promise<number>): Promise<number> => {
+  let total = 0;
+  for (;;) {
+    const moved = await inTransaction(ctx, step);
+    total += moved;
+    if (moved === 0) return total;
+  }
+};
+
+/** One pass of the lifecycle: everything due at the clock's now. Safe to run in several processes at once. */
+export const runLifecycleTick = async (ctx: Context, options: { batchSize?: number } = {}): Promise<TickResult> => {
+  const batch = options.batchSize ?? 2000;
+  const grantsExpired = await drain(ctx, (w) => moveDueGrants(w, 'expire', batch));
+  const grantsActivated = await drain(ctx, (w) => moveDueGrants(w, 'activate', batch));
+  const requestsExpired = await drain(ctx, (w) => expireDueRequests(w, batch));
+  const engagementsEnded = await drain(ctx, (w) => endDueEngagements(w, 100));
+  return { grantsActivated, grantsExpired, requestsExpired, engagementsEnded };
+};

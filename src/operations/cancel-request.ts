@@ -1,0 +1,28 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
+import { allows } from '../domain/permissions.js';
+import { accessRequests } from '../store/schema.js';
+import { loadActor } from './authorize.js';
+import { inTransaction, type Context } from './context.js';
+import { parseInput, text } from './input.js';
+import { cancelPendingRequests } from './lib/end-access.js';
+
+const Input = z.object({ request: z.uuid('must be a request id'), reason: text(2000) }).strict();
+
+/** The requester or the beneficiary withdraws a pending request (IAM may too). */
+export const cancelRequest = (ctx: Context, input: z.input<typeof Input>) => {
+  const data = parseInput(Input, input);
+  return inTransaction(ctx, async (work) => {
+    const acting = await loadActor(work.tx, work.actor.id);
+    const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, data.request)).for('update');
+    if (!request) throw new TenureError('request.not_found', `no request '${data.request}'`, { field: 'request' });
+    const mine = [request.requesterId, request.beneficiaryId].includes(acting.identity.id);
+    if (!mine && !allows(acting.roles, 'request.on_behalf_of_anyone')) {
+      throw new TenureError('actor.forbidden', 'only the requester, the beneficiary or IAM may cancel a request');
+    }
+    if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);
+    await cancelPendingRequests(work, eq(accessRequests.id, request.id), data.reason);
+    return { id: request.id, status: 'cancelled' as const };
+  });
+};

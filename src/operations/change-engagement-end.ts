@@ -1,0 +1,51 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
+import { vendors, engagements } from '../store/schema.js';
+import { authorize } from './authorize.js';
+import { inTransaction, type Context, type Work } from './context.js';
+import { instant, parseInput, ref, text } from './input.js';
+import { capUnderEngagement, endEngagementWithin } from './lib/engagement-end.js';
+
+const lockEngagement = async (work: Work, id: string) => {
+  const [row] = await work.tx.select().from(engagements).where(eq(engagements.id, id)).for('update');
+  if (!row) throw new TenureError('engagement.not_found', `no engagement '${id}'`, { field: 'engagement' });
+  if (row.status !== 'active') throw new TenureError('engagement.not_active', `engagement ${id} is ${row.status}`);
+  return row;
+};
+
+const ChangeInput = z.object({ engagement: z.uuid('must be an engagement id'), endsAt: instant, reason: text() }).strict();
+
+/** Moves an engagement's end; earlier shortens everything under it, a past end ends it now. */
+export const changeEngagementEnd = (ctx: Context, input: z.input<typeof ChangeInput>) => {
+  const data = parseInput(ChangeInput, input);
+  return inTransaction(ctx, async (work) => {
+    await authorize(work, 'engagement.change');
+    const engagement = await lockEngagement(work, data.engagement);
+    if (data.endsAt.getTime() <= work.now.getTime()) {
+      return { ended: true, ...(await endEngagementWithin(work, engagement, data.reason)) };
+    }
+    const [vendor] = await work.tx.select().from(vendors).where(eq(vendors.id, engagement.vendorId));
+    if (vendor && data.endsAt.getTime() > vendor.contractEnd.getTime()) {
+      throw new TenureError('engagement.invalid_dates', `endsAt: must not be after the vendor's contract end ${vendor.contractEnd.toISOString()}`, { field: 'endsAt' });
+    }
+    await work.tx.update(engagements).set({ endsAt: data.endsAt }).where(eq(engagements.id, engagement.id));
+    work.record({ action: 'engagement.end_changed', subject: { type: 'engagement', id: engagement.id },
+      identityId: engagement.identityId, before: { endsAt: engagement.endsAt }, after: { endsAt: data.endsAt }, reason: data.reason });
+    const capped = data.endsAt < engagement.endsAt ? await capUnderEngagement(work, engagement, data.endsAt)
+      : { grantsShortened: 0, requestsShortened: 0 };
+    return { ended: false, ...capped };
+  });
+};
+
+const EndInput = z.object({ engagement: z.uuid('must be an engagement id'), reason: text() }).strict();
+
+/** Ends an engagement now (contract terminated early): its grants are revoked, its requests cancelled. */
+export const endEngagement = (ctx: Context, input: z.input<typeof EndInput>) => {
+  const data = parseInput(EndInput, input);
+  return inTransaction(ctx, async (work) => {
+    await authorize(work, 'engagement.change');
+    const engagement = await lockEngagement(work, data.engagement);
+    return endEngagementWithin(work, engagement, data.reason);
+  });
+};

@@ -1,0 +1,33 @@
+import { eq } from 'drizzle-orm';
+import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { VENDOR_KINDS } from '../domain/model.js';
+import { findIdentity } from '../store/queries/identities.js';
+import { vendors } from '../store/schema.js';
+import { authorize } from './authorize.js';
+import { inTransaction, type Context } from './context.js';
+import { instant, parseInput, ref, text } from './input.js';
+
+const Input = z.object({
+  name: text(200), kind: z.enum(VENDOR_KINDS), relationshipOwner: ref, contractEnd: instant,
+}).strict();
+
+export const createVendor = (ctx: Context, input: z.input<typeof Input>) => {
+  const data = parseInput(Input, input);
+  return inTransaction(ctx, async (work) => {
+    await authorize(work, 'vendor.create');
+    const [taken] = await work.tx.select({ id: vendors.id }).from(vendors).where(eq(vendors.name, data.name));
+    if (taken) throw new TenureError('vendor.name_taken', `vendor ${data.name} exists`, { field: 'name' });
+    const owner = await findIdentity(work.tx, data.relationshipOwner, 'relationshipOwner');
+    if (owner.kind !== 'employee' || owner.status !== 'active') {
+      throw new TenureError('input.invalid', 'relationshipOwner: must be an active employee', { field: 'relationshipOwner' });
+    }
+    const row = { id: newId(), name: data.name, kind: data.kind, relationshipOwnerId: owner.id,
+      contractEnd: data.contractEnd, createdAt: work.now };
+    await work.tx.insert(vendors).values(row);
+    work.record({ action: 'vendor.created', subject: { type: 'vendor', id: row.id },
+      after: { name: row.name, kind: row.kind, relationshipOwnerId: owner.id, contractEnd: row.contractEnd } });
+    return row;
+  });
+};

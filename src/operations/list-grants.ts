@@ -1,0 +1,43 @@
+import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
+import { allows } from '../domain/permissions.js';
+import { findIdentity, handlesById } from '../store/queries/identities.js';
+import { entitlements, grants } from '../store/schema.js';
+import { loadActor } from './authorize.js';
+import type { Context } from './context.js';
+import { parseInput, ref } from './input.js';
+
+const Input = z.object({
+  identity: ref.optional(),
+  status: z.enum(['scheduled', 'active', 'expired', 'revoked', 'live']).optional(),
+  limit: z.number().int().min(1).max(5000).default(200),
+}).strict();
+
+/** Grants of one identity (default: the actor's own) or, for readers of all grants, of everyone. */
+export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => {
+  const data = parseInput(Input, input);
+  const exec = ctx.store.db;
+  const acting = await loadActor(exec, ctx.actor.id);
+  const readAll = allows(acting.roles, 'grant.read_all');
+  const filters: SQL[] = [];
+  if (data.identity) {
+    const who = await findIdentity(exec, data.identity);
+    const answersFor = [who.sponsorId, who.managerId, who.ownerId].includes(acting.identity.id);
+    if (who.id !== acting.identity.id && !readAll && !answersFor) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
+    filters.push(eq(grants.identityId, who.id));
+  } else if (!readAll) {
+    filters.push(eq(grants.identityId, acting.identity.id));
+  }
+  if (data.status === 'live') filters.push(inArray(grants.status, ['scheduled', 'active']));
+  else if (data.status) filters.push(eq(grants.status, data.status));
+  const rows = await exec.select({ grant: grants, key: entitlements.key, tier: entitlements.tier }).from(grants)
+    .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id))
+    .where(and(...filters)).orderBy(desc(grants.createdAt)).limit(data.limit);
+  const handles = await handlesById(exec, rows.map((r) => r.grant.identityId));
+  return rows.map(({ grant, key, tier }) => ({
+    id: grant.id, identity: handles.get(grant.identityId), entitlement: key, tier, status: grant.status, origin: grant.origin,
+    startsAt: grant.startsAt, endsAt: grant.endsAt, provisioningState: grant.provisioningState, requestId: grant.requestId,
+    exceptionId: grant.exceptionId, endedAt: grant.endedAt, endReason: grant.endReason,
+  }));
+};

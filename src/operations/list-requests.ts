@@ -1,0 +1,72 @@
+import { and, asc, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
+import { allows } from '../domain/permissions.js';
+import type { Executor } from '../store/database.js';
+import { handlesById } from '../store/queries/identities.js';
+import { accessRequests, entitlements, requestStages } from '../store/schema.js';
+import { loadActor } from './authorize.js';
+import type { Context } from './context.js';
+import { parseInput } from './input.js';
+
+const Input = z.object({
+  view: z.enum(['inbox', 'mine', 'all']).default('mine'),
+  status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
+  limit: z.number().int().min(1).max(1000).default(100),
+}).strict();
+
+const describeRequests = async (exec: Executor, rows: (typeof accessRequests.$inferSelect)[]) => {
+  if (rows.length === 0) return [];
+  const ids = rows.map((r) => r.id);
+  const stages = await exec.select().from(requestStages).where(inArray(requestStages.requestId, ids)).orderBy(asc(requestStages.position));
+  const ents = await exec.select({ id: entitlements.id, key: entitlements.key, tier: entitlements.tier }).from(entitlements)
+    .where(inArray(entitlements.id, [...new Set(rows.map((r) => r.entitlementId))]));
+  const handles = await handlesById(exec, [...rows.flatMap((r) => [r.requesterId, r.beneficiaryId]), ...stages.flatMap((s) => [...s.approverIds, s.decidedBy ?? ''])]);
+  const entById = new Map(ents.map((e) => [e.id, e]));
+  return rows.map((r) => ({
+    id: r.id, kind: r.kind, status: r.status, requester: handles.get(r.requesterId), beneficiary: handles.get(r.beneficiaryId),
+    entitlement: entById.get(r.entitlementId)?.key, tier: entById.get(r.entitlementId)?.tier, justification: r.justification,
+    ticket: r.ticket, startsAt: r.startsAt, endsAt: r.endsAt, outOfScope: r.outOfScope, expiresAt: r.expiresAt,
+    grantId: r.grantId, createdAt: r.createdAt,
+    stages: stages.filter((s) => s.requestId === r.id).map((s) => ({
+      position: s.position, kind: s.kind, status: s.status, approvers: s.approverIds.map((id) => handles.get(id) ?? id),
+      decidedBy: s.decidedBy ? handles.get(s.decidedBy) : null, decidedAt: s.decidedAt, comment: s.comment,
+    })),
+  }));
+};
+
+export type RequestView = Awaited<ReturnType<typeof describeRequests>>[number];
+
+/** Requests as a person sees them: what waits for me (oldest first), what I asked, or everything (IAM, audit). */
+export const listRequests = async (ctx: Context, input: z.input<typeof Input>): Promise<RequestView[]> => {
+  const data = parseInput(Input, input);
+  const exec = ctx.store.db;
+  const acting = await loadActor(exec, ctx.actor.id);
+  const me = acting.identity.id;
+  const filters: SQL[] = data.status ? [eq(accessRequests.status, data.status)] : [];
+  if (data.view === 'all' && !allows(acting.roles, 'request.read_all')) throw new TenureError('actor.forbidden', 'you may only list your own requests');
+  if (data.view === 'mine') filters.push(or(eq(accessRequests.requesterId, me), eq(accessRequests.beneficiaryId, me))!);
+  if (data.view === 'inbox') {
+    const pending = await exec.select().from(accessRequests).where(eq(accessRequests.status, 'pending')).orderBy(asc(accessRequests.createdAt));
+    const views = await describeRequests(exec, pending);
+    return views.filter((v) => {
+      const current = v.stages.find((s) => s.status === 'pending');
+      return current?.approvers.includes(acting.identity.handle) && !v.stages.some((s) => s.decidedBy === acting.identity.handle);
+    }).slice(0, data.limit);
+  }
+  const rows = await exec.select().from(accessRequests).where(and(...filters)).orderBy(desc(accessRequests.createdAt)).limit(data.limit);
+  return describeRequests(exec, rows);
+};
+
+/** One request with its stages; visible to its requester, beneficiary, approvers, and readers of all requests. */
+export const showRequest = async (ctx: Context, requestId: string): Promise<RequestView> => {
+  const exec = ctx.store.db;
+  const acting = await loadActor(exec, ctx.actor.id);
+  const rows = await exec.select().from(accessRequests).where(eq(accessRequests.id, parseInput(z.uuid('must be a request id'), requestId)));
+  const [view] = await describeRequests(exec, rows);
+  if (!view) throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  const handle = acting.identity.handle;
+  const involved = view.requester === handle || view.beneficiary === handle || view.stages.some((s) => s.approvers.includes(handle));
+  if (!involved && !allows(acting.roles, 'request.read_all')) throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  return view;
+};

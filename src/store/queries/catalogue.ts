@@ -1,0 +1,38 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { TenureError } from '../../domain/errors.js';
+import type { Tier } from '../../domain/model.js';
+import type { Executor } from '../database.js';
+import { engagements, entitlements, grants, systems } from '../schema.js';
+
+export type Entitlement = typeof entitlements.$inferSelect & { tier: Tier };
+export type System = typeof systems.$inferSelect;
+export type Engagement = typeof engagements.$inferSelect;
+
+export const findEntitlement = async (
+  exec: Executor, ref: string, field = 'entitlement',
+): Promise<{ entitlement: Entitlement; system: System }> => {
+  const [row] = await exec.select().from(entitlements)
+    .innerJoin(systems, eq(entitlements.systemId, systems.id))
+    .where(ref.includes('/') ? eq(entitlements.key, ref) : eq(entitlements.id, ref));
+  if (!row) throw new TenureError('entitlement.not_found', `no entitlement '${ref}'`, { field });
+  return { entitlement: row.entitlements as Entitlement, system: row.systems };
+};
+
+export const findEntitlementById = async (exec: Executor, id: string) => findEntitlement(exec, id);
+
+/** The identity's engagement that is active now, if any (the latest-ending one when several). */
+export const activeEngagementOf = async (exec: Executor, identityId: string, now: Date): Promise<Engagement | undefined> => {
+  const rows = await exec.select().from(engagements)
+    .where(and(eq(engagements.identityId, identityId), eq(engagements.status, 'active')));
+  return rows
+    .filter((e) => e.startsAt.getTime() <= now.getTime() && e.endsAt.getTime() > now.getTime())
+    .sort((a, b) => b.endsAt.getTime() - a.endsAt.getTime())[0];
+};
+
+/** Entitlement keys the identity holds or will hold (scheduled or active grants). */
+export const liveEntitlementKeys = async (exec: Executor, identityId: string): Promise<string[]> => {
+  const rows = await exec.select({ key: entitlements.key }).from(grants)
+    .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id))
+    .where(and(eq(grants.identityId, identityId), inArray(grants.status, ['scheduled', 'active'])));
+  return rows.map((r) => r.key);
+};

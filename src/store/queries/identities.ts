@@ -1,0 +1,49 @@
+import { eq, inArray, or } from 'drizzle-orm';
+import { TenureError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/ids.js';
+import type { IdentityRow } from '../../domain/model.js';
+import type { Executor } from '../database.js';
+import { identities, roleAssignments } from '../schema.js';
+
+export type Identity = typeof identities.$inferSelect & IdentityRow;
+
+/** An identity by id or handle; `field` names the input at fault when it is not found. */
+export const findIdentity = async (exec: Executor, ref: string, field = 'identity'): Promise<Identity> => {
+  const where = isUuid(ref) ? or(eq(identities.id, ref), eq(identities.handle, ref)) : eq(identities.handle, ref);
+  const [row] = await exec.select().from(identities).where(where);
+  if (!row) throw new TenureError('identity.not_found', `no identity '${ref}'`, { field });
+  return row as Identity;
+};
+
+export const findIdentityById = async (exec: Executor, id: string): Promise<Identity | undefined> => {
+  const [row] = await exec.select().from(identities).where(eq(identities.id, id));
+  return row as Identity | undefined;
+};
+
+/** Locks the identity row: status changes and requests for it serialise here. */
+export const lockIdentity = async (exec: Executor, id: string): Promise<Identity> => {
+  const [row] = await exec.select().from(identities).where(eq(identities.id, id)).for('update');
+  if (!row) throw new TenureError('identity.not_found', `no identity '${id}'`);
+  return row as Identity;
+};
+
+export const activeIds = async (exec: Executor, ids: readonly string[]): Promise<string[]> => {
+  if (ids.length === 0) return [];
+  const rows = await exec.select({ id: identities.id, status: identities.status }).from(identities)
+    .where(inArray(identities.id, [...ids]));
+  return rows.filter((r) => r.status === 'active').map((r) => r.id);
+};
+
+export const holdersOfRole = async (exec: Executor, role: string): Promise<string[]> => {
+  const rows = await exec.select({ id: roleAssignments.identityId }).from(roleAssignments)
+    .where(eq(roleAssignments.role, role));
+  return activeIds(exec, [...new Set(rows.map((r) => r.id))]);
+};
+
+export const handlesById = async (exec: Executor, ids: readonly string[]): Promise<Map<string, string>> => {
+  const unique = [...new Set(ids)].filter(Boolean);
+  if (unique.length === 0) return new Map();
+  const rows = await exec.select({ id: identities.id, handle: identities.handle }).from(identities)
+    .where(inArray(identities.id, unique));
+  return new Map(rows.map((r) => [r.id, r.handle]));
+};
