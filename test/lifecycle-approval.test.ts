@@ -48,10 +48,19 @@ for (const backend of BACKENDS) {
     });
 
     it('no one approves two stages of one request', async () => {
+      // Tom owns the bot (sponsor stage) and is a technical owner of payments (owner stage).
+      const request = await ask('ivan', { beneficiary: 'bot', entitlement: 'payments/read', justification: 'exports', duration: '1d' });
+      await approve('tom', request.id);
+      await refusedWith(approve('tom', request.id), 'request.second_stage_forbidden');
+      assert.equal((await approve('olivia', request.id)).status, 'approved');
+    });
+
+    it('an approver needed for a later stage must leave the earlier one to an alternate', async () => {
+      // Sam is Eve's manager and the only owner of the lab: if he took stage 1 nobody could take stage 2.
       const request = await ask('eve', { entitlement: 'lab/use', justification: 'experiments', duration: '1d' });
-      // Sam is Eve's manager and the only owner of the lab: after deciding stage 1 he may not decide stage 2.
-      await approve('sam', request.id);
-      await refusedWith(approve('sam', request.id), 'request.second_stage_forbidden');
+      await refusedWith(approve('sam', request.id), 'request.approver_needed_later');
+      await approve('selma', request.id);
+      assert.equal((await approve('sam', request.id)).status, 'approved');
     });
 
     it('someone outside the route cannot approve, whatever their role', async () => {
@@ -62,7 +71,7 @@ for (const backend of BACKENDS) {
     });
 
     it('when the sponsor files the request, the sponsor stage goes to the alternates', async () => {
-      const request = await ask('sam', { beneficiary: 'bot', entitlement: 'crm/read', justification: 'nightly export', duration: '7d' });
+      const request = await ask('ivan', { beneficiary: 'bot', entitlement: 'crm/read', justification: 'nightly export', duration: '7d' });
       assert.equal(request.stages[0]?.usesAlternates, false, 'the bot is owned by tom, not sam');
       const forCarl = await ask('sam', { beneficiary: 'carl', entitlement: 'payments/approve', justification: 'cover', duration: '1d' });
       assert.equal(forCarl.stages[0]?.usesAlternates, true);

@@ -3,6 +3,7 @@ import { accessCommandsNote } from './note.js';
 import { grantCommands, requestCommands } from './commands/access.js';
 import { engagementCommands, identityCommands, vendorCommands } from './commands/people.js';
 import { setupCommands } from './commands/setup.js';
+import { auditCommands, policyCommands } from './commands/governance.js';
 import { reportError } from './output.js';
 import { Runtime } from './runtime.js';
 
@@ -32,6 +33,8 @@ vendorCommands(program, rt, run);
 engagementCommands(program, rt, run);
 requestCommands(program, rt, run);
 grantCommands(program, rt, run);
+policyCommands(program, rt, run);
+auditCommands(program, rt, run);
 
 // PGlite must be closed for its data directory to be left consistent, on a signal as on success.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

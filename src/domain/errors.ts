@@ -38,6 +38,7 @@ export const ERRORS = {
   'request.self_approval_forbidden': { status: 403, exit: 3, title: 'Nobody approves a request they made' },
   'request.beneficiary_approval_forbidden': { status: 403, exit: 3, title: 'Nobody approves a request for themselves' },
   'request.second_stage_forbidden': { status: 403, exit: 3, title: 'No one approves two stages of one request' },
+  'request.approver_needed_later': { status: 409, exit: 3, title: 'The actor is the only eligible approver of a later stage and must leave this one to someone else' },
   'request.not_an_approver': { status: 403, exit: 3, title: 'The actor is not an eligible approver of the current stage' },
   'request.no_eligible_approver': { status: 422, exit: 3, title: 'A stage of the route has no eligible approver' },
   'request.invalid_window': { status: 422, exit: 3, title: 'The access window is not valid' },
@@ -50,6 +51,8 @@ export const ERRORS = {
   'grant.already_ended': { status: 409, exit: 3, title: 'The grant has already ended' },
   'grant.exceeds_engagement_end': { status: 422, exit: 3, title: 'A grant may not end after its engagement' },
   'audit.signing_key_missing': { status: 409, exit: 3, title: 'No audit signing key is configured' },
+  'audit.signing_key_invalid': { status: 422, exit: 2, title: 'The audit signing key or a trusted key is not a readable Ed25519 PEM key' },
+  'audit.chain_broken': { status: 409, exit: 3, title: 'The audit chain does not verify, so no checkpoint is signed over it' },
   'database.held': { status: 423, exit: 5, title: 'Another process holds the embedded database' },
   internal: { status: 500, exit: 1, title: 'Internal error' },
 } as const satisfies Record<string, Entry>;

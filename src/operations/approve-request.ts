@@ -14,7 +14,7 @@ const Input = z.object({
  * Approves the current stage of a request. The last approval creates the grant in the same
  * transaction, so an approved request has exactly one grant and a failed one has none.
  */
-export const approveRequest = (ctx: Context, input: z.input<typeof Input>) => {
+export const approveRequest = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const decision = await loadForDecision(work, data.request, data.stage);

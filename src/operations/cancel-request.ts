@@ -11,7 +11,7 @@ import { cancelPendingRequests } from './lib/end-access.js';
 const Input = z.object({ request: z.uuid('must be a request id'), reason: text(2000) }).strict();
 
 /** The requester or the beneficiary withdraws a pending request (IAM may too). */
-export const cancelRequest = (ctx: Context, input: z.input<typeof Input>) => {
+export const cancelRequest = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);

@@ -4,7 +4,7 @@ import { TenureError } from '../domain/errors.js';
 import { vendors, engagements } from '../store/schema.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
-import { instant, parseInput, ref, text } from './input.js';
+import { instant, parseInput, text } from './input.js';
 import { capUnderEngagement, endEngagementWithin } from './lib/engagement-end.js';
 
 const lockEngagement = async (work: Work, id: string) => {
@@ -17,7 +17,7 @@ const lockEngagement = async (work: Work, id: string) => {
 const ChangeInput = z.object({ engagement: z.uuid('must be an engagement id'), endsAt: instant, reason: text() }).strict();
 
 /** Moves an engagement's end; earlier shortens everything under it, a past end ends it now. */
-export const changeEngagementEnd = (ctx: Context, input: z.input<typeof ChangeInput>) => {
+export const changeEngagementEnd = async (ctx: Context, input: z.input<typeof ChangeInput>) => {
   const data = parseInput(ChangeInput, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'engagement.change');
@@ -41,7 +41,7 @@ export const changeEngagementEnd = (ctx: Context, input: z.input<typeof ChangeIn
 const EndInput = z.object({ engagement: z.uuid('must be an engagement id'), reason: text() }).strict();
 
 /** Ends an engagement now (contract terminated early): its grants are revoked, its requests cancelled. */
-export const endEngagement = (ctx: Context, input: z.input<typeof EndInput>) => {
+export const endEngagement = async (ctx: Context, input: z.input<typeof EndInput>) => {
   const data = parseInput(EndInput, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'engagement.change');

@@ -18,7 +18,7 @@ const Input = z.object({ identity: ref, status: z.enum(IDENTITY_STATUSES), reaso
  * same transaction: every grant revoked, every pending request for it cancelled, and on termination
  * its engagements ended. Identities it sponsors keep their grants until their end (see DESIGN).
  */
-export const changeIdentityStatus = (ctx: Context, input: z.input<typeof Input>) => {
+export const changeIdentityStatus = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await authorize(work, 'identity.change_status');

@@ -19,7 +19,7 @@ const Input = z.object({
 export type CreateEngagementInput = z.input<typeof Input>;
 
 /** Why a non-employee is here, for how long, and what they may touch: it caps all of their grants. */
-export const createEngagement = (ctx: Context, input: CreateEngagementInput) => {
+export const createEngagement = async (ctx: Context, input: CreateEngagementInput) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'engagement.create');

@@ -50,7 +50,7 @@ const resolveLinks = async (tx: Tx, data: z.infer<typeof Input>) => {
   return { manager, sponsor, owner, vendor };
 };
 
-export const createIdentity = (ctx: Context, input: CreateIdentityInput) => {
+export const createIdentity = async (ctx: Context, input: CreateIdentityInput) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'identity.create');

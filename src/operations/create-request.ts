@@ -73,7 +73,7 @@ const resolveEntitlement = async (work: Work, data: Data, target: typeof grants.
 };
 
 /** Files an access request after every rule that can be checked before approval; routes it to its stages. */
-export const createRequest = (ctx: Context, input: CreateRequestInput) => {
+export const createRequest = async (ctx: Context, input: CreateRequestInput) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);

@@ -13,7 +13,7 @@ const Input = z.object({
   name: text(200), kind: z.enum(VENDOR_KINDS), relationshipOwner: ref, contractEnd: instant,
 }).strict();
 
-export const createVendor = (ctx: Context, input: z.input<typeof Input>) => {
+export const createVendor = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'vendor.create');

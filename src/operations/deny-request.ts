@@ -10,7 +10,7 @@ const Input = z.object({
 }).strict();
 
 /** Any eligible approver of the current stage may deny; a denied request grants nothing, ever. */
-export const denyRequest = (ctx: Context, input: z.input<typeof Input>) => {
+export const denyRequest = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const { acting, request, current, system } = await loadForDecision(work, data.request, data.stage);

@@ -10,7 +10,7 @@ import { handle, parseInput, text } from './input.js';
 const Input = z.object({ handle, displayName: text(200), email: z.email().optional() }).strict();
 
 /** Bootstraps an empty database with its first administrator; refused once anyone exists. */
-export const initTenure = (ctx: Context, input: z.input<typeof Input>) => {
+export const initTenure = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     // Serialise concurrent bootstraps: without the lock two could both see an empty table.

@@ -26,7 +26,7 @@ const mayRevoke = async (ctx: { tx: Parameters<typeof findIdentityById>[0] }, ac
   return system.businessOwnerId === me || system.technicalOwnerId === me;
 };
 
-export const revokeGrant = (ctx: Context, input: z.input<typeof Input>) => {
+export const revokeGrant = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);

@@ -1,5 +1,6 @@
 import { asc, eq } from 'drizzle-orm';
 import { checkApprover, excludedFromRequest } from '../../domain/approval-rules.js';
+import { hasDistinctApprovers } from '../../domain/routing.js';
 import { TenureError } from '../../domain/errors.js';
 import { loadAppliedPolicy } from '../../policy/applied.js';
 import { findEntitlement } from '../../store/queries/catalogue.js';
@@ -7,6 +8,7 @@ import { findIdentityById } from '../../store/queries/identities.js';
 import { accessRequests, requestStages } from '../../store/schema.js';
 import { loadActor } from '../authorize.js';
 import type { Work } from '../context.js';
+import type { StageKind } from '../../domain/model.js';
 import { stageCandidates } from './stage-candidates.js';
 
 /**
@@ -33,14 +35,26 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   const beneficiary = await findIdentityById(work.tx, request.beneficiaryId);
   const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
   const policy = await loadAppliedPolicy(work.tx);
-  const fresh = await stageCandidates(work.tx, policy, current.kind as 'sponsor', beneficiary!, system);
-  const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId);
-  const eligible = current.usesAlternates || exclude(fresh.primary).length === 0
-    ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
+  const eligibleFor = async (stage: typeof current) => {
+    const fresh = await stageCandidates(work.tx, policy, stage.kind as StageKind, beneficiary!, system);
+    const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId);
+    return stage.usesAlternates || exclude(fresh.primary).length === 0
+      ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
+  };
+  const earlierDeciders = stages.filter((s) => s.decidedBy !== null).map((s) => s.decidedBy!);
   checkApprover({
     actorId: acting.identity.id, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId,
-    earlierDeciders: stages.filter((s) => s.decidedBy !== null).map((s) => s.decidedBy!), eligible,
+    earlierDeciders, eligible: await eligibleFor(current),
   });
+  // Deciding this stage must not leave a later stage with nobody distinct to decide it: a sponsor
+  // who is also the only system owner leaves the sponsor stage to an alternate instead.
+  const later = stages.filter((s) => s.position > current.position);
+  const taken = new Set([...earlierDeciders, acting.identity.id]);
+  const laterSets = await Promise.all(later.map(async (s) => (await eligibleFor(s)).filter((id) => !taken.has(id))));
+  if (!hasDistinctApprovers(laterSets)) {
+    throw new TenureError('request.approver_needed_later',
+      `you are needed to decide a later stage (${later.map((s) => s.kind).join(', ')}); leave stage ${current.kind} to another eligible approver`);
+  }
   return { acting, request, stages, current, beneficiary: beneficiary!, entitlement, system, policy };
 };
 

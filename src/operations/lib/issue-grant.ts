@@ -5,7 +5,7 @@ import { newId } from '../../domain/ids.js';
 import { findSodConflict } from '../../domain/separation-of-duties.js';
 import { checkMaxDuration } from '../../domain/window.js';
 import { liveEntitlementKeys } from '../../store/queries/catalogue.js';
-import { exceptions, grants } from '../../store/schema.js';
+import { entitlements, exceptions, grants } from '../../store/schema.js';
 import type { Work } from '../context.js';
 import type { DecisionContext } from './decision.js';
 import { revokeLiveGrants } from './end-access.js';
@@ -13,6 +13,12 @@ import { checkBeneficiaryStanding, checkEngagement } from './request-guards.js';
 
 /** Rules checked at creation are checked again when access is about to be given: things change while a request waits. */
 const recheck = async (work: Work, d: DecisionContext) => {
+  // FOR SHARE: a concurrent policy apply that retires this entitlement waits for us, or we see it retired.
+  const [current] = await work.tx.select({ retired: entitlements.retired }).from(entitlements)
+    .where(eq(entitlements.id, d.entitlement.id)).for('share');
+  if (!current || current.retired || d.system.retired) {
+    throw new TenureError('entitlement.retired', `${d.entitlement.key} was retired by policy while the request waited`);
+  }
   await checkBeneficiaryStanding(work.tx, d.beneficiary);
   const engagement = await checkEngagement(work.tx, d.beneficiary, d.request.endsAt, work.now);
   checkMaxDuration({ startsAt: d.request.startsAt, endsAt: d.request.endsAt }, work.now,

@@ -1,0 +1,62 @@
+import { and, asc, eq, gt, gte, inArray, lt, type SQL } from 'drizzle-orm';
+import type { Executor } from '../store/database.js';
+import { auditEvents } from '../store/schema.js';
+import type { Channel } from './event-types.js';
+
+export interface AuditFilters {
+  identityId?: string | undefined;
+  systemId?: string | undefined;
+  /** One action or any of several. */
+  action?: string | readonly string[] | undefined;
+  actorId?: string | undefined;
+  /** Inclusive lower bound on the time of the event. */
+  from?: Date | undefined;
+  /** Exclusive upper bound on the time of the event. */
+  to?: Date | undefined;
+  /** Keyset pagination: only events after this seq. */
+  afterSeq?: number | undefined;
+}
+
+/** An event as its canonical JSON records it, with its place in the chain. */
+export interface AuditRecord {
+  seq: number;
+  hash: string;
+  v: number;
+  at: string;
+  action: string;
+  actor: { id: string | null; channel: Channel; osUser?: string; tokenId?: string };
+  subject: { type: string; id: string };
+  identityId: string | null;
+  systemId: string | null;
+  before: unknown;
+  after: unknown;
+  reason: string | null;
+  ticket: string | null;
+  data: unknown;
+}
+
+/** The indexed columns filter; they are copies of canonical fields, kept only to make this fast. */
+export const auditWhere = (f: AuditFilters): SQL | undefined => {
+  const actions = f.action === undefined ? [] : typeof f.action === 'string' ? [f.action] : [...f.action];
+  const filters = [
+    f.identityId === undefined ? undefined : eq(auditEvents.identityId, f.identityId),
+    f.systemId === undefined ? undefined : eq(auditEvents.systemId, f.systemId),
+    actions.length === 0 ? undefined : actions.length === 1 ? eq(auditEvents.action, actions[0]!) : inArray(auditEvents.action, actions),
+    f.actorId === undefined ? undefined : eq(auditEvents.actorId, f.actorId),
+    f.from === undefined ? undefined : gte(auditEvents.occurredAt, f.from),
+    f.to === undefined ? undefined : lt(auditEvents.occurredAt, f.to),
+    f.afterSeq === undefined ? undefined : gt(auditEvents.seq, f.afterSeq),
+  ];
+  return and(...filters.filter((x): x is SQL => x !== undefined));
+};
+
+/** The record is read from the canonical text, the bytes the hash covers, never from the copies. */
+export const toRecord = (row: { seq: number; hash: string; canonical: string }): AuditRecord =>
+  ({ ...(JSON.parse(row.canonical) as Omit<AuditRecord, 'seq' | 'hash'>), seq: Number(row.seq), hash: row.hash });
+
+/** Events matching every given filter, oldest first, at most `limit`; page on with `afterSeq`. */
+export const searchAuditEvents = async (exec: Executor, filters: AuditFilters & { limit: number }): Promise<AuditRecord[]> => {
+  const rows = await exec.select({ seq: auditEvents.seq, hash: auditEvents.hash, canonical: auditEvents.canonical })
+    .from(auditEvents).where(auditWhere(filters)).orderBy(asc(auditEvents.seq)).limit(filters.limit);
+  return rows.map(toRecord);
+};

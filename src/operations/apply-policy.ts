@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { applyResolvedPolicy } from '../policy/apply.js';
+import { isEmptyPlan, summarizePlan } from '../policy/plan.js';
+import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js';
+import { authorize } from './authorize.js';
+import { inTransaction, type Context } from './context.js';
+import { parseInput } from './input.js';
+import type { PolicyPlanResult } from './plan-policy.js';
+
+const Input = z.object({ path: z.string().trim().min(1, 'must name a policy file or folder') }).strict();
+
+export interface PolicyApplyResult extends PolicyPlanResult { appliedAt: Date }
+
+/**
+ * Applies policy files in one transaction: systems, entitlements, policy roles, the applied
+ * document and the audit events commit together or not at all. The files are checked before the
+ * transaction opens, so no lock is held while reading them. An unchanged policy still applies and
+ * records 'policy.applied' (with no changes): evidence that this exact policy was confirmed then.
+ */
+export const applyPolicy = async (ctx: Context, input: z.input<typeof Input>): Promise<PolicyApplyResult> => {
+  const data = parseInput(Input, input);
+  const parsed = await parsePolicyOrRefuse(data.path);
+  return inTransaction(ctx, async (work) => {
+    await authorize(work, 'policy.apply');
+    const resolved = await resolvePolicyOrRefuse(work.tx, parsed);
+    const result = await applyResolvedPolicy(work, resolved);
+    return { ...result, summary: summarizePlan(result.plan), changed: !isEmptyPlan(result.plan), appliedAt: work.now };
+  });
+};

@@ -1,0 +1,55 @@
+import { eq, or } from 'drizzle-orm';
+import { z } from 'zod';
+import { AUDIT_EVENT_TYPES } from '../../audit/event-types.js';
+import type { AuditFilters } from '../../audit/search.js';
+import { TenureError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/ids.js';
+import { allows, type Permission } from '../../domain/permissions.js';
+import type { Executor } from '../../store/database.js';
+import { findIdentity } from '../../store/queries/identities.js';
+import { systems } from '../../store/schema.js';
+import { loadActor } from '../authorize.js';
+import type { Context } from '../context.js';
+import { instant, ref } from '../input.js';
+
+/** The acting identity must hold a role that grants `permission` (deny by default). */
+export const requirePermission = async (ctx: Context, permission: Permission): Promise<void> => {
+  const acting = await loadActor(ctx.store.db, ctx.actor.id);
+  if (!allows(acting.roles, permission)) throw new TenureError('actor.forbidden', `${acting.identity.handle} may not ${permission}`);
+};
+
+const action = z.enum(AUDIT_EVENT_TYPES);
+
+/** Filters as callers name things: identities by handle or id, systems by key or id. */
+export const FilterInput = z.object({
+  identity: ref.optional(),
+  system: ref.optional(),
+  action: z.union([action, z.array(action).min(1)]).optional(),
+  actor: ref.optional(),
+  from: instant.optional(),
+  to: instant.optional(),
+  afterSeq: z.number().int().min(0).optional(),
+});
+
+const findSystemId = async (exec: Executor, key: string): Promise<string> => {
+  const [row] = await exec.select({ id: systems.id }).from(systems)
+    .where(isUuid(key) ? or(eq(systems.id, key), eq(systems.key, key)) : eq(systems.key, key));
+  if (!row) throw new TenureError('system.not_found', `no system '${key}'`, { field: 'system' });
+  return row.id;
+};
+
+/** Resolves names to ids; a name that matches nothing is refused rather than silently matching nothing. */
+export const resolveFilters = async (exec: Executor, input: z.infer<typeof FilterInput>): Promise<AuditFilters> => {
+  if (input.from && input.to && input.from.getTime() >= input.to.getTime()) {
+    throw new TenureError('input.invalid', 'to: must be after from', { field: 'to' });
+  }
+  return {
+    identityId: input.identity === undefined ? undefined : (await findIdentity(exec, input.identity)).id,
+    systemId: input.system === undefined ? undefined : await findSystemId(exec, input.system),
+    actorId: input.actor === undefined ? undefined : (await findIdentity(exec, input.actor, 'actor')).id,
+    action: input.action,
+    from: input.from,
+    to: input.to,
+    afterSeq: input.afterSeq,
+  };
+};

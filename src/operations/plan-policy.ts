@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { computePlan, isEmptyPlan, readSnapshot, renderPlan, summarizePlan, type PlanSummary, type PolicyPlan } from '../policy/plan.js';
+import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js';
+import { authorize } from './authorize.js';
+import { inTransaction, type Context } from './context.js';
+import { parseInput } from './input.js';
+
+const Input = z.object({ path: z.string().trim().min(1, 'must name a policy file or folder') }).strict();
+
+export interface PolicyPlanResult {
+  files: string[];
+  digest: string;
+  /** The digest of the policy in force; null when none was applied yet. */
+  previousDigest: string | null;
+  plan: PolicyPlan;
+  summary: PlanSummary;
+  /** `+ system payments`, `~ entitlement payments/admin tier: standard → privileged`, ... */
+  lines: string[];
+  changed: boolean;
+}
+
+/** What `applyPolicy` would change, without changing anything. Refused with 'policy.invalid' on any error. */
+export const planPolicy = async (ctx: Context, input: z.input<typeof Input>): Promise<PolicyPlanResult> => {
+  const data = parseInput(Input, input);
+  const parsed = await parsePolicyOrRefuse(data.path);
+  return inTransaction(ctx, async (work) => {
+    await authorize(work, 'policy.read');
+    const resolved = await resolvePolicyOrRefuse(work.tx, parsed);
+    const snapshot = await readSnapshot(work.tx);
+    const plan = computePlan(resolved, snapshot);
+    return {
+      files: parsed.files, digest: parsed.digest, previousDigest: snapshot.applied?.digest ?? null,
+      plan, summary: summarizePlan(plan), lines: renderPlan(plan), changed: !isEmptyPlan(plan),
+    };
+  });
+};

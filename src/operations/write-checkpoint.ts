@@ -1,0 +1,41 @@
+import { writeCheckpoint } from '../audit/checkpoint.js';
+import type { SigningKey } from '../audit/signing-key.js';
+import { TenureError } from '../domain/errors.js';
+import type { Context } from './context.js';
+import { requirePermission } from './lib/audit-access.js';
+
+export interface CheckpointSummary {
+  written: boolean;
+  seq: number | null;
+  hash: string | null;
+  signedAt: string | null;
+  keyId: string | null;
+}
+
+/** The worker and the system itself sign checkpoints without an identity; people need audit.checkpoint. */
+const checkMayCheckpoint = async (ctx: Context): Promise<void> => {
+  const { id, channel } = ctx.actor;
+  if (id === undefined && (channel === 'worker' || channel === 'system')) return;
+  await requirePermission(ctx, 'audit.checkpoint');
+};
+
+/**
+ * Signs the current chain head with `key` (see loadSigningKey), unless the head has not moved since
+ * the newest checkpoint. Refused when no key with a private half is configured.
+ */
+export const writeAuditCheckpoint = async (ctx: Context, key: SigningKey | undefined): Promise<CheckpointSummary> => {
+  await checkMayCheckpoint(ctx);
+  if (!key?.privateKey) {
+    throw new TenureError('audit.signing_key_missing', key
+      ? `the audit key ${key.keyId} is a public key only: set TENURE_AUDIT_SIGNING_KEY or TENURE_AUDIT_KEY_FILE to the private key`
+      : 'no audit signing key: set TENURE_AUDIT_SIGNING_KEY or TENURE_AUDIT_KEY_FILE, or let Tenure create one in its data directory');
+  }
+  const { written, checkpoint } = await writeCheckpoint(ctx.store.db, ctx.clock.now(), key);
+  return {
+    written,
+    seq: checkpoint?.seq ?? null,
+    hash: checkpoint?.hash ?? null,
+    signedAt: checkpoint?.signedAt.toISOString() ?? null,
+    keyId: checkpoint?.keyId ?? null,
+  };
+};

@@ -1,0 +1,117 @@
+/**
+ * Checks that need more than one value at a time: group references, group cycles, entitlement
+ * durations against their tier, separation-of-duties rules naming real entitlements. They run on
+ * whatever parts of the document parsed, so one broken system does not hide the errors of another.
+ */
+import { formatDuration } from '../domain/durations.js';
+import type { PathSegment } from './load.js';
+import type { PolicyDocument, SystemSpec } from './schema.js';
+
+/** The sections that parsed; `brokenSystems` are systems present but invalid (references to them are not judged). */
+export type PartialPolicy = { [K in Exclude<keyof PolicyDocument, 'separation_of_duties'>]?: PolicyDocument[K] } & {
+  /** Invalid rules are left as holes so the valid ones keep their index (and so their line). */
+  separation_of_duties?: (PolicyDocument['separation_of_duties'][number] | undefined)[];
+  brokenSystems: Set<string>;
+};
+
+export type Report = (path: PathSegment[], message: string) => void;
+
+export interface PersonRef { path: PathSegment[]; ref: string; role: 'member' | 'holder' | 'alternate' | 'owner' }
+
+/** Every person or group named anywhere, with where it was named. */
+export const personRefs = (policy: PartialPolicy): PersonRef[] => {
+  const refs: PersonRef[] = [];
+  const list = (prefix: PathSegment[], values: readonly string[] | undefined, role: PersonRef['role']) =>
+    values?.forEach((ref, i) => refs.push({ path: [...prefix, i], ref, role }));
+  for (const [name, members] of Object.entries(policy.groups ?? {})) list(['groups', name], members, 'member');
+  for (const [role, holders] of Object.entries(policy.roles ?? {})) list(['roles', role], holders, 'holder');
+  for (const [stage, people] of Object.entries(policy.approval?.alternates ?? {})) {
+    list(['approval', 'alternates', stage], people, 'alternate');
+  }
+  for (const [key, system] of Object.entries(policy.systems ?? {})) {
+    refs.push({ path: ['systems', key, 'business_owner'], ref: system.business_owner, role: 'owner' });
+    refs.push({ path: ['systems', key, 'technical_owner'], ref: system.technical_owner, role: 'owner' });
+  }
+  return refs;
+};
+
+export const groupName = (ref: string): string | undefined => (ref.startsWith('group:') ? ref.slice(6) : undefined);
+
+const checkGroupRefs = (policy: PartialPolicy, report: Report): void => {
+  if (!policy.groups) return; // the groups section itself is broken: its own errors say so
+  for (const { path, ref, role } of personRefs(policy)) {
+    const group = groupName(ref);
+    if (group === undefined) continue;
+    if (role === 'owner') report(path, `must name one person, not a group (${ref})`);
+    else if (!(group in policy.groups)) report(path, `unknown group '${group}'`);
+  }
+};
+
+/** Groups may include groups; a cycle would make membership undefined. */
+const checkGroupCycles = (groups: Record<string, string[]>, report: Report): void => {
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): void => {
+    if (done.has(name)) return;
+    (groups[name] ?? []).forEach((ref, i) => {
+      const inner = groupName(ref);
+      if (inner === undefined || !(inner in groups)) return;
+      const chain = [...trail, name];
+      if (chain.includes(inner)) {
+        report(['groups', name, i], `group cycle: ${[...chain, inner].slice(chain.indexOf(inner)).join(' → ')}`);
+      } else visit(inner, chain);
+    });
+    done.add(name);
+  };
+  for (const name of Object.keys(groups)) visit(name, []);
+};
+
+/** An entitlement may only shorten its tier's maximum, never lengthen it. */
+const checkEntitlementDurations = (policy: PartialPolicy, report: Report): void => {
+  if (!policy.durations) return;
+  for (const [systemKey, system] of Object.entries(policy.systems ?? {})) {
+    for (const [key, entitlement] of Object.entries(system.entitlements)) {
+      const tierMax = policy.durations[entitlement.tier].default;
+      if (entitlement.max_duration !== undefined && entitlement.max_duration > tierMax) {
+        report(['systems', systemKey, 'entitlements', key, 'max_duration'],
+          `${formatDuration(entitlement.max_duration)} is longer than the ${entitlement.tier} tier's maximum ` +
+          `(${formatDuration(tierMax)}): an entitlement may only shorten it`);
+      }
+    }
+  }
+};
+
+const entitlementProblem = (ref: string, systems: Record<string, SystemSpec>, broken: Set<string>): string | undefined => {
+  const match = /^([^/]+)\/([^/]+)$/.exec(ref);
+  if (!match) return `'${ref}' must be written <system>/<entitlement>`;
+  const [, systemKey, entitlementKey] = match as unknown as [string, string, string];
+  if (broken.has(systemKey)) return undefined;
+  const system = systems[systemKey];
+  if (!system) return `unknown system '${systemKey}' (in '${ref}')`;
+  if (!(entitlementKey in system.entitlements)) return `unknown entitlement '${ref}'`;
+  return undefined;
+};
+
+const checkSeparationOfDuties = (policy: PartialPolicy, report: Report): void => {
+  const seen = new Map<string, number>();
+  (policy.separation_of_duties ?? []).forEach((rule, i) => {
+    if (!rule) return;
+    const first = seen.get(rule.name);
+    if (first !== undefined) report(['separation_of_duties', i, 'name'], `rule '${rule.name}' is defined twice (also rule ${first + 1})`);
+    else seen.set(rule.name, i);
+    if (rule.entitlements[0] === rule.entitlements[1]) {
+      report(['separation_of_duties', i, 'entitlements'], 'must name two different entitlements');
+    }
+    if (!policy.systems) return;
+    rule.entitlements.forEach((ref, j) => {
+      const problem = entitlementProblem(ref, policy.systems!, policy.brokenSystems);
+      if (problem) report(['separation_of_duties', i, 'entitlements', j], problem);
+    });
+  });
+};
+
+export const checkReferences = (policy: PartialPolicy, report: Report): void => {
+  checkGroupRefs(policy, report);
+  if (policy.groups) checkGroupCycles(policy.groups, report);
+  checkEntitlementDurations(policy, report);
+  checkSeparationOfDuties(policy, report);
+};

@@ -1,0 +1,126 @@
+/**
+ * Resolves the people a valid policy names against the database: every handle must be an existing,
+ * active, human identity (a service account approves nothing and owns no system), and groups are
+ * expanded to identity ids. The result is what plan and apply compare and write.
+ */
+import { inArray } from 'drizzle-orm';
+import { isHuman, type IdentityKind, type StageKind, type Tier } from '../domain/model.js';
+import { DEFAULT_PENDING_EXPIRY_MS, type AppliedPolicy } from '../domain/policy-types.js';
+import { TenureError } from '../domain/errors.js';
+import type { Executor } from '../store/database.js';
+import { identities } from '../store/schema.js';
+import { formatIssue, formatPath, type PolicyIssue } from './load.js';
+import { groupName, personRefs } from './references.js';
+import { STAGE_KINDS, type PolicyRole } from './schema.js';
+import { validatePolicyFiles, type ParsedPolicy } from './validate.js';
+
+export interface RoleHolder { role: PolicyRole; identityId: string; handle: string }
+export interface ResolvedEntitlement { key: string; name: string; tier: Tier; maxDurationMs: number | null }
+export interface ResolvedSystem {
+  key: string; name: string; criticality: string; businessOwnerId: string; technicalOwnerId: string;
+  entitlements: ResolvedEntitlement[];
+}
+
+export interface ResolvedPolicy {
+  parsed: ParsedPolicy;
+  systems: ResolvedSystem[];
+  /** Who should hold each role with source 'policy', groups expanded, without duplicates. */
+  roleHolders: RoleHolder[];
+  /** The document stored in policy_state, as the lifecycle reads it. */
+  document: AppliedPolicy;
+  /** Handles of every identity named, by id, for messages. */
+  handles: Map<string, string>;
+}
+
+type Person = { id: string; handle: string; kind: string; status: string };
+
+const personProblem = (ref: string, person: Person | undefined): string | undefined => {
+  if (!person) return `unknown identity '${ref}'`;
+  if (person.status !== 'active') return `'${ref}' is ${person.status}: the policy may only name active identities`;
+  if (!isHuman(person.kind as IdentityKind)) return `'${ref}' is a service account: the policy may only name people`;
+  return undefined;
+};
+
+/** The identity ids behind a list of references, groups expanded (validation has ruled out cycles). */
+const expand = (refs: readonly string[], groups: Record<string, string[]>, people: Map<string, Person>): string[] => {
+  const ids = new Set<string>();
+  const walk = (list: readonly string[]) => {
+    for (const ref of list) {
+      const group = groupName(ref);
+      if (group !== undefined) walk(groups[group] ?? []);
+      else { const person = people.get(ref); if (person) ids.add(person.id); }
+    }
+  };
+  walk(refs);
+  return [...ids];
+};
+
+const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedPolicy => {
+  const doc = parsed.document;
+  const alternates = Object.fromEntries(STAGE_KINDS.map((stage) =>
+    [stage, expand(doc.approval.alternates[stage] ?? [], doc.groups, people)])) as Record<StageKind, string[]>;
+  return {
+    version: 1,
+    durations: doc.durations,
+    requests: { pendingExpiresAfterMs: doc.requests.pending_expires_after ?? DEFAULT_PENDING_EXPIRY_MS },
+    approval: { systemOwner: doc.approval.system_owner, alternates },
+    separationOfDuties: doc.separation_of_duties.map((rule) =>
+      ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
+  };
+};
+
+const toSystems = (parsed: ParsedPolicy, people: Map<string, Person>): ResolvedSystem[] =>
+  Object.entries(parsed.document.systems).map(([key, spec]) => ({
+    key, name: spec.name, criticality: spec.criticality,
+    businessOwnerId: people.get(spec.business_owner)!.id, technicalOwnerId: people.get(spec.technical_owner)!.id,
+    entitlements: Object.entries(spec.entitlements).map(([name, e]) => ({
+      key: `${key}/${name}`, name: e.name, tier: e.tier, maxDurationMs: e.max_duration ?? null,
+    })),
+  }));
+
+/** Resolves a statically valid policy; `errors` name the file and line of each unusable reference. */
+export const resolvePolicy = async (
+  exec: Executor, parsed: ParsedPolicy,
+): Promise<{ errors: PolicyIssue[]; resolved?: ResolvedPolicy }> => {
+  const refs = personRefs({ ...parsed.document, brokenSystems: new Set() }).filter((r) => groupName(r.ref) === undefined);
+  const handles = [...new Set(refs.map((r) => r.ref))];
+  const rows = handles.length === 0 ? [] : await exec
+    .select({ id: identities.id, handle: identities.handle, kind: identities.kind, status: identities.status })
+    .from(identities).where(inArray(identities.handle, handles));
+  const people = new Map(rows.map((row) => [row.handle, row]));
+  const errors: PolicyIssue[] = [];
+  for (const { path, ref } of refs) {
+    const problem = personProblem(ref, people.get(ref));
+    if (problem) errors.push({ ...parsed.locate(path), path: formatPath(path), message: problem });
+  }
+  if (errors.length > 0) return { errors };
+  const doc = parsed.document;
+  const roleHolders = Object.entries(doc.roles).flatMap(([role, list]) =>
+    expand(list ?? [], doc.groups, people).map((identityId) => ({ role: role as PolicyRole, identityId, handle: '' })));
+  const byId = new Map(rows.map((row) => [row.id, row.handle]));
+  for (const holder of roleHolders) holder.handle = byId.get(holder.identityId)!;
+  return {
+    errors,
+    resolved: { parsed, systems: toSystems(parsed, people), roleHolders, document: toDocument(parsed, people), handles: byId },
+  };
+};
+
+/** The refusal for a policy with errors: every error on its own line, and the list in `details`. */
+export const invalidPolicy = (errors: PolicyIssue[]): TenureError =>
+  new TenureError('policy.invalid',
+    `the policy has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map(formatIssue).join('\n')}`,
+    { details: { errors } });
+
+/** Static validation of the files, refused with 'policy.invalid' listing every error. Reads no database. */
+export const parsePolicyOrRefuse = async (path: string): Promise<ParsedPolicy> => {
+  const validation = await validatePolicyFiles(path);
+  if (!validation.policy) throw invalidPolicy(validation.errors);
+  return validation.policy;
+};
+
+/** Resolution against the database, refused with 'policy.invalid' naming each unusable reference. */
+export const resolvePolicyOrRefuse = async (exec: Executor, parsed: ParsedPolicy): Promise<ResolvedPolicy> => {
+  const { errors, resolved } = await resolvePolicy(exec, parsed);
+  if (!resolved) throw invalidPolicy(errors);
+  return resolved;
+};

@@ -1,0 +1,105 @@
+/**
+ * The policy file format, as zod schemas. Every object is strict so that a typo (`tier` spelt
+ * `teir`) is an error rather than a silently ignored key. Durations are parsed to milliseconds here.
+ * `version` is checked per file (see load.ts), so these schemas describe the merged document without it.
+ */
+import ms from 'ms';
+import { z } from 'zod';
+import { CRITICALITIES, IDENTITY_KINDS, TIERS } from '../domain/model.js';
+
+export const POLICY_VERSION = 1;
+/** The roles a policy may hand out. `admin` is deliberately absent: it comes only from `tenure init`. */
+export const POLICY_ROLES = ['security', 'iam', 'auditor'] as const;
+export type PolicyRole = (typeof POLICY_ROLES)[number];
+export const STAGE_KINDS = ['sponsor', 'system_owner', 'security'] as const;
+
+export const keyName = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase letters, digits and single dashes');
+
+/** An identity handle, or `group:<name>`. Handles follow the identity handle rule of operations/input.ts. */
+export const personRef = z.string().regex(
+  /^(group:[a-z0-9]+(-[a-z0-9]+)*|[a-z0-9][a-z0-9._-]{1,62})$/,
+  'must be an identity handle or group:<name>',
+);
+
+const DURATION_RULE = 'must be a duration such as 15m, 8h or 30d';
+
+/**
+ * A positive duration with a unit (15m, 8h, 30d), in milliseconds. A bare number is refused: its
+ * unit would be a guess. `required` is the message when the value is missing altogether.
+ */
+const duration = (required?: string) => z.string({
+  error: (issue) => (issue.input === undefined && required ? required : DURATION_RULE),
+}).transform((value, ctx) => {
+  const parsed = /^\s*\d+(\.\d+)?\s*[a-z]+\s*$/i.test(value) ? ms(value as ms.StringValue) : undefined;
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
+    ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration such as 15m, 8h or 30d` });
+    return z.NEVER;
+  }
+  return parsed;
+});
+export const durationMs = duration();
+
+const kindLimits = Object.fromEntries(IDENTITY_KINDS.map((kind) => [kind, durationMs.optional()])) as
+  Record<(typeof IDENTITY_KINDS)[number], z.ZodOptional<typeof durationMs>>;
+
+/** A missing value gets `required` as its message; a value of the wrong type gets the default one. */
+const whenMissing = (required: string) => ({
+  error: (issue: { input?: unknown }) => (issue.input === undefined ? required : undefined),
+});
+
+/** A tier with no `default` would have no maximum for kinds not named: refused, every grant must end. */
+const tierLimits = (tier: string) => z.strictObject({
+  default: duration(`is required: the ${tier} tier needs a default maximum`),
+  ...kindLimits,
+}, whenMissing(`is required: the ${tier} tier needs a maximum duration`));
+
+export const durationsSchema = z.strictObject({
+  read: tierLimits('read'), standard: tierLimits('standard'), privileged: tierLimits('privileged'),
+}, whenMissing('is required: define the read, standard and privileged maximums'));
+
+export const entitlementSchema = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty'),
+  tier: z.enum(TIERS),
+  max_duration: durationMs.optional(),
+});
+
+export const systemSchema = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty'),
+  business_owner: personRef,
+  technical_owner: personRef,
+  criticality: z.enum(CRITICALITIES),
+  entitlements: z.record(keyName, entitlementSchema).default({}),
+});
+
+export const sodRuleSchema = z.strictObject({
+  name: keyName,
+  entitlements: z.tuple([z.string(), z.string()], { error: 'must name exactly two entitlements' }),
+  reason: z.string().trim().min(1).optional(),
+});
+
+const refList = z.array(personRef);
+
+export const approvalSchema = z.strictObject({
+  system_owner: z.enum(['business', 'technical', 'either']).default('either'),
+  alternates: z.partialRecord(z.enum(STAGE_KINDS), refList).default({}),
+});
+
+export const requestsSchema = z.strictObject({
+  pending_expires_after: durationMs.optional(),
+});
+
+/** The merged policy document, one schema per top-level section so each can be parsed alone. */
+export const SECTIONS = {
+  groups: z.record(keyName, refList).default({}),
+  roles: z.partialRecord(z.enum(POLICY_ROLES), refList).default({}),
+  durations: durationsSchema,
+  requests: requestsSchema.default({}),
+  approval: approvalSchema.default({ system_owner: 'either', alternates: {} }),
+  separation_of_duties: z.array(sodRuleSchema).default([]),
+  systems: z.record(keyName, systemSchema).default({}),
+};
+
+export const policyDocumentSchema = z.strictObject(SECTIONS);
+export type PolicyDocument = z.output<typeof policyDocumentSchema>;
+export type SystemSpec = z.output<typeof systemSchema>;
+export type SectionName = keyof typeof SECTIONS;

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/tenure.mjs', import.meta.url));
+
+/** The CLI as a newcomer runs it: a real process on a real embedded data directory. */
+describe('the tenure command line on the embedded database', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'tenure-cli-'));
+  const env = { ...process.env, TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_ACTOR: '' };
+  const tenure = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, ...args], { env, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) as unknown };
+  };
+
+  before(() => {
+    const demo = tenure('demo');
+    assert.equal(demo.code, 0, demo.err);
+  });
+
+  it('walks a contractor request through sponsor and owner approval to an active grant', () => {
+    const created = tenure('--as', 'carl', '--json', 'request', 'create', '--entitlement', 'payments/read', '--reason', 'reconcile', '--ticket', 'FIN-1', '--duration', '2m');
+    assert.equal(created.code, 0, created.err);
+    const { id } = created.json() as { id: string };
+    assert.equal(tenure('--as', 'sam', 'approve', id, '--comment', 'ok').code, 0);
+    const second = tenure('--as', 'sam', '--json', 'approve', id);
+    assert.equal(second.code, 3, 'refused by a rule');
+    assert.match(second.err, /request\.second_stage_forbidden/);
+    const done = tenure('--as', 'olivia', '--json', 'approve', id);
+    assert.equal(done.code, 0, done.err);
+    const grants = tenure('--as', 'carl', '--json', 'grant', 'list', '--status', 'active').json() as { entitlement: string }[];
+    assert.ok(grants.some((g) => g.entitlement === 'payments/read'));
+  });
+
+  it('exit codes mean the same everywhere: usage 2, rule 3, not found 4', () => {
+    assert.equal(tenure('request', 'create', '--bogus').code, 2);
+    assert.equal(tenure('--as', 'carl', 'request', 'create', '--entitlement', 'payments/read', '--reason', 'x', '--duration', 'forever').code, 2);
+    assert.equal(tenure('--as', 'carl', 'request', 'create', '--entitlement', 'payments/admin', '--reason', 'x', '--duration', '9h').code, 3);
+    assert.equal(tenure('--as', 'carl', 'request', 'create', '--entitlement', 'nope/none', '--reason', 'x', '--duration', '1h').code, 4);
+    const noActor = tenure('grant', 'list');
+    assert.equal(noActor.code, 2);
+    assert.match(noActor.err, /actor\.required/);
+  });
+
+  describe('while another process holds the data directory', () => {
+    let holder: ReturnType<typeof spawn>;
+    before(async () => {
+      holder = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, TENURE_WORKER_INTERVAL_MS: '60000' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      await new Promise<void>((resolve, reject) => {
+        holder.stderr!.on('data', (chunk: Buffer) => { if (chunk.toString().includes('serving')) resolve(); });
+        holder.on('exit', (code) => reject(new Error(`serve exited early with ${code}`)));
+      });
+    });
+    after(async () => {
+      const exited = new Promise((resolve) => holder.on('exit', resolve));
+      holder.kill('SIGTERM');
+      await exited;
+    });
+
+    it('a second process refuses with exit code 5 and names the holder', () => {
+      const r = tenure('--as', 'ada', 'identity', 'list');
+      assert.equal(r.code, 5);
+      assert.match(r.err, new RegExp(`held by process ${holder.pid}`));
+    });
+  });
+
+  it('after the holder stops on SIGTERM the database opens again, intact', () => {
+    const r = tenure('--as', 'ada', '--json', 'identity', 'list');
+    assert.equal(r.code, 0, r.err);
+    assert.ok((r.json() as { handle: string }[]).some((i) => i.handle === 'carl'));
+  });
+});

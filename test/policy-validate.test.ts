@@ -1,0 +1,181 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { formatIssue, type PolicyIssue } from '../src/policy/load.js';
+import { validatePolicyFiles } from '../src/policy/validate.js';
+import { validatePolicy } from '../src/operations/validate-policy.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/policy/${name}`, import.meta.url));
+const errorsOf = async (name: string) => (await validatePolicyFiles(fixture(name))).errors;
+
+/** Finds the one error at `path` and checks the file (by its name) and line it names. */
+const expectError = (errors: PolicyIssue[], expected: { file: string; line: number; path: string; message: RegExp }) => {
+  const found = errors.filter((e) => e.path === expected.path);
+  assert.equal(found.length, 1, `expected one error at ${expected.path}, got:\n${errors.map(formatIssue).join('\n')}`);
+  const [error] = found as [PolicyIssue];
+  assert.ok(error.file.endsWith(expected.file), `${error.file} should be ${expected.file}`);
+  assert.equal(error.line, expected.line, `line of ${expected.path}`);
+  assert.match(error.message, expected.message);
+};
+
+describe('policy validation', () => {
+  it('a valid folder of two files merges into one policy', async () => {
+    const result = await validatePolicyFiles(fixture('valid'));
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(result.files.map((f) => f.split('/').pop()), ['10-people.yaml', '20-systems.yaml']);
+    const doc = result.policy!.document;
+    assert.deepEqual(Object.keys(doc.systems), ['payments']);
+    assert.equal(doc.systems.payments!.entitlements.admin!.max_duration, 4 * 3_600_000);
+    assert.deepEqual(doc.durations.privileged, { default: 8 * 3_600_000, employee: 24 * 3_600_000 });
+    assert.equal(doc.approval.system_owner, 'business');
+    assert.deepEqual(doc.groups.reviewers, ['group:secops', 'ivan']);
+    assert.equal(doc.separation_of_duties[0]!.name, 'payments-maker-checker');
+    assert.match(result.policy!.digest, /^[0-9a-f]{64}$/);
+  });
+
+  it('locations in a merged folder point at the file that wrote each part', async () => {
+    const policy = (await validatePolicyFiles(fixture('valid'))).policy!;
+    const roles = policy.locate(['roles', 'iam']);
+    assert.ok(roles.file.endsWith('10-people.yaml'));
+    assert.equal(roles.line, 8);
+    const tier = policy.locate(['systems', 'payments', 'entitlements', 'admin', 'tier']);
+    assert.ok(tier.file.endsWith('20-systems.yaml'));
+    assert.equal(tier.line, 15);
+    assert.equal(policy.locate(['separation_of_duties', 0, 'entitlements']).line, 4);
+  });
+
+  it('the digest ignores comments and layout but not content', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tenure-policy-'));
+    try {
+      const base = 'version: 1\ndurations:\n  privileged: { default: 8h }\n  standard: { default: 30d }\n  read: { default: 90d }\n';
+      await writeFile(join(dir, 'a.yaml'), base);
+      await writeFile(join(dir, 'b.yaml'), `# a comment\n${base.replace('{ default: 8h }', '\n    default: 8h')}`);
+      await writeFile(join(dir, 'c.yaml'), base.replace('8h', '4h'));
+      const [a, b, c] = await Promise.all(['a', 'b', 'c'].map(async (n) => (await validatePolicyFiles(join(dir, `${n}.yaml`))).policy!.digest));
+      assert.equal(a, b);
+      assert.notEqual(a, c);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('every error in a file is reported at once, each with its file, line and path', async () => {
+    const errors = await errorsOf('many-errors.yaml');
+    const file = 'many-errors.yaml';
+    expectError(errors, { file, line: 5, path: 'roles.security[1]', message: /unknown group 'ghosts'/ });
+    expectError(errors, { file, line: 11, path: 'requests.pending_expires_after', message: /'a week' is not a duration/ });
+    expectError(errors, { file, line: 14, path: 'separation_of_duties[0].entitlements[1]', message: /unknown entitlement 'payments\/refund'/ });
+    expectError(errors, { file, line: 23, path: 'systems.payments.entitlements.admin.max_duration', message: /12h is longer than the privileged tier's maximum \(8h\)/ });
+    expectError(errors, { file, line: 26, path: 'systems.crm.owner', message: /^unknown key/ });
+    expectError(errors, { file, line: 31, path: 'systems.crm.entitlements.read.tier', message: /^must be one of read, standard, privileged$/ });
+    assert.equal(errors.length, 6, errors.map(formatIssue).join('\n'));
+  });
+
+  it('a formatted error reads file:line path: message', async () => {
+    const errors = await errorsOf('many-errors.yaml');
+    const tier = errors.find((e) => e.path.endsWith('.tier'))!;
+    assert.match(formatIssue(tier), /many-errors\.yaml:31 systems\.crm\.entitlements\.read\.tier: must be one of read, standard, privileged$/);
+  });
+
+  it('a tier without a maximum is an error, as is a tier without a default', async () => {
+    const errors = await errorsOf('missing-tier.yaml');
+    expectError(errors, { file: 'missing-tier.yaml', line: 2, path: 'durations.privileged', message: /is required: the privileged tier needs a maximum/ });
+    expectError(errors, { file: 'missing-tier.yaml', line: 4, path: 'durations.read.default', message: /is required: the read tier needs a default maximum/ });
+  });
+
+  it('a file without a version is refused, naming the file', async () => {
+    expectError(await errorsOf('missing-version.yaml'), { file: 'missing-version.yaml', line: 1, path: 'version', message: /is required/ });
+  });
+
+  it('a file written for an unsupported version is refused at its version line', async () => {
+    expectError(await errorsOf('unsupported-version.yaml'), { file: 'unsupported-version.yaml', line: 2, path: 'version', message: /unsupported version 2/ });
+  });
+
+  it('a YAML syntax error names the file and line, and nothing misleading follows it', async () => {
+    const errors = await errorsOf('syntax-error.yaml');
+    assert.equal(errors.length, 1, errors.map(formatIssue).join('\n'));
+    assert.ok(errors[0]!.file.endsWith('syntax-error.yaml'));
+    assert.ok(errors[0]!.line >= 3 && errors[0]!.line <= 4, `line ${errors[0]!.line}`);
+    assert.match(errors[0]!.message, /^YAML syntax error/);
+  });
+
+  it('a key defined in two files is an error naming both files', async () => {
+    const errors = await errorsOf('duplicate');
+    expectError(errors, { file: 'b.yaml', line: 8, path: 'systems.payments', message: /is defined twice: also in .*duplicate\/a\.yaml:7/ });
+    assert.equal(errors.length, 1);
+  });
+
+  describe('with small inline policies', () => {
+    let dir: string;
+    before(async () => { dir = await mkdtemp(join(tmpdir(), 'tenure-policy-')); });
+    after(async () => { await rm(dir, { recursive: true }); });
+    const durations = 'durations:\n  privileged: { default: 8h }\n  standard: { default: 30d }\n  read: { default: 90d }\n';
+    const check = async (name: string, body: string) => {
+      await writeFile(join(dir, name), `version: 1\n${durations}${body}`);
+      return (await validatePolicyFiles(join(dir, name))).errors;
+    };
+
+    it('unknown keys are refused at every level, with the keys that are allowed', async () => {
+      const errors = await check('unknown.yaml', 'colour: blue\nroles:\n  admin: [ada]\napproval:\n  alternates:\n    boss: [ada]\n');
+      expectError(errors, { file: 'unknown.yaml', line: 6, path: 'colour', message: /unknown key \(expected one of groups, roles/ });
+      expectError(errors, { file: 'unknown.yaml', line: 8, path: 'roles.admin', message: /expected one of security, iam, auditor/ });
+      expectError(errors, { file: 'unknown.yaml', line: 11, path: 'approval.alternates.boss', message: /expected one of sponsor, system_owner, security/ });
+    });
+
+    it('a group naming an unknown group, a group cycle and a group as system owner are refused', async () => {
+      const errors = await check('groups.yaml', [
+        'groups:', '  a: [group:b]', '  b: [group:a]', '  c: [group:nobody]',
+        'systems:', '  hr:', '    name: HR', '    business_owner: group:c', '    technical_owner: tom', '    criticality: low', '',
+      ].join('\n'));
+      expectError(errors, { file: 'groups.yaml', line: 8, path: 'groups.b[0]', message: /group cycle: a → b → a/ });
+      expectError(errors, { file: 'groups.yaml', line: 9, path: 'groups.c[0]', message: /unknown group 'nobody'/ });
+      expectError(errors, { file: 'groups.yaml', line: 13, path: 'systems.hr.business_owner', message: /one person, not a group/ });
+    });
+
+    it('bad keys, bad durations and a bare number are refused', async () => {
+      const errors = await check('values.yaml', [
+        'requests:', '  pending_expires_after: 7', 'systems:', '  Payments_1:', '    name: P', '    business_owner: olivia',
+        '    technical_owner: tom', '    criticality: low', '  hr:', '    name: HR', '    business_owner: olivia',
+        '    technical_owner: tom', '    criticality: extreme', '    entitlements:', '      view: { name: View, tier: read, max_duration: 3 parsecs }', '',
+      ].join('\n'));
+      expectError(errors, { file: 'values.yaml', line: 7, path: 'requests.pending_expires_after', message: /must be a duration such as/ });
+      expectError(errors, { file: 'values.yaml', line: 9, path: 'systems.Payments_1', message: /lowercase letters, digits/ });
+      expectError(errors, { file: 'values.yaml', line: 18, path: 'systems.hr.criticality', message: /must be one of low, medium, high, critical/ });
+      expectError(errors, { file: 'values.yaml', line: 20, path: 'systems.hr.entitlements.view.max_duration', message: /'3 parsecs' is not a duration/ });
+    });
+
+    it('a separation-of-duties rule must name two different, existing entitlements', async () => {
+      const errors = await check('sod.yaml', [
+        'separation_of_duties:', '  - name: one', '    entitlements: [hr/view, hr/view]', '  - name: two',
+        '    entitlements: [ghost/x, hr]', '  - name: three', '    entitlements: [hr/view]',
+        'systems:', '  hr:', '    name: HR', '    business_owner: olivia', '    technical_owner: tom', '    criticality: low',
+        '    entitlements:', '      view: { name: View, tier: read }', '',
+      ].join('\n'));
+      expectError(errors, { file: 'sod.yaml', line: 8, path: 'separation_of_duties[0].entitlements', message: /two different/ });
+      expectError(errors, { file: 'sod.yaml', line: 10, path: 'separation_of_duties[1].entitlements[0]', message: /unknown system 'ghost'/ });
+      expectError(errors, { file: 'sod.yaml', line: 10, path: 'separation_of_duties[1].entitlements[1]', message: /<system>\/<entitlement>/ });
+      expectError(errors, { file: 'sod.yaml', line: 12, path: 'separation_of_duties[2].entitlements', message: /exactly two/ });
+    });
+
+    it('a missing durations section and a missing path are reported, not thrown', async () => {
+      await writeFile(join(dir, 'nodurations.yaml'), 'version: 1\n');
+      const errors = (await validatePolicyFiles(join(dir, 'nodurations.yaml'))).errors;
+      expectError(errors, { file: 'nodurations.yaml', line: 1, path: 'durations', message: /is required/ });
+      const missing = await validatePolicyFiles(join(dir, 'nothing-here'));
+      assert.match(missing.errors[0]!.message, /no such file or folder/);
+    });
+  });
+
+  it('the validate operation without a database checks the files and returns the errors as lines', async () => {
+    const result = await validatePolicy(undefined, { path: fixture('many-errors.yaml') });
+    assert.equal(result.ok, false);
+    assert.equal(result.digest, null);
+    assert.equal(result.messages.length, 6);
+    assert.match(result.messages[0]!, /many-errors\.yaml:5 roles\.security\[1\]: unknown group 'ghosts'/);
+    const valid = await validatePolicy(undefined, { path: fixture('valid') });
+    assert.equal(valid.ok, true);
+  });
+});
