@@ -1,6 +1,6 @@
 import { desc, eq, sql } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
-import { rawRows, type Db, type Executor } from '../store/database.js';
+import { rawRows, type Executor } from '../store/database.js';
 import { auditCheckpoints } from '../store/schema.js';
 import { GENESIS_HASH } from './chain.js';
 import { checkpointSignatureProblem, signCheckpoint, type Checkpoint } from './checkpoint-signature.js';
@@ -50,8 +50,8 @@ const trustedStart = async (exec: Executor, key: SigningKey): Promise<ChainPoint
  * vouch for it. Writing a checkpoint is not itself an audit event, since that would move the head
  * and leave every checkpoint stale the moment it is written.
  */
-export const writeCheckpoint = async (db: Db, at: Date, key: SigningKey): Promise<CheckpointOutcome> =>
-  db.transaction(async (tx) => {
+export const writeCheckpoint = async (exec: Executor, at: Date, key: SigningKey): Promise<CheckpointOutcome> =>
+  exec.transaction(async (tx) => {
     const head = await readHead(tx);
     const latest = await newest(tx);
     if (head.seq === 0 || (latest && latest.seq >= head.seq)) return { written: false, checkpoint: latest };

@@ -102,8 +102,9 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
         .where(and(eq(accessRequests.targetGrantId, target!.id), inArray(accessRequests.status, ['pending'])));
       if (pending) throw new TenureError('request.duplicate', `an extension of this grant is already pending (${pending.id})`, { field: 'targetGrant' });
     }
-    const candidates = await Promise.all(stagesFor(entitlement.tier, outOfScope)
-      .map((kind) => stageCandidates(work.tx, policy, kind, beneficiary, system)));
+    const candidates = [];
+    // One at a time: a transaction is one connection, and queries on it cannot overlap.
+    for (const kind of stagesFor(entitlement.tier, outOfScope)) candidates.push(await stageCandidates(work.tx, policy, kind, beneficiary, system));
     const routed = routeStages(candidates, excludedFromRequest(acting.identity.id, beneficiary.id));
     if (!routed) {
       throw new TenureError('request.no_eligible_approver', 'no distinct eligible approver for every stage of this request (configure alternates in the policy)');

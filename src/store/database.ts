@@ -56,6 +56,9 @@ export const openEmbedded = async (
 /** Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator. */
 export const openPostgres = async (url: string, options: { max?: number } = {}): Promise<Store> => {
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10 });
+  // An idle connection the server drops (restart, failover, admin) must not crash the process: the
+  // pool discards it and the next query opens a new one.
+  pool.on('error', (error) => { process.emitWarning(`PostgreSQL connection lost: ${error.message}`); });
   const lockClient = await pool.connect();
   try {
     await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);

@@ -50,7 +50,8 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   // who is also the only system owner leaves the sponsor stage to an alternate instead.
   const later = stages.filter((s) => s.position > current.position);
   const taken = new Set([...earlierDeciders, acting.identity.id]);
-  const laterSets = await Promise.all(later.map(async (s) => (await eligibleFor(s)).filter((id) => !taken.has(id))));
+  const laterSets: string[][] = [];
+  for (const stage of later) laterSets.push((await eligibleFor(stage)).filter((id) => !taken.has(id)));
   if (!hasDistinctApprovers(laterSets)) {
     throw new TenureError('request.approver_needed_later',
       `you are needed to decide a later stage (${later.map((s) => s.kind).join(', ')}); leave stage ${current.kind} to another eligible approver`);

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql, TransactionRollbackError } from 'drizzle-orm';
+import { canonicalEvent, chainHash } from '../../src/audit/chain.js';
+import { writeCheckpoint } from '../../src/audit/checkpoint.js';
+import type { AuditEventType, AuditInput } from '../../src/audit/event-types.js';
+import { loadSigningKey, trustedKeysFrom, type SigningKey, type TrustedKeys } from '../../src/audit/signing-key.js';
+import { ManualClock } from '../../src/domain/clock.js';
+import { inTransaction, type Context } from '../../src/operations/context.js';
+import { rawRows, type Executor, type Store, type Tx } from '../../src/store/database.js';
+
+export const HOUR = 3_600_000;
+export const START = '2030-01-01T09:00:00.000Z';
+const ACTIONS: AuditEventType[] = ['request.created', 'grant.created', 'grant.expired', 'identity.status_changed'];
+
+/** The fixture chain: 6 transactions of 5 events, one hour apart, signed at seq 20 and at seq 30. */
+export interface AuditFixture {
+  store: Store;
+  ctx: Context;
+  clock: ManualClock;
+  key: SigningKey;
+  trusted: TrustedKeys;
+  alice: string;
+  bob: string;
+  sysA: string;
+  sysB: string;
+  /** What the generator put at each seq, to state expectations without re-reading the database. */
+  planned: Map<number, { identityId: string; systemId: string; action: AuditEventType; at: Date }>;
+}
+
+export const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `tenure-${label}-`));
+
+export const recordEvents = (ctx: Context, inputs: AuditInput[]): Promise<void> =>
+  inTransaction(ctx, async (work) => { for (const input of inputs) work.record(input); });
+
+export const buildAuditFixture = async (store: Store): Promise<AuditFixture> => {
+  const clock = new ManualClock(START);
+  const ctx: Context = { store, clock, actor: { id: undefined, channel: 'system' } };
+  const key = loadSigningKey({ env: {}, dataDir: tempDir('audit-key'), create: true })!;
+  const [alice, bob, sysA, sysB] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+  const planned: AuditFixture['planned'] = new Map();
+  for (let tx = 0; tx < 6; tx += 1) {
+    const inputs: AuditInput[] = [];
+    for (let i = 1; i <= 5; i += 1) {
+      const seq = tx * 5 + i;
+      const event = { identityId: seq % 2 ? alice : bob, systemId: seq % 3 === 0 ? sysB : sysA, action: ACTIONS[seq % 4]!, at: clock.now() };
+      planned.set(seq, event);
+      inputs.push({ action: event.action, subject: { type: 'grant', id: `g-${seq}` }, identityId: event.identityId, systemId: event.systemId,
+        before: { status: 'active' }, after: { status: 'ended', nested: { seq: 999 } }, reason: null });
+    }
+    await recordEvents(ctx, inputs);
+    if (tx === 3 || tx === 5) await writeCheckpoint(store.db, clock.now(), key);
+    clock.advance(HOUR);
+  }
+  return { store, ctx, clock, key, trusted: trustedKeysFrom([key.publicKey]), alice, bob, sysA, sysB, planned };
+};
+
+export interface EventRow { seq: number; canonical: string; hash: string }
+
+export const eventRows = async (exec: Executor, fromSeq = 1): Promise<EventRow[]> =>
+  (await rawRows<EventRow>(exec, sql`SELECT seq, canonical, hash FROM audit_events WHERE seq >= ${fromSeq} ORDER BY seq`))
+    .map((r) => ({ ...r, seq: Number(r.seq) }));
+
+export const hashAt = async (exec: Executor, seq: number): Promise<string> =>
+  (await rawRows<{ hash: string }>(exec, sql`SELECT hash FROM audit_events WHERE seq = ${seq}`))[0]!.hash;
+
+/** A forged event with a hash that is valid for its place, as a careful forger would write it. */
+export const forgedEvent = (seq: number, previousHash: string, reason: string) => {
+  const canonical = canonicalEvent(seq, new Date(START), { id: undefined, channel: 'system' },
+    { action: 'grant.created', subject: { type: 'grant', id: 'forged' }, reason });
+  return { canonical, hash: chainHash(previousHash, canonical) };
+};
+
+export const insertEvent = (tx: Tx, seq: number, event: { canonical: string; hash: string }) => tx.execute(sql`
+  INSERT INTO audit_events (seq, occurred_at, action, channel, subject_type, subject_id, canonical, hash)
+  VALUES (${seq}, ${START}, 'grant.created', 'system', 'grant', 'forged', ${event.canonical}, ${event.hash})`);
+
+export const setHead = (tx: Tx, seq: number, hash: string) => tx.execute(sql`UPDATE audit_head SET seq = ${seq}, hash = ${hash} WHERE id = 1`);
+
+/**
+ * Runs `tamper` as a DBA would (replication role: the append-only triggers do not fire), then
+ * `inspect` in the same transaction, and rolls everything back so the next test gets the fixture.
+ */
+export const asDba = async <T>(store: Store, tamper: (tx: Tx) => Promise<void>, inspect: (tx: Tx) => Promise<T>): Promise<T> => {
+  let result: T | undefined;
+  try {
+    await store.db.transaction(async (tx) => {
+      await tx.execute(sql`SET LOCAL session_replication_role = replica`);
+      await tamper(tx);
+      await tx.execute(sql`SET LOCAL session_replication_role = origin`);
+      result = await inspect(tx);
+      tx.rollback();
+    });
+  } catch (error) {
+    if (!(error instanceof TransactionRollbackError)) throw error;
+  }
+  return result as T;
+};
