@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rawRows, type Executor } from '../store/database.js';
+import { chainHash } from './chain.js';
 
 /** A position in the chain: event `seq` and its hash (seq 0 is the genesis). */
 export interface ChainPoint { seq: number; hash: string }
@@ -19,12 +20,17 @@ export interface ChainMark {
 
 export interface ScanResult { events: number; last: ChainPoint; problem: ChainProblem | undefined }
 
+/** SHA-256 in hex; the one-shot form (Node >= 20.12) saves an object and three calls per event. */
+const hashBytes: (data: Buffer) => string = typeof crypto.hash === 'function'
+  ? (data) => crypto.hash('sha256', data, 'hex')
+  : (data) => crypto.createHash('sha256').update(data).digest('hex');
+
 /** Events per group: one result row carries a group's events joined, so per-row protocol costs vanish. */
 export const SCAN_GROUP = 1_000;
 /** Events per round trip, small enough to keep memory flat. */
 export const SCAN_PAGE = 20_000;
 
-interface Group { n: number; lo: string | number | null; hi: string | number | null; c: string | null }
+interface Group { start: string | number; n: number; lo: string | number | null; hi: string | number | null; c: string | null }
 interface EventRow { seq: number | string; canonical: string; hash: string }
 
 /**
@@ -36,7 +42,7 @@ interface EventRow { seq: number | string; canonical: string; hash: string }
  */
 const fetchGroups = (exec: Executor, after: number, upTo: number): Promise<Group[]> =>
   rawRows<Group>(exec, sql`
-    SELECT g.n, g.lo, g.hi, g.c
+    SELECT b.start, g.n, g.lo, g.hi, g.c
     FROM generate_series(${after}::bigint, ${Math.min(after + SCAN_PAGE, upTo) - 1}::bigint, ${SCAN_GROUP}::bigint) AS b(start)
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS n, min(seq) AS lo, max(seq) AS hi, string_agg(hash || canonical, E'\n' ORDER BY seq) AS c
@@ -44,70 +50,81 @@ const fetchGroups = (exec: Executor, after: number, upTo: number): Promise<Group
     ) AS g
     ORDER BY b.start`);
 
-const fetchRows = (exec: Executor, after: number, upTo: number): Promise<EventRow[]> =>
+const fetchRows = (exec: Executor, after: number, until: number): Promise<EventRow[]> =>
   rawRows<EventRow>(exec, sql`SELECT seq, canonical, hash FROM audit_events
-    WHERE seq > ${after} AND seq <= ${upTo} ORDER BY seq LIMIT ${SCAN_GROUP}`);
+    WHERE seq > ${after} AND seq <= ${until} ORDER BY seq LIMIT ${SCAN_GROUP}`);
 
-/**
- * SHA-256(previous hash as 32 bytes ‖ canonical UTF-8), as chainHash computes it, but through one
- * reused buffer and the one-shot hash (Node >= 20.12): per-event allocations dominated otherwise.
- */
-class ChainHasher {
-  private buffer = Buffer.alloc(64 * 1024);
-  private readonly oneShot = typeof crypto.hash === 'function';
+const nextSeq = async (exec: Executor, after: number): Promise<string | undefined> => {
+  const [row] = await rawRows<{ seq: string | number }>(exec, sql`SELECT seq FROM audit_events WHERE seq > ${after} ORDER BY seq LIMIT 1`);
+  return row === undefined ? undefined : String(row.seq);
+};
 
-  next(prevHex: string, canonical: string): string {
-    if (!this.oneShot) return crypto.createHash('sha256').update(Buffer.from(prevHex, 'hex')).update(canonical, 'utf8').digest('hex');
-    if (canonical.length * 3 + 32 > this.buffer.length) this.buffer = Buffer.alloc(canonical.length * 3 + 32);
-    this.buffer.write(prevHex, 0, 'hex');
-    const bytes = this.buffer.write(canonical, 32, 'utf8');
-    return crypto.hash('sha256', this.buffer.subarray(0, 32 + bytes), 'hex');
-  }
-}
+const NEWLINE = 10;
+const COMMA = 44;
+const SEQ_KEY = Buffer.from('"seq":');
 
 /**
  * Whether the canonical text records `seqText` as its seq. The top-level "seq" key is the last one
  * spelled that way (RFC 8785 sorts keys, only subject/systemId/ticket/v follow it, and a `"seq":`
  * inside a string is escaped), so a backwards search replaces parsing the whole event.
  */
-const recordsSeq = (canonical: string, seqText: string): boolean => {
-  const at = canonical.lastIndexOf('"seq":');
-  return at >= 0 && canonical.startsWith(seqText, at + 6) && canonical.charCodeAt(at + 6 + seqText.length) === 44;
+const recordsSeq = (bytes: Buffer, start: number, end: number, seqText: string): boolean => {
+  const at = bytes.lastIndexOf(SEQ_KEY, end - SEQ_KEY.length);
+  if (at < start) return false;
+  const digits = at + SEQ_KEY.length;
+  for (let i = 0; i < seqText.length; i += 1) if (bytes[digits + i] !== seqText.charCodeAt(i)) return false;
+  return bytes[digits + seqText.length] === COMMA;
 };
 
-const claimedSeq = (canonical: string): string => {
-  try { return String((JSON.parse(canonical) as { seq?: unknown }).seq); } catch { return 'nothing (unreadable JSON)'; }
+/** The seq the event claims, read exactly; undefined when the text is not JSON at all. */
+const claimedSeq = (canonical: string): string | undefined => {
+  try { return String((JSON.parse(canonical) as { seq?: unknown }).seq); } catch { return undefined; }
 };
 
 /** Walks the chain, checking marks as their seq goes by; stops at the first problem. */
 class Walk {
-  readonly hasher = new ChainHasher();
   last: ChainPoint;
   private readonly marks: ChainMark[];
   private markIndex = 0;
+  private buffer = Buffer.alloc(1 << 20);
+  private endsBuffer = new Int32Array(SCAN_GROUP);
 
   constructor(readonly from: ChainPoint, marks: readonly ChainMark[]) {
     this.last = { ...from };
     this.marks = [...marks].filter((m) => m.seq > from.seq).sort((a, b) => a.seq - b.seq);
   }
 
-  /** Accepts the event after `last` if it checks out; the reason otherwise. */
-  step(seqText: string, canonical: string, storedHash: string): string | undefined {
-    const expected = this.last.seq + 1;
-    if (!recordsSeq(canonical, seqText)) {
-      const claimed = claimedSeq(canonical);
-      if (claimed !== seqText) return `event ${seqText} records seq ${claimed}: events were inserted, removed or reordered`;
-    }
-    if (this.hasher.next(this.last.hash, canonical) !== storedHash) {
-      return `event ${seqText} does not match its stored hash: its content, or the hash of an event before it, was changed`;
-    }
-    this.last = { seq: expected, hash: storedHash };
-    while (this.markIndex < this.marks.length && this.marks[this.markIndex]!.seq === expected) {
-      const reason = this.marks[this.markIndex]!.check(storedHash);
+  /** Reused buffers of at least `size`: fresh ones per group would be garbage at this rate. */
+  bytes(size: number): Buffer {
+    if (this.buffer.length < size) this.buffer = Buffer.alloc(size);
+    return this.buffer;
+  }
+
+  ends(size: number): Int32Array {
+    if (this.endsBuffer.length < size) this.endsBuffer = new Int32Array(size);
+    return this.endsBuffer;
+  }
+
+  /** Moves past an event already found sound; the reason if a mark at its seq disagrees. */
+  advance(seq: number, hash: string): string | undefined {
+    this.last = { seq, hash };
+    while (this.markIndex < this.marks.length && this.marks[this.markIndex]!.seq === seq) {
+      const reason = this.marks[this.markIndex]!.check(hash);
       if (reason) return reason;
       this.markIndex += 1;
     }
     return undefined;
+  }
+
+  /** The exact check of the next event, with the reference chainHash: says what is wrong with it. */
+  step(seqText: string, canonical: string, storedHash: string): string | undefined {
+    const claimed = claimedSeq(canonical);
+    if (claimed === undefined) return `event ${seqText} is not readable JSON: its content was changed`;
+    if (claimed !== seqText) return `event ${seqText} records seq ${claimed}: events were inserted, removed or reordered`;
+    if (chainHash(this.last.hash, canonical) !== storedHash) {
+      return `event ${seqText} does not match its stored hash: its content, or the hash of an event before it, was changed`;
+    }
+    return this.advance(this.last.seq + 1, storedHash);
   }
 
   result(problem?: ChainProblem): ScanResult {
@@ -116,37 +133,77 @@ class Walk {
   }
 }
 
-/** The fast path: false when anything about the group is off, leaving it to the row-by-row path. */
-const walkGroup = (walk: Walk, group: Group): boolean | ChainProblem => {
-  const first = walk.last.seq + 1;
-  // min, max and count agreeing on a primary key means the seqs are exactly first..first+n-1.
-  if (group.n === 0 || group.c === null || Number(group.lo) !== first || Number(group.hi) !== first + group.n - 1) return false;
-  const items = group.c.split('\n');
-  if (items.length !== group.n) return false;
-  for (let i = 0; i < items.length; i += 1) {
-    const item = items[i]!;
-    if (item.length <= 64) return false;
-    const seq = first + i;
-    const reason = walk.step(String(seq), item.slice(64), item.slice(0, 64));
-    if (reason) return { seq, reason };
+const OPEN_BRACE = 123;
+
+/**
+ * Where each event of the group ends, or undefined unless the group holds exactly `n` events each
+ * shaped as 64 hash characters and a JSON object. A raw newline smuggled into a stored value would
+ * otherwise split one event in two, and the first half could pass for the whole.
+ */
+const eventEnds = (bytes: Buffer, length: number, n: number, ends: Int32Array): boolean => {
+  let start = 0;
+  for (let i = 0; i < n; i += 1) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1 || end > length) end = length;
+    if ((i === n - 1) !== (end === length) || end - start <= 64 || bytes[start + 64] !== OPEN_BRACE) return false;
+    ends[i] = end;
+    start = end + 1;
   }
   return true;
 };
 
-/** The exact path, used only where the fast path saw something wrong: names the first bad event. */
-const walkRows = async (exec: Executor, walk: Walk, upTo: number): Promise<ChainProblem | undefined> => {
-  while (walk.last.seq < upTo) {
-    const rows = await fetchRows(exec, walk.last.seq, upTo);
-    if (rows.length === 0) return undefined;
+/**
+ * The fast path, on the UTF-8 bytes of the whole group: no string per event, and each event is
+ * hashed where it lies, after its stored hash has been read and the previous hash written over the
+ * 32 bytes just before its canonical text. Anything unexpected returns false, leaving the event to
+ * the exact path; only a mark's verdict is final here, since the event itself checked out.
+ */
+const walkGroup = (walk: Walk, group: Group): boolean | ChainProblem => {
+  const first = walk.last.seq + 1;
+  // min, max and count agreeing on a primary key means the seqs are exactly first..first+n-1.
+  if (group.n === 0 || group.c === null || Number(group.lo) !== first || Number(group.hi) !== first + group.n - 1) return false;
+  const bytes = walk.bytes(group.c.length * 3);
+  const length = bytes.write(group.c, 0, 'utf8');
+  const ends = walk.ends(group.n);
+  if (!eventEnds(bytes, length, group.n, ends)) return false;
+  let start = 0;
+  for (let i = 0; i < group.n; i += 1) {
+    const end = ends[i]!;
+    const seq = first + i;
+    if (!recordsSeq(bytes, start + 64, end, String(seq))) return false;
+    const stored = bytes.toString('latin1', start, start + 64);
+    bytes.write(walk.last.hash, start + 32, 32, 'hex');
+    if (hashBytes(bytes.subarray(start + 32, end)) !== stored) return false;
+    const reason = walk.advance(seq, stored);
+    if (reason) return { seq, reason };
+    start = end + 1;
+  }
+  return true;
+};
+
+const missing = (expected: number, found: string): ChainProblem =>
+  ({ seq: expected, reason: `event ${expected} is missing: the chain jumps from ${expected - 1} to ${found}` });
+
+/**
+ * The exact path, only for a group the fast path balked at: names the first bad event, or catches
+ * up to `until` (then the fast path resumes), or finds that no events are left at all.
+ */
+const walkRows = async (exec: Executor, walk: Walk, until: number): Promise<ChainProblem | 'caught up' | 'ended'> => {
+  while (walk.last.seq < until) {
+    const rows = await fetchRows(exec, walk.last.seq, until);
+    if (rows.length === 0) {
+      const found = await nextSeq(exec, walk.last.seq);
+      return found === undefined ? 'ended' : missing(walk.last.seq + 1, found);
+    }
     for (const row of rows) {
       const expected = walk.last.seq + 1;
       const seqText = String(row.seq);
-      if (seqText !== String(expected)) return { seq: expected, reason: `event ${expected} is missing: the chain jumps from ${expected - 1} to ${seqText}` };
+      if (seqText !== String(expected)) return missing(expected, seqText);
       const reason = walk.step(seqText, row.canonical, row.hash);
       if (reason) return { seq: expected, reason };
     }
   }
-  return undefined;
+  return 'caught up';
 };
 
 const yieldToIo = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
@@ -170,9 +227,10 @@ export const scanChain = async (exec: Executor, from: ChainPoint, upTo: number, 
       await yieldToIo();
       const outcome = walkGroup(walk, group);
       if (outcome === true) continue;
+      const slow = outcome === false ? await walkRows(exec, walk, Math.min(Number(group.start) + SCAN_GROUP, upTo)) : outcome;
+      if (slow === 'caught up') continue;
       next?.catch(() => undefined);
-      if (outcome !== false) return walk.result(outcome);
-      return walk.result(await walkRows(exec, walk, upTo));
+      return walk.result(slow === 'ended' ? undefined : slow);
     }
   }
   return walk.result();

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, lt, type SQL } from 'drizzle-orm';
+import { TenureError } from '../domain/errors.js';
 import type { Executor } from '../store/database.js';
 import { auditEvents } from '../store/schema.js';
 import type { Channel } from './event-types.js';
@@ -51,8 +52,15 @@ export const auditWhere = (f: AuditFilters): SQL | undefined => {
 };
 
 /** The record is read from the canonical text, the bytes the hash covers, never from the copies. */
-export const toRecord = (row: { seq: number; hash: string; canonical: string }): AuditRecord =>
-  ({ ...(JSON.parse(row.canonical) as Omit<AuditRecord, 'seq' | 'hash'>), seq: Number(row.seq), hash: row.hash });
+export const toRecord = (row: { seq: number; hash: string; canonical: string }): AuditRecord => {
+  let event: Omit<AuditRecord, 'seq' | 'hash'>;
+  try {
+    event = JSON.parse(row.canonical) as Omit<AuditRecord, 'seq' | 'hash'>;
+  } catch {
+    throw new TenureError('audit.chain_broken', `audit event ${row.seq} is not readable JSON: run tenure audit verify`);
+  }
+  return { ...event, seq: Number(row.seq), hash: row.hash };
+};
 
 /** Events matching every given filter, oldest first, at most `limit`; page on with `afterSeq`. */
 export const searchAuditEvents = async (exec: Executor, filters: AuditFilters & { limit: number }): Promise<AuditRecord[]> => {

@@ -58,12 +58,7 @@ export const checkpointMark = (cp: Checkpoint, trusted: TrustedKeys): ChainMark 
   };
 };
 
-/**
- * Verifies the whole chain: seqs contiguous from 1, each event's hash, the head row, and every
- * checkpoint's signature and hash. Checkpoints are read before the head, so one written meanwhile
- * can never look like it lies beyond the chain.
- */
-export const verifyChain = async (exec: Executor, trusted: TrustedKeys): Promise<VerifyResult> => {
+const verifyIn = async (exec: Executor, trusted: TrustedKeys): Promise<VerifyResult> => {
   const checkpoints = await readCheckpoints(exec);
   const { head, maxSeq } = await readHead(exec);
   const marks = [headMark(head), ...checkpoints.map((cp) => checkpointMark(cp, trusted))].filter((m) => m.seq > 0);
@@ -76,4 +71,18 @@ export const verifyChain = async (exec: Executor, trusted: TrustedKeys): Promise
   return problem
     ? { ok: false, firstBadSeq: problem.seq, reason: problem.reason, ...base }
     : { ok: true, firstBadSeq: null, reason: null, ...base };
+};
+
+/**
+ * Verifies the whole chain: seqs contiguous from 1, each event's hash, the head row, and every
+ * checkpoint's signature and hash. Given the database, it reads one snapshot in a read-only
+ * transaction, with room to sort each group of events in memory. Given the caller's transaction,
+ * checkpoints are still read before the head, so one written meanwhile cannot seem past the end.
+ */
+export const verifyChain = async (exec: Executor, trusted: TrustedKeys): Promise<VerifyResult> => {
+  if ('rollback' in exec) return verifyIn(exec, trusted);
+  return exec.transaction(async (tx) => {
+    await tx.execute(sql`SET LOCAL work_mem = '64MB'`);
+    return verifyIn(tx, trusted);
+  }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
 };

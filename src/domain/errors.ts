@@ -52,7 +52,7 @@ export const ERRORS = {
   'grant.exceeds_engagement_end': { status: 422, exit: 3, title: 'A grant may not end after its engagement' },
   'audit.signing_key_missing': { status: 409, exit: 3, title: 'No audit signing key is configured' },
   'audit.signing_key_invalid': { status: 422, exit: 2, title: 'The audit signing key or a trusted key is not a readable Ed25519 PEM key' },
-  'audit.chain_broken': { status: 409, exit: 3, title: 'The audit chain does not verify, so no checkpoint is signed over it' },
+  'audit.chain_broken': { status: 409, exit: 3, title: 'The audit chain does not verify (run tenure audit verify); nothing is signed over it' },
   'database.held': { status: 423, exit: 5, title: 'Another process holds the embedded database' },
   internal: { status: 500, exit: 1, title: 'Internal error' },
 } as const satisfies Record<string, Entry>;

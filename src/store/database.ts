@@ -62,7 +62,8 @@ export const openPostgres = async (url: string, options: { max?: number } = {}):
   const lockClient = await pool.connect();
   try {
     await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await migratePg(drizzlePg(pool), { migrationsFolder });
+    // Migrate on the connection holding the lock: a pool of one would otherwise wait for itself.
+    await migratePg(drizzlePg(lockClient), { migrationsFolder });
   } finally {
     await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     lockClient.release();

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
+import { SCAN_GROUP, SCAN_PAGE } from '../src/audit/chain-scan.js';
+import { verifyChain } from '../src/audit/verify.js';
+import type { Store } from '../src/store/database.js';
+import { BACKENDS, freshStore } from './support/backends.js';
+import { asDba, fillAuditChain } from './support/audit-fixture.js';
+
+/** Verify reads whole groups of events at a time; these cross group and page boundaries. */
+const EVENTS = SCAN_PAGE + SCAN_GROUP + 250;
+
+for (const backend of BACKENDS) {
+  describe(`a chain longer than one verify page on ${backend}`, () => {
+    let store: Store;
+    before(async () => { store = await freshStore(backend); await fillAuditChain(store, EVENTS); });
+    after(async () => { await store.close(); });
+
+    const verifyAfter = (tamper: (tx: Parameters<Parameters<Store['db']['transaction']>[0]>[0]) => Promise<unknown>) =>
+      asDba(store, tamper, (tx) => verifyChain(tx, new Map()));
+
+    it('verifies across groups and pages', async () => {
+      const result = await verifyChain(store.db, new Map());
+      assert.deepEqual([result.ok, result.events], [true, EVENTS]);
+    });
+
+    for (const seq of [SCAN_GROUP, SCAN_GROUP + 1, SCAN_PAGE + 17, EVENTS]) {
+      it(`a change to event ${seq} is named exactly`, async () => {
+        const result = await verifyAfter((tx) => tx.execute(sql`
+          UPDATE audit_events SET canonical = replace(canonical, 'the access window ended', 'extended by phone') WHERE seq = ${seq}`));
+        assert.equal(result.firstBadSeq, seq);
+        assert.equal(result.events, seq - 1);
+      });
+    }
+
+    it('a deleted event at a group boundary is named as missing', async () => {
+      const result = await verifyAfter((tx) => tx.execute(sql`DELETE FROM audit_events WHERE seq = ${2 * SCAN_GROUP + 1}`));
+      assert.equal(result.firstBadSeq, 2 * SCAN_GROUP + 1);
+      assert.match(result.reason!, /is missing/);
+    });
+
+    it('a raw newline smuggled into an event does not confuse the grouping', async () => {
+      const seq = 3 * SCAN_GROUP + 5;
+      const result = await verifyAfter((tx) => tx.execute(sql`
+        UPDATE audit_events SET canonical = replace(canonical, '"v":1}', E'"v":1}\n{"seq":' || (seq + 1) || ',') WHERE seq = ${seq}`));
+      assert.equal(result.firstBadSeq, seq);
+      assert.match(result.reason!, new RegExp(`event ${seq} is not readable JSON`));
+    });
+
+    it('a huge seq inserted past the end is named without walking the gap', async () => {
+      const result = await verifyAfter((tx) => tx.execute(sql`
+        INSERT INTO audit_events (seq, occurred_at, action, channel, subject_type, subject_id, canonical, hash)
+        VALUES (1000000000000, now(), 'grant.created', 'system', 'grant', 'x', '{}', ${'0'.repeat(64)})`));
+      assert.equal(result.firstBadSeq, EVENTS + 1);
+      assert.match(result.reason!, /event \d+ is missing: the chain jumps from \d+ to 1000000000000/);
+    });
+  });
+}

@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The benchmark harness runs at tiny sizes in every test run, so it cannot rot between real runs. */
+describe('the benchmark harness', () => {
+  it('runs every benchmark on both backends at smoke size and prints one row for each', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    assert.equal(r.status, 0, r.stderr);
+    for (const backend of ['embedded', 'postgres']) {
+      for (const name of ['expire due grants', 'approve requests', 'audit verify']) {
+        assert.match(r.stdout, new RegExp(`\\| ${name}[^\\n]*\\| ${backend} `), `${name} on ${backend}`);
+      }
+    }
+  });
+});
