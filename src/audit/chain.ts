@@ -1,8 +1,33 @@
 import { createHash } from 'node:crypto';
-import canonicalize from 'canonicalize';
 import type { Actor, AuditInput } from './event-types.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
+
+const serialise = (value: unknown): string | undefined => {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return serialise((value as { toJSON: () => unknown }).toJSON());
+  }
+  if (Array.isArray(value)) return `[${value.map((item) => serialise(item) ?? 'null').join(',')}]`;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const members: string[] = [];
+  // Sorted explicitly: JS objects enumerate integer-like keys first, whatever their code units say.
+  for (const key of Object.keys(value).sort()) {
+    const member = serialise((value as Record<string, unknown>)[key]);
+    if (member !== undefined) members.push(`${JSON.stringify(key)}:${member}`);
+  }
+  return `{${members.join(',')}}`;
+};
+
+/**
+ * RFC 8785 (JCS) canonical JSON: ECMAScript's JSON number and string serialisation with members
+ * sorted by UTF-16 code units. The `canonicalize` package computes the same bytes (a property test
+ * checks it on random values) but several times slower, and the worker canonicalises every expiry.
+ */
+export const canonicalJson = (value: unknown): string => {
+  const text = serialise(value);
+  if (text === undefined) throw new Error('audit event could not be canonicalised');
+  return text;
+};
 
 /** The content of an event as it is hashed: RFC 8785 canonical JSON, so any reader can recompute it. */
 export const canonicalEvent = (seq: number, at: Date, actor: Actor, input: AuditInput): string => {
@@ -21,9 +46,7 @@ export const canonicalEvent = (seq: number, at: Date, actor: Actor, input: Audit
     ticket: input.ticket ?? null,
     data: input.data ?? null,
   };
-  const text = canonicalize(JSON.parse(JSON.stringify(body)));
-  if (text === undefined) throw new Error('audit event could not be canonicalised');
-  return text;
+  return canonicalJson(body);
 };
 
 /** hash(n) = SHA-256(hash(n-1) as 32 bytes || canonical bytes of event n). */
