@@ -36,6 +36,30 @@ describe('the tenure command line on the embedded database', () => {
     assert.ok(grants.some((g) => g.entitlement === 'payments/read'));
   });
 
+  it('init refuses a database that already has people', () => {
+    const r = tenure('init', '--handle', 'mallory', '--name', 'Mallory');
+    assert.equal(r.code, 3);
+    assert.match(r.err, /setup\.already_initialised/);
+  });
+
+  it('every command records the channel and the operating-system user in the audit log', () => {
+    const events = tenure('--as', 'audrey', '--json', 'audit', 'search', '--action', 'request.created').json() as { events: { actor: { channel: string; osUser?: string } }[] };
+    assert.ok(events.events.length > 0);
+    for (const e of events.events) {
+      assert.equal(e.actor.channel, 'cli');
+      assert.ok(e.actor.osUser, 'the OS user is recorded');
+    }
+  });
+
+  it('audit verify passes on the untouched chain and says so as JSON', () => {
+    const r = tenure('--as', 'audrey', '--json', 'audit', 'verify');
+    assert.equal(r.code, 0, r.err);
+    const result = r.json() as { ok: boolean; events: number; firstBadSeq: number | null };
+    assert.equal(result.ok, true);
+    assert.equal(result.firstBadSeq, null);
+    assert.ok(result.events > 20);
+  });
+
   it('exit codes mean the same everywhere: usage 2, rule 3, not found 4', () => {
     assert.equal(tenure('request', 'create', '--bogus').code, 2);
     assert.equal(tenure('--as', 'carl', 'request', 'create', '--entitlement', 'payments/read', '--reason', 'x', '--duration', 'forever').code, 2);

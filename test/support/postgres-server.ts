@@ -64,6 +64,22 @@ export const postgresAdminUrl = (): Promise<string> => {
 };
 
 let counter = 0;
+let swept = false;
+
+const alive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch (error) { return (error as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+/** Drops scratch databases left by test processes that died before their cleanup ran. */
+const sweepAbandoned = async (admin: pg.Client): Promise<void> => {
+  if (swept) return;
+  swept = true;
+  const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'tenure\\_t\\_%'");
+  for (const { datname } of rows) {
+    const pid = Number(/^tenure_t_(\d+)_/.exec(datname)?.[1]);
+    if (Number.isInteger(pid) && !alive(pid)) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => undefined);
+  }
+};
 
 /** A new empty database on the test server; returns its URL and a function that drops it. */
 export const createScratchDatabase = async (): Promise<{ url: string; drop: () => Promise<void> }> => {
@@ -72,6 +88,7 @@ export const createScratchDatabase = async (): Promise<{ url: string; drop: () =
   const name = `tenure_t_${process.pid}_${Date.now().toString(36)}_${counter}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
+  await sweepAbandoned(admin);
   await admin.query(`CREATE DATABASE ${name}`);
   await admin.end();
   const url = new URL(base);
