@@ -36,6 +36,17 @@ describe('the tenure command line on the embedded database', () => {
     assert.ok(grants.some((g) => g.entitlement === 'payments/read'));
   });
 
+  it('an engagement can be found and shortened from the command line, shortening the grants under it', () => {
+    const [carl] = tenure('--as', 'ivan', '--json', 'engagement', 'list', '--identity', 'carl').json() as { id: string; endsAt: string }[];
+    assert.ok(carl);
+    const end = new Date(Date.now() + 60_000).toISOString();
+    const r = tenure('--as', 'ivan', '--json', 'engagement', 'set-end', carl.id, '--end', end, '--reason', 'budget cut');
+    assert.equal(r.code, 0, r.err);
+    const live = tenure('--as', 'carl', '--json', 'grant', 'list', '--status', 'live').json() as { endsAt: string }[];
+    assert.ok(live.every((g) => new Date(g.endsAt).getTime() <= new Date(end).getTime()));
+    assert.equal(tenure('--as', 'carl', 'engagement', 'list', '--identity', 'vera').code, 3, 'not his to see');
+  });
+
   it('init refuses a database that already has people', () => {
     const r = tenure('init', '--handle', 'mallory', '--name', 'Mallory');
     assert.equal(r.code, 3);

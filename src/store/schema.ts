@@ -167,8 +167,9 @@ export const grants = pgTable('grants', {
   createdAt: ts('created_at').notNull(),
 }, (t) => [
   index('grants_identity_idx').on(t.identityId, t.status),
-  index('grants_due_idx').on(t.status, t.endsAt),
-  index('grants_start_idx').on(t.status, t.startsAt),
+  // Partial: only live grants are ever due, and an ended grant's new row version then adds no entry.
+  index('grants_due_idx').on(t.endsAt).where(sql`${t.status} in ('scheduled','active')`),
+  index('grants_start_idx').on(t.startsAt).where(sql`${t.status} = 'scheduled'`),
   index('grants_engagement_idx').on(t.engagementId),
   check('grants_status_ck', sql`${t.status} in ('scheduled','active','expired','revoked')`),
 ]);

@@ -4,6 +4,7 @@ import { changeEngagementEnd, endEngagement } from '../../operations/change-enga
 import { createEngagement } from '../../operations/create-engagement.js';
 import { createIdentity } from '../../operations/create-identity.js';
 import { createVendor } from '../../operations/create-vendor.js';
+import { listEngagements } from '../../operations/list-engagements.js';
 import { listIdentities, showIdentity } from '../../operations/list-identities.js';
 import type { Runtime } from '../runtime.js';
 
@@ -56,6 +57,10 @@ export const engagementCommands = (program: Command, rt: Runtime, run: Run): voi
         identity: o.identity!, vendor: o.vendor!, sponsor: o.sponsor, businessFunction: o.function!, purpose: o.purpose!,
         pattern: o.pattern as 'analyst', startsAt: o.start, endsAt: o.end!, dataSensitivity: o.sensitivity as 'internal', scope: o.scope!,
       }));
+    }));
+  engagement.command('list').option('--identity <handle>')
+    .action(run(async (o: { identity?: string }) => {
+      rt.print(await listEngagements(await rt.as(), { identity: o.identity }), ['id', 'identity', 'vendor', 'sponsor', 'status', 'endsAt', 'scope']);
     }));
   engagement.command('set-end <engagement>').description('move the end; earlier shortens every grant under it')
     .requiredOption('--end <date>').requiredOption('--reason <reason>')

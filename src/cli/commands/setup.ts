@@ -62,7 +62,8 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .action(run(async (o: { once?: boolean }) => {
       const ctx = await rt.system('worker');
       if (o.once) { rt.print(await runLifecycleTick(ctx)); return; }
-      const worker = startWorker(ctx, { intervalMs: rt.config.workerIntervalMs, onTick: (r) => {
+      const checkpoint = checkpointer(rt, ctx);
+      const worker = startWorker(ctx, { intervalMs: rt.config.workerIntervalMs, afterTick: () => checkpoint(), onTick: (r) => {
         if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`worker: ${JSON.stringify(r)}`);
       }, onError: (e) => log(`worker error: ${e instanceof Error ? e.message : String(e)}`) });
       log(`worker running every ${rt.config.workerIntervalMs} ms on ${(await rt.open()).location}; Ctrl-C to stop`);
