@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 
 bash scripts/system-deps.sh
 
+# Types and lint first: a suppressed rule or a type error fails the run before any database starts.
+npx --no-install tsc --noEmit
+npx --no-install eslint .
+
 mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 # One test file at a time: the machine has two cores and each embedded database is a WASM PostgreSQL.
 exec node --import tsx --test --test-concurrency=1 "${files[@]}"
