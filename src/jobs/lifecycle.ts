@@ -78,7 +78,7 @@ const drain = async (ctx: Context, step: (work: Work) => Promise<number>): Promi
 export const runLifecycleTick = async (ctx: Context, options: { batchSize?: number } = {}): Promise<TickResult> => {
   const batch = options.batchSize ?? 5000;
   // Two drains at once on a server: one batch's UPDATE overlaps the other's audit append (which the
-  // audit head lock serialises). On PGlite, one connection, they simply take turns.
+  // audit head lock serialises). PGlite has one connection, so there one drain does it all.
   const parallel = ctx.store.backend === 'postgres' ? 2 : 1;
   const expired = await Promise.all(Array.from({ length: parallel }, () => drain(ctx, (w) => moveDueGrants(w, 'expire', batch))));
   const grantsExpired = expired.reduce((sum, n) => sum + n, 0);
