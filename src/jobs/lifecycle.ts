@@ -7,7 +7,7 @@ import { accessRequests, engagements, requestStages } from '../store/schema.js';
 
 export interface TickResult { grantsActivated: number; grantsExpired: number; requestsExpired: number; engagementsEnded: number }
 
-interface DueGrant { id: string; identity_id: string; system_id: string; status: string }
+interface DueGrant { id: string; identity_id: string; system_id: string }
 
 /**
  * Ends (or starts) a batch of grants whose time has come. No ORDER BY: everything selected is due
@@ -23,9 +23,9 @@ const moveDueGrants = async (work: Work, kind: 'expire' | 'activate', limit: num
   const update = kind === 'expire'
     ? sql`UPDATE grants g SET status = 'expired', ended_at = ${now}, end_reason = 'window ended'
           FROM entitlements e, (${due}) d WHERE g.id = d.id AND e.id = g.entitlement_id
-          RETURNING g.id, g.identity_id, e.system_id, 'active' AS status`
+          RETURNING g.id, g.identity_id, e.system_id`
     : sql`UPDATE grants g SET status = 'active' FROM entitlements e, (${due}) d
-          WHERE g.id = d.id AND e.id = g.entitlement_id RETURNING g.id, g.identity_id, e.system_id, 'scheduled' AS status`;
+          WHERE g.id = d.id AND e.id = g.entitlement_id RETURNING g.id, g.identity_id, e.system_id`;
   const rows = await rawRows<DueGrant>(work.tx, update);
   for (const row of rows) {
     const event: AuditInput = kind === 'expire'

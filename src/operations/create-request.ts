@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { excludedFromRequest } from '../domain/approval-rules.js';
 import { maxDurationMs } from '../domain/durations.js';
@@ -99,7 +99,7 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
       }
     } else {
       const [pending] = await work.tx.select({ id: accessRequests.id }).from(accessRequests)
-        .where(and(eq(accessRequests.targetGrantId, target!.id), inArray(accessRequests.status, ['pending'])));
+        .where(and(eq(accessRequests.targetGrantId, target!.id), eq(accessRequests.status, 'pending')));
       if (pending) throw new TenureError('request.duplicate', `an extension of this grant is already pending (${pending.id})`, { field: 'targetGrant' });
     }
     const candidates = [];

@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { answersFor } from '../domain/accountability.js';
 import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
@@ -23,8 +24,7 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
   const filters: SQL[] = [];
   if (data.identity) {
     const who = await findIdentity(exec, data.identity);
-    const answersFor = [who.sponsorId, who.managerId, who.ownerId].includes(acting.identity.id);
-    if (who.id !== acting.identity.id && !readAll && !answersFor) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
+    if (who.id !== acting.identity.id && !readAll && !answersFor(who, acting.identity.id)) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
     filters.push(eq(grants.identityId, who.id));
   } else if (!readAll) {
     filters.push(eq(grants.identityId, acting.identity.id));

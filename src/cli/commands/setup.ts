@@ -6,6 +6,7 @@ import { loadSigningKey } from '../../audit/signing-key.js';
 import { writeAuditCheckpoint } from '../../operations/write-checkpoint.js';
 import type { Context } from '../../operations/context.js';
 import { DEMO_PERSONAS, loadDemo } from '../demo.js';
+import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -39,6 +40,25 @@ const checkpointer = (rt: Runtime, ctx: Context) => {
   };
 };
 
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** The lifecycle loop with periodic checkpoints, until SIGINT/SIGTERM; then one last checkpoint. */
+const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string): Promise<void> => {
+  const ctx = await rt.system('worker');
+  const checkpoint = checkpointer(rt, ctx);
+  const worker = startWorker(ctx, {
+    intervalMs: rt.config.workerIntervalMs,
+    afterTick: () => checkpoint(),
+    onTick: (r) => { if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`); },
+    onError: (e) => log(`lifecycle error: ${message(e)}`),
+  });
+  log(banner(ctx.store));
+  await untilSignal(rt);
+  log('stopping: finishing the current pass and closing the database');
+  await worker.stop();
+  await checkpoint(true).catch((e: unknown) => log(`final checkpoint failed: ${message(e)}`));
+};
+
 export const setupCommands = (program: Command, rt: Runtime, run: Run): void => {
   program.command('init').description('bootstrap an empty database with its first administrator')
     .requiredOption('--handle <handle>').requiredOption('--name <displayName>').option('--email <email>')
@@ -60,29 +80,13 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
   program.command('worker').description('expire grants and requests on time, end engagements; safe to run several')
     .option('--once', 'process what is due now and exit')
     .action(run(async (o: { once?: boolean }) => {
-      const ctx = await rt.system('worker');
-      if (o.once) { rt.print(await runLifecycleTick(ctx)); return; }
-      const checkpoint = checkpointer(rt, ctx);
-      const worker = startWorker(ctx, { intervalMs: rt.config.workerIntervalMs, afterTick: () => checkpoint(), onTick: (r) => {
-        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`worker: ${JSON.stringify(r)}`);
-      }, onError: (e) => log(`worker error: ${e instanceof Error ? e.message : String(e)}`) });
-      log(`worker running every ${rt.config.workerIntervalMs} ms on ${(await rt.open()).location}; Ctrl-C to stop`);
-      await untilSignal(rt);
-      await worker.stop();
+      if (o.once) { rt.print(await runLifecycleTick(await rt.system('worker'))); return; }
+      await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
 
   program.command('serve').description('run Tenure: the lifecycle worker in this process (the HTTP API arrives with the service issue)')
     .action(run(async () => {
-      const ctx = await rt.system('worker');
-      const store = await rt.open();
-      const checkpoint = checkpointer(rt, ctx);
-      const worker = startWorker(ctx, { intervalMs: rt.config.workerIntervalMs, afterTick: () => checkpoint(), onTick: (r) => {
-        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`);
-      }, onError: (e) => log(`lifecycle error: ${e instanceof Error ? e.message : String(e)}`) });
-      log(`tenure serving on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`);
-      await untilSignal(rt);
-      log('stopping: finishing the current pass and closing the database');
-      await worker.stop();
-      await checkpoint(true).catch((e: unknown) => log(`final checkpoint failed: ${e instanceof Error ? e.message : String(e)}`));
+      await runUntilSignal(rt, (store) =>
+        `tenure serving on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`);
     }));
 };

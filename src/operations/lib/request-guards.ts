@@ -1,4 +1,5 @@
 import { and, eq, inArray } from 'drizzle-orm';
+import { answersFor } from '../../domain/accountability.js';
 import { TenureError } from '../../domain/errors.js';
 import { isNonEmployee } from '../../domain/model.js';
 import type { Executor } from '../../store/database.js';
@@ -12,7 +13,7 @@ import { allows } from '../../domain/permissions.js';
 export const checkMayRequestFor = (acting: ActingIdentity, beneficiary: Identity): void => {
   const me = acting.identity.id;
   if (beneficiary.id === me || allows(acting.roles, 'request.on_behalf_of_anyone')) return;
-  if ([beneficiary.sponsorId, beneficiary.managerId, beneficiary.ownerId].includes(me)) return;
+  if (answersFor(beneficiary, me)) return;
   throw new TenureError('request.forbidden_on_behalf', `you may not request access for ${beneficiary.handle}`, { field: 'beneficiary' });
 };
 

@@ -18,8 +18,6 @@ export const findEntitlement = async (
   return { entitlement: row.entitlements as Entitlement, system: row.systems };
 };
 
-export const findEntitlementById = async (exec: Executor, id: string) => findEntitlement(exec, id);
-
 /** The identity's engagement that is active now, if any (the latest-ending one when several). */
 export const activeEngagementOf = async (exec: Executor, identityId: string, now: Date): Promise<Engagement | undefined> => {
   const rows = await exec.select().from(engagements)
