@@ -164,6 +164,8 @@ export const grants = pgTable('grants', {
   endedAt: ts('ended_at'),
   endedBy: uuid('ended_by'),
   endReason: text('end_reason'),
+  /** When the holder and sponsor were told the grant ends soon (webhook `grant.expiring_soon`), once per grant. */
+  expiryNoticeAt: ts('expiry_notice_at'),
   createdAt: ts('created_at').notNull(),
 }, (t) => [
   index('grants_identity_idx').on(t.identityId, t.status),

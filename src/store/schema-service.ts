@@ -1,0 +1,137 @@
+/**
+ * Tables of the service: who may call it (tokens, sessions, OIDC links), safe retries (idempotency
+ * keys), webhooks (subscriptions, an outbox of deliveries and their attempts), feed cursors and
+ * decision-point access events. Part of the one schema (see schema.ts); migrations cover both files.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+} from 'drizzle-orm/pg-core';
+import { identities } from './schema.js';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/** API tokens: only a SHA-256 of the secret is kept (the secret has 256 random bits, so a fast hash is enough). */
+export const apiTokens = pgTable('api_tokens', {
+  id: uuid('id').primaryKey(),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  name: text('name').notNull(),
+  scopes: jsonb('scopes').$type<string[]>().notNull(),
+  secretHash: text('secret_hash').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  createdAt: ts('created_at').notNull(),
+  createdBy: uuid('created_by'),
+  revokedAt: ts('revoked_at'),
+  revokedBy: uuid('revoked_by'),
+  lastUsedAt: ts('last_used_at'),
+}, (t) => [
+  uniqueIndex('api_tokens_secret_uq').on(t.secretHash),
+  index('api_tokens_identity_idx').on(t.identityId),
+]);
+
+/** Web sessions after OIDC sign-in; the cookie holds the secret, the table its hash. */
+export const sessions = pgTable('sessions', {
+  id: uuid('id').primaryKey(),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  secretHash: text('secret_hash').notNull(),
+  createdAt: ts('created_at').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  revokedAt: ts('revoked_at'),
+}, (t) => [
+  uniqueIndex('sessions_secret_uq').on(t.secretHash),
+  index('sessions_identity_idx').on(t.identityId),
+]);
+
+/** Which identity an OpenID provider's subject signs in as; bound on first sign-in by verified email. */
+export const externalSubjects = pgTable('external_subjects', {
+  issuer: text('issuer').notNull(),
+  subject: text('subject').notNull(),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.issuer, t.subject] })]);
+
+/** An OIDC sign-in in flight (state, nonce and PKCE verifier), kept server-side so any server can finish it. */
+export const oidcLogins = pgTable('oidc_logins', {
+  state: text('state').primaryKey(),
+  nonce: text('nonce').notNull(),
+  codeVerifier: text('code_verifier').notNull(),
+  returnTo: text('return_to').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+});
+
+/** A write's outcome under its Idempotency-Key: a retry gets the stored answer instead of a second write. */
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  principal: text('principal').notNull(),
+  key: text('key').notNull(),
+  route: text('route').notNull(),
+  requestHash: text('request_hash').notNull(),
+  statusCode: integer('status_code'),
+  response: jsonb('response'),
+  createdAt: ts('created_at').notNull(),
+  lockedUntil: ts('locked_until').notNull(),
+}, (t) => [primaryKey({ columns: [t.principal, t.key] })]);
+
+export const webhookSubscriptions = pgTable('webhook_subscriptions', {
+  id: uuid('id').primaryKey(),
+  url: text('url').notNull(),
+  eventTypes: jsonb('event_types').$type<string[]>().notNull(),
+  /** AES-256-GCM ciphertext of the signing secret (iv.tag.data, base64url), under the webhook key. */
+  secretCiphertext: text('secret_ciphertext').notNull(),
+  createdBy: uuid('created_by'),
+  createdAt: ts('created_at').notNull(),
+  disabledAt: ts('disabled_at'),
+});
+
+/** The webhook outbox: one row per (subscription, event), delivered with retries until it succeeds or gives up. */
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  id: uuid('id').primaryKey(),
+  subscriptionId: uuid('subscription_id').notNull().references(() => webhookSubscriptions.id),
+  eventKey: text('event_key').notNull(),
+  eventType: text('event_type').notNull(),
+  payload: jsonb('payload').notNull(),
+  status: text('status').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull(),
+  lockedUntil: ts('locked_until'),
+  lastError: text('last_error'),
+  deliveredAt: ts('delivered_at'),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [
+  uniqueIndex('webhook_deliveries_event_uq').on(t.subscriptionId, t.eventKey),
+  index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  check('webhook_deliveries_status_ck', sql`${t.status} in ('pending','delivered','failed')`),
+]);
+
+export const webhookAttempts = pgTable('webhook_attempts', {
+  deliveryId: uuid('delivery_id').notNull().references(() => webhookDeliveries.id),
+  attempt: integer('attempt').notNull(),
+  startedAt: ts('started_at').notNull(),
+  finishedAt: ts('finished_at'),
+  statusCode: integer('status_code'),
+  error: text('error'),
+}, (t) => [primaryKey({ columns: [t.deliveryId, t.attempt] })]);
+
+/** How far a reader of the audit log (the webhook dispatcher) has got; locked while it advances. */
+export const feedCursors = pgTable('feed_cursors', {
+  name: text('name').primaryKey(),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+});
+
+/** Decision-point answers kept for attribution (all or a sample, see TENURE_ACCESS_LOG). */
+export const accessEvents = pgTable('access_events', {
+  id: uuid('id').primaryKey(),
+  at: ts('at').notNull(),
+  identityId: uuid('identity_id'),
+  entitlementKey: text('entitlement_key'),
+  systemKey: text('system_key'),
+  action: text('action'),
+  allowed: boolean('allowed').notNull(),
+  reason: text('reason').notNull(),
+  grantId: uuid('grant_id'),
+  context: jsonb('context'),
+}, (t) => [index('access_events_identity_idx').on(t.identityId, t.at)]);
+
+export const serviceSchema = {
+  apiTokens, sessions, externalSubjects, oidcLogins, idempotencyKeys,
+  webhookSubscriptions, webhookDeliveries, webhookAttempts, feedCursors, accessEvents,
+};
