@@ -7,7 +7,32 @@ export interface Config {
   actor: string | undefined;
   workerIntervalMs: number;
   checkpointIntervalMs: number;
+  http: HttpConfig;
 }
+
+export interface HttpConfig {
+  port: number;
+  host: string;
+  /** Largest request body accepted, in bytes. */
+  bodyLimitBytes: number;
+  /** Writes allowed per token (or session, or address when anonymous) per minute, per process. */
+  writesPerMinute: number;
+  /** The address people reach the service at; used for OIDC redirects and cookie security. */
+  publicUrl: string;
+}
+
+const num = (value: string | undefined, fallback: number): number => (value ? Number(value) : fallback);
+
+export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig => {
+  const port = num(env.PORT, 8080);
+  return {
+    port,
+    host: env.TENURE_HOST ?? '127.0.0.1',
+    bodyLimitBytes: num(env.TENURE_BODY_LIMIT_BYTES, 256 * 1024),
+    writesPerMinute: num(env.TENURE_WRITES_PER_MINUTE, 300),
+    publicUrl: (env.TENURE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+  };
+};
 
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   dataDir: resolve(env.TENURE_DATA_DIR ?? '.tenure'),
@@ -15,4 +40,5 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   actor: env.TENURE_ACTOR || undefined,
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),
   checkpointIntervalMs: Number(env.TENURE_CHECKPOINT_INTERVAL_MS ?? 15 * 60 * 1000),
+  http: loadHttpConfig(env),
 });

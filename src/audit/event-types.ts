@@ -25,6 +25,13 @@ export const AUDIT_EVENT_TYPES = [
   'grant.shortened',
   'grant.expired',
   'grant.revoked',
+  'grant.expiring_soon',
+  'webhook.created',
+  'webhook.deleted',
+  'token.created',
+  'token.revoked',
+  'session.created',
+  'session.ended',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

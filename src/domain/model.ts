@@ -21,7 +21,8 @@ export type StageKind = 'sponsor' | 'system_owner' | 'security';
 export type GrantStatus = 'scheduled' | 'active' | 'expired' | 'revoked';
 export type GrantOrigin = 'request' | 'birthright' | 'break_glass';
 
-export const ROLES = ['admin', 'security', 'iam', 'auditor'] as const;
+/** `checker`: a system (usually a service account) that asks the decision point about anyone's access. */
+export const ROLES = ['admin', 'security', 'iam', 'auditor', 'checker'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const isHuman = (kind: IdentityKind): boolean => kind !== 'service_account';

@@ -20,6 +20,9 @@ export const PERMISSIONS = {
   'audit.read': ['admin', 'security', 'iam', 'auditor'],
   'audit.checkpoint': ['admin', 'security'],
   'worker.run': ['admin', 'iam'],
+  'token.manage_any': ['admin', 'iam'],
+  'access.check_any': ['admin', 'iam', 'security', 'checker'],
+  'webhook.manage': ['admin', 'security', 'iam'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -5,9 +5,10 @@ import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
+import { PolicyInput, policySource } from './lib/policy-input.js';
 import type { PolicyPlanResult } from './plan-policy.js';
 
-const Input = z.object({ path: z.string().trim().min(1, 'must name a policy file or folder') }).strict();
+export const Input = PolicyInput;
 
 export interface PolicyApplyResult extends PolicyPlanResult { appliedAt: Date }
 
@@ -19,7 +20,7 @@ export interface PolicyApplyResult extends PolicyPlanResult { appliedAt: Date }
  */
 export const applyPolicy = async (ctx: Context, input: z.input<typeof Input>): Promise<PolicyApplyResult> => {
   const data = parseInput(Input, input);
-  const parsed = await parsePolicyOrRefuse(data.path);
+  const parsed = await parsePolicyOrRefuse(policySource(data));
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'policy.apply');
     const resolved = await resolvePolicyOrRefuse(work.tx, parsed);

@@ -6,7 +6,7 @@ import { parseInput, text } from './input.js';
 import { loadForDecision } from './lib/decision.js';
 import { issueGrant } from './lib/issue-grant.js';
 
-const Input = z.object({
+export const Input = z.object({
   request: z.uuid('must be a request id'), comment: text(2000).optional(), stage: z.number().int().min(0).optional(),
 }).strict();
 

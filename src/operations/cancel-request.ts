@@ -8,7 +8,7 @@ import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { cancelPendingRequests } from './lib/end-access.js';
 
-const Input = z.object({ request: z.uuid('must be a request id'), reason: text(2000) }).strict();
+export const Input = z.object({ request: z.uuid('must be a request id'), reason: text(2000) }).strict();
 
 /** The requester or the beneficiary withdraws a pending request (IAM may too). */
 export const cancelRequest = async (ctx: Context, input: z.input<typeof Input>) => {

@@ -14,7 +14,7 @@ const lockEngagement = async (work: Work, id: string) => {
   return row;
 };
 
-const ChangeInput = z.object({ engagement: z.uuid('must be an engagement id'), endsAt: instant, reason: text() }).strict();
+export const ChangeInput = z.object({ engagement: z.uuid('must be an engagement id'), endsAt: instant, reason: text() }).strict();
 
 /** Moves an engagement's end; earlier shortens everything under it, a past end ends it now. */
 export const changeEngagementEnd = async (ctx: Context, input: z.input<typeof ChangeInput>) => {
@@ -38,7 +38,7 @@ export const changeEngagementEnd = async (ctx: Context, input: z.input<typeof Ch
   });
 };
 
-const EndInput = z.object({ engagement: z.uuid('must be an engagement id'), reason: text() }).strict();
+export const EndInput = z.object({ engagement: z.uuid('must be an engagement id'), reason: text() }).strict();
 
 /** Ends an engagement now (contract terminated early): its grants are revoked, its requests cancelled. */
 export const endEngagement = async (ctx: Context, input: z.input<typeof EndInput>) => {

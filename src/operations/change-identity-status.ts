@@ -11,7 +11,7 @@ import { parseInput, ref, text } from './input.js';
 import { endEngagementWithin } from './lib/engagement-end.js';
 import { cancelPendingRequests, revokeLiveGrants } from './lib/end-access.js';
 
-const Input = z.object({ identity: ref, status: z.enum(IDENTITY_STATUSES), reason: text() }).strict();
+export const Input = z.object({ identity: ref, status: z.enum(IDENTITY_STATUSES), reason: text() }).strict();
 
 /**
  * Activates, suspends or terminates an identity. Suspension and termination end its access in the

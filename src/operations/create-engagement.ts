@@ -9,7 +9,7 @@ import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { instant, parseInput, ref, text } from './input.js';
 
-const Input = z.object({
+export const Input = z.object({
   identity: ref, vendor: ref, sponsor: ref.optional(),
   businessFunction: text(200), purpose: text(1000), pattern: z.enum(ENGAGEMENT_PATTERNS),
   startsAt: instant.optional(), endsAt: instant,

@@ -11,7 +11,7 @@ import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { handle, parseInput, ref, text } from './input.js';
 
-const Input = z.object({
+export const Input = z.object({
   handle,
   displayName: text(200),
   kind: z.enum(IDENTITY_KINDS),

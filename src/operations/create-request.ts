@@ -21,7 +21,7 @@ import {
 } from './lib/request-guards.js';
 import { stageCandidates } from './lib/stage-candidates.js';
 
-const Input = z.object({
+export const Input = z.object({
   kind: z.enum(REQUEST_KINDS).default('new'),
   beneficiary: ref.optional(),
   entitlement: ref.optional(),

@@ -9,7 +9,7 @@ import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { instant, parseInput, ref, text } from './input.js';
 
-const Input = z.object({
+export const Input = z.object({
   name: text(200), kind: z.enum(VENDOR_KINDS), relationshipOwner: ref, contractEnd: instant,
 }).strict();
 

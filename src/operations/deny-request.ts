@@ -5,7 +5,7 @@ import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { loadForDecision } from './lib/decision.js';
 
-const Input = z.object({
+export const Input = z.object({
   request: z.uuid('must be a request id'), reason: text(2000), stage: z.number().int().min(0).optional(),
 }).strict();
 

@@ -4,7 +4,7 @@ import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { FilterInput, requirePermission, resolveFilters } from './lib/audit-access.js';
 
-const Input = FilterInput.strict();
+export const Input = FilterInput.strict();
 
 /** Writes the matching audit events to `out` as JSON Lines, for audit readers. */
 export const exportAudit = async (ctx: Context, input: z.input<typeof Input>, out: NodeJS.WritableStream): Promise<ExportResult> => {

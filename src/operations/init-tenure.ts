@@ -7,7 +7,7 @@ import { identities, roleAssignments } from '../store/schema.js';
 import { inTransaction, type Context } from './context.js';
 import { handle, parseInput, text } from './input.js';
 
-const Input = z.object({ handle, displayName: text(200), email: z.email().optional() }).strict();
+export const Input = z.object({ handle, displayName: text(200), email: z.email().optional() }).strict();
 
 /** Bootstraps an empty database with its first administrator; refused once anyone exists. */
 export const initTenure = async (ctx: Context, input: z.input<typeof Input>) => {

@@ -16,8 +16,18 @@ export const parseInput = <S extends z.ZodType>(schema: S, input: unknown): z.in
 
 export const handle = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'must be 2-63 lowercase letters, digits, dot, dash or underscore');
 export const text = (max = 500) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
-export const instant = z.coerce.date({ error: 'must be a date and time (ISO 8601)' })
-  .refine((d) => !Number.isNaN(d.getTime()), 'must be a valid date and time (ISO 8601)');
+/** A date and time (ISO 8601; a bare date means midnight UTC). Described as a string so the API documents it. */
+export const instant = z.preprocess(
+  (value) => (value instanceof Date ? value.toISOString() : value),
+  z.string({ error: 'must be a date and time (ISO 8601)' }).meta({ format: 'date-time' }).transform((value, context) => {
+    const date = new Date(value);
+    if (Number.isNaN(date.getTime())) {
+      context.addIssue({ code: 'custom', message: 'must be a valid date and time (ISO 8601)' });
+      return z.NEVER;
+    }
+    return date;
+  }),
+);
 export const ref = z.string().trim().min(1, 'must name an id or key');
 
 /** A duration such as 90s, 15m, 8h or 30d, in milliseconds. */

@@ -1,28 +1,53 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq, or, sql, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { engagements, vendors } from '../store/schema.js';
 import { loadActor } from './authorize.js';
 import type { Context } from './context.js';
+import { parseInput, ref } from './input.js';
+import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
+
+export const Input = z.object({
+  identity: ref.optional(),
+  status: z.enum(['active', 'ended']).optional(),
+  limit: z.number().int().min(1).max(5000).default(500),
+  cursor: cursorField,
+}).strict();
 
 /**
- * Engagements with their vendor, sponsor, end and scope: everyone's for IAM, security and auditors;
- * otherwise one's own and those one sponsors.
+ * Engagements with their vendor, sponsor, end and scope, soonest end first: everyone's for IAM,
+ * security and auditors; otherwise one's own and those one sponsors.
  */
-export const listEngagements = async (ctx: Context, input: { identity?: string | undefined } = {}) => {
+export const listEngagements = async (ctx: Context, input: z.input<typeof Input> = {}) => {
+  const data = parseInput(Input, input);
+  const after = decodeCursor(data.cursor);
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
+  const me = acting.identity.id;
   const readAll = allows(acting.roles, 'identity.read_all');
-  const who = input.identity ? await findIdentity(exec, input.identity) : undefined;
+  const who = data.identity ? await findIdentity(exec, data.identity, 'identity') : undefined;
+  if (who && !readAll && who.id !== me && who.sponsorId !== me) {
+    throw new TenureError('actor.forbidden', `you may not see the engagements of ${who.handle}`, { field: 'identity' });
+  }
+  const filters: (SQL | undefined)[] = [
+    who ? eq(engagements.identityId, who.id) : undefined,
+    readAll ? undefined : or(eq(engagements.identityId, me), eq(engagements.sponsorId, me)),
+    data.status ? eq(engagements.status, data.status) : undefined,
+    after ? sql`(${engagements.endsAt}, ${engagements.id}) > (${after.key}::timestamptz, ${after.id}::uuid)` : undefined,
+  ];
   const rows = await exec.select({ e: engagements, vendor: vendors.name }).from(engagements)
     .innerJoin(vendors, eq(engagements.vendorId, vendors.id))
-    .where(who ? eq(engagements.identityId, who.id) : undefined).orderBy(asc(engagements.endsAt));
-  const visible = rows.filter(({ e }) => readAll || e.identityId === acting.identity.id || e.sponsorId === acting.identity.id);
-  if (who && visible.length < rows.length) throw new TenureError('actor.forbidden', `you may not see the engagements of ${who.handle}`);
-  const handles = await handlesById(exec, visible.flatMap(({ e }) => [e.identityId, e.sponsorId]));
-  return visible.map(({ e, vendor }) => ({
+    .where(and(...filters)).orderBy(asc(engagements.endsAt), asc(engagements.id)).limit(data.limit);
+  const handles = await handlesById(exec, rows.flatMap(({ e }) => [e.identityId, e.sponsorId]));
+  return rows.map(({ e, vendor }) => ({
     id: e.id, identity: handles.get(e.identityId), vendor, sponsor: handles.get(e.sponsorId), status: e.status,
     purpose: e.purpose, startsAt: e.startsAt, endsAt: e.endsAt, scope: e.scope, dataSensitivity: e.dataSensitivity,
   }));
+};
+
+export const pageEngagements = async (ctx: Context, input: z.input<typeof Input> = {}) => {
+  const limit = parseInput(Input, input).limit;
+  return pageOf(await listEngagements(ctx, input), limit, (e) => encodeCursor(e.endsAt, e.id));
 };

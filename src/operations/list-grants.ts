@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { answersFor } from '../domain/accountability.js';
 import { TenureError } from '../domain/errors.js';
@@ -8,16 +8,20 @@ import { entitlements, grants } from '../store/schema.js';
 import { loadActor } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
+import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 
-const Input = z.object({
+export const Input = z.object({
   identity: ref.optional(),
   status: z.enum(['scheduled', 'active', 'expired', 'revoked', 'live']).optional(),
+  entitlement: ref.optional(),
   limit: z.number().int().min(1).max(5000).default(200),
+  cursor: cursorField,
 }).strict();
 
-/** Grants of one identity (default: the actor's own) or, for readers of all grants, of everyone. */
+/** Grants of one identity (default: the actor's own) or, for readers of all grants, of everyone; newest first. */
 export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
+  const after = decodeCursor(data.cursor);
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
   const readAll = allows(acting.roles, 'grant.read_all');
@@ -31,13 +35,21 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
   }
   if (data.status === 'live') filters.push(inArray(grants.status, ['scheduled', 'active']));
   else if (data.status) filters.push(eq(grants.status, data.status));
+  if (data.entitlement) filters.push(eq(entitlements.key, data.entitlement));
+  if (after) filters.push(sql`(${grants.createdAt}, ${grants.id}) < (${after.key}::timestamptz, ${after.id}::uuid)`);
   const rows = await exec.select({ grant: grants, key: entitlements.key, tier: entitlements.tier }).from(grants)
     .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id))
-    .where(and(...filters)).orderBy(desc(grants.createdAt)).limit(data.limit);
+    .where(and(...filters)).orderBy(desc(grants.createdAt), desc(grants.id)).limit(data.limit);
   const handles = await handlesById(exec, rows.map((r) => r.grant.identityId));
   return rows.map(({ grant, key, tier }) => ({
     id: grant.id, identity: handles.get(grant.identityId), entitlement: key, tier, status: grant.status, origin: grant.origin,
     startsAt: grant.startsAt, endsAt: grant.endsAt, provisioningState: grant.provisioningState, requestId: grant.requestId,
-    exceptionId: grant.exceptionId, endedAt: grant.endedAt, endReason: grant.endReason,
+    exceptionId: grant.exceptionId, endedAt: grant.endedAt, endReason: grant.endReason, createdAt: grant.createdAt,
   }));
+};
+
+/** The same list as a page with the cursor of the next one. */
+export const pageGrants = async (ctx: Context, input: z.input<typeof Input>) => {
+  const limit = parseInput(Input, input).limit;
+  return pageOf(await listGrants(ctx, input), limit, (g) => encodeCursor(g.createdAt, g.id));
 };

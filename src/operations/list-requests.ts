@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
@@ -7,12 +7,17 @@ import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, requestStages } from '../store/schema.js';
 import { loadActor } from './authorize.js';
 import type { Context } from './context.js';
-import { parseInput } from './input.js';
+import { parseInput, ref } from './input.js';
+import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
+import { findIdentity } from '../store/queries/identities.js';
 
-const Input = z.object({
+export const Input = z.object({
   view: z.enum(['inbox', 'mine', 'all']).default('mine'),
   status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
+  beneficiary: ref.optional(),
   limit: z.number().int().min(1).max(1000).default(100),
+  /** Pages `mine` and `all` (newest first); the inbox is oldest first and capped by `limit`. */
+  cursor: cursorField,
 }).strict();
 
 const describeRequests = async (exec: Executor, rows: (typeof accessRequests.$inferSelect)[]) => {
@@ -44,6 +49,9 @@ export const listRequests = async (ctx: Context, input: z.input<typeof Input>): 
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
   const filters: SQL[] = data.status ? [eq(accessRequests.status, data.status)] : [];
+  const after = decodeCursor(data.cursor);
+  if (after) filters.push(sql`(${accessRequests.createdAt}, ${accessRequests.id}) < (${after.key}::timestamptz, ${after.id}::uuid)`);
+  if (data.beneficiary) filters.push(eq(accessRequests.beneficiaryId, (await findIdentity(exec, data.beneficiary, 'beneficiary')).id));
   if (data.view === 'all' && !allows(acting.roles, 'request.read_all')) throw new TenureError('actor.forbidden', 'you may only list your own requests');
   if (data.view === 'mine') filters.push(or(eq(accessRequests.requesterId, me), eq(accessRequests.beneficiaryId, me))!);
   if (data.view === 'inbox') {
@@ -54,8 +62,14 @@ export const listRequests = async (ctx: Context, input: z.input<typeof Input>): 
       return current?.approvers.includes(acting.identity.handle) && !v.stages.some((s) => s.decidedBy === acting.identity.handle);
     }).slice(0, data.limit);
   }
-  const rows = await exec.select().from(accessRequests).where(and(...filters)).orderBy(desc(accessRequests.createdAt)).limit(data.limit);
+  const rows = await exec.select().from(accessRequests).where(and(...filters)).orderBy(desc(accessRequests.createdAt), desc(accessRequests.id)).limit(data.limit);
   return describeRequests(exec, rows);
+};
+
+export const pageRequests = async (ctx: Context, input: z.input<typeof Input>) => {
+  const { limit, view } = parseInput(Input, input);
+  const page = pageOf(await listRequests(ctx, input), limit, (r) => encodeCursor(r.createdAt, r.id));
+  return view === 'inbox' ? { ...page, nextCursor: null } : page;
 };
 
 /** One request with its stages; visible to its requester, beneficiary, approvers, and readers of all requests. */

@@ -4,8 +4,9 @@ import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
+import { PolicyInput, policySource } from './lib/policy-input.js';
 
-const Input = z.object({ path: z.string().trim().min(1, 'must name a policy file or folder') }).strict();
+export const Input = PolicyInput;
 
 export interface PolicyPlanResult {
   files: string[];
@@ -22,7 +23,7 @@ export interface PolicyPlanResult {
 /** What `applyPolicy` would change, without changing anything. Refused with 'policy.invalid' on any error. */
 export const planPolicy = async (ctx: Context, input: z.input<typeof Input>): Promise<PolicyPlanResult> => {
   const data = parseInput(Input, input);
-  const parsed = await parsePolicyOrRefuse(data.path);
+  const parsed = await parsePolicyOrRefuse(policySource(data));
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'policy.read');
     const resolved = await resolvePolicyOrRefuse(work.tx, parsed);

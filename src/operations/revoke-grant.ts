@@ -12,7 +12,7 @@ import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
 
-const Input = z.object({ grant: z.uuid('must be a grant id'), reason: text(2000) }).strict();
+export const Input = z.object({ grant: z.uuid('must be a grant id'), reason: text(2000) }).strict();
 
 /**
  * Who may end access early: the holder (giving it up), whoever answers for the holder, the system's

@@ -4,7 +4,7 @@ import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { FilterInput, requirePermission, resolveFilters } from './lib/audit-access.js';
 
-const Input = FilterInput.extend({ limit: z.number().int().min(1).max(5000).default(200) }).strict();
+export const Input = FilterInput.extend({ limit: z.number().int().min(1).max(5000).default(200) }).strict();
 
 export interface AuditSearchResult {
   events: AuditRecord[];

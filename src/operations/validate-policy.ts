@@ -5,8 +5,9 @@ import { validatePolicyFiles } from '../policy/validate.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
+import { PolicyInput, policySource } from './lib/policy-input.js';
 
-const Input = z.object({ path: z.string().trim().min(1, 'must name a policy file or folder') }).strict();
+export const Input = PolicyInput;
 
 export interface PolicyValidationResult {
   ok: boolean;
@@ -25,7 +26,7 @@ export interface PolicyValidationResult {
  */
 export const validatePolicy = async (ctx: Context | undefined, input: z.input<typeof Input>): Promise<PolicyValidationResult> => {
   const data = parseInput(Input, input);
-  const validation = await validatePolicyFiles(data.path);
+  const validation = await validatePolicyFiles(policySource(data));
   let errors = validation.errors;
   const parsed = validation.policy;
   if (ctx && parsed) {

@@ -64,8 +64,7 @@ const lineIn = (source: SourceFile, path: readonly PathSegment[]): number => {
   return source.lines.linePos(offset).line;
 };
 
-const parseFile = async (file: string, issues: PolicyIssue[]): Promise<SourceFile | undefined> => {
-  const text = await readFile(file, 'utf8');
+const parseFile = (file: string, text: string, issues: PolicyIssue[]): SourceFile | undefined => {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -141,20 +140,36 @@ const merge = (sources: SourceFile[], issues: PolicyIssue[]) => {
   return { data, owners, listOrigins };
 };
 
-/** Reads, parses and merges the policy at `path` (a file or a folder). Never throws on bad content. */
-export const loadPolicy = async (path: string): Promise<LoadedPolicy> => {
-  const issues: PolicyIssue[] = [];
+/** A policy file given as text (over the API) rather than read from disk. */
+export interface PolicyText { name: string; content: string }
+/** Where a policy comes from: a file or folder on disk, or files sent as text. */
+export type PolicySource = string | readonly PolicyText[];
+
+const readSources = async (path: string, issues: PolicyIssue[]): Promise<PolicyText[] | undefined> => {
   let files: string[];
   try {
     files = await listFiles(path);
   } catch {
-    return { files: [], data: {}, locate: () => ({ file: path, line: 0 }), incomplete: true,
-      issues: [{ file: path, line: 0, path: '', message: 'no such file or folder' }] };
+    issues.push({ file: path, line: 0, path: '', message: 'no such file or folder' });
+    return undefined;
   }
   if (files.length === 0) issues.push({ file: path, line: 0, path: '', message: 'the folder has no .yaml or .yml files' });
+  const texts: PolicyText[] = [];
+  for (const file of files) texts.push({ name: file, content: await readFile(file, 'utf8') });
+  return texts;
+};
+
+/** Reads, parses and merges a policy (a file, a folder, or texts). Never throws on bad content. */
+export const loadPolicy = async (input: PolicySource): Promise<LoadedPolicy> => {
+  const issues: PolicyIssue[] = [];
+  const path = typeof input === 'string' ? input : '(request)';
+  const texts = typeof input === 'string' ? await readSources(input, issues) : [...input];
+  if (!texts) return { files: [], data: {}, locate: () => ({ file: path, line: 0 }), incomplete: true, issues };
+  if (texts.length === 0 && typeof input !== 'string') issues.push({ file: path, line: 0, path: '', message: 'no policy files were given' });
+  const files = texts.map((t) => t.name);
   const sources: SourceFile[] = [];
-  for (const file of files) {
-    const source = await parseFile(file, issues);
+  for (const text of texts) {
+    const source = parseFile(text.name, text.content, issues);
     if (source) sources.push(source);
   }
   const { data, owners, listOrigins } = merge(sources, issues);

@@ -9,7 +9,7 @@ import { DEFAULT_PENDING_EXPIRY_MS, type AppliedPolicy } from '../domain/policy-
 import { TenureError } from '../domain/errors.js';
 import type { Executor } from '../store/database.js';
 import { identities } from '../store/schema.js';
-import { formatIssue, formatPath, type PolicyIssue } from './load.js';
+import { formatIssue, formatPath, type PolicyIssue, type PolicySource } from './load.js';
 import { groupName, personRefs } from './references.js';
 import { STAGE_KINDS, type PolicyRole } from './schema.js';
 import { validatePolicyFiles, type ParsedPolicy } from './validate.js';
@@ -112,7 +112,7 @@ export const invalidPolicy = (errors: PolicyIssue[]): TenureError =>
     { details: { errors } });
 
 /** Static validation of the files, refused with 'policy.invalid' listing every error. Reads no database. */
-export const parsePolicyOrRefuse = async (path: string): Promise<ParsedPolicy> => {
+export const parsePolicyOrRefuse = async (path: PolicySource): Promise<ParsedPolicy> => {
   const validation = await validatePolicyFiles(path);
   if (!validation.policy) throw invalidPolicy(validation.errors);
   return validation.policy;

@@ -5,11 +5,12 @@
  */
 import ms from 'ms';
 import { z } from 'zod';
+import { isTimeZone, parseCidr, parseClockTime, WEEKDAYS } from '../domain/decision-conditions.js';
 import { CRITICALITIES, IDENTITY_KINDS, TIERS } from '../domain/model.js';
 
 export const POLICY_VERSION = 1;
 /** The roles a policy may hand out. `admin` is deliberately absent: it comes only from `tenure init`. */
-export const POLICY_ROLES = ['security', 'iam', 'auditor'] as const;
+export const POLICY_ROLES = ['security', 'iam', 'auditor', 'checker'] as const;
 export type PolicyRole = (typeof POLICY_ROLES)[number];
 export const STAGE_KINDS = ['sponsor', 'system_owner', 'security'] as const;
 
@@ -57,10 +58,33 @@ export const durationsSchema = z.strictObject({
   read: tierLimits('read'), standard: tierLimits('standard'), privileged: tierLimits('privileged'),
 }, whenMissing('is required: define the read, standard and privileged maximums'));
 
+const mustBeTrue = z.literal(true, { error: 'must be true (leave the condition out when it is not required)' });
+
+/** Allowed hours of use; see docs/decision-point.md. `from` after `to` spans midnight. */
+export const hoursSchema = z.strictObject({
+  from: z.string().refine((v) => parseClockTime(v) !== undefined, 'must be a time HH:MM on a 24-hour clock, such as 08:00'),
+  to: z.string().refine((v) => parseClockTime(v, true) !== undefined, 'must be a time HH:MM on a 24-hour clock, such as 18:00 (24:00 for midnight)'),
+  timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Paris or UTC').optional(),
+  days: z.array(z.enum(WEEKDAYS)).min(1, 'must name at least one day').optional(),
+}).refine((h) => h.from !== h.to, { message: 'from and to must differ', path: ['to'] });
+
+/** The closed vocabulary the decision point checks at every answer (docs/decision-point.md). */
+export const conditionsSchema = z.strictObject({
+  mfa: mustBeTrue.optional(),
+  trusted_device: mustBeTrue.optional(),
+  ticket: mustBeTrue.optional(),
+  hours: hoursSchema.optional(),
+  source_cidrs: z.array(z.string().refine((v) => parseCidr(v) !== undefined, 'must be a network such as 10.0.0.0/8 or 2001:db8::/32'))
+    .min(1, 'must name at least one network').optional(),
+});
+
 export const entitlementSchema = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty'),
   tier: z.enum(TIERS),
   max_duration: durationMs.optional(),
+  /** What the target system calls the operations this entitlement permits (`select`, `deploy`), for checks by system and action. */
+  actions: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be an action name such as select or deploy')).optional(),
+  conditions: conditionsSchema.optional(),
 });
 
 export const systemSchema = z.strictObject({

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { z } from 'zod';
-import { formatPath, loadPolicy, type PathSegment, type PolicyIssue, type SourceLocation } from './load.js';
+import { formatPath, loadPolicy, type PathSegment, type PolicyIssue, type PolicySource, type SourceLocation } from './load.js';
 import { checkReferences, type PartialPolicy } from './references.js';
 import { POLICY_VERSION, policyDocumentSchema, SECTIONS, sodRuleSchema, systemSchema, type PolicyDocument, type SectionName } from './schema.js';
 
@@ -95,7 +95,7 @@ const byPlace = (a: PolicyIssue, b: PolicyIssue): number =>
   a.file.localeCompare(b.file) || a.line - b.line || a.path.localeCompare(b.path);
 
 /** Validates the policy file or folder at `path`; `policy` is set only when there are no errors. */
-export const validatePolicyFiles = async (path: string): Promise<PolicyValidation> => {
+export const validatePolicyFiles = async (path: PolicySource): Promise<PolicyValidation> => {
   const loaded = await loadPolicy(path);
   const errors = [...loaded.issues];
   const seen = new Set(errors.map((e) => `${e.file}:${e.line}:${e.path}:${e.message}`));

@@ -1,0 +1,69 @@
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import type { Context } from '../operations/context.js';
+import { loadActor } from '../operations/authorize.js';
+import type { Clock } from '../domain/clock.js';
+import { TenureError } from '../domain/errors.js';
+import { allows, type Permission } from '../domain/permissions.js';
+import type { TokenScope } from '../domain/tokens.js';
+import type { Store } from '../store/database.js';
+import { authenticate, SESSION_COOKIE, type Principal } from './principal.js';
+
+/**
+ * What a route requires, declared on every route (deny by default: a route without it is refused at
+ * start-up). `public` routes answer anyone; the others need a principal whose token carries `scope`
+ * and who holds `permission` — or, for `self`, any active identity, with the use case applying
+ * ownership and routing rules (request for yourself, approve what routing gives you, see your own).
+ */
+export type RouteAccess = { public: true } | { scope: TokenScope; permission: Permission | 'self' };
+
+declare module 'fastify' {
+  interface FastifyContextConfig { access?: RouteAccess }
+  interface FastifyRequest { principal: Principal | undefined }
+}
+
+export class UndeclaredAccessError extends Error {}
+
+/** Refuses to register any route that does not say who may call it. */
+export const requireDeclaredAccess = (app: FastifyInstance): void => {
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const access = (route.config as { access?: RouteAccess } | undefined)?.access;
+    if (!access && !route.url.startsWith('/docs')) {
+      throw new UndeclaredAccessError(`route ${route.method.toString()} ${route.url} declares no access`);
+    }
+  });
+};
+
+export const routeAccess = (request: FastifyRequest): RouteAccess | undefined =>
+  (request.routeOptions.config as { access?: RouteAccess }).access;
+
+/**
+ * Authenticates and authorises before the body is even parsed: a caller who may not use a route
+ * learns nothing from it and costs nothing. Roles are read from the database on every request.
+ */
+export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock): void => {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (request) => {
+    const access = routeAccess(request);
+    if (!access || 'public' in access) return;
+    const principal = await authenticate(store, clock.now(), request.headers.authorization, request.cookies[SESSION_COOKIE]);
+    if (!principal.scopes.includes(access.scope)) {
+      throw new TenureError('auth.scope_missing', `this route needs a token with the '${access.scope}' scope`);
+    }
+    request.principal = principal;
+    if (access.permission === 'self') return;
+    const acting = await loadActor(store.db, principal.identityId);
+    if (!allows(acting.roles, access.permission)) {
+      throw new TenureError('actor.forbidden', `${acting.identity.handle} may not ${access.permission}`);
+    }
+  });
+};
+
+/** The use-case context of an authenticated request: the actor is the token's or session's owner. */
+export const contextOf = (request: FastifyRequest, store: Store, clock: Clock): Context => {
+  const principal = request.principal;
+  if (!principal) throw new TenureError('auth.required', 'sign in, or send Authorization: Bearer <token>');
+  return {
+    store, clock,
+    actor: { id: principal.identityId, channel: principal.channel, ...(principal.tokenId ? { tokenId: principal.tokenId } : {}) },
+  };
+};

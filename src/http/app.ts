@@ -1,0 +1,81 @@
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { HttpConfig } from '../config.js';
+import type { Clock } from '../domain/clock.js';
+import type { Store } from '../store/database.js';
+import { authorizeRequests, requireDeclaredAccess } from './access.js';
+import { supportIdempotencyKeys } from './idempotency.js';
+import { installProblemHandler } from './problem.js';
+import { ROUTES } from './routes/index.js';
+
+/** What the decision point offers the rest of the service (see src/decision). */
+export interface DecisionHooks {
+  /** Reads the change feed now: called after every write so this process never answers from stale data. */
+  sync(): Promise<void>;
+  /** False when the index could not be refreshed recently: /readyz fails and privileged checks are denied. */
+  ready(): boolean;
+}
+
+export interface AppDeps {
+  store: Store;
+  clock: Clock;
+  http: HttpConfig;
+  decision?: DecisionHooks | undefined;
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Log lines carry method, path and status; never headers, query strings or bodies (tokens, OIDC codes). */
+const logSerializers = {
+  req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+};
+
+const isWrite = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
+
+export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
+  const app = Fastify({
+    logger: deps.logger === undefined ? false : deps.logger,
+    bodyLimit: deps.http.bodyLimitBytes,
+    ...(deps.logger ? { logger: { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: logSerializers } } : {}),
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandler(app);
+  requireDeclaredAccess(app);
+  await app.register(cookie);
+  await app.register(helmet, { contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"] } } });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tenure API', version: '1', description: 'Access governance: every grant has an owner, a purpose and an end.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  authorizeRequests(app, deps.store, deps.clock);
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    max: deps.http.writesPerMinute,
+    timeWindow: 60_000,
+    // Reads and decision-point checks are not limited here: the limit protects writes.
+    allowList: (request) => !isWrite(request.method) || request.routeOptions.url === '/v1/check',
+    keyGenerator: (request) => request.principal?.tokenId ?? request.principal?.sessionId ?? request.ip,
+  });
+  supportIdempotencyKeys(app, deps.store, deps.clock);
+  if (deps.decision) {
+    const decision = deps.decision;
+    // A successful write is followed by a read of the change feed before its answer leaves, so the
+    // next check this process answers already sees a revocation or termination it just made.
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (isWrite(request.method) && reply.statusCode < 400 && request.routeOptions.url !== '/v1/check') await decision.sync();
+      return payload;
+    });
+  }
+  for (const register of ROUTES) await register(app, deps);
+  return app;
+};

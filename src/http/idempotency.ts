@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { and, eq, lt } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { canonicalJson } from '../audit/chain.js';
+import type { Clock } from '../domain/clock.js';
+import { TenureError } from '../domain/errors.js';
+import type { Store } from '../store/database.js';
+import { idempotencyKeys } from '../store/schema-service.js';
+
+/** How long a first attempt holds its key; a crash leaves the key free again after this. */
+const LOCK_MS = 60_000;
+const KEY_RULE = /^[\x21-\x7e]{1,255}$/;
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+declare module 'fastify' {
+  interface FastifyRequest { idempotency: { principal: string; key: string } | undefined }
+}
+
+const fingerprint = (request: FastifyRequest): string =>
+  createHash('sha256').update(`${request.method} ${request.url}\n${canonicalJson(request.body ?? null)}`).digest('hex');
+
+/** Returns true when the reply was answered from a stored outcome (a retry), false to go on. */
+const claim = async (store: Store, clock: Clock, request: FastifyRequest, reply: FastifyReply, key: string): Promise<boolean> => {
+  const principal = request.principal!.identityId;
+  const now = clock.now();
+  const requestHash = fingerprint(request);
+  const route = `${request.method} ${request.routeOptions.url ?? ''}`;
+  const lockedUntil = new Date(now.getTime() + LOCK_MS);
+  const inserted = await store.db.insert(idempotencyKeys).values({ principal, key, route, requestHash, createdAt: now, lockedUntil })
+    .onConflictDoNothing().returning({ key: idempotencyKeys.key });
+  if (inserted.length > 0) { request.idempotency = { principal, key }; return false; }
+  const [row] = await store.db.select().from(idempotencyKeys).where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key)));
+  if (!row || row.requestHash !== requestHash) {
+    throw new TenureError('idempotency.key_reused', 'this Idempotency-Key was used for a different request', { field: 'Idempotency-Key' });
+  }
+  if (row.statusCode !== null) {
+    await reply.code(row.statusCode).header('idempotent-replayed', 'true')
+      .type(row.statusCode >= 400 ? 'application/problem+json' : 'application/json').send(row.response);
+    return true;
+  }
+  // A first attempt still holds the key, unless it died: then this retry takes it over.
+  const taken = await store.db.update(idempotencyKeys).set({ lockedUntil })
+    .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key), lt(idempotencyKeys.lockedUntil, now)))
+    .returning({ key: idempotencyKeys.key });
+  if (taken.length === 0) throw new TenureError('idempotency.in_progress', 'a request with this Idempotency-Key is still running; retry later');
+  request.idempotency = { principal, key };
+  return false;
+};
+
+/**
+ * `Idempotency-Key` on writes: the first request runs and its outcome (success or refusal) is
+ * stored; a retry with the same key and body gets that outcome back without writing again; the same
+ * key with another body is refused. A 5xx is not stored, so the retry runs again.
+ */
+export const supportIdempotencyKeys = (app: FastifyInstance, store: Store, clock: Clock): void => {
+  app.decorateRequest('idempotency', undefined);
+  app.addHook('preHandler', async (request, reply) => {
+    const key = request.headers['idempotency-key'];
+    if (key === undefined || !WRITE_METHODS.has(request.method) || !request.principal) return;
+    if (typeof key !== 'string' || !KEY_RULE.test(key)) {
+      throw new TenureError('input.invalid', 'Idempotency-Key: must be 1-255 visible ASCII characters', { field: 'Idempotency-Key' });
+    }
+    if (await claim(store, clock, request, reply, key)) return reply;
+    return undefined;
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const held = request.idempotency;
+    if (!held) return payload;
+    request.idempotency = undefined;
+    const where = and(eq(idempotencyKeys.principal, held.principal), eq(idempotencyKeys.key, held.key));
+    if (reply.statusCode >= 500) await store.db.delete(idempotencyKeys).where(where);
+    else await store.db.update(idempotencyKeys).set({ statusCode: reply.statusCode, response: JSON.parse(String(payload)) as unknown }).where(where);
+    return payload;
+  });
+};

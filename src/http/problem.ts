@@ -1,0 +1,86 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { ERRORS, TenureError, type ErrorCode } from '../domain/errors.js';
+
+/** RFC 9457 problem details, with Tenure's stable code, the field at fault and every issue found. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: ErrorCode;
+  field?: string;
+  errors?: { field: string; rule: string }[];
+}
+
+export const PROBLEM_TYPE_BASE = 'https://github.com/tenure-dev/tenure/blob/main/docs/errors.md#';
+
+export const problemOf = (error: TenureError): Problem => {
+  const entry = ERRORS[error.code];
+  const problem: Problem = {
+    type: `${PROBLEM_TYPE_BASE}${error.code.replace(/[._]/g, '-')}`, title: entry.title, status: entry.status,
+    detail: error.message, code: error.code,
+  };
+  if (error.field !== undefined) problem.field = error.field;
+  if (Array.isArray(error.details)) problem.errors = error.details as Problem['errors'];
+  return problem;
+};
+
+const fromSchemaValidation = (error: FastifyError): TenureError | undefined => {
+  if (!hasZodFastifySchemaValidationErrors(error)) return undefined;
+  const issues = error.validation.map((v) => {
+    const path = v.instancePath.split('/').filter(Boolean).join('.');
+    const keys = (v.params as { keys?: unknown }).keys;
+    const unknownKey = Array.isArray(keys) && keys.length > 0 ? [path, String(keys[0])].filter(Boolean).join('.') : undefined;
+    const field = unknownKey ?? (path || `(${error.validationContext ?? 'input'})`);
+    return { field, rule: unknownKey ? 'is not a known field' : (v.message ?? 'is not valid') };
+  });
+  const first = issues[0]!;
+  return new TenureError('input.invalid', `${first.field}: ${first.rule}`, { field: first.field, details: issues });
+};
+
+/** Fastify's own refusals (bad JSON, too large, wrong media type, rate limit) in the same vocabulary. */
+const fromFramework = (error: FastifyError): TenureError | undefined => {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY': case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new TenureError('input.malformed', 'the body is not well-formed JSON');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new TenureError('input.too_large', 'the body is larger than the service accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new TenureError('input.unsupported_media_type', 'send bodies as application/json');
+    default:
+  }
+  if (error.statusCode === 429) return new TenureError('rate.limited', 'too many writes; retry after the time in Retry-After');
+  if (error instanceof SyntaxError || (error.statusCode === 400 && error.code?.startsWith('FST_ERR_CTP'))) {
+    return new TenureError('input.malformed', 'the body could not be read');
+  }
+  return undefined;
+};
+
+export const toTenureError = (error: unknown): TenureError => {
+  if (error instanceof TenureError) return error;
+  const fastifyError = error as FastifyError;
+  return fromSchemaValidation(fastifyError) ?? fromFramework(fastifyError) ?? new TenureError('internal', 'internal error');
+};
+
+export const sendProblem = (reply: FastifyReply, error: TenureError) =>
+  reply.code(ERRORS[error.code].status).type('application/problem+json').send(problemOf(error));
+
+/**
+ * Every error leaves as application/problem+json. Only unexpected errors are logged, by message and
+ * stack: request headers and bodies (which may hold tokens) are never part of a log line.
+ */
+export const installProblemHandler = (app: FastifyInstance): void => {
+  app.setErrorHandler((error, request, reply) => {
+    let tenureError: TenureError;
+    try {
+      tenureError = toTenureError(error);
+    } catch {
+      tenureError = new TenureError('internal', 'internal error');
+    }
+    if (tenureError.code === 'internal') request.log.error({ err: error }, 'unexpected error');
+    return sendProblem(reply, tenureError);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, new TenureError('route.not_found', `no route ${request.method} ${request.url.split('?')[0]}`)));
+};

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import { webhookSubscriptions } from '../store/schema-service.js';
+import { encryptSecret, newWebhookSecret, type WebhookKey } from '../webhooks/crypto.js';
+import { WEBHOOK_EVENT_TYPES } from '../webhooks/events.js';
+import { webhookUrl } from '../webhooks/url.js';
+import { authorize } from './authorize.js';
+import { inTransaction, type Context } from './context.js';
+import { parseInput } from './input.js';
+
+const Input = z.object({
+  url: webhookUrl,
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1, 'must name at least one event type')
+    .transform((events) => [...new Set(events)]),
+}).strict();
+
+export type CreateWebhookInput = z.input<typeof Input>;
+
+/**
+ * Subscribes a URL to event types. The signing secret is returned here and nowhere else: the table
+ * keeps it encrypted under the webhook key (see loadWebhookKey), and the audit event records the
+ * URL and types only. The subscription receives events committed after it, not earlier ones.
+ */
+export const createWebhook = async (ctx: Context, input: CreateWebhookInput, key: WebhookKey | undefined) => {
+  const data = parseInput(Input, input);
+  return inTransaction(ctx, async (work) => {
+    const acting = await authorize(work, 'webhook.manage');
+    if (!key) {
+      throw new TenureError('webhook.key_missing',
+        'no webhook key: set TENURE_WEBHOOK_KEY (32 bytes, base64) or TENURE_WEBHOOK_KEY_FILE; with a database server Tenure does not create one');
+    }
+    const id = newId();
+    const secret = newWebhookSecret();
+    await work.tx.insert(webhookSubscriptions).values({
+      id, url: data.url, eventTypes: data.events, secretCiphertext: encryptSecret(key, secret, id),
+      createdBy: acting.identity.id, createdAt: work.now,
+    });
+    work.record({ action: 'webhook.created', subject: { type: 'webhook', id }, after: { url: data.url, events: data.events } });
+    return { id, url: data.url, events: data.events, createdAt: work.now, secret };
+  });
+};

@@ -1,0 +1,146 @@
+import { eq, inArray } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import type { Executor } from '../store/database.js';
+import { handlesById } from '../store/queries/identities.js';
+import { accessRequests, entitlements, grants, identities, requestStages, systems } from '../store/schema.js';
+
+/**
+ * What a subscription can ask for. `finding.opened` is part of the vocabulary so subscriptions can
+ * name it now, but nothing emits it yet: findings do not exist in Tenure so far.
+ */
+export const WEBHOOK_EVENT_TYPES = [
+  'request.created', 'approval.needed', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+/**
+ * Which webhook events each audit action can become. `request.created` also means the first stage's
+ * approvers are needed; a stage approval means the next stage's are, when there is one. A grant
+ * created already active is activated then; a scheduled one is announced by its later `grant.activated`.
+ */
+export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]>> = {
+  'request.created': ['request.created', 'approval.needed'],
+  'request.stage_approved': ['approval.needed'],
+  'grant.created': ['grant.activated'],
+  'grant.activated': ['grant.activated'],
+  'grant.expiring_soon': ['grant.expiring_soon'],
+  'grant.expired': ['grant.expired'],
+  'grant.revoked': ['grant.revoked'],
+};
+
+export interface AuditRow { seq: number; occurredAt: Date; action: string; subjectId: string; canonical: string }
+
+export interface WebhookPayload { id: string; type: WebhookEventType; occurredAt: string; data: Record<string, unknown> }
+export interface WebhookEvent { seq: number; payload: WebhookPayload }
+
+interface Parsed { after: Record<string, unknown> | null; reason: string | null }
+
+const iso = (value: unknown): string | null => (value == null ? null : new Date(value as string).toISOString());
+
+export const eventKey = (seq: number, type: WebhookEventType): string => `audit:${seq}:${type}`;
+
+/** The (event, type) pairs a batch of audit rows yields, before looking anything up. */
+const candidates = (rows: AuditRow[], wanted: ReadonlySet<string>) => rows.flatMap((row) => {
+  const parsed = JSON.parse(row.canonical) as Parsed;
+  return (SOURCE_ACTIONS[row.action] ?? [])
+    .filter((type) => wanted.has(type))
+    .filter((type) => row.action !== 'grant.created' || parsed.after?.status === 'active')
+    .map((type) => ({ row, parsed, type }));
+});
+
+const sponsors = alias(identities, 'sponsor');
+const requesters = alias(identities, 'requester');
+
+const loadGrants = async (exec: Executor, ids: string[]) => {
+  if (ids.length === 0) return new Map();
+  const rows = await exec.select({
+    grantId: grants.id, identity: identities.handle, identityId: grants.identityId, sponsor: sponsors.handle,
+    entitlement: entitlements.key, system: systems.key, origin: grants.origin, startsAt: grants.startsAt, endsAt: grants.endsAt,
+    requestId: grants.requestId,
+  }).from(grants)
+    .innerJoin(identities, eq(identities.id, grants.identityId))
+    .leftJoin(sponsors, eq(sponsors.id, identities.sponsorId))
+    .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))
+    .innerJoin(systems, eq(systems.id, entitlements.systemId))
+    .where(inArray(grants.id, ids));
+  return new Map(rows.map((r) => [r.grantId, { ...r, startsAt: iso(r.startsAt), endsAt: iso(r.endsAt) }]));
+};
+
+const loadRequests = async (exec: Executor, ids: string[]) => {
+  if (ids.length === 0) return new Map();
+  const rows = await exec.select({
+    requestId: accessRequests.id, kind: accessRequests.kind, beneficiary: identities.handle, beneficiaryId: accessRequests.beneficiaryId,
+    requester: requesters.handle, entitlement: entitlements.key, system: systems.key, startsAt: accessRequests.startsAt,
+    endsAt: accessRequests.endsAt, ticket: accessRequests.ticket, justification: accessRequests.justification,
+    outOfScope: accessRequests.outOfScope,
+  }).from(accessRequests)
+    .innerJoin(identities, eq(identities.id, accessRequests.beneficiaryId))
+    .innerJoin(requesters, eq(requesters.id, accessRequests.requesterId))
+    .innerJoin(entitlements, eq(entitlements.id, accessRequests.entitlementId))
+    .innerJoin(systems, eq(systems.id, entitlements.systemId))
+    .where(inArray(accessRequests.id, ids));
+  return new Map(rows.map((r) => [r.requestId, { ...r, startsAt: iso(r.startsAt), endsAt: iso(r.endsAt) }]));
+};
+
+interface Stage { position: number; kind: string; approvers: string[] }
+
+/** Every stage of the requests, approvers named by handle, in route order. */
+const loadStages = async (exec: Executor, ids: string[]): Promise<Map<string, Stage[]>> => {
+  if (ids.length === 0) return new Map();
+  const rows = await exec.select().from(requestStages).where(inArray(requestStages.requestId, ids));
+  const handles = await handlesById(exec, rows.flatMap((r) => r.approverIds));
+  const byRequest = new Map<string, Stage[]>();
+  for (const r of rows.sort((a, b) => a.position - b.position)) {
+    const list = byRequest.get(r.requestId) ?? [];
+    list.push({ position: r.position, kind: r.kind, approvers: r.approverIds.map((id) => handles.get(id) ?? id) });
+    byRequest.set(r.requestId, list);
+  }
+  return byRequest;
+};
+
+type Candidate = ReturnType<typeof candidates>[number];
+type Lookups = { grants: Map<string, Record<string, unknown>>; requests: Map<string, Record<string, unknown>>; stages: Map<string, Stage[]> };
+
+/** The stage waiting after this event: the first one for a new request, else the one after the stage just approved. */
+const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
+  if (c.row.action === 'request.created') return stages[0];
+  const approved = Number(c.parsed.after?.stage);
+  return stages.find((s) => s.position > approved);
+};
+
+/**
+ * The `data` of one event: ids, handles, keys and times as of now (normally seconds after the
+ * event; the audit log keeps the exact history). Never a secret: no tokens, keys or credentials exist
+ * on these rows. Undefined when there is nothing to say (no next stage after a stage approval).
+ */
+const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefined => {
+  const id = c.row.subjectId;
+  if (c.type === 'request.created' || c.type === 'approval.needed') {
+    const request = found.requests.get(id) ?? { requestId: id };
+    const stages = found.stages.get(id) ?? [];
+    if (c.type === 'request.created') return { ...request, stages };
+    const stage = stageNeeded(c, stages);
+    return stage ? { ...request, stage: { position: stage.position, kind: stage.kind }, approvers: stage.approvers } : undefined;
+  }
+  const grant = found.grants.get(id) ?? { grantId: id };
+  const endsAt = iso(c.parsed.after?.endsAt) ?? grant.endsAt ?? null;
+  const ended = c.type === 'grant.expired' || c.type === 'grant.revoked';
+  return { ...grant, endsAt, ...(ended ? { reason: c.parsed.reason } : {}) };
+};
+
+/** Maps a batch of audit rows to the webhook events the subscriptions want, with their payloads. */
+export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: ReadonlySet<string>): Promise<WebhookEvent[]> => {
+  const found = candidates(rows, wanted);
+  const ids = (prefix: string) => [...new Set(found.filter((c) => c.type.startsWith(prefix)).map((c) => c.row.subjectId))];
+  const requestIds = [...ids('request.'), ...ids('approval.')];
+  const lookups: Lookups = {
+    grants: await loadGrants(exec, ids('grant.')),
+    requests: await loadRequests(exec, requestIds),
+    stages: await loadStages(exec, requestIds),
+  };
+  return found.flatMap((c) => {
+    const data = dataOf(c, lookups);
+    if (!data) return [];
+    return [{ seq: c.row.seq, payload: { id: eventKey(c.row.seq, c.type), type: c.type, occurredAt: iso(c.row.occurredAt)!, data } }];
+  });
+};

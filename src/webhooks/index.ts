@@ -1,0 +1,50 @@
+import type { Context } from '../operations/context.js';
+import { loadWebhookKey, type WebhookKey } from './crypto.js';
+import { deliverDue, type DeliverOptions } from './deliver.js';
+import { dispatchPending } from './dispatch.js';
+import { DEFAULT_EXPIRY_NOTICE_MS, expiryNoticeFromEnv, writeExpiryNotices } from './expiry-notices.js';
+
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './events.js';
+export { loadWebhookKey, type WebhookKey } from './crypto.js';
+export { signatureHeader, verifySignature } from './signature.js';
+
+export interface WebhookTickOptions {
+  /** Without a key nothing can be signed: deliveries wait (they are still written to the outbox). */
+  key?: WebhookKey | undefined;
+  expiryNoticeMs?: number;
+  dispatchBatchSize?: number;
+  delivery?: Partial<DeliverOptions>;
+}
+
+export interface WebhookTickResult {
+  /** Grants that got a `grant.expiring_soon` audit event. */
+  notices: number;
+  /** Deliveries written to the outbox. */
+  dispatched: number;
+  /** Attempts that got a 2xx. */
+  delivered: number;
+  /** Attempts that did not (each retried later, or given up after the last attempt). */
+  failed: number;
+}
+
+/**
+ * One pass: expiry notices first (their audit events are then dispatched in the same pass), then
+ * the audit log past the cursor becomes deliveries, then due deliveries are attempted. Safe in
+ * several processes at once: dispatch serialises on the cursor row, deliveries are claimed SKIP LOCKED.
+ */
+export const runWebhookTick = async (ctx: Context, options: WebhookTickOptions = {}): Promise<WebhookTickResult> => {
+  const notices = await writeExpiryNotices(ctx, options.expiryNoticeMs ?? DEFAULT_EXPIRY_NOTICE_MS);
+  const dispatched = await dispatchPending(ctx, options.dispatchBatchSize);
+  const attempted = options.key ? await deliverDue(ctx, options.key, options.delivery) : { delivered: 0, failed: 0 };
+  return { notices, dispatched, delivered: attempted.delivered, failed: attempted.failed };
+};
+
+/**
+ * Tick options from the environment: the key (created in the data directory on the embedded
+ * default, see loadWebhookKey) and TENURE_WEBHOOK_EXPIRY_NOTICE. Cheap enough to call every tick,
+ * which also picks up a key created after the worker started.
+ */
+export const webhookTickOptions = (source: { env: NodeJS.ProcessEnv; dataDir: string; embedded: boolean }): WebhookTickOptions => ({
+  key: loadWebhookKey({ env: source.env, dataDir: source.dataDir, create: source.embedded }),
+  expiryNoticeMs: expiryNoticeFromEnv(source.env),
+});

@@ -1,0 +1,42 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export const SIGNATURE_HEADER = 'Tenure-Signature';
+export const ID_HEADER = 'Tenure-Webhook-Id';
+/** How old a signature a receiver should accept by default: long enough for clock skew, short enough to stop replays. */
+export const DEFAULT_TOLERANCE_SECONDS = 300;
+
+const hmacHex = (secret: string, timestamp: number, body: string): string =>
+  createHmac('sha256', secret).update(`${timestamp}.${body}`, 'utf8').digest('hex');
+
+/**
+ * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed by the whole secret string
+ * (`whsec_...`). Signing the timestamp with the body lets a receiver refuse replays of old deliveries.
+ */
+export const signatureHeader = (secret: string, body: string, at: Date): string => {
+  const t = Math.floor(at.getTime() / 1000);
+  return `t=${t},v1=${hmacHex(secret, t, body)}`;
+};
+
+export interface VerifyOptions {
+  now: Date;
+  toleranceSeconds?: number;
+}
+
+/**
+ * The receiver's check, as documented in docs/webhooks.md: a v1 signature of the exact body bytes
+ * with a timestamp within the tolerance. Several v1 values are accepted so that a future secret
+ * rotation can sign with the old and the new secret at once.
+ */
+export const verifySignature = (secret: string, header: string | undefined, body: string, options: VerifyOptions): boolean => {
+  if (!header) return false;
+  const parts = header.split(',').map((part) => part.trim().split('='));
+  const t = Number(parts.find(([name]) => name === 't')?.[1]);
+  if (!Number.isInteger(t)) return false;
+  const tolerance = options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS;
+  if (Math.abs(options.now.getTime() / 1000 - t) > tolerance) return false;
+  const expected = Buffer.from(hmacHex(secret, t, body), 'hex');
+  return parts.filter(([name]) => name === 'v1').some(([, value]) => {
+    const given = Buffer.from(value ?? '', 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+};
