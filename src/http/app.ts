@@ -6,6 +6,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { HttpConfig } from '../config.js';
+import type { KeySource } from '../audit/signing-key.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
 import { authorizeRequests, requireDeclaredAccess } from './access.js';
@@ -23,6 +24,8 @@ export interface DecisionHooks {
 
 export interface AppDeps {
   store: Store;
+  /** Where audit keys come from (environment, data directory); without it, verify and checkpoint are refused. */
+  auditKeys?: { source: KeySource; createSigningKey: boolean } | undefined;
   clock: Clock;
   http: HttpConfig;
   decision?: DecisionHooks | undefined;

@@ -9,21 +9,19 @@ import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
 
-const Input = z.object({
+export const CreateWebhookInput = z.object({
   url: webhookUrl,
   events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).min(1, 'must name at least one event type')
     .transform((events) => [...new Set(events)]),
 }).strict();
-
-export type CreateWebhookInput = z.input<typeof Input>;
 
 /**
  * Subscribes a URL to event types. The signing secret is returned here and nowhere else: the table
  * keeps it encrypted under the webhook key (see loadWebhookKey), and the audit event records the
  * URL and types only. The subscription receives events committed after it, not earlier ones.
  */
-export const createWebhook = async (ctx: Context, input: CreateWebhookInput, key: WebhookKey | undefined) => {
-  const data = parseInput(Input, input);
+export const createWebhook = async (ctx: Context, input: z.input<typeof CreateWebhookInput>, key: WebhookKey | undefined) => {
+  const data = parseInput(CreateWebhookInput, input);
   return inTransaction(ctx, async (work) => {
     const acting = await authorize(work, 'webhook.manage');
     if (!key) {

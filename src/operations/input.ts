@@ -30,12 +30,15 @@ export const instant = z.preprocess(
 );
 export const ref = z.string().trim().min(1, 'must name an id or key');
 
-/** A duration such as 90s, 15m, 8h or 30d, in milliseconds. */
-export const duration = z.string().transform((value, context) => {
+/**
+ * A duration such as 90s, 15m, 8h or 30d, in milliseconds. A number is taken as milliseconds: that
+ * is what this schema produces, so an already-validated value (the API validates before the use case) passes again.
+ */
+export const duration = z.preprocess((value) => (typeof value === 'number' ? `${value}ms` : value), z.string().transform((value, context) => {
   const parsed = ms(value as ms.StringValue);
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
     context.addIssue({ code: 'custom', message: 'must be a positive duration such as 15m, 8h or 30d' });
     return z.NEVER;
   }
   return parsed;
-});
+}));

@@ -5,15 +5,15 @@ import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { requirePermission } from './lib/audit-access.js';
 
-const Input = z.object({
+export const ListDeliveriesInput = z.object({
   subscription: z.uuid('must be a webhook subscription id').optional(),
   status: z.enum(['pending', 'delivered', 'failed']).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 }).strict();
 
 /** The delivery log, newest first: each delivery with every attempt (time, HTTP status or error). */
-export const listWebhookDeliveries = async (ctx: Context, input: z.input<typeof Input> = {}) => {
-  const data = parseInput(Input, input);
+export const listWebhookDeliveries = async (ctx: Context, input: z.input<typeof ListDeliveriesInput> = {}) => {
+  const data = parseInput(ListDeliveriesInput, input);
   await requirePermission(ctx, 'webhook.manage');
   const exec = ctx.store.db;
   const filters: SQL[] = [];

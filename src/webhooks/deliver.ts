@@ -55,7 +55,7 @@ const abandonExhausted = async (ctx: Context, now: Date, options: DeliverOptions
  * rows, the attempt counted and logged before any POST, and a lock that expires on its own if this
  * worker dies. The POSTs happen after the commit, never while holding row locks.
  */
-const claimDue = async (ctx: Context, now: Date, options: DeliverOptions): Promise<Claimed[]> =>
+export const claimDue = async (ctx: Context, now: Date, options: DeliverOptions): Promise<Claimed[]> =>
   ctx.store.db.transaction(async (tx) => {
     const at = now.toISOString();
     const lockedUntil = new Date(now.getTime() + options.lockMs).toISOString();

@@ -1,7 +1,15 @@
+import { auditRoutes } from './audit.js';
+import { engagementRoutes } from './engagements.js';
+import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
 import { meRoutes } from './me.js';
+import { policyRoutes } from './policy.js';
+import { requestRoutes } from './requests.js';
 import type { RouteModule } from './route.js';
+import { tokenRoutes } from './tokens.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
-export const ROUTES: RouteModule[] = [healthRoutes, meRoutes, identityRoutes];
+export const ROUTES: RouteModule[] = [
+  healthRoutes, meRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, tokenRoutes, policyRoutes, auditRoutes,
+];

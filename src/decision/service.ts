@@ -1,0 +1,196 @@
+/**
+ * The decision point of one process: an in-memory index loaded at start and kept current from the
+ * audit log (the change feed), answering checks synchronously in microseconds. It fails closed: when
+ * a refresh fails, or the last good one is older than the staleness bound, privileged entitlements
+ * are denied (`index_stale`) and `ready()` is false. See docs/decision-point.md.
+ */
+import { decide, type DecisionReason, type DecisionWarning } from '../domain/decision.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import type { Store } from '../store/database.js';
+import { AccessLog, parseAccessLogMode, type AccessLogMode, type AccessLogStats } from './access-log.js';
+import { listenForChanges, type ChangeFeed } from './change-feed.js';
+import type { CheckQuery, DecisionIndex, EntitlementEntry } from './index.js';
+import { loadChanges, loadIndex } from './loader.js';
+
+export interface DecisionConfig {
+  /** How often the index reads the audit log when no notification came (and so how fresh it proves to be). */
+  pollIntervalMs: number;
+  /** How old the last good refresh may be before privileged access is refused and the process is not ready. */
+  stalenessMs: number;
+  accessLog: AccessLogMode;
+}
+
+const positive = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name}: '${value}' is not a positive number of milliseconds`);
+  return parsed;
+};
+
+/** TENURE_DECISION_POLL_MS (1000), TENURE_DECISION_STALE_MS (5000), TENURE_ACCESS_LOG (none). */
+export const loadDecisionConfig = (env: NodeJS.ProcessEnv = process.env): DecisionConfig => ({
+  pollIntervalMs: positive('TENURE_DECISION_POLL_MS', env.TENURE_DECISION_POLL_MS, 1000),
+  stalenessMs: positive('TENURE_DECISION_STALE_MS', env.TENURE_DECISION_STALE_MS, 5000),
+  accessLog: parseAccessLogMode(env.TENURE_ACCESS_LOG),
+});
+
+export interface DecisionServiceOptions extends Partial<DecisionConfig> {
+  store: Store;
+  clock?: Clock;
+  /** A PostgreSQL server's URL: changes made by other processes arrive by LISTEN/NOTIFY. Without it, by polling only. */
+  databaseUrl?: string | undefined;
+  /** How long ended grants are kept, so a recent end answers `grant_ended` rather than `no_grant` (default 7 days). */
+  endedRetentionMs?: number;
+  /** Polling off (tests that prove the notification path alone); production always polls. */
+  poll?: boolean;
+  onError?: (error: Error) => void;
+}
+
+export type CheckRequest = CheckQuery;
+
+export interface CheckAnswer {
+  decision: 'allow' | 'deny';
+  reason: DecisionReason;
+  /** The entitlement the answer is about (for system + action: the one that allowed, or explains the deny). */
+  entitlement: string | null;
+  grant: { id: string; endsAt: Date | null } | null;
+  warnings: DecisionWarning[];
+  evaluatedAt: Date;
+}
+
+export interface DecisionStatus {
+  ready: boolean;
+  stale: boolean;
+  /** The audit position the index is current to. */
+  seq: number;
+  lastRefreshAt: Date | null;
+  lastError: string | null;
+  listening: boolean;
+  sizes: ReturnType<DecisionIndex['sizes']>;
+  accessLog: AccessLogStats;
+}
+
+const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+
+export class DecisionService {
+  private seq: number;
+  private lastOkAt: number;
+  private failing: Error | null = null;
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private feed: ChangeFeed | undefined;
+  private stopped = false;
+
+  private constructor(
+    private index: DecisionIndex, seq: number, loadedAt: number,
+    private readonly options: DecisionServiceOptions & DecisionConfig & { clock: Clock },
+    private readonly accessLog: AccessLog,
+  ) {
+    this.seq = seq;
+    this.lastOkAt = loadedAt;
+  }
+
+  /** Loads the index, then keeps it current: LISTEN on a server (when `databaseUrl` is given) and polling. */
+  static async start(options: DecisionServiceOptions): Promise<DecisionService> {
+    const defaults = loadDecisionConfig({});
+    const full = {
+      ...options, clock: options.clock ?? systemClock, pollIntervalMs: options.pollIntervalMs ?? defaults.pollIntervalMs,
+      stalenessMs: options.stalenessMs ?? defaults.stalenessMs, accessLog: options.accessLog ?? defaults.accessLog,
+    };
+    const loadedAt = full.clock.now();
+    const { index, seq } = await loadIndex(options.store, { endedSince: new Date(loadedAt.getTime() - (options.endedRetentionMs ?? DEFAULT_RETENTION_MS)) });
+    const log = new AccessLog(options.store.db, full.accessLog, { ...(options.onError ? { onError: options.onError } : {}) });
+    const service = new DecisionService(index, seq, loadedAt.getTime(), full, log);
+    if (options.poll !== false) {
+      service.timer = setInterval(() => { void service.sync(); }, full.pollIntervalMs);
+      service.timer.unref();
+    }
+    if (options.databaseUrl && options.store.backend === 'postgres') {
+      service.feed = await listenForChanges({
+        url: options.databaseUrl, onChange: () => { void service.sync(); },
+        ...(options.onError ? { onError: options.onError } : {}),
+      });
+    }
+    return service;
+  }
+
+  /** The answer, from memory; the caller's `now` (default: the clock) decides windows and hours. */
+  check(request: CheckRequest, now: Date = this.options.clock.now()): CheckAnswer {
+    const at = now.getTime();
+    const facts = this.index.facts(request, at, this.isStale(at));
+    const d = decide(facts);
+    const answer: CheckAnswer = {
+      decision: d.decision, reason: d.reason, entitlement: d.entitlement?.key ?? null, grant: d.grant,
+      warnings: d.warnings, evaluatedAt: now,
+    };
+    if (this.accessLog.enabled) {
+      this.accessLog.record({
+        at: now, identityId: facts.identity?.id ?? null, entitlementKey: answer.entitlement ?? request.entitlement ?? null,
+        systemKey: request.system ?? (d.entitlement as EntitlementEntry | null)?.systemKey ?? null, action: request.action ?? null,
+        allowed: d.decision === 'allow', reason: d.reason, grantId: d.grant?.id ?? null, context: request.context,
+      });
+    }
+    return answer;
+  }
+
+  /**
+   * Applies every change committed before the call. Concurrent calls share a refresh, but a call made
+   * while one is running waits for a new one (that one may have read the log before the caller's
+   * commit). Never rejects: a failure is recorded and makes the index stale until a refresh succeeds.
+   */
+  sync(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (!this.running) return this.startRefresh();
+    this.queued ??= this.running.then(() => { this.queued = undefined; return this.startRefresh(); });
+    return this.queued;
+  }
+
+  /** False until the index is proven current within the staleness bound (wire to /readyz). */
+  ready(): boolean {
+    return !this.stopped && !this.isStale(this.options.clock.now().getTime());
+  }
+
+  status(): DecisionStatus {
+    const stale = this.isStale(this.options.clock.now().getTime());
+    return {
+      ready: !this.stopped && !stale, stale, seq: this.seq, lastRefreshAt: new Date(this.lastOkAt),
+      lastError: this.failing?.message ?? null, listening: this.feed?.listening() ?? false,
+      sizes: this.index.sizes(), accessLog: this.accessLog.counts(),
+    };
+  }
+
+  /** Stops polling and listening, waits for a refresh in flight and writes the access events left. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.feed?.stop();
+    await this.running;
+    await this.accessLog.stop();
+  }
+
+  private isStale(now: number): boolean {
+    return this.failing !== null || now - this.lastOkAt > this.options.stalenessMs;
+  }
+
+  private startRefresh(): Promise<void> {
+    const run = this.refresh().finally(() => { if (this.running === run) this.running = undefined; });
+    this.running = run;
+    return run;
+  }
+
+  private async refresh(): Promise<void> {
+    const startedAt = this.options.clock.now().getTime();
+    const endedSince = new Date(startedAt - (this.options.endedRetentionMs ?? DEFAULT_RETENTION_MS));
+    try {
+      const changes = await loadChanges(this.options.store, this.index, this.seq, { endedSince });
+      this.seq = changes.seq;
+      this.lastOkAt = startedAt;
+      this.failing = null;
+    } catch (error) {
+      if (this.stopped) return;
+      this.failing = error as Error;
+      this.options.onError?.(error as Error);
+    }
+  }
+}

@@ -1,0 +1,74 @@
+import { PassThrough } from 'node:stream';
+import { z } from 'zod';
+import { AUDIT_EVENT_TYPES } from '../../audit/event-types.js';
+import { loadSigningKey, loadTrustedKeys, trustedKeysFrom } from '../../audit/signing-key.js';
+import { exportAudit } from '../../operations/export-audit.js';
+import { searchAudit } from '../../operations/search-audit.js';
+import { verifyAudit } from '../../operations/verify-audit.js';
+import { writeAuditCheckpoint } from '../../operations/write-checkpoint.js';
+import { contextOf } from '../access.js';
+import { limitQuery, problems } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+const Filters = z.object({
+  identity: z.string().optional(), system: z.string().optional(), action: z.enum(AUDIT_EVENT_TYPES).optional(), actor: z.string().optional(),
+  from: z.string().optional().describe('ISO 8601'), to: z.string().optional().describe('ISO 8601'),
+  cursor: z.string().regex(/^\d+$/, 'must be the nextCursor of the previous page').optional(),
+}).strict();
+const Event = z.object({
+  seq: z.number(), hash: z.string(), v: z.number(), at: z.string(), action: z.string(),
+  actor: z.object({ id: z.string().nullable(), channel: z.string(), osUser: z.string().optional(), tokenId: z.string().optional() }),
+  subject: z.object({ type: z.string(), id: z.string() }), identityId: z.string().nullable(), systemId: z.string().nullable(),
+  before: z.unknown(), after: z.unknown(), reason: z.string().nullable(), ticket: z.string().nullable(), data: z.unknown(),
+});
+const Verification = z.object({
+  ok: z.boolean(), events: z.number(), firstBadSeq: z.number().nullable(), reason: z.string().nullable(), checkpoints: z.number(),
+});
+const Checkpoint = z.object({
+  written: z.boolean(), seq: z.number().nullable(), hash: z.string().nullable(), signedAt: z.string().nullable(), keyId: z.string().nullable(),
+});
+
+const filtersOf = (q: z.infer<typeof Filters>) => ({
+  identity: q.identity, system: q.system, action: q.action, actor: q.actor, from: q.from, to: q.to,
+  ...(q.cursor ? { afterSeq: Number(q.cursor) } : {}),
+});
+
+export const auditRoutes: RouteModule = (app, deps) => {
+  const r = typed(app);
+  const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
+  r.get('/v1/audit/events', {
+    config: { access: { scope: 'read', permission: 'audit.read' } },
+    schema: { tags: ['audit'], summary: 'Search the audit log, oldest first', querystring: Filters.extend({ limit: limitQuery(5000) }),
+      response: { 200: z.object({ items: z.array(Event), nextCursor: z.string().nullable() }), ...problems } },
+  }, async (request) => {
+    const result = await searchAudit(ctx(request), { ...filtersOf(request.query), ...(request.query.limit ? { limit: request.query.limit } : {}) });
+    return { items: result.events, nextCursor: result.nextAfterSeq === null ? null : String(result.nextAfterSeq) };
+  });
+  r.get('/v1/audit/export', {
+    config: { access: { scope: 'read', permission: 'audit.read' } },
+    schema: { tags: ['audit'], summary: 'Matching events as JSON Lines, with their chain hashes (an evidence pack)', querystring: Filters,
+      response: { 200: z.string().describe('application/x-ndjson'), ...problems } },
+  }, async (request, reply) => {
+    const out = new PassThrough();
+    const context = ctx(request);
+    // Checked before streaming starts, so a refusal is still a problem response and not a cut stream.
+    await searchAudit(context, { ...filtersOf(request.query), limit: 1 });
+    void exportAudit(context, filtersOf(request.query), out).then(() => out.end(), (error: unknown) => out.destroy(error as Error));
+    // A stream bypasses the serializer; the schema above documents the media type only.
+    return reply.type('application/x-ndjson').send(out as unknown as string);
+  });
+  r.post('/v1/audit/verify', {
+    config: { access: { scope: 'read', permission: 'audit.read' } },
+    schema: { tags: ['audit'], summary: 'Verify the whole hash chain and the signed checkpoints', response: { 200: Verification, ...problems } },
+  }, async (request) => {
+    const trustedKeys = deps.auditKeys ? loadTrustedKeys(deps.auditKeys.source) : trustedKeysFrom([]);
+    return verifyAudit(ctx(request), { trustedKeys });
+  });
+  r.post('/v1/audit/checkpoints', {
+    config: { access: { scope: 'write', permission: 'audit.checkpoint' } },
+    schema: { tags: ['audit'], summary: 'Sign the current head of the chain now', response: { 200: Checkpoint, ...problems } },
+  }, async (request) => {
+    const key = deps.auditKeys ? loadSigningKey({ ...deps.auditKeys.source, create: deps.auditKeys.createSigningKey }) : undefined;
+    return writeAuditCheckpoint(ctx(request), key);
+  });
+};

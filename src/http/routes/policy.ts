@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { applyPolicy } from '../../operations/apply-policy.js';
+import { PolicyInput } from '../../operations/lib/policy-input.js';
+import { planPolicy } from '../../operations/plan-policy.js';
+import type { PlanSummary } from '../../policy/plan.js';
+import { validatePolicy } from '../../operations/validate-policy.js';
+import { contextOf } from '../access.js';
+import { isoDate, problems } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+/** Over the API a policy is sent as files of text: the server never reads a path a caller names. */
+const Body = z.object({
+  files: z.array(z.object({ name: z.string().min(1).max(200), content: z.string().max(1_000_000) }).strict()).min(1).max(100),
+}).strict();
+const Issue = z.object({ file: z.string(), line: z.number(), path: z.string(), message: z.string() });
+const Validation = z.object({
+  ok: z.boolean(), files: z.array(z.string()), digest: z.string().nullable(), errors: z.array(Issue), messages: z.array(z.string()),
+});
+const Plan = z.object({
+  files: z.array(z.string()), digest: z.string(), previousDigest: z.string().nullable(), changed: z.boolean(),
+  lines: z.array(z.string()), appliedAt: isoDate.optional(),
+  summary: z.object(Object.fromEntries(['systemsAdded', 'systemsChanged', 'systemsRetired', 'entitlementsAdded', 'entitlementsChanged',
+    'entitlementsRetired', 'rolesAdded', 'rolesRemoved', 'settingsChanged', 'total'].map((k) => [k, z.number()])) as Record<keyof PlanSummary, z.ZodNumber>),
+});
+
+export const policyRoutes: RouteModule = (app, deps) => {
+  const r = typed(app);
+  const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
+  const parsed = (body: z.infer<typeof Body>) => PolicyInput.parse(body);
+  r.post('/v1/policy/validate', {
+    config: { access: { scope: 'read', permission: 'policy.read' } },
+    schema: { tags: ['policy'], summary: 'Check policy files and the people they name; changes nothing', body: Body, response: { 200: Validation, ...problems } },
+  }, async (request) => validatePolicy(ctx(request), parsed(request.body)));
+  r.post('/v1/policy/plan', {
+    config: { access: { scope: 'read', permission: 'policy.read' } },
+    schema: { tags: ['policy'], summary: 'What applying would change', body: Body, response: { 200: Plan, ...problems } },
+  }, async (request) => planPolicy(ctx(request), parsed(request.body)));
+  r.post('/v1/policy/apply', {
+    config: { access: { scope: 'write', permission: 'policy.apply' } },
+    schema: { tags: ['policy'], summary: 'Apply in one audited transaction', body: Body, response: { 200: Plan, ...problems } },
+  }, async (request) => applyPolicy(ctx(request), parsed(request.body)));
+};

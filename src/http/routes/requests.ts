@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { approveRequest, Input as ApproveInput } from '../../operations/approve-request.js';
+import { cancelRequest, Input as CancelInput } from '../../operations/cancel-request.js';
+import { createRequest, Input as CreateInput } from '../../operations/create-request.js';
+import { denyRequest, Input as DenyInput } from '../../operations/deny-request.js';
+import { pageRequests, showRequest } from '../../operations/list-requests.js';
+import { toTenureError, problemOf, type Problem } from '../problem.js';
+import { contextOf } from '../access.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+const Stage = z.object({
+  position: z.number().int(), kind: z.string(), status: z.string(), approvers: z.array(z.string()),
+  decidedBy: z.string().nullable().optional(), decidedAt: optionalDate, comment: z.string().nullable(),
+});
+const RequestView = z.object({
+  id: z.string(), kind: z.string(), status: z.string(), requester: z.string().optional(), beneficiary: z.string().optional(),
+  entitlement: z.string().optional(), tier: z.string().optional(), justification: z.string(), ticket: z.string().nullable(),
+  startsAt: isoDate, endsAt: isoDate, outOfScope: z.boolean(), expiresAt: isoDate, grantId: z.string().nullable(), createdAt: isoDate,
+  stages: z.array(Stage),
+});
+const Created = z.object({
+  id: z.string(), status: z.string(), entitlementKey: z.string(), startsAt: isoDate, endsAt: isoDate, outOfScope: z.boolean(),
+  expiresAt: isoDate, stages: z.array(z.object({ kind: z.string(), approverIds: z.array(z.string()) })),
+});
+const Decision = z.object({ id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional() });
+const ListQuery = z.object({
+  view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
+  beneficiary: z.string().optional(), limit: limitQuery(1000), cursor: cursorQuery,
+}).strict();
+const BulkApprove = z.object({
+  requests: z.array(z.uuid('must be a request id')).min(1, 'must name at least one request').max(100, 'must name at most 100 requests'),
+  comment: z.string().trim().min(1).max(2000).optional(),
+}).strict();
+const BulkResult = z.object({ results: z.array(z.object({ request: z.string(), outcome: Decision.nullable(), problem: problemSchema.nullable() })) });
+
+const requestParam = idParam('request', 'request id');
+
+export const requestRoutes: RouteModule = (app, deps) => {
+  const r = typed(app);
+  const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
+  r.get('/v1/requests', {
+    config: { access: { scope: 'read', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'My requests, my inbox (oldest first), or all (IAM, security, auditors)', querystring: ListQuery,
+      response: { 200: page(RequestView), ...problems } },
+  }, async (request) => pageRequests(ctx(request), request.query));
+  r.get('/v1/requests/:request', {
+    config: { access: { scope: 'read', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'One request with its stages (404 unless involved or a reader of all)', params: requestParam,
+      response: { 200: RequestView, ...problems } },
+  }, async (request) => showRequest(ctx(request), request.params.request));
+  r.post('/v1/requests', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'Request access (for yourself, or on behalf of someone you answer for)', body: CreateInput,
+      response: { 201: Created, ...problems } },
+  }, async (request, reply) => reply.code(201).send(await createRequest(ctx(request), request.body)));
+  r.post('/v1/requests/:request/approve', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'Approve the current stage (never your own request, never one for yourself)', params: requestParam,
+      body: ApproveInput.omit({ request: true }), response: { 200: Decision, ...problems } },
+  }, async (request) => approveRequest(ctx(request), { ...request.body, request: request.params.request }));
+  r.post('/v1/requests/:request/deny', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'Deny the request', params: requestParam, body: DenyInput.omit({ request: true }),
+      response: { 200: Decision, ...problems } },
+  }, async (request) => denyRequest(ctx(request), { ...request.body, request: request.params.request }));
+  r.post('/v1/requests/:request/cancel', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'Withdraw a pending request', params: requestParam, body: CancelInput.omit({ request: true }),
+      response: { 200: Decision, ...problems } },
+  }, async (request) => cancelRequest(ctx(request), { ...request.body, request: request.params.request }));
+  r.post('/v1/requests/approvals', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'Approve several requests; each is decided alone, under the same rules as one approval',
+      body: BulkApprove, response: { 200: BulkResult, ...problems } },
+  }, async (request) => {
+    const results: { request: string; outcome: z.infer<typeof Decision> | null; problem: Problem | null }[] = [];
+    // One transaction per item: a refusal of one (say, your own request) never blocks or taints the others.
+    for (const id of request.body.requests) {
+      try {
+        results.push({ request: id, outcome: await approveRequest(ctx(request), { request: id, comment: request.body.comment }), problem: null });
+      } catch (error) {
+        const refused = toTenureError(error);
+        if (refused.code === 'internal') throw error;
+        results.push({ request: id, outcome: null, problem: problemOf(refused) });
+      }
+    }
+    return { results };
+  });
+};

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { TOKEN_SCOPES } from '../../domain/tokens.js';
+import { createToken, CreateTokenInput } from '../../operations/create-token.js';
+import { listTokens } from '../../operations/list-tokens.js';
+import { revokeToken } from '../../operations/revoke-token.js';
+import { contextOf } from '../access.js';
+import { idParam, isoDate, optionalDate, problems } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+const TokenView = z.object({
+  id: z.string(), identity: z.string(), name: z.string(), scopes: z.array(z.enum(TOKEN_SCOPES)),
+  expiresAt: isoDate, createdAt: isoDate, lastUsedAt: optionalDate,
+});
+const Created = z.object({
+  id: z.string(), identity: z.string(), name: z.string(), scopes: z.array(z.enum(TOKEN_SCOPES)), expiresAt: isoDate,
+  secret: z.string().describe('shown once, never again: store it now'),
+});
+
+/** API tokens: one's own and one's service accounts' (everyone's for token administrators). */
+export const tokenRoutes: RouteModule = (app, deps) => {
+  const r = typed(app);
+  const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
+  r.get('/v1/tokens', {
+    config: { access: { scope: 'read', permission: 'self' } },
+    schema: { tags: ['tokens'], summary: 'Live tokens I manage (never their secrets)', response: { 200: z.object({ items: z.array(TokenView) }), ...problems } },
+  }, async (request) => ({ items: (await listTokens(ctx(request))).map((t) => ({ ...t, scopes: t.scopes as typeof TOKEN_SCOPES[number][] })) }));
+  r.post('/v1/tokens', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['tokens'], summary: 'Create a token; the secret is in this answer only', body: CreateTokenInput, response: { 201: Created, ...problems } },
+  }, async (request, reply) => reply.code(201).header('cache-control', 'no-store').send(await createToken(ctx(request), request.body)));
+  r.delete('/v1/tokens/:token', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['tokens'], summary: 'Revoke a token at once', params: idParam('token', 'token id'),
+      response: { 200: z.object({ id: z.string(), revokedAt: isoDate }), ...problems } },
+  }, async (request) => revokeToken(ctx(request), { token: request.params.token }));
+};
