@@ -133,9 +133,10 @@ for (const backend of BACKENDS) {
       await refusedWith(createRequest(await w.as('carl'), { entitlement: 'payments/approve', justification: 'y', duration: '1d' }), 'request.sod_conflict', 'entitlement');
     });
 
-    it('the holder, the sponsor and owners may revoke early; an unrelated person may not', async () => {
+    it('the holder, the sponsor and owners may revoke early; an unrelated person is told the grant does not exist', async () => {
       const id = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'x', duration: '2d' }, ['sam', 'olivia']);
-      await refusedWith(revokeGrant(await w.as('eve'), { grant: id, reason: 'why not' }), 'actor.forbidden');
+      await refusedWith(revokeGrant(await w.as('eve'), { grant: id, reason: 'why not' }), 'grant.not_found');
+      await refusedWith(revokeGrant(await w.as('audrey'), { grant: id, reason: 'auditors read, they do not revoke' }), 'actor.forbidden');
       await revokeGrant(await w.as('sam'), { grant: id, reason: 'work finished early' });
       assert.equal((await grant(id)).status, 'revoked');
       assert.equal((await grant(id)).endedBy, await w.id('sam'));

@@ -9,10 +9,14 @@ import type { HttpConfig } from '../config.js';
 import type { KeySource } from '../audit/signing-key.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
-import { authorizeRequests, requireDeclaredAccess } from './access.js';
+import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
 import { supportIdempotencyKeys } from './idempotency.js';
 import { installProblemHandler } from './problem.js';
 import { ROUTES } from './routes/index.js';
+
+declare module 'fastify' {
+  interface FastifyInstance { routeCatalogue: CataloguedRoute[] }
+}
 
 /** What the decision point offers the rest of the service (see src/decision). */
 export interface DecisionHooks {
@@ -48,7 +52,8 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandler(app);
-  requireDeclaredAccess(app);
+  const catalogue = requireDeclaredAccess(app);
+  app.decorate('routeCatalogue', catalogue);
   await app.register(cookie);
   await app.register(helmet, { contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"] } } });
   await app.register(swagger, {

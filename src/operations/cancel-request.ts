@@ -19,6 +19,8 @@ export const cancelRequest = async (ctx: Context, input: z.input<typeof Input>) 
     if (!request) throw new TenureError('request.not_found', `no request '${data.request}'`, { field: 'request' });
     const mine = [request.requesterId, request.beneficiaryId].includes(acting.identity.id);
     if (!mine && !allows(acting.roles, 'request.on_behalf_of_anyone')) {
+      // Without the right to read every request, a request that is not yours does not exist for you.
+      if (!allows(acting.roles, 'request.read_all')) throw new TenureError('request.not_found', `no request '${data.request}'`, { field: 'request' });
       throw new TenureError('actor.forbidden', 'only the requester, the beneficiary or IAM may cancel a request');
     }
     if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);

@@ -34,7 +34,11 @@ export const revokeGrant = async (ctx: Context, input: z.input<typeof Input>) =>
     const acting = await loadActor(work.tx, work.actor.id);
     const [grant] = await work.tx.select().from(grants).where(eq(grants.id, data.grant));
     if (!grant) throw new TenureError('grant.not_found', `no grant '${data.grant}'`, { field: 'grant' });
-    if (!(await mayRevoke(work.tx, acting, grant))) throw new TenureError('actor.forbidden', 'you may not revoke this grant');
+    if (!(await mayRevoke(work.tx, acting, grant))) {
+      // Only someone who may see every grant learns that this one exists; anyone else is told it does not.
+      if (!allows(acting.roles, 'grant.read_all')) throw new TenureError('grant.not_found', `no grant '${data.grant}'`, { field: 'grant' });
+      throw new TenureError('actor.forbidden', 'you may not revoke this grant');
+    }
     const ended = await revokeLiveGrants(work, eq(grants.id, grant.id), data.reason);
     if (ended.length === 0) throw new TenureError('grant.already_ended', `the grant is already ${grant.status}`);
     return { id: grant.id, status: 'revoked' as const };

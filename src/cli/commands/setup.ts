@@ -8,6 +8,7 @@ import type { Context } from '../../operations/context.js';
 import { DEMO_PERSONAS, loadDemo } from '../demo.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
+import { startServer, type RunningServer } from '../../http/server.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
@@ -43,8 +44,9 @@ const checkpointer = (rt: Runtime, ctx: Context) => {
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** The lifecycle loop with periodic checkpoints, until SIGINT/SIGTERM; then one last checkpoint. */
-const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string): Promise<void> => {
+const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: () => Promise<RunningServer>): Promise<void> => {
   const ctx = await rt.system('worker');
+  const server = serve ? await serve() : undefined;
   const checkpoint = checkpointer(rt, ctx);
   const worker = startWorker(ctx, {
     intervalMs: rt.config.workerIntervalMs,
@@ -55,6 +57,7 @@ const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string): Pr
   log(banner(ctx.store));
   await untilSignal(rt);
   log('stopping: finishing the current pass and closing the database');
+  await server?.close();
   await worker.stop();
   await checkpoint(true).catch((e: unknown) => log(`final checkpoint failed: ${message(e)}`));
 };
@@ -84,9 +87,19 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
 
-  program.command('serve').description('run Tenure: the lifecycle worker in this process (the HTTP API arrives with the service issue)')
-    .action(run(async () => {
+  program.command('serve').description('run Tenure: the HTTP API, with the lifecycle worker in the same process')
+    .option('--port <port>', 'listen on this port (or PORT; default 8080)', Number)
+    .action(run(async (o: { port?: number }) => {
+      const http = { ...rt.config.http, ...(o.port === undefined ? {} : { port: o.port }) };
+      let url = '';
+      const serve = async () => {
+        const store = await rt.open();
+        const server = await startServer({ store, clock: rt.clock, http,
+          auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl } }, { log: true });
+        url = server.url;
+        return server;
+      };
       await runUntilSignal(rt, (store) =>
-        `tenure serving on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`);
+        `tenure serving ${url} (API docs at ${url}/docs) on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`, serve);
     }));
 };

@@ -2,6 +2,7 @@ import { asc, eq } from 'drizzle-orm';
 import { checkApprover, excludedFromRequest } from '../../domain/approval-rules.js';
 import { hasDistinctApprovers } from '../../domain/routing.js';
 import { TenureError } from '../../domain/errors.js';
+import { allows } from '../../domain/permissions.js';
 import { loadAppliedPolicy } from '../../policy/applied.js';
 import { findEntitlement } from '../../store/queries/catalogue.js';
 import { findIdentityById } from '../../store/queries/identities.js';
@@ -21,12 +22,18 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   // and the second sees the first one's decision instead of deciding the same stage again.
   const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, requestId)).for('update');
   if (!request) throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  const stages = await work.tx.select().from(requestStages).where(eq(requestStages.requestId, request.id))
+    .orderBy(asc(requestStages.position));
+  // Someone with no part in the request and no right to read all requests is told it does not
+  // exist, exactly as for an unknown id, so request ids cannot be probed through the approval path.
+  const involved = [request.requesterId, request.beneficiaryId, ...stages.flatMap((s) => s.approverIds)].includes(acting.identity.id);
+  if (!involved && !allows(acting.roles, 'request.read_all')) {
+    throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  }
   if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);
   if (request.expiresAt.getTime() <= work.now.getTime() || request.endsAt.getTime() <= work.now.getTime()) {
     throw new TenureError('request.not_pending', 'the request has expired');
   }
-  const stages = await work.tx.select().from(requestStages).where(eq(requestStages.requestId, request.id))
-    .orderBy(asc(requestStages.position));
   const current = stages.find((s) => s.status === 'pending');
   if (!current) throw new TenureError('request.not_pending', 'no stage is waiting for a decision');
   if (expectedStage !== undefined && expectedStage !== current.position) {
