@@ -35,7 +35,7 @@ const claim = async (store: Store, clock: Clock, request: FastifyRequest, reply:
   }
   if (row.statusCode !== null) {
     await reply.code(row.statusCode).header('idempotent-replayed', 'true')
-      .type(row.statusCode >= 400 ? 'application/problem+json' : 'application/json').send(row.response);
+      .type(row.statusCode >= 400 ? 'application/problem+json' : 'application/json').send(JSON.stringify(row.response));
     return true;
   }
   // A first attempt still holds the key, unless it died: then this retry takes it over.

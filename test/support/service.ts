@@ -1,6 +1,6 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadHttpConfig } from '../../src/config.js';
-import { buildApp, type DecisionHooks } from '../../src/http/app.js';
+import { buildApp, type AppDeps, type DecisionHooks } from '../../src/http/app.js';
 import { createToken } from '../../src/operations/create-token.js';
 import type { TokenScope } from '../../src/domain/tokens.js';
 import type { Store } from '../../src/store/database.js';
@@ -16,9 +16,9 @@ export interface Service {
 }
 
 /** The HTTP API over the small test organisation of world.ts, called in process with inject(). */
-export const startService = async (store: Store, options: { decision?: DecisionHooks; env?: NodeJS.ProcessEnv } = {}): Promise<Service> => {
+export const startService = async (store: Store, options: { decision?: DecisionHooks; env?: NodeJS.ProcessEnv; logger?: AppDeps['logger'] } = {}): Promise<Service> => {
   const world = await buildWorld(store);
-  const app = await buildApp({ store, clock: world.clock, http: loadHttpConfig(options.env ?? {}), decision: options.decision });
+  const app = await buildApp({ store, clock: world.clock, http: loadHttpConfig(options.env ?? {}), decision: options.decision, logger: options.logger });
   const token = async (handle: string, scopes: TokenScope[] = ['read', 'write', 'check']) =>
     (await createToken(await world.as(handle), { name: `test-${handle}`, scopes })).secret;
   const cache = new Map<string, string>();
