@@ -39,8 +39,9 @@ export interface World {
   engagementId: string;
 }
 
-export const buildWorld = async (store: Store): Promise<World> => {
-  const clock = new ManualClock('2030-01-01T09:00:00.000Z');
+/** `start` sets the world's clock (default 2030-01-01 09:00 UTC); tests with real processes start it at the real time. */
+export const buildWorld = async (store: Store, start: Date | string = '2030-01-01T09:00:00.000Z'): Promise<World> => {
+  const clock = new ManualClock(start);
   const system: Context = { store, clock, actor: { id: undefined, channel: 'system' } };
   const admin = await initTenure(system, { handle: 'ada', displayName: 'Ada Admin' });
   const adaCtx: Context = { store, clock, actor: { id: admin.id, channel: 'cli', osUser: 'test' } };
