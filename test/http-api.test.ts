@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { count, eq } from 'drizzle-orm';
+import { IDEMPOTENCY_RETENTION_MS, runHousekeeping } from '../src/jobs/housekeeping.js';
 import { apiTokens } from '../src/store/schema-service.js';
 import { accessRequests, auditEvents } from '../src/store/schema.js';
 import { BACKENDS, freshStore } from './support/backends.js';
@@ -160,6 +161,24 @@ describe('limits', () => {
       assert.equal(limited.json().code, 'rate.limited');
       assert.equal((await s.call('GET', '/v1/me', { as: 'eve' })).statusCode, 200);
       assert.equal((await s.call('POST', '/v1/tokens', { as: 'sam', body: { name: 'other token' } })).statusCode, 201);
+    } finally {
+      await s.app.close();
+      await s.world.store.close();
+    }
+  });
+});
+
+describe('housekeeping', () => {
+  it('an Idempotency-Key is forgotten after a day, so the same key then starts a new request', async () => {
+    const s = await startService(await freshStore('embedded'));
+    try {
+      const headers = { 'idempotency-key': 'daily-1' };
+      const first = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
+      s.world.clock.advance(IDEMPOTENCY_RETENTION_MS + 1);
+      assert.deepEqual(await runHousekeeping(s.world.worker), { idempotencyKeys: 1, signIns: 0 });
+      const next = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
+      assert.equal(next.statusCode, 201);
+      assert.notEqual(next.json().id, first.json().id);
     } finally {
       await s.app.close();
       await s.world.store.close();
