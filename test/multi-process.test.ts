@@ -42,7 +42,7 @@ describe('several servers and workers on one PostgreSQL database', { skip: !BACK
       const ada = await w.as('ada');
       const token = async (handle: string) => (await createToken(await w.as(handle), { name: 'multi', scopes: ['read', 'write'] })).secret;
       const env = { DATABASE_URL: scratch.url, TENURE_WORKER_INTERVAL_MS: '250', TENURE_ACTOR: '', PORT: '0' };
-      const servers = [];
+      const servers: string[] = [];
       for (let i = 0; i < 2; i += 1) {
         const { child, match } = await start(['serve'], env, /serving (http:\/\/\S+)/);
         children.push(child);

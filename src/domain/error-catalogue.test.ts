@@ -10,10 +10,12 @@ describe('the error catalogue', () => {
     assert.equal(doc, renderErrorCatalogue());
   });
 
-  it('every code is namespaced and every refusal maps to a 4xx status', () => {
+  it('every code is namespaced and every refusal maps to a 4xx status; only failures of the service itself are 5xx', () => {
+    const failures = new Set(['internal', 'service.not_ready', 'server.unreachable']);
     for (const [code, entry] of Object.entries(ERRORS)) {
       assert.match(code, /^([a-z_]+\.[a-z_]+|internal)$/);
-      if (code !== 'internal') assert.ok(entry.status >= 400 && entry.status < 500, code);
+      if (failures.has(code)) assert.ok(entry.status >= 500, code);
+      else assert.ok(entry.status >= 400 && entry.status < 500, code);
     }
   });
 });

@@ -9,6 +9,7 @@ import type { HttpConfig } from '../config.js';
 import type { KeySource } from '../audit/signing-key.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
+import type { WebhookKey } from '../webhooks/crypto.js';
 import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
 import { supportIdempotencyKeys } from './idempotency.js';
 import { installProblemHandler } from './problem.js';
@@ -33,6 +34,8 @@ export interface AppDeps {
   clock: Clock;
   http: HttpConfig;
   decision?: DecisionHooks | undefined;
+  /** The key that encrypts webhook secrets; read per call, so a key created after start-up is seen. */
+  webhookKey?: (() => WebhookKey | undefined) | undefined;
   logger?: FastifyServerOptions['logger'];
 }
 

@@ -5,9 +5,12 @@ import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { requirePermission } from './lib/audit-access.js';
 
+const STATUSES = ['pending', 'delivered', 'failed'] as const;
+type DeliveryStatus = (typeof STATUSES)[number];
+
 export const ListDeliveriesInput = z.object({
   subscription: z.uuid('must be a webhook subscription id').optional(),
-  status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  status: z.enum(STATUSES).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 }).strict();
 
@@ -24,7 +27,7 @@ export const listWebhookDeliveries = async (ctx: Context, input: z.input<typeof 
   const attempts = deliveries.length === 0 ? [] : await exec.select().from(webhookAttempts)
     .where(inArray(webhookAttempts.deliveryId, deliveries.map((d) => d.id))).orderBy(asc(webhookAttempts.attempt));
   return deliveries.map((d) => ({
-    id: d.id, subscriptionId: d.subscriptionId, eventKey: d.eventKey, eventType: d.eventType, status: d.status,
+    id: d.id, subscriptionId: d.subscriptionId, eventKey: d.eventKey, eventType: d.eventType, status: d.status as DeliveryStatus,
     attempts: d.attempts, nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null, lastError: d.lastError,
     deliveredAt: d.deliveredAt, createdAt: d.createdAt, payload: d.payload,
     log: attempts.filter((a) => a.deliveryId === d.id).map((a) => ({

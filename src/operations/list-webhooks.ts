@@ -2,6 +2,7 @@ import { asc, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { handlesById } from '../store/queries/identities.js';
 import { webhookDeliveries, webhookSubscriptions } from '../store/schema-service.js';
+import type { WebhookEventType } from '../webhooks/events.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { requirePermission } from './lib/audit-access.js';
@@ -32,7 +33,7 @@ export const listWebhooks = async (ctx: Context, input: z.input<typeof Input> = 
   }
   const handles = await handlesById(exec, rows.map((r) => r.createdBy ?? ''));
   return rows.map((r) => ({
-    ...r, createdBy: r.createdBy ? handles.get(r.createdBy) ?? r.createdBy : null,
+    ...r, events: r.events as WebhookEventType[], createdBy: r.createdBy ? handles.get(r.createdBy) ?? r.createdBy : null,
     deliveries: bySubscription.get(r.id) ?? { pending: 0, delivered: 0, failed: 0 },
   }));
 };

@@ -19,7 +19,7 @@ export interface DeliverOptions {
 }
 
 export const DELIVERY_DEFAULTS: DeliverOptions = {
-  timeoutMs: 10_000, lockMs: 60_000, maxAttempts: 12, batchSize: 50, concurrency: 8, maxPerCall: 1000, random: Math.random,
+  timeoutMs: 10_000, lockMs: 60_000, maxAttempts: 12, batchSize: 50, concurrency: 8, maxPerCall: 200, random: Math.random,
 };
 
 const BACKOFF_BASE_MS = 30_000;
@@ -83,7 +83,7 @@ export const claimDue = async (ctx: Context, now: Date, options: DeliverOptions)
 
 interface Outcome { ok: boolean; statusCode: number | null; error: string | null }
 
-const describe = (error: unknown): string => {
+const reasonOf = (error: unknown): string => {
   const e = error as Error & { cause?: { code?: string; message?: string } };
   const cause = e.cause ? `: ${e.cause.code ?? e.cause.message ?? ''}` : '';
   return `${e.name === 'TimeoutError' ? 'timed out' : e.message}${cause}`.slice(0, 500);
@@ -109,7 +109,7 @@ const post = async (ctx: Context, key: WebhookKey, delivery: Claimed, options: D
     const ok = response.status >= 200 && response.status < 300;
     return { ok, statusCode: response.status, error: ok ? null : `HTTP ${response.status}` };
   } catch (error) {
-    return { ok: false, statusCode: null, error: describe(error) };
+    return { ok: false, statusCode: null, error: reasonOf(error) };
   }
 };
 

@@ -42,10 +42,8 @@ export const eventKey = (seq: number, type: WebhookEventType): string => `audit:
 /** The (event, type) pairs a batch of audit rows yields, before looking anything up. */
 const candidates = (rows: AuditRow[], wanted: ReadonlySet<string>) => rows.flatMap((row) => {
   const parsed = JSON.parse(row.canonical) as Parsed;
-  return (SOURCE_ACTIONS[row.action] ?? [])
-    .filter((type) => wanted.has(type))
-    .filter((type) => row.action !== 'grant.created' || parsed.after?.status === 'active')
-    .map((type) => ({ row, parsed, type }));
+  if (row.action === 'grant.created' && parsed.after?.status !== 'active') return [];
+  return (SOURCE_ACTIONS[row.action] ?? []).filter((type) => wanted.has(type)).map((type) => ({ row, parsed, type }));
 });
 
 const sponsors = alias(identities, 'sponsor');

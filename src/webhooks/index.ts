@@ -40,11 +40,12 @@ export const runWebhookTick = async (ctx: Context, options: WebhookTickOptions =
 };
 
 /**
- * Tick options from the environment: the key (created in the data directory on the embedded
- * default, see loadWebhookKey) and TENURE_WEBHOOK_EXPIRY_NOTICE. Cheap enough to call every tick,
+ * Tick options from the environment: the key (see loadWebhookKey) and TENURE_WEBHOOK_EXPIRY_NOTICE.
+ * The worker only reads the key, never creates it: creating a subscription does that on the embedded
+ * default, so an installation without webhooks gets no key file. Cheap enough to call every tick,
  * which also picks up a key created after the worker started.
  */
-export const webhookTickOptions = (source: { env: NodeJS.ProcessEnv; dataDir: string; embedded: boolean }): WebhookTickOptions => ({
-  key: loadWebhookKey({ env: source.env, dataDir: source.dataDir, create: source.embedded }),
+export const webhookTickOptions = (source: { env: NodeJS.ProcessEnv; dataDir: string }): WebhookTickOptions => ({
+  key: loadWebhookKey({ env: source.env, dataDir: source.dataDir, create: false }),
   expiryNoticeMs: expiryNoticeFromEnv(source.env),
 });

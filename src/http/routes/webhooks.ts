@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { createWebhook, CreateWebhookInput } from '../../operations/create-webhook.js';
+import { deleteWebhook } from '../../operations/delete-webhook.js';
+import { listWebhookDeliveries } from '../../operations/list-webhook-deliveries.js';
+import { listWebhooks } from '../../operations/list-webhooks.js';
+import { WEBHOOK_EVENT_TYPES } from '../../webhooks/events.js';
+import { contextOf } from '../access.js';
+import { idParam, isoDate, limitQuery, optionalDate, problems } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+const Events = z.array(z.enum(WEBHOOK_EVENT_TYPES));
+const Counts = z.object({ pending: z.number().int(), delivered: z.number().int(), failed: z.number().int() });
+const WebhookView = z.object({
+  id: z.string(), url: z.string(), events: Events, createdBy: z.string().nullable(), createdAt: isoDate, disabledAt: optionalDate,
+  deliveries: Counts,
+});
+const Created = z.object({
+  id: z.string(), url: z.string(), events: Events, createdAt: isoDate,
+  secret: z.string().describe('the signing secret (whsec_...): shown once, never again; store it now'),
+});
+const Deleted = z.object({ id: z.string(), url: z.string(), events: Events, disabledAt: isoDate, cancelledDeliveries: z.number().int() });
+const Attempt = z.object({
+  attempt: z.number().int(), startedAt: isoDate, finishedAt: optionalDate, statusCode: z.number().int().nullable(), error: z.string().nullable(),
+});
+const DeliveryView = z.object({
+  id: z.string(), subscriptionId: z.string(), eventKey: z.string(), eventType: z.string(), status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(), nextAttemptAt: optionalDate, lastError: z.string().nullable(), deliveredAt: optionalDate, createdAt: isoDate,
+  payload: z.unknown().describe('the body POSTed to the receiver'), log: z.array(Attempt),
+});
+const ListQuery = z.object({ includeDeleted: z.enum(['true', 'false']).optional() }).strict();
+const DeliveriesQuery = z.object({
+  subscription: z.uuid('must be a webhook subscription id').optional(), status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  limit: limitQuery(1000),
+}).strict();
+
+const access = (scope: 'read' | 'write') => ({ access: { scope, permission: 'webhook.manage' as const } });
+
+/** Webhook subscriptions and their delivery log; see docs/webhooks.md for what receivers get. */
+export const webhookRoutes: RouteModule = (app, deps) => {
+  const r = typed(app);
+  const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
+  const keyOf = deps.webhookKey ?? (() => undefined);
+  r.get('/v1/webhooks', {
+    config: access('read'),
+    schema: { tags: ['webhooks'], summary: 'Webhook subscriptions with delivery counts (never their secrets)', querystring: ListQuery,
+      response: { 200: z.object({ items: z.array(WebhookView) }), ...problems } },
+  }, async (request) => ({ items: await listWebhooks(ctx(request), { includeDeleted: request.query.includeDeleted === 'true' }) }));
+  r.post('/v1/webhooks', {
+    config: access('write'),
+    schema: { tags: ['webhooks'], summary: 'Subscribe a URL to event types; the signing secret is in this answer only', body: CreateWebhookInput,
+      response: { 201: Created, ...problems } },
+  }, async (request, reply) => reply.code(201).header('cache-control', 'no-store').send(await createWebhook(ctx(request), request.body, keyOf())));
+  r.delete('/v1/webhooks/:webhook', {
+    config: access('write'),
+    schema: { tags: ['webhooks'], summary: 'Delete (disable) a subscription; its waiting deliveries are marked failed',
+      params: idParam('webhook', 'webhook subscription id'), response: { 200: Deleted, ...problems } },
+  }, async (request) => deleteWebhook(ctx(request), { webhook: request.params.webhook }));
+  r.get('/v1/webhooks/deliveries', {
+    config: access('read'),
+    schema: { tags: ['webhooks'], summary: 'The delivery log, newest first, with every attempt', querystring: DeliveriesQuery,
+      response: { 200: z.object({ items: z.array(DeliveryView) }), ...problems } },
+  }, async (request) => ({ items: await listWebhookDeliveries(ctx(request), request.query) }));
+};

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { loadHttpConfig } from '../src/config.js';
+import { buildApp } from '../src/http/app.js';
+import { ROUTES } from '../src/http/routes/index.js';
+import { webhookRoutes } from '../src/http/routes/webhooks.js';
+import { createToken } from '../src/operations/create-token.js';
+import type { Store } from '../src/store/database.js';
+import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { runWebhookTick, verifySignature } from '../src/webhooks/index.js';
+import { BACKENDS, freshStore } from './support/backends.js';
+import { grantThrough } from './support/flows.js';
+import { startReceiver, type Receiver } from './support/webhook-receiver.js';
+import { buildWorld, type World } from './support/world.js';
+
+/** The HTTP layer is the same on both backends; one is enough here. */
+describe('webhooks over the HTTP API', () => {
+  let store: Store;
+  let w: World;
+  let app: FastifyInstance;
+  let rx: Receiver;
+  const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+  const tokens = new Map<string, string>();
+
+  before(async () => {
+    store = await freshStore(BACKENDS[0] ?? 'embedded');
+    w = await buildWorld(store);
+    const deps = { store, clock: w.clock, http: loadHttpConfig({}), webhookKey: () => key };
+    app = await buildApp(deps);
+    if (!ROUTES.includes(webhookRoutes)) await webhookRoutes(app, deps);
+    for (const handle of ['ada', 'carl']) {
+      tokens.set(handle, (await createToken(await w.as(handle), { name: `test-${handle}`, scopes: ['read', 'write'] })).secret);
+    }
+    rx = await startReceiver();
+  });
+  after(async () => { await rx.close(); await app.close(); await store.close(); });
+
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, as: string, body?: unknown) =>
+    app.inject({ method, url, headers: { authorization: `Bearer ${tokens.get(as)!}` }, ...(body === undefined ? {} : { payload: body as object }) });
+
+  it('an administrator subscribes, sees the delivery log and deletes the subscription; the secret appears once', async () => {
+    const created = await call('POST', '/v1/webhooks', 'ada', { url: rx.url, events: ['grant.activated'] });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.equal(created.headers['cache-control'], 'no-store');
+    const hook = created.json<{ id: string; secret: string }>();
+    assert.match(hook.secret, /^whsec_/);
+    const listed = await call('GET', '/v1/webhooks', 'ada');
+    assert.equal(listed.statusCode, 200);
+    assert.ok(!listed.body.includes(hook.secret.slice(6)));
+    assert.deepEqual(listed.json<{ items: { id: string }[] }>().items.map((i) => i.id), [hook.id]);
+
+    await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'report', duration: '1d' }, ['sam', 'olivia']);
+    assert.equal((await runWebhookTick(w.worker, { key })).delivered, 1);
+    assert.ok(verifySignature(hook.secret, rx.hits[0]!.signature, rx.hits[0]!.body, { now: w.clock.now() }));
+    const log = await call('GET', `/v1/webhooks/deliveries?subscription=${hook.id}&limit=10`, 'ada');
+    assert.equal(log.statusCode, 200, log.body);
+    const [delivery] = log.json<{ items: { status: string; eventType: string; log: { statusCode: number }[] }[] }>().items;
+    assert.deepEqual([delivery!.status, delivery!.eventType, delivery!.log.map((a) => a.statusCode)], ['delivered', 'grant.activated', [200]]);
+
+    const deleted = await call('DELETE', `/v1/webhooks/${hook.id}`, 'ada');
+    assert.equal(deleted.statusCode, 200, deleted.body);
+    assert.deepEqual((await call('GET', '/v1/webhooks', 'ada')).json<{ items: unknown[] }>().items, []);
+    assert.equal((await call('GET', '/v1/webhooks?includeDeleted=true', 'ada')).json<{ items: unknown[] }>().items.length, 1);
+  });
+
+  it('refusals come back as problems with their codes', async () => {
+    const insecure = await call('POST', '/v1/webhooks', 'ada', { url: 'http://hooks.example.com/x', events: ['grant.revoked'] });
+    assert.equal(insecure.statusCode, 400);
+    assert.deepEqual([insecure.json<{ code: string }>().code, insecure.json<{ field: string }>().field], ['input.invalid', 'url']);
+    const forbidden = await call('POST', '/v1/webhooks', 'carl', { url: rx.url, events: ['grant.revoked'] });
+    assert.equal(forbidden.statusCode, 403);
+    assert.equal(forbidden.json<{ code: string }>().code, 'actor.forbidden');
+    const missing = await call('DELETE', `/v1/webhooks/${w.engagementId}`, 'ada');
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json<{ code: string }>().code, 'webhook.not_found');
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { TenureError } from '../src/domain/errors.js';
+import { decryptSecret, encryptSecret, loadWebhookKey, newWebhookSecret } from '../src/webhooks/crypto.js';
+import { backoffMs } from '../src/webhooks/deliver.js';
+import { webhookTickOptions } from '../src/webhooks/index.js';
+import { signatureHeader, verifySignature } from '../src/webhooks/signature.js';
+
+const refused = (fn: () => unknown, code: string): TenureError => {
+  try { fn(); } catch (error) {
+    assert.ok(error instanceof TenureError && error.code === code, String(error));
+    return error;
+  }
+  assert.fail(`expected ${code}`);
+};
+
+describe('the webhook key, secrets and signatures', () => {
+  let dir: string;
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'tenure-webhook-key-')); });
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  it('on the embedded default the key is created once in the data directory, readable by its owner only', () => {
+    const dataDir = join(dir, 'data');
+    assert.equal(loadWebhookKey({ env: {}, dataDir, create: false }), undefined, 'a server without a key gets none');
+    const created = loadWebhookKey({ env: {}, dataDir, create: true })!;
+    assert.equal(statSync(join(dataDir, 'webhook-key')).mode & 0o777, 0o600);
+    const again = loadWebhookKey({ env: {}, dataDir, create: false })!;
+    assert.ok(created.key.equals(again.key), 'the next start reads the same key');
+    assert.equal(created.key.length, 32);
+  });
+
+  it('a configured key comes first; a named file must exist; a bad key is refused without being echoed', () => {
+    const inline = randomBytes(32).toString('base64');
+    const fromEnv = loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: inline }, dataDir: dir, create: true })!;
+    assert.equal(fromEnv.key.toString('base64'), inline);
+    assert.equal(fromEnv.source, 'TENURE_WEBHOOK_KEY');
+    const file = join(dir, 'mounted-key');
+    writeFileSync(file, `${inline}\n`);
+    assert.ok(loadWebhookKey({ env: { TENURE_WEBHOOK_KEY_FILE: file }, dataDir: dir, create: true })!.key.equals(fromEnv.key));
+    refused(() => loadWebhookKey({ env: { TENURE_WEBHOOK_KEY_FILE: join(dir, 'absent') }, dataDir: dir, create: true }), 'webhook.key_missing');
+    const short = randomBytes(16).toString('base64');
+    const error = refused(() => loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: short }, dataDir: dir, create: true }), 'webhook.key_invalid');
+    assert.ok(!error.message.includes(short));
+    refused(() => loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: 'not base64 at all!' }, dataDir: dir, create: true }), 'webhook.key_invalid');
+  });
+
+  it('the worker reads the key but never creates it, and refuses a notice window that is not a duration', () => {
+    assert.equal(webhookTickOptions({ env: {}, dataDir: dir }).key, undefined);
+    assert.equal(existsSync(join(dir, 'webhook-key')), false);
+    assert.equal(webhookTickOptions({ env: { TENURE_WEBHOOK_EXPIRY_NOTICE: '3d' }, dataDir: dir }).expiryNoticeMs, 3 * 86_400_000);
+    assert.throws(() => webhookTickOptions({ env: { TENURE_WEBHOOK_EXPIRY_NOTICE: 'soon' }, dataDir: dir }), /TENURE_WEBHOOK_EXPIRY_NOTICE/);
+  });
+
+  it('a secret round-trips through encryption and each encryption is different', () => {
+    const key = { key: randomBytes(32), source: 'test' };
+    const secret = newWebhookSecret();
+    const one = encryptSecret(key, secret, 'sub-1');
+    assert.notEqual(one, encryptSecret(key, secret, 'sub-1'), 'a fresh IV every time');
+    assert.equal(decryptSecret(key, one, 'sub-1'), secret);
+    const [iv, tag, data] = one.split('.');
+    const flipped = Buffer.from(data!, 'base64url');
+    flipped[0]! ^= 1;
+    assert.throws(() => decryptSecret(key, [iv, tag, flipped.toString('base64url')].join('.'), 'sub-1'), /does not decrypt/);
+  });
+
+  it('a signature header carries a timestamp and accepts any matching v1 value', () => {
+    const secret = newWebhookSecret();
+    const at = new Date('2030-01-01T09:00:00Z');
+    const header = signatureHeader(secret, '{"a":1}', at);
+    assert.match(header, /^t=1893488400,v1=[0-9a-f]{64}$/);
+    assert.ok(verifySignature(secret, `${header},v1=${'0'.repeat(64)}`, '{"a":1}', { now: at }), 'rotation: several v1 values');
+    assert.equal(verifySignature(secret, 'v1=abc', '{"a":1}', { now: at }), false);
+    assert.equal(verifySignature(secret, undefined, '{"a":1}', { now: at }), false);
+  });
+
+  it('retry waits double from 30 s up to an hour, never more, with at most 20% taken off', () => {
+    assert.deepEqual([1, 2, 3, 8, 12].map((n) => backoffMs(n, () => 1)), [30_000, 60_000, 120_000, 3_600_000, 3_600_000]);
+    assert.deepEqual([1, 2].map((n) => backoffMs(n, () => 0)), [24_000, 48_000]);
+  });
+});
