@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { readOidcSettings, type OidcSettings } from './auth/oidc-config.js';
 
 /** Configuration comes from the environment only; see README "Configuration". */
 export interface Config {
@@ -19,18 +20,22 @@ export interface HttpConfig {
   writesPerMinute: number;
   /** The address people reach the service at; used for OIDC redirects and cookie security. */
   publicUrl: string;
+  /** Web sign-in by OpenID Connect; undefined when TENURE_OIDC_ISSUER is not set (docs/authentication.md). */
+  oidc?: OidcSettings | undefined;
 }
 
 const num = (value: string | undefined, fallback: number): number => (value ? Number(value) : fallback);
 
 export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig => {
   const port = num(env.PORT, 8080);
+  const publicUrl = (env.TENURE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
   return {
     port,
     host: env.TENURE_HOST ?? '127.0.0.1',
     bodyLimitBytes: num(env.TENURE_BODY_LIMIT_BYTES, 256 * 1024),
     writesPerMinute: num(env.TENURE_WRITES_PER_MINUTE, 300),
-    publicUrl: (env.TENURE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl,
+    oidc: readOidcSettings(env, publicUrl),
   };
 };
 

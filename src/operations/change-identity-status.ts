@@ -8,6 +8,7 @@ import { accessRequests, engagements, grants, identities } from '../store/schema
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, ref, text } from './input.js';
+import { endCredentialsOf } from './lib/end-credentials.js';
 import { endEngagementWithin } from './lib/engagement-end.js';
 import { cancelPendingRequests, revokeLiveGrants } from './lib/end-access.js';
 
@@ -15,8 +16,9 @@ export const Input = z.object({ identity: ref, status: z.enum(IDENTITY_STATUSES)
 
 /**
  * Activates, suspends or terminates an identity. Suspension and termination end its access in the
- * same transaction: every grant revoked, every pending request for it cancelled, and on termination
- * its engagements ended. Identities it sponsors keep their grants until their end (see DESIGN).
+ * same transaction: every grant revoked, every pending request for it cancelled, its API tokens
+ * revoked and web sessions ended, and on termination its engagements ended. Identities it sponsors
+ * keep their grants until their end (see DESIGN).
  */
 export const changeIdentityStatus = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
@@ -36,6 +38,7 @@ export const changeIdentityStatus = async (ctx: Context, input: z.input<typeof I
     if (!endsAccess(data.status)) return { revoked: 0, cancelled: 0 };
     const why = `identity ${data.status}: ${data.reason}`;
     const revoked = await revokeLiveGrants(work, eq(grants.identityId, person.id), why);
+    await endCredentialsOf(work, person.id, why);
     const cancelled = await cancelPendingRequests(work,
       or(eq(accessRequests.beneficiaryId, person.id), eq(accessRequests.requesterId, person.id))!, why);
     if (data.status === 'terminated') {

@@ -1,4 +1,5 @@
 import { auditRoutes } from './audit.js';
+import { authRoutes } from './auth.js';
 import { engagementRoutes } from './engagements.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
@@ -8,8 +9,9 @@ import { policyRoutes } from './policy.js';
 import { requestRoutes } from './requests.js';
 import type { RouteModule } from './route.js';
 import { tokenRoutes } from './tokens.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, tokenRoutes, policyRoutes, auditRoutes,
+  healthRoutes, meRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
 ];
