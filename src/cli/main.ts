@@ -4,18 +4,22 @@ import { grantCommands, requestCommands } from './commands/access.js';
 import { engagementCommands, identityCommands, vendorCommands } from './commands/people.js';
 import { setupCommands } from './commands/setup.js';
 import { auditCommands, policyCommands } from './commands/governance.js';
+import { tokenCommands } from './commands/tokens.js';
+import { webhookCommands } from './commands/webhooks.js';
 import { reportError } from './output.js';
 import { Runtime } from './runtime.js';
 
 const program = new Command('tenure')
   .description('Tenure: every grant has a named owner, a purpose and an end, and the end is enforced.')
   .option('--json', 'machine-readable output')
-  .option('--as <handle>', 'act as this identity (or TENURE_ACTOR)')
+  .option('--as <handle>', 'act as this identity (or TENURE_ACTOR); not with --server')
+  .option('--server <url>', 'call the API of a running Tenure server (or TENURE_SERVER), as the owner of TENURE_TOKEN')
   .addHelpText('after', accessCommandsNote)
   .exitOverride()
   .showHelpAfterError();
 
 const rt = new Runtime(program);
+program.hook('preAction', (_program, command) => rt.begin(command));
 let exitCode = 0;
 
 /** Wraps an action: every failure is reported the same way with the exit code of its error. */
@@ -33,6 +37,8 @@ vendorCommands(program, rt, run);
 engagementCommands(program, rt, run);
 requestCommands(program, rt, run);
 grantCommands(program, rt, run);
+tokenCommands(program, rt, run);
+webhookCommands(program, rt, run);
 policyCommands(program, rt, run);
 auditCommands(program, rt, run);
 

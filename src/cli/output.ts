@@ -3,9 +3,13 @@ import { ERRORS, TenureError } from '../domain/errors.js';
 
 export interface OutputOptions { json: boolean }
 
+/** A date as the API sends it (ISO 8601 text), so tables read the same in local and server mode. */
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/;
+
 const cell = (value: unknown): string => {
   if (value === null || value === undefined) return '';
   if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
+  if (typeof value === 'string' && ISO_INSTANT.test(value)) return value.replace('.000Z', 'Z');
   if (Array.isArray(value)) return value.map(cell).join(', ');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);

@@ -7,7 +7,13 @@ import { TenureError } from '../domain/errors.js';
 import type { Context } from '../operations/context.js';
 import { openStore, type Store } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
+import type { TenureApi } from './api.js';
+import { localApi } from './api-local.js';
+import { remoteApi } from './api-remote.js';
 import { print, type OutputOptions } from './output.js';
+
+/** Command groups that work on the database directly: they set up, run or configure the service itself. */
+const LOCAL_ONLY = new Set(['init', 'demo', 'serve', 'webhook']);
 
 const osUser = (): string => { try { return userInfo().username; } catch { return 'unknown'; } };
 
@@ -18,6 +24,8 @@ export class Runtime {
   private store: Store | undefined;
   /** Set by long-running commands that stop their own loop on SIGINT/SIGTERM before the store closes. */
   handlesSignals = false;
+  /** The command being run (`request create`), for messages; set before its action starts. */
+  private command = '';
 
   constructor(private readonly program: Command) {
     this.config = loadConfig();
@@ -31,13 +39,64 @@ export class Runtime {
     print(data, this.output, columns);
   }
 
+  /** The server named by --server or TENURE_SERVER, without a trailing slash; undefined on the database. */
+  get server(): string | undefined {
+    const named = (this.program.opts().server as string | undefined) ?? (process.env.TENURE_SERVER || undefined);
+    if (named === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(named);
+    } catch {
+      throw new TenureError('input.invalid', `--server: '${named}' is not a URL such as https://tenure.example.com`, { field: 'server' });
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new TenureError('input.invalid', '--server: must be an http or https URL', { field: 'server' });
+    }
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  }
+
+  /**
+   * Checked before every action. In server mode the actor is the owner of TENURE_TOKEN, so naming
+   * another with --as is a mistake worth stopping rather than ignoring.
+   */
+  begin(command: Command): void {
+    const names: string[] = [];
+    for (let c: Command | null = command; c && c !== this.program; c = c.parent) names.unshift(c.name());
+    this.command = names.join(' ');
+    if (this.server === undefined) return;
+    if (this.program.opts().as !== undefined) {
+      throw new TenureError('input.invalid', '--as cannot be combined with --server or TENURE_SERVER: over the API the actor is the owner of TENURE_TOKEN', { field: 'as' });
+    }
+    // Refused before the action runs: some of these prepare local files (keys) before opening the database.
+    if (LOCAL_ONLY.has(names[0] ?? '')) this.requireLocal();
+  }
+
+  /** What every command calls: the use cases here as --as, or the API of the server as TENURE_TOKEN's owner. */
+  api(): TenureApi {
+    const server = this.server;
+    if (server === undefined) return localApi(() => this.as(), { env: process.env, dataDir: this.config.dataDir });
+    // Only from the environment: a flag would show in ps and in the shell history.
+    const token = process.env.TENURE_TOKEN;
+    if (!token) throw new TenureError('auth.required', `set TENURE_TOKEN to an API token for ${server} (tenure token create prints one)`);
+    return remoteApi(server, token);
+  }
+
+  /** Commands that work on the database directly (init, demo, serve, the worker loop) refuse in server mode. */
+  requireLocal(): void {
+    if (this.server === undefined) return;
+    throw new TenureError('server.local_only',
+      `tenure ${this.command || 'this command'} works on the database directly: run it without --server and TENURE_SERVER`);
+  }
+
   async open(): Promise<Store> {
+    this.requireLocal();
     this.store ??= await openStore(this.config);
     return this.store;
   }
 
   /** A context acting as the identity named by --as or TENURE_ACTOR; rules apply to it exactly as over the API. */
   async as(): Promise<Context> {
+    this.requireLocal();
     const handle = (this.program.opts().as as string | undefined) ?? this.config.actor;
     if (!handle) throw new TenureError('actor.required', 'name the acting identity with --as HANDLE or TENURE_ACTOR');
     const store = await this.open();

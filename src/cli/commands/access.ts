@@ -1,11 +1,4 @@
 import type { Command } from 'commander';
-import { approveRequest } from '../../operations/approve-request.js';
-import { cancelRequest } from '../../operations/cancel-request.js';
-import { createRequest } from '../../operations/create-request.js';
-import { denyRequest } from '../../operations/deny-request.js';
-import { listGrants } from '../../operations/list-grants.js';
-import { listRequests, showRequest } from '../../operations/list-requests.js';
-import { revokeGrant } from '../../operations/revoke-grant.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -20,7 +13,7 @@ export const requestCommands = (program: Command, rt: Runtime, run: Run): void =
     .requiredOption('--reason <justification>').option('--ticket <ref>').option('--start <date>').option('--end <date>')
     .option('--duration <duration>', 'for example 2m, 8h, 30d')
     .action(run(async (o: Record<string, string>) => {
-      const created = await createRequest(await rt.as(), {
+      const created = await rt.api().createRequest({
         kind: o.kind as 'new', beneficiary: o.for, entitlement: o.entitlement, targetGrant: o.grant, justification: o.reason!,
         ticket: o.ticket, startsAt: o.start, endsAt: o.end, duration: o.duration,
       });
@@ -31,19 +24,19 @@ export const requestCommands = (program: Command, rt: Runtime, run: Run): void =
     .option('--status <status>')
     .action(run(async (o: { inbox?: boolean; all?: boolean; status?: string }) => {
       const view = o.inbox ? 'inbox' : o.all ? 'all' : 'mine';
-      rt.print(await listRequests(await rt.as(), { view, status: o.status as 'pending' }), REQUEST_COLUMNS);
+      rt.print(await rt.api().listRequests({ view, status: o.status as 'pending' }), REQUEST_COLUMNS);
     }));
-  request.command('show <request>').action(run(async (id: string) => rt.print(await showRequest(await rt.as(), id))));
+  request.command('show <request>').action(run(async (id: string) => rt.print(await rt.api().showRequest(id))));
   request.command('cancel <request>').requiredOption('--reason <reason>')
-    .action(run(async (id: string, o: { reason: string }) => rt.print(await cancelRequest(await rt.as(), { request: id, reason: o.reason }))));
+    .action(run(async (id: string, o: { reason: string }) => rt.print(await rt.api().cancelRequest({ request: id, reason: o.reason }))));
   const decide = (parent: Command) => {
     parent.command('approve <request>').description('approve the current stage').option('--comment <text>').option('--stage <n>', 'expected stage', stage)
       .action(run(async (id: string, o: { comment?: string; stage?: number }) => {
-        rt.print(await approveRequest(await rt.as(), { request: id, comment: o.comment, stage: o.stage }));
+        rt.print(await rt.api().approveRequest({ request: id, comment: o.comment, stage: o.stage }));
       }));
     parent.command('deny <request>').description('deny the request').requiredOption('--reason <reason>').option('--stage <n>', 'expected stage', stage)
       .action(run(async (id: string, o: { reason: string; stage?: number }) => {
-        rt.print(await denyRequest(await rt.as(), { request: id, reason: o.reason, stage: o.stage }));
+        rt.print(await rt.api().denyRequest({ request: id, reason: o.reason, stage: o.stage }));
       }));
   };
   decide(request);
@@ -54,11 +47,11 @@ export const grantCommands = (program: Command, rt: Runtime, run: Run): void => 
   const grant = program.command('grant').description('access that was given, and its end');
   grant.command('list').option('--identity <handle>').option('--status <status>', 'scheduled | active | expired | revoked | live')
     .action(run(async (o: { identity?: string; status?: string }) => {
-      rt.print(await listGrants(await rt.as(), { identity: o.identity, status: o.status as 'live' }),
+      rt.print(await rt.api().listGrants({ identity: o.identity, status: o.status as 'live' }),
         ['id', 'identity', 'entitlement', 'tier', 'status', 'startsAt', 'endsAt', 'endReason']);
     }));
   const revoke = (parent: Command) => parent.command('revoke <grant>').description('end a grant now').requiredOption('--reason <reason>')
-    .action(run(async (id: string, o: { reason: string }) => rt.print(await revokeGrant(await rt.as(), { grant: id, reason: o.reason }))));
+    .action(run(async (id: string, o: { reason: string }) => rt.print(await rt.api().revokeGrant({ grant: id, reason: o.reason }))));
   revoke(grant);
   revoke(program);
 };

@@ -1,14 +1,6 @@
 import type { Command } from 'commander';
-import { loadSigningKey, loadTrustedKeys } from '../../audit/signing-key.js';
 import { TenureError } from '../../domain/errors.js';
-import { applyPolicy } from '../../operations/apply-policy.js';
-import { exportAudit } from '../../operations/export-audit.js';
-import { planPolicy } from '../../operations/plan-policy.js';
-import { searchAudit } from '../../operations/search-audit.js';
 import { validatePolicy } from '../../operations/validate-policy.js';
-import { verifyAudit } from '../../operations/verify-audit.js';
-import { writeAuditCheckpoint } from '../../operations/write-checkpoint.js';
-import { handlesById } from '../../store/queries/identities.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -16,32 +8,31 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 export const policyCommands = (program: Command, rt: Runtime, run: Run): void => {
   const policy = program.command('policy').description('policy as code: systems, entitlements, durations, routing, SoD');
-  policy.command('validate <path>').description('check a policy file or folder; with --as, also the people it names')
+  policy.command('validate <path>').description('check a policy file or folder; with --as or --server, also the people it names')
     .action(run(async (path: string) => {
-      const withDb = Boolean(program.opts().as ?? rt.config.actor);
-      const result = await validatePolicy(withDb ? await rt.as() : undefined, { path });
+      // Without an actor or a server only the files are checked: CI needs no database for that.
+      const withPeople = rt.server !== undefined || Boolean(program.opts().as ?? rt.config.actor);
+      const result = withPeople ? await rt.api().validatePolicy(path) : await validatePolicy(undefined, { path });
       if (rt.output.json) rt.print(result); else say(result.ok ? `valid: ${result.files.join(', ')} (digest ${result.digest})` : result.messages.join('\n'));
       if (!result.ok) throw new TenureError('policy.invalid', `${result.errors.length} error(s) in the policy`);
     }));
   policy.command('plan <path>').description('show what apply would change in the database')
     .action(run(async (path: string) => {
-      const result = await planPolicy(await rt.as(), { path });
+      const result = await rt.api().planPolicy(path);
       if (rt.output.json) rt.print(result); else say(result.changed ? result.lines.join('\n') : 'no changes');
     }));
   policy.command('apply <path>').description('apply the policy in one transaction, recorded in the audit log')
     .action(run(async (path: string) => {
-      const result = await applyPolicy(await rt.as(), { path });
+      const result = await rt.api().applyPolicy(path);
       if (rt.output.json) rt.print(result); else say([...(result.changed ? result.lines : ['no changes']), `applied ${result.digest}`].join('\n'));
     }));
 };
-
-const keySource = (rt: Runtime) => ({ env: process.env, dataDir: rt.config.dataDir });
 
 export const auditCommands = (program: Command, rt: Runtime, run: Run): void => {
   const audit = program.command('audit').description('the tamper-evident audit log');
   audit.command('verify').description('check the whole hash chain and the signed checkpoints')
     .action(run(async () => {
-      const result = await verifyAudit(await rt.as(), { trustedKeys: loadTrustedKeys(keySource(rt)) });
+      const result = await rt.api().verifyAudit();
       if (rt.output.json) rt.print({ ok: result.ok, events: result.events, firstBadSeq: result.firstBadSeq, reason: result.reason, checkpoints: result.checkpoints });
       else say(result.ok ? `ok: ${result.events} events, ${result.checkpoints} checkpoints verified` : `BROKEN at event ${result.firstBadSeq}: ${result.reason}`);
       if (!result.ok) process.exitCode = 3;
@@ -50,12 +41,13 @@ export const auditCommands = (program: Command, rt: Runtime, run: Run): void => 
     .option('--actor <handle>').option('--from <date>').option('--to <date>').option('--after <seq>', 'events after this sequence number', Number);
   filters(audit.command('search').description('find audit events').option('--limit <n>', 'at most this many', Number))
     .action(run(async (o: Record<string, string | number | undefined>) => {
-      const result = await searchAudit(await rt.as(), {
+      const api = rt.api();
+      const result = await api.searchAudit({
         identity: o.identity as string, system: o.system as string, action: o.action as 'grant.created', actor: o.actor as string,
         from: o.from as string, to: o.to as string, afterSeq: o.after as number, ...(o.limit ? { limit: o.limit as number } : {}),
       });
       if (rt.output.json) { rt.print(result); return; }
-      const handles = await handlesById((await rt.open()).db, result.events.flatMap((e) => [e.actor.id ?? '', e.identityId ?? '']));
+      const handles = await api.handles(result.events.flatMap((e) => [e.actor.id ?? '', e.identityId ?? '']));
       rt.print(result.events.map((e) => ({
         seq: e.seq, at: e.at, action: e.action, actor: e.actor.id ? handles.get(e.actor.id) : e.actor.channel, channel: e.actor.channel,
         about: e.identityId ? handles.get(e.identityId) : '', subject: `${e.subject.type}:${e.subject.id.slice(0, 8)}`, reason: e.reason ?? '',
@@ -63,9 +55,9 @@ export const auditCommands = (program: Command, rt: Runtime, run: Run): void => 
     }));
   filters(audit.command('export').description('write matching events as JSON Lines to stdout'))
     .action(run(async (o: Record<string, string | number | undefined>) => {
-      await exportAudit(await rt.as(), { identity: o.identity as string, system: o.system as string, action: o.action as 'grant.created',
+      await rt.api().exportAudit({ identity: o.identity as string, system: o.system as string, action: o.action as 'grant.created',
         actor: o.actor as string, from: o.from as string, to: o.to as string, afterSeq: o.after as number }, process.stdout);
     }));
   audit.command('checkpoint').description('sign the current head of the chain now')
-    .action(run(async () => rt.print(await writeAuditCheckpoint(await rt.as(), loadSigningKey({ ...keySource(rt), create: true })))));
+    .action(run(async () => rt.print(await rt.api().writeCheckpoint())));
 };

@@ -1,11 +1,4 @@
 import type { Command } from 'commander';
-import { changeIdentityStatus } from '../../operations/change-identity-status.js';
-import { changeEngagementEnd, endEngagement } from '../../operations/change-engagement-end.js';
-import { createEngagement } from '../../operations/create-engagement.js';
-import { createIdentity } from '../../operations/create-identity.js';
-import { createVendor } from '../../operations/create-vendor.js';
-import { listEngagements } from '../../operations/list-engagements.js';
-import { listIdentities, showIdentity } from '../../operations/list-identities.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -20,17 +13,17 @@ export const identityCommands = (program: Command, rt: Runtime, run: Run): void 
     .option('--vendor <name>').option('--department <department>').option('--title <title>')
     .action(run(async (o: Record<string, string>) => {
       const { handle, name, kind, ...rest } = o;
-      rt.print(await createIdentity(await rt.as(), { handle: handle!, displayName: name!, kind: kind as 'employee', ...rest }));
+      rt.print(await rt.api().createIdentity({ handle: handle!, displayName: name!, kind: kind as 'employee', ...rest }));
     }));
   identity.command('list').description('list identities').action(run(async () => {
-    rt.print(await listIdentities(await rt.as()), ['handle', 'displayName', 'kind', 'status', 'sponsor', 'manager', 'owner']);
+    rt.print(await rt.api().listIdentities(), ['handle', 'displayName', 'kind', 'status', 'sponsor', 'manager', 'owner']);
   }));
-  identity.command('show <identity>').action(run(async (ref: string) => rt.print(await showIdentity(await rt.as(), ref))));
+  identity.command('show <identity>').action(run(async (ref: string) => rt.print(await rt.api().showIdentity(ref))));
   for (const [verb, status] of [['activate', 'active'], ['suspend', 'suspended'], ['terminate', 'terminated']] as const) {
     identity.command(`${verb} <identity>`).description(`set status ${status}${status === 'active' ? '' : ', revoking all grants'}`)
       .requiredOption('--reason <reason>')
       .action(run(async (ref: string, o: { reason: string }) => {
-        rt.print(await changeIdentityStatus(await rt.as(), { identity: ref, status, reason: o.reason }));
+        rt.print(await rt.api().changeIdentityStatus({ identity: ref, status, reason: o.reason }));
       }));
   }
 };
@@ -41,7 +34,7 @@ export const vendorCommands = (program: Command, rt: Runtime, run: Run): void =>
     .requiredOption('--kind <kind>', 'managed_service_provider | system_integrator | staffing_agency | other')
     .requiredOption('--owner <handle>', 'internal relationship owner').requiredOption('--contract-end <date>')
     .action(run(async (o: Record<string, string>) => {
-      rt.print(await createVendor(await rt.as(), { name: o.name!, kind: o.kind as 'other', relationshipOwner: o.owner!, contractEnd: o.contractEnd! }));
+      rt.print(await rt.api().createVendor({ name: o.name!, kind: o.kind as 'other', relationshipOwner: o.owner!, contractEnd: o.contractEnd! }));
     }));
 };
 
@@ -53,20 +46,20 @@ export const engagementCommands = (program: Command, rt: Runtime, run: Run): voi
     .option('--start <date>').requiredOption('--end <date>').requiredOption('--sensitivity <level>', 'public | internal | confidential | restricted')
     .requiredOption('--scope <keys>', 'comma-separated system or system/entitlement keys', list)
     .action(run(async (o: Record<string, string & string[]>) => {
-      rt.print(await createEngagement(await rt.as(), {
+      rt.print(await rt.api().createEngagement({
         identity: o.identity!, vendor: o.vendor!, sponsor: o.sponsor, businessFunction: o.function!, purpose: o.purpose!,
         pattern: o.pattern as 'analyst', startsAt: o.start, endsAt: o.end!, dataSensitivity: o.sensitivity as 'internal', scope: o.scope!,
       }));
     }));
   engagement.command('list').option('--identity <handle>')
     .action(run(async (o: { identity?: string }) => {
-      rt.print(await listEngagements(await rt.as(), { identity: o.identity }), ['id', 'identity', 'vendor', 'sponsor', 'status', 'endsAt', 'scope']);
+      rt.print(await rt.api().listEngagements({ identity: o.identity }), ['id', 'identity', 'vendor', 'sponsor', 'status', 'endsAt', 'scope']);
     }));
   engagement.command('set-end <engagement>').description('move the end; earlier shortens every grant under it')
     .requiredOption('--end <date>').requiredOption('--reason <reason>')
     .action(run(async (id: string, o: { end: string; reason: string }) => {
-      rt.print(await changeEngagementEnd(await rt.as(), { engagement: id, endsAt: o.end, reason: o.reason }));
+      rt.print(await rt.api().changeEngagementEnd({ engagement: id, endsAt: o.end, reason: o.reason }));
     }));
   engagement.command('end <engagement>').description('end now: revoke its grants, cancel its requests').requiredOption('--reason <reason>')
-    .action(run(async (id: string, o: { reason: string }) => rt.print(await endEngagement(await rt.as(), { engagement: id, reason: o.reason }))));
+    .action(run(async (id: string, o: { reason: string }) => rt.print(await rt.api().endEngagement({ engagement: id, reason: o.reason }))));
 };

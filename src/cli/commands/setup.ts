@@ -81,8 +81,9 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     }));
 
   program.command('worker').description('expire grants and requests on time, end engagements; safe to run several')
-    .option('--once', 'process what is due now and exit')
+    .option('--once', 'process what is due now and exit (with --server: one pass on the server, needs worker.run)')
     .action(run(async (o: { once?: boolean }) => {
+      if (o.once && rt.server !== undefined) { rt.print(await rt.api().runLifecycle()); return; }
       if (o.once) { rt.print(await runLifecycleTick(await rt.system('worker'))); return; }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));

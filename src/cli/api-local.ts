@@ -1,0 +1,88 @@
+import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
+import { runLifecycleTick } from '../jobs/lifecycle.js';
+import { applyPolicy } from '../operations/apply-policy.js';
+import { approveRequest } from '../operations/approve-request.js';
+import { authorize } from '../operations/authorize.js';
+import { cancelRequest } from '../operations/cancel-request.js';
+import { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
+import { changeIdentityStatus } from '../operations/change-identity-status.js';
+import { inTransaction, type Context } from '../operations/context.js';
+import { createEngagement } from '../operations/create-engagement.js';
+import { createIdentity } from '../operations/create-identity.js';
+import { createRequest } from '../operations/create-request.js';
+import { createToken } from '../operations/create-token.js';
+import { createVendor } from '../operations/create-vendor.js';
+import { denyRequest } from '../operations/deny-request.js';
+import { exportAudit } from '../operations/export-audit.js';
+import { pageEngagements } from '../operations/list-engagements.js';
+import { pageGrants } from '../operations/list-grants.js';
+import { pageIdentities, showIdentity } from '../operations/list-identities.js';
+import { pageRequests, showRequest } from '../operations/list-requests.js';
+import { listTokens } from '../operations/list-tokens.js';
+import { planPolicy } from '../operations/plan-policy.js';
+import { revokeGrant } from '../operations/revoke-grant.js';
+import { revokeToken } from '../operations/revoke-token.js';
+import { searchAudit } from '../operations/search-audit.js';
+import { validatePolicy } from '../operations/validate-policy.js';
+import { verifyAudit } from '../operations/verify-audit.js';
+import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
+import { handlesById } from '../store/queries/identities.js';
+import { allPages, type Page, type TenureApi } from './api.js';
+
+/**
+ * The use cases in this process, on the database, acting as the --as identity: exactly what the
+ * API runs on the server side, so every rule applies the same way. Lists follow their cursors to
+ * the last page, as the remote side does. Audit keys come from this machine (environment or data
+ * directory).
+ */
+export const localApi = (actAs: () => Promise<Context>, keys: KeySource): TenureApi => {
+  let acting: Promise<Context> | undefined;
+  // Looked up on the first operation and only once: a command that fails earlier never needs an actor.
+  const ctx = () => (acting ??= actAs());
+  const every = async <T>(page: (c: Context, cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> => {
+    const c = await ctx();
+    return allPages((cursor) => page(c, cursor));
+  };
+  return {
+    createIdentity: async (input) => createIdentity(await ctx(), input),
+    listIdentities: () => every((c, cursor) => pageIdentities(c, { cursor })),
+    showIdentity: async (ref) => showIdentity(await ctx(), ref),
+    changeIdentityStatus: async (input) => changeIdentityStatus(await ctx(), input),
+    handles: async (ids) => handlesById((await ctx()).store.db, ids),
+    createVendor: async (input) => createVendor(await ctx(), input),
+
+    createEngagement: async (input) => createEngagement(await ctx(), input),
+    listEngagements: (input) => every((c, cursor) => pageEngagements(c, { ...input, cursor })),
+    changeEngagementEnd: async (input) => changeEngagementEnd(await ctx(), input),
+    endEngagement: async (input) => endEngagement(await ctx(), input),
+
+    createRequest: async (input) => createRequest(await ctx(), input),
+    listRequests: (input) => every((c, cursor) => pageRequests(c, { ...input, cursor })),
+    showRequest: async (id) => showRequest(await ctx(), id),
+    cancelRequest: async (input) => cancelRequest(await ctx(), input),
+    approveRequest: async (input) => approveRequest(await ctx(), input),
+    denyRequest: async (input) => denyRequest(await ctx(), input),
+
+    listGrants: (input) => every((c, cursor) => pageGrants(c, { ...input, cursor })),
+    revokeGrant: async (input) => revokeGrant(await ctx(), input),
+    // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
+    runLifecycle: async () => {
+      const c = await ctx();
+      await inTransaction(c, (work) => authorize(work, 'worker.run'));
+      return runLifecycleTick(c);
+    },
+
+    createToken: async (input) => createToken(await ctx(), input),
+    listTokens: async () => listTokens(await ctx()),
+    revokeToken: async (id) => revokeToken(await ctx(), { token: id }),
+
+    validatePolicy: async (path) => validatePolicy(await ctx(), { path }),
+    planPolicy: async (path) => planPolicy(await ctx(), { path }),
+    applyPolicy: async (path) => applyPolicy(await ctx(), { path }),
+
+    verifyAudit: async () => verifyAudit(await ctx(), { trustedKeys: loadTrustedKeys(keys) }),
+    searchAudit: async (input) => searchAudit(await ctx(), input),
+    exportAudit: async (input, out) => { await exportAudit(await ctx(), input, out); },
+    writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true })),
+  };
+};

@@ -1,0 +1,147 @@
+import { once } from 'node:events';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ERRORS, TenureError, type ErrorCode } from '../domain/errors.js';
+import { allPages, type Page, type TenureApi } from './api.js';
+
+type Method = 'GET' | 'POST' | 'DELETE';
+type Query = Record<string, unknown>;
+
+const TOKEN_HINT = 'check TENURE_TOKEN: it must hold a live token of an active identity (create one with tenure token create)';
+
+/** Query strings carry text: undefined is left out, dates go as ISO 8601. */
+const queryString = (query: Query = {}): string => {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) {
+    if (value === undefined || value === null) continue;
+    params.set(key, value instanceof Date ? value.toISOString() : String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : '';
+};
+
+const segment = (id: string) => encodeURIComponent(id);
+
+/**
+ * A problem+json answer becomes the TenureError it was on the server, so the CLI prints it and
+ * exits exactly as in local mode. Credential refusals also say which variable to check.
+ */
+const errorOf = async (response: Response, server: string): Promise<TenureError> => {
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.includes('json')) {
+    return new TenureError('internal', `${server} answered ${response.status} ${response.statusText}: is it a Tenure server?`);
+  }
+  const problem = await response.json() as { code?: string; detail?: string; field?: string; errors?: unknown };
+  const code = problem.code && problem.code in ERRORS ? problem.code as ErrorCode : 'internal';
+  const detail = problem.detail ?? `${server} answered ${response.status}`;
+  const options = { ...(problem.field ? { field: problem.field } : {}), ...(problem.errors ? { details: problem.errors } : {}) };
+  if (code === 'auth.invalid_credentials' || code === 'auth.required') {
+    return new TenureError(code, `${server} refused the token (${detail}); ${TOKEN_HINT}`, options);
+  }
+  if (code === 'auth.scope_missing') return new TenureError(code, `${detail}: TENURE_TOKEN lacks it`, options);
+  return new TenureError(code, detail, options);
+};
+
+/** The failure under fetch's own "fetch failed": connection refused, unknown host, reset. */
+const reasonOf = (error: unknown): string => {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+};
+
+/** A policy file or folder read here, as the loader reads it locally: the folder's .yaml/.yml files, sorted. */
+const readPolicyFiles = async (path: string): Promise<{ name: string; content: string }[]> => {
+  let names: string[];
+  try {
+    const info = await stat(path);
+    names = info.isDirectory()
+      ? (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name)).map((e) => join(path, e.name)).sort()
+      : [path];
+  } catch {
+    throw new TenureError('policy.invalid', `${path}: no such file or folder`, { field: 'path' });
+  }
+  if (names.length === 0) throw new TenureError('policy.invalid', `${path}: the folder has no .yaml or .yml files`, { field: 'path' });
+  return Promise.all(names.map(async (name) => ({ name, content: await readFile(name, 'utf8') })));
+};
+
+/**
+ * The HTTP API of a running server, acting as the owner of `token`. Each operation is one route;
+ * answers are JSON with dates as ISO text. The token goes in the Authorization header only and is
+ * never part of a message.
+ */
+export const remoteApi = (server: string, token: string): TenureApi => {
+  const send = async (method: Method, path: string, options: { query?: Query; body?: unknown } = {}): Promise<Response> => {
+    const url = `${server}${path}${queryString(options.query)}`;
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json, application/problem+json, application/x-ndjson' };
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });
+    } catch (error) {
+      throw new TenureError('server.unreachable', `cannot reach the Tenure server at ${server} (${reasonOf(error)})`);
+    }
+    if (!response.ok) throw await errorOf(response, server);
+    return response;
+  };
+  // The answers are typed by the interface; the server's response schemas are what make them so.
+  const call = async <T>(method: Method, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> =>
+    (await send(method, path, options)).json() as Promise<T>;
+  const list = <T>(path: string, query: Query = {}): Promise<T[]> =>
+    allPages((cursor) => call<Page<T>>('GET', path, { query: { ...query, cursor } }));
+  const policy = async <T>(verb: string, path: string): Promise<T> =>
+    call<T>('POST', `/v1/policy/${verb}`, { body: { files: await readPolicyFiles(path) } });
+  const auditQuery = ({ afterSeq, ...filters }: Query & { afterSeq?: number | undefined }) => ({ ...filters, cursor: afterSeq });
+
+  return {
+    createIdentity: (input) => call('POST', '/v1/identities', { body: input }),
+    listIdentities: () => list('/v1/identities'),
+    showIdentity: (ref) => call('GET', `/v1/identities/${segment(ref)}`),
+    changeIdentityStatus: ({ identity, ...body }) => call('POST', `/v1/identities/${segment(identity)}/status`, { body }),
+    handles: async (ids) => {
+      const unique = [...new Set(ids.filter(Boolean))];
+      const found = await Promise.all(unique.map((id) =>
+        call<{ handle: string }>('GET', `/v1/identities/${segment(id)}`).then((i) => [id, i.handle] as const, () => undefined)));
+      return new Map(found.filter((entry) => entry !== undefined));
+    },
+    createVendor: (input) => call('POST', '/v1/vendors', { body: input }),
+
+    createEngagement: (input) => call('POST', '/v1/engagements', { body: input }),
+    listEngagements: (input) => list('/v1/engagements', input),
+    changeEngagementEnd: ({ engagement, ...body }) => call('POST', `/v1/engagements/${segment(engagement)}/end-date`, { body }),
+    endEngagement: ({ engagement, ...body }) => call('POST', `/v1/engagements/${segment(engagement)}/end`, { body }),
+
+    createRequest: (input) => call('POST', '/v1/requests', { body: input }),
+    listRequests: (input) => list('/v1/requests', input),
+    showRequest: (id) => call('GET', `/v1/requests/${segment(id)}`),
+    cancelRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/cancel`, { body }),
+    approveRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/approve`, { body }),
+    denyRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/deny`, { body }),
+
+    listGrants: (input) => list('/v1/grants', input),
+    revokeGrant: ({ grant, ...body }) => call('POST', `/v1/grants/${segment(grant)}/revoke`, { body }),
+    runLifecycle: () => call('POST', '/v1/lifecycle/run'),
+
+    createToken: (input) => call('POST', '/v1/tokens', { body: input }),
+    listTokens: () => list('/v1/tokens'),
+    revokeToken: (id) => call('DELETE', `/v1/tokens/${segment(id)}`),
+
+    validatePolicy: (path) => policy('validate', path),
+    planPolicy: (path) => policy('plan', path),
+    applyPolicy: (path) => policy('apply', path),
+
+    verifyAudit: () => call('POST', '/v1/audit/verify'),
+    searchAudit: async (input) => {
+      const page = await call<Page<never>>('GET', '/v1/audit/events', { query: auditQuery(input) });
+      return { events: page.items, nextAfterSeq: page.nextCursor ? Number(page.nextCursor) : null };
+    },
+    exportAudit: async (input, out) => {
+      const response = await send('GET', '/v1/audit/export', { query: auditQuery(input) });
+      if (!response.body) return;
+      try {
+        for await (const chunk of response.body) if (!out.write(chunk)) await once(out, 'drain');
+      } catch (error) {
+        throw new TenureError('internal', `the export from ${server} was cut short (${reasonOf(error)})`);
+      }
+    },
+    writeCheckpoint: () => call('POST', '/v1/audit/checkpoints'),
+  };
+};

@@ -1,0 +1,100 @@
+import type { exportAudit } from '../operations/export-audit.js';
+import type { runLifecycleTick } from '../jobs/lifecycle.js';
+import type { applyPolicy } from '../operations/apply-policy.js';
+import type { approveRequest } from '../operations/approve-request.js';
+import type { cancelRequest } from '../operations/cancel-request.js';
+import type { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
+import type { changeIdentityStatus } from '../operations/change-identity-status.js';
+import type { createEngagement } from '../operations/create-engagement.js';
+import type { createIdentity } from '../operations/create-identity.js';
+import type { createRequest } from '../operations/create-request.js';
+import type { createToken } from '../operations/create-token.js';
+import type { createVendor } from '../operations/create-vendor.js';
+import type { denyRequest } from '../operations/deny-request.js';
+import type { listEngagements } from '../operations/list-engagements.js';
+import type { listGrants } from '../operations/list-grants.js';
+import type { listIdentities, showIdentity } from '../operations/list-identities.js';
+import type { listRequests, showRequest } from '../operations/list-requests.js';
+import type { listTokens } from '../operations/list-tokens.js';
+import type { planPolicy } from '../operations/plan-policy.js';
+import type { revokeGrant } from '../operations/revoke-grant.js';
+import type { revokeToken } from '../operations/revoke-token.js';
+import type { searchAudit } from '../operations/search-audit.js';
+import type { validatePolicy } from '../operations/validate-policy.js';
+import type { verifyAudit } from '../operations/verify-audit.js';
+import type { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
+
+/**
+ * An answer as it crosses the seam: the use case's own shape, with dates as Date when the use case
+ * ran in this process and as ISO 8601 text when it came over HTTP. Commands only print them.
+ */
+export type Wire<T> = T extends Date ? Date | string
+  : T extends readonly (infer U)[] ? Wire<U>[]
+    : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
+
+type UseCase = (...args: never[]) => Promise<unknown>;
+type Answer<F extends UseCase> = Promise<Wire<Awaited<ReturnType<F>>>>;
+/** The use case's input: its second argument, after the context. */
+type In<F extends UseCase> = Parameters<F>[1];
+
+export type AuditFilters = Omit<In<typeof exportAudit>, 'limit'>;
+
+/**
+ * Every operation the CLI performs, behind one interface with two implementations: local (the use
+ * case in this process, on the database, acting as --as) and remote (the HTTP API of a running
+ * server, acting as the owner of TENURE_TOKEN). Commands call this and never know which it is.
+ */
+export interface TenureApi {
+  createIdentity(input: In<typeof createIdentity>): Answer<typeof createIdentity>;
+  listIdentities(): Answer<typeof listIdentities>;
+  showIdentity(ref: string): Answer<typeof showIdentity>;
+  changeIdentityStatus(input: In<typeof changeIdentityStatus>): Answer<typeof changeIdentityStatus>;
+  /** Handles of identity ids, for printing audit events; an id that cannot be looked up maps to nothing. */
+  handles(ids: string[]): Promise<Map<string, string>>;
+  createVendor(input: In<typeof createVendor>): Answer<typeof createVendor>;
+
+  createEngagement(input: In<typeof createEngagement>): Answer<typeof createEngagement>;
+  listEngagements(input: In<typeof listEngagements>): Answer<typeof listEngagements>;
+  changeEngagementEnd(input: In<typeof changeEngagementEnd>): Answer<typeof changeEngagementEnd>;
+  endEngagement(input: In<typeof endEngagement>): Answer<typeof endEngagement>;
+
+  createRequest(input: In<typeof createRequest>): Answer<typeof createRequest>;
+  listRequests(input: In<typeof listRequests>): Answer<typeof listRequests>;
+  showRequest(id: string): Answer<typeof showRequest>;
+  cancelRequest(input: In<typeof cancelRequest>): Answer<typeof cancelRequest>;
+  approveRequest(input: In<typeof approveRequest>): Answer<typeof approveRequest>;
+  denyRequest(input: In<typeof denyRequest>): Answer<typeof denyRequest>;
+
+  listGrants(input: In<typeof listGrants>): Answer<typeof listGrants>;
+  revokeGrant(input: In<typeof revokeGrant>): Answer<typeof revokeGrant>;
+  runLifecycle(): Answer<typeof runLifecycleTick>;
+
+  createToken(input: In<typeof createToken>): Answer<typeof createToken>;
+  listTokens(): Answer<typeof listTokens>;
+  revokeToken(id: string): Answer<typeof revokeToken>;
+
+  /** A policy file or folder on this machine; the remote side reads it here and sends its text. */
+  validatePolicy(path: string): Answer<typeof validatePolicy>;
+  planPolicy(path: string): Answer<typeof planPolicy>;
+  applyPolicy(path: string): Answer<typeof applyPolicy>;
+
+  verifyAudit(): Answer<typeof verifyAudit>;
+  searchAudit(input: In<typeof searchAudit>): Answer<typeof searchAudit>;
+  /** Writes the matching events as JSON Lines to `out` as they come. */
+  exportAudit(input: AuditFilters, out: NodeJS.WritableStream): Promise<void>;
+  writeCheckpoint(): Answer<typeof writeAuditCheckpoint>;
+}
+
+export interface Page<T> { items: T[]; nextCursor?: string | null }
+
+/** Follows nextCursor until the last page, so a list command prints everything either way. */
+export const allPages = async <T>(fetchPage: (cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> => {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+};
