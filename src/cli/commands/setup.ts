@@ -1,66 +1,14 @@
 import type { Command } from 'commander';
 import { initTenure } from '../../operations/init-tenure.js';
 import { runLifecycleTick } from '../../jobs/lifecycle.js';
-import { startWorker } from '../../jobs/worker.js';
-import { loadSigningKey } from '../../audit/signing-key.js';
-import { writeAuditCheckpoint } from '../../operations/write-checkpoint.js';
-import type { Context } from '../../operations/context.js';
 import { DEMO_PERSONAS, loadDemo } from '../demo.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
-import { startServer, type RunningServer } from '../../http/server.js';
+import { startServer } from '../../http/server.js';
+import { loadWebhookKey } from '../../webhooks/index.js';
+import { checkpointer, runUntilSignal, startDecisionService } from '../service-loop.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
-
-const untilSignal = (rt: Runtime) => new Promise<void>((resolve) => {
-  rt.handlesSignals = true;
-  process.once('SIGINT', () => resolve());
-  process.once('SIGTERM', () => resolve());
-});
-
-const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
-
-/**
- * Signs the chain head every `checkpointIntervalMs`. On the embedded default the key is created in
- * the data directory on first use; with a server, checkpoints need a configured key (else a warning).
- */
-const checkpointer = (rt: Runtime, ctx: Context) => {
-  let last = 0;
-  let warned = false;
-  return async (force = false) => {
-    if (!force && Date.now() - last < rt.config.checkpointIntervalMs) return;
-    last = Date.now();
-    const key = loadSigningKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl });
-    if (!key?.privateKey) {
-      if (!warned) log('audit checkpoints disabled: set TENURE_AUDIT_KEY_FILE or TENURE_AUDIT_SIGNING_KEY');
-      warned = true;
-      return;
-    }
-    const written = await writeAuditCheckpoint(ctx, key);
-    if (written.written) log(`audit checkpoint signed at event ${written.seq}`);
-  };
-};
-
-const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
-
-/** The lifecycle loop with periodic checkpoints, until SIGINT/SIGTERM; then one last checkpoint. */
-const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: () => Promise<RunningServer>): Promise<void> => {
-  const ctx = await rt.system('worker');
-  const server = serve ? await serve() : undefined;
-  const checkpoint = checkpointer(rt, ctx);
-  const worker = startWorker(ctx, {
-    intervalMs: rt.config.workerIntervalMs,
-    afterTick: () => checkpoint(),
-    onTick: (r) => { if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`); },
-    onError: (e) => log(`lifecycle error: ${message(e)}`),
-  });
-  log(banner(ctx.store));
-  await untilSignal(rt);
-  log('stopping: finishing the current pass and closing the database');
-  await server?.close();
-  await worker.stop();
-  await checkpoint(true).catch((e: unknown) => log(`final checkpoint failed: ${message(e)}`));
-};
 
 export const setupCommands = (program: Command, rt: Runtime, run: Run): void => {
   program.command('init').description('bootstrap an empty database with its first administrator')
@@ -93,12 +41,13 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .action(run(async (o: { port?: number }) => {
       const http = { ...rt.config.http, ...(o.port === undefined ? {} : { port: o.port }) };
       let url = '';
-      const serve = async () => {
-        const store = await rt.open();
-        const server = await startServer({ store, clock: rt.clock, http,
-          auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl } }, { log: true });
+      const serve = async (store: Store) => {
+        const decision = await startDecisionService(rt, store);
+        const server = await startServer({ store, clock: rt.clock, http, decision,
+          auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
+          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: true });
         url = server.url;
-        return server;
+        return { decision, close: () => server.close() };
       };
       await runUntilSignal(rt, (store) =>
         `tenure serving ${url} (API docs at ${url}/docs) on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`, serve);

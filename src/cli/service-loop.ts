@@ -1,0 +1,78 @@
+import { loadSigningKey } from '../audit/signing-key.js';
+import { DecisionService, loadDecisionConfig } from '../decision/service.js';
+import { runHousekeeping } from '../jobs/housekeeping.js';
+import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
+import type { Context } from '../operations/context.js';
+import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
+import type { Store } from '../store/database.js';
+import { runWebhookTick, webhookTickOptions } from '../webhooks/index.js';
+import type { Runtime } from './runtime.js';
+
+export const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
+const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+const untilSignal = (rt: Runtime) => new Promise<void>((resolve) => {
+  rt.handlesSignals = true;
+  process.once('SIGINT', () => resolve());
+  process.once('SIGTERM', () => resolve());
+});
+
+/**
+ * Signs the chain head every `checkpointIntervalMs`. On the embedded default the key is created in
+ * the data directory on first use; with a server, checkpoints need a configured key (else a warning).
+ */
+export const checkpointer = (rt: Runtime, ctx: Context) => {
+  let last = 0;
+  let warned = false;
+  return async (force = false) => {
+    if (!force && Date.now() - last < rt.config.checkpointIntervalMs) return;
+    last = Date.now();
+    const key = loadSigningKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl });
+    if (!key?.privateKey) {
+      if (!warned) log('audit checkpoints disabled: set TENURE_AUDIT_KEY_FILE or TENURE_AUDIT_SIGNING_KEY');
+      warned = true;
+      return;
+    }
+    const written = await writeAuditCheckpoint(ctx, key);
+    if (written.written) log(`audit checkpoint signed at event ${written.seq}`);
+  };
+};
+
+/** What `serve` adds to the worker: the decision index (kept fresh after each pass too) and the HTTP server. */
+export interface Served { decision: DecisionService; close(): Promise<void> }
+
+/**
+ * The background duties of `serve` and `worker` until SIGINT/SIGTERM: the lifecycle pass with
+ * periodic checkpoints, webhooks on their own timer (a slow receiver must not delay expiries) and
+ * housekeeping; then everything stops in order and one last checkpoint is signed.
+ */
+export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: (store: Store) => Promise<Served>): Promise<void> => {
+  const ctx = await rt.system('worker');
+  const served = serve ? await serve(ctx.store) : undefined;
+  const checkpoint = checkpointer(rt, ctx);
+  const loops: WorkerHandle[] = [
+    startWorker(ctx, {
+      intervalMs: rt.config.workerIntervalMs,
+      afterTick: async () => { await served?.decision.sync(); await checkpoint(); },
+      onTick: (r) => { if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`); },
+      onError: (e) => log(`lifecycle error: ${message(e)}`),
+    }),
+    startLoop(rt.config.workerIntervalMs, async () => {
+      const r = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
+      if (r.dispatched + r.delivered + r.failed + r.notices > 0) log(`webhooks: ${JSON.stringify(r)}`);
+    }, (e) => log(`webhook error: ${message(e)}`)),
+    startLoop(10 * 60_000, async () => { await runHousekeeping(ctx); }, (e) => log(`housekeeping error: ${message(e)}`)),
+  ];
+  log(banner(ctx.store));
+  await untilSignal(rt);
+  log('stopping: finishing the current pass and closing the database');
+  await served?.close();
+  for (const loop of loops) await loop.stop();
+  await served?.decision.stop();
+  await checkpoint(true).catch((e: unknown) => log(`final checkpoint failed: ${message(e)}`));
+};
+
+/** The decision point of this process, refreshed from the change feed; see docs/decision-point.md. */
+export const startDecisionService = (rt: Runtime, store: Store): Promise<DecisionService> =>
+  DecisionService.start({ store, clock: rt.clock, databaseUrl: rt.config.databaseUrl, ...loadDecisionConfig(process.env),
+    onError: (e) => log(`decision index refresh failed: ${e.message}`) });
