@@ -3,7 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import { randomBytes } from 'node:crypto';
 import { createToken } from '../src/operations/create-token.js';
+import { createWebhook } from '../src/operations/create-webhook.js';
+import { loadWebhookKey } from '../src/webhooks/index.js';
+import { startReceiver } from './support/webhook-receiver.js';
 import { openPostgres, rawRows } from '../src/store/database.js';
 import { BACKENDS } from './support/backends.js';
 import { createScratchDatabase } from './support/postgres-server.js';
@@ -33,15 +37,19 @@ const stop = (child: ChildProcess) => new Promise<void>((resolve) => {
 });
 
 describe('several servers and workers on one PostgreSQL database', { skip: !BACKENDS.includes('postgres') }, () => {
-  it('two servers and two workers lose no approval, approve no stage twice and expire no grant twice', async () => {
+  it('two servers and two workers lose no approval, approve no stage twice, expire no grant twice and deliver each webhook once', async () => {
     const scratch = await createScratchDatabase();
     const store = await openPostgres(scratch.url);
+    const receiver = await startReceiver();
     const children: ChildProcess[] = [];
     try {
       const w = await buildWorld(store, new Date());
       const ada = await w.as('ada');
+      const webhookKey = randomBytes(32).toString('base64');
+      await createWebhook(ada, { url: receiver.url, events: ['request.created', 'grant.activated', 'grant.expired'] },
+        loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: webhookKey }, dataDir: '/nonexistent', create: false }));
       const token = async (handle: string) => (await createToken(await w.as(handle), { name: 'multi', scopes: ['read', 'write'] })).secret;
-      const env = { DATABASE_URL: scratch.url, TENURE_WORKER_INTERVAL_MS: '250', TENURE_ACTOR: '', PORT: '0' };
+      const env = { DATABASE_URL: scratch.url, TENURE_WORKER_INTERVAL_MS: '250', TENURE_ACTOR: '', PORT: '0', TENURE_WEBHOOK_KEY: webhookKey };
       const servers: string[] = [];
       for (let i = 0; i < 2; i += 1) {
         const { child, match } = await start(['serve'], env, /serving (http:\/\/\S+)/);
@@ -86,8 +94,17 @@ describe('several servers and workers on one PostgreSQL database', { skip: !BACK
       assert.ok(events.every((e) => e.n === 1), 'no grant expired twice');
       const approvals = await rawRows<{ n: number }>(store.db, sql`SELECT count(*)::int AS n FROM audit_events WHERE action = 'request.stage_approved'`);
       assert.equal(approvals[0]!.n, PEOPLE * 2, 'each stage approved exactly once');
+      // Every request created, grant activated and grant expired is delivered once, by one of the four loops.
+      const expected = PEOPLE * 3;
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && receiver.hits.length < expected) await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 1000));
+      const ids = receiver.hits.map((h) => h.id);
+      assert.equal(ids.length, expected, 'every event was delivered');
+      assert.equal(new Set(ids).size, ids.length, 'no event was delivered twice');
     } finally {
       await Promise.all(children.map(stop));
+      await receiver.close();
       await store.close();
       await scratch.drop();
     }
