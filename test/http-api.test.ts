@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { count, eq } from 'drizzle-orm';
 import { IDEMPOTENCY_RETENTION_MS, runHousekeeping } from '../src/jobs/housekeeping.js';
-import { apiTokens } from '../src/store/schema-service.js';
+import { hashSecret, newSecret } from '../src/operations/lib/secrets.js';
+import { apiTokens, sessions } from '../src/store/schema-service.js';
 import { accessRequests, auditEvents } from '../src/store/schema.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { HOUR } from './support/world.js';
@@ -179,6 +180,29 @@ describe('housekeeping', () => {
       const next = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
       assert.equal(next.statusCode, 201);
       assert.notEqual(next.json().id, first.json().id);
+    } finally {
+      await s.app.close();
+      await s.world.store.close();
+    }
+  });
+});
+
+describe('browser sessions and other sites', () => {
+  it('a write with a session cookie from another site is refused, and a text/plain body never reaches a route', async () => {
+    const s = await startService(await freshStore('embedded'));
+    try {
+      const secret = newSecret('tns');
+      await s.world.store.db.insert(sessions).values({ id: randomUUID(), identityId: await s.world.id('eve'), secretHash: hashSecret(secret),
+        createdAt: s.world.clock.now(), expiresAt: new Date(s.world.clock.now().getTime() + HOUR) });
+      const write = (origin: string) => s.app.inject({ method: 'POST', url: '/v1/tokens', payload: { name: `from ${origin}` },
+        headers: { cookie: `tenure_session=${secret}`, origin } });
+      const evil = await write('https://evil.example');
+      assert.equal(evil.statusCode, 403);
+      assert.equal(evil.json().code, 'auth.cross_site_refused');
+      assert.equal((await write('http://localhost:8080')).statusCode, 201);
+      const plain = await s.app.inject({ method: 'POST', url: '/v1/tokens', payload: 'name=x',
+        headers: { cookie: `tenure_session=${secret}`, 'content-type': 'text/plain' } });
+      assert.equal(plain.statusCode, 415);
     } finally {
       await s.app.close();
       await s.world.store.close();

@@ -15,6 +15,7 @@ export const ERRORS = {
   'route.not_found': { status: 404, exit: 4, title: 'No such route' },
   'auth.required': { status: 401, exit: 2, title: 'Sign in or send a bearer token' },
   'auth.invalid_credentials': { status: 401, exit: 2, title: 'The token or session is not valid (unknown, expired, revoked, or its owner is not active)' },
+  'auth.cross_site_refused': { status: 403, exit: 3, title: 'A write with a browser session came from another site' },
   'auth.scope_missing': { status: 403, exit: 3, title: 'The token lacks the scope this route needs' },
   'auth.oidc_not_configured': { status: 404, exit: 4, title: 'Web sign-in is not configured (TENURE_OIDC_ISSUER is not set)' },
   'auth.sign_in_invalid': { status: 400, exit: 2, title: 'The sign-in attempt is unknown, expired, already used or was not confirmed by the provider; start again' },

@@ -48,7 +48,7 @@ export const routeAccess = (request: FastifyRequest): RouteAccess | undefined =>
  * Authenticates and authorises before the body is even parsed: a caller who may not use a route
  * learns nothing from it and costs nothing. Roles are read from the database on every request.
  */
-export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock): void => {
+export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock, publicOrigin: string): void => {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const access = routeAccess(request);
@@ -58,6 +58,12 @@ export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clo
       throw new TenureError('auth.scope_missing', `this route needs a token with the '${access.scope}' scope`);
     }
     request.principal = principal;
+    // A browser session writes only from Tenure's own pages: a write whose Origin is another site
+    // is refused even though SameSite=Lax already keeps the cookie off cross-site POSTs.
+    const origin = request.headers.origin;
+    if (principal.channel === 'web' && request.method !== 'GET' && origin !== undefined && origin !== publicOrigin) {
+      throw new TenureError('auth.cross_site_refused', `writes with a session must come from ${publicOrigin}`);
+    }
     if (access.permission === 'self') return;
     const acting = await loadActor(store.db, principal.identityId);
     if (!allows(acting.roles, access.permission)) {

@@ -52,6 +52,8 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     bodyLimit: deps.http.bodyLimitBytes,
     ...(deps.logger ? { logger: { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: logSerializers } } : {}),
   });
+  // JSON only: a cross-site HTML form can send text/plain or form bodies without a preflight, so those are refused outright.
+  app.removeContentTypeParser(['text/plain']);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandler(app);
@@ -68,7 +70,7 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  authorizeRequests(app, deps.store, deps.clock);
+  authorizeRequests(app, deps.store, deps.clock, new URL(deps.http.publicUrl).origin);
   await app.register(rateLimit, {
     hook: 'preHandler',
     max: deps.http.writesPerMinute,

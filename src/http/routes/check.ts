@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { DECISION_REASONS, DECISION_WARNINGS } from '../../domain/decision.js';
+import { TenureError } from '../../domain/errors.js';
+import type { CheckAnswer, CheckRequest } from '../../decision/service.js';
+import type { AppDeps } from '../app.js';
+import { isoDate, optionalDate, problemSchema, problems } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+/** What the route needs of the decision point (src/decision/service.ts DecisionService has it). */
+export interface DecisionPoint { check(request: CheckRequest): CheckAnswer }
+
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+const CheckContext = z.object({
+  mfa: z.boolean().optional().describe('the user completed multi-factor authentication for this session'),
+  trustedDevice: z.boolean().optional().describe('the device is managed and compliant'),
+  ticket: z.string().max(200, 'must be at most 200 characters').optional().describe('a change or incident reference'),
+  sourceAddress: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional()
+    .describe('the address the attempt comes from'),
+}).strict();
+
+export const CheckBody = z.object({
+  identity: name.describe('identity id or handle'),
+  entitlement: name.optional().describe('entitlement key, system/entitlement'),
+  system: name.optional().describe('system key, with action'),
+  action: name.optional().describe('what the system calls the operation (an action the policy lists for an entitlement)'),
+  context: CheckContext.optional(),
+}).strict().superRefine((body, ctx) => {
+  const byKey = body.entitlement !== undefined;
+  const byAction = body.system !== undefined || body.action !== undefined;
+  if (byKey === byAction) {
+    ctx.addIssue({ code: 'custom', path: ['entitlement'], message: 'give either entitlement, or system and action' });
+  } else if (byAction && (body.system === undefined || body.action === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [body.system === undefined ? 'system' : 'action'], message: 'system and action go together' });
+  }
+});
+
+const CheckResponse = z.object({
+  decision: z.enum(['allow', 'deny']),
+  reason: z.enum(DECISION_REASONS).describe('stable code; see docs/decision-point.md'),
+  entitlement: z.string().nullable().describe('the entitlement the answer is about'),
+  grant: z.object({ id: z.string(), endsAt: optionalDate }).nullable().describe('the grant that allows it, and when it ends'),
+  warnings: z.array(z.enum(DECISION_WARNINGS)),
+  evaluatedAt: isoDate,
+});
+
+const pointOf = (deps: AppDeps): DecisionPoint | undefined => {
+  const candidate = deps.decision as Partial<DecisionPoint> | undefined;
+  return typeof candidate?.check === 'function' ? candidate as DecisionPoint : undefined;
+};
+
+/**
+ * POST /v1/check: may this identity use this entitlement (or system + action) now, in this context?
+ * Answered from the in-memory index; an unknown identity or entitlement is a deny with its reason.
+ */
+export const checkRoutes: RouteModule = (app, deps) => {
+  const r = typed(app);
+  r.post('/v1/check', {
+    config: { access: { scope: 'check', permission: 'access.check_any' } },
+    schema: {
+      tags: ['decision'], summary: 'Decide whether an identity may use an entitlement now, in this context',
+      body: CheckBody, response: { 200: CheckResponse, ...problems, 503: problemSchema },
+    },
+  }, async (request) => {
+    const point = pointOf(deps);
+    if (!point) throw new TenureError('service.not_ready', 'this process runs no decision point');
+    return point.check(request.body);
+  });
+};
