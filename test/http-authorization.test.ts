@@ -123,3 +123,25 @@ describe('no path lets anyone approve their own request or one for themselves', 
     assert.equal(approve.statusCode, approveMissing.statusCode, approve.body);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes every API route with its parameters, its success response and its problems', async () => {
+    const s = await startService(await freshStore('embedded'));
+    try {
+      const doc = (await s.call('GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, {
+        responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+      assert.match(doc.openapi, /^3\./);
+      for (const route of s.app.routeCatalogue.filter((r) => r.url.startsWith('/v1/'))) {
+        const path = route.url.replace(/:([a-z]+)/g, '{$1}');
+        const operation = doc.paths[path]?.[route.method.toLowerCase()];
+        assert.ok(operation, `${route.method} ${path} is documented`);
+        const success = Object.entries(operation.responses).find(([status]) => status.startsWith('2'));
+        assert.ok(success?.[1].content, `${route.method} ${path} documents its answer`);
+        assert.ok(operation.responses['403']?.content, `${route.method} ${path} documents its problems`);
+      }
+    } finally {
+      await s.app.close();
+      await s.world.store.close();
+    }
+  });
+});
