@@ -5,7 +5,8 @@ import { DEMO_PERSONAS, loadDemo } from '../demo.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
 import { startServer } from '../../http/server.js';
-import { loadWebhookKey } from '../../webhooks/index.js';
+import { runHousekeeping } from '../../jobs/housekeeping.js';
+import { loadWebhookKey, runWebhookTick, webhookTickOptions } from '../../webhooks/index.js';
 import { checkpointer, runUntilSignal, startDecisionService } from '../service-loop.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -32,7 +33,13 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .option('--once', 'process what is due now and exit (with --server: one pass on the server, needs worker.run)')
     .action(run(async (o: { once?: boolean }) => {
       if (o.once && rt.server !== undefined) { rt.print(await rt.api().runLifecycle()); return; }
-      if (o.once) { rt.print(await runLifecycleTick(await rt.system('worker'))); return; }
+      if (o.once) {
+        const ctx = await rt.system('worker');
+        const lifecycle = await runLifecycleTick(ctx);
+        const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
+        rt.print({ ...lifecycle, webhooks, housekeeping: await runHousekeeping(ctx) });
+        return;
+      }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
 
