@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { freshStore, type Backend } from '../test/support/backends.js';
 import { buildWorld } from '../test/support/world.js';
 import { benchApprovals } from './approvals.js';
+import { benchDecision, type DecisionBenchSizes } from './decision.js';
 import { benchExpireGrants } from './expire-grants.js';
 import { renderTable, writeReport, type BenchResult } from './report.js';
 
@@ -18,6 +19,13 @@ const backends: Backend[] = (['embedded', 'postgres'] as const).filter((b) => !o
 const SIZES = smoke
   ? { expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, approvals: 5, runs: 1 }
   : { expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 }, approvals: 100, runs: 3 };
+
+/** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
+const DECISION: Record<Backend, DecisionBenchSizes> = smoke
+  ? { embedded: { identities: 200, grantsPerIdentity: 5, checks: 2_000, cedarChecks: 50, lagSamples: 2, http: { rates: [100], seconds: 0.5 } },
+      postgres: { identities: 200, grantsPerIdentity: 5, checks: 2_000, cedarChecks: 50, lagSamples: 2, http: { rates: [100], seconds: 0.5 } } }
+  : { embedded: { identities: 10_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 10_000, lagSamples: 20, http: { rates: [250, 500], seconds: 5 } },
+      postgres: { identities: 100_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 20_000, lagSamples: 20, http: { rates: [500, 2_000], seconds: 5 } } };
 
 const verifyBench = async (): Promise<((store: Awaited<ReturnType<typeof freshStore>>, o: { events: number }) => Promise<BenchResult>) | undefined> => {
   try {
@@ -37,6 +45,7 @@ for (const backend of backends) {
   } finally {
     await store.close();
   }
+  results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
   const verify = await verifyBench();
   if (verify) {
     const auditStore = await freshStore(backend);

@@ -5,11 +5,11 @@
  * feed reports changes; every patch is applied synchronously, so an answer never sees half of one.
  */
 import type {
-  DecisionEngagement, DecisionEntitlement, DecisionFacts, DecisionGrant, DecisionIdentity,
+  DecisionEngagement, DecisionEntitlement, DecisionFacts, DecisionGrant, DecisionIdentity, GrantSource,
 } from '../domain/decision.js';
 import { compileConditions, type DecisionContext } from '../domain/decision-conditions.js';
 import { isNonEmployee, type IdentityKind, type IdentityStatus, type Tier } from '../domain/model.js';
-import type { DecisionSettings } from './policy-attributes.js';
+import type { DecisionSettings } from '../domain/decision-settings.js';
 
 /** Rows as the loader reads them (snake_case, times as epoch milliseconds). */
 export interface IdentityRecord { id: string; handle: string; kind: string; status: string; sponsor_id: string | null }
@@ -23,7 +23,11 @@ export interface EntitlementRecord { id: string; key: string; system_key: string
 export interface IdentityEntry extends DecisionIdentity {
   handle: string;
   sponsorId: string | null;
-  grants: DecisionGrant[];
+  /**
+   * The grants, each after the ref of its entitlement: `[ref, grant, ref, grant, ...]`. One array, so
+   * finding the grants for an entitlement reads one block of memory (cache misses dominate on a large index).
+   */
+  held: (number | DecisionGrant)[];
 }
 
 export interface EntitlementEntry extends DecisionEntitlement { systemKey: string; actions: readonly string[] }
@@ -37,35 +41,64 @@ export interface CheckQuery {
   context?: DecisionContext | undefined;
 }
 
+/**
+ * Status and kind strings read from the database are distinct string objects: comparing one with a
+ * literal reads its characters, a cache miss per answer on a large index. Swapping them for the
+ * literals at load makes those comparisons pointer compares.
+ */
+const LITERALS = new Map<string, string>([
+  'pending', 'active', 'suspended', 'terminated', 'scheduled', 'expired', 'revoked', 'ended',
+  'employee', 'contractor', 'vendor_operator', 'service_account', 'read', 'standard', 'privileged',
+].map((value) => [value, value]));
+const literal = <T extends string>(value: string): T => (LITERALS.get(value) ?? value) as T;
+
+/**
+ * The engine's own (internalized) copy of a string. JSON.parse hands out internalized copies of short
+ * strings (handles, short keys), and two internalized strings compare by pointer: a map lookup then
+ * never reads the stored key's characters.
+ */
+const internalized = (value: string): string => Object.keys({ [value]: 0 })[0]!;
+
 const NONE: readonly EntitlementEntry[] = [];
+const NO_GRANTS: readonly DecisionGrant[] = [];
 
 /** A grant pointing at an engagement the index does not hold is treated as outside any open engagement. */
 const UNKNOWN_ENGAGEMENT: DecisionEngagement = { id: 'unknown', status: 'unknown', startsAt: Infinity, endsAt: -Infinity };
 
-export class DecisionIndex {
+export class DecisionIndex implements GrantSource {
   private readonly identities = new Map<string, IdentityEntry>();
   private readonly handles = new Map<string, IdentityEntry>();
   private readonly engagements = new Map<string, DecisionEngagement>();
   private entitlementsByKey = new Map<string, EntitlementEntry>();
-  private entitlementsByAction = new Map<string, EntitlementEntry[]>();
+  private entitlementsByAction = new Map<string, Map<string, EntitlementEntry[]>>();
+  /** Entitlement id → ref; refs are never reused, so grants keep matching across catalogue reloads. */
+  private readonly refs = new Map<string, number>();
   private grantCount = 0;
+
+  private refOf(entitlementId: string): number {
+    let ref = this.refs.get(entitlementId);
+    if (ref === undefined) { ref = this.refs.size; this.refs.set(entitlementId, ref); }
+    return ref;
+  }
 
   /** Replaces the whole catalogue: entitlements (retired ones are left out) with their actions and conditions. */
   replaceCatalogue(rows: readonly EntitlementRecord[], settings: DecisionSettings | undefined): void {
     const byKey = new Map<string, EntitlementEntry>();
-    const byAction = new Map<string, EntitlementEntry[]>();
+    const byAction = new Map<string, Map<string, EntitlementEntry[]>>();
     for (const row of rows) {
       if (row.retired) continue;
       const attributes = settings?.[row.key];
       const entry: EntitlementEntry = {
-        id: row.id, key: row.key, tier: row.tier as Tier, systemKey: row.system_key,
+        id: row.id, ref: this.refOf(row.id), key: internalized(row.key), tier: literal<Tier>(row.tier), systemKey: row.system_key,
         actions: attributes?.actions ?? [], conditions: compileConditions(attributes?.conditions),
       };
-      byKey.set(row.key, entry);
-      for (const action of entry.actions) {
-        const key = `${row.system_key}/${action}`;
-        const list = byAction.get(key);
-        if (list) list.push(entry); else byAction.set(key, [entry]);
+      byKey.set(entry.key, entry);
+      const systemKey = internalized(row.system_key);
+      let actions = byAction.get(systemKey);
+      if (!actions) { actions = new Map(); byAction.set(systemKey, actions); }
+      for (const action of entry.actions.map(internalized)) {
+        const list = actions.get(action);
+        if (list) list.push(entry); else actions.set(action, [entry]);
       }
     }
     this.entitlementsByKey = byKey;
@@ -77,21 +110,21 @@ export class DecisionIndex {
     for (const row of rows) {
       const previous = this.identities.get(row.id);
       if (previous) {
-        this.grantCount -= previous.grants.length;
+        this.grantCount -= previous.held.length / 2;
         if (this.handles.get(previous.handle) === previous) this.handles.delete(previous.handle);
       }
       const entry: IdentityEntry = {
-        id: row.id, handle: row.handle, kind: row.kind as IdentityKind, status: row.status as IdentityStatus,
-        sponsorId: row.sponsor_id, grants: [],
+        id: row.id, handle: internalized(row.handle), kind: literal<IdentityKind>(row.kind), status: literal<IdentityStatus>(row.status),
+        sponsorId: row.sponsor_id, held: [],
       };
       this.identities.set(row.id, entry);
-      this.handles.set(row.handle, entry);
+      this.handles.set(entry.handle, entry);
     }
   }
 
   putEngagements(rows: readonly EngagementRecord[]): void {
     for (const row of rows) {
-      this.engagements.set(row.id, { id: row.id, status: row.status, startsAt: row.starts_at, endsAt: row.ends_at });
+      this.engagements.set(row.id, { id: row.id, status: literal(row.status), startsAt: row.starts_at, endsAt: row.ends_at });
     }
   }
 
@@ -101,10 +134,8 @@ export class DecisionIndex {
       const identity = this.identities.get(row.identity_id);
       if (!identity) continue;
       const engagement = row.engagement_id === null ? null : this.engagements.get(row.engagement_id) ?? UNKNOWN_ENGAGEMENT;
-      identity.grants.push({
-        id: row.id, entitlementId: row.entitlement_id, status: row.status, startsAt: row.starts_at,
-        endsAt: row.ends_at ?? Infinity, engagement,
-      });
+      const grant: DecisionGrant = { id: row.id, status: literal(row.status), startsAt: row.starts_at, endsAt: row.ends_at ?? Infinity, engagement };
+      identity.held.push(this.refOf(row.entitlement_id), grant);
       this.grantCount += 1;
     }
   }
@@ -121,8 +152,22 @@ export class DecisionIndex {
     this.putGrants(grants);
   }
 
+  /** The grants of one identity for one entitlement: usually one, found by scanning the refs. */
+  grantsOf(identity: DecisionIdentity, entitlement: DecisionEntitlement): readonly DecisionGrant[] {
+    const held = (identity as IdentityEntry).held;
+    const ref = entitlement.ref;
+    let found: DecisionGrant[] | undefined;
+    for (let i = 0; i < held.length; i += 2) {
+      if (held[i] !== ref) continue;
+      const grant = held[i + 1] as DecisionGrant;
+      if (found) found.push(grant); else found = [grant];
+    }
+    return found ?? NO_GRANTS;
+  }
+
+  /** By id (36 characters, tried first) or handle: one hash lookup in the common case. */
   resolveIdentity(ref: string): IdentityEntry | undefined {
-    return this.identities.get(ref) ?? this.handles.get(ref);
+    return ref.length === 36 ? this.identities.get(ref) ?? this.handles.get(ref) : this.handles.get(ref);
   }
 
   entitlement(key: string): EntitlementEntry | undefined {
@@ -136,7 +181,7 @@ export class DecisionIndex {
       return entry ? [entry] : NONE;
     }
     if (query.system === undefined || query.action === undefined) return NONE;
-    return this.entitlementsByAction.get(`${query.system}/${query.action}`) ?? NONE;
+    return this.entitlementsByAction.get(query.system)?.get(query.action) ?? NONE;
   }
 
   /** Everything the pure decision rule needs about one question. */
@@ -146,7 +191,25 @@ export class DecisionIndex {
     if (identity && isNonEmployee(identity.kind)) {
       sponsorStatus = identity.sponsorId === null ? 'missing' : this.identities.get(identity.sponsorId)?.status ?? 'missing';
     }
-    return { identity, entitlements: this.candidates(query), sponsorStatus, stale, context: query.context, now };
+    let entitlements = this.candidates(query);
+    if (identity && entitlements.length > 1 && !stale) entitlements = this.heldAmong(identity, entitlements);
+    return { identity, entitlements, grants: this, sponsorStatus, stale, context: query.context, now };
+  }
+
+  /**
+   * Of several candidates (system + action), those the identity holds a grant for, in candidate
+   * order; the first candidate alone when it holds none (all would answer no_grant). Only used when
+   * the index is fresh: a stale one must still answer index_stale for privileged candidates.
+   */
+  private heldAmong(identity: IdentityEntry, candidates: readonly EntitlementEntry[]): readonly EntitlementEntry[] {
+    const held = identity.held;
+    let found: EntitlementEntry[] | undefined;
+    for (const candidate of candidates) {
+      for (let i = 0; i < held.length; i += 2) {
+        if (held[i] === candidate.ref) { if (found) found.push(candidate); else found = [candidate]; break; }
+      }
+    }
+    return found ?? [candidates[0]!];
   }
 
   sizes(): { identities: number; grants: number; entitlements: number; engagements: number } {

@@ -9,7 +9,7 @@ import { rawRows, type Executor, type Store } from '../store/database.js';
 import {
   DecisionIndex, type EngagementRecord, type EntitlementRecord, type GrantRecord, type IdentityRecord,
 } from './index.js';
-import type { DecisionSettings } from './policy-attributes.js';
+import type { DecisionSettings } from '../domain/decision-settings.js';
 
 export interface LoadOptions {
   /** Grants that ended after this instant are kept, so a recent revocation answers `grant_ended`. */

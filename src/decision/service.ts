@@ -28,11 +28,14 @@ const positive = (name: string, value: string | undefined, fallback: number): nu
 };
 
 /** TENURE_DECISION_POLL_MS (1000), TENURE_DECISION_STALE_MS (5000), TENURE_ACCESS_LOG (none). */
-export const loadDecisionConfig = (env: NodeJS.ProcessEnv = process.env): DecisionConfig => ({
-  pollIntervalMs: positive('TENURE_DECISION_POLL_MS', env.TENURE_DECISION_POLL_MS, 1000),
-  stalenessMs: positive('TENURE_DECISION_STALE_MS', env.TENURE_DECISION_STALE_MS, 5000),
-  accessLog: parseAccessLogMode(env.TENURE_ACCESS_LOG),
-});
+export const loadDecisionConfig = (env: NodeJS.ProcessEnv = process.env): DecisionConfig => {
+  const pollIntervalMs = positive('TENURE_DECISION_POLL_MS', env.TENURE_DECISION_POLL_MS, 1000);
+  const stalenessMs = positive('TENURE_DECISION_STALE_MS', env.TENURE_DECISION_STALE_MS, 5000);
+  if (stalenessMs <= pollIntervalMs) {
+    throw new Error(`TENURE_DECISION_STALE_MS (${stalenessMs}) must be longer than TENURE_DECISION_POLL_MS (${pollIntervalMs}), or the index is stale between polls`);
+  }
+  return { pollIntervalMs, stalenessMs, accessLog: parseAccessLogMode(env.TENURE_ACCESS_LOG) };
+};
 
 export interface DecisionServiceOptions extends Partial<DecisionConfig> {
   store: Store;
@@ -142,7 +145,7 @@ export class DecisionService {
   sync(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (!this.running) return this.startRefresh();
-    this.queued ??= this.running.then(() => { this.queued = undefined; return this.startRefresh(); });
+    this.queued ??= this.running.then(() => { this.queued = undefined; return this.stopped ? undefined : this.startRefresh(); });
     return this.queued;
   }
 
@@ -165,6 +168,7 @@ export class DecisionService {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.feed?.stop();
+    await this.queued;
     await this.running;
     await this.accessLog.stop();
   }

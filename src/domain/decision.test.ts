@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decide, type DecisionEntitlement, type DecisionFacts, type DecisionGrant, type DecisionIdentity } from './decision.js';
+import { decide, type DecisionEntitlement, type DecisionFacts, type DecisionGrant, type DecisionIdentity, type GrantSource } from './decision.js';
 import { compileConditions, parseCidr, parseClockTime, type ConditionSpec } from './decision-conditions.js';
 
 const HOUR = 3_600_000;
 /** A Tuesday, 10:00 in Paris (UTC+1 in winter). */
 const NOW = Date.parse('2030-01-01T09:00:00Z');
 
+let refs = 0;
 const entitlement = (key: string, tier: DecisionEntitlement['tier'] = 'standard', conditions?: ConditionSpec): DecisionEntitlement =>
-  ({ id: `id-${key}`, key, tier, conditions: compileConditions(conditions) });
+  ({ id: `id-${key}`, ref: refs++, key, tier, conditions: compileConditions(conditions) });
 const READ = entitlement('payments/read', 'read');
 const ADMIN = entitlement('payments/admin', 'privileged', { mfa: true, trusted_device: true });
 const OFFICE = entitlement('payments/office', 'standard', { hours: { from: '08:00', to: '18:00', timezone: 'Europe/Paris', days: ['mon', 'tue', 'wed', 'thu', 'fri'] } });
@@ -17,16 +18,20 @@ const CHANGE = entitlement('payments/change', 'standard', { ticket: true });
 const INSIDE = entitlement('payments/inside', 'standard', { source_cidrs: ['10.0.0.0/8', '2001:db8::/32'] });
 
 const openEngagement = { id: 'e1', status: 'active', startsAt: NOW - 30 * 24 * HOUR, endsAt: NOW + 30 * 24 * HOUR };
-const grant = (on: DecisionEntitlement, overrides: Partial<DecisionGrant> = {}): DecisionGrant => ({
-  id: `g-${on.key}`, entitlementId: on.id, status: 'active', startsAt: NOW - HOUR, endsAt: NOW + HOUR, engagement: openEngagement, ...overrides,
+/** A grant, with the entitlement it is for (the index keeps that beside it). */
+type HeldGrant = DecisionGrant & { on: number };
+type Holder = DecisionIdentity & { held: HeldGrant[] };
+const grant = (on: DecisionEntitlement, overrides: Partial<DecisionGrant> = {}): HeldGrant => ({
+  on: on.ref, id: `g-${on.key}`, status: 'active', startsAt: NOW - HOUR, endsAt: NOW + HOUR, engagement: openEngagement, ...overrides,
 });
 /** A grant open at any time of the test, outside any engagement. */
 const ALWAYS = { startsAt: 0, endsAt: Infinity, engagement: null };
-const carl = (grants: DecisionGrant[], status: DecisionIdentity['status'] = 'active'): DecisionIdentity =>
-  ({ id: 'carl', kind: 'contractor', status, grants });
+const carl = (held: HeldGrant[], status: DecisionIdentity['status'] = 'active'): Holder =>
+  ({ id: 'carl', kind: 'contractor', status, held });
+const source: GrantSource = { grantsOf: (identity, e) => (identity as Holder).held.filter((g) => g.on === e.ref) };
 
 const facts = (overrides: Partial<DecisionFacts>): DecisionFacts => ({
-  identity: carl([grant(READ)]), entitlements: [READ], sponsorStatus: 'active', stale: false, context: undefined, now: NOW, ...overrides,
+  identity: carl([grant(READ)]), entitlements: [READ], grants: source, sponsorStatus: 'active', stale: false, context: undefined, now: NOW, ...overrides,
 });
 
 interface Case { name: string; facts: Partial<DecisionFacts>; decision: 'allow' | 'deny'; reason: string; warnings?: string[]; grant?: string }

@@ -24,7 +24,6 @@ export interface DecisionEngagement { id: string; status: string; startsAt: numb
 
 export interface DecisionGrant {
   id: string;
-  entitlementId: string;
   status: string;
   startsAt: number;
   /** Infinity when the grant has no end (employees' birthright access). */
@@ -36,14 +35,20 @@ export interface DecisionIdentity {
   id: string;
   kind: IdentityKind;
   status: IdentityStatus;
-  grants: readonly DecisionGrant[];
 }
 
 export interface DecisionEntitlement {
   id: string;
+  /** A small number naming the entitlement within one index, so matching grants is an integer compare. */
+  ref: number;
   key: string;
   tier: Tier;
   conditions: CompiledConditions | null;
+}
+
+/** The grants the index holds for one identity and one entitlement (live, and recently ended). */
+export interface GrantSource {
+  grantsOf(identity: DecisionIdentity, entitlement: DecisionEntitlement): readonly DecisionGrant[];
 }
 
 export interface DecisionFacts {
@@ -51,6 +56,8 @@ export interface DecisionFacts {
   identity: DecisionIdentity | undefined;
   /** The entitlement asked about, or every entitlement of the system that lists the action; empty: unknown. */
   entitlements: readonly DecisionEntitlement[];
+  /** Where the identity's grants are looked up, one entitlement at a time. */
+  grants: GrantSource;
   /** Status of the non-employee's sponsor (undefined for employees and service accounts). */
   sponsorStatus: IdentityStatus | 'missing' | undefined;
   /** The index could not be refreshed within its bound: privileged access is refused. */
@@ -81,11 +88,10 @@ const engagementOpen = (engagement: DecisionEngagement | null, now: number): boo
 interface Outcome { reason: DecisionReason; grant: DecisionGrant | null }
 
 /** The best grant of one identity for one entitlement: open now, under an open engagement, ending last. */
-const grantOutcome = (grants: readonly DecisionGrant[], entitlementId: string, now: number): Outcome => {
+const grantOutcome = (grants: readonly DecisionGrant[], now: number): Outcome => {
   let best: DecisionGrant | null = null;
   let reason: DecisionReason = 'no_grant';
   for (const grant of grants) {
-    if (grant.entitlementId !== entitlementId) continue;
     if (!LIVE(grant.status) || grant.endsAt <= now) {
       if (rank('grant_ended') > rank(reason)) reason = 'grant_ended';
     } else if (grant.startsAt > now) {
@@ -97,7 +103,8 @@ const grantOutcome = (grants: readonly DecisionGrant[], entitlementId: string, n
   return best ? { reason: 'grant_active', grant: best } : { reason, grant: null };
 };
 
-const NO_WARNINGS: DecisionWarning[] = [];
+/** Shared by every answer without warnings (most of them): frozen, so no caller can change it for the others. */
+const NO_WARNINGS = Object.freeze([]) as unknown as DecisionWarning[];
 
 const deny = (reason: DecisionReason, entitlement: DecisionEntitlement | null, warnings = NO_WARNINGS): Decision =>
   ({ decision: 'deny', reason, entitlement, grant: null, warnings });
@@ -105,7 +112,7 @@ const deny = (reason: DecisionReason, entitlement: DecisionEntitlement | null, w
 /** One candidate entitlement, for an identity already known to be active. */
 const decideOne = (facts: DecisionFacts, identity: DecisionIdentity, entitlement: DecisionEntitlement, warnings: DecisionWarning[]): Decision => {
   if (facts.stale && entitlement.tier === 'privileged') return deny('index_stale', entitlement, warnings);
-  const outcome = grantOutcome(identity.grants, entitlement.id, facts.now);
+  const outcome = grantOutcome(facts.grants.grantsOf(identity, entitlement), facts.now);
   if (outcome.grant === null) return deny(outcome.reason, entitlement, warnings);
   const failed = entitlement.conditions ? failedCondition(entitlement.conditions, facts.context, facts.now) : undefined;
   if (failed) return deny(failed, entitlement, warnings);

@@ -1,3 +1,4 @@
+import type { DecisionSettings } from './decision-settings.js';
 import type { IdentityKind, StageKind, Tier } from './model.js';
 
 /** Maximum grant duration in milliseconds per identity kind, with `default` for kinds not named. */
@@ -19,6 +20,8 @@ export interface AppliedPolicy {
     alternates: Record<StageKind, string[]>;
   };
   separationOfDuties: { name: string; entitlements: [string, string]; reason: string | null }[];
+  /** Each entitlement's actions and conditions, read by the decision point (absent from documents applied before them). */
+  decision?: DecisionSettings;
 }
 
 export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;

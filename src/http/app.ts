@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { HttpConfig } from '../config.js';
 import type { KeySource } from '../audit/signing-key.js';
+import type { CheckAnswer, CheckRequest } from '../decision/service.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
@@ -25,6 +26,8 @@ export interface DecisionHooks {
   sync(): Promise<void>;
   /** False when the index could not be refreshed recently: /readyz fails and privileged checks are denied. */
   ready(): boolean;
+  /** Answers POST /v1/check from the index, synchronously. */
+  check(request: CheckRequest): CheckAnswer;
 }
 
 export interface AppDeps {

@@ -5,6 +5,7 @@
  * this plan, so what a reviewer reads in `tenure policy plan` is what happens.
  */
 import { eq } from 'drizzle-orm';
+import { flattenDecisionSettings } from '../domain/decision-settings.js';
 import { formatDuration } from '../domain/durations.js';
 import { TIERS, IDENTITY_KINDS } from '../domain/model.js';
 import type { AppliedPolicy } from '../domain/policy-types.js';
@@ -130,6 +131,7 @@ export const flattenSettings = (doc: AppliedPolicy | undefined, handle: (id: str
   for (const rule of doc.separationOfDuties) {
     flat[`separation_of_duties.${rule.name}`] = `${rule.entitlements.join(' + ')}${rule.reason ? ` (${rule.reason})` : ''}`;
   }
+  Object.assign(flat, flattenDecisionSettings(doc.decision));
   return flat;
 };
 

@@ -4,6 +4,7 @@
  * expanded to identity ids. The result is what plan and apply compare and write.
  */
 import { inArray } from 'drizzle-orm';
+import { decisionSettingsOf } from '../domain/decision-settings.js';
 import { isHuman, type IdentityKind, type StageKind, type Tier } from '../domain/model.js';
 import { DEFAULT_PENDING_EXPIRY_MS, type AppliedPolicy } from '../domain/policy-types.js';
 import { TenureError } from '../domain/errors.js';
@@ -66,6 +67,7 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
     approval: { systemOwner: doc.approval.system_owner, alternates },
     separationOfDuties: doc.separation_of_duties.map((rule) =>
       ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
+    decision: decisionSettingsOf(doc),
   };
 };
 

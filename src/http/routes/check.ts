@@ -1,13 +1,8 @@
 import { z } from 'zod';
 import { DECISION_REASONS, DECISION_WARNINGS } from '../../domain/decision.js';
 import { TenureError } from '../../domain/errors.js';
-import type { CheckAnswer, CheckRequest } from '../../decision/service.js';
-import type { AppDeps } from '../app.js';
 import { isoDate, optionalDate, problemSchema, problems } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
-
-/** What the route needs of the decision point (src/decision/service.ts DecisionService has it). */
-export interface DecisionPoint { check(request: CheckRequest): CheckAnswer }
 
 const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
 
@@ -44,11 +39,6 @@ const CheckResponse = z.object({
   evaluatedAt: isoDate,
 });
 
-const pointOf = (deps: AppDeps): DecisionPoint | undefined => {
-  const candidate = deps.decision as Partial<DecisionPoint> | undefined;
-  return typeof candidate?.check === 'function' ? candidate as DecisionPoint : undefined;
-};
-
 /**
  * POST /v1/check: may this identity use this entitlement (or system + action) now, in this context?
  * Answered from the in-memory index; an unknown identity or entitlement is a deny with its reason.
@@ -62,8 +52,7 @@ export const checkRoutes: RouteModule = (app, deps) => {
       body: CheckBody, response: { 200: CheckResponse, ...problems, 503: problemSchema },
     },
   }, async (request) => {
-    const point = pointOf(deps);
-    if (!point) throw new TenureError('service.not_ready', 'this process runs no decision point');
-    return point.check(request.body);
+    if (!deps.decision) throw new TenureError('service.not_ready', 'this process runs no decision point');
+    return deps.decision.check(request.body);
   });
 };

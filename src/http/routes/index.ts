@@ -1,4 +1,5 @@
 import { auditRoutes } from './audit.js';
+import { checkRoutes } from './check.js';
 import { authRoutes } from './auth.js';
 import { engagementRoutes } from './engagements.js';
 import { grantRoutes } from './grants.js';
@@ -13,5 +14,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
 ];

@@ -1,18 +1,22 @@
 /**
  * What the decision point needs from the policy beyond the catalogue tables: each entitlement's
  * actions and conditions. `policy apply` stores them in the applied document (policy_state) under
- * `decision`, keyed by entitlement key; the index reads them from there.
+ * `decision`, keyed by entitlement key; the decision index reads them from there. Pure.
  */
-import type { ConditionSpec } from '../domain/decision-conditions.js';
-import type { PolicyDocument } from '../policy/schema.js';
+import type { ConditionSpec } from './decision-conditions.js';
 
 export interface DecisionAttributes { actions?: string[]; conditions?: ConditionSpec }
 
 /** Entitlement key (`system/entitlement`) → attributes; only entitlements that have any are listed. */
 export type DecisionSettings = Record<string, DecisionAttributes>;
 
+/** The parts of a validated policy document read here (policy/schema.ts PolicyDocument has them). */
+export interface SystemsWithEntitlements {
+  systems: Record<string, { entitlements: Record<string, { actions?: string[] | undefined; conditions?: ConditionSpec | undefined }> }>;
+}
+
 /** The `decision` part of the applied document, from a validated policy document. */
-export const decisionSettingsOf = (document: Pick<PolicyDocument, 'systems'>): DecisionSettings => {
+export const decisionSettingsOf = (document: SystemsWithEntitlements): DecisionSettings => {
   const settings: DecisionSettings = {};
   for (const [systemKey, system] of Object.entries(document.systems)) {
     for (const [name, entitlement] of Object.entries(system.entitlements)) {

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { loadHttpConfig } from '../src/config.js';
+import { DecisionService } from '../src/decision/service.js';
+import { buildApp } from '../src/http/app.js';
+import { checkRoutes } from '../src/http/routes/check.js';
+import { ROUTES } from '../src/http/routes/index.js';
+import { createToken } from '../src/operations/create-token.js';
+import { BACKENDS, freshStore } from './support/backends.js';
+import { grantThrough } from './support/flows.js';
+import { buildWorld, DAY, type World } from './support/world.js';
+
+/** The HTTP layer is the same on both backends; one is enough here. */
+describe('POST /v1/check', () => {
+  let w: World;
+  let app: FastifyInstance;
+  let decisions: DecisionService;
+  let grantId: string;
+  const tokens = new Map<string, string>();
+
+  before(async () => {
+    w = await buildWorld(await freshStore(BACKENDS[0] ?? 'embedded'));
+    grantId = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'report', duration: '2d' }, ['sam', 'olivia']);
+    decisions = await DecisionService.start({ store: w.store, clock: w.clock, poll: false });
+    const deps = { store: w.store, clock: w.clock, http: loadHttpConfig({}), decision: decisions };
+    app = await buildApp(deps);
+    if (!ROUTES.includes(checkRoutes)) await checkRoutes(app, deps);
+    const issue = async (handle: string, scopes: ('read' | 'write' | 'check')[]) =>
+      tokens.set(handle, (await createToken(await w.as(handle), { name: `test-${handle}`, scopes })).secret);
+    await issue('ada', ['check']);
+    await issue('ivan', ['write']);
+    await issue('carl', ['check']);
+  });
+  after(async () => { await app.close(); await decisions.stop(); await w.store.close(); });
+
+  const call = (url: string, as: string, body: unknown) =>
+    app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${tokens.get(as)!}` }, payload: body as object });
+
+  it('answers allow with the grant and its end, as JSON dates', async () => {
+    const response = await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/read', context: { mfa: true, sourceAddress: '10.0.0.1' } });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.deepEqual(response.json(), {
+      decision: 'allow', reason: 'grant_active', entitlement: 'payments/read', warnings: [],
+      grant: { id: grantId, endsAt: new Date(w.clock.now().getTime() + 2 * DAY).toISOString() }, evaluatedAt: w.clock.now().toISOString(),
+    });
+  });
+
+  it('an unknown identity is a deny with its reason, not a 404', async () => {
+    const response = await call('/v1/check', 'ada', { identity: 'nobody', system: 'payments', action: 'select' });
+    assert.equal(response.statusCode, 200);
+    assert.deepEqual([response.json().decision, response.json().reason, response.json().grant], ['deny', 'unknown_identity', null]);
+  });
+
+  it('a revocation made over the API is seen by the very next check', async () => {
+    const revoked = await app.inject({ method: 'POST', url: `/v1/grants/${grantId}/revoke`,
+      headers: { authorization: `Bearer ${tokens.get('ivan')!}` }, payload: { reason: 'done' } });
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    const response = await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/read' });
+    assert.equal(response.json().reason, 'grant_ended');
+  });
+
+  it('a body naming both an entitlement and an action is refused, naming the field', async () => {
+    const response = await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/read', system: 'payments', action: 'select' });
+    assert.equal(response.statusCode, 400, response.body);
+    assert.equal(response.json().code, 'input.invalid');
+    assert.match(response.body, /entitlement/);
+  });
+
+  it('a source address that is not an IP address is refused', async () => {
+    const response = await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/read', context: { sourceAddress: 'example.com' } });
+    assert.equal(response.statusCode, 400, response.body);
+    assert.match(response.body, /sourceAddress/);
+  });
+
+  it('only holders of access.check_any may ask about others', async () => {
+    const response = await call('/v1/check', 'carl', { identity: 'carl', entitlement: 'payments/read' });
+    assert.equal(response.statusCode, 403, response.body);
+  });
+
+  it('a token without the check scope is refused', async () => {
+    const response = await call('/v1/check', 'ivan', { identity: 'carl', entitlement: 'payments/read' });
+    assert.equal(response.statusCode, 403, response.body);
+    assert.equal(response.json().code, 'auth.scope_missing');
+  });
+});
