@@ -83,4 +83,23 @@ describe('POST /v1/check', () => {
     assert.equal(response.statusCode, 403, response.body);
     assert.equal(response.json().code, 'auth.scope_missing');
   });
+
+  it('a checker whose token is revoked, or who is suspended, is refused on the next check although its token was remembered', async () => {
+    const selma = await createToken(await w.as('selma'), { name: 'gate', scopes: ['check'] });
+    const ask = () => app.inject({ method: 'POST', url: '/v1/check', headers: { authorization: `Bearer ${selma.secret}` },
+      payload: { identity: 'carl', entitlement: 'payments/read' } });
+    assert.equal((await ask()).statusCode, 200);
+    assert.equal((await ask()).statusCode, 200);
+    const revoked = await app.inject({ method: 'DELETE', url: `/v1/tokens/${selma.id}`, headers: { authorization: `Bearer ${tokens.get('ivan')!}` } });
+    assert.equal(revoked.statusCode, 200, revoked.body);
+    assert.equal((await ask()).json().code, 'auth.invalid_credentials');
+    const again = await createToken(await w.as('selma'), { name: 'gate-2', scopes: ['check'] });
+    const askAgain = () => app.inject({ method: 'POST', url: '/v1/check', headers: { authorization: `Bearer ${again.secret}` },
+      payload: { identity: 'carl', entitlement: 'payments/read' } });
+    assert.equal((await askAgain()).statusCode, 200);
+    const suspended = await app.inject({ method: 'POST', url: '/v1/identities/selma/status', headers: { authorization: `Bearer ${tokens.get('ivan')!}` },
+      payload: { status: 'suspended', reason: 'left the company' } });
+    assert.equal(suspended.statusCode, 200, suspended.body);
+    assert.equal((await askAgain()).statusCode, 401);
+  });
 });

@@ -22,6 +22,8 @@ const ms = (column: string) => sql.raw(`(extract(epoch from ${column}) * 1000)::
 
 /** Events whose identity_id names the identity they change; others (policy.applied) change the catalogue. */
 const CATALOGUE_ACTIONS = new Set(['policy.applied', 'setup.initialised']);
+/** Changes after which a remembered caller (token, owner status, roles) must be looked up again. */
+const CREDENTIAL_ACTIONS = new Set(['token.revoked', 'session.ended', 'identity.status_changed', 'role.granted', 'role.removed', 'policy.applied']);
 
 const readOnly = { isolationLevel: 'repeatable read', accessMode: 'read only' } as const;
 
@@ -78,7 +80,7 @@ export const loadIndex = async (store: Store, options: LoadOptions): Promise<{ i
   }, readOnly);
 };
 
-export interface ChangeSummary { seq: number; events: number; identities: number; catalogue: boolean }
+export interface ChangeSummary { seq: number; events: number; identities: number; catalogue: boolean; credentials: boolean }
 
 const EVENT_PAGE = 10_000;
 
@@ -92,6 +94,7 @@ export const loadChanges = async (
 ): Promise<ChangeSummary> => store.db.transaction(async (tx) => {
   const ids = new Set<string>();
   let catalogue = false;
+  let credentials = false;
   let seq = afterSeq;
   let events = 0;
   for (;;) {
@@ -100,12 +103,13 @@ export const loadChanges = async (
     for (const row of rows) {
       if (row.identity_id) ids.add(row.identity_id);
       if (CATALOGUE_ACTIONS.has(row.action)) catalogue = true;
+      if (CREDENTIAL_ACTIONS.has(row.action)) credentials = true;
     }
     events += rows.length;
     if (rows.length > 0) seq = Number(rows[rows.length - 1]!.seq);
     if (rows.length < EVENT_PAGE) break;
   }
-  if (events === 0) return { seq, events, identities: 0, catalogue };
+  if (events === 0) return { seq, events, identities: 0, catalogue, credentials };
   const changedCatalogue = catalogue ? await readCatalogue(tx) : undefined;
   const list = JSON.stringify([...ids]);
   const inList = sql`(SELECT value::uuid FROM jsonb_array_elements_text(${list}::jsonb))`;
@@ -117,5 +121,5 @@ export const loadChanges = async (
     sql`SELECT ${GRANT_COLUMNS} FROM grants WHERE identity_id IN ${inList} AND ${liveOrRecent(options.endedSince)}`);
   if (changedCatalogue) index.replaceCatalogue(changedCatalogue.rows, changedCatalogue.settings);
   index.replaceIdentities(identities, engagements, grants);
-  return { seq, events, identities: identities.length, catalogue };
+  return { seq, events, identities: identities.length, catalogue, credentials };
 }, readOnly);

@@ -78,6 +78,7 @@ const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
 export class DecisionService {
   private seq: number;
   private lastOkAt: number;
+  private credentialChanges = 0;
   private failing: Error | null = null;
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
@@ -154,6 +155,15 @@ export class DecisionService {
     return !this.stopped && !this.isStale(this.options.clock.now().getTime());
   }
 
+  /**
+   * Moves on whenever the change feed shows a token revoked, a session ended, an identity's status
+   * or roles changed: callers remembered under an older value must be looked up again. Undefined
+   * while the index is stale, so nothing remembered is trusted when changes might be missed.
+   */
+  credentialEpoch(): number | undefined {
+    return this.ready() ? this.credentialChanges : undefined;
+  }
+
   status(): DecisionStatus {
     const stale = this.isStale(this.options.clock.now().getTime());
     return {
@@ -189,6 +199,7 @@ export class DecisionService {
     try {
       const changes = await loadChanges(this.options.store, this.index, this.seq, { endedSince });
       this.seq = changes.seq;
+      if (changes.credentials) this.credentialChanges += 1;
       this.lastOkAt = startedAt;
       this.failing = null;
     } catch (error) {

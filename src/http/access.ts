@@ -6,6 +6,7 @@ import { TenureError } from '../domain/errors.js';
 import { allows, type Permission } from '../domain/permissions.js';
 import type { TokenScope } from '../domain/tokens.js';
 import type { Store } from '../store/database.js';
+import type { CredentialCache } from './credential-cache.js';
 import { authenticate, SESSION_COOKIE, type Principal } from './principal.js';
 
 /**
@@ -14,7 +15,12 @@ import { authenticate, SESSION_COOKIE, type Principal } from './principal.js';
  * and who holds `permission` — or, for `self`, any active identity, with the use case applying
  * ownership and routing rules (request for yourself, approve what routing gives you, see your own).
  */
-export type RouteAccess = { public: true } | { scope: TokenScope; permission: Permission | 'self' };
+export type RouteAccess = { public: true } | {
+  scope: TokenScope;
+  permission: Permission | 'self';
+  /** Hot read-only routes (the decision point) may trust a remembered bearer token; see credential-cache.ts. */
+  rememberCaller?: true;
+};
 
 declare module 'fastify' {
   interface FastifyContextConfig { access?: RouteAccess }
@@ -48,12 +54,18 @@ export const routeAccess = (request: FastifyRequest): RouteAccess | undefined =>
  * Authenticates and authorises before the body is even parsed: a caller who may not use a route
  * learns nothing from it and costs nothing. Roles are read from the database on every request.
  */
-export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock, publicOrigin: string): void => {
+export interface AuthorizeOptions { publicOrigin: string; cache?: CredentialCache | undefined }
+
+export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock, options: AuthorizeOptions): void => {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {
     const access = routeAccess(request);
     if (!access || 'public' in access) return;
-    const principal = await authenticate(store, clock.now(), request.headers.authorization, request.cookies[SESSION_COOKIE]);
+    const now = clock.now();
+    const bearer = request.headers.authorization;
+    const cache = access.rememberCaller && bearer !== undefined ? options.cache : undefined;
+    const remembered = cache?.get(bearer!, now);
+    const principal = remembered?.principal ?? await authenticate(store, now, bearer, request.cookies[SESSION_COOKIE]);
     if (!principal.scopes.includes(access.scope)) {
       throw new TenureError('auth.scope_missing', `this route needs a token with the '${access.scope}' scope`);
     }
@@ -61,14 +73,13 @@ export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clo
     // A browser session writes only from Tenure's own pages: a write whose Origin is another site
     // is refused even though SameSite=Lax already keeps the cookie off cross-site POSTs.
     const origin = request.headers.origin;
-    if (principal.channel === 'web' && request.method !== 'GET' && origin !== undefined && origin !== publicOrigin) {
-      throw new TenureError('auth.cross_site_refused', `writes with a session must come from ${publicOrigin}`);
+    if (principal.channel === 'web' && request.method !== 'GET' && origin !== undefined && origin !== options.publicOrigin) {
+      throw new TenureError('auth.cross_site_refused', `writes with a session must come from ${options.publicOrigin}`);
     }
     if (access.permission === 'self') return;
-    const acting = await loadActor(store.db, principal.identityId);
-    if (!allows(acting.roles, access.permission)) {
-      throw new TenureError('actor.forbidden', `${acting.identity.handle} may not ${access.permission}`);
-    }
+    const roles = remembered?.roles ?? (await loadActor(store.db, principal.identityId)).roles;
+    if (!allows(roles, access.permission)) throw new TenureError('actor.forbidden', `the caller may not ${access.permission}`);
+    if (cache && !remembered) cache.put(bearer!, { principal, roles, expiresAt: principal.expiresAt }, now);
   });
 };
 

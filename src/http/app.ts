@@ -12,6 +12,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
 import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
+import { CredentialCache } from './credential-cache.js';
 import { supportIdempotencyKeys } from './idempotency.js';
 import { installProblemHandler } from './problem.js';
 import { ROUTES } from './routes/index.js';
@@ -26,6 +27,8 @@ export interface DecisionHooks {
   sync(): Promise<void>;
   /** False when the index could not be refreshed recently: /readyz fails and privileged checks are denied. */
   ready(): boolean;
+  /** Moves on with every credential change the feed shows; undefined while stale (see CredentialCache). */
+  credentialEpoch(): number | undefined;
   /** Answers POST /v1/check from the index, synchronously. */
   check(request: CheckRequest): CheckAnswer;
 }
@@ -73,7 +76,9 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  authorizeRequests(app, deps.store, deps.clock, new URL(deps.http.publicUrl).origin);
+  const decision = deps.decision;
+  const cache = decision ? new CredentialCache(() => decision.credentialEpoch()) : undefined;
+  authorizeRequests(app, deps.store, deps.clock, { publicOrigin: new URL(deps.http.publicUrl).origin, cache });
   await app.register(rateLimit, {
     hook: 'preHandler',
     max: deps.http.writesPerMinute,
@@ -83,8 +88,7 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     keyGenerator: (request) => request.principal?.tokenId ?? request.principal?.sessionId ?? request.ip,
   });
   supportIdempotencyKeys(app, deps.store, deps.clock);
-  if (deps.decision) {
-    const decision = deps.decision;
+  if (decision) {
     // A successful write is followed by a read of the change feed before its answer leaves, so the
     // next check this process answers already sees a revocation or termination it just made.
     app.addHook('onSend', async (request, reply, payload) => {

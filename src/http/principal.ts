@@ -13,6 +13,8 @@ export interface Principal {
   scopes: readonly TokenScope[];
   tokenId?: string;
   sessionId?: string;
+  /** When the token or session stops working regardless of anything else. */
+  expiresAt: Date;
 }
 
 export const SESSION_COOKIE = 'tenure_session';
@@ -38,7 +40,7 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
     await store.db.update(apiTokens).set({ lastUsedAt: now }).where(and(eq(apiTokens.id, row.id),
       or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, sql`${now.toISOString()}::timestamptz - interval '1 minute'`))));
   }
-  return { identityId: row.identityId, channel: 'api', scopes: row.scopes as TokenScope[], tokenId: row.id };
+  return { identityId: row.identityId, channel: 'api', scopes: row.scopes as TokenScope[], tokenId: row.id, expiresAt: row.expiresAt };
 };
 
 /** Resolves a web session cookie, with the same rules as a token: ended, expired or inactive owner is refused. */
@@ -49,7 +51,7 @@ export const authenticateSession = async (store: Store, secret: string, now: Dat
     .from(sessions).innerJoin(identities, eq(identities.id, sessions.identityId))
     .where(eq(sessions.secretHash, hashSecret(secret)));
   if (!row || row.revokedAt || row.expiresAt <= now || row.status !== 'active') throw invalid();
-  return { identityId: row.identityId, channel: 'web', scopes: WEB_SCOPES, sessionId: row.id };
+  return { identityId: row.identityId, channel: 'web', scopes: WEB_SCOPES, sessionId: row.id, expiresAt: row.expiresAt };
 };
 
 /** Reads the credentials of a request: `Authorization: Bearer tnr_…` first, then the session cookie. */

@@ -46,7 +46,7 @@ const CheckResponse = z.object({
 export const checkRoutes: RouteModule = (app, deps) => {
   const r = typed(app);
   r.post('/v1/check', {
-    config: { access: { scope: 'check', permission: 'access.check_any' } },
+    config: { access: { scope: 'check', permission: 'access.check_any', rememberCaller: true } },
     schema: {
       tags: ['decision'], summary: 'Decide whether an identity may use an entitlement now, in this context',
       body: CheckBody, response: { 200: CheckResponse, ...problems, 503: problemSchema },
