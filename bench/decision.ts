@@ -13,7 +13,7 @@ import { createScratchDatabase } from '../test/support/postgres-server.js';
 import { buildWorld, type World } from '../test/support/world.js';
 import { benchCedar } from './decision-cedar.js';
 import { generateDecisionData } from './decision-data.js';
-import { benchCheckOverHttp } from './decision-http.js';
+import { benchBareHttp, benchCheckOverHttp } from './decision-http.js';
 import { median, type BenchResult } from './report.js';
 
 export interface DecisionBenchSizes {
@@ -128,6 +128,7 @@ export const benchDecision = async (backend: Backend, sizes: DecisionBenchSizes,
       for (const rate of sizes.http.rates) {
         results.push(await benchCheckOverHttp(opened.store, w, service, backend, data.questions, { rate, seconds: sizes.http.seconds }));
       }
+      results.push(await benchBareHttp(backend, { rate: Math.max(...sizes.http.rates), seconds: sizes.http.seconds }));
     } finally {
       await service.stop();
     }
