@@ -8,7 +8,7 @@ import { apiTokens, sessions } from '../src/store/schema-service.js';
 import { accessRequests, auditEvents } from '../src/store/schema.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { HOUR } from './support/world.js';
-import { startService, type Service } from './support/service.js';
+import { startService, withService, type Service } from './support/service.js';
 
 const auditCount = async (s: Service) => Number((await s.world.store.db.select({ n: count() }).from(auditEvents))[0]!.n);
 
@@ -152,60 +152,42 @@ for (const backend of BACKENDS) {
 }
 
 describe('limits', () => {
-  it('writes beyond the per-token rate are refused with 429 while reads go on', async () => {
-    const s = await startService(await freshStore('embedded'), { env: { TENURE_WRITES_PER_MINUTE: '3' } });
-    try {
-      const statuses: number[] = [];
-      for (let i = 0; i < 4; i += 1) statuses.push((await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: `t${i}` } })).statusCode);
-      assert.deepEqual(statuses, [201, 201, 201, 429]);
-      const limited = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'again' } });
-      assert.equal(limited.json().code, 'rate.limited');
-      assert.equal((await s.call('GET', '/v1/me', { as: 'eve' })).statusCode, 200);
-      assert.equal((await s.call('POST', '/v1/tokens', { as: 'sam', body: { name: 'other token' } })).statusCode, 201);
-    } finally {
-      await s.app.close();
-      await s.world.store.close();
-    }
-  });
+  it('writes beyond the per-token rate are refused with 429 while reads go on', () => withService(async (s) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i += 1) statuses.push((await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: `t${i}` } })).statusCode);
+    assert.deepEqual(statuses, [201, 201, 201, 429]);
+    const limited = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'again' } });
+    assert.equal(limited.json().code, 'rate.limited');
+    assert.equal((await s.call('GET', '/v1/me', { as: 'eve' })).statusCode, 200);
+    assert.equal((await s.call('POST', '/v1/tokens', { as: 'sam', body: { name: 'other token' } })).statusCode, 201);
+  }, { env: { TENURE_WRITES_PER_MINUTE: '3' } }));
 });
 
 describe('housekeeping', () => {
-  it('an Idempotency-Key is forgotten after a day, so the same key then starts a new request', async () => {
-    const s = await startService(await freshStore('embedded'));
-    try {
-      const headers = { 'idempotency-key': 'daily-1' };
-      const first = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
-      s.world.clock.advance(IDEMPOTENCY_RETENTION_MS + 1);
-      assert.deepEqual(await runHousekeeping(s.world.worker), { idempotencyKeys: 1, signIns: 0 });
-      const next = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
-      assert.equal(next.statusCode, 201);
-      assert.notEqual(next.json().id, first.json().id);
-    } finally {
-      await s.app.close();
-      await s.world.store.close();
-    }
-  });
+  it('an Idempotency-Key is forgotten after a day, so the same key then starts a new request', () => withService(async (s) => {
+    const headers = { 'idempotency-key': 'daily-1' };
+    const first = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
+    s.world.clock.advance(IDEMPOTENCY_RETENTION_MS + 1);
+    assert.deepEqual(await runHousekeeping(s.world.worker), { idempotencyKeys: 1, signIns: 0 });
+    const next = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
+    assert.equal(next.statusCode, 201);
+    assert.notEqual(next.json().id, first.json().id);
+  }));
 });
 
 describe('browser sessions and other sites', () => {
-  it('a write with a session cookie from another site is refused, and a text/plain body never reaches a route', async () => {
-    const s = await startService(await freshStore('embedded'));
-    try {
-      const secret = newSecret('tns');
-      await s.world.store.db.insert(sessions).values({ id: randomUUID(), identityId: await s.world.id('eve'), secretHash: hashSecret(secret),
-        createdAt: s.world.clock.now(), expiresAt: new Date(s.world.clock.now().getTime() + HOUR) });
-      const write = (origin: string) => s.app.inject({ method: 'POST', url: '/v1/tokens', payload: { name: `from ${origin}` },
-        headers: { cookie: `tenure_session=${secret}`, origin } });
-      const evil = await write('https://evil.example');
-      assert.equal(evil.statusCode, 403);
-      assert.equal(evil.json().code, 'auth.cross_site_refused');
-      assert.equal((await write('http://localhost:8080')).statusCode, 201);
-      const plain = await s.app.inject({ method: 'POST', url: '/v1/tokens', payload: 'name=x',
-        headers: { cookie: `tenure_session=${secret}`, 'content-type': 'text/plain' } });
-      assert.equal(plain.statusCode, 415);
-    } finally {
-      await s.app.close();
-      await s.world.store.close();
-    }
-  });
+  it('a write with a session cookie from another site is refused, and a text/plain body never reaches a route', () => withService(async (s) => {
+    const secret = newSecret('tns');
+    await s.world.store.db.insert(sessions).values({ id: randomUUID(), identityId: await s.world.id('eve'), secretHash: hashSecret(secret),
+      createdAt: s.world.clock.now(), expiresAt: new Date(s.world.clock.now().getTime() + HOUR) });
+    const write = (origin: string) => s.app.inject({ method: 'POST', url: '/v1/tokens', payload: { name: `from ${origin}` },
+      headers: { cookie: `tenure_session=${secret}`, origin } });
+    const evil = await write('https://evil.example');
+    assert.equal(evil.statusCode, 403);
+    assert.equal(evil.json().code, 'auth.cross_site_refused');
+    assert.equal((await write('http://localhost:8080')).statusCode, 201);
+    const plain = await s.app.inject({ method: 'POST', url: '/v1/tokens', payload: 'name=x',
+      headers: { cookie: `tenure_session=${secret}`, 'content-type': 'text/plain' } });
+    assert.equal(plain.statusCode, 415);
+  }));
 });

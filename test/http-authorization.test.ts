@@ -8,7 +8,7 @@ import { allows } from '../src/domain/permissions.js';
 import { loadActor } from '../src/operations/authorize.js';
 import { accessRequests, requestStages } from '../src/store/schema.js';
 import { freshStore } from './support/backends.js';
-import { startService, type Service } from './support/service.js';
+import { startService, withService, type Service } from './support/service.js';
 
 /** Everyone the matrix tries, with what they are: an administrator, each Tenure role, and people with none. */
 const PERSONAS = ['ada', 'selma', 'ivan', 'audrey', 'sam', 'eve', 'carl', 'bot'];
@@ -125,23 +125,17 @@ describe('no path lets anyone approve their own request or one for themselves', 
 });
 
 describe('the OpenAPI document', () => {
-  it('describes every API route with its parameters, its success response and its problems', async () => {
-    const s = await startService(await freshStore('embedded'));
-    try {
-      const doc = (await s.call('GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, {
-        responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
-      assert.match(doc.openapi, /^3\./);
-      for (const route of s.app.routeCatalogue.filter((r) => r.url.startsWith('/v1/'))) {
-        const path = route.url.replace(/:([a-z]+)/g, '{$1}');
-        const operation = doc.paths[path]?.[route.method.toLowerCase()];
-        assert.ok(operation, `${route.method} ${path} is documented`);
-        const success = Object.entries(operation.responses).find(([status]) => status.startsWith('2'));
-        assert.ok(success?.[1].content, `${route.method} ${path} documents its answer`);
-        assert.ok(operation.responses['403']?.content, `${route.method} ${path} documents its problems`);
-      }
-    } finally {
-      await s.app.close();
-      await s.world.store.close();
+  it('describes every API route with its parameters, its success response and its problems', () => withService(async (s) => {
+    const doc = (await s.call('GET', '/openapi.json')).json() as { openapi: string; paths: Record<string, Record<string, {
+      responses: Record<string, { content?: Record<string, { schema: unknown }> }> }>> };
+    assert.match(doc.openapi, /^3\./);
+    for (const route of s.app.routeCatalogue.filter((r) => r.url.startsWith('/v1/'))) {
+      const path = route.url.replace(/:([a-z]+)/g, '{$1}');
+      const operation = doc.paths[path]?.[route.method.toLowerCase()];
+      assert.ok(operation, `${route.method} ${path} is documented`);
+      const success = Object.entries(operation.responses).find(([status]) => status.startsWith('2'));
+      assert.ok(success?.[1].content, `${route.method} ${path} documents its answer`);
+      assert.ok(operation.responses['403']?.content, `${route.method} ${path} documents its problems`);
     }
-  });
+  }));
 });

@@ -4,8 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { rawRows } from '../src/store/database.js';
-import { freshStore } from './support/backends.js';
-import { startService } from './support/service.js';
+import { withService } from './support/service.js';
 
 const fill = (url: string) => url.replace(/:identity\b/, 'carl').replace(/:[a-z]+/g, () => randomUUID());
 
@@ -13,8 +12,7 @@ describe('secrets stay out of logs and the audit log', () => {
   it('a canary token sent through every route, in every place a credential might travel, appears in no log line and no audit event', async () => {
     const lines: string[] = [];
     const stream = new Writable({ write(chunk, _encoding, done) { lines.push(String(chunk)); done(); } });
-    const s = await startService(await freshStore('embedded'), { logger: { level: 'trace', stream } });
-    try {
+    await withService(async (s) => {
       const created = await s.call('POST', '/v1/tokens', { as: 'ada', body: { name: 'canary', scopes: ['read', 'write', 'check'] } });
       const canary = created.json().secret as string;
       const forged = `tnr_${'C'.repeat(43)}`;
@@ -35,9 +33,6 @@ describe('secrets stay out of logs and the audit log', () => {
         const stored = await rawRows<{ n: number }>(s.world.store.db, sql`SELECT count(*)::int AS n FROM api_tokens WHERE secret_hash = ${secret}`);
         assert.equal(stored[0]!.n, 0);
       }
-    } finally {
-      await s.app.close();
-      await s.world.store.close();
-    }
+    }, { logger: { level: 'trace', stream } });
   });
 });

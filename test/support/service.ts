@@ -4,6 +4,7 @@ import { buildApp, type AppDeps, type DecisionHooks } from '../../src/http/app.j
 import { createToken } from '../../src/operations/create-token.js';
 import type { TokenScope } from '../../src/domain/tokens.js';
 import type { Store } from '../../src/store/database.js';
+import { freshStore } from './backends.js';
 import { buildWorld, type World } from './world.js';
 
 export interface Service {
@@ -31,4 +32,15 @@ export const startService = async (store: Store, options: { decision?: DecisionH
     return app.inject({ method, url, headers, ...(o.body === undefined ? {} : { payload: o.body as InjectOptions['payload'] }) });
   };
   return { app, world, token, call };
+};
+
+/** Runs `fn` against a fresh embedded service, closing the app and the store whatever happens. */
+export const withService = async (fn: (s: Service) => Promise<void>, options: Parameters<typeof startService>[1] = {}): Promise<void> => {
+  const s = await startService(await freshStore('embedded'), options);
+  try {
+    await fn(s);
+  } finally {
+    await s.app.close();
+    await s.world.store.close();
+  }
 };
