@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadHttpConfig } from '../src/config.js';
 import { TenureError } from '../src/domain/errors.js';
+import { randomBytes } from 'node:crypto';
 import { startServer, type RunningServer } from '../src/http/server.js';
+import { loadWebhookKey } from '../src/webhooks/index.js';
 import { approveRequest } from '../src/operations/approve-request.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { createToken } from '../src/operations/create-token.js';
@@ -45,7 +47,8 @@ describe('the tenure command line in server mode (--server URL, token from TENUR
   before(async () => {
     const store = await freshStore('embedded');
     world = await buildWorld(store);
-    server = await startServer({ store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0 } });
+    const webhookKey = loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') }, dataDir: '/nonexistent', create: false });
+    server = await startServer({ store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0 }, webhookKey: () => webhookKey });
     for (const handle of ['ada', 'carl', 'sam', 'olivia', 'audrey']) {
       tokens.set(handle, (await createToken(await world.as(handle), { name: `cli-${handle}`, scopes: ['read', 'write'] })).secret);
     }
@@ -116,6 +119,17 @@ describe('the tenure command line in server mode (--server URL, token from TENUR
       assert.equal(r.code, 2, localOnly[i]!.join(' '));
       assert.match(r.err, /server\.local_only/);
     });
+  });
+
+  it('webhooks are managed over the server: the secret is printed once and the list never shows it', async () => {
+    const created = await as('ada', '--json', 'webhook', 'create', '--url', 'http://127.0.0.1:9/hooks', '--events', 'grant.revoked,grant.expired');
+    assert.equal(created.code, 0, created.err);
+    const { id, secret } = created.json<{ id: string; secret: string }>();
+    assert.match(secret, /^whsec_/);
+    const listed = await as('ada', '--json', 'webhook', 'list');
+    assert.equal(listed.code, 0, listed.err);
+    assert.ok(listed.out.includes(id) && !listed.out.includes(secret));
+    assert.equal((await as('carl', 'webhook', 'list')).code, 3, 'a contractor may not manage webhooks');
   });
 
   it('a server that cannot be reached exits with code 1 and names the URL', async () => {

@@ -22,6 +22,11 @@ import { listTokens } from '../operations/list-tokens.js';
 import { planPolicy } from '../operations/plan-policy.js';
 import { revokeGrant } from '../operations/revoke-grant.js';
 import { revokeToken } from '../operations/revoke-token.js';
+import { createWebhook } from '../operations/create-webhook.js';
+import { deleteWebhook } from '../operations/delete-webhook.js';
+import { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
+import { listWebhooks } from '../operations/list-webhooks.js';
+import type { WebhookKey } from '../webhooks/crypto.js';
 import { searchAudit } from '../operations/search-audit.js';
 import { validatePolicy } from '../operations/validate-policy.js';
 import { verifyAudit } from '../operations/verify-audit.js';
@@ -35,7 +40,10 @@ import { allPages, type Page, type TenureApi } from './api.js';
  * the last page, as the remote side does. Audit keys come from this machine (environment or data
  * directory).
  */
-export const localApi = (actAs: () => Promise<Context>, keys: KeySource): TenureApi => {
+/** Where local use cases find keys: audit keys by source, the webhook key (created on the embedded default). */
+export interface LocalKeys extends KeySource { webhookKey: () => WebhookKey | undefined }
+
+export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): TenureApi => {
   let acting: Promise<Context> | undefined;
   // Looked up on the first operation and only once: a command that fails earlier never needs an actor.
   const ctx = () => (acting ??= actAs());
@@ -83,6 +91,10 @@ export const localApi = (actAs: () => Promise<Context>, keys: KeySource): Tenure
     verifyAudit: async () => verifyAudit(await ctx(), { trustedKeys: loadTrustedKeys(keys) }),
     searchAudit: async (input) => searchAudit(await ctx(), input),
     exportAudit: async (input, out) => { await exportAudit(await ctx(), input, out); },
+    createWebhook: async (input) => createWebhook(await ctx(), input, keys.webhookKey()),
+    listWebhooks: async (input) => listWebhooks(await ctx(), input),
+    deleteWebhook: async (id) => deleteWebhook(await ctx(), { webhook: id }),
+    listWebhookDeliveries: async (input) => listWebhookDeliveries(await ctx(), input),
     writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true })),
   };
 };

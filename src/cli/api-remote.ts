@@ -143,5 +143,12 @@ export const remoteApi = (server: string, token: string): TenureApi => {
       }
     },
     writeCheckpoint: () => call('POST', '/v1/audit/checkpoints'),
+
+    createWebhook: (input) => call('POST', '/v1/webhooks', { body: input }),
+    listWebhooks: async (input) => (await call<{ items: never[] }>('GET', '/v1/webhooks',
+      { query: { includeDeleted: input?.includeDeleted ? 'true' : undefined } })).items,
+    deleteWebhook: (id) => call('DELETE', `/v1/webhooks/${segment(id)}`),
+    listWebhookDeliveries: async (input) => (await call<{ items: never[] }>('GET', '/v1/webhooks/deliveries',
+      { query: { subscription: input?.subscription, status: input?.status, limit: input?.limit } })).items,
   };
 };

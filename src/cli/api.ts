@@ -23,6 +23,10 @@ import type { searchAudit } from '../operations/search-audit.js';
 import type { validatePolicy } from '../operations/validate-policy.js';
 import type { verifyAudit } from '../operations/verify-audit.js';
 import type { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
+import type { createWebhook } from '../operations/create-webhook.js';
+import type { deleteWebhook } from '../operations/delete-webhook.js';
+import type { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
+import type { listWebhooks } from '../operations/list-webhooks.js';
 
 /**
  * An answer as it crosses the seam: the use case's own shape, with dates as Date when the use case
@@ -83,6 +87,11 @@ export interface TenureApi {
   /** Writes the matching events as JSON Lines to `out` as they come. */
   exportAudit(input: AuditFilters, out: NodeJS.WritableStream): Promise<void>;
   writeCheckpoint(): Answer<typeof writeAuditCheckpoint>;
+
+  createWebhook(input: In<typeof createWebhook>): Answer<typeof createWebhook>;
+  listWebhooks(input: In<typeof listWebhooks>): Answer<typeof listWebhooks>;
+  deleteWebhook(id: string): Answer<typeof deleteWebhook>;
+  listWebhookDeliveries(input: In<typeof listWebhookDeliveries>): Answer<typeof listWebhookDeliveries>;
 }
 
 export interface Page<T> { items: T[]; nextCursor?: string | null }

@@ -10,10 +10,11 @@ import { findIdentity } from '../store/queries/identities.js';
 import type { TenureApi } from './api.js';
 import { localApi } from './api-local.js';
 import { remoteApi } from './api-remote.js';
+import { loadWebhookKey } from '../webhooks/crypto.js';
 import { print, type OutputOptions } from './output.js';
 
 /** Command groups that work on the database directly: they set up, run or configure the service itself. */
-const LOCAL_ONLY = new Set(['init', 'demo', 'serve', 'webhook']);
+const LOCAL_ONLY = new Set(['init', 'demo', 'serve']);
 
 const osUser = (): string => { try { return userInfo().username; } catch { return 'unknown'; } };
 
@@ -74,7 +75,11 @@ export class Runtime {
   /** What every command calls: the use cases here as --as, or the API of the server as TENURE_TOKEN's owner. */
   api(): TenureApi {
     const server = this.server;
-    if (server === undefined) return localApi(() => this.as(), { env: process.env, dataDir: this.config.dataDir });
+    if (server === undefined) {
+      return localApi(() => this.as(), { env: process.env, dataDir: this.config.dataDir,
+        // On the embedded default the key is created in the data directory on first use; a server needs one configured.
+        webhookKey: () => loadWebhookKey({ env: process.env, dataDir: this.config.dataDir, create: !this.config.databaseUrl }) });
+    }
     // Only from the environment: a flag would show in ps and in the shell history.
     const token = process.env.TENURE_TOKEN;
     if (!token) throw new TenureError('auth.required', `set TENURE_TOKEN to an API token for ${server} (tenure token create prints one)`);

@@ -1,9 +1,4 @@
 import type { Command } from 'commander';
-import { createWebhook } from '../../operations/create-webhook.js';
-import { deleteWebhook } from '../../operations/delete-webhook.js';
-import { listWebhookDeliveries } from '../../operations/list-webhook-deliveries.js';
-import { listWebhooks } from '../../operations/list-webhooks.js';
-import { loadWebhookKey } from '../../webhooks/crypto.js';
 import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../webhooks/events.js';
 import type { Runtime } from '../runtime.js';
 
@@ -17,9 +12,7 @@ export const webhookCommands = (program: Command, rt: Runtime, run: Run): void =
     .requiredOption('--url <url>', 'https URL (plain http only to localhost)')
     .requiredOption('--events <types>', `comma-separated: ${WEBHOOK_EVENT_TYPES.join(', ')}`)
     .action(run(async (o: { url: string; events: string }) => {
-      // On the embedded default the key is created in the data directory on first use; a server needs one configured.
-      const key = loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl });
-      const created = await createWebhook(await rt.as(), { url: o.url, events: list(o.events) as WebhookEventType[] }, key);
+      const created = await rt.api().createWebhook({ url: o.url, events: list(o.events) as WebhookEventType[] });
       rt.print(created);
       // The note goes to stderr so that --json output on stdout stays one parseable document.
       say('store the secret now: Tenure keeps it encrypted and never shows it again');
@@ -27,19 +20,19 @@ export const webhookCommands = (program: Command, rt: Runtime, run: Run): void =
   webhook.command('list').description('subscriptions and their delivery counts')
     .option('--all', 'include deleted subscriptions')
     .action(run(async (o: { all?: boolean }) => {
-      const rows = await listWebhooks(await rt.as(), { includeDeleted: Boolean(o.all) });
+      const rows = await rt.api().listWebhooks({ includeDeleted: Boolean(o.all) });
       rt.print(rt.output.json ? rows : rows.map((r) => ({
         id: r.id, url: r.url, events: r.events, createdBy: r.createdBy, createdAt: r.createdAt, disabledAt: r.disabledAt,
         pending: r.deliveries.pending, delivered: r.deliveries.delivered, failed: r.deliveries.failed,
       })));
     }));
   webhook.command('delete <id>').description('stop a subscription; its waiting deliveries are marked failed')
-    .action(run(async (id: string) => rt.print(await deleteWebhook(await rt.as(), { webhook: id }))));
+    .action(run(async (id: string) => rt.print(await rt.api().deleteWebhook(id))));
   webhook.command('deliveries').description('the delivery log, newest first')
     .option('--subscription <id>').option('--status <status>', 'pending | delivered | failed')
     .option('--limit <n>', 'at most this many', Number)
     .action(run(async (o: { subscription?: string; status?: string; limit?: number }) => {
-      const rows = await listWebhookDeliveries(await rt.as(), {
+      const rows = await rt.api().listWebhookDeliveries({
         subscription: o.subscription, status: o.status as 'pending', ...(o.limit ? { limit: o.limit } : {}),
       });
       rt.print(rt.output.json ? rows : rows.map((d) => ({
