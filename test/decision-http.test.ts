@@ -102,4 +102,16 @@ describe('POST /v1/check', () => {
     assert.equal(suspended.statusCode, 200, suspended.body);
     assert.equal((await askAgain()).statusCode, 401);
   });
+
+  it('/readyz fails while the index is stale, privileged checks are denied, and both recover after a refresh', async () => {
+    assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+    w.clock.advance(60_000);
+    const stale = await app.inject({ method: 'GET', url: '/readyz' });
+    assert.equal(stale.statusCode, 503);
+    assert.equal(stale.json().code, 'service.not_ready');
+    const privileged = await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/admin', context: { mfa: true, trustedDevice: true } });
+    assert.equal(privileged.json().reason, 'index_stale');
+    await decisions.sync();
+    assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  });
 });
