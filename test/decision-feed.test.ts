@@ -66,6 +66,9 @@ describe('changes made by another process reach the index by LISTEN/NOTIFY (post
     await grantThrough(writer, 'carl', { entitlement: 'payments/initiate', justification: 'batch', duration: '1d' }, ['sam', 'olivia']);
     await answerBecomes(decisions, { identity: 'carl', entitlement: 'payments/initiate', context: { ticket: 'CHG-1' } }, 'grant_active');
     assert.ok(decisions.status().seq > before);
+    // The catch-up can come before the new connection (it is retried after a second): wait for it, bounded.
+    const deadline = performance.now() + 5000;
+    while (!decisions.status().listening && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(decisions.status().listening, true);
   });
 
