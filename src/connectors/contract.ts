@@ -1,0 +1,61 @@
+/**
+ * The contract every connector implements. Connectors turn a grant into real access in a target
+ * system and its end into real removal; they know nothing of requests, approvals or the store, so
+ * the caller (the provisioning worker) gives them everything they need in a `ConnectorGrant`.
+ *
+ * Every operation is idempotent: the worker may run a job again after a crash at any point, so
+ * provisioning twice, deprovisioning twice, or deprovisioning something already gone all succeed,
+ * and `changed` tells whether this call did anything.
+ */
+
+/** What a connector needs to know about one grant. */
+export interface ConnectorGrant {
+  grantId: string;
+  /** The identity's handle; the target account name is derived from it by the connector. */
+  identityHandle: string;
+  /** Tenure's key of the entitlement, for messages and evidence. */
+  entitlementKey: string;
+  /** The entitlement's name in the target (PostgreSQL: the role to grant; LDAP: the group). */
+  targetName: string;
+  startsAt: Date;
+  /** null: the grant has no end (birthright access). */
+  endsAt: Date | null;
+  /**
+   * The latest end among the identity's live grants on this system, this one included (null: one
+   * of them has no end). The caller knows every grant; the connector only sees this one, and the
+   * account must stay valid for the longest of them.
+   */
+  accountEndsAt: Date | null;
+  /** On deprovision: no other live grant of this identity remains on the system, so the account goes too. */
+  lastOnSystem: boolean;
+}
+
+/** One piece of access that really exists in the target. */
+export interface AccessEntry {
+  account: string;
+  /** The target-side entitlement name (role, group); reconciliation maps it back to an entitlement key. */
+  entitlement: string;
+  attributes?: Record<string, unknown>;
+}
+
+export interface ConnectorOutcome {
+  /** false: the target was already in the wanted state and nothing was done. */
+  changed: boolean;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** Human-readable; never contains a credential. */
+  detail: string;
+}
+
+export interface Connector {
+  /** The connector type, e.g. `postgres-roles`. */
+  readonly kind: string;
+  provision(grant: ConnectorGrant): Promise<ConnectorOutcome>;
+  deprovision(grant: ConnectorGrant): Promise<ConnectorOutcome>;
+  /** Every account and membership the connector manages that exists in the target right now. */
+  listAccess(): Promise<AccessEntry[]>;
+  /** Whether the target is reachable with the connector's credentials and allows what it must do. */
+  check(): Promise<CheckResult>;
+}

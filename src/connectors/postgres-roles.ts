@@ -1,0 +1,221 @@
+/**
+ * PostgreSQL roles connector: one login role per identity (`<rolePrefix><handle>`), and each grant
+ * a membership of that login role in the entitlement's role. See docs/connectors.md.
+ *
+ * Passwords are not Tenure's business: the connector creates the login role without one, and the
+ * person (or a password manager, or an auth method such as LDAP/GSS configured in pg_hba.conf)
+ * supplies how it authenticates. What Tenure guarantees is that the role can log in only while a
+ * grant is live, and holds only the memberships its grants give.
+ */
+import pg from 'pg';
+import { TenureError } from '../domain/errors.js';
+import type { AccessEntry, CheckResult, Connector, ConnectorGrant, ConnectorOutcome } from './contract.js';
+import { resolveSecretRef } from './secret-ref.js';
+
+export interface PostgresRolesConfig {
+  /** A secret reference (`env:NAME` or `file:/path`) to the connection URL of the connector's own role. */
+  url: string;
+  /** Every login role Tenure manages starts with it; listAccess looks at these roles only. */
+  rolePrefix: string;
+  /** The entitlement roles this connector may grant; anything else is refused. */
+  roles: string[];
+  connectTimeoutMs?: number;
+}
+
+/** PostgreSQL silently truncates longer names, which could merge two identities into one role. */
+const MAX_NAME_BYTES = 63;
+const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
+
+const invalid = (field: string, message: string) => new TenureError('input.invalid', message, { field });
+
+const validateConfig = (config: PostgresRolesConfig): void => {
+  if (!config.rolePrefix) throw invalid('rolePrefix', 'rolePrefix must not be empty: without it every role would look managed');
+  if (config.roles.length === 0 || config.roles.some((role) => !role)) {
+    throw invalid('roles', 'roles must list the entitlement roles this connector may grant');
+  }
+  if (config.roles.some((role) => role.startsWith(config.rolePrefix))) {
+    throw invalid('roles', 'an entitlement role must not start with rolePrefix, which is for login roles');
+  }
+};
+
+/** `infinity` for a grant without end; VALID UNTIL takes a literal only, never a bind parameter. */
+const validUntil = (end: Date | null): string => literal(end ? end.toISOString() : 'infinity');
+
+const sameEnd = (current: unknown, wanted: Date | null): boolean => {
+  const have = current instanceof Date ? current.getTime() : Infinity;
+  return have === (wanted ? wanted.getTime() : Infinity);
+};
+
+/** Removes the URL's password from a message, in case a driver error ever echoes the URL. */
+const scrub = (message: string, url: string): string => {
+  let password = '';
+  try { password = decodeURIComponent(new URL(url).password); } catch { /* not a URL: nothing to scrub */ }
+  return password ? message.split(password).join('***') : message;
+};
+
+const describeTarget = (url: string): string => {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || '5432'}${parsed.pathname}`;
+  } catch {
+    return 'the configured server';
+  }
+};
+
+export class PostgresRolesConnector implements Connector {
+  readonly kind = 'postgres-roles';
+  private readonly config: PostgresRolesConfig;
+
+  constructor(config: PostgresRolesConfig) {
+    validateConfig(config);
+    this.config = config;
+  }
+
+  /** The login role of an identity. */
+  loginRole(handle: string): string {
+    const name = `${this.config.rolePrefix}${handle}`;
+    if (!handle || Buffer.byteLength(name) > MAX_NAME_BYTES) {
+      throw invalid('identityHandle', `the role name for ${handle} would be empty or longer than ${MAX_NAME_BYTES} bytes`);
+    }
+    return name;
+  }
+
+  private entitlementRole(grant: ConnectorGrant): string {
+    if (!this.config.roles.includes(grant.targetName)) {
+      throw invalid('targetName', `${grant.entitlementKey}: role ${grant.targetName} is not one this connector manages`);
+    }
+    return grant.targetName;
+  }
+
+  /** One short connection per operation: connectors run rarely, and nothing is left open between jobs. */
+  private async withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+    const url = resolveSecretRef(this.config.url, 'url');
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: this.config.connectTimeoutMs ?? 5000 });
+    client.on('error', () => undefined); // a dropped connection also rejects the pending query, which reports it
+    try {
+      await client.connect();
+      return await work(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  /** Runs `work` in a transaction holding a lock per login role, so two workers never race on one identity. */
+  private inRoleTransaction<T>(login: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+    return this.withClient(async (client) => {
+      await client.query('BEGIN');
+      try {
+        await client.query("SELECT pg_advisory_xact_lock(hashtext('tenure.postgres-roles'), hashtext($1))", [login]);
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  private async readRole(client: pg.Client, login: string) {
+    const { rows } = await client.query<{ rolcanlogin: boolean; rolvaliduntil: unknown }>(
+      'SELECT rolcanlogin, rolvaliduntil FROM pg_roles WHERE rolname = $1', [login]);
+    return rows[0];
+  }
+
+  private async isMember(client: pg.Client, login: string, role: string): Promise<boolean> {
+    const { rowCount } = await client.query(
+      `SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+        WHERE g.rolname = $1 AND u.rolname = $2`, [role, login]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async provision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
+    const login = this.loginRole(grant.identityHandle);
+    const role = this.entitlementRole(grant);
+    return this.inRoleTransaction(login, async (client) => {
+      let changed = false;
+      const existing = await this.readRole(client, login);
+      if (!existing) {
+        await client.query(`CREATE ROLE ${ident(login)} LOGIN VALID UNTIL ${validUntil(grant.accountEndsAt)}`);
+        changed = true;
+      } else if (!existing.rolcanlogin || !sameEnd(existing.rolvaliduntil, grant.accountEndsAt)) {
+        await client.query(`ALTER ROLE ${ident(login)} LOGIN VALID UNTIL ${validUntil(grant.accountEndsAt)}`);
+        changed = true;
+      }
+      if (!(await this.isMember(client, login, role))) {
+        await client.query(`GRANT ${ident(role)} TO ${ident(login)}`);
+        changed = true;
+      }
+      return { changed };
+    });
+  }
+
+  async deprovision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
+    const login = this.loginRole(grant.identityHandle);
+    const role = this.entitlementRole(grant);
+    const changedRole = await this.inRoleTransaction(login, async (client) => {
+      const existing = await this.readRole(client, login);
+      if (!existing) return false;
+      let changed = false;
+      if (await this.isMember(client, login, role)) {
+        await client.query(`REVOKE ${ident(role)} FROM ${ident(login)}`);
+        // Since PostgreSQL 16 a membership granted by another role survives our REVOKE: never claim a removal that did not happen.
+        if (await this.isMember(client, login, role)) {
+          throw new Error(`${login} is still a member of ${role} after REVOKE (granted by another role)`);
+        }
+        changed = true;
+      }
+      if (grant.lastOnSystem && existing.rolcanlogin) {
+        await client.query(`ALTER ROLE ${ident(login)} NOLOGIN`);
+        changed = true;
+      }
+      return changed;
+    });
+    // After the commit, so a session cannot reconnect with the old rights between the two steps.
+    const terminated = changedRole || grant.lastOnSystem ? await this.terminateSessions(login) : 0;
+    return { changed: changedRole || terminated > 0 };
+  }
+
+  /**
+   * Ends the login role's open sessions. NOLOGIN and VALID UNTIL only stop new logins, and a session
+   * that ran `SET ROLE <entitlement>` keeps that role's rights after the REVOKE, so any removal ends them.
+   */
+  private terminateSessions(login: string): Promise<number> {
+    return this.withClient(async (client) => {
+      const { rows } = await client.query<{ ended: boolean }>(
+        'SELECT pg_terminate_backend(pid) AS ended FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()', [login]);
+      return rows.filter((row) => row.ended).length;
+    });
+  }
+
+  async listAccess(): Promise<AccessEntry[]> {
+    return this.withClient(async (client) => {
+      const { rows } = await client.query<{ account: string; entitlement: string; can_login: boolean; valid_until: unknown }>(
+        `SELECT u.rolname AS account, g.rolname AS entitlement, u.rolcanlogin AS can_login, u.rolvaliduntil AS valid_until
+           FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
+          WHERE left(u.rolname, length($1)) = $1 AND g.rolname = ANY($2::text[])
+          ORDER BY 1, 2`, [this.config.rolePrefix, this.config.roles]);
+      return rows.map((row) => ({
+        account: row.account,
+        entitlement: row.entitlement,
+        attributes: { canLogin: row.can_login, validUntil: row.valid_until instanceof Date ? row.valid_until.toISOString() : null },
+      }));
+    });
+  }
+
+  async check(): Promise<CheckResult> {
+    let url = '';
+    try {
+      url = resolveSecretRef(this.config.url, 'url');
+      const { rows } = await this.withClient((client) => client.query<{ version: string; who: string; may: boolean }>(
+        `SELECT current_setting('server_version') AS version, current_user AS who,
+                (rolsuper OR rolcreaterole) AS may FROM pg_roles WHERE rolname = current_user`));
+      const row = rows[0];
+      const where = `PostgreSQL ${row?.version} at ${describeTarget(url)} as ${row?.who}`;
+      return row?.may ? { ok: true, detail: where } : { ok: false, detail: `${where}: the role lacks CREATEROLE` };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { ok: false, detail: scrub(`cannot reach ${url ? describeTarget(url) : 'the server'}: ${message}`, url) };
+    }
+  }
+}
