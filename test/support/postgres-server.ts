@@ -6,8 +6,11 @@ import pg from 'pg';
 
 const DEFAULT_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
-const answers = async (url: string): Promise<boolean> => {
+/** Whether a server answers a query at `url`; used while waiting for one to start. */
+export const answers = async (url: string): Promise<boolean> => {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  // A server going away mid-probe must not surface as an unhandled 'error' event.
+  client.on('error', () => undefined);
   try {
     await client.connect();
     await client.query('SELECT 1');
