@@ -9,6 +9,7 @@ import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { rawRows, type Store } from '../src/store/database.js';
 import { accessRequests, grants } from '../src/store/schema.js';
 import { freshStore } from './support/backends.js';
+import { seedDueGrants } from './support/flows.js';
 import { buildWorld, type World } from './support/world.js';
 
 /** Concurrency is only meaningful with several connections: these run on the PostgreSQL server. */
@@ -41,13 +42,7 @@ describe('concurrent decisions and workers on the PostgreSQL server', { skip: pr
   });
 
   it('several workers expiring the same due grants end each exactly once, with one audit event each', async () => {
-    const carl = await w.id('carl');
-    const now = w.clock.now().toISOString();
-    await store.db.execute(sql`
-      INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
-      SELECT gen_random_uuid(), ${carl}, e.id, 'request', ${now}::timestamptz - interval '1 hour', ${now}::timestamptz - interval '1 second',
-             'active', 'provisioned', ${now}
-      FROM generate_series(1, 3000) s, (SELECT id FROM entitlements WHERE key = 'payments/read') e`);
+    await seedDueGrants(store.db, w, 3000);
     const ticks = await Promise.all([1, 2, 3, 4].map(() => runLifecycleTick(w.worker, { batchSize: 200 })));
     assert.equal(ticks.reduce((sum, t) => sum + t.grantsExpired, 0), 3000);
     const [counts] = await rawRows<{ events: number; distinct_grants: number }>(store.db,

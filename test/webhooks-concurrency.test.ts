@@ -9,6 +9,7 @@ import { openPostgres, rawRows, type Store } from '../src/store/database.js';
 import type { WebhookKey } from '../src/webhooks/crypto.js';
 import { dispatchPending } from '../src/webhooks/dispatch.js';
 import { runWebhookTick, type WebhookTickResult } from '../src/webhooks/index.js';
+import { seedDueGrants } from './support/flows.js';
 import { createScratchDatabase } from './support/postgres-server.js';
 import { startReceiver, type Receiver } from './support/webhook-receiver.js';
 import { buildWorld, type World } from './support/world.js';
@@ -42,13 +43,7 @@ describe('webhook workers in several processes on the PostgreSQL server', { skip
 
   /** Grants that ended a second ago: one lifecycle pass expires them all, one grant.expired event each. */
   const expireGrants = async (count: number): Promise<void> => {
-    const carl = await w.id('carl');
-    const now = w.clock.now().toISOString();
-    await first.db.execute(sql`
-      INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
-      SELECT gen_random_uuid(), ${carl}, e.id, 'request', ${now}::timestamptz - interval '1 hour', ${now}::timestamptz - interval '1 second',
-             'active', 'provisioned', ${now}
-      FROM generate_series(1, ${count}) s, (SELECT id FROM entitlements WHERE key = 'payments/read') e`);
+    await seedDueGrants(first.db, w, count);
     assert.equal((await runLifecycleTick(w.worker)).grantsExpired, count);
   };
 
