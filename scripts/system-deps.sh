@@ -3,7 +3,7 @@
 # missing, and does nothing when everything is present. Servers are started by the tests themselves.
 set -euo pipefail
 
-PACKAGES=(postgresql postgresql-client)
+PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -33,6 +33,12 @@ export interface ConnectorGrant {
 /** One piece of access that really exists in the target. */
 export interface AccessEntry {
   account: string;
+  /**
+   * The Tenure identity handle the account belongs to by the connector's naming rule (the account
+   * name without the connector's prefix); reconciliation matches it to an identity. null: the
+   * account follows no rule Tenure knows, so it can only be an orphan.
+   */
+  identityHandle: string | null;
   /** The target-side entitlement name (role, group); reconciliation maps it back to an entitlement key. */
   entitlement: string;
   attributes?: Record<string, unknown>;

@@ -197,6 +197,7 @@ export class PostgresRolesConnector implements Connector {
           ORDER BY 1, 2`, [this.config.rolePrefix, this.config.roles]);
       return rows.map((row) => ({
         account: row.account,
+        identityHandle: row.account.slice(this.config.rolePrefix.length) || null,
         entitlement: row.entitlement,
         attributes: { canLogin: row.can_login, validUntil: row.valid_until instanceof Date ? row.valid_until.toISOString() : null },
       }));

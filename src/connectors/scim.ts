@@ -93,6 +93,12 @@ export class ScimConnector implements Connector {
   }
 
   /** The SCIM userName of an identity. */
+  /** The handle an account belongs to by the naming rule, or null when the prefix does not match. */
+  handleOf(userName: string): string | null {
+    const prefix = this.config.userNamePrefix ?? '';
+    return userName.startsWith(prefix) && userName.length > prefix.length ? userName.slice(prefix.length) : null;
+  }
+
   userName(handle: string): string {
     if (!handle) throw invalid('identityHandle', 'the identity handle must not be empty');
     return `${this.config.userNamePrefix ?? ''}${handle}`;
@@ -219,7 +225,7 @@ export class ScimConnector implements Connector {
       const group = await this.findOne<ScimGroup>('/Groups', `displayName eq ${quoted(displayName)}`);
       for (const member of group?.members ?? []) {
         const user = byId.get(member.value);
-        if (user) entries.push({ account: user.userName, entitlement: targetName, attributes: { active: user.active !== false } });
+        if (user) entries.push({ account: user.userName, identityHandle: this.handleOf(user.userName), entitlement: targetName, attributes: { active: user.active !== false } });
       }
     }
     return entries.sort((a, b) => a.account.localeCompare(b.account) || a.entitlement.localeCompare(b.entitlement));
