@@ -26,6 +26,13 @@ import { createWebhook } from '../operations/create-webhook.js';
 import { deleteWebhook } from '../operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
 import { listWebhooks } from '../operations/list-webhooks.js';
+import { confirmProvisioningTask } from '../operations/confirm-provisioning-task.js';
+import { pageFindings } from '../operations/list-findings.js';
+import { pageProvisioningJobs } from '../operations/list-provisioning-jobs.js';
+import { reconcileSystems } from '../operations/reconcile-system.js';
+import { releaseHeldRevocations } from '../operations/release-held-revocations.js';
+import { resolveFinding } from '../operations/resolve-finding.js';
+import { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
 import { searchAudit } from '../operations/search-audit.js';
 import { validatePolicy } from '../operations/validate-policy.js';
@@ -95,6 +102,13 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listWebhooks: async (input) => listWebhooks(await ctx(), input),
     deleteWebhook: async (id) => deleteWebhook(await ctx(), { webhook: id }),
     listWebhookDeliveries: async (input) => listWebhookDeliveries(await ctx(), input),
+    listProvisioningJobs: (input) => every((c, cursor) => pageProvisioningJobs(c, { ...input, cursor })),
+    confirmProvisioningTask: async (input) => confirmProvisioningTask(await ctx(), input),
+    resolveProvisioningJob: async (input) => resolveProvisioningJob(await ctx(), input),
+    releaseHeldRevocations: async (input) => releaseHeldRevocations(await ctx(), input),
+    reconcile: async (input) => reconcileSystems(await ctx(), input),
+    listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
+    resolveFinding: async (input) => resolveFinding(await ctx(), input),
     writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true })),
   };
 };

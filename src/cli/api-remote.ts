@@ -150,5 +150,13 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     deleteWebhook: (id) => call('DELETE', `/v1/webhooks/${segment(id)}`),
     listWebhookDeliveries: async (input) => (await call<{ items: never[] }>('GET', '/v1/webhooks/deliveries',
       { query: { subscription: input?.subscription, status: input?.status, limit: input?.limit } })).items,
+
+    listProvisioningJobs: (input) => list('/v1/provisioning/jobs', { state: input.state, system: input.system, grant: input.grant }),
+    confirmProvisioningTask: ({ job, ...body }) => call('POST', `/v1/provisioning/jobs/${segment(job)}/confirm`, { body }),
+    resolveProvisioningJob: ({ job, ...body }) => call('POST', `/v1/provisioning/jobs/${segment(job)}/resolve`, { body }),
+    releaseHeldRevocations: (input) => call('POST', '/v1/provisioning/release', { body: input }),
+    reconcile: async (input) => (await call<{ items: never[] }>('POST', '/v1/reconcile', { body: input })).items,
+    listFindings: (input) => list('/v1/findings', { status: input.status, kind: input.kind, system: input.system }),
+    resolveFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/resolve`, { body }),
   };
 };

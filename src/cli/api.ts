@@ -27,6 +27,13 @@ import type { createWebhook } from '../operations/create-webhook.js';
 import type { deleteWebhook } from '../operations/delete-webhook.js';
 import type { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
 import type { listWebhooks } from '../operations/list-webhooks.js';
+import type { confirmProvisioningTask } from '../operations/confirm-provisioning-task.js';
+import type { listFindings } from '../operations/list-findings.js';
+import type { listProvisioningJobs } from '../operations/list-provisioning-jobs.js';
+import type { reconcileSystems } from '../operations/reconcile-system.js';
+import type { releaseHeldRevocations } from '../operations/release-held-revocations.js';
+import type { resolveFinding } from '../operations/resolve-finding.js';
+import type { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
 
 /**
  * An answer as it crosses the seam: the use case's own shape, with dates as Date when the use case
@@ -92,6 +99,14 @@ export interface TenureApi {
   listWebhooks(input: In<typeof listWebhooks>): Answer<typeof listWebhooks>;
   deleteWebhook(id: string): Answer<typeof deleteWebhook>;
   listWebhookDeliveries(input: In<typeof listWebhookDeliveries>): Answer<typeof listWebhookDeliveries>;
+
+  listProvisioningJobs(input: In<typeof listProvisioningJobs>): Answer<typeof listProvisioningJobs>;
+  confirmProvisioningTask(input: In<typeof confirmProvisioningTask>): Answer<typeof confirmProvisioningTask>;
+  resolveProvisioningJob(input: In<typeof resolveProvisioningJob>): Answer<typeof resolveProvisioningJob>;
+  releaseHeldRevocations(input: In<typeof releaseHeldRevocations>): Answer<typeof releaseHeldRevocations>;
+  reconcile(input: In<typeof reconcileSystems>): Answer<typeof reconcileSystems>;
+  listFindings(input: In<typeof listFindings>): Answer<typeof listFindings>;
+  resolveFinding(input: In<typeof resolveFinding>): Answer<typeof resolveFinding>;
 }
 
 export interface Page<T> { items: T[]; nextCursor?: string | null }

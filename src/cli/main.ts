@@ -5,6 +5,7 @@ import { engagementCommands, identityCommands, vendorCommands } from './commands
 import { setupCommands } from './commands/setup.js';
 import { auditCommands, policyCommands } from './commands/governance.js';
 import { tokenCommands } from './commands/tokens.js';
+import { provisioningCommands } from './commands/provisioning.js';
 import { webhookCommands } from './commands/webhooks.js';
 import { reportError } from './output.js';
 import { Runtime } from './runtime.js';
@@ -39,6 +40,7 @@ requestCommands(program, rt, run);
 grantCommands(program, rt, run);
 tokenCommands(program, rt, run);
 webhookCommands(program, rt, run);
+provisioningCommands(program, rt, run);
 policyCommands(program, rt, run);
 auditCommands(program, rt, run);
 

@@ -1,6 +1,8 @@
 import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
+import { runProvisioningPass } from '../jobs/provisioning/index.js';
+import { runDueReconciliations } from '../jobs/reconcile-schedule.js';
 import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
 import type { Context } from '../operations/context.js';
 import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
@@ -61,6 +63,14 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
       const r = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
       if (r.dispatched + r.delivered + r.failed + r.notices > 0) log(`webhooks: ${JSON.stringify(r)}`);
     }, (e) => log(`webhook error: ${message(e)}`)),
+    // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
+    startLoop(rt.config.workerIntervalMs, async () => {
+      const r = await runProvisioningPass(ctx);
+      if (Object.values(r).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(r)}`);
+      const reconciled = await runDueReconciliations(ctx);
+      for (const run of reconciled.reconciled) log(`reconciled ${run.system}: ${JSON.stringify(run.drift)}`);
+      for (const failed of reconciled.errors) log(`reconciliation of ${failed.system} failed: ${failed.error}`);
+    }, (e) => log(`provisioning error: ${message(e)}`)),
     startLoop(10 * 60_000, async () => { await runHousekeeping(ctx); }, (e) => log(`housekeeping error: ${message(e)}`)),
   ];
   log(banner(ctx.store));

@@ -23,6 +23,13 @@ export const PERMISSIONS = {
   'token.manage_any': ['admin', 'iam'],
   'access.check_any': ['admin', 'iam', 'security', 'checker'],
   'webhook.manage': ['admin', 'security', 'iam'],
+  /** Provisioning jobs, findings and reconciliation results: everyone who answers for access, and auditors. */
+  'provisioning.read': ['admin', 'iam', 'security', 'auditor'],
+  /** Run reconciliation, confirm manual tasks on any system, give up on a job handled out of band. */
+  'provisioning.operate': ['admin', 'iam', 'security'],
+  /** Let revocations held by the mass-revocation brake go ahead: a security decision. */
+  'provisioning.release_brake': ['admin', 'security'],
+  'finding.resolve': ['admin', 'iam', 'security'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -1,5 +1,6 @@
 import type { DecisionSettings } from './decision-settings.js';
 import type { IdentityKind, StageKind, Tier } from './model.js';
+import type { ProvisioningSettings } from './provisioning.js';
 
 /** Maximum grant duration in milliseconds per identity kind, with `default` for kinds not named. */
 export type DurationLimits = Partial<Record<IdentityKind, number>> & { default: number };
@@ -22,6 +23,8 @@ export interface AppliedPolicy {
   separationOfDuties: { name: string; entitlements: [string, string]; reason: string | null }[];
   /** Each entitlement's actions and conditions, read by the decision point (absent from documents applied before them). */
   decision?: DecisionSettings;
+  /** Connectors, reconciliation and the brake (absent from documents applied before them: defaults apply). */
+  provisioning?: ProvisioningSettings;
 }
 
 export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;

@@ -5,6 +5,7 @@
  */
 import { inArray } from 'drizzle-orm';
 import { decisionSettingsOf } from '../domain/decision-settings.js';
+import { provisioningSettingsOf } from './provisioning-settings.js';
 import { isHuman, type IdentityKind, type StageKind, type Tier } from '../domain/model.js';
 import { DEFAULT_PENDING_EXPIRY_MS, type AppliedPolicy } from '../domain/policy-types.js';
 import { TenureError } from '../domain/errors.js';
@@ -68,6 +69,7 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
     separationOfDuties: doc.separation_of_duties.map((rule) =>
       ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
     decision: decisionSettingsOf(doc),
+    provisioning: provisioningSettingsOf(doc),
   };
 };
 

@@ -3,10 +3,12 @@
  * `teir`) is an error rather than a silently ignored key. Durations are parsed to milliseconds here.
  * `version` is checked per file (see load.ts), so these schemas describe the merged document without it.
  */
-import ms from 'ms';
 import { z } from 'zod';
 import { isTimeZone, parseCidr, parseClockTime, WEEKDAYS } from '../domain/decision-conditions.js';
 import { CRITICALITIES, IDENTITY_KINDS, TIERS } from '../domain/model.js';
+import { DEFAULT_PROVISIONING } from '../domain/provisioning.js';
+import { duration, durationMs } from './duration-schema.js';
+import { connectorSchema, provisioningSchema, reconcileSchema } from './connector-schema.js';
 
 export const POLICY_VERSION = 1;
 /** The roles a policy may hand out. `admin` is deliberately absent: it comes only from `tenure init`. */
@@ -22,23 +24,6 @@ export const personRef = z.string().regex(
   'must be an identity handle or group:<name>',
 );
 
-const DURATION_RULE = 'must be a duration such as 15m, 8h or 30d';
-
-/**
- * A positive duration with a unit (15m, 8h, 30d), in milliseconds. A bare number is refused: its
- * unit would be a guess. `required` is the message when the value is missing altogether.
- */
-const duration = (required?: string) => z.string({
-  error: (issue) => (issue.input === undefined && required ? required : DURATION_RULE),
-}).transform((value, ctx) => {
-  const parsed = /^\s*\d+(\.\d+)?\s*[a-z]+\s*$/i.test(value) ? ms(value as ms.StringValue) : undefined;
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
-    ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration such as 15m, 8h or 30d` });
-    return z.NEVER;
-  }
-  return parsed;
-});
-export const durationMs = duration();
 
 const kindLimits = Object.fromEntries(IDENTITY_KINDS.map((kind) => [kind, durationMs.optional()])) as
   Record<(typeof IDENTITY_KINDS)[number], z.ZodOptional<typeof durationMs>>;
@@ -85,6 +70,8 @@ export const entitlementSchema = z.strictObject({
   /** What the target system calls the operations this entitlement permits (`select`, `deploy`), for checks by system and action. */
   actions: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be an action name such as select or deploy')).optional(),
   conditions: conditionsSchema.optional(),
+  /** Its name in the target system (role, group, principal); default: the entitlement's own name. */
+  target: z.string().trim().min(1, 'must not be empty').max(200).optional(),
 });
 
 export const systemSchema = z.strictObject({
@@ -93,6 +80,9 @@ export const systemSchema = z.strictObject({
   technical_owner: personRef,
   criticality: z.enum(CRITICALITIES),
   entitlements: z.record(keyName, entitlementSchema).default({}),
+  /** How access is made real in the system; without one, provisioning and removal are manual tasks for the technical owner. */
+  connector: connectorSchema.optional(),
+  reconcile: reconcileSchema.optional(),
 });
 
 export const sodRuleSchema = z.strictObject({
@@ -121,6 +111,10 @@ export const SECTIONS = {
   approval: approvalSchema.default({ system_owner: 'either', alternates: {} }),
   separation_of_duties: z.array(sodRuleSchema).default([]),
   systems: z.record(keyName, systemSchema).default({}),
+  provisioning: provisioningSchema.default({
+    brake: DEFAULT_PROVISIONING.brake, max_attempts: DEFAULT_PROVISIONING.maxAttempts,
+    shared_account_patterns: DEFAULT_PROVISIONING.sharedAccountPatterns,
+  }),
 };
 
 export const policyDocumentSchema = z.strictObject(SECTIONS);

@@ -9,9 +9,10 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { schema as coreSchema } from './schema.js';
+import { provisioningSchema } from './schema-provisioning.js';
 import { serviceSchema } from './schema-service.js';
 
-const schema = { ...coreSchema, ...serviceSchema };
+const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema };
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

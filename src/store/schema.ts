@@ -161,6 +161,9 @@ export const grants = pgTable('grants', {
   endsAt: ts('ends_at'),
   status: text('status').notNull(),
   provisioningState: text('provisioning_state').notNull(),
+  /** When the target last confirmed the provisioning state, and how (connector outcome, read-back, or who confirmed a manual task). */
+  provisioningConfirmedAt: ts('provisioning_confirmed_at'),
+  provisioningEvidence: jsonb('provisioning_evidence'),
   endedAt: ts('ended_at'),
   endedBy: uuid('ended_by'),
   endReason: text('end_reason'),

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { initTenure } from '../../operations/init-tenure.js';
 import { runLifecycleTick } from '../../jobs/lifecycle.js';
+import { runProvisioningPass } from '../../jobs/provisioning/index.js';
+import { runDueReconciliations } from '../../jobs/reconcile-schedule.js';
 import { DEMO_PERSONAS, loadDemo } from '../demo.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
@@ -36,8 +38,10 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (o.once) {
         const ctx = await rt.system('worker');
         const lifecycle = await runLifecycleTick(ctx);
+        const provisioning = await runProvisioningPass(ctx);
+        const reconciliation = await runDueReconciliations(ctx);
         const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
-        rt.print({ ...lifecycle, webhooks, housekeeping: await runHousekeeping(ctx) });
+        rt.print({ ...lifecycle, provisioning, reconciliation, webhooks, housekeeping: await runHousekeeping(ctx) });
         return;
       }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);

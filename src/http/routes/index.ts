@@ -7,6 +7,7 @@ import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
 import { meRoutes } from './me.js';
 import { policyRoutes } from './policy.js';
+import { provisioningRoutes } from './provisioning.js';
 import { requestRoutes } from './requests.js';
 import type { RouteModule } from './route.js';
 import { tokenRoutes } from './tokens.js';
@@ -14,5 +15,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, provisioningRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
 ];

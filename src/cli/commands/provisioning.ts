@@ -1,0 +1,52 @@
+import type { Command } from 'commander';
+import type { Runtime } from '../runtime.js';
+
+type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
+
+/** Provisioning jobs and manual tasks, the brake, reconciliation and findings (docs/connectors.md). */
+export const provisioningCommands = (program: Command, rt: Runtime, run: Run): void => {
+  const provisioning = program.command('provisioning').description('jobs that make grants real in target systems, and manual tasks');
+  provisioning.command('list').description('provisioning jobs, newest first')
+    .option('--state <state>', 'open | queued | running | failing | held | awaiting_confirmation | done | superseded | resolved')
+    .option('--system <key>').option('--grant <id>')
+    .action(run(async (o: { state?: string; system?: string; grant?: string }) => {
+      const rows = await rt.api().listProvisioningJobs({ state: o.state as 'open', system: o.system, grant: o.grant });
+      rt.print(rt.output.json ? rows : rows.map((j) => ({
+        id: j.id, identity: j.identity, entitlement: j.entitlement, action: j.action, state: j.state, attempts: j.attempts,
+        due: j.dueAt ?? '', error: j.lastError ?? '',
+      })));
+    }));
+  provisioning.command('confirm <job>').description('confirm a manual task is done (technical owner, IAM or security)')
+    .requiredOption('--note <text>', 'what was done, for the record')
+    .action(run(async (job: string, o: { note: string }) => rt.print(await rt.api().confirmProvisioningTask({ job, note: o.note }))));
+  provisioning.command('resolve <job>').description('stop a job that was handled out of band (IAM or security)')
+    .requiredOption('--note <text>', 'why, for the record')
+    .action(run(async (job: string, o: { note: string }) => rt.print(await rt.api().resolveProvisioningJob({ job, note: o.note }))));
+  provisioning.command('release <system>').description('let revocations held by the mass-revocation brake go ahead (security)')
+    .requiredOption('--reason <text>', 'why these revocations are expected')
+    .action(run(async (system: string, o: { reason: string }) => rt.print(await rt.api().releaseHeldRevocations({ system, reason: o.reason }))));
+
+  program.command('reconcile [system]').description('compare what targets really hold with the grants and record each drift as a finding')
+    .option('--revoke', 'also remove access that has no grant (default: the system\'s reconcile.mode)')
+    .option('--report-only', 'record findings only, whatever the system\'s reconcile.mode')
+    .option('--confirm-mass-revoke', 'security: go ahead even if the removal exceeds the brake')
+    .action(run(async (system: string | undefined, o: { revoke?: boolean; reportOnly?: boolean; confirmMassRevoke?: boolean }) => {
+      const revoke = o.reportOnly ? false : o.revoke ? true : undefined;
+      const results = await rt.api().reconcile({ system, ...(revoke === undefined ? {} : { revoke }), confirmMassRevoke: Boolean(o.confirmMassRevoke) });
+      rt.print(rt.output.json ? results : results.map((r) => ({
+        system: r.system, accounts: r.accounts, grants: r.liveGrants, drift: Object.entries(r.drift).map(([k, n]) => `${k}=${n}`).join(' ') || 'none',
+        revoked: r.revoked, held: r.brakeHeld ? 'yes: security must confirm' : 'no',
+      })));
+    }));
+
+  const findings = program.command('findings').description('what needs a person: drift, failures, overdue tasks');
+  findings.command('list').option('--status <status>', 'open | resolved').option('--kind <kind>').option('--system <key>')
+    .action(run(async (o: { status?: string; kind?: string; system?: string }) => {
+      const rows = await rt.api().listFindings({ status: o.status as 'open', kind: o.kind as 'orphan_account', system: o.system });
+      rt.print(rt.output.json ? rows : rows.map((f) => ({
+        id: f.id, kind: f.kind, severity: f.severity, status: f.status, system: f.system ?? '', summary: f.summary, owner: f.owner ?? '',
+      })));
+    }));
+  findings.command('resolve <finding>').requiredOption('--resolution <text>', 'what was done')
+    .action(run(async (finding: string, o: { resolution: string }) => rt.print(await rt.api().resolveFinding({ finding, resolution: o.resolution }))));
+};

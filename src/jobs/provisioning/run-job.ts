@@ -1,0 +1,123 @@
+/**
+ * Runs one claimed job: calls the connector (or opens a manual task), then records the outcome in
+ * its own transaction. The connector call is idempotent, so a worker killed between the call and
+ * the commit leaves a job whose lease lapses, and the retry finds the target already right
+ * (`changed: false`): the revocation is neither lost nor repeated with a side effect.
+ */
+import { and, eq, sql } from 'drizzle-orm';
+import type { Connector, ConnectorGrant } from '../../connectors/contract.js';
+import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings } from '../../domain/provisioning.js';
+import { inTransaction, type Context, type Work } from '../../operations/context.js';
+import { openFinding, resolveFinding } from '../../operations/lib/findings.js';
+import { rawRows } from '../../store/database.js';
+import { grants } from '../../store/schema.js';
+import { provisioningJobs } from '../../store/schema-provisioning.js';
+import { failpoint } from '../failpoints.js';
+import type { ClaimedJob } from './claim.js';
+import { loadJobContext, type JobContext } from './job-context.js';
+
+export type JobResult = 'done' | 'superseded' | 'failed' | 'task_opened' | 'lost_lease';
+
+/** Moves the job out of `running` only if this worker still holds it (same attempt): a lapsed lease may have passed it on. */
+const finishJob = async (work: Work, job: ClaimedJob, values: Partial<typeof provisioningJobs.$inferInsert>): Promise<boolean> => {
+  const updated = await work.tx.update(provisioningJobs).set({ leaseUntil: null, ...values })
+    .where(and(eq(provisioningJobs.id, job.id), eq(provisioningJobs.state, 'running'), eq(provisioningJobs.attempts, job.attempts)))
+    .returning({ id: provisioningJobs.id });
+  return updated.length === 1;
+};
+
+/** The grant's state follows its latest job only: an older job finishing must not hide a newer one still pending. */
+const setGrantState = async (work: Work, job: ClaimedJob, state: string, evidence: unknown): Promise<void> => {
+  const later = await rawRows<{ n: number }>(work.tx, sql`SELECT count(*)::int AS n FROM provisioning_jobs
+    WHERE grant_id = ${job.grant_id} AND seq > ${job.seq} AND state NOT IN ('superseded','done','resolved')`);
+  if ((later[0]?.n ?? 0) > 0) return;
+  await work.tx.update(grants).set({ provisioningState: state, provisioningConfirmedAt: work.now, provisioningEvidence: evidence })
+    .where(eq(grants.id, job.grant_id));
+};
+
+/** After a removal the target is read back: the job succeeds only when the access is really gone. */
+const stillHolds = async (connector: Connector, grant: ConnectorGrant): Promise<boolean> =>
+  (await connector.listAccess()).some((entry) => entry.identityHandle === grant.identityHandle && entry.entitlement === grant.targetName);
+
+const callConnector = async (connector: Connector, job: ClaimedJob, grant: ConnectorGrant) => {
+  if (job.action === 'provision') return { ...(await connector.provision(grant)), readBack: null };
+  const outcome = await connector.deprovision(grant);
+  if (await stillHolds(connector, grant)) {
+    throw new Error(`read-after-revoke: ${grant.targetName} is still held by ${grant.identityHandle} in the target after removal`);
+  }
+  return { ...outcome, readBack: 'absent' as const };
+};
+
+const recordSuccess = (ctx: Context, job: ClaimedJob, jc: JobContext, outcome: { changed: boolean; readBack: string | null }) =>
+  inTransaction(ctx, async (work) => {
+    const evidence = { jobId: job.id, attempt: job.attempts, changed: outcome.changed, readBack: outcome.readBack, at: work.now };
+    if (!(await finishJob(work, job, { state: 'done', finishedAt: work.now, outcome: evidence, lastError: null }))) return 'lost_lease' as const;
+    const state = job.action === 'provision' ? 'provisioned' : 'deprovisioned';
+    await setGrantState(work, job, state, evidence);
+    await resolveFinding(work, `provisioning_failed:${job.grant_id}`, `${job.action} succeeded at attempt ${job.attempts}`);
+    work.record({ action: job.action === 'provision' ? 'grant.provisioned' : 'grant.deprovisioned', subject: { type: 'grant', id: job.grant_id },
+      identityId: job.identity_id, systemId: job.system_id, after: { provisioningState: state }, data: evidence });
+    return 'done' as const;
+  });
+
+const recordFailure = (ctx: Context, job: ClaimedJob, jc: JobContext, settings: ProvisioningSettings, error: unknown) =>
+  inTransaction(ctx, async (work) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const failing = job.attempts >= settings.maxAttempts;
+    const next = new Date(work.now.getTime() + retryDelayMs(job.attempts));
+    if (!(await finishJob(work, job, { state: failing ? 'failing' : 'queued', nextAttemptAt: next, lastError: message }))) return 'lost_lease' as const;
+    if (!failing) return 'failed' as const;
+    await setGrantState(work, job, 'failed', { jobId: job.id, attempt: job.attempts, error: message, at: work.now });
+    const { opened } = await openFinding(work, {
+      kind: 'provisioning_failed', key: `provisioning_failed:${job.grant_id}`, systemId: job.system_id, identityId: job.identity_id,
+      grantId: job.grant_id, jobId: job.id, ownerId: jc.technicalOwnerId,
+      summary: `${job.action} of ${jc.identityHandle} on ${jc.systemKey} failed ${job.attempts} times: ${message}`,
+      evidence: { jobId: job.id, action: job.action, attempts: job.attempts, lastError: message, nextAttemptAt: next },
+    });
+    if (opened) {
+      work.record({ action: 'provisioning.failed', subject: { type: 'grant', id: job.grant_id }, identityId: job.identity_id,
+        systemId: job.system_id, data: { jobId: job.id, action: job.action, attempts: job.attempts, error: message } });
+    }
+    return 'failed' as const;
+  });
+
+/** A system without a connector: the job becomes a task for its technical owner, done when they confirm it. */
+const openManualTask = (ctx: Context, job: ClaimedJob, jc: JobContext, settings: ProvisioningSettings) =>
+  inTransaction(ctx, async (work) => {
+    const spec = settings.systems[jc.systemKey]?.connector;
+    const due = spec?.type === 'manual'
+      ? (job.action === 'provision' ? spec.provision_due_ms : spec.removal_due_ms)
+      : (job.action === 'provision' ? DEFAULT_MANUAL_DUE.provisionMs : DEFAULT_MANUAL_DUE.removalMs);
+    const dueAt = new Date(work.now.getTime() + due);
+    if (!(await finishJob(work, job, { state: 'awaiting_confirmation', dueAt }))) return 'lost_lease' as const;
+    work.record({ action: 'provisioning.task_opened', subject: { type: 'provisioning_job', id: job.id }, identityId: job.identity_id,
+      systemId: job.system_id, data: { grantId: job.grant_id, action: job.action, ownerId: jc.technicalOwnerId, dueAt } });
+    return 'task_opened' as const;
+  });
+
+const supersede = (ctx: Context, job: ClaimedJob) => inTransaction(ctx, async (work) =>
+  ((await finishJob(work, job, { state: 'superseded', finishedAt: work.now })) ? 'superseded' as const : 'lost_lease' as const));
+
+export const runJob = async (
+  ctx: Context, job: ClaimedJob, settings: ProvisioningSettings, connectorOf: (systemKey: string) => Connector | null,
+): Promise<JobResult> => {
+  const jc = await loadJobContext(ctx.store.db, job);
+  const live = jc.grantStatus === 'active';
+  if ((job.action === 'provision') !== live) return supersede(ctx, job);
+  const connector = connectorOf(jc.systemKey);
+  if (!connector) return openManualTask(ctx, job, jc, settings);
+  const target = settings.systems[jc.systemKey]?.targets;
+  let outcome;
+  try {
+    const grant = jc.connectorGrant('');
+    const targetName = target?.[grant.entitlementKey];
+    if (!targetName) throw new Error(`${grant.entitlementKey} has no target name in the policy`);
+    outcome = await callConnector(connector, job, { ...grant, targetName });
+  } catch (error) {
+    return recordFailure(ctx, job, jc, settings, error);
+  }
+  failpoint('provisioning.after_connector_call');
+  const result = await recordSuccess(ctx, job, jc, outcome);
+  failpoint('provisioning.after_job_committed');
+  return result;
+};

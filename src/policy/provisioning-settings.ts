@@ -1,0 +1,23 @@
+/** The `provisioning` part of the applied document, from a validated policy document. */
+import type { ProvisioningSettings, SystemProvisioning } from '../domain/provisioning.js';
+import type { PolicyDocument } from './schema.js';
+
+export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSettings => {
+  const systems: Record<string, SystemProvisioning> = {};
+  for (const [systemKey, system] of Object.entries(doc.systems)) {
+    if (!system.connector) continue;
+    const targets = Object.fromEntries(Object.entries(system.entitlements)
+      .map(([name, entitlement]) => [`${systemKey}/${name}`, entitlement.target ?? name]));
+    systems[systemKey] = {
+      connector: system.connector,
+      reconcile: { mode: system.reconcile?.mode ?? 'report', everyMs: system.reconcile?.every ?? null },
+      targets,
+    };
+  }
+  return {
+    brake: doc.provisioning.brake,
+    maxAttempts: doc.provisioning.max_attempts,
+    sharedAccountPatterns: doc.provisioning.shared_account_patterns,
+    systems,
+  };
+};

@@ -1,0 +1,97 @@
+/**
+ * Tables of provisioning: the outbox of jobs that turn grant changes into changes in target systems,
+ * and findings (drift, failures, overdue tasks) that stay open until the cause is gone or someone
+ * resolves them. Part of the one schema (see schema.ts); migrations cover every schema file.
+ */
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import type { FindingKind, Severity } from '../domain/findings.js';
+import type { JobAction, JobState } from '../domain/provisioning.js';
+import { grants, identities, systems } from './schema.js';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * One change to make in a target: `provision` or `deprovision` one grant. Rows are written by a
+ * trigger on grants (migration 0004) in the transaction that changes the grant, so no path that
+ * activates or ends a grant can forget its job. `seq` orders the jobs of one grant.
+ */
+export const provisioningJobs = pgTable('provisioning_jobs', {
+  id: uuid('id').primaryKey().default(sql`gen_random_uuid()`),
+  seq: bigserial('seq', { mode: 'number' }).notNull(),
+  grantId: uuid('grant_id').notNull().references(() => grants.id),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  systemId: uuid('system_id').notNull().references(() => systems.id),
+  action: text('action').$type<JobAction>().notNull(),
+  state: text('state').$type<JobState>().notNull().default('queued'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull().default(sql`now()`),
+  /** While `running`: the claim ends at this time, after which another worker may take the job over. */
+  leaseUntil: ts('lease_until'),
+  lastError: text('last_error'),
+  /** Security confirmed this revocation past the mass-revocation brake. */
+  brakeReleased: boolean('brake_released').notNull().default(false),
+  /** Manual systems: when the technical owner must have done it. */
+  dueAt: ts('due_at'),
+  /** What the connector did and what the read-back found, or who confirmed a manual task. */
+  outcome: jsonb('outcome'),
+  createdAt: ts('created_at').notNull().default(sql`now()`),
+  finishedAt: ts('finished_at'),
+  finishedBy: uuid('finished_by'),
+}, (t) => [
+  uniqueIndex('provisioning_jobs_seq_uq').on(t.seq),
+  index('provisioning_jobs_grant_idx').on(t.grantId, t.seq),
+  // Partial: the worker only ever looks for unfinished jobs, which are few next to the history.
+  index('provisioning_jobs_open_idx').on(t.nextAttemptAt).where(sql`${t.state} in ('queued','failing','running')`),
+  index('provisioning_jobs_system_idx').on(t.systemId, t.state),
+  check('provisioning_jobs_action_ck', sql`${t.action} in ('provision','deprovision')`),
+  check('provisioning_jobs_state_ck', sql`${t.state} in ('queued','running','failing','held','awaiting_confirmation','done','superseded','resolved')`),
+]);
+
+/**
+ * Something a person must look at. `key` identifies the condition (e.g. drift of one account on one
+ * system) so that a condition seen again updates its open finding instead of opening another, and
+ * a condition no longer seen closes it.
+ */
+export const findings = pgTable('findings', {
+  id: uuid('id').primaryKey(),
+  kind: text('kind').$type<FindingKind>().notNull(),
+  severity: text('severity').$type<Severity>().notNull(),
+  key: text('key').notNull(),
+  status: text('status').$type<'open' | 'resolved'>().notNull(),
+  systemId: uuid('system_id').references(() => systems.id),
+  identityId: uuid('identity_id').references(() => identities.id),
+  grantId: uuid('grant_id').references(() => grants.id),
+  jobId: uuid('job_id'),
+  summary: text('summary').notNull(),
+  evidence: jsonb('evidence').notNull(),
+  ownerId: uuid('owner_id').references(() => identities.id),
+  dueAt: ts('due_at'),
+  openedAt: ts('opened_at').notNull(),
+  lastSeenAt: ts('last_seen_at').notNull(),
+  resolvedAt: ts('resolved_at'),
+  resolvedBy: uuid('resolved_by'),
+  resolution: text('resolution'),
+}, (t) => [
+  uniqueIndex('findings_open_key_uq').on(t.key).where(sql`${t.status} = 'open'`),
+  index('findings_status_idx').on(t.status, t.kind),
+  index('findings_system_idx').on(t.systemId, t.status),
+  check('findings_status_ck', sql`${t.status} in ('open','resolved')`),
+  check('findings_severity_ck', sql`${t.severity} in ('low','medium','high','critical')`),
+]);
+
+/** One reconciliation of one system: what was compared and what drift was found, for the schedule and the record. */
+export const reconciliationRuns = pgTable('reconciliation_runs', {
+  id: uuid('id').primaryKey(),
+  systemId: uuid('system_id').notNull().references(() => systems.id),
+  startedAt: ts('started_at').notNull(),
+  finishedAt: ts('finished_at').notNull(),
+  actorId: uuid('actor_id'),
+  accounts: integer('accounts').notNull(),
+  liveGrants: integer('live_grants').notNull(),
+  drift: jsonb('drift').notNull(),
+  revoked: integer('revoked').notNull(),
+  brakeHeld: boolean('brake_held').notNull(),
+}, (t) => [index('reconciliation_runs_system_idx').on(t.systemId, t.finishedAt)]);
+
+export const provisioningSchema = { provisioningJobs, findings, reconciliationRuns };
