@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
 import { inTransaction } from '../src/operations/context.js';
@@ -83,6 +83,80 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await jobsOf(w, id)).map((j) => [j.action, j.state]).reverse(), [['provision', 'superseded'], ['deprovision', 'done']]);
       assert.equal((await grantOf(w, id)).provisioningState, 'deprovisioned');
       assert.ok(!(await target.memberships()).includes(member('carl', target.roles.initiate)));
+    });
+
+    it('a target that cannot be reached: retries back off, the grant shows failed with a finding, and success closes it', async () => {
+      await applyPolicyText(w, provisioningPolicy(target, { deadTarget: true, maxAttempts: 2 }));
+      const id = await grantThrough(w, 'eve', { entitlement: 'payments/read', justification: 'audit support', duration: '2d' }, ['sam', 'olivia']);
+      const first = await runProvisioningPass(w.worker);
+      assert.equal(first.failed, 1);
+      const [job] = await jobsOf(w, id);
+      assert.equal(job!.state, 'queued');
+      assert.match(job!.lastError ?? '', /cannot|ECONNREFUSED|connect/i);
+      assert.equal((await runProvisioningPass(w.worker)).failed, 0, 'nothing is retried before its backoff has passed');
+      w.clock.advance(31_000);
+      await runProvisioningPass(w.worker);
+      assert.equal((await jobsOf(w, id))[0]!.state, 'failing');
+      assert.equal((await grantOf(w, id)).provisioningState, 'failed');
+      const open = await listFindings(await w.as('selma'), { status: 'open', kind: 'provisioning_failed' });
+      assert.equal(open.filter((f) => f.grantId === id).length, 1, 'one finding, owned by the technical owner');
+      assert.equal(open.find((f) => f.grantId === id)!.owner, 'tom');
+
+      await applyPolicyText(w, provisioningPolicy(target));
+      w.clock.advance(HOUR);
+      assert.equal((await runProvisioningPass(w.worker)).done, 1);
+      assert.equal((await grantOf(w, id)).provisioningState, 'provisioned');
+      const after = await listFindings(await w.as('selma'), { kind: 'provisioning_failed' });
+      assert.equal(after.find((f) => f.grantId === id)!.status, 'resolved');
+      await revokeGrant(await w.as('ivan'), { grant: id, reason: 'cleanup' });
+      await runProvisioningPass(w.worker);
+    });
+
+    it('a batch revoking more than the brake allows is held until security releases it, and IAM cannot release it', async () => {
+      await applyPolicyText(w, provisioningPolicy(target, { brake: { share: 0.1, minimum: 2 } }));
+      const ids: string[] = [];
+      for (const entitlement of ['payments/read', 'payments/approve']) {
+        ids.push(await grantThrough(w, 'carl', { entitlement, justification: 'brake test', duration: '1d' }, ['sam', 'olivia']));
+      }
+      ids.push(await grantThrough(w, 'eve', { entitlement: 'payments/read', justification: 'brake test', duration: '1d' }, ['sam', 'olivia']));
+      await runProvisioningPass(w.worker);
+      const before = await target.memberships();
+      for (const id of ids) await revokeGrant(await w.as('ivan'), { grant: id, reason: 'mass cleanup' });
+      const pass = await runProvisioningPass(w.worker);
+      assert.equal(pass.held, 3);
+      assert.deepEqual(await target.memberships(), before, 'nothing was removed while held');
+      const held = await listFindings(await w.as('selma'), { status: 'open', kind: 'mass_revocation_held' });
+      assert.equal(held.length, 1);
+      await refusedWith(releaseHeldRevocations(await w.as('ivan'), { system: 'payments', reason: 'expected' }), 'actor.forbidden');
+      assert.deepEqual(await releaseHeldRevocations(await w.as('selma'), { system: 'payments', reason: 'planned offboarding' }),
+        { system: 'payments', released: 3 });
+      await runProvisioningPass(w.worker);
+      for (const id of ids) assert.equal((await grantOf(w, id)).provisioningState, 'deprovisioned');
+      assert.equal((await listFindings(await w.as('selma'), { status: 'open', kind: 'mass_revocation_held' })).length, 0);
+      await applyPolicyText(w, provisioningPolicy(target));
+    });
+
+    it('a system without a connector turns grants into tasks for its technical owner, confirmed by them, never by the holder', async () => {
+      const id = await grantThrough(w, 'eve', { entitlement: 'crm/read', justification: 'customer calls', duration: '7d' }, ['sam', 'olivia']);
+      assert.equal((await runProvisioningPass(w.worker)).tasksOpened, 1);
+      const [task] = await listProvisioningJobs(await w.as('tom'), { grant: id });
+      assert.equal(task!.state, 'awaiting_confirmation');
+      assert.equal((await grantOf(w, id)).provisioningState, 'pending', 'not provisioned until someone confirms');
+      await refusedWith(confirmProvisioningTask(await w.as('eve'), { job: task!.id, note: 'I did it myself' }), 'actor.forbidden');
+      await refusedWith(confirmProvisioningTask(await w.as('carl'), { job: task!.id, note: 'done' }), 'actor.forbidden');
+      await confirmProvisioningTask(await w.as('tom'), { job: task!.id, note: 'account created in CRM admin' });
+      assert.equal((await grantOf(w, id)).provisioningState, 'provisioned');
+
+      await revokeGrant(await w.as('eve'), { grant: id, reason: 'project over' });
+      await runProvisioningPass(w.worker);
+      const removal = (await listProvisioningJobs(await w.as('tom'), { grant: id, state: 'awaiting_confirmation' }))[0]!;
+      w.clock.advance(DAY + HOUR);
+      assert.equal((await runProvisioningPass(w.worker)).overdueTasks, 1);
+      const overdue = (await listFindings(await w.as('tom'), { status: 'open', kind: 'manual_task_overdue' })).find((f) => f.jobId === removal.id);
+      assert.equal(overdue?.severity, 'high', 'an overdue removal is a serious finding, visible to the owner');
+      await confirmProvisioningTask(await w.as('tom'), { job: removal.id, note: 'account deleted' });
+      assert.equal((await grantOf(w, id)).provisioningState, 'deprovisioned');
+      assert.equal((await listFindings(await w.as('tom'), { kind: 'manual_task_overdue' })).find((f) => f.jobId === removal.id)?.status, 'resolved');
     });
   });
 }
