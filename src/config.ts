@@ -8,6 +8,8 @@ export interface Config {
   actor: string | undefined;
   workerIntervalMs: number;
   checkpointIntervalMs: number;
+  /** How long a worker owns a provisioning job it claimed; a worker that dies loses it after this. */
+  provisioningLeaseMs: number;
   http: HttpConfig;
 }
 
@@ -45,5 +47,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   actor: env.TENURE_ACTOR || undefined,
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),
   checkpointIntervalMs: Number(env.TENURE_CHECKPOINT_INTERVAL_MS ?? 15 * 60 * 1000),
+  provisioningLeaseMs: Number(env.TENURE_PROVISIONING_LEASE_MS ?? 5 * 60 * 1000),
   http: loadHttpConfig(env),
 });

@@ -65,7 +65,7 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     }, (e) => log(`webhook error: ${message(e)}`)),
     // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
     startLoop(rt.config.workerIntervalMs, async () => {
-      const r = await runProvisioningPass(ctx);
+      const r = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
       if (Object.values(r).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(r)}`);
       const reconciled = await runDueReconciliations(ctx);
       for (const run of reconciled.reconciled) log(`reconciled ${run.system}: ${JSON.stringify(run.drift)}`);

@@ -17,7 +17,7 @@ export interface PgTarget {
   /** Login roles are `<prefix><handle>`. */
   prefix: string;
   /** Entitlement name in the policy → role in the cluster. */
-  roles: Record<string, string>;
+  roles: { read: string; initiate: string; approve: string; admin: string };
   urlVar: string;
   deadVar: string;
   admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T>;

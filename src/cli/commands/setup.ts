@@ -38,7 +38,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (o.once) {
         const ctx = await rt.system('worker');
         const lifecycle = await runLifecycleTick(ctx);
-        const provisioning = await runProvisioningPass(ctx);
+        const provisioning = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
         const reconciliation = await runDueReconciliations(ctx);
         const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
         rt.print({ ...lifecycle, provisioning, reconciliation, webhooks, housekeeping: await runHousekeeping(ctx) });

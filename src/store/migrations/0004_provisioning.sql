@@ -78,7 +78,8 @@ CREATE INDEX "reconciliation_runs_system_idx" ON "reconciliation_runs" USING btr
 -- revocation, extension and scope change all reach grants through different statements (some
 -- set-based), and none of them may forget the job that makes the change real in the target. The
 -- job commits with the grant change or not at all. Statement-level with transition tables, so
--- expiring 100,000 grants writes their jobs with one INSERT … SELECT.
+-- expiring 100,000 grants writes their jobs with one INSERT … SELECT. A job is due at once: at the
+-- grant's own time (its end, or its start), which is the application's clock, never later than now.
 CREATE FUNCTION tenure_grant_provisioning_state() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   IF NEW.status = 'active' AND (OLD.status <> 'active' OR OLD.ends_at IS DISTINCT FROM NEW.ends_at) THEN
@@ -97,8 +98,8 @@ CREATE TRIGGER grants_provisioning_state BEFORE UPDATE OF status, ends_at ON gra
 --> statement-breakpoint
 CREATE FUNCTION tenure_enqueue_provisioning_on_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO provisioning_jobs (grant_id, identity_id, system_id, action)
-    SELECT n.id, n.identity_id, e.system_id, 'provision'
+  INSERT INTO provisioning_jobs (grant_id, identity_id, system_id, action, next_attempt_at)
+    SELECT n.id, n.identity_id, e.system_id, 'provision', LEAST(now(), n.starts_at)
       FROM new_grants n JOIN entitlements e ON e.id = n.entitlement_id
      WHERE n.status = 'active';
   RETURN NULL;
@@ -106,8 +107,9 @@ END $$;
 --> statement-breakpoint
 CREATE FUNCTION tenure_enqueue_provisioning_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO provisioning_jobs (grant_id, identity_id, system_id, action)
-    SELECT n.id, n.identity_id, e.system_id, CASE WHEN n.status = 'active' THEN 'provision' ELSE 'deprovision' END
+  INSERT INTO provisioning_jobs (grant_id, identity_id, system_id, action, next_attempt_at)
+    SELECT n.id, n.identity_id, e.system_id, CASE WHEN n.status = 'active' THEN 'provision' ELSE 'deprovision' END,
+           LEAST(now(), COALESCE(n.ended_at, n.starts_at))
       FROM new_grants n JOIN old_grants o ON o.id = n.id JOIN entitlements e ON e.id = n.entitlement_id
      WHERE (n.status = 'active' AND (o.status <> 'active' OR o.ends_at IS DISTINCT FROM n.ends_at))
         OR (o.status = 'active' AND n.status IN ('expired', 'revoked'))
