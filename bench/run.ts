@@ -9,6 +9,7 @@ import { buildWorld } from '../test/support/world.js';
 import { benchApprovals } from './approvals.js';
 import { benchDecision, type DecisionBenchSizes } from './decision.js';
 import { benchExpireGrants } from './expire-grants.js';
+import { benchReconcile, buildProvisioningBenchWorld } from './reconcile.js';
 import { renderTable, writeReport, type BenchResult } from './report.js';
 
 const args = process.argv.slice(2);
@@ -17,8 +18,9 @@ const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 
 const backends: Backend[] = (['embedded', 'postgres'] as const).filter((b) => !only || b === only);
 
 const SIZES = smoke
-  ? { expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, approvals: 5, runs: 1 }
-  : { expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 }, approvals: 100, runs: 3 };
+  ? { expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, approvals: 5, runs: 1 }
+  : { expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
+      reconcile: { embedded: 100_000, postgres: 100_000 }, approvals: 100, runs: 3 };
 
 /** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
 const DECISION: Record<Backend, DecisionBenchSizes> = smoke
@@ -44,6 +46,14 @@ for (const backend of backends) {
     results.push(await benchApprovals(w, backend, SIZES.approvals, SIZES.runs));
   } finally {
     await store.close();
+  }
+  // Its own database: the reconciliation must not also scan the expiry benchmark's grants.
+  const reconcileStore = await freshStore(backend, { poolSize: 4 });
+  try {
+    const w = await buildProvisioningBenchWorld(reconcileStore);
+    results.push(await benchReconcile(reconcileStore, w, backend, SIZES.reconcile[backend], SIZES.runs));
+  } finally {
+    await reconcileStore.close();
   }
   results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
   const verify = await verifyBench();
