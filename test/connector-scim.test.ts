@@ -87,7 +87,7 @@ describe('the SCIM connector against a real SCIM 2.0 service (scimmy)', () => {
       assert.ok(!members.includes(gone.id) && members.includes(kept.id));
       const access = await connector().listAccess();
       assert.deepEqual(access.filter((entry) => entry.account === prefix + staying),
-        [{ account: prefix + staying, entitlement: READ, attributes: { active: true } }]);
+        [{ account: prefix + staying, identityHandle: staying, entitlement: READ, attributes: { active: true } }]);
     });
 
     it('removing one of two grants keeps the user active while the other grant remains', async () => {

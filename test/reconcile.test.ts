@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
+import { runDueReconciliations } from '../src/jobs/reconcile-schedule.js';
 import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { listFindings } from '../src/operations/list-findings.js';
 import { reconcileSystems } from '../src/operations/reconcile-system.js';
@@ -124,6 +125,19 @@ for (const backend of BACKENDS) {
       assert.deepEqual(result.drift, {});
       assert.equal(result.findingsClosed, 4, 'missing access, two orphans and the shared account');
       assert.deepEqual(await openDrift(w), []);
+    });
+
+    it('the worker reconciles a system on its schedule: once per interval, and the run is on record', async () => {
+      await applyPolicyText(w, provisioningPolicy(target, { reconcileEvery: '1h' }));
+      w.clock.advance(2 * HOUR);
+      assert.deepEqual((await runDueReconciliations(w.worker)).reconciled.map((r) => r.system), ['payments']);
+      w.clock.advance(30 * 60_000);
+      assert.deepEqual((await runDueReconciliations(w.worker)).reconciled, [], 'not again within the hour');
+      w.clock.advance(31 * 60_000);
+      assert.deepEqual((await runDueReconciliations(w.worker)).reconciled.map((r) => r.system), ['payments']);
+      await applyPolicyText(w, provisioningPolicy(target));
+      w.clock.advance(2 * HOUR);
+      assert.deepEqual((await runDueReconciliations(w.worker)).reconciled, [], 'without a schedule, only on demand');
     });
 
     it('a system whose provisioning is manual cannot be reconciled, and nobody without the permission may reconcile', async () => {

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
+import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { deleteWebhook } from '../src/operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../src/operations/list-webhook-deliveries.js';
@@ -65,6 +66,22 @@ for (const backend of BACKENDS) {
       assert.equal(activated!.data.sponsor, 'sam');
       assert.equal(activated!.data.endsAt, new Date(w.clock.now().getTime() + 2 * DAY).toISOString());
       assert.deepEqual(await tick(), { notices: 0, dispatched: 0, delivered: 0, failed: 0 }, 'nothing is delivered twice');
+    });
+
+    it('a manual task tells the technical owner, and its overdue removal arrives as a finding', async () => {
+      await createWebhook(await ada(), { url: rx.url, events: ['task.opened', 'finding.opened'] }, key);
+      const grantId = await grantThrough(w, 'eve', { entitlement: 'crm/read', justification: 'customer calls', duration: '7d' }, ['sam', 'olivia']);
+      await runProvisioningPass(w.worker);
+      await tick();
+      const task = rx.hits.map(payload).find((p) => p.type === 'task.opened')!;
+      assert.deepEqual({ owner: task.data.owner, action: task.data.action, grantId: task.data.grantId }, { owner: 'tom', action: 'provision', grantId });
+      w.clock.advance(3 * DAY);
+      await runProvisioningPass(w.worker);
+      await tick();
+      const finding = rx.hits.map(payload).find((p) => p.type === 'finding.opened')!;
+      assert.equal(finding.data.kind, 'manual_task_overdue');
+      assert.equal(finding.data.owner, 'tom');
+      assert.match(String(finding.data.summary), /provisioning of .* is not confirmed/);
     });
 
     it('the secret is shown once and is neither in the database in clear nor in any audit event', async () => {

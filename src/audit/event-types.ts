@@ -38,6 +38,7 @@ export const AUDIT_EVENT_TYPES = [
   'finding.resolved',
   'reconciliation.completed',
   'access.drift_removed',
+  'ssh.certificate_issued',
   'webhook.created',
   'webhook.deleted',
   'token.created',

@@ -33,6 +33,8 @@ import { reconcileSystems } from '../operations/reconcile-system.js';
 import { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import { resolveFinding } from '../operations/resolve-finding.js';
 import { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
+import { signSshCertificate } from '../operations/sign-ssh-certificate.js';
+import { sshPrincipals } from '../operations/ssh-principals.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
 import { searchAudit } from '../operations/search-audit.js';
 import { validatePolicy } from '../operations/validate-policy.js';
@@ -109,6 +111,8 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     reconcile: async (input) => reconcileSystems(await ctx(), input),
     listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
     resolveFinding: async (input) => resolveFinding(await ctx(), input),
+    signSshCertificate: async (input) => signSshCertificate(await ctx(), input),
+    sshPrincipals: async (input) => sshPrincipals(await ctx(), input),
     writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true })),
   };
 };

@@ -158,5 +158,8 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     reconcile: async (input) => (await call<{ items: never[] }>('POST', '/v1/reconcile', { body: input })).items,
     listFindings: (input) => list('/v1/findings', { status: input.status, kind: input.kind, system: input.system }),
     resolveFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/resolve`, { body }),
+
+    signSshCertificate: (input) => call('POST', '/v1/ssh/certificates', { body: input }),
+    sshPrincipals: (input) => call('GET', '/v1/ssh/principals', { query: input }),
   };
 };

@@ -34,6 +34,8 @@ import type { reconcileSystems } from '../operations/reconcile-system.js';
 import type { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import type { resolveFinding } from '../operations/resolve-finding.js';
 import type { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
+import type { signSshCertificate } from '../operations/sign-ssh-certificate.js';
+import type { sshPrincipals } from '../operations/ssh-principals.js';
 
 /**
  * An answer as it crosses the seam: the use case's own shape, with dates as Date when the use case
@@ -107,6 +109,9 @@ export interface TenureApi {
   reconcile(input: In<typeof reconcileSystems>): Answer<typeof reconcileSystems>;
   listFindings(input: In<typeof listFindings>): Answer<typeof listFindings>;
   resolveFinding(input: In<typeof resolveFinding>): Answer<typeof resolveFinding>;
+
+  signSshCertificate(input: In<typeof signSshCertificate>): Answer<typeof signSshCertificate>;
+  sshPrincipals(input: In<typeof sshPrincipals>): Answer<typeof sshPrincipals>;
 }
 
 export interface Page<T> { items: T[]; nextCursor?: string | null }

@@ -6,6 +6,7 @@ import { setupCommands } from './commands/setup.js';
 import { auditCommands, policyCommands } from './commands/governance.js';
 import { tokenCommands } from './commands/tokens.js';
 import { provisioningCommands } from './commands/provisioning.js';
+import { sshCommands } from './commands/ssh.js';
 import { webhookCommands } from './commands/webhooks.js';
 import { reportError } from './output.js';
 import { Runtime } from './runtime.js';
@@ -41,6 +42,7 @@ grantCommands(program, rt, run);
 tokenCommands(program, rt, run);
 webhookCommands(program, rt, run);
 provisioningCommands(program, rt, run);
+sshCommands(program, rt, run);
 policyCommands(program, rt, run);
 auditCommands(program, rt, run);
 

@@ -64,4 +64,9 @@ export interface Connector {
   listAccess(): Promise<AccessEntry[]>;
   /** Whether the target is reachable with the connector's credentials and allows what it must do. */
   check(): Promise<CheckResult>;
+  /**
+   * Whether the target still gives this grant's access, for connectors whose access is not an
+   * account listAccess could show (SSH certificates). The read-back after a removal uses it when present.
+   */
+  holds?(grant: ConnectorGrant): Promise<boolean>;
 }

@@ -8,6 +8,7 @@ import type { Connector } from './contract.js';
 import { LdapConnector } from './ldap.js';
 import { PostgresRolesConnector } from './postgres-roles.js';
 import { ScimConnector } from './scim.js';
+import { SshCaConnector, sshCaConfigOf } from './ssh-ca.js';
 
 /** The connector for a system, or null when its provisioning is manual (or it names no connector). */
 export const connectorFor = (system: SystemProvisioning | undefined): Connector | null => {
@@ -26,6 +27,8 @@ export const buildConnector = (spec: ConnectorSpec, targets: string[]): Connecto
     case 'ldap':
       return new LdapConnector({ url: spec.url, bindDn: spec.bind_dn, bindPassword: spec.bind_password, usersDn: spec.users_dn,
         groupsDn: spec.groups_dn, groups: targets, ...(spec.uid_prefix === undefined ? {} : { uidPrefix: spec.uid_prefix }) });
+    case 'ssh-ca':
+      return new SshCaConnector(sshCaConfigOf(spec, targets));
     case 'manual':
       return null;
   }

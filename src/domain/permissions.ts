@@ -30,6 +30,8 @@ export const PERMISSIONS = {
   /** Let revocations held by the mass-revocation brake go ahead: a security decision. */
   'provisioning.release_brake': ['admin', 'security'],
   'finding.resolve': ['admin', 'iam', 'security'],
+  /** Ask which SSH principals a login may use (sshd's AuthorizedPrincipalsCommand runs with a checker's token). */
+  'ssh.principals': ['admin', 'checker'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

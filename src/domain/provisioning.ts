@@ -19,7 +19,9 @@ export type ConnectorSpec =
   | { type: 'postgres-roles'; url: string; role_prefix: string }
   | { type: 'scim'; base_url: string; token: string; user_name_prefix?: string | undefined }
   | { type: 'ldap'; url: string; bind_dn: string; bind_password: string; users_dn: string; groups_dn: string; uid_prefix?: string | undefined }
-  | { type: 'manual'; provision_due_ms: number; removal_due_ms: number };
+  | { type: 'manual'; provision_due_ms: number; removal_due_ms: number }
+  /** Tenure signs SSH certificates; `ca_key` and `previous_ca_keys` are file: references, read by ssh-keygen only. */
+  | { type: 'ssh-ca'; ca_key: string; previous_ca_keys: string[]; krl_path: string; max_ttl_ms: number };
 
 export type ConnectorType = ConnectorSpec['type'];
 
@@ -93,3 +95,10 @@ export const looksShared = (account: string, patterns: readonly RegExp[]): boole
   patterns.some((pattern) => pattern.test(account));
 
 export const compileSharedPatterns = (patterns: readonly string[]): RegExp[] => patterns.map((p) => new RegExp(p, 'i'));
+
+/**
+ * Whether reconciliation can compare the system's target with its grants: a manual system has no
+ * listing, and an SSH CA issues certificates rather than keeping accounts.
+ */
+export const isReconcilable = (system: SystemProvisioning | undefined): system is SystemProvisioning =>
+  system !== undefined && system.connector.type !== 'manual' && system.connector.type !== 'ssh-ca';

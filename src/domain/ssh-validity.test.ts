@@ -62,7 +62,7 @@ describe('the validity window of an SSH certificate', () => {
   }
 
   it('a grant that has not started yet gets no certificate', () => {
-    assert.throws(() => certificateWindow({ ...grant, grantStartsAt: at('2030-01-01T09:30:00Z') }), refused('input.invalid', 'grantStartsAt'));
+    assert.throws(() => certificateWindow({ ...grant, grantStartsAt: at('2030-01-01T09:30:00Z') }), refused('grant.not_started', 'grantStartsAt'));
   });
   it('a grant that has ended gets no certificate, not even at the very moment it ends', () => {
     assert.throws(() => certificateWindow({ ...grant, grantEndsAt: at('2030-01-01T08:00:00Z') }), refused('grant.already_ended'));

@@ -51,8 +51,7 @@ export const certificateWindow = (input: CertificateWindowInput): CertificateWin
   const startsAt = input.grantStartsAt.getTime();
   const endsAt = input.grantEndsAt?.getTime() ?? Number.POSITIVE_INFINITY;
   if (now < startsAt) {
-    // A dedicated code (grant.not_started) is proposed; input.invalid until the catalogue has it.
-    throw new TenureError('input.invalid', `the grant starts at ${input.grantStartsAt.toISOString()}; no certificate before then`, { field: 'grantStartsAt' });
+    throw new TenureError('grant.not_started', `the grant starts at ${input.grantStartsAt.toISOString()}; no certificate before then`, { field: 'grantStartsAt' });
   }
   if (now >= endsAt) throw new TenureError('grant.already_ended', `the grant ended at ${input.grantEndsAt?.toISOString()}; no certificate is issued for it`);
 

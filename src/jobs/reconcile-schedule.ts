@@ -4,6 +4,7 @@
  * the next pass; the others go on.
  */
 import { sql } from 'drizzle-orm';
+import { isReconcilable } from '../domain/provisioning.js';
 import type { Context } from '../operations/context.js';
 import { provisioningSettings } from '../operations/lib/provisioning-settings.js';
 import { runReconciliation, type ReconcileResult } from '../operations/lib/reconcile.js';
@@ -13,7 +14,7 @@ export interface ScheduledReconcileResult { reconciled: ReconcileResult[]; error
 
 export const runDueReconciliations = async (ctx: Context): Promise<ScheduledReconcileResult> => {
   const settings = await provisioningSettings(ctx.store.db);
-  const scheduled = Object.entries(settings.systems).filter(([, s]) => s.reconcile.everyMs !== null && s.connector.type !== 'manual');
+  const scheduled = Object.entries(settings.systems).filter(([, s]) => s.reconcile.everyMs !== null && isReconcilable(s));
   const result: ScheduledReconcileResult = { reconciled: [], errors: [] };
   if (scheduled.length === 0) return result;
   const last = await rawRows<{ key: string; finished_at: Date | null }>(ctx.store.db, sql`

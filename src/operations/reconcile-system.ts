@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
+import { isReconcilable } from '../domain/provisioning.js';
 import { rawRows } from '../store/database.js';
 import { loadActor } from './authorize.js';
 import type { Context } from './context.js';
@@ -28,10 +29,10 @@ export const reconcileSystems = async (ctx: Context, input: z.input<typeof Input
     throw new TenureError('actor.forbidden', 'only security confirms a removal above the mass-revocation brake', { field: 'confirmMassRevoke' });
   }
   const options = { ...(data.revoke === undefined ? {} : { revoke: data.revoke }), confirmMassRevoke: data.confirmMassRevoke };
-  if (data.system) return [await runReconciliation(ctx, data.system, options)];
   const settings = await provisioningSettings(ctx.store.db);
+  if (data.system) return [await runReconciliation(ctx, data.system, options)];
   const live = await rawRows<{ key: string }>(ctx.store.db, sql`SELECT key FROM systems WHERE NOT retired ORDER BY key`);
-  const keys = live.map((s) => s.key).filter((key) => settings.systems[key] && settings.systems[key].connector.type !== 'manual');
+  const keys = live.map((s) => s.key).filter((key) => isReconcilable(settings.systems[key]));
   const results: ReconcileResult[] = [];
   for (const key of keys) results.push(await runReconciliation(ctx, key, options));
   return results;

@@ -3,9 +3,11 @@
  * references (`env:NAME`, `file:/path`) and nothing else: a policy file lives in version control,
  * so a secret written inline is refused here, before it is ever stored or logged.
  */
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { isSecretRef } from '../connectors/secret-ref.js';
 import { DEFAULT_MANUAL_DUE, DEFAULT_PROVISIONING } from '../domain/provisioning.js';
+import { DEFAULT_MAX_CERTIFICATE_TTL_MS } from '../domain/ssh-validity.js';
 import { durationMs } from './duration-schema.js';
 
 const secretRef = z.string().refine(isSecretRef,
@@ -17,6 +19,21 @@ const url = (protocols: RegExp, example: string) => z.string().refine((value) =>
 const prefix = z.string().regex(/^[a-z][a-z0-9_.-]{0,15}$/, 'must be 1 to 16 lowercase letters, digits, _ . or -, starting with a letter');
 const dn = z.string().trim().min(3, 'must be a distinguished name such as ou=people,dc=example,dc=com').refine((v) => v.includes('='),
   'must be a distinguished name such as ou=people,dc=example,dc=com');
+
+const absolutePath = z.string().refine((v) => isAbsolute(v) && !/[\s\0]/.test(v), 'must be an absolute path without spaces');
+/** A key file named by path: `file:` makes it plain that the policy names where the key is, never the key itself. */
+const keyFile = (what: string) => z.string().refine((v) => v.startsWith('file:') && isAbsolute(v.slice(5)) && !/[\s\0]/.test(v),
+  `must be file:/absolute/path to ${what}, never the key itself`);
+const MAX_SSH_TTL_MS = 24 * 3_600_000;
+
+/** An SSH certificate authority: certificates on demand, revocation through the KRL sshd reads. */
+const sshCaSchema = z.strictObject({
+  type: z.literal('ssh-ca'),
+  ca_key: keyFile('the CA private key'),
+  previous_ca_keys: z.array(keyFile('a previous CA public key (.pub)')).default([]),
+  krl_path: absolutePath,
+  max_ttl: durationMs.refine((v) => v <= MAX_SSH_TTL_MS, 'must be at most 24h: certificates live hours, not days').optional(),
+}).transform(({ max_ttl, ...rest }) => ({ ...rest, max_ttl_ms: max_ttl ?? DEFAULT_MAX_CERTIFICATE_TTL_MS }));
 
 export const connectorSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('postgres-roles'), url: secretRef, role_prefix: prefix }),
@@ -30,7 +47,8 @@ export const connectorSchema = z.discriminatedUnion('type', [
       provision_due_ms: provision_due ?? DEFAULT_MANUAL_DUE.provisionMs,
       removal_due_ms: removal_due ?? DEFAULT_MANUAL_DUE.removalMs,
     })),
-], { error: (issue) => (issue.code === 'invalid_union' ? 'type must be one of postgres-roles, scim, ldap, manual' : undefined) });
+  sshCaSchema,
+], { error: (issue) => (issue.code === 'invalid_union' ? 'type must be one of postgres-roles, scim, ldap, manual, ssh-ca' : undefined) });
 
 export const reconcileSchema = z.strictObject({
   mode: z.enum(['report', 'revoke']).default('report'),

@@ -153,8 +153,9 @@ const confirmReadBack = (details: CertificateDetails, expected: Omit<Certificate
 };
 
 /**
- * Signs `publicKey` as a user certificate, refusing (input.invalid, with the field) before anything
- * is signed when an input breaks a rule. The window is taken as given (one in the past is allowed,
+ * Signs `publicKey` as a user certificate, refusing before anything is signed when an input breaks
+ * a rule (with the field: `ssh.public_key_invalid` for the user's key, `ssh.ca_key_invalid` for the
+ * CA key, `input.invalid` for the rest). The window is taken as given (one in the past is allowed,
  * which the tests use), so callers compute it with `certificateWindow`.
  */
 export const signUserCertificate = async (request: SignRequest): Promise<SignedCertificate> => {

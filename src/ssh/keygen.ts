@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TenureError } from '../domain/errors.js';
+import { TenureError, type ErrorCode } from '../domain/errors.js';
 
 export const SSH_KEYGEN = '/usr/bin/ssh-keygen';
 
@@ -50,7 +50,7 @@ export const runKeygen = (args: string[]): Promise<KeygenResult> => new Promise(
 
 /** Runs ssh-keygen and refuses with `code` (message + ssh-keygen's redacted reason) when it fails. */
 export const keygenOrRefuse = async (
-  args: string[], refusal: { code: 'input.invalid' | 'internal'; message: string; field?: string },
+  args: string[], refusal: { code: ErrorCode; message: string; field?: string },
 ): Promise<KeygenResult> => {
   const result = await runKeygen(args);
   if (result.exitCode !== 0) {

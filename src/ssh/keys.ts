@@ -27,24 +27,32 @@ export interface PublicKey {
   bits: number;
 }
 
-const invalid = (field: string, message: string): TenureError => new TenureError('input.invalid', `${field}: ${message}`, { field });
+/**
+ * A user's key that breaks a rule is the caller's mistake (`ssh.public_key_invalid`); a CA key that
+ * does is the configuration's (`ssh.ca_key_invalid`), which the caller cannot fix by sending again.
+ */
+export type KeyRefusal = 'ssh.public_key_invalid' | 'ssh.ca_key_invalid';
+
+const invalid = (field: string, message: string, code: KeyRefusal = 'ssh.public_key_invalid'): TenureError =>
+  new TenureError(code, `${field}: ${message}`, { field });
 
 /** Whether the text is a key rather than a path: a path never contains whitespace after trimming. */
 const looksLikeKeyText = (text: string): boolean => /\s/.test(text.trim()) || !isAbsolute(text.trim());
 
 /** Tenure's own checks, before ssh-keygen sees anything; no message quotes the text it was given. */
-const splitPublicKey = (text: string, field: string): { type: string; blob: string } => {
-  if (text.length > MAX_KEY_TEXT) throw invalid(field, 'is far too long to be an OpenSSH public key');
-  if (/PRIVATE KEY/.test(text)) throw invalid(field, 'is a private key; send only the public key (the .pub file), and treat this private key as exposed');
+const splitPublicKey = (text: string, field: string, code: KeyRefusal): { type: string; blob: string } => {
+  const refuse = (message: string) => invalid(field, message, code);
+  if (text.length > MAX_KEY_TEXT) throw refuse('is far too long to be an OpenSSH public key');
+  if (/PRIVATE KEY/.test(text)) throw refuse('is a private key; send only the public key (the .pub file), and treat this private key as exposed');
   const trimmed = text.trim();
-  if (trimmed === '') throw invalid(field, 'is empty; send the one-line OpenSSH public key (the .pub file)');
-  if (/[\r\n]/.test(trimmed)) throw invalid(field, 'must be exactly one line: one OpenSSH public key');
+  if (trimmed === '') throw refuse('is empty; send the one-line OpenSSH public key (the .pub file)');
+  if (/[\r\n]/.test(trimmed)) throw refuse('must be exactly one line: one OpenSSH public key');
   const [type = '', blob = ''] = trimmed.split(/\s+/);
-  if (type.includes('-cert-v01@openssh.com')) throw invalid(field, 'is a certificate; send the public key it was issued for');
+  if (type.includes('-cert-v01@openssh.com')) throw refuse('is a certificate; send the public key it was issued for');
   if (!USER_KEY_TYPES.has(type)) {
-    throw invalid(field, `is not an OpenSSH public key of a supported type (${[...USER_KEY_TYPES].join(', ')})`);
+    throw refuse(`is not an OpenSSH public key of a supported type (${[...USER_KEY_TYPES].join(', ')})`);
   }
-  if (!BASE64.test(blob)) throw invalid(field, `is not an OpenSSH public key: the part after ${type} is not base64`);
+  if (!BASE64.test(blob)) throw refuse(`is not an OpenSSH public key: the part after ${type} is not base64`);
   return { type, blob };
 };
 
@@ -56,18 +64,18 @@ const parseFingerprintLine = (stdout: string): { bits: number; fingerprint: stri
 };
 
 /** Checks a user's one-line public key with Tenure's rules and with ssh-keygen's own parser. */
-export const checkPublicKey = async (text: string, field = 'publicKey'): Promise<PublicKey> => {
-  const { type, blob } = splitPublicKey(text, field);
+export const checkPublicKey = async (text: string, field = 'publicKey', code: KeyRefusal = 'ssh.public_key_invalid'): Promise<PublicKey> => {
+  const { type, blob } = splitPublicKey(text, field, code);
   const line = `${type} ${blob}`;
   const { stdout } = await withPrivateDir(async (dir) => {
     const path = join(dir, 'key.pub');
     writePrivateFile(path, `${line}\n`);
     return keygenOrRefuse(['-l', '-E', 'sha256', '-f', path], {
-      code: 'input.invalid', field, message: `${field}: is not a valid OpenSSH public key (its key data does not parse as a ${type} key)`,
+      code, field, message: `${field}: is not a valid OpenSSH public key (its key data does not parse as a ${type} key)`,
     });
   });
   const { bits, fingerprint } = parseFingerprintLine(stdout);
-  if (type === 'ssh-rsa' && bits < MIN_RSA_BITS) throw invalid(field, `RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${bits}`);
+  if (type === 'ssh-rsa' && bits < MIN_RSA_BITS) throw invalid(field, `RSA keys must have at least ${MIN_RSA_BITS} bits; this one has ${bits}`, code);
   return { line, type, fingerprint, bits };
 };
 
@@ -75,17 +83,19 @@ export const checkPublicKey = async (text: string, field = 'publicKey'): Promise
  * The CA private key file must be a regular file nobody else may read: a CA key others can read is
  * a key anyone on the machine can sign with. Checked before ssh-keygen opens it.
  */
+const caInvalid = (field: string, message: string): TenureError => invalid(field, message, 'ssh.ca_key_invalid');
+
 export const checkCaKeyFile = (caKeyPath: string, field = 'caKeyPath'): void => {
-  if (!isAbsolute(caKeyPath)) throw invalid(field, 'must be an absolute path to the CA private key file');
+  if (!isAbsolute(caKeyPath)) throw caInvalid(field, 'must be an absolute path to the CA private key file');
   let stats;
   try {
     stats = statSync(caKeyPath);
   } catch (error) {
-    throw invalid(field, `the CA private key file ${caKeyPath} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    throw caInvalid(field, `the CA private key file ${caKeyPath} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
   }
-  if (!stats.isFile()) throw invalid(field, `${caKeyPath} is not a file`);
+  if (!stats.isFile()) throw caInvalid(field, `${caKeyPath} is not a file`);
   if ((stats.mode & 0o007) !== 0) {
-    throw invalid(field, `the CA private key file ${caKeyPath} is accessible to other users (mode ${(stats.mode & 0o777).toString(8)}); make it 0600`);
+    throw caInvalid(field, `the CA private key file ${caKeyPath} is accessible to other users (mode ${(stats.mode & 0o777).toString(8)}); make it 0600`);
   }
 };
 
@@ -97,7 +107,7 @@ export const checkCaKeyFile = (caKeyPath: string, field = 'caKeyPath'): void => 
 export const readCaPublicKey = async (caKeyPath: string): Promise<string> => {
   checkCaKeyFile(caKeyPath);
   const { stdout } = await keygenOrRefuse(['-y', '-P', '', '-f', caKeyPath], {
-    code: 'input.invalid', field: 'caKeyPath',
+    code: 'ssh.ca_key_invalid', field: 'caKeyPath',
     message: `caKeyPath: ${caKeyPath} is not an unencrypted OpenSSH private key`,
   });
   const [type = '', blob = ''] = stdout.trim().split(/\s+/);
@@ -112,7 +122,7 @@ export const readCaPublicKey = async (caKeyPath: string): Promise<string> => {
 export const fingerprintOf = async (publicKeyOrPath: string): Promise<string> => {
   if (looksLikeKeyText(publicKeyOrPath)) return (await checkPublicKey(publicKeyOrPath)).fingerprint;
   const { stdout } = await keygenOrRefuse(['-l', '-E', 'sha256', '-f', publicKeyOrPath], {
-    code: 'input.invalid', field: 'publicKey', message: `publicKey: ${publicKeyOrPath} is not a readable OpenSSH key file`,
+    code: 'ssh.public_key_invalid', field: 'publicKey', message: `publicKey: ${publicKeyOrPath} is not a readable OpenSSH key file`,
   });
   return parseFingerprintLine(stdout).fingerprint;
 };

@@ -75,7 +75,7 @@ export const buildKrl = async (request: BuildKrlRequest): Promise<{ outPath: str
   if (!existsSync(dirname(outPath))) throw invalid('outPath', `the directory ${dirname(outPath)} does not exist`);
   const lines = specificationLines(request.revoked);
   const caKeys: string[] = [];
-  for (const key of request.caPublicKeys) caKeys.push((await checkPublicKey(key, 'caPublicKeys')).line);
+  for (const key of request.caPublicKeys) caKeys.push((await checkPublicKey(key, 'caPublicKeys', 'ssh.ca_key_invalid')).line);
   const uniqueCaKeys = [...new Set(caKeys)];
   if (lines.length > 0 && uniqueCaKeys.length === 0) throw invalid('caPublicKeys', 'revoking by serial or key id needs the CA public key');
 

@@ -11,8 +11,9 @@ import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { schema as coreSchema } from './schema.js';
 import { provisioningSchema } from './schema-provisioning.js';
 import { serviceSchema } from './schema-service.js';
+import { sshSchema } from './schema-ssh.js';
 
-const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema };
+const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema, ...sshSchema };
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

@@ -3,13 +3,12 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, grants, identities, requestStages, systems } from '../store/schema.js';
+import { loadFindings, loadTasks } from './provisioning-events.js';
 
-/**
- * What a subscription can ask for. `finding.opened` is part of the vocabulary so subscriptions can
- * name it now, but nothing emits it yet: findings do not exist in Tenure so far.
- */
+/** What a subscription can ask for. */
 export const WEBHOOK_EVENT_TYPES = [
   'request.created', 'approval.needed', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
+  'task.opened',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -26,6 +25,8 @@ export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]
   'grant.expiring_soon': ['grant.expiring_soon'],
   'grant.expired': ['grant.expired'],
   'grant.revoked': ['grant.revoked'],
+  'finding.opened': ['finding.opened'],
+  'provisioning.task_opened': ['task.opened'],
 };
 
 export interface AuditRow { seq: number; occurredAt: Date; action: string; subjectId: string; canonical: string }
@@ -97,7 +98,8 @@ const loadStages = async (exec: Executor, ids: string[]): Promise<Map<string, St
 };
 
 type Candidate = ReturnType<typeof candidates>[number];
-type Lookups = { grants: Map<string, Record<string, unknown>>; requests: Map<string, Record<string, unknown>>; stages: Map<string, Stage[]> };
+type Lookup = Map<string, Record<string, unknown>>;
+type Lookups = { grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup };
 
 /** The stage waiting after this event: the first one for a new request, else the one after the stage just approved. */
 const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
@@ -113,6 +115,8 @@ const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
  */
 const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefined => {
   const id = c.row.subjectId;
+  if (c.type === 'finding.opened') return found.findings.get(id) ?? { findingId: id };
+  if (c.type === 'task.opened') return found.tasks.get(id) ?? { jobId: id };
   if (c.type === 'request.created' || c.type === 'approval.needed') {
     const request = found.requests.get(id) ?? { requestId: id };
     const stages = found.stages.get(id) ?? [];
@@ -135,6 +139,8 @@ export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: 
     grants: await loadGrants(exec, ids('grant.')),
     requests: await loadRequests(exec, requestIds),
     stages: await loadStages(exec, requestIds),
+    findings: await loadFindings(exec, ids('finding.')),
+    tasks: await loadTasks(exec, ids('task.')),
   };
   return found.flatMap((c) => {
     const data = dataOf(c, lookups);

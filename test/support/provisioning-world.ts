@@ -55,6 +55,8 @@ export interface ProvisioningPolicyOptions {
   deadTarget?: boolean;
   brake?: { share: number; minimum: number };
   reconcileMode?: 'report' | 'revoke';
+  /** How often the worker reconciles payments, e.g. `1h`; default: only on demand. */
+  reconcileEvery?: string;
   maxAttempts?: number;
 }
 
@@ -63,7 +65,7 @@ export const provisioningPolicy = (target: PgTarget, options: ProvisioningPolicy
   const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
   const payments = doc.systems.payments;
   payments.connector = { type: 'postgres-roles', url: `env:${options.deadTarget ? target.deadVar : target.urlVar}`, role_prefix: target.prefix };
-  payments.reconcile = { mode: options.reconcileMode ?? 'report' };
+  payments.reconcile = { mode: options.reconcileMode ?? 'report', ...(options.reconcileEvery ? { every: options.reconcileEvery } : {}) };
   for (const [name, role] of Object.entries(target.roles)) payments.entitlements[name].target = role;
   doc.systems.crm.connector = { type: 'manual', provision_due: '2d', removal_due: '1d' };
   doc.provisioning = { brake: options.brake ?? { share: 0.1, minimum: 5 }, max_attempts: options.maxAttempts ?? 3 };

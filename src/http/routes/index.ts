@@ -10,10 +10,11 @@ import { policyRoutes } from './policy.js';
 import { provisioningRoutes } from './provisioning.js';
 import { requestRoutes } from './requests.js';
 import type { RouteModule } from './route.js';
+import { sshRoutes } from './ssh.js';
 import { tokenRoutes } from './tokens.js';
 import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, provisioningRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, provisioningRoutes, sshRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
 ];

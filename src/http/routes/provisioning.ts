@@ -26,7 +26,7 @@ const FindingView = z.object({
 });
 const ReconcileView = z.object({
   system: z.string(), accounts: z.number().int(), liveGrants: z.number().int(), drift: z.record(z.string(), z.number().int()),
-  revoked: z.number().int(), brakeHeld: z.boolean(), findingsOpened: z.number().int(), findingsClosed: z.number().int(),
+  revoked: z.number().int(), removalsFailed: z.number().int(), brakeHeld: z.boolean(), findingsOpened: z.number().int(), findingsClosed: z.number().int(),
 });
 const JobsQuery = z.object({
   state: z.enum([...JOB_STATES, 'open']).optional(), system: z.string().optional(), grant: z.uuid('must be a grant id').optional(),

@@ -36,7 +36,8 @@ interface BrakeCandidate { system_id: string; system_key: string; revocations: n
  * system has held revocations, new ones join them rather than slipping past one at a time.
  */
 export const applyBrake = async (work: Work, settings: ProvisioningSettings): Promise<number> => {
-  const braked = Object.keys(settings.systems);
+  // Manual systems are left out: their removals are tasks for a person, who is the check.
+  const braked = Object.entries(settings.systems).filter(([, system]) => system.connector.type !== 'manual').map(([key]) => key);
   if (braked.length === 0) return 0;
   const candidates = await rawRows<BrakeCandidate>(work.tx, sql`
     SELECT s.id AS system_id, s.key AS system_key,

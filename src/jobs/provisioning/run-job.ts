@@ -35,9 +35,13 @@ const setGrantState = async (work: Work, job: ClaimedJob, state: string, evidenc
     .where(eq(grants.id, job.grant_id));
 };
 
-/** After a removal the target is read back: the job succeeds only when the access is really gone. */
+/**
+ * After a removal the target is read back: the job succeeds only when the access is really gone.
+ * A connector whose access listAccess cannot show (SSH certificates) answers through `holds`.
+ */
 const stillHolds = async (connector: Connector, grant: ConnectorGrant): Promise<boolean> =>
-  (await connector.listAccess()).some((entry) => entry.identityHandle === grant.identityHandle && entry.entitlement === grant.targetName);
+  connector.holds ? connector.holds(grant)
+    : (await connector.listAccess()).some((entry) => entry.identityHandle === grant.identityHandle && entry.entitlement === grant.targetName);
 
 const callConnector = async (connector: Connector, job: ClaimedJob, grant: ConnectorGrant) => {
   if (job.action === 'provision') return { ...(await connector.provision(grant)), readBack: null };
@@ -48,7 +52,7 @@ const callConnector = async (connector: Connector, job: ClaimedJob, grant: Conne
   return { ...outcome, readBack: 'absent' as const };
 };
 
-const recordSuccess = (ctx: Context, job: ClaimedJob, jc: JobContext, outcome: { changed: boolean; readBack: string | null }) =>
+const recordSuccess = (ctx: Context, job: ClaimedJob, outcome: { changed: boolean; readBack: string | null }) =>
   inTransaction(ctx, async (work) => {
     const evidence = { jobId: job.id, attempt: job.attempts, changed: outcome.changed, readBack: outcome.readBack, at: work.now };
     if (!(await finishJob(work, job, { state: 'done', finishedAt: work.now, outcome: evidence, lastError: null }))) return 'lost_lease' as const;
@@ -117,7 +121,7 @@ export const runJob = async (
     return recordFailure(ctx, job, jc, settings, error);
   }
   failpoint('provisioning.after_connector_call');
-  const result = await recordSuccess(ctx, job, jc, outcome);
+  const result = await recordSuccess(ctx, job, outcome);
   failpoint('provisioning.after_job_committed');
   return result;
 };

@@ -9,7 +9,7 @@ import { connectorFor } from '../../connectors/registry.js';
 import { TenureError } from '../../domain/errors.js';
 import { DRIFT_KINDS } from '../../domain/findings.js';
 import { newId } from '../../domain/ids.js';
-import { brakeTrips, compileSharedPatterns } from '../../domain/provisioning.js';
+import { brakeTrips, compileSharedPatterns, isReconcilable } from '../../domain/provisioning.js';
 import { reconcile, type Drift, type EndedGrant, type ExpectedGrant, type KnownIdentity } from '../../domain/reconciliation.js';
 import { rawRows, type Executor } from '../../store/database.js';
 import { reconciliationRuns } from '../../store/schema-provisioning.js';
@@ -30,7 +30,10 @@ export interface ReconcileOptions {
 }
 
 export interface ReconcileResult {
-  system: string; accounts: number; liveGrants: number; drift: Record<string, number>; revoked: number; brakeHeld: boolean;
+  system: string; accounts: number; liveGrants: number; drift: Record<string, number>; revoked: number;
+  /** Drift removals the target refused; the drift stays reported. */
+  removalsFailed: number;
+  brakeHeld: boolean;
   findingsOpened: number; findingsClosed: number;
 }
 
@@ -59,22 +62,33 @@ const loadExpectations = async (exec: Executor, system: SystemRow, targets: Reco
   return { expected, identities: new Map(people.map((p) => [p.handle, p])), ended: endedMap };
 };
 
-/** Removes each piece of removable drift from the target; the finding stays open until a later run no longer sees it. */
+/**
+ * Removes each piece of removable drift from the target; the finding stays open until a later run
+ * no longer sees it. One removal failing does not stop the others: it is counted and the drift
+ * stays reported.
+ */
 const removeDrift = async (ctx: Context, connector: Connector, system: SystemRow, removable: Drift[], expected: ExpectedGrant[]) => {
   const stillHeld = new Set(expected.map((g) => g.handle));
   let revoked = 0;
+  let failed = 0;
   for (const d of removable) {
-    const outcome = await connector.deprovision({
-      grantId: d.grantId ?? `drift:${d.key}`, identityHandle: d.handle!, entitlementKey: d.entitlement!, targetName: d.entitlement!,
-      startsAt: new Date(0), endsAt: null, accountEndsAt: null, lastOnSystem: !stillHeld.has(d.handle!),
-    });
+    let changed: boolean;
+    try {
+      ({ changed } = await connector.deprovision({
+        grantId: d.grantId ?? `drift:${d.key}`, identityHandle: d.handle!, entitlementKey: d.entitlement!, targetName: d.entitlement!,
+        startsAt: new Date(0), endsAt: null, accountEndsAt: null, lastOnSystem: !stillHeld.has(d.handle!),
+      }));
+    } catch {
+      failed += 1;
+      continue;
+    }
     revoked += 1;
     await inTransaction(ctx, async (work) => {
       work.record({ action: 'access.drift_removed', subject: { type: 'system', id: system.id }, systemId: system.id, identityId: d.identityId,
-        reason: d.summary, data: { account: d.account, entitlement: d.entitlement, kind: d.kind, changed: outcome.changed } });
+        reason: d.summary, data: { account: d.account, entitlement: d.entitlement, kind: d.kind, changed } });
     });
   }
-  return revoked;
+  return { revoked, failed };
 };
 
 export const runReconciliation = async (ctx: Context, systemKey: string, options: ReconcileOptions = {}): Promise<ReconcileResult> => {
@@ -83,8 +97,11 @@ export const runReconciliation = async (ctx: Context, systemKey: string, options
   if (!system) throw new TenureError('system.not_found', `no system '${systemKey}'`, { field: 'system' });
   const settings = await provisioningSettings(exec);
   const spec = settings.systems[systemKey];
-  const connector = options.connector ?? connectorFor(spec);
-  if (!spec || !connector) throw new TenureError('reconcile.no_connector', `${systemKey} has no connector that can list its access`, { field: 'system' });
+  const connector = isReconcilable(spec) ? options.connector ?? connectorFor(spec) : null;
+  if (!spec || !connector) {
+    throw new TenureError('reconcile.no_connector', `${systemKey} has no connector that can list its access (manual and SSH CA systems have none)`,
+      { field: 'system' });
+  }
   const startedAt = ctx.clock.now();
   let entries: AccessEntry[];
   try {
@@ -113,15 +130,16 @@ export const runReconciliation = async (ctx: Context, systemKey: string, options
         evidence: { removable: removable.length, accounts: entries.length, share: settings.brake.share, minimum: settings.brake.minimum } });
     }
   });
-  const revoked = revoking && !brakeHeld ? await removeDrift(ctx, connector, system, removable, expected) : 0;
+  const { revoked, failed: removalsFailed } = revoking && !brakeHeld
+    ? await removeDrift(ctx, connector, system, removable, expected) : { revoked: 0, failed: 0 };
   const byKind: Record<string, number> = {};
   for (const d of drift) byKind[d.kind] = (byKind[d.kind] ?? 0) + 1;
   await inTransaction(ctx, async (work) => {
     await work.tx.insert(reconciliationRuns).values({ id: newId(), systemId: system.id, startedAt, finishedAt: work.now,
       actorId: work.actor.id ?? null, accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, brakeHeld });
     work.record({ action: 'reconciliation.completed', subject: { type: 'system', id: system.id }, systemId: system.id,
-      data: { accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, brakeHeld } });
+      data: { accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, removalsFailed, brakeHeld } });
   });
-  return { system: systemKey, accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, brakeHeld,
+  return { system: systemKey, accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, removalsFailed, brakeHeld,
     findingsOpened: counts.opened, findingsClosed: counts.closed };
 };

@@ -1,0 +1,41 @@
+/**
+ * SSH certificates Tenure issued: the record of who got which certificate for which grant, and
+ * until when. The certificate itself is not kept (it is no secret, but it is not needed either:
+ * revocation works by key id, which is the grant id), nor the user's public key, only its
+ * fingerprint. Part of the one schema (see schema.ts); migrations cover every schema file.
+ */
+import { bigint, index, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { grants, identities, systems } from './schema.js';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+/**
+ * Certificate serials, one sequence for every CA: a KRL may revoke by serial, and serials must not
+ * repeat across a CA rotation. Starts at 1 (zero means "no serial" to OpenSSH).
+ */
+export const sshCertificateSerials = pgSequence('ssh_certificate_serials', { startWith: 1, minValue: 1 });
+
+export const sshCertificates = pgTable('ssh_certificates', {
+  id: uuid('id').primaryKey(),
+  /** Taken from the sequence before signing, since it is part of what is signed. */
+  serial: bigint('serial', { mode: 'bigint' }).notNull(),
+  grantId: uuid('grant_id').notNull().references(() => grants.id),
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  systemId: uuid('system_id').notNull().references(() => systems.id),
+  /** The grant id: a KRL `id:` entry with it revokes every certificate of the grant. */
+  keyId: text('key_id').notNull(),
+  principals: jsonb('principals').$type<string[]>().notNull(),
+  publicKeyFingerprint: text('public_key_fingerprint').notNull(),
+  caFingerprint: text('ca_fingerprint').notNull(),
+  validAfter: ts('valid_after').notNull(),
+  validBefore: ts('valid_before').notNull(),
+  issuedAt: ts('issued_at').notNull(),
+  issuedBy: uuid('issued_by').notNull(),
+}, (t) => [
+  uniqueIndex('ssh_certificates_serial_uq').on(t.serial),
+  index('ssh_certificates_grant_idx').on(t.grantId),
+  index('ssh_certificates_valid_before_idx').on(t.validBefore),
+]);
+
+/** Tables for the drizzle client; the sequence is found by drizzle-kit in this file's exports. */
+export const sshSchema = { sshCertificates };
