@@ -233,5 +233,22 @@ for (const backend of BACKENDS) {
         await rm(tmp, { recursive: true });
       }
     });
+
+    it('a service account may hold the checker role when named directly, and no other role, not even through a group', async () => {
+      const tmp = await mkdtemp(join(tmpdir(), 'tenure-apply-'));
+      try {
+        const file = join(tmp, 'people.yaml');
+        const base = await readFile(BASE, 'utf8');
+        await writeFile(file, base.replace('auditor: [audrey]', 'auditor: [audrey]\n  checker: [bot]'));
+        await applyPolicy(as('ada'), { path: file });
+        const roles = await store.db.select().from(roleAssignments).where(eq(roleAssignments.identityId, ids.get('bot')!));
+        assert.deepEqual(roles.map((r) => r.role), ['checker']);
+        await writeFile(file, base.replace('auditor: [audrey]', 'auditor: [audrey, bot]'));
+        const error = await refusedWith(applyPolicy(as('ada'), { path: file }), 'policy.invalid');
+        assert.match(error.message, /roles\.auditor\[1\]: 'bot' is a service account: the policy may only name people/);
+      } finally {
+        await rm(tmp, { recursive: true });
+      }
+    });
   });
 }

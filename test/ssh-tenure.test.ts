@@ -46,11 +46,11 @@ let sshd: Sshd;
 
 /**
  * The lifecycle policy with a bastion whose connector is Tenure's SSH CA, during a rotation from
- * caOld to caNew. Tom holds the checker role: the policy names only people in roles.
+ * caOld to caNew. The service account `bot` (owned by Tom) holds the checker role, as sshd's caller.
  */
 const sshPolicy = (krlPath: string): string => {
   const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
-  doc.roles.checker = ['tom'];
+  doc.roles.checker = ['bot'];
   doc.systems.bastion = {
     name: 'Bastion hosts', business_owner: 'olivia', technical_owner: 'tom', criticality: 'high',
     connector: { type: 'ssh-ca', ca_key: `file:${caNew.privatePath}`, previous_ca_keys: [`file:${caOld.publicPath}`], krl_path: krlPath, max_ttl: '4h' },
@@ -116,7 +116,7 @@ describe('Tenure as the SSH certificate authority of a real sshd', { skip: isRoo
       principals: { kind: 'command', script: principalsWrapper(server), args: '%u %i' },
     });
     await applyPolicyText(w, sshPolicy(sshd.krlPath));
-    const checkerToken = (await createToken(await w.as('tom'), { name: 'sshd on bastion', scopes: ['check'] })).secret;
+    const checkerToken = (await createToken(await w.as('tom'), { name: 'sshd on bastion', identity: 'bot', scopes: ['check'] })).secret;
     writeFileSync(join(sshd.dir, 'principals-token'), checkerToken, { mode: 0o400 });
     chownSync(join(sshd.dir, 'principals-token'), 65534, 65534);
   });
@@ -184,7 +184,7 @@ describe('Tenure as the SSH certificate authority of a real sshd', { skip: isRoo
   });
 
   it('sshd refuses the certificate right after the revocation, before any KRL is written, because Tenure stops listing the principal', async () => {
-    const checker = await w.as('tom');
+    const checker = await w.as('bot');
     assert.deepEqual(await sshPrincipals(checker, { user: SSH_TEST_USER, keyId: live }), { principals: [SSH_TEST_USER] });
     assert.deepEqual(await sshPrincipals(checker, { user: 'root', keyId: live }), { principals: [] }, 'only the grant\'s own account');
     assert.deepEqual(await sshPrincipals(checker, { user: SSH_TEST_USER }), { principals: [] }, 'no key id, no principals');

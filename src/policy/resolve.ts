@@ -36,10 +36,19 @@ export interface ResolvedPolicy {
 
 type Person = { id: string; handle: string; kind: string; status: string };
 
-const personProblem = (ref: string, person: Person | undefined): string | undefined => {
+/**
+ * `checker` is the one role a machine may hold, named directly (never through a group, which could
+ * also be used for approvals): sshd's AuthorizedPrincipalsCommand and other enforcement points ask
+ * the decision point with a service account's token, and a checker approves and owns nothing.
+ */
+const machineMayHold = (path: readonly (string | number)[]): boolean => path[0] === 'roles' && path[1] === 'checker';
+
+const personProblem = (ref: string, person: Person | undefined, path: readonly (string | number)[]): string | undefined => {
   if (!person) return `unknown identity '${ref}'`;
   if (person.status !== 'active') return `'${ref}' is ${person.status}: the policy may only name active identities`;
-  if (!isHuman(person.kind as IdentityKind)) return `'${ref}' is a service account: the policy may only name people`;
+  if (!isHuman(person.kind as IdentityKind) && !machineMayHold(path)) {
+    return `'${ref}' is a service account: the policy may only name people (a service account may only hold roles.checker)`;
+  }
   return undefined;
 };
 
@@ -94,7 +103,7 @@ export const resolvePolicy = async (
   const people = new Map(rows.map((row) => [row.handle, row]));
   const errors: PolicyIssue[] = [];
   for (const { path, ref } of refs) {
-    const problem = personProblem(ref, people.get(ref));
+    const problem = personProblem(ref, people.get(ref), path);
     if (problem) errors.push({ ...parsed.locate(path), path: formatPath(path), message: problem });
   }
   if (errors.length > 0) return { errors };
