@@ -36,6 +36,29 @@ describe('the tenure command line on the embedded database', () => {
     assert.ok(grants.some((g) => g.entitlement === 'payments/read'));
   });
 
+  it('a manual system\'s grant becomes a task the technical owner lists and confirms from the command line', () => {
+    const created = tenure('--as', 'carl', '--json', 'request', 'create', '--entitlement', 'payments/approve', '--reason', 'quarter close', '--duration', '1d');
+    assert.equal(created.code, 0, created.err);
+    const { id } = created.json() as { id: string };
+    assert.equal(tenure('--as', 'sam', 'approve', id).code, 0);
+    assert.equal(tenure('--as', 'olivia', 'approve', id).code, 0);
+    const pass = tenure('--json', 'worker', '--once');
+    assert.equal(pass.code, 0, pass.err);
+    assert.ok((pass.json() as { provisioning: { tasksOpened: number } }).provisioning.tasksOpened >= 1);
+    const tasks = tenure('--as', 'tom', '--json', 'provisioning', 'list', '--state', 'awaiting_confirmation').json() as
+      { id: string; identity: string; entitlement: string }[];
+    const task = tasks.find((t) => t.identity === 'carl' && t.entitlement === 'payments/approve');
+    assert.ok(task, JSON.stringify(tasks));
+    assert.equal(tenure('--as', 'carl', 'provisioning', 'confirm', task.id, '--note', 'did it myself').code, 3, 'not the holder');
+    const confirmed = tenure('--as', 'tom', '--json', 'provisioning', 'confirm', task.id, '--note', 'role granted by hand');
+    assert.equal(confirmed.code, 0, confirmed.err);
+    assert.equal((confirmed.json() as { grantProvisioningState: string }).grantProvisioningState, 'provisioned');
+    const reconcile = tenure('--as', 'ivan', 'reconcile', 'payments');
+    assert.equal(reconcile.code, 3, 'a manual system has nothing to list');
+    assert.match(reconcile.err, /reconcile\.no_connector/);
+    assert.equal(tenure('--as', 'audrey', '--json', 'findings', 'list', '--status', 'open').code, 0);
+  });
+
   it('an engagement can be found and shortened from the command line, shortening the grants under it', () => {
     const [carl] = tenure('--as', 'ivan', '--json', 'engagement', 'list', '--identity', 'carl').json() as { id: string; endsAt: string }[];
     assert.ok(carl);
