@@ -285,6 +285,13 @@ export class LdapConnector implements Connector {
     });
   }
 
+  /** One membership read back after a removal: the server's own `(member=<DN>)` match on the group. */
+  async holds(grant: ConnectorGrant): Promise<boolean> {
+    const userDn = this.userDn(grant.identityHandle);
+    const groupDn = this.groupOf(grant);
+    return this.session((client) => this.isMember(client, groupDn, userDn));
+  }
+
   async listAccess(): Promise<AccessEntry[]> {
     return this.session(async (client) => {
       const entries: AccessEntry[] = [];

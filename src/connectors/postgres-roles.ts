@@ -188,6 +188,13 @@ export class PostgresRolesConnector implements Connector {
     });
   }
 
+  /** One membership read back after a removal, without listing every role of the target. */
+  async holds(grant: ConnectorGrant): Promise<boolean> {
+    const login = this.loginRole(grant.identityHandle);
+    const role = this.entitlementRole(grant);
+    return this.withClient((client) => this.isMember(client, login, role));
+  }
+
   async listAccess(): Promise<AccessEntry[]> {
     return this.withClient(async (client) => {
       const { rows } = await client.query<{ account: string; entitlement: string; can_login: boolean; valid_until: unknown }>(

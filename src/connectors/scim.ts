@@ -214,6 +214,13 @@ export class ScimConnector implements Connector {
     return { changed };
   }
 
+  /** One membership read back after a removal: the user and the group, not every user of the service. */
+  async holds(grant: ConnectorGrant): Promise<boolean> {
+    const user = await this.findUser(this.userName(grant.identityHandle));
+    if (!user) return false;
+    return isMember(await this.group(this.groupName(grant)), user.id);
+  }
+
   async listAccess(): Promise<AccessEntry[]> {
     const prefix = this.config.userNamePrefix ?? '';
     // userName is case-insensitive in SCIM, so `sw` may match more than the prefix; filter exactly here.

@@ -67,6 +67,19 @@ export const connectorContract = (name: string, makeConnector: () => Connector, 
       assert.deepEqual(await connector.listAccess(), before);
     });
 
+    it('holds(), the read-back after a removal, agrees with listAccess before, during and after the grant', async () => {
+      const connector = makeConnector();
+      if (!connector.holds) return;
+      const grant = fixtures.freshGrant();
+      assert.equal(await connector.holds(grant), false, 'not before');
+      await connector.provision(grant);
+      assert.equal(await connector.holds(grant), true, 'while provisioned');
+      assert.equal(await holds(connector, fixtures.expectedAccess(grant)), true);
+      await connector.deprovision(grant);
+      assert.equal(await connector.holds(grant), false, 'not after removal');
+      assert.equal(await holds(connector, fixtures.expectedAccess(grant)), false);
+    });
+
     it('check() is ok against the real target', async () => {
       const result = await makeConnector().check();
       assert.equal(result.ok, true, result.detail);
