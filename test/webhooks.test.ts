@@ -9,6 +9,7 @@ import { deleteWebhook } from '../src/operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../src/operations/list-webhook-deliveries.js';
 import { listWebhooks } from '../src/operations/list-webhooks.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
+import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import type { Store } from '../src/store/database.js';
 import { auditEvents } from '../src/store/schema.js';
 import { webhookSubscriptions } from '../src/store/schema-service.js';
@@ -16,7 +17,9 @@ import { decryptSecret, newWebhookSecret, type WebhookKey } from '../src/webhook
 import { runWebhookTick, verifySignature } from '../src/webhooks/index.js';
 import { refusedWith } from './support/assert.js';
 import { BACKENDS, freshStore } from './support/backends.js';
+import { breakGlassPolicy } from './support/break-glass-policy.js';
 import { grantThrough } from './support/flows.js';
+import { applyPolicyText } from './support/provisioning-world.js';
 import { startReceiver, type Hit, type Receiver } from './support/webhook-receiver.js';
 import { buildWorld, DAY, HOUR, type World } from './support/world.js';
 
@@ -82,6 +85,18 @@ for (const backend of BACKENDS) {
       assert.equal(finding.data.kind, 'manual_task_overdue');
       assert.equal(finding.data.owner, 'tom');
       assert.match(String(finding.data.summary), /provisioning of .* is not confirmed/);
+    });
+
+    it('breaking the glass is announced at once, with the incident, the sponsor and when the review is due', async () => {
+      await applyPolicyText(w, breakGlassPolicy());
+      await createWebhook(await ada(), { url: rx.url, events: ['breakglass.activated'] }, key);
+      const started = await startBreakGlass(await w.as('carl'), { entitlement: 'payments/admin', incident: 'INC-9', reason: 'outage' });
+      await tick();
+      const [announced] = rx.hits.map(payload);
+      assert.equal(announced!.type, 'breakglass.activated');
+      assert.deepEqual({ identity: announced!.data.identity, sponsor: announced!.data.sponsor, incident: announced!.data.incident, grantId: announced!.data.grantId },
+        { identity: 'carl', sponsor: 'sam', incident: 'INC-9', grantId: started.grantId });
+      assert.equal(announced!.data.reviewDueAt, started.reviewDueAt.toISOString());
     });
 
     it('the secret is shown once and is neither in the database in clear nor in any audit event', async () => {

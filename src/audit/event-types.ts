@@ -26,6 +26,8 @@ export const AUDIT_EVENT_TYPES = [
   'grant.expired',
   'grant.revoked',
   'grant.expiring_soon',
+  'breakglass.activated',
+  'breakglass.reviewed',
   'grant.provisioned',
   'grant.deprovisioned',
   'provisioning.failed',

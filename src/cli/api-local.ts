@@ -33,6 +33,9 @@ import { reconcileSystems } from '../operations/reconcile-system.js';
 import { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import { resolveFinding } from '../operations/resolve-finding.js';
 import { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
+import { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
+import { reviewBreakGlass } from '../operations/review-break-glass.js';
+import { startBreakGlass } from '../operations/start-break-glass.js';
 import { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import { sshPrincipals } from '../operations/ssh-principals.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
@@ -111,6 +114,9 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     reconcile: async (input) => reconcileSystems(await ctx(), input),
     listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
     resolveFinding: async (input) => resolveFinding(await ctx(), input),
+    startBreakGlass: async (input) => startBreakGlass(await ctx(), input),
+    listBreakGlassReviews: async (input) => listBreakGlassReviews(await ctx(), input),
+    reviewBreakGlass: async (input) => reviewBreakGlass(await ctx(), input),
     signSshCertificate: async (input) => signSshCertificate(await ctx(), input),
     sshPrincipals: async (input) => sshPrincipals(await ctx(), input),
     writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true })),

@@ -158,6 +158,10 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     reconcile: async (input) => (await call<{ items: never[] }>('POST', '/v1/reconcile', { body: input })).items,
     listFindings: (input) => list('/v1/findings', { status: input.status, kind: input.kind, system: input.system }),
     resolveFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/resolve`, { body }),
+    startBreakGlass: (input) => call('POST', '/v1/breakglass', { body: input }),
+    listBreakGlassReviews: async (input) => (await call<{ items: never[] }>('GET', '/v1/breakglass/reviews',
+      { query: { status: input?.status, limit: input?.limit } })).items,
+    reviewBreakGlass: ({ review, ...body }) => call('POST', `/v1/breakglass/reviews/${segment(review)}/decide`, { body }),
 
     signSshCertificate: (input) => call('POST', '/v1/ssh/certificates', { body: input }),
     sshPrincipals: (input) => call('GET', '/v1/ssh/principals', { query: input }),

@@ -34,6 +34,9 @@ import type { reconcileSystems } from '../operations/reconcile-system.js';
 import type { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import type { resolveFinding } from '../operations/resolve-finding.js';
 import type { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
+import type { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
+import type { reviewBreakGlass } from '../operations/review-break-glass.js';
+import type { startBreakGlass } from '../operations/start-break-glass.js';
 import type { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import type { sshPrincipals } from '../operations/ssh-principals.js';
 
@@ -109,6 +112,10 @@ export interface TenureApi {
   reconcile(input: In<typeof reconcileSystems>): Answer<typeof reconcileSystems>;
   listFindings(input: In<typeof listFindings>): Answer<typeof listFindings>;
   resolveFinding(input: In<typeof resolveFinding>): Answer<typeof resolveFinding>;
+
+  startBreakGlass(input: In<typeof startBreakGlass>): Answer<typeof startBreakGlass>;
+  listBreakGlassReviews(input: In<typeof listBreakGlassReviews>): Answer<typeof listBreakGlassReviews>;
+  reviewBreakGlass(input: In<typeof reviewBreakGlass>): Answer<typeof reviewBreakGlass>;
 
   signSshCertificate(input: In<typeof signSshCertificate>): Answer<typeof signSshCertificate>;
   sshPrincipals(input: In<typeof sshPrincipals>): Answer<typeof sshPrincipals>;

@@ -1,6 +1,7 @@
 import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
+import { escalateOverdueBreakGlassReviews } from '../jobs/break-glass.js';
 import { runProvisioningPass } from '../jobs/provisioning/index.js';
 import { runDueReconciliations } from '../jobs/reconcile-schedule.js';
 import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
@@ -67,6 +68,8 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     startLoop(rt.config.workerIntervalMs, async () => {
       const r = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
       if (Object.values(r).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(r)}`);
+      const escalated = await escalateOverdueBreakGlassReviews(ctx);
+      if (escalated > 0) log(`break-glass reviews overdue, escalated to security: ${escalated}`);
       const reconciled = await runDueReconciliations(ctx);
       for (const run of reconciled.reconciled) log(`reconciled ${run.system}: ${JSON.stringify(run.drift)}`);
       for (const failed of reconciled.errors) log(`reconciliation of ${failed.system} failed: ${failed.error}`);

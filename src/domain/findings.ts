@@ -19,6 +19,10 @@ export const FINDING_KINDS = {
   orphan_account: 'high',
   /** An account whose name says it is shared or generic: nobody is accountable for what it does. */
   shared_account: 'medium',
+  /** A break-glass use was not reviewed in time: escalated to security. */
+  breakglass_review_overdue: 'high',
+  /** A reviewer judged a break-glass use inappropriate: the access was ended, security follows up. */
+  breakglass_misuse: 'critical',
 } as const;
 
 export type FindingKind = keyof typeof FINDING_KINDS;

@@ -30,6 +30,9 @@ export const PERMISSIONS = {
   /** Let revocations held by the mass-revocation brake go ahead: a security decision. */
   'provisioning.release_brake': ['admin', 'security'],
   'finding.resolve': ['admin', 'iam', 'security'],
+  /** Decide any break-glass review (the escalation path when the named reviewer does not), and see them all. */
+  'breakglass.review_any': ['admin', 'security'],
+  'breakglass.read_all': ['admin', 'security', 'auditor'],
   /** Ask which SSH principals a login may use (sshd's AuthorizedPrincipalsCommand runs with a checker's token). */
   'ssh.principals': ['admin', 'checker'],
 } as const satisfies Record<string, readonly Role[]>;

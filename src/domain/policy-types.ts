@@ -1,5 +1,6 @@
 import type { DecisionSettings } from './decision-settings.js';
 import type { IdentityKind, StageKind, Tier } from './model.js';
+import type { BreakGlassSettings } from './break-glass.js';
 import type { ProvisioningSettings } from './provisioning.js';
 
 /** Maximum grant duration in milliseconds per identity kind, with `default` for kinds not named. */
@@ -25,6 +26,8 @@ export interface AppliedPolicy {
   decision?: DecisionSettings;
   /** Connectors, reconciliation and the brake (absent from documents applied before them: defaults apply). */
   provisioning?: ProvisioningSettings;
+  /** Who may break the glass, on which entitlements, and who reviews (absent before break-glass existed: nobody may). */
+  breakGlass?: BreakGlassSettings;
 }
 
 export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;

@@ -28,6 +28,8 @@ export const personRefs = (policy: PartialPolicy): PersonRef[] => {
   for (const [stage, people] of Object.entries(policy.approval?.alternates ?? {})) {
     list(['approval', 'alternates', stage], people, 'alternate');
   }
+  list(['break_glass', 'users'], policy.break_glass?.users, 'holder');
+  list(['break_glass', 'reviewers'], policy.break_glass?.reviewers, 'holder');
   for (const [key, system] of Object.entries(policy.systems ?? {})) {
     refs.push({ path: ['systems', key, 'business_owner'], ref: system.business_owner, role: 'owner' });
     refs.push({ path: ['systems', key, 'technical_owner'], ref: system.technical_owner, role: 'owner' });

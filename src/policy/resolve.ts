@@ -4,6 +4,7 @@
  * expanded to identity ids. The result is what plan and apply compare and write.
  */
 import { inArray } from 'drizzle-orm';
+import { BREAK_GLASS_HARD_MAX_MS, DEFAULT_REVIEW_DUE_MS } from '../domain/break-glass.js';
 import { decisionSettingsOf } from '../domain/decision-settings.js';
 import { provisioningSettingsOf } from './provisioning-settings.js';
 import { isHuman, type IdentityKind, type StageKind, type Tier } from '../domain/model.js';
@@ -79,6 +80,14 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
       ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
     decision: decisionSettingsOf(doc),
     provisioning: provisioningSettingsOf(doc),
+    breakGlass: {
+      entitlements: Object.entries(doc.systems).flatMap(([key, system]) =>
+        Object.entries(system.entitlements).filter(([, e]) => e.break_glass).map(([name]) => `${key}/${name}`)),
+      userIds: expand(doc.break_glass.users, doc.groups, people),
+      reviewerIds: expand(doc.break_glass.reviewers, doc.groups, people),
+      maxTtlMs: doc.break_glass.max_ttl ?? BREAK_GLASS_HARD_MAX_MS,
+      reviewDueMs: doc.break_glass.review_due ?? DEFAULT_REVIEW_DUE_MS,
+    },
   };
 };
 

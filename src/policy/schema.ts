@@ -70,6 +70,8 @@ export const entitlementSchema = z.strictObject({
   /** What the target system calls the operations this entitlement permits (`select`, `deploy`), for checks by system and action. */
   actions: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'must be an action name such as select or deploy')).optional(),
   conditions: conditionsSchema.optional(),
+  /** May be taken at once in an emergency by the policy's break-glass users (never birthright, always reviewed). */
+  break_glass: z.literal(true, { error: 'must be true (leave it out when the entitlement is not break-glass capable)' }).optional(),
   /** Its name in the target system (role, group, principal); default: the entitlement's own name. */
   target: z.string().trim().min(1, 'must not be empty').max(200).optional(),
 });
@@ -98,6 +100,15 @@ export const approvalSchema = z.strictObject({
   alternates: z.partialRecord(z.enum(STAGE_KINDS), refList).default({}),
 });
 
+export const breakGlassSchema = z.strictObject({
+  /** Who may break the glass: people or groups. */
+  users: refList.default([]),
+  /** Who reviews after use when the system's owners cannot (they are the user): people or groups. */
+  reviewers: refList.default([]),
+  max_ttl: durationMs.refine((v) => v <= 4 * 3_600_000, 'must be at most 4h').optional(),
+  review_due: durationMs.optional(),
+});
+
 export const requestsSchema = z.strictObject({
   pending_expires_after: durationMs.optional(),
 });
@@ -108,6 +119,7 @@ export const SECTIONS = {
   roles: z.partialRecord(z.enum(POLICY_ROLES), refList).default({}),
   durations: durationsSchema,
   requests: requestsSchema.default({}),
+  break_glass: breakGlassSchema.default({ users: [], reviewers: [] }),
   approval: approvalSchema.default({ system_owner: 'either', alternates: {} }),
   separation_of_duties: z.array(sodRuleSchema).default([]),
   systems: z.record(keyName, systemSchema).default({}),

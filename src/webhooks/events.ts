@@ -8,7 +8,7 @@ import { loadFindings, loadTasks } from './provisioning-events.js';
 /** What a subscription can ask for. */
 export const WEBHOOK_EVENT_TYPES = [
   'request.created', 'approval.needed', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
-  'task.opened',
+  'task.opened', 'breakglass.activated',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -27,6 +27,7 @@ export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]
   'grant.revoked': ['grant.revoked'],
   'finding.opened': ['finding.opened'],
   'provisioning.task_opened': ['task.opened'],
+  'breakglass.activated': ['breakglass.activated'],
 };
 
 export interface AuditRow { seq: number; occurredAt: Date; action: string; subjectId: string; canonical: string }
@@ -125,6 +126,10 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
     return stage ? { ...request, stage: { position: stage.position, kind: stage.kind }, approvers: stage.approvers } : undefined;
   }
   const grant = found.grants.get(id) ?? { grantId: id };
+  if (c.type === 'breakglass.activated') {
+    const after = c.parsed.after ?? {};
+    return { ...grant, incident: after.incident, reason: c.parsed.reason, reviewId: after.reviewId, reviewDueAt: iso(after.reviewDueAt) };
+  }
   const endsAt = iso(c.parsed.after?.endsAt) ?? grant.endsAt ?? null;
   const ended = c.type === 'grant.expired' || c.type === 'grant.revoked';
   return { ...grant, endsAt, ...(ended ? { reason: c.parsed.reason } : {}) };
@@ -134,9 +139,10 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
 export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: ReadonlySet<string>): Promise<WebhookEvent[]> => {
   const found = candidates(rows, wanted);
   const ids = (prefix: string) => [...new Set(found.filter((c) => c.type.startsWith(prefix)).map((c) => c.row.subjectId))];
+  const grantIds = [...ids('grant.'), ...ids('breakglass.')];
   const requestIds = [...ids('request.'), ...ids('approval.')];
   const lookups: Lookups = {
-    grants: await loadGrants(exec, ids('grant.')),
+    grants: await loadGrants(exec, grantIds),
     requests: await loadRequests(exec, requestIds),
     stages: await loadStages(exec, requestIds),
     findings: await loadFindings(exec, ids('finding.')),

@@ -1,4 +1,5 @@
 import { auditRoutes } from './audit.js';
+import { breakGlassRoutes } from './break-glass.js';
 import { checkRoutes } from './check.js';
 import { authRoutes } from './auth.js';
 import { engagementRoutes } from './engagements.js';
@@ -16,5 +17,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, provisioningRoutes, sshRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, provisioningRoutes, sshRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
 ];

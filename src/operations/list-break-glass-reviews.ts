@@ -1,0 +1,59 @@
+import { and, asc, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
+import { z } from 'zod';
+import { searchAuditEvents } from '../audit/search.js';
+import { allows } from '../domain/permissions.js';
+import type { Executor } from '../store/database.js';
+import { handlesById } from '../store/queries/identities.js';
+import { entitlements, grants } from '../store/schema.js';
+import { breakGlassReviews } from '../store/schema-break-glass.js';
+import { accessEvents } from '../store/schema-service.js';
+import { loadActor } from './authorize.js';
+import type { Context } from './context.js';
+import { parseInput } from './input.js';
+
+export const Input = z.object({
+  status: z.enum(['pending', 'appropriate', 'inappropriate']).optional(),
+  limit: z.number().int().min(1).max(500).default(50),
+}).strict();
+
+const EVIDENCE_LIMIT = 500;
+
+/** What the user did during the window: their audit events, and what the decision point answered them. */
+const evidenceOf = async (exec: Executor, review: typeof breakGlassReviews.$inferSelect, now: Date) => {
+  const to = new Date(Math.min(review.endsAt.getTime(), now.getTime()) + 1);
+  const events = await searchAuditEvents(exec, { identityId: review.identityId, from: review.startsAt, to, limit: EVIDENCE_LIMIT });
+  const access = await exec.select({ at: accessEvents.at, entitlement: accessEvents.entitlementKey, system: accessEvents.systemKey,
+    action: accessEvents.action, allowed: accessEvents.allowed, reason: accessEvents.reason })
+    .from(accessEvents)
+    .where(and(eq(accessEvents.identityId, review.identityId), gte(accessEvents.at, review.startsAt), lt(accessEvents.at, to)))
+    .orderBy(asc(accessEvents.at)).limit(EVIDENCE_LIMIT);
+  return {
+    auditEvents: events.map((e) => ({ seq: e.seq, at: e.at, action: e.action, subject: e.subject, reason: e.reason, ticket: e.ticket })),
+    accessEvents: access,
+  };
+};
+
+/**
+ * Break-glass reviews, newest first, each with the evidence a reviewer needs: the incident, the
+ * reason, the window, and what happened in it. A reviewer sees the reviews assigned to them, a
+ * user their own; security and auditors see all.
+ */
+export const listBreakGlassReviews = async (ctx: Context, input: z.input<typeof Input> = {}) => {
+  const data = parseInput(Input, input);
+  const exec = ctx.store.db;
+  const acting = await loadActor(exec, ctx.actor.id);
+  const me = acting.identity.id;
+  const filters: (SQL | undefined)[] = [data.status ? eq(breakGlassReviews.status, data.status) : undefined];
+  if (!allows(acting.roles, 'breakglass.read_all')) filters.push(or(eq(breakGlassReviews.reviewerId, me), eq(breakGlassReviews.identityId, me)));
+  const rows = await exec.select({ review: breakGlassReviews, entitlement: entitlements.key }).from(breakGlassReviews)
+    .innerJoin(grants, eq(grants.id, breakGlassReviews.grantId))
+    .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))
+    .where(and(...filters)).orderBy(desc(breakGlassReviews.createdAt)).limit(data.limit);
+  const handles = await handlesById(exec, rows.flatMap((r) => [r.review.identityId, r.review.reviewerId]));
+  const now = ctx.clock.now();
+  return Promise.all(rows.map(async ({ review: r, entitlement }) => ({
+    id: r.id, grantId: r.grantId, identity: handles.get(r.identityId) ?? r.identityId, reviewer: handles.get(r.reviewerId) ?? r.reviewerId,
+    entitlement, incident: r.incident, reason: r.reason, startsAt: r.startsAt, endsAt: r.endsAt, dueAt: r.dueAt, overdue: r.status === 'pending' && r.dueAt < now,
+    status: r.status, decidedAt: r.decidedAt, comment: r.comment, evidence: await evidenceOf(exec, r, now),
+  })));
+};
