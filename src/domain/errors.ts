@@ -80,6 +80,7 @@ export const ERRORS = {
   'provisioning.job_not_found': { status: 404, exit: 4, title: 'No provisioning job with that id' },
   'provisioning.job_not_awaiting': { status: 409, exit: 3, title: 'The provisioning job is not waiting for this (it is done, or in another state)' },
   'provisioning.nothing_held': { status: 409, exit: 3, title: 'No revocations are held by the brake on that system' },
+  'actor.not_a_person': { status: 403, exit: 3, title: 'Only a person approves, reviews, confirms or accepts: never a service account or automation' },
   'breakglass.not_capable': { status: 422, exit: 3, title: 'The entitlement is not marked break-glass capable by the policy' },
   'breakglass.not_allowed': { status: 403, exit: 3, title: 'The policy does not allow this identity to break the glass' },
   'breakglass.ttl_too_long': { status: 422, exit: 2, title: 'Break-glass access lasts at most the policy\'s maximum, and never more than 4 hours' },

@@ -29,3 +29,14 @@ export const authorize = async (work: Work, permission: Permission): Promise<Act
   }
   return acting;
 };
+
+/**
+ * Decisions are made by people: approving, denying, reviewing, confirming a manual removal, letting
+ * held revocations go, accepting a finding. A service account, or a token of one, is refused here
+ * whatever roles it holds, so a misconfigured role cannot turn automation into an approver.
+ */
+export const requirePerson = (acting: ActingIdentity, what: string): void => {
+  if (acting.identity.kind === 'service_account') {
+    throw new TenureError('actor.not_a_person', `${acting.identity.handle} is a service account: only a person may ${what}`);
+  }
+};

@@ -3,7 +3,7 @@ import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import { isReconcilable } from '../domain/provisioning.js';
 import { rawRows } from '../store/database.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requirePerson } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 import { runReconciliation, type ReconcileResult } from './lib/reconcile.js';
@@ -25,6 +25,7 @@ export const reconcileSystems = async (ctx: Context, input: z.input<typeof Input
   const data = parseInput(Input, input);
   const acting = await loadActor(ctx.store.db, ctx.actor.id);
   if (!allows(acting.roles, 'provisioning.operate')) throw new TenureError('actor.forbidden', `${acting.identity.handle} may not run reconciliation`);
+  if (data.confirmMassRevoke) requirePerson(acting, 'confirm a mass revocation');
   if (data.confirmMassRevoke && !allows(acting.roles, 'provisioning.release_brake')) {
     throw new TenureError('actor.forbidden', 'only security confirms a removal above the mass-revocation brake', { field: 'confirmMassRevoke' });
   }

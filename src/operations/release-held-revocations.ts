@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { authorize } from './authorize.js';
+import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, ref, text } from './input.js';
 import { resolveFinding } from './lib/findings.js';
@@ -19,6 +19,7 @@ export const releaseHeldRevocations = async (ctx: Context, input: z.input<typeof
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await authorize(work, 'provisioning.release_brake');
+    requirePerson(acting, 'release held revocations');
     const [system] = await work.tx.select().from(systems).where(eq(systems.key, data.system)).for('update');
     if (!system) throw new TenureError('system.not_found', `no system '${data.system}'`, { field: 'system' });
     const released = await work.tx.update(provisioningJobs).set({ state: 'queued', brakeReleased: true })

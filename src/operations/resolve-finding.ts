@@ -4,7 +4,7 @@ import { DRIFT_KINDS, type FindingKind } from '../domain/findings.js';
 import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { findings } from '../store/schema-provisioning.js';
-import { authorize } from './authorize.js';
+import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { resolveFindingsWhere } from './lib/findings.js';
@@ -19,7 +19,7 @@ export const Input = z.object({ finding: z.string().min(1, 'must be a finding id
 export const resolveFinding = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
-    await authorize(work, 'finding.resolve');
+    requirePerson(await authorize(work, 'finding.resolve'), 'resolve a finding');
     const missing = () => new TenureError('finding.not_found', `no finding '${data.finding}'`, { field: 'finding' });
     if (!isUuid(data.finding)) throw missing();
     const [finding] = await work.tx.select().from(findings).where(eq(findings.id, data.finding)).for('update');

@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { REVIEW_OUTCOMES } from '../domain/break-glass.js';
 import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
-import { isHuman, type IdentityKind } from '../domain/model.js';
 import { allows } from '../domain/permissions.js';
 import { grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
@@ -36,7 +35,7 @@ export const reviewBreakGlass = async (ctx: Context, input: z.input<typeof Input
     if (!review) throw missing();
     const me = acting.identity.id;
     if (review.identityId === me) throw new TenureError('breakglass.self_review_forbidden', 'nobody reviews their own break-glass access');
-    if (!isHuman(acting.identity.kind as IdentityKind)) throw new TenureError('actor.forbidden', 'only a person reviews break-glass access');
+    requirePerson(acting, 'review break-glass access');
     if (review.reviewerId !== me && !allows(acting.roles, 'breakglass.review_any')) {
       if (!allows(acting.roles, 'breakglass.read_all')) throw missing();
       throw new TenureError('actor.forbidden', 'only the named reviewer, or security, decides this review');

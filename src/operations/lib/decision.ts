@@ -7,7 +7,7 @@ import { loadAppliedPolicy } from '../../policy/applied.js';
 import { findEntitlement } from '../../store/queries/catalogue.js';
 import { findIdentityById } from '../../store/queries/identities.js';
 import { accessRequests, requestStages } from '../../store/schema.js';
-import { loadActor } from '../authorize.js';
+import { loadActor, requirePerson } from '../authorize.js';
 import type { Work } from '../context.js';
 import type { StageKind } from '../../domain/model.js';
 import { stageCandidates } from './stage-candidates.js';
@@ -18,6 +18,7 @@ import { stageCandidates } from './stage-candidates.js';
  */
 export const loadForDecision = async (work: Work, requestId: string, expectedStage?: number) => {
   const acting = await loadActor(work.tx, work.actor.id);
+  requirePerson(acting, 'decide a request');
   // The row lock is the decision point: two approvers acting at once on the same request queue here,
   // and the second sees the first one's decision instead of deciding the same stage again.
   const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, requestId)).for('update');
