@@ -80,6 +80,7 @@ for (const backend of BACKENDS) {
       assert.match(readded.summary, /again after Tenure removed it/);
       assert.equal(findings.find((f) => f.kind === 'grant_without_access')!.grantId, eveRead);
       assert.equal(findings.find((f) => f.kind === 'access_of_inactive_identity')!.severity, 'critical');
+      assert.deepEqual(findings.find((f) => f.kind === 'orphan_account')!.frameworks, { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] });
     });
 
     it('seeing the same drift again refreshes its finding rather than opening another', async () => {

@@ -33,3 +33,34 @@ export const isFindingKind = (value: string): value is FindingKind => Object.has
 export const DRIFT_KINDS: readonly FindingKind[] = [
   'access_without_grant', 'grant_without_access', 'access_of_inactive_identity', 'orphan_account', 'shared_account',
 ];
+
+/** The OWASP Non-Human Identities Top 10 (2025) risks findings point at. */
+export const OWASP_NHI = {
+  'NHI1:2025': 'Improper Offboarding',
+  'NHI5:2025': 'Overprivileged NHI',
+  'NHI7:2025': 'Long-Lived Secrets',
+  'NHI9:2025': 'NHI Reuse',
+  'NHI10:2025': 'Human Use of NHI',
+} as const;
+
+/** The NIST CSF 2.0 Identity Management, Authentication and Access Control outcomes findings point at. */
+export const NIST_CSF = {
+  'PR.AA-01': 'Identities and credentials for authorized users, services, and hardware are managed by the organization',
+  'PR.AA-05': 'Access permissions, entitlements, and authorizations are defined in a policy, managed, enforced, and reviewed, and incorporate the principles of least privilege and separation of duties',
+} as const;
+
+export interface FrameworkMapping { owaspNhi: (keyof typeof OWASP_NHI)[]; nistCsf: (keyof typeof NIST_CSF)[] }
+
+/** Which framework items each kind of finding is evidence for, so an auditor can file it. */
+export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
+  provisioning_failed: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-05'] },
+  manual_task_overdue: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-05'] },
+  mass_revocation_held: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
+  access_without_grant: { owaspNhi: ['NHI1:2025', 'NHI5:2025'], nistCsf: ['PR.AA-05'] },
+  grant_without_access: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
+  access_of_inactive_identity: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
+  orphan_account: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
+  shared_account: { owaspNhi: ['NHI9:2025', 'NHI10:2025'], nistCsf: ['PR.AA-01'] },
+  breakglass_review_overdue: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
+  breakglass_misuse: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
+};

@@ -1,6 +1,6 @@
 import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { FINDING_KINDS } from '../domain/findings.js';
+import { FINDING_FRAMEWORKS, FINDING_KINDS } from '../domain/findings.js';
 import { allows } from '../domain/permissions.js';
 import { handlesById } from '../store/queries/identities.js';
 import { systems } from '../store/schema.js';
@@ -41,7 +41,7 @@ export const listFindings = async (ctx: Context, input: z.input<typeof Input>) =
     id: f.id, kind: f.kind, severity: f.severity, status: f.status, system: systemKey, summary: f.summary, evidence: f.evidence,
     identity: f.identityId ? handles.get(f.identityId) ?? f.identityId : null, grantId: f.grantId, jobId: f.jobId,
     owner: f.ownerId ? handles.get(f.ownerId) ?? f.ownerId : null, dueAt: f.dueAt, openedAt: f.openedAt, lastSeenAt: f.lastSeenAt,
-    resolvedAt: f.resolvedAt, resolution: f.resolution,
+    resolvedAt: f.resolvedAt, resolution: f.resolution, frameworks: FINDING_FRAMEWORKS[f.kind],
   }));
 };
 

@@ -5,6 +5,7 @@
  */
 import { eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
+import { FINDING_FRAMEWORKS } from '../domain/findings.js';
 import type { Executor } from '../store/database.js';
 import { entitlements, grants, identities, systems } from '../store/schema.js';
 import { findings, provisioningJobs } from '../store/schema-provisioning.js';
@@ -21,7 +22,7 @@ export const loadFindings = async (exec: Executor, ids: string[]): Promise<Map<s
     .where(inArray(findings.id, ids));
   return new Map(rows.map(({ f, system, identity, owner }) => [f.id, {
     findingId: f.id, kind: f.kind, severity: f.severity, summary: f.summary, system, identity, owner, grantId: f.grantId,
-    dueAt: iso(f.dueAt), openedAt: iso(f.openedAt),
+    dueAt: iso(f.dueAt), openedAt: iso(f.openedAt), frameworks: FINDING_FRAMEWORKS[f.kind],
   }]));
 };
 

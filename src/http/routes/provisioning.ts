@@ -23,6 +23,8 @@ const FindingView = z.object({
   id: z.string(), kind: z.enum(kinds), severity: z.string(), status: z.enum(['open', 'resolved']), system: z.string().nullable(),
   summary: z.string(), evidence: z.unknown(), identity: z.string().nullable(), grantId: z.string().nullable(), jobId: z.string().nullable(),
   owner: z.string().nullable(), dueAt: optionalDate, openedAt: isoDate, lastSeenAt: isoDate, resolvedAt: optionalDate, resolution: z.string().nullable(),
+  frameworks: z.object({ owaspNhi: z.array(z.string()), nistCsf: z.array(z.string()) })
+    .describe('the OWASP NHI Top 10 (2025) risks and NIST CSF 2.0 outcomes this finding is evidence for'),
 });
 const ReconcileView = z.object({
   system: z.string(), accounts: z.number().int(), liveGrants: z.number().int(), drift: z.record(z.string(), z.number().int()),
