@@ -5,6 +5,8 @@ import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
 import { runDueReconciliations } from '../src/jobs/reconcile-schedule.js';
 import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { listFindings } from '../src/operations/list-findings.js';
+import { acceptFinding } from '../src/operations/accept-finding.js';
+import { reopenLapsedFindings } from '../src/jobs/findings.js';
 import { reconcileSystems } from '../src/operations/reconcile-system.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import type { Store } from '../src/store/database.js';
@@ -88,6 +90,21 @@ for (const backend of BACKENDS) {
       const result = await reconcile(w);
       assert.equal(result.findingsOpened, 0);
       assert.deepEqual((await openDrift(w)).map((f) => f.id).sort(), before.map((f) => f.id).sort());
+    });
+
+    it('security may accept a finding as an exception until a date: reconciliation keeps it accepted, and it opens again after', async () => {
+      const orphan = (await openDrift(w)).find((f) => f.kind === 'orphan_account')!;
+      const until = new Date(w.clock.now().getTime() + 30 * 24 * HOUR);
+      await refusedWith(acceptFinding(await w.as('ivan'), { finding: orphan.id, reason: 'legacy batch account', until }), 'actor.forbidden');
+      await refusedWith(acceptFinding(await w.as('selma'), { finding: orphan.id, reason: 'forever', until: new Date(w.clock.now().getTime() + 400 * 24 * HOUR) }),
+        'finding.acceptance_too_long', 'until');
+      await acceptFinding(await w.as('selma'), { finding: orphan.id, reason: 'legacy batch account, replaced in Q1', until });
+      assert.equal((await reconcile(w)).findingsOpened, 0);
+      const accepted = (await listFindings(await w.as('audrey'), { status: 'accepted' })).find((f) => f.id === orphan.id);
+      assert.equal(accepted?.acceptedUntil?.getTime(), until.getTime());
+      w.clock.advance(31 * 24 * HOUR);
+      assert.equal(await reopenLapsedFindings(w.worker), 1);
+      assert.equal((await listFindings(await w.as('audrey'), { status: 'open' })).find((f) => f.id === orphan.id)?.status, 'open');
     });
 
     it('report mode changes nothing in the target', async () => {

@@ -38,6 +38,8 @@ export const AUDIT_EVENT_TYPES = [
   'provisioning.resolved',
   'finding.opened',
   'finding.resolved',
+  'finding.accepted',
+  'finding.reopened',
   'reconciliation.completed',
   'access.drift_removed',
   'ssh.certificate_issued',

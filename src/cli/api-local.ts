@@ -32,6 +32,7 @@ import { pageProvisioningJobs } from '../operations/list-provisioning-jobs.js';
 import { reconcileSystems } from '../operations/reconcile-system.js';
 import { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import { resolveFinding } from '../operations/resolve-finding.js';
+import { acceptFinding } from '../operations/accept-finding.js';
 import { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
 import { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
 import { reviewBreakGlass } from '../operations/review-break-glass.js';
@@ -114,6 +115,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     reconcile: async (input) => reconcileSystems(await ctx(), input),
     listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
     resolveFinding: async (input) => resolveFinding(await ctx(), input),
+    acceptFinding: async (input) => acceptFinding(await ctx(), input),
     startBreakGlass: async (input) => startBreakGlass(await ctx(), input),
     listBreakGlassReviews: async (input) => listBreakGlassReviews(await ctx(), input),
     reviewBreakGlass: async (input) => reviewBreakGlass(await ctx(), input),

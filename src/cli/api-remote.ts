@@ -158,6 +158,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     reconcile: async (input) => (await call<{ items: never[] }>('POST', '/v1/reconcile', { body: input })).items,
     listFindings: (input) => list('/v1/findings', { status: input.status, kind: input.kind, system: input.system }),
     resolveFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/resolve`, { body }),
+    acceptFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/accept`, { body }),
     startBreakGlass: (input) => call('POST', '/v1/breakglass', { body: input }),
     listBreakGlassReviews: async (input) => (await call<{ items: never[] }>('GET', '/v1/breakglass/reviews',
       { query: { status: input?.status, limit: input?.limit } })).items,

@@ -33,6 +33,7 @@ import type { listProvisioningJobs } from '../operations/list-provisioning-jobs.
 import type { reconcileSystems } from '../operations/reconcile-system.js';
 import type { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import type { resolveFinding } from '../operations/resolve-finding.js';
+import type { acceptFinding } from '../operations/accept-finding.js';
 import type { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
 import type { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
 import type { reviewBreakGlass } from '../operations/review-break-glass.js';
@@ -112,6 +113,7 @@ export interface TenureApi {
   reconcile(input: In<typeof reconcileSystems>): Answer<typeof reconcileSystems>;
   listFindings(input: In<typeof listFindings>): Answer<typeof listFindings>;
   resolveFinding(input: In<typeof resolveFinding>): Answer<typeof resolveFinding>;
+  acceptFinding(input: In<typeof acceptFinding>): Answer<typeof acceptFinding>;
 
   startBreakGlass(input: In<typeof startBreakGlass>): Answer<typeof startBreakGlass>;
   listBreakGlassReviews(input: In<typeof listBreakGlassReviews>): Answer<typeof listBreakGlassReviews>;

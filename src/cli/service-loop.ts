@@ -2,6 +2,7 @@ import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { escalateOverdueBreakGlassReviews } from '../jobs/break-glass.js';
+import { reopenLapsedFindings } from '../jobs/findings.js';
 import { runProvisioningPass } from '../jobs/provisioning/index.js';
 import { runDueReconciliations } from '../jobs/reconcile-schedule.js';
 import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
@@ -68,6 +69,8 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     startLoop(rt.config.workerIntervalMs, async () => {
       const r = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
       if (Object.values(r).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(r)}`);
+      const reopened = await reopenLapsedFindings(ctx);
+      if (reopened > 0) log(`findings open again after their accepted exception ended: ${reopened}`);
       const escalated = await escalateOverdueBreakGlassReviews(ctx);
       if (escalated > 0) log(`break-glass reviews overdue, escalated to security: ${escalated}`);
       const reconciled = await runDueReconciliations(ctx);

@@ -89,6 +89,7 @@ export const ERRORS = {
   'breakglass.already_reviewed': { status: 409, exit: 3, title: 'The break-glass review is already decided' },
   'breakglass.self_review_forbidden': { status: 403, exit: 3, title: 'Nobody reviews their own break-glass access' },
   'finding.not_found': { status: 404, exit: 4, title: 'No finding with that id' },
+  'finding.acceptance_too_long': { status: 422, exit: 2, title: 'A finding is accepted for at most 180 days, and until a time in the future' },
   'finding.already_resolved': { status: 409, exit: 3, title: 'The finding is already resolved' },
   'reconcile.no_connector': { status: 409, exit: 3, title: 'The system has no connector that can list its access (manual systems cannot be reconciled)' },
   'reconcile.target_unreachable': { status: 502, exit: 1, title: 'The target system could not be read' },

@@ -27,6 +27,11 @@ export const FINDING_KINDS = {
 
 export type FindingKind = keyof typeof FINDING_KINDS;
 export type Severity = 'low' | 'medium' | 'high' | 'critical';
+/** `accepted`: security accepted the risk as an exception, until a date; then it is open again. */
+export const FINDING_STATUSES = ['open', 'accepted', 'resolved'] as const;
+export type FindingStatus = (typeof FINDING_STATUSES)[number];
+/** The longest an exception to a finding may last before security must look again. */
+export const MAX_ACCEPTANCE_MS = 180 * 24 * 3_600_000;
 export const isFindingKind = (value: string): value is FindingKind => Object.hasOwn(FINDING_KINDS, value);
 
 /** The kinds reconciliation opens, and closes by itself when the drift is gone. */

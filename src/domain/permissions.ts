@@ -30,6 +30,8 @@ export const PERMISSIONS = {
   /** Let revocations held by the mass-revocation brake go ahead: a security decision. */
   'provisioning.release_brake': ['admin', 'security'],
   'finding.resolve': ['admin', 'iam', 'security'],
+  /** Accept a finding's risk as an exception for a while: a security decision. */
+  'finding.accept': ['admin', 'security'],
   /** Decide any break-glass review (the escalation path when the named reviewer does not), and see them all. */
   'breakglass.review_any': ['admin', 'security'],
   'breakglass.read_all': ['admin', 'security', 'auditor'],

@@ -1,6 +1,6 @@
 import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { FINDING_FRAMEWORKS, FINDING_KINDS } from '../domain/findings.js';
+import { FINDING_FRAMEWORKS, FINDING_KINDS, FINDING_STATUSES } from '../domain/findings.js';
 import { allows } from '../domain/permissions.js';
 import { handlesById } from '../store/queries/identities.js';
 import { systems } from '../store/schema.js';
@@ -11,7 +11,7 @@ import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 
 export const Input = z.object({
-  status: z.enum(['open', 'resolved']).optional(),
+  status: z.enum(FINDING_STATUSES).optional(),
   kind: z.enum(Object.keys(FINDING_KINDS) as [keyof typeof FINDING_KINDS, ...(keyof typeof FINDING_KINDS)[]]).optional(),
   system: ref.optional(),
   limit: z.number().int().min(1).max(5000).default(200),
@@ -38,7 +38,7 @@ export const listFindings = async (ctx: Context, input: z.input<typeof Input>) =
     .where(and(...filters)).orderBy(desc(findings.openedAt), desc(findings.id)).limit(data.limit);
   const handles = await handlesById(exec, rows.flatMap((r) => [r.finding.identityId, r.finding.ownerId].filter((id): id is string => !!id)));
   return rows.map(({ finding: f, systemKey }) => ({
-    id: f.id, kind: f.kind, severity: f.severity, status: f.status, system: systemKey, summary: f.summary, evidence: f.evidence,
+    id: f.id, kind: f.kind, severity: f.severity, status: f.status, acceptedUntil: f.acceptedUntil, system: systemKey, summary: f.summary, evidence: f.evidence,
     identity: f.identityId ? handles.get(f.identityId) ?? f.identityId : null, grantId: f.grantId, jobId: f.jobId,
     owner: f.ownerId ? handles.get(f.ownerId) ?? f.ownerId : null, dueAt: f.dueAt, openedAt: f.openedAt, lastSeenAt: f.lastSeenAt,
     resolvedAt: f.resolvedAt, resolution: f.resolution, frameworks: FINDING_FRAMEWORKS[f.kind],

@@ -24,7 +24,7 @@ export const resolveFinding = async (ctx: Context, input: z.input<typeof Input>)
     if (!isUuid(data.finding)) throw missing();
     const [finding] = await work.tx.select().from(findings).where(eq(findings.id, data.finding)).for('update');
     if (!finding) throw missing();
-    if (finding.status !== 'open') throw new TenureError('finding.already_resolved', 'the finding is already resolved', { field: 'finding' });
+    if (finding.status === 'resolved') throw new TenureError('finding.already_resolved', 'the finding is already resolved', { field: 'finding' });
     await resolveFindingsWhere(work, eq(findings.id, finding.id), data.resolution);
     return { id: finding.id, status: 'resolved' as const, reopensIfSeenAgain: DRIFT_KINDS.includes(finding.kind as FindingKind) };
   });

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { FindingKind, Severity } from '../domain/findings.js';
+import type { FindingKind, FindingStatus, Severity } from '../domain/findings.js';
 import type { JobAction, JobState } from '../domain/provisioning.js';
 import { grants, identities, systems } from './schema.js';
 
@@ -58,7 +58,7 @@ export const findings = pgTable('findings', {
   kind: text('kind').$type<FindingKind>().notNull(),
   severity: text('severity').$type<Severity>().notNull(),
   key: text('key').notNull(),
-  status: text('status').$type<'open' | 'resolved'>().notNull(),
+  status: text('status').$type<FindingStatus>().notNull(),
   systemId: uuid('system_id').references(() => systems.id),
   identityId: uuid('identity_id').references(() => identities.id),
   grantId: uuid('grant_id').references(() => grants.id),
@@ -72,11 +72,13 @@ export const findings = pgTable('findings', {
   resolvedAt: ts('resolved_at'),
   resolvedBy: uuid('resolved_by'),
   resolution: text('resolution'),
+  /** While `accepted`: security accepted the risk as an exception until then; after it, the finding is open again. */
+  acceptedUntil: ts('accepted_until'),
 }, (t) => [
-  uniqueIndex('findings_open_key_uq').on(t.key).where(sql`${t.status} = 'open'`),
+  uniqueIndex('findings_open_key_uq').on(t.key).where(sql`${t.status} in ('open','accepted')`),
   index('findings_status_idx').on(t.status, t.kind),
   index('findings_system_idx').on(t.systemId, t.status),
-  check('findings_status_ck', sql`${t.status} in ('open','resolved')`),
+  check('findings_status_ck', sql`${t.status} in ('open','accepted','resolved')`),
   check('findings_severity_ck', sql`${t.severity} in ('low','medium','high','critical')`),
 ]);
 

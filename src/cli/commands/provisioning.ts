@@ -40,13 +40,17 @@ export const provisioningCommands = (program: Command, rt: Runtime, run: Run): v
     }));
 
   const findings = program.command('findings').description('what needs a person: drift, failures, overdue tasks');
-  findings.command('list').option('--status <status>', 'open | resolved').option('--kind <kind>').option('--system <key>')
+  findings.command('list').option('--status <status>', 'open | accepted | resolved').option('--kind <kind>').option('--system <key>')
     .action(run(async (o: { status?: string; kind?: string; system?: string }) => {
       const rows = await rt.api().listFindings({ status: o.status as 'open', kind: o.kind as 'orphan_account', system: o.system });
       rt.print(rt.output.json ? rows : rows.map((f) => ({
         id: f.id, kind: f.kind, severity: f.severity, status: f.status, system: f.system ?? '', summary: f.summary, owner: f.owner ?? '',
       })));
     }));
+  findings.command('accept <finding>').description('security: accept the risk as an exception until a date, then it is open again')
+    .requiredOption('--until <time>', 'ISO 8601, at most 180 days ahead').requiredOption('--reason <text>')
+    .action(run(async (finding: string, o: { until: string; reason: string }) =>
+      rt.print(await rt.api().acceptFinding({ finding, until: o.until, reason: o.reason }))));
   findings.command('resolve <finding>').requiredOption('--resolution <text>', 'what was done')
     .action(run(async (finding: string, o: { resolution: string }) => rt.print(await rt.api().resolveFinding({ finding, resolution: o.resolution }))));
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JOB_STATES } from '../../domain/provisioning.js';
-import { FINDING_KINDS } from '../../domain/findings.js';
+import { FINDING_KINDS, FINDING_STATUSES } from '../../domain/findings.js';
+import { acceptFinding, Input as AcceptFindingInput } from '../../operations/accept-finding.js';
 import { confirmProvisioningTask, Input as ConfirmInput } from '../../operations/confirm-provisioning-task.js';
 import { pageFindings } from '../../operations/list-findings.js';
 import { pageProvisioningJobs } from '../../operations/list-provisioning-jobs.js';
@@ -20,7 +21,7 @@ const JobView = z.object({
 });
 const kinds = Object.keys(FINDING_KINDS) as [keyof typeof FINDING_KINDS, ...(keyof typeof FINDING_KINDS)[]];
 const FindingView = z.object({
-  id: z.string(), kind: z.enum(kinds), severity: z.string(), status: z.enum(['open', 'resolved']), system: z.string().nullable(),
+  id: z.string(), kind: z.enum(kinds), severity: z.string(), status: z.enum(FINDING_STATUSES), system: z.string().nullable(), acceptedUntil: optionalDate,
   summary: z.string(), evidence: z.unknown(), identity: z.string().nullable(), grantId: z.string().nullable(), jobId: z.string().nullable(),
   owner: z.string().nullable(), dueAt: optionalDate, openedAt: isoDate, lastSeenAt: isoDate, resolvedAt: optionalDate, resolution: z.string().nullable(),
   frameworks: z.object({ owaspNhi: z.array(z.string()), nistCsf: z.array(z.string()) })
@@ -35,7 +36,7 @@ const JobsQuery = z.object({
   limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 const FindingsQuery = z.object({
-  status: z.enum(['open', 'resolved']).optional(), kind: z.enum(kinds).optional(), system: z.string().optional(),
+  status: z.enum(FINDING_STATUSES).optional(), kind: z.enum(kinds).optional(), system: z.string().optional(),
   limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 
@@ -75,6 +76,12 @@ export const provisioningRoutes: RouteModule = (app, deps) => {
     schema: { tags: ['provisioning'], summary: 'Findings, newest first (all for IAM, security, auditors; else mine and those of systems I own)',
       querystring: FindingsQuery, response: { 200: page(FindingView), ...problems } },
   }, async (request) => pageFindings(ctx(request), request.query));
+  r.post('/v1/findings/:finding/accept', {
+    config: { access: { scope: 'write', permission: 'finding.accept' } },
+    schema: { tags: ['provisioning'], summary: 'Security accepts a finding as an exception until a date; then it is open again',
+      params: idParam('finding', 'finding id'), body: AcceptFindingInput.omit({ finding: true }),
+      response: { 200: z.object({ id: z.string(), status: z.literal('accepted'), acceptedUntil: isoDate }), ...problems } },
+  }, async (request) => acceptFinding(ctx(request), { ...request.body, finding: request.params.finding }));
   r.post('/v1/findings/:finding/resolve', {
     config: { access: { scope: 'write', permission: 'finding.resolve' } },
     schema: { tags: ['provisioning'], summary: 'Close a finding with what was done (drift reopens if reconciliation sees it again)',

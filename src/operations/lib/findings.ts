@@ -4,7 +4,7 @@
  * opening a second one, and each opening and closing is an audit event.
  */
 import { and, eq, inArray, lt, type SQL } from 'drizzle-orm';
-import { FINDING_KINDS, type FindingKind, type Severity } from '../../domain/findings.js';
+import { FINDING_KINDS, type FindingKind, type FindingStatus, type Severity } from '../../domain/findings.js';
 import { newId } from '../../domain/ids.js';
 import { findings } from '../../store/schema-provisioning.js';
 import type { Work } from '../context.js';
@@ -23,14 +23,24 @@ export interface FindingInput {
   dueAt?: Date | null;
 }
 
+/** A finding still to deal with: open, or accepted as an exception for a while. */
+const LIVE: FindingStatus[] = ['open', 'accepted'];
+
+const recordReopened = (work: Work, id: string, f: { identityId?: string | null; systemId?: string | null; kind: string }) =>
+  work.record({ action: 'finding.reopened', subject: { type: 'finding', id }, identityId: f.identityId, systemId: f.systemId,
+    before: { status: 'accepted' }, after: { status: 'open', kind: f.kind }, reason: 'the accepted exception expired' });
+
 /** Opens the finding, or refreshes the open one with the same key. Returns its id and whether it is new. */
 export const openFinding = async (work: Work, input: FindingInput): Promise<{ id: string; opened: boolean }> => {
-  const [open] = await work.tx.select({ id: findings.id }).from(findings)
-    .where(and(eq(findings.key, input.key), eq(findings.status, 'open'))).for('update');
+  const [open] = await work.tx.select({ id: findings.id, status: findings.status, acceptedUntil: findings.acceptedUntil }).from(findings)
+    .where(and(eq(findings.key, input.key), inArray(findings.status, LIVE))).for('update');
   if (open) {
-    await work.tx.update(findings).set({ lastSeenAt: work.now, evidence: input.evidence, summary: input.summary })
-      .where(eq(findings.id, open.id));
-    return { id: open.id, opened: false };
+    // An exception whose time is up makes the finding open again the next time the condition is seen.
+    const lapsed = open.status === 'accepted' && open.acceptedUntil !== null && open.acceptedUntil.getTime() <= work.now.getTime();
+    await work.tx.update(findings).set({ lastSeenAt: work.now, evidence: input.evidence, summary: input.summary,
+      ...(lapsed ? { status: 'open' as const, acceptedUntil: null } : {}) }).where(eq(findings.id, open.id));
+    if (lapsed) recordReopened(work, open.id, input);
+    return { id: open.id, opened: lapsed };
   }
   const id = newId();
   const severity = input.severity ?? FINDING_KINDS[input.kind];
@@ -47,13 +57,13 @@ export const openFinding = async (work: Work, input: FindingInput): Promise<{ id
 
 /** Resolves the open findings matching `where`, saying why; returns how many. */
 export const resolveFindingsWhere = async (work: Work, where: SQL, resolution: string): Promise<number> => {
-  const open = await work.tx.select().from(findings).where(and(where, eq(findings.status, 'open'))).for('update');
+  const open = await work.tx.select().from(findings).where(and(where, inArray(findings.status, LIVE))).for('update');
   if (open.length === 0) return 0;
   await work.tx.update(findings).set({ status: 'resolved', resolvedAt: work.now, resolvedBy: work.actor.id ?? null, resolution })
     .where(inArray(findings.id, open.map((f) => f.id)));
   for (const finding of open) {
     work.record({ action: 'finding.resolved', subject: { type: 'finding', id: finding.id }, identityId: finding.identityId,
-      systemId: finding.systemId, before: { status: 'open' }, after: { status: 'resolved', kind: finding.kind }, reason: resolution });
+      systemId: finding.systemId, before: { status: finding.status }, after: { status: 'resolved', kind: finding.kind }, reason: resolution });
   }
   return open.length;
 };
@@ -68,3 +78,14 @@ export const resolveFinding = (work: Work, key: string, resolution: string): Pro
 export const resolveUnseen = (work: Work, systemId: string, kinds: readonly FindingKind[], resolution: string) =>
   resolveFindingsWhere(work, and(eq(findings.systemId, systemId), inArray(findings.kind, [...kinds]), lt(findings.lastSeenAt, work.now))!,
     resolution);
+
+/** Exceptions whose time is up: the findings are open again, each with an audit event. */
+export const reopenLapsedAcceptances = async (work: Work): Promise<number> => {
+  const lapsed = await work.tx.select().from(findings)
+    .where(and(eq(findings.status, 'accepted'), lt(findings.acceptedUntil, work.now))).for('update', { skipLocked: true });
+  for (const f of lapsed) {
+    await work.tx.update(findings).set({ status: 'open', acceptedUntil: null }).where(eq(findings.id, f.id));
+    recordReopened(work, f.id, f);
+  }
+  return lapsed.length;
+};
