@@ -54,7 +54,7 @@ for (const backend of BACKENDS) {
         'breakglass.self_review_forbidden');
       await refusedWith(reviewBreakGlass(await w.as('sam'), { review: started.reviewId, outcome: 'appropriate', comment: 'fine' }),
         'breakglass.review_not_found', 'review');
-      await refusedWith(reviewBreakGlass(await w.as('bot'), { review: started.reviewId, outcome: 'appropriate', comment: 'fine' }), 'actor.forbidden');
+      await refusedWith(reviewBreakGlass(await w.as('bot'), { review: started.reviewId, outcome: 'appropriate', comment: 'fine' }), 'actor.not_a_person');
       assert.deepEqual(await reviewBreakGlass(await w.as('tom'), { review: started.reviewId, outcome: 'appropriate', comment: 'incident confirmed' }),
         { id: started.reviewId, status: 'appropriate', accessEnded: false });
       await refusedWith(reviewBreakGlass(await w.as('selma'), { review: started.reviewId, outcome: 'inappropriate', comment: 'again' }),

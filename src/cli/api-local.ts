@@ -33,6 +33,10 @@ import { reconcileSystems } from '../operations/reconcile-system.js';
 import { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import { resolveFinding } from '../operations/resolve-finding.js';
 import { acceptFinding } from '../operations/accept-finding.js';
+import { listCredentials } from '../operations/list-credentials.js';
+import { registerCredential } from '../operations/register-credential.js';
+import { retireCredential } from '../operations/retire-credential.js';
+import { rotateCredential } from '../operations/rotate-credential.js';
 import { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
 import { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
 import { reviewBreakGlass } from '../operations/review-break-glass.js';
@@ -116,6 +120,10 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
     resolveFinding: async (input) => resolveFinding(await ctx(), input),
     acceptFinding: async (input) => acceptFinding(await ctx(), input),
+    listCredentials: async (input) => listCredentials(await ctx(), input),
+    registerCredential: async (input) => registerCredential(await ctx(), input),
+    rotateCredential: async (input) => rotateCredential(await ctx(), input),
+    retireCredential: async (input) => retireCredential(await ctx(), input),
     startBreakGlass: async (input) => startBreakGlass(await ctx(), input),
     listBreakGlassReviews: async (input) => listBreakGlassReviews(await ctx(), input),
     reviewBreakGlass: async (input) => reviewBreakGlass(await ctx(), input),

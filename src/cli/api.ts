@@ -34,6 +34,10 @@ import type { reconcileSystems } from '../operations/reconcile-system.js';
 import type { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import type { resolveFinding } from '../operations/resolve-finding.js';
 import type { acceptFinding } from '../operations/accept-finding.js';
+import type { listCredentials } from '../operations/list-credentials.js';
+import type { registerCredential } from '../operations/register-credential.js';
+import type { retireCredential } from '../operations/retire-credential.js';
+import type { rotateCredential } from '../operations/rotate-credential.js';
 import type { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
 import type { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
 import type { reviewBreakGlass } from '../operations/review-break-glass.js';
@@ -114,6 +118,11 @@ export interface TenureApi {
   listFindings(input: In<typeof listFindings>): Answer<typeof listFindings>;
   resolveFinding(input: In<typeof resolveFinding>): Answer<typeof resolveFinding>;
   acceptFinding(input: In<typeof acceptFinding>): Answer<typeof acceptFinding>;
+
+  listCredentials(input: In<typeof listCredentials>): Answer<typeof listCredentials>;
+  registerCredential(input: In<typeof registerCredential>): Answer<typeof registerCredential>;
+  rotateCredential(input: In<typeof rotateCredential>): Answer<typeof rotateCredential>;
+  retireCredential(input: In<typeof retireCredential>): Answer<typeof retireCredential>;
 
   startBreakGlass(input: In<typeof startBreakGlass>): Answer<typeof startBreakGlass>;
   listBreakGlassReviews(input: In<typeof listBreakGlassReviews>): Answer<typeof listBreakGlassReviews>;

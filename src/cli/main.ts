@@ -5,6 +5,7 @@ import { engagementCommands, identityCommands, vendorCommands } from './commands
 import { setupCommands } from './commands/setup.js';
 import { auditCommands, policyCommands } from './commands/governance.js';
 import { tokenCommands } from './commands/tokens.js';
+import { credentialCommands } from './commands/credentials.js';
 import { breakGlassCommands } from './commands/break-glass.js';
 import { provisioningCommands } from './commands/provisioning.js';
 import { sshCommands } from './commands/ssh.js';
@@ -44,6 +45,7 @@ tokenCommands(program, rt, run);
 webhookCommands(program, rt, run);
 provisioningCommands(program, rt, run);
 breakGlassCommands(program, rt, run);
+credentialCommands(program, rt, run);
 sshCommands(program, rt, run);
 policyCommands(program, rt, run);
 auditCommands(program, rt, run);

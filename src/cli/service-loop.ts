@@ -2,6 +2,7 @@ import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { escalateOverdueBreakGlassReviews } from '../jobs/break-glass.js';
+import { scanCredentials } from '../jobs/credentials.js';
 import { reopenLapsedFindings } from '../jobs/findings.js';
 import { runProvisioningPass } from '../jobs/provisioning/index.js';
 import { runDueReconciliations } from '../jobs/reconcile-schedule.js';
@@ -71,6 +72,8 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
       if (Object.values(r).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(r)}`);
       const reopened = await reopenLapsedFindings(ctx);
       if (reopened > 0) log(`findings open again after their accepted exception ended: ${reopened}`);
+      const credentialScan = await scanCredentials(ctx);
+      if (credentialScan.opened + credentialScan.closed > 0) log(`credentials: ${JSON.stringify(credentialScan)}`);
       const escalated = await escalateOverdueBreakGlassReviews(ctx);
       if (escalated > 0) log(`break-glass reviews overdue, escalated to security: ${escalated}`);
       const reconciled = await runDueReconciliations(ctx);

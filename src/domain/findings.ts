@@ -23,6 +23,14 @@ export const FINDING_KINDS = {
   breakglass_review_overdue: 'high',
   /** A reviewer judged a break-glass use inappropriate: the access was ended, security follows up. */
   breakglass_misuse: 'critical',
+  /** A credential not rotated within its kind's rotation period. */
+  credential_rotation_overdue: 'high',
+  /** A credential that never expires. */
+  credential_no_expiry: 'medium',
+  /** A credential whose accountable owner is gone: nobody answers for it. */
+  credential_owner_departed: 'high',
+  /** A credential nobody used for the set number of days: a candidate for removal. */
+  credential_unused: 'low',
 } as const;
 
 export type FindingKind = keyof typeof FINDING_KINDS;
@@ -68,4 +76,8 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   shared_account: { owaspNhi: ['NHI9:2025', 'NHI10:2025'], nistCsf: ['PR.AA-01'] },
   breakglass_review_overdue: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
   breakglass_misuse: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
+  credential_rotation_overdue: { owaspNhi: ['NHI7:2025'], nistCsf: ['PR.AA-01'] },
+  credential_no_expiry: { owaspNhi: ['NHI7:2025'], nistCsf: ['PR.AA-01'] },
+  credential_owner_departed: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
+  credential_unused: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
 };

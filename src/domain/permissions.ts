@@ -30,6 +30,9 @@ export const PERMISSIONS = {
   /** Let revocations held by the mass-revocation brake go ahead: a security decision. */
   'provisioning.release_brake': ['admin', 'security'],
   'finding.resolve': ['admin', 'iam', 'security'],
+  /** Register, rotate and retire anyone's credentials (owners manage their own service accounts' without it). */
+  'credential.manage_any': ['admin', 'iam'],
+  'credential.read_all': ['admin', 'iam', 'security', 'auditor'],
   /** Accept a finding's risk as an exception for a while: a security decision. */
   'finding.accept': ['admin', 'security'],
   /** Decide any break-glass review (the escalation path when the named reviewer does not), and see them all. */

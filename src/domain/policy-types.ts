@@ -1,6 +1,7 @@
 import type { DecisionSettings } from './decision-settings.js';
 import type { IdentityKind, StageKind, Tier } from './model.js';
 import type { BreakGlassSettings } from './break-glass.js';
+import type { CredentialSettings } from './credentials.js';
 import type { ProvisioningSettings } from './provisioning.js';
 
 /** Maximum grant duration in milliseconds per identity kind, with `default` for kinds not named. */
@@ -28,6 +29,8 @@ export interface AppliedPolicy {
   provisioning?: ProvisioningSettings;
   /** Who may break the glass, on which entitlements, and who reviews (absent before break-glass existed: nobody may). */
   breakGlass?: BreakGlassSettings;
+  /** Maximum age and rotation per kind of credential (absent before credentials existed: defaults apply). */
+  credentials?: CredentialSettings;
 }
 
 export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;

@@ -5,6 +5,7 @@
  */
 import { inArray } from 'drizzle-orm';
 import { BREAK_GLASS_HARD_MAX_MS, DEFAULT_REVIEW_DUE_MS } from '../domain/break-glass.js';
+import { CREDENTIAL_KINDS, DEFAULT_CREDENTIAL_SETTINGS, type CredentialSettings } from '../domain/credentials.js';
 import { decisionSettingsOf } from '../domain/decision-settings.js';
 import { provisioningSettingsOf } from './provisioning-settings.js';
 import { isHuman, type IdentityKind, type StageKind, type Tier } from '../domain/model.js';
@@ -80,6 +81,14 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
       ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
     decision: decisionSettingsOf(doc),
     provisioning: provisioningSettingsOf(doc),
+    credentials: {
+      rules: Object.fromEntries(CREDENTIAL_KINDS.map((kind) => {
+        const base = DEFAULT_CREDENTIAL_SETTINGS.rules[kind];
+        const set = doc.credentials[kind];
+        return [kind, { maxAgeMs: set?.max_age ?? base.maxAgeMs, rotationMs: set?.rotation ?? base.rotationMs }];
+      })) as CredentialSettings['rules'],
+      unusedAfterMs: doc.credentials.unused_after ?? DEFAULT_CREDENTIAL_SETTINGS.unusedAfterMs,
+    },
     breakGlass: {
       entitlements: Object.entries(doc.systems).flatMap(([key, system]) =>
         Object.entries(system.entitlements).filter(([, e]) => e.break_glass).map(([name]) => `${key}/${name}`)),

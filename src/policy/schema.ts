@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isTimeZone, parseCidr, parseClockTime, WEEKDAYS } from '../domain/decision-conditions.js';
 import { CRITICALITIES, IDENTITY_KINDS, TIERS } from '../domain/model.js';
+import { CREDENTIAL_KINDS } from '../domain/credentials.js';
 import { DEFAULT_PROVISIONING } from '../domain/provisioning.js';
 import { duration, durationMs } from './duration-schema.js';
 import { connectorSchema, provisioningSchema, reconcileSchema } from './connector-schema.js';
@@ -109,6 +110,14 @@ export const breakGlassSchema = z.strictObject({
   review_due: durationMs.optional(),
 });
 
+const credentialRule = z.strictObject({ max_age: durationMs.optional(), rotation: durationMs.optional() });
+/** Per kind of credential: how long one may live and how often it must be rotated; when one unused is a finding. */
+export const credentialsSchema = z.strictObject({
+  unused_after: durationMs.optional(),
+  ...Object.fromEntries(CREDENTIAL_KINDS.map((kind) => [kind, credentialRule.optional()])) as
+    Record<(typeof CREDENTIAL_KINDS)[number], z.ZodOptional<typeof credentialRule>>,
+});
+
 export const requestsSchema = z.strictObject({
   pending_expires_after: durationMs.optional(),
 });
@@ -120,6 +129,7 @@ export const SECTIONS = {
   durations: durationsSchema,
   requests: requestsSchema.default({}),
   break_glass: breakGlassSchema.default({ users: [], reviewers: [] }),
+  credentials: credentialsSchema.default({}),
   approval: approvalSchema.default({ system_owner: 'either', alternates: {} }),
   separation_of_duties: z.array(sodRuleSchema).default([]),
   systems: z.record(keyName, systemSchema).default({}),

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { initTenure } from '../../operations/init-tenure.js';
 import { runLifecycleTick } from '../../jobs/lifecycle.js';
 import { escalateOverdueBreakGlassReviews } from '../../jobs/break-glass.js';
+import { scanCredentials } from '../../jobs/credentials.js';
 import { reopenLapsedFindings } from '../../jobs/findings.js';
 import { runProvisioningPass } from '../../jobs/provisioning/index.js';
 import { runDueReconciliations } from '../../jobs/reconcile-schedule.js';
@@ -44,8 +45,9 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         const reconciliation = await runDueReconciliations(ctx);
         const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
         const findingsReopened = await reopenLapsedFindings(ctx);
+        const credentialFindings = await scanCredentials(ctx);
         const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
-        rt.print({ ...lifecycle, provisioning, reconciliation, breakGlassEscalated, findingsReopened, webhooks, housekeeping: await runHousekeeping(ctx) });
+        rt.print({ ...lifecycle, provisioning, reconciliation, breakGlassEscalated, findingsReopened, credentialFindings, webhooks, housekeeping: await runHousekeeping(ctx) });
         return;
       }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);

@@ -1,6 +1,7 @@
 import { auditRoutes } from './audit.js';
 import { breakGlassRoutes } from './break-glass.js';
 import { checkRoutes } from './check.js';
+import { credentialRoutes } from './credentials.js';
 import { authRoutes } from './auth.js';
 import { engagementRoutes } from './engagements.js';
 import { grantRoutes } from './grants.js';
@@ -17,5 +18,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, provisioningRoutes, sshRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, provisioningRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
 ];
