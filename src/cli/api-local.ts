@@ -33,6 +33,7 @@ import { reconcileSystems } from '../operations/reconcile-system.js';
 import { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import { resolveFinding } from '../operations/resolve-finding.js';
 import { acceptFinding } from '../operations/accept-finding.js';
+import { buildEvidencePack } from '../operations/build-evidence-pack.js';
 import { listCredentials } from '../operations/list-credentials.js';
 import { registerCredential } from '../operations/register-credential.js';
 import { retireCredential } from '../operations/retire-credential.js';
@@ -120,6 +121,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
     resolveFinding: async (input) => resolveFinding(await ctx(), input),
     acceptFinding: async (input) => acceptFinding(await ctx(), input),
+    buildEvidencePack: async (input) => buildEvidencePack(await ctx(), input),
     listCredentials: async (input) => listCredentials(await ctx(), input),
     registerCredential: async (input) => registerCredential(await ctx(), input),
     rotateCredential: async (input) => rotateCredential(await ctx(), input),

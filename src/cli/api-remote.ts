@@ -159,6 +159,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     listFindings: (input) => list('/v1/findings', { status: input.status, kind: input.kind, system: input.system }),
     resolveFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/resolve`, { body }),
     acceptFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/accept`, { body }),
+    buildEvidencePack: ({ subject, ref }) => call('GET', `/v1/evidence/${segment(subject)}/${segment(ref)}`),
     listCredentials: async (input) => (await call<{ items: never[] }>('GET', '/v1/credentials',
       { query: { identity: input?.identity, status: input?.status } })).items,
     registerCredential: (input) => call('POST', '/v1/credentials', { body: input }),

@@ -34,6 +34,7 @@ import type { reconcileSystems } from '../operations/reconcile-system.js';
 import type { releaseHeldRevocations } from '../operations/release-held-revocations.js';
 import type { resolveFinding } from '../operations/resolve-finding.js';
 import type { acceptFinding } from '../operations/accept-finding.js';
+import type { buildEvidencePack } from '../operations/build-evidence-pack.js';
 import type { listCredentials } from '../operations/list-credentials.js';
 import type { registerCredential } from '../operations/register-credential.js';
 import type { retireCredential } from '../operations/retire-credential.js';
@@ -118,6 +119,7 @@ export interface TenureApi {
   listFindings(input: In<typeof listFindings>): Answer<typeof listFindings>;
   resolveFinding(input: In<typeof resolveFinding>): Answer<typeof resolveFinding>;
   acceptFinding(input: In<typeof acceptFinding>): Answer<typeof acceptFinding>;
+  buildEvidencePack(input: In<typeof buildEvidencePack>): Answer<typeof buildEvidencePack>;
 
   listCredentials(input: In<typeof listCredentials>): Answer<typeof listCredentials>;
   registerCredential(input: In<typeof registerCredential>): Answer<typeof registerCredential>;

@@ -5,6 +5,7 @@ import { engagementCommands, identityCommands, vendorCommands } from './commands
 import { setupCommands } from './commands/setup.js';
 import { auditCommands, policyCommands } from './commands/governance.js';
 import { tokenCommands } from './commands/tokens.js';
+import { evidenceCommands } from './commands/evidence.js';
 import { credentialCommands } from './commands/credentials.js';
 import { breakGlassCommands } from './commands/break-glass.js';
 import { provisioningCommands } from './commands/provisioning.js';
@@ -46,6 +47,7 @@ webhookCommands(program, rt, run);
 provisioningCommands(program, rt, run);
 breakGlassCommands(program, rt, run);
 credentialCommands(program, rt, run);
+evidenceCommands(program, rt, run);
 sshCommands(program, rt, run);
 policyCommands(program, rt, run);
 auditCommands(program, rt, run);

@@ -4,6 +4,7 @@ import { checkRoutes } from './check.js';
 import { credentialRoutes } from './credentials.js';
 import { authRoutes } from './auth.js';
 import { engagementRoutes } from './engagements.js';
+import { evidenceRoutes } from './evidence.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
 import { identityRoutes } from './identities.js';
@@ -18,5 +19,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, provisioningRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, provisioningRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes,
 ];

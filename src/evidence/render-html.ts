@@ -1,0 +1,46 @@
+/**
+ * The evidence pack as one self-contained HTML page an auditor can open, print to PDF and file.
+ * Every value is escaped (reasons and comments are free text typed by people), and the page loads
+ * nothing from anywhere: no script, no external style.
+ */
+import type { EvidencePack } from '../operations/build-evidence-pack.js';
+
+const escape = (value: unknown): string => {
+  const text = value === null || value === undefined ? '' : value instanceof Date ? value.toISOString()
+    : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+};
+
+const table = (headers: string[], rows: unknown[][]): string => rows.length === 0 ? '<p class="none">None.</p>' : [
+  '<table>', `<tr>${headers.map((h) => `<th>${escape(h)}</th>`).join('')}</tr>`,
+  ...rows.map((row) => `<tr>${row.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`), '</table>',
+].join('\n');
+
+const SECTION_TITLES: Record<string, string> = {
+  requests: 'Requests', approvals: 'Approvals (approver and stage)', grants: 'Grants and extensions', reviews: 'Break-glass and reviews',
+  removals: 'Expiries, revocations and their confirmation in the target', findings: 'Findings',
+};
+
+type Item = EvidencePack['timeline'][number];
+const eventRows = (items: Item[]) => items.map((e) => [e.seq, e.at, e.action, e.actor, e.identity, e.subject.id, e.reason ?? '', e.ticket ?? '',
+  e.after, e.hash.slice(0, 16)]);
+
+export const renderEvidenceHtml = (pack: EvidencePack): string => [
+  '<!doctype html>', '<html lang="en"><head><meta charset="utf-8">', `<title>Tenure evidence: ${escape(pack.title)}</title>`,
+  '<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}',
+  'th,td{border:1px solid #999;padding:3px 6px;text-align:left;vertical-align:top;font-size:12px}th{background:#eee}.none{color:#555}</style>',
+  '</head><body>',
+  `<h1>Evidence: ${escape(pack.title)}</h1>`,
+  `<p>Generated ${escape(pack.generatedAt)} by ${escape(pack.generatedBy)}. Audit chain head: event ${escape(pack.chainHead?.seq)},`,
+  ` hash <code>${escape(pack.chainHead?.hash)}</code>. Each event below shows its position and the start of its hash; check them with`,
+  ' <code>tenure audit verify</code> and the signed checkpoints.</p>',
+  '<h2>Grants</h2>',
+  table(['grant', 'identity', 'entitlement', 'origin', 'status', 'starts', 'ends', 'ended', 'why', 'in the target', 'confirmed', 'confirmation'],
+    pack.grants.map((g) => [g.id, g.identity, g.entitlement, g.origin, g.status, g.startsAt, g.endsAt, g.endedAt, g.endReason, g.provisioningState,
+      g.provisioningConfirmedAt, g.provisioningEvidence])),
+  ...Object.entries(pack.sections).flatMap(([name, items]) => [
+    `<h2>${escape(SECTION_TITLES[name] ?? name)}</h2>`,
+    table(['seq', 'at', 'action', 'by', 'identity', 'subject', 'reason', 'ticket', 'after', 'hash'], eventRows(items)),
+  ]),
+  '</body></html>', '',
+].join('\n');

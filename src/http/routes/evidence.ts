@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { buildEvidencePack, Input as EvidenceInput } from '../../operations/build-evidence-pack.js';
+import { contextOf } from '../access.js';
+import { isoDate, problems } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+const Event = z.object({
+  seq: z.number().int(), hash: z.string(), at: z.string(), action: z.string(), actor: z.string(), channel: z.string(),
+  subject: z.object({ type: z.string(), id: z.string() }), identity: z.string().nullable(), before: z.unknown(), after: z.unknown(),
+  reason: z.string().nullable(), ticket: z.string().nullable(),
+});
+const Pack = z.object({
+  title: z.string(), generatedAt: isoDate, generatedBy: z.string().nullable(),
+  chainHead: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
+  grants: z.array(z.record(z.string(), z.unknown())).describe('the grants with their provisioning state and the target\'s confirmation'),
+  sections: z.record(z.string(), z.array(Event)), timeline: z.array(Event),
+});
+
+/** Evidence packs for auditors; the CLI renders the same pack as HTML (`tenure evidence … --html`). */
+export const evidenceRoutes: RouteModule = (app, deps) => {
+  const r = typed(app);
+  r.get('/v1/evidence/:subject/:ref', {
+    config: { access: { scope: 'read', permission: 'audit.read' } },
+    schema: { tags: ['audit'], summary: 'Evidence pack of an identity, engagement or system: every event with its chain position and hash',
+      params: EvidenceInput, response: { 200: Pack, ...problems } },
+  }, async (request) => buildEvidencePack(contextOf(request, deps.store, deps.clock), request.params));
+};
