@@ -51,7 +51,9 @@ describe('the webhook key, secrets and signatures', () => {
   it('the worker reads the key but never creates it, and refuses a notice window that is not a duration', () => {
     assert.equal(webhookTickOptions({ env: {}, dataDir: dir }).key, undefined);
     assert.equal(existsSync(join(dir, 'webhook-key')), false);
-    assert.equal(webhookTickOptions({ env: { TENURE_WEBHOOK_EXPIRY_NOTICE: '3d' }, dataDir: dir }).expiryNoticeMs, 3 * 86_400_000);
+    assert.deepEqual(webhookTickOptions({ env: { TENURE_WEBHOOK_EXPIRY_NOTICE: '3d' }, dataDir: dir }).expiryNoticesMs, [3 * 86_400_000]);
+    assert.deepEqual(webhookTickOptions({ env: { TENURE_WEBHOOK_EXPIRY_NOTICE: '14d, 1d' }, dataDir: dir }).expiryNoticesMs, [14 * 86_400_000, 86_400_000]);
+    assert.deepEqual(webhookTickOptions({ env: {}, dataDir: dir }).expiryNoticesMs, [14 * 86_400_000, 86_400_000], 'two weeks and a day by default');
     assert.throws(() => webhookTickOptions({ env: { TENURE_WEBHOOK_EXPIRY_NOTICE: 'soon' }, dataDir: dir }), /TENURE_WEBHOOK_EXPIRY_NOTICE/);
   });
 

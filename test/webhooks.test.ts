@@ -180,22 +180,39 @@ for (const backend of BACKENDS) {
       assert.equal(selma.url, 'https://hooks.example.com/tenure', 'security may subscribe; the fragment is dropped');
     });
 
-    it('a grant ending within the notice window gets one expiring-soon notice, once someone listens', async () => {
-      const grantId = await carlGets('payments/read', '5d');
-      const endsAt = new Date(w.clock.now().getTime() + 5 * DAY).toISOString();
-      w.clock.advance(2 * DAY + 60_000);
+    it('a grant is reminded two weeks and one day before its end, once each, once someone listens', async () => {
+      const grantId = await carlGets('payments/read', '20d');
+      const endsAt = new Date(w.clock.now().getTime() + 20 * DAY).toISOString();
+      w.clock.advance(7 * DAY);
       assert.equal((await tick()).notices, 0, 'nobody subscribes: no notice is written');
       await createWebhook(await ada(), { url: rx.url, events: ['grant.expiring_soon'] }, key);
       assert.deepEqual(await tick(), { notices: 1, dispatched: 1, delivered: 1, failed: 0 });
       const notice = payload(rx.hits[0]!);
       assert.equal(notice.type, 'grant.expiring_soon');
-      assert.equal(notice.data.grantId, grantId);
-      assert.equal(notice.data.sponsor, 'sam');
-      assert.equal(notice.data.endsAt, endsAt);
+      assert.deepEqual({ grantId: notice.data.grantId, sponsor: notice.data.sponsor, endsAt: notice.data.endsAt, before: notice.data.noticeBeforeMs },
+        { grantId, sponsor: 'sam', endsAt, before: 14 * DAY });
       w.clock.advance(HOUR);
-      assert.equal((await tick()).notices, 0, 'one notice per grant end');
+      assert.equal((await tick()).notices, 0, 'one notice per reminder');
+      w.clock.advance(12 * DAY);
+      assert.equal((await tick()).notices, 1, 'the day-before reminder');
+      assert.equal(payload(rx.hits[1]!).data.noticeBeforeMs, DAY);
+      w.clock.advance(HOUR);
+      assert.equal((await tick()).notices, 0);
       const audit = await store.db.select().from(auditEvents).where(eq(auditEvents.action, 'grant.expiring_soon'));
-      assert.equal(audit.length, 1);
+      assert.equal(audit.length, 2);
+    });
+
+    it('the sponsor is reminded before an engagement ends, two weeks and one day ahead', async () => {
+      await createWebhook(await ada(), { url: rx.url, events: ['engagement.expiring_soon'] }, key);
+      assert.equal((await tick()).notices, 0, 'Carl\'s engagement ends in 60 days');
+      w.clock.advance(47 * DAY);
+      assert.equal((await tick()).notices, 1);
+      const reminder = payload(rx.hits[0]!);
+      assert.deepEqual({ type: reminder.type, identity: reminder.data.identity, sponsor: reminder.data.sponsor, vendor: reminder.data.vendor,
+        before: reminder.data.noticeBeforeMs }, { type: 'engagement.expiring_soon', identity: 'carl', sponsor: 'sam', vendor: 'Acme Integrators', before: 14 * DAY });
+      w.clock.advance(12 * DAY);
+      assert.equal((await tick()).notices, 1);
+      assert.equal(payload(rx.hits[1]!).data.noticeBeforeMs, DAY);
     });
   });
 }

@@ -10,6 +10,7 @@ export const AUDIT_EVENT_TYPES = [
   'engagement.created',
   'engagement.end_changed',
   'engagement.ended',
+  'engagement.expiring_soon',
   'policy.applied',
   'request.created',
   'request.stage_approved',

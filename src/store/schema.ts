@@ -62,6 +62,8 @@ export const engagements = pgTable('engagements', {
   endedAt: ts('ended_at'),
   endReason: text('end_reason'),
   createdAt: ts('created_at').notNull(),
+  /** When the sponsor was last reminded that the engagement ends (webhook `engagement.expiring_soon`). */
+  expiryNoticeAt: ts('expiry_notice_at'),
 }, (t) => [
   index('engagements_identity_idx').on(t.identityId),
   index('engagements_due_idx').on(t.status, t.endsAt),
@@ -167,7 +169,7 @@ export const grants = pgTable('grants', {
   endedAt: ts('ended_at'),
   endedBy: uuid('ended_by'),
   endReason: text('end_reason'),
-  /** When the holder and sponsor were told the grant ends soon (webhook `grant.expiring_soon`), once per grant. */
+  /** When the holder and sponsor were last reminded that the grant ends (webhook `grant.expiring_soon`), once per reminder. */
   expiryNoticeAt: ts('expiry_notice_at'),
   createdAt: ts('created_at').notNull(),
 }, (t) => [

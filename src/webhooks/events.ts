@@ -3,12 +3,13 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, grants, identities, requestStages, systems } from '../store/schema.js';
+import { loadEngagements } from './engagement-events.js';
 import { loadFindings, loadTasks } from './provisioning-events.js';
 
 /** What a subscription can ask for. */
 export const WEBHOOK_EVENT_TYPES = [
   'request.created', 'approval.needed', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
-  'task.opened', 'breakglass.activated',
+  'task.opened', 'breakglass.activated', 'engagement.expiring_soon',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -28,6 +29,7 @@ export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]
   'finding.opened': ['finding.opened'],
   'provisioning.task_opened': ['task.opened'],
   'breakglass.activated': ['breakglass.activated'],
+  'engagement.expiring_soon': ['engagement.expiring_soon'],
 };
 
 export interface AuditRow { seq: number; occurredAt: Date; action: string; subjectId: string; canonical: string }
@@ -100,7 +102,7 @@ const loadStages = async (exec: Executor, ids: string[]): Promise<Map<string, St
 
 type Candidate = ReturnType<typeof candidates>[number];
 type Lookup = Map<string, Record<string, unknown>>;
-type Lookups = { grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup };
+type Lookups = { grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup; engagements: Lookup };
 
 /** The stage waiting after this event: the first one for a new request, else the one after the stage just approved. */
 const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
@@ -118,6 +120,9 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
   const id = c.row.subjectId;
   if (c.type === 'finding.opened') return found.findings.get(id) ?? { findingId: id };
   if (c.type === 'task.opened') return found.tasks.get(id) ?? { jobId: id };
+  if (c.type === 'engagement.expiring_soon') {
+    return { ...(found.engagements.get(id) ?? { engagementId: id }), noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null };
+  }
   if (c.type === 'request.created' || c.type === 'approval.needed') {
     const request = found.requests.get(id) ?? { requestId: id };
     const stages = found.stages.get(id) ?? [];
@@ -132,7 +137,8 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
   }
   const endsAt = iso(c.parsed.after?.endsAt) ?? grant.endsAt ?? null;
   const ended = c.type === 'grant.expired' || c.type === 'grant.revoked';
-  return { ...grant, endsAt, ...(ended ? { reason: c.parsed.reason } : {}) };
+  const reminder = c.type === 'grant.expiring_soon' ? { noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null } : {};
+  return { ...grant, endsAt, ...(ended ? { reason: c.parsed.reason } : {}), ...reminder };
 };
 
 /** Maps a batch of audit rows to the webhook events the subscriptions want, with their payloads. */
@@ -147,6 +153,7 @@ export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: 
     stages: await loadStages(exec, requestIds),
     findings: await loadFindings(exec, ids('finding.')),
     tasks: await loadTasks(exec, ids('task.')),
+    engagements: await loadEngagements(exec, ids('engagement.')),
   };
   return found.flatMap((c) => {
     const data = dataOf(c, lookups);

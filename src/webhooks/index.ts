@@ -2,7 +2,7 @@ import type { Context } from '../operations/context.js';
 import { loadWebhookKey, type WebhookKey } from './crypto.js';
 import { deliverDue, type DeliverOptions } from './deliver.js';
 import { dispatchPending } from './dispatch.js';
-import { DEFAULT_EXPIRY_NOTICE_MS, expiryNoticeFromEnv, writeExpiryNotices } from './expiry-notices.js';
+import { DEFAULT_EXPIRY_NOTICES_MS, expiryNoticesFromEnv, writeExpiryNotices } from './expiry-notices.js';
 
 export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './events.js';
 export { loadWebhookKey, type WebhookKey } from './crypto.js';
@@ -11,13 +11,14 @@ export { signatureHeader, verifySignature } from './signature.js';
 export interface WebhookTickOptions {
   /** Without a key nothing can be signed: deliveries wait (they are still written to the outbox). */
   key?: WebhookKey | undefined;
-  expiryNoticeMs?: number;
+  /** How long before an end each reminder goes out (default 14 days and 1 day). */
+  expiryNoticesMs?: number[];
   dispatchBatchSize?: number;
   delivery?: Partial<DeliverOptions>;
 }
 
 export interface WebhookTickResult {
-  /** Grants that got a `grant.expiring_soon` audit event. */
+  /** Grants and engagements that got an `*.expiring_soon` audit event. */
   notices: number;
   /** Deliveries written to the outbox. */
   dispatched: number;
@@ -33,7 +34,7 @@ export interface WebhookTickResult {
  * several processes at once: dispatch serialises on the cursor row, deliveries are claimed SKIP LOCKED.
  */
 export const runWebhookTick = async (ctx: Context, options: WebhookTickOptions = {}): Promise<WebhookTickResult> => {
-  const notices = await writeExpiryNotices(ctx, options.expiryNoticeMs ?? DEFAULT_EXPIRY_NOTICE_MS);
+  const notices = await writeExpiryNotices(ctx, options.expiryNoticesMs ?? DEFAULT_EXPIRY_NOTICES_MS);
   const dispatched = await dispatchPending(ctx, options.dispatchBatchSize);
   const attempted = options.key ? await deliverDue(ctx, options.key, options.delivery) : { delivered: 0, failed: 0 };
   return { notices, dispatched, delivered: attempted.delivered, failed: attempted.failed };
@@ -47,5 +48,5 @@ export const runWebhookTick = async (ctx: Context, options: WebhookTickOptions =
  */
 export const webhookTickOptions = (source: { env: NodeJS.ProcessEnv; dataDir: string }): WebhookTickOptions => ({
   key: loadWebhookKey({ env: source.env, dataDir: source.dataDir, create: false }),
-  expiryNoticeMs: expiryNoticeFromEnv(source.env),
+  expiryNoticesMs: expiryNoticesFromEnv(source.env),
 });
