@@ -16,13 +16,7 @@ interface ProviderInstance { callback(): (req: IncomingMessage, res: ServerRespo
 type ProviderClass = new (issuer: string, configuration: Record<string, unknown>) => ProviderInstance;
 
 /** A port free right now: Tenure's public URL (and so its redirect URI) must be known before it starts. */
-export const freePort = async (): Promise<number> => {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-};
+export { freePort } from './processes.js';
 
 /**
  * A real OpenID provider (oidc-provider, with its development login and consent pages) on

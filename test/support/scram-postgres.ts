@@ -1,10 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answers } from './postgres-server.js';
+import { freePort, stopper } from './processes.js';
 
 /**
  * A private PostgreSQL cluster that demands scram-sha-256 passwords for every login, local or TCP.
@@ -28,16 +28,6 @@ const pgBinDir = (): string => {
   return join(root, String(version), 'bin');
 };
 
-/** Asks the kernel for a free port; the tiny window before postgres binds it is acceptable in tests. */
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const server = createServer();
-  server.once('error', reject);
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-  });
-});
-
 /** initdb and postgres refuse to run as root, so as root they run as the postgres user. */
 const runAs = (): { uid: number; gid: number } | undefined => {
   if (process.getuid?.() !== 0) return undefined;
@@ -59,22 +49,6 @@ const initCluster = (bin: string, dir: string, password: string, user: ReturnTyp
   rmSync(pwfile);
 };
 
-const stopper = (child: ChildProcess, dir: string) => {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-  // SIGINT is PostgreSQL's fast shutdown: it does not wait for clients a failed test left open.
-  const kill = () => { child.kill('SIGINT'); };
-  process.once('exit', kill);
-  return async () => {
-    process.removeListener('exit', kill);
-    kill();
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-};
-
 /** Starts the cluster in a temp dir on a free port; `stop()` (or this process's exit) ends it. */
 export const startScramPostgres = async (): Promise<ScramCluster> => {
   const bin = pgBinDir();
@@ -87,7 +61,7 @@ export const startScramPostgres = async (): Promise<ScramCluster> => {
     '-D', join(dir, 'data'), '-p', String(port), '-k', dir,
     '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'password_encryption=scram-sha-256',
   ], { stdio: 'ignore', cwd: dir, ...user });
-  const stop = stopper(child, dir);
+  const stop = stopper(child, dir, 'SIGINT');
   const url = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   for (let i = 0; i < 150; i += 1) {
     if (await answers(url)) {

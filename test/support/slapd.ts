@@ -1,10 +1,10 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'ldapts';
+import { freePort, stopper } from './processes.js';
 
 /**
  * A private OpenLDAP server for one test file: its own slapd.conf, mdb database and port, seeded
@@ -28,16 +28,6 @@ const SCHEMAS = ['core', 'cosine', 'inetorgperson'].map((name) => `/etc/ldap/sch
 const SUFFIX = 'dc=tenure,dc=test';
 /** Seeded group names go into LDIF verbatim, so they stay plain. */
 const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;
-
-/** Asks the kernel for a free port; the tiny window before slapd binds it is acceptable in tests. */
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const server = createServer();
-  server.once('error', reject);
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-  });
-});
 
 /** `{SSHA}` as slappasswd makes it, so the config file never holds the password in clear. */
 const ssha = (password: string): string => {
@@ -92,27 +82,6 @@ const answers = async (url: string, bindDn: string, password: string): Promise<b
   }
 };
 
-const stopper = (child: ChildProcess, dir: string) => {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    // 'close' rather than 'exit': it comes after stderr is drained, so a failure message is complete.
-    child.once('close', () => resolve());
-    // A slapd that could not be spawned at all may never emit 'close'.
-    child.once('error', () => resolve());
-  });
-  // SIGTERM is slapd's clean shutdown; SIGKILL only if it has not gone after five seconds.
-  const kill = () => { child.kill('SIGTERM'); };
-  process.once('exit', kill);
-  return async () => {
-    process.removeListener('exit', kill);
-    kill();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-    rmSync(dir, { recursive: true, force: true });
-  };
-};
-
 /**
  * Starts slapd on 127.0.0.1 on a free port with `ou=people` and `ou=groups` under the suffix and
  * one groupOfNames per name in `groups`; `stop()` (or this process's exit) ends it and removes its
@@ -146,7 +115,7 @@ export const startSlapd = async (groups: string[]): Promise<Slapd> => {
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-8_000); });
   let spawnError: Error | undefined;
   child.once('error', (error) => { spawnError = error; });
-  const stop = stopper(child, dir);
+  const stop = stopper(child, dir, 'SIGTERM');
   const running = () => child.exitCode === null && child.signalCode === null && !spawnError;
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && running()) {

@@ -1,8 +1,9 @@
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { buildKrl, principalsFileContent } from '../../src/ssh/certificate-authority.js';
+import { freePort, stopper } from './processes.js';
 
 /**
  * A private OpenSSH server for tests: Debian's real `sshd` on 127.0.0.1 and a free port, trusting
@@ -72,15 +73,6 @@ export const generateKeyPair = (dir: string, name: string): { privatePath: strin
   return { privatePath, publicPath: `${privatePath}.pub`, publicKey: readFileSync(`${privatePath}.pub`, 'utf8').trim() };
 };
 
-const freePort = (): Promise<number> => new Promise((resolve, reject) => {
-  const server = createServer();
-  server.once('error', reject);
-  server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-  });
-});
-
 /** Whether something on the port speaks SSH: it sends its `SSH-2.0-…` banner first. */
 const answersSsh = (port: number): Promise<boolean> => new Promise((resolve) => {
   const socket = connect({ host: '127.0.0.1', port });
@@ -144,21 +136,6 @@ const configText = (dir: string, port: number, options: SshdOptions): string => 
   '',
 ].join('\n');
 
-const stopper = (child: ChildProcess, dir: string) => {
-  const exited = new Promise<void>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve();
-    else child.once('exit', () => resolve());
-  });
-  const kill = () => { child.kill('SIGTERM'); };
-  process.once('exit', kill);
-  return async () => {
-    process.removeListener('exit', kill);
-    kill();
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-};
-
 /** Starts sshd (`-D` stays in the foreground, `-e` logs to stderr, which the test reads). */
 export const startSshd = async (options: SshdOptions): Promise<Sshd> => {
   if (!isRoot()) throw new Error('the private sshd needs root (privilege separation and a real login user)');
@@ -184,7 +161,7 @@ export const startSshd = async (options: SshdOptions): Promise<Sshd> => {
   const child = spawn(SSHD, ['-D', '-e', '-f', configPath], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
   let log = '';
   child.stderr?.setEncoding('utf8').on('data', (text: string) => { log += text; });
-  const stop = stopper(child, dir);
+  const stop = stopper(child, dir, 'SIGTERM');
   const waitForLog = async (pattern: RegExp, since: number, timeoutMs = 3000): Promise<string> => {
     for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
       if (pattern.test(log.slice(since))) return log.slice(since);
