@@ -31,6 +31,18 @@ export const FINDING_KINDS = {
   credential_owner_departed: 'high',
   /** A credential nobody used for the set number of days: a candidate for removal. */
   credential_unused: 'low',
+  /** A person's credential of a service account was used by a human (the decision point saw a person behind it). */
+  credential_human_use: 'critical',
+  /** Two HR sources describe one person differently: neither value was applied over the other. */
+  hr_source_conflict: 'medium',
+  /** An HR import or burst would suspend more people than the brake allows; security must confirm or discard it. */
+  hr_feed_held: 'critical',
+  /** Something a leaver owned or sponsored (a person, an engagement, a service account, a credential, a system) needs a new owner. */
+  ownership_orphaned: 'high',
+  /** A leave arrived after it took effect: access stayed open in between. */
+  late_termination: 'high',
+  /** A person's HR attributes match no access profile: they get no birthright access until IAM looks. */
+  hr_attributes_unmatched: 'low',
 } as const;
 
 export type FindingKind = keyof typeof FINDING_KINDS;
@@ -80,4 +92,10 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   credential_no_expiry: { owaspNhi: ['NHI7:2025'], nistCsf: ['PR.AA-01'] },
   credential_owner_departed: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
   credential_unused: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
+  credential_human_use: { owaspNhi: ['NHI10:2025'], nistCsf: ['PR.AA-01'] },
+  hr_source_conflict: { owaspNhi: [], nistCsf: ['PR.AA-01'] },
+  hr_feed_held: { owaspNhi: [], nistCsf: ['PR.AA-01'] },
+  ownership_orphaned: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
+  late_termination: { owaspNhi: [], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
+  hr_attributes_unmatched: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
 };

@@ -2,7 +2,9 @@ import type { DecisionSettings } from './decision-settings.js';
 import type { IdentityKind, StageKind, Tier } from './model.js';
 import type { BreakGlassSettings } from './break-glass.js';
 import type { CredentialSettings } from './credentials.js';
+import type { AccessProfile, HrSettings } from './hr.js';
 import type { ProvisioningSettings } from './provisioning.js';
+import type { ReviewSettings } from './reviews.js';
 
 /** Maximum grant duration in milliseconds per identity kind, with `default` for kinds not named. */
 export type DurationLimits = Partial<Record<IdentityKind, number>> & { default: number };
@@ -31,6 +33,12 @@ export interface AppliedPolicy {
   breakGlass?: BreakGlassSettings;
   /** Maximum age and rotation per kind of credential (absent before credentials existed: defaults apply). */
   credentials?: CredentialSettings;
+  /** The HR feed's sources, brake and windows (absent before the feed existed: defaults apply). */
+  hr?: HrSettings;
+  /** Birthright: attribute rules to read and standard entitlements (absent: nobody gets birthright access). */
+  accessProfiles?: AccessProfile[];
+  /** Review campaigns on a schedule, and when event-driven reviews are due (absent: none scheduled). */
+  reviews?: ReviewSettings;
 }
 
 export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;

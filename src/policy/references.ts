@@ -111,7 +111,34 @@ const checkSeparationOfDuties = (policy: PartialPolicy, report: Report): void =>
   });
 };
 
+/** Birthright is given without approval, so it may only be read or standard access, and never break-glass. */
+const checkAccessProfiles = (policy: PartialPolicy, report: Report): void => {
+  if (!policy.systems) return;
+  for (const [name, profile] of Object.entries(policy.access_profiles ?? {})) {
+    profile.entitlements.forEach((ref, i) => {
+      const path = ['access_profiles', name, 'entitlements', i];
+      const problem = entitlementProblem(ref, policy.systems!, policy.brokenSystems);
+      if (problem) { report(path, problem); return; }
+      const [systemKey, key] = ref.split('/') as [string, string];
+      const entitlement = policy.systems![systemKey]?.entitlements[key];
+      if (entitlement?.tier === 'privileged') report(path, `'${ref}' is privileged: privileged access is never birthright`);
+      else if (entitlement?.break_glass) report(path, `'${ref}' is break-glass capable: it is never birthright`);
+    });
+  }
+};
+
+const checkCampaignSystems = (policy: PartialPolicy, report: Report): void => {
+  if (!policy.systems) return;
+  for (const [name, campaign] of Object.entries(policy.reviews?.campaigns ?? {})) {
+    if (campaign.system && !(campaign.system in policy.systems) && !policy.brokenSystems.has(campaign.system)) {
+      report(['reviews', 'campaigns', name, 'system'], `unknown system '${campaign.system}'`);
+    }
+  }
+};
+
 export const checkReferences = (policy: PartialPolicy, report: Report): void => {
+  checkAccessProfiles(policy, report);
+  checkCampaignSystems(policy, report);
   checkGroupRefs(policy, report);
   if (policy.groups) checkGroupCycles(policy.groups, report);
   checkEntitlementDurations(policy, report);

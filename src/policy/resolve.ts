@@ -5,6 +5,8 @@
  */
 import { inArray } from 'drizzle-orm';
 import { BREAK_GLASS_HARD_MAX_MS, DEFAULT_REVIEW_DUE_MS } from '../domain/break-glass.js';
+import { DEFAULT_HR_SETTINGS, type HrSettings } from '../domain/hr.js';
+import { DEFAULT_REVIEW_SETTINGS } from '../domain/reviews.js';
 import { CREDENTIAL_KINDS, DEFAULT_CREDENTIAL_SETTINGS, type CredentialSettings } from '../domain/credentials.js';
 import { decisionSettingsOf } from '../domain/decision-settings.js';
 import { provisioningSettingsOf } from './provisioning-settings.js';
@@ -68,6 +70,15 @@ const expand = (refs: readonly string[], groups: Record<string, string[]>, peopl
   return [...ids];
 };
 
+const hrSettingsOf = (doc: ParsedPolicy['document']): HrSettings => ({
+  sources: doc.hr.sources ?? DEFAULT_HR_SETTINGS.sources,
+  contractorClasses: doc.hr.contractor_classes ?? DEFAULT_HR_SETTINGS.contractorClasses,
+  brake: { share: doc.hr.brake?.share ?? DEFAULT_HR_SETTINGS.brake.share, minimum: doc.hr.brake?.minimum ?? DEFAULT_HR_SETTINGS.brake.minimum },
+  reassignWithinMs: doc.hr.reassign_within ?? DEFAULT_HR_SETTINGS.reassignWithinMs,
+  moverReviewWithinMs: doc.hr.mover_review_within ?? DEFAULT_HR_SETTINGS.moverReviewWithinMs,
+  lateAfterMs: doc.hr.late_after ?? DEFAULT_HR_SETTINGS.lateAfterMs,
+});
+
 const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedPolicy => {
   const doc = parsed.document;
   const alternates = Object.fromEntries(STAGE_KINDS.map((stage) =>
@@ -88,6 +99,15 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
         return [kind, { maxAgeMs: set?.max_age ?? base.maxAgeMs, rotationMs: set?.rotation ?? base.rotationMs }];
       })) as CredentialSettings['rules'],
       unusedAfterMs: doc.credentials.unused_after ?? DEFAULT_CREDENTIAL_SETTINGS.unusedAfterMs,
+    },
+    hr: hrSettingsOf(doc),
+    accessProfiles: Object.entries(doc.access_profiles).map(([name, profile]) =>
+      ({ name, match: profile.match, entitlements: profile.entitlements })),
+    reviews: {
+      campaigns: Object.entries(doc.reviews.campaigns).map(([key, c]) => ({
+        key, grants: c.grants, system: c.system ?? null, reviewer: c.reviewer, everyMs: c.every, dueInMs: c.due_in, undecided: c.undecided ?? null,
+      })),
+      eventDueInMs: doc.reviews.event_due_in ?? DEFAULT_REVIEW_SETTINGS.eventDueInMs,
     },
     breakGlass: {
       entitlements: Object.entries(doc.systems).flatMap(([key, system]) =>

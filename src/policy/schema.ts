@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isTimeZone, parseCidr, parseClockTime, WEEKDAYS } from '../domain/decision-conditions.js';
 import { CRITICALITIES, IDENTITY_KINDS, TIERS } from '../domain/model.js';
 import { CREDENTIAL_KINDS } from '../domain/credentials.js';
+import { CAMPAIGN_SCOPES, REVIEWER_RULES } from '../domain/reviews.js';
 import { DEFAULT_PROVISIONING } from '../domain/provisioning.js';
 import { duration, durationMs } from './duration-schema.js';
 import { connectorSchema, provisioningSchema, reconcileSchema } from './connector-schema.js';
@@ -118,6 +119,46 @@ export const credentialsSchema = z.strictObject({
     Record<(typeof CREDENTIAL_KINDS)[number], z.ZodOptional<typeof credentialRule>>,
 });
 
+const share = z.union([
+  z.number().min(0).max(1),
+  z.string().regex(/^\d+(\.\d+)?%$/, 'must be a share such as 5% or 0.05').transform((v) => Number(v.slice(0, -1)) / 100)
+    .refine((v) => v <= 1, 'must be at most 100%'),
+], { error: 'must be a share such as 5% or 0.05' });
+const label = z.string().trim().min(1, 'must not be empty').max(200);
+
+export const hrSchema = z.strictObject({
+  /** The HR systems whose events are accepted; leave out to accept any source name. */
+  sources: z.array(keyName).min(1, 'must name at least one source').optional(),
+  contractor_classes: z.array(label).optional(),
+  brake: z.strictObject({ share: share.optional(), minimum: z.number().int().min(0).optional() }).optional(),
+  reassign_within: durationMs.optional(),
+  mover_review_within: durationMs.optional(),
+  late_after: durationMs.optional(),
+});
+
+const valueList = z.array(label).min(1, 'must list at least one value');
+export const accessProfileSchema = z.strictObject({
+  match: z.strictObject({
+    department: valueList.optional(), title: valueList.optional(), location: valueList.optional(), employment_class: valueList.optional(),
+  }).refine((m) => Object.keys(m).length > 0, 'must name at least one attribute (department, title, location, employment_class)'),
+  entitlements: z.array(z.string()).min(1, 'must name at least one entitlement'),
+});
+
+export const campaignSchema = z.strictObject({
+  grants: z.enum(CAMPAIGN_SCOPES.filter((s) => s !== 'engagement') as ['non_employee', 'privileged', 'system', 'all']),
+  system: keyName.optional(),
+  reviewer: z.enum(REVIEWER_RULES),
+  every: durationMs,
+  due_in: durationMs,
+  undecided: z.enum(['keep', 'revoke']).optional(),
+}).refine((c) => (c.grants === 'system') === (c.system !== undefined),
+  { message: 'system is required with grants: system, and only then', path: ['system'] });
+
+export const reviewsSchema = z.strictObject({
+  campaigns: z.record(keyName, campaignSchema).default({}),
+  event_due_in: durationMs.optional(),
+});
+
 export const requestsSchema = z.strictObject({
   pending_expires_after: durationMs.optional(),
 });
@@ -132,6 +173,9 @@ export const SECTIONS = {
   credentials: credentialsSchema.default({}),
   approval: approvalSchema.default({ system_owner: 'either', alternates: {} }),
   separation_of_duties: z.array(sodRuleSchema).default([]),
+  hr: hrSchema.default({}),
+  access_profiles: z.record(keyName, accessProfileSchema).default({}),
+  reviews: reviewsSchema.default({ campaigns: {} }),
   systems: z.record(keyName, systemSchema).default({}),
   provisioning: provisioningSchema.default({
     brake: DEFAULT_PROVISIONING.brake, max_attempts: DEFAULT_PROVISIONING.maxAttempts,

@@ -11,11 +11,13 @@ import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { schema as coreSchema } from './schema.js';
 import { breakGlassSchema } from './schema-break-glass.js';
 import { credentialsSchema } from './schema-credentials.js';
+import { hrSchema } from './schema-hr.js';
+import { reviewsSchema } from './schema-reviews.js';
 import { provisioningSchema } from './schema-provisioning.js';
 import { serviceSchema } from './schema-service.js';
 import { sshSchema } from './schema-ssh.js';
 
-const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema, ...sshSchema, ...breakGlassSchema, ...credentialsSchema };
+const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema, ...sshSchema, ...breakGlassSchema, ...credentialsSchema, ...hrSchema, ...reviewsSchema };
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

@@ -22,10 +22,19 @@ export const identities = pgTable('identities', {
   vendorId: uuid('vendor_id'),
   department: text('department'),
   title: text('title'),
+  /** HR attributes (set by the HR feed): the employee id that matches sources, and what birthright profiles read. */
+  employeeId: text('employee_id'),
+  location: text('location'),
+  employmentClass: text('employment_class'),
+  /** The end date HR gave (a contractor's contract end); when it passes the person is a leaver. */
+  hrEndsAt: ts('hr_ends_at'),
   createdAt: ts('created_at').notNull(),
   updatedAt: ts('updated_at').notNull(),
 }, (t) => [
   uniqueIndex('identities_handle_uq').on(t.handle),
+  uniqueIndex('identities_employee_id_uq').on(t.employeeId).where(sql`${t.employeeId} is not null`),
+  index('identities_email_idx').on(t.email),
+  index('identities_hr_end_idx').on(t.hrEndsAt).where(sql`${t.status} = 'active' and ${t.hrEndsAt} is not null`),
   index('identities_sponsor_idx').on(t.sponsorId),
   check('identities_kind_ck', sql`${t.kind} in ('employee','contractor','vendor_operator','service_account')`),
   check('identities_status_ck', sql`${t.status} in ('pending','active','suspended','terminated')`),

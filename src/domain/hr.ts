@@ -1,0 +1,78 @@
+/**
+ * HR events: the vocabulary of the feed and the pure rules that turn an event into a change.
+ * HR is authoritative for employment; what Tenure does with each event is decided here and
+ * applied by operations/lib/hr-apply.ts.
+ */
+export const HR_EVENT_TYPES = ['hire', 'change', 'leave'] as const;
+export type HrEventType = (typeof HR_EVENT_TYPES)[number];
+
+/** `scheduled`: effective later; `superseded`: arrived after a newer event from the same source for the person. */
+export type HrEventStatus = 'scheduled' | 'applied' | 'superseded' | 'held' | 'discarded';
+
+/** The attributes an HR event carries; every one optional on `change` and `leave` (only what changed). */
+export interface HrAttributes {
+  name?: string;
+  email?: string;
+  /** The manager's employee id in the same source. */
+  manager?: string;
+  department?: string;
+  title?: string;
+  location?: string;
+  employment_class?: string;
+  start_date?: string;
+  end_date?: string;
+}
+
+/** Attributes two sources may disagree on; a disagreement is a finding and neither value wins silently. */
+export const MATCHED_ATTRIBUTES = ['name', 'email', 'manager', 'department', 'title', 'location', 'employment_class', 'end_date'] as const;
+export type MatchedAttribute = (typeof MATCHED_ATTRIBUTES)[number];
+
+/** An access profile: people whose attributes match every listed attribute get its entitlements as birthright. */
+export interface AccessProfile {
+  name: string;
+  /** Attribute → accepted values; an attribute not listed is not looked at. */
+  match: Partial<Record<'department' | 'title' | 'location' | 'employment_class', string[]>>;
+  entitlements: string[];
+}
+
+export interface HrSettings {
+  /** When set, events from any other source are refused. */
+  sources: string[] | null;
+  /** Employment classes that make a person a contractor rather than an employee. */
+  contractorClasses: string[];
+  /** The suspension brake: a batch that would suspend more than `share` of active people, and more than `minimum`, is held. */
+  brake: { share: number; minimum: number };
+  /** How long a leaver's manager has to re-assign what the leaver owned or sponsored. */
+  reassignWithinMs: number;
+  /** When a mover's review of non-birthright access is due. */
+  moverReviewWithinMs: number;
+  /** A leave processed later than this after it took effect is a `late_termination` finding. */
+  lateAfterMs: number;
+}
+
+const DAY = 24 * 3_600_000;
+export const DEFAULT_HR_SETTINGS: HrSettings = {
+  sources: null,
+  contractorClasses: ['contractor', 'contingent'],
+  brake: { share: 0.05, minimum: 5 },
+  reassignWithinMs: 14 * DAY,
+  moverReviewWithinMs: 7 * DAY,
+  lateAfterMs: 3_600_000,
+};
+
+type ProfileAttributes = Pick<HrAttributes, 'department' | 'title' | 'location' | 'employment_class'>;
+
+/** The profiles whose every condition the attributes meet (case-insensitive: HR systems are not consistent about case). */
+export const matchingProfiles = (profiles: readonly AccessProfile[], attributes: ProfileAttributes): AccessProfile[] =>
+  profiles.filter((profile) => Object.entries(profile.match).every(([attribute, accepted]) => {
+    const value = attributes[attribute as keyof ProfileAttributes]?.toLowerCase();
+    return value !== undefined && (accepted ?? []).some((a) => a.toLowerCase() === value);
+  }));
+
+/** The birthright entitlement keys for these attributes, each once. */
+export const birthrightFor = (profiles: readonly AccessProfile[], attributes: ProfileAttributes): string[] =>
+  [...new Set(matchingProfiles(profiles, attributes).flatMap((p) => p.entitlements))].sort();
+
+/** Whether a batch's suspensions trip the brake: more than the share of the active population, and more than the minimum. */
+export const tripsSuspensionBrake = (wouldSuspend: number, population: number, brake: HrSettings['brake']): boolean =>
+  wouldSuspend > brake.minimum && wouldSuspend > brake.share * population;
