@@ -55,7 +55,7 @@ export const generateDecisionData = async (
     FROM identities i WHERE i.handle ~ '^u[0-9]+$' AND i.kind = 'contractor'`);
   await db.execute(sql`INSERT INTO grants (id, identity_id, entitlement_id, engagement_id, origin, starts_at, ends_at, status,
       provisioning_state, created_at)
-    SELECT gen_random_uuid(), u.id, e.id, g.id, 'request', now() - interval '1 day', now() + ((u.n % 30) + 1) * interval '1 day',
+    SELECT gen_random_uuid(), u.id, e.id, g.id, 'birthright', now() - interval '1 day', now() + ((u.n % 30) + 1) * interval '1 day',
            'active', 'provisioned', now()
     FROM (SELECT id, substr(handle, 2)::int AS n FROM identities WHERE handle ~ '^u[0-9]+$') u
     CROSS JOIN generate_series(0, ${sizes.grantsPerIdentity - 1}) j

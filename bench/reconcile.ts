@@ -25,7 +25,7 @@ const seed = async (store: Store, n: number): Promise<void> => {
     SELECT gen_random_uuid(), 'rb' || i, 'Bench ' || i, 'employee', 'active', now(), now() FROM generate_series(1, ${n}) i`);
   await store.db.execute(sql`
     INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
-    SELECT gen_random_uuid(), i.id, e.id, 'request', now() - interval '1 day', now() + interval '30 days', 'active', 'provisioned', now()
+    SELECT gen_random_uuid(), i.id, e.id, 'birthright', now() - interval '1 day', now() + interval '30 days', 'active', 'provisioned', now()
       FROM identities i, (SELECT id FROM entitlements WHERE key = 'payments/read') e WHERE i.handle LIKE 'rb%'`);
 };
 

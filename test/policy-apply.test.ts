@@ -161,7 +161,7 @@ for (const backend of BACKENDS) {
       await applyPolicy(as('ada'), { path: BASE });
       const [admin] = await store.db.select().from(entitlements).where(eq(entitlements.key, 'payments/admin'));
       await store.db.insert(grants).values({
-        id: newId(), identityId: ids.get('tom')!, entitlementId: admin!.id, origin: 'request', startsAt: clock.now(),
+        id: newId(), identityId: ids.get('tom')!, entitlementId: admin!.id, origin: 'break_glass', startsAt: clock.now(),
         endsAt: new Date(clock.now().getTime() + HOUR), status: 'active', provisioningState: 'provisioned', createdAt: clock.now(),
       });
       const removed = policy('apply/entitlement-removed.yaml');
@@ -178,7 +178,7 @@ for (const backend of BACKENDS) {
       await applyPolicy(as('ada'), { path: BASE });
       const [admin] = await store.db.select().from(entitlements).where(eq(entitlements.key, 'payments/admin'));
       await store.db.insert(grants).values({
-        id: newId(), identityId: ids.get('tom')!, entitlementId: admin!.id, origin: 'request', startsAt: clock.now(),
+        id: newId(), identityId: ids.get('tom')!, entitlementId: admin!.id, origin: 'break_glass', startsAt: clock.now(),
         endsAt: clock.now(), status: 'expired', provisioningState: 'deprovisioned', createdAt: clock.now(),
       });
       const removed = await applyPolicy(as('ada'), { path: policy('apply/entitlement-removed.yaml') });

@@ -42,6 +42,14 @@ import { resolveProvisioningJob } from '../operations/resolve-provisioning-job.j
 import { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
 import { reviewBreakGlass } from '../operations/review-break-glass.js';
 import { startBreakGlass } from '../operations/start-break-glass.js';
+import { decideHrBatch } from '../operations/decide-hr-batch.js';
+import { importHrFile } from '../operations/import-hr-file.js';
+import { listHrBatches } from '../operations/list-hr-batches.js';
+import { reassignOwnership } from '../operations/reassign-ownership.js';
+import { createReviewCampaign } from '../operations/create-review-campaign.js';
+import { decideReviewItem } from '../operations/decide-review-item.js';
+import { listReviewItems } from '../operations/list-review-items.js';
+import { renewEngagement } from '../operations/renew-engagement.js';
 import { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import { sshPrincipals } from '../operations/ssh-principals.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
@@ -127,8 +135,16 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     rotateCredential: async (input) => rotateCredential(await ctx(), input),
     retireCredential: async (input) => retireCredential(await ctx(), input),
     startBreakGlass: async (input) => startBreakGlass(await ctx(), input),
+    importHrFile: async (input) => importHrFile(await ctx(), input),
+    listHrBatches: async (input) => listHrBatches(await ctx(), input),
+    decideHrBatch: async (input) => decideHrBatch(await ctx(), input),
+    reassignOwnership: async (input) => reassignOwnership(await ctx(), input),
     listBreakGlassReviews: async (input) => listBreakGlassReviews(await ctx(), input),
     reviewBreakGlass: async (input) => reviewBreakGlass(await ctx(), input),
+    createReviewCampaign: async (input) => createReviewCampaign(await ctx(), input),
+    listReviewItems: async (input) => listReviewItems(await ctx(), input),
+    decideReviewItem: async (input) => decideReviewItem(await ctx(), input),
+    renewEngagement: async (input) => renewEngagement(await ctx(), input),
     signSshCertificate: async (input) => signSshCertificate(await ctx(), input),
     sshPrincipals: async (input) => sshPrincipals(await ctx(), input),
     writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true })),

@@ -43,6 +43,14 @@ import type { resolveProvisioningJob } from '../operations/resolve-provisioning-
 import type { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
 import type { reviewBreakGlass } from '../operations/review-break-glass.js';
 import type { startBreakGlass } from '../operations/start-break-glass.js';
+import type { decideHrBatch } from '../operations/decide-hr-batch.js';
+import type { importHrFile } from '../operations/import-hr-file.js';
+import type { listHrBatches } from '../operations/list-hr-batches.js';
+import type { reassignOwnership } from '../operations/reassign-ownership.js';
+import type { createReviewCampaign } from '../operations/create-review-campaign.js';
+import type { decideReviewItem } from '../operations/decide-review-item.js';
+import type { listReviewItems } from '../operations/list-review-items.js';
+import type { renewEngagement } from '../operations/renew-engagement.js';
 import type { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import type { sshPrincipals } from '../operations/ssh-principals.js';
 
@@ -127,8 +135,17 @@ export interface TenureApi {
   retireCredential(input: In<typeof retireCredential>): Answer<typeof retireCredential>;
 
   startBreakGlass(input: In<typeof startBreakGlass>): Answer<typeof startBreakGlass>;
+  importHrFile(input: In<typeof importHrFile>): Answer<typeof importHrFile>;
+  listHrBatches(input: In<typeof listHrBatches>): Answer<typeof listHrBatches>;
+  decideHrBatch(input: In<typeof decideHrBatch>): Answer<typeof decideHrBatch>;
+  reassignOwnership(input: In<typeof reassignOwnership>): Answer<typeof reassignOwnership>;
   listBreakGlassReviews(input: In<typeof listBreakGlassReviews>): Answer<typeof listBreakGlassReviews>;
   reviewBreakGlass(input: In<typeof reviewBreakGlass>): Answer<typeof reviewBreakGlass>;
+
+  createReviewCampaign(input: In<typeof createReviewCampaign>): Answer<typeof createReviewCampaign>;
+  listReviewItems(input: In<typeof listReviewItems>): Answer<typeof listReviewItems>;
+  decideReviewItem(input: In<typeof decideReviewItem>): Answer<typeof decideReviewItem>;
+  renewEngagement(input: In<typeof renewEngagement>): Answer<typeof renewEngagement>;
 
   signSshCertificate(input: In<typeof signSshCertificate>): Answer<typeof signSshCertificate>;
   sshPrincipals(input: In<typeof sshPrincipals>): Answer<typeof sshPrincipals>;

@@ -3,6 +3,8 @@ import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { escalateOverdueBreakGlassReviews } from '../jobs/break-glass.js';
 import { scanCredentials } from '../jobs/credentials.js';
+import { runHrJobs } from '../jobs/hr.js';
+import { closeDueCampaigns, runScheduledCampaigns } from '../jobs/reviews.js';
 import { reopenLapsedFindings } from '../jobs/findings.js';
 import { runProvisioningPass } from '../jobs/provisioning/index.js';
 import { runDueReconciliations } from '../jobs/reconcile-schedule.js';
@@ -68,6 +70,9 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     }, (e) => log(`webhook error: ${message(e)}`)),
     // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
     startLoop(rt.config.workerIntervalMs, async () => {
+      // HR first: a leaver's revocations made here are carried out by the provisioning pass just after.
+      const hr = await runHrJobs(ctx);
+      if (hr.due + hr.endDates + hr.ownership.resolved + hr.ownership.suspended > 0) log(`hr: ${JSON.stringify(hr)}`);
       const r = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
       if (Object.values(r).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(r)}`);
       const reopened = await reopenLapsedFindings(ctx);
@@ -76,6 +81,11 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
       if (credentialScan.opened + credentialScan.closed > 0) log(`credentials: ${JSON.stringify(credentialScan)}`);
       const escalated = await escalateOverdueBreakGlassReviews(ctx);
       if (escalated > 0) log(`break-glass reviews overdue, escalated to security: ${escalated}`);
+      const reviewsClosed = await closeDueCampaigns(ctx);
+      if (reviewsClosed.closed > 0) log(`review campaigns closed at their due date: ${JSON.stringify(reviewsClosed)}`);
+      const scheduled = await runScheduledCampaigns(ctx);
+      for (const opened of scheduled.opened) log(`review campaign ${opened.key} opened: ${opened.items} items`);
+      for (const failed of scheduled.errors) log(`review campaign ${failed.key} could not open: ${failed.error}`);
       const reconciled = await runDueReconciliations(ctx);
       for (const run of reconciled.reconciled) log(`reconciled ${run.system}: ${JSON.stringify(run.drift)}`);
       for (const failed of reconciled.errors) log(`reconciliation of ${failed.system} failed: ${failed.error}`);

@@ -1,11 +1,11 @@
 /**
  * The in-memory index the decision point answers from: identities by id and handle (each with its
  * live and recently ended grants, and the engagements those grants belong to), entitlements by id,
- * by key and by `system/action`. Filled in bulk (loader.ts) and patched per identity as the change
+ * by key and by `system/action`, and active credentials by fingerprint. Filled in bulk (loader.ts) and patched per identity as the change
  * feed reports changes; every patch is applied synchronously, so an answer never sees half of one.
  */
 import type {
-  DecisionEngagement, DecisionEntitlement, DecisionFacts, DecisionGrant, DecisionIdentity, GrantSource,
+  DecisionCredential, DecisionEngagement, DecisionEntitlement, DecisionFacts, DecisionGrant, DecisionIdentity, GrantSource,
 } from '../domain/decision.js';
 import { compileConditions, type DecisionContext } from '../domain/decision-conditions.js';
 import { isNonEmployee, type IdentityKind, type IdentityStatus, type Tier } from '../domain/model.js';
@@ -19,6 +19,8 @@ export interface GrantRecord {
   status: string; starts_at: number; ends_at: number | null;
 }
 export interface EntitlementRecord { id: string; key: string; system_key: string; tier: string; retired: boolean }
+/** An active credential: only what tells whose it is; its name and kind are read when a finding needs them. */
+export interface CredentialRecord { id: string; identity_id: string; fingerprint: string }
 
 export interface IdentityEntry extends DecisionIdentity {
   handle: string;
@@ -74,6 +76,9 @@ export class DecisionIndex implements GrantSource {
   /** Entitlement id → ref; refs are never reused, so grants keep matching across catalogue reloads. */
   private readonly refs = new Map<string, number>();
   private grantCount = 0;
+  /** Fingerprint → active credential, and identity id → the fingerprints of its active credentials. */
+  private readonly credentials = new Map<string, DecisionCredential>();
+  private readonly credentialsOf = new Map<string, string[]>();
 
   private refOf(entitlementId: string): number {
     let ref = this.refs.get(entitlementId);
@@ -140,16 +145,37 @@ export class DecisionIndex implements GrantSource {
     }
   }
 
+  /** Adds active credentials (bulk load); a fingerprint is active on one credential at a time (unique index). */
+  putCredentials(rows: readonly CredentialRecord[]): void {
+    for (const row of rows) {
+      this.credentials.set(row.fingerprint, { id: row.id, identityId: row.identity_id });
+      const held = this.credentialsOf.get(row.identity_id);
+      if (held) held.push(row.fingerprint); else this.credentialsOf.set(row.identity_id, [row.fingerprint]);
+    }
+  }
+
   /**
    * Replaces what is held about some identities with a consistent read of them: new entries are built
    * and swapped in within this one synchronous call, so no answer sees an identity without its grants.
+   * Every credential change names its holder, so reloading the holder's active credentials (dropping
+   * the old ones first) follows registrations, rotations and retirements.
    */
   replaceIdentities(
     identities: readonly IdentityRecord[], engagements: readonly EngagementRecord[], grants: readonly GrantRecord[],
+    credentials: readonly CredentialRecord[],
   ): void {
     this.putEngagements(engagements);
     this.putIdentities(identities);
     this.putGrants(grants);
+    for (const { id } of identities) this.dropCredentialsOf(id);
+    this.putCredentials(credentials);
+  }
+
+  private dropCredentialsOf(identityId: string): void {
+    for (const fingerprint of this.credentialsOf.get(identityId) ?? []) {
+      if (this.credentials.get(fingerprint)?.identityId === identityId) this.credentials.delete(fingerprint);
+    }
+    this.credentialsOf.delete(identityId);
   }
 
   /** The grants of one identity for one entitlement: usually one, found by scanning the refs. */
@@ -168,6 +194,10 @@ export class DecisionIndex implements GrantSource {
   /** By id (36 characters, tried first) or handle: one hash lookup in the common case. */
   resolveIdentity(ref: string): IdentityEntry | undefined {
     return ref.length === 36 ? this.identities.get(ref) ?? this.handles.get(ref) : this.handles.get(ref);
+  }
+
+  identityById(id: string): IdentityEntry | undefined {
+    return this.identities.get(id);
   }
 
   entitlement(key: string): EntitlementEntry | undefined {
@@ -193,7 +223,9 @@ export class DecisionIndex implements GrantSource {
     }
     let entitlements = this.candidates(query);
     if (identity && entitlements.length > 1 && !stale) entitlements = this.heldAmong(identity, entitlements);
-    return { identity, entitlements, grants: this, sponsorStatus, stale, context: query.context, now };
+    const fingerprint = query.context?.credential;
+    const credential = fingerprint === undefined ? undefined : this.credentials.get(fingerprint);
+    return { identity, entitlements, grants: this, sponsorStatus, stale, context: query.context, credential, now };
   }
 
   /**
@@ -212,10 +244,10 @@ export class DecisionIndex implements GrantSource {
     return found ?? [candidates[0]!];
   }
 
-  sizes(): { identities: number; grants: number; entitlements: number; engagements: number } {
+  sizes(): { identities: number; grants: number; entitlements: number; engagements: number; credentials: number } {
     return {
       identities: this.identities.size, grants: this.grantCount,
-      entitlements: this.entitlementsByKey.size, engagements: this.engagements.size,
+      entitlements: this.entitlementsByKey.size, engagements: this.engagements.size, credentials: this.credentials.size,
     };
   }
 }

@@ -7,7 +7,7 @@
 import { sql } from 'drizzle-orm';
 import { rawRows, type Executor, type Store } from '../store/database.js';
 import {
-  DecisionIndex, type EngagementRecord, type EntitlementRecord, type GrantRecord, type IdentityRecord,
+  DecisionIndex, type CredentialRecord, type EngagementRecord, type EntitlementRecord, type GrantRecord, type IdentityRecord,
 } from './index.js';
 import type { DecisionSettings } from '../domain/decision-settings.js';
 
@@ -44,6 +44,7 @@ const readCatalogue = async (exec: Executor): Promise<{ rows: EntitlementRecord[
 const IDENTITY_COLUMNS = sql`id, handle, kind, status, sponsor_id`;
 const ENGAGEMENT_COLUMNS = sql`id, identity_id, status, ${ms('starts_at')} AS starts_at, ${ms('ends_at')} AS ends_at`;
 const GRANT_COLUMNS = sql`id, identity_id, entitlement_id, engagement_id, status, ${ms('starts_at')} AS starts_at, ${ms('ends_at')} AS ends_at`;
+const CREDENTIAL_COLUMNS = sql`id, identity_id, fingerprint`;
 
 const liveOrRecent = (endedSince: Date) =>
   sql`(status IN ('scheduled', 'active') OR ended_at > ${endedSince.toISOString()}::timestamptz)`;
@@ -76,6 +77,9 @@ export const loadIndex = async (store: Store, options: LoadOptions): Promise<{ i
     await pages<GrantRecord>(tx, batch,
       (after) => sql`SELECT ${GRANT_COLUMNS} FROM grants WHERE id > ${after}::uuid AND ${liveOrRecent(options.endedSince)}`,
       (rows) => index.putGrants(rows));
+    await pages<CredentialRecord>(tx, batch,
+      (after) => sql`SELECT ${CREDENTIAL_COLUMNS} FROM credentials WHERE id > ${after}::uuid AND status = 'active'`,
+      (rows) => index.putCredentials(rows));
     return { index, seq };
   }, readOnly);
 };
@@ -119,7 +123,9 @@ export const loadChanges = async (
     sql`SELECT ${ENGAGEMENT_COLUMNS} FROM engagements WHERE identity_id IN ${inList}`);
   const grants = ids.size === 0 ? [] : await rawRows<GrantRecord>(tx,
     sql`SELECT ${GRANT_COLUMNS} FROM grants WHERE identity_id IN ${inList} AND ${liveOrRecent(options.endedSince)}`);
+  const activeCredentials = ids.size === 0 ? [] : await rawRows<CredentialRecord>(tx,
+    sql`SELECT ${CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id IN ${inList} AND status = 'active'`);
   if (changedCatalogue) index.replaceCatalogue(changedCatalogue.rows, changedCatalogue.settings);
-  index.replaceIdentities(identities, engagements, grants);
+  index.replaceIdentities(identities, engagements, grants, activeCredentials);
   return { seq, events, identities: identities.length, catalogue, credentials };
 }, readOnly);

@@ -4,11 +4,12 @@
  * a refresh fails, or the last good one is older than the staleness bound, privileged entitlements
  * are denied (`index_stale`) and `ready()` is false. See docs/decision-point.md.
  */
-import { decide, type DecisionReason, type DecisionWarning } from '../domain/decision.js';
+import { decide, type Decision, type DecisionFacts, type DecisionReason, type DecisionWarning } from '../domain/decision.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
 import { AccessLog, parseAccessLogMode, type AccessLogMode, type AccessLogStats } from './access-log.js';
 import { listenForChanges, type ChangeFeed } from './change-feed.js';
+import { CredentialUse, type CredentialUseStats } from './credential-use.js';
 import type { CheckQuery, DecisionIndex, EntitlementEntry } from './index.js';
 import { loadChanges, loadIndex } from './loader.js';
 
@@ -46,6 +47,8 @@ export interface DecisionServiceOptions extends Partial<DecisionConfig> {
   endedRetentionMs?: number;
   /** Polling off (tests that prove the notification path alone); production always polls. */
   poll?: boolean;
+  /** How often credential uses and human-use findings noted by answers are written (default 1 s). */
+  credentialUseFlushMs?: number;
   onError?: (error: Error) => void;
 }
 
@@ -71,9 +74,13 @@ export interface DecisionStatus {
   listening: boolean;
   sizes: ReturnType<DecisionIndex['sizes']>;
   accessLog: AccessLogStats;
+  credentialUse: CredentialUseStats;
 }
 
 const DEFAULT_RETENTION_MS = 7 * 24 * 3_600_000;
+
+const systemKeyOf = (request: CheckRequest, d: Decision): string | null =>
+  request.system ?? (d.entitlement as EntitlementEntry | null)?.systemKey ?? null;
 
 export class DecisionService {
   private seq: number;
@@ -90,6 +97,7 @@ export class DecisionService {
     private index: DecisionIndex, seq: number, loadedAt: number,
     private readonly options: DecisionServiceOptions & DecisionConfig & { clock: Clock },
     private readonly accessLog: AccessLog,
+    private readonly credentialUse: CredentialUse,
   ) {
     this.seq = seq;
     this.lastOkAt = loadedAt;
@@ -105,7 +113,10 @@ export class DecisionService {
     const loadedAt = full.clock.now();
     const { index, seq } = await loadIndex(options.store, { endedSince: new Date(loadedAt.getTime() - (options.endedRetentionMs ?? DEFAULT_RETENTION_MS)) });
     const log = new AccessLog(options.store.db, full.accessLog, { ...(options.onError ? { onError: options.onError } : {}) });
-    const service = new DecisionService(index, seq, loadedAt.getTime(), full, log);
+    const onError = options.onError ? { onError: options.onError } : {};
+    const use = new CredentialUse({ store: options.store, clock: full.clock, actor: { id: undefined, channel: 'system' } },
+      { ...onError, ...(options.credentialUseFlushMs ? { flushIntervalMs: options.credentialUseFlushMs } : {}) });
+    const service = new DecisionService(index, seq, loadedAt.getTime(), full, log, use);
     if (options.poll !== false) {
       service.timer = setInterval(() => { void service.sync(); }, full.pollIntervalMs);
       service.timer.unref();
@@ -131,11 +142,18 @@ export class DecisionService {
     if (this.accessLog.enabled) {
       this.accessLog.record({
         at: now, identityId: facts.identity?.id ?? null, entitlementKey: answer.entitlement ?? request.entitlement ?? null,
-        systemKey: request.system ?? (d.entitlement as EntitlementEntry | null)?.systemKey ?? null, action: request.action ?? null,
+        systemKey: systemKeyOf(request, d), action: request.action ?? null,
         allowed: d.decision === 'allow', reason: d.reason, grantId: d.grant?.id ?? null, context: request.context,
       });
     }
+    if (facts.credential !== undefined || d.reason === 'human_use_of_service_account') this.noteCredentialUse(request, facts, d, now);
     return answer;
+  }
+
+  /** Writes what answers so far have noted (credential uses, human-use findings, access events). */
+  async flushNoted(): Promise<void> {
+    await this.credentialUse.flush();
+    await this.accessLog.flush();
   }
 
   /**
@@ -169,7 +187,7 @@ export class DecisionService {
     return {
       ready: !this.stopped && !stale, stale, seq: this.seq, lastRefreshAt: new Date(this.lastOkAt),
       lastError: this.failing?.message ?? null, listening: this.feed?.listening() ?? false,
-      sizes: this.index.sizes(), accessLog: this.accessLog.counts(),
+      sizes: this.index.sizes(), accessLog: this.accessLog.counts(), credentialUse: this.credentialUse.counts(),
     };
   }
 
@@ -181,6 +199,34 @@ export class DecisionService {
     await this.queued;
     await this.running;
     await this.accessLog.stop();
+    await this.credentialUse.stop();
+  }
+
+  /**
+   * An allowed use of a registered credential by its holder is its last use. A deny for human use, or
+   * a person presenting a service account's credential, is reported on that service account; another
+   * borrowed credential (a person's, or one service account's presented by another) is only denied.
+   */
+  private noteCredentialUse(request: CheckRequest, facts: DecisionFacts, d: Decision, now: Date): void {
+    const identity = facts.identity;
+    if (identity === undefined) return;
+    if (d.decision === 'allow') {
+      if (facts.credential) this.credentialUse.used(facts.credential.id, now);
+      return;
+    }
+    const { reason } = d;
+    if (reason !== 'human_use_of_service_account' && reason !== 'credential_not_owned') return;
+    let serviceAccountId: string | undefined = identity.id;
+    if (reason === 'credential_not_owned') {
+      const holder = identity.kind === 'service_account' || !facts.credential ? undefined : this.index.identityById(facts.credential.identityId);
+      serviceAccountId = holder?.kind === 'service_account' ? holder.id : undefined;
+    }
+    if (serviceAccountId === undefined) return;
+    this.credentialUse.humanUse({
+      at: now, reason, serviceAccountId, askedAboutId: identity.id,
+      credentialId: facts.credential?.id ?? null, entitlementKey: d.entitlement?.key ?? request.entitlement ?? null,
+      systemKey: systemKeyOf(request, d), action: request.action ?? null, context: request.context,
+    });
   }
 
   private isStale(now: number): boolean {

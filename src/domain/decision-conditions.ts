@@ -26,6 +26,10 @@ export interface DecisionContext {
   trustedDevice?: boolean | undefined;
   ticket?: string | undefined;
   sourceAddress?: string | undefined;
+  /** A person was seen at the attempt: an interactive login, a browser session, an MFA prompt answered. */
+  interactive?: boolean | undefined;
+  /** The fingerprint of the credential presented (never the secret). */
+  credential?: string | undefined;
 }
 
 export type ConditionReason =

@@ -28,10 +28,18 @@ const grant = (on: DecisionEntitlement, overrides: Partial<DecisionGrant> = {}):
 const ALWAYS = { startsAt: 0, endsAt: Infinity, engagement: null };
 const carl = (held: HeldGrant[], status: DecisionIdentity['status'] = 'active'): Holder =>
   ({ id: 'carl', kind: 'contractor', status, held });
+/** A service account (owned by a person, so no sponsor): holds the same kind of grants. */
+const bot = (held: HeldGrant[], status: DecisionIdentity['status'] = 'active'): Holder =>
+  ({ id: 'bot', kind: 'service_account', status, held });
+const BOT_KEY = { id: 'cred-bot', identityId: 'bot' };
+const CARL_KEY = { id: 'cred-carl', identityId: 'carl' };
+const OTHER_BOT_KEY = { id: 'cred-other', identityId: 'other-bot' };
+const botFacts = (overrides: Partial<DecisionFacts>): Partial<DecisionFacts> =>
+  ({ identity: bot([grant(READ, ALWAYS)]), sponsorStatus: undefined, ...overrides });
 const source: GrantSource = { grantsOf: (identity, e) => (identity as Holder).held.filter((g) => g.on === e.ref) };
 
 const facts = (overrides: Partial<DecisionFacts>): DecisionFacts => ({
-  identity: carl([grant(READ)]), entitlements: [READ], grants: source, sponsorStatus: 'active', stale: false, context: undefined, now: NOW, ...overrides,
+  identity: carl([grant(READ)]), entitlements: [READ], grants: source, sponsorStatus: 'active', stale: false, context: undefined, credential: undefined, now: NOW, ...overrides,
 });
 
 interface Case { name: string; facts: Partial<DecisionFacts>; decision: 'allow' | 'deny'; reason: string; warnings?: string[]; grant?: string }
@@ -75,6 +83,18 @@ const CASES: Case[] = [
   { name: 'a missing grant is reported before an unmet condition', facts: { identity: carl([]), entitlements: [ADMIN] }, decision: 'deny', reason: 'no_grant' },
   { name: 'by system and action, any entitlement that allows wins', facts: { identity: carl([grant(READ)]), entitlements: [ADMIN, READ] }, decision: 'allow', reason: 'grant_active', grant: 'g-payments/read' },
   { name: 'by system and action, the deny closest to allowing explains', facts: { identity: carl([grant(ADMIN)]), entitlements: [READ, ADMIN] }, decision: 'deny', reason: 'condition_mfa_required' },
+  { name: 'a service account asked about without a person behind it is allowed by its grant', facts: botFacts({ context: { interactive: false } }), decision: 'allow', reason: 'grant_active' },
+  { name: 'an interactive login as a service account is denied whatever grants it holds', facts: botFacts({ context: { interactive: true } }), decision: 'deny', reason: 'human_use_of_service_account' },
+  { name: 'a service account that answered an MFA prompt is denied: a machine cannot', facts: botFacts({ context: { mfa: true } }), decision: 'deny', reason: 'human_use_of_service_account' },
+  { name: 'human use of a service account is reported even for an unknown entitlement', facts: botFacts({ entitlements: [], context: { interactive: true } }), decision: 'deny', reason: 'human_use_of_service_account' },
+  { name: 'human use of a suspended service account is reported as human use', facts: botFacts({ identity: bot([], 'suspended'), context: { interactive: true } }), decision: 'deny', reason: 'human_use_of_service_account' },
+  { name: 'human use of a service account is reported before a borrowed credential', facts: botFacts({ context: { interactive: true }, credential: CARL_KEY }), decision: 'deny', reason: 'human_use_of_service_account' },
+  { name: 'a service account presenting its own credential non-interactively is allowed', facts: botFacts({ credential: BOT_KEY }), decision: 'allow', reason: 'grant_active' },
+  { name: 'a service account presenting another service account\'s credential is denied', facts: botFacts({ credential: OTHER_BOT_KEY }), decision: 'deny', reason: 'credential_not_owned' },
+  { name: 'a person presenting a service account\'s credential is denied whatever grants they hold', facts: { credential: BOT_KEY }, decision: 'deny', reason: 'credential_not_owned' },
+  { name: 'a person presenting another person\'s credential is denied', facts: { identity: { ...carl([grant(READ)]), id: 'vera' }, credential: CARL_KEY }, decision: 'deny', reason: 'credential_not_owned' },
+  { name: 'a person presenting their own credential interactively is allowed', facts: { credential: CARL_KEY, context: { interactive: true, mfa: true } }, decision: 'allow', reason: 'grant_active' },
+  { name: 'a borrowed credential is denied even for an unknown entitlement, with the staleness warning', facts: { entitlements: [], credential: BOT_KEY, stale: true }, decision: 'deny', reason: 'credential_not_owned', warnings: ['index_stale'] },
 ];
 
 describe('the decision rule', () => {

@@ -4,6 +4,8 @@
  * and gets an answer with a stable reason code. Only identity status, engagement status and end,
  * the grant's window and the entitlement's conditions deny; an inactive sponsor is reported as a
  * warning (the lifecycle lets a contractor's running grants run to their end when the sponsor leaves).
+ * Before any of those, the attempt must be the identity's own: a service account with a person behind
+ * it, or a credential presented by anyone but its holder, is denied whatever grants are held.
  */
 import { failedCondition, type CompiledConditions, type DecisionContext } from './decision-conditions.js';
 import type { IdentityKind, IdentityStatus, Tier } from './model.js';
@@ -14,6 +16,7 @@ export const DECISION_REASONS = [
   'grant_active', 'no_grant', 'grant_not_started', 'grant_ended', 'identity_inactive', 'engagement_inactive',
   'condition_mfa_required', 'condition_trusted_device_required', 'condition_outside_hours', 'condition_ticket_required',
   'condition_source_not_allowed', 'index_stale', 'unknown_identity', 'unknown_entitlement',
+  'human_use_of_service_account', 'credential_not_owned',
 ] as const;
 export type DecisionReason = (typeof DECISION_REASONS)[number];
 
@@ -46,6 +49,9 @@ export interface DecisionEntitlement {
   conditions: CompiledConditions | null;
 }
 
+/** An active credential registered in Tenure, found by the fingerprint the caller presented. */
+export interface DecisionCredential { id: string; identityId: string }
+
 /** The grants the index holds for one identity and one entitlement (live, and recently ended). */
 export interface GrantSource {
   grantsOf(identity: DecisionIdentity, entitlement: DecisionEntitlement): readonly DecisionGrant[];
@@ -63,6 +69,8 @@ export interface DecisionFacts {
   /** The index could not be refreshed within its bound: privileged access is refused. */
   stale: boolean;
   context: DecisionContext | undefined;
+  /** The registered credential whose fingerprint the context presents; undefined: none presented, or not registered. */
+  credential: DecisionCredential | undefined;
   now: number;
 }
 
@@ -130,6 +138,19 @@ const warningsOf = (facts: DecisionFacts): DecisionWarning[] => {
 };
 
 /**
+ * Whether the attempt is the identity's own. A machine neither logs in at a keyboard nor answers an
+ * MFA prompt, so either signal on a service account means a person is using it; a credential
+ * registered to another identity means someone borrowed it.
+ */
+const misuseOf = (identity: DecisionIdentity, facts: DecisionFacts): DecisionReason | undefined => {
+  if (identity.kind === 'service_account' && (facts.context?.interactive === true || facts.context?.mfa === true)) {
+    return 'human_use_of_service_account';
+  }
+  if (facts.credential !== undefined && facts.credential.identityId !== identity.id) return 'credential_not_owned';
+  return undefined;
+};
+
+/**
  * The answer. Unknown identity or entitlement deny with their reason (a decision point always
  * answers); with several candidates (system + action), the first that allows wins, else the deny
  * that came closest to allowing.
@@ -137,6 +158,9 @@ const warningsOf = (facts: DecisionFacts): DecisionWarning[] => {
 export const decide = (facts: DecisionFacts): Decision => {
   const { identity } = facts;
   if (identity === undefined) return deny('unknown_identity', facts.entitlements[0] ?? null);
+  // Misuse is reported whatever is asked about: the finding it opens matters more than the entitlement.
+  const misuse = misuseOf(identity, facts);
+  if (misuse !== undefined) return deny(misuse, facts.entitlements[0] ?? null, warningsOf(facts));
   if (facts.entitlements.length === 0) return deny('unknown_entitlement', null);
   const warnings = warningsOf(facts);
   if (identity.status !== 'active') return deny('identity_inactive', facts.entitlements[0]!, warnings);

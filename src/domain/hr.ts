@@ -76,3 +76,43 @@ export const birthrightFor = (profiles: readonly AccessProfile[], attributes: Pr
 /** Whether a batch's suspensions trip the brake: more than the share of the active population, and more than the minimum. */
 export const tripsSuspensionBrake = (wouldSuspend: number, population: number, brake: HrSettings['brake']): boolean =>
   wouldSuspend > brake.minimum && wouldSuspend > brake.share * population;
+
+/** Contractors come from the same feed as employees, told apart by their employment class. */
+export const kindForClass = (employmentClass: string | undefined, contractorClasses: readonly string[]): 'employee' | 'contractor' =>
+  employmentClass !== undefined && contractorClasses.some((c) => c.toLowerCase() === employmentClass.toLowerCase()) ? 'contractor' : 'employee';
+
+export interface AttributeConflict { attribute: MatchedAttribute; value: string; otherSource: string; otherValue: string }
+
+/**
+ * What the other sources that describe the same person say differently. An attribute one source
+ * sets and another disagrees on is not applied: which is right is a question for a person.
+ */
+export const attributeConflicts = (
+  incoming: HrAttributes, others: readonly { source: string; attributes: HrAttributes }[],
+): AttributeConflict[] => {
+  const conflicts: AttributeConflict[] = [];
+  for (const attribute of MATCHED_ATTRIBUTES) {
+    const value = incoming[attribute];
+    if (value === undefined) continue;
+    for (const other of others) {
+      const otherValue = other.attributes[attribute];
+      // Manager ids are each source's own employee ids, so they cannot be compared across sources.
+      if (attribute === 'manager' || otherValue === undefined) continue;
+      if (otherValue.trim().toLowerCase() !== value.trim().toLowerCase()) conflicts.push({ attribute, value, otherSource: other.source, otherValue });
+    }
+  }
+  return conflicts;
+};
+
+/** Attributes that, when they change, make the person a mover: their birthright is recomputed and the rest reviewed. */
+export const MOVER_ATTRIBUTES = ['department', 'title', 'location', 'employment_class', 'manager'] as const;
+
+export const movedOn = (before: HrAttributes, after: HrAttributes): string[] =>
+  MOVER_ATTRIBUTES.filter((a) => after[a] !== undefined && (before[a] ?? '').toLowerCase() !== after[a]!.toLowerCase());
+
+/** A handle from the email's local part (else the name), made of the characters handles allow. */
+export const handleBase = (attributes: HrAttributes, employeeId: string): string => {
+  const raw = attributes.email?.split('@')[0] ?? attributes.name ?? employeeId;
+  const cleaned = raw.toLowerCase().replace(/[^a-z0-9._-]+/g, '.').replace(/^[^a-z0-9]+/, '').slice(0, 48);
+  return cleaned.length >= 2 ? cleaned : `hr-${employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '')}`.slice(0, 48);
+};

@@ -21,8 +21,11 @@ export type StageKind = 'sponsor' | 'system_owner' | 'security';
 export type GrantStatus = 'scheduled' | 'active' | 'expired' | 'revoked';
 export type GrantOrigin = 'request' | 'birthright' | 'break_glass';
 
-/** `checker`: a system (usually a service account) that asks the decision point about anyone's access. */
-export const ROLES = ['admin', 'security', 'iam', 'auditor', 'checker'] as const;
+/**
+ * `checker`: a system (usually a service account) that asks the decision point about anyone's access.
+ * `hr_feed`: the HR system's integration, which sends hire, change and leave events and nothing else.
+ */
+export const ROLES = ['admin', 'security', 'iam', 'auditor', 'checker', 'hr_feed'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const isHuman = (kind: IdentityKind): boolean => kind !== 'service_account';

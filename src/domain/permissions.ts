@@ -38,8 +38,19 @@ export const PERMISSIONS = {
   /** Decide any break-glass review (the escalation path when the named reviewer does not), and see them all. */
   'breakglass.review_any': ['admin', 'security'],
   'breakglass.read_all': ['admin', 'security', 'auditor'],
+  /** Open an access review campaign by hand (scheduled ones come from the policy file). */
+  'review.manage': ['admin', 'iam', 'security'],
+  /** See every review item, whoever reviews it, with its evidence and decision. */
+  'review.read_all': ['admin', 'iam', 'security', 'auditor'],
   /** Ask which SSH principals a login may use (sshd's AuthorizedPrincipalsCommand runs with a checker's token). */
   'ssh.principals': ['admin', 'checker'],
+  /** Send HR events (hire, change, leave): the HR integration, or IAM importing a file. */
+  'hr.ingest': ['admin', 'iam', 'hr_feed'],
+  'hr.read': ['admin', 'iam', 'security', 'auditor'],
+  /** Let an HR batch held by the suspension brake go ahead, or discard it: a security decision. */
+  'hr.release_brake': ['admin', 'security'],
+  /** Move what a leaver sponsored or owned to someone else (the leaver's manager may too). */
+  'identity.reassign': ['admin', 'iam'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -21,7 +21,8 @@ const SECTIONS: Record<string, string[]> = {
   requests: ['request.created', 'request.cancelled', 'request.expired', 'request.denied', 'request.approved', 'request.shortened'],
   approvals: ['request.stage_approved', 'exception.created'],
   grants: ['grant.created', 'grant.activated', 'grant.extended', 'grant.shortened', 'grant.provisioned', 'provisioning.task_confirmed:provision'],
-  reviews: ['breakglass.activated', 'breakglass.reviewed'],
+  reviews: ['breakglass.activated', 'breakglass.reviewed', 'review.decided', 'review.defaulted', 'review.item_voided',
+    'engagement.renewal_requested', 'engagement.renewed', 'engagement.renewal_lapsed'],
   removals: ['grant.expired', 'grant.revoked', 'grant.deprovisioned', 'provisioning.task_confirmed:deprovision', 'access.drift_removed'],
   findings: ['finding.opened', 'finding.accepted', 'finding.resolved', 'finding.reopened'],
 };

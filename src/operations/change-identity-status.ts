@@ -1,16 +1,17 @@
-import { eq, or } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { canTransition, endsAccess } from '../domain/identity-lifecycle.js';
 import { IDENTITY_STATUSES } from '../domain/model.js';
 import { findIdentity, lockIdentity } from '../store/queries/identities.js';
-import { accessRequests, engagements, grants, identities } from '../store/schema.js';
+import { identities } from '../store/schema.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, ref, text } from './input.js';
-import { endCredentialsOf } from './lib/end-credentials.js';
-import { endEngagementWithin } from './lib/engagement-end.js';
-import { cancelPendingRequests, revokeLiveGrants } from './lib/end-access.js';
+import { endIdentity } from './lib/end-identity.js';
+import { flagOrphanedOwnership } from './lib/orphaned-ownership.js';
+import { loadAppliedPolicy } from '../policy/applied.js';
+import { DEFAULT_HR_SETTINGS } from '../domain/hr.js';
 
 export const Input = z.object({ identity: ref, status: z.enum(IDENTITY_STATUSES), reason: text() }).strict();
 
@@ -32,19 +33,16 @@ export const changeIdentityStatus = async (ctx: Context, input: z.input<typeof I
     if (!canTransition(person.status, data.status)) {
       throw new TenureError('identity.invalid_transition', `${person.handle} cannot go from ${person.status} to ${data.status}`, { field: 'status' });
     }
-    await work.tx.update(identities).set({ status: data.status, updatedAt: work.now }).where(eq(identities.id, person.id));
-    work.record({ action: 'identity.status_changed', subject: { type: 'identity', id: person.id }, identityId: person.id,
-      before: { status: person.status }, after: { status: data.status }, reason: data.reason });
-    if (!endsAccess(data.status)) return { revoked: 0, cancelled: 0 };
-    const why = `identity ${data.status}: ${data.reason}`;
-    const revoked = await revokeLiveGrants(work, eq(grants.identityId, person.id), why);
-    await endCredentialsOf(work, person.id, why);
-    const cancelled = await cancelPendingRequests(work,
-      or(eq(accessRequests.beneficiaryId, person.id), eq(accessRequests.requesterId, person.id))!, why);
-    if (data.status === 'terminated') {
-      const live = await work.tx.select().from(engagements).where(eq(engagements.identityId, person.id)).for('update');
-      for (const engagement of live.filter((e) => e.status === 'active')) await endEngagementWithin(work, engagement, why);
+    if (!endsAccess(data.status)) {
+      await work.tx.update(identities).set({ status: data.status, updatedAt: work.now }).where(eq(identities.id, person.id));
+      work.record({ action: 'identity.status_changed', subject: { type: 'identity', id: person.id }, identityId: person.id,
+        before: { status: person.status }, after: { status: data.status }, reason: data.reason });
+      return { revoked: 0, cancelled: 0 };
     }
-    return { revoked: revoked.length, cancelled };
+    const ended = await endIdentity(work, person, data.status as 'suspended' | 'terminated', data.reason);
+    // What the person answered for needs a new owner, whichever way they left (HR or by hand).
+    const policy = await loadAppliedPolicy(work.tx).catch(() => undefined);
+    await flagOrphanedOwnership(work, person, (policy?.hr ?? DEFAULT_HR_SETTINGS).reassignWithinMs);
+    return ended;
   });
 };

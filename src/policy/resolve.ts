@@ -43,15 +43,16 @@ type Person = { id: string; handle: string; kind: string; status: string };
 /**
  * `checker` is the one role a machine may hold, named directly (never through a group, which could
  * also be used for approvals): sshd's AuthorizedPrincipalsCommand and other enforcement points ask
- * the decision point with a service account's token, and a checker approves and owns nothing.
+ * the decision point with a service account's token, and a checker approves and owns nothing. `hr_feed`
+ * is the same for the HR integration: it sends events, and only people decide what happens to a held batch.
  */
-const machineMayHold = (path: readonly (string | number)[]): boolean => path[0] === 'roles' && path[1] === 'checker';
+const machineMayHold = (path: readonly (string | number)[]): boolean => path[0] === 'roles' && (path[1] === 'checker' || path[1] === 'hr_feed');
 
 const personProblem = (ref: string, person: Person | undefined, path: readonly (string | number)[]): string | undefined => {
   if (!person) return `unknown identity '${ref}'`;
   if (person.status !== 'active') return `'${ref}' is ${person.status}: the policy may only name active identities`;
   if (!isHuman(person.kind as IdentityKind) && !machineMayHold(path)) {
-    return `'${ref}' is a service account: the policy may only name people (a service account may only hold roles.checker)`;
+    return `'${ref}' is a service account: the policy may only name people (a service account may only hold roles.checker or roles.hr_feed)`;
   }
   return undefined;
 };

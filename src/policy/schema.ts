@@ -14,7 +14,7 @@ import { connectorSchema, provisioningSchema, reconcileSchema } from './connecto
 
 export const POLICY_VERSION = 1;
 /** The roles a policy may hand out. `admin` is deliberately absent: it comes only from `tenure init`. */
-export const POLICY_ROLES = ['security', 'iam', 'auditor', 'checker'] as const;
+export const POLICY_ROLES = ['security', 'iam', 'auditor', 'checker', 'hr_feed'] as const;
 export type PolicyRole = (typeof POLICY_ROLES)[number];
 export const STAGE_KINDS = ['sponsor', 'system_owner', 'security'] as const;
 

@@ -188,6 +188,8 @@ export const grants = pgTable('grants', {
   index('grants_start_idx').on(t.startsAt).where(sql`${t.status} = 'scheduled'`),
   index('grants_engagement_idx').on(t.engagementId),
   check('grants_status_ck', sql`${t.status} in ('scheduled','active','expired','revoked')`),
+  // Access comes only by an approved path: a request (which names it), birthright, or break-glass.
+  check('grants_origin_ck', sql`${t.origin} in ('birthright','break_glass') or (${t.origin} = 'request' and ${t.requestId} is not null)`),
 ]);
 
 /** Append-only (a trigger refuses UPDATE and DELETE); each row is chained to the one before. */

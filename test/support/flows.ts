@@ -22,7 +22,7 @@ export const seedDueGrants = async (exec: Executor, w: World, n: number): Promis
   const now = w.clock.now().toISOString();
   await exec.execute(sql`
     INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
-    SELECT gen_random_uuid(), ${carl}, e.id, 'request', ${now}::timestamptz - interval '2 hours',
+    SELECT gen_random_uuid(), ${carl}, e.id, 'birthright', ${now}::timestamptz - interval '2 hours',
            ${now}::timestamptz - interval '1 minute', 'active', 'provisioned', ${now}
     FROM generate_series(1, ${n}) s, (SELECT id FROM entitlements WHERE key = 'payments/read') e`);
 };

@@ -3,6 +3,8 @@ import { initTenure } from '../../operations/init-tenure.js';
 import { runLifecycleTick } from '../../jobs/lifecycle.js';
 import { escalateOverdueBreakGlassReviews } from '../../jobs/break-glass.js';
 import { scanCredentials } from '../../jobs/credentials.js';
+import { runHrJobs } from '../../jobs/hr.js';
+import { closeDueCampaigns, runScheduledCampaigns } from '../../jobs/reviews.js';
 import { reopenLapsedFindings } from '../../jobs/findings.js';
 import { runProvisioningPass } from '../../jobs/provisioning/index.js';
 import { runDueReconciliations } from '../../jobs/reconcile-schedule.js';
@@ -41,13 +43,15 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (o.once) {
         const ctx = await rt.system('worker');
         const lifecycle = await runLifecycleTick(ctx);
+        const hr = await runHrJobs(ctx);
         const provisioning = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
         const reconciliation = await runDueReconciliations(ctx);
         const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
         const findingsReopened = await reopenLapsedFindings(ctx);
         const credentialFindings = await scanCredentials(ctx);
+        const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
         const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
-        rt.print({ ...lifecycle, provisioning, reconciliation, breakGlassEscalated, findingsReopened, credentialFindings, webhooks, housekeeping: await runHousekeeping(ctx) });
+        rt.print({ ...lifecycle, hr, provisioning, reconciliation, breakGlassEscalated, findingsReopened, credentialFindings, reviews, webhooks, housekeeping: await runHousekeeping(ctx) });
         return;
       }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FINGERPRINT } from '../../domain/credentials.js';
 import { DECISION_REASONS, DECISION_WARNINGS } from '../../domain/decision.js';
 import { TenureError } from '../../domain/errors.js';
 import { isoDate, optionalDate, problemSchema, problems } from '../schemas.js';
@@ -12,6 +13,11 @@ const CheckContext = z.object({
   ticket: z.string().max(200, 'must be at most 200 characters').optional().describe('a change or incident reference'),
   sourceAddress: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional()
     .describe('the address the attempt comes from'),
+  interactive: z.boolean().optional()
+    .describe('a person was seen at the attempt (an interactive login, a browser session, an MFA prompt answered); a service account is then denied'),
+  // The message never repeats the value: a secret pasted by mistake must not come back in the problem.
+  credential: z.string().regex(FINGERPRINT, 'must be a fingerprint, SHA256:<base64> or sha256:<64 hex digits>, never the secret itself').optional()
+    .describe('the fingerprint of the credential presented; one registered to another identity is denied'),
 }).strict();
 
 export const CheckBody = z.object({

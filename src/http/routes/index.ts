@@ -7,11 +7,13 @@ import { engagementRoutes } from './engagements.js';
 import { evidenceRoutes } from './evidence.js';
 import { grantRoutes } from './grants.js';
 import { healthRoutes } from './health.js';
+import { hrRoutes } from './hr.js';
 import { identityRoutes } from './identities.js';
 import { meRoutes } from './me.js';
 import { policyRoutes } from './policy.js';
 import { provisioningRoutes } from './provisioning.js';
 import { requestRoutes } from './requests.js';
+import { reviewRoutes } from './reviews.js';
 import type { RouteModule } from './route.js';
 import { sshRoutes } from './ssh.js';
 import { tokenRoutes } from './tokens.js';
@@ -19,5 +21,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, provisioningRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, hrRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, reviewRoutes, provisioningRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes,
 ];

@@ -99,4 +99,5 @@ CREATE UNIQUE INDEX "review_items_campaign_grant_uq" ON "review_items" USING btr
 CREATE INDEX "review_items_reviewer_idx" ON "review_items" USING btree ("reviewer_id","status");--> statement-breakpoint
 CREATE UNIQUE INDEX "identities_employee_id_uq" ON "identities" USING btree ("employee_id") WHERE "identities"."employee_id" is not null;--> statement-breakpoint
 CREATE INDEX "identities_email_idx" ON "identities" USING btree ("email");--> statement-breakpoint
-CREATE INDEX "identities_hr_end_idx" ON "identities" USING btree ("hr_ends_at") WHERE "identities"."status" = 'active' and "identities"."hr_ends_at" is not null;
+CREATE INDEX "identities_hr_end_idx" ON "identities" USING btree ("hr_ends_at") WHERE "identities"."status" = 'active' and "identities"."hr_ends_at" is not null;--> statement-breakpoint
+ALTER TABLE "grants" ADD CONSTRAINT "grants_origin_ck" CHECK ("grants"."origin" in ('birthright','break_glass') or ("grants"."origin" = 'request' and "grants"."request_id" is not null));

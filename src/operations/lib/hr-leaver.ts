@@ -1,0 +1,65 @@
+/**
+ * A leaver: suspended at once with everything they hold ended, what they answered for flagged to
+ * their manager, the access of the people they sponsored put to review, and a leave that arrived
+ * after it took effect reported with what happened in between.
+ */
+import { and, eq, gte, inArray } from 'drizzle-orm';
+import type { Identity } from '../../store/queries/identities.js';
+import { entitlements, grants, identities } from '../../store/schema.js';
+import { accessEvents } from '../../store/schema-service.js';
+import type { Work } from '../context.js';
+import { endIdentity } from './end-identity.js';
+import { openFinding } from './findings.js';
+import type { HrEventData } from './hr-match.js';
+import type { HrRunState } from './hr-run.js';
+import { flagOrphanedOwnership } from './orphaned-ownership.js';
+import { openCampaign } from './review-campaigns.js';
+
+const LATE_EVIDENCE_LIMIT = 50;
+
+/** Access that stayed open between the effective leave and now: the grants live then, and what the decision point allowed since. */
+const reportLateLeave = async (work: Work, person: Identity, event: HrEventData, revokedIds: string[]) => {
+  const used = await work.tx.select({ at: accessEvents.at, entitlement: accessEvents.entitlementKey, action: accessEvents.action })
+    .from(accessEvents)
+    .where(and(eq(accessEvents.identityId, person.id), eq(accessEvents.allowed, true), gte(accessEvents.at, event.effectiveAt)))
+    .limit(LATE_EVIDENCE_LIMIT);
+  const held = revokedIds.length === 0 ? [] : await work.tx.select({ id: grants.id, entitlement: entitlements.key }).from(grants)
+    .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId)).where(inArray(grants.id, revokedIds));
+  const lateByMs = work.now.getTime() - event.effectiveAt.getTime();
+  await openFinding(work, {
+    kind: 'late_termination', key: `late_termination:${person.id}:${event.source}:${event.eventId}`, identityId: person.id,
+    summary: `${person.handle} left on ${event.effectiveAt.toISOString()} but HR said so ${Math.round(lateByMs / 3_600_000)} h later`,
+    evidence: { effectiveAt: event.effectiveAt.toISOString(), processedAt: work.now.toISOString(), lateByMs, source: event.source,
+      eventId: event.eventId, grantsOpenMeanwhile: held, accessAllowedSinceLeaving: used },
+  });
+};
+
+export const offboard = async (work: Work, run: HrRunState, person: Identity, event: HrEventData, why: string): Promise<string[]> => {
+  const effects: string[] = [];
+  if (person.status === 'active' || person.status === 'pending') {
+    const before = await work.tx.select({ id: grants.id }).from(grants)
+      .where(and(eq(grants.identityId, person.id), inArray(grants.status, ['scheduled', 'active'])));
+    const ended = await endIdentity(work, person, 'suspended', why, { endEngagements: true });
+    effects.push(`suspended; ${ended.revoked} grant(s) revoked, ${ended.cancelled} request(s) cancelled, tokens and sessions ended`);
+    run.summary.leavers += 1;
+    if (work.now.getTime() - event.effectiveAt.getTime() > run.settings.lateAfterMs) {
+      await reportLateLeave(work, person, event, before.map((g) => g.id));
+      run.summary.late += 1;
+      effects.push('late: a late_termination finding lists what stayed open');
+    }
+  }
+  const orphaned = await flagOrphanedOwnership(work, person, run.settings.reassignWithinMs);
+  if (orphaned > 0) effects.push(`${orphaned} thing(s) they answered for flagged to their manager`);
+  const manager = person.managerId
+    ? (await work.tx.select({ id: identities.id, status: identities.status }).from(identities).where(eq(identities.id, person.managerId)))[0]
+    : undefined;
+  const sponsored = work.tx.select({ id: identities.id }).from(identities).where(eq(identities.sponsorId, person.id));
+  const review = await openCampaign(work, {
+    name: `offboarding of ${person.handle}: access of the people they sponsored`, trigger: 'offboarding',
+    scope: { sponsor: person.id }, grants: inArray(grants.identityId, sponsored),
+    reviewer: manager?.status === 'active' ? { fixed: manager.id } : 'system_owner',
+    dueAt: new Date(work.now.getTime() + run.reviewDueMs), undecided: null,
+  });
+  if (review.campaignId) { run.summary.reviewsOpened += 1; effects.push(`offboarding review of ${review.items} grant(s)`); }
+  return effects;
+};

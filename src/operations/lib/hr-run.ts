@@ -1,0 +1,32 @@
+/** What one run of HR events (an API batch, an import, a confirmed batch, due events) carries and reports. */
+import type { AccessProfile, HrSettings } from '../../domain/hr.js';
+import type { CatalogueEntry } from './birthright.js';
+
+export interface HrSummary {
+  received: number; replayed: number; applied: number; scheduled: number; superseded: number; refused: number;
+  hired: number; rehired: number; changed: number; movers: number; leavers: number;
+  birthrightGranted: number; birthrightRevoked: number; conflicts: number; reviewsOpened: number; late: number;
+}
+
+/** One line of "what changed" per event, for the dry run and the import report. */
+export interface HrChange { event: string; person: string; type: string; outcome: string; effects: string[] }
+
+export interface HrRunState {
+  settings: HrSettings;
+  profiles: AccessProfile[];
+  reviewDueMs: number;
+  catalogue: Map<string, CatalogueEntry>;
+  summary: HrSummary;
+  changes: HrChange[];
+}
+
+export const emptySummary = (): HrSummary => ({
+  received: 0, replayed: 0, applied: 0, scheduled: 0, superseded: 0, refused: 0, hired: 0, rehired: 0, changed: 0, movers: 0,
+  leavers: 0, birthrightGranted: 0, birthrightRevoked: 0, conflicts: 0, reviewsOpened: 0, late: 0,
+});
+
+/** The report keeps the first changes only: an import of 100,000 people says what it did in counts. */
+export const CHANGE_LINES = 1000;
+export const noteChange = (run: HrRunState, change: HrChange): void => {
+  if (run.changes.length < CHANGE_LINES) run.changes.push(change);
+};
