@@ -6,6 +6,7 @@ import { closeDueCampaigns, NOT_CERTIFIED, runScheduledCampaigns } from '../src/
 import { createReviewCampaign } from '../src/operations/create-review-campaign.js';
 import { decideReviewItem } from '../src/operations/decide-review-item.js';
 import { listReviewItems } from '../src/operations/list-review-items.js';
+import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { reviewCampaigns, reviewItems } from '../src/store/schema-reviews.js';
 import { refusedWith } from './support/assert.js';
 import { BACKENDS } from './support/backends.js';
@@ -104,6 +105,16 @@ for (const backend of BACKENDS) {
       assert.equal((await auditOf(w, 'grant.shortened')).at(-1)!.reason, 'review: only this week');
       assert.equal((await auditOf(w, 'review.campaign_closed')).length, 1);
       await refusedWith(decideReviewItem(sam, { item: shortenId, decision: 'revoke', comment: 'again' }), 'review.already_decided', 'item');
+    }));
+
+    it('an item whose grant ended meanwhile is void, whatever the reviewer answers', () => withWorld(backend, async (w) => {
+      const grant = await carlGets(w, 'payments/read');
+      await campaign(w, 'ivan', { scope: 'non_employee', reviewer: 'sponsor', dueIn: '7d' });
+      await revokeGrant(await w.as('ivan'), { grant, reason: 'contract paused' });
+      const [item] = await mine(w, 'sam');
+      const decided = await decideReviewItem(await w.as('sam'), { item: item!.id, decision: 'keep', comment: 'still needed' });
+      assert.deepEqual({ status: decided.status, closed: decided.campaignClosed }, { status: 'void', closed: true });
+      assert.equal((await auditOf(w, 'review.item_voided')).length, 1);
     }));
 
     it('undecided items of contractors are revoked when the campaign closes, an employee\'s are kept', () => withWorld(backend, async (w) => {

@@ -84,14 +84,24 @@ export const loadIndex = async (store: Store, options: LoadOptions): Promise<{ i
   }, readOnly);
 };
 
-export interface ChangeSummary { seq: number; events: number; identities: number; catalogue: boolean; credentials: boolean }
+export interface ChangeSummary {
+  seq: number; events: number; identities: number; catalogue: boolean; credentials: boolean;
+  /**
+   * Patches the index with what was read. Called by the caller once the snapshot's transaction is
+   * over, in the same synchronous step as it records `seq`, so no answer sees the patch before the position.
+   */
+  apply: () => void;
+}
+
+const NOTHING = () => undefined;
 
 const EVENT_PAGE = 10_000;
 
 /**
- * Applies every change committed after `afterSeq`: reads the audit events past it (in commit order:
- * seq is assigned under the audit head lock), then reloads the identities they name and, after a
- * policy apply, the catalogue. The index is patched only once everything is read.
+ * Reads every change committed after `afterSeq`: the audit events past it (in commit order:
+ * seq is assigned under the audit head lock), then the identities they name (with their grants,
+ * engagements and active credentials) and, after a policy apply, the catalogue. The index is
+ * patched (by `apply`) only once everything is read.
  */
 export const loadChanges = async (
   store: Store, index: DecisionIndex, afterSeq: number, options: LoadOptions,
@@ -113,7 +123,7 @@ export const loadChanges = async (
     if (rows.length > 0) seq = Number(rows[rows.length - 1]!.seq);
     if (rows.length < EVENT_PAGE) break;
   }
-  if (events === 0) return { seq, events, identities: 0, catalogue, credentials };
+  if (events === 0) return { seq, events, identities: 0, catalogue, credentials, apply: NOTHING };
   const changedCatalogue = catalogue ? await readCatalogue(tx) : undefined;
   const list = JSON.stringify([...ids]);
   const inList = sql`(SELECT value::uuid FROM jsonb_array_elements_text(${list}::jsonb))`;
@@ -125,7 +135,9 @@ export const loadChanges = async (
     sql`SELECT ${GRANT_COLUMNS} FROM grants WHERE identity_id IN ${inList} AND ${liveOrRecent(options.endedSince)}`);
   const activeCredentials = ids.size === 0 ? [] : await rawRows<CredentialRecord>(tx,
     sql`SELECT ${CREDENTIAL_COLUMNS} FROM credentials WHERE identity_id IN ${inList} AND status = 'active'`);
-  if (changedCatalogue) index.replaceCatalogue(changedCatalogue.rows, changedCatalogue.settings);
-  index.replaceIdentities(identities, engagements, grants, activeCredentials);
-  return { seq, events, identities: identities.length, catalogue, credentials };
+  const apply = () => {
+    if (changedCatalogue) index.replaceCatalogue(changedCatalogue.rows, changedCatalogue.settings);
+    index.replaceIdentities(identities, engagements, grants, activeCredentials);
+  };
+  return { seq, events, identities: identities.length, catalogue, credentials, apply };
 }, readOnly);

@@ -244,6 +244,7 @@ export class DecisionService {
     const endedSince = new Date(startedAt - (this.options.endedRetentionMs ?? DEFAULT_RETENTION_MS));
     try {
       const changes = await loadChanges(this.options.store, this.index, this.seq, { endedSince });
+      changes.apply();
       this.seq = changes.seq;
       if (changes.credentials) this.credentialChanges += 1;
       this.lastOkAt = startedAt;

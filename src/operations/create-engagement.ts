@@ -2,12 +2,15 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { DATA_SENSITIVITIES, ENGAGEMENT_PATTERNS, isNonEmployee } from '../domain/model.js';
-import { findIdentity } from '../store/queries/identities.js';
+import { loadAppliedPolicy } from '../policy/applied.js';
+import { findIdentity, type Identity } from '../store/queries/identities.js';
 import { findVendor } from '../store/queries/vendors.js';
 import { engagements } from '../store/schema.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context, type Work } from './context.js';
 import { instant, parseInput, ref, text } from './input.js';
+import { birthrightCatalogue, syncBirthright } from './lib/birthright.js';
+import { currentAttributes } from './lib/hr-match.js';
 
 export const Input = z.object({
   identity: ref, vendor: ref, sponsor: ref.optional(),
@@ -19,6 +22,15 @@ export const Input = z.object({
 export type CreateEngagementInput = z.input<typeof Input>;
 
 /** Why a non-employee is here, for how long, and what they may touch: it caps all of their grants. */
+/** A contractor from the HR feed gets the birthright their attributes give once an engagement holds it (inside its scope, to its end). */
+const grantEngagementBirthright = async (work: Work, person: Identity) => {
+  if (!person.employeeId || person.status !== 'active') return;
+  const profiles = (await loadAppliedPolicy(work.tx)).accessProfiles ?? [];
+  if (profiles.length === 0) return;
+  await syncBirthright(work, { id: person.id, kind: person.kind, attributes: currentAttributes(person) }, profiles,
+    await birthrightCatalogue(work.tx), 'engagement started');
+};
+
 export const createEngagement = async (ctx: Context, input: CreateEngagementInput) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
@@ -49,6 +61,7 @@ export const createEngagement = async (ctx: Context, input: CreateEngagementInpu
     await work.tx.insert(engagements).values(row);
     work.record({ action: 'engagement.created', subject: { type: 'engagement', id: row.id }, identityId: person.id,
       after: { vendorId: vendor.id, sponsorId: sponsor.id, purpose: row.purpose, startsAt, endsAt: row.endsAt, scope: row.scope } });
+    await grantEngagementBirthright(work, person);
     return row;
   });
 };
