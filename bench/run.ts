@@ -9,6 +9,7 @@ import { buildWorld } from '../test/support/world.js';
 import { benchApprovals } from './approvals.js';
 import { benchDecision, type DecisionBenchSizes } from './decision.js';
 import { benchExpireGrants } from './expire-grants.js';
+import { benchHr } from './hr.js';
 import { benchReconcile, buildProvisioningBenchWorld } from './reconcile.js';
 import { renderTable, writeReport, type BenchResult } from './report.js';
 
@@ -18,8 +19,8 @@ const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 
 const backends: Backend[] = (['embedded', 'postgres'] as const).filter((b) => !only || b === only);
 
 const SIZES = smoke
-  ? { expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, approvals: 5, runs: 1 }
-  : { expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
+  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, approvals: 5, runs: 1 }
+  : { hr: { people: 100_000, leavers: 10_000 }, expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
       reconcile: { embedded: 100_000, postgres: 100_000 }, approvals: 100, runs: 3 };
 
 /** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
@@ -54,6 +55,12 @@ for (const backend of backends) {
     results.push(await benchReconcile(reconcileStore, w, backend, SIZES.reconcile[backend], SIZES.runs));
   } finally {
     await reconcileStore.close();
+  }
+  const hrStore = await freshStore(backend, { poolSize: 4 });
+  try {
+    results.push(...await benchHr(hrStore, await buildWorld(hrStore), backend, { ...SIZES.hr, runs: SIZES.runs }));
+  } finally {
+    await hrStore.close();
   }
   results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
   const verify = await verifyBench();

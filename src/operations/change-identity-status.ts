@@ -43,6 +43,6 @@ export const changeIdentityStatus = async (ctx: Context, input: z.input<typeof I
     // What the person answered for needs a new owner, whichever way they left (HR or by hand).
     const policy = await loadAppliedPolicy(work.tx).catch(() => undefined);
     await flagOrphanedOwnership(work, person, (policy?.hr ?? DEFAULT_HR_SETTINGS).reassignWithinMs);
-    return ended;
+    return { revoked: ended.revoked, cancelled: ended.cancelled };
   });
 };

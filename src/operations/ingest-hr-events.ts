@@ -68,7 +68,9 @@ const checkSources = (events: readonly HrEventData[], sources: string[] | null):
  * suspension brake, then applied in effective order, chunk by chunk. A dry run applies everything in
  * one transaction and rolls it back, so what it reports is exactly what would happen.
  */
-export const runHrEvents = async (ctx: Context, events: HrEventData[], options: { dryRun: boolean; channel: string }): Promise<HrRunResult> => {
+export const runHrEvents = async (
+  ctx: Context, events: HrEventData[], options: { dryRun: boolean; channel: string; afterChunk?: () => Promise<void> },
+): Promise<HrRunResult> => {
   const pre = await inTransaction(ctx, async (work) => {
     await authorize(work, 'hr.ingest');
     const policy = await loadAppliedPolicy(work.tx);
@@ -85,7 +87,7 @@ export const runHrEvents = async (ctx: Context, events: HrEventData[], options: 
   if (held) return { dryRun: options.dryRun, held, summary: run.summary, changes: [] };
   const notRecorded = () => false;
   if (!options.dryRun) {
-    await processInChunks(ctx, run, events, notRecorded, null);
+    await processInChunks(ctx, run, events, notRecorded, null, options.afterChunk);
     return { dryRun: false, held: null, summary: run.summary, changes: run.changes };
   }
   try {

@@ -33,7 +33,9 @@ export const identities = pgTable('identities', {
 }, (t) => [
   uniqueIndex('identities_handle_uq').on(t.handle),
   uniqueIndex('identities_employee_id_uq').on(t.employeeId).where(sql`${t.employeeId} is not null`),
-  index('identities_email_idx').on(t.email),
+  // HR events match people by email whatever its case.
+  index('identities_email_idx').on(sql`lower(${t.email})`),
+  index('identities_owner_idx').on(t.ownerId),
   index('identities_hr_end_idx').on(t.hrEndsAt).where(sql`${t.status} = 'active' and ${t.hrEndsAt} is not null`),
   index('identities_sponsor_idx').on(t.sponsorId),
   check('identities_kind_ck', sql`${t.kind} in ('employee','contractor','vendor_operator','service_account')`),
@@ -75,6 +77,7 @@ export const engagements = pgTable('engagements', {
   expiryNoticeAt: ts('expiry_notice_at'),
 }, (t) => [
   index('engagements_identity_idx').on(t.identityId),
+  index('engagements_sponsor_idx').on(t.sponsorId),
   index('engagements_due_idx').on(t.status, t.endsAt),
 ]);
 
@@ -131,6 +134,7 @@ export const accessRequests = pgTable('access_requests', {
   createdAt: ts('created_at').notNull(),
 }, (t) => [
   index('requests_beneficiary_idx').on(t.beneficiaryId, t.status),
+  index('requests_requester_idx').on(t.requesterId, t.status),
   index('requests_due_idx').on(t.status, t.expiresAt),
   check('requests_status_ck', sql`${t.status} in ('pending','approved','denied','cancelled','expired')`),
   check('requests_kind_ck', sql`${t.kind} in ('new','extension','scope_change','break_glass')`),

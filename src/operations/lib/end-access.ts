@@ -13,10 +13,11 @@ export const revokeLiveGrants = async (work: Work, where: SQL, reason: string): 
     .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id))
     .where(and(where, inArray(grants.status, ['scheduled', 'active'])))
     .for('update', { of: grants });
+  if (live.length > 0) {
+    await work.tx.update(grants).set({ status: 'revoked', endedAt: work.now, endedBy: work.actor.id ?? null, endReason: reason })
+      .where(inArray(grants.id, live.map((l) => l.grant.id)));
+  }
   for (const { grant, systemId } of live) {
-    await work.tx.update(grants).set({
-      status: 'revoked', endedAt: work.now, endedBy: work.actor.id ?? null, endReason: reason,
-    }).where(eq(grants.id, grant.id));
     work.record({
       action: 'grant.revoked', subject: { type: 'grant', id: grant.id }, identityId: grant.identityId, systemId,
       before: { status: grant.status }, after: { status: 'revoked' }, reason,

@@ -6,7 +6,7 @@ import { endCredentialsOf } from './end-credentials.js';
 import { endEngagementWithin } from './engagement-end.js';
 import { cancelPendingRequests, revokeLiveGrants } from './end-access.js';
 
-export interface EndedAccess { revoked: number; cancelled: number }
+export interface EndedAccess { revoked: number; cancelled: number; revokedIds: string[] }
 
 /**
  * Moves a locked identity out of active status and ends what it holds, in the caller's transaction:
@@ -30,5 +30,5 @@ export const endIdentity = async (
     const live = await work.tx.select().from(engagements).where(eq(engagements.identityId, person.id)).for('update');
     for (const engagement of live.filter((e) => e.status === 'active')) await endEngagementWithin(work, engagement, why);
   }
-  return { revoked: revoked.length, cancelled };
+  return { revoked: revoked.length, cancelled, revokedIds: revoked.map((g) => g.id) };
 };

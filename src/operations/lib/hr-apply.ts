@@ -3,7 +3,7 @@
  * them (birthright recomputed, the rest reviewed), a leave offboards them. HR is authoritative, but
  * where two sources disagree neither wins silently: the attribute is held back and a finding opens.
  */
-import { and, eq, like } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { attributeConflicts, handleBase, kindForClass, movedOn, type HrAttributes } from '../../domain/hr.js';
 import { newId } from '../../domain/ids.js';
 import { isNonEmployee } from '../../domain/model.js';
@@ -53,6 +53,15 @@ const birthright = async (work: Work, run: HrRunState, person: Identity, why: st
   effects.push('no access profile matches: finding opened');
 };
 
+/** The handle from the email or name, else with the employee id added: exact lookups, so a large import stays on the index. */
+const freeHandle = async (work: Work, base: string, employeeId: string): Promise<string> => {
+  const suffix = employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '');
+  const candidates = [base, `${base.slice(0, 40)}-${suffix}`.slice(0, 63), `${base.slice(0, 40)}-${newId().slice(0, 8)}`];
+  const taken = new Set((await work.tx.select({ handle: identities.handle }).from(identities)
+    .where(inArray(identities.handle, candidates))).map((t) => t.handle));
+  return candidates.find((c) => !taken.has(c))!;
+};
+
 const createPerson = async (work: Work, run: HrRunState, event: HrEventData): Promise<Identity | string> => {
   const a = event.attributes;
   if (!a.name) return 'a hire needs a name';
@@ -61,11 +70,7 @@ const createPerson = async (work: Work, run: HrRunState, event: HrEventData): Pr
   if (isNonEmployee(kind) && (manager?.kind !== 'employee' || manager.status !== 'active')) {
     return 'a contractor needs an active employee manager, who becomes the sponsor';
   }
-  const base = handleBase(a, event.employeeId);
-  const taken = await work.tx.select({ handle: identities.handle }).from(identities).where(like(identities.handle, `${base}%`));
-  const used = new Set(taken.map((t) => t.handle));
-  let handle = base;
-  for (let n = 2; used.has(handle); n += 1) handle = `${base}${n}`;
+  const handle = await freeHandle(work, handleBase(a, event.employeeId), event.employeeId);
   const [row] = await work.tx.insert(identities).values({
     id: newId(), handle, displayName: a.name, email: a.email ?? null, kind, status: 'active', managerId: manager?.id ?? null,
     sponsorId: isNonEmployee(kind) ? manager!.id : null, department: a.department ?? null, title: a.title ?? null,

@@ -37,19 +37,19 @@ const reportLateLeave = async (work: Work, person: Identity, event: HrEventData,
 export const offboard = async (work: Work, run: HrRunState, person: Identity, event: HrEventData, why: string): Promise<string[]> => {
   const effects: string[] = [];
   if (person.status === 'active' || person.status === 'pending') {
-    const before = await work.tx.select({ id: grants.id }).from(grants)
-      .where(and(eq(grants.identityId, person.id), inArray(grants.status, ['scheduled', 'active'])));
     const ended = await endIdentity(work, person, 'suspended', why, { endEngagements: true });
     effects.push(`suspended; ${ended.revoked} grant(s) revoked, ${ended.cancelled} request(s) cancelled, tokens and sessions ended`);
     run.summary.leavers += 1;
     if (work.now.getTime() - event.effectiveAt.getTime() > run.settings.lateAfterMs) {
-      await reportLateLeave(work, person, event, before.map((g) => g.id));
+      await reportLateLeave(work, person, event, ended.revokedIds);
       run.summary.late += 1;
       effects.push('late: a late_termination finding lists what stayed open');
     }
   }
   const orphaned = await flagOrphanedOwnership(work, person, run.settings.reassignWithinMs);
-  if (orphaned > 0) effects.push(`${orphaned} thing(s) they answered for flagged to their manager`);
+  if (orphaned.length > 0) effects.push(`${orphaned.length} thing(s) they answered for flagged to their manager`);
+  // Most leavers sponsor nobody: the offboarding review is only for those who did.
+  if (!orphaned.some((thing) => thing.type === 'sponsorship')) return effects;
   const manager = person.managerId
     ? (await work.tx.select({ id: identities.id, status: identities.status }).from(identities).where(eq(identities.id, person.managerId)))[0]
     : undefined;

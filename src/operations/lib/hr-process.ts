@@ -15,6 +15,7 @@ import { hrEvents } from '../../store/schema-hr.js';
 import { inTransaction, type Context, type Work } from '../context.js';
 import { birthrightCatalogue } from './birthright.js';
 import { applyHrEvent } from './hr-apply.js';
+import { bulkHires, hireInBulk } from './hr-bulk-hire.js';
 import type { HrEventData } from './hr-match.js';
 import { emptySummary, type HrRunState } from './hr-run.js';
 
@@ -68,7 +69,14 @@ export const processChunk = async (work: Work, run: HrRunState, events: HrEventD
   await work.tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('tenure.hr-feed'))`);
   if (run.catalogue.size === 0) run.catalogue = await birthrightCatalogue(work.tx);
   const rows: Recorded[] = [];
-  for (const event of await unseen(work, events, reprocess, run)) {
+  const fresh = await unseen(work, events, reprocess, run);
+  const bulk = await bulkHires(work, run, fresh);
+  if (bulk.size > 0) {
+    for (const [event, hired] of await hireInBulk(work, run, [...bulk])) {
+      rows.push({ event, status: 'applied', identityId: hired.identityId, outcome: { effects: hired.effects } });
+    }
+  }
+  for (const event of fresh.filter((e) => !bulk.has(e))) {
     if (event.effectiveAt.getTime() > work.now.getTime()) {
       run.summary.scheduled += 1;
       rows.push({ event, status: 'scheduled', identityId: null, outcome: null });
@@ -84,13 +92,34 @@ export const processChunk = async (work: Work, run: HrRunState, events: HrEventD
 export const inEffectiveOrder = (events: readonly HrEventData[]): HrEventData[] =>
   events.map((e, i) => ({ e, i })).sort((a, b) => a.e.effectiveAt.getTime() - b.e.effectiveAt.getTime() || a.i - b.i).map((x) => x.e);
 
+/**
+ * Leaves are the events that must not wait: a chunk closes after this many of them, so a leaver in
+ * a long batch is suspended (and denied by the decision point) within about a second, not after the
+ * whole chunk of a thousand.
+ */
+export const LEAVES_PER_CHUNK = 100;
+
+export const chunksOf = (ordered: readonly HrEventData[]): HrEventData[][] => {
+  const chunks: HrEventData[][] = [];
+  let current: HrEventData[] = [];
+  let leaves = 0;
+  for (const event of ordered) {
+    current.push(event);
+    if (event.type === 'leave') leaves += 1;
+    if (current.length === CHUNK || leaves === LEAVES_PER_CHUNK) { chunks.push(current); current = []; leaves = 0; }
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+};
+
 /** Applies the events chunk by chunk, each chunk its own transaction; returns the run's report. */
 export const processInChunks = async (
   ctx: Context, run: HrRunState, events: readonly HrEventData[], reprocess: Reprocess, batchId: string | null,
+  afterChunk?: () => Promise<void>,
 ): Promise<HrRunState> => {
-  const ordered = inEffectiveOrder(events);
-  for (let i = 0; i < ordered.length; i += CHUNK) {
-    await inTransaction(ctx, (work) => processChunk(work, run, ordered.slice(i, i + CHUNK), reprocess, batchId));
+  for (const chunk of chunksOf(inEffectiveOrder(events))) {
+    await inTransaction(ctx, (work) => processChunk(work, run, chunk, reprocess, batchId));
+    await afterChunk?.();
   }
   return run;
 };

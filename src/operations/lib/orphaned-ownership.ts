@@ -43,7 +43,7 @@ const ASK: Record<OwnedThing, string> = {
 /** Opens one finding per thing the leaver answered for, owned by their manager (or by security when there is none). */
 export const flagOrphanedOwnership = async (
   work: Work, leaver: { id: string; handle: string; managerId: string | null }, reassignWithinMs: number,
-): Promise<number> => {
+): Promise<Owned[]> => {
   const things = await ownedBy(work, leaver.id);
   const dueAt = new Date(work.now.getTime() + reassignWithinMs);
   for (const thing of things) {
@@ -55,5 +55,5 @@ export const flagOrphanedOwnership = async (
         reassignBy: dueAt.toISOString() },
     });
   }
-  return things.length;
+  return things;
 };

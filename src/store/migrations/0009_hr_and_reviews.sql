@@ -97,7 +97,10 @@ CREATE INDEX "review_campaigns_due_idx" ON "review_campaigns" USING btree ("due_
 CREATE INDEX "review_campaigns_policy_idx" ON "review_campaigns" USING btree ("policy_key","created_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "review_items_campaign_grant_uq" ON "review_items" USING btree ("campaign_id","grant_id");--> statement-breakpoint
 CREATE INDEX "review_items_reviewer_idx" ON "review_items" USING btree ("reviewer_id","status");--> statement-breakpoint
+CREATE INDEX "requests_requester_idx" ON "access_requests" USING btree ("requester_id","status");--> statement-breakpoint
+CREATE INDEX "engagements_sponsor_idx" ON "engagements" USING btree ("sponsor_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "identities_employee_id_uq" ON "identities" USING btree ("employee_id") WHERE "identities"."employee_id" is not null;--> statement-breakpoint
-CREATE INDEX "identities_email_idx" ON "identities" USING btree ("email");--> statement-breakpoint
+CREATE INDEX "identities_email_idx" ON "identities" USING btree (lower("email"));--> statement-breakpoint
+CREATE INDEX "identities_owner_idx" ON "identities" USING btree ("owner_id");--> statement-breakpoint
 CREATE INDEX "identities_hr_end_idx" ON "identities" USING btree ("hr_ends_at") WHERE "identities"."status" = 'active' and "identities"."hr_ends_at" is not null;--> statement-breakpoint
 ALTER TABLE "grants" ADD CONSTRAINT "grants_origin_ck" CHECK ("grants"."origin" in ('birthright','break_glass') or ("grants"."origin" = 'request' and "grants"."request_id" is not null));
