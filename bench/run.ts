@@ -1,9 +1,10 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run. Prints a table and writes
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` runs one group. Prints a table and writes
  * it to bench/results/.
  */
 import { fileURLToPath } from 'node:url';
+import type { Store } from '../src/store/database.js';
 import { freshStore, type Backend } from '../test/support/backends.js';
 import { buildWorld } from '../test/support/world.js';
 import { benchApprovals } from './approvals.js';
@@ -17,6 +18,8 @@ const args = process.argv.slice(2);
 const smoke = args.includes('--smoke');
 const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined;
 const backends: Backend[] = (['embedded', 'postgres'] as const).filter((b) => !only || b === only);
+const group = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+const runs = (name: string) => group === undefined || group === name;
 
 const SIZES = smoke
   ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, approvals: 5, runs: 1 }
@@ -30,7 +33,7 @@ const DECISION: Record<Backend, DecisionBenchSizes> = smoke
   : { embedded: { identities: 10_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 10_000, lagSamples: 20, http: { rates: [250, 500], seconds: 5 } },
       postgres: { identities: 100_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 20_000, lagSamples: 20, http: { rates: [500, 2_000], seconds: 5 } } };
 
-const verifyBench = async (): Promise<((store: Awaited<ReturnType<typeof freshStore>>, o: { events: number }) => Promise<BenchResult>) | undefined> => {
+const verifyBench = async (): Promise<((store: Store, o: { events: number }) => Promise<BenchResult>) | undefined> => {
   try {
     return (await import('./audit-verify.js')).benchAuditVerify;
   } catch {
@@ -39,40 +42,31 @@ const verifyBench = async (): Promise<((store: Awaited<ReturnType<typeof freshSt
 };
 
 const results: BenchResult[] = [];
-for (const backend of backends) {
-  const store = await freshStore(backend, { poolSize: 4 });
+/** Each group on its own database, so one group's rows never slow another's scans. */
+const withStore = async (backend: Backend, fn: (store: Store) => Promise<BenchResult[]>, poolSize = 4): Promise<void> => {
+  const store = await freshStore(backend, { poolSize });
   try {
-    const w = await buildWorld(store);
-    results.push(await benchExpireGrants(store, w, backend, SIZES.expire[backend], SIZES.runs));
-    results.push(await benchApprovals(w, backend, SIZES.approvals, SIZES.runs));
+    results.push(...await fn(store));
   } finally {
     await store.close();
   }
-  // Its own database: the reconciliation must not also scan the expiry benchmark's grants.
-  const reconcileStore = await freshStore(backend, { poolSize: 4 });
-  try {
-    const w = await buildProvisioningBenchWorld(reconcileStore);
-    results.push(await benchReconcile(reconcileStore, w, backend, SIZES.reconcile[backend], SIZES.runs));
-  } finally {
-    await reconcileStore.close();
+};
+
+for (const backend of backends) {
+  if (runs('lifecycle')) {
+    await withStore(backend, async (store) => {
+      const w = await buildWorld(store);
+      return [await benchExpireGrants(store, w, backend, SIZES.expire[backend], SIZES.runs), await benchApprovals(w, backend, SIZES.approvals, SIZES.runs)];
+    });
   }
-  const hrStore = await freshStore(backend, { poolSize: 4 });
-  try {
-    results.push(...await benchHr(hrStore, await buildWorld(hrStore), backend, { ...SIZES.hr, runs: SIZES.runs }));
-  } finally {
-    await hrStore.close();
+  if (runs('reconcile')) {
+    await withStore(backend, async (store) => [await benchReconcile(store, await buildProvisioningBenchWorld(store), backend, SIZES.reconcile[backend], SIZES.runs)]);
   }
-  results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
-  const verify = await verifyBench();
-  if (verify) {
-    const auditStore = await freshStore(backend);
-    try {
-      results.push(await verify(auditStore, { events: SIZES.verify[backend] }));
-    } finally {
-      await auditStore.close();
-    }
-  }
+  if (runs('hr')) await withStore(backend, async (store) => benchHr(store, await buildWorld(store), backend, { ...SIZES.hr, runs: SIZES.runs }));
+  if (runs('decision')) results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
+  const verify = runs('verify') ? await verifyBench() : undefined;
+  if (verify) await withStore(backend, async (store) => [await verify(store, { events: SIZES.verify[backend] })]);
 }
 
 console.log(renderTable(results));
-if (!smoke) console.log(`\nwritten to ${writeReport(results, fileURLToPath(new URL('./results', import.meta.url)), backends.join('+'))}`);
+if (!smoke) console.log(`\nwritten to ${writeReport(results, fileURLToPath(new URL('./results', import.meta.url)), `${backends.join('+')}${group ? `-${group}` : ''}`)}`);

@@ -75,4 +75,5 @@ try {
 } finally {
   await rt.close().catch((error: unknown) => { exitCode = reportError(error, rt.output); });
 }
-process.exit(exitCode);
+// A command may set process.exitCode for an outcome that is not an error but that a script must notice (a held HR batch).
+process.exit(exitCode !== 0 ? exitCode : Number(process.exitCode ?? 0));

@@ -13,6 +13,7 @@ import { activeEngagementOf } from '../../store/queries/catalogue.js';
 import { entitlements, grants, systems } from '../../store/schema.js';
 import type { Work } from '../context.js';
 import { revokeLiveGrants } from './end-access.js';
+import { openFinding } from './findings.js';
 
 export interface CatalogueEntry { id: string; key: string; tier: string; systemId: string; systemKey: string }
 
@@ -67,3 +68,13 @@ export const syncBirthright = async (
   }
   return { granted: missing, revoked: stale.map((g) => g.key), matched: birthrightFor(profiles, person.attributes).length > 0 };
 };
+
+export interface ProfiledPerson { id: string; handle: string; managerId: string | null; department: string | null; title: string | null;
+  location: string | null; employmentClass: string | null }
+
+/** Attributes that match no profile give no birthright: the manager (or IAM) is asked to look, once per person. */
+export const flagUnmatched = (work: Work, person: ProfiledPerson) => openFinding(work, {
+  kind: 'hr_attributes_unmatched', key: `hr_attributes_unmatched:${person.id}`, identityId: person.id, ownerId: person.managerId,
+  summary: `${person.handle}'s HR attributes (${person.department ?? '-'} / ${person.title ?? '-'}) match no access profile`,
+  evidence: { department: person.department, title: person.title, location: person.location, employmentClass: person.employmentClass },
+});

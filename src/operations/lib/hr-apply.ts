@@ -11,7 +11,7 @@ import type { Identity } from '../../store/queries/identities.js';
 import { grants, identities } from '../../store/schema.js';
 import { findings } from '../../store/schema-provisioning.js';
 import type { Work } from '../context.js';
-import { syncBirthright } from './birthright.js';
+import { flagUnmatched, syncBirthright } from './birthright.js';
 import { openFinding, resolveFindingsWhere } from './findings.js';
 import { offboard } from './hr-leaver.js';
 import { currentAttributes, managerOf, matchIdentity, saveRecord, type HrEventData, type Match } from './hr-match.js';
@@ -47,9 +47,7 @@ const birthright = async (work: Work, run: HrRunState, person: Identity, why: st
   if (change.revoked.length > 0) effects.push(`birthright revoked: ${change.revoked.join(', ')}`);
   const key = `hr_attributes_unmatched:${person.id}`;
   if (change.matched) { await resolveFindingsWhere(work, eq(findings.key, key), 'the attributes now match an access profile'); return; }
-  await openFinding(work, { kind: 'hr_attributes_unmatched', key, identityId: person.id, ownerId: person.managerId,
-    summary: `${person.handle}'s HR attributes (${person.department ?? '-'} / ${person.title ?? '-'}) match no access profile`,
-    evidence: { department: person.department, title: person.title, location: person.location, employmentClass: person.employmentClass } });
+  await flagUnmatched(work, person);
   effects.push('no access profile matches: finding opened');
 };
 

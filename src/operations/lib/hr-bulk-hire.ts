@@ -10,7 +10,7 @@ import { newId } from '../../domain/ids.js';
 import { grants, identities } from '../../store/schema.js';
 import { hrRecords } from '../../store/schema-hr.js';
 import type { Work } from '../context.js';
-import { openFinding } from './findings.js';
+import { flagUnmatched } from './birthright.js';
 import type { HrEventData } from './hr-match.js';
 import { noteChange, type HrRunState } from './hr-run.js';
 
@@ -100,9 +100,7 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
     }
     const effects = [`hired as ${row.handle} (employee)`, ...(granted.length > 0 ? [`birthright granted: ${granted.join(', ')}`] : [])];
     if (granted.length === 0 && run.profiles.length > 0) {
-      await openFinding(work, { kind: 'hr_attributes_unmatched', key: `hr_attributes_unmatched:${row.id}`, identityId: row.id, ownerId: row.managerId,
-        summary: `${row.handle}'s HR attributes (${row.department ?? '-'} / ${row.title ?? '-'}) match no access profile`,
-        evidence: { department: row.department, title: row.title, location: row.location, employmentClass: row.employmentClass } });
+      await flagUnmatched(work, row);
       effects.push('no access profile matches: finding opened');
     }
     work.record({ action: 'hr.event_applied', subject: { type: 'identity', id: row.id }, identityId: row.id,
