@@ -4,7 +4,7 @@
  * audit events, records and birthright as one by one. Anything else (a contractor, a person with
  * two events in the chunk, anyone who might match an existing identity) takes the one-by-one path.
  */
-import { inArray, sql } from 'drizzle-orm';
+import { and, inArray, sql } from 'drizzle-orm';
 import { birthrightFor, handleBase, kindForClass } from '../../domain/hr.js';
 import { newId } from '../../domain/ids.js';
 import { grants, identities } from '../../store/schema.js';
@@ -16,6 +16,7 @@ import { noteChange, type HrRunState } from './hr-run.js';
 
 const ROWS = 500;
 const emailOf = (e: HrEventData) => e.attributes.email?.toLowerCase();
+const sources = (events: HrEventData[]) => [...new Set(events.map((e) => e.source))];
 
 const insertInChunks = async <T>(rows: T[], insert: (part: T[]) => Promise<unknown>) => {
   for (let i = 0; i < rows.length; i += ROWS) await insert(rows.slice(i, i + ROWS));
@@ -33,7 +34,9 @@ export const bulkHires = async (work: Work, run: HrRunState, events: HrEventData
   const ids = candidates.map((e) => e.employeeId);
   const emails = candidates.flatMap((e) => (emailOf(e) ? [emailOf(e)!] : []));
   const known = new Set([
-    ...(await work.tx.select({ id: hrRecords.employeeId }).from(hrRecords).where(inArray(hrRecords.employeeId, ids))).map((r) => `id:${r.id}`),
+    // Source and employee id together: the primary key's order, so this stays an index lookup as records grow.
+    ...(await work.tx.select({ id: hrRecords.employeeId }).from(hrRecords)
+      .where(and(inArray(hrRecords.source, sources(candidates)), inArray(hrRecords.employeeId, ids)))).map((r) => `id:${r.id}`),
     ...(await work.tx.select({ id: identities.employeeId }).from(identities).where(inArray(identities.employeeId, ids))).map((r) => `id:${r.id}`),
     ...(emails.length === 0 ? [] : (await work.tx.select({ email: sql<string>`lower(${identities.email})` }).from(identities)
       .where(inArray(sql`lower(${identities.email})`, emails))).map((r) => `mail:${r.email}`)),
@@ -59,7 +62,7 @@ const chooseHandles = async (work: Work, events: HrEventData[]): Promise<string[
 const managerIds = async (work: Work, events: HrEventData[], hiredNow: Map<string, string>) => {
   const wanted = [...new Set(events.flatMap((e) => (e.attributes.manager ? [e.attributes.manager] : [])))];
   const rows = wanted.length === 0 ? [] : await work.tx.select({ source: hrRecords.source, employeeId: hrRecords.employeeId, id: hrRecords.identityId })
-    .from(hrRecords).where(inArray(hrRecords.employeeId, wanted));
+    .from(hrRecords).where(and(inArray(hrRecords.source, sources(events)), inArray(hrRecords.employeeId, wanted)));
   const known = new Map(rows.map((r) => [`${r.source}\u0000${r.employeeId}`, r.id]));
   return (e: HrEventData): string | null => {
     const key = `${e.source}\u0000${e.attributes.manager}`;
