@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'test-output/', 'src/store/migrations/', 'bench/results/', 'scratch/'] },
+  { ignores: ['node_modules/', 'test-output/', 'src/store/migrations/', 'bench/results/', 'scratch/', 'web/dist/', 'web/src/api/schema.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

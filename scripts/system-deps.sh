@@ -3,7 +3,9 @@
 # missing, and does nothing when everything is present. Servers are started by the tests themselves.
 set -euo pipefail
 
-PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client)
+# chromium: Debian's browser for the web console's end-to-end tests (playwright-core drives it; no browser is
+# downloaded), and a font for it to render the screenshots with (chromium only depends on fontconfig).
+PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

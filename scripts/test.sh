@@ -8,6 +8,7 @@ bash scripts/system-deps.sh
 
 # Types and lint first: a suppressed rule or a type error fails the run before any database starts.
 npx --no-install tsc --noEmit
+npx --no-install tsc -p web
 npx --no-install eslint .
 
 mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)

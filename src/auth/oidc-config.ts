@@ -54,7 +54,7 @@ const clientSecretFrom = (settings: OidcSettings): string => {
   return secret;
 };
 
-const sessionTtlFrom = (value: string | undefined): number => {
+export const sessionTtlFrom = (value: string | undefined): number => {
   if (!value) return DEFAULT_SESSION_TTL_MS;
   const parsed = ms(value as ms.StringValue);
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0 || parsed > MAX_SESSION_TTL_MS) {

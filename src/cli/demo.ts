@@ -15,15 +15,21 @@ export const DEMO_POLICY = fileURLToPath(new URL('../../examples/demo-policy.yam
 
 const DAY = 86_400_000;
 
+/**
+ * Demo people have email addresses (under the reserved .example domain) so that an OpenID provider
+ * vouching for the same address signs them in to the console (docs/authentication.md).
+ */
+const DEMO_ADMIN_EMAIL = 'ada@tenure-demo.example';
+
 const PEOPLE: CreateIdentityInput[] = [
-  { handle: 'sam', displayName: 'Sam Sponsor', kind: 'employee', department: 'Finance', title: 'Finance systems lead' },
-  { handle: 'olivia', displayName: 'Olivia Owner', kind: 'employee', department: 'Finance', title: 'Head of payments' },
-  { handle: 'tom', displayName: 'Tom Technical', kind: 'employee', department: 'Engineering', title: 'Database engineer' },
-  { handle: 'selma', displayName: 'Selma Security', kind: 'employee', department: 'Security', title: 'Security engineer' },
-  { handle: 'audrey', displayName: 'Audrey Auditor', kind: 'employee', department: 'Internal audit', title: 'IT auditor' },
-  { handle: 'ivan', displayName: 'Ivan IAM', kind: 'employee', department: 'IT', title: 'IAM engineer' },
-  { handle: 'carl', displayName: 'Carl Contractor', kind: 'contractor', sponsor: 'sam', manager: 'sam' },
-  { handle: 'vera', displayName: 'Vera Vendor', kind: 'vendor_operator', sponsor: 'olivia' },
+  { handle: 'sam', email: 'sam@tenure-demo.example', displayName: 'Sam Sponsor', kind: 'employee', department: 'Finance', title: 'Finance systems lead' },
+  { handle: 'olivia', email: 'olivia@tenure-demo.example', displayName: 'Olivia Owner', kind: 'employee', department: 'Finance', title: 'Head of payments' },
+  { handle: 'tom', email: 'tom@tenure-demo.example', displayName: 'Tom Technical', kind: 'employee', department: 'Engineering', title: 'Database engineer' },
+  { handle: 'selma', email: 'selma@tenure-demo.example', displayName: 'Selma Security', kind: 'employee', department: 'Security', title: 'Security engineer' },
+  { handle: 'audrey', email: 'audrey@tenure-demo.example', displayName: 'Audrey Auditor', kind: 'employee', department: 'Internal audit', title: 'IT auditor' },
+  { handle: 'ivan', email: 'ivan@tenure-demo.example', displayName: 'Ivan IAM', kind: 'employee', department: 'IT', title: 'IAM engineer' },
+  { handle: 'carl', email: 'carl@acme-integrators.example', displayName: 'Carl Contractor', kind: 'contractor', sponsor: 'sam', manager: 'sam' },
+  { handle: 'vera', email: 'vera@northwind.example', displayName: 'Vera Vendor', kind: 'vendor_operator', sponsor: 'olivia' },
   { handle: 'report-bot', displayName: 'Nightly reporting job', kind: 'service_account', owner: 'tom' },
 ];
 
@@ -41,7 +47,7 @@ export const loadDemo = async (system: Context, options: { ifEmpty: boolean }): 
   if (!(await isEmpty(system))) {
     if (options.ifEmpty) return { loaded: false, message: 'the database already has data; demo not loaded' };
   }
-  const admin = await initTenure(system, { handle: 'ada', displayName: 'Ada Admin' });
+  const admin = await initTenure(system, { handle: 'ada', displayName: 'Ada Admin', email: DEMO_ADMIN_EMAIL });
   const as = async (handle: string): Promise<Context> =>
     ({ ...system, actor: { ...system.actor, id: (await findIdentity(system.store.db, handle)).id, channel: 'cli' } });
   const ada: Context = { ...system, actor: { ...system.actor, id: admin.id, channel: 'cli' } };

@@ -16,6 +16,7 @@ import { CredentialCache } from './credential-cache.js';
 import { supportIdempotencyKeys } from './idempotency.js';
 import { installProblemHandler } from './problem.js';
 import { ROUTES } from './routes/index.js';
+import { registerWebConsole } from './web.js';
 
 declare module 'fastify' {
   interface FastifyInstance { routeCatalogue: CataloguedRoute[] }
@@ -43,12 +44,38 @@ export interface AppDeps {
   /** The key that encrypts webhook secrets; read per call, so a key created after start-up is seen. */
   webhookKey?: (() => WebhookKey | undefined) | undefined;
   logger?: FastifyServerOptions['logger'];
+  /** Set only by `tenure serve --demo`: one-time demo sign-in links are honoured, with sessions this long. */
+  demo?: { sessionTtlMs: number } | undefined;
+  /** The built web console (default web/dist); served at / when it exists. */
+  webRoot?: string | undefined;
 }
 
-/** Log lines carry method, path and status; never headers, query strings or bodies (tokens, OIDC codes). */
+/**
+ * Log lines carry method, path and status; never headers, query strings or bodies (tokens, OIDC codes),
+ * nor the secret of a demo sign-in link, which travels in the path.
+ */
 const logSerializers = {
-  req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0] }),
+  req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0]!.replace(/^\/auth\/demo\/.*/, '/auth/demo/…') }),
 };
+
+/**
+ * Content Security Policy for the API documentation and the web console. Scripts come only from
+ * this origin, never inline (Vite builds the console into files under /assets). Styles allow
+ * 'unsafe-inline' because Mantine writes its theme as CSS variables into a <style> element at run
+ * time and sets style attributes on components (and the Swagger UI at /docs uses inline styles too);
+ * a nonce would need index.html rewritten per request and wired into Mantine. That is the narrowest
+ * policy the console works with, and inline CSS cannot run script. On a plain-http public URL (the
+ * local demo) helmet's upgrade-insecure-requests is dropped: it would send the browser to https
+ * addresses of the console's own files, where nothing listens.
+ */
+const contentSecurityPolicy = (publicUrl: string) => ({
+  directives: {
+    'script-src': ["'self'"],
+    'style-src': ["'self'", "'unsafe-inline'"],
+    'connect-src': ["'self'"],
+    ...(publicUrl.startsWith('https:') ? {} : { 'upgrade-insecure-requests': null }),
+  },
+});
 
 const isWrite = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
 
@@ -66,7 +93,7 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   const catalogue = requireDeclaredAccess(app);
   app.decorate('routeCatalogue', catalogue);
   await app.register(cookie);
-  await app.register(helmet, { contentSecurityPolicy: { directives: { 'script-src': ["'self'"], 'style-src': ["'self'", "'unsafe-inline'"] } } });
+  await app.register(helmet, { contentSecurityPolicy: contentSecurityPolicy(deps.http.publicUrl) });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Tenure API', version: '1', description: 'Access governance: every grant has an owner, a purpose and an end.' },
@@ -97,5 +124,7 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     });
   }
   for (const register of ROUTES) await register(app, deps);
+  // Last, and a wildcard: every API route above is matched before the console's fallback.
+  await registerWebConsole(app, deps.webRoot);
   return app;
 };

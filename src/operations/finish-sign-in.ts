@@ -1,13 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
 import { signInFailure, type OidcClient, type ProviderAccount } from '../auth/oidc-client.js';
-import { newId } from '../domain/ids.js';
 import type { Executor } from '../store/database.js';
 import { lockIdentity } from '../store/queries/identities.js';
-import { externalSubjects, oidcLogins, sessions } from '../store/schema-service.js';
+import { externalSubjects, oidcLogins } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';
 import { inTransaction, type Context } from './context.js';
-import { hashSecret, newSecret } from './lib/secrets.js';
+import { openWebSession } from './lib/web-session.js';
 
 export interface FinishSignInInput {
   /** The redirect URI with the query the provider sent back (code, state, iss or error). */
@@ -78,14 +77,8 @@ const openSession = (ctx: Context, account: ProviderAccount, match: Match, ttlMs
       await work.tx.insert(externalSubjects).values({ issuer: account.issuer, subject: account.subject,
         identityId: person.id, createdAt: work.now }).onConflictDoNothing();
     }
-    const secret = newSecret('tns');
-    const session = { id: newId(), identityId: person.id, secretHash: hashSecret(secret), createdAt: work.now,
-      expiresAt: new Date(work.now.getTime() + ttlMs) };
-    await work.tx.insert(sessions).values(session);
-    work.record({ action: 'session.created', subject: { type: 'session', id: session.id }, identityId: person.id,
-      after: { expiresAt: session.expiresAt },
-      data: { issuer: account.issuer, subject: account.subject, matchedBy: match.matchedBy, subjectBound: match.matchedBy === 'email' } });
-    return { sessionId: session.id, identityId: person.id, secret, expiresAt: session.expiresAt };
+    return openWebSession(work, person.id, ttlMs, 'oidc',
+      { issuer: account.issuer, subject: account.subject, matchedBy: match.matchedBy, subjectBound: match.matchedBy === 'email' });
   });
 
 /**

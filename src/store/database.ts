@@ -16,8 +16,9 @@ import { reviewsSchema } from './schema-reviews.js';
 import { provisioningSchema } from './schema-provisioning.js';
 import { serviceSchema } from './schema-service.js';
 import { sshSchema } from './schema-ssh.js';
+import { webSchema } from './schema-web.js';
 
-const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema, ...sshSchema, ...breakGlassSchema, ...credentialsSchema, ...hrSchema, ...reviewsSchema };
+const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema, ...sshSchema, ...breakGlassSchema, ...credentialsSchema, ...hrSchema, ...reviewsSchema, ...webSchema };
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

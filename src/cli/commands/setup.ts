@@ -8,7 +8,10 @@ import { closeDueCampaigns, runScheduledCampaigns } from '../../jobs/reviews.js'
 import { reopenLapsedFindings } from '../../jobs/findings.js';
 import { runProvisioningPass } from '../../jobs/provisioning/index.js';
 import { runDueReconciliations } from '../../jobs/reconcile-schedule.js';
+import { loadHttpConfig } from '../../config.js';
+import { sessionTtlFrom } from '../../auth/oidc-config.js';
 import { DEMO_PERSONAS, loadDemo } from '../demo.js';
+import { printDemoLinks, refuseDemoOutsideEmbedded } from '../demo-sign-in.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
 import { startServer } from '../../http/server.js';
@@ -57,20 +60,31 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
 
-  program.command('serve').description('run Tenure: the HTTP API, with the lifecycle worker in the same process')
+  program.command('serve').description('run Tenure: the HTTP API and web console, with the lifecycle worker in the same process')
     .option('--port <port>', 'listen on this port (or PORT; default 8080)', Number)
-    .action(run(async (o: { port?: number }) => {
-      const http = { ...rt.config.http, ...(o.port === undefined ? {} : { port: o.port }) };
+    .option('--demo', 'embedded database only: load the demo if the database is empty and print one-time sign-in links for its personas')
+    .action(run(async (o: { port?: number; demo?: boolean }) => {
+      if (o.demo) refuseDemoOutsideEmbedded(rt.config, process.env);
+      // Re-read with the port given, so the default public URL (redirects, the cookie's origin check) names it too.
+      const http = o.port === undefined ? rt.config.http : loadHttpConfig({ ...process.env, PORT: String(o.port) });
+      const demo = o.demo ? { sessionTtlMs: sessionTtlFrom(process.env.TENURE_SESSION_TTL) } : undefined;
+      if (o.demo) {
+        const ctx = await rt.system('system');
+        const result = await loadDemo(ctx, { ifEmpty: true });
+        if (result.loaded) await checkpointer(rt, ctx)(true);
+      }
       let url = '';
       const serve = async (store: Store) => {
         const decision = await startDecisionService(rt, store);
-        const server = await startServer({ store, clock: rt.clock, http, decision,
+        const server = await startServer({ store, clock: rt.clock, http, decision, demo,
           auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
           webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: true });
         url = server.url;
+        // Printed once the server listens, so every link works the moment it is shown.
+        if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));
         return { decision, close: () => server.close() };
       };
       await runUntilSignal(rt, (store) =>
-        `tenure serving ${url} (API docs at ${url}/docs) on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`, serve);
+        `tenure serving ${url} (web console at ${http.publicUrl}/, API docs at ${url}/docs) on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`, serve);
     }));
 };

@@ -1,7 +1,9 @@
 import { auditRoutes } from './audit.js';
 import { breakGlassRoutes } from './break-glass.js';
+import { catalogueRoutes } from './catalogue.js';
 import { checkRoutes } from './check.js';
 import { credentialRoutes } from './credentials.js';
+import { demoRoutes } from './demo.js';
 import { authRoutes } from './auth.js';
 import { engagementRoutes } from './engagements.js';
 import { evidenceRoutes } from './evidence.js';
@@ -21,5 +23,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, hrRoutes, engagementRoutes, requestRoutes, grantRoutes, breakGlassRoutes, reviewRoutes, provisioningRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, hrRoutes, engagementRoutes, catalogueRoutes, requestRoutes, grantRoutes, breakGlassRoutes, reviewRoutes, provisioningRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes, demoRoutes,
 ];

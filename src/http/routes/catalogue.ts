@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { listCatalogue } from '../../operations/list-catalogue.js';
+import { contextOf } from '../access.js';
+import { optionalDate, problems } from '../schemas.js';
+import { typed, type RouteModule } from './route.js';
+
+const Item = z.object({
+  key: z.string(), name: z.string(), tier: z.enum(['read', 'standard', 'privileged']), system: z.string(), systemName: z.string(),
+  maxDurationMs: z.number().describe('the longest window I may ask for (policy, entitlement and my engagement\'s end)'),
+  maxDuration: z.string().describe('the same, as 8h, 30d'),
+  route: z.array(z.string()).describe('the approval stages a request of mine would go through, in order'),
+  outOfScope: z.boolean().describe('outside my engagement\'s scope: security must approve too'),
+  held: z.boolean(), pending: z.boolean(), sodConflict: z.string().nullable().describe('what I hold that forbids it, and the rule'),
+});
+const Catalogue = z.object({ engagementEndsAt: optionalDate, items: z.array(Item) });
+
+/** The catalogue the console's request page searches: what I could ask for, and how it would be decided. */
+export const catalogueRoutes: RouteModule = (app, deps) => {
+  typed(app).get('/v1/catalogue', {
+    config: { access: { scope: 'read', permission: 'self' } },
+    schema: { tags: ['requests'], summary: 'Live entitlements I may ask for, with my maximum duration and the approval route',
+      response: { 200: Catalogue, ...problems } },
+  }, async (request) => listCatalogue(contextOf(request, deps.store, deps.clock)));
+};

@@ -1,0 +1,34 @@
+import { Alert } from '@mantine/core';
+import type { Me } from './api/client';
+import { can } from './api/permissions';
+import { AuditPage } from './pages/AuditPage';
+import { BreakGlassPage } from './pages/BreakGlassPage';
+import { EngagementPage } from './pages/EngagementPage';
+import { FindingsPage } from './pages/FindingsPage';
+import { InboxPage } from './pages/InboxPage';
+import { MyAccessPage } from './pages/MyAccessPage';
+import { PeoplePage } from './pages/PeoplePage';
+import { PersonPage } from './pages/PersonPage';
+import { RequestPage } from './pages/RequestPage';
+import { ReviewsPage } from './pages/ReviewsPage';
+import { SystemsPage } from './pages/SystemsPage';
+
+/** The page for a hash route; an unknown route says so rather than showing an empty screen. */
+export const Pages = ({ me, route }: { me: Me; route: string[] }) => {
+  const [page, ref] = route;
+  switch (page) {
+    case 'inbox': return <InboxPage />;
+    case 'request': return <RequestPage me={me} />;
+    case 'access': return <MyAccessPage me={me} />;
+    case 'reviews': return <ReviewsPage />;
+    case 'findings': return <FindingsPage me={me} />;
+    case 'audit': return can(me, 'audit.read') ? <AuditPage /> : <NotAllowed />;
+    case 'breakglass': return <BreakGlassPage me={me} />;
+    case 'people': return ref ? <PersonPage me={me} handle={ref} /> : <PeoplePage me={me} />;
+    case 'engagements': return ref ? <EngagementPage id={ref} /> : <PeoplePage me={me} />;
+    case 'systems': return <SystemsPage />;
+    default: return <Alert color="yellow" title="Not found">There is no page here. Choose one from the menu.</Alert>;
+  }
+};
+
+const NotAllowed = () => <Alert color="yellow" title="Not allowed">Your roles do not include this page.</Alert>;

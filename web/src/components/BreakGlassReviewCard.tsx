@@ -1,0 +1,58 @@
+import { Badge, Button, Card, Group, List, Stack, Text, Textarea, Title } from '@mantine/core';
+import { useId, useState } from 'react';
+import { api, fieldError, problemOf, unwrap, type BreakGlassReview, type Problem } from '../api/client';
+import { ProblemAlert } from './PageState';
+import { StatusBadge } from './TierBadge';
+import { When } from './When';
+
+/** A break-glass use with what was done during it; its named reviewer decides whether it was appropriate. */
+export const BreakGlassReviewCard = ({ review, mine, onDecided }: { review: BreakGlassReview; mine: boolean; onDecided: () => void }) => {
+  const headingId = useId();
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<Problem>();
+  const decide = async (outcome: 'appropriate' | 'inappropriate') => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      await unwrap(api.POST('/v1/breakglass/reviews/{review}/decide', { params: { path: { review: review.id } }, body: { outcome, comment } }));
+      onDecided();
+    } catch (error) {
+      setProblem(problemOf(error));
+      setBusy(false);
+    }
+  };
+  const commentError = fieldError(problem, 'comment');
+  return (
+    <Card withBorder component="section" aria-labelledby={headingId}>
+      <Stack gap={6}>
+        <Group justify="space-between">
+          <Title order={3} size="h4" id={headingId}>{`${review.identity} · ${review.entitlement}`}</Title>
+          <Group gap="xs">{review.overdue && <Badge color="red">overdue</Badge>}<StatusBadge status={review.status} /></Group>
+        </Group>
+        <Text size="sm"><b>Incident</b> {review.incident} · <b>Reason</b> {review.reason}</Text>
+        <Text size="sm"><b>Window</b> <When at={review.startsAt} /> → <When at={review.endsAt} /> · <b>Reviewer</b> {review.reviewer}, due <When at={review.dueAt} /></Text>
+        <Text size="sm" fw={700}>During the window</Text>
+        <List size="sm">
+          {review.evidence.auditEvents.map((e) => <List.Item key={`a${e.seq}`}>#{e.seq} <When at={e.at} /> {e.action} {e.subject.type} {e.reason ?? ''}</List.Item>)}
+          {review.evidence.accessEvents.map((e, i) => (
+            <List.Item key={`c${i}`}><When at={e.at} /> {e.allowed ? 'allowed' : 'denied'} {e.entitlement ?? e.system ?? ''} {e.action ?? ''} ({e.reason})</List.Item>
+          ))}
+          {review.evidence.auditEvents.length + review.evidence.accessEvents.length === 0 && <List.Item>Nothing recorded.</List.Item>}
+        </List>
+        {review.status === 'pending' && mine ? (
+          <form onSubmit={(e) => { e.preventDefault(); void decide('appropriate'); }}>
+            <Stack gap="xs">
+              <Textarea label="Comment" required autosize minRows={1} value={comment} onChange={(e) => setComment(e.currentTarget.value)} error={commentError} />
+              {problem && !commentError && <ProblemAlert problem={problem} />}
+              <Group gap="xs">
+                <Button type="submit" color="green" loading={busy}>Appropriate</Button>
+                <Button color="red" variant="outline" loading={busy} onClick={() => void decide('inappropriate')}>Inappropriate</Button>
+              </Group>
+            </Stack>
+          </form>
+        ) : review.status !== 'pending' && <Text size="sm"><b>Decided</b> <When at={review.decidedAt} />{review.comment ? `: “${review.comment}”` : ''}</Text>}
+      </Stack>
+    </Card>
+  );
+};

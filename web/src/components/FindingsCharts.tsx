@@ -1,0 +1,66 @@
+import { BarChart, DonutChart, LineChart } from '@mantine/charts';
+import { Card, SimpleGrid, Text, Title } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { api, unwrap, type Finding, type Me } from '../api/client';
+import { can } from '../api/permissions';
+import { useApi } from '../api/use-api';
+
+const DAY = 86_400_000;
+const TIER_COLORS: Record<string, string> = { read: 'gray.6', standard: 'blue.6', privileged: 'red.7' };
+const SEVERITY_COLORS: Record<string, string> = { critical: 'red.9', high: 'red.6', medium: 'orange.6', low: 'yellow.6', info: 'gray.5' };
+
+const count = <T,>(items: T[], key: (item: T) => string) => {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return counts;
+};
+
+/** Open findings at the end of each of the last 30 days, rebuilt from when each was opened and resolved. */
+const openOverTime = (findings: Finding[], now: number) => Array.from({ length: 30 }, (_, i) => {
+  const at = now - (29 - i) * DAY;
+  const open = findings.filter((f) => Date.parse(f.openedAt) <= at && (!f.resolvedAt || Date.parse(f.resolvedAt) > at)).length;
+  return { day: new Date(at).toISOString().slice(5, 10), open };
+});
+
+const Panel = ({ title, children }: { title: string; children: ReactNode }) => (
+  <Card withBorder component="figure" m={0} aria-label={title}>
+    <Title order={3} size="h5" mb="xs">{title}</Title>
+    {children}
+  </Card>
+);
+
+/** The dashboard's charts; each also has a text summary for screen readers. */
+export const FindingsCharts = ({ findings, me }: { findings: Finding[]; me: Me }) => {
+  const grants = useApi(() => unwrap(api.GET('/v1/grants', { params: { query: { status: 'live', limit: 5000 } } })), []);
+  const now = Date.now();
+  const open = findings.filter((f) => f.status === 'open');
+  const byKind = [...count(open, (f) => f.kind)].map(([kind, n]) => ({ kind, open: n })).sort((a, b) => b.open - a.open);
+  const bySeverity = [...count(open, (f) => f.severity)].map(([name, value]) => ({ name, value, color: SEVERITY_COLORS[name] ?? 'gray.5' }));
+  const live = grants.data?.items ?? [];
+  const byTier = [...count(live, (g) => g.tier)].map(([name, value]) => ({ name, value, color: TIER_COLORS[name] ?? 'gray.5' }));
+  const soon = live.filter((g) => g.endsAt && Date.parse(g.endsAt) - now < 14 * DAY);
+  const trend = openOverTime(findings, now);
+  const text = (entries: { name: string; value: number }[]) => entries.map((e) => `${e.name}: ${e.value}`).join(', ') || 'none';
+  return (
+    <SimpleGrid cols={{ base: 1, md: 2 }}>
+      <Panel title="Open findings by kind">
+        {byKind.length === 0 ? <Text size="sm">No open findings.</Text> : (
+          <BarChart h={220} data={byKind} dataKey="kind" series={[{ name: 'open', color: 'orange.7' }]} orientation="vertical" yAxisProps={{ width: 160 }} />
+        )}
+        <Text size="xs" c="dimmed">{byKind.map((k) => `${k.kind}: ${k.open}`).join(', ')}</Text>
+      </Panel>
+      <Panel title="Open findings by severity">
+        {bySeverity.length === 0 ? <Text size="sm">No open findings.</Text> : <DonutChart data={bySeverity} withLabels withLabelsLine h={220} />}
+        <Text size="xs" c="dimmed">{text(bySeverity)}</Text>
+      </Panel>
+      <Panel title="Open findings over 30 days">
+        <LineChart h={220} data={trend} dataKey="day" series={[{ name: 'open', color: 'red.7' }]} curveType="stepAfter" withDots={false} />
+        <Text size="xs" c="dimmed">Today: {trend.at(-1)?.open ?? 0}; 30 days ago: {trend[0]?.open ?? 0}</Text>
+      </Panel>
+      <Panel title={can(me, 'grant.read_all') ? 'Live grants by tier' : 'My live grants by tier'}>
+        {byTier.length === 0 ? <Text size="sm">No live grants.</Text> : <DonutChart data={byTier} withLabels withLabelsLine h={180} />}
+        <Text size="xs" c="dimmed">{text(byTier)}. Expiring within 14 days: {soon.length}.</Text>
+      </Panel>
+    </SimpleGrid>
+  );
+};
