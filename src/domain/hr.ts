@@ -111,8 +111,14 @@ export const movedOn = (before: HrAttributes, after: HrAttributes): string[] =>
   MOVER_ATTRIBUTES.filter((a) => after[a] !== undefined && (before[a] ?? '').toLowerCase() !== after[a]!.toLowerCase());
 
 /** A handle from the email's local part (else the name), made of the characters handles allow. */
-export const handleBase = (attributes: HrAttributes, employeeId: string): string => {
+const handleBase = (attributes: HrAttributes, employeeId: string): string => {
   const raw = attributes.email?.split('@')[0] ?? attributes.name ?? employeeId;
   const cleaned = raw.toLowerCase().replace(/[^a-z0-9._-]+/g, '.').replace(/^[^a-z0-9]+/, '').slice(0, 48);
   return cleaned.length >= 2 ? cleaned : `hr-${employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '')}`.slice(0, 48);
+};
+
+/** The handles to try, in order: the plain one, then with the employee id, then with `nonce` (random) as a last resort. */
+export const handleCandidates = (attributes: HrAttributes, employeeId: string, nonce: string): string[] => {
+  const base = handleBase(attributes, employeeId);
+  return [base, `${base.slice(0, 40)}-${employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '')}`.slice(0, 63), `${base.slice(0, 40)}-${nonce}`];
 };

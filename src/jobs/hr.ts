@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, inArray, isNotNull, lte } from 'drizzle-orm';
 import { newRun, processInChunks } from '../operations/lib/hr-process.js';
-import type { HrEventData } from '../operations/lib/hr-match.js';
+import { eventDataOf, type HrEventData } from '../operations/lib/hr-match.js';
 import { offboard } from '../operations/lib/hr-leaver.js';
 import { endIdentity } from '../operations/lib/end-identity.js';
 import { resolveFindingsWhere } from '../operations/lib/findings.js';
@@ -25,9 +25,7 @@ export const applyDueHrEvents = async (ctx: Context): Promise<number> => {
     .where(and(eq(hrEvents.status, 'scheduled'), lte(hrEvents.effectiveAt, now))).orderBy(asc(hrEvents.effectiveAt)).limit(BATCH * 5);
   if (due.length === 0) return 0;
   const policy = await loadAppliedPolicy(ctx.store.db);
-  const events: HrEventData[] = due.map((e) => ({ source: e.source, eventId: e.eventId, type: e.type, employeeId: e.employeeId,
-    effectiveAt: e.effectiveAt, attributes: e.attributes, digest: e.digest }));
-  await processInChunks(ctx, newRun(policy), events, (e) => e.status === 'scheduled', null);
+  await processInChunks(ctx, newRun(policy), due.map(eventDataOf), (e) => e.status === 'scheduled', null);
   return due.length;
 };
 

@@ -9,7 +9,7 @@ import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { parseInput, ref, text } from './input.js';
 import { resolveFindingsWhere } from './lib/findings.js';
-import type { HrEventData } from './lib/hr-match.js';
+import { eventDataOf } from './lib/hr-match.js';
 import { newRun, processInChunks } from './lib/hr-process.js';
 import type { HrRunResult } from './ingest-hr-events.js';
 
@@ -49,8 +49,7 @@ export const decideHrBatch = async (ctx: Context, input: z.input<typeof Input>):
       .where(and(eq(hrEvents.batchId, batch.id), eq(hrEvents.status, 'held'))).orderBy(asc(hrEvents.effectiveAt));
     return { batchId: batch.id, events, run: newRun(await loadAppliedPolicy(work.tx)) };
   });
-  const events: HrEventData[] = decided.events.map((e) => ({ source: e.source, eventId: e.eventId, type: e.type, employeeId: e.employeeId,
-    effectiveAt: e.effectiveAt, attributes: e.attributes, digest: e.digest }));
+  const events = decided.events.map(eventDataOf);
   decided.run.summary.received = events.length;
   const run = await processInChunks(ctx, decided.run, events, (e) => e.status === 'held' && e.batchId === decided.batchId, decided.batchId);
   return { batchId: decided.batchId, decision: data.decision, dryRun: false, held: null, summary: run.summary, changes: run.changes };

@@ -3,8 +3,8 @@
  * them (birthright recomputed, the rest reviewed), a leave offboards them. HR is authoritative, but
  * where two sources disagree neither wins silently: the attribute is held back and a finding opens.
  */
-import { and, eq, inArray } from 'drizzle-orm';
-import { attributeConflicts, handleBase, kindForClass, movedOn, type HrAttributes } from '../../domain/hr.js';
+import { and, eq } from 'drizzle-orm';
+import { attributeConflicts, kindForClass, movedOn, type HrAttributes } from '../../domain/hr.js';
 import { newId } from '../../domain/ids.js';
 import { isNonEmployee } from '../../domain/model.js';
 import type { Identity } from '../../store/queries/identities.js';
@@ -14,7 +14,7 @@ import type { Work } from '../context.js';
 import { flagUnmatched, syncBirthright } from './birthright.js';
 import { openFinding, resolveFindingsWhere } from './findings.js';
 import { offboard } from './hr-leaver.js';
-import { currentAttributes, managerOf, matchIdentity, saveRecord, type HrEventData, type Match } from './hr-match.js';
+import { chooseHandles, currentAttributes, managerOf, matchIdentity, saveRecord, type HrEventData, type Match } from './hr-match.js';
 import { noteChange, type HrRunState } from './hr-run.js';
 import { openCampaign } from './review-campaigns.js';
 
@@ -51,15 +51,6 @@ const birthright = async (work: Work, run: HrRunState, person: Identity, why: st
   effects.push('no access profile matches: finding opened');
 };
 
-/** The handle from the email or name, else with the employee id added: exact lookups, so a large import stays on the index. */
-const freeHandle = async (work: Work, base: string, employeeId: string): Promise<string> => {
-  const suffix = employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '');
-  const candidates = [base, `${base.slice(0, 40)}-${suffix}`.slice(0, 63), `${base.slice(0, 40)}-${newId().slice(0, 8)}`];
-  const taken = new Set((await work.tx.select({ handle: identities.handle }).from(identities)
-    .where(inArray(identities.handle, candidates))).map((t) => t.handle));
-  return candidates.find((c) => !taken.has(c))!;
-};
-
 const createPerson = async (work: Work, run: HrRunState, event: HrEventData): Promise<Identity | string> => {
   const a = event.attributes;
   if (!a.name) return 'a hire needs a name';
@@ -68,7 +59,7 @@ const createPerson = async (work: Work, run: HrRunState, event: HrEventData): Pr
   if (isNonEmployee(kind) && (manager?.kind !== 'employee' || manager.status !== 'active')) {
     return 'a contractor needs an active employee manager, who becomes the sponsor';
   }
-  const handle = await freeHandle(work, handleBase(a, event.employeeId), event.employeeId);
+  const handle = (await chooseHandles(work, [event]))[0]!;
   const [row] = await work.tx.insert(identities).values({
     id: newId(), handle, displayName: a.name, email: a.email ?? null, kind, status: 'active', managerId: manager?.id ?? null,
     sponsorId: isNonEmployee(kind) ? manager!.id : null, department: a.department ?? null, title: a.title ?? null,

@@ -5,13 +5,13 @@
  * two events in the chunk, anyone who might match an existing identity) takes the one-by-one path.
  */
 import { and, inArray, sql } from 'drizzle-orm';
-import { birthrightFor, handleBase, kindForClass } from '../../domain/hr.js';
+import { birthrightFor, kindForClass } from '../../domain/hr.js';
 import { newId } from '../../domain/ids.js';
 import { grants, identities } from '../../store/schema.js';
 import { hrRecords } from '../../store/schema-hr.js';
 import type { Work } from '../context.js';
 import { flagUnmatched } from './birthright.js';
-import type { HrEventData } from './hr-match.js';
+import { chooseHandles, type HrEventData } from './hr-match.js';
 import { noteChange, type HrRunState } from './hr-run.js';
 
 const ROWS = 500;
@@ -42,20 +42,6 @@ export const bulkHires = async (work: Work, run: HrRunState, events: HrEventData
       .where(inArray(sql`lower(${identities.email})`, emails))).map((r) => `mail:${r.email}`)),
   ]);
   return new Set(candidates.filter((e) => !known.has(`id:${e.employeeId}`) && !(emailOf(e) && known.has(`mail:${emailOf(e)}`))));
-};
-
-/** Handles for the batch: the email's or name's, else with the employee id added; never one taken or used twice here. */
-const chooseHandles = async (work: Work, events: HrEventData[]): Promise<string[]> => {
-  const options = events.map((e) => {
-    const base = handleBase(e.attributes, e.employeeId);
-    return [base, `${base.slice(0, 40)}-${e.employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '')}`.slice(0, 63), `${base.slice(0, 40)}-${newId().slice(0, 8)}`];
-  });
-  const all = options.flat();
-  const used = new Set<string>();
-  for (let i = 0; i < all.length; i += 5000) {
-    for (const r of await work.tx.select({ h: identities.handle }).from(identities).where(inArray(identities.handle, all.slice(i, i + 5000)))) used.add(r.h);
-  }
-  return options.map((choices) => { const pick = choices.find((c) => !used.has(c))!; used.add(pick); return pick; });
 };
 
 /** Managers named by employee id in the same source: already known, or hired earlier in this batch. */

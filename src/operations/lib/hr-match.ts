@@ -3,11 +3,12 @@
  * is matched by the source's own record first, then by employee id, then by email: two sources
  * describing one person (after a merger, say) end up on one identity.
  */
-import { and, eq, ne, sql } from 'drizzle-orm';
-import type { HrAttributes } from '../../domain/hr.js';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { handleCandidates, type HrAttributes } from '../../domain/hr.js';
+import { newId } from '../../domain/ids.js';
 import type { Identity } from '../../store/queries/identities.js';
 import { identities } from '../../store/schema.js';
-import { hrRecords } from '../../store/schema-hr.js';
+import { hrEvents, hrRecords } from '../../store/schema-hr.js';
 import type { Work } from '../context.js';
 
 export interface HrEventData {
@@ -64,3 +65,18 @@ export const currentAttributes = (identity: Identity): HrAttributes => ({
   title: identity.title ?? undefined, location: identity.location ?? undefined, employment_class: identity.employmentClass ?? undefined,
   end_date: identity.hrEndsAt?.toISOString(),
 });
+
+/** An event as recorded (held or scheduled) back into the shape the runs apply. */
+export const eventDataOf = (row: typeof hrEvents.$inferSelect): HrEventData => ({ source: row.source, eventId: row.eventId, type: row.type,
+  employeeId: row.employeeId, effectiveAt: row.effectiveAt, attributes: row.attributes, digest: row.digest });
+
+/** Handles for new people: the email's or name's, else with the employee id added; never one taken or used twice here. Exact lookups, so a large import stays on the index. */
+export const chooseHandles = async (work: Work, events: readonly HrEventData[]): Promise<string[]> => {
+  const options = events.map((e) => handleCandidates(e.attributes, e.employeeId, newId().slice(0, 8)));
+  const all = options.flat();
+  const used = new Set<string>();
+  for (let i = 0; i < all.length; i += 5000) {
+    for (const r of await work.tx.select({ h: identities.handle }).from(identities).where(inArray(identities.handle, all.slice(i, i + 5000)))) used.add(r.h);
+  }
+  return options.map((choices) => { const pick = choices.find((c) => !used.has(c))!; used.add(pick); return pick; });
+};
