@@ -85,8 +85,9 @@ export const settleOrphanedOwnership = async (ctx: Context): Promise<{ resolved:
     if (owner !== evidence.formerOwnerId || (owner !== undefined && overdue && evidence.subjectType === 'sponsorship')) {
       await inTransaction(ctx, async (work) => {
         if (owner === evidence.formerOwnerId) {
+          // Read again under the row lock: a re-assignment committed since the read above must win over the suspension.
           const [person] = await work.tx.select().from(identities).where(eq(identities.id, evidence.subjectId)).for('update');
-          if (person?.status !== 'active') return;
+          if (person?.status !== 'active' || person.sponsorId !== evidence.formerOwnerId) return;
           await endIdentity(work, person as Identity, 'suspended', `their sponsor left and nobody became sponsor by ${finding.dueAt!.toISOString()}`);
           suspended += 1;
         }
