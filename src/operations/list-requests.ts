@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import type { Executor } from '../store/database.js';
+import { findSodConflict } from '../domain/separation-of-duties.js';
+import { loadAppliedPolicy } from '../policy/applied.js';
+import { liveEntitlementKeysOf } from '../store/queries/catalogue.js';
 import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, requestStages } from '../store/schema.js';
 import { loadActor } from './authorize.js';
@@ -20,7 +23,39 @@ export const Input = z.object({
   cursor: cursorField,
 }).strict();
 
-const describeRequests = async (exec: Executor, rows: (typeof accessRequests.$inferSelect)[]) => {
+type RequestRow = typeof accessRequests.$inferSelect;
+
+/**
+ * What an approver should know before deciding a pending request: a separation-of-duties conflict with
+ * what the beneficiary now holds (possible when it was granted after the request was made; the grant
+ * would then be refused at the last stage), or with another of their pending requests (only one of the two can be granted).
+ */
+const warningsFor = async (exec: Executor, rows: RequestRow[], keyOf: (r: RequestRow) => string | undefined) => {
+  const pending = rows.filter((r) => r.status === 'pending');
+  const warnings = new Map<string, { code: 'sod_conflict_held' | 'sod_conflict_pending'; message: string }[]>();
+  if (pending.length === 0) return warnings;
+  const rules = (await loadAppliedPolicy(exec)).separationOfDuties;
+  if (rules.length === 0) return warnings;
+  const beneficiaries = [...new Set(pending.map((r) => r.beneficiaryId))];
+  const held = await liveEntitlementKeysOf(exec, beneficiaries);
+  const asked = await exec.select({ id: accessRequests.id, beneficiaryId: accessRequests.beneficiaryId, key: entitlements.key }).from(accessRequests)
+    .innerJoin(entitlements, eq(accessRequests.entitlementId, entitlements.id))
+    .where(and(eq(accessRequests.status, 'pending'), inArray(accessRequests.beneficiaryId, beneficiaries)));
+  for (const r of pending) {
+    const key = keyOf(r);
+    if (!key) continue;
+    const found = [];
+    const holding = findSodConflict(rules, key, held.get(r.beneficiaryId) ?? []);
+    if (holding) found.push({ code: 'sod_conflict_held' as const, message: `holds ${holding.conflictsWith}, which ${holding.rule.name} forbids together with ${key}: the grant will be refused` });
+    const others = asked.filter((a) => a.beneficiaryId === r.beneficiaryId && a.id !== r.id).map((a) => a.key);
+    const asking = findSodConflict(rules, key, others);
+    if (asking) found.push({ code: 'sod_conflict_pending' as const, message: `has also asked for ${asking.conflictsWith}, which ${asking.rule.name} forbids together with ${key}: only one can be granted` });
+    if (found.length > 0) warnings.set(r.id, found);
+  }
+  return warnings;
+};
+
+const describeRequests = async (exec: Executor, rows: RequestRow[]) => {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const stages = await exec.select().from(requestStages).where(inArray(requestStages.requestId, ids)).orderBy(asc(requestStages.position));
@@ -28,11 +63,12 @@ const describeRequests = async (exec: Executor, rows: (typeof accessRequests.$in
     .where(inArray(entitlements.id, [...new Set(rows.map((r) => r.entitlementId))]));
   const handles = await handlesById(exec, [...rows.flatMap((r) => [r.requesterId, r.beneficiaryId]), ...stages.flatMap((s) => [...s.approverIds, s.decidedBy ?? ''])]);
   const entById = new Map(ents.map((e) => [e.id, e]));
+  const warnings = await warningsFor(exec, rows, (r) => entById.get(r.entitlementId)?.key);
   return rows.map((r) => ({
     id: r.id, kind: r.kind, status: r.status, requester: handles.get(r.requesterId), beneficiary: handles.get(r.beneficiaryId),
     entitlement: entById.get(r.entitlementId)?.key, tier: entById.get(r.entitlementId)?.tier, justification: r.justification,
     ticket: r.ticket, startsAt: r.startsAt, endsAt: r.endsAt, outOfScope: r.outOfScope, expiresAt: r.expiresAt,
-    grantId: r.grantId, createdAt: r.createdAt,
+    grantId: r.grantId, createdAt: r.createdAt, warnings: warnings.get(r.id) ?? [],
     stages: stages.filter((s) => s.requestId === r.id).map((s) => ({
       position: s.position, kind: s.kind, status: s.status, approvers: s.approverIds.map((id) => handles.get(id) ?? id),
       decidedBy: s.decidedBy ? handles.get(s.decidedBy) : null, decidedAt: s.decidedAt, comment: s.comment,

@@ -18,6 +18,8 @@ const RequestView = z.object({
   entitlement: z.string().optional(), tier: z.string().optional(), justification: z.string(), ticket: z.string().nullable(),
   startsAt: isoDate, endsAt: isoDate, outOfScope: z.boolean(), expiresAt: isoDate, grantId: z.string().nullable(), createdAt: isoDate,
   stages: z.array(Stage),
+  warnings: z.array(z.object({ code: z.enum(['sod_conflict_held', 'sod_conflict_pending']), message: z.string() }))
+    .describe('for a pending request: what the approver should know first, such as a separation-of-duties conflict'),
 });
 const Created = z.object({
   id: z.string(), status: z.string(), entitlementKey: z.string(), startsAt: isoDate, endsAt: isoDate, outOfScope: z.boolean(),

@@ -28,9 +28,16 @@ export const activeEngagementOf = async (exec: Executor, identityId: string, now
 };
 
 /** Entitlement keys the identity holds or will hold (scheduled or active grants). */
-export const liveEntitlementKeys = async (exec: Executor, identityId: string): Promise<string[]> => {
-  const rows = await exec.select({ key: entitlements.key }).from(grants)
+export const liveEntitlementKeys = async (exec: Executor, identityId: string): Promise<string[]> =>
+  (await liveEntitlementKeysOf(exec, [identityId])).get(identityId) ?? [];
+
+/** The same for several identities at once, by identity id. */
+export const liveEntitlementKeysOf = async (exec: Executor, identityIds: string[]): Promise<Map<string, string[]>> => {
+  const byIdentity = new Map<string, string[]>();
+  if (identityIds.length === 0) return byIdentity;
+  const rows = await exec.select({ identityId: grants.identityId, key: entitlements.key }).from(grants)
     .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id))
-    .where(and(eq(grants.identityId, identityId), inArray(grants.status, ['scheduled', 'active'])));
-  return rows.map((r) => r.key);
+    .where(and(inArray(grants.identityId, identityIds), inArray(grants.status, ['scheduled', 'active'])));
+  for (const r of rows) byIdentity.set(r.identityId, [...(byIdentity.get(r.identityId) ?? []), r.key]);
+  return byIdentity;
 };

@@ -3490,6 +3490,223 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/engagements/{engagement}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One engagement with the grants under it (404 unless mine, sponsored by me, or a reader of all) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description engagement id */
+                    engagement: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            dataSensitivity: string;
+                            /** Format: date-time */
+                            endsAt: string;
+                            /** @description every grant issued under it, newest first */
+                            grants: {
+                                /** Format: date-time */
+                                endedAt: string | null;
+                                endReason: string | null;
+                                /** Format: date-time */
+                                endsAt: string | null;
+                                entitlement: string;
+                                id: string;
+                                identity?: string;
+                                origin: string;
+                                provisioningState: string;
+                                /** Format: date-time */
+                                startsAt: string;
+                                status: string;
+                                system: string;
+                                tier: string;
+                            }[];
+                            id: string;
+                            identity?: string;
+                            purpose: string;
+                            scope: string[];
+                            sponsor?: string;
+                            /** Format: date-time */
+                            startsAt: string;
+                            status: string;
+                            vendor: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/engagements/{engagement}/end": {
         parameters: {
             query?: never;
@@ -9419,6 +9636,12 @@ export interface paths {
                                 status: string;
                                 ticket: string | null;
                                 tier?: string;
+                                /** @description for a pending request: what the approver should know first, such as a separation-of-duties conflict */
+                                warnings: {
+                                    /** @enum {string} */
+                                    code: "sod_conflict_held" | "sod_conflict_pending";
+                                    message: string;
+                                }[];
                             }[];
                             /** @description pass as cursor for the next page; null on the last page */
                             nextCursor: string | null;
@@ -9841,6 +10064,12 @@ export interface paths {
                             status: string;
                             ticket: string | null;
                             tier?: string;
+                            /** @description for a pending request: what the approver should know first, such as a separation-of-duties conflict */
+                            warnings: {
+                                /** @enum {string} */
+                                code: "sod_conflict_held" | "sod_conflict_pending";
+                                message: string;
+                            }[];
                         };
                     };
                 };
@@ -11732,6 +11961,452 @@ export interface paths {
                     content: {
                         "application/json": {
                             principals: string[];
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/stats/revocation-lag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How long access stayed in targets after its grant ended, per day and per system */
+        get: {
+            parameters: {
+                query?: {
+                    days?: number;
+                    system?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            byDay: {
+                                day: string;
+                                maxMs: number | null;
+                                medianMs: number | null;
+                                removed: number;
+                            }[];
+                            bySystem: {
+                                maxMs: number | null;
+                                medianMs: number | null;
+                                /** Format: date-time */
+                                oldestOpenDueAt: string | null;
+                                /** @description removals not yet confirmed by the target */
+                                open: number;
+                                p95Ms: number | null;
+                                removed: number;
+                                system: string;
+                            }[];
+                            days: number;
+                            maxMs: number | null;
+                            medianMs: number | null;
+                            /** Format: date-time */
+                            oldestOpenDueAt: string | null;
+                            /** @description removals not yet confirmed by the target */
+                            open: number;
+                            p95Ms: number | null;
+                            removed: number;
+                            /** Format: date-time */
+                            since: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/systems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Systems with owners and entitlements; connector health and last reconciliation for operators and owners */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                businessOwner: string | null;
+                                criticality: string;
+                                entitlements: {
+                                    key: string;
+                                    name: string;
+                                    target: string | null;
+                                    tier: string;
+                                }[];
+                                key: string;
+                                name: string;
+                                /** @description only for readers of provisioning and the system's owners; null otherwise */
+                                operations: {
+                                    /** @description the connector type in policy; manual when there is none */
+                                    connector: string;
+                                    /**
+                                     * @description the worst of: held revocations, failing or retried jobs, overdue manual tasks, no or stale reconciliation
+                                     * @enum {string}
+                                     */
+                                    health: "held" | "failing" | "retrying" | "tasks_overdue" | "not_reconciled" | "reconciliation_overdue" | "manual" | "ok";
+                                    /** @description the newest error of an unfinished job */
+                                    lastError: string | null;
+                                    lastReconciliation: {
+                                        accounts: number;
+                                        brakeHeld: boolean;
+                                        drift: {
+                                            [key: string]: number;
+                                        };
+                                        /** Format: date-time */
+                                        finishedAt: string;
+                                        liveGrants: number;
+                                        revoked: number;
+                                    } | null;
+                                    openDriftFindings: number;
+                                    /** @description unfinished provisioning jobs by state */
+                                    openJobs: {
+                                        [key: string]: number;
+                                    };
+                                    overdueTasks: number;
+                                    reconcileEveryMs: number | null;
+                                    /** @enum {string|null} */
+                                    reconcileMode: "report" | "revoke" | null;
+                                    /** @description unfinished jobs whose last attempt failed */
+                                    retrying: number;
+                                } | null;
+                                technicalOwner: string | null;
+                            }[];
                         };
                     };
                 };
