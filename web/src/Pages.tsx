@@ -1,21 +1,19 @@
 import { Alert } from '@mantine/core';
 import type { Me } from './api/client';
 import { can } from './api/permissions';
-import { AuditPage } from './pages/AuditPage';
-import { BreakGlassPage } from './pages/BreakGlassPage';
-import { EngagementPage } from './pages/EngagementPage';
-import { FindingsPage } from './pages/FindingsPage';
-import { InboxPage } from './pages/InboxPage';
-import { MyAccessPage } from './pages/MyAccessPage';
-import { PeoplePage } from './pages/PeoplePage';
-import { PersonPage } from './pages/PersonPage';
-import { RequestPage } from './pages/RequestPage';
-import { ReviewsPage } from './pages/ReviewsPage';
-import { SystemsPage } from './pages/SystemsPage';
+import { LazyPage } from './components/LazyPage';
+import {
+  AuditPage, BreakGlassPage, EngagementPage, FindingsPage, InboxPage, MyAccessPage, PeoplePage, PersonPage,
+  RequestPage, ReviewsPage, SystemsPage,
+} from './lazy-pages';
 
 /** The page for a hash route; an unknown route says so rather than showing an empty screen. */
 export const Pages = ({ me, route }: { me: Me; route: string[] }) => {
-  const [page, ref] = route;
+  const [page = '', ref] = route;
+  return <LazyPage page={page}>{choose(me, page, ref)}</LazyPage>;
+};
+
+const choose = (me: Me, page: string, ref: string | undefined) => {
   switch (page) {
     case 'inbox': return <InboxPage />;
     case 'request': return <RequestPage me={me} />;

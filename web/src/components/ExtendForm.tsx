@@ -1,6 +1,7 @@
 import { Button, Group, Stack, TextInput } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { api, fieldError, problemOf, unwrap, type GrantView, type Problem } from '../api/client';
+import { api, fieldError, unwrap, type GrantView } from '../api/client';
+import { useAction } from '../api/use-action';
 import { ProblemAlert } from './PageState';
 import { stageLabel } from './StageList';
 
@@ -8,24 +9,18 @@ import { stageLabel } from './StageList';
 export const ExtendForm = ({ grant, onDone }: { grant: GrantView; onDone: (notice: string) => void }) => {
   const [duration, setDuration] = useState('');
   const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Problem>();
-  const submit = async (event: FormEvent) => {
+  const { busy, problem, run } = useAction();
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setProblem(undefined);
-    try {
+    void run(async () => {
       const created = await unwrap(api.POST('/v1/requests', { body: { kind: 'extension', targetGrant: grant.id, duration, justification: reason } }));
       onDone(`Extension of ${grant.entitlement} requested: waiting for ${created.stages.map((s) => stageLabel(s.kind).toLowerCase()).join(' → ')}`);
-    } catch (error) {
-      setProblem(problemOf(error));
-      setBusy(false);
-    }
+    });
   };
   const durationError = fieldError(problem, 'duration', 'endsAt');
   const reasonError = fieldError(problem, 'justification');
   return (
-    <form onSubmit={(e) => void submit(e)} aria-label={`Extend ${grant.entitlement}`}>
+    <form onSubmit={submit} aria-label={`Extend ${grant.entitlement}`}>
       <Stack gap="xs">
         <Group grow align="flex-start">
           <TextInput label="Extend by" placeholder="7d" required value={duration} onChange={(e) => setDuration(e.currentTarget.value)} error={durationError} />

@@ -1,6 +1,7 @@
 import { Alert, Button, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
-import { api, fieldError, problemOf, unwrap, type Me, type Problem } from '../api/client';
+import { api, fieldError, unwrap, type Me } from '../api/client';
+import { useAction } from '../api/use-action';
 import { useApi } from '../api/use-api';
 import { BreakGlassReviewCard } from '../components/BreakGlassReviewCard';
 import { EntitlementPicker } from '../components/EntitlementPicker';
@@ -14,24 +15,17 @@ export const BreakGlassPage = ({ me }: { me: Me }) => {
   const [incident, setIncident] = useState('');
   const [reason, setReason] = useState('');
   const [ttl, setTtl] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Problem>();
+  const { busy, problem, run } = useAction();
   const [started, setStarted] = useState<string>();
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setProblem(undefined);
-    try {
+    void run(async () => {
       const s = await unwrap(api.POST('/v1/breakglass', { body: { entitlement, incident, reason, ...(ttl.trim() ? { ttl: ttl.trim() } : {}) } }));
       setStarted(`${s.entitlement} is active until ${new Date(s.endsAt).toLocaleString()}; its review is due ${new Date(s.reviewDueAt).toLocaleString()}.`);
       setEntitlement(''); setIncident(''); setReason(''); setTtl('');
       reviews.reload();
-    } catch (error) {
-      setProblem(problemOf(error));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   const errors = { entitlement: fieldError(problem, 'entitlement'), incident: fieldError(problem, 'incident'), reason: fieldError(problem, 'reason'), ttl: fieldError(problem, 'ttl') };
   const items = reviews.data?.items ?? [];
@@ -40,7 +34,7 @@ export const BreakGlassPage = ({ me }: { me: Me }) => {
       <Title order={1}>Break-glass</Title>
       <Text>Emergency access starts at once, is heavily logged, and is reviewed after use by a named approver.</Text>
       {started && <Alert color="orange" title="Break-glass access granted" role="status">{started}</Alert>}
-      <form onSubmit={(e) => void submit(e)} aria-label="Take break-glass access">
+      <form onSubmit={submit} aria-label="Take break-glass access">
         <Stack>
           <EntitlementPicker label="Entitlement" items={catalogue.data?.items ?? []} value={entitlement} onChange={setEntitlement} error={errors.entitlement} />
           <TextInput label="Incident" description="The incident reference" required value={incident} onChange={(e) => setIncident(e.currentTarget.value)} error={errors.incident} />

@@ -1,7 +1,9 @@
 import { Alert, Button, Group, Stack, Switch, Table, Text, Title } from '@mantine/core';
 import { Fragment, useState } from 'react';
-import { api, problemOf, unwrap, type GrantView, type Me, type Problem } from '../api/client';
+import { api, unwrap, type GrantView, type Me } from '../api/client';
+import { useAction } from '../api/use-action';
 import { useApi } from '../api/use-api';
+import { DataTable } from '../components/DataTable';
 import { ExtendForm } from '../components/ExtendForm';
 import { PageState, ProblemAlert } from '../components/PageState';
 import { StatusBadge, TierBadge } from '../components/TierBadge';
@@ -15,61 +17,49 @@ export const MyAccessPage = ({ me }: { me: Me }) => {
   const grants = useApi(() => unwrap(api.GET('/v1/grants', { params: { query: { identity: me.handle, ...(showEnded ? {} : { status: 'live' as const }), limit: 500 } } })), [showEnded, me.handle]);
   const [extending, setExtending] = useState<string>();
   const [notice, setNotice] = useState<string>();
-  const [problem, setProblem] = useState<Problem>();
+  const givingUp = useAction();
 
   // No confirmation step: giving access up is never made harder than getting it, and it is audited.
-  const giveUp = async (grant: GrantView) => {
-    setProblem(undefined);
-    try {
-      await unwrap(api.POST('/v1/grants/{grant}/revoke', { params: { path: { grant: grant.id } }, body: { reason: 'given up by the holder from the web console' } }));
-      setNotice(`${grant.entitlement} given up`);
-      grants.reload();
-    } catch (error) {
-      setProblem(problemOf(error));
-    }
-  };
+  const giveUp = (grant: GrantView) => givingUp.run(async () => {
+    await unwrap(api.POST('/v1/grants/{grant}/revoke', { params: { path: { grant: grant.id } }, body: { reason: 'given up by the holder from the web console' } }));
+    setNotice(`${grant.entitlement} given up`);
+    grants.reload();
+  });
 
   const rows = grants.data?.items ?? [];
   return (
     <Stack maw={1000}>
       <Title order={1}>My access</Title>
       {notice && <Alert color="green" title={notice} role="status" withCloseButton onClose={() => setNotice(undefined)} />}
-      {problem && <ProblemAlert problem={problem} />}
+      {givingUp.problem && <ProblemAlert problem={givingUp.problem} />}
       <Switch label="Show ended grants" checked={showEnded} onChange={(e) => setShowEnded(e.currentTarget.checked)} />
       <PageState loading={grants.loading && !grants.data} problem={grants.problem}>
         {rows.length === 0 ? <Text>You hold no access{showEnded ? '' : ' now'}.</Text> : (
-          <Table.ScrollContainer minWidth={640}>
-            <Table striped>
-              <Table.Thead><Table.Tr>
-                <Table.Th>Entitlement</Table.Th><Table.Th>Tier</Table.Th><Table.Th>Status</Table.Th><Table.Th>Ends</Table.Th><Table.Th>Provisioning</Table.Th><Table.Th>Actions</Table.Th>
-              </Table.Tr></Table.Thead>
-              <Table.Tbody>
-                {rows.map((g) => (
-                  <Fragment key={g.id}>
-                    <Table.Tr>
-                      <Table.Td>{g.entitlement}</Table.Td>
-                      <Table.Td><TierBadge tier={g.tier} /></Table.Td>
-                      <Table.Td><StatusBadge status={g.status} /></Table.Td>
-                      <Table.Td>{isLive(g) ? <When at={g.endsAt} /> : <When at={g.endedAt ?? g.endsAt} />}</Table.Td>
-                      <Table.Td>{g.provisioningState}</Table.Td>
-                      <Table.Td>{isLive(g) && (
-                        <Group gap="xs" wrap="nowrap">
-                          <Button size="compact-sm" variant="light" onClick={() => setExtending(extending === g.id ? undefined : g.id)}
-                            aria-expanded={extending === g.id}>Extend</Button>
-                          <Button size="compact-sm" variant="outline" color="red" onClick={() => void giveUp(g)}>Give up</Button>
-                        </Group>
-                      )}</Table.Td>
-                    </Table.Tr>
-                    {extending === g.id && (
-                      <Table.Tr><Table.Td colSpan={6}>
-                        <ExtendForm grant={g} onDone={(text) => { setExtending(undefined); setNotice(text); }} />
-                      </Table.Td></Table.Tr>
-                    )}
-                  </Fragment>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable minWidth={640} head={['Entitlement', 'Tier', 'Status', 'Ends', 'Provisioning', 'Actions']}>
+            {rows.map((g) => (
+              <Fragment key={g.id}>
+                <Table.Tr>
+                  <Table.Td>{g.entitlement}</Table.Td>
+                  <Table.Td><TierBadge tier={g.tier} /></Table.Td>
+                  <Table.Td><StatusBadge status={g.status} /></Table.Td>
+                  <Table.Td>{isLive(g) ? <When at={g.endsAt} /> : <When at={g.endedAt ?? g.endsAt} />}</Table.Td>
+                  <Table.Td>{g.provisioningState}</Table.Td>
+                  <Table.Td>{isLive(g) && (
+                    <Group gap="xs" wrap="nowrap">
+                      <Button size="compact-sm" variant="light" onClick={() => setExtending(extending === g.id ? undefined : g.id)}
+                        aria-expanded={extending === g.id}>Extend</Button>
+                      <Button size="compact-sm" variant="outline" color="red" onClick={() => void giveUp(g)}>Give up</Button>
+                    </Group>
+                  )}</Table.Td>
+                </Table.Tr>
+                {extending === g.id && (
+                  <Table.Tr><Table.Td colSpan={6}>
+                    <ExtendForm grant={g} onDone={(text) => { setExtending(undefined); setNotice(text); }} />
+                  </Table.Td></Table.Tr>
+                )}
+              </Fragment>
+            ))}
+          </DataTable>
         )}
       </PageState>
     </Stack>

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api, unwrap, type Me } from '../api/client';
 import { can } from '../api/permissions';
 import { useApi } from '../api/use-api';
+import { DataTable } from '../components/DataTable';
 import { PageState } from '../components/PageState';
 import { StatusBadge } from '../components/TierBadge';
 import { When } from '../components/When';
@@ -25,22 +26,17 @@ export const PeoplePage = ({ me }: { me: Me }) => {
           <Title order={2} size="h3" id="directory">Identities</Title>
           <TextInput label="Search people" placeholder="handle, name or email" value={search} onChange={(e) => setSearch(e.currentTarget.value)} maw={360} />
           <PageState loading={people.loading && !people.data} problem={people.problem}>
-            <Table.ScrollContainer minWidth={640}>
-              <Table striped>
-                <Table.Thead><Table.Tr><Table.Th>Handle</Table.Th><Table.Th>Name</Table.Th><Table.Th>Kind</Table.Th><Table.Th>Status</Table.Th><Table.Th>Sponsor / manager / owner</Table.Th></Table.Tr></Table.Thead>
-                <Table.Tbody>
-                  {rows.map((p) => (
-                    <Table.Tr key={p.id}>
-                      <Table.Td><Anchor href={href('people', p.handle)}>{p.handle}</Anchor></Table.Td>
-                      <Table.Td>{p.displayName}</Table.Td>
-                      <Table.Td>{p.kind}</Table.Td>
-                      <Table.Td><StatusBadge status={p.status} /></Table.Td>
-                      <Table.Td>{p.sponsor ?? p.manager ?? p.owner ?? '—'}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
+            <DataTable minWidth={640} head={['Handle', 'Name', 'Kind', 'Status', 'Sponsor / manager / owner']}>
+              {rows.map((p) => (
+                <Table.Tr key={p.id}>
+                  <Table.Td><Anchor href={href('people', p.handle)}>{p.handle}</Anchor></Table.Td>
+                  <Table.Td>{p.displayName}</Table.Td>
+                  <Table.Td>{p.kind}</Table.Td>
+                  <Table.Td><StatusBadge status={p.status} /></Table.Td>
+                  <Table.Td>{p.sponsor ?? p.manager ?? p.owner ?? '—'}</Table.Td>
+                </Table.Tr>
+              ))}
+            </DataTable>
           </PageState>
         </section>
       )}
@@ -48,22 +44,17 @@ export const PeoplePage = ({ me }: { me: Me }) => {
         <Title order={2} size="h3" id="engagements">Active engagements</Title>
         <PageState loading={engagements.loading && !engagements.data} problem={engagements.problem}>
           {(engagements.data?.items.length ?? 0) === 0 ? <Text>No active engagements you can see.</Text> : (
-            <Table.ScrollContainer minWidth={640}>
-              <Table striped>
-                <Table.Thead><Table.Tr><Table.Th>Who</Table.Th><Table.Th>Vendor</Table.Th><Table.Th>Purpose</Table.Th><Table.Th>Sponsor</Table.Th><Table.Th>Ends</Table.Th></Table.Tr></Table.Thead>
-                <Table.Tbody>
-                  {engagements.data?.items.map((e) => (
-                    <Table.Tr key={e.id}>
-                      <Table.Td>{e.identity ? <Anchor href={href('people', e.identity)}>{e.identity}</Anchor> : '—'}</Table.Td>
-                      <Table.Td>{e.vendor}</Table.Td>
-                      <Table.Td><Anchor href={href('engagements', e.id)}>{e.purpose}</Anchor></Table.Td>
-                      <Table.Td>{e.sponsor ?? '—'}</Table.Td>
-                      <Table.Td><When at={e.endsAt} /></Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
+            <DataTable minWidth={640} head={['Who', 'Vendor', 'Purpose', 'Sponsor', 'Ends']}>
+              {engagements.data?.items.map((e) => (
+                <Table.Tr key={e.id}>
+                  <Table.Td>{e.identity ? <Anchor href={href('people', e.identity)}>{e.identity}</Anchor> : '—'}</Table.Td>
+                  <Table.Td>{e.vendor}</Table.Td>
+                  <Table.Td><Anchor href={href('engagements', e.id)}>{e.purpose}</Anchor></Table.Td>
+                  <Table.Td>{e.sponsor ?? '—'}</Table.Td>
+                  <Table.Td><When at={e.endsAt} /></Table.Td>
+                </Table.Tr>
+              ))}
+            </DataTable>
           )}
         </PageState>
       </section>
