@@ -118,6 +118,16 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     await screenshot(carl, 'my-access');
   });
 
+  it('the sponsor follows the engagement from the inbox and sees the new grant under it', async () => {
+    const sam = await as('sam');
+    await open(sam, 'Inbox');
+    const waiting = inboxItem(sam, 'carl · payments/initiate');
+    await waiting.getByRole('link', { name: /Acme Integrators/ }).click();
+    await sam.getByRole('heading', { level: 2, name: 'Grants under this engagement' }).waitFor();
+    await sam.getByRole('row').filter({ hasText: 'payments/read' }).filter({ hasText: 'active' }).waitFor();
+    await screenshot(sam, 'engagement');
+  });
+
   it('nobody sees or decides what is not theirs', async () => {
     // The demo's other request of Carl's waits for Sam: it is in Sam's inbox, not in Carl's.
     const sam = await as('sam');
@@ -150,7 +160,12 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     await audrey.getByRole('row').filter({ hasText: 'grant.created' }).first().waitFor();
     await screenshot(audrey, 'audit');
     await open(audrey, 'Findings');
+    // Auditors read provisioning, so they see how long removals took; a contractor's dashboard has no such panel.
+    await audrey.getByRole('figure', { name: 'Revocation lag over 30 days' }).waitFor();
     await screenshot(audrey, 'findings');
+    await open(carl, 'Findings');
+    await carl.getByRole('figure', { name: 'Open findings by kind' }).waitFor();
+    assert.equal(await carl.getByRole('figure', { name: 'Revocation lag over 30 days' }).count(), 0);
   });
 
   it('the other pages render for the people who use them', async () => {
@@ -174,8 +189,14 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     await screenshot(ada, 'people');
     await open(ada, 'Systems');
     // The systems load after the page: wait for the first one so the picture is not a spinner.
-    await ada.getByRole('region', { name: 'Payments platform' }).waitFor();
+    const payments = ada.getByRole('region', { name: 'Payments platform' });
+    await payments.getByText('Business owner').waitFor();
+    await payments.getByText('Open drift findings').waitFor();
     await screenshot(ada, 'systems');
+    // A contractor sees the same systems with their owners, but not how their connectors are doing.
+    await open(carl, 'Systems');
+    await carl.getByRole('region', { name: 'Payments platform' }).getByText('Business owner').waitFor();
+    assert.equal(await carl.getByText('Open drift findings').count(), 0);
     const someoneElse = await (await person()).newPage();
     const reused = await someoneElse.goto(link);
     assert.equal(reused?.status(), 400);

@@ -118,10 +118,10 @@ export const signIn = async (context: BrowserContext, base: string, login: strin
 /** Saves a screenshot of the page as it is now into docs/screenshots, where the README shows it from. */
 export const screenshot = async (page: Page, name: string): Promise<void> => {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  // A screenshot of a spinner documents nothing: wait for every page's "Loading" spinner to go, then for charts to settle.
+  // A screenshot of a spinner documents nothing: wait for every "Loading" and "Loading page" spinner to go, then for charts to settle.
   await page.waitForLoadState('networkidle');
   const deadline = Date.now() + 30_000;
-  while (await page.getByLabel('Loading', { exact: true }).count() > 0) {
+  while (await page.getByLabel(/^Loading( page)?$/).count() > 0) {
     if (Date.now() > deadline) throw new Error(`${name}: the page was still loading after 30 s`);
     await page.waitForTimeout(100);
   }

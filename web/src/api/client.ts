@@ -68,3 +68,5 @@ export type ReviewItem = Ok<'/v1/reviews/items', 'get'>['items'][number];
 export type BreakGlassReview = Ok<'/v1/breakglass/reviews', 'get'>['items'][number];
 export type Engagement = Ok<'/v1/engagements', 'get'>['items'][number];
 export type Identity = Ok<'/v1/identities/{identity}', 'get'>;
+export type SystemView = Ok<'/v1/systems', 'get'>['items'][number];
+export type RevocationLag = Ok<'/v1/stats/revocation-lag', 'get'>;

@@ -17,7 +17,7 @@ export const BeneficiaryContext = ({ handle, entitlement }: { handle: string; en
     <div>
       <Text size="sm"><b>Beneficiary</b> <a href={href('people', handle)}>{handle}</a></Text>
       {engagement && (
-        <Text size="sm"><b>Engagement</b> {engagement.vendor}: {engagement.purpose}, ends <When at={engagement.endsAt} /> (scope: {engagement.scope.join(', ') || 'none'})</Text>
+        <Text size="sm"><b>Engagement</b> <a href={href('engagements', engagement.id)}>{engagement.vendor}: {engagement.purpose}</a>, ends <When at={engagement.endsAt} /> (scope: {engagement.scope.join(', ') || 'none'})</Text>
       )}
       {grants.problem ? <Text size="sm" c="dimmed">Their current access is not visible to you.</Text> : grants.data && (
         <>

@@ -4,6 +4,7 @@ import type { ReactNode } from 'react';
 import { api, unwrap, type Finding, type Me } from '../api/client';
 import { can } from '../api/permissions';
 import { useApi } from '../api/use-api';
+import { RevocationLagPanel } from './RevocationLagPanel';
 
 const DAY = 86_400_000;
 const TIER_COLORS: Record<string, string> = { read: 'gray.6', standard: 'blue.6', privileged: 'red.7' };
@@ -14,6 +15,13 @@ const count = <T,>(items: T[], key: (item: T) => string) => {
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
   return counts;
 };
+
+/** Live grants ending on each of the next 14 days: where the renewals and removals will come from. */
+const expiringByDay = (grants: { endsAt?: string | null }[], now: number) => Array.from({ length: 14 }, (_, i) => {
+  const from = now + i * DAY;
+  const ending = grants.filter((g) => g.endsAt && Date.parse(g.endsAt) >= from && Date.parse(g.endsAt) < from + DAY).length;
+  return { day: new Date(from).toISOString().slice(5, 10), ending };
+});
 
 /** Open findings at the end of each of the last 30 days, rebuilt from when each was opened and resolved. */
 const openOverTime = (findings: Finding[], now: number) => Array.from({ length: 30 }, (_, i) => {
@@ -54,13 +62,20 @@ export const FindingsCharts = ({ findings, me }: { findings: Finding[]; me: Me }
         <Text size="xs" c="dimmed">{text(bySeverity)}</Text>
       </Panel>
       <Panel title="Open findings over 30 days">
-        <LineChart h={220} data={trend} dataKey="day" series={[{ name: 'open', color: 'red.7' }]} curveType="stepAfter" withDots={false} />
+        <LineChart h={220} data={trend} dataKey="day" series={[{ name: 'open', color: 'red.7' }]} curveType="stepAfter" withDots={false} yAxisProps={{ allowDecimals: false }} />
         <Text size="xs" c="dimmed">Today: {trend.at(-1)?.open ?? 0}; 30 days ago: {trend[0]?.open ?? 0}</Text>
       </Panel>
       <Panel title={can(me, 'grant.read_all') ? 'Live grants by tier' : 'My live grants by tier'}>
         {byTier.length === 0 ? <Text size="sm">No live grants.</Text> : <DonutChart data={byTier} withLabels withLabelsLine h={180} />}
         <Text size="xs" c="dimmed">{text(byTier)}. Expiring within 14 days: {soon.length}.</Text>
       </Panel>
+      <Panel title="Grants expiring in the next 14 days">
+        {soon.length === 0 ? <Text size="sm">None.</Text> : (
+          <BarChart h={180} data={expiringByDay(soon, now)} dataKey="day" yAxisProps={{ allowDecimals: false }} series={[{ name: 'ending', color: 'grape.6' }]} />
+        )}
+        <Text size="xs" c="dimmed">{soon.length} ending within 14 days.</Text>
+      </Panel>
+      {can(me, 'provisioning.read') && <Panel title="Revocation lag over 30 days"><RevocationLagPanel /></Panel>}
     </SimpleGrid>
   );
 };

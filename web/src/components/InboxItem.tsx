@@ -49,6 +49,9 @@ export const InboxItem = ({ request, selected, onSelect, onDecided }: Props) => 
           <Group gap="xs"><TierBadge tier={request.tier} /><Badge variant="light">{request.kind}</Badge></Group>
         </Group>
         {request.outOfScope && <Alert color="orange" role="note" title="Out of engagement scope">Security approves this exception as an extra stage.</Alert>}
+        {request.warnings.map((w) => (
+          <Alert key={w.code} color="red" role="note" title="Separation of duties">{`${request.beneficiary ?? 'The beneficiary'} ${w.message}.`}</Alert>
+        ))}
         <Text size="sm"><b>Requested by</b> {request.requester ?? '?'} on <When at={request.createdAt} /></Text>
         <Text size="sm"><b>Why</b> {request.justification}</Text>
         <Text size="sm"><b>Ticket</b> {request.ticket ?? '—'}</Text>
