@@ -43,6 +43,7 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     await page.getByRole('heading', { level: 1, name: heading }).waitFor();
   };
   const inboxItem = (page: Page, name: string) => page.getByRole('region', { name, exact: true });
+  const fitsWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 
   before(async () => {
     browser = await launchChromium();
@@ -67,7 +68,7 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     assert.deepEqual([me.body?.handle, me.body?.channel], ['carl', 'web']);
   });
 
-  it('the contractor requests payments/read on "Request access"', async () => {
+  it('the contractor requests payments/read on "Request access", and a refused duration keeps what he typed', async () => {
     await open(carl, 'Request access');
     const entitlement = carl.getByRole('textbox', { name: 'Entitlement' });
     await entitlement.click();
@@ -75,7 +76,15 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     await carl.getByRole('option', { name: 'payments/read', exact: true }).click();
     await carl.getByRole('textbox', { name: 'Reason' }).fill('Reconcile the March batches');
     await carl.getByRole('textbox', { name: 'Ticket' }).fill('FIN-101');
-    await carl.getByRole('textbox', { name: 'Duration' }).fill('7d');
+    const duration = carl.getByRole('textbox', { name: 'Duration' });
+    await duration.fill('forever');
+    await carl.getByRole('button', { name: 'Submit request' }).click();
+    // The API names the field; the console shows it there and clears nothing.
+    await carl.getByText(/duration/i).and(carl.locator('.mantine-InputWrapper-error')).waitFor();
+    assert.equal(await carl.getByRole('textbox', { name: 'Reason' }).inputValue(), 'Reconcile the March batches');
+    assert.equal(await carl.getByRole('textbox', { name: 'Ticket' }).inputValue(), 'FIN-101');
+    assert.equal(await entitlement.inputValue(), 'payments/read');
+    await duration.fill('7d');
     await carl.getByRole('button', { name: 'Submit request' }).click();
     await carl.getByRole('status').filter({ hasText: 'Request submitted' }).waitFor();
     await screenshot(carl, 'request');
@@ -96,6 +105,12 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     await samOnPhone.goto(`${tenure.base}/#/inbox`);
     await inboxItem(samOnPhone, 'carl · payments/read').waitFor();
     await screenshot(samOnPhone, 'inbox-phone');
+    assert.ok(await fitsWidth(samOnPhone), 'the inbox does not scroll sideways on a phone');
+    const carlOnPhone = await (await person(PHONE, carl)).newPage();
+    await carlOnPhone.goto(`${tenure.base}/#/request`);
+    await carlOnPhone.getByRole('button', { name: 'Submit request' }).waitFor();
+    await screenshot(carlOnPhone, 'request-phone');
+    assert.ok(await fitsWidth(carlOnPhone), 'nor does the request form');
 
     await item.getByRole('textbox', { name: 'Comment' }).fill('needed for the migration');
     await item.getByRole('button', { name: 'Approve' }).click();
@@ -111,7 +126,15 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     const olivia = await as('olivia');
     await open(olivia, 'Inbox');
     const item = inboxItem(olivia, 'carl · payments/read');
-    await item.getByRole('button', { name: 'Approve' }).click();
+    // By keyboard alone: from the comment, Tab reaches Approve within a few steps, and Enter presses it.
+    await item.getByRole('textbox', { name: 'Comment' }).focus();
+    await olivia.keyboard.type('read-only, within scope');
+    const approve = item.getByRole('button', { name: 'Approve' });
+    for (let presses = 0; presses < 5 && !(await approve.evaluate((button) => button === document.activeElement)); presses += 1) {
+      await olivia.keyboard.press('Tab');
+    }
+    assert.ok(await approve.evaluate((button) => button === document.activeElement), 'Approve is reachable with Tab');
+    await olivia.keyboard.press('Enter');
     await olivia.getByRole('status').filter({ hasText: 'Approved' }).waitFor();
     await open(carl, 'My access');
     await carl.getByRole('row').filter({ hasText: 'payments/read' }).first().waitFor();

@@ -5,7 +5,8 @@
  * provider's login form as a person would.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,7 +116,27 @@ export const signIn = async (context: BrowserContext, base: string, login: strin
   return page;
 };
 
-/** Saves a screenshot of the page as it is now into docs/screenshots, where the README shows it from. */
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/**
+ * The page's WCAG 2.1 A and AA failures as axe-core finds them (names and labels, roles, contrast,
+ * headings), one line each. axe is evaluated through the debugging protocol, not added as a script
+ * element, so the console's Content Security Policy stays as strict as in real use.
+ */
+export const accessibilityViolations = async (page: Page): Promise<string[]> => {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations;
+  });
+  return violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+};
+
+/**
+ * Saves a screenshot of the page as it is now into docs/screenshots, where the README shows it from,
+ * and fails if axe-core finds the page inaccessible: every page the README shows is checked.
+ */
 export const screenshot = async (page: Page, name: string): Promise<void> => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   // A screenshot of a spinner documents nothing: wait for every "Loading" and "Loading page" spinner to go, then for charts to settle.
@@ -127,6 +148,8 @@ export const screenshot = async (page: Page, name: string): Promise<void> => {
   }
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false, animations: 'disabled' });
+  const problems = await accessibilityViolations(page);
+  if (problems.length > 0) throw new Error(`${name} is not accessible:\n${problems.join('\n')}`);
 };
 
 /**

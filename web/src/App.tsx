@@ -56,7 +56,7 @@ const Shell = ({ me }: { me: Me }) => {
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Main">
         {nav.map((entry) => (
-          <NavLink key={entry.path} href={href(entry.path)} label={entry.label} active={current === entry.path}
+          <NavLink key={entry.path} href={href(entry.path)} label={entry.label} active={current === entry.path} variant="light"
             aria-current={current === entry.path ? 'page' : undefined} onClick={close} />
         ))}
       </AppShell.Navbar>
