@@ -210,6 +210,10 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     assert.equal(new URL(ada.url()).pathname, '/');
     await open(ada, 'People');
     await screenshot(ada, 'people');
+    await ada.getByRole('link', { name: 'carl', exact: true }).first().click();
+    await ada.getByRole('heading', { level: 2, name: 'Timeline' }).waitFor();
+    await ada.getByText('grant.created').first().waitFor();
+    await screenshot(ada, 'person');
     await open(ada, 'Systems');
     // The systems load after the page: wait for the first one so the picture is not a spinner.
     const payments = ada.getByRole('region', { name: 'Payments platform' });

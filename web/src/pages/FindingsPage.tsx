@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { api, problemOf, unwrap, type Finding, type Me, type Problem } from '../api/client';
 import { can } from '../api/permissions';
 import { useApi } from '../api/use-api';
+import { DataTable } from '../components/DataTable';
 import { FindingsCharts } from '../components/FindingsCharts';
 import { PageState, ProblemAlert } from '../components/PageState';
 import { StatusBadge } from '../components/TierBadge';
@@ -29,13 +30,7 @@ export const FindingsPage = ({ me }: { me: Me }) => {
             data={[{ value: 'open', label: 'Open' }, { value: 'accepted', label: 'Accepted' }, { value: 'resolved', label: 'Resolved' }, { value: 'all', label: 'All' }]} />
         </Group>
         {rows.length === 0 ? <Text>No findings here.</Text> : (
-          <Table.ScrollContainer minWidth={900}>
-            <Table striped>
-              <Table.Thead><Table.Tr>
-                <Table.Th>Severity</Table.Th><Table.Th>Kind</Table.Th><Table.Th>Summary</Table.Th><Table.Th>Who / system</Table.Th>
-                <Table.Th>Owner</Table.Th><Table.Th>Due</Table.Th><Table.Th>Status</Table.Th><Table.Th />
-              </Table.Tr></Table.Thead>
-              <Table.Tbody>
+          <DataTable head={['Severity', 'Kind', 'Summary', 'Who / system', 'Owner', 'Due', 'Status', '']} minWidth={900}>
                 {rows.map((f) => (
                   <Table.Tr key={f.id}>
                     <Table.Td>{f.severity}</Table.Td>
@@ -48,9 +43,7 @@ export const FindingsPage = ({ me }: { me: Me }) => {
                     <Table.Td>{f.status !== 'resolved' && can(me, 'finding.resolve') && <ResolveFinding finding={f} onDone={findings.reload} />}</Table.Td>
                   </Table.Tr>
                 ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          </DataTable>
         )}
       </PageState>
     </Stack>

@@ -2,6 +2,7 @@ import { Anchor, Group, List, Stack, Table, Text, Title } from '@mantine/core';
 import { api, ApiProblem, unwrap, type Me } from '../api/client';
 import { can } from '../api/permissions';
 import { useApi } from '../api/use-api';
+import { DataTable } from '../components/DataTable';
 import { PageState } from '../components/PageState';
 import { Section } from '../components/Section';
 import { StatusBadge, TierBadge } from '../components/TierBadge';
@@ -40,13 +41,10 @@ export const PersonPage = ({ me, handle }: { me: Me; handle: string }) => {
         <List size="sm">{d.items.map((e) => <List.Item key={e.id}><Anchor href={href('engagements', e.id)}>{e.vendor}: {e.purpose}</Anchor> ({e.status}), ends <When at={e.endsAt} /></List.Item>)}</List>
       )}</Section>
       <Section title="Grants" loaded={grants}>{(d) => d.items.length === 0 ? none : (
-        <Table.ScrollContainer minWidth={560}><Table striped>
-          <Table.Thead><Table.Tr><Table.Th>Entitlement</Table.Th><Table.Th>Tier</Table.Th><Table.Th>Status</Table.Th><Table.Th>Ends</Table.Th><Table.Th>Provisioning</Table.Th></Table.Tr></Table.Thead>
-          <Table.Tbody>{d.items.map((g) => (
+        <DataTable head={['Entitlement', 'Tier', 'Status', 'Ends', 'Provisioning']} minWidth={560}>{d.items.map((g) => (
             <Table.Tr key={g.id}><Table.Td>{g.entitlement}</Table.Td><Table.Td><TierBadge tier={g.tier} /></Table.Td><Table.Td><StatusBadge status={g.status} /></Table.Td>
               <Table.Td><When at={g.endedAt ?? g.endsAt} /></Table.Td><Table.Td>{g.provisioningState}</Table.Td></Table.Tr>
-          ))}</Table.Tbody>
-        </Table></Table.ScrollContainer>
+          ))}</DataTable>
       )}</Section>
       <Section title="Credentials" loaded={credentials}>{(d) => d.items.length === 0 ? none : (
         <List size="sm">{d.items.map((c) => <List.Item key={c.id}>{c.name} ({c.kind}, {c.status}) rotated <When at={c.lastRotatedAt} />, expires <When at={c.expiresAt} /></List.Item>)}</List>
