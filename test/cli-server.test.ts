@@ -76,6 +76,16 @@ describe('the tenure command line in server mode (--server URL, token from TENUR
     assert.match(table.out, /payments\/read/);
   });
 
+  it('systems and revocation lag come over the server as they do locally', async () => {
+    const systems = await as('olivia', '--json', 'systems');
+    assert.equal(systems.code, 0, systems.err);
+    assert.deepEqual(systems.json<{ key: string }[]>().map((s) => s.key), ['crm', 'lab', 'payments']);
+    const lag = await as('audrey', '--json', 'revocation-lag', '--days', '3', '--system', 'payments');
+    assert.equal(lag.code, 0, lag.err);
+    assert.equal(lag.json<{ days: number }>().days, 3);
+    assert.equal((await as('carl', 'revocation-lag')).code, 3);
+  });
+
   it('a refusal over the server exits with the same code and exit code as the use case gives locally', async () => {
     const request = await createRequest(await world.as('carl'), { entitlement: 'payments/approve', justification: 'month end', duration: '8h' });
     const local = await approveRequest(await world.as('carl'), { request: request.id }).then(() => undefined, (e: unknown) => e);

@@ -70,6 +70,27 @@ describe('the tenure command line on the embedded database', () => {
     assert.equal(tenure('--as', 'carl', 'engagement', 'list', '--identity', 'vera').code, 3, 'not his to see');
   });
 
+  it('systems, revocation lag and one engagement are read from the command line, each by whom it concerns', () => {
+    const systems = tenure('--as', 'olivia', '--json', 'systems');
+    assert.equal(systems.code, 0, systems.err);
+    const payments = (systems.json() as { key: string; operations: { health: string } | null }[]).find((s) => s.key === 'payments');
+    assert.equal(payments?.operations?.health !== undefined, true, 'olivia owns payments: she sees its connector');
+    const table = tenure('--as', 'carl', 'systems');
+    assert.equal(table.code, 0, table.err);
+    assert.match(table.out, /payments/);
+    const lag = tenure('--as', 'audrey', '--json', 'revocation-lag', '--days', '7');
+    assert.equal(lag.code, 0, lag.err);
+    assert.equal((lag.json() as { byDay: unknown[] }).byDay.length, 7);
+    const refused = tenure('--as', 'carl', 'revocation-lag');
+    assert.equal(refused.code, 3);
+    assert.match(refused.err, /actor\.forbidden/);
+    const [engagement] = tenure('--as', 'sam', '--json', 'engagement', 'list', '--identity', 'carl').json() as { id: string }[];
+    const shown = tenure('--as', 'sam', '--json', 'engagement', 'show', engagement!.id);
+    assert.equal(shown.code, 0, shown.err);
+    assert.ok((shown.json() as { grants: { entitlement: string }[] }).grants.some((g) => g.entitlement === 'payments/read'));
+    assert.equal(tenure('--as', 'vera', 'engagement', 'show', engagement!.id).code, 4, 'not found for someone unrelated');
+  });
+
   it('init refuses a database that already has people', () => {
     const r = tenure('init', '--handle', 'mallory', '--name', 'Mallory');
     assert.equal(r.code, 3);

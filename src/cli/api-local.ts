@@ -34,6 +34,9 @@ import { releaseHeldRevocations } from '../operations/release-held-revocations.j
 import { resolveFinding } from '../operations/resolve-finding.js';
 import { acceptFinding } from '../operations/accept-finding.js';
 import { buildEvidencePack } from '../operations/build-evidence-pack.js';
+import { listSystems } from '../operations/list-systems.js';
+import { measureRevocationLag } from '../operations/measure-revocation-lag.js';
+import { showEngagement } from '../operations/show-engagement.js';
 import { listCredentials } from '../operations/list-credentials.js';
 import { registerCredential } from '../operations/register-credential.js';
 import { retireCredential } from '../operations/retire-credential.js';
@@ -87,6 +90,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
 
     createEngagement: async (input) => createEngagement(await ctx(), input),
     listEngagements: (input) => every((c, cursor) => pageEngagements(c, { ...input, cursor })),
+    showEngagement: async (id) => showEngagement(await ctx(), id),
     changeEngagementEnd: async (input) => changeEngagementEnd(await ctx(), input),
     endEngagement: async (input) => endEngagement(await ctx(), input),
 
@@ -126,6 +130,8 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     resolveProvisioningJob: async (input) => resolveProvisioningJob(await ctx(), input),
     releaseHeldRevocations: async (input) => releaseHeldRevocations(await ctx(), input),
     reconcile: async (input) => reconcileSystems(await ctx(), input),
+    listSystems: async () => listSystems(await ctx()),
+    measureRevocationLag: async (input) => measureRevocationLag(await ctx(), input),
     listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
     resolveFinding: async (input) => resolveFinding(await ctx(), input),
     acceptFinding: async (input) => acceptFinding(await ctx(), input),

@@ -106,6 +106,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
 
     createEngagement: (input) => call('POST', '/v1/engagements', { body: input }),
     listEngagements: (input) => list('/v1/engagements', input),
+    showEngagement: (id) => call('GET', `/v1/engagements/${segment(id)}`),
     changeEngagementEnd: ({ engagement, ...body }) => call('POST', `/v1/engagements/${segment(engagement)}/end-date`, { body }),
     endEngagement: ({ engagement, ...body }) => call('POST', `/v1/engagements/${segment(engagement)}/end`, { body }),
 
@@ -156,6 +157,8 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     resolveProvisioningJob: ({ job, ...body }) => call('POST', `/v1/provisioning/jobs/${segment(job)}/resolve`, { body }),
     releaseHeldRevocations: (input) => call('POST', '/v1/provisioning/release', { body: input }),
     reconcile: async (input) => (await call<{ items: never[] }>('POST', '/v1/reconcile', { body: input })).items,
+    listSystems: () => call('GET', '/v1/systems'),
+    measureRevocationLag: (input) => call('GET', '/v1/stats/revocation-lag', { query: { days: input.days, system: input.system } }),
     listFindings: (input) => list('/v1/findings', { status: input.status, kind: input.kind, system: input.system }),
     resolveFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/resolve`, { body }),
     acceptFinding: ({ finding, ...body }) => call('POST', `/v1/findings/${segment(finding)}/accept`, { body }),

@@ -12,6 +12,9 @@ import type { createToken } from '../operations/create-token.js';
 import type { createVendor } from '../operations/create-vendor.js';
 import type { denyRequest } from '../operations/deny-request.js';
 import type { listEngagements } from '../operations/list-engagements.js';
+import type { listSystems } from '../operations/list-systems.js';
+import type { measureRevocationLag } from '../operations/measure-revocation-lag.js';
+import type { showEngagement } from '../operations/show-engagement.js';
 import type { listGrants } from '../operations/list-grants.js';
 import type { listIdentities, showIdentity } from '../operations/list-identities.js';
 import type { listRequests, showRequest } from '../operations/list-requests.js';
@@ -85,6 +88,7 @@ export interface TenureApi {
 
   createEngagement(input: In<typeof createEngagement>): Answer<typeof createEngagement>;
   listEngagements(input: In<typeof listEngagements>): Answer<typeof listEngagements>;
+  showEngagement(id: string): Answer<typeof showEngagement>;
   changeEngagementEnd(input: In<typeof changeEngagementEnd>): Answer<typeof changeEngagementEnd>;
   endEngagement(input: In<typeof endEngagement>): Answer<typeof endEngagement>;
 
@@ -124,6 +128,8 @@ export interface TenureApi {
   resolveProvisioningJob(input: In<typeof resolveProvisioningJob>): Answer<typeof resolveProvisioningJob>;
   releaseHeldRevocations(input: In<typeof releaseHeldRevocations>): Answer<typeof releaseHeldRevocations>;
   reconcile(input: In<typeof reconcileSystems>): Answer<typeof reconcileSystems>;
+  listSystems(): Answer<typeof listSystems>;
+  measureRevocationLag(input: In<typeof measureRevocationLag>): Answer<typeof measureRevocationLag>;
   listFindings(input: In<typeof listFindings>): Answer<typeof listFindings>;
   resolveFinding(input: In<typeof resolveFinding>): Answer<typeof resolveFinding>;
   acceptFinding(input: In<typeof acceptFinding>): Answer<typeof acceptFinding>;

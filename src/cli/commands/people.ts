@@ -55,6 +55,13 @@ export const engagementCommands = (program: Command, rt: Runtime, run: Run): voi
     .action(run(async (o: { identity?: string }) => {
       rt.print(await rt.api().listEngagements({ identity: o.identity }), ['id', 'identity', 'vendor', 'sponsor', 'status', 'endsAt', 'scope']);
     }));
+  engagement.command('show <engagement>').description('one engagement with every grant issued under it')
+    .action(run(async (id: string) => {
+      const e = await rt.api().showEngagement(id);
+      if (rt.output.json) return rt.print(e);
+      rt.print([{ id: e.id, identity: e.identity, vendor: e.vendor, sponsor: e.sponsor, status: e.status, endsAt: e.endsAt, scope: e.scope }]);
+      rt.print(e.grants, ['id', 'entitlement', 'status', 'provisioningState', 'startsAt', 'endsAt', 'endedAt']);
+    }));
   engagement.command('set-end <engagement>').description('move the end; earlier shortens every grant under it')
     .requiredOption('--end <date>').requiredOption('--reason <reason>')
     .action(run(async (id: string, o: { end: string; reason: string }) => {

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../runtime.js';
 
+/** Milliseconds as whole seconds, readable in a table and exact enough for removal lag. */
+const span = (ms: number | null) => (ms === null ? '' : `${Math.round(ms / 1000)}s`);
+
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
 /** Provisioning jobs and manual tasks, the brake, reconciliation and findings (docs/connectors.md). */
@@ -36,6 +39,25 @@ export const provisioningCommands = (program: Command, rt: Runtime, run: Run): v
       rt.print(rt.output.json ? results : results.map((r) => ({
         system: r.system, accounts: r.accounts, grants: r.liveGrants, drift: Object.entries(r.drift).map(([k, n]) => `${k}=${n}`).join(' ') || 'none',
         revoked: r.revoked, held: r.brakeHeld ? 'yes: security must confirm' : 'no',
+      })));
+    }));
+
+  program.command('systems').description('systems with owners; for operators and owners, connector health and the last reconciliation')
+    .action(run(async () => {
+      const { items } = await rt.api().listSystems();
+      rt.print(rt.output.json ? items : items.map((s) => ({
+        system: s.key, owners: `${s.businessOwner ?? '?'} / ${s.technicalOwner ?? '?'}`, entitlements: s.entitlements.length,
+        connector: s.operations?.connector ?? '', health: s.operations?.health ?? '', error: s.operations?.lastError ?? '',
+        reconciled: s.operations?.lastReconciliation?.finishedAt ?? '', drift: s.operations?.openDriftFindings ?? '',
+      })));
+    }));
+  program.command('revocation-lag').description('how long access stayed in targets after its grant ended (readers of provisioning)')
+    .option('--days <n>', 'the window, 1 to 90 days', '30').option('--system <key>')
+    .action(run(async (o: { days: string; system?: string }) => {
+      const lag = await rt.api().measureRevocationLag({ days: Number(o.days), system: o.system });
+      rt.print(rt.output.json ? lag : lag.bySystem.map((s) => ({
+        system: s.system, removed: s.removed, open: s.open, median: span(s.medianMs), p95: span(s.p95Ms), worst: span(s.maxMs),
+        oldestOpenDue: s.oldestOpenDueAt ?? '',
       })));
     }));
 
