@@ -37,25 +37,43 @@ export const percentile = (sorted: readonly number[], p: number): number | null 
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
 };
 
-const figures = (removals: readonly Removal[]): LagFigures => {
-  const lags = removals.filter((r) => r.removedAt).map((r) => Math.max(0, r.removedAt!.getTime() - r.dueAt.getTime())).sort((a, b) => a - b);
-  const open = removals.filter((r) => !r.removedAt).map((r) => r.dueAt.getTime()).sort((a, b) => a - b);
+/** Lags (ms) of confirmed removals and due times (ms) of open ones, gathered in one pass. */
+interface Bucket { lags: number[]; openDue: number[] }
+const bucket = (): Bucket => ({ lags: [], openDue: [] });
+const add = (b: Bucket, r: Removal) => {
+  if (r.removedAt) b.lags.push(Math.max(0, r.removedAt.getTime() - r.dueAt.getTime()));
+  else b.openDue.push(r.dueAt.getTime());
+};
+
+const figures = ({ lags, openDue }: Bucket): LagFigures => {
+  const sorted = [...lags].sort((a, b) => a - b);
   return {
-    removed: lags.length, open: open.length, medianMs: percentile(lags, 50), p95Ms: percentile(lags, 95), maxMs: lags.at(-1) ?? null,
-    oldestOpenDueAt: open.length > 0 ? new Date(open[0]!) : null,
+    removed: sorted.length, open: openDue.length, medianMs: percentile(sorted, 50), p95Ms: percentile(sorted, 95), maxMs: sorted.at(-1) ?? null,
+    oldestOpenDueAt: openDue.length > 0 ? new Date(openDue.reduce((a, b) => Math.min(a, b))) : null,
   };
 };
 
 /** The lag over the window, per day the access was due (UTC, oldest first, every day present) and per system (worst first). */
 export const summariseRevocationLag = (removals: readonly Removal[], now: Date, days: number): LagSummary => {
   const today = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
-  const byDay = Array.from({ length: days }, (_, i) => {
-    const start = today - (days - 1 - i) * DAY_MS;
-    const { removed, medianMs, maxMs } = figures(removals.filter((r) => r.dueAt.getTime() >= start && r.dueAt.getTime() < start + DAY_MS));
-    return { day: new Date(start).toISOString().slice(0, 10), removed, medianMs, maxMs };
-  });
-  const systems = [...new Set(removals.map((r) => r.system))];
-  const bySystem = systems.map((system) => ({ system, ...figures(removals.filter((r) => r.system === system)) }))
-    .sort((a, b) => b.open - a.open || (b.maxMs ?? 0) - (a.maxMs ?? 0) || a.system.localeCompare(b.system));
-  return { ...figures(removals), byDay, bySystem };
+  const first = today - (days - 1) * DAY_MS;
+  const all = bucket();
+  const byDay = Array.from({ length: days }, bucket);
+  const bySystem = new Map<string, Bucket>();
+  for (const r of removals) {
+    add(all, r);
+    const day = Math.floor((r.dueAt.getTime() - first) / DAY_MS);
+    if (day >= 0 && day < days) add(byDay[day]!, r);
+    if (!bySystem.has(r.system)) bySystem.set(r.system, bucket());
+    add(bySystem.get(r.system)!, r);
+  }
+  return {
+    ...figures(all),
+    byDay: byDay.map((b, i) => {
+      const { removed, medianMs, maxMs } = figures(b);
+      return { day: new Date(first + i * DAY_MS).toISOString().slice(0, 10), removed, medianMs, maxMs };
+    }),
+    bySystem: [...bySystem].map(([system, b]) => ({ system, ...figures(b) }))
+      .sort((a, b) => b.open - a.open || (b.maxMs ?? 0) - (a.maxMs ?? 0) || a.system.localeCompare(b.system)),
+  };
 };
