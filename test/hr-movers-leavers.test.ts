@@ -11,7 +11,7 @@ import { listFindings } from '../src/operations/list-findings.js';
 import { listReviewItems } from '../src/operations/list-review-items.js';
 import { reassignOwnership } from '../src/operations/reassign-ownership.js';
 import type { Store } from '../src/store/database.js';
-import { accessRequests, entitlements, grants, identities } from '../src/store/schema.js';
+import { accessRequests, engagements, entitlements, grants, identities } from '../src/store/schema.js';
 import { apiTokens } from '../src/store/schema-service.js';
 import { accessEvents } from '../src/store/schema-service.js';
 import { newId } from '../src/domain/ids.js';
@@ -146,6 +146,16 @@ for (const backend of BACKENDS) {
       assert.equal(settled.suspended, 1);
       assert.equal(await statusOf(w, 'cora'), 'suspended');
       assert.deepEqual((await openFindings(w, 'ownership_orphaned')).map((f) => f.evidence.subjectType).sort(), ['engagement', 'service_account']);
+    });
+
+    it('findings whose subject found an owner some other way, or is gone, close at the next pass', async () => {
+      const open = await openFindings(w, 'ownership_orphaned');
+      const account = open.find((f) => f.evidence.subjectType === 'service_account')!;
+      await w.store.db.update(identities).set({ ownerId: await w.id('bo') }).where(eq(identities.id, account.evidence.subjectId as string));
+      const engagement = open.find((f) => f.evidence.subjectType === 'engagement')!;
+      await w.store.db.update(engagements).set({ status: 'ended' }).where(eq(engagements.id, engagement.evidence.subjectId as string));
+      assert.deepEqual(await settleOrphanedOwnership(w.worker), { resolved: 2, suspended: 0 });
+      assert.deepEqual(await openFindings(w, 'ownership_orphaned'), []);
     });
 
     it('a termination that arrives late is applied at once, and a finding shows what stayed open meanwhile', async () => {

@@ -50,22 +50,50 @@ export const offboardPastEndDates = async (ctx: Context): Promise<number> => {
 
 type OwnershipEvidence = { subjectType: string; subjectId: string; formerOwnerId: string };
 
-/** Who answers for the subject now, or undefined when the subject is gone (ended, retired, suspended). */
-const currentOwner = async (ctx: Context, e: OwnershipEvidence): Promise<string | null | undefined> => {
+interface Owners {
+  byEngagement: Map<string, string | undefined>;
+  bySystem: Map<string, { b: string; t: string } | undefined>;
+  byIdentity: Map<string, { sponsor: string | null; owner: string | null } | undefined>;
+}
+
+const distinct = (evidence: OwnershipEvidence[], keep: (type: string) => boolean) =>
+  [...new Set(evidence.filter((e) => keep(e.subjectType)).map((e) => e.subjectId))];
+
+/**
+ * Everything the open findings' subjects say about who answers for them, in one query per kind of
+ * subject rather than one per finding: after a reorganisation there can be thousands of findings, and
+ * this runs on every worker pass. Subjects that are gone (ended, retired, suspended) map to undefined.
+ */
+const loadOwners = async (ctx: Context, evidence: OwnershipEvidence[]): Promise<Owners> => {
   const db = ctx.store.db;
-  if (e.subjectType === 'engagement') {
-    const [row] = await db.select({ owner: engagements.sponsorId, status: engagements.status }).from(engagements).where(eq(engagements.id, e.subjectId));
-    return row?.status === 'active' ? row.owner : undefined;
-  }
+  const engagementIds = distinct(evidence, (t) => t === 'engagement');
+  const systemIds = distinct(evidence, (t) => t === 'system');
+  const identityIds = distinct(evidence, (t) => t !== 'engagement' && t !== 'system');
+  const [engs, syss, people] = await Promise.all([
+    engagementIds.length === 0 ? [] : db.select({ id: engagements.id, owner: engagements.sponsorId, status: engagements.status }).from(engagements)
+      .where(inArray(engagements.id, engagementIds)),
+    systemIds.length === 0 ? [] : db.select({ id: systems.id, b: systems.businessOwnerId, t: systems.technicalOwnerId, retired: systems.retired })
+      .from(systems).where(inArray(systems.id, systemIds)),
+    identityIds.length === 0 ? [] : db.select({ id: identities.id, sponsor: identities.sponsorId, owner: identities.ownerId, status: identities.status })
+      .from(identities).where(inArray(identities.id, identityIds)),
+  ]);
+  return {
+    byEngagement: new Map(engs.map((r) => [r.id, r.status === 'active' ? r.owner : undefined])),
+    bySystem: new Map(syss.map((r) => [r.id, r.retired ? undefined : { b: r.b, t: r.t }])),
+    byIdentity: new Map(people.map((r) => [r.id, r.status === 'active' || r.status === 'pending' ? { sponsor: r.sponsor, owner: r.owner } : undefined])),
+  };
+};
+
+/** Who answers for the subject now, or undefined when the subject is gone. */
+const currentOwner = (owners: Owners, e: OwnershipEvidence): string | null | undefined => {
+  if (e.subjectType === 'engagement') return owners.byEngagement.get(e.subjectId);
   if (e.subjectType === 'system') {
-    const [row] = await db.select({ b: systems.businessOwnerId, t: systems.technicalOwnerId, retired: systems.retired }).from(systems)
-      .where(eq(systems.id, e.subjectId));
-    if (!row || row.retired) return undefined;
+    const row = owners.bySystem.get(e.subjectId);
+    if (!row) return undefined;
     return row.b === e.formerOwnerId || row.t === e.formerOwnerId ? e.formerOwnerId : row.b;
   }
-  const [row] = await db.select({ sponsor: identities.sponsorId, owner: identities.ownerId, status: identities.status }).from(identities)
-    .where(eq(identities.id, e.subjectId));
-  if (!row || (row.status !== 'active' && row.status !== 'pending')) return undefined;
+  const row = owners.byIdentity.get(e.subjectId);
+  if (!row) return undefined;
   return e.subjectType === 'service_account' ? row.owner : row.sponsor;
 };
 
@@ -76,11 +104,12 @@ const currentOwner = async (ctx: Context, e: OwnershipEvidence): Promise<string 
 export const settleOrphanedOwnership = async (ctx: Context): Promise<{ resolved: number; suspended: number }> => {
   const open = await ctx.store.db.select().from(findings)
     .where(and(eq(findings.kind, 'ownership_orphaned'), eq(findings.status, 'open'))).limit(BATCH);
+  const owners = await loadOwners(ctx, open.map((f) => f.evidence as OwnershipEvidence));
   let resolved = 0;
   let suspended = 0;
   for (const finding of open) {
     const evidence = finding.evidence as OwnershipEvidence;
-    const owner = await currentOwner(ctx, evidence);
+    const owner = currentOwner(owners, evidence);
     const overdue = finding.dueAt !== null && finding.dueAt.getTime() <= ctx.clock.now().getTime();
     if (owner !== evidence.formerOwnerId || (owner !== undefined && overdue && evidence.subjectType === 'sponsorship')) {
       await inTransaction(ctx, async (work) => {
