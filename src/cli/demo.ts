@@ -8,12 +8,14 @@ import { createIdentity, type CreateIdentityInput } from '../operations/create-i
 import { createRequest } from '../operations/create-request.js';
 import { createVendor } from '../operations/create-vendor.js';
 import { initTenure } from '../operations/init-tenure.js';
+import { scanCredentials } from '../jobs/credentials.js';
+import { registerCredential } from '../operations/register-credential.js';
 import { rawRows } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
+import { DAY, playHistory, storyClock } from './demo-history.js';
 
 export const DEMO_POLICY = fileURLToPath(new URL('../../examples/demo-policy.yaml', import.meta.url));
 
-const DAY = 86_400_000;
 
 /**
  * Demo people have email addresses (under the reserved .example domain) so that an OpenID provider
@@ -42,18 +44,21 @@ export const DEMO_PERSONAS = [
 const isEmpty = async (ctx: Context) =>
   ((await rawRows<{ n: number }>(ctx.store.db, sql`SELECT count(*)::int AS n FROM identities`))[0]?.n ?? 0) === 0;
 
-/** Loads the demo organisation into an empty database: policy, people, vendors, engagements, requests. */
-export const loadDemo = async (system: Context, options: { ifEmpty: boolean }): Promise<{ loaded: boolean; message: string }> => {
-  if (!(await isEmpty(system))) {
+/** Loads the demo organisation into an empty database: policy, people, vendors, engagements, three weeks of history, requests. */
+export const loadDemo = async (real: Context, options: { ifEmpty: boolean }): Promise<{ loaded: boolean; message: string }> => {
+  if (!(await isEmpty(real))) {
     if (options.ifEmpty) return { loaded: false, message: 'the database already has data; demo not loaded' };
   }
+  const now = real.clock.now().getTime();
+  // The organisation is set up three weeks ago and lives through its history to now (demo-history.ts).
+  const clock = storyClock(new Date(now));
+  const system: Context = { ...real, clock };
   const admin = await initTenure(system, { handle: 'ada', displayName: 'Ada Admin', email: DEMO_ADMIN_EMAIL });
   const as = async (handle: string): Promise<Context> =>
     ({ ...system, actor: { ...system.actor, id: (await findIdentity(system.store.db, handle)).id, channel: 'cli' } });
   const ada: Context = { ...system, actor: { ...system.actor, id: admin.id, channel: 'cli' } };
   for (const person of PEOPLE) await createIdentity(ada, person);
   await applyPolicy(ada, { path: DEMO_POLICY });
-  const now = system.clock.now().getTime();
   const iso = (days: number) => new Date(now + days * DAY).toISOString();
   await createVendor(ada, { name: 'Acme Integrators', kind: 'system_integrator', relationshipOwner: 'sam', contractEnd: iso(365) });
   await createVendor(ada, { name: 'Northwind Support', kind: 'managed_service_provider', relationshipOwner: 'olivia', contractEnd: iso(180) });
@@ -61,6 +66,10 @@ export const loadDemo = async (system: Context, options: { ifEmpty: boolean }): 
     pattern: 'system_integrator', endsAt: iso(90), dataSensitivity: 'confidential', scope: ['payments'] });
   await createEngagement(ada, { identity: 'vera', vendor: 'Northwind Support', businessFunction: 'Customer service', purpose: 'Second-line CRM support',
     pattern: 'managed_service', endsAt: iso(30), dataSensitivity: 'internal', scope: ['crm'] });
+  await playHistory({ clock, as, worker: { ...system, actor: { id: undefined, channel: 'worker' } } }, now);
+  await registerCredential(await as('tom'), { identity: 'report-bot', kind: 'api_key', name: 'Warehouse export key', system: 'payments',
+    fingerprint: 'SHA256:ZXA7YBEgohDr6jEnozjtnDGBBKJrFAb1Ls3nAVdEvyA', createdAt: iso(-120) });
+  await scanCredentials({ ...system, actor: { id: undefined, channel: 'worker' } });
   const veraRequest = await createRequest(await as('vera'), { entitlement: 'crm/read', justification: 'Answer escalated tickets', ticket: 'SUP-1042', duration: '14d' });
   await approveRequest(await as('olivia'), { request: veraRequest.id, comment: 'as agreed in the contract' });
   await approveRequest(await as('tom'), { request: veraRequest.id });

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { formatDuration } from '../../domain/durations.js';
 import type { Runtime } from '../runtime.js';
 
-/** Milliseconds as whole seconds, readable in a table and exact enough for removal lag. */
-const span = (ms: number | null) => (ms === null ? '' : `${Math.round(ms / 1000)}s`);
+/** A lag as 1d8h24m; empty for none. */
+const span = (ms: number | null) => (ms === null ? '' : formatDuration(ms));
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 

@@ -23,11 +23,15 @@ const expiringByDay = (grants: { endsAt?: string | null }[], now: number) => Arr
   return { day: new Date(from).toISOString().slice(5, 10), ending };
 });
 
-/** Open findings at the end of each of the last 30 days, rebuilt from when each was opened and resolved. */
+/**
+ * Findings open at some time on each of the last 30 days (today's up to now), rebuilt from when each
+ * was opened and resolved: one that opened and closed within a day still shows on that day.
+ */
 const openOverTime = (findings: Finding[], now: number) => Array.from({ length: 30 }, (_, i) => {
-  const at = now - (29 - i) * DAY;
-  const open = findings.filter((f) => Date.parse(f.openedAt) <= at && (!f.resolvedAt || Date.parse(f.resolvedAt) > at)).length;
-  return { day: new Date(at).toISOString().slice(5, 10), open };
+  const end = now - (29 - i) * DAY;
+  const start = end - DAY;
+  const open = findings.filter((f) => Date.parse(f.openedAt) <= end && (!f.resolvedAt || Date.parse(f.resolvedAt) > start)).length;
+  return { day: new Date(end).toISOString().slice(5, 10), open };
 });
 
 const Panel = ({ title, children }: { title: string; children: ReactNode }) => (
@@ -53,7 +57,8 @@ export const FindingsCharts = ({ findings, me }: { findings: Finding[]; me: Me }
     <SimpleGrid cols={{ base: 1, md: 2 }}>
       <Panel title="Open findings by kind">
         {byKind.length === 0 ? <Text size="sm">No open findings.</Text> : (
-          <BarChart h={220} data={byKind} dataKey="kind" series={[{ name: 'open', color: 'orange.7' }]} orientation="vertical" yAxisProps={{ width: 160 }} />
+          <BarChart h={220} data={byKind} dataKey="kind" series={[{ name: 'open', color: 'orange.7' }]} orientation="vertical"
+            yAxisProps={{ width: 200 }} xAxisProps={{ allowDecimals: false }} />
         )}
         <Text size="xs" c="dimmed">{byKind.map((k) => `${k.kind}: ${k.open}`).join(', ')}</Text>
       </Panel>
@@ -61,7 +66,7 @@ export const FindingsCharts = ({ findings, me }: { findings: Finding[]; me: Me }
         {bySeverity.length === 0 ? <Text size="sm">No open findings.</Text> : <DonutChart data={bySeverity} withLabels withLabelsLine h={220} />}
         <Text size="xs" c="dimmed">{text(bySeverity)}</Text>
       </Panel>
-      <Panel title="Open findings over 30 days">
+      <Panel title="Findings open each day, last 30 days">
         <LineChart h={220} data={trend} dataKey="day" series={[{ name: 'open', color: 'red.7' }]} curveType="stepAfter" withDots={false} yAxisProps={{ allowDecimals: false }} />
         <Text size="xs" c="dimmed">Today: {trend.at(-1)?.open ?? 0}; 30 days ago: {trend[0]?.open ?? 0}</Text>
       </Panel>
