@@ -66,10 +66,11 @@ export const loadDemo = async (real: Context, options: { ifEmpty: boolean }): Pr
     pattern: 'system_integrator', endsAt: iso(90), dataSensitivity: 'confidential', scope: ['payments'] });
   await createEngagement(ada, { identity: 'vera', vendor: 'Northwind Support', businessFunction: 'Customer service', purpose: 'Second-line CRM support',
     pattern: 'managed_service', endsAt: iso(30), dataSensitivity: 'internal', scope: ['crm'] });
-  await playHistory({ clock, as, worker: { ...system, actor: { id: undefined, channel: 'worker' } } }, now);
+  const worker: Context = { ...system, actor: { id: undefined, channel: 'worker' } };
+  await playHistory({ clock, as, worker }, now);
   await registerCredential(await as('tom'), { identity: 'report-bot', kind: 'api_key', name: 'Warehouse export key', system: 'payments',
     fingerprint: 'SHA256:ZXA7YBEgohDr6jEnozjtnDGBBKJrFAb1Ls3nAVdEvyA', createdAt: iso(-120) });
-  await scanCredentials({ ...system, actor: { id: undefined, channel: 'worker' } });
+  await scanCredentials(worker);
   const veraRequest = await createRequest(await as('vera'), { entitlement: 'crm/read', justification: 'Answer escalated tickets', ticket: 'SUP-1042', duration: '14d' });
   await approveRequest(await as('olivia'), { request: veraRequest.id, comment: 'as agreed in the contract' });
   await approveRequest(await as('tom'), { request: veraRequest.id });

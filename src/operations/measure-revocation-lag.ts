@@ -1,10 +1,10 @@
 import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
+import { allows } from '../domain/permissions.js';
 import { summariseRevocationLag } from '../domain/revocation-lag.js';
 import { grants, systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { loadActor } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
