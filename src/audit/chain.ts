@@ -36,7 +36,7 @@ export const canonicalEvent = (seq: number, at: Date, actor: Actor, input: Audit
     seq,
     at: at.toISOString(),
     action: input.action,
-    actor: { id: actor.id ?? null, channel: actor.channel, osUser: actor.osUser, tokenId: actor.tokenId },
+    actor: { id: actor.id ?? null, channel: actor.channel, osUser: actor.osUser, tokenId: actor.tokenId, issuedBy: actor.issuedBy },
     subject: input.subject,
     identityId: input.identityId ?? null,
     systemId: input.systemId ?? null,

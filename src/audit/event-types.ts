@@ -80,6 +80,11 @@ export interface Actor {
   channel: Channel;
   osUser?: string;
   tokenId?: string;
+  /**
+   * Who minted the credential the actor used, when that is someone other than the actor (a service
+   * account's token minted by its owner or by IAM). Every same-party rule applies to both.
+   */
+  issuedBy?: string;
 }
 
 export interface AuditInput {
