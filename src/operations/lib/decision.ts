@@ -1,16 +1,39 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { checkApprover, excludedFromRequest } from '../../domain/approval-rules.js';
 import { hasDistinctApprovers } from '../../domain/routing.js';
 import { TenureError } from '../../domain/errors.js';
 import { allows } from '../../domain/permissions.js';
 import { loadAppliedPolicy } from '../../policy/applied.js';
 import { findEntitlement } from '../../store/queries/catalogue.js';
-import { findIdentityById } from '../../store/queries/identities.js';
-import { accessRequests, requestStages } from '../../store/schema.js';
+import { lockIdentity } from '../../store/queries/identities.js';
+import { accessRequests, engagements, requestStages } from '../../store/schema.js';
 import { loadActor, requirePerson } from '../authorize.js';
 import type { Work } from '../context.js';
 import type { StageKind } from '../../domain/model.js';
 import { stageCandidates } from './stage-candidates.js';
+
+/**
+ * Takes the decision's locks in the lock order (see `inTransaction`): the beneficiary first, then
+ * their live engagements, then the request. Locking the beneficiary serialises every grant issued
+ * to one person, as request creation does: two final approvals of requests that together break a
+ * separation-of-duties rule queue here, and the second one's check sees the first one's grant.
+ * Locking the request makes it the decision point: two approvers acting on it at once queue, and
+ * the second sees the first one's decision instead of deciding the same stage again. The
+ * beneficiary is read from the request before either lock: it never changes.
+ */
+const lockRequestAndBeneficiary = async (work: Work, requestId: string) => {
+  const missing = () => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  const [seen] = await work.tx.select({ beneficiaryId: accessRequests.beneficiaryId }).from(accessRequests).where(eq(accessRequests.id, requestId));
+  if (!seen) throw missing();
+  const beneficiary = await lockIdentity(work.tx, seen.beneficiaryId);
+  // The grant's INSERT key-shares the engagement: held now, before the request, it cannot be
+  // taken out of order by an engagement ending or a renewal under way.
+  await work.tx.select({ id: engagements.id }).from(engagements)
+    .where(and(eq(engagements.identityId, beneficiary.id), eq(engagements.status, 'active'))).for('share');
+  const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, requestId)).for('update');
+  if (!request) throw missing();
+  return { ...request, beneficiary };
+};
 
 /**
  * Loads a pending request for a decision by the actor, with every approval rule checked against the
@@ -19,10 +42,7 @@ import { stageCandidates } from './stage-candidates.js';
 export const loadForDecision = async (work: Work, requestId: string, expectedStage?: number) => {
   const acting = await loadActor(work.tx, work.actor.id);
   requirePerson(acting, 'decide a request');
-  // The row lock is the decision point: two approvers acting at once on the same request queue here,
-  // and the second sees the first one's decision instead of deciding the same stage again.
-  const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, requestId)).for('update');
-  if (!request) throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  const request = await lockRequestAndBeneficiary(work, requestId);
   const stages = await work.tx.select().from(requestStages).where(eq(requestStages.requestId, request.id))
     .orderBy(asc(requestStages.position));
   // Someone with no part in the request and no right to read all requests is told it does not
@@ -40,11 +60,10 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   if (expectedStage !== undefined && expectedStage !== current.position) {
     throw new TenureError('request.not_pending', `stage ${expectedStage} is already decided; the request is at stage ${current.position}`, { field: 'stage' });
   }
-  const beneficiary = await findIdentityById(work.tx, request.beneficiaryId);
   const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
   const policy = await loadAppliedPolicy(work.tx);
   const eligibleFor = async (stage: typeof current) => {
-    const fresh = await stageCandidates(work.tx, policy, stage.kind as StageKind, beneficiary!, system);
+    const fresh = await stageCandidates(work.tx, policy, stage.kind as StageKind, request.beneficiary, system);
     const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId);
     return stage.usesAlternates || exclude(fresh.primary).length === 0
       ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
@@ -64,7 +83,8 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
     throw new TenureError('request.approver_needed_later',
       `you are needed to decide a later stage (${later.map((s) => s.kind).join(', ')}); leave stage ${current.kind} to another eligible approver`);
   }
-  return { acting, request, stages, current, beneficiary: beneficiary!, entitlement, system, policy };
+  const { beneficiary, ...row } = request;
+  return { acting, request: row, stages, current, beneficiary, entitlement, system, policy };
 };
 
 export type DecisionContext = Awaited<ReturnType<typeof loadForDecision>>;

@@ -1,4 +1,4 @@
-import { eq, inArray, or } from 'drizzle-orm';
+import { asc, eq, inArray, or } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { IdentityRow } from '../../domain/model.js';
@@ -20,11 +20,21 @@ export const findIdentityById = async (exec: Executor, id: string): Promise<Iden
   return row as Identity | undefined;
 };
 
-/** Locks the identity row: status changes and requests for it serialise here. */
+/**
+ * Locks the identity row: status changes, requests, decisions and every grant issued to the person
+ * serialise here (the first lock of the lock order written beside `inTransaction`).
+ */
 export const lockIdentity = async (exec: Executor, id: string): Promise<Identity> => {
   const [row] = await exec.select().from(identities).where(eq(identities.id, id)).for('update');
   if (!row) throw new TenureError('identity.not_found', `no identity '${id}'`);
   return row as Identity;
+};
+
+/** Locks several identities in ascending id order (the lock order's rule for more than one); returns those that exist. */
+export const lockIdentities = async (exec: Executor, ids: readonly string[]): Promise<Identity[]> => {
+  if (ids.length === 0) return [];
+  return await exec.select().from(identities).where(inArray(identities.id, [...new Set(ids)]))
+    .orderBy(asc(identities.id)).for('update') as Identity[];
 };
 
 export const activeIds = async (exec: Executor, ids: readonly string[]): Promise<string[]> => {
