@@ -38,7 +38,8 @@ export const offboardPastEndDates = async (ctx: Context): Promise<number> => {
   const run = newRun(await loadAppliedPolicy(ctx.store.db));
   await inTransaction(ctx, async (work) => {
     const people = await work.tx.select().from(identities)
-      .where(and(inArray(identities.id, ending.map((e) => e.id)), eq(identities.status, 'active'))).for('update') as Identity[];
+      // In id order: the lock order's rule for several identities (see inTransaction).
+      .where(and(inArray(identities.id, ending.map((e) => e.id)), eq(identities.status, 'active'))).orderBy(asc(identities.id)).for('update') as Identity[];
     for (const person of people) {
       const event: HrEventData = { source: 'tenure', eventId: `end-date:${person.id}`, type: 'leave', employeeId: person.employeeId ?? person.handle,
         effectiveAt: person.hrEndsAt!, attributes: {}, digest: '' };
@@ -112,17 +113,22 @@ export const settleOrphanedOwnership = async (ctx: Context): Promise<{ resolved:
     const owner = currentOwner(owners, evidence);
     const overdue = finding.dueAt !== null && finding.dueAt.getTime() <= ctx.clock.now().getTime();
     if (owner !== evidence.formerOwnerId || (owner !== undefined && overdue && evidence.subjectType === 'sponsorship')) {
-      await inTransaction(ctx, async (work) => {
+      // Counted from what committed: a retried transaction runs its function again.
+      const done = await inTransaction(ctx, async (work) => {
+        let ended = 0;
         if (owner === evidence.formerOwnerId) {
           // Read again under the row lock: a re-assignment committed since the read above must win over the suspension.
           const [person] = await work.tx.select().from(identities).where(eq(identities.id, evidence.subjectId)).for('update');
-          if (person?.status !== 'active' || person.sponsorId !== evidence.formerOwnerId) return;
+          if (person?.status !== 'active' || person.sponsorId !== evidence.formerOwnerId) return { ended: 0, closed: 0 };
           await endIdentity(work, person as Identity, 'suspended', `their sponsor left and nobody became sponsor by ${finding.dueAt!.toISOString()}`);
-          suspended += 1;
+          ended = 1;
         }
-        resolved += await resolveFindingsWhere(work, eq(findings.id, finding.id),
+        const closed = await resolveFindingsWhere(work, eq(findings.id, finding.id),
           owner === evidence.formerOwnerId ? 'suspended: no new sponsor within the window' : owner === undefined ? 'the subject is gone' : 'a new owner is in place');
+        return { ended, closed };
       });
+      suspended += done.ended;
+      resolved += done.closed;
     }
   }
   return { resolved, suspended };

@@ -1,9 +1,9 @@
-import { and, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import type { AuditInput } from '../audit/event-types.js';
 import { inTransaction, type Context, type Work } from '../operations/context.js';
 import { endEngagementWithin } from '../operations/lib/engagement-end.js';
 import { rawRows } from '../store/database.js';
-import { accessRequests, engagements, requestStages } from '../store/schema.js';
+import { accessRequests, engagements, identities, requestStages } from '../store/schema.js';
 
 export interface TickResult { grantsActivated: number; grantsExpired: number; requestsExpired: number; engagementsEnded: number }
 
@@ -56,10 +56,19 @@ const expireDueRequests = async (work: Work, limit: number): Promise<number> => 
   return due.length;
 };
 
+/**
+ * In the lock order (see inTransaction): the people first, in id order and skipping anyone being
+ * decided on or suspended right now (the next pass ends theirs), then their due engagements.
+ */
 const endDueEngagements = async (work: Work, limit: number): Promise<number> => {
+  const dueOwners = work.tx.select({ id: engagements.identityId }).from(engagements)
+    .where(and(eq(engagements.status, 'active'), lte(engagements.endsAt, work.now)));
+  const people = await work.tx.select({ id: identities.id }).from(identities).where(inArray(identities.id, dueOwners))
+    .orderBy(asc(identities.id)).limit(limit).for('update', { skipLocked: true });
+  if (people.length === 0) return 0;
   const due = await work.tx.select().from(engagements)
-    .where(and(eq(engagements.status, 'active'), lte(engagements.endsAt, work.now)))
-    .limit(limit).for('update', { skipLocked: true });
+    .where(and(inArray(engagements.identityId, people.map((p) => p.id)), eq(engagements.status, 'active'), lte(engagements.endsAt, work.now)))
+    .for('update');
   for (const engagement of due) await endEngagementWithin(work, engagement, 'engagement end date reached');
   return due.length;
 };

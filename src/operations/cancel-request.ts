@@ -2,6 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
+import { lockIdentity } from '../store/queries/identities.js';
 import { accessRequests } from '../store/schema.js';
 import { loadActor } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
@@ -15,8 +16,13 @@ export const cancelRequest = async (ctx: Context, input: z.input<typeof Input>) 
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);
+    const missing = () => new TenureError('request.not_found', `no request '${data.request}'`, { field: 'request' });
+    const [seen] = await work.tx.select({ beneficiaryId: accessRequests.beneficiaryId }).from(accessRequests).where(eq(accessRequests.id, data.request));
+    if (!seen) throw missing();
+    // The beneficiary, then the request: the lock order beside inTransaction, as a decision takes them.
+    await lockIdentity(work.tx, seen.beneficiaryId);
     const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, data.request)).for('update');
-    if (!request) throw new TenureError('request.not_found', `no request '${data.request}'`, { field: 'request' });
+    if (!request) throw missing();
     const mine = [request.requesterId, request.beneficiaryId].includes(acting.identity.id);
     if (!mine && !allows(acting.roles, 'request.on_behalf_of_anyone')) {
       // Without the right to read every request, a request that is not yours does not exist for you.

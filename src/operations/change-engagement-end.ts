@@ -1,15 +1,25 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
+import { lockIdentity } from '../store/queries/identities.js';
 import { vendors, engagements } from '../store/schema.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { instant, parseInput, text } from './input.js';
 import { capUnderEngagement, endEngagementWithin } from './lib/engagement-end.js';
 
+/**
+ * The engagement's identity first, then the engagement (the lock order beside inTransaction): a
+ * decision on the same person's request takes them in that order, and then the request and grants
+ * this change reaches. The identity is read from the engagement before either lock: it never changes.
+ */
 const lockEngagement = async (work: Work, id: string) => {
+  const missing = () => new TenureError('engagement.not_found', `no engagement '${id}'`, { field: 'engagement' });
+  const [seen] = await work.tx.select({ identityId: engagements.identityId }).from(engagements).where(eq(engagements.id, id));
+  if (!seen) throw missing();
+  await lockIdentity(work.tx, seen.identityId);
   const [row] = await work.tx.select().from(engagements).where(eq(engagements.id, id)).for('update');
-  if (!row) throw new TenureError('engagement.not_found', `no engagement '${id}'`, { field: 'engagement' });
+  if (!row) throw missing();
   if (row.status !== 'active') throw new TenureError('engagement.not_active', `engagement ${id} is ${row.status}`);
   return row;
 };

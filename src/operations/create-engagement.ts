@@ -3,7 +3,7 @@ import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { DATA_SENSITIVITIES, ENGAGEMENT_PATTERNS, isNonEmployee } from '../domain/model.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
-import { findIdentity, type Identity } from '../store/queries/identities.js';
+import { findIdentity, lockIdentity, type Identity } from '../store/queries/identities.js';
 import { findVendor } from '../store/queries/vendors.js';
 import { engagements } from '../store/schema.js';
 import { authorize } from './authorize.js';
@@ -25,17 +25,19 @@ export type CreateEngagementInput = z.input<typeof Input>;
 /** A contractor from the HR feed gets the birthright their attributes give once an engagement holds it (inside its scope, to its end). */
 const grantEngagementBirthright = async (work: Work, person: Identity) => {
   if (!person.employeeId || person.status !== 'active') return;
-  const profiles = (await loadAppliedPolicy(work.tx)).accessProfiles ?? [];
+  const policy = await loadAppliedPolicy(work.tx);
+  const profiles = policy.accessProfiles ?? [];
   if (profiles.length === 0) return;
   await syncBirthright(work, { id: person.id, kind: person.kind, attributes: currentAttributes(person) }, profiles,
-    await birthrightCatalogue(work.tx), 'engagement started');
+    await birthrightCatalogue(work.tx), 'engagement started', policy.separationOfDuties);
 };
 
 export const createEngagement = async (ctx: Context, input: CreateEngagementInput) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'engagement.create');
-    const person = await findIdentity(work.tx, data.identity, 'identity');
+    // The person's identity first (the lock order beside inTransaction): birthright may grant them access below.
+    const person = await lockIdentity(work.tx, (await findIdentity(work.tx, data.identity, 'identity')).id);
     if (!isNonEmployee(person.kind)) {
       throw new TenureError('engagement.not_for_employee', `${person.handle} is a ${person.kind}`, { field: 'identity' });
     }

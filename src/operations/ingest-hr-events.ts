@@ -10,7 +10,7 @@ import { instant, parseInput, text } from './input.js';
 import { countSuspensions, holdBatch } from './lib/hr-brake.js';
 import type { HrEventData } from './lib/hr-match.js';
 import { inEffectiveOrder, newRun, processChunk, processInChunks } from './lib/hr-process.js';
-import type { HrRunState } from './lib/hr-run.js';
+import { adoptDraft, draftOf, type HrRunState } from './lib/hr-run.js';
 
 const isoDate = instant.transform((d) => d.toISOString());
 export const HrAttributesInput = z.object({
@@ -92,11 +92,13 @@ export const runHrEvents = async (
   }
   try {
     await inTransaction(ctx, async (work) => {
-      await processChunk(work, run, inEffectiveOrder(events), notRecorded, null);
-      throw new DryRunRollback(run);
+      const draft = draftOf(run);
+      await processChunk(work, draft, inEffectiveOrder(events), notRecorded, null);
+      throw new DryRunRollback(draft);
     });
   } catch (error) {
     if (!(error instanceof DryRunRollback)) throw error;
+    adoptDraft(run, error.run);
   }
   return { dryRun: true, held: null, summary: run.summary, changes: run.changes };
 };

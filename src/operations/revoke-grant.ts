@@ -5,7 +5,7 @@ import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import type { Executor } from '../store/database.js';
 import { findEntitlement } from '../store/queries/catalogue.js';
-import { findIdentityById } from '../store/queries/identities.js';
+import { findIdentityById, lockIdentity } from '../store/queries/identities.js';
 import { grants } from '../store/schema.js';
 import { loadActor, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
@@ -39,6 +39,9 @@ export const revokeGrant = async (ctx: Context, input: z.input<typeof Input>) =>
       if (!allows(acting.roles, 'grant.read_all')) throw new TenureError('grant.not_found', `no grant '${data.grant}'`, { field: 'grant' });
       throw new TenureError('actor.forbidden', 'you may not revoke this grant');
     }
+    // The holder first, then the grant (the lock order beside inTransaction): a suspension or a
+    // decision for the same person is then queued behind this revocation, or it behind them.
+    await lockIdentity(work.tx, grant.identityId);
     const ended = await revokeLiveGrants(work, eq(grants.id, grant.id), data.reason);
     if (ended.length === 0) throw new TenureError('grant.already_ended', `the grant is already ${grant.status}`);
     return { id: grant.id, status: 'revoked' as const };

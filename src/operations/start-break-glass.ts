@@ -5,8 +5,9 @@ import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { isHuman, type IdentityKind } from '../domain/model.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
-import { findEntitlement } from '../store/queries/catalogue.js';
-import { findIdentityById } from '../store/queries/identities.js';
+import { findSodConflict } from '../domain/separation-of-duties.js';
+import { findEntitlement, liveEntitlementKeys } from '../store/queries/catalogue.js';
+import { lockIdentity } from '../store/queries/identities.js';
 import { accessRequests, grants, identities } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
 import { loadActor } from './authorize.js';
@@ -42,8 +43,12 @@ export const startBreakGlass = async (ctx: Context, input: z.input<typeof Input>
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);
-    const user = (await findIdentityById(work.tx, acting.identity.id))!;
-    const settings = (await loadAppliedPolicy(work.tx)).breakGlass;
+    // The user's identity first (the lock order beside inTransaction): every grant to one person is
+    // issued under this lock, so the duplicate and separation-of-duties checks below see any grant
+    // a concurrent approval or break-glass is about to give them, and theirs sees this one.
+    const user = await lockIdentity(work.tx, acting.identity.id);
+    const policy = await loadAppliedPolicy(work.tx);
+    const settings = policy.breakGlass;
     const { entitlement, system } = await findEntitlement(work.tx, data.entitlement);
     if (!settings || !settings.entitlements.includes(entitlement.key) || entitlement.retired || system.retired) {
       throw new TenureError('breakglass.not_capable', `${entitlement.key} is not break-glass capable`, { field: 'entitlement' });
@@ -57,6 +62,11 @@ export const startBreakGlass = async (ctx: Context, input: z.input<typeof Input>
     const wanted = work.now.getTime() + breakGlassTtl(data.ttl, settings);
     const endsAt = new Date(engagement ? Math.min(wanted, engagement.endsAt.getTime()) : wanted);
     await checkNotDuplicate(work.tx, user.id, entitlement.id);
+    // Break-glass is four eyes after the fact, not a way around separation of duties.
+    const conflict = findSodConflict(policy.separationOfDuties, entitlement.key, await liveEntitlementKeys(work.tx, user.id));
+    if (conflict) {
+      throw new TenureError('request.sod_conflict', `${entitlement.key} may not be held with ${conflict.conflictsWith} (${conflict.rule.name})`, { field: 'entitlement' });
+    }
     const candidates = [system.businessOwnerId, system.technicalOwnerId, ...settings.reviewerIds];
     const reviewerId = chooseReviewer(user.id, candidates, await eligibleReviewers(work, candidates));
 

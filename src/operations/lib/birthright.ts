@@ -8,6 +8,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { birthrightFor, type AccessProfile, type HrAttributes } from '../../domain/hr.js';
 import { newId } from '../../domain/ids.js';
 import { isNonEmployee, type IdentityKind } from '../../domain/model.js';
+import { findSodConflict, type SodRule } from '../../domain/separation-of-duties.js';
 import type { Executor } from '../../store/database.js';
 import { activeEngagementOf } from '../../store/queries/catalogue.js';
 import { entitlements, grants, systems } from '../../store/schema.js';
@@ -26,7 +27,20 @@ export const birthrightCatalogue = async (exec: Executor): Promise<Map<string, C
 };
 
 export interface BirthrightPerson { id: string; kind: IdentityKind; attributes: HrAttributes }
-export interface BirthrightChange { granted: string[]; revoked: string[]; matched: boolean }
+/** `refused`: what the profiles give but separation of duties forbids next to what the person holds. */
+export interface BirthrightChange { granted: string[]; revoked: string[]; refused: string[]; matched: boolean }
+
+/**
+ * Birthright is no way around separation of duties: a key that conflicts with what is held (or with
+ * a key granted before it in the list) is left out. The caller holds the person's identity lock, so
+ * a concurrent approval cannot slip the other side in between.
+ */
+export const withoutSodConflicts = (rules: readonly SodRule[], wanted: readonly string[], held: readonly string[]) => {
+  const granted: string[] = [];
+  const refused: string[] = [];
+  for (const key of wanted) (findSodConflict(rules, key, [...held, ...granted]) ? refused : granted).push(key);
+  return { granted, refused };
+};
 
 /** What the person should hold by birthright now, with its end: open for employees, the engagement's end otherwise. */
 const desiredFor = async (work: Work, person: BirthrightPerson, profiles: readonly AccessProfile[], catalogue: Map<string, CatalogueEntry>) => {
@@ -41,10 +55,12 @@ const desiredFor = async (work: Work, person: BirthrightPerson, profiles: readon
 /**
  * Brings the person's birthright grants in line with their attributes: grants the profiles no longer
  * give are revoked (a mover loses them), new ones are issued. Access held through a request is left
- * alone (a mover's review looks at it), and never duplicated by birthright.
+ * alone (a mover's review looks at it), and never duplicated by birthright. The caller holds the
+ * person's identity lock (the lock order beside inTransaction).
  */
 export const syncBirthright = async (
   work: Work, person: BirthrightPerson, profiles: readonly AccessProfile[], catalogue: Map<string, CatalogueEntry>, why: string,
+  rules: readonly SodRule[],
 ): Promise<BirthrightChange> => {
   const desired = await desiredFor(work, person, profiles, catalogue);
   const live = await work.tx.select({ id: grants.id, origin: grants.origin, key: entitlements.key }).from(grants)
@@ -55,7 +71,8 @@ export const syncBirthright = async (
     await revokeLiveGrants(work, inArray(grants.id, stale.map((g) => g.id)), `birthright no longer matches: ${why}`);
   }
   const held = new Set(live.map((g) => g.key));
-  const missing = desired.keys.filter((key) => !held.has(key));
+  const { granted: missing, refused } = withoutSodConflicts(rules, desired.keys.filter((key) => !held.has(key)),
+    live.filter((g) => !stale.includes(g)).map((g) => g.key));
   if (missing.length > 0) {
     const rows = missing.map((key) => ({
       id: newId(), identityId: person.id, entitlementId: catalogue.get(key)!.id, engagementId: desired.engagementId, requestId: null,
@@ -66,7 +83,7 @@ export const syncBirthright = async (
       systemId: catalogue.get(missing[i]!)!.systemId, reason: `birthright: ${why}`,
       after: { status: 'active', origin: 'birthright', entitlement: missing[i], startsAt: work.now, endsAt: row.endsAt } }));
   }
-  return { granted: missing, revoked: stale.map((g) => g.key), matched: birthrightFor(profiles, person.attributes).length > 0 };
+  return { granted: missing, revoked: stale.map((g) => g.key), refused, matched: birthrightFor(profiles, person.attributes).length > 0 };
 };
 
 export interface ProfiledPerson { id: string; handle: string; managerId: string | null; department: string | null; title: string | null;

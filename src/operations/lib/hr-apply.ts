@@ -40,11 +40,12 @@ const columnsFor = async (work: Work, event: HrEventData, applied: HrAttributes)
 const birthright = async (work: Work, run: HrRunState, person: Identity, why: string, effects: string[]) => {
   if (person.status !== 'active' || run.profiles.length === 0) return;
   const change = await syncBirthright(work, { id: person.id, kind: person.kind, attributes: currentAttributes(person) },
-    run.profiles, run.catalogue, why);
+    run.profiles, run.catalogue, why, run.separationOfDuties);
   run.summary.birthrightGranted += change.granted.length;
   run.summary.birthrightRevoked += change.revoked.length;
   if (change.granted.length > 0) effects.push(`birthright granted: ${change.granted.join(', ')}`);
   if (change.revoked.length > 0) effects.push(`birthright revoked: ${change.revoked.join(', ')}`);
+  if (change.refused.length > 0) effects.push(`birthright not granted (separation of duties): ${change.refused.join(', ')}`);
   const key = `hr_attributes_unmatched:${person.id}`;
   if (change.matched) { await resolveFindingsWhere(work, eq(findings.key, key), 'the attributes now match an access profile'); return; }
   await flagUnmatched(work, person);

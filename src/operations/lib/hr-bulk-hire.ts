@@ -10,7 +10,7 @@ import { newId } from '../../domain/ids.js';
 import { grants, identities } from '../../store/schema.js';
 import { hrRecords } from '../../store/schema-hr.js';
 import type { Work } from '../context.js';
-import { flagUnmatched } from './birthright.js';
+import { flagUnmatched, withoutSodConflicts } from './birthright.js';
 import { chooseHandles, type HrEventData } from './hr-match.js';
 import { noteChange, type HrRunState } from './hr-run.js';
 
@@ -72,7 +72,9 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
   await insertInChunks(people.map((p) => p.row), (part) => work.tx.insert(identities).values(part));
   await insertInChunks(people.map(({ e, row }) => ({ source: e.source, employeeId: e.employeeId, identityId: row.id, attributes: e.attributes,
     effectiveAt: e.effectiveAt, updatedAt: work.now })), (part) => work.tx.insert(hrRecords).values(part));
-  const grantRows = people.flatMap(({ e, row }) => birthrightFor(run.profiles, e.attributes).filter((key) => run.catalogue.has(key)).map((key) => ({
+  // New identities, invisible to anyone else until commit: only the profiles' own keys can conflict.
+  const grantRows = people.flatMap(({ e, row }) => withoutSodConflicts(run.separationOfDuties,
+    birthrightFor(run.profiles, e.attributes).filter((key) => run.catalogue.has(key)), []).granted.map((key) => ({
     id: newId(), identityId: row.id, entitlementId: run.catalogue.get(key)!.id, engagementId: null, requestId: null, origin: 'birthright',
     startsAt: work.now, endsAt: null, status: 'active', provisioningState: 'pending', createdAt: work.now, key })));
   await insertInChunks(grantRows.map(({ key: _key, ...g }) => g), (part) => work.tx.insert(grants).values(part));

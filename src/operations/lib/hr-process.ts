@@ -17,7 +17,7 @@ import { birthrightCatalogue } from './birthright.js';
 import { applyHrEvent } from './hr-apply.js';
 import { bulkHires, hireInBulk } from './hr-bulk-hire.js';
 import type { HrEventData } from './hr-match.js';
-import { emptySummary, type HrRunState } from './hr-run.js';
+import { adoptDraft, draftOf, emptySummary, type HrRunState } from './hr-run.js';
 
 type ExistingEvent = { source: string; eventId: string; digest: string; status: HrEventStatus; batchId: string | null };
 /** Which already-recorded events this run applies (a confirmed held batch, due scheduled events); any other is a replay. */
@@ -29,7 +29,7 @@ const keyOf = (e: { source: string; eventId: string }) => `${e.source}\u0000${e.
 export const newRun = (policy: AppliedPolicy): HrRunState => ({
   settings: policy.hr ?? DEFAULT_HR_SETTINGS, profiles: policy.accessProfiles ?? [],
   reviewDueMs: policy.reviews?.eventDueInMs ?? DEFAULT_REVIEW_SETTINGS.eventDueInMs,
-  catalogue: new Map(), summary: emptySummary(), changes: [],
+  catalogue: new Map(), separationOfDuties: policy.separationOfDuties, summary: emptySummary(), changes: [],
 });
 
 /** The events of this chunk not seen before; an id seen with other content is refused rather than guessed at. */
@@ -118,7 +118,11 @@ export const processInChunks = async (
   afterChunk?: () => Promise<void>,
 ): Promise<HrRunState> => {
   for (const chunk of chunksOf(inEffectiveOrder(events))) {
-    await inTransaction(ctx, (work) => processChunk(work, run, chunk, reprocess, batchId));
+    adoptDraft(run, await inTransaction(ctx, async (work) => {
+      const draft = draftOf(run);
+      await processChunk(work, draft, chunk, reprocess, batchId);
+      return draft;
+    }));
     await afterChunk?.();
   }
   return run;

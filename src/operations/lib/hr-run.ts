@@ -1,5 +1,6 @@
 /** What one run of HR events (an API batch, an import, a confirmed batch, due events) carries and reports. */
 import type { AccessProfile, HrSettings } from '../../domain/hr.js';
+import type { SodRule } from '../../domain/separation-of-duties.js';
 import type { CatalogueEntry } from './birthright.js';
 
 export interface HrSummary {
@@ -16,6 +17,7 @@ export interface HrRunState {
   profiles: AccessProfile[];
   reviewDueMs: number;
   catalogue: Map<string, CatalogueEntry>;
+  separationOfDuties: readonly SodRule[];
   summary: HrSummary;
   changes: HrChange[];
 }
@@ -29,4 +31,16 @@ export const emptySummary = (): HrSummary => ({
 export const CHANGE_LINES = 1000;
 export const noteChange = (run: HrRunState, change: HrChange): void => {
   if (run.changes.length < CHANGE_LINES) run.changes.push(change);
+};
+
+/**
+ * A copy of the run's report for one transaction to write into. A transaction may run its function
+ * more than once (inTransaction retries on a deadlock), so it counts into a draft that the caller
+ * adopts (`adoptDraft`) only once the transaction committed.
+ */
+export const draftOf = (run: HrRunState): HrRunState => ({ ...run, summary: { ...run.summary }, changes: [...run.changes] });
+
+export const adoptDraft = (run: HrRunState, draft: HrRunState): void => {
+  run.summary = draft.summary;
+  run.changes = draft.changes;
 };

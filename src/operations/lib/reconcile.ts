@@ -115,20 +115,22 @@ export const runReconciliation = async (ctx: Context, systemKey: string, options
   const removable = drift.filter((d) => d.removable);
   const revoking = (options.revoke ?? spec.reconcile.mode === 'revoke') && removable.length > 0;
   const brakeHeld = revoking && !options.confirmMassRevoke && brakeTrips(removable.length, entries.length, settings.brake);
-  const counts = { opened: 0, closed: 0 };
-  await inTransaction(ctx, async (work) => {
+  // Counted inside and returned: a retried transaction runs its function again from zero.
+  const counts = await inTransaction(ctx, async (work) => {
+    const tally = { opened: 0, closed: 0 };
     for (const d of drift) {
       const { opened } = await openFinding(work, { kind: d.kind, key: d.key, summary: d.summary, evidence: d.evidence,
         systemId: system.id, identityId: d.identityId, grantId: d.grantId });
-      if (opened) counts.opened += 1;
+      if (opened) tally.opened += 1;
     }
-    counts.closed = await resolveUnseen(work, system.id, DRIFT_KINDS, 'no longer seen by reconciliation');
+    tally.closed = await resolveUnseen(work, system.id, DRIFT_KINDS, 'no longer seen by reconciliation');
     if (revoking && !brakeHeld) await resolveFinding(work, `mass_revocation_held:reconcile:${system.id}`, 'removal confirmed');
     if (brakeHeld) {
       await openFinding(work, { kind: 'mass_revocation_held', key: `mass_revocation_held:reconcile:${system.id}`, systemId: system.id,
         summary: `reconciliation of ${systemKey} would remove ${removable.length} of ${entries.length} accesses: held until security confirms`,
         evidence: { removable: removable.length, accounts: entries.length, share: settings.brake.share, minimum: settings.brake.minimum } });
     }
+    return tally;
   });
   const { revoked, failed: removalsFailed } = revoking && !brakeHeld
     ? await removeDrift(ctx, connector, system, removable, expected) : { revoked: 0, failed: 0 };
