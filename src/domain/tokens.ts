@@ -30,8 +30,8 @@ export const managesTokensOf = (subject: { id: string; kind: string; ownerId: st
 export const mayMintTokenFor = (
   subject: { id: string; kind: string; ownerId: string | null }, actorId: string, managesAny: boolean,
 ): boolean => {
-  if (subject.kind !== 'service_account') return subject.id === actorId;
-  return subject.ownerId === actorId || managesAny;
+  if (subject.id === actorId) return true;
+  return subject.kind === 'service_account' && (subject.ownerId === actorId || managesAny);
 };
 
 /**
