@@ -13,7 +13,8 @@ import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import type { Store } from '../src/store/database.js';
 import { auditEvents } from '../src/store/schema.js';
 import { webhookSubscriptions } from '../src/store/schema-service.js';
-import { decryptSecret, newWebhookSecret, type WebhookKey } from '../src/webhooks/crypto.js';
+import { decryptSecret, newWebhookSecret, urlContext, type WebhookKey } from '../src/webhooks/crypto.js';
+import { redactWebhookUrl } from '../src/webhooks/url.js';
 import { runWebhookTick, verifySignature } from '../src/webhooks/index.js';
 import { refusedWith } from './support/assert.js';
 import { BACKENDS, freshStore } from './support/backends.js';
@@ -114,7 +115,7 @@ for (const backend of BACKENDS) {
       const events = await store.db.select().from(auditEvents);
       assert.ok(events.every((e) => !e.canonical.includes(bare)));
       const created = events.find((e) => e.action === 'webhook.created');
-      assert.deepEqual(JSON.parse(created!.canonical).after, { url: rx.url, events: ['grant.revoked'] });
+      assert.deepEqual(JSON.parse(created!.canonical).after, { url: redactWebhookUrl(rx.url), events: ['grant.revoked'] });
     });
 
     it('a subscription created after an event does not receive it', async () => {
@@ -177,7 +178,9 @@ for (const backend of BACKENDS) {
       await refusedWith(createWebhook(await ada(), { url: rx.url, events: ['grant.revoked'] }, undefined), 'webhook.key_missing');
       await refusedWith(deleteWebhook(await ada(), { webhook: w.engagementId }), 'webhook.not_found', 'webhook');
       const selma = await createWebhook(await w.as('selma'), { url: 'https://hooks.example.com/tenure#frag', events: ['finding.opened'] }, key);
-      assert.equal(selma.url, 'https://hooks.example.com/tenure', 'security may subscribe; the fragment is dropped');
+      assert.equal(selma.url, 'https://hooks.example.com/…', 'security may subscribe; the URL is shown redacted');
+      const [row] = await store.db.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, selma.id));
+      assert.equal(decryptSecret(key, row!.urlCiphertext!, urlContext(selma.id)), 'https://hooks.example.com/tenure', 'the fragment is dropped');
     });
 
     it('a grant is reminded two weeks and one day before its end, once each, once someone listens', async () => {

@@ -25,7 +25,8 @@ export interface AuditRecord {
   v: number;
   at: string;
   action: string;
-  actor: { id: string | null; channel: Channel; osUser?: string; tokenId?: string };
+  /** `issuedBy`: who minted the token the actor used, when that was someone else (see Actor). */
+  actor: { id: string | null; channel: Channel; osUser?: string; tokenId?: string; issuedBy?: string };
   subject: { type: string; id: string };
   identityId: string | null;
   systemId: string | null;

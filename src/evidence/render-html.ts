@@ -22,7 +22,9 @@ const SECTION_TITLES: Record<string, string> = {
 };
 
 type Item = EvidencePack['timeline'][number];
-const eventRows = (items: Item[]) => items.map((e) => [e.seq, e.at, e.action, e.actor, e.identity, e.subject.id, e.reason ?? '', e.ticket ?? '',
+/** Who acted, and who minted the token they acted with when that was someone else. */
+const actedBy = (e: Item): string => e.issuedBy ? `${e.actor} via token issued by ${e.issuedBy}` : e.actor;
+const eventRows = (items: Item[]) => items.map((e) => [e.seq, e.at, e.action, actedBy(e), e.identity, e.subject.id, e.reason ?? '', e.ticket ?? '',
   e.after, e.hash.slice(0, 16)]);
 
 export const renderEvidenceHtml = (pack: EvidencePack): string => [

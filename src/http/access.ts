@@ -83,12 +83,20 @@ export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clo
   });
 };
 
-/** The use-case context of an authenticated request: the actor is the token's or session's owner. */
+/**
+ * The use-case context of an authenticated request: the actor is the token's or session's owner,
+ * with the token's issuer when that is someone else, so the audit event and every same-party rule
+ * see who minted the credential as well as whose it is.
+ */
 export const contextOf = (request: FastifyRequest, store: Store, clock: Clock): Context => {
   const principal = request.principal;
   if (!principal) throw new TenureError('auth.required', 'sign in, or send Authorization: Bearer <token>');
   return {
     store, clock,
-    actor: { id: principal.identityId, channel: principal.channel, ...(principal.tokenId ? { tokenId: principal.tokenId } : {}) },
+    actor: {
+      id: principal.identityId, channel: principal.channel,
+      ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
+      ...(principal.issuedBy ? { issuedBy: principal.issuedBy } : {}),
+    },
   };
 };

@@ -6,6 +6,7 @@ import type { Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import { idempotencyKeys } from '../store/schema-service.js';
+import { checkSecretDeclared, storableAnswer } from './shown-once.js';
 
 /** How long a first attempt holds its key; a crash leaves the key free again after this. */
 const LOCK_MS = 60_000;
@@ -50,9 +51,12 @@ const claim = async (store: Store, clock: Clock, request: FastifyRequest, reply:
 /**
  * `Idempotency-Key` on writes: the first request runs and its outcome (success or refusal) is
  * stored; a retry with the same key and body gets that outcome back without writing again; the same
- * key with another body is refused. A 5xx is not stored, so the retry runs again.
+ * key with another body is refused. A 5xx is not stored, so the retry runs again. A secret in the
+ * answer is never stored: the replay says it was shown once instead (see shown-once.ts), and a
+ * route that answers a secret-like field without declaring it is refused at start-up.
  */
 export const supportIdempotencyKeys = (app: FastifyInstance, store: Store, clock: Clock): void => {
+  app.addHook('onRoute', checkSecretDeclared);
   app.decorateRequest('idempotency', undefined);
   app.addHook('preHandler', async (request, reply) => {
     const key = request.headers['idempotency-key'];
@@ -69,7 +73,10 @@ export const supportIdempotencyKeys = (app: FastifyInstance, store: Store, clock
     request.idempotency = undefined;
     const where = and(eq(idempotencyKeys.principal, held.principal), eq(idempotencyKeys.key, held.key));
     if (reply.statusCode >= 500) await store.db.delete(idempotencyKeys).where(where);
-    else await store.db.update(idempotencyKeys).set({ statusCode: reply.statusCode, response: JSON.parse(String(payload)) as unknown }).where(where);
+    else {
+      const response = storableAnswer(String(payload), reply.statusCode, request.routeOptions.config.shownOnce);
+      await store.db.update(idempotencyKeys).set({ statusCode: reply.statusCode, response }).where(where);
+    }
     return payload;
   });
 };

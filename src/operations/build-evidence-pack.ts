@@ -72,12 +72,13 @@ export const buildEvidencePack = async (ctx: Context, input: z.input<typeof Inpu
   const events = await allEvents(exec, filters);
   const grantRows = await exec.select({ g: grants, key: entitlements.key }).from(grants)
     .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId)).where(grantWhere);
-  const handles = await handlesById(exec, [...events.map((e) => e.actor.id), ...events.map((e) => e.identityId), ...grantRows.map((r) => r.g.identityId)]
-    .filter((id): id is string => !!id));
+  const handles = await handlesById(exec, [...events.map((e) => e.actor.id), ...events.map((e) => e.actor.issuedBy), ...events.map((e) => e.identityId),
+    ...grantRows.map((r) => r.g.identityId)].filter((id): id is string => !!id));
   const [head] = await exec.select().from(auditHead).where(eq(auditHead.id, 1));
   const item = (e: AuditRecord) => ({
     seq: e.seq, hash: e.hash, at: e.at, action: e.action, actor: e.actor.id ? handles.get(e.actor.id) ?? e.actor.id : e.actor.channel,
-    channel: e.actor.channel, subject: e.subject, identity: e.identityId ? handles.get(e.identityId) ?? e.identityId : null,
+    channel: e.actor.channel, issuedBy: e.actor.issuedBy ? handles.get(e.actor.issuedBy) ?? e.actor.issuedBy : null,
+    subject: e.subject, identity: e.identityId ? handles.get(e.identityId) ?? e.identityId : null,
     before: e.before, after: e.after, reason: e.reason, ticket: e.ticket,
   });
   const sections = Object.fromEntries(Object.entries(SECTIONS).map(([name, actions]) =>

@@ -1,8 +1,10 @@
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { allows } from '../domain/permissions.js';
-import { DEFAULT_TOKEN_TTL_MS, managesTokensOf, MAX_TOKEN_TTL_MS, TOKEN_SCOPES } from '../domain/tokens.js';
+import { boundByParent, mayMintTokenFor, MAX_TOKEN_TTL_MS, TOKEN_SCOPES, type ParentToken } from '../domain/tokens.js';
+import type { Tx } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { apiTokens } from '../store/schema-service.js';
 import { loadActor } from './authorize.js';
@@ -18,28 +20,52 @@ export const CreateTokenInput = z.object({
 }).strict();
 
 /**
+ * The token the caller authenticated with, locked against a concurrent revocation: once that
+ * commits, this reads the revoked row and refuses, so no child is born to a dead parent.
+ */
+const lockParent = async (tx: Tx, tokenId: string | undefined, now: Date): Promise<ParentToken | undefined> => {
+  if (!tokenId) return undefined;
+  const [parent] = await tx.select({ scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt, revokedAt: apiTokens.revokedAt })
+    .from(apiTokens).where(eq(apiTokens.id, tokenId)).for('share');
+  if (!parent || parent.revokedAt || parent.expiresAt <= now) {
+    throw new TenureError('auth.invalid_credentials', 'the token this request was made with is no longer valid');
+  }
+  return parent;
+};
+
+/**
  * Creates an API token and returns its secret: the only time it is ever shown. The database keeps
- * its hash; the audit event records the token's id, owner, scopes and expiry, never the secret.
+ * its hash; the audit event records the token's id, owner, parent, scopes and expiry, never the secret.
+ *
+ * Who may mint for whom is `mayMintTokenFor`: a person's token only by that person, a service
+ * account's by its owner or `token.manage_any`. Minted with a token, the new token is that token's
+ * child (bounded by it, revoked with it); minted from a web session or the local CLI, it is a root.
  */
 export const createToken = async (ctx: Context, input: z.input<typeof CreateTokenInput>) => {
   const data = parseInput(CreateTokenInput, input);
-  const ttl = data.expiresIn ?? DEFAULT_TOKEN_TTL_MS;
-  if (ttl > MAX_TOKEN_TTL_MS) throw new TenureError('token.invalid_expiry', 'expiresIn: a token lives at most 365d', { field: 'expiresIn' });
+  if (data.expiresIn !== undefined && data.expiresIn > MAX_TOKEN_TTL_MS) {
+    throw new TenureError('token.invalid_expiry', 'expiresIn: a token lives at most 365d', { field: 'expiresIn' });
+  }
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);
     const subject = data.identity ? await findIdentity(work.tx, data.identity, 'identity') : acting.identity;
-    if (!managesTokensOf(subject, acting.identity.id) && !allows(acting.roles, 'token.manage_any')) {
-      throw new TenureError('actor.forbidden', `you may not create tokens for ${subject.handle}`, { field: 'identity' });
+    if (!mayMintTokenFor(subject, acting.identity.id, allows(acting.roles, 'token.manage_any'))) {
+      throw subject.kind === 'service_account'
+        ? new TenureError('actor.forbidden', `you may not create tokens for ${subject.handle}`, { field: 'identity' })
+        : new TenureError('token.person_only_self', `only ${subject.handle} may create a token for ${subject.handle}`, { field: 'identity' });
     }
     if (subject.status !== 'active') throw new TenureError('identity.not_active', `${subject.handle} is ${subject.status}`, { field: 'identity' });
+    const parent = await lockParent(work.tx, work.actor.tokenId, work.now);
+    const scopes = [...new Set(data.scopes)];
+    const expiresAt = boundByParent(parent, scopes, work.now, data.expiresIn);
     const secret = newSecret('tnr');
     const row = {
-      id: newId(), identityId: subject.id, name: data.name, scopes: [...new Set(data.scopes)], secretHash: hashSecret(secret),
-      expiresAt: new Date(work.now.getTime() + ttl), createdAt: work.now, createdBy: acting.identity.id,
+      id: newId(), identityId: subject.id, name: data.name, scopes, secretHash: hashSecret(secret),
+      expiresAt, createdAt: work.now, createdBy: acting.identity.id, parentTokenId: work.actor.tokenId ?? null,
     };
     await work.tx.insert(apiTokens).values(row);
     work.record({ action: 'token.created', subject: { type: 'token', id: row.id }, identityId: subject.id,
-      after: { name: row.name, scopes: row.scopes, expiresAt: row.expiresAt } });
-    return { id: row.id, identity: subject.handle, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, secret };
+      after: { name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId } });
+    return { id: row.id, identity: subject.handle, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId, secret };
   });
 };

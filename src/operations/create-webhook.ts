@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { webhookSubscriptions } from '../store/schema-service.js';
-import { encryptSecret, newWebhookSecret, type WebhookKey } from '../webhooks/crypto.js';
+import { encryptSecret, newWebhookSecret, urlContext, type WebhookKey } from '../webhooks/crypto.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/events.js';
-import { webhookUrl } from '../webhooks/url.js';
+import { redactWebhookUrl, webhookUrl } from '../webhooks/url.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
@@ -17,8 +17,10 @@ export const CreateWebhookInput = z.object({
 
 /**
  * Subscribes a URL to event types. The signing secret is returned here and nowhere else: the table
- * keeps it encrypted under the webhook key (see loadWebhookKey), and the audit event records the
- * URL and types only. The subscription receives events committed after it, not earlier ones.
+ * keeps it encrypted under the webhook key (see loadWebhookKey). The full URL, which may carry a
+ * receiver's credential in its path or query, is encrypted the same way and shown nowhere, this
+ * answer and the audit event included: they carry the redacted URL and the types only. The
+ * subscription receives events committed after it, not earlier ones.
  */
 export const createWebhook = async (ctx: Context, input: z.input<typeof CreateWebhookInput>, key: WebhookKey | undefined) => {
   const data = parseInput(CreateWebhookInput, input);
@@ -30,11 +32,12 @@ export const createWebhook = async (ctx: Context, input: z.input<typeof CreateWe
     }
     const id = newId();
     const secret = newWebhookSecret();
+    const shown = redactWebhookUrl(data.url);
     await work.tx.insert(webhookSubscriptions).values({
-      id, url: data.url, eventTypes: data.events, secretCiphertext: encryptSecret(key, secret, id),
-      createdBy: acting.identity.id, createdAt: work.now,
+      id, url: shown, urlCiphertext: encryptSecret(key, data.url, urlContext(id)), eventTypes: data.events,
+      secretCiphertext: encryptSecret(key, secret, id), createdBy: acting.identity.id, createdAt: work.now,
     });
-    work.record({ action: 'webhook.created', subject: { type: 'webhook', id }, after: { url: data.url, events: data.events } });
-    return { id, url: data.url, events: data.events, createdAt: work.now, secret };
+    work.record({ action: 'webhook.created', subject: { type: 'webhook', id }, after: { url: shown, events: data.events } });
+    return { id, url: shown, events: data.events, createdAt: work.now, secret };
   });
 };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { webhookDeliveries, webhookSubscriptions } from '../store/schema-service.js';
 import type { WebhookEventType } from '../webhooks/events.js';
+import { redactWebhookUrl } from '../webhooks/url.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
@@ -20,14 +21,14 @@ export const deleteWebhook = async (ctx: Context, input: z.input<typeof Input>) 
     await authorize(work, 'webhook.manage');
     const [row] = await work.tx.select().from(webhookSubscriptions).where(eq(webhookSubscriptions.id, data.webhook)).for('update');
     if (!row) throw new TenureError('webhook.not_found', `no webhook subscription '${data.webhook}'`, { field: 'webhook' });
-    const summary = { id: row.id, url: row.url, events: row.eventTypes as WebhookEventType[] };
+    const summary = { id: row.id, url: redactWebhookUrl(row.url), events: row.eventTypes as WebhookEventType[] };
     if (row.disabledAt) return { ...summary, disabledAt: row.disabledAt, cancelledDeliveries: 0 };
     await work.tx.update(webhookSubscriptions).set({ disabledAt: work.now }).where(eq(webhookSubscriptions.id, row.id));
     const cancelled = await work.tx.update(webhookDeliveries)
       .set({ status: 'failed', lockedUntil: null, lastError: 'the subscription was deleted' })
       .where(and(eq(webhookDeliveries.subscriptionId, row.id), eq(webhookDeliveries.status, 'pending')))
       .returning({ id: webhookDeliveries.id });
-    work.record({ action: 'webhook.deleted', subject: { type: 'webhook', id: row.id }, before: { url: row.url, events: row.eventTypes } });
+    work.record({ action: 'webhook.deleted', subject: { type: 'webhook', id: row.id }, before: { url: summary.url, events: row.eventTypes } });
     return { ...summary, disabledAt: work.now, cancelledDeliveries: cancelled.length };
   });
 };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { handlesById } from '../store/queries/identities.js';
 import { webhookDeliveries, webhookSubscriptions } from '../store/schema-service.js';
 import type { WebhookEventType } from '../webhooks/events.js';
+import { redactWebhookUrl } from '../webhooks/url.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { requirePermission } from './lib/audit-access.js';
@@ -11,7 +12,10 @@ const Input = z.object({ includeDeleted: z.boolean().default(false) }).strict();
 
 type Counts = { pending: number; delivered: number; failed: number };
 
-/** Subscriptions with their delivery counts; never the secret, not even encrypted. */
+/**
+ * Subscriptions with their delivery counts; never the secret, not even encrypted, and the URL
+ * redacted (a subscription made before URLs were encrypted keeps its URL in clear in the table).
+ */
 export const listWebhooks = async (ctx: Context, input: z.input<typeof Input> = {}) => {
   const data = parseInput(Input, input);
   await requirePermission(ctx, 'webhook.manage');
@@ -33,7 +37,7 @@ export const listWebhooks = async (ctx: Context, input: z.input<typeof Input> = 
   }
   const handles = await handlesById(exec, rows.map((r) => r.createdBy ?? ''));
   return rows.map((r) => ({
-    ...r, events: r.events as WebhookEventType[], createdBy: r.createdBy ? handles.get(r.createdBy) ?? r.createdBy : null,
+    ...r, url: redactWebhookUrl(r.url), events: r.events as WebhookEventType[], createdBy: r.createdBy ? handles.get(r.createdBy) ?? r.createdBy : null,
     deliveries: bySubscription.get(r.id) ?? { pending: 0, delivered: 0, failed: 0 },
   }));
 };

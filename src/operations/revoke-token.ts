@@ -8,10 +8,14 @@ import { identities } from '../store/schema.js';
 import { loadActor } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
+import { revokeDescendants } from './lib/revoke-descendants.js';
 
 export const Input = z.object({ token: z.uuid('must be a token id') }).strict();
 
-/** Revokes a token at once: the next request that presents it is refused. Revoking twice is refused as not found. */
+/**
+ * Revokes a token at once, and every token minted with it (its descendants), in one transaction:
+ * the next request that presents any of them is refused. Revoking twice is refused as not found.
+ */
 export const revokeToken = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
@@ -24,6 +28,7 @@ export const revokeToken = async (ctx: Context, input: z.input<typeof Input>) =>
     await work.tx.update(apiTokens).set({ revokedAt: work.now, revokedBy: acting.identity.id }).where(eq(apiTokens.id, row.token.id));
     work.record({ action: 'token.revoked', subject: { type: 'token', id: row.token.id }, identityId: row.owner.id,
       before: { revokedAt: null }, after: { revokedAt: work.now } });
-    return { id: row.token.id, revokedAt: work.now };
+    const descendants = await revokeDescendants(work, [row.token.id], 'its parent token was revoked');
+    return { id: row.token.id, revokedAt: work.now, revokedDescendants: descendants };
   });
 };

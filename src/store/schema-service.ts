@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import { identities } from './schema.js';
 
@@ -24,9 +24,15 @@ export const apiTokens = pgTable('api_tokens', {
   revokedAt: ts('revoked_at'),
   revokedBy: uuid('revoked_by'),
   lastUsedAt: ts('last_used_at'),
+  /**
+   * The token the minting caller authenticated with; null for a root token (minted from a web
+   * session or the local CLI). A child never outlives nor outranks its parent and dies with it.
+   */
+  parentTokenId: uuid('parent_token_id').references((): AnyPgColumn => apiTokens.id),
 }, (t) => [
   uniqueIndex('api_tokens_secret_uq').on(t.secretHash),
   index('api_tokens_identity_idx').on(t.identityId),
+  index('api_tokens_parent_idx').on(t.parentTokenId),
 ]);
 
 /** Web sessions after OIDC sign-in; the cookie holds the secret, the table its hash. */
@@ -73,7 +79,13 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
 
 export const webhookSubscriptions = pgTable('webhook_subscriptions', {
   id: uuid('id').primaryKey(),
+  /**
+   * The URL as shown (redacted: scheme, host and port; see webhooks/url.ts). Rows made before the
+   * URL was encrypted hold the full URL here and no url_ciphertext; they are still shown redacted.
+   */
   url: text('url').notNull(),
+  /** AES-256-GCM ciphertext of the full URL, which may carry a credential in its path or query; deliveries use it. */
+  urlCiphertext: text('url_ciphertext'),
   eventTypes: jsonb('event_types').$type<string[]>().notNull(),
   /** AES-256-GCM ciphertext of the signing secret (iv.tag.data, base64url), under the webhook key. */
   secretCiphertext: text('secret_ciphertext').notNull(),

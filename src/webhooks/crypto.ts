@@ -86,6 +86,12 @@ export const encryptSecret = (key: WebhookKey, secret: string, subscriptionId: s
   return [iv, cipher.getAuthTag(), data].map((part) => part.toString('base64url')).join('.');
 };
 
+/**
+ * The associated data a subscription's URL is encrypted under: distinct from its secret's, so the
+ * two ciphertexts of one row cannot be swapped for each other.
+ */
+export const urlContext = (subscriptionId: string): string => `${subscriptionId}#url`;
+
 /** Throws when the key is not the one the secret was encrypted with, or the stored value was altered. */
 export const decryptSecret = (key: WebhookKey, stored: string, subscriptionId: string): string => {
   const [iv, tag, data] = stored.split('.').map((part) => Buffer.from(part, 'base64url'));

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Context } from '../operations/context.js';
 import { rawRows } from '../store/database.js';
-import { decryptSecret, type WebhookKey } from './crypto.js';
+import { decryptSecret, urlContext, type WebhookKey } from './crypto.js';
 import { ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
 export interface DeliverOptions {
@@ -34,7 +34,7 @@ export const backoffMs = (attempt: number, random: () => number = Math.random): 
   Math.round(Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1)) * (0.8 + 0.2 * random()));
 
 interface Claimed {
-  id: string; attempt: number; subscription_id: string; payload: unknown; event_key: string; url: string; secret_ciphertext: string;
+  id: string; attempt: number; subscription_id: string; payload: unknown; event_key: string; url: string; url_ciphertext: string | null; secret_ciphertext: string;
 }
 
 /**
@@ -71,7 +71,7 @@ export const claimDue = async (ctx: Context, now: Date, options: DeliverOptions)
         locked_until = ${lockedUntil}::timestamptz
       FROM due, webhook_subscriptions s
       WHERE d.id = due.id AND s.id = d.subscription_id
-      RETURNING d.id, d.attempts AS attempt, d.subscription_id, d.payload, d.event_key, s.url, s.secret_ciphertext`);
+      RETURNING d.id, d.attempts AS attempt, d.subscription_id, d.payload, d.event_key, s.url, s.url_ciphertext, s.secret_ciphertext`);
     if (claimed.length > 0) {
       const attempts = claimed.map((c) => ({ delivery_id: c.id, attempt: c.attempt }));
       await tx.execute(sql`
@@ -92,12 +92,17 @@ const reasonOf = (error: unknown): string => {
 /** One signed POST. Redirects are not followed: a receiver that moved must be re-registered, not chased. */
 const post = async (ctx: Context, key: WebhookKey, delivery: Claimed, options: DeliverOptions): Promise<Outcome> => {
   let secret: string;
-  try { secret = decryptSecret(key, delivery.secret_ciphertext, delivery.subscription_id); } catch (error) {
+  let url: string;
+  try {
+    secret = decryptSecret(key, delivery.secret_ciphertext, delivery.subscription_id);
+    // A subscription made before URLs were encrypted has its full URL in the url column.
+    url = delivery.url_ciphertext ? decryptSecret(key, delivery.url_ciphertext, urlContext(delivery.subscription_id)) : delivery.url;
+  } catch (error) {
     return { ok: false, statusCode: null, error: (error as Error).message };
   }
   const body = JSON.stringify(delivery.payload);
   try {
-    const response = await fetch(delivery.url, {
+    const response = await fetch(url, {
       method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs),
       headers: {
         'Content-Type': 'application/json', 'User-Agent': 'Tenure-Webhooks/1',

@@ -17,9 +17,13 @@ export interface Service {
 }
 
 /** The HTTP API over the small test organisation of world.ts, called in process with inject(). */
-export const startService = async (store: Store, options: { decision?: DecisionHooks; env?: NodeJS.ProcessEnv; logger?: AppDeps['logger'] } = {}): Promise<Service> => {
+export const startService = async (
+  store: Store, options: { decision?: DecisionHooks; env?: NodeJS.ProcessEnv; logger?: AppDeps['logger']; webhookKey?: AppDeps['webhookKey'] } = {},
+): Promise<Service> => {
   const world = await buildWorld(store);
-  const app = await buildApp({ store, clock: world.clock, http: loadHttpConfig(options.env ?? {}), decision: options.decision, logger: options.logger });
+  const app = await buildApp({
+    store, clock: world.clock, http: loadHttpConfig(options.env ?? {}), decision: options.decision, logger: options.logger, webhookKey: options.webhookKey,
+  });
   const token = async (handle: string, scopes: TokenScope[] = ['read', 'write', 'check']) =>
     (await createToken(await world.as(handle), { name: `test-${handle}`, scopes })).secret;
   const cache = new Map<string, string>();

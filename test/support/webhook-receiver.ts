@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface Hit { id: string; signature: string; body: string; headers: IncomingHttpHeaders }
+/** `path`: the path and query the POST went to. */
+export interface Hit { id: string; signature: string; body: string; headers: IncomingHttpHeaders; path: string }
 
 /** A real HTTP receiver on a free loopback port; `respond` picks each answer's status and can be swapped mid-test. */
 export interface Receiver {
@@ -19,7 +20,7 @@ export const startReceiver = async (respond: Receiver['respond'] = () => 200): P
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const hit = { id: String(req.headers['tenure-webhook-id']), signature: String(req.headers['tenure-signature']),
-        body: Buffer.concat(chunks).toString('utf8'), headers: req.headers };
+        body: Buffer.concat(chunks).toString('utf8'), headers: req.headers, path: req.url ?? '' };
       hits.push(hit);
       void Promise.resolve(receiver.respond(hit)).then((status) => { res.statusCode = status; res.end(); });
     });

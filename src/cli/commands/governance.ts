@@ -47,9 +47,10 @@ export const auditCommands = (program: Command, rt: Runtime, run: Run): void => 
         from: o.from as string, to: o.to as string, afterSeq: o.after as number, ...(o.limit ? { limit: o.limit as number } : {}),
       });
       if (rt.output.json) { rt.print(result); return; }
-      const handles = await api.handles(result.events.flatMap((e) => [e.actor.id ?? '', e.identityId ?? '']));
+      const handles = await api.handles(result.events.flatMap((e) => [e.actor.id ?? '', e.actor.issuedBy ?? '', e.identityId ?? '']));
       rt.print(result.events.map((e) => ({
         seq: e.seq, at: e.at, action: e.action, actor: e.actor.id ? handles.get(e.actor.id) : e.actor.channel, channel: e.actor.channel,
+        ...(e.actor.issuedBy ? { issuedBy: handles.get(e.actor.issuedBy) ?? e.actor.issuedBy } : {}),
         about: e.identityId ? handles.get(e.identityId) : '', subject: `${e.subject.type}:${e.subject.id.slice(0, 8)}`, reason: e.reason ?? '',
       })));
     }));

@@ -17,7 +17,10 @@ const Filters = z.object({
 }).strict();
 const Event = z.object({
   seq: z.number(), hash: z.string(), v: z.number(), at: z.string(), action: z.string(),
-  actor: z.object({ id: z.string().nullable(), channel: z.string(), osUser: z.string().optional(), tokenId: z.string().optional() }),
+  actor: z.object({
+    id: z.string().nullable(), channel: z.string(), osUser: z.string().optional(), tokenId: z.string().optional(),
+    issuedBy: z.string().optional().describe('the identity that minted the token the actor used, when that was someone else'),
+  }),
   subject: z.object({ type: z.string(), id: z.string() }), identityId: z.string().nullable(), systemId: z.string().nullable(),
   before: z.unknown(), after: z.unknown(), reason: z.string().nullable(), ticket: z.string().nullable(), data: z.unknown(),
 });

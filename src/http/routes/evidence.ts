@@ -6,6 +6,7 @@ import { typed, type RouteModule } from './route.js';
 
 const Event = z.object({
   seq: z.number().int(), hash: z.string(), at: z.string(), action: z.string(), actor: z.string(), channel: z.string(),
+  issuedBy: z.string().nullable().describe('who minted the token the actor used, when someone else'),
   subject: z.object({ type: z.string(), id: z.string() }), identity: z.string().nullable(), before: z.unknown(), after: z.unknown(),
   reason: z.string().nullable(), ticket: z.string().nullable(),
 });

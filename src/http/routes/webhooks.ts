@@ -16,7 +16,8 @@ const WebhookView = z.object({
 });
 const Created = z.object({
   id: z.string(), url: z.string(), events: Events, createdAt: isoDate,
-  secret: z.string().describe('the signing secret (whsec_...): shown once, never again; store it now'),
+  secret: z.string().nullable().describe('the signing secret (whsec_...): shown once, never again; store it now (null on an Idempotency-Key replay)'),
+  secretShownOnce: z.boolean().optional().describe('true on an Idempotency-Key replay: the secret was in the first answer only'),
 });
 const Deleted = z.object({ id: z.string(), url: z.string(), events: Events, disabledAt: isoDate, cancelledDeliveries: z.number().int() });
 const Attempt = z.object({
@@ -46,7 +47,7 @@ export const webhookRoutes: RouteModule = (app, deps) => {
       response: { 200: z.object({ items: z.array(WebhookView) }), ...problems } },
   }, async (request) => ({ items: await listWebhooks(ctx(request), { includeDeleted: request.query.includeDeleted === 'true' }) }));
   r.post('/v1/webhooks', {
-    config: access('write'),
+    config: { ...access('write'), shownOnce: ['secret'] },
     schema: { tags: ['webhooks'], summary: 'Subscribe a URL to event types; the signing secret is in this answer only', body: CreateWebhookInput,
       response: { 201: Created, ...problems } },
   }, async (request, reply) => reply.code(201).header('cache-control', 'no-store').send(await createWebhook(ctx(request), request.body, keyOf())));
