@@ -5,7 +5,7 @@ import { allows } from '../domain/permissions.js';
 import { OPEN_JOB_STATES } from '../domain/provisioning.js';
 import { grants } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { resolveFinding } from './lib/findings.js';
@@ -22,6 +22,7 @@ export const confirmProvisioningTask = async (ctx: Context, input: z.input<typeo
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);
+    requirePerson(acting, 'confirm a provisioning task');
     const { job, system } = await lockJob(work, data.job);
     await checkTaskDecider(work, acting, job, 'confirm a provisioning task');
     const me = acting.identity.id;

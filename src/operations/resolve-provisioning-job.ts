@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { authorize } from './authorize.js';
+import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { resolveFinding } from './lib/findings.js';
@@ -20,6 +20,7 @@ export const resolveProvisioningJob = async (ctx: Context, input: z.input<typeof
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await authorize(work, 'provisioning.operate');
+    requirePerson(acting, 'resolve a provisioning task');
     const { job } = await lockJob(work, data.job);
     await checkTaskDecider(work, acting, job, 'resolve a provisioning task');
     if (!['queued', 'failing', 'held', 'awaiting_confirmation'].includes(job.state)) {
