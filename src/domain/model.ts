@@ -40,4 +40,6 @@ export interface IdentityRow {
   managerId: string | null;
   sponsorId: string | null;
   ownerId: string | null;
+  /** Who created the identity (a party to its requests); absent when not loaded. */
+  createdBy?: string | null;
 }

@@ -57,3 +57,11 @@ export type Permission = keyof typeof PERMISSIONS;
 
 export const allows = (roles: readonly string[], permission: Permission): boolean =>
   (PERMISSIONS[permission] as readonly string[]).some((role) => roles.includes(role));
+
+/**
+ * The permissions `added` roles would give someone holding `held` that they do not have yet. A
+ * policy apply that gives its applier any is a self-grant: an administrator (who already has every
+ * permission) adding themselves to a role gains nothing, a security officer adding themselves to IAM does.
+ */
+export const gainedPermissions = (held: readonly string[], added: readonly string[]): Permission[] =>
+  (Object.keys(PERMISSIONS) as Permission[]).filter((p) => !allows(held, p) && allows([...held, ...added], p));

@@ -6,6 +6,7 @@ import { isUuid } from '../domain/ids.js';
 import { findings } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
+import { refuseOwnFinding } from './lib/parties.js';
 import { instant, parseInput, text } from './input.js';
 
 export const Input = z.object({
@@ -31,6 +32,7 @@ export const acceptFinding = async (ctx: Context, input: z.input<typeof Input>) 
     }
     const [finding] = await work.tx.select().from(findings).where(eq(findings.id, data.finding)).for('update');
     if (!finding) throw missing();
+    await refuseOwnFinding(work, finding, 'accept');
     if (finding.status === 'resolved') throw new TenureError('finding.already_resolved', 'the finding is already resolved', { field: 'finding' });
     await work.tx.update(findings).set({ status: 'accepted', acceptedUntil: data.until }).where(eq(findings.id, finding.id));
     work.record({ action: 'finding.accepted', subject: { type: 'finding', id: finding.id }, identityId: finding.identityId,

@@ -9,7 +9,7 @@ import { loadActor, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { resolveFinding } from './lib/findings.js';
-import { lockJob } from './lib/provisioning-jobs.js';
+import { checkTaskDecider, lockJob } from './lib/provisioning-jobs.js';
 
 export const Input = z.object({ job: z.string().min(1, 'must be a provisioning job id'), note: text(2000) }).strict();
 
@@ -24,11 +24,11 @@ export const confirmProvisioningTask = async (ctx: Context, input: z.input<typeo
     const acting = await loadActor(work.tx, work.actor.id);
     requirePerson(acting, 'confirm a provisioning task');
     const { job, system } = await lockJob(work, data.job);
+    await checkTaskDecider(work, acting, job, 'confirm a provisioning task');
     const me = acting.identity.id;
     if (system.technicalOwnerId !== me && !allows(acting.roles, 'provisioning.operate')) {
       throw new TenureError('actor.forbidden', `only the technical owner of ${system.key}, IAM or security confirm its tasks`);
     }
-    if (job.identityId === me) throw new TenureError('actor.forbidden', 'nobody confirms a task about their own access');
     if (job.state !== 'awaiting_confirmation') {
       throw new TenureError('provisioning.job_not_awaiting', `the job is ${job.state}, not awaiting confirmation`, { field: 'job' });
     }

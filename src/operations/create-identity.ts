@@ -61,7 +61,7 @@ export const createIdentity = async (ctx: Context, input: CreateIdentityInput) =
       id: newId(), handle: data.handle, displayName: data.displayName, email: data.email ?? null,
       kind: data.kind, status: 'active', managerId: links.manager?.id ?? null, sponsorId: links.sponsor?.id ?? null,
       ownerId: links.owner?.id ?? null, vendorId: links.vendor?.id ?? null,
-      department: data.department ?? null, title: data.title ?? null, createdAt: work.now, updatedAt: work.now,
+      department: data.department ?? null, title: data.title ?? null, createdBy: work.actor.id ?? null, createdAt: work.now, updatedAt: work.now,
     };
     await work.tx.insert(identities).values(row);
     work.record({ action: 'identity.created', subject: { type: 'identity', id: row.id }, identityId: row.id,

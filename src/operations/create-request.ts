@@ -6,6 +6,7 @@ import { inEngagementScope } from '../domain/engagement-scope.js';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { REQUEST_KINDS } from '../domain/model.js';
+import { partiesOfRequest } from '../domain/parties.js';
 import { routeStages, stagesFor } from '../domain/routing.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
 import { checkMaxDuration, resolveWindow, type Window } from '../domain/window.js';
@@ -105,7 +106,10 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
     const candidates = [];
     // One at a time: a transaction is one connection, and queries on it cannot overlap.
     for (const kind of stagesFor(entitlement.tier, outOfScope)) candidates.push(await stageCandidates(work.tx, policy, kind, beneficiary, system));
-    const routed = routeStages(candidates, excludedFromRequest(acting.identity.id, beneficiary.id));
+    // Whoever minted the credential the requester files with is a party too (and is kept with the request).
+    const issuer = work.actor.issuedBy && work.actor.issuedBy !== acting.identity.id ? work.actor.issuedBy : null;
+    const parties = partiesOfRequest({ requester: acting.identity, beneficiary, requesterIssuerId: issuer });
+    const routed = routeStages(candidates, excludedFromRequest(acting.identity.id, beneficiary.id, parties));
     if (!routed) {
       throw new TenureError('request.no_eligible_approver', 'no distinct eligible approver for every stage of this request (configure alternates in the policy)');
     }
@@ -114,7 +118,7 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
       id, kind: data.kind, requesterId: acting.identity.id, beneficiaryId: beneficiary.id, entitlementId: entitlement.id,
       engagementId: engagement?.id ?? null, targetGrantId: target?.id ?? null, justification: data.justification,
       ticket: data.ticket ?? null, startsAt: window.startsAt, endsAt: window.endsAt, outOfScope, status: 'pending',
-      expiresAt: new Date(work.now.getTime() + policy.requests.pendingExpiresAfterMs), createdAt: work.now,
+      expiresAt: new Date(work.now.getTime() + policy.requests.pendingExpiresAfterMs), requesterIssuerId: issuer, createdAt: work.now,
     };
     await work.tx.insert(accessRequests).values(row);
     await work.tx.insert(requestStages).values(routed.map((stage, position) => ({

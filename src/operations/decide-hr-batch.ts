@@ -11,6 +11,7 @@ import { parseInput, ref, text } from './input.js';
 import { resolveFindingsWhere } from './lib/findings.js';
 import { eventDataOf } from './lib/hr-match.js';
 import { newRun, processInChunks } from './lib/hr-process.js';
+import { partiesOfIdentities, refuseParties } from './lib/parties.js';
 import type { HrRunResult } from './ingest-hr-events.js';
 
 export const Input = z.object({ batch: ref, decision: z.enum(['confirm', 'discard']), reason: text() }).strict();
@@ -28,7 +29,8 @@ const lockHeldBatch = async (work: Work, id: string) => {
 /**
  * Security's answer to a batch held by the suspension brake: `confirm` applies it as if it had just
  * arrived (the brake is what was confirmed), `discard` drops every event in it. Only a person with
- * `hr.release_brake` decides; the HR integration that sent the batch cannot confirm it.
+ * `hr.release_brake` decides; whoever sent the batch (the HR integration, or the person who imported
+ * the file) cannot confirm or discard it.
  */
 export const decideHrBatch = async (ctx: Context, input: z.input<typeof Input>): Promise<HrRunResult & { batchId: string; decision: string }> => {
   const data = parseInput(Input, input);
@@ -36,6 +38,9 @@ export const decideHrBatch = async (ctx: Context, input: z.input<typeof Input>):
     const acting = await authorize(work, 'hr.release_brake');
     requirePerson(acting, 'confirm or discard a held HR batch');
     const batch = await lockHeldBatch(work, data.batch);
+    // Whoever sent the batch (and whoever stands behind that identity) is not the second pair of eyes on it.
+    refuseParties(work, await partiesOfIdentities(work.tx, [batch.createdBy]), 'hr.own_batch_forbidden',
+      'you sent this HR batch (or created or own the identity that did): someone else confirms or discards it');
     const status = data.decision === 'confirm' ? 'confirmed' as const : 'discarded' as const;
     await work.tx.update(hrBatches).set({ status, decidedBy: acting.identity.id, decidedAt: work.now, reason: data.reason })
       .where(eq(hrBatches.id, batch.id));

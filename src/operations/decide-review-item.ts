@@ -10,6 +10,7 @@ import { loadActor, requirePerson, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { instant, parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
+import { partiesOfIdentities, refuseParties } from './lib/parties.js';
 import { lockCampaign, settleIfComplete } from './lib/review-outcomes.js';
 
 export const Input = z.object({
@@ -23,13 +24,16 @@ type Item = typeof reviewItems.$inferSelect;
 type Data = z.infer<typeof Input>;
 
 /**
- * Who may decide, checked in this order: nobody about their own access (even if assigned), only a
+ * Who may decide, checked in this order: nobody about their own access or that of an identity they
+ * created or own, nor through a credential such a party minted (even if assigned), only a
  * person (never a service account or automation), only the assigned reviewer. Someone who may not
  * see the item learns nothing more than that it does not exist.
  */
-const checkDecider = (acting: ActingIdentity, item: Item): void => {
+const checkDecider = async (work: Work, acting: ActingIdentity, item: Item): Promise<void> => {
   const me = acting.identity.id;
   if (item.identityId === me) throw new TenureError('review.self_review_forbidden', 'nobody reviews their own access', { field: 'item' });
+  refuseParties(work, await partiesOfIdentities(work.tx, [item.identityId]), 'review.self_review_forbidden',
+    'nobody reviews the access of an identity they created or own');
   requirePerson(acting, 'decide an access review');
   if (item.reviewerId === me) return;
   if (!allows(acting.roles, 'review.read_all')) throw new TenureError('review.item_not_found', `no review item '${item.id}'`, { field: 'item' });
@@ -84,7 +88,7 @@ export const decideReviewItem = async (ctx: Context, input: z.input<typeof Input
     const campaign = await lockCampaign(work, seen.campaignId);
     if (!campaign) throw missing();
     const [item] = await work.tx.select().from(reviewItems).where(eq(reviewItems.id, data.item)).for('update');
-    checkDecider(acting, item!);
+    await checkDecider(work, acting, item!);
     if (item!.status !== 'pending') throw new TenureError('review.already_decided', `the item is already ${item!.status}`, { field: 'item' });
     const outcome = await carryOut(work, data, item!);
     await work.tx.update(reviewItems).set({ status: outcome.status, decidedBy: acting.identity.id, decidedAt: work.now,

@@ -20,7 +20,7 @@ export const initTenure = async (ctx: Context, input: z.input<typeof Input>) => 
     const id = newId();
     await work.tx.insert(identities).values({
       id, handle: data.handle, displayName: data.displayName, email: data.email ?? null,
-      kind: 'employee', status: 'active', createdAt: work.now, updatedAt: work.now,
+      kind: 'employee', status: 'active', createdBy: null, createdAt: work.now, updatedAt: work.now,
     });
     await work.tx.insert(roleAssignments).values({ identityId: id, role: 'admin', source: 'init' });
     work.record({ action: 'setup.initialised', subject: { type: 'identity', id }, identityId: id,

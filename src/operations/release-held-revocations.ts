@@ -1,14 +1,27 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { systems } from '../store/schema.js';
+import { grants, systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context, type Work } from './context.js';
 import { parseInput, ref, text } from './input.js';
 import { resolveFinding } from './lib/findings.js';
+import { partiesOfIdentities, refuseParties } from './lib/parties.js';
 
 export const Input = z.object({ system: ref, reason: text(2000) }).strict();
+
+/**
+ * The held revocations record who caused them: each held job's grant says who ended it. None of
+ * them (nor who created or owns them) is the one to let the revocations go.
+ */
+const refuseOwnBrake = async (work: Work, systemId: string) => {
+  const enders = await work.tx.selectDistinct({ endedBy: grants.endedBy }).from(provisioningJobs)
+    .innerJoin(grants, eq(grants.id, provisioningJobs.grantId))
+    .where(and(eq(provisioningJobs.systemId, systemId), eq(provisioningJobs.state, 'held')));
+  refuseParties(work, await partiesOfIdentities(work.tx, enders.map((e) => e.endedBy)), 'provisioning.own_brake_forbidden',
+    'you ended access that the brake is holding (or created or own who did): someone else releases it');
+};
 
 /**
  * Security confirms the revocations the brake held on a system: they go ahead at the next pass and
@@ -22,6 +35,7 @@ export const releaseHeldRevocations = async (ctx: Context, input: z.input<typeof
     requirePerson(acting, 'release held revocations');
     const [system] = await work.tx.select().from(systems).where(eq(systems.key, data.system)).for('update');
     if (!system) throw new TenureError('system.not_found', `no system '${data.system}'`, { field: 'system' });
+    await refuseOwnBrake(work, system.id);
     const released = await work.tx.update(provisioningJobs).set({ state: 'queued', brakeReleased: true })
       .where(and(eq(provisioningJobs.systemId, system.id), eq(provisioningJobs.state, 'held'))).returning({ id: provisioningJobs.id });
     if (released.length === 0) throw new TenureError('provisioning.nothing_held', `no revocations are held on ${system.key}`, { field: 'system' });

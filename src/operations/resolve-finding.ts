@@ -6,6 +6,7 @@ import { isUuid } from '../domain/ids.js';
 import { findings } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
+import { refuseOwnFinding } from './lib/parties.js';
 import { parseInput, text } from './input.js';
 import { resolveFindingsWhere } from './lib/findings.js';
 
@@ -24,6 +25,7 @@ export const resolveFinding = async (ctx: Context, input: z.input<typeof Input>)
     if (!isUuid(data.finding)) throw missing();
     const [finding] = await work.tx.select().from(findings).where(eq(findings.id, data.finding)).for('update');
     if (!finding) throw missing();
+    await refuseOwnFinding(work, finding, 'resolve');
     if (finding.status === 'resolved') throw new TenureError('finding.already_resolved', 'the finding is already resolved', { field: 'finding' });
     await resolveFindingsWhere(work, eq(findings.id, finding.id), data.resolution);
     return { id: finding.id, status: 'resolved' as const, reopensIfSeenAgain: DRIFT_KINDS.includes(finding.kind as FindingKind) };

@@ -2,24 +2,27 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { authorize } from './authorize.js';
+import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { resolveFinding } from './lib/findings.js';
-import { lockJob } from './lib/provisioning-jobs.js';
+import { checkTaskDecider, lockJob } from './lib/provisioning-jobs.js';
 
 export const Input = z.object({ job: z.string().min(1, 'must be a provisioning job id'), note: text(2000) }).strict();
 
 /**
  * An operator stops a job that cannot succeed (the target was decommissioned, the account was
  * handled by hand): the job is `resolved` with the note, and its failure finding closes. The grant
- * keeps its provisioning state, so the record never claims a removal nobody saw happen.
+ * keeps its provisioning state, so the record never claims a removal nobody saw happen. The same
+ * rule as confirming a task: only a person, and not about their own access.
  */
 export const resolveProvisioningJob = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await authorize(work, 'provisioning.operate');
+    requirePerson(acting, 'resolve a provisioning task');
     const { job } = await lockJob(work, data.job);
+    await checkTaskDecider(work, acting, job, 'resolve a provisioning task');
     if (!['queued', 'failing', 'held', 'awaiting_confirmation'].includes(job.state)) {
       throw new TenureError('provisioning.job_not_awaiting', `the job is ${job.state}: only a job still waiting can be resolved`, { field: 'job' });
     }

@@ -11,6 +11,7 @@ import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
 import { openFinding, resolveFinding } from './lib/findings.js';
+import { partiesOfIdentities, refuseParties } from './lib/parties.js';
 
 export const Input = z.object({
   review: z.string().min(1, 'must be a break-glass review id'),
@@ -35,6 +36,8 @@ export const reviewBreakGlass = async (ctx: Context, input: z.input<typeof Input
     if (!review) throw missing();
     const me = acting.identity.id;
     if (review.identityId === me) throw new TenureError('breakglass.self_review_forbidden', 'nobody reviews their own break-glass access');
+    refuseParties(work, await partiesOfIdentities(work.tx, [review.identityId]), 'breakglass.self_review_forbidden',
+      'nobody reviews the break-glass access of an identity they created or own');
     requirePerson(acting, 'review break-glass access');
     if (review.reviewerId !== me && !allows(acting.roles, 'breakglass.review_any')) {
       if (!allows(acting.roles, 'breakglass.read_all')) throw missing();

@@ -5,6 +5,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { decidingIdentities } from '../domain/parties.js';
+import { gainedPermissions } from '../domain/permissions.js';
 import type { Work } from '../operations/context.js';
 import { entitlements, grants, policyState, roleAssignments, systems } from '../store/schema.js';
 import { computePlan, readSnapshot, renderPlan, summarizePlan, type PolicyPlan, type PolicySnapshot } from './plan.js';
@@ -27,6 +29,27 @@ const refuseRetiringLiveEntitlements = async (work: Work, snapshot: PolicySnapsh
   throw new TenureError('policy.entitlement_in_use',
     `the policy removes ${keys.join(', ')}, which live grants still use: revoke them first or keep the entitlement`,
     { details: { entitlements: keys } });
+};
+
+/**
+ * Nobody gives themselves power by policy: roles the plan adds to the applier, or to whoever minted
+ * the credential it applies with, must not add any permission they lack. Bootstrap needs no
+ * exception: the first administrator already holds every permission.
+ */
+const refuseSelfGrant = async (work: Work, plan: PolicyPlan): Promise<void> => {
+  if (!work.actor.id) return;
+  for (const id of decidingIdentities({ id: work.actor.id, issuedBy: work.actor.issuedBy })) {
+    const added = plan.roles.added.filter((r) => r.identityId === id).map((r) => r.role);
+    if (added.length === 0) continue;
+    const held = (await work.tx.select({ role: roleAssignments.role }).from(roleAssignments).where(eq(roleAssignments.identityId, id)))
+      .map((r) => r.role);
+    const gained = gainedPermissions(held, added);
+    if (gained.length === 0) continue;
+    const who = id === work.actor.id ? 'you' : 'whoever minted your credential';
+    throw new TenureError('policy.self_grant_forbidden',
+      `this policy gives ${who} ${added.join(', ')} (${gained.join(', ')}): someone else applies a policy that grants you power`,
+      { details: { roles: added, permissions: gained } });
+  }
 };
 
 const writeSystems = async (work: Work, resolved: ResolvedPolicy, snapshot: PolicySnapshot, plan: PolicyPlan) => {
@@ -96,6 +119,7 @@ export const applyResolvedPolicy = async (work: Work, resolved: ResolvedPolicy):
   const snapshot = await readSnapshot(work.tx);
   const plan = computePlan(resolved, snapshot);
   await refuseRetiringLiveEntitlements(work, snapshot, plan);
+  await refuseSelfGrant(work, plan);
   const systemIds = await writeSystems(work, resolved, snapshot, plan);
   await writeEntitlements(work, resolved, plan, systemIds);
   await writeRoles(work, plan);

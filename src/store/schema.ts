@@ -28,6 +28,8 @@ export const identities = pgTable('identities', {
   employmentClass: text('employment_class'),
   /** The end date HR gave (a contractor's contract end); when it passes the person is a leaver. */
   hrEndsAt: ts('hr_ends_at'),
+  /** Who created this identity (null: the system, bootstrap or a migration that could not tell); a party to its requests. */
+  createdBy: uuid('created_by'),
   createdAt: ts('created_at').notNull(),
   updatedAt: ts('updated_at').notNull(),
 }, (t) => [
@@ -131,6 +133,8 @@ export const accessRequests = pgTable('access_requests', {
   decidedAt: ts('decided_at'),
   decisionReason: text('decision_reason'),
   grantId: uuid('grant_id'),
+  /** Who minted the credential the requester filed with, when not the requester: a party to the request. */
+  requesterIssuerId: uuid('requester_issuer_id'),
   createdAt: ts('created_at').notNull(),
 }, (t) => [
   index('requests_beneficiary_idx').on(t.beneficiaryId, t.status),

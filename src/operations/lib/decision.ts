@@ -10,6 +10,7 @@ import { accessRequests, engagements, requestStages } from '../../store/schema.j
 import { loadActor, requirePerson } from '../authorize.js';
 import type { Work } from '../context.js';
 import type { StageKind } from '../../domain/model.js';
+import { partiesOfStoredRequest } from './parties.js';
 import { stageCandidates } from './stage-candidates.js';
 
 /**
@@ -62,16 +63,17 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   }
   const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
   const policy = await loadAppliedPolicy(work.tx);
+  const parties = await partiesOfStoredRequest(work.tx, request);
+  const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, parties);
   const eligibleFor = async (stage: typeof current) => {
     const fresh = await stageCandidates(work.tx, policy, stage.kind as StageKind, request.beneficiary, system);
-    const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId);
     return stage.usesAlternates || exclude(fresh.primary).length === 0
       ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
   };
   const earlierDeciders = stages.filter((s) => s.decidedBy !== null).map((s) => s.decidedBy!);
   checkApprover({
-    actorId: acting.identity.id, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId,
-    earlierDeciders, eligible: await eligibleFor(current),
+    actorId: acting.identity.id, issuedBy: work.actor.issuedBy, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId,
+    parties, earlierDeciders, eligible: await eligibleFor(current),
   });
   // Deciding this stage must not leave a later stage with nobody distinct to decide it: a sponsor
   // who is also the only system owner leaves the sponsor stage to an alternate instead.

@@ -65,7 +65,7 @@ const createPerson = async (work: Work, run: HrRunState, event: HrEventData): Pr
     id: newId(), handle, displayName: a.name, email: a.email ?? null, kind, status: 'active', managerId: manager?.id ?? null,
     sponsorId: isNonEmployee(kind) ? manager!.id : null, department: a.department ?? null, title: a.title ?? null,
     location: a.location ?? null, employmentClass: a.employment_class ?? null, employeeId: event.employeeId,
-    hrEndsAt: a.end_date ? new Date(a.end_date) : null, createdAt: work.now, updatedAt: work.now,
+    hrEndsAt: a.end_date ? new Date(a.end_date) : null, createdBy: work.actor.id ?? null, createdAt: work.now, updatedAt: work.now,
   }).returning();
   work.record({ action: 'identity.created', subject: { type: 'identity', id: row!.id }, identityId: row!.id, reason: `HR ${describe(event)}`,
     after: { handle, kind, managerId: row!.managerId, sponsorId: row!.sponsorId, source: event.source, employeeId: event.employeeId } });

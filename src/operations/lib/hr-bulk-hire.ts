@@ -66,7 +66,7 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
     return { e, row: { id, handle: handles[i]!, displayName: e.attributes.name!, email: e.attributes.email ?? null, kind: 'employee', status: 'active',
       managerId: null as string | null, department: e.attributes.department ?? null, title: e.attributes.title ?? null, location: e.attributes.location ?? null,
       employmentClass: e.attributes.employment_class ?? null, employeeId: e.employeeId, hrEndsAt: e.attributes.end_date ? new Date(e.attributes.end_date) : null,
-      createdAt: work.now, updatedAt: work.now } };
+      createdBy: work.actor.id ?? null, createdAt: work.now, updatedAt: work.now } };
   });
   for (const p of people) p.row.managerId = managerOf(p.e);
   await insertInChunks(people.map((p) => p.row), (part) => work.tx.insert(identities).values(part));

@@ -6,6 +6,7 @@
 import { and, eq, gt, inArray, isNull, max, or, type SQL } from 'drizzle-orm';
 import { newId } from '../../domain/ids.js';
 import { isHuman, type IdentityKind } from '../../domain/model.js';
+import { partiesOfIdentity } from '../../domain/parties.js';
 import { defaultUndecided, type CampaignTrigger, type ReviewerRule, type ReviewEvidence, type UndecidedAction } from '../../domain/reviews.js';
 import type { Executor } from '../../store/database.js';
 import { handlesById } from '../../store/queries/identities.js';
@@ -46,7 +47,8 @@ const liveWhere = (where: SQL, now: Date) => and(where, inArray(grants.status, L
 const grantsToReview = (work: Work, where: SQL) => work.tx.select({
   id: grants.id, identityId: grants.identityId, startsAt: grants.startsAt, endsAt: grants.endsAt, origin: grants.origin, systemId: systems.id,
   entitlement: entitlements.key, tier: entitlements.tier, businessOwnerId: systems.businessOwnerId, technicalOwnerId: systems.technicalOwnerId,
-  holder: { handle: identities.handle, kind: identities.kind, sponsorId: identities.sponsorId, ownerId: identities.ownerId, managerId: identities.managerId },
+  holder: { handle: identities.handle, kind: identities.kind, sponsorId: identities.sponsorId, ownerId: identities.ownerId, managerId: identities.managerId,
+    createdBy: identities.createdBy },
   engagement: { id: engagements.id, purpose: engagements.purpose, endsAt: engagements.endsAt, sponsorId: engagements.sponsorId },
 }).from(grants)
   .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))
@@ -102,12 +104,15 @@ const eligiblePeople = async (work: Work, ids: readonly string[]): Promise<Set<s
 
 /**
  * The rule's person, then the system's business owner, then its technical owner: the first who is
- * an eligible person. The holder is ruled out before anything else: nobody reviews their own access.
+ * an eligible person. The holder's parties are ruled out before anything else: nobody reviews their
+ * own access, nor that of an identity they created or (a service account) own.
  */
-const reviewerOf = (reviewer: CampaignSpec['reviewer'], row: Row, eligible: Set<string>): string | undefined =>
-  [ruleCandidate(reviewer, row), row.businessOwnerId, row.technicalOwnerId]
-    .filter((id): id is string => !!id && id !== row.identityId)
+const reviewerOf = (reviewer: CampaignSpec['reviewer'], row: Row, eligible: Set<string>): string | undefined => {
+  const parties = partiesOfIdentity({ id: row.identityId, kind: row.holder.kind, createdBy: row.holder.createdBy, ownerId: row.holder.ownerId });
+  return [ruleCandidate(reviewer, row), row.businessOwnerId, row.technicalOwnerId]
+    .filter((id): id is string => !!id && !parties.includes(id))
     .find((id) => eligible.has(id));
+};
 
 const evidenceOf = (row: Row, approvals: ReviewEvidence['approvals'], lastUsedAt: Date | undefined): ReviewEvidence => ({
   entitlement: row.entitlement, tier: row.tier,
