@@ -17,7 +17,7 @@ import { loadWebhookKey } from '../webhooks/crypto.js';
 import { print, type OutputOptions } from './output.js';
 
 /** Command groups that work on the database directly: they set up, run or configure the service itself. */
-const LOCAL_ONLY = new Set(['init', 'demo', 'serve']);
+const LOCAL_ONLY = new Set(['init', 'demo', 'serve', 'db']);
 
 const osUser = (): string => { try { return userInfo().username; } catch { return 'unknown'; } };
 
