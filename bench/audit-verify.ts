@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeCheckpoint } from '../src/audit/checkpoint.js';
+import { fillAuditChain, tempAnchor } from '../test/support/audit-fixture.js';
 import { keyIdOf, trustedKeysFrom, type SigningKey } from '../src/audit/signing-key.js';
 import { verifyChain } from '../src/audit/verify.js';
 import type { Store } from '../src/store/database.js';
-import { fillAuditChain } from '../test/support/audit-fixture.js';
 import { median, type BenchResult } from './report.js';
 
 const RUNS = 3;
@@ -13,12 +13,13 @@ export const benchAuditVerify = async (store: Store, options: { events: number }
   await fillAuditChain(store, options.events);
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const key: SigningKey = { privateKey, publicKey, keyId: keyIdOf(publicKey) };
-  await writeCheckpoint(store.db, new Date(), key);
+  const anchor = tempAnchor();
+  await writeCheckpoint(store.db, new Date(), key, anchor);
   const trusted = trustedKeysFrom([publicKey]);
   const times: number[] = [];
   for (let run = 0; run < RUNS; run += 1) {
     const started = performance.now();
-    const result = await verifyChain(store.db, trusted);
+    const result = await verifyChain(store.db, { trusted, anchor, now: new Date(), unsignedGraceMs: 30_000 });
     times.push(performance.now() - started);
     if (!result.ok || result.events !== options.events) throw new Error(`bench chain did not verify: ${JSON.stringify(result)}`);
   }

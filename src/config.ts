@@ -7,7 +7,10 @@ export interface Config {
   databaseUrl: string | undefined;
   actor: string | undefined;
   workerIntervalMs: number;
+  /** How often the worker signs the chain head when events were added (TENURE_CHECKPOINT_INTERVAL_MS, 5 s). */
   checkpointIntervalMs: number;
+  /** The owner role's URL for migrations (TENURE_MIGRATION_DATABASE_URL); serve and worker may then run as a lesser role. */
+  migrationDatabaseUrl: string | undefined;
   /** How long a worker owns a provisioning job it claimed; a worker that dies loses it after this. */
   provisioningLeaseMs: number;
   http: HttpConfig;
@@ -25,6 +28,18 @@ export interface HttpConfig {
   /** Web sign-in by OpenID Connect; undefined when TENURE_OIDC_ISSUER is not set (docs/authentication.md). */
   oidc?: OidcSettings | undefined;
 }
+
+/**
+ * The window in which events exist that nothing outside the database vouches for: a database owner
+ * can cut that much of the tail without `audit verify` noticing (docs/audit.md).
+ */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = 5_000;
+
+/**
+ * How long `audit verify` lets events stay unsigned before it says no checkpointer is at work
+ * (TENURE_AUDIT_UNSIGNED_GRACE_MS): six default intervals, room for a worker pass and a slow commit.
+ */
+export const unsignedGraceMs = (env: NodeJS.ProcessEnv = process.env): number => num(env.TENURE_AUDIT_UNSIGNED_GRACE_MS, 30_000);
 
 const num = (value: string | undefined, fallback: number): number => (value ? Number(value) : fallback);
 
@@ -46,7 +61,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   databaseUrl: env.DATABASE_URL || undefined,
   actor: env.TENURE_ACTOR || undefined,
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),
-  checkpointIntervalMs: Number(env.TENURE_CHECKPOINT_INTERVAL_MS ?? 15 * 60 * 1000),
+  checkpointIntervalMs: Number(env.TENURE_CHECKPOINT_INTERVAL_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS),
+  migrationDatabaseUrl: env.TENURE_MIGRATION_DATABASE_URL || undefined,
   provisioningLeaseMs: Number(env.TENURE_PROVISIONING_LEASE_MS ?? 5 * 60 * 1000),
   http: loadHttpConfig(env),
 });

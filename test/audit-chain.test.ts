@@ -11,7 +11,7 @@ import { TenureError } from '../src/domain/errors.js';
 import { rawRows } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import {
-  asDba, buildAuditFixture, eventRows, forgedEvent, hashAt, insertEvent, setHead, type AuditFixture,
+  asDba, buildAuditFixture, verifyOptions, eventRows, forgedEvent, hashAt, insertEvent, setHead, type AuditFixture,
 } from './support/audit-fixture.js';
 
 /** Drizzle wraps the database error; the trigger's message is on its cause. */
@@ -27,11 +27,11 @@ for (const backend of BACKENDS) {
     before(async () => { f = await buildAuditFixture(await freshStore(backend)); });
     after(async () => { await f.store.close(); });
 
-    const verifyAfter = (tamper: Parameters<typeof asDba>[1]) => asDba(f.store, tamper, (tx) => verifyChain(tx, f.trusted));
+    const verifyAfter = (tamper: Parameters<typeof asDba>[1]) => asDba(f.store, tamper, (tx) => verifyChain(tx, verifyOptions(f)));
 
     it('an untouched chain verifies, with both checkpoints', async () => {
-      const result = await verifyChain(f.store.db, f.trusted);
-      assert.deepEqual({ ...result, head: result.head.seq }, { ok: true, events: 30, firstBadSeq: null, reason: null, checkpoints: 2, head: 30 });
+      const result = await verifyChain(f.store.db, verifyOptions(f));
+      assert.deepEqual({ ...result, head: result.head.seq }, { ok: true, events: 30, firstBadSeq: null, reason: null, checkpoints: 2, head: 30, anchoredSeq: 30 });
     });
 
     it('UPDATE, DELETE and TRUNCATE on audit events are refused by the database', async () => {
@@ -40,7 +40,7 @@ for (const backend of BACKENDS) {
       await assert.rejects(f.store.db.execute(sql`TRUNCATE audit_events`), refusedWith(/append-only: TRUNCATE refused/));
       await assert.rejects(f.store.db.execute(sql`DELETE FROM audit_checkpoints`), refusedWith(/append-only: DELETE refused/));
       await assert.rejects(f.store.db.execute(sql`UPDATE audit_checkpoints SET key_id = 'other'`), refusedWith(/append-only: UPDATE refused/));
-      assert.equal((await verifyChain(f.store.db, f.trusted)).events, 30);
+      assert.equal((await verifyChain(f.store.db, verifyOptions(f))).events, 30);
     });
 
     it('a changed event is named as the first bad one', async () => {
@@ -150,14 +150,14 @@ for (const backend of BACKENDS) {
     });
 
     it('without the signing key, checkpoints cannot be trusted and verify says so', async () => {
-      const result = await verifyChain(f.store.db, new Map());
+      const result = await verifyChain(f.store.db, verifyOptions(f, { trusted: new Map() }));
       assert.equal(result.ok, false);
       assert.equal(result.firstBadSeq, 20);
       assert.match(result.reason!, /not a trusted key/);
     });
 
     it('a checkpoint is written only when the head has moved', async () => {
-      const again = await writeCheckpoint(f.store.db, f.clock.now(), f.key);
+      const again = await writeCheckpoint(f.store.db, f.clock.now(), f.key, f.anchor);
       assert.equal(again.written, false);
       assert.equal(again.checkpoint?.seq, 30);
     });
@@ -168,7 +168,7 @@ for (const backend of BACKENDS) {
         await insertEvent(tx, 32, forgedEvent(32, await hashAt(tx, 31), 'after next'));
         await setHead(tx, 32, await hashAt(tx, 32));
         await tx.execute(sql`UPDATE audit_events SET canonical = replace(canonical, '"next"', '"changed"') WHERE seq = 31`);
-      }, (tx) => writeCheckpoint(tx, f.clock.now(), f.key).then(() => undefined, (error: unknown) => error));
+      }, (tx) => writeCheckpoint(tx, f.clock.now(), f.key, f.anchor).then(() => undefined, (error: unknown) => error));
       assert.ok(refusal instanceof TenureError && refusal.code === 'audit.chain_broken', String(refusal));
       assert.match(refusal.message, /broken at event 31: event 31 does not match its stored hash/);
     });
@@ -178,7 +178,7 @@ for (const backend of BACKENDS) {
         await tx.execute(sql`UPDATE audit_events SET hash = ${'f'.repeat(64)} WHERE seq = 30`);
         await insertEvent(tx, 31, forgedEvent(31, await hashAt(tx, 30), 'next'));
         await setHead(tx, 31, await hashAt(tx, 31));
-      }, (tx) => writeCheckpoint(tx, f.clock.now(), f.key).then(() => undefined, (error: unknown) => error));
+      }, (tx) => writeCheckpoint(tx, f.clock.now(), f.key, f.anchor).then(() => undefined, (error: unknown) => error));
       assert.ok(refusal instanceof TenureError && refusal.code === 'audit.chain_broken', String(refusal));
       assert.match(refusal.message, /event 30 no longer has the hash its checkpoint signed/);
     });

@@ -8,7 +8,7 @@ import { ManualClock } from '../src/domain/clock.js';
 import type { Context } from '../src/operations/context.js';
 import { rawRows, type Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
-import { recordEvents, tempDir } from './support/audit-fixture.js';
+import { recordEvents, tempAnchor, tempDir } from './support/audit-fixture.js';
 
 /** Several connections make the race real on the server; the embedded backend serialises the same calls. */
 for (const backend of BACKENDS) {
@@ -33,21 +33,23 @@ for (const backend of BACKENDS) {
         const writer = rows[i]!.subject_id.slice(0, -2);
         assert.deepEqual(rows.slice(i, i + 3).map((r) => r.subject_id), [1, 2, 3].map((n) => `${writer}-${n}`), 'one transaction\'s events stay together');
       }
-      const result = await verifyChain(store.db, new Map());
+      const result = await verifyChain(store.db, { trusted: new Map(), anchor: tempAnchor(), now: new Date(), unsignedGraceMs: 30_000, allowUnsigned: true });
       assert.deepEqual([result.ok, result.events, result.head.seq], [true, 60, 60]);
     });
 
     it('checkpoints signed while writers append always match the chain', async () => {
       const key = loadSigningKey({ env: {}, dataDir: tempDir('audit-key'), create: true })!;
+      const anchor = tempAnchor();
       await Promise.all([
         appendAtOnce(10, 'b'),
-        ...[1, 2, 3, 4].map(() => writeCheckpoint(store.db, new Date(), key)),
+        ...[1, 2, 3, 4].map(() => writeCheckpoint(store.db, new Date(), key, anchor)),
         appendAtOnce(10, 'c'),
-        writeCheckpoint(store.db, new Date(), key),
+        writeCheckpoint(store.db, new Date(), key, anchor),
       ]);
-      await writeCheckpoint(store.db, new Date(), key);
-      const result = await verifyChain(store.db, trustedKeysFrom([key.publicKey]));
+      await writeCheckpoint(store.db, new Date(), key, anchor);
+      const result = await verifyChain(store.db, { trusted: trustedKeysFrom([key.publicKey]), anchor, now: new Date(), unsignedGraceMs: 30_000 });
       assert.equal(result.reason, null);
+      assert.equal(result.anchoredSeq, 120, 'the anchor holds the head');
       assert.equal(result.events, 120);
       assert.ok(result.checkpoints >= 1);
     });

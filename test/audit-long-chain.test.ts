@@ -5,7 +5,7 @@ import { SCAN_GROUP, SCAN_PAGE } from '../src/audit/chain-scan.js';
 import { verifyChain } from '../src/audit/verify.js';
 import type { Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
-import { asDba, fillAuditChain } from './support/audit-fixture.js';
+import { asDba, fillAuditChain, tempAnchor } from './support/audit-fixture.js';
 
 /** Verify reads whole groups of events at a time; these cross group and page boundaries. */
 const EVENTS = SCAN_PAGE + SCAN_GROUP + 250;
@@ -15,12 +15,13 @@ for (const backend of BACKENDS) {
     let store: Store;
     before(async () => { store = await freshStore(backend); await fillAuditChain(store, EVENTS); });
     after(async () => { await store.close(); });
+    const unsigned = () => ({ trusted: new Map(), anchor: tempAnchor(), now: new Date(), unsignedGraceMs: 30_000, allowUnsigned: true });
 
     const verifyAfter = (tamper: (tx: Parameters<Parameters<Store['db']['transaction']>[0]>[0]) => Promise<unknown>) =>
-      asDba(store, tamper, (tx) => verifyChain(tx, new Map()));
+      asDba(store, tamper, (tx) => verifyChain(tx, unsigned()));
 
     it('verifies across groups and pages', async () => {
-      const result = await verifyChain(store.db, new Map());
+      const result = await verifyChain(store.db, unsigned());
       assert.deepEqual([result.ok, result.events], [true, EVENTS]);
     });
 
@@ -30,6 +31,14 @@ for (const backend of BACKENDS) {
           UPDATE audit_events SET canonical = replace(canonical, 'the access window ended', 'extended by phone') WHERE seq = ${seq}`));
         assert.equal(result.firstBadSeq, seq);
         assert.equal(result.events, seq - 1);
+      });
+    }
+
+    for (const seq of [SCAN_GROUP + 1, SCAN_PAGE + 17]) {
+      it(`an identity_id column rewritten at event ${seq}, its hash untouched, is named exactly`, async () => {
+        const result = await verifyAfter((tx) => tx.execute(sql`UPDATE audit_events SET identity_id = gen_random_uuid() WHERE seq = ${seq}`));
+        assert.equal(result.firstBadSeq, seq);
+        assert.match(result.reason!, new RegExp(`event ${seq}: column identity_id says "[0-9a-f-]{36}" but the hashed event says "[0-9a-f-]{36}"`));
       });
     }
 

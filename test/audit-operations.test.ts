@@ -10,7 +10,8 @@ import { verifyAudit } from '../src/operations/verify-audit.js';
 import { writeAuditCheckpoint } from '../src/operations/write-checkpoint.js';
 import type { Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
-import { tempDir } from './support/audit-fixture.js';
+import { tempAnchor, tempDir } from './support/audit-fixture.js';
+import type { AnchorConfig } from '../src/audit/anchor.js';
 import { buildWorld, type World } from './support/world.js';
 
 const refusedWith = (code: string) => (error: unknown) => error instanceof TenureError && error.code === code;
@@ -21,7 +22,11 @@ for (const backend of BACKENDS) {
     let store: Store;
     let w: World;
     let key: SigningKey;
+    let anchor: AnchorConfig;
+    const verifyAs = async (handle: string, trusted = trustedKeysFrom([key.publicKey])) =>
+      verifyAudit(await w.as(handle), { trustedKeys: trusted, anchor, unsignedGraceMs: 30_000 });
     before(async () => {
+      anchor = tempAnchor();
       store = await freshStore(backend);
       w = await buildWorld(store);
       key = loadSigningKey({ env: {}, dataDir: tempDir('audit-key'), create: true })!;
@@ -29,10 +34,15 @@ for (const backend of BACKENDS) {
     });
     after(async () => { await store.close(); });
 
-    it('an auditor verifies, searches and exports the audit log', async () => {
+    it('an auditor verifies once a checkpoint covers the log, then searches and exports it', async () => {
       const audrey = await w.as('audrey');
-      const verified = await verifyAudit(audrey, { trustedKeys: trustedKeysFrom([key.publicKey]) });
-      assert.equal(verified.ok, true);
+      const unsigned = await verifyAs('audrey');
+      assert.equal(unsigned.ok, false);
+      assert.match(unsigned.reason!, /no signed checkpoint covers any of the \d+ events/);
+      assert.equal((await verifyAudit(audrey, { trustedKeys: new Map(), anchor, unsignedGraceMs: 30_000, allowUnsigned: true })).ok, true);
+      await writeAuditCheckpoint(w.worker, key, anchor);
+      const verified = await verifyAs('audrey');
+      assert.equal(verified.ok, true, verified.reason ?? '');
       const carl = await w.id('carl');
       const aboutCarl = await searchAudit(audrey, { identity: 'carl' });
       assert.ok(aboutCarl.events.length >= 2);
@@ -58,7 +68,7 @@ for (const backend of BACKENDS) {
     it('people without an audit role may not read the audit log', async () => {
       const carl = await w.as('carl');
       await assert.rejects(searchAudit(carl, { identity: 'carl' }), refusedWith('actor.forbidden'));
-      await assert.rejects(verifyAudit(carl, { trustedKeys: new Map() }), refusedWith('actor.forbidden'));
+      await assert.rejects(verifyAudit(carl, { trustedKeys: new Map(), anchor, unsignedGraceMs: 30_000 }), refusedWith('actor.forbidden'));
       await assert.rejects(exportAudit(carl, {}, sink()), refusedWith('actor.forbidden'));
       await assert.rejects(searchAudit(w.worker, {}), refusedWith('actor.required'));
     });
@@ -72,23 +82,24 @@ for (const backend of BACKENDS) {
     });
 
     it('the worker signs checkpoints without an identity; an admin may too, an auditor may not', async () => {
-      const signed = await writeAuditCheckpoint(w.worker, key);
+      await createRequest(await w.as('eve'), { entitlement: 'crm/read', justification: 'pipeline review', duration: '1d' });
+      const signed = await writeAuditCheckpoint(w.worker, key, anchor);
       assert.equal(signed.written, true);
       assert.equal(signed.keyId, key.keyId);
-      await assert.rejects(writeAuditCheckpoint(await w.as('audrey'), key), refusedWith('actor.forbidden'));
+      await assert.rejects(writeAuditCheckpoint(await w.as('audrey'), key, anchor), refusedWith('actor.forbidden'));
       await createRequest(await w.as('carl'), { entitlement: 'crm/read', justification: 'customer lookup', duration: '1d' });
-      const byAdmin = await writeAuditCheckpoint(await w.as('ada'), key);
+      const byAdmin = await writeAuditCheckpoint(await w.as('ada'), key, anchor);
       assert.equal(byAdmin.written, true);
       assert.ok(byAdmin.seq! > signed.seq!);
-      assert.equal((await writeAuditCheckpoint(w.worker, key)).written, false, 'the head has not moved');
-      const verified = await verifyAudit(await w.as('audrey'), { trustedKeys: trustedKeysFrom([key.publicKey]) });
-      assert.deepEqual([verified.ok, verified.checkpoints], [true, 2]);
+      assert.equal((await writeAuditCheckpoint(w.worker, key, anchor)).written, false, 'the head has not moved');
+      const verified = await verifyAs('audrey');
+      assert.deepEqual([verified.ok, verified.checkpoints, verified.anchoredSeq], [true, 3, byAdmin.seq]);
     });
 
     it('a checkpoint needs a configured private key', async () => {
       const publicOnly = loadSigningKey({ env: { TENURE_AUDIT_SIGNING_KEY: publicKeyPem(key) }, dataDir: tempDir('audit-key'), create: false });
-      await assert.rejects(writeAuditCheckpoint(w.worker, publicOnly), refusedWith('audit.signing_key_missing'));
-      await assert.rejects(writeAuditCheckpoint(w.worker, undefined), refusedWith('audit.signing_key_missing'));
+      await assert.rejects(writeAuditCheckpoint(w.worker, publicOnly, anchor), refusedWith('audit.signing_key_missing'));
+      await assert.rejects(writeAuditCheckpoint(w.worker, undefined, anchor), refusedWith('audit.signing_key_missing'));
     });
   });
 }

@@ -3,7 +3,9 @@ import { TenureError } from '../domain/errors.js';
 import { rawRows, type Executor } from '../store/database.js';
 import { auditCheckpoints } from '../store/schema.js';
 import { GENESIS_HASH } from './chain.js';
+import { anchoredSize, appendAnchor, type AnchorConfig } from './anchor.js';
 import { checkpointSignatureProblem, signCheckpoint, type Checkpoint } from './checkpoint-signature.js';
+import { signCheckpointNote, type CheckpointNote } from './note.js';
 import type { SigningKey } from './signing-key.js';
 import { scanChain, type ChainPoint } from './chain-scan.js';
 import { headMark } from './verify.js';
@@ -12,6 +14,8 @@ export interface CheckpointOutcome {
   /** False when the head has not moved since the newest checkpoint (or the chain is empty). */
   written: boolean;
   checkpoint: Checkpoint | undefined;
+  /** The note appended to the anchor file by this call, if any (also when only the anchor lagged). */
+  note: CheckpointNote | undefined;
 }
 
 const readHead = async (exec: Executor): Promise<ChainPoint> => {
@@ -45,21 +49,28 @@ const trustedStart = async (exec: Executor, key: SigningKey): Promise<ChainPoint
 };
 
 /**
- * Signs the current head and appends it to audit_checkpoints, unless the head has not moved. The
- * events since this key's previous checkpoint are verified first: signing a tampered tail would
- * vouch for it. Writing a checkpoint is not itself an audit event, since that would move the head
- * and leave every checkpoint stale the moment it is written.
+ * Signs the current head, appends it to the anchor file outside the database as a C2SP checkpoint
+ * note, then to audit_checkpoints; nothing when both already hold the head. The events since this
+ * key's previous checkpoint are verified first: signing a tampered tail would vouch for it.
+ * Writing a checkpoint is not itself an audit event, since that would move the head and leave
+ * every checkpoint stale the moment it is written. The anchor is written before the row commits:
+ * a note for events that did commit is true even if the row is lost, while a row without its note
+ * would leave the anchor behind.
  */
-export const writeCheckpoint = async (exec: Executor, at: Date, key: SigningKey): Promise<CheckpointOutcome> =>
+export const writeCheckpoint = async (exec: Executor, at: Date, key: SigningKey, anchor: AnchorConfig): Promise<CheckpointOutcome> =>
   exec.transaction(async (tx) => {
     const head = await readHead(tx);
     const latest = await newest(tx);
-    if (head.seq === 0 || (latest && latest.seq >= head.seq)) return { written: false, checkpoint: latest };
+    const stored = latest !== undefined && latest.seq >= head.seq;
+    if (head.seq === 0 || (stored && anchoredSize(anchor) >= head.seq)) return { written: false, checkpoint: latest, note: undefined };
     const start = await trustedStart(tx, key);
     const scan = await scanChain(tx, start, head.seq, [headMark(head)]);
     if (scan.problem) throw broken(scan.problem.seq, scan.problem.reason);
     const checkpoint = signCheckpoint(key, head, at);
+    const note = signCheckpointNote(anchor.origin, head.seq, head.hash, key.privateKey!, key.publicKey);
+    appendAnchor(anchor, note);
+    if (stored) return { written: false, checkpoint: latest, note };
     // Two workers may sign the same head at once; the first insert stands and the other is a no-op.
     const inserted = await tx.insert(auditCheckpoints).values(checkpoint).onConflictDoNothing().returning();
-    return inserted.length > 0 ? { written: true, checkpoint } : { written: false, checkpoint: await newest(tx) };
+    return inserted.length > 0 ? { written: true, checkpoint, note } : { written: false, checkpoint: await newest(tx), note };
   });

@@ -4,7 +4,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../store/database.js';
 import { auditEvents } from '../store/schema.js';
 import { GENESIS_HASH } from './chain.js';
-import { auditWhere, type AuditFilters } from './search.js';
+import { auditWhere, checkedRecord, type AuditFilters } from './search.js';
 
 export const EXPORT_PAGE = 5_000;
 
@@ -35,6 +35,7 @@ export const exportAuditEvents = async (exec: Executor, filters: AuditFilters, o
   for (;;) {
     const rows = await page(exec, filters, afterSeq);
     if (rows.length === 0) break;
+    for (const row of rows) checkedRecord(row, filters);
     if (!out.write(rows.map(exportLine).join(''))) await once(out, 'drain');
     events += rows.length;
     afterSeq = lastSeq = Number(rows[rows.length - 1]!.seq);

@@ -63,9 +63,34 @@ export const toRecord = (row: { seq: number; hash: string; canonical: string }):
   return { ...event, seq: Number(row.seq), hash: row.hash };
 };
 
+/**
+ * The filter the indexed columns matched, checked again on the hashed record: a column rewritten to
+ * pull an event into someone's search is refused here. One rewritten to push an event out cannot be
+ * seen from the rows returned; `audit verify` compares every column with its event for that.
+ */
+const disagreement = (r: AuditRecord, f: AuditFilters): string | undefined => {
+  const actions = f.action === undefined ? undefined : typeof f.action === 'string' ? [f.action] : f.action;
+  const at = Date.parse(r.at);
+  if (f.identityId !== undefined && r.identityId !== f.identityId) return 'identity_id';
+  if (f.systemId !== undefined && r.systemId !== f.systemId) return 'system_id';
+  if (actions !== undefined && !actions.includes(r.action)) return 'action';
+  if (f.actorId !== undefined && r.actor.id !== f.actorId) return 'actor_id';
+  if ((f.from !== undefined && at < f.from.getTime()) || (f.to !== undefined && at >= f.to.getTime())) return 'occurred_at';
+  return undefined;
+};
+
+export const checkedRecord = (row: { seq: number; hash: string; canonical: string }, filters: AuditFilters): AuditRecord => {
+  const record = toRecord(row);
+  const column = disagreement(record, filters);
+  if (column) {
+    throw new TenureError('audit.chain_broken', `audit event ${record.seq}: its ${column} column no longer matches the hashed event: run tenure audit verify`);
+  }
+  return record;
+};
+
 /** Events matching every given filter, oldest first, at most `limit`; page on with `afterSeq`. */
 export const searchAuditEvents = async (exec: Executor, filters: AuditFilters & { limit: number }): Promise<AuditRecord[]> => {
   const rows = await exec.select({ seq: auditEvents.seq, hash: auditEvents.hash, canonical: auditEvents.canonical })
     .from(auditEvents).where(auditWhere(filters)).orderBy(asc(auditEvents.seq)).limit(filters.limit);
-  return rows.map(toRecord);
+  return rows.map((row) => checkedRecord(row, filters));
 };

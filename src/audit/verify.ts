@@ -3,7 +3,9 @@ import { rawRows, type Executor } from '../store/database.js';
 import { auditCheckpoints } from '../store/schema.js';
 import { GENESIS_HASH } from './chain.js';
 import { scanChain, type ChainMark, type ChainPoint, type ChainProblem } from './chain-scan.js';
+import { readAnchor, type AnchorConfig } from './anchor.js';
 import { checkpointSignatureProblem, type Checkpoint } from './checkpoint-signature.js';
+import type { CheckpointNote } from './note.js';
 import type { TrustedKeys } from './signing-key.js';
 
 export type { ChainMark, ChainPoint, ChainProblem } from './chain-scan.js';
@@ -16,6 +18,19 @@ export interface VerifyResult {
   reason: string | null;
   checkpoints: number;
   head: ChainPoint;
+  /** The newest checkpoint found in the anchor outside the database, by seq; null when it holds none. */
+  anchoredSeq: number | null;
+}
+
+export interface VerifyOptions {
+  trusted: TrustedKeys;
+  /** The checkpoints kept outside the database: the database may be neither behind them nor disagree. */
+  anchor: AnchorConfig;
+  now: Date;
+  /** How long events may stay unsigned before verify says the checkpointer is not doing its job. */
+  unsignedGraceMs: number;
+  /** Accept a chain no checkpoint covers, or events unsigned for longer than the grace (a new install, a test). */
+  allowUnsigned?: boolean;
 }
 
 const readCheckpoints = (exec: Executor): Promise<Checkpoint[]> =>
@@ -58,31 +73,75 @@ export const checkpointMark = (cp: Checkpoint, trusted: TrustedKeys): ChainMark 
   };
 };
 
-const verifyIn = async (exec: Executor, trusted: TrustedKeys): Promise<VerifyResult> => {
+/** A checkpoint from outside the database: the chain must reach its seq, with its hash. */
+export const anchorMark = (note: CheckpointNote, file: string): ChainMark => ({
+  seq: note.size,
+  check: (hash) => (hash === note.hash ? undefined
+    : `event ${note.size} does not have the hash the checkpoint in ${file} signed: the database disagrees with its anchor, the chain was rewritten`),
+  beyond: (last) => ({
+    seq: last.seq + 1,
+    reason: `the database is behind its anchor: ${file} holds a checkpoint of event ${note.size}, but the chain ends at ${last.seq}:`
+      + ` events ${last.seq + 1}-${note.size} were removed`,
+  }),
+});
+
+const occurredAt = async (exec: Executor, seq: number): Promise<Date | undefined> => {
+  const [row] = await rawRows<{ canonical: string }>(exec, sql`SELECT canonical FROM audit_events WHERE seq = ${seq}`);
+  return row ? new Date((JSON.parse(row.canonical) as { at: string }).at) : undefined;
+};
+
+/** A sound chain is still not ok when nothing outside the database vouches for its recent events. */
+const signingProblem = async (exec: Executor, o: VerifyOptions, head: ChainPoint, dbSigned: number, anchored: number): Promise<ChainProblem | undefined> => {
+  if (head.seq === 0) return undefined;
+  if (dbSigned > 0 && anchored === 0) {
+    return { seq: 1, reason: `the database holds checkpoints up to event ${dbSigned} but ${o.anchor.file} holds none:`
+      + ' the anchor outside the database is missing (run tenure audit checkpoint to start one, after finding out why)' };
+  }
+  if (o.allowUnsigned) return undefined;
+  const signed = Math.max(dbSigned, anchored);
+  if (signed === 0) {
+    return { seq: 1, reason: `no signed checkpoint covers any of the ${head.seq} events: nothing outside the database vouches for them`
+      + ' (run tenure audit checkpoint, or pass --allow-unsigned)' };
+  }
+  if (signed >= head.seq) return undefined;
+  const since = await occurredAt(exec, signed + 1);
+  if (!since || o.now.getTime() - since.getTime() <= o.unsignedGraceMs) return undefined;
+  return { seq: signed + 1, reason: `events ${signed + 1}-${head.seq} are unsigned since ${since.toISOString()}, longer than`
+    + ` ${Math.round(o.unsignedGraceMs / 1000)} s: no checkpointer is running, or the tail after the last checkpoint was replaced` };
+};
+
+const verifyIn = async (exec: Executor, o: VerifyOptions): Promise<VerifyResult> => {
   const checkpoints = await readCheckpoints(exec);
   const { head, maxSeq } = await readHead(exec);
-  const marks = [headMark(head), ...checkpoints.map((cp) => checkpointMark(cp, trusted))].filter((m) => m.seq > 0);
+  const anchor = readAnchor(o.anchor, o.trusted.values());
+  const anchoredSeq = anchor.notes.at(-1)?.size ?? null;
+  const marks = [headMark(head), ...checkpoints.map((cp) => checkpointMark(cp, o.trusted)), ...anchor.notes.map((n) => anchorMark(n, o.anchor.file))]
+    .filter((m) => m.seq > 0);
   const scan = await scanChain(exec, { seq: 0, hash: GENESIS_HASH }, Math.max(maxSeq, head.seq), marks);
   let problem = scan.problem;
   if (!problem && scan.last.seq > head.seq) {
     problem = { seq: head.seq + 1, reason: `event ${head.seq + 1} lies beyond the chain head (${head.seq}): it was added without the head lock` };
   }
-  const base = { events: problem ? Math.min(scan.events, problem.seq - 1) : scan.events, checkpoints: checkpoints.length, head };
+  if (!problem && anchor.problem) problem = { seq: (anchor.notes.at(-1)?.size ?? 0) + 1, reason: anchor.problem };
+  problem ??= await signingProblem(exec, o, head, checkpoints.at(-1)?.seq ?? 0, anchoredSeq ?? 0);
+  const base = { events: problem ? Math.min(scan.events, problem.seq - 1) : scan.events, checkpoints: checkpoints.length, head, anchoredSeq };
   return problem
     ? { ok: false, firstBadSeq: problem.seq, reason: problem.reason, ...base }
     : { ok: true, firstBadSeq: null, reason: null, ...base };
 };
 
 /**
- * Verifies the whole chain: seqs contiguous from 1, each event's hash, the head row, and every
- * checkpoint's signature and hash. Given the database, it reads one snapshot in a read-only
- * transaction, with room to sort each group of events in memory. Given the caller's transaction,
- * checkpoints are still read before the head, so one written meanwhile cannot seem past the end.
+ * Verifies the whole chain: seqs contiguous from 1, each event's hash and the columns copied from
+ * it, the head row, every checkpoint's signature and hash, and the checkpoints in the anchor outside
+ * the database; then that something signed covers the events (see VerifyOptions). Given the
+ * database, it reads one snapshot in a read-only transaction, with room to sort each group of events
+ * in memory. Checkpoints and the anchor are read before the head, so one written meanwhile cannot
+ * seem past the end.
  */
-export const verifyChain = async (exec: Executor, trusted: TrustedKeys): Promise<VerifyResult> => {
-  if ('rollback' in exec) return verifyIn(exec, trusted);
+export const verifyChain = async (exec: Executor, options: VerifyOptions): Promise<VerifyResult> => {
+  if ('rollback' in exec) return verifyIn(exec, options);
   return exec.transaction(async (tx) => {
     await tx.execute(sql`SET LOCAL work_mem = '64MB'`);
-    return verifyIn(tx, trusted);
+    return verifyIn(tx, options);
   }, { isolationLevel: 'repeatable read', accessMode: 'read only' });
 };

@@ -1,4 +1,6 @@
+import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
+import { unsignedGraceMs } from '../config.js';
 import { runLifecycleTick } from '../jobs/lifecycle.js';
 import { applyPolicy } from '../operations/apply-policy.js';
 import { approveRequest } from '../operations/approve-request.js';
@@ -118,7 +120,9 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     planPolicy: async (path) => planPolicy(await ctx(), { path }),
     applyPolicy: async (path) => applyPolicy(await ctx(), { path }),
 
-    verifyAudit: async () => verifyAudit(await ctx(), { trustedKeys: loadTrustedKeys(keys) }),
+    verifyAudit: async (options) => verifyAudit(await ctx(), {
+      trustedKeys: loadTrustedKeys(keys), anchor: anchorFrom(keys), unsignedGraceMs: unsignedGraceMs(keys.env), allowUnsigned: options?.allowUnsigned,
+    }),
     searchAudit: async (input) => searchAudit(await ctx(), input),
     exportAudit: async (input, out) => { await exportAudit(await ctx(), input, out); },
     createWebhook: async (input) => createWebhook(await ctx(), input, keys.webhookKey()),
@@ -153,6 +157,6 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     renewEngagement: async (input) => renewEngagement(await ctx(), input),
     signSshCertificate: async (input) => signSshCertificate(await ctx(), input),
     sshPrincipals: async (input) => sshPrincipals(await ctx(), input),
-    writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true })),
+    writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true }), anchorFrom(keys)),
   };
 };

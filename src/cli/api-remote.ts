@@ -129,7 +129,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     planPolicy: (path) => policy('plan', path),
     applyPolicy: (path) => policy('apply', path),
 
-    verifyAudit: () => call('POST', '/v1/audit/verify'),
+    verifyAudit: (options) => call('POST', '/v1/audit/verify', { query: { allowUnsigned: options?.allowUnsigned ? 'true' : undefined } }),
     searchAudit: async (input) => {
       const page = await call<Page<never>>('GET', '/v1/audit/events', { query: auditQuery(input) });
       return { events: page.items, nextAfterSeq: page.nextCursor ? Number(page.nextCursor) : null };

@@ -112,7 +112,7 @@ export interface TenureApi {
   planPolicy(path: string): Answer<typeof planPolicy>;
   applyPolicy(path: string): Answer<typeof applyPolicy>;
 
-  verifyAudit(): Answer<typeof verifyAudit>;
+  verifyAudit(options?: { allowUnsigned?: boolean }): Answer<typeof verifyAudit>;
   searchAudit(input: In<typeof searchAudit>): Answer<typeof searchAudit>;
   /** Writes the matching events as JSON Lines to `out` as they come. */
   exportAudit(input: AuditFilters, out: NodeJS.WritableStream): Promise<void>;

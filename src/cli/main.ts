@@ -4,6 +4,7 @@ import { grantCommands, requestCommands } from './commands/access.js';
 import { engagementCommands, identityCommands, vendorCommands } from './commands/people.js';
 import { setupCommands } from './commands/setup.js';
 import { auditCommands, policyCommands } from './commands/governance.js';
+import { dbCommands } from './commands/db.js';
 import { tokenCommands } from './commands/tokens.js';
 import { evidenceCommands } from './commands/evidence.js';
 import { credentialCommands } from './commands/credentials.js';
@@ -55,6 +56,7 @@ evidenceCommands(program, rt, run);
 sshCommands(program, rt, run);
 policyCommands(program, rt, run);
 auditCommands(program, rt, run);
+dbCommands(program, rt, run);
 
 // PGlite must be closed for its data directory to be left consistent, on a signal as on success.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

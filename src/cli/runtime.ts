@@ -1,6 +1,9 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { anchorFrom } from '../audit/anchor.js';
 import type { Actor } from '../audit/event-types.js';
+import { loadSigningKey } from '../audit/signing-key.js';
+import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
@@ -14,7 +17,7 @@ import { loadWebhookKey } from '../webhooks/crypto.js';
 import { print, type OutputOptions } from './output.js';
 
 /** Command groups that work on the database directly: they set up, run or configure the service itself. */
-const LOCAL_ONLY = new Set(['init', 'demo', 'serve']);
+const LOCAL_ONLY = new Set(['init', 'demo', 'serve', 'db']);
 
 const osUser = (): string => { try { return userInfo().username; } catch { return 'unknown'; } };
 
@@ -123,6 +126,23 @@ export class Runtime {
   async close(): Promise<void> {
     const store = this.store;
     this.store = undefined;
+    if (store) await this.signHead(store);
     await store?.close();
+  }
+
+  /**
+   * Every command that opened the database signs the chain head before it exits, when this machine
+   * holds the key: with no worker running (the embedded default), nothing else would, and events
+   * left unsigned are the ones the database's owner could cut without `audit verify` noticing.
+   */
+  private async signHead(store: Store): Promise<void> {
+    try {
+      const source = { env: process.env, dataDir: this.config.dataDir };
+      const key = loadSigningKey({ ...source, create: !this.config.databaseUrl });
+      if (!key?.privateKey) return;
+      await writeAuditCheckpoint({ store, clock: this.clock, actor: { id: undefined, channel: 'system', osUser: osUser() } }, key, anchorFrom(source));
+    } catch (error) {
+      process.stderr.write(`warning: the audit checkpoint was not signed: ${(error as Error).message}\n`);
+    }
   }
 }

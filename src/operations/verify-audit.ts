@@ -1,13 +1,26 @@
+import type { AnchorConfig } from '../audit/anchor.js';
 import type { TrustedKeys } from '../audit/signing-key.js';
 import { verifyChain, type VerifyResult } from '../audit/verify.js';
 import type { Context } from './context.js';
 import { requirePermission } from './lib/audit-access.js';
 
+export interface VerifyAuditOptions {
+  trustedKeys: TrustedKeys;
+  /** Where the checkpoints outside the database are (see anchorFrom). */
+  anchor: AnchorConfig;
+  /** How long events may stay unsigned (TENURE_AUDIT_UNSIGNED_GRACE_MS). */
+  unsignedGraceMs: number;
+  allowUnsigned?: boolean | undefined;
+}
+
 /**
- * Verifies the whole audit chain and its checkpoints against `trustedKeys` (see loadTrustedKeys).
- * A broken chain is a result, not an error: the caller reports `firstBadSeq` and `reason`.
+ * Verifies the whole audit chain, its checkpoints and its anchor against `trustedKeys` (see
+ * loadTrustedKeys). A broken chain is a result, not an error: the caller reports `firstBadSeq` and `reason`.
  */
-export const verifyAudit = async (ctx: Context, options: { trustedKeys: TrustedKeys }): Promise<VerifyResult> => {
+export const verifyAudit = async (ctx: Context, options: VerifyAuditOptions): Promise<VerifyResult> => {
   await requirePermission(ctx, 'audit.read');
-  return verifyChain(ctx.store.db, options.trustedKeys);
+  return verifyChain(ctx.store.db, {
+    trusted: options.trustedKeys, anchor: options.anchor, now: ctx.clock.now(),
+    unsignedGraceMs: options.unsignedGraceMs, allowUnsigned: options.allowUnsigned ?? false,
+  });
 };

@@ -63,8 +63,28 @@ export const openEmbedded = async (
   }
 };
 
-/** Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator. */
-export const openPostgres = async (url: string, options: { max?: number } = {}): Promise<Store> => {
+/**
+ * Migrates as the owner role over its own short-lived connection, so the pool can connect as a
+ * runtime role that may not ALTER, UPDATE or DELETE the audit tables (docs/audit.md).
+ */
+const migrateAsOwner = async (migrationUrl: string): Promise<void> => {
+  const client = new pg.Client({ connectionString: migrationUrl });
+  client.on('error', (error) => { process.emitWarning(`PostgreSQL migration connection lost: ${error.message}`); });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await migratePg(drizzlePg(client), { migrationsFolder });
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+};
+
+/**
+ * Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator.
+ * With `migrationUrl` (TENURE_MIGRATION_DATABASE_URL) the migrations run as that role instead.
+ */
+export const openPostgres = async (url: string, options: { max?: number; migrationUrl?: string | undefined } = {}): Promise<Store> => {
+  if (options.migrationUrl && options.migrationUrl !== url) await migrateAsOwner(options.migrationUrl);
   // JIT off: Tenure's queries are short, and before autovacuum has analysed a freshly filled table
   // the planner's estimates pass jit_above_cost and every query paid for compilation (audit verify
   // over 1M events ran 2.5x slower with it).
@@ -73,10 +93,12 @@ export const openPostgres = async (url: string, options: { max?: number } = {}):
   // pool discards it and the next query opens a new one.
   pool.on('error', (error) => { process.emitWarning(`PostgreSQL connection lost: ${error.message}`); });
   const lockClient = await pool.connect();
+  // Already migrated as the owner: the runtime role only waits for any other migrator to finish.
+  const migrated = Boolean(options.migrationUrl && options.migrationUrl !== url);
   try {
     await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     // Migrate on the connection holding the lock: a pool of one would otherwise wait for itself.
-    await migratePg(drizzlePg(lockClient), { migrationsFolder });
+    if (!migrated) await migratePg(drizzlePg(lockClient), { migrationsFolder });
   } finally {
     await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     lockClient.release();
@@ -85,10 +107,10 @@ export const openPostgres = async (url: string, options: { max?: number } = {}):
   return { db, backend: 'postgres', location: redactUrl(url), close: () => pool.end() };
 };
 
-export interface StoreConfig { databaseUrl?: string | undefined; dataDir: string }
+export interface StoreConfig { databaseUrl?: string | undefined; migrationDatabaseUrl?: string | undefined; dataDir: string }
 
 export const openStore = (config: StoreConfig): Promise<Store> =>
-  config.databaseUrl ? openPostgres(config.databaseUrl) : openEmbedded(config.dataDir);
+  config.databaseUrl ? openPostgres(config.databaseUrl, { migrationUrl: config.migrationDatabaseUrl }) : openEmbedded(config.dataDir);
 
 /** Rows of a raw query, the same shape on both drivers. */
 export const rawRows = async <T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> => {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql, TransactionRollbackError } from 'drizzle-orm';
 import { canonicalEvent, chainHash } from '../../src/audit/chain.js';
+import { anchorFrom, type AnchorConfig } from '../../src/audit/anchor.js';
 import { writeCheckpoint } from '../../src/audit/checkpoint.js';
+import type { VerifyOptions } from '../../src/audit/verify.js';
 import type { AuditEventType, AuditInput } from '../../src/audit/event-types.js';
 import { loadSigningKey, trustedKeysFrom, type SigningKey, type TrustedKeys } from '../../src/audit/signing-key.js';
 import { ManualClock } from '../../src/domain/clock.js';
@@ -22,6 +24,8 @@ export interface AuditFixture {
   clock: ManualClock;
   key: SigningKey;
   trusted: TrustedKeys;
+  /** The anchor file outside the database, in a directory of its own. */
+  anchor: AnchorConfig;
   alice: string;
   bob: string;
   sysA: string;
@@ -32,6 +36,13 @@ export interface AuditFixture {
 
 export const tempDir = (label: string): string => mkdtempSync(join(tmpdir(), `tenure-${label}-`));
 
+/** An anchor in a fresh temporary directory, as the data directory would hold it. */
+export const tempAnchor = (): AnchorConfig => anchorFrom({ env: {}, dataDir: tempDir('audit-anchor') });
+
+/** What `tenure audit verify` checks with, for the fixture's key, anchor and clock. */
+export const verifyOptions = (f: Pick<AuditFixture, 'trusted' | 'anchor' | 'clock'>, extra: Partial<VerifyOptions> = {}): VerifyOptions =>
+  ({ trusted: f.trusted, anchor: f.anchor, now: f.clock.now(), unsignedGraceMs: 30_000, ...extra });
+
 export const recordEvents = (ctx: Context, inputs: AuditInput[]): Promise<void> =>
   inTransaction(ctx, async (work) => { for (const input of inputs) work.record(input); });
 
@@ -39,6 +50,7 @@ export const buildAuditFixture = async (store: Store): Promise<AuditFixture> => 
   const clock = new ManualClock(START);
   const ctx: Context = { store, clock, actor: { id: undefined, channel: 'system' } };
   const key = loadSigningKey({ env: {}, dataDir: tempDir('audit-key'), create: true })!;
+  const anchor = tempAnchor();
   const [alice, bob, sysA, sysB] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
   const planned: AuditFixture['planned'] = new Map();
   for (let tx = 0; tx < 6; tx += 1) {
@@ -51,10 +63,10 @@ export const buildAuditFixture = async (store: Store): Promise<AuditFixture> => 
         before: { status: 'active' }, after: { status: 'ended', nested: { seq: 999 } }, reason: null });
     }
     await recordEvents(ctx, inputs);
-    if (tx === 3 || tx === 5) await writeCheckpoint(store.db, clock.now(), key);
+    if (tx === 3 || tx === 5) await writeCheckpoint(store.db, clock.now(), key, anchor);
     clock.advance(HOUR);
   }
-  return { store, ctx, clock, key, trusted: trustedKeysFrom([key.publicKey]), alice, bob, sysA, sysB, planned };
+  return { store, ctx, clock, key, trusted: trustedKeysFrom([key.publicKey]), anchor, alice, bob, sysA, sysB, planned };
 };
 
 export interface EventRow { seq: number; canonical: string; hash: string }

@@ -30,11 +30,16 @@ export const policyCommands = (program: Command, rt: Runtime, run: Run): void =>
 
 export const auditCommands = (program: Command, rt: Runtime, run: Run): void => {
   const audit = program.command('audit').description('the tamper-evident audit log');
-  audit.command('verify').description('check the whole hash chain and the signed checkpoints')
-    .action(run(async () => {
-      const result = await rt.api().verifyAudit();
-      if (rt.output.json) rt.print({ ok: result.ok, events: result.events, firstBadSeq: result.firstBadSeq, reason: result.reason, checkpoints: result.checkpoints });
-      else say(result.ok ? `ok: ${result.events} events, ${result.checkpoints} checkpoints verified` : `BROKEN at event ${result.firstBadSeq}: ${result.reason}`);
+  audit.command('verify').description('check the whole hash chain, the signed checkpoints and their anchor outside the database')
+    .option('--allow-unsigned', 'accept events that no checkpoint covers (a new installation with no checkpoint yet)')
+    .action(run(async (o: { allowUnsigned?: boolean }) => {
+      const result = await rt.api().verifyAudit({ allowUnsigned: Boolean(o.allowUnsigned) });
+      if (rt.output.json) {
+        rt.print({ ok: result.ok, events: result.events, firstBadSeq: result.firstBadSeq, reason: result.reason, checkpoints: result.checkpoints, anchoredSeq: result.anchoredSeq });
+      } else {
+        say(result.ok ? `ok: ${result.events} events, ${result.checkpoints} checkpoints verified, anchored up to event ${result.anchoredSeq ?? 'none'}`
+          : `BROKEN at event ${result.firstBadSeq}: ${result.reason}`);
+      }
       if (!result.ok) process.exitCode = 3;
     }));
   const filters = (c: Command) => c.option('--identity <handle>').option('--system <key>').option('--action <type>')

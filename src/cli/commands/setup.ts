@@ -33,7 +33,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .action(run(async (o: { ifEmpty?: boolean }) => {
       const ctx = await rt.system('system');
       const result = await loadDemo(ctx, { ifEmpty: Boolean(o.ifEmpty) });
-      if (result.loaded) await checkpointer(rt, ctx)(true);
+      if (result.loaded) await checkpointer(rt, ctx)();
       if (rt.output.json) { rt.print({ ...result, personas: DEMO_PERSONAS }); return; }
       process.stdout.write(`${result.message}\n`);
       if (result.loaded) rt.print(DEMO_PERSONAS.map(([handle, role]) => ({ handle, role })));
@@ -71,7 +71,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (o.demo) {
         const ctx = await rt.system('system');
         const result = await loadDemo(ctx, { ifEmpty: true });
-        if (result.loaded) await checkpointer(rt, ctx)(true);
+        if (result.loaded) await checkpointer(rt, ctx)();
       }
       let url = '';
       const serve = async (store: Store) => {

@@ -1,7 +1,10 @@
 import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES } from '../../audit/event-types.js';
-import { loadSigningKey, loadTrustedKeys, trustedKeysFrom } from '../../audit/signing-key.js';
+import { anchorFrom } from '../../audit/anchor.js';
+import { unsignedGraceMs } from '../../config.js';
+import { loadSigningKey, loadTrustedKeys } from '../../audit/signing-key.js';
+import { TenureError } from '../../domain/errors.js';
 import { exportAudit } from '../../operations/export-audit.js';
 import { searchAudit } from '../../operations/search-audit.js';
 import { verifyAudit } from '../../operations/verify-audit.js';
@@ -26,9 +29,11 @@ const Event = z.object({
 });
 const Verification = z.object({
   ok: z.boolean(), events: z.number(), firstBadSeq: z.number().nullable(), reason: z.string().nullable(), checkpoints: z.number(),
+  anchoredSeq: z.number().nullable().describe('the newest checkpoint in the anchor outside the database'),
 });
 const Checkpoint = z.object({
   written: z.boolean(), seq: z.number().nullable(), hash: z.string().nullable(), signedAt: z.string().nullable(), keyId: z.string().nullable(),
+  anchored: z.string().nullable(), witnessProblem: z.string().nullable(),
 });
 
 const filtersOf = (q: z.infer<typeof Filters>) => ({
@@ -39,6 +44,11 @@ const filtersOf = (q: z.infer<typeof Filters>) => ({
 export const auditRoutes: RouteModule = (app, deps) => {
   const r = typed(app);
   const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
+  /** Keys and the anchor live on the server's disk; a server started without them can neither sign nor verify. */
+  const auditSource = () => {
+    if (!deps.auditKeys) throw new TenureError('audit.signing_key_missing', 'this server was started without audit keys or an anchor: it can neither sign nor verify');
+    return deps.auditKeys.source;
+  };
   r.get('/v1/audit/events', {
     config: { access: { scope: 'read', permission: 'audit.read' } },
     schema: { tags: ['audit'], summary: 'Search the audit log, oldest first', querystring: Filters.extend({ limit: limitQuery(5000) }),
@@ -62,16 +72,21 @@ export const auditRoutes: RouteModule = (app, deps) => {
   });
   r.post('/v1/audit/verify', {
     config: { access: { scope: 'read', permission: 'audit.read' } },
-    schema: { tags: ['audit'], summary: 'Verify the whole hash chain and the signed checkpoints', response: { 200: Verification, ...problems } },
+    schema: { tags: ['audit'], summary: 'Verify the whole hash chain, the signed checkpoints and their anchor outside the database',
+      querystring: z.object({ allowUnsigned: z.enum(['true', 'false']).optional().describe('accept events no checkpoint covers yet') }).strict(),
+      response: { 200: Verification, ...problems } },
   }, async (request) => {
-    const trustedKeys = deps.auditKeys ? loadTrustedKeys(deps.auditKeys.source) : trustedKeysFrom([]);
-    return verifyAudit(ctx(request), { trustedKeys });
+    const source = auditSource();
+    return verifyAudit(ctx(request), {
+      trustedKeys: loadTrustedKeys(source), anchor: anchorFrom(source), unsignedGraceMs: unsignedGraceMs(source.env),
+      allowUnsigned: request.query.allowUnsigned === 'true',
+    });
   });
   r.post('/v1/audit/checkpoints', {
     config: { access: { scope: 'write', permission: 'audit.checkpoint' } },
     schema: { tags: ['audit'], summary: 'Sign the current head of the chain now', response: { 200: Checkpoint, ...problems } },
   }, async (request) => {
-    const key = deps.auditKeys ? loadSigningKey({ ...deps.auditKeys.source, create: deps.auditKeys.createSigningKey }) : undefined;
-    return writeAuditCheckpoint(ctx(request), key);
+    const source = auditSource();
+    return writeAuditCheckpoint(ctx(request), loadSigningKey({ ...source, create: deps.auditKeys!.createSigningKey }), anchorFrom(source));
   });
 };
