@@ -5,6 +5,7 @@ import { loadConfig, type Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
 import type { Context } from '../operations/context.js';
+import type { ConnectionSettings } from '../store/connection-settings.js';
 import { openStore, type Store } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
 import type { TenureApi } from './api.js';
@@ -95,8 +96,14 @@ export class Runtime {
 
   async open(): Promise<Store> {
     this.requireLocal();
-    this.store ??= await openStore(this.config);
+    this.store ??= await openStore({ ...this.config, connection: this.connectionSettings });
     return this.store;
+  }
+
+  /** The connection settings, named for pg_stat_activity: tenure-serve, tenure-worker or tenure-cli. */
+  get connectionSettings(): ConnectionSettings {
+    const name = this.command.split(' ')[0];
+    return { ...this.config.connection, applicationName: name === 'serve' || name === 'worker' ? `tenure-${name}` : 'tenure-cli' };
   }
 
   /** A context acting as the identity named by --as or TENURE_ACTOR; rules apply to it exactly as over the API. */

@@ -6,8 +6,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { loadConnectionSettings, type ConnectionSettings } from './connection-settings.js';
+import { createPool } from './pool.js';
 import { schema as coreSchema } from './schema.js';
 import { breakGlassSchema } from './schema-break-glass.js';
 import { credentialsSchema } from './schema-credentials.js';
@@ -64,14 +65,8 @@ export const openEmbedded = async (
 };
 
 /** Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator. */
-export const openPostgres = async (url: string, options: { max?: number } = {}): Promise<Store> => {
-  // JIT off: Tenure's queries are short, and before autovacuum has analysed a freshly filled table
-  // the planner's estimates pass jit_above_cost and every query paid for compilation (audit verify
-  // over 1M events ran 2.5x slower with it).
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c jit=off' });
-  // An idle connection the server drops (restart, failover, admin) must not crash the process: the
-  // pool discards it and the next query opens a new one.
-  pool.on('error', (error) => { process.emitWarning(`PostgreSQL connection lost: ${error.message}`); });
+export const openPostgres = async (url: string, options: { max?: number; connection?: ConnectionSettings } = {}): Promise<Store> => {
+  const pool = createPool(url, options.connection ?? loadConnectionSettings(), options.max === undefined ? {} : { max: options.max });
   const lockClient = await pool.connect();
   try {
     await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -85,10 +80,10 @@ export const openPostgres = async (url: string, options: { max?: number } = {}):
   return { db, backend: 'postgres', location: redactUrl(url), close: () => pool.end() };
 };
 
-export interface StoreConfig { databaseUrl?: string | undefined; dataDir: string }
+export interface StoreConfig { databaseUrl?: string | undefined; dataDir: string; connection?: ConnectionSettings | undefined }
 
 export const openStore = (config: StoreConfig): Promise<Store> =>
-  config.databaseUrl ? openPostgres(config.databaseUrl) : openEmbedded(config.dataDir);
+  config.databaseUrl ? openPostgres(config.databaseUrl, config.connection ? { connection: config.connection } : {}) : openEmbedded(config.dataDir);
 
 /** Rows of a raw query, the same shape on both drivers. */
 export const rawRows = async <T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> => {
