@@ -178,8 +178,8 @@ describe('a server that survives its database', { skip: !BACKENDS.includes('post
     const other = await openPostgres(s.url);
     try {
       // Polling and the worker's own refresh are slowed to a crawl: a change from another process can only arrive by LISTEN.
-      serve = await startTenure(['serve'], { ...FAST, DATABASE_URL: proxy.via(s.url), TENURE_DECISION_POLL_MS: '60000',
-        TENURE_DECISION_STALE_MS: '120000', TENURE_WORKER_INTERVAL_MS: '120000' }, SERVING);
+      serve = await startTenure(['serve'], { ...FAST, DATABASE_URL: proxy.via(s.url), TENURE_DECISION_POLL_MS: '600000',
+        TENURE_DECISION_STALE_MS: '1200000', TENURE_WORKER_INTERVAL_MS: '600000' }, SERVING);
       await untilServing(serve.url, s.checker, 20_000);
       const arrives = async (handle: string) => {
         const ctx: Context = { store: other, clock: systemClock, actor: { id: s.adaId, channel: 'cli', osUser: 'test' } };
