@@ -4,6 +4,7 @@
  * lost behind a TCP proxy the test controls. Timeouts are shortened through the TENURE_DB_* settings.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { systemClock } from '../src/domain/clock.js';
@@ -14,9 +15,10 @@ import { loadConnectionSettings } from '../src/store/connection-settings.js';
 import { openPostgres } from '../src/store/database.js';
 import { BACKENDS } from './support/backends.js';
 import { createScratchDatabase, postgresAdminUrl } from './support/postgres-server.js';
+import { freePort } from './support/processes.js';
 import { startService } from './support/service.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
-import { acceptable, callTenure, startTenure, succeeded, type Kind, type Outcome, type TenureProcess } from './support/tenure-process.js';
+import { acceptable, callTenure, startTenure, TENURE_BIN, succeeded, type Kind, type Outcome, type TenureProcess } from './support/tenure-process.js';
 import { buildWorld } from './support/world.js';
 
 /** Short timeouts, so that a fault is noticed in about a second; 2 to 4 s leaves room on a loaded machine. */
@@ -242,5 +244,14 @@ describe('a server that survives its database', { skip: !BACKENDS.includes('post
       await proxy.close();
       await scratch.drop();
     }
+  });
+
+  it('the CLI on a database that refuses connections says service.unavailable (exit 1), not internal', async () => {
+    const closed = await freePort();
+    const result = spawnSync(process.execPath, [TENURE_BIN, '--as', 'ada', 'identity', 'list'], {
+      env: { ...process.env, ...FAST, DATABASE_URL: `postgres://postgres@127.0.0.1:${closed}/nowhere` }, encoding: 'utf8', timeout: 60_000,
+    });
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /error service\.unavailable: the database could not be reached/);
   });
 });

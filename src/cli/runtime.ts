@@ -112,7 +112,9 @@ export class Runtime {
     const handle = (this.program.opts().as as string | undefined) ?? this.config.actor;
     if (!handle) throw new TenureError('actor.required', 'name the acting identity with --as HANDLE or TENURE_ACTOR');
     const store = await this.open();
-    const identity = await findIdentity(store.db, handle, 'as').catch(() => {
+    const identity = await findIdentity(store.db, handle, 'as').catch((error: unknown) => {
+      // A database that does not answer says so (service.unavailable), not that the identity is unknown.
+      if (!(error instanceof TenureError)) throw error;
       throw new TenureError('actor.required', `--as: no identity '${handle}'`, { field: 'as' });
     });
     return this.context({ id: identity.id, channel: 'cli', osUser: osUser() });

@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../bin/tenure.mjs', import.meta.url));
+export const TENURE_BIN = fileURLToPath(new URL('../../bin/tenure.mjs', import.meta.url));
 /** Enough of a process's stderr to explain a failure; serve logs every request, so not all of it. */
 const LOG_TAIL = 20_000;
 
@@ -19,7 +19,7 @@ export interface TenureProcess {
 /** Starts `tenure <args>` and resolves once `ready` matches its stderr (within a minute). */
 export const startTenure = (args: string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<TenureProcess> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [TENURE_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let tail = '';
     let exit = '';
     let started = false;
