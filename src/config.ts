@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import { readOidcSettings, type OidcSettings } from './auth/oidc-config.js';
+import { loadConnectionSettings, type ConnectionSettings } from './store/connection-settings.js';
 
 /** Configuration comes from the environment only; see README "Configuration". */
 export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
+  /** Timeouts and keepalive towards the PostgreSQL server (TENURE_DB_*); the runtime names the application per command. */
+  connection: ConnectionSettings;
   actor: string | undefined;
   workerIntervalMs: number;
   /** How often the worker signs the chain head when events were added (TENURE_CHECKPOINT_INTERVAL_MS, 5 s). */
@@ -59,6 +62,7 @@ export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   dataDir: resolve(env.TENURE_DATA_DIR ?? '.tenure'),
   databaseUrl: env.DATABASE_URL || undefined,
+  connection: loadConnectionSettings(env),
   actor: env.TENURE_ACTOR || undefined,
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),
   checkpointIntervalMs: Number(env.TENURE_CHECKPOINT_INTERVAL_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS),

@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import { ERRORS, TenureError } from '../domain/errors.js';
+import { isDatabaseUnavailable } from '../store/transient-errors.js';
 
 export interface OutputOptions { json: boolean }
 
@@ -40,8 +41,10 @@ export const print = (data: unknown, options: OutputOptions, columns?: string[])
 
 /** Prints an error the same way for every command and returns the exit code it means. */
 export const reportError = (error: unknown, options: OutputOptions): number => {
+  const message = error instanceof Error ? error.message : String(error);
   const known = error instanceof TenureError ? error
-    : new TenureError('internal', error instanceof Error ? error.message : String(error));
+    : isDatabaseUnavailable(error) ? new TenureError('service.unavailable', `the database could not be reached (${message}); try again shortly`)
+      : new TenureError('internal', message);
   if (options.json) {
     process.stderr.write(`${JSON.stringify({ error: { code: known.code, title: ERRORS[known.code].title, message: known.message, field: known.field ?? null, details: known.details ?? null } })}\n`);
   } else {

@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
 import type { Context } from '../operations/context.js';
+import type { ConnectionSettings } from '../store/connection-settings.js';
 import { openStore, type Store } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
 import type { TenureApi } from './api.js';
@@ -98,8 +99,14 @@ export class Runtime {
 
   async open(): Promise<Store> {
     this.requireLocal();
-    this.store ??= await openStore(this.config);
+    this.store ??= await openStore({ ...this.config, connection: this.connectionSettings });
     return this.store;
+  }
+
+  /** The connection settings, named for pg_stat_activity: tenure-serve, tenure-worker or tenure-cli. */
+  get connectionSettings(): ConnectionSettings {
+    const name = this.command.split(' ')[0];
+    return { ...this.config.connection, applicationName: name === 'serve' || name === 'worker' ? `tenure-${name}` : 'tenure-cli' };
   }
 
   /** A context acting as the identity named by --as or TENURE_ACTOR; rules apply to it exactly as over the API. */
@@ -108,7 +115,9 @@ export class Runtime {
     const handle = (this.program.opts().as as string | undefined) ?? this.config.actor;
     if (!handle) throw new TenureError('actor.required', 'name the acting identity with --as HANDLE or TENURE_ACTOR');
     const store = await this.open();
-    const identity = await findIdentity(store.db, handle, 'as').catch(() => {
+    const identity = await findIdentity(store.db, handle, 'as').catch((error: unknown) => {
+      // A database that does not answer says so (service.unavailable), not that the identity is unknown.
+      if (!(error instanceof TenureError)) throw error;
       throw new TenureError('actor.required', `--as: no identity '${handle}'`, { field: 'as' });
     });
     return this.context({ id: identity.id, channel: 'cli', osUser: osUser() });

@@ -106,5 +106,5 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
 
 /** The decision point of this process, refreshed from the change feed; see docs/decision-point.md. */
 export const startDecisionService = (rt: Runtime, store: Store): Promise<DecisionService> =>
-  DecisionService.start({ store, clock: rt.clock, databaseUrl: rt.config.databaseUrl, ...loadDecisionConfig(process.env),
+  DecisionService.start({ store, clock: rt.clock, databaseUrl: rt.config.databaseUrl, connection: rt.connectionSettings, ...loadDecisionConfig(process.env),
     onError: (e) => log(`decision index refresh failed: ${e.message}`) });

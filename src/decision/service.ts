@@ -6,6 +6,7 @@
  */
 import { decide, type Decision, type DecisionFacts, type DecisionReason, type DecisionWarning } from '../domain/decision.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { loadConnectionSettings, type ConnectionSettings } from '../store/connection-settings.js';
 import type { Store } from '../store/database.js';
 import { AccessLog, parseAccessLogMode, type AccessLogMode, type AccessLogStats } from './access-log.js';
 import { listenForChanges, type ChangeFeed } from './change-feed.js';
@@ -43,6 +44,8 @@ export interface DecisionServiceOptions extends Partial<DecisionConfig> {
   clock?: Clock;
   /** A PostgreSQL server's URL: changes made by other processes arrive by LISTEN/NOTIFY. Without it, by polling only. */
   databaseUrl?: string | undefined;
+  /** Timeouts and heartbeat of the LISTEN connection (default: from the environment). */
+  connection?: ConnectionSettings | undefined;
   /** How long ended grants are kept, so a recent end answers `grant_ended` rather than `no_grant` (default 7 days). */
   endedRetentionMs?: number;
   /** Polling off (tests that prove the notification path alone); production always polls. */
@@ -123,7 +126,7 @@ export class DecisionService {
     }
     if (options.databaseUrl && options.store.backend === 'postgres') {
       service.feed = await listenForChanges({
-        url: options.databaseUrl, onChange: () => { void service.sync(); },
+        url: options.databaseUrl, connection: options.connection ?? loadConnectionSettings(), onChange: () => { void service.sync(); },
         ...(options.onError ? { onError: options.onError } : {}),
       });
     }

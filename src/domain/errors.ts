@@ -28,7 +28,7 @@ export const ERRORS = {
   'idempotency.key_reused': { status: 422, exit: 2, title: 'The Idempotency-Key was already used for a different request' },
   'idempotency.in_progress': { status: 409, exit: 3, title: 'A request with this Idempotency-Key is still being processed' },
   'service.not_ready': { status: 503, exit: 1, title: 'The service cannot answer safely right now' },
-  'service.unavailable': { status: 503, exit: 1, title: 'The database was briefly unavailable or contended and nothing was changed, or (when the connection broke while committing) the outcome is unknown; retry shortly' },
+  'service.unavailable': { status: 503, exit: 1, title: 'The database could not be reached or stayed contended (connection lost, refused or timed out, repeated deadlock); retry after Retry-After, a write with the same Idempotency-Key' },
   'server.unreachable': { status: 502, exit: 1, title: 'The CLI cannot reach the Tenure server named by --server or TENURE_SERVER' },
   'server.local_only': { status: 400, exit: 2, title: 'This command works on the database directly; run it without --server or TENURE_SERVER' },
   'server.required': { status: 400, exit: 2, title: 'This command asks a running server; set --server or TENURE_SERVER, and TENURE_TOKEN' },

@@ -72,7 +72,10 @@ export const supportIdempotencyKeys = (app: FastifyInstance, store: Store, clock
     if (!held) return payload;
     request.idempotency = undefined;
     const where = and(eq(idempotencyKeys.principal, held.principal), eq(idempotencyKeys.key, held.key));
-    if (reply.statusCode >= 500) await store.db.delete(idempotencyKeys).where(where);
+    // A failed attempt gives its key back so that the retry runs. When the database is what failed,
+    // that may fail too: the key is then free again after LOCK_MS, as after a crash, and the 503
+    // still reaches the caller (an error here would turn it into Fastify's bare 500).
+    if (reply.statusCode >= 500) await store.db.delete(idempotencyKeys).where(where).catch(() => undefined);
     else {
       const response = storableAnswer(String(payload), reply.statusCode, request.routeOptions.config.shownOnce);
       await store.db.update(idempotencyKeys).set({ statusCode: reply.statusCode, response }).where(where);

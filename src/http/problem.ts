@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ERRORS, TenureError, type ErrorCode } from '../domain/errors.js';
+import { isDatabaseUnavailable } from '../store/transient-errors.js';
 
 /** RFC 9457 problem details, with Tenure's stable code, the field at fault and every issue found. */
 export interface Problem {
@@ -57,14 +58,25 @@ const fromFramework = (error: FastifyError): TenureError | undefined => {
   return undefined;
 };
 
+/** The database's trouble is the service's, for now: the caller may retry, and nothing about the request is wrong. */
+const fromDatabase = (error: unknown): TenureError | undefined => (isDatabaseUnavailable(error)
+  ? new TenureError('service.unavailable', 'the database could not be reached; retry after the time in Retry-After')
+  : undefined);
+
 export const toTenureError = (error: unknown): TenureError => {
   if (error instanceof TenureError) return error;
   const fastifyError = error as FastifyError;
-  return fromSchemaValidation(fastifyError) ?? fromFramework(fastifyError) ?? new TenureError('internal', 'internal error');
+  return fromSchemaValidation(fastifyError) ?? fromFramework(fastifyError) ?? fromDatabase(error) ?? new TenureError('internal', 'internal error');
 };
 
-export const sendProblem = (reply: FastifyReply, error: TenureError) =>
-  reply.code(ERRORS[error.code].status).type('application/problem+json').send(problemOf(error));
+/** Seconds a client waits before retrying a 503: long enough for a failover or a restart to progress. */
+export const RETRY_AFTER_SECONDS = 5;
+
+export const sendProblem = (reply: FastifyReply, error: TenureError) => {
+  const status = ERRORS[error.code].status;
+  if (status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  return reply.code(status).type('application/problem+json').send(problemOf(error));
+};
 
 /**
  * Every error leaves as application/problem+json. Only unexpected errors are logged, by message and
@@ -79,6 +91,8 @@ export const installProblemHandler = (app: FastifyInstance): void => {
       tenureError = new TenureError('internal', 'internal error');
     }
     if (tenureError.code === 'internal') request.log.error({ err: error }, 'unexpected error');
+    // The message only (a driver's error names host and port, never the password): the stack says nothing more.
+    if (tenureError.code === 'service.unavailable') request.log.warn({ cause: (error as Error).message }, 'database unavailable');
     return sendProblem(reply, tenureError);
   });
   app.setNotFoundHandler((request, reply) =>

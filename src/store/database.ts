@@ -6,8 +6,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
+import { loadConnectionSettings, type ConnectionSettings } from './connection-settings.js';
+import { createPool } from './pool.js';
 import { schema as coreSchema } from './schema.js';
 import { breakGlassSchema } from './schema-break-glass.js';
 import { credentialsSchema } from './schema-credentials.js';
@@ -83,15 +84,11 @@ const migrateAsOwner = async (migrationUrl: string): Promise<void> => {
  * Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator.
  * With `migrationUrl` (TENURE_MIGRATION_DATABASE_URL) the migrations run as that role instead.
  */
-export const openPostgres = async (url: string, options: { max?: number; migrationUrl?: string | undefined } = {}): Promise<Store> => {
+export const openPostgres = async (
+  url: string, options: { max?: number; migrationUrl?: string | undefined; connection?: ConnectionSettings } = {},
+): Promise<Store> => {
   if (options.migrationUrl && options.migrationUrl !== url) await migrateAsOwner(options.migrationUrl);
-  // JIT off: Tenure's queries are short, and before autovacuum has analysed a freshly filled table
-  // the planner's estimates pass jit_above_cost and every query paid for compilation (audit verify
-  // over 1M events ran 2.5x slower with it).
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, options: '-c jit=off' });
-  // An idle connection the server drops (restart, failover, admin) must not crash the process: the
-  // pool discards it and the next query opens a new one.
-  pool.on('error', (error) => { process.emitWarning(`PostgreSQL connection lost: ${error.message}`); });
+  const pool = createPool(url, options.connection ?? loadConnectionSettings(), options.max === undefined ? {} : { max: options.max });
   const lockClient = await pool.connect();
   // Already migrated as the owner: the runtime role only waits for any other migrator to finish.
   const migrated = Boolean(options.migrationUrl && options.migrationUrl !== url);
@@ -107,10 +104,17 @@ export const openPostgres = async (url: string, options: { max?: number; migrati
   return { db, backend: 'postgres', location: redactUrl(url), close: () => pool.end() };
 };
 
-export interface StoreConfig { databaseUrl?: string | undefined; migrationDatabaseUrl?: string | undefined; dataDir: string }
+export interface StoreConfig {
+  databaseUrl?: string | undefined;
+  migrationDatabaseUrl?: string | undefined;
+  dataDir: string;
+  connection?: ConnectionSettings | undefined;
+}
 
 export const openStore = (config: StoreConfig): Promise<Store> =>
-  config.databaseUrl ? openPostgres(config.databaseUrl, { migrationUrl: config.migrationDatabaseUrl }) : openEmbedded(config.dataDir);
+  config.databaseUrl
+    ? openPostgres(config.databaseUrl, { migrationUrl: config.migrationDatabaseUrl, ...(config.connection ? { connection: config.connection } : {}) })
+    : openEmbedded(config.dataDir);
 
 /** Rows of a raw query, the same shape on both drivers. */
 export const rawRows = async <T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> => {
