@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { sql, type SQL } from 'drizzle-orm';
+import { DecisionService } from '../src/decision/service.js';
 import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { createEngagement } from '../src/operations/create-engagement.js';
 import { createIdentity } from '../src/operations/create-identity.js';
@@ -125,6 +126,22 @@ for (const backend of BACKENDS) {
       await copyRow(store, 'systems', sql`id = ${payments!.id}`, { id: randomUUID(), key: intended, name: 'Twin first' });
       await copyRow(store, 'systems', sql`id = ${payments!.id}`, { id: intended, key: 'intended', name: 'Intended system' });
       assert.equal((await resolveFilters(store.db, { system: intended })).systemId, intended);
+    });
+
+    it('the decision point reads a UUID-shaped identity reference as an id only, even with a twin handle in its index', async () => {
+      await allowUuidHandles(store);
+      const carl = await w.id('carl');
+      const nobody = randomUUID();
+      await copyRow(store, 'identities', sql`handle = 'carl'`, { id: randomUUID(), handle: carl, email: null, employee_id: null });
+      await copyRow(store, 'identities', sql`handle = 'carl'`, { id: randomUUID(), handle: nobody, email: null, employee_id: null });
+      const decisions = await DecisionService.start({ store, clock: w.clock, poll: false });
+      try {
+        assert.equal(decisions.check({ identity: nobody, entitlement: 'payments/read' }).reason, 'unknown_identity',
+          'a UUID that is no identity\'s id names nobody, whatever handle holds it');
+        assert.deepEqual(decisions.check({ identity: carl, entitlement: 'payments/read' }), decisions.check({ identity: 'carl', entitlement: 'payments/read' }));
+      } finally {
+        await decisions.stop();
+      }
     });
 
     it('an entitlement reference that is neither an id nor a key is not found, never a database error', async () => {
