@@ -167,4 +167,45 @@ describe('provisioning leases are short and renewed, on the PostgreSQL server ag
     assert.deepEqual(job, { attempts: 2, outcome_attempt: 2 }, 'the job is recorded as the second claim\'s');
     assert.equal(await deprovisionedEvents(store, [first!]), 1);
   });
+
+  it('a live worker renews its lease through a target call longer than the lease, so no other worker takes the job over', async () => {
+    const handles = ['slow'];
+    const [grant] = await grantAll(handles);
+    await revokeAll([grant!]);
+    const settings = await provisioningSettings(store.db);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => { release = resolve; });
+    let calls = 0;
+    const slow = (systemKey: string): Connector | null => {
+      const real = connectorFor(settings.systems[systemKey]);
+      if (!real) return null;
+      return Object.assign(Object.create(real) as Connector, {
+        deprovision: async (...args: Parameters<Connector['deprovision']>) => { calls += 1; await released; return real.deprovision(...args); },
+      });
+    };
+    w.clock.advance(Math.max(0, Date.now() - w.clock.now().getTime()));
+    const leaseMs = 1_500;
+    const claimed = await inTransaction(w.worker, (work) => claimJobs(work, 10, leaseMs));
+    assert.equal(claimed.length, 1);
+    const leases = new JobLeases(w.worker, leaseMs, claimed).start();
+    const running = runJob(w.worker, claimed[0]!, settings, slow, leases);
+    try {
+      // Time passes past the first lease while the call hangs; the renewals (every 500 ms of real time) keep moving it on.
+      for (let step = 0; step < 3; step += 1) {
+        w.clock.advance(1_000);
+        await new Promise((resolve) => setTimeout(resolve, 1_200));
+        const other = await runProvisioningPass(w.worker, { leaseMs });
+        assert.equal(other.done + other.failed, 0, `another worker took the job over ${step + 1} s after the claim`);
+      }
+    } finally {
+      release();
+    }
+    assert.equal(await running, 'done');
+    await leases.stop();
+    assert.equal(calls, 1);
+    const [job] = await rawRows<{ attempts: number; state: string }>(store.db, sql`
+      SELECT attempts, state FROM provisioning_jobs WHERE grant_id = ${grant!} AND action = 'deprovision'`);
+    assert.deepEqual(job, { attempts: 1, state: 'done' });
+    assert.deepEqual(await ours(handles), [`${target.prefix}slow ${target.roles.approve}`], 'only the grant not revoked is left');
+  });
 });
