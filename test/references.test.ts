@@ -66,6 +66,13 @@ for (const backend of BACKENDS) {
       assert.ok(hired && !UUID_SHAPED.test(hired.handle), `HR chose the handle ${hired?.handle}`);
       const res = await s.call('GET', `/v1/identities/${olivia}`, { as: 'eve' });
       assert.equal(res.json().handle, 'olivia');
+      // Two events of one person in a batch take the one-by-one path rather than the bulk hire.
+      const tom = await w.id('tom');
+      const one = await sendHr(w, [hrEvent(w, 'hire', 'E9002', { name: 'Uli Uuid', email: `${tom}@example.com`, department: 'Sales' }),
+        hrEvent(w, 'change', 'E9002', { title: 'Account Manager' })]);
+      assert.equal(one.summary.hired, 1);
+      const [second] = await rawRows<{ handle: string }>(store.db, sql`SELECT handle FROM identities WHERE email = ${`${tom}@example.com`}`);
+      assert.ok(second && !UUID_SHAPED.test(second.handle), `HR chose the handle ${second?.handle}`);
     });
 
     it('with a twin already in the database whose handle is another person\'s id, suspending by that id suspends exactly that person', async () => {
