@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { readOidcSettings, type OidcSettings } from './auth/oidc-config.js';
 import { loadConnectionSettings, type ConnectionSettings } from './store/connection-settings.js';
+import { DEFAULT_LEASE_MS } from './domain/provisioning.js';
 
 /** Configuration comes from the environment only; see README "Configuration". */
 export interface Config {
@@ -14,7 +15,7 @@ export interface Config {
   checkpointIntervalMs: number;
   /** The owner role's URL for migrations (TENURE_MIGRATION_DATABASE_URL); serve and worker may then run as a lesser role. */
   migrationDatabaseUrl: string | undefined;
-  /** How long a worker owns a provisioning job it claimed; a worker that dies loses it after this. */
+  /** How long a provisioning claim lasts unrenewed; a live worker renews it, so a worker that dies loses its jobs after this. */
   provisioningLeaseMs: number;
   http: HttpConfig;
 }
@@ -59,6 +60,14 @@ export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig
   };
 };
 
+/** A lease under a second would be renewed in a busy loop; a value that is not a number is a mistake to report, not to guess at. */
+const leaseMs = (value: string | undefined): number => {
+  if (!value) return DEFAULT_LEASE_MS;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1_000) throw new Error(`TENURE_PROVISIONING_LEASE_MS must be a whole number of milliseconds, at least 1000 (is '${value}')`);
+  return parsed;
+};
+
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   dataDir: resolve(env.TENURE_DATA_DIR ?? '.tenure'),
   databaseUrl: env.DATABASE_URL || undefined,
@@ -67,6 +76,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),
   checkpointIntervalMs: Number(env.TENURE_CHECKPOINT_INTERVAL_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS),
   migrationDatabaseUrl: env.TENURE_MIGRATION_DATABASE_URL || undefined,
-  provisioningLeaseMs: Number(env.TENURE_PROVISIONING_LEASE_MS ?? 5 * 60 * 1000),
+  provisioningLeaseMs: leaseMs(env.TENURE_PROVISIONING_LEASE_MS),
   http: loadHttpConfig(env),
 });

@@ -8,6 +8,7 @@ import type {
   DecisionCredential, DecisionEngagement, DecisionEntitlement, DecisionFacts, DecisionGrant, DecisionIdentity, GrantSource,
 } from '../domain/decision.js';
 import { compileConditions, type DecisionContext } from '../domain/decision-conditions.js';
+import { isUuid } from '../domain/ids.js';
 import { isNonEmployee, type IdentityKind, type IdentityStatus, type Tier } from '../domain/model.js';
 import type { DecisionSettings } from '../domain/decision-settings.js';
 
@@ -191,9 +192,13 @@ export class DecisionIndex implements GrantSource {
     return found ?? NO_GRANTS;
   }
 
-  /** By id (36 characters, tried first) or handle: one hash lookup in the common case. */
+  /**
+   * By id when the reference is UUID-shaped, else by handle, never one then the other: a handle
+   * equal to an id (made before migration 0014) must not answer for a reference meant as an id.
+   * One hash lookup; the shape test runs only on 36-character references.
+   */
   resolveIdentity(ref: string): IdentityEntry | undefined {
-    return ref.length === 36 ? this.identities.get(ref) ?? this.handles.get(ref) : this.handles.get(ref);
+    return ref.length === 36 && isUuid(ref) ? this.identities.get(ref) : this.handles.get(ref);
   }
 
   identityById(id: string): IdentityEntry | undefined {

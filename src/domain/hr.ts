@@ -1,3 +1,5 @@
+import { isUuid } from './ids.js';
+
 /**
  * HR events: the vocabulary of the feed and the pure rules that turn an event into a change.
  * HR is authoritative for employment; what Tenure does with each event is decided here and
@@ -120,5 +122,7 @@ const handleBase = (attributes: HrAttributes, employeeId: string): string => {
 /** The handles to try, in order: the plain one, then with the employee id, then with `nonce` (random) as a last resort. */
 export const handleCandidates = (attributes: HrAttributes, employeeId: string, nonce: string): string[] => {
   const base = handleBase(attributes, employeeId);
-  return [base, `${base.slice(0, 40)}-${employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '')}`.slice(0, 63), `${base.slice(0, 40)}-${nonce}`];
+  const candidates = [base, `${base.slice(0, 40)}-${employeeId.toLowerCase().replace(/[^a-z0-9]+/g, '')}`.slice(0, 63), `${base.slice(0, 40)}-${nonce}`];
+  // A UUID-shaped handle (an e-mail whose local part is a UUID) would read as an id: skip it. The last candidate never is one.
+  return candidates.filter((candidate) => !isUuid(candidate));
 };

@@ -56,6 +56,13 @@ export interface ProvisioningSettings {
   systems: Record<string, SystemProvisioning>;
 }
 
+/**
+ * How long a claim on a provisioning job lasts unless renewed: short, because a live worker renews
+ * it (a third of it at a time) and only a dead worker lets it lapse, holding up that person's other
+ * jobs on the system for at most this long.
+ */
+export const DEFAULT_LEASE_MS = 15_000;
+
 export const DEFAULT_MANUAL_DUE = { provisionMs: 2 * 24 * 3_600_000, removalMs: 24 * 3_600_000 };
 
 /** Names that people share or that belong to no one in particular: `admin`, `root`, `test`, `shared-…`. */

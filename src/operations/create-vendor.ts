@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { newId } from '../domain/ids.js';
+import { newId, NOT_UUID_RULE, NOT_UUID_SHAPED } from '../domain/ids.js';
 import { VENDOR_KINDS } from '../domain/model.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { vendors } from '../store/schema.js';
@@ -10,7 +10,7 @@ import { inTransaction, type Context } from './context.js';
 import { instant, parseInput, ref, text } from './input.js';
 
 export const Input = z.object({
-  name: text(200), kind: z.enum(VENDOR_KINDS), relationshipOwner: ref, contractEnd: instant,
+  name: text(200).regex(NOT_UUID_SHAPED, NOT_UUID_RULE), kind: z.enum(VENDOR_KINDS), relationshipOwner: ref, contractEnd: instant,
 }).strict();
 
 export const createVendor = async (ctx: Context, input: z.input<typeof Input>) => {

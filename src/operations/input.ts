@@ -1,6 +1,7 @@
 import ms from 'ms';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
+import { NOT_UUID_RULE, NOT_UUID_SHAPED } from '../domain/ids.js';
 
 /**
  * Validates use-case input; the first problem becomes `input.invalid` naming the field and the rule,
@@ -14,7 +15,8 @@ export const parseInput = <S extends z.ZodType>(schema: S, input: unknown): z.in
   throw new TenureError('input.invalid', `${first.field}: ${first.rule}`, { field: first.field, details: issues });
 };
 
-export const handle = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'must be 2-63 lowercase letters, digits, dot, dash or underscore');
+export const handle = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'must be 2-63 lowercase letters, digits, dot, dash or underscore')
+  .regex(NOT_UUID_SHAPED, NOT_UUID_RULE);
 export const text = (max = 500) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
 /** A date and time (ISO 8601; a bare date means midnight UTC). Described as a string so the API documents it. */
 export const instant = z.preprocess(

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isTimeZone, parseCidr, parseClockTime, WEEKDAYS } from '../domain/decision-conditions.js';
+import { NOT_UUID_RULE, NOT_UUID_SHAPED } from '../domain/ids.js';
 import { CRITICALITIES, IDENTITY_KINDS, TIERS } from '../domain/model.js';
 import { CREDENTIAL_KINDS } from '../domain/credentials.js';
 import { CAMPAIGN_SCOPES, REVIEWER_RULES } from '../domain/reviews.js';
@@ -18,13 +19,14 @@ export const POLICY_ROLES = ['security', 'iam', 'auditor', 'checker', 'hr_feed']
 export type PolicyRole = (typeof POLICY_ROLES)[number];
 export const STAGE_KINDS = ['sponsor', 'system_owner', 'security'] as const;
 
-export const keyName = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase letters, digits and single dashes');
+export const keyName = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase letters, digits and single dashes')
+  .regex(NOT_UUID_SHAPED, NOT_UUID_RULE);
 
 /** An identity handle, or `group:<name>`. Handles follow the identity handle rule of operations/input.ts. */
 export const personRef = z.string().regex(
   /^(group:[a-z0-9]+(-[a-z0-9]+)*|[a-z0-9][a-z0-9._-]{1,62})$/,
   'must be an identity handle or group:<name>',
-);
+).regex(NOT_UUID_SHAPED, NOT_UUID_RULE);
 
 
 const kindLimits = Object.fromEntries(IDENTITY_KINDS.map((kind) => [kind, durationMs.optional()])) as

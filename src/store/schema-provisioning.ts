@@ -26,7 +26,11 @@ export const provisioningJobs = pgTable('provisioning_jobs', {
   state: text('state').$type<JobState>().notNull().default('queued'),
   attempts: integer('attempts').notNull().default(0),
   nextAttemptAt: ts('next_attempt_at').notNull().default(sql`now()`),
-  /** While `running`: the claim ends at this time, after which another worker may take the job over. */
+  /**
+   * While `running`: the claim ends at this time unless its worker renews it (jobs/provisioning/lease.ts);
+   * past it the worker is presumed dead and another may take the job over. `attempts` is the claim's
+   * fencing token: renewals and completions match it, so the old holder can no longer finish the job.
+   */
   leaseUntil: ts('lease_until'),
   lastError: text('last_error'),
   /** Security confirmed this revocation past the mass-revocation brake. */

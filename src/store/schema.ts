@@ -42,6 +42,8 @@ export const identities = pgTable('identities', {
   index('identities_sponsor_idx').on(t.sponsorId),
   check('identities_kind_ck', sql`${t.kind} in ('employee','contractor','vendor_operator','service_account')`),
   check('identities_status_ck', sql`${t.status} in ('pending','active','suspended','terminated')`),
+  // A reference that looks like an id names an id (store/queries/identities.ts): a handle never may (migration 0014).
+  check('identities_handle_not_uuid_ck', sql`${t.handle} !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`),
 ]);
 
 export const roleAssignments = pgTable('role_assignments', {

@@ -11,11 +11,12 @@ import { openFinding } from '../../operations/lib/findings.js';
 import { provisioningSettings } from '../../operations/lib/provisioning-settings.js';
 import { rawRows } from '../../store/database.js';
 import { applyBrake, claimJobs, supersedeOvertakenJobs } from './claim.js';
+import { DEFAULT_LEASE_MS, JobLeases } from './lease.js';
 import { runJob, type JobResult } from './run-job.js';
 
 export interface ProvisioningPassOptions {
   batchSize?: number;
-  /** How long a claimed job is this worker's; past it, another worker may take the job over. */
+  /** How long a claim lasts without renewal; this worker renews it while it runs, so past it the worker is gone and another may take the job over. */
   leaseMs?: number;
   /** Tests only: stop after this many batches. */
   maxBatches?: number;
@@ -25,7 +26,7 @@ export interface ProvisioningPassResult {
   superseded: number; held: number; done: number; failed: number; tasksOpened: number; overdueTasks: number;
 }
 
-export const DEFAULT_LEASE_MS = 5 * 60_000;
+export { DEFAULT_LEASE_MS };
 
 /** Manual tasks past due become findings for the system's technical owner (removal overdue is the serious one). */
 const flagOverdueTasks = async (work: Work): Promise<number> => {
@@ -63,11 +64,18 @@ export const runProvisioningPass = async (ctx: Context, options: ProvisioningPas
     done: 'done', failed: 'failed', task_opened: 'tasksOpened', superseded: 'superseded', lost_lease: null,
   };
   for (let batch = 0; batch < (options.maxBatches ?? Infinity); batch += 1) {
-    const jobs = await inTransaction(ctx, (work) => claimJobs(work, options.batchSize ?? 100, options.leaseMs ?? DEFAULT_LEASE_MS));
+    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    const jobs = await inTransaction(ctx, (work) => claimJobs(work, options.batchSize ?? 100, leaseMs));
     if (jobs.length === 0) break;
-    for (const job of jobs) {
-      const key = count[await runJob(ctx, job, settings, connectorOf)];
-      if (key) result[key] += 1;
+    const leases = new JobLeases(ctx, leaseMs, jobs).start();
+    try {
+      for (const job of jobs) {
+        const key = count[await runJob(ctx, job, settings, connectorOf, leases)];
+        leases.release(job);
+        if (key) result[key] += 1;
+      }
+    } finally {
+      await leases.stop();
     }
   }
   result.overdueTasks = await inTransaction(ctx, flagOverdueTasks);

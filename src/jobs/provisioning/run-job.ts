@@ -15,6 +15,7 @@ import { provisioningJobs } from '../../store/schema-provisioning.js';
 import { failpoint } from '../failpoints.js';
 import type { ClaimedJob } from './claim.js';
 import { loadJobContext, type JobContext } from './job-context.js';
+import type { JobLeases } from './lease.js';
 
 export type JobResult = 'done' | 'superseded' | 'failed' | 'task_opened' | 'lost_lease';
 
@@ -102,8 +103,9 @@ const openManualTask = (ctx: Context, job: ClaimedJob, jc: JobContext, settings:
 const supersede = (ctx: Context, job: ClaimedJob) => inTransaction(ctx, async (work) =>
   ((await finishJob(work, job, { state: 'superseded', finishedAt: work.now })) ? 'superseded' as const : 'lost_lease' as const));
 
+/** Runs one job this worker claimed; `leases` keeps its lease renewed and says whether it is still ours before the target is touched. */
 export const runJob = async (
-  ctx: Context, job: ClaimedJob, settings: ProvisioningSettings, connectorOf: (systemKey: string) => Connector | null,
+  ctx: Context, job: ClaimedJob, settings: ProvisioningSettings, connectorOf: (systemKey: string) => Connector | null, leases: JobLeases,
 ): Promise<JobResult> => {
   const jc = await loadJobContext(ctx.store.db, job);
   const live = jc.grantStatus === 'active';
@@ -111,6 +113,7 @@ export const runJob = async (
   const connector = connectorOf(jc.systemKey);
   if (!connector) return openManualTask(ctx, job, jc, settings);
   const target = settings.systems[jc.systemKey]?.targets;
+  if (!(await leases.confirm(job))) return 'lost_lease';
   let outcome;
   try {
     const grant = jc.connectorGrant('');

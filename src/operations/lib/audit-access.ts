@@ -1,4 +1,4 @@
-import { eq, or } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES } from '../../audit/event-types.js';
 import type { AuditFilters } from '../../audit/search.js';
@@ -33,7 +33,7 @@ export const FilterInput = z.object({
 
 const findSystemId = async (exec: Executor, key: string): Promise<string> => {
   const [row] = await exec.select({ id: systems.id }).from(systems)
-    .where(isUuid(key) ? or(eq(systems.id, key), eq(systems.key, key)) : eq(systems.key, key));
+    .where(isUuid(key) ? eq(systems.id, key) : eq(systems.key, key));
   if (!row) throw new TenureError('system.not_found', `no system '${key}'`, { field: 'system' });
   return row.id;
 };

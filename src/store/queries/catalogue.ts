@@ -1,5 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
+import { isUuid } from '../../domain/ids.js';
 import type { Tier } from '../../domain/model.js';
 import type { Executor } from '../database.js';
 import { engagements, entitlements, grants, systems } from '../schema.js';
@@ -13,7 +14,8 @@ export const findEntitlement = async (
 ): Promise<{ entitlement: Entitlement; system: System }> => {
   const [row] = await exec.select().from(entitlements)
     .innerJoin(systems, eq(entitlements.systemId, systems.id))
-    .where(ref.includes('/') ? eq(entitlements.key, ref) : eq(entitlements.id, ref));
+    // An id only when UUID-shaped: anything else is a key, and a non-key simply is not found (never a cast error).
+    .where(isUuid(ref) ? eq(entitlements.id, ref) : eq(entitlements.key, ref));
   if (!row) throw new TenureError('entitlement.not_found', `no entitlement '${ref}'`, { field });
   return { entitlement: row.entitlements as Entitlement, system: row.systems };
 };

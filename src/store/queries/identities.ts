@@ -1,4 +1,4 @@
-import { asc, eq, inArray, or } from 'drizzle-orm';
+import { asc, eq, inArray } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { IdentityRow } from '../../domain/model.js';
@@ -7,9 +7,13 @@ import { identities, roleAssignments } from '../schema.js';
 
 export type Identity = typeof identities.$inferSelect & IdentityRow;
 
-/** An identity by id or handle; `field` names the input at fault when it is not found. */
+/**
+ * An identity by id (when `ref` is UUID-shaped) or else by handle, never either: a handle equal to
+ * another identity's id would otherwise make one reference name two people. `field` names the input
+ * at fault when it is not found.
+ */
 export const findIdentity = async (exec: Executor, ref: string, field = 'identity'): Promise<Identity> => {
-  const where = isUuid(ref) ? or(eq(identities.id, ref), eq(identities.handle, ref)) : eq(identities.handle, ref);
+  const where = isUuid(ref) ? eq(identities.id, ref) : eq(identities.handle, ref);
   const [row] = await exec.select().from(identities).where(where);
   if (!row) throw new TenureError('identity.not_found', `no identity '${ref}'`, { field });
   return row as Identity;
