@@ -34,7 +34,8 @@ for (const backend of BACKENDS) {
     before(async () => {
       w = await buildWorld(await freshStore(backend));
       // Both hold payments/read, so every deny below is about the attempt, not the grant.
-      await grantThrough(w, 'ivan', { beneficiary: 'bot', entitlement: 'payments/read', justification: 'exports', duration: '60d' }, ['tom', 'olivia']);
+      // Tom owns the bot, so he is a party to its requests: the policy's alternate (Selma) sponsors it.
+      await grantThrough(w, 'ivan', { beneficiary: 'bot', entitlement: 'payments/read', justification: 'exports', duration: '60d' }, ['selma', 'olivia']);
       await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'reports', duration: '60d' }, ['sam', 'olivia']);
       const expiresAt = new Date(w.clock.now().getTime() + 80 * DAY);
       for (const [name, fingerprint] of [['reporting', REPORTING], ['spare', SPARE]] as const) {
