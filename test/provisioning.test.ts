@@ -142,7 +142,7 @@ for (const backend of BACKENDS) {
       const [task] = await listProvisioningJobs(await w.as('tom'), { grant: id });
       assert.equal(task!.state, 'awaiting_confirmation');
       assert.equal((await grantOf(w, id)).provisioningState, 'pending', 'not provisioned until someone confirms');
-      await refusedWith(confirmProvisioningTask(await w.as('eve'), { job: task!.id, note: 'I did it myself' }), 'actor.forbidden');
+      await refusedWith(confirmProvisioningTask(await w.as('eve'), { job: task!.id, note: 'I did it myself' }), 'provisioning.own_access_forbidden');
       await refusedWith(confirmProvisioningTask(await w.as('carl'), { job: task!.id, note: 'done' }), 'actor.forbidden');
       await confirmProvisioningTask(await w.as('tom'), { job: task!.id, note: 'account created in CRM admin' });
       assert.equal((await grantOf(w, id)).provisioningState, 'provisioned');

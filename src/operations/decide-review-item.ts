@@ -33,7 +33,7 @@ const checkDecider = async (work: Work, acting: ActingIdentity, item: Item): Pro
   const me = acting.identity.id;
   if (item.identityId === me) throw new TenureError('review.self_review_forbidden', 'nobody reviews their own access', { field: 'item' });
   refuseParties(work, await partiesOfIdentities(work.tx, [item.identityId]), 'review.self_review_forbidden',
-    'nobody reviews the access of an identity they created or own');
+    'nobody reviews the access of an identity they created or own', 'item');
   requirePerson(acting, 'decide an access review');
   if (item.reviewerId === me) return;
   if (!allows(acting.roles, 'review.read_all')) throw new TenureError('review.item_not_found', `no review item '${item.id}'`, { field: 'item' });

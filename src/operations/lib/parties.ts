@@ -31,12 +31,12 @@ export const partiesOfStoredRequest = async (
  * Refuses the decision when the actor, or whoever minted the credential it acts with, is one of the
  * parties: four eyes must be two parties, and a token minted by a party is that party's hand.
  */
-export const refuseParties = (work: Work, parties: readonly string[], code: ErrorCode, message: string): void => {
+export const refuseParties = (work: Work, parties: readonly string[], code: ErrorCode, message: string, field?: string): void => {
   if (!work.actor.id) return;
   const party = partyAmongDeciders({ id: work.actor.id, issuedBy: work.actor.issuedBy }, parties);
   if (!party) return;
   const through = party === work.actor.id ? '' : ' (through a credential minted by a party)';
-  throw new TenureError(code, `${message}${through}`);
+  throw new TenureError(code, `${message}${through}`, field === undefined ? {} : { field });
 };
 
 /** The identities a finding is about: its identity, the holder of its grant, the subject of its job. */
