@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, decision, verify) runs one group. Prints a table and writes
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, decision, verify, checkpoint) runs one group. Prints a table and writes
  * it to bench/results/.
  */
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import type { Store } from '../src/store/database.js';
 import { freshStore, type Backend } from '../test/support/backends.js';
 import { buildWorld } from '../test/support/world.js';
 import { benchApprovals } from './approvals.js';
+import { benchAuditVerify, benchCheckpoint } from './audit-verify.js';
 import { benchConsole } from './console.js';
 import { benchDecision, type DecisionBenchSizes } from './decision.js';
 import { benchExpireGrants } from './expire-grants.js';
@@ -23,9 +24,9 @@ const group = args.includes('--only') ? args[args.indexOf('--only') + 1] : undef
 const runs = (name: string) => group === undefined || group === name;
 
 const SIZES = smoke
-  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, approvals: 5, runs: 1 }
+  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, approvals: 5, checkpoint: [10], runs: 1 }
   : { hr: { people: 100_000, leavers: 10_000 }, expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
-      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, approvals: 100, runs: 3 };
+      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, approvals: 100, checkpoint: [1, 100, 1_000, 10_000], runs: 3 };
 
 /** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
 const DECISION: Record<Backend, DecisionBenchSizes> = smoke
@@ -34,13 +35,6 @@ const DECISION: Record<Backend, DecisionBenchSizes> = smoke
   : { embedded: { identities: 10_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 10_000, lagSamples: 20, http: { rates: [250, 500], seconds: 5 } },
       postgres: { identities: 100_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 20_000, lagSamples: 20, http: { rates: [500, 2_000], seconds: 5 } } };
 
-const verifyBench = async (): Promise<((store: Store, o: { events: number }) => Promise<BenchResult>) | undefined> => {
-  try {
-    return (await import('./audit-verify.js')).benchAuditVerify;
-  } catch {
-    return undefined;
-  }
-};
 
 const results: BenchResult[] = [];
 /** Each group on its own database, so one group's rows never slow another's scans. */
@@ -66,8 +60,8 @@ for (const backend of backends) {
   if (runs('console')) await withStore(backend, async (store) => benchConsole(store, await buildWorld(store), backend, SIZES.console, SIZES.runs));
   if (runs('hr')) await withStore(backend, async (store) => benchHr(store, await buildWorld(store), backend, { ...SIZES.hr, runs: SIZES.runs }));
   if (runs('decision')) results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
-  const verify = runs('verify') ? await verifyBench() : undefined;
-  if (verify) await withStore(backend, async (store) => [await verify(store, { events: SIZES.verify[backend] })]);
+  if (runs('verify')) await withStore(backend, async (store) => [await benchAuditVerify(store, { events: SIZES.verify[backend] })]);
+  if (runs('verify') || runs('checkpoint')) await withStore(backend, async (store) => benchCheckpoint(store, { since: SIZES.checkpoint }));
 }
 
 console.log(renderTable(results));

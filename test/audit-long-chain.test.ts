@@ -42,6 +42,30 @@ for (const backend of BACKENDS) {
       });
     }
 
+    /** Each column search and evidence packs read, rewritten in the middle of a group: the hash still verifies, the column does not. */
+    const REWRITES: [column: string, set: ReturnType<typeof sql>][] = [
+      ['action', sql`action = 'grant.created'`],
+      ['actor_id', sql`actor_id = gen_random_uuid()`],
+      ['channel', sql`channel = 'http'`],
+      ['subject_type', sql`subject_type = 'request'`],
+      ['subject_id', sql`subject_id = gen_random_uuid()::text`],
+      ['subject_id', sql`subject_id = subject_id || E'\t'`],
+      ['subject_id', sql`subject_id = subject_id || E'\n'`],
+      ['subject_id', sql`subject_id = subject_id || '","type":"grant"}'`],
+      ['identity_id', sql`identity_id = NULL`],
+      ['system_id', sql`system_id = gen_random_uuid()`],
+      ['occurred_at', sql`occurred_at = occurred_at + interval '1 microsecond'`],
+      ['occurred_at', sql`occurred_at = occurred_at - interval '1 day'`],
+    ];
+    for (const [column, set] of REWRITES) {
+      it(`the ${column} column rewritten (${set.queryChunks.map((c) => (typeof c === 'object' && c && 'value' in c ? String(c.value) : '')).join('').slice(0, 40)}) is named`, async () => {
+        const seq = SCAN_GROUP + 500;
+        const result = await verifyAfter((tx) => tx.execute(sql`UPDATE audit_events SET ${set} WHERE seq = ${seq}`));
+        assert.equal(result.firstBadSeq, seq);
+        assert.match(result.reason!, new RegExp(`event ${seq}: column ${column} says`));
+      });
+    }
+
     it('a deleted event at a group boundary is named as missing', async () => {
       const result = await verifyAfter((tx) => tx.execute(sql`DELETE FROM audit_events WHERE seq = ${2 * SCAN_GROUP + 1}`));
       assert.equal(result.firstBadSeq, 2 * SCAN_GROUP + 1);

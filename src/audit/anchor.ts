@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { TenureError } from '../domain/errors.js';
@@ -41,7 +41,14 @@ export const anchorFrom = (source: KeySource): AnchorConfig => {
  */
 export const appendAnchor = (config: AnchorConfig, note: CheckpointNote): void => {
   mkdirSync(dirname(config.file), { recursive: true, mode: 0o700 });
-  appendFileSync(config.file, `${note.text}\n`, { mode: 0o600, flag: 'a' });
+  const fd = openSync(config.file, 'a', 0o600);
+  try {
+    writeSync(fd, `${note.text}\n`);
+    // On disk before the database row commits: the note is what proves a later cut of the chain.
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 };
 
 const readTail = (file: string): { text: string; whole: boolean } | undefined => {

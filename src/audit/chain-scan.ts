@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rawRows, type Executor } from '../store/database.js';
 import { chainHash } from './chain.js';
+import { COLUMN_LINE, columnMismatch, groupColumnsMatch, OCCURRED, type ColumnValues, type ParsedEvent } from './chain-columns.js';
 
 /** A position in the chain: event `seq` and its hash (seq 0 is the genesis). */
 export interface ChainPoint { seq: number; hash: string }
@@ -30,37 +31,8 @@ export const SCAN_GROUP = 1_000;
 /** Events per round trip, small enough to keep memory flat. */
 export const SCAN_PAGE = 20_000;
 
-interface Group { start: string | number; n: number; lo: string | number | null; hi: string | number | null; c: string | null; cols: boolean | null }
+interface Group { start: string | number; n: number; lo: string | number | null; hi: string | number | null; c: string | null; cols: string | null }
 interface EventRow extends ColumnValues { seq: number | string; canonical: string; hash: string }
-
-/** The columns search and evidence packs filter on: copies of canonical fields that the hash does not cover. */
-export interface ColumnValues {
-  action: string; actor_id: string | null; channel: string; subject_type: string; subject_id: string;
-  identity_id: string | null; system_id: string | null; occurred: string;
-}
-
-const OCCURRED = sql`to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')`;
-
-/**
- * Whether every column of the row equals the canonical field it copies, by byte comparison of the
- * JSON-escaped column with the canonical text, no JSON parsing. Equal JSON encodings decode to equal
- * values, so a true here is exact; a false (including a value the two escape differently) leaves
- * the group to the exact path, which parses and names the column. Each field is found where only
- * the top-level one can be: RFC 8785 sorts the keys, so the text starts with action and actor's
- * channel and id; the last "seq": and the last "identityId": are the top-level ones (only strings
- * and null follow them); "at" is checked only when it occurs once.
- */
-const COLUMNS_MATCH = sql`starts_with(canonical, '{"action":' || to_json(action)::text || ',"actor":{"channel":' || to_json(channel)::text
-      || ',"id":' || coalesce(to_json(actor_id)::text, 'null'))
-    AND substr(canonical, length('{"action":' || to_json(action)::text || ',"actor":{"channel":' || to_json(channel)::text
-      || ',"id":' || coalesce(to_json(actor_id)::text, 'null')) + 1, 1) IN (',', '}')
-    AND starts_with(right(canonical, strpos(reverse(canonical), ':"qes"') + 5), '"seq":' || seq || ',"subject":{"id":' || to_json(subject_id)::text
-      || ',"type":' || to_json(subject_type)::text || '},"systemId":' || coalesce(to_json(system_id)::text, 'null') || ',"ticket":')
-    AND starts_with(right(canonical, strpos(reverse(canonical), ':"dIytitnedi"') + 12),
-      '"identityId":' || coalesce(to_json(identity_id)::text, 'null') || ',"reason":')
-    AND ${OCCURRED} LIKE '%000'
-    AND length(canonical) - length(replace(canonical, '"at":', '')) = 5
-    AND strpos(canonical, '"at":"' || left(${OCCURRED}, 23) || 'Z","before":') > 0`;
 
 /**
  * One page of groups, each event as its hash (fixed-width hex) followed by its canonical JSON.
@@ -75,7 +47,7 @@ const fetchGroups = (exec: Executor, after: number, upTo: number): Promise<Group
     FROM generate_series(${after}::bigint, ${Math.min(after + SCAN_PAGE, upTo) - 1}::bigint, ${SCAN_GROUP}::bigint) AS b(start)
     CROSS JOIN LATERAL (
       SELECT count(*)::int AS n, min(seq) AS lo, max(seq) AS hi, string_agg(hash || canonical, E'\n' ORDER BY seq) AS c,
-             bool_and(${COLUMNS_MATCH}) AS cols
+             string_agg(${COLUMN_LINE}, E'\n' ORDER BY seq) AS cols
       FROM audit_events WHERE seq > b.start AND seq <= least(b.start + ${SCAN_GROUP}, ${upTo})
     ) AS g
     ORDER BY b.start`);
@@ -107,26 +79,8 @@ const recordsSeq = (bytes: Buffer, start: number, end: number, seqText: string):
   return bytes[digits + seqText.length] === COMMA;
 };
 
-interface ParsedEvent {
-  seq?: unknown; at?: string; action?: string; actor?: { id?: string | null; channel?: string };
-  subject?: { type?: string; id?: string }; identityId?: string | null; systemId?: string | null;
-}
-
 const parse = (canonical: string): ParsedEvent | undefined => {
   try { return JSON.parse(canonical) as ParsedEvent; } catch { return undefined; }
-};
-
-/** The first column that differs from the hashed event, said so that the reader knows what was rewritten. */
-export const columnMismatch = (seqText: string, event: ParsedEvent, row: ColumnValues): string | undefined => {
-  const pairs: [string, unknown, unknown][] = [
-    ['action', row.action, event.action], ['actor_id', row.actor_id, event.actor?.id ?? null], ['channel', row.channel, event.actor?.channel],
-    ['subject_type', row.subject_type, event.subject?.type], ['subject_id', row.subject_id, event.subject?.id],
-    ['identity_id', row.identity_id, event.identityId ?? null], ['system_id', row.system_id, event.systemId ?? null],
-    ['occurred_at', `${row.occurred}Z`, typeof event.at === 'string' ? `${event.at.slice(0, 23)}000Z` : event.at],
-  ];
-  const bad = pairs.find(([, column, hashed]) => column !== hashed);
-  return bad && `event ${seqText}: column ${bad[0]} says ${JSON.stringify(bad[1])} but the hashed event says ${JSON.stringify(bad[2])}:`
-    + ' the column that search and evidence packs read was rewritten';
 };
 
 /** Walks the chain, checking marks as their seq goes by; stops at the first problem. */
@@ -210,7 +164,8 @@ const eventEnds = (bytes: Buffer, length: number, n: number, ends: Int32Array): 
 const walkGroup = (walk: Walk, group: Group): boolean | ChainProblem => {
   const first = walk.last.seq + 1;
   // min, max and count agreeing on a primary key means the seqs are exactly first..first+n-1.
-  if (group.n === 0 || group.c === null || group.cols !== true || Number(group.lo) !== first || Number(group.hi) !== first + group.n - 1) return false;
+  if (group.n === 0 || group.c === null || group.cols === null || Number(group.lo) !== first || Number(group.hi) !== first + group.n - 1) return false;
+  if (!groupColumnsMatch(group.c, group.cols, group.n, first)) return false;
   const bytes = walk.bytes(group.c.length * 3);
   const length = bytes.write(group.c, 0, 'utf8');
   const ends = walk.ends(group.n);
