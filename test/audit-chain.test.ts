@@ -11,7 +11,7 @@ import { TenureError } from '../src/domain/errors.js';
 import { rawRows } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import {
-  asDba, buildAuditFixture, verifyOptions, eventRows, forgedEvent, hashAt, insertEvent, setHead, type AuditFixture,
+  asDba, buildAuditFixture, verifyOptions, eventRows, forgedEvent, hashAt, insertEvent, rewriteAndRehash, setHead, type AuditFixture,
 } from './support/audit-fixture.js';
 
 /** Drizzle wraps the database error; the trigger's message is on its cause. */
@@ -113,27 +113,30 @@ for (const backend of BACKENDS) {
 
     it('a whole chain rewritten with valid hashes is caught by the first checkpoint it contradicts', async () => {
       const result = await verifyAfter(async (tx) => {
-        let previous = await hashAt(tx, 4);
-        for (const row of await eventRows(tx, 5)) {
-          const canonical = row.seq === 5 ? row.canonical.replace('"reason":null', '"reason":"rewritten"') : row.canonical;
-          previous = chainHash(previous, canonical);
-          await tx.execute(sql`UPDATE audit_events SET canonical = ${canonical}, hash = ${previous} WHERE seq = ${row.seq}`);
-        }
-        await setHead(tx, 30, previous);
+        await rewriteAndRehash(tx, 5);
       });
       assert.equal(result.firstBadSeq, 20);
       assert.match(result.reason!, /event 20 does not have the hash the checkpoint at seq 20 .* signed: the chain up to it was rewritten/);
     });
 
-    it('a checkpoint with an altered signature is refused', async () => {
+    it('the newest checkpoint with an altered signature is refused', async () => {
       const result = await verifyAfter(async (tx) => {
         const [cp] = await rawRows<{ signature: string }>(tx, sql`SELECT signature FROM audit_checkpoints WHERE seq = 30`);
         const flipped = Buffer.from(cp!.signature, 'base64');
         flipped[0]! ^= 1;
-        await tx.execute(sql`UPDATE audit_checkpoints SET signature = ${flipped.toString('base64')} WHERE seq = 20`);
+        await tx.execute(sql`UPDATE audit_checkpoints SET signature = ${flipped.toString('base64')} WHERE seq = 30`);
+      });
+      assert.equal(result.firstBadSeq, 30);
+      assert.match(result.reason!, /checkpoint at seq 30 has a signature that key [0-9a-f]{16} did not make/);
+    });
+
+    it('an older checkpoint is held to its hash: with its signature altered, a rewrite before it is still named there', async () => {
+      const result = await verifyAfter(async (tx) => {
+        await tx.execute(sql`UPDATE audit_checkpoints SET signature = ${Buffer.alloc(64).toString('base64')} WHERE seq = 20`);
+        await rewriteAndRehash(tx, 10);
       });
       assert.equal(result.firstBadSeq, 20);
-      assert.match(result.reason!, /checkpoint at seq 20 has a signature that key [0-9a-f]{16} did not make/);
+      assert.match(result.reason!, /event 20 does not have the hash the checkpoint at seq 20 .* signed/);
     });
 
     it('a checkpoint signed by an unknown key is refused, even over a consistent rewritten chain', async () => {
@@ -152,7 +155,7 @@ for (const backend of BACKENDS) {
     it('without the signing key, checkpoints cannot be trusted and verify says so', async () => {
       const result = await verifyChain(f.store.db, verifyOptions(f, { trusted: new Map() }));
       assert.equal(result.ok, false);
-      assert.equal(result.firstBadSeq, 20);
+      assert.equal(result.firstBadSeq, 30);
       assert.match(result.reason!, /not a trusted key/);
     });
 

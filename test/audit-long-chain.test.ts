@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
 import { sql } from 'drizzle-orm';
+import { signCheckpoint } from '../src/audit/checkpoint-signature.js';
+import { keyIdOf, trustedKeysFrom } from '../src/audit/signing-key.js';
 import { SCAN_GROUP, SCAN_PAGE } from '../src/audit/chain-scan.js';
 import { verifyChain } from '../src/audit/verify.js';
 import type { Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
-import { asDba, fillAuditChain, tempAnchor } from './support/audit-fixture.js';
+import { asDba, fillAuditChain, hashAt, rewriteAndRehash, tempAnchor } from './support/audit-fixture.js';
 
 /** Verify reads whole groups of events at a time; these cross group and page boundaries. */
 const EVENTS = SCAN_PAGE + SCAN_GROUP + 250;
@@ -65,6 +68,22 @@ for (const backend of BACKENDS) {
         assert.match(result.reason!, new RegExp(`event ${seq}: column ${column} says`));
       });
     }
+
+    it('checkpoints are read page by page with the events: one on the second page still names a rewrite before it', async () => {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      const key = { privateKey, publicKey, keyId: keyIdOf(publicKey) };
+      const marked = SCAN_PAGE + 17;
+      const result = await asDba(store, async (tx) => {
+        for (const seq of [marked, EVENTS]) {
+          const cp = signCheckpoint(key, { seq, hash: await hashAt(tx, seq) }, new Date());
+          await tx.execute(sql`INSERT INTO audit_checkpoints (seq, hash, signed_at, key_id, signature)
+            VALUES (${cp.seq}, ${cp.hash}, ${cp.signedAt.toISOString()}, ${cp.keyId}, ${cp.signature})`);
+        }
+        await rewriteAndRehash(tx, SCAN_PAGE + 3, (c) => c.replace('the access window ended', 'extended by phone'));
+      }, (tx) => verifyChain(tx, { ...unsigned(), trusted: trustedKeysFrom([publicKey]) }));
+      assert.equal(result.firstBadSeq, marked, result.reason!);
+      assert.match(result.reason!, new RegExp(`event ${marked} does not have the hash the checkpoint at seq ${marked} .* signed`));
+    });
 
     it('a deleted event at a group boundary is named as missing', async () => {
       const result = await verifyAfter((tx) => tx.execute(sql`DELETE FROM audit_events WHERE seq = ${2 * SCAN_GROUP + 1}`));

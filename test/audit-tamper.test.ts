@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { chainHash } from '../src/audit/chain.js';
 import { verifyChain } from '../src/audit/verify.js';
 import { BACKENDS, freshStore } from './support/backends.js';
-import { asDba, buildAuditFixture, eventRows, forgedEvent, hashAt, insertEvent, setHead, verifyOptions, type AuditFixture } from './support/audit-fixture.js';
+import { asDba, buildAuditFixture, forgedEvent, hashAt, insertEvent, rewriteAndRehash, setHead, verifyOptions, type AuditFixture } from './support/audit-fixture.js';
 
 /** A database superuser edits the tables with the triggers off; `audit verify` must notice each time. */
 for (const backend of BACKENDS) {
@@ -46,13 +45,7 @@ for (const backend of BACKENDS) {
     it('every checkpoint deleted and the whole chain re-hashed is caught by the anchor', async () => {
       const result = await verifyAfter(async (tx) => {
         await tx.execute(sql`DELETE FROM audit_checkpoints`);
-        let previous = await hashAt(tx, 2);
-        for (const row of await eventRows(tx, 3)) {
-          const canonical = row.seq === 3 ? row.canonical.replace('"reason":null', '"reason":"rewritten"') : row.canonical;
-          previous = chainHash(previous, canonical);
-          await tx.execute(sql`UPDATE audit_events SET canonical = ${canonical}, hash = ${previous} WHERE seq = ${row.seq}`);
-        }
-        await setHead(tx, 30, previous);
+        await rewriteAndRehash(tx, 3);
       });
       assert.equal(result.firstBadSeq, 20);
       assert.match(result.reason!, /event 20 does not have the hash the checkpoint in .* signed: the database disagrees with its anchor/);

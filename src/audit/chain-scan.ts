@@ -15,6 +15,8 @@ export interface ChainProblem { seq: number; reason: string }
  */
 export interface ChainMark {
   seq: number;
+  /** Which mark speaks first at one seq (lowest first): the head, then checkpoint rows, then the anchor. */
+  rank: number;
   check(hash: string): string | undefined;
   beyond(last: ChainPoint): ChainProblem;
 }
@@ -83,17 +85,26 @@ const parse = (canonical: string): ParsedEvent | undefined => {
   try { return JSON.parse(canonical) as ParsedEvent; } catch { return undefined; }
 };
 
+const byPosition = (a: ChainMark, b: ChainMark): number => a.seq - b.seq || a.rank - b.rank;
+
 /** Walks the chain, checking marks as their seq goes by; stops at the first problem. */
 class Walk {
   last: ChainPoint;
-  private readonly marks: ChainMark[];
+  private marks: ChainMark[];
   private markIndex = 0;
   private buffer = Buffer.alloc(1 << 20);
   private endsBuffer = new Int32Array(SCAN_GROUP);
 
   constructor(readonly from: ChainPoint, marks: readonly ChainMark[]) {
     this.last = { ...from };
-    this.marks = [...marks].filter((m) => m.seq > from.seq).sort((a, b) => a.seq - b.seq);
+    this.marks = [...marks].filter((m) => m.seq > from.seq).sort(byPosition);
+  }
+
+  /** Marks read with a page: merged with those still ahead, so memory holds one page's worth. */
+  addMarks(more: readonly ChainMark[]): void {
+    if (more.length === 0) return;
+    this.marks = [...this.marks.slice(this.markIndex), ...more.filter((m) => m.seq > this.last.seq)].sort(byPosition);
+    this.markIndex = 0;
   }
 
   /** Reused buffers of at least `size`: fresh ones per group would be garbage at this rate. */
@@ -212,20 +223,33 @@ const walkRows = async (exec: Executor, walk: Walk, until: number): Promise<Chai
 
 const yieldToIo = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
 
+/** Marks read page by page, for (after, until]: there can be millions of checkpoints, never all in memory. */
+export type PageMarks = (after: number, until: number) => Promise<ChainMark[]>;
+
+interface Page { groups: Group[]; marks: ChainMark[] }
+
+const fetchPage = async (exec: Executor, after: number, upTo: number, pageMarks: PageMarks | undefined): Promise<Page> => ({
+  groups: await fetchGroups(exec, after, upTo),
+  marks: pageMarks ? await pageMarks(after, Math.min(after + SCAN_PAGE, upTo)) : [],
+});
+
 /**
- * Recomputes the chain after `from` up to `upTo`, checking each mark as its seq goes by, and stops
- * at the first problem. The next page is requested before the current one is hashed, so the
- * database reads while this process computes.
+ * Recomputes the chain after `from` up to `upTo`, checking each mark (given, or read with its
+ * page) as its seq goes by, and stops at the first problem. The next page is requested before the
+ * current one is hashed, so the database reads while this process computes.
  */
-export const scanChain = async (exec: Executor, from: ChainPoint, upTo: number, marks: readonly ChainMark[] = []): Promise<ScanResult> => {
+export const scanChain = async (
+  exec: Executor, from: ChainPoint, upTo: number, marks: readonly ChainMark[] = [], pageMarks?: PageMarks,
+): Promise<ScanResult> => {
   const walk = new Walk(from, marks);
   let after = from.seq;
-  let next = after < upTo ? fetchGroups(exec, after, upTo) : undefined;
+  let next = after < upTo ? fetchPage(exec, after, upTo, pageMarks) : undefined;
   while (next) {
-    const groups = await next;
+    const page = await next;
+    walk.addMarks(page.marks);
     after = Math.min(after + SCAN_PAGE, upTo);
-    next = after < upTo ? fetchGroups(exec, after, upTo) : undefined;
-    for (const group of groups) {
+    next = after < upTo ? fetchPage(exec, after, upTo, pageMarks) : undefined;
+    for (const group of page.groups) {
       // Hashing is synchronous: without a turn of the event loop the request for the next page
       // would only leave once this one is done, and the database would idle while we hash.
       await yieldToIo();

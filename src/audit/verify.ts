@@ -1,6 +1,5 @@
-import { asc, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { rawRows, type Executor } from '../store/database.js';
-import { auditCheckpoints } from '../store/schema.js';
 import { GENESIS_HASH } from './chain.js';
 import { scanChain, type ChainMark, type ChainPoint, type ChainProblem } from './chain-scan.js';
 import { readAnchor, type AnchorConfig } from './anchor.js';
@@ -33,8 +32,30 @@ export interface VerifyOptions {
   allowUnsigned?: boolean;
 }
 
-const readCheckpoints = (exec: Executor): Promise<Checkpoint[]> =>
-  exec.select().from(auditCheckpoints).orderBy(asc(auditCheckpoints.seq));
+/**
+ * The newest checkpoint of each key, whose signatures verify checks. An older checkpoint's
+ * signature adds nothing once the whole chain is rehashed from the genesis: its hash is still
+ * compared as the scan passes it (see checkpointsIn), and a rewrite that kept old hashes cannot
+ * reach the newest checkpoint, which is signed. Checking only these keeps verify's cost in events,
+ * not in checkpoints, which the worker writes every few seconds.
+ */
+const newestCheckpoints = (exec: Executor): Promise<Checkpoint[]> =>
+  rawRows<{ seq: string | number; hash: string; signed_at: string | Date; key_id: string; signature: string }>(exec, sql`
+    SELECT DISTINCT ON (key_id) seq, hash, signed_at, key_id, signature FROM audit_checkpoints ORDER BY key_id, seq DESC`)
+    .then((rows) => rows.map((r) => ({ seq: Number(r.seq), hash: r.hash, signedAt: new Date(r.signed_at), keyId: r.key_id, signature: r.signature }))
+      .sort((a, b) => a.seq - b.seq));
+
+const countCheckpoints = async (exec: Executor): Promise<number> => {
+  const [row] = await rawRows<{ n: string | number }>(exec, sql`SELECT count(*) AS n FROM audit_checkpoints`);
+  return Number(row?.n ?? 0);
+};
+
+/** Every checkpoint in (after, until], as a mark on its hash alone: read page by page with the events. */
+const checkpointsIn = (exec: Executor) => async (after: number, until: number): Promise<ChainMark[]> => {
+  const rows = await rawRows<{ seq: string | number; hash: string; signed_at: string | Date; key_id: string }>(exec, sql`
+    SELECT seq, hash, signed_at, key_id FROM audit_checkpoints WHERE seq > ${after} AND seq <= ${until} ORDER BY seq`);
+  return rows.map((row) => hashMark({ seq: Number(row.seq), hash: row.hash, signedAt: new Date(row.signed_at), keyId: row.key_id }));
+};
 
 /**
  * Head and newest event read in one statement, so both come from one snapshot even while writers
@@ -57,16 +78,29 @@ const cutTail = (last: ChainPoint, what: string, claimedSeq: number): ChainProbl
 
 export const headMark = (head: ChainPoint): ChainMark => ({
   seq: head.seq,
+  rank: 0,
   check: (hash) => (hash === head.hash ? undefined
     : `the head records hash ${head.hash.slice(0, 12)}… for event ${head.seq}, but the chain computes ${hash.slice(0, 12)}…`),
   beyond: (last) => cutTail(last, 'the chain head', head.seq),
 });
 
+const checkpointLabel = (cp: Omit<Checkpoint, 'signature'>): string =>
+  `the checkpoint at seq ${cp.seq} (signed ${cp.signedAt.toISOString()} by key ${cp.keyId})`;
+
+/** A checkpoint met on the way, its signature left to newestCheckpoints: its hash must be the chain's. */
+const hashMark = (cp: Omit<Checkpoint, 'signature'>): ChainMark => ({
+  seq: cp.seq,
+  rank: 1,
+  check: (hash) => (hash === cp.hash ? undefined : `event ${cp.seq} does not have the hash ${checkpointLabel(cp)} signed: the chain up to it was rewritten`),
+  beyond: (last) => cutTail(last, checkpointLabel(cp), cp.seq),
+});
+
 export const checkpointMark = (cp: Checkpoint, trusted: TrustedKeys): ChainMark => {
-  const label = `the checkpoint at seq ${cp.seq} (signed ${cp.signedAt.toISOString()} by key ${cp.keyId})`;
+  const label = checkpointLabel(cp);
   const forged = checkpointSignatureProblem(cp, trusted);
   return {
     seq: cp.seq,
+    rank: 1,
     check: (hash) => forged ?? (hash === cp.hash ? undefined
       : `event ${cp.seq} does not have the hash ${label} signed: the chain up to it was rewritten`),
     beyond: (last) => (forged ? { seq: cp.seq, reason: forged } : cutTail(last, label, cp.seq)),
@@ -76,6 +110,7 @@ export const checkpointMark = (cp: Checkpoint, trusted: TrustedKeys): ChainMark 
 /** A checkpoint from outside the database: the chain must reach its seq, with its hash. */
 export const anchorMark = (note: CheckpointNote, file: string): ChainMark => ({
   seq: note.size,
+  rank: 2,
   check: (hash) => (hash === note.hash ? undefined
     : `event ${note.size} does not have the hash the checkpoint in ${file} signed: the database disagrees with its anchor, the chain was rewritten`),
   beyond: (last) => ({
@@ -111,20 +146,21 @@ const signingProblem = async (exec: Executor, o: VerifyOptions, head: ChainPoint
 };
 
 const verifyIn = async (exec: Executor, o: VerifyOptions): Promise<VerifyResult> => {
-  const checkpoints = await readCheckpoints(exec);
+  const checkpoints = await newestCheckpoints(exec);
+  const count = await countCheckpoints(exec);
   const { head, maxSeq } = await readHead(exec);
   const anchor = readAnchor(o.anchor, o.trusted.values());
   const anchoredSeq = anchor.notes.at(-1)?.size ?? null;
   const marks = [headMark(head), ...checkpoints.map((cp) => checkpointMark(cp, o.trusted)), ...anchor.notes.map((n) => anchorMark(n, o.anchor.file))]
     .filter((m) => m.seq > 0);
-  const scan = await scanChain(exec, { seq: 0, hash: GENESIS_HASH }, Math.max(maxSeq, head.seq), marks);
+  const scan = await scanChain(exec, { seq: 0, hash: GENESIS_HASH }, Math.max(maxSeq, head.seq), marks, checkpointsIn(exec));
   let problem = scan.problem;
   if (!problem && scan.last.seq > head.seq) {
     problem = { seq: head.seq + 1, reason: `event ${head.seq + 1} lies beyond the chain head (${head.seq}): it was added without the head lock` };
   }
   if (!problem && anchor.problem) problem = { seq: (anchor.notes.at(-1)?.size ?? 0) + 1, reason: anchor.problem };
   problem ??= await signingProblem(exec, o, head, checkpoints.at(-1)?.seq ?? 0, anchoredSeq ?? 0);
-  const base = { events: problem ? Math.min(scan.events, problem.seq - 1) : scan.events, checkpoints: checkpoints.length, head, anchoredSeq };
+  const base = { events: problem ? Math.min(scan.events, problem.seq - 1) : scan.events, checkpoints: count, head, anchoredSeq };
   return problem
     ? { ok: false, firstBadSeq: problem.seq, reason: problem.reason, ...base }
     : { ok: true, firstBadSeq: null, reason: null, ...base };
@@ -132,7 +168,7 @@ const verifyIn = async (exec: Executor, o: VerifyOptions): Promise<VerifyResult>
 
 /**
  * Verifies the whole chain: seqs contiguous from 1, each event's hash and the columns copied from
- * it, the head row, every checkpoint's signature and hash, and the checkpoints in the anchor outside
+ * it, the head row, every checkpoint's hash and the newest signature of each key, and the checkpoints in the anchor outside
  * the database; then that something signed covers the events (see VerifyOptions). Given the
  * database, it reads one snapshot in a read-only transaction, with room to sort each group of events
  * in memory. Checkpoints and the anchor are read before the head, so one written meanwhile cannot

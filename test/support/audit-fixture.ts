@@ -92,6 +92,23 @@ export const insertEvent = (tx: Tx, seq: number, event: { canonical: string; has
 export const setHead = (tx: Tx, seq: number, hash: string) => tx.execute(sql`UPDATE audit_head SET seq = ${seq}, hash = ${hash} WHERE id = 1`);
 
 /**
+ * What an attacker with SQL but without the signing key can do: change event `seq` (its reason by default) and
+ * re-hash every event from there to the end, head included, so each stored hash is consistent.
+ */
+export const rewriteAndRehash = async (tx: Tx, seq: number, edit = (c: string) => c.replace('"reason":null', '"reason":"rewritten"')): Promise<void> => {
+  let previous = await hashAt(tx, seq - 1);
+  let last = seq - 1;
+  for (const row of await eventRows(tx, seq)) {
+    const canonical = row.seq === seq ? edit(row.canonical) : row.canonical;
+    if (row.seq === seq && canonical === row.canonical) throw new Error(`the edit left event ${seq} as it was`);
+    previous = chainHash(previous, canonical);
+    last = Number(row.seq);
+    await tx.execute(sql`UPDATE audit_events SET canonical = ${canonical}, hash = ${previous} WHERE seq = ${row.seq}`);
+  }
+  await setHead(tx, last, previous);
+};
+
+/**
  * Runs `tamper` as a DBA would (replication role: the append-only triggers do not fire), then
  * `inspect` in the same transaction, and rolls everything back so the next test gets the fixture.
  */
