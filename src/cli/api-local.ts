@@ -1,7 +1,7 @@
 import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
 import { unsignedGraceMs } from '../config.js';
-import { runLifecycleTick } from '../jobs/lifecycle.js';
+import { runPass } from '../jobs/pass.js';
 import { applyPolicy } from '../operations/apply-policy.js';
 import { approveRequest } from '../operations/approve-request.js';
 import { authorize } from '../operations/authorize.js';
@@ -58,6 +58,7 @@ import { renewEngagement } from '../operations/renew-engagement.js';
 import { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import { sshPrincipals } from '../operations/ssh-principals.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
+import { webhookTickOptions } from '../webhooks/index.js';
 import { searchAudit } from '../operations/search-audit.js';
 import { validatePolicy } from '../operations/validate-policy.js';
 import { verifyAudit } from '../operations/verify-audit.js';
@@ -106,10 +107,10 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listGrants: (input) => every((c, cursor) => pageGrants(c, { ...input, cursor })),
     revokeGrant: async (input) => revokeGrant(await ctx(), input),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
-    runLifecycle: async () => {
+    runPass: async () => {
       const c = await ctx();
       await inTransaction(c, (work) => authorize(work, 'worker.run'));
-      return runLifecycleTick(c);
+      return runPass(c, { webhooks: webhookTickOptions(keys) });
     },
 
     createToken: async (input) => createToken(await ctx(), input),

@@ -119,7 +119,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
 
     listGrants: (input) => list('/v1/grants', input),
     revokeGrant: ({ grant, ...body }) => call('POST', `/v1/grants/${segment(grant)}/revoke`, { body }),
-    runLifecycle: () => call('POST', '/v1/lifecycle/run'),
+    runPass: () => call('POST', '/v1/lifecycle/run'),
 
     createToken: (input) => call('POST', '/v1/tokens', { body: input }),
     listTokens: () => list('/v1/tokens'),

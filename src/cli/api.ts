@@ -1,5 +1,5 @@
 import type { exportAudit } from '../operations/export-audit.js';
-import type { runLifecycleTick } from '../jobs/lifecycle.js';
+import type { runPass } from '../jobs/pass.js';
 import type { applyPolicy } from '../operations/apply-policy.js';
 import type { approveRequest } from '../operations/approve-request.js';
 import type { cancelRequest } from '../operations/cancel-request.js';
@@ -101,7 +101,8 @@ export interface TenureApi {
 
   listGrants(input: In<typeof listGrants>): Answer<typeof listGrants>;
   revokeGrant(input: In<typeof revokeGrant>): Answer<typeof revokeGrant>;
-  runLifecycle(): Answer<typeof runLifecycleTick>;
+  /** One whole worker pass (lifecycle, HR, provisioning, reviews, webhooks...); needs worker.run. */
+  runPass(): Answer<typeof runPass>;
 
   createToken(input: In<typeof createToken>): Answer<typeof createToken>;
   listTokens(): Answer<typeof listTokens>;
