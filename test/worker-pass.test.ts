@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { loadHttpConfig } from '../src/config.js';
@@ -14,13 +11,11 @@ import { createWebhook } from '../src/operations/create-webhook.js';
 import { listProvisioningJobs } from '../src/operations/list-provisioning-jobs.js';
 import { loadWebhookKey } from '../src/webhooks/index.js';
 import { freshStore } from './support/backends.js';
+import { serverCli } from './support/cli-process.js';
 import { grantThrough } from './support/flows.js';
 import { applyPolicyText } from './support/provisioning-world.js';
-import { TENURE_BIN } from './support/tenure-process.js';
 import { startReceiver, type Receiver } from './support/webhook-receiver.js';
 import { buildWorld, LIFECYCLE_POLICY, type World } from './support/world.js';
-
-interface Run { code: number | null; out: string; err: string }
 
 /** The lifecycle policy with crm behind a manual connector: provisioning a crm grant opens a task. */
 const manualCrmPolicy = (): string => {
@@ -33,18 +28,7 @@ describe('one worker pass over the server (worker --once --server, POST /v1/life
   let world: World;
   let server: RunningServer;
   let rx: Receiver;
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'tenure-pass-')), 'never-created');
-
-  const cli = (token: string, ...args: string[]) => new Promise<Run>((resolve, reject) => {
-    const env = { ...process.env, TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_ACTOR: '', TENURE_SERVER: '', TENURE_TOKEN: token };
-    const child = spawn(process.execPath, [TENURE_BIN, '--server', server.url, ...args], { env, timeout: 120_000 });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  const cli = serverCli(() => server.url);
   const tokenOf = async (handle: string) => (await createToken(await world.as(handle), { name: `pass-${handle}`, scopes: ['read', 'write'] })).secret;
 
   before(async () => {

@@ -115,6 +115,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     showRequest: (id) => call('GET', `/v1/requests/${segment(id)}`),
     cancelRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/cancel`, { body }),
     approveRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/approve`, { body }),
+    approveRequests: (body) => call('POST', '/v1/requests/approvals', { body }),
     denyRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/deny`, { body }),
 
     listGrants: (input) => list('/v1/grants', input),
