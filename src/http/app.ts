@@ -10,6 +10,7 @@ import type { KeySource } from '../audit/signing-key.js';
 import type { CheckAnswer, CheckRequest } from '../decision/service.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
+import type { PassOptions } from '../jobs/pass.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
 import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
 import { CredentialCache } from './credential-cache.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
   decision?: DecisionHooks | undefined;
   /** The key that encrypts webhook secrets; read per call, so a key created after start-up is seen. */
   webhookKey?: (() => WebhookKey | undefined) | undefined;
+  /** Settings of a pass run by POST /v1/lifecycle/run, read per call; without it, defaults and the webhook key above. */
+  pass?: (() => PassOptions) | undefined;
   logger?: FastifyServerOptions['logger'];
   /** Set only by `tenure serve --demo`: one-time demo sign-in links are honoured, with sessions this long. */
   demo?: { sessionTtlMs: number } | undefined;

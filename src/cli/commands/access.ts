@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TenureError } from '../../domain/errors.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -29,10 +30,23 @@ export const requestCommands = (program: Command, rt: Runtime, run: Run): void =
   request.command('show <request>').action(run(async (id: string) => rt.print(await rt.api().showRequest(id))));
   request.command('cancel <request>').requiredOption('--reason <reason>')
     .action(run(async (id: string, o: { reason: string }) => rt.print(await rt.api().cancelRequest({ request: id, reason: o.reason }))));
+  /** Prints one row per request; a refusal of some is not a failure of the command, but exit code 3 tells a script. */
+  const approveSeveral = async (ids: string[], comment: string | undefined) => {
+    const { results } = await rt.api().approveRequests({ requests: ids, comment });
+    if (rt.output.json) rt.print(results);
+    else {
+      rt.print(results.map((r) => ({ request: r.request, status: r.outcome?.status ?? 'refused',
+        next: r.outcome?.nextStage ?? r.outcome?.grantId ?? '-', problem: r.problem ? `${r.problem.code}: ${r.problem.detail}` : '-' })));
+    }
+    if (results.some((r) => r.problem)) process.exitCode = 3;
+  };
   const decide = (parent: Command) => {
-    parent.command('approve <request>').description('approve the current stage').option('--comment <text>').option('--stage <n>', 'expected stage', stage)
-      .action(run(async (id: string, o: { comment?: string; stage?: number }) => {
-        rt.print(await rt.api().approveRequest({ request: id, comment: o.comment, stage: o.stage }));
+    parent.command('approve <request...>').description('approve the current stage; several ids: each alone, as the console\'s bulk approval')
+      .option('--comment <text>').option('--stage <n>', 'expected stage (one request only)', stage)
+      .action(run(async (ids: string[], o: { comment?: string; stage?: number }) => {
+        if (ids.length === 1) { rt.print(await rt.api().approveRequest({ request: ids[0]!, comment: o.comment, stage: o.stage })); return; }
+        if (o.stage !== undefined) throw new TenureError('input.invalid', 'stage: name one request to check its stage', { field: 'stage' });
+        await approveSeveral(ids, o.comment);
       }));
     parent.command('deny <request>').description('deny the request').requiredOption('--reason <reason>').option('--stage <n>', 'expected stage', stage)
       .action(run(async (id: string, o: { reason: string; stage?: number }) => {

@@ -1,13 +1,6 @@
 import type { Command } from 'commander';
 import { initTenure } from '../../operations/init-tenure.js';
-import { runLifecycleTick } from '../../jobs/lifecycle.js';
-import { escalateOverdueBreakGlassReviews } from '../../jobs/break-glass.js';
-import { scanCredentials } from '../../jobs/credentials.js';
-import { runHrJobs } from '../../jobs/hr.js';
-import { closeDueCampaigns, runScheduledCampaigns } from '../../jobs/reviews.js';
-import { reopenLapsedFindings } from '../../jobs/findings.js';
-import { runProvisioningPass } from '../../jobs/provisioning/index.js';
-import { runDueReconciliations } from '../../jobs/reconcile-schedule.js';
+import { runPass } from '../../jobs/pass.js';
 import { loadHttpConfig } from '../../config.js';
 import { sessionTtlFrom } from '../../auth/oidc-config.js';
 import { DEMO_PERSONAS, loadDemo } from '../demo.js';
@@ -15,9 +8,8 @@ import { printDemoLinks, refuseDemoOutsideEmbedded } from '../demo-sign-in.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
 import { startServer } from '../../http/server.js';
-import { runHousekeeping } from '../../jobs/housekeeping.js';
-import { loadWebhookKey, runWebhookTick, webhookTickOptions } from '../../webhooks/index.js';
-import { checkpointer, runUntilSignal, startDecisionService } from '../service-loop.js';
+import { loadWebhookKey } from '../../webhooks/index.js';
+import { checkpointer, passOptions, runUntilSignal, startDecisionService } from '../service-loop.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
@@ -42,21 +34,8 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
   program.command('worker').description('expire grants and requests on time, end engagements; safe to run several')
     .option('--once', 'process what is due now and exit (with --server: one pass on the server, needs worker.run)')
     .action(run(async (o: { once?: boolean }) => {
-      if (o.once && rt.server !== undefined) { rt.print(await rt.api().runLifecycle()); return; }
-      if (o.once) {
-        const ctx = await rt.system('worker');
-        const lifecycle = await runLifecycleTick(ctx);
-        const hr = await runHrJobs(ctx);
-        const provisioning = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
-        const reconciliation = await runDueReconciliations(ctx);
-        const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
-        const findingsReopened = await reopenLapsedFindings(ctx);
-        const credentialFindings = await scanCredentials(ctx);
-        const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
-        const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
-        rt.print({ ...lifecycle, hr, provisioning, reconciliation, breakGlassEscalated, findingsReopened, credentialFindings, reviews, webhooks, housekeeping: await runHousekeeping(ctx) });
-        return;
-      }
+      if (o.once && rt.server !== undefined) { rt.print(await rt.api().runPass()); return; }
+      if (o.once) { rt.print(await runPass(await rt.system('worker'), passOptions(rt))); return; }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
 
@@ -76,7 +55,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       let url = '';
       const serve = async (store: Store) => {
         const decision = await startDecisionService(rt, store);
-        const server = await startServer({ store, clock: rt.clock, http, decision, demo,
+        const server = await startServer({ store, clock: rt.clock, http, decision, demo, pass: () => passOptions(rt),
           auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
           webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: true });
         url = server.url;

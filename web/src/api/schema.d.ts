@@ -7582,7 +7582,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run one lifecycle pass now (what the worker does on its interval) */
+        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping) */
         post: {
             parameters: {
                 query?: never;
@@ -7599,10 +7599,82 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            breakGlassEscalated: number;
+                            credentialFindings: {
+                                closed: number;
+                                opened: number;
+                            };
                             engagementsEnded: number;
+                            findingsReopened: number;
                             grantsActivated: number;
                             grantsExpired: number;
+                            housekeeping: {
+                                idempotencyKeys: number;
+                                signIns: number;
+                            };
+                            hr: {
+                                due: number;
+                                endDates: number;
+                                ownership: {
+                                    resolved: number;
+                                    suspended: number;
+                                };
+                            };
+                            provisioning: {
+                                done: number;
+                                failed: number;
+                                held: number;
+                                overdueTasks: number;
+                                superseded: number;
+                                tasksOpened: number;
+                            };
+                            reconciliation: {
+                                errors: {
+                                    error: string;
+                                    system: string;
+                                }[];
+                                reconciled: {
+                                    accounts: number;
+                                    brakeHeld: boolean;
+                                    drift: {
+                                        [key: string]: number;
+                                    };
+                                    findingsClosed: number;
+                                    findingsOpened: number;
+                                    liveGrants: number;
+                                    removalsFailed: number;
+                                    revoked: number;
+                                    system: string;
+                                }[];
+                            };
                             requestsExpired: number;
+                            reviews: {
+                                closed: {
+                                    closed: number;
+                                    defaultedKeep: number;
+                                    defaultedRevoke: number;
+                                    renewalsLapsed: number;
+                                    voided: number;
+                                };
+                                scheduled: {
+                                    errors: {
+                                        error: string;
+                                        key: string;
+                                    }[];
+                                    opened: {
+                                        campaignId: string | null;
+                                        items: number;
+                                        key: string;
+                                        unassigned: string[];
+                                    }[];
+                                };
+                            };
+                            webhooks: {
+                                delivered: number;
+                                dispatched: number;
+                                failed: number;
+                                notices: number;
+                            };
                         };
                     };
                 };
