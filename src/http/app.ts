@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { HttpConfig } from '../config.js';
 import type { KeySource } from '../audit/signing-key.js';
 import type { CheckAnswer, CheckRequest } from '../decision/service.js';
@@ -15,6 +15,7 @@ import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from '
 import { CredentialCache } from './credential-cache.js';
 import { supportIdempotencyKeys } from './idempotency.js';
 import { installProblemHandler } from './problem.js';
+import { validatorCompiler } from './validation.js';
 import { ROUTES } from './routes/index.js';
 import { registerWebConsole } from './web.js';
 

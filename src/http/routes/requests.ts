@@ -6,7 +6,7 @@ import { denyRequest, Input as DenyInput } from '../../operations/deny-request.j
 import { pageRequests, showRequest } from '../../operations/list-requests.js';
 import { toTenureError, problemOf, type Problem } from '../problem.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Stage = z.object({
@@ -28,7 +28,7 @@ const Created = z.object({
 const Decision = z.object({ id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional() });
 const ListQuery = z.object({
   view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
-  beneficiary: z.string().optional(), limit: limitQuery(1000), cursor: cursorQuery,
+  beneficiary: refQuery, limit: limitQuery(1000), cursor: cursorQuery,
 }).strict();
 const BulkApprove = z.object({
   requests: z.array(z.uuid('must be a request id')).min(1, 'must name at least one request').max(100, 'must name at most 100 requests'),
