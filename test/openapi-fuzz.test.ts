@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
 import fc from 'fast-check';
+import { loadHttpConfig } from '../src/config.js';
+import { DecisionService } from '../src/decision/service.js';
+import { buildApp } from '../src/http/app.js';
+import { createToken } from '../src/operations/create-token.js';
+import type { Store } from '../src/store/database.js';
 import { ERRORS } from '../src/domain/errors.js';
 import { freshStore } from './support/backends.js';
 import { changedTables, databaseDigest } from './support/db-digest.js';
 import { fromSchema, HOSTILE, mutate, type JsonSchema } from './support/openapi-arbitraries.js';
-import { startService, type Service } from './support/service.js';
+import { buildWorld } from './support/world.js';
 
 /**
  * Fuzzes every operation of the OpenAPI document the server serves, as an administrator, on the
@@ -68,7 +74,9 @@ const callsFor = (op: Operation): fc.Arbitrary<Call> => {
 };
 
 describe('fuzzing every operation of the OpenAPI document on postgres', () => {
-  let s: Service;
+  let app: FastifyInstance;
+  let store: Store;
+  let decisions: DecisionService;
   let token: string;
   const errors: string[] = [];
   const outcomes: Outcome[] = [];
@@ -76,26 +84,30 @@ describe('fuzzing every operation of the OpenAPI document on postgres', () => {
   let operations: Operation[] = [];
 
   before(async () => {
-    s = await startService(await freshStore('postgres'), {
-      env: { TENURE_WRITES_PER_MINUTE: '1000000' },
+    const world = await buildWorld(await freshStore('postgres'));
+    // A real decision point, so POST /v1/check is fuzzed too rather than answered "not ready".
+    decisions = await DecisionService.start({ store: world.store, clock: world.clock, poll: false });
+    app = await buildApp({
+      store: world.store, clock: world.clock, http: loadHttpConfig({ TENURE_WRITES_PER_MINUTE: '1000000' }), decision: decisions,
       logger: { level: 'error', stream: { write: (line: string) => { errors.push(line); } } },
     });
-    token = await s.token('ada');
-    const served = await s.app.inject({ method: 'GET', url: '/docs/json', headers: { authorization: `Bearer ${token}` } });
+    store = world.store;
+    token = (await createToken(await world.as('ada'), { name: 'fuzz', scopes: ['read', 'write', 'check'] })).secret;
+    const served = await app.inject({ method: 'GET', url: '/docs/json', headers: { authorization: `Bearer ${token}` } });
     assert.equal(served.statusCode, 200, 'the server serves its OpenAPI document');
     operations = operationsOf(served.json() as Parameters<typeof operationsOf>[0]);
     const started = Date.now();
-    let digest = await databaseDigest(s.world.store);
+    let digest = await databaseDigest(store);
     for (const [index, op] of operations.entries()) {
       if (Date.now() - started > BUDGET_MS) break;
       for (const call of fc.sample(callsFor(op), { seed: SEED + index, numRuns: RUNS })) {
-        const res = await s.app.inject({
+        const res = await app.inject({
           method: call.method as 'GET', url: call.url, payload: call.body,
           headers: { authorization: `Bearer ${token}`, ...(call.body === undefined ? {} : { 'content-type': 'application/json' }) },
         });
         const problem = String(res.headers['content-type'] ?? '').startsWith('application/problem+json') ? res.json() as { code: string } : undefined;
         outcomes.push({ call, status: res.statusCode, ...(problem ? { code: problem.code } : {}), problem: res.body.slice(0, 300) });
-        const next = await databaseDigest(s.world.store);
+        const next = await databaseDigest(store);
         if (res.statusCode >= 400) {
           const tables = changedTables(digest, next);
           if (tables.length > 0) writes.push({ call, status: res.statusCode, tables });
@@ -104,7 +116,7 @@ describe('fuzzing every operation of the OpenAPI document on postgres', () => {
       }
     }
   });
-  after(async () => { await s.app.close(); await s.world.store.close(); });
+  after(async () => { await app.close(); await decisions.stop(); await store.close(); });
 
   const show = (o: Outcome) => `${o.status} ${o.call.method} ${o.call.url} ${o.call.body ?? ''} -> ${o.problem ?? ''}`;
 

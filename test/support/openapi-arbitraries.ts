@@ -14,7 +14,7 @@ const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : 
 /** Page cursors someone made up: well-formed base64url JSON with the wrong things inside, and worse. */
 export const FORGED_CURSORS = [
   b64({ k: 'not a date', i: 'not a uuid' }), b64({ k: '-infinity', i: randomUUID() }), b64({ k: '2030-01-01T00:00:00.000Z', i: 'x' }),
-  b64({ k: '-200000-01-01T00:00:00.000Z', i: randomUUID() }), b64({ k: '99999999999999999999999', i: randomUUID() }),
+  b64({ k: '-200000-01-01T00:00:00.000Z', i: randomUUID() }), b64({ k: '-99999999999999999999999', i: randomUUID() }),
   b64({ k: 'a\u0000b', i: randomUUID() }), b64({ k: 1, i: 2 }), b64({ k: 'x', i: randomUUID(), extra: true }), b64('[]'), b64('null'),
   b64('{"k":'), '!!!not base64!!!', '',
 ];

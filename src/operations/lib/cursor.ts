@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TenureError } from '../../domain/errors.js';
-import { clean, inRange } from '../input.js';
+import { handle, inRange } from '../input.js';
 
 /**
  * Opaque keyset cursors: the sort key and id of the last item of a page, base64url JSON. Keyset
@@ -10,14 +10,14 @@ import { clean, inRange } from '../input.js';
  */
 export interface Cursor { key: string; id: string }
 
-/** What a list sorts by: a time, a sequence number (bigint), or a text such as a handle. */
-export type CursorKey = 'date' | 'integer' | 'text';
+/** What a list sorts by: a time, a sequence number (bigint), or an identity's handle. */
+export type CursorKey = 'date' | 'integer' | 'handle';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const KEYS: Record<CursorKey, z.ZodType<string>> = {
   date: z.string().regex(ISO).refine((k) => inRange(new Date(k))),
   integer: z.string().regex(/^\d{1,15}$/),
-  text: clean(z.string().min(1).max(200)),
+  handle,
 };
 const RULE = 'must be a cursor returned by the previous page';
 
