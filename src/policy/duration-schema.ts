@@ -7,7 +7,10 @@ import { DURATION_RULE, parseDuration } from '../domain/durations.js';
  * duration goes through. `required` is the message when the value is missing altogether.
  */
 export const duration = (required?: string) => z.string({
-  error: (issue) => (issue.input === undefined && required ? required : DURATION_RULE),
+  error: (issue) => {
+    if (issue.input === undefined && required) return required;
+    return typeof issue.input === 'number' ? `${DURATION_RULE}: a bare number has no unit` : DURATION_RULE;
+  },
 }).transform((value, ctx) => {
   const parsed = parseDuration(value);
   if ('rule' in parsed) {
