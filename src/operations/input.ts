@@ -36,8 +36,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex -- the same, sparing tab and line breaks
 const CONTROL_BUT_LAYOUT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-export const CONTROL_RULE = 'must not contain control characters (such as NUL)';
-export const SURROGATE_RULE = 'must be well-formed Unicode (no lone surrogate)';
+const CONTROL_RULE = 'must not contain control characters (such as NUL)';
+const SURROGATE_RULE = 'must be well-formed Unicode (no lone surrogate)';
 
 /** The rule `value` breaks as stored text, if any; the same check guards every string at the boundary. */
 export const textRuleBroken = (value: string, multiline = false): string | undefined => {
@@ -46,9 +46,10 @@ export const textRuleBroken = (value: string, multiline = false): string | undef
 };
 
 /** Adds the stored-text rules to a string schema; every text helper here and in http/schemas.ts goes through it. */
-export const clean = <S extends z.ZodString>(schema: S, multiline = false): S => schema
-  .refine((value) => !(multiline ? CONTROL_BUT_LAYOUT : CONTROL).test(value), CONTROL_RULE)
-  .refine((value) => !LONE_SURROGATE.test(value), SURROGATE_RULE);
+export const clean = <S extends z.ZodString>(schema: S, multiline = false): S => schema.superRefine((value, context) => {
+  const rule = textRuleBroken(value, multiline);
+  if (rule) context.addIssue({ code: 'custom', message: rule });
+});
 
 export const handle = clean(z.string()).regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'must be 2-63 lowercase letters, digits, dot, dash or underscore')
   .regex(NOT_UUID_SHAPED, NOT_UUID_RULE);
@@ -56,8 +57,8 @@ export const handle = clean(z.string()).regex(/^[a-z0-9][a-z0-9._-]{1,62}$/, 'mu
 export const text = (max = 500) => clean(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`), max >= 1000);
 
 /** Years 1 to 9999: what ISO 8601 writes with four digits, inside what PostgreSQL's timestamptz stores. */
-export const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-export const DATE_RANGE_RULE = 'must be a date between the years 1 and 9999';
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+const DATE_RANGE_RULE = 'must be a date between the years 1 and 9999';
 const FIRST_MS = new Date('0001-01-01T00:00:00.000Z').getTime();
 export const inRange = (date: Date): boolean => date.getTime() >= FIRST_MS && date.getTime() <= LATEST;
 
