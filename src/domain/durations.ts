@@ -1,3 +1,4 @@
+import ms from 'ms';
 import type { IdentityKind, Tier } from './model.js';
 import type { AppliedPolicy } from './policy-types.js';
 
@@ -22,4 +23,36 @@ export const formatDuration = (ms: number): string => {
     rest -= count * size;
   }
   return parts.length > 0 ? parts.join('') : `${ms}ms`;
+};
+
+/** Ten years: longer than any window, lifetime or notice Tenure has a use for; beyond it a typo is likelier. */
+export const MAX_DURATION_MS = 3660 * 86_400_000;
+
+export const DURATION_RULE = 'must be a positive duration with a unit, such as 15m, 8h or 30d, of at most 3660d';
+
+/** A number and a unit (ms, s, m, h, d, w, y and their long forms): a bare number is refused, its unit would be a guess. */
+const WITH_UNIT = /^\d{1,15}(\.\d{1,6})?\s?[a-z]{1,12}$/i;
+
+/**
+ * The one duration parser: policy, API, CLI, configuration. Answers the milliseconds, or the rule
+ * the text breaks (for the caller to report with its own field and error). `ms` does the unit
+ * arithmetic; the shape check here is what refuses "", "90", "-5m", "NaN" and "1e400d".
+ */
+export const parseDuration = (text: unknown): { ms: number } | { rule: string } => {
+  if (typeof text !== 'string') return { rule: DURATION_RULE };
+  const trimmed = text.trim();
+  if (!WITH_UNIT.test(trimmed)) {
+    return { rule: /^\d+(\.\d+)?$/.test(trimmed) ? `${DURATION_RULE}: '${trimmed}' has no unit` : DURATION_RULE };
+  }
+  const parsed = ms(trimmed as ms.StringValue) as number | undefined;
+  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed < 1) return { rule: DURATION_RULE };
+  if (parsed > MAX_DURATION_MS) return { rule: `${DURATION_RULE}: '${trimmed}' is longer` };
+  return { ms: Math.round(parsed) };
+};
+
+/** The same, for configuration read at start-up: an Error naming the setting, or the milliseconds. */
+export const durationSetting = (name: string, text: string): number => {
+  const parsed = parseDuration(text);
+  if ('rule' in parsed) throw new Error(`${name}: '${text.trim()}' ${parsed.rule}`);
+  return parsed.ms;
 };

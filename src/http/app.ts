@@ -4,7 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { HttpConfig } from '../config.js';
 import type { KeySource } from '../audit/signing-key.js';
 import type { CheckAnswer, CheckRequest } from '../decision/service.js';
@@ -15,7 +15,8 @@ import type { WebhookKey } from '../webhooks/crypto.js';
 import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
 import { CredentialCache } from './credential-cache.js';
 import { supportIdempotencyKeys } from './idempotency.js';
-import { installProblemHandler } from './problem.js';
+import { frameworkErrors, installProblemHandler } from './problem.js';
+import { validatorCompiler } from './validation.js';
 import { ROUTES } from './routes/index.js';
 import { registerWebConsole } from './web.js';
 
@@ -86,6 +87,9 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   const app = Fastify({
     logger: deps.logger === undefined ? false : deps.logger,
     bodyLimit: deps.http.bodyLimitBytes,
+    // Longer than any id or key a route accepts, so an over-long one meets its schema and is refused by field.
+    maxParamLength: 1000,
+    frameworkErrors,
     ...(deps.logger ? { logger: { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: logSerializers } } : {}),
   });
   // JSON only: a cross-site HTML form can send text/plain or form bodies without a preflight, so those are refused outright.

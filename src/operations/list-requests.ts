@@ -99,7 +99,7 @@ export const listRequests = async (ctx: Context, input: z.input<typeof Input>): 
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
   const filters: SQL[] = data.status ? [eq(accessRequests.status, data.status)] : [];
-  const after = decodeCursor(data.cursor);
+  const after = decodeCursor(data.cursor, 'date');
   if (after) filters.push(sql`(${accessRequests.createdAt}, ${accessRequests.id}) < (${after.key}::timestamptz, ${after.id}::uuid)`);
   if (data.beneficiary) filters.push(eq(accessRequests.beneficiaryId, (await findIdentity(exec, data.beneficiary, 'beneficiary')).id));
   if (data.view === 'all' && !allows(acting.roles, 'request.read_all')) throw new TenureError('actor.forbidden', 'you may only list your own requests');

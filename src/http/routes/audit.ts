@@ -10,13 +10,14 @@ import { searchAudit } from '../../operations/search-audit.js';
 import { verifyAudit } from '../../operations/verify-audit.js';
 import { writeAuditCheckpoint } from '../../operations/write-checkpoint.js';
 import { contextOf } from '../access.js';
-import { limitQuery, problems } from '../schemas.js';
+import { instant } from '../../operations/input.js';
+import { limitQuery, problems, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Filters = z.object({
-  identity: z.string().optional(), system: z.string().optional(), action: z.enum(AUDIT_EVENT_TYPES).optional(), actor: z.string().optional(),
-  from: z.string().optional().describe('ISO 8601'), to: z.string().optional().describe('ISO 8601'),
-  cursor: z.string().regex(/^\d+$/, 'must be the nextCursor of the previous page').optional(),
+  identity: refQuery, system: refQuery, action: z.enum(AUDIT_EVENT_TYPES).optional(), actor: refQuery,
+  from: instant.optional().describe('ISO 8601'), to: instant.optional().describe('ISO 8601'),
+  cursor: z.string().regex(/^\d{1,15}$/, 'must be the nextCursor of the previous page').optional(),
 }).strict();
 const Event = z.object({
   seq: z.number(), hash: z.string(), v: z.number(), at: z.string(), action: z.string(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { TenureError } from '../../domain/errors.js';
 import { redeemDemoLink } from '../../operations/redeem-demo-link.js';
 import { SESSION_COOKIE } from '../principal.js';
+import { clean } from '../../operations/input.js';
 import { problemSchema } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
@@ -17,7 +18,7 @@ export const demoRoutes: RouteModule = (app, deps) => {
   typed(app).get('/auth/demo/:secret', {
     config: { access: { public: true } },
     schema: { tags: ['auth'], summary: 'Demo only (tenure serve --demo): signs in with a one-time link and redirects to the console',
-      params: z.object({ secret: z.string().max(200) }),
+      params: z.object({ secret: clean(z.string().max(200)) }),
       response: { 302: z.void().describe('redirect (Location header)'), 400: problemSchema, 403: problemSchema, 404: problemSchema } },
   }, async (request, reply) => {
     reply.header('cache-control', 'no-store');

@@ -3,7 +3,7 @@ import { pageGrants } from '../../operations/list-grants.js';
 import { Input as RevokeInput, revokeGrant } from '../../operations/revoke-grant.js';
 import { runPass } from '../../jobs/pass.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const GrantView = z.object({
@@ -12,7 +12,7 @@ const GrantView = z.object({
   exceptionId: z.string().nullable(), endedAt: optionalDate, endReason: z.string().nullable(), createdAt: isoDate,
 });
 const ListQuery = z.object({
-  identity: z.string().optional(), entitlement: z.string().optional(),
+  identity: refQuery, entitlement: refQuery,
   status: z.enum(['scheduled', 'active', 'expired', 'revoked', 'live']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 const counts = <K extends string>(...keys: K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);

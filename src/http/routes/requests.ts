@@ -7,7 +7,7 @@ import { denyRequest, Input as DenyInput } from '../../operations/deny-request.j
 import { pageRequests, showRequest } from '../../operations/list-requests.js';
 import { problemOf } from '../problem.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Stage = z.object({
@@ -29,7 +29,7 @@ const Created = z.object({
 const Decision = z.object({ id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional() });
 const ListQuery = z.object({
   view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
-  beneficiary: z.string().optional(), limit: limitQuery(1000), cursor: cursorQuery,
+  beneficiary: refQuery, limit: limitQuery(1000), cursor: cursorQuery,
 }).strict();
 const BulkResult = z.object({ results: z.array(z.object({ request: z.string(), outcome: Decision.nullable(), problem: problemSchema.nullable() })) });
 
