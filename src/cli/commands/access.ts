@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../runtime.js';
+import { renderRequest, type RequestShown } from '../views/request.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 const stage = (value: string) => Number.parseInt(value, 10);
@@ -26,7 +27,11 @@ export const requestCommands = (program: Command, rt: Runtime, run: Run): void =
       const view = o.inbox ? 'inbox' : o.all ? 'all' : 'mine';
       rt.print(await rt.api().listRequests({ view, status: o.status as 'pending' }), REQUEST_COLUMNS);
     }));
-  request.command('show <request>').action(run(async (id: string) => rt.print(await rt.api().showRequest(id))));
+  request.command('show <request>').description('one request: its facts, window and approval stages')
+    .action(run(async (id: string) => {
+      const shown = await rt.api().showRequest(id);
+      if (rt.output.json) rt.print(shown); else process.stdout.write(renderRequest(shown as RequestShown));
+    }));
   request.command('cancel <request>').requiredOption('--reason <reason>')
     .action(run(async (id: string, o: { reason: string }) => rt.print(await rt.api().cancelRequest({ request: id, reason: o.reason }))));
   const decide = (parent: Command) => {

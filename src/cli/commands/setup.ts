@@ -18,10 +18,14 @@ import { startServer } from '../../http/server.js';
 import { runHousekeeping } from '../../jobs/housekeeping.js';
 import { loadWebhookKey, runWebhookTick, webhookTickOptions } from '../../webhooks/index.js';
 import { checkpointer, runUntilSignal, startDecisionService } from '../service-loop.js';
+import { renderPass } from '../views/pass.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
 export const setupCommands = (program: Command, rt: Runtime, run: Run): void => {
+  const printPass = (summary: object) => {
+    if (rt.output.json) rt.print(summary); else process.stdout.write(renderPass(summary as Record<string, unknown>));
+  };
   program.command('init').description('bootstrap an empty database with its first administrator')
     .requiredOption('--handle <handle>').requiredOption('--name <displayName>').option('--email <email>')
     .action(run(async (o: { handle: string; name: string; email?: string }) => {
@@ -42,7 +46,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
   program.command('worker').description('expire grants and requests on time, end engagements; safe to run several')
     .option('--once', 'process what is due now and exit (with --server: one pass on the server, needs worker.run)')
     .action(run(async (o: { once?: boolean }) => {
-      if (o.once && rt.server !== undefined) { rt.print(await rt.api().runLifecycle()); return; }
+      if (o.once && rt.server !== undefined) { printPass(await rt.api().runLifecycle()); return; }
       if (o.once) {
         const ctx = await rt.system('worker');
         const lifecycle = await runLifecycleTick(ctx);
@@ -54,7 +58,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         const credentialFindings = await scanCredentials(ctx);
         const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
         const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
-        rt.print({ ...lifecycle, hr, provisioning, reconciliation, breakGlassEscalated, findingsReopened, credentialFindings, reviews, webhooks, housekeeping: await runHousekeeping(ctx) });
+        printPass({ ...lifecycle, hr, provisioning, reconciliation, breakGlassEscalated, findingsReopened, credentialFindings, reviews, webhooks, housekeeping: await runHousekeeping(ctx) });
         return;
       }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
