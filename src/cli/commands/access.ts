@@ -13,11 +13,13 @@ export const requestCommands = (program: Command, rt: Runtime, run: Run): void =
     .option('--kind <kind>', 'new | extension | scope_change', 'new').option('--grant <id>', 'grant to extend or replace')
     .requiredOption('--reason <justification>').option('--ticket <ref>').option('--start <date>').option('--end <date>')
     .option('--duration <duration>', 'for example 2m, 8h, 30d')
+    .option('--quiet', 'print only the new request\'s id, for scripts: REQ=$(tenure request create … --quiet)')
     .action(run(async (o: Record<string, string>) => {
       const created = await rt.api().createRequest({
         kind: o.kind as 'new', beneficiary: o.for, entitlement: o.entitlement, targetGrant: o.grant, justification: o.reason!,
         ticket: o.ticket, startsAt: o.start, endsAt: o.end, duration: o.duration,
       });
+      if (o.quiet) { process.stdout.write(`${created.id}\n`); return; }
       rt.print(rt.output.json ? created : { id: created.id, status: created.status, entitlement: created.entitlementKey,
         startsAt: created.startsAt, endsAt: created.endsAt, route: created.stages.map((s) => s.kind).join(' → ') });
     }));

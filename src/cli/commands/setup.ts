@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initTenure } from '../../operations/init-tenure.js';
 import { runLifecycleTick } from '../../jobs/lifecycle.js';
@@ -19,6 +20,7 @@ import { runHousekeeping } from '../../jobs/housekeeping.js';
 import { loadWebhookKey, runWebhookTick, webhookTickOptions } from '../../webhooks/index.js';
 import { checkpointer, runUntilSignal, startDecisionService } from '../service-loop.js';
 import { renderPass } from '../views/pass.js';
+import { servingAddresses } from '../serve-address.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
@@ -77,18 +79,23 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         const result = await loadDemo(ctx, { ifEmpty: true });
         if (result.loaded) await checkpointer(rt, ctx)();
       }
+      // In the demo the terminal shows the sign-in links: request logs go to a file beside the database.
+      const requestLog = demo ? { file: join(rt.config.dataDir, 'requests.log') } : undefined;
       let url = '';
       const serve = async (store: Store) => {
         const decision = await startDecisionService(rt, store);
         const server = await startServer({ store, clock: rt.clock, http, decision, demo,
           auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
-          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: true });
+          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: requestLog ?? true });
         url = server.url;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));
         return { decision, close: () => server.close() };
       };
-      await runUntilSignal(rt, (store) =>
-        `tenure serving ${url} (web console at ${http.publicUrl}/, API docs at ${url}/docs) on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`, serve);
+      await runUntilSignal(rt, (store) => {
+        const at = servingAddresses(url, http, process.env);
+        return `tenure serving ${at.served} (web console at ${at.console}/, API docs at ${at.served}/docs) on ${store.backend} database ${store.location}; `
+          + `worker every ${rt.config.workerIntervalMs} ms;${requestLog ? ` request logs in ${requestLog.file};` : ''} Ctrl-C to stop`;
+      }, serve);
     }));
 };
