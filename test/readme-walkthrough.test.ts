@@ -26,6 +26,7 @@ const EXPECT: [string, RegExp][] = [
   ['tenure demo', /ivan/],
   ['tenure --as carl request show', /sponsor[\s\S]*system_owner/],
   ['tenure --as sam request list --inbox', /payments\/read/],
+  ['tenure --as sam approve "$REQ" --comment', /nextStage\s+│ system_owner/],
   ['tenure --as sam approve "$REQ"', /request\.second_stage_forbidden/],
   ['tenure --as carl grant list', /active/],
   ['sleep', /grants expired 1/],
