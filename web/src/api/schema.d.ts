@@ -605,7 +605,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search the audit log, oldest first */
+        /** Search the audit log, oldest first (newest first with order=desc) */
         get: {
             parameters: {
                 query?: {
@@ -616,6 +616,8 @@ export interface paths {
                     from?: string;
                     identity?: string;
                     limit?: number;
+                    /** @description asc (default): oldest first; desc: newest first */
+                    order?: "asc" | "desc";
                     system?: string;
                     /** @description ISO 8601 */
                     to?: string;
@@ -640,6 +642,8 @@ export interface paths {
                                     id: string | null;
                                     /** @description the identity that minted the token the actor used, when that was someone else */
                                     issuedBy?: string;
+                                    /** @description how people name the actor now (handle and name); not part of the hashed event */
+                                    label?: string;
                                     osUser?: string;
                                     tokenId?: string;
                                 };
@@ -653,6 +657,8 @@ export interface paths {
                                 seq: number;
                                 subject: {
                                     id: string;
+                                    /** @description how people name the subject now (a person, "carl · payments/read"); not part of the hashed event */
+                                    label?: string;
                                     type: string;
                                 };
                                 systemId: string | null;
