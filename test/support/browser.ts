@@ -17,7 +17,14 @@ import { stopper } from './processes.js';
 export const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/tenure.mjs');
-export const SCREENSHOTS = join(ROOT, 'docs/screenshots');
+/**
+ * Where screenshots go: a temporary directory on every test run, so the tests never rewrite the
+ * committed pictures with the run's dates; `npm run docs:screenshots` points it at docs/screenshots
+ * (scripts/docs-screenshots.mjs, with a fixed clock).
+ */
+export const SCREENSHOTS = process.env.TENURE_SCREENSHOTS_DIR || mkdtempSync(join(tmpdir(), 'tenure-screenshots-'));
+/** The instant every clock starts at when the README's screenshots are refreshed (scripts/fixed-clock.mjs). */
+const FIXED_NOW = process.env.TENURE_FIXED_NOW;
 
 /** The main pages at the size the README shows them; the inbox once more at a phone's size. */
 export const DESKTOP = { width: 1280, height: 800 };
@@ -94,8 +101,12 @@ export const startConsole = async (): Promise<Console> => {
 };
 
 /** A browser profile of its own per person: cookies at Tenure and at the provider are never shared. */
-export const newPerson = (browser: Browser, viewport = DESKTOP, storageState?: BrowserContextOptions['storageState']): Promise<BrowserContext> =>
-  browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/London', ...(storageState ? { storageState } : {}) });
+export const newPerson = async (browser: Browser, viewport = DESKTOP, storageState?: BrowserContextOptions['storageState']): Promise<BrowserContext> => {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/London', ...(storageState ? { storageState } : {}) });
+  // The page's clock starts where the server's does (this process's Date is shifted the same way), and runs on.
+  if (FIXED_NOW) await context.clock.install({ time: Date.now() });
+  return context;
+};
 
 /**
  * Signs in as a person does: opens the console, follows "Sign in" to the provider, types the login
@@ -134,8 +145,9 @@ export const accessibilityViolations = async (page: Page): Promise<string[]> => 
 };
 
 /**
- * Saves a screenshot of the page as it is now into docs/screenshots, where the README shows it from,
- * and fails if axe-core finds the page inaccessible: every page the README shows is checked.
+ * Saves a screenshot of the page as it is now into SCREENSHOTS (docs/screenshots, where the README shows
+ * it from, only when refreshing them) and fails if axe-core finds the page inaccessible: every page the
+ * README shows is checked.
  */
 export const screenshot = async (page: Page, name: string): Promise<void> => {
   mkdirSync(SCREENSHOTS, { recursive: true });
