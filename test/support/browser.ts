@@ -55,7 +55,8 @@ const ACCOUNTS: ProviderAccount[] = Object.entries(EMAILS).map(([sub, email]) =>
 
 export interface Console {
   base: string;
-  provider: TestProvider;
+  /** The OpenID provider people sign in through; none for a demo started without one (`{ oidc: false }`). */
+  provider: TestProvider | undefined;
   /** The one-time links `serve --demo` printed, by handle. */
   demoLinks: Map<string, string>;
   /** What the server wrote to stdout and stderr, for failure messages. */
@@ -66,18 +67,20 @@ export interface Console {
 /**
  * Starts the provider, then `tenure serve --demo` on a fresh embedded data directory (it loads the
  * demo into the empty database) with OIDC configured, and waits for the sign-in links it prints
- * once it listens.
+ * once it listens. With `oidc: false` it is the demo as `npm start` runs it: no provider, only the links.
  */
-export const startConsole = async (): Promise<Console> => {
+export const startConsole = async ({ oidc = true }: { oidc?: boolean } = {}): Promise<Console> => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const provider = await startOidcProvider({ redirectUri: `${base}/auth/callback`, accounts: ACCOUNTS });
+  const provider = oidc ? await startOidcProvider({ redirectUri: `${base}/auth/callback`, accounts: ACCOUNTS }) : undefined;
+  const signIn = provider ? {
+    TENURE_OIDC_ISSUER: provider.issuer, TENURE_OIDC_ALLOW_HTTP: '1', TENURE_OIDC_CLIENT_ID: provider.clientId, TENURE_OIDC_CLIENT_SECRET: provider.clientSecret,
+  } : { TENURE_OIDC_ISSUER: '' };
   const dir = mkdtempSync(join(tmpdir(), 'tenure-web-'));
   const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', String(port)], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TENURE_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NODE_ENV: '', TENURE_ACTOR: '',
-      TENURE_PUBLIC_URL: base, TENURE_OIDC_ISSUER: provider.issuer, TENURE_OIDC_ALLOW_HTTP: '1',
-      TENURE_OIDC_CLIENT_ID: provider.clientId, TENURE_OIDC_CLIENT_SECRET: provider.clientSecret, TENURE_WORKER_INTERVAL_MS: '1000' },
+      TENURE_PUBLIC_URL: base, ...signIn, TENURE_WORKER_INTERVAL_MS: '1000' },
   });
   const stop = stopper(child, dir, 'SIGTERM');
   let out = '';
@@ -88,7 +91,7 @@ export const startConsole = async (): Promise<Console> => {
   while (!/^\s+ada\s+http\S+\/auth\/demo\//m.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      await provider.close();
+      await provider?.close();
       throw new Error(`tenure serve --demo did not print its sign-in links:\n${out}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -96,7 +99,7 @@ export const startConsole = async (): Promise<Console> => {
   const demoLinks = new Map([...out.matchAll(/^\s+(\w+)\s+(http\S+\/auth\/demo\/tnd_\S+)/gm)].map((m) => [m[1]!, m[2]!]));
   return {
     base, provider, demoLinks, output: () => out,
-    stop: async () => { await stop(); await provider.close(); },
+    stop: async () => { await stop(); await provider?.close(); },
   };
 };
 
