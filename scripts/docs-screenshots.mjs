@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = fileURLToPath(new URL('../', import.meta.url));
 const FIXED_NOW = '2026-11-30T09:30:00.000Z';
 const clock = pathToFileURL(fileURLToPath(new URL('./fixed-clock.mjs', import.meta.url))).href;
-const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', 'test/web-e2e.test.ts', 'test/web-newcomer.test.ts'], {
+const run = spawnSync(process.execPath, ['--import', 'tsx', '--test', 'test/web-e2e.test.ts'], {
   cwd: root, stdio: 'inherit',
   env: {
     ...process.env, TENURE_FIXED_NOW: FIXED_NOW, TENURE_SCREENSHOTS_DIR: fileURLToPath(new URL('../docs/screenshots', import.meta.url)),

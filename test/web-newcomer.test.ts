@@ -134,7 +134,7 @@ describe('the demo console as a newcomer meets it', () => {
     await rows.filter({ hasText: 'request.approved' }).first().getByRole('button', { name: /^Show event/ }).click();
     const after = ada.getByRole('region', { name: /^Event \d+/ }).locator('pre').nth(1);
     assert.ok(await after.evaluate((pre) => pre.scrollWidth <= pre.clientWidth + 1), 'the After JSON is not cut at the right edge');
-    await screenshot(ada, 'audit');
+    await screenshot(ada, 'audit-latest');
   });
 
   it('findings read as dates and deadlines, provisioning explains itself, and the lag axis has round ticks', async () => {
@@ -152,7 +152,7 @@ describe('the demo console as a newcomer meets it', () => {
     const cells = (await table.locator('tbody tr').allTextContents()).join('\n');
     assert.doesNotMatch(cells, /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/, 'no raw ISO instants');
     assert.match(cells, /no deadline: by severity|accepted until|\d{4}/);
-    await screenshot(page, 'findings');
+    await screenshot(page, 'findings-explained');
     await page.goto(`${tenure.base}/#/people/carl`);
     const state = page.getByRole('table').first().locator('tbody tr td:nth-child(5) span').first();
     await state.hover();

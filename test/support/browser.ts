@@ -130,6 +130,19 @@ export const signIn = async (context: BrowserContext, base: string, login: strin
   return page;
 };
 
+/**
+ * Under the fixed clock of `npm run docs:screenshots` the provider's cookies would carry expiry dates
+ * in the browser's past, so there each person signs in once with the demo link `serve --demo` printed
+ * for them, and every later page of theirs shares that session. Elsewhere, through the provider.
+ */
+export const signInForScreenshots = FIXED_NOW ? async (context: BrowserContext, link: string | undefined, login: string, reuse?: Page): Promise<Page> => {
+  const page = await context.newPage();
+  if (!reuse && !link) throw new Error(`no demo link for ${login}`);
+  await page.goto(reuse ? new URL('/', reuse.url()).href : link!);
+  await page.getByTestId('signed-in-handle').filter({ hasText: login }).waitFor();
+  return page;
+} : undefined;
+
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
