@@ -6,6 +6,7 @@ import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { loadActor } from './authorize.js';
+import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
 import { entitlementRef, parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
@@ -28,7 +29,9 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
   const filters: SQL[] = [];
   if (data.identity) {
     const who = await findIdentity(exec, data.identity);
-    if (who.id !== acting.identity.id && !readAll && !answersFor(who, acting.identity.id)) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
+    const mayRead = who.id === acting.identity.id || readAll || answersFor(who, acting.identity.id)
+      || await approvesPendingFor(exec, who.id, acting.identity.id);
+    if (!mayRead) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
     filters.push(eq(grants.identityId, who.id));
   } else if (!readAll) {
     filters.push(eq(grants.identityId, acting.identity.id));
