@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, decision, verify, checkpoint) runs one group. Prints a table and writes
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint) runs one group. Prints a table and writes
  * it to bench/results/.
  */
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { benchConsole } from './console.js';
 import { benchDecision, type DecisionBenchSizes } from './decision.js';
 import { benchExpireGrants } from './expire-grants.js';
 import { benchHr } from './hr.js';
+import { benchInbox } from './inbox.js';
 import { benchReconcile, buildProvisioningBenchWorld } from './reconcile.js';
 import { renderTable, writeReport, type BenchResult } from './report.js';
 
@@ -24,9 +25,9 @@ const group = args.includes('--only') ? args[args.indexOf('--only') + 1] : undef
 const runs = (name: string) => group === undefined || group === name;
 
 const SIZES = smoke
-  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, approvals: 5, checkpoint: [10], runs: 1 }
+  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, inbox: { requests: 1_000, asks: 3 }, approvals: 5, checkpoint: [10], runs: 1 }
   : { hr: { people: 100_000, leavers: 10_000 }, expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
-      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, approvals: 100, checkpoint: [1, 100, 1_000, 10_000], runs: 3 };
+      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, inbox: { requests: 100_000, asks: 100 }, approvals: 100, checkpoint: [1, 100, 1_000, 10_000], runs: 3 };
 
 /** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
 const DECISION: Record<Backend, DecisionBenchSizes> = smoke
@@ -58,6 +59,7 @@ for (const backend of backends) {
     await withStore(backend, async (store) => [await benchReconcile(store, await buildProvisioningBenchWorld(store), backend, SIZES.reconcile[backend], SIZES.runs)]);
   }
   if (runs('console')) await withStore(backend, async (store) => benchConsole(store, await buildWorld(store), backend, SIZES.console, SIZES.runs));
+  if (runs('inbox')) await withStore(backend, async (store) => benchInbox(store, await buildWorld(store), backend, SIZES.inbox.requests, SIZES.inbox.asks));
   if (runs('hr')) await withStore(backend, async (store) => benchHr(store, await buildWorld(store), backend, { ...SIZES.hr, runs: SIZES.runs }));
   if (runs('decision')) results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
   if (runs('verify')) await withStore(backend, async (store) => [await benchAuditVerify(store, { events: SIZES.verify[backend] })]);

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const web = fileURLToPath(new URL('../web/', import.meta.url));
 const dist = join(web, 'dist', 'index.html');
-const sources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts')];
+const sources = [join(web, 'src'), join(web, 'public'), join(web, 'index.html'), join(web, 'vite.config.ts')];
 
 /** The newest modification time among the files at or under `path` (0 when it does not exist). */
 const newest = async (path) => {

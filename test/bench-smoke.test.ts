@@ -11,7 +11,7 @@ describe('the benchmark harness', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, r.stderr);
     for (const backend of ['embedded', 'postgres']) {
-      for (const name of ['expire due grants', 'approve requests', 'audit verify', 'revocation lag', 'systems page']) {
+      for (const name of ['expire due grants', 'approve requests', 'audit verify', 'revocation lag', 'systems page', 'inbox']) {
         assert.match(r.stdout, new RegExp(`\\| ${name}[^\\n]*\\| ${backend} `), `${name} on ${backend}`);
       }
     }

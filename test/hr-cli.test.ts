@@ -24,7 +24,7 @@ describe('the HR feed from the command line, on the demo', () => {
   it('a dry run says what would change and changes nothing; the import then applies it, and again replays', () => {
     const dry = tenure('--as', 'ivan', 'hr', 'import', join(EXAMPLES, 'joiners.csv'), '--source', 'workday', '--dry-run');
     assert.equal(dry.code, 0, dry.err);
-    assert.match(dry.out, /DRY RUN, nothing changed: 3 event\(s\)/);
+    assert.match(dry.out, /DRY RUN, nothing changed: 3 events: /);
     assert.match(dry.out, /birthright granted: crm\/read, payments\/read/);
     assert.equal(tenure('--as', 'ivan', 'identity', 'show', 'fay').code, 4, 'nobody was created');
     assert.equal(tenure('--as', 'ivan', '--json', 'hr', 'import', join(EXAMPLES, 'joiners.csv'), '--source', 'workday').json<Run>().summary.hired, 3);
@@ -32,9 +32,15 @@ describe('the HR feed from the command line, on the demo', () => {
   });
 
   it('a leaver is suspended and what they sponsored is a finding, closed by re-assigning it', () => {
-    assert.equal(tenure('--as', 'ivan', 'hr', 'import', join(EXAMPLES, 'leaver.csv'), '--source', 'workday').code, 0);
-    const findings = tenure('--as', 'selma', '--json', 'findings', 'list').json<{ kind: string; summary: string; status: string }[]>();
-    assert.ok(findings.some((f) => f.kind === 'ownership_orphaned' && f.summary.includes('cora') && f.status === 'open'));
+    const left = tenure('--as', 'ivan', 'hr', 'import', join(EXAMPLES, 'leaver.csv'), '--source', 'workday');
+    assert.equal(left.code, 0, left.err);
+    const findings = tenure('--as', 'selma', '--json', 'findings', 'list').json<{ kind: string; summary: string; status: string; owner: string | null }[]>();
+    const orphaned = findings.find((f) => f.kind === 'ownership_orphaned' && f.summary.includes('cora') && f.status === 'open');
+    assert.ok(orphaned);
+    assert.equal(orphaned.owner, null, 'Mia had no manager in the HR file');
+    assert.match(left.out.replace(/[│\s]+/g, ' '), /no owner, as they had no manager/, 'the output says what happened, not "flagged to their manager"');
+    const late = findings.find((f) => f.kind === 'late_termination');
+    assert.match(late?.summary ?? '', /HR said so \d+ days later$/, 'lateness in days, not thousands of hours');
     const moved = tenure('--as', 'ivan', '--json', 'reassign', 'mia', '--to', 'sam', '--reason', 'Sam takes over');
     assert.equal(moved.json<{ findingsResolved: number }>().findingsResolved, 1);
   });

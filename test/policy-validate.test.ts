@@ -141,7 +141,7 @@ describe('policy validation', () => {
         '    technical_owner: tom', '    criticality: low', '  hr:', '    name: HR', '    business_owner: olivia',
         '    technical_owner: tom', '    criticality: extreme', '    entitlements:', '      view: { name: View, tier: read, max_duration: 3 parsecs }', '',
       ].join('\n'));
-      expectError(errors, { file: 'values.yaml', line: 7, path: 'requests.pending_expires_after', message: /must be a duration such as/ });
+      expectError(errors, { file: 'values.yaml', line: 7, path: 'requests.pending_expires_after', message: /positive duration with a unit.*a bare number has no unit/ });
       expectError(errors, { file: 'values.yaml', line: 9, path: 'systems.Payments_1', message: /lowercase letters, digits/ });
       expectError(errors, { file: 'values.yaml', line: 18, path: 'systems.hr.criticality', message: /must be one of low, medium, high, critical/ });
       expectError(errors, { file: 'values.yaml', line: 20, path: 'systems.hr.entitlements.view.max_duration', message: /'3 parsecs' is not a duration/ });

@@ -151,11 +151,15 @@ for (const backend of BACKENDS) {
       }
     });
 
-    it('an entitlement reference that is neither an id nor a key is not found, never a database error', async () => {
-      await refusedWith(createRequest(await w.as('carl'), { entitlement: 'payments', justification: 'x', duration: '1h' }), 'entitlement.not_found', 'entitlement');
+    it('an entitlement reference that is neither an id nor a key is refused as input naming the field, never a database error', async () => {
+      await refusedWith(createRequest(await w.as('carl'), { entitlement: 'payments', justification: 'x', duration: '1h' }), 'input.invalid', 'entitlement');
       const res = await s.call('POST', '/v1/requests', { as: 'carl', body: { entitlement: 'not-a-uuid', justification: 'x', duration: '1h' } });
-      assert.equal(res.statusCode, 404, res.body);
-      assert.equal(res.json().code, 'entitlement.not_found');
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json().code, 'input.invalid');
+      assert.equal(res.json().field, 'entitlement');
+      const unknown = await s.call('POST', '/v1/requests', { as: 'carl', body: { entitlement: 'payments/nothing', justification: 'x', duration: '1h' } });
+      assert.equal(unknown.statusCode, 404, 'a key that names nothing is still not found');
+      assert.equal(unknown.json().code, 'entitlement.not_found');
     });
   });
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import type { Executor } from '../store/database.js';
 import { auditEvents } from '../store/schema.js';
@@ -16,6 +16,8 @@ export interface AuditFilters {
   to?: Date | undefined;
   /** Keyset pagination: only events after this seq. */
   afterSeq?: number | undefined;
+  /** Keyset pagination newest first: only events before this seq. */
+  beforeSeq?: number | undefined;
 }
 
 /** An event as its canonical JSON records it, with its place in the chain. */
@@ -48,6 +50,7 @@ export const auditWhere = (f: AuditFilters): SQL | undefined => {
     f.from === undefined ? undefined : gte(auditEvents.occurredAt, f.from),
     f.to === undefined ? undefined : lt(auditEvents.occurredAt, f.to),
     f.afterSeq === undefined ? undefined : gt(auditEvents.seq, f.afterSeq),
+    f.beforeSeq === undefined ? undefined : lt(auditEvents.seq, f.beforeSeq),
   ];
   return and(...filters.filter((x): x is SQL => x !== undefined));
 };
@@ -88,9 +91,12 @@ export const checkedRecord = (row: { seq: number; hash: string; canonical: strin
   return record;
 };
 
-/** Events matching every given filter, oldest first, at most `limit`; page on with `afterSeq`. */
-export const searchAuditEvents = async (exec: Executor, filters: AuditFilters & { limit: number }): Promise<AuditRecord[]> => {
+/**
+ * Events matching every given filter, at most `limit`: oldest first, paged on with `afterSeq`, or
+ * newest first (`newestFirst`), paged on with `beforeSeq`.
+ */
+export const searchAuditEvents = async (exec: Executor, filters: AuditFilters & { limit: number; newestFirst?: boolean }): Promise<AuditRecord[]> => {
   const rows = await exec.select({ seq: auditEvents.seq, hash: auditEvents.hash, canonical: auditEvents.canonical })
-    .from(auditEvents).where(auditWhere(filters)).orderBy(asc(auditEvents.seq)).limit(filters.limit);
+    .from(auditEvents).where(auditWhere(filters)).orderBy(filters.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq)).limit(filters.limit);
   return rows.map((row) => checkedRecord(row, filters));
 };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import ms from 'ms';
+import { parseDuration } from '../domain/durations.js';
 import { TenureError } from '../domain/errors.js';
 
 /**
@@ -56,11 +56,11 @@ const clientSecretFrom = (settings: OidcSettings): string => {
 
 export const sessionTtlFrom = (value: string | undefined): number => {
   if (!value) return DEFAULT_SESSION_TTL_MS;
-  const parsed = ms(value as ms.StringValue);
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0 || parsed > MAX_SESSION_TTL_MS) {
-    throw misconfigured('TENURE_SESSION_TTL', 'must be a positive duration of at most 30d, such as 8h or 12h');
+  const parsed = parseDuration(value);
+  if ('rule' in parsed || parsed.ms > MAX_SESSION_TTL_MS) {
+    throw misconfigured('TENURE_SESSION_TTL', 'must be a positive duration with a unit of at most 30d, such as 8h or 12h');
   }
-  return parsed;
+  return parsed.ms;
 };
 
 const issuerFrom = (value: string, allowHttp: boolean): URL => {

@@ -1,9 +1,10 @@
 import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
 import { unsignedGraceMs } from '../config.js';
-import { runLifecycleTick } from '../jobs/lifecycle.js';
+import { runPass } from '../jobs/pass.js';
 import { applyPolicy } from '../operations/apply-policy.js';
 import { approveRequest } from '../operations/approve-request.js';
+import { approveRequests } from '../operations/approve-requests.js';
 import { authorize } from '../operations/authorize.js';
 import { cancelRequest } from '../operations/cancel-request.js';
 import { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
@@ -57,7 +58,9 @@ import { listReviewItems } from '../operations/list-review-items.js';
 import { renewEngagement } from '../operations/renew-engagement.js';
 import { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import { sshPrincipals } from '../operations/ssh-principals.js';
+import { problemOf } from '../http/problem.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
+import { webhookTickOptions } from '../webhooks/index.js';
 import { searchAudit } from '../operations/search-audit.js';
 import { validatePolicy } from '../operations/validate-policy.js';
 import { verifyAudit } from '../operations/verify-audit.js';
@@ -101,15 +104,20 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     showRequest: async (id) => showRequest(await ctx(), id),
     cancelRequest: async (input) => cancelRequest(await ctx(), input),
     approveRequest: async (input) => approveRequest(await ctx(), input),
+    // Refusals in the API's words, so a command prints the same whichever side decided.
+    approveRequests: async (input) => {
+      const { results } = await approveRequests(await ctx(), input);
+      return { results: results.map(({ refusal, ...item }) => ({ ...item, problem: refusal && problemOf(refusal) })) };
+    },
     denyRequest: async (input) => denyRequest(await ctx(), input),
 
     listGrants: (input) => every((c, cursor) => pageGrants(c, { ...input, cursor })),
     revokeGrant: async (input) => revokeGrant(await ctx(), input),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
-    runLifecycle: async () => {
+    runPass: async () => {
       const c = await ctx();
       await inTransaction(c, (work) => authorize(work, 'worker.run'));
-      return runLifecycleTick(c);
+      return runPass(c, { webhooks: webhookTickOptions(keys) });
     },
 
     createToken: async (input) => createToken(await ctx(), input),

@@ -115,11 +115,12 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     showRequest: (id) => call('GET', `/v1/requests/${segment(id)}`),
     cancelRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/cancel`, { body }),
     approveRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/approve`, { body }),
+    approveRequests: (body) => call('POST', '/v1/requests/approvals', { body }),
     denyRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/deny`, { body }),
 
     listGrants: (input) => list('/v1/grants', input),
     revokeGrant: ({ grant, ...body }) => call('POST', `/v1/grants/${segment(grant)}/revoke`, { body }),
-    runLifecycle: () => call('POST', '/v1/lifecycle/run'),
+    runPass: () => call('POST', '/v1/lifecycle/run'),
 
     createToken: (input) => call('POST', '/v1/tokens', { body: input }),
     listTokens: () => list('/v1/tokens'),

@@ -1,7 +1,9 @@
 import type { exportAudit } from '../operations/export-audit.js';
-import type { runLifecycleTick } from '../jobs/lifecycle.js';
+import type { runPass } from '../jobs/pass.js';
 import type { applyPolicy } from '../operations/apply-policy.js';
 import type { approveRequest } from '../operations/approve-request.js';
+import type { approveRequests, Decision } from '../operations/approve-requests.js';
+import type { Problem } from '../http/problem.js';
 import type { cancelRequest } from '../operations/cancel-request.js';
 import type { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
 import type { changeIdentityStatus } from '../operations/change-identity-status.js';
@@ -72,6 +74,9 @@ type In<F extends UseCase> = Parameters<F>[1];
 
 export type AuditFilters = Omit<In<typeof exportAudit>, 'limit'>;
 
+/** A bulk approval as the API answers it: each refusal as the problem one approval would have returned. */
+export interface BulkApproval { results: { request: string; outcome: Wire<Decision> | null; problem: Problem | null }[] }
+
 /**
  * Every operation the CLI performs, behind one interface with two implementations: local (the use
  * case in this process, on the database, acting as --as) and remote (the HTTP API of a running
@@ -97,11 +102,13 @@ export interface TenureApi {
   showRequest(id: string): Answer<typeof showRequest>;
   cancelRequest(input: In<typeof cancelRequest>): Answer<typeof cancelRequest>;
   approveRequest(input: In<typeof approveRequest>): Answer<typeof approveRequest>;
+  approveRequests(input: In<typeof approveRequests>): Promise<BulkApproval>;
   denyRequest(input: In<typeof denyRequest>): Answer<typeof denyRequest>;
 
   listGrants(input: In<typeof listGrants>): Answer<typeof listGrants>;
   revokeGrant(input: In<typeof revokeGrant>): Answer<typeof revokeGrant>;
-  runLifecycle(): Answer<typeof runLifecycleTick>;
+  /** One whole worker pass (lifecycle, HR, provisioning, reviews, webhooks...); needs worker.run. */
+  runPass(): Answer<typeof runPass>;
 
   createToken(input: In<typeof createToken>): Answer<typeof createToken>;
   listTokens(): Answer<typeof listTokens>;

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import { TenureError } from '../domain/errors.js';
 import type { Context } from '../operations/context.js';
 import { applyPolicy } from '../operations/apply-policy.js';
 import { approveRequest } from '../operations/approve-request.js';
@@ -37,8 +38,8 @@ const PEOPLE: CreateIdentityInput[] = [
 
 export const DEMO_PERSONAS = [
   ['ada', 'administrator and IAM operator'], ['sam', "sponsor of Carl (contractor)"], ['olivia', 'business owner of payments and crm'],
-  ['tom', 'technical owner'], ['selma', 'security approver'], ['audrey', 'auditor (read-only)'], ['carl', 'contractor at Acme Integrators'],
-  ['vera', 'vendor operator at Northwind Support'],
+  ['tom', 'technical owner'], ['selma', 'security approver'], ['audrey', 'auditor (read-only)'], ['ivan', 'IAM engineer (HR imports)'],
+  ['carl', 'contractor at Acme Integrators'], ['vera', 'vendor operator at Northwind Support'],
 ] as const;
 
 const isEmpty = async (ctx: Context) =>
@@ -48,6 +49,11 @@ const isEmpty = async (ctx: Context) =>
 export const loadDemo = async (real: Context, options: { ifEmpty: boolean }): Promise<{ loaded: boolean; message: string }> => {
   if (!(await isEmpty(real))) {
     if (options.ifEmpty) return { loaded: false, message: 'the database already has data; demo not loaded' };
+    // npm start loads the demo too: someone following the README after it needs the way on, not only the refusal.
+    const fresh = real.store.backend === 'embedded' ? 'a fresh directory: export TENURE_DATA_DIR=$(mktemp -d) and run tenure demo again'
+      : 'an empty database named by DATABASE_URL';
+    throw new TenureError('setup.already_initialised', `${real.store.location} already has data (npm start loads the demo into it). `
+      + `Use it as it is (tenure demo --if-empty leaves it alone), or load the demo into ${fresh}`);
   }
   const now = real.clock.now().getTime();
   // The organisation is set up three weeks ago and lives through its history to now (demo-history.ts).

@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { ERRORS, TenureError } from '../domain/errors.js';
 import { isDatabaseUnavailable } from '../store/transient-errors.js';
+import { WIDTH } from './views/layout.js';
 
 export interface OutputOptions { json: boolean }
 
@@ -12,7 +13,8 @@ const cell = (value: unknown): string => {
   if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
   if (typeof value === 'string' && ISO_INSTANT.test(value)) return value.replace('.000Z', 'Z');
   if (Array.isArray(value)) return value.map(cell).join(', ');
-  if (typeof value === 'object') return JSON.stringify(value);
+  // Nested values read as "key: value" pairs: JSON in a table cell is for machines, and they have --json.
+  if (typeof value === 'object') return Object.entries(value).map(([key, inner]) => `${key}: ${cell(inner)}`).join(', ');
   return String(value);
 };
 
@@ -31,8 +33,12 @@ export const print = (data: unknown, options: OutputOptions, columns?: string[])
     return;
   }
   if (data && typeof data === 'object') {
-    const table = new Table({ style: { head: [], border: [] } });
-    for (const [key, value] of Object.entries(data)) table.push({ [key]: cell(value) });
+    const rows = Object.entries(data).map(([key, value]) => [key, cell(value)] as const);
+    // Two columns within WIDTH: long values wrap instead of widening the table past the terminal.
+    const keyWidth = Math.max(...rows.map(([key]) => key.length)) + 2;
+    const valueWidth = Math.min(Math.max(3, ...rows.map(([, value]) => value.length + 2)), WIDTH - keyWidth - 3);
+    const table = new Table({ colWidths: [keyWidth, valueWidth], wordWrap: true, wrapOnWordBoundary: false, style: { head: [], border: [] } });
+    for (const [key, value] of rows) table.push({ [key]: value });
     process.stdout.write(`${table.toString()}\n`);
     return;
   }

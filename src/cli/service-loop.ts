@@ -2,18 +2,12 @@ import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
-import { escalateOverdueBreakGlassReviews } from '../jobs/break-glass.js';
-import { scanCredentials } from '../jobs/credentials.js';
-import { runHrJobs } from '../jobs/hr.js';
-import { closeDueCampaigns, runScheduledCampaigns } from '../jobs/reviews.js';
-import { reopenLapsedFindings } from '../jobs/findings.js';
-import { runProvisioningPass } from '../jobs/provisioning/index.js';
-import { runDueReconciliations } from '../jobs/reconcile-schedule.js';
+import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
 import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
 import type { Context } from '../operations/context.js';
 import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import type { Store } from '../store/database.js';
-import { runWebhookTick, webhookTickOptions } from '../webhooks/index.js';
+import { webhookTickOptions } from '../webhooks/index.js';
 import type { Runtime } from './runtime.js';
 
 export const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
@@ -45,13 +39,38 @@ export const checkpointer = (rt: Runtime, ctx: Context) => {
   };
 };
 
+/**
+ * The settings of a pass in this process. Read again for every pass: a webhook key created after
+ * start-up is picked up, and the worker only reads the key, never creates it.
+ */
+export const passOptions = (rt: Runtime): PassOptions => ({
+  provisioningLeaseMs: rt.config.provisioningLeaseMs,
+  webhooks: webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }),
+});
+
+/** One log line for each duty that did something; a quiet pass logs nothing. */
+const logDuties = (r: DutiesResult): void => {
+  const { hr, provisioning, reviews, reconciliation } = r;
+  if (hr.due + hr.endDates + hr.ownership.resolved + hr.ownership.suspended > 0) log(`hr: ${JSON.stringify(hr)}`);
+  if (Object.values(provisioning).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(provisioning)}`);
+  if (r.findingsReopened > 0) log(`findings open again after their accepted exception ended: ${r.findingsReopened}`);
+  if (r.credentialFindings.opened + r.credentialFindings.closed > 0) log(`credentials: ${JSON.stringify(r.credentialFindings)}`);
+  if (r.breakGlassEscalated > 0) log(`break-glass reviews overdue, escalated to security: ${r.breakGlassEscalated}`);
+  if (reviews.closed.closed > 0) log(`review campaigns closed at their due date: ${JSON.stringify(reviews.closed)}`);
+  for (const opened of reviews.scheduled.opened) log(`review campaign ${opened.key} opened: ${opened.items} items`);
+  for (const failed of reviews.scheduled.errors) log(`review campaign ${failed.key} could not open: ${failed.error}`);
+  for (const run of reconciliation.reconciled) log(`reconciled ${run.system}: ${JSON.stringify(run.drift)}`);
+  for (const failed of reconciliation.errors) log(`reconciliation of ${failed.system} failed: ${failed.error}`);
+};
+
 /** What `serve` adds to the worker: the decision index (kept fresh after each pass too) and the HTTP server. */
 export interface Served { decision: DecisionService; close(): Promise<void> }
 
 /**
- * The background duties of `serve` and `worker` until SIGINT/SIGTERM: the lifecycle pass,
- * checkpoints every few seconds, webhooks on their own timer (a slow receiver must not delay expiries) and
- * housekeeping; then everything stops in order and one last checkpoint is signed.
+ * The background duties of `serve` and `worker` until SIGINT/SIGTERM: the three steps of a pass
+ * (jobs/pass.ts), each on its own timer (a slow receiver or target must not delay expiries),
+ * checkpoints every few seconds and housekeeping; then everything stops in order and one last
+ * checkpoint is signed.
  */
 export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: (store: Store) => Promise<Served>): Promise<void> => {
   const ctx = await rt.system('worker');
@@ -65,31 +84,12 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
       onError: (e) => log(`lifecycle error: ${message(e)}`),
     }),
     startLoop(rt.config.workerIntervalMs, async () => {
-      const r = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
+      const r = await runWebhookStep(ctx, passOptions(rt));
       if (r.dispatched + r.delivered + r.failed + r.notices > 0) log(`webhooks: ${JSON.stringify(r)}`);
     }, (e) => log(`webhook error: ${message(e)}`)),
     // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
-    startLoop(rt.config.workerIntervalMs, async () => {
-      // HR first: a leaver's revocations made here are carried out by the provisioning pass just after.
-      const hr = await runHrJobs(ctx);
-      if (hr.due + hr.endDates + hr.ownership.resolved + hr.ownership.suspended > 0) log(`hr: ${JSON.stringify(hr)}`);
-      const r = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
-      if (Object.values(r).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(r)}`);
-      const reopened = await reopenLapsedFindings(ctx);
-      if (reopened > 0) log(`findings open again after their accepted exception ended: ${reopened}`);
-      const credentialScan = await scanCredentials(ctx);
-      if (credentialScan.opened + credentialScan.closed > 0) log(`credentials: ${JSON.stringify(credentialScan)}`);
-      const escalated = await escalateOverdueBreakGlassReviews(ctx);
-      if (escalated > 0) log(`break-glass reviews overdue, escalated to security: ${escalated}`);
-      const reviewsClosed = await closeDueCampaigns(ctx);
-      if (reviewsClosed.closed > 0) log(`review campaigns closed at their due date: ${JSON.stringify(reviewsClosed)}`);
-      const scheduled = await runScheduledCampaigns(ctx);
-      for (const opened of scheduled.opened) log(`review campaign ${opened.key} opened: ${opened.items} items`);
-      for (const failed of scheduled.errors) log(`review campaign ${failed.key} could not open: ${failed.error}`);
-      const reconciled = await runDueReconciliations(ctx);
-      for (const run of reconciled.reconciled) log(`reconciled ${run.system}: ${JSON.stringify(run.drift)}`);
-      for (const failed of reconciled.errors) log(`reconciliation of ${failed.system} failed: ${failed.error}`);
-    }, (e) => log(`provisioning error: ${message(e)}`)),
+    startLoop(rt.config.workerIntervalMs, async () => { logDuties(await runDutiesStep(ctx, passOptions(rt))); },
+      (e) => log(`worker duties error: ${message(e)}`)),
     startLoop(10 * 60_000, async () => { await runHousekeeping(ctx); }, (e) => log(`housekeeping error: ${message(e)}`)),
     // Its own short loop: events no checkpoint covers are the part of the log its database's owner
     // could cut unnoticed, so that window is kept to seconds whatever the other passes take.

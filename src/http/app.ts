@@ -4,17 +4,19 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { HttpConfig } from '../config.js';
 import type { KeySource } from '../audit/signing-key.js';
 import type { CheckAnswer, CheckRequest } from '../decision/service.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
+import type { PassOptions } from '../jobs/pass.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
 import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
 import { CredentialCache } from './credential-cache.js';
 import { supportIdempotencyKeys } from './idempotency.js';
-import { installProblemHandler } from './problem.js';
+import { frameworkErrors, installProblemHandler } from './problem.js';
+import { validatorCompiler } from './validation.js';
 import { ROUTES } from './routes/index.js';
 import { registerWebConsole } from './web.js';
 
@@ -43,6 +45,8 @@ export interface AppDeps {
   decision?: DecisionHooks | undefined;
   /** The key that encrypts webhook secrets; read per call, so a key created after start-up is seen. */
   webhookKey?: (() => WebhookKey | undefined) | undefined;
+  /** Settings of a pass run by POST /v1/lifecycle/run, read per call; without it, defaults and the webhook key above. */
+  pass?: (() => PassOptions) | undefined;
   logger?: FastifyServerOptions['logger'];
   /** Set only by `tenure serve --demo`: one-time demo sign-in links are honoured, with sessions this long. */
   demo?: { sessionTtlMs: number } | undefined;
@@ -83,6 +87,9 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   const app = Fastify({
     logger: deps.logger === undefined ? false : deps.logger,
     bodyLimit: deps.http.bodyLimitBytes,
+    // Longer than any id or key a route accepts, so an over-long one meets its schema and is refused by field.
+    maxParamLength: 1000,
+    frameworkErrors,
     ...(deps.logger ? { logger: { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: logSerializers } } : {}),
   });
   // JSON only: a cross-site HTML form can send text/plain or form bodies without a preflight, so those are refused outright.

@@ -79,6 +79,17 @@ export const sendProblem = (reply: FastifyReply, error: TenureError) => {
 };
 
 /**
+ * Errors Fastify's router raises before any route runs (a path that does not decode as UTF-8, a
+ * path parameter over maxParamLength) skip the error handler: they get the same vocabulary here.
+ */
+export const frameworkErrors = (error: FastifyError, _request: unknown, reply: FastifyReply) => {
+  const rule = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path parameter is longer than any id or key' : 'the path is not valid UTF-8';
+  return sendProblem(reply, error.statusCode !== undefined && error.statusCode < 500
+    ? new TenureError('input.invalid', `(path): ${rule}`, { field: '(path)', details: [{ field: '(path)', rule }] })
+    : new TenureError('internal', 'internal error'));
+};
+
+/**
  * Every error leaves as application/problem+json. Only unexpected errors are logged, by message and
  * stack: request headers and bodies (which may hold tokens) are never part of a log line.
  */

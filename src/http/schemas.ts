@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ERRORS, type ErrorCode } from '../domain/errors.js';
+import { clean, ref } from '../operations/input.js';
+import { cursorField } from '../operations/lib/cursor.js';
 
 /** Shared wire shapes. Dates travel as ISO 8601 strings and are Dates inside. */
 export const isoDate = z.codec(z.iso.datetime({ offset: true }), z.date(), {
@@ -8,12 +10,19 @@ export const isoDate = z.codec(z.iso.datetime({ offset: true }), z.date(), {
 });
 export const optionalDate = isoDate.nullable();
 
+/**
+ * The wire's shapes come from the same helpers as the use cases' (operations/input.ts): text is
+ * clean (no control character, no lone surrogate), dates lie in years 1..9999, cursors are checked.
+ */
 export const idParam = <K extends string>(name: K, what: string) =>
-  z.object({ [name]: z.string().min(1).max(200).describe(what) } as Record<K, z.ZodString>).strict();
+  z.object({ [name]: clean(z.string().min(1).max(200)).describe(what) } as Record<K, z.ZodString>).strict();
+
+/** A filter in a query string naming an identity, system or entitlement by id, handle or key. */
+export const refQuery = ref.optional();
 
 /** Query-string limits arrive as text. */
 export const limitQuery = (max: number) => z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`).optional();
-export const cursorQuery = z.string().max(500).optional().describe('the nextCursor of the previous page');
+export const cursorQuery = cursorField.describe('the nextCursor of the previous page');
 
 export const page = <T extends z.ZodType>(item: T) => z.object({
   items: z.array(item),
@@ -32,4 +41,4 @@ export const problems = {
   400: problemSchema, 401: problemSchema, 403: problemSchema, 404: problemSchema, 409: problemSchema, 422: problemSchema, 429: problemSchema,
 };
 
-export const reason = z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters');
+export const reason = clean(z.string().trim().min(1, 'must not be empty').max(2000, 'must be at most 2000 characters'), true);

@@ -72,7 +72,8 @@ export const buildEvidencePack = async (ctx: Context, input: z.input<typeof Inpu
   const events = await allEvents(exec, filters);
   const grantRows = await exec.select({ g: grants, key: entitlements.key }).from(grants)
     .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId)).where(grantWhere);
-  const handles = await handlesById(exec, [...events.map((e) => e.actor.id), ...events.map((e) => e.actor.issuedBy), ...events.map((e) => e.identityId),
+  // The generator too: an auditor with no event of their own in the pack is still named by handle.
+  const handles = await handlesById(exec, [ctx.actor.id, ...events.map((e) => e.actor.id), ...events.map((e) => e.actor.issuedBy), ...events.map((e) => e.identityId),
     ...grantRows.map((r) => r.g.identityId)].filter((id): id is string => !!id));
   const [head] = await exec.select().from(auditHead).where(eq(auditHead.id, 1));
   const item = (e: AuditRecord) => ({

@@ -16,7 +16,7 @@ import { findIdentity, lockIdentity } from '../store/queries/identities.js';
 import { accessRequests, grants, requestStages } from '../store/schema.js';
 import { loadActor } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
-import { duration, instant, parseInput, ref, text } from './input.js';
+import { duration, entitlementRef, instant, parseInput, ref, text } from './input.js';
 import {
   checkBeneficiaryStanding, checkEngagement, checkMayRequestFor, checkNotDuplicate,
 } from './lib/request-guards.js';
@@ -25,7 +25,7 @@ import { stageCandidates } from './lib/stage-candidates.js';
 export const Input = z.object({
   kind: z.enum(REQUEST_KINDS).default('new'),
   beneficiary: ref.optional(),
-  entitlement: ref.optional(),
+  entitlement: entitlementRef.optional(),
   targetGrant: z.uuid('must be a grant id').optional(),
   justification: text(2000),
   ticket: text(200).optional(),

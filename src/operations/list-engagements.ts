@@ -5,6 +5,7 @@ import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { engagements, vendors } from '../store/schema.js';
 import { loadActor } from './authorize.js';
+import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
@@ -22,18 +23,21 @@ export const Input = z.object({
  */
 export const listEngagements = async (ctx: Context, input: z.input<typeof Input> = {}) => {
   const data = parseInput(Input, input);
-  const after = decodeCursor(data.cursor);
+  const after = decodeCursor(data.cursor, 'date');
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
   const readAll = allows(acting.roles, 'identity.read_all');
   const who = data.identity ? await findIdentity(exec, data.identity, 'identity') : undefined;
-  if (who && !readAll && who.id !== me && who.sponsorId !== me) {
+  const ownOrSponsored = who !== undefined && (who.id === me || who.sponsorId === me);
+  // A pending approver reads the beneficiary's engagements to decide; the filter below then lets them through.
+  const approver = who !== undefined && !readAll && !ownOrSponsored && await approvesPendingFor(exec, who.id, me);
+  if (who && !readAll && !ownOrSponsored && !approver) {
     throw new TenureError('actor.forbidden', `you may not see the engagements of ${who.handle}`, { field: 'identity' });
   }
   const filters: (SQL | undefined)[] = [
     who ? eq(engagements.identityId, who.id) : undefined,
-    readAll ? undefined : or(eq(engagements.identityId, me), eq(engagements.sponsorId, me)),
+    readAll || approver ? undefined : or(eq(engagements.identityId, me), eq(engagements.sponsorId, me)),
     data.status ? eq(engagements.status, data.status) : undefined,
     after ? sql`(${engagements.endsAt}, ${engagements.id}) > (${after.key}::timestamptz, ${after.id}::uuid)` : undefined,
   ];

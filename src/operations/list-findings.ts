@@ -21,7 +21,7 @@ export const Input = z.object({
 /** Findings, newest first: all for those who read provisioning, else those the actor owns or that concern systems they own. */
 export const listFindings = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
-  const after = decodeCursor(data.cursor);
+  const after = decodeCursor(data.cursor, 'date');
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;

@@ -6,14 +6,15 @@ import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { loadActor } from './authorize.js';
+import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
-import { parseInput, ref } from './input.js';
+import { entitlementRef, parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 
 export const Input = z.object({
   identity: ref.optional(),
   status: z.enum(['scheduled', 'active', 'expired', 'revoked', 'live']).optional(),
-  entitlement: ref.optional(),
+  entitlement: entitlementRef.optional(),
   limit: z.number().int().min(1).max(5000).default(200),
   cursor: cursorField,
 }).strict();
@@ -21,14 +22,16 @@ export const Input = z.object({
 /** Grants of one identity (default: the actor's own) or, for readers of all grants, of everyone; newest first. */
 export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
-  const after = decodeCursor(data.cursor);
+  const after = decodeCursor(data.cursor, 'date');
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
   const readAll = allows(acting.roles, 'grant.read_all');
   const filters: SQL[] = [];
   if (data.identity) {
     const who = await findIdentity(exec, data.identity);
-    if (who.id !== acting.identity.id && !readAll && !answersFor(who, acting.identity.id)) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
+    const mayRead = who.id === acting.identity.id || readAll || answersFor(who, acting.identity.id)
+      || await approvesPendingFor(exec, who.id, acting.identity.id);
+    if (!mayRead) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
     filters.push(eq(grants.identityId, who.id));
   } else if (!readAll) {
     filters.push(eq(grants.identityId, acting.identity.id));

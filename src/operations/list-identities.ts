@@ -29,7 +29,7 @@ export const ListInput = z.object({
 /** Everyone (or one kind or status), by handle, for IAM, security and auditors. */
 export const listIdentities = async (ctx: Context, input: z.input<typeof ListInput> = {}) => {
   const data = parseInput(ListInput, input);
-  const after = decodeCursor(data.cursor);
+  const after = decodeCursor(data.cursor, 'handle');
   const acting = await loadActor(ctx.store.db, ctx.actor.id);
   if (!allows(acting.roles, 'identity.read_all')) throw new TenureError('actor.forbidden', 'you may not list all identities');
   const filters: SQL[] = [];

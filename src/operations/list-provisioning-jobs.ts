@@ -24,7 +24,7 @@ export const Input = z.object({
  */
 export const listProvisioningJobs = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
-  const after = decodeCursor(data.cursor);
+  const after = decodeCursor(data.cursor, 'integer');
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;

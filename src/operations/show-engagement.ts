@@ -5,13 +5,14 @@ import { allows } from '../domain/permissions.js';
 import { handlesById } from '../store/queries/identities.js';
 import { engagements, entitlements, grants, systems, vendors } from '../store/schema.js';
 import { loadActor } from './authorize.js';
+import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 
 /**
  * One engagement with its scope, end, sponsor and every grant issued under it (newest first). Seen by
- * the engaged person, their sponsor, and readers of all identities; to anyone else it does not exist,
- * so an id cannot be probed for.
+ * the engaged person, their sponsor, an approver of a request of theirs waiting for them, and readers of
+ * all identities; to anyone else it does not exist, so an id cannot be probed for.
  */
 export const showEngagement = async (ctx: Context, engagementId: string) => {
   const { engagement: id } = parseInput(z.object({ engagement: z.uuid('must be an engagement id') }), { engagement: engagementId });
@@ -20,7 +21,9 @@ export const showEngagement = async (ctx: Context, engagementId: string) => {
   const [row] = await exec.select({ e: engagements, vendor: vendors.name }).from(engagements)
     .innerJoin(vendors, eq(engagements.vendorId, vendors.id)).where(eq(engagements.id, id));
   const me = acting.identity.id;
-  if (!row || (!allows(acting.roles, 'identity.read_all') && row.e.identityId !== me && row.e.sponsorId !== me)) {
+  const mayRead = row && (allows(acting.roles, 'identity.read_all') || row.e.identityId === me || row.e.sponsorId === me
+    || await approvesPendingFor(exec, row.e.identityId, me));
+  if (!row || !mayRead) {
     throw new TenureError('engagement.not_found', `no engagement '${engagementId}'`, { field: 'engagement' });
   }
   const { e, vendor } = row;

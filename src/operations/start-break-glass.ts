@@ -12,11 +12,11 @@ import { accessRequests, grants, identities } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
 import { loadActor } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
-import { duration, parseInput, ref, text } from './input.js';
+import { duration, entitlementRef, parseInput, text } from './input.js';
 import { checkBeneficiaryStanding, checkEngagement, checkNotDuplicate } from './lib/request-guards.js';
 
 export const Input = z.object({
-  entitlement: ref,
+  entitlement: entitlementRef,
   incident: text(200).describe('the incident reference (ticket of the incident system)'),
   reason: text(2000),
   ttl: duration.optional().describe('how long (default and maximum: the policy\'s break-glass max_ttl, at most 4h)'),

@@ -1,21 +1,22 @@
 /** Durations in the policy file (15m, 8h, 30d), parsed to milliseconds. Its own file: several schema files use it. */
-import ms from 'ms';
 import { z } from 'zod';
-
-const DURATION_RULE = 'must be a duration such as 15m, 8h or 30d';
+import { DURATION_RULE, parseDuration } from '../domain/durations.js';
 
 /**
- * A positive duration with a unit (15m, 8h, 30d), in milliseconds. A bare number is refused: its
- * unit would be a guess. `required` is the message when the value is missing altogether.
+ * A positive duration with a unit (15m, 8h, 30d), in milliseconds, by the one parser every
+ * duration goes through. `required` is the message when the value is missing altogether.
  */
 export const duration = (required?: string) => z.string({
-  error: (issue) => (issue.input === undefined && required ? required : DURATION_RULE),
+  error: (issue) => {
+    if (issue.input === undefined && required) return required;
+    return typeof issue.input === 'number' ? `${DURATION_RULE}: a bare number has no unit` : DURATION_RULE;
+  },
 }).transform((value, ctx) => {
-  const parsed = /^\s*\d+(\.\d+)?\s*[a-z]+\s*$/i.test(value) ? ms(value as ms.StringValue) : undefined;
-  if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
-    ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration such as 15m, 8h or 30d` });
+  const parsed = parseDuration(value);
+  if ('rule' in parsed) {
+    ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration: ${parsed.rule}` });
     return z.NEVER;
   }
-  return parsed;
+  return parsed.ms;
 });
 export const durationMs = duration();

@@ -73,7 +73,14 @@ const parseFile = (file: string, text: string, issues: PolicyIssue[]): SourceFil
     }
     return undefined;
   }
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // yaml reports an alias with no anchor, or too many aliases (a "billion laughs"), only when building the value.
+    issues.push({ file, line: 1, path: '', message: `YAML error: ${(error as Error).message}` });
+    return undefined;
+  }
   const source = { file, doc, lines, data: {} as Record<string, unknown> };
   if (data === null || data === undefined) {
     issues.push({ file, line: 1, path: 'version', message: `is required: the policy format version (${POLICY_VERSION})` });

@@ -156,7 +156,11 @@ export const requestStages = pgTable('request_stages', {
   decidedBy: uuid('decided_by'),
   decidedAt: ts('decided_at'),
   comment: text('comment'),
-}, (t) => [primaryKey({ columns: [t.requestId, t.position] })]);
+}, (t) => [
+  primaryKey({ columns: [t.requestId, t.position] }),
+  // The inbox: which pending stages name a given approver (`approver_ids @> '["<id>"]'`).
+  index('request_stages_pending_approver_idx').using('gin', t.approverIds.op('jsonb_path_ops')).where(sql`${t.status} = 'pending'`),
+]);
 
 export const exceptions = pgTable('exceptions', {
   id: uuid('id').primaryKey(),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import ms from 'ms';
+import { durationSetting } from '../domain/durations.js';
 import { inTransaction, type Context, type Work } from '../operations/context.js';
 import { rawRows } from '../store/database.js';
 
@@ -13,13 +13,7 @@ export const DEFAULT_EXPIRY_NOTICES_MS = [14 * 86_400_000, 86_400_000];
 export const expiryNoticesFromEnv = (env: NodeJS.ProcessEnv): number[] => {
   const value = env.TENURE_WEBHOOK_EXPIRY_NOTICE;
   if (!value) return DEFAULT_EXPIRY_NOTICES_MS;
-  return value.split(',').map((part) => {
-    const parsed = ms(part.trim() as ms.StringValue);
-    if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
-      throw new Error(`TENURE_WEBHOOK_EXPIRY_NOTICE: '${part.trim()}' is not a positive duration such as 14d or 72h`);
-    }
-    return parsed;
-  });
+  return value.split(',').map((part) => durationSetting('TENURE_WEBHOOK_EXPIRY_NOTICE', part));
 };
 
 type Kind = 'grant' | 'engagement';

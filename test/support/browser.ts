@@ -17,7 +17,14 @@ import { stopper } from './processes.js';
 export const CHROMIUM = '/usr/bin/chromium';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/tenure.mjs');
-export const SCREENSHOTS = join(ROOT, 'docs/screenshots');
+/**
+ * Where screenshots go: a temporary directory on every test run, so the tests never rewrite the
+ * committed pictures with the run's dates; `npm run docs:screenshots` points it at docs/screenshots
+ * (scripts/docs-screenshots.mjs, with a fixed clock).
+ */
+export const SCREENSHOTS = process.env.TENURE_SCREENSHOTS_DIR || mkdtempSync(join(tmpdir(), 'tenure-screenshots-'));
+/** The instant every clock starts at when the README's screenshots are refreshed (scripts/fixed-clock.mjs). */
+const FIXED_NOW = process.env.TENURE_FIXED_NOW;
 
 /** The main pages at the size the README shows them; the inbox once more at a phone's size. */
 export const DESKTOP = { width: 1280, height: 800 };
@@ -48,7 +55,8 @@ const ACCOUNTS: ProviderAccount[] = Object.entries(EMAILS).map(([sub, email]) =>
 
 export interface Console {
   base: string;
-  provider: TestProvider;
+  /** The OpenID provider people sign in through; none for a demo started without one (`{ oidc: false }`). */
+  provider: TestProvider | undefined;
   /** The one-time links `serve --demo` printed, by handle. */
   demoLinks: Map<string, string>;
   /** What the server wrote to stdout and stderr, for failure messages. */
@@ -59,18 +67,20 @@ export interface Console {
 /**
  * Starts the provider, then `tenure serve --demo` on a fresh embedded data directory (it loads the
  * demo into the empty database) with OIDC configured, and waits for the sign-in links it prints
- * once it listens.
+ * once it listens. With `oidc: false` it is the demo as `npm start` runs it: no provider, only the links.
  */
-export const startConsole = async (): Promise<Console> => {
+export const startConsole = async ({ oidc = true }: { oidc?: boolean } = {}): Promise<Console> => {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const provider = await startOidcProvider({ redirectUri: `${base}/auth/callback`, accounts: ACCOUNTS });
+  const provider = oidc ? await startOidcProvider({ redirectUri: `${base}/auth/callback`, accounts: ACCOUNTS }) : undefined;
+  const signIn = provider ? {
+    TENURE_OIDC_ISSUER: provider.issuer, TENURE_OIDC_ALLOW_HTTP: '1', TENURE_OIDC_CLIENT_ID: provider.clientId, TENURE_OIDC_CLIENT_SECRET: provider.clientSecret,
+  } : { TENURE_OIDC_ISSUER: '' };
   const dir = mkdtempSync(join(tmpdir(), 'tenure-web-'));
   const child = spawn(process.execPath, [BIN, 'serve', '--demo', '--port', String(port)], {
     cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, TENURE_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', NODE_ENV: '', TENURE_ACTOR: '',
-      TENURE_PUBLIC_URL: base, TENURE_OIDC_ISSUER: provider.issuer, TENURE_OIDC_ALLOW_HTTP: '1',
-      TENURE_OIDC_CLIENT_ID: provider.clientId, TENURE_OIDC_CLIENT_SECRET: provider.clientSecret, TENURE_WORKER_INTERVAL_MS: '1000' },
+      TENURE_PUBLIC_URL: base, ...signIn, TENURE_WORKER_INTERVAL_MS: '1000' },
   });
   const stop = stopper(child, dir, 'SIGTERM');
   let out = '';
@@ -81,7 +91,7 @@ export const startConsole = async (): Promise<Console> => {
   while (!/^\s+ada\s+http\S+\/auth\/demo\//m.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) {
       await stop();
-      await provider.close();
+      await provider?.close();
       throw new Error(`tenure serve --demo did not print its sign-in links:\n${out}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -89,13 +99,17 @@ export const startConsole = async (): Promise<Console> => {
   const demoLinks = new Map([...out.matchAll(/^\s+(\w+)\s+(http\S+\/auth\/demo\/tnd_\S+)/gm)].map((m) => [m[1]!, m[2]!]));
   return {
     base, provider, demoLinks, output: () => out,
-    stop: async () => { await stop(); await provider.close(); },
+    stop: async () => { await stop(); await provider?.close(); },
   };
 };
 
 /** A browser profile of its own per person: cookies at Tenure and at the provider are never shared. */
-export const newPerson = (browser: Browser, viewport = DESKTOP, storageState?: BrowserContextOptions['storageState']): Promise<BrowserContext> =>
-  browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/London', ...(storageState ? { storageState } : {}) });
+export const newPerson = async (browser: Browser, viewport = DESKTOP, storageState?: BrowserContextOptions['storageState']): Promise<BrowserContext> => {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/London', ...(storageState ? { storageState } : {}) });
+  // The page's clock starts where the server's does (this process's Date is shifted the same way), and runs on.
+  if (FIXED_NOW) await context.clock.install({ time: Date.now() });
+  return context;
+};
 
 /**
  * Signs in as a person does: opens the console, follows "Sign in" to the provider, types the login
@@ -116,6 +130,19 @@ export const signIn = async (context: BrowserContext, base: string, login: strin
   return page;
 };
 
+/**
+ * Under the fixed clock of `npm run docs:screenshots` the provider's cookies would carry expiry dates
+ * in the browser's past, so there each person signs in once with the demo link `serve --demo` printed
+ * for them, and every later page of theirs shares that session. Elsewhere, through the provider.
+ */
+export const signInForScreenshots = FIXED_NOW ? async (context: BrowserContext, link: string | undefined, login: string, reuse?: Page): Promise<Page> => {
+  const page = await context.newPage();
+  if (!reuse && !link) throw new Error(`no demo link for ${login}`);
+  await page.goto(reuse ? new URL('/', reuse.url()).href : link!);
+  await page.getByTestId('signed-in-handle').filter({ hasText: login }).waitFor();
+  return page;
+} : undefined;
+
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
@@ -134,8 +161,9 @@ export const accessibilityViolations = async (page: Page): Promise<string[]> => 
 };
 
 /**
- * Saves a screenshot of the page as it is now into docs/screenshots, where the README shows it from,
- * and fails if axe-core finds the page inaccessible: every page the README shows is checked.
+ * Saves a screenshot of the page as it is now into SCREENSHOTS (docs/screenshots, where the README shows
+ * it from, only when refreshing them) and fails if axe-core finds the page inaccessible: every page the
+ * README shows is checked.
  */
 export const screenshot = async (page: Page, name: string): Promise<void> => {
   mkdirSync(SCREENSHOTS, { recursive: true });

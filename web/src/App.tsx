@@ -25,7 +25,8 @@ const NAV: NavEntry[] = [
 
 const signOut = async () => {
   await api.POST('/auth/logout').catch(() => undefined);
-  window.location.assign('/');
+  // The sign-in page then says the session ended and how to get back in (a demo has no provider to go to).
+  window.location.assign('/?signin=signed_out');
 };
 
 export const App = () => {

@@ -18,7 +18,7 @@ const choose = (me: Me, page: string, ref: string | undefined) => {
     case 'inbox': return <InboxPage />;
     case 'request': return <RequestPage me={me} />;
     case 'access': return <MyAccessPage me={me} />;
-    case 'reviews': return <ReviewsPage />;
+    case 'reviews': return <ReviewsPage me={me} />;
     case 'findings': return <FindingsPage me={me} />;
     case 'audit': return can(me, 'audit.read') ? <AuditPage /> : <NotAllowed />;
     case 'breakglass': return <BreakGlassPage me={me} />;

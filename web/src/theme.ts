@@ -28,7 +28,7 @@ const variantColorResolver: VariantColorsResolver = (input) => {
 
 export const theme = createTheme({ primaryColor: 'indigo', primaryShade: 8, fontFamily: 'system-ui, sans-serif', variantColorResolver });
 
-/** Dimmed text (descriptions, captions) one shade darker than Mantine's, for the same reason. */
+/** Dimmed text (descriptions, captions) one shade darker than Mantine's, and so are fields' error messages, for the same reason. */
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
-  variables: {}, light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)' }, dark: {},
+  variables: {}, light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)', '--mantine-color-error': 'var(--mantine-color-red-9)' }, dark: {},
 });

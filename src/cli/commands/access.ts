@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import { TenureError } from '../../domain/errors.js';
 import type { Runtime } from '../runtime.js';
+import { renderRequest, type RequestShown } from '../views/request.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 const stage = (value: string) => Number.parseInt(value, 10);
@@ -12,11 +14,13 @@ export const requestCommands = (program: Command, rt: Runtime, run: Run): void =
     .option('--kind <kind>', 'new | extension | scope_change', 'new').option('--grant <id>', 'grant to extend or replace')
     .requiredOption('--reason <justification>').option('--ticket <ref>').option('--start <date>').option('--end <date>')
     .option('--duration <duration>', 'for example 2m, 8h, 30d')
+    .option('--quiet', 'print only the new request\'s id, for scripts: REQ=$(tenure request create … --quiet)')
     .action(run(async (o: Record<string, string>) => {
       const created = await rt.api().createRequest({
         kind: o.kind as 'new', beneficiary: o.for, entitlement: o.entitlement, targetGrant: o.grant, justification: o.reason!,
         ticket: o.ticket, startsAt: o.start, endsAt: o.end, duration: o.duration,
       });
+      if (o.quiet) { process.stdout.write(`${created.id}\n`); return; }
       rt.print(rt.output.json ? created : { id: created.id, status: created.status, entitlement: created.entitlementKey,
         startsAt: created.startsAt, endsAt: created.endsAt, route: created.stages.map((s) => s.kind).join(' → ') });
     }));
@@ -26,13 +30,30 @@ export const requestCommands = (program: Command, rt: Runtime, run: Run): void =
       const view = o.inbox ? 'inbox' : o.all ? 'all' : 'mine';
       rt.print(await rt.api().listRequests({ view, status: o.status as 'pending' }), REQUEST_COLUMNS);
     }));
-  request.command('show <request>').action(run(async (id: string) => rt.print(await rt.api().showRequest(id))));
+  request.command('show <request>').description('one request: its facts, window and approval stages')
+    .action(run(async (id: string) => {
+      const shown = await rt.api().showRequest(id);
+      if (rt.output.json) rt.print(shown); else process.stdout.write(renderRequest(shown as RequestShown));
+    }));
   request.command('cancel <request>').requiredOption('--reason <reason>')
     .action(run(async (id: string, o: { reason: string }) => rt.print(await rt.api().cancelRequest({ request: id, reason: o.reason }))));
+  /** Prints one row per request; a refusal of some is not a failure of the command, but exit code 3 tells a script. */
+  const approveSeveral = async (ids: string[], comment: string | undefined) => {
+    const { results } = await rt.api().approveRequests({ requests: ids, comment });
+    if (rt.output.json) rt.print(results);
+    else {
+      rt.print(results.map((r) => ({ request: r.request, status: r.outcome?.status ?? 'refused',
+        next: r.outcome?.nextStage ?? r.outcome?.grantId ?? '-', problem: r.problem ? `${r.problem.code}: ${r.problem.detail}` : '-' })));
+    }
+    if (results.some((r) => r.problem)) process.exitCode = 3;
+  };
   const decide = (parent: Command) => {
-    parent.command('approve <request>').description('approve the current stage').option('--comment <text>').option('--stage <n>', 'expected stage', stage)
-      .action(run(async (id: string, o: { comment?: string; stage?: number }) => {
-        rt.print(await rt.api().approveRequest({ request: id, comment: o.comment, stage: o.stage }));
+    parent.command('approve <request...>').description('approve the current stage; several ids: each alone, as the console\'s bulk approval')
+      .option('--comment <text>').option('--stage <n>', 'expected stage (one request only)', stage)
+      .action(run(async (ids: string[], o: { comment?: string; stage?: number }) => {
+        if (ids.length === 1) { rt.print(await rt.api().approveRequest({ request: ids[0]!, comment: o.comment, stage: o.stage })); return; }
+        if (o.stage !== undefined) throw new TenureError('input.invalid', 'stage: name one request to check its stage', { field: 'stage' });
+        await approveSeveral(ids, o.comment);
       }));
     parent.command('deny <request>').description('deny the request').requiredOption('--reason <reason>').option('--stage <n>', 'expected stage', stage)
       .action(run(async (id: string, o: { reason: string; stage?: number }) => {

@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { countOf } from '../../domain/plural.js';
 import { renderEvidenceHtml } from '../../evidence/render-html.js';
 import type { EvidencePack } from '../../operations/build-evidence-pack.js';
 import type { Runtime } from '../runtime.js';
@@ -13,7 +15,12 @@ export const evidenceCommands = (program: Command, rt: Runtime, run: Run): void 
     .action(run(async (subject: string, ref: string, o: { html?: boolean; out?: string }) => {
       const pack = await rt.api().buildEvidencePack({ subject: subject as 'identity', ref });
       const text = o.html ? renderEvidenceHtml(pack as unknown as EvidencePack) : `${JSON.stringify(pack, null, 2)}\n`;
-      if (o.out) writeFileSync(o.out, text, { mode: 0o600 });
-      else process.stdout.write(text);
+      if (!o.out) { process.stdout.write(text); return; }
+      writeFileSync(o.out, text, { mode: 0o600 });
+      const written = { file: resolve(o.out), format: o.html ? 'html' : 'json', bytes: Buffer.byteLength(text), events: pack.timeline.length };
+      // The pack went to the file; say so, or a silent success reads like nothing happened.
+      if (rt.output.json) rt.print(written);
+      else process.stdout.write(`wrote the evidence pack of ${pack.title} (${countOf(written.events, 'audit event')}, ${written.format.toUpperCase()}, `
+        + `${countOf(written.bytes, 'byte')}) to ${written.file}\n`);
     }));
 };

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { TenureError } from '../../domain/errors.js';
+import { countOf } from '../../domain/plural.js';
 import { validatePolicy } from '../../operations/validate-policy.js';
 import type { Runtime } from '../runtime.js';
 
@@ -14,7 +15,7 @@ export const policyCommands = (program: Command, rt: Runtime, run: Run): void =>
       const withPeople = rt.server !== undefined || Boolean(program.opts().as ?? rt.config.actor);
       const result = withPeople ? await rt.api().validatePolicy(path) : await validatePolicy(undefined, { path });
       if (rt.output.json) rt.print(result); else say(result.ok ? `valid: ${result.files.join(', ')} (digest ${result.digest})` : result.messages.join('\n'));
-      if (!result.ok) throw new TenureError('policy.invalid', `${result.errors.length} error(s) in the policy`);
+      if (!result.ok) throw new TenureError('policy.invalid', `${countOf(result.errors.length, 'error')} in the policy`);
     }));
   policy.command('plan <path>').description('show what apply would change in the database')
     .action(run(async (path: string) => {
@@ -37,7 +38,7 @@ export const auditCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (rt.output.json) {
         rt.print({ ok: result.ok, events: result.events, firstBadSeq: result.firstBadSeq, reason: result.reason, checkpoints: result.checkpoints, anchoredSeq: result.anchoredSeq });
       } else {
-        say(result.ok ? `ok: ${result.events} events, ${result.checkpoints} checkpoints verified, anchored up to event ${result.anchoredSeq ?? 'none'}`
+        say(result.ok ? `ok: ${countOf(result.events, 'event')}, ${countOf(result.checkpoints, 'checkpoint')} verified, anchored up to event ${result.anchoredSeq ?? 'none'}`
           : `BROKEN at event ${result.firstBadSeq}: ${result.reason}`);
       }
       if (!result.ok) process.exitCode = 3;

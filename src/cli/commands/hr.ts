@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { TenureError } from '../../domain/errors.js';
+import { countOf } from '../../domain/plural.js';
 import type { HrRunResult } from '../../operations/ingest-hr-events.js';
 import type { Runtime } from '../runtime.js';
 
@@ -15,10 +16,10 @@ const report = (rt: Runtime, result: HrRunResult): void => {
         `(${(result.held.share * 100).toFixed(1)}%). Nothing was applied.` +
         (result.held.batchId ? ` Security confirms with: tenure hr confirm ${result.held.batchId} --reason … (or tenure hr discard)` : ''));
     } else {
-      rt.print(`${result.dryRun ? 'DRY RUN, nothing changed: ' : ''}${s.received} event(s): ${s.applied} applied, ${s.replayed} replayed, ` +
+      rt.print(`${result.dryRun ? 'DRY RUN, nothing changed: ' : ''}${countOf(s.received, 'event')}: ${s.applied} applied, ${s.replayed} replayed, ` +
         `${s.scheduled} scheduled, ${s.superseded} superseded, ${s.refused} refused; ${s.hired} hired, ${s.rehired} rehired, ` +
-        `${s.movers} movers, ${s.leavers} leavers; birthright +${s.birthrightGranted} -${s.birthrightRevoked}; ` +
-        `${s.conflicts} source conflict(s), ${s.reviewsOpened} review(s) opened, ${s.late} late leave(s)`);
+        `${countOf(s.movers, 'mover')}, ${countOf(s.leavers, 'leaver')}; birthright +${s.birthrightGranted} -${s.birthrightRevoked}; ` +
+        `${countOf(s.conflicts, 'source conflict')}, ${countOf(s.reviewsOpened, 'review')} opened, ${countOf(s.late, 'late leave')}`);
       rt.print(result.changes.map((c) => ({ event: c.event, person: c.person, type: c.type, outcome: c.outcome, effects: c.effects.join('; ') })));
     }
   }

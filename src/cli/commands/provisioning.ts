@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../domain/durations.js';
+import { TenureError } from '../../domain/errors.js';
 import type { Runtime } from '../runtime.js';
 
 /** A lag as 1d8h24m; empty for none. */
@@ -63,9 +64,15 @@ export const provisioningCommands = (program: Command, rt: Runtime, run: Run): v
     }));
 
   const findings = program.command('findings').description('what needs a person: drift, failures, overdue tasks');
-  findings.command('list').option('--status <status>', 'open | accepted | resolved').option('--kind <kind>').option('--system <key>')
-    .action(run(async (o: { status?: string; kind?: string; system?: string }) => {
-      const rows = await rt.api().listFindings({ status: o.status as 'open', kind: o.kind as 'orphan_account', system: o.system });
+  // Open by default: what needs a person now. GET /v1/findings keeps answering every status without
+  // one, as the console's charts count resolved findings too.
+  findings.command('list').description('findings still open (or --status, --all)')
+    .option('--status <status>', 'open | accepted | resolved (default: open)').option('--all', 'every status, resolved ones too')
+    .option('--kind <kind>').option('--system <key>')
+    .action(run(async (o: { status?: string; all?: boolean; kind?: string; system?: string }) => {
+      if (o.all && o.status) throw new TenureError('input.invalid', '--all and --status: give one or the other', { field: 'status' });
+      const status = o.all ? undefined : (o.status ?? 'open') as 'open';
+      const rows = await rt.api().listFindings({ status, kind: o.kind as 'orphan_account', system: o.system });
       rt.print(rt.output.json ? rows : rows.map((f) => ({
         id: f.id, kind: f.kind, severity: f.severity, status: f.status, system: f.system ?? '', summary: f.summary, owner: f.owner ?? '',
       })));

@@ -1,13 +1,7 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { initTenure } from '../../operations/init-tenure.js';
-import { runLifecycleTick } from '../../jobs/lifecycle.js';
-import { escalateOverdueBreakGlassReviews } from '../../jobs/break-glass.js';
-import { scanCredentials } from '../../jobs/credentials.js';
-import { runHrJobs } from '../../jobs/hr.js';
-import { closeDueCampaigns, runScheduledCampaigns } from '../../jobs/reviews.js';
-import { reopenLapsedFindings } from '../../jobs/findings.js';
-import { runProvisioningPass } from '../../jobs/provisioning/index.js';
-import { runDueReconciliations } from '../../jobs/reconcile-schedule.js';
+import { runPass } from '../../jobs/pass.js';
 import { loadHttpConfig } from '../../config.js';
 import { sessionTtlFrom } from '../../auth/oidc-config.js';
 import { DEMO_PERSONAS, loadDemo } from '../demo.js';
@@ -15,13 +9,17 @@ import { printDemoLinks, refuseDemoOutsideEmbedded } from '../demo-sign-in.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
 import { startServer } from '../../http/server.js';
-import { runHousekeeping } from '../../jobs/housekeeping.js';
-import { loadWebhookKey, runWebhookTick, webhookTickOptions } from '../../webhooks/index.js';
-import { checkpointer, runUntilSignal, startDecisionService } from '../service-loop.js';
+import { loadWebhookKey } from '../../webhooks/index.js';
+import { checkpointer, passOptions, runUntilSignal, startDecisionService } from '../service-loop.js';
+import { renderPass } from '../views/pass.js';
+import { servingAddresses } from '../serve-address.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
 export const setupCommands = (program: Command, rt: Runtime, run: Run): void => {
+  const printPass = (summary: object) => {
+    if (rt.output.json) rt.print(summary); else process.stdout.write(renderPass(summary as Record<string, unknown>));
+  };
   program.command('init').description('bootstrap an empty database with its first administrator')
     .requiredOption('--handle <handle>').requiredOption('--name <displayName>').option('--email <email>')
     .action(run(async (o: { handle: string; name: string; email?: string }) => {
@@ -42,21 +40,8 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
   program.command('worker').description('expire grants and requests on time, end engagements; safe to run several')
     .option('--once', 'process what is due now and exit (with --server: one pass on the server, needs worker.run)')
     .action(run(async (o: { once?: boolean }) => {
-      if (o.once && rt.server !== undefined) { rt.print(await rt.api().runLifecycle()); return; }
-      if (o.once) {
-        const ctx = await rt.system('worker');
-        const lifecycle = await runLifecycleTick(ctx);
-        const hr = await runHrJobs(ctx);
-        const provisioning = await runProvisioningPass(ctx, { leaseMs: rt.config.provisioningLeaseMs });
-        const reconciliation = await runDueReconciliations(ctx);
-        const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
-        const findingsReopened = await reopenLapsedFindings(ctx);
-        const credentialFindings = await scanCredentials(ctx);
-        const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
-        const webhooks = await runWebhookTick(ctx, webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }));
-        rt.print({ ...lifecycle, hr, provisioning, reconciliation, breakGlassEscalated, findingsReopened, credentialFindings, reviews, webhooks, housekeeping: await runHousekeeping(ctx) });
-        return;
-      }
+      if (o.once && rt.server !== undefined) { printPass(await rt.api().runPass()); return; }
+      if (o.once) { printPass(await runPass(await rt.system('worker'), passOptions(rt))); return; }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
 
@@ -73,18 +58,23 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         const result = await loadDemo(ctx, { ifEmpty: true });
         if (result.loaded) await checkpointer(rt, ctx)();
       }
+      // In the demo the terminal shows the sign-in links: request logs go to a file beside the database.
+      const requestLog = demo ? { file: join(rt.config.dataDir, 'requests.log') } : undefined;
       let url = '';
       const serve = async (store: Store) => {
         const decision = await startDecisionService(rt, store);
-        const server = await startServer({ store, clock: rt.clock, http, decision, demo,
+        const server = await startServer({ store, clock: rt.clock, http, decision, demo, pass: () => passOptions(rt),
           auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
-          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: true });
+          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: requestLog ?? true });
         url = server.url;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));
         return { decision, close: () => server.close() };
       };
-      await runUntilSignal(rt, (store) =>
-        `tenure serving ${url} (web console at ${http.publicUrl}/, API docs at ${url}/docs) on ${store.backend} database ${store.location}; worker every ${rt.config.workerIntervalMs} ms; Ctrl-C to stop`, serve);
+      await runUntilSignal(rt, (store) => {
+        const at = servingAddresses(url, http, process.env);
+        return `tenure serving ${at.served} (web console at ${at.console}/, API docs at ${at.served}/docs) on ${store.backend} database ${store.location}; `
+          + `worker every ${rt.config.workerIntervalMs} ms;${requestLog ? ` request logs in ${requestLog.file};` : ''} Ctrl-C to stop`;
+      }, serve);
     }));
 };

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES } from '../../audit/event-types.js';
 import { anchorFrom } from '../../audit/anchor.js';
+import { labelAuditEvents } from '../../audit/labels.js';
 import { unsignedGraceMs } from '../../config.js';
 import { loadSigningKey, loadTrustedKeys } from '../../audit/signing-key.js';
 import { TenureError } from '../../domain/errors.js';
@@ -10,21 +11,26 @@ import { searchAudit } from '../../operations/search-audit.js';
 import { verifyAudit } from '../../operations/verify-audit.js';
 import { writeAuditCheckpoint } from '../../operations/write-checkpoint.js';
 import { contextOf } from '../access.js';
-import { limitQuery, problems } from '../schemas.js';
+import { instant } from '../../operations/input.js';
+import { limitQuery, problems, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Filters = z.object({
-  identity: z.string().optional(), system: z.string().optional(), action: z.enum(AUDIT_EVENT_TYPES).optional(), actor: z.string().optional(),
-  from: z.string().optional().describe('ISO 8601'), to: z.string().optional().describe('ISO 8601'),
-  cursor: z.string().regex(/^\d+$/, 'must be the nextCursor of the previous page').optional(),
+  identity: refQuery, system: refQuery, action: z.enum(AUDIT_EVENT_TYPES).optional(), actor: refQuery,
+  from: instant.optional().describe('ISO 8601'), to: instant.optional().describe('ISO 8601'),
+  cursor: z.string().regex(/^\d{1,15}$/, 'must be the nextCursor of the previous page').optional(),
 }).strict();
 const Event = z.object({
   seq: z.number(), hash: z.string(), v: z.number(), at: z.string(), action: z.string(),
   actor: z.object({
     id: z.string().nullable(), channel: z.string(), osUser: z.string().optional(), tokenId: z.string().optional(),
     issuedBy: z.string().optional().describe('the identity that minted the token the actor used, when that was someone else'),
+    label: z.string().optional().describe('how people name the actor now (handle and name); not part of the hashed event'),
   }),
-  subject: z.object({ type: z.string(), id: z.string() }), identityId: z.string().nullable(), systemId: z.string().nullable(),
+  subject: z.object({
+    type: z.string(), id: z.string(),
+    label: z.string().optional().describe('how people name the subject now (a person, "carl · payments/read"); not part of the hashed event'),
+  }), identityId: z.string().nullable(), systemId: z.string().nullable(),
   before: z.unknown(), after: z.unknown(), reason: z.string().nullable(), ticket: z.string().nullable(), data: z.unknown(),
 });
 const Verification = z.object({
@@ -51,11 +57,22 @@ export const auditRoutes: RouteModule = (app, deps) => {
   };
   r.get('/v1/audit/events', {
     config: { access: { scope: 'read', permission: 'audit.read' } },
-    schema: { tags: ['audit'], summary: 'Search the audit log, oldest first', querystring: Filters.extend({ limit: limitQuery(5000) }),
-      response: { 200: z.object({ items: z.array(Event), nextCursor: z.string().nullable() }), ...problems } },
+    schema: { tags: ['audit'], summary: 'Search the audit log, oldest first (newest first with order=desc)', querystring: Filters.extend({
+      limit: limitQuery(5000), order: z.enum(['asc', 'desc']).optional().describe('asc (default): oldest first; desc: newest first'),
+    }), response: { 200: z.object({ items: z.array(Event), nextCursor: z.string().nullable() }), ...problems } },
   }, async (request) => {
-    const result = await searchAudit(ctx(request), { ...filtersOf(request.query), ...(request.query.limit ? { limit: request.query.limit } : {}) });
-    return { items: result.events, nextCursor: result.nextAfterSeq === null ? null : String(result.nextAfterSeq) };
+    const { order, limit, ...query } = request.query;
+    const filters = filtersOf(query);
+    const newestFirst = order === 'desc';
+    // The cursor is the last seq of the previous page: newest first, the next page lies below it.
+    const paging = newestFirst && filters.afterSeq !== undefined ? { afterSeq: undefined, beforeSeq: filters.afterSeq } : {};
+    const context = ctx(request);
+    const result = await searchAudit(context, { ...filters, ...paging, newestFirst, ...(limit ? { limit } : {}) });
+    const labels = await labelAuditEvents(deps.store.db, result.events);
+    const items = result.events.map((e) => ({
+      ...e, actor: { ...e.actor, label: labels.actor(e) }, subject: { ...e.subject, label: labels.subject(e) },
+    }));
+    return { items, nextCursor: result.nextAfterSeq === null ? null : String(result.nextAfterSeq) };
   });
   r.get('/v1/audit/export', {
     config: { access: { scope: 'read', permission: 'audit.read' } },

@@ -26,6 +26,13 @@ const CallbackQuery = z.looseObject({
 const notConfigured = () => new TenureError('auth.oidc_not_configured', 'web sign-in is not configured on this service; use an API token');
 
 /**
+ * A person who followed a link in a browser is sent to the console's sign-in page, which says in words
+ * what happened and what to do (`/?signin=oidc_not_configured`); a program still gets the problem.
+ */
+export const wantsPage = (request: FastifyRequest): boolean => (request.headers.accept ?? '').includes('text/html');
+export const signInPageFor = (code: string): string => `/?signin=${encodeURIComponent(code.replace(/^auth\./, ''))}`;
+
+/**
  * Web sign-in by OpenID Connect: /auth/login sends the browser to the provider, /auth/callback
  * turns the provider's answer into a session cookie, /auth/logout ends it (see docs/authentication.md).
  * Refusals carry a stable code only; why exactly is logged (a reason token, never a credential).
@@ -44,8 +51,9 @@ export const authRoutes: RouteModule = (app, deps) => {
     config: { access: { public: true } },
     schema: { tags: ['auth'], summary: 'Sign in: redirects to the OpenID provider',
       querystring: z.object({ returnTo: ReturnTo.optional().describe('a path of this service to land on afterwards') }).strict(),
-      response: { 302: redirected, ...signInProblems } },
+      response: { 302: redirected, 303: redirected, ...signInProblems } },
   }, async (request, reply) => {
+    if (!client && wantsPage(request)) return reply.redirect(signInPageFor('auth.oidc_not_configured'), 303);
     if (!client) throw notConfigured();
     const started = await startSignIn(anonymous(), client, { returnTo: request.query.returnTo });
     reply.header('cache-control', 'no-store')
@@ -68,6 +76,15 @@ export const authRoutes: RouteModule = (app, deps) => {
     reply.setCookie(SESSION_COOKIE, session.secret, { ...cookie, path: '/', maxAge: Math.floor(config.sessionTtlMs / 1000) });
     return reply.redirect(session.returnTo, 302);
   });
+
+  r.get('/auth/methods', {
+    config: { access: { public: true } },
+    schema: { tags: ['auth'], summary: 'How people sign in here: the console\'s sign-in page asks, to offer only what works',
+      response: { 200: z.object({
+        oidc: z.boolean().describe('Sign in through the OpenID provider at /auth/login'),
+        demo: z.boolean().describe('tenure serve --demo: one-time links printed in its terminal'),
+      }), 429: problemSchema } },
+  }, async () => ({ oidc: client !== undefined, demo: deps.demo !== undefined }));
 
   r.post('/auth/logout', {
     config: { access: { public: true } },

@@ -2,15 +2,16 @@ import { z } from 'zod';
 import { FINGERPRINT } from '../../domain/credentials.js';
 import { DECISION_REASONS, DECISION_WARNINGS } from '../../domain/decision.js';
 import { TenureError } from '../../domain/errors.js';
+import { clean } from '../../operations/input.js';
 import { isoDate, optionalDate, problemSchema, problems } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
-const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const name = clean(z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'));
 
 const CheckContext = z.object({
   mfa: z.boolean().optional().describe('the user completed multi-factor authentication for this session'),
   trustedDevice: z.boolean().optional().describe('the device is managed and compliant'),
-  ticket: z.string().max(200, 'must be at most 200 characters').optional().describe('a change or incident reference'),
+  ticket: clean(z.string().max(200, 'must be at most 200 characters')).optional().describe('a change or incident reference'),
   sourceAddress: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional()
     .describe('the address the attempt comes from'),
   interactive: z.boolean().optional()

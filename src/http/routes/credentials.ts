@@ -5,14 +5,14 @@ import { registerCredential, Input as RegisterInput } from '../../operations/reg
 import { retireCredential, Input as RetireInput } from '../../operations/retire-credential.js';
 import { rotateCredential, Input as RotateInput } from '../../operations/rotate-credential.js';
 import { contextOf } from '../access.js';
-import { idParam, isoDate, optionalDate, problems } from '../schemas.js';
+import { idParam, isoDate, optionalDate, problems, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const CredentialView = z.object({
   id: z.string(), identity: z.string(), system: z.string().nullable(), kind: z.enum(CREDENTIAL_KINDS), name: z.string(), fingerprint: z.string(),
   status: z.enum(['active', 'retired']), createdAt: isoDate, lastRotatedAt: isoDate, expiresAt: optionalDate, lastUsedAt: optionalDate,
 });
-const ListQuery = z.object({ identity: z.string().optional(), status: z.enum(['active', 'retired']).optional() }).strict();
+const ListQuery = z.object({ identity: refQuery, status: z.enum(['active', 'retired']).optional() }).strict();
 
 /** Credentials of non-human identities, by fingerprint only; see README "Non-human identities". */
 export const credentialRoutes: RouteModule = (app, deps) => {

@@ -4,7 +4,7 @@ import { createEngagement, Input as CreateInput } from '../../operations/create-
 import { pageEngagements } from '../../operations/list-engagements.js';
 import { showEngagement } from '../../operations/show-engagement.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const EngagementView = z.object({
@@ -20,7 +20,7 @@ const Created = z.object({ id: z.string(), status: z.string(), startsAt: isoDate
 const Counts = z.record(z.string(), z.union([z.number(), z.boolean()])).describe('what changed: ended, grants and requests affected');
 
 const ListQuery = z.object({
-  identity: z.string().optional(), status: z.enum(['active', 'ended']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
+  identity: refQuery, status: z.enum(['active', 'ended']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 
 export const engagementRoutes: RouteModule = (app, deps) => {

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { pageGrants } from '../../operations/list-grants.js';
 import { Input as RevokeInput, revokeGrant } from '../../operations/revoke-grant.js';
-import { runLifecycleTick } from '../../jobs/lifecycle.js';
+import { runPass } from '../../jobs/pass.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const GrantView = z.object({
@@ -12,10 +12,28 @@ const GrantView = z.object({
   exceptionId: z.string().nullable(), endedAt: optionalDate, endReason: z.string().nullable(), createdAt: isoDate,
 });
 const ListQuery = z.object({
-  identity: z.string().optional(), entitlement: z.string().optional(),
+  identity: refQuery, entitlement: refQuery,
   status: z.enum(['scheduled', 'active', 'expired', 'revoked', 'live']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
-const Tick = z.object({ grantsActivated: z.number(), grantsExpired: z.number(), requestsExpired: z.number(), engagementsEnded: z.number() });
+const counts = <K extends string>(...keys: K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
+const failures = (key: 'key' | 'system') => z.array(z.object({ [key]: z.string(), error: z.string() }));
+/** One whole worker pass: the lifecycle counters at the top level, as before, and every other step beside them. */
+const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'engagementsEnded').extend({
+  hr: counts('due', 'endDates').extend({ ownership: counts('resolved', 'suspended') }),
+  provisioning: counts('superseded', 'held', 'done', 'failed', 'tasksOpened', 'overdueTasks'),
+  findingsReopened: z.number(), credentialFindings: counts('opened', 'closed'), breakGlassEscalated: z.number(),
+  reviews: z.object({
+    closed: counts('closed', 'defaultedRevoke', 'defaultedKeep', 'voided', 'renewalsLapsed'),
+    scheduled: z.object({ opened: z.array(z.object({ key: z.string(), campaignId: z.string().nullable(), items: z.number(), unassigned: z.array(z.string()) })), errors: failures('key') }),
+  }),
+  reconciliation: z.object({
+    reconciled: z.array(counts('accounts', 'liveGrants', 'revoked', 'removalsFailed', 'findingsOpened', 'findingsClosed')
+      .extend({ system: z.string(), drift: z.record(z.string(), z.number()), brakeHeld: z.boolean() })),
+    errors: failures('system'),
+  }),
+  webhooks: counts('notices', 'dispatched', 'delivered', 'failed'),
+  housekeeping: counts('idempotencyKeys', 'signIns'),
+});
 
 export const grantRoutes: RouteModule = (app, deps) => {
   const r = typed(app);
@@ -33,6 +51,7 @@ export const grantRoutes: RouteModule = (app, deps) => {
   }, async (request) => revokeGrant(ctx(request), { ...request.body, grant: request.params.grant }));
   r.post('/v1/lifecycle/run', {
     config: { access: { scope: 'write', permission: 'worker.run' } },
-    schema: { tags: ['grants'], summary: 'Run one lifecycle pass now (what the worker does on its interval)', response: { 200: Tick, ...problems } },
-  }, async (request) => runLifecycleTick(ctx(request)));
+    schema: { tags: ['grants'], summary: 'Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping)',
+      response: { 200: Pass, ...problems } },
+  }, async (request) => runPass(ctx(request), deps.pass?.() ?? { webhooks: { key: deps.webhookKey?.() } }));
 };

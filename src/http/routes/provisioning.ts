@@ -10,7 +10,7 @@ import { releaseHeldRevocations, Input as ReleaseInput } from '../../operations/
 import { resolveFinding, Input as ResolveFindingInput } from '../../operations/resolve-finding.js';
 import { resolveProvisioningJob, Input as ResolveJobInput } from '../../operations/resolve-provisioning-job.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const JobView = z.object({
@@ -32,11 +32,11 @@ const ReconcileView = z.object({
   revoked: z.number().int(), removalsFailed: z.number().int(), brakeHeld: z.boolean(), findingsOpened: z.number().int(), findingsClosed: z.number().int(),
 });
 const JobsQuery = z.object({
-  state: z.enum([...JOB_STATES, 'open']).optional(), system: z.string().optional(), grant: z.uuid('must be a grant id').optional(),
+  state: z.enum([...JOB_STATES, 'open']).optional(), system: refQuery, grant: z.uuid('must be a grant id').optional(),
   limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 const FindingsQuery = z.object({
-  status: z.enum(FINDING_STATUSES).optional(), kind: z.enum(kinds).optional(), system: z.string().optional(),
+  status: z.enum(FINDING_STATUSES).optional(), kind: z.enum(kinds).optional(), system: refQuery,
   limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { approveRequest, Input as ApproveInput } from '../../operations/approve-request.js';
+import { approveRequests, Input as BulkApprove } from '../../operations/approve-requests.js';
 import { cancelRequest, Input as CancelInput } from '../../operations/cancel-request.js';
 import { createRequest, Input as CreateInput } from '../../operations/create-request.js';
 import { denyRequest, Input as DenyInput } from '../../operations/deny-request.js';
 import { pageRequests, showRequest } from '../../operations/list-requests.js';
-import { toTenureError, problemOf, type Problem } from '../problem.js';
+import { problemOf } from '../problem.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema, refQuery } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Stage = z.object({
@@ -28,11 +29,7 @@ const Created = z.object({
 const Decision = z.object({ id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional() });
 const ListQuery = z.object({
   view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
-  beneficiary: z.string().optional(), limit: limitQuery(1000), cursor: cursorQuery,
-}).strict();
-const BulkApprove = z.object({
-  requests: z.array(z.uuid('must be a request id')).min(1, 'must name at least one request').max(100, 'must name at most 100 requests'),
-  comment: z.string().trim().min(1).max(2000).optional(),
+  beneficiary: refQuery, limit: limitQuery(1000), cursor: cursorQuery,
 }).strict();
 const BulkResult = z.object({ results: z.array(z.object({ request: z.string(), outcome: Decision.nullable(), problem: problemSchema.nullable() })) });
 
@@ -76,17 +73,7 @@ export const requestRoutes: RouteModule = (app, deps) => {
     schema: { tags: ['requests'], summary: 'Approve several requests; each is decided alone, under the same rules as one approval',
       body: BulkApprove, response: { 200: BulkResult, ...problems } },
   }, async (request) => {
-    const results: { request: string; outcome: z.infer<typeof Decision> | null; problem: Problem | null }[] = [];
-    // One transaction per item: a refusal of one (say, your own request) never blocks or taints the others.
-    for (const id of request.body.requests) {
-      try {
-        results.push({ request: id, outcome: await approveRequest(ctx(request), { request: id, comment: request.body.comment }), problem: null });
-      } catch (error) {
-        const refused = toTenureError(error);
-        if (refused.code === 'internal') throw error;
-        results.push({ request: id, outcome: null, problem: problemOf(refused) });
-      }
-    }
-    return { results };
+    const { results } = await approveRequests(ctx(request), request.body);
+    return { results: results.map(({ refusal, ...item }) => ({ ...item, problem: refusal && problemOf(refusal) })) };
   });
 };

@@ -29,6 +29,7 @@ export const FilterInput = z.object({
   from: instant.optional(),
   to: instant.optional(),
   afterSeq: z.number().int().min(0).optional(),
+  beforeSeq: z.number().int().min(1).optional(),
 });
 
 const findSystemId = async (exec: Executor, key: string): Promise<string> => {
@@ -51,5 +52,6 @@ export const resolveFilters = async (exec: Executor, input: z.infer<typeof Filte
     from: input.from,
     to: input.to,
     afterSeq: input.afterSeq,
+    beforeSeq: input.beforeSeq,
   };
 };

@@ -7,6 +7,7 @@ import { and, eq } from 'drizzle-orm';
 import { attributeConflicts, kindForClass, movedOn, type HrAttributes } from '../../domain/hr.js';
 import { newId } from '../../domain/ids.js';
 import { isNonEmployee } from '../../domain/model.js';
+import { countOf } from '../../domain/plural.js';
 import type { Identity } from '../../store/queries/identities.js';
 import { grants, identities } from '../../store/schema.js';
 import { findings } from '../../store/schema-provisioning.js';
@@ -108,7 +109,7 @@ const move = async (work: Work, run: HrRunState, person: Identity, moved: string
     reviewer: isNonEmployee(person.kind) ? 'sponsor' : person.managerId ? { fixed: person.managerId } : 'system_owner',
     dueAt: new Date(work.now.getTime() + run.settings.moverReviewWithinMs), undecided: 'revoke',
   });
-  if (review.campaignId) { run.summary.reviewsOpened += 1; effects.push(`mover review of ${review.items} requested grant(s)`); }
+  if (review.campaignId) { run.summary.reviewsOpened += 1; effects.push(`mover review of ${countOf(review.items, 'requested grant')}`); }
 };
 
 const hire = async (work: Work, run: HrRunState, event: HrEventData, match: Match, effects: string[]): Promise<Identity | string> => {

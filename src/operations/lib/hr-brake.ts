@@ -6,6 +6,7 @@
 import { sql } from 'drizzle-orm';
 import { tripsSuspensionBrake, type HrSettings } from '../../domain/hr.js';
 import { newId } from '../../domain/ids.js';
+import { countOf } from '../../domain/plural.js';
 import { rawRows } from '../../store/database.js';
 import { hrBatches, hrEvents } from '../../store/schema-hr.js';
 import type { Work } from '../context.js';
@@ -49,7 +50,7 @@ export const holdBatch = async (
   }
   const share = count.population === 0 ? 1 : count.wouldSuspend / count.population;
   await openFinding(work, { kind: 'hr_feed_held', key: `hr_feed_held:${batchId}`,
-    summary: `an HR batch of ${events.length} event(s) would suspend ${count.wouldSuspend} of ${count.population} active people ` +
+    summary: `an HR batch of ${countOf(events.length, 'event')} would suspend ${count.wouldSuspend} of ${count.population} active people ` +
       `(${(share * 100).toFixed(1)}%, brake at ${(brake.share * 100).toFixed(1)}%): held until security confirms or discards it`,
     evidence: { batchId, events: events.length, wouldSuspend: count.wouldSuspend, population: count.population, brake } });
   work.record({ action: 'hr.batch_held', subject: { type: 'hr_batch', id: batchId },

@@ -4,6 +4,8 @@
  * after it took effect reported with what happened in between.
  */
 import { and, eq, gte, inArray } from 'drizzle-orm';
+import { formatDuration } from '../../domain/durations.js';
+import { countOf } from '../../domain/plural.js';
 import type { Identity } from '../../store/queries/identities.js';
 import { entitlements, grants, identities } from '../../store/schema.js';
 import { accessEvents } from '../../store/schema-service.js';
@@ -28,17 +30,27 @@ const reportLateLeave = async (work: Work, person: Identity, event: HrEventData,
   const lateByMs = work.now.getTime() - event.effectiveAt.getTime();
   await openFinding(work, {
     kind: 'late_termination', key: `late_termination:${person.id}:${event.source}:${event.eventId}`, identityId: person.id,
-    summary: `${person.handle} left on ${event.effectiveAt.toISOString()} but HR said so ${Math.round(lateByMs / 3_600_000)} h later`,
+    summary: `${person.handle} left on ${event.effectiveAt.toISOString()} but HR said so ${formatDuration(lateByMs, 'words')} later`,
     evidence: { effectiveAt: event.effectiveAt.toISOString(), processedAt: work.now.toISOString(), lateByMs, source: event.source,
       eventId: event.eventId, grantsOpenMeanwhile: held, accessAllowedSinceLeaving: used },
   });
+};
+
+/**
+ * What happened to what the leaver answered for, as it is: the findings are the manager's when HR
+ * named one, else nobody's, and then only readers of every finding (security, IAM, audit) see them.
+ */
+const orphanedEffect = (count: number, hasManager: boolean): string => {
+  const things = countOf(count, 'thing they answered for', 'things they answered for');
+  return hasManager ? `${things} flagged to their manager (ownership_orphaned findings)`
+    : `${things} flagged as ownership_orphaned findings with no owner, as they had no manager: security and IAM see them`;
 };
 
 export const offboard = async (work: Work, run: HrRunState, person: Identity, event: HrEventData, why: string): Promise<string[]> => {
   const effects: string[] = [];
   if (person.status === 'active' || person.status === 'pending') {
     const ended = await endIdentity(work, person, 'suspended', why, { endEngagements: true });
-    effects.push(`suspended; ${ended.revoked} grant(s) revoked, ${ended.cancelled} request(s) cancelled, tokens and sessions ended`);
+    effects.push(`suspended; ${countOf(ended.revoked, 'grant')} revoked, ${countOf(ended.cancelled, 'request')} cancelled, tokens and sessions ended`);
     run.summary.leavers += 1;
     if (work.now.getTime() - event.effectiveAt.getTime() > run.settings.lateAfterMs) {
       await reportLateLeave(work, person, event, ended.revokedIds);
@@ -47,7 +59,7 @@ export const offboard = async (work: Work, run: HrRunState, person: Identity, ev
     }
   }
   const orphaned = await flagOrphanedOwnership(work, person, run.settings.reassignWithinMs);
-  if (orphaned.length > 0) effects.push(`${orphaned.length} thing(s) they answered for flagged to their manager`);
+  if (orphaned.length > 0) effects.push(orphanedEffect(orphaned.length, person.managerId !== null));
   // Most leavers sponsor nobody: the offboarding review is only for those who did.
   if (!orphaned.some((thing) => thing.type === 'sponsorship')) return effects;
   const manager = person.managerId
@@ -60,6 +72,6 @@ export const offboard = async (work: Work, run: HrRunState, person: Identity, ev
     reviewer: manager?.status === 'active' ? { fixed: manager.id } : 'system_owner',
     dueAt: new Date(work.now.getTime() + run.reviewDueMs), undecided: null,
   });
-  if (review.campaignId) { run.summary.reviewsOpened += 1; effects.push(`offboarding review of ${review.items} grant(s)`); }
+  if (review.campaignId) { run.summary.reviewsOpened += 1; effects.push(`offboarding review of ${countOf(review.items, 'grant')}`); }
   return effects;
 };

@@ -1,7 +1,8 @@
 /**
  * When a person leaves, what they answered for must not become a silent orphan: each person they
  * sponsor, engagement they sponsor, service account they own and system they own becomes an
- * `ownership_orphaned` finding routed to the leaver's manager, due within the policy's window.
+ * `ownership_orphaned` finding routed to the leaver's manager (with no manager on record, to no one:
+ * readers of every finding, security and IAM, see it), due within the policy's window.
  * After the window, sponsored contractors are suspended (jobs/hr.ts).
  */
 import { and, eq, inArray, or } from 'drizzle-orm';
@@ -40,7 +41,7 @@ const ASK: Record<OwnedThing, string> = {
   system: 'needs a new owner in the policy file',
 };
 
-/** Opens one finding per thing the leaver answered for, owned by their manager (or by security when there is none). */
+/** Opens one finding per thing the leaver answered for, owned by their manager (without one, by nobody: see above). */
 export const flagOrphanedOwnership = async (
   work: Work, leaver: { id: string; handle: string; managerId: string | null }, reassignWithinMs: number,
 ): Promise<Owned[]> => {

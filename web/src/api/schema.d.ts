@@ -154,6 +154,15 @@ export interface paths {
                         "application/json": unknown;
                     };
                 };
+                /** @description a browser is sent to the sign-in page, which explains a refused link */
+                303: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
                 /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
                 400: {
                     headers: {
@@ -249,6 +258,15 @@ export interface paths {
             responses: {
                 /** @description redirect (Location header) */
                 302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": unknown;
+                    };
+                };
+                /** @description redirect (Location header) */
+                303: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -401,6 +419,68 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** How people sign in here: the console's sign-in page asks, to offer only what works */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description tenure serve --demo: one-time links printed in its terminal */
+                            demo: boolean;
+                            /** @description Sign in through the OpenID provider at /auth/login */
+                            oidc: boolean;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -605,7 +685,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Search the audit log, oldest first */
+        /** Search the audit log, oldest first (newest first with order=desc) */
         get: {
             parameters: {
                 query?: {
@@ -616,6 +696,8 @@ export interface paths {
                     from?: string;
                     identity?: string;
                     limit?: number;
+                    /** @description asc (default): oldest first; desc: newest first */
+                    order?: "asc" | "desc";
                     system?: string;
                     /** @description ISO 8601 */
                     to?: string;
@@ -640,6 +722,8 @@ export interface paths {
                                     id: string | null;
                                     /** @description the identity that minted the token the actor used, when that was someone else */
                                     issuedBy?: string;
+                                    /** @description how people name the actor now (handle and name); not part of the hashed event */
+                                    label?: string;
                                     osUser?: string;
                                     tokenId?: string;
                                 };
@@ -653,6 +737,8 @@ export interface paths {
                                 seq: number;
                                 subject: {
                                     id: string;
+                                    /** @description how people name the subject now (a person, "carl · payments/read"); not part of the hashed event */
+                                    label?: string;
                                     type: string;
                                 };
                                 systemId: string | null;
@@ -7582,7 +7668,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run one lifecycle pass now (what the worker does on its interval) */
+        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping) */
         post: {
             parameters: {
                 query?: never;
@@ -7599,10 +7685,82 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            breakGlassEscalated: number;
+                            credentialFindings: {
+                                closed: number;
+                                opened: number;
+                            };
                             engagementsEnded: number;
+                            findingsReopened: number;
                             grantsActivated: number;
                             grantsExpired: number;
+                            housekeeping: {
+                                idempotencyKeys: number;
+                                signIns: number;
+                            };
+                            hr: {
+                                due: number;
+                                endDates: number;
+                                ownership: {
+                                    resolved: number;
+                                    suspended: number;
+                                };
+                            };
+                            provisioning: {
+                                done: number;
+                                failed: number;
+                                held: number;
+                                overdueTasks: number;
+                                superseded: number;
+                                tasksOpened: number;
+                            };
+                            reconciliation: {
+                                errors: {
+                                    error: string;
+                                    system: string;
+                                }[];
+                                reconciled: {
+                                    accounts: number;
+                                    brakeHeld: boolean;
+                                    drift: {
+                                        [key: string]: number;
+                                    };
+                                    findingsClosed: number;
+                                    findingsOpened: number;
+                                    liveGrants: number;
+                                    removalsFailed: number;
+                                    revoked: number;
+                                    system: string;
+                                }[];
+                            };
                             requestsExpired: number;
+                            reviews: {
+                                closed: {
+                                    closed: number;
+                                    defaultedKeep: number;
+                                    defaultedRevoke: number;
+                                    renewalsLapsed: number;
+                                    voided: number;
+                                };
+                                scheduled: {
+                                    errors: {
+                                        error: string;
+                                        key: string;
+                                    }[];
+                                    opened: {
+                                        campaignId: string | null;
+                                        items: number;
+                                        key: string;
+                                        unassigned: string[];
+                                    }[];
+                                };
+                            };
+                            webhooks: {
+                                delivered: number;
+                                dispatched: number;
+                                failed: number;
+                                notices: number;
+                            };
                         };
                     };
                 };

@@ -1,12 +1,12 @@
-import { Alert, List, Text } from '@mantine/core';
+import { Alert, Anchor, List, Text } from '@mantine/core';
 import { api, unwrap } from '../api/client';
 import { useApi } from '../api/use-api';
 import { href } from '../router';
 import { When } from './When';
 
 /**
- * The beneficiary's engagement and current access, as far as the approver may see them: a system
- * owner who does not answer for the person is refused those lists by the API, and is told so.
+ * The beneficiary's engagement and current access: the API shows them to whoever is asked to decide, while
+ * the request waits for them. Anyone else the API refuses (a reader of a decided request), and is told so.
  */
 export const BeneficiaryContext = ({ handle, entitlement }: { handle: string; entitlement: string | undefined }) => {
   const grants = useApi(() => unwrap(api.GET('/v1/grants', { params: { query: { identity: handle, status: 'live' } } })), [handle]);
@@ -15,9 +15,9 @@ export const BeneficiaryContext = ({ handle, entitlement }: { handle: string; en
   const held = grants.data?.items ?? [];
   return (
     <div>
-      <Text size="sm"><b>Beneficiary</b> <a href={href('people', handle)}>{handle}</a></Text>
+      <Text size="sm"><b>Beneficiary</b> <Anchor href={href('people', handle)} size="sm">{handle}</Anchor></Text>
       {engagement && (
-        <Text size="sm"><b>Engagement</b> <a href={href('engagements', engagement.id)}>{engagement.vendor}: {engagement.purpose}</a>, ends <When at={engagement.endsAt} /> (scope: {engagement.scope.join(', ') || 'none'})</Text>
+        <Text size="sm"><b>Engagement</b> <Anchor href={href('engagements', engagement.id)} size="sm">{engagement.vendor}: {engagement.purpose}</Anchor>, ends <When at={engagement.endsAt} /> (scope: {engagement.scope.join(', ') || 'none'})</Text>
       )}
       {grants.problem ? <Text size="sm" c="dimmed">Their current access is not visible to you.</Text> : grants.data && (
         <>

@@ -2,6 +2,7 @@ import { Alert, Badge, Button, Card, Checkbox, Group, Stack, Text, Textarea, Tit
 import { useId, useState, type FormEvent } from 'react';
 import { api, fieldError, problemOf, unwrap, type Problem, type RequestView } from '../api/client';
 import { BeneficiaryContext } from './BeneficiaryContext';
+import { requestName, type Decision } from './decision-text';
 import { ProblemAlert } from './PageState';
 import { StageList } from './StageList';
 import { TierBadge } from './TierBadge';
@@ -11,7 +12,7 @@ interface Props {
   request: RequestView;
   selected: boolean;
   onSelect: (on: boolean) => void;
-  onDecided: (verdict: 'Approved' | 'Denied') => void;
+  onDecided: (verdict: 'Approved' | 'Denied', decision?: Decision) => void;
 }
 
 /** One waiting request: who, what, why, the window, warnings, the beneficiary's standing; approve or deny with a comment. */
@@ -27,11 +28,11 @@ export const InboxItem = ({ request, selected, onSelect, onDecided }: Props) => 
     try {
       const text = comment.trim();
       if (verdict === 'approve') {
-        await unwrap(api.POST('/v1/requests/{request}/approve', { params: { path: { request: request.id } }, body: text ? { comment: text } : {} }));
+        onDecided('Approved', await unwrap(api.POST('/v1/requests/{request}/approve', { params: { path: { request: request.id } }, body: text ? { comment: text } : {} })));
       } else {
         await unwrap(api.POST('/v1/requests/{request}/deny', { params: { path: { request: request.id } }, body: { reason: text } }));
+        onDecided('Denied');
       }
-      onDecided(verdict === 'approve' ? 'Approved' : 'Denied');
     } catch (error) {
       // The comment stays as typed: only the problem is shown.
       setProblem(problemOf(error));
@@ -45,7 +46,7 @@ export const InboxItem = ({ request, selected, onSelect, onDecided }: Props) => 
     <Card withBorder component="section" aria-labelledby={headingId} padding="md">
       <Stack gap="xs">
         <Group justify="space-between" wrap="wrap">
-          <Title order={2} size="h4" id={headingId}>{`${request.beneficiary ?? '?'} · ${request.entitlement ?? '?'}`}</Title>
+          <Title order={2} size="h4" id={headingId}>{requestName(request)}</Title>
           <Group gap="xs"><TierBadge tier={request.tier} /><Badge variant="light">{request.kind}</Badge></Group>
         </Group>
         {request.outOfScope && <Alert color="orange" role="note" title="Out of engagement scope">Security approves this exception as an extra stage.</Alert>}

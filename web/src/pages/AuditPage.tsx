@@ -1,6 +1,7 @@
 import { Alert, Anchor, Button, Group, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { api, fieldError, problemOf, unwrap, type AuditEvent, type Problem } from '../api/client';
+import { actorText, subjectText } from '../components/audit-names';
 import { AuditEventDetail } from '../components/AuditEventDetail';
 import { PageState, ProblemAlert } from '../components/PageState';
 import { When } from '../components/When';
@@ -13,7 +14,10 @@ const queryOf = (f: Filters) => Object.fromEntries(Object.entries({
   ...f, from: f.from ? new Date(f.from).toISOString() : '', to: f.to ? new Date(f.to).toISOString() : '',
 }).filter(([, v]) => v.trim() !== '').map(([k, v]) => [k, v.trim()]));
 
-/** Search the audit log by person, system, action and time; show an event with its chain position; verify; export. */
+/**
+ * The audit log, newest first: the latest events on arrival, then searched by person, system, action
+ * and time; an event with its chain position; verify; export.
+ */
 export const AuditPage = () => {
   const [filters, setFilters] = useState<Filters>(EMPTY);
   const [searched, setSearched] = useState<Filters>();
@@ -29,7 +33,7 @@ export const AuditPage = () => {
     setLoading(true);
     setProblem(undefined);
     try {
-      const page = await unwrap(api.GET('/v1/audit/events', { params: { query: { ...queryOf(filters), limit: 100, ...(cursor ? { cursor } : {}) } as never } }));
+      const page = await unwrap(api.GET('/v1/audit/events', { params: { query: { ...queryOf(filters), order: 'desc', limit: 100, ...(cursor ? { cursor } : {}) } as never } }));
       setEvents(cursor ? [...(events ?? []), ...page.items] : page.items);
       setNext(page.nextCursor);
       setSearched(filters);
@@ -53,6 +57,8 @@ export const AuditPage = () => {
       setVerifying(false);
     }
   };
+  // The latest events on arrival, once: a reader sees what just happened before choosing what to look for.
+  useEffect(() => { void search(); }, []);
   const set = (key: keyof Filters) => (e: { currentTarget: { value: string } }) => setFilters({ ...filters, [key]: e.currentTarget.value });
   const exportHref = `/v1/audit/export?${new URLSearchParams(queryOf(searched ?? filters)).toString()}`;
 
@@ -86,10 +92,10 @@ export const AuditPage = () => {
       {shown && <AuditEventDetail event={shown} onClose={() => setShown(undefined)} />}
       <PageState loading={loading && !events} problem={undefined}>
         {events && (events.length === 0 ? <Text>No event matches.</Text> : (
-          <Table.ScrollContainer minWidth={720}>
+          <Table.ScrollContainer minWidth={900}>
             <Table striped highlightOnHover>
               <Table.Thead><Table.Tr>
-                <Table.Th>Seq</Table.Th><Table.Th>Time</Table.Th><Table.Th>Action</Table.Th><Table.Th>Subject</Table.Th><Table.Th>Reason</Table.Th><Table.Th />
+                <Table.Th>Seq</Table.Th><Table.Th>Time</Table.Th><Table.Th>Action</Table.Th><Table.Th>Actor</Table.Th><Table.Th>Subject</Table.Th><Table.Th>Reason</Table.Th><Table.Th />
               </Table.Tr></Table.Thead>
               <Table.Tbody>
                 {events.map((e) => (
@@ -97,7 +103,8 @@ export const AuditPage = () => {
                     <Table.Td>{e.seq}</Table.Td>
                     <Table.Td><When at={e.at} /></Table.Td>
                     <Table.Td>{e.action}</Table.Td>
-                    <Table.Td>{e.subject.type} {e.subject.id}</Table.Td>
+                    <Table.Td>{actorText(e)}</Table.Td>
+                    <Table.Td title={`${e.subject.type} ${e.subject.id}`}>{subjectText(e)}</Table.Td>
                     <Table.Td>{e.reason ?? ''}</Table.Td>
                     <Table.Td><Button size="compact-sm" variant="subtle" onClick={() => setShown(e)} aria-label={`Show event ${e.seq}`}>Show</Button></Table.Td>
                   </Table.Tr>

@@ -2,6 +2,7 @@ import { Anchor, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { api, unwrap } from '../api/client';
 import { useApi } from '../api/use-api';
 import { DataTable } from '../components/DataTable';
+import { ProvisioningState } from '../components/ProvisioningState';
 import { PageState } from '../components/PageState';
 import { StatusBadge, TierBadge } from '../components/TierBadge';
 import { When } from '../components/When';
@@ -28,7 +29,7 @@ export const EngagementPage = ({ id }: { id: string }) => {
                 {e.grants.map((g) => (
                   <Table.Tr key={g.id}>
                     <Table.Td>{g.entitlement}</Table.Td><Table.Td><TierBadge tier={g.tier} /></Table.Td>
-                    <Table.Td><StatusBadge status={g.status} /></Table.Td><Table.Td>{g.provisioningState}</Table.Td>
+                    <Table.Td><StatusBadge status={g.status} /></Table.Td><Table.Td><ProvisioningState state={g.provisioningState} /></Table.Td>
                     <Table.Td><When at={g.startsAt} /></Table.Td><Table.Td><When at={g.endsAt} /></Table.Td>
                     <Table.Td>{g.endedAt ? <><When at={g.endedAt} />{g.endReason && ` (${g.endReason})`}</> : '—'}</Table.Td>
                   </Table.Tr>

@@ -11,6 +11,22 @@ import { When } from '../components/When';
 
 const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
 
+/** Findings' summaries are written by the server with ISO instants in them; readers get their own locale's dates. */
+const ISO_INSTANT = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})/g;
+const readableTimes = (text: string): string =>
+  text.replace(ISO_INSTANT, (at) => new Date(at).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }));
+
+/**
+ * When a finding must be dealt with: its deadline when one was set, the end of an acceptance, or else
+ * why there is none, so an empty column is never a mystery.
+ */
+const Due = ({ finding: f }: { finding: Finding }) => {
+  if (f.dueAt) return <When at={f.dueAt} />;
+  if (f.status === 'accepted' && f.acceptedUntil) return <>accepted until <When at={f.acceptedUntil} /></>;
+  if (f.status === 'resolved') return <>resolved <When at={f.resolvedAt} /></>;
+  return <Text span size="sm" c="dimmed">no deadline: by severity</Text>;
+};
+
 /** Findings by kind and severity with owners and due dates, and the trends behind them. */
 export const FindingsPage = ({ me }: { me: Me }) => {
   const [status, setStatus] = useState<'open' | 'accepted' | 'resolved' | 'all'>('open');
@@ -29,16 +45,17 @@ export const FindingsPage = ({ me }: { me: Me }) => {
           <SegmentedControl aria-label="Status" value={status} onChange={(v) => setStatus(v as typeof status)}
             data={[{ value: 'open', label: 'Open' }, { value: 'accepted', label: 'Accepted' }, { value: 'resolved', label: 'Resolved' }, { value: 'all', label: 'All' }]} />
         </Group>
+        <Text size="sm" c="dimmed">Due: a finding has a deadline only when one was set for it, or while it is accepted (until the acceptance ends); the others are worked in order of severity, most severe first.</Text>
         {rows.length === 0 ? <Text>No findings here.</Text> : (
           <DataTable head={['Severity', 'Kind', 'Summary', 'Who / system', 'Owner', 'Due', 'Status', '']} minWidth={900}>
                 {rows.map((f) => (
                   <Table.Tr key={f.id}>
                     <Table.Td>{f.severity}</Table.Td>
                     <Table.Td>{f.kind}</Table.Td>
-                    <Table.Td>{f.summary}</Table.Td>
+                    <Table.Td>{readableTimes(f.summary)}</Table.Td>
                     <Table.Td>{[f.identity, f.system].filter(Boolean).join(' · ') || '—'}</Table.Td>
                     <Table.Td>{f.owner ?? '—'}</Table.Td>
-                    <Table.Td><When at={f.dueAt} /></Table.Td>
+                    <Table.Td><Due finding={f} /></Table.Td>
                     <Table.Td><StatusBadge status={f.status} /></Table.Td>
                     <Table.Td>{f.status !== 'resolved' && can(me, 'finding.resolve') && <ResolveFinding finding={f} onDone={findings.reload} />}</Table.Td>
                   </Table.Tr>

@@ -2,6 +2,7 @@ import { Alert, Button, Group, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import { api, problemOf, unwrap, type Problem } from '../api/client';
 import { useApi } from '../api/use-api';
+import { decisionText, type Decision } from '../components/decision-text';
 import { InboxItem } from '../components/InboxItem';
 import { PageState, ProblemAlert } from '../components/PageState';
 
@@ -14,10 +15,16 @@ export const InboxPage = () => {
   const [bulkProblem, setBulkProblem] = useState<Problem>();
   const items = (inbox.data?.items ?? []).filter((r) => !decided.has(r.id));
 
-  const onDecided = (id: string, verdict: 'Approved' | 'Denied') => {
+  const all = inbox.data?.items ?? [];
+  const onDecided = (id: string, verdict: 'Approved' | 'Denied', decision?: Decision) => {
     setDecided((d) => new Set(d).add(id));
     setSelected((s) => { const next = new Set(s); next.delete(id); return next; });
-    setOutcome(verdict);
+    const request = all.find((r) => r.id === id);
+    setOutcome((before) => {
+      const text = request ? decisionText(request, verdict, decision) : verdict;
+      // Bulk approval decides several at once: each gets its line.
+      return before && decision && selected.size > 1 ? `${before}\n${text}` : text;
+    });
   };
   const toggle = (id: string, on: boolean) => setSelected((s) => { const next = new Set(s); if (on) next.add(id); else next.delete(id); return next; });
 
@@ -26,7 +33,8 @@ export const InboxPage = () => {
     setBulkProblem(undefined);
     try {
       const { results } = await unwrap(api.POST('/v1/requests/approvals', { body: { requests: [...selected] } }));
-      for (const r of results) if (r.outcome) onDecided(r.request, 'Approved');
+      setOutcome(undefined);
+      for (const r of results) if (r.outcome) onDecided(r.request, 'Approved', r.outcome);
       const refused = results.filter((r) => r.problem);
       if (refused.length > 0) setBulkProblem({ ...refused[0]!.problem!, detail: `${refused.length} not approved: ${refused.map((r) => r.problem!.detail).join('; ')}` });
     } catch (error) {
@@ -37,7 +45,10 @@ export const InboxPage = () => {
   return (
     <Stack maw={900}>
       <Title order={1}>Inbox</Title>
-      {outcome && <Alert color="green" title={outcome} role="status" withCloseButton closeButtonLabel="Dismiss" onClose={() => setOutcome(undefined)} />}
+      {outcome && (
+        <Alert color="green" title={outcome.startsWith('Denied') ? 'Denied' : 'Approved'} role="status" withCloseButton closeButtonLabel="Dismiss"
+          onClose={() => setOutcome(undefined)} style={{ whiteSpace: 'pre-line' }}>{outcome}</Alert>
+      )}
       {bulkProblem && <ProblemAlert problem={bulkProblem} />}
       <PageState loading={inbox.loading && !inbox.data} problem={inbox.problem}>
         {items.length === 0 ? <Text>Nothing waits for you.</Text> : (
@@ -47,7 +58,7 @@ export const InboxPage = () => {
             )}
             {items.map((request) => (
               <InboxItem key={request.id} request={request} selected={selected.has(request.id)} onSelect={(on) => toggle(request.id, on)}
-                onDecided={(verdict) => onDecided(request.id, verdict)} />
+                onDecided={(verdict, decision) => onDecided(request.id, verdict, decision)} />
             ))}
           </>
         )}

@@ -5,6 +5,7 @@ import { useAction } from '../api/use-action';
 import { useApi } from '../api/use-api';
 import { DataTable } from '../components/DataTable';
 import { ExtendForm } from '../components/ExtendForm';
+import { ProvisioningState } from '../components/ProvisioningState';
 import { PageState, ProblemAlert } from '../components/PageState';
 import { StatusBadge, TierBadge } from '../components/TierBadge';
 import { When } from '../components/When';
@@ -43,7 +44,7 @@ export const MyAccessPage = ({ me }: { me: Me }) => {
                   <Table.Td><TierBadge tier={g.tier} /></Table.Td>
                   <Table.Td><StatusBadge status={g.status} /></Table.Td>
                   <Table.Td>{isLive(g) ? <When at={g.endsAt} /> : <When at={g.endedAt ?? g.endsAt} />}</Table.Td>
-                  <Table.Td>{g.provisioningState}</Table.Td>
+                  <Table.Td><ProvisioningState state={g.provisioningState} /></Table.Td>
                   <Table.Td>{isLive(g) && (
                     <Group gap="xs" wrap="nowrap">
                       <Button size="compact-sm" variant="light" onClick={() => setExtending(extending === g.id ? undefined : g.id)}

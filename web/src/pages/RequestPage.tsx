@@ -6,6 +6,7 @@ import { EntitlementPicker } from '../components/EntitlementPicker';
 import { MyRequests } from '../components/MyRequests';
 import { PageState, ProblemAlert } from '../components/PageState';
 import { stageLabel } from '../components/StageList';
+import { durationProblemText, maximumText } from '../components/duration-text';
 import { TierBadge } from '../components/TierBadge';
 import { When } from '../components/When';
 
@@ -23,6 +24,9 @@ export const RequestPage = ({ me }: { me: Me }) => {
 
   const items = useMemo(() => catalogue.data?.items ?? [], [catalogue.data]);
   const chosen = items.find((i) => i.key === entitlement);
+
+  // A refusal was about the values as they were: once the person changes one, its red goes.
+  const edit = (set: (value: string) => void) => (e: { currentTarget: { value: string } }) => { setProblem(undefined); set(e.currentTarget.value); };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -48,7 +52,8 @@ export const RequestPage = ({ me }: { me: Me }) => {
   const entitlementError = fieldError(problem, 'entitlement', 'beneficiary');
   const reasonError = fieldError(problem, 'justification');
   const ticketError = fieldError(problem, 'ticket');
-  const durationError = fieldError(problem, 'duration', 'endsAt', 'startsAt');
+  const maximum = chosen ? maximumText(chosen.maxDurationMs, catalogue.data?.engagementEndsAt) : undefined;
+  const durationError = fieldError(problem, 'duration', 'endsAt', 'startsAt') && durationProblemText(problem!, maximum?.text);
   const shownElsewhere = entitlementError ?? reasonError ?? ticketError ?? durationError;
 
   return (
@@ -58,12 +63,12 @@ export const RequestPage = ({ me }: { me: Me }) => {
       <PageState loading={catalogue.loading && !catalogue.data} problem={catalogue.problem}>
         <form onSubmit={(e) => void submit(e)}>
           <Stack>
-            <EntitlementPicker label="Entitlement" items={items} value={entitlement} onChange={setEntitlement} error={entitlementError} />
+            <EntitlementPicker label="Entitlement" items={items} value={entitlement} onChange={(v) => { setProblem(undefined); setEntitlement(v); }} error={entitlementError} />
             {chosen && (
               <Stack gap={4} aria-live="polite">
                 <Text size="sm">{chosen.name} on {chosen.systemName} <TierBadge tier={chosen.tier} /></Text>
                 <Text size="sm">Approval route: {chosen.route.map(stageLabel).join(' → ')}</Text>
-                <Text size="sm">Maximum duration: {chosen.maxDuration}</Text>
+                <Text size="sm" title={chosen.maxDuration}>Maximum duration: {maximum?.text}</Text>
                 {catalogue.data?.engagementEndsAt && <Text size="sm">Your engagement ends <When at={catalogue.data.engagementEndsAt} />.</Text>}
                 {chosen.outOfScope && <Alert color="orange" role="note" title="Outside your engagement's scope">Security must approve this exception too.</Alert>}
                 {chosen.held && <Alert color="yellow" role="note" title="Already held">Ask for an extension from My access instead.</Alert>}
@@ -71,10 +76,10 @@ export const RequestPage = ({ me }: { me: Me }) => {
                 {chosen.sodConflict && <Alert color="red" role="note" title="Separation of duties">Not allowed with {chosen.sodConflict}.</Alert>}
               </Stack>
             )}
-            <Textarea label="Reason" required autosize minRows={2} value={reason} onChange={(e) => setReason(e.currentTarget.value)} error={reasonError} />
-            <TextInput label="Ticket" placeholder="FIN-101" value={ticket} onChange={(e) => setTicket(e.currentTarget.value)} error={ticketError} />
-            <TextInput label="Duration" required placeholder={chosen ? `up to ${chosen.maxDuration}` : '2h, 7d'} description="How long you need it: 2h, 7d"
-              value={duration} onChange={(e) => setDuration(e.currentTarget.value)} error={durationError} />
+            <Textarea label="Reason" required autosize minRows={2} value={reason} onChange={edit(setReason)} error={reasonError} />
+            <TextInput label="Ticket" placeholder="FIN-101" value={ticket} onChange={edit(setTicket)} error={ticketError} />
+            <TextInput label="Duration" required placeholder="2h, 7d" description={`How long you need it: 2h, 7d${maximum ? `; at most ${maximum.text}` : ''}`}
+              value={duration} onChange={edit(setDuration)} error={durationError} />
             {problem && !shownElsewhere && <ProblemAlert problem={problem} />}
             <Button type="submit" loading={busy} disabled={me.kind === 'service_account'}>Submit request</Button>
           </Stack>

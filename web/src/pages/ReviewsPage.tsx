@@ -1,12 +1,14 @@
 import { Alert, SegmentedControl, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
-import { api, unwrap } from '../api/client';
+import { api, unwrap, type Me } from '../api/client';
+import { can } from '../api/permissions';
 import { useApi } from '../api/use-api';
+import { CampaignForm } from '../components/CampaignForm';
 import { PageState } from '../components/PageState';
 import { ReviewItemCard } from '../components/ReviewItemCard';
 
 /** My review items with their evidence: keep, revoke or shorten in a few clicks, always with a comment. */
-export const ReviewsPage = () => {
+export const ReviewsPage = ({ me }: { me: Me }) => {
   const [status, setStatus] = useState<'pending' | 'all'>('pending');
   const items = useApi(() => unwrap(api.GET('/v1/reviews/items', { params: { query: { view: 'mine', ...(status === 'pending' ? { status } : {}) } } })), [status]);
   const [decided, setDecided] = useState<Set<string>>(new Set());
@@ -24,6 +26,7 @@ export const ReviewsPage = () => {
           <ReviewItemCard key={item.id} item={item} onDecided={(text) => { setDecided((d) => new Set(d).add(item.id)); setNotice(text); }} />
         ))}
       </PageState>
+      {can(me, 'review.manage') && <CampaignForm onStarted={items.reload} />}
     </Stack>
   );
 };

@@ -1,0 +1,72 @@
+/**
+ * What one worker pass is, written once. `worker --once`, `POST /v1/lifecycle/run` (and so
+ * `worker --once --server`) run `runPass`; the service loop of `serve` and `worker` runs the same
+ * three steps, each on its own timer (see cli/service-loop.ts for why they are apart).
+ */
+import type { Context } from '../operations/context.js';
+import { runWebhookTick, type WebhookTickOptions, type WebhookTickResult } from '../webhooks/index.js';
+import { escalateOverdueBreakGlassReviews } from './break-glass.js';
+import { scanCredentials } from './credentials.js';
+import { reopenLapsedFindings } from './findings.js';
+import { runHousekeeping } from './housekeeping.js';
+import { runHrJobs } from './hr.js';
+import { runLifecycleTick, type TickResult } from './lifecycle.js';
+import { runProvisioningPass, type ProvisioningPassResult } from './provisioning/index.js';
+import { runDueReconciliations, type ScheduledReconcileResult } from './reconcile-schedule.js';
+import { closeDueCampaigns, runScheduledCampaigns, type ClosedCampaigns, type ScheduledCampaigns } from './reviews.js';
+
+export interface PassOptions {
+  /** How long a provisioning claim lasts without renewal (config `provisioningLeaseMs`). */
+  provisioningLeaseMs?: number;
+  /** The webhook key and expiry notices; without a key, deliveries wait in the outbox. */
+  webhooks?: WebhookTickOptions;
+}
+
+export interface DutiesResult {
+  hr: Awaited<ReturnType<typeof runHrJobs>>;
+  provisioning: ProvisioningPassResult;
+  findingsReopened: number;
+  credentialFindings: { opened: number; closed: number };
+  breakGlassEscalated: number;
+  reviews: { closed: ClosedCampaigns; scheduled: ScheduledCampaigns };
+  reconciliation: ScheduledReconcileResult;
+}
+
+/** Lifecycle counters at the top level (what the lifecycle route answered before it ran a whole pass), every other step beside them. */
+export type PassResult = TickResult & DutiesResult & {
+  webhooks: WebhookTickResult;
+  housekeeping: Awaited<ReturnType<typeof runHousekeeping>>;
+};
+
+/** The lifecycle step: grant expiry and activation, request expiry, engagement ends. */
+export const runLifecycleStep = (ctx: Context): Promise<TickResult> => runLifecycleTick(ctx);
+
+/**
+ * The duties that reach outside Tenure or sweep whole tables. HR comes first: a leaver's
+ * revocations made there are carried out by the provisioning pass just after.
+ */
+export const runDutiesStep = async (ctx: Context, options: PassOptions = {}): Promise<DutiesResult> => {
+  const hr = await runHrJobs(ctx);
+  const provisioning = await runProvisioningPass(ctx, { leaseMs: options.provisioningLeaseMs });
+  const findingsReopened = await reopenLapsedFindings(ctx);
+  const credentialFindings = await scanCredentials(ctx);
+  const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
+  const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
+  const reconciliation = await runDueReconciliations(ctx);
+  return { hr, provisioning, findingsReopened, credentialFindings, breakGlassEscalated, reviews, reconciliation };
+};
+
+/** Expiry notices, the audit log turned into deliveries, and due deliveries attempted. */
+export const runWebhookStep = (ctx: Context, options: PassOptions = {}): Promise<WebhookTickResult> =>
+  runWebhookTick(ctx, options.webhooks ?? {});
+
+/**
+ * One whole pass, in order: lifecycle, duties, webhooks (so the events of this pass are delivered in
+ * it), housekeeping. Safe to run in several processes at once, as each step is.
+ */
+export const runPass = async (ctx: Context, options: PassOptions = {}): Promise<PassResult> => {
+  const lifecycle = await runLifecycleStep(ctx);
+  const duties = await runDutiesStep(ctx, options);
+  const webhooks = await runWebhookStep(ctx, options);
+  return { ...lifecycle, ...duties, webhooks, housekeeping: await runHousekeeping(ctx) };
+};
