@@ -20,6 +20,9 @@ const KEYS: Record<CursorKey, z.ZodType<string>> = {
   handle,
 };
 const RULE = 'must be a cursor returned by the previous page';
+/** Built once per kind: every page of every list decodes its cursor through one of these. */
+const shape = (key: z.ZodType<string>) => z.object({ k: key, i: z.uuid() }).strict();
+const SHAPES: Record<CursorKey, ReturnType<typeof shape>> = { date: shape(KEYS.date), integer: shape(KEYS.integer), handle: shape(KEYS.handle) };
 
 export const encodeCursor = (key: string | Date, id: string): string =>
   Buffer.from(JSON.stringify({ k: key instanceof Date ? key.toISOString() : key, i: id })).toString('base64url');
@@ -32,7 +35,7 @@ export const decodeCursor = (cursor: string | undefined, kind: CursorKey): Curso
   } catch {
     decoded = undefined;
   }
-  const parsed = z.object({ k: KEYS[kind], i: z.uuid() }).strict().safeParse(decoded);
+  const parsed = SHAPES[kind].safeParse(decoded);
   if (!parsed.success) throw new TenureError('input.invalid', `cursor: ${RULE}`, { field: 'cursor' });
   return { key: parsed.data.k, id: parsed.data.i };
 };
