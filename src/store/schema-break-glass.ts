@@ -29,4 +29,4 @@ export const breakGlassReviews = pgTable('break_glass_reviews', {
   check('break_glass_reviews_status_ck', sql`${t.status} in ('pending','appropriate','inappropriate')`),
 ]);
 
-export const breakGlassSchema = { breakGlassReviews };
+export const breakGlassTables = { breakGlassReviews };

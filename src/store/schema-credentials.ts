@@ -30,4 +30,4 @@ export const credentials = pgTable('credentials', {
   check('credentials_status_ck', sql`${t.status} in ('active','retired')`),
 ]);
 
-export const credentialsSchema = { credentials };
+export const credentialsTables = { credentials };

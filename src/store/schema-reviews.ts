@@ -54,4 +54,4 @@ export const reviewItems = pgTable('review_items', {
   check('review_items_undecided_ck', sql`${t.undecided} in ('keep','revoke')`),
 ]);
 
-export const reviewsSchema = { reviewCampaigns, reviewItems };
+export const reviewsTables = { reviewCampaigns, reviewItems };
