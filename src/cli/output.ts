@@ -1,17 +1,16 @@
 import Table from 'cli-table3';
 import { ERRORS, TenureError } from '../domain/errors.js';
 import { isDatabaseUnavailable } from '../store/transient-errors.js';
-import { WIDTH } from './views/layout.js';
+import { instant, rowsOrRecords, WIDTH } from './views/layout.js';
 
 export interface OutputOptions { json: boolean }
 
 /** A date as the API sends it (ISO 8601 text), so tables read the same in local and server mode. */
-const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/;
+const ISO_INSTANT = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 const cell = (value: unknown): string => {
   if (value === null || value === undefined) return '';
-  if (value instanceof Date) return value.toISOString().replace('.000Z', 'Z');
-  if (typeof value === 'string' && ISO_INSTANT.test(value)) return value.replace('.000Z', 'Z');
+  if (value instanceof Date || (typeof value === 'string' && ISO_INSTANT.test(value))) return instant(value);
   if (Array.isArray(value)) return value.map(cell).join(', ');
   // Nested values read as "key: value" pairs: JSON in a table cell is for machines, and they have --json.
   if (typeof value === 'object') return Object.entries(value).map(([key, inner]) => `${key}: ${cell(inner)}`).join(', ');
@@ -27,9 +26,7 @@ export const print = (data: unknown, options: OutputOptions, columns?: string[])
   if (Array.isArray(data)) {
     if (data.length === 0) { process.stdout.write('(none)\n'); return; }
     const head = columns ?? Object.keys(data[0] as object);
-    const table = new Table({ head, style: { head: [], border: [] } });
-    for (const row of data as Record<string, unknown>[]) table.push(head.map((c) => cell(row[c])));
-    process.stdout.write(`${table.toString()}\n`);
+    process.stdout.write(`${rowsOrRecords(head, (data as Record<string, unknown>[]).map((row) => head.map((c) => cell(row[c]))))}\n`);
     return;
   }
   if (data && typeof data === 'object') {
@@ -37,9 +34,9 @@ export const print = (data: unknown, options: OutputOptions, columns?: string[])
     // Two columns within WIDTH: long values wrap instead of widening the table past the terminal.
     const keyWidth = Math.max(...rows.map(([key]) => key.length)) + 2;
     const valueWidth = Math.min(Math.max(3, ...rows.map(([, value]) => value.length + 2)), WIDTH - keyWidth - 3);
-    const table = new Table({ colWidths: [keyWidth, valueWidth], wordWrap: true, wrapOnWordBoundary: false, style: { head: [], border: [] } });
-    for (const [key, value] of rows) table.push({ [key]: value });
-    process.stdout.write(`${table.toString()}\n`);
+    const pairs = new Table({ colWidths: [keyWidth, valueWidth], wordWrap: true, wrapOnWordBoundary: false, style: { head: [], border: [] } });
+    for (const [key, value] of rows) pairs.push({ [key]: value });
+    process.stdout.write(`${pairs.toString()}\n`);
     return;
   }
   process.stdout.write(`${cell(data)}\n`);

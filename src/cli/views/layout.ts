@@ -49,3 +49,18 @@ export const table = (head: string[], rows: string[][]): string => {
   for (const row of rows) t.push(row);
   return t.toString();
 };
+
+/**
+ * A list as a table when its rows fit in `WIDTH` as they are; otherwise as records, one "key  value"
+ * block per row (psql's expanded display). Ids and dates are what people copy, so a cell is never
+ * cut to make a table fit.
+ */
+export const rowsOrRecords = (head: string[], rows: string[][]): string => {
+  const needed = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)) + 2);
+  if (needed.reduce((a, b) => a + b, 0) + head.length + 1 <= WIDTH) {
+    const t = new Table({ head, colWidths: needed, style: { head: [], border: [] } });
+    for (const row of rows) t.push(row);
+    return t.toString();
+  }
+  return rows.map((row) => keyValues(head.map((key, i): [string, string] => [key, row[i] ?? '']), 0)).join('\n\n');
+};
