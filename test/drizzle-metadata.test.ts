@@ -25,7 +25,7 @@ const generateInCopy = async (): Promise<{ stdout: string; added: string[]; sql:
   const dir = mkdtempSync(join(tmpdir(), 'tenure-drizzle-'));
   try {
     cpSync(migrations, join(dir, 'migrations'), { recursive: true });
-    const schema = (Array.isArray(config.schema) ? config.schema : [config.schema]).map((path) => resolve(root, path));
+    const schema = [config.schema ?? []].flat().map((path) => resolve(root, path));
     // drizzle-kit reads `out` relative to the working directory, so the copy is the working directory.
     writeFileSync(join(dir, 'drizzle.config.ts'), `export default ${JSON.stringify({ dialect: config.dialect, schema, out: './migrations' })};\n`);
     const { stdout } = await promisify(execFile)(process.execPath, [drizzleKit, 'generate', '--config', 'drizzle.config.ts'],
