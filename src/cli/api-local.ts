@@ -68,15 +68,15 @@ import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import { handlesById } from '../store/queries/identities.js';
 import { allPages, type Page, type TenureApi } from './api.js';
 
+/** Where local use cases find keys: audit keys by source, the webhook key (created on the embedded default). */
+export interface LocalKeys extends KeySource { webhookKey: () => WebhookKey | undefined }
+
 /**
  * The use cases in this process, on the database, acting as the --as identity: exactly what the
  * API runs on the server side, so every rule applies the same way. Lists follow their cursors to
  * the last page, as the remote side does. Audit keys come from this machine (environment or data
  * directory).
  */
-/** Where local use cases find keys: audit keys by source, the webhook key (created on the embedded default). */
-export interface LocalKeys extends KeySource { webhookKey: () => WebhookKey | undefined }
-
 export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): TenureApi => {
   let acting: Promise<Context> | undefined;
   // Looked up on the first operation and only once: a command that fails earlier never needs an actor.

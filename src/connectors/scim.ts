@@ -92,13 +92,13 @@ export class ScimConnector implements Connector {
     this.target = describeTarget(config.baseUrl);
   }
 
-  /** The SCIM userName of an identity. */
   /** The handle an account belongs to by the naming rule, or null when the prefix does not match. */
   handleOf(userName: string): string | null {
     const prefix = this.config.userNamePrefix ?? '';
     return userName.startsWith(prefix) && userName.length > prefix.length ? userName.slice(prefix.length) : null;
   }
 
+  /** The SCIM userName of an identity. */
   userName(handle: string): string {
     if (!handle) throw invalid('identityHandle', 'the identity handle must not be empty');
     return `${this.config.userNamePrefix ?? ''}${handle}`;

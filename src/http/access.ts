@@ -50,12 +50,12 @@ export const requireDeclaredAccess = (app: FastifyInstance): CataloguedRoute[] =
 export const routeAccess = (request: FastifyRequest): RouteAccess | undefined =>
   (request.routeOptions.config as { access?: RouteAccess }).access;
 
+export interface AuthorizeOptions { publicOrigin: string; cache?: CredentialCache | undefined }
+
 /**
  * Authenticates and authorises before the body is even parsed: a caller who may not use a route
  * learns nothing from it and costs nothing. Roles are read from the database on every request.
  */
-export interface AuthorizeOptions { publicOrigin: string; cache?: CredentialCache | undefined }
-
 export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock, options: AuthorizeOptions): void => {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (request) => {

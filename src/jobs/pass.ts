@@ -38,9 +38,6 @@ export type PassResult = TickResult & DutiesResult & {
   housekeeping: Awaited<ReturnType<typeof runHousekeeping>>;
 };
 
-/** The lifecycle step: grant expiry and activation, request expiry, engagement ends. */
-export const runLifecycleStep = (ctx: Context): Promise<TickResult> => runLifecycleTick(ctx);
-
 /**
  * The duties that reach outside Tenure or sweep whole tables. HR comes first: a leaver's
  * revocations made there are carried out by the provisioning pass just after.
@@ -65,7 +62,7 @@ export const runWebhookStep = (ctx: Context, options: PassOptions = {}): Promise
  * it), housekeeping. Safe to run in several processes at once, as each step is.
  */
 export const runPass = async (ctx: Context, options: PassOptions = {}): Promise<PassResult> => {
-  const lifecycle = await runLifecycleStep(ctx);
+  const lifecycle = await runLifecycleTick(ctx);
   const duties = await runDutiesStep(ctx, options);
   const webhooks = await runWebhookStep(ctx, options);
   return { ...lifecycle, ...duties, webhooks, housekeeping: await runHousekeeping(ctx) };

@@ -1,6 +1,5 @@
 import type { Context } from '../operations/context.js';
-import type { TickResult } from './lifecycle.js';
-import { runLifecycleStep } from './pass.js';
+import { runLifecycleTick, type TickResult } from './lifecycle.js';
 
 export interface WorkerHandle { stop(): Promise<void> }
 
@@ -42,7 +41,7 @@ export interface WorkerOptions {
 /** The lifecycle worker: expiries, activations, request expiry and engagement ends on every pass. */
 export const startWorker = (ctx: Context, options: WorkerOptions): WorkerHandle =>
   startLoop(options.intervalMs, async () => {
-    const result = await runLifecycleStep(ctx);
+    const result = await runLifecycleTick(ctx);
     options.onTick?.(result);
     await options.afterTick?.();
   }, (error) => options.onError?.(error));

@@ -8,7 +8,7 @@ import { provisioningJobs } from '../store/schema-provisioning.js';
 import { loadActor, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
-import { resolveFinding } from './lib/findings.js';
+import { resolveFindingByKey } from './lib/findings.js';
 import { checkTaskDecider, lockJob } from './lib/provisioning-jobs.js';
 
 export const Input = z.object({ job: z.string().min(1, 'must be a provisioning job id'), note: text(2000) }).strict();
@@ -43,7 +43,7 @@ export const confirmProvisioningTask = async (ctx: Context, input: z.input<typeo
       await work.tx.update(grants).set({ provisioningState: state, provisioningConfirmedAt: work.now, provisioningEvidence: evidence })
         .where(eq(grants.id, job.grantId));
     }
-    await resolveFinding(work, `manual_task_overdue:${job.id}`, `confirmed by ${acting.identity.handle}`);
+    await resolveFindingByKey(work, `manual_task_overdue:${job.id}`, `confirmed by ${acting.identity.handle}`);
     work.record({ action: 'provisioning.task_confirmed', subject: { type: 'provisioning_job', id: job.id }, identityId: job.identityId,
       systemId: job.systemId, reason: data.note, data: { grantId: job.grantId, action: job.action } });
     work.record({ action: job.action === 'provision' ? 'grant.provisioned' : 'grant.deprovisioned', subject: { type: 'grant', id: job.grantId },

@@ -21,7 +21,6 @@ export const Input = z.object({
 }).strict();
 export type CreateEngagementInput = z.input<typeof Input>;
 
-/** Why a non-employee is here, for how long, and what they may touch: it caps all of their grants. */
 /** A contractor from the HR feed gets the birthright their attributes give once an engagement holds it (inside its scope, to its end). */
 const grantEngagementBirthright = async (work: Work, person: Identity) => {
   if (!person.employeeId || person.status !== 'active') return;
@@ -32,6 +31,7 @@ const grantEngagementBirthright = async (work: Work, person: Identity) => {
     await birthrightCatalogue(work.tx), 'engagement started', policy.separationOfDuties);
 };
 
+/** Why a non-employee is here, for how long, and what they may touch: it caps all of their grants. */
 export const createEngagement = async (ctx: Context, input: CreateEngagementInput) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {

@@ -6,7 +6,7 @@ import { provisioningJobs } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { parseInput, ref, text } from './input.js';
-import { resolveFinding } from './lib/findings.js';
+import { resolveFindingByKey } from './lib/findings.js';
 import { partiesOfIdentities, refuseParties } from './lib/parties.js';
 
 export const Input = z.object({ system: ref, reason: text(2000) }).strict();
@@ -39,7 +39,7 @@ export const releaseHeldRevocations = async (ctx: Context, input: z.input<typeof
     const released = await work.tx.update(provisioningJobs).set({ state: 'queued', brakeReleased: true })
       .where(and(eq(provisioningJobs.systemId, system.id), eq(provisioningJobs.state, 'held'))).returning({ id: provisioningJobs.id });
     if (released.length === 0) throw new TenureError('provisioning.nothing_held', `no revocations are held on ${system.key}`, { field: 'system' });
-    await resolveFinding(work, `mass_revocation_held:${system.id}`, `released by ${acting.identity.handle}: ${data.reason}`);
+    await resolveFindingByKey(work, `mass_revocation_held:${system.id}`, `released by ${acting.identity.handle}: ${data.reason}`);
     work.record({ action: 'provisioning.released', subject: { type: 'system', id: system.id }, systemId: system.id, reason: data.reason,
       data: { released: released.length } });
     return { system: system.key, released: released.length };

@@ -5,7 +5,7 @@ import { provisioningJobs } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
-import { resolveFinding } from './lib/findings.js';
+import { resolveFindingByKey } from './lib/findings.js';
 import { checkTaskDecider, lockJob } from './lib/provisioning-jobs.js';
 
 export const Input = z.object({ job: z.string().min(1, 'must be a provisioning job id'), note: text(2000) }).strict();
@@ -29,8 +29,8 @@ export const resolveProvisioningJob = async (ctx: Context, input: z.input<typeof
     await work.tx.update(provisioningJobs).set({ state: 'resolved', finishedAt: work.now, finishedBy: acting.identity.id, leaseUntil: null,
       outcome: { resolvedBy: acting.identity.id, note: data.note, previousState: job.state } }).where(eq(provisioningJobs.id, job.id));
     const why = `job resolved by ${acting.identity.handle}: ${data.note}`;
-    await resolveFinding(work, `provisioning_failed:${job.grantId}`, why);
-    await resolveFinding(work, `manual_task_overdue:${job.id}`, why);
+    await resolveFindingByKey(work, `provisioning_failed:${job.grantId}`, why);
+    await resolveFindingByKey(work, `manual_task_overdue:${job.id}`, why);
     work.record({ action: 'provisioning.resolved', subject: { type: 'provisioning_job', id: job.id }, identityId: job.identityId,
       systemId: job.systemId, reason: data.note, before: { state: job.state }, after: { state: 'resolved' }, data: { grantId: job.grantId } });
     return { id: job.id, state: 'resolved' as const };

@@ -10,7 +10,7 @@ import { loadActor, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
-import { openFinding, resolveFinding } from './lib/findings.js';
+import { openFinding, resolveFindingByKey } from './lib/findings.js';
 import { partiesOfIdentities, refuseParties } from './lib/parties.js';
 
 export const Input = z.object({
@@ -46,7 +46,7 @@ export const reviewBreakGlass = async (ctx: Context, input: z.input<typeof Input
     if (review.status !== 'pending') throw new TenureError('breakglass.already_reviewed', `the review is already ${review.status}`, { field: 'review' });
     await work.tx.update(breakGlassReviews).set({ status: data.outcome, decidedBy: me, decidedAt: work.now, comment: data.comment })
       .where(eq(breakGlassReviews.id, review.id));
-    await resolveFinding(work, `breakglass_review_overdue:${review.id}`, `reviewed by ${acting.identity.handle}: ${data.outcome}`);
+    await resolveFindingByKey(work, `breakglass_review_overdue:${review.id}`, `reviewed by ${acting.identity.handle}: ${data.outcome}`);
     let ended = 0;
     if (data.outcome === 'inappropriate') {
       ended = (await revokeLiveGrants(work, eq(grants.id, review.grantId), `break-glass judged inappropriate: ${data.comment}`)).length;

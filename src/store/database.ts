@@ -10,17 +10,17 @@ import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { loadConnectionSettings, type ConnectionSettings } from './connection-settings.js';
 import { createPool } from './pool.js';
-import { schema as coreSchema } from './schema.js';
-import { breakGlassSchema } from './schema-break-glass.js';
-import { credentialsSchema } from './schema-credentials.js';
-import { hrSchema } from './schema-hr.js';
-import { reviewsSchema } from './schema-reviews.js';
-import { provisioningSchema } from './schema-provisioning.js';
-import { serviceSchema } from './schema-service.js';
-import { sshSchema } from './schema-ssh.js';
-import { webSchema } from './schema-web.js';
+import { coreTables } from './schema.js';
+import { breakGlassTables } from './schema-break-glass.js';
+import { credentialsTables } from './schema-credentials.js';
+import { hrTables } from './schema-hr.js';
+import { reviewsTables } from './schema-reviews.js';
+import { provisioningTables } from './schema-provisioning.js';
+import { serviceTables } from './schema-service.js';
+import { sshTables } from './schema-ssh.js';
+import { webTables } from './schema-web.js';
 
-const schema = { ...coreSchema, ...serviceSchema, ...provisioningSchema, ...sshSchema, ...breakGlassSchema, ...credentialsSchema, ...hrSchema, ...reviewsSchema, ...webSchema };
+const schema = { ...coreTables, ...serviceTables, ...provisioningTables, ...sshTables, ...breakGlassTables, ...credentialsTables, ...hrTables, ...reviewsTables, ...webTables };
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

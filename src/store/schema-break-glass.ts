@@ -31,4 +31,4 @@ export const breakGlassReviews = pgTable('break_glass_reviews', {
   check('break_glass_reviews_status_ck', oneOf(t.status, BREAK_GLASS_REVIEW_STATUSES)),
 ]);
 
-export const breakGlassSchema = { breakGlassReviews };
+export const breakGlassTables = { breakGlassReviews };

@@ -31,4 +31,4 @@ export const credentials = pgTable('credentials', {
   check('credentials_status_ck', oneOf(t.status, CREDENTIAL_STATUSES)),
 ]);
 
-export const credentialsSchema = { credentials };
+export const credentialsTables = { credentials };

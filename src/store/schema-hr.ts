@@ -67,4 +67,4 @@ export const hrRecords = pgTable('hr_records', {
   index('hr_records_identity_idx').on(t.identityId),
 ]);
 
-export const hrSchema = { hrBatches, hrEvents, hrRecords };
+export const hrTables = { hrBatches, hrEvents, hrRecords };

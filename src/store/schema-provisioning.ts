@@ -101,4 +101,4 @@ export const reconciliationRuns = pgTable('reconciliation_runs', {
   brakeHeld: boolean('brake_held').notNull(),
 }, (t) => [index('reconciliation_runs_system_idx').on(t.systemId, t.finishedAt)]);
 
-export const provisioningSchema = { provisioningJobs, findings, reconciliationRuns };
+export const provisioningTables = { provisioningJobs, findings, reconciliationRuns };

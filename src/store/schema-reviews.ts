@@ -58,4 +58,4 @@ export const reviewItems = pgTable('review_items', {
   check('review_items_undecided_ck', oneOf(t.undecided, UNDECIDED_ACTIONS)),
 ]);
 
-export const reviewsSchema = { reviewCampaigns, reviewItems };
+export const reviewsTables = { reviewCampaigns, reviewItems };

@@ -146,7 +146,7 @@ export const accessEvents = pgTable('access_events', {
   context: jsonb('context'),
 }, (t) => [index('access_events_identity_idx').on(t.identityId, t.at)]);
 
-export const serviceSchema = {
+export const serviceTables = {
   apiTokens, sessions, externalSubjects, oidcLogins, idempotencyKeys,
   webhookSubscriptions, webhookDeliveries, webhookAttempts, feedCursors, accessEvents,
 };

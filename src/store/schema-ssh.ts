@@ -38,4 +38,4 @@ export const sshCertificates = pgTable('ssh_certificates', {
 ]);
 
 /** Tables for the drizzle client; the sequence is found by drizzle-kit in this file's exports. */
-export const sshSchema = { sshCertificates };
+export const sshTables = { sshCertificates };

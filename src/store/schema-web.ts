@@ -20,4 +20,4 @@ export const demoSignInLinks = pgTable('demo_sign_in_links', {
   index('demo_sign_in_links_expires_idx').on(t.expiresAt),
 ]);
 
-export const webSchema = { demoSignInLinks };
+export const webTables = { demoSignInLinks };

@@ -248,7 +248,7 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
   signature: text('signature').notNull(),
 });
 
-export const schema = {
+export const coreTables = {
   identities, roleAssignments, vendors, engagements, systems, entitlements, policyState,
   accessRequests, requestStages, exceptions, grants, auditEvents, auditHead, auditCheckpoints,
 };

@@ -8,7 +8,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Connector, ConnectorGrant } from '../../connectors/contract.js';
 import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings, type ProvisioningState } from '../../domain/provisioning.js';
 import { inTransaction, type Context, type Work } from '../../operations/context.js';
-import { openFinding, resolveFinding } from '../../operations/lib/findings.js';
+import { openFinding, resolveFindingByKey } from '../../operations/lib/findings.js';
 import { rawRows } from '../../store/database.js';
 import { grants } from '../../store/schema.js';
 import { provisioningJobs } from '../../store/schema-provisioning.js';
@@ -59,7 +59,7 @@ const recordSuccess = (ctx: Context, job: ClaimedJob, outcome: { changed: boolea
     if (!(await finishJob(work, job, { state: 'done', finishedAt: work.now, outcome: evidence, lastError: null }))) return 'lost_lease' as const;
     const state = job.action === 'provision' ? 'provisioned' : 'deprovisioned';
     await setGrantState(work, job, state, evidence);
-    await resolveFinding(work, `provisioning_failed:${job.grant_id}`, `${job.action} succeeded at attempt ${job.attempts}`);
+    await resolveFindingByKey(work, `provisioning_failed:${job.grant_id}`, `${job.action} succeeded at attempt ${job.attempts}`);
     work.record({ action: job.action === 'provision' ? 'grant.provisioned' : 'grant.deprovisioned', subject: { type: 'grant', id: job.grant_id },
       identityId: job.identity_id, systemId: job.system_id, after: { provisioningState: state }, data: evidence });
     return 'done' as const;

@@ -88,4 +88,4 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   return { acting, request: row, stages, current, beneficiary, entitlement, system, policy };
 };
 
-export type DecisionContext = Awaited<ReturnType<typeof loadForDecision>>;
+export type PendingDecision = Awaited<ReturnType<typeof loadForDecision>>;

@@ -68,7 +68,7 @@ export const resolveFindingsWhere = async (work: Work, where: SQL, resolution: s
   return open.length;
 };
 
-export const resolveFinding = (work: Work, key: string, resolution: string): Promise<number> =>
+export const resolveFindingByKey = (work: Work, key: string, resolution: string): Promise<number> =>
   resolveFindingsWhere(work, eq(findings.key, key), resolution);
 
 /**

@@ -7,12 +7,12 @@ import { checkMaxDuration } from '../../domain/window.js';
 import { liveEntitlementKeys } from '../../store/queries/catalogue.js';
 import { entitlements, exceptions, grants } from '../../store/schema.js';
 import type { Work } from '../context.js';
-import type { DecisionContext } from './decision.js';
+import type { PendingDecision } from './decision.js';
 import { revokeLiveGrants } from './end-access.js';
 import { checkBeneficiaryStanding, checkEngagement } from './request-guards.js';
 
 /** Rules checked at creation are checked again when access is about to be given: things change while a request waits. */
-const recheck = async (work: Work, d: DecisionContext) => {
+const recheck = async (work: Work, d: PendingDecision) => {
   // FOR SHARE: a concurrent policy apply that retires this entitlement waits for us, or we see it retired.
   const [current] = await work.tx.select({ retired: entitlements.retired }).from(entitlements)
     .where(eq(entitlements.id, d.entitlement.id)).for('share');
@@ -32,7 +32,7 @@ const recheck = async (work: Work, d: DecisionContext) => {
 };
 
 /** Out-of-scope access is an exception approved by security; its end bounds the grant. */
-const recordException = async (work: Work, d: DecisionContext): Promise<string | null> => {
+const recordException = async (work: Work, d: PendingDecision): Promise<string | null> => {
   if (!d.request.outOfScope) return null;
   const id = newId();
   await work.tx.insert(exceptions).values({
@@ -44,7 +44,7 @@ const recordException = async (work: Work, d: DecisionContext): Promise<string |
   return id;
 };
 
-const extendGrant = async (work: Work, d: DecisionContext) => {
+const extendGrant = async (work: Work, d: PendingDecision) => {
   const [target] = await work.tx.select().from(grants)
     .where(and(eq(grants.id, d.request.targetGrantId!), inArray(grants.status, ['scheduled', 'active']))).for('update');
   if (!target) throw new TenureError('request.invalid_target_grant', 'the grant to extend has already ended');
@@ -55,7 +55,7 @@ const extendGrant = async (work: Work, d: DecisionContext) => {
 };
 
 /** Turns the fully approved request into its one grant (or moves the end of the grant it extends). */
-export const issueGrant = async (work: Work, d: DecisionContext): Promise<string> => {
+export const issueGrant = async (work: Work, d: PendingDecision): Promise<string> => {
   // A scope change gives up the old grant first so the checks see what will be held afterwards; a
   // failed check rolls the revocation back with everything else.
   if (d.request.kind === 'scope_change') {

@@ -14,7 +14,7 @@ import { reconcile, type Drift, type EndedGrant, type ExpectedGrant, type KnownI
 import { rawRows, type Executor } from '../../store/database.js';
 import { reconciliationRuns } from '../../store/schema-provisioning.js';
 import { inTransaction, type Context } from '../context.js';
-import { openFinding, resolveFinding, resolveUnseen } from './findings.js';
+import { openFinding, resolveFindingByKey, resolveUnseen } from './findings.js';
 import { provisioningSettings } from './provisioning-settings.js';
 
 export interface ReconcileOptions {
@@ -124,7 +124,7 @@ export const runReconciliation = async (ctx: Context, systemKey: string, options
       if (opened) tally.opened += 1;
     }
     tally.closed = await resolveUnseen(work, system.id, DRIFT_KINDS, 'no longer seen by reconciliation');
-    if (revoking && !brakeHeld) await resolveFinding(work, `mass_revocation_held:reconcile:${system.id}`, 'removal confirmed');
+    if (revoking && !brakeHeld) await resolveFindingByKey(work, `mass_revocation_held:reconcile:${system.id}`, 'removal confirmed');
     if (brakeHeld) {
       await openFinding(work, { kind: 'mass_revocation_held', key: `mass_revocation_held:reconcile:${system.id}`, systemId: system.id,
         summary: `reconciliation of ${systemKey} would remove ${removable.length} of ${entries.length} accesses: held until security confirms`,
