@@ -6,15 +6,15 @@ import { describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { getTableConfig, PgDialect } from 'drizzle-orm/pg-core';
 import { openEmbedded, openPostgres, rawRows } from '../src/store/database.js';
-import { schema } from '../src/store/schema.js';
-import { breakGlassSchema } from '../src/store/schema-break-glass.js';
-import { credentialsSchema } from '../src/store/schema-credentials.js';
-import { hrSchema } from '../src/store/schema-hr.js';
-import { provisioningSchema } from '../src/store/schema-provisioning.js';
-import { reviewsSchema } from '../src/store/schema-reviews.js';
-import { serviceSchema } from '../src/store/schema-service.js';
-import { sshSchema } from '../src/store/schema-ssh.js';
-import { webSchema } from '../src/store/schema-web.js';
+import { coreTables } from '../src/store/schema.js';
+import { breakGlassTables } from '../src/store/schema-break-glass.js';
+import { credentialsTables } from '../src/store/schema-credentials.js';
+import { hrTables } from '../src/store/schema-hr.js';
+import { provisioningTables } from '../src/store/schema-provisioning.js';
+import { reviewsTables } from '../src/store/schema-reviews.js';
+import { serviceTables } from '../src/store/schema-service.js';
+import { sshTables } from '../src/store/schema-ssh.js';
+import { webTables } from '../src/store/schema-web.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { createScratchDatabase } from './support/postgres-server.js';
 
@@ -27,7 +27,7 @@ const literals = (text: string): string[] => [...text.matchAll(/'((?:[^']|'')*)'
 const schemaChecks = (): Map<string, string[]> => {
   const dialect = new PgDialect();
   const tables = Object.values({
-    ...schema, ...serviceSchema, ...provisioningSchema, ...sshSchema, ...breakGlassSchema, ...credentialsSchema, ...hrSchema, ...reviewsSchema, ...webSchema,
+    ...coreTables, ...serviceTables, ...provisioningTables, ...sshTables, ...breakGlassTables, ...credentialsTables, ...hrTables, ...reviewsTables, ...webTables,
   });
   return new Map(tables.flatMap((table) => getTableConfig(table).checks.map((c) => [c.name, literals(dialect.sqlToQuery(c.value).sql)] as const)));
 };
