@@ -28,7 +28,7 @@ import { buildWorld, type World } from './support/world.js';
  */
 const misconfigure = async (w: World, requestId: string) => {
   const bot = await w.id('bot');
-  for (const role of ['admin', 'security', 'iam']) await w.store.db.insert(roleAssignments).values({ identityId: bot, role, source: 'policy' });
+  for (const role of ['admin', 'security', 'iam'] as const) await w.store.db.insert(roleAssignments).values({ identityId: bot, role, source: 'policy' });
   await w.store.db.update(requestStages).set({ approverIds: [bot] }).where(eq(requestStages.requestId, requestId));
 };
 

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { asc, eq } from 'drizzle-orm';
 import { ManualClock } from '../src/domain/clock.js';
 import { newId } from '../src/domain/ids.js';
-import type { IdentityKind } from '../src/domain/model.js';
+import type { IdentityKind, IdentityStatus } from '../src/domain/model.js';
 import { applyPolicy } from '../src/operations/apply-policy.js';
 import type { Context } from '../src/operations/context.js';
 import { planPolicy } from '../src/operations/plan-policy.js';
@@ -23,7 +23,7 @@ const DAY = 24 * HOUR;
 const policy = (name: string) => fileURLToPath(new URL(`./fixtures/policy/${name}`, import.meta.url));
 const BASE = policy('apply/base.yaml');
 
-const PEOPLE: [string, IdentityKind, string?][] = [
+const PEOPLE: [string, IdentityKind, IdentityStatus?][] = [
   ['ada', 'employee'], ['sam', 'employee'], ['olivia', 'employee'], ['tom', 'employee'], ['selma', 'employee'],
   ['ivan', 'employee'], ['audrey', 'employee'], ['carl', 'contractor'], ['gone', 'employee', 'terminated'], ['bot', 'service_account'],
 ];

@@ -9,7 +9,9 @@ import type {
 } from '../domain/decision.js';
 import { compileConditions, type DecisionContext } from '../domain/decision-conditions.js';
 import { isUuid } from '../domain/ids.js';
-import { isNonEmployee, type IdentityKind, type IdentityStatus, type Tier } from '../domain/model.js';
+import {
+  ENGAGEMENT_STATUSES, GRANT_STATUSES, IDENTITY_KINDS, IDENTITY_STATUSES, isNonEmployee, TIERS, type IdentityKind, type IdentityStatus, type Tier,
+} from '../domain/model.js';
 import type { DecisionSettings } from '../domain/decision-settings.js';
 
 /** Rows as the loader reads them (snake_case, times as epoch milliseconds). */
@@ -50,8 +52,7 @@ export interface CheckQuery {
  * literals at load makes those comparisons pointer compares.
  */
 const LITERALS = new Map<string, string>([
-  'pending', 'active', 'suspended', 'terminated', 'scheduled', 'expired', 'revoked', 'ended',
-  'employee', 'contractor', 'vendor_operator', 'service_account', 'read', 'standard', 'privileged',
+  ...IDENTITY_STATUSES, ...GRANT_STATUSES, ...ENGAGEMENT_STATUSES, ...IDENTITY_KINDS, ...TIERS,
 ].map((value) => [value, value]));
 const literal = <T extends string>(value: string): T => (LITERALS.get(value) ?? value) as T;
 

@@ -22,6 +22,8 @@ export interface BreakGlassSettings {
 
 export const REVIEW_OUTCOMES = ['appropriate', 'inappropriate'] as const;
 export type ReviewOutcome = (typeof REVIEW_OUTCOMES)[number];
+export const BREAK_GLASS_REVIEW_STATUSES = ['pending', ...REVIEW_OUTCOMES] as const;
+export type BreakGlassReviewStatus = (typeof BREAK_GLASS_REVIEW_STATUSES)[number];
 
 /** The grant's length: what was asked, else the maximum; never above the policy's maximum or 4 hours. */
 export const breakGlassTtl = (requestedMs: number | undefined, settings: Pick<BreakGlassSettings, 'maxTtlMs'>): number => {

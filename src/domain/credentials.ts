@@ -7,6 +7,8 @@ import type { FindingKind } from './findings.js';
 
 export const CREDENTIAL_KINDS = ['api_key', 'ssh_key', 'password', 'certificate', 'oauth_client', 'token'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
+export const CREDENTIAL_STATUSES = ['active', 'retired'] as const;
+export type CredentialStatus = (typeof CREDENTIAL_STATUSES)[number];
 
 export interface CredentialRule { maxAgeMs: number; rotationMs: number }
 export interface CredentialSettings { rules: Record<CredentialKind, CredentialRule>; unusedAfterMs: number }

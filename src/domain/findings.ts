@@ -46,7 +46,8 @@ export const FINDING_KINDS = {
 } as const;
 
 export type FindingKind = keyof typeof FINDING_KINDS;
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
 /** `accepted`: security accepted the risk as an exception, until a date; then it is open again. */
 export const FINDING_STATUSES = ['open', 'accepted', 'resolved'] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];

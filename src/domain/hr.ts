@@ -9,7 +9,11 @@ export const HR_EVENT_TYPES = ['hire', 'change', 'leave'] as const;
 export type HrEventType = (typeof HR_EVENT_TYPES)[number];
 
 /** `scheduled`: effective later; `superseded`: arrived after a newer event from the same source for the person. */
-export type HrEventStatus = 'scheduled' | 'applied' | 'superseded' | 'held' | 'discarded';
+export const HR_EVENT_STATUSES = ['scheduled', 'applied', 'superseded', 'held', 'discarded'] as const;
+export type HrEventStatus = (typeof HR_EVENT_STATUSES)[number];
+/** A batch the suspension brake held: security confirms or discards it. */
+export const HR_BATCH_STATUSES = ['held', 'confirmed', 'discarded'] as const;
+export type HrBatchStatus = (typeof HR_BATCH_STATUSES)[number];
 
 /** The attributes an HR event carries; every one optional on `change` and `leave` (only what changed). */
 export interface HrAttributes {

@@ -9,17 +9,30 @@ export const TIERS = ['read', 'standard', 'privileged'] as const;
 export type Tier = (typeof TIERS)[number];
 
 export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Criticality = (typeof CRITICALITIES)[number];
 export const VENDOR_KINDS = ['managed_service_provider', 'system_integrator', 'staffing_agency', 'other'] as const;
+export type VendorKind = (typeof VENDOR_KINDS)[number];
 export const ENGAGEMENT_PATTERNS = ['short_term_developer', 'system_integrator', 'managed_service', 'analyst', 'support'] as const;
+export type EngagementPattern = (typeof ENGAGEMENT_PATTERNS)[number];
 export const DATA_SENSITIVITIES = ['public', 'internal', 'confidential', 'restricted'] as const;
+export type DataSensitivity = (typeof DATA_SENSITIVITIES)[number];
+export const ENGAGEMENT_STATUSES = ['active', 'ended'] as const;
+export type EngagementStatus = (typeof ENGAGEMENT_STATUSES)[number];
 
+/** The kinds a person files; `break_glass` requests are written by break-glass alone (ALL_REQUEST_KINDS). */
 export const REQUEST_KINDS = ['new', 'extension', 'scope_change'] as const;
-export type RequestKind = (typeof REQUEST_KINDS)[number] | 'break_glass';
-export type RequestStatus = 'pending' | 'approved' | 'denied' | 'cancelled' | 'expired';
+export const ALL_REQUEST_KINDS = [...REQUEST_KINDS, 'break_glass'] as const;
+export type RequestKind = (typeof ALL_REQUEST_KINDS)[number];
+/** A request's status, and each of its stages' (a stage ends with the decision, cancellation or expiry of its request). */
+export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'cancelled', 'expired'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
-export type StageKind = 'sponsor' | 'system_owner' | 'security';
-export type GrantStatus = 'scheduled' | 'active' | 'expired' | 'revoked';
-export type GrantOrigin = 'request' | 'birthright' | 'break_glass';
+export const STAGE_KINDS = ['sponsor', 'system_owner', 'security'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
+export const GRANT_STATUSES = ['scheduled', 'active', 'expired', 'revoked'] as const;
+export type GrantStatus = (typeof GRANT_STATUSES)[number];
+export const GRANT_ORIGINS = ['request', 'birthright', 'break_glass'] as const;
+export type GrantOrigin = (typeof GRANT_ORIGINS)[number];
 
 /**
  * `checker`: a system (usually a service account) that asks the decision point about anyone's access.
@@ -27,6 +40,9 @@ export type GrantOrigin = 'request' | 'birthright' | 'break_glass';
  */
 export const ROLES = ['admin', 'security', 'iam', 'auditor', 'checker', 'hr_feed'] as const;
 export type Role = (typeof ROLES)[number];
+/** Where a role assignment comes from: `tenure init` (the first admin) or the applied policy. */
+export const ROLE_SOURCES = ['init', 'policy'] as const;
+export type RoleSource = (typeof ROLE_SOURCES)[number];
 
 export const isHuman = (kind: IdentityKind): boolean => kind !== 'service_account';
 export const isNonEmployee = (kind: IdentityKind): boolean => kind === 'contractor' || kind === 'vendor_operator';

@@ -10,7 +10,8 @@ export type ProvisioningState = (typeof PROVISIONING_STATES)[number];
 
 export const JOB_STATES = ['queued', 'running', 'failing', 'held', 'awaiting_confirmation', 'done', 'superseded', 'resolved'] as const;
 export type JobState = (typeof JOB_STATES)[number];
-export type JobAction = 'provision' | 'deprovision';
+export const JOB_ACTIONS = ['provision', 'deprovision'] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
 /** Jobs that still have work in them. */
 export const OPEN_JOB_STATES: JobState[] = ['queued', 'running', 'failing', 'held', 'awaiting_confirmation'];
 

@@ -19,8 +19,12 @@ export type ReviewerRule = (typeof REVIEWER_RULES)[number];
 export const REVIEW_DECISIONS = ['keep', 'revoke', 'shorten'] as const;
 export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
 
-export type UndecidedAction = 'keep' | 'revoke';
-export type ItemStatus = 'pending' | 'kept' | 'revoked' | 'shortened' | 'defaulted_keep' | 'defaulted_revoke' | 'void';
+export const UNDECIDED_ACTIONS = ['keep', 'revoke'] as const;
+export type UndecidedAction = (typeof UNDECIDED_ACTIONS)[number];
+export const ITEM_STATUSES = ['pending', 'kept', 'revoked', 'shortened', 'defaulted_keep', 'defaulted_revoke', 'void'] as const;
+export type ItemStatus = (typeof ITEM_STATUSES)[number];
+export const CAMPAIGN_STATUSES = ['open', 'closed'] as const;
+export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];
 
 /** What a reviewer sees to decide, snapshotted when the item is created (last use is read live too). */
 export interface ReviewEvidence {

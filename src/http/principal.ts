@@ -84,7 +84,7 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
       or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, sql`${now.toISOString()}::timestamptz - interval '1 minute'`))));
   }
   return {
-    identityId: row.identityId, channel: 'api', scopes: row.scopes as TokenScope[], tokenId: row.id, expiresAt: row.expiresAt,
+    identityId: row.identityId, channel: 'api', scopes: row.scopes, tokenId: row.id, expiresAt: row.expiresAt,
     ...(issuedBy ? { issuedBy } : {}),
   };
 };

@@ -11,7 +11,6 @@ import { endIdentity } from '../operations/lib/end-identity.js';
 import { resolveFindingsWhere } from '../operations/lib/findings.js';
 import { inTransaction, type Context } from '../operations/context.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
-import type { Identity } from '../store/queries/identities.js';
 import { engagements, identities, systems } from '../store/schema.js';
 import { findings } from '../store/schema-provisioning.js';
 import { hrEvents } from '../store/schema-hr.js';
@@ -39,7 +38,7 @@ export const offboardPastEndDates = async (ctx: Context): Promise<number> => {
   await inTransaction(ctx, async (work) => {
     const people = await work.tx.select().from(identities)
       // In id order: the lock order's rule for several identities (see inTransaction).
-      .where(and(inArray(identities.id, ending.map((e) => e.id)), eq(identities.status, 'active'))).orderBy(asc(identities.id)).for('update') as Identity[];
+      .where(and(inArray(identities.id, ending.map((e) => e.id)), eq(identities.status, 'active'))).orderBy(asc(identities.id)).for('update');
     for (const person of people) {
       const event: HrEventData = { source: 'tenure', eventId: `end-date:${person.id}`, type: 'leave', employeeId: person.employeeId ?? person.handle,
         effectiveAt: person.hrEndsAt!, attributes: {}, digest: '' };
@@ -120,7 +119,7 @@ export const settleOrphanedOwnership = async (ctx: Context): Promise<{ resolved:
           // Read again under the row lock: a re-assignment committed since the read above must win over the suspension.
           const [person] = await work.tx.select().from(identities).where(eq(identities.id, evidence.subjectId)).for('update');
           if (person?.status !== 'active' || person.sponsorId !== evidence.formerOwnerId) return { ended: 0, closed: 0 };
-          await endIdentity(work, person as Identity, 'suspended', `their sponsor left and nobody became sponsor by ${finding.dueAt!.toISOString()}`);
+          await endIdentity(work, person, 'suspended', `their sponsor left and nobody became sponsor by ${finding.dueAt!.toISOString()}`);
           ended = 1;
         }
         const closed = await resolveFindingsWhere(work, eq(findings.id, finding.id),

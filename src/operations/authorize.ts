@@ -18,7 +18,7 @@ export const loadActor = async (exec: Executor, actorId: string | undefined): Pr
   }
   const roles = await exec.select({ role: roleAssignments.role }).from(roleAssignments)
     .where(eq(roleAssignments.identityId, actorId));
-  return { identity: identity as IdentityRow, roles: [...new Set(roles.map((r) => r.role))] };
+  return { identity, roles: [...new Set(roles.map((r) => r.role))] };
 };
 
 /** The actor, if it holds a role that grants `permission`; refused otherwise (deny by default). */

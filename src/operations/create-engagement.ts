@@ -59,7 +59,7 @@ export const createEngagement = async (ctx: Context, input: CreateEngagementInpu
       businessFunction: data.businessFunction, purpose: data.purpose, pattern: data.pattern,
       startsAt, endsAt: data.endsAt, dataSensitivity: data.dataSensitivity, scope: data.scope,
       status: 'active', createdAt: work.now,
-    };
+    } satisfies typeof engagements.$inferInsert;
     await work.tx.insert(engagements).values(row);
     work.record({ action: 'engagement.created', subject: { type: 'engagement', id: row.id }, identityId: person.id,
       after: { vendorId: vendor.id, sponsorId: sponsor.id, purpose: row.purpose, startsAt, endsAt: row.endsAt, scope: row.scope } });

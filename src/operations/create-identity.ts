@@ -62,7 +62,7 @@ export const createIdentity = async (ctx: Context, input: CreateIdentityInput) =
       kind: data.kind, status: 'active', managerId: links.manager?.id ?? null, sponsorId: links.sponsor?.id ?? null,
       ownerId: links.owner?.id ?? null, vendorId: links.vendor?.id ?? null,
       department: data.department ?? null, title: data.title ?? null, createdBy: work.actor.id ?? null, createdAt: work.now, updatedAt: work.now,
-    };
+    } satisfies typeof identities.$inferInsert;
     await work.tx.insert(identities).values(row);
     work.record({ action: 'identity.created', subject: { type: 'identity', id: row.id }, identityId: row.id,
       after: { handle: row.handle, kind: row.kind, sponsorId: row.sponsorId, ownerId: row.ownerId, managerId: row.managerId } });

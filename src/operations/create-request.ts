@@ -119,11 +119,11 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
       engagementId: engagement?.id ?? null, targetGrantId: target?.id ?? null, justification: data.justification,
       ticket: data.ticket ?? null, startsAt: window.startsAt, endsAt: window.endsAt, outOfScope, status: 'pending',
       expiresAt: new Date(work.now.getTime() + policy.requests.pendingExpiresAfterMs), requesterIssuerId: issuer, createdAt: work.now,
-    };
+    } satisfies typeof accessRequests.$inferInsert;
     await work.tx.insert(accessRequests).values(row);
     await work.tx.insert(requestStages).values(routed.map((stage, position) => ({
       requestId: id, position, kind: stage.kind, approverIds: stage.approverIds, usesAlternates: stage.usesAlternates, status: 'pending',
-    })));
+    }) satisfies typeof requestStages.$inferInsert));
     work.record({ action: 'request.created', subject: { type: 'request', id }, identityId: beneficiary.id, systemId: system.id,
       ticket: row.ticket, reason: row.justification,
       after: { kind: row.kind, entitlement: entitlement.key, startsAt: row.startsAt, endsAt: row.endsAt, outOfScope,

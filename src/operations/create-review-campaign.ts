@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { CAMPAIGN_SCOPES, REVIEWER_RULES } from '../domain/reviews.js';
+import { CAMPAIGN_SCOPES, REVIEWER_RULES, UNDECIDED_ACTIONS } from '../domain/reviews.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { duration, instant, parseInput, ref, text } from './input.js';
@@ -15,7 +15,7 @@ export const Input = z.object({
   reviewer: z.enum(REVIEWER_RULES).describe('who reviews each grant; the system\'s owners stand in when that person cannot'),
   due: instant.optional().describe('when undecided items get their default (or give dueIn)'),
   dueIn: duration.optional().describe('the same, from now: 14d'),
-  undecided: z.enum(['keep', 'revoke']).optional().describe('what an undecided item gets; default: revoke for non-employees and service accounts, keep for employees'),
+  undecided: z.enum(UNDECIDED_ACTIONS).optional().describe('what an undecided item gets; default: revoke for non-employees and service accounts, keep for employees'),
 }).strict();
 
 /** Exactly one of due and dueIn, in the future. */

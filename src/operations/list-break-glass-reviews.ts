@@ -6,13 +6,14 @@ import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
+import { BREAK_GLASS_REVIEW_STATUSES } from '../domain/break-glass.js';
 import { accessEvents } from '../store/schema-service.js';
 import { loadActor } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 
 export const Input = z.object({
-  status: z.enum(['pending', 'appropriate', 'inappropriate']).optional(),
+  status: z.enum(BREAK_GLASS_REVIEW_STATUSES).optional(),
   limit: z.number().int().min(1).max(500).default(50),
 }).strict();
 

@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { formatDuration, maxDurationMs } from '../domain/durations.js';
 import { inEngagementScope } from '../domain/engagement-scope.js';
-import { isNonEmployee, type Tier } from '../domain/model.js';
+import { isNonEmployee } from '../domain/model.js';
 import { stagesFor } from '../domain/routing.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
@@ -33,7 +33,7 @@ export const listCatalogue = async (ctx: Context) => {
     .orderBy(entitlements.key);
   const engagementLeftMs = engagement ? Math.max(0, engagement.endsAt.getTime() - now.getTime()) : undefined;
   const items = rows.map(({ entitlement, system }) => {
-    const tier = entitlement.tier as Tier;
+    const { tier } = entitlement;
     const policyMax = maxDurationMs(policy, tier, me.kind, entitlement.maxDurationMs);
     // A non-employee's grant never outlives the engagement, so the engagement's end caps the window too.
     const maxMs = engagementLeftMs === undefined ? policyMax : Math.min(policyMax, engagementLeftMs);

@@ -4,11 +4,12 @@ import { allows } from '../domain/permissions.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { identities, systems } from '../store/schema.js';
 import { credentials } from '../store/schema-credentials.js';
+import { CREDENTIAL_STATUSES } from '../domain/credentials.js';
 import { loadActor } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 
-export const Input = z.object({ identity: ref.optional(), status: z.enum(['active', 'retired']).default('active') }).strict();
+export const Input = z.object({ identity: ref.optional(), status: z.enum(CREDENTIAL_STATUSES).default('active') }).strict();
 
 /** Credentials with their dates, never a secret: mine and my service accounts', or everyone's for IAM, security and auditors. */
 export const listCredentials = async (ctx: Context, input: z.input<typeof Input> = {}) => {

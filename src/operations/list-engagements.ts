@@ -4,6 +4,7 @@ import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { engagements, vendors } from '../store/schema.js';
+import { ENGAGEMENT_STATUSES } from '../domain/model.js';
 import { loadActor } from './authorize.js';
 import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
@@ -12,7 +13,7 @@ import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js
 
 export const Input = z.object({
   identity: ref.optional(),
-  status: z.enum(['active', 'ended']).optional(),
+  status: z.enum(ENGAGEMENT_STATUSES).optional(),
   limit: z.number().int().min(1).max(5000).default(500),
   cursor: cursorField,
 }).strict();

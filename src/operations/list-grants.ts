@@ -5,6 +5,7 @@ import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
+import { GRANT_STATUSES } from '../domain/model.js';
 import { loadActor } from './authorize.js';
 import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
@@ -13,7 +14,7 @@ import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js
 
 export const Input = z.object({
   identity: ref.optional(),
-  status: z.enum(['scheduled', 'active', 'expired', 'revoked', 'live']).optional(),
+  status: z.enum([...GRANT_STATUSES, 'live']).optional(),
   entitlement: entitlementRef.optional(),
   limit: z.number().int().min(1).max(5000).default(200),
   cursor: cursorField,

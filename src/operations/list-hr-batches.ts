@@ -1,11 +1,12 @@
 import { desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
+import { HR_BATCH_STATUSES } from '../domain/hr.js';
 import { hrBatches } from '../store/schema-hr.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
 
-export const Input = z.object({ status: z.enum(['held', 'confirmed', 'discarded']).optional() }).strict();
+export const Input = z.object({ status: z.enum(HR_BATCH_STATUSES).optional() }).strict();
 
 /** HR batches the suspension brake held, newest first: what security must look at, and what it decided. */
 export const listHrBatches = async (ctx: Context, input: z.input<typeof Input> = {}) => {

@@ -4,6 +4,7 @@ import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
 import type { Executor } from '../store/database.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
+import { REQUEST_STATUSES } from '../domain/model.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { liveEntitlementKeysOf } from '../store/queries/catalogue.js';
 import { handlesById } from '../store/queries/identities.js';
@@ -16,7 +17,7 @@ import { findIdentity } from '../store/queries/identities.js';
 
 export const Input = z.object({
   view: z.enum(['inbox', 'mine', 'all']).default('mine'),
-  status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
+  status: z.enum(REQUEST_STATUSES).optional(),
   beneficiary: ref.optional(),
   limit: z.number().int().min(1).max(1000).default(100),
   /** Pages `mine` and `all` (newest first); the inbox is oldest first and capped by `limit`. */

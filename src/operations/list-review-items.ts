@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { allows } from '../domain/permissions.js';
-import type { ItemStatus } from '../domain/reviews.js';
+import { ITEM_STATUSES } from '../domain/reviews.js';
 import { handlesById } from '../store/queries/identities.js';
 import { grants } from '../store/schema.js';
 import { reviewCampaigns, reviewItems } from '../store/schema-reviews.js';
@@ -11,7 +11,6 @@ import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { lastUsesOf } from './lib/review-campaigns.js';
 
-export const ITEM_STATUSES = ['pending', 'kept', 'revoked', 'shortened', 'defaulted_keep', 'defaulted_revoke', 'void'] as const satisfies readonly ItemStatus[];
 
 export const Input = z.object({
   view: z.enum(['mine', 'all']).default('mine').describe('mine: the items I am asked to decide; all: every item (IAM, security, auditors)'),

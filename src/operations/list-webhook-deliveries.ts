@@ -1,16 +1,14 @@
 import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
+import { DELIVERY_STATUSES } from '../domain/webhooks.js';
 import { webhookAttempts, webhookDeliveries } from '../store/schema-service.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { requirePermission } from './lib/audit-access.js';
 
-const STATUSES = ['pending', 'delivered', 'failed'] as const;
-type DeliveryStatus = (typeof STATUSES)[number];
-
 export const ListDeliveriesInput = z.object({
   subscription: z.uuid('must be a webhook subscription id').optional(),
-  status: z.enum(STATUSES).optional(),
+  status: z.enum(DELIVERY_STATUSES).optional(),
   limit: z.number().int().min(1).max(1000).default(100),
 }).strict();
 
@@ -27,7 +25,7 @@ export const listWebhookDeliveries = async (ctx: Context, input: z.input<typeof 
   const attempts = deliveries.length === 0 ? [] : await exec.select().from(webhookAttempts)
     .where(inArray(webhookAttempts.deliveryId, deliveries.map((d) => d.id))).orderBy(asc(webhookAttempts.attempt));
   return deliveries.map((d) => ({
-    id: d.id, subscriptionId: d.subscriptionId, eventKey: d.eventKey, eventType: d.eventType, status: d.status as DeliveryStatus,
+    id: d.id, subscriptionId: d.subscriptionId, eventKey: d.eventKey, eventType: d.eventType, status: d.status,
     attempts: d.attempts, nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt : null, lastError: d.lastError,
     deliveredAt: d.deliveredAt, createdAt: d.createdAt, payload: d.payload,
     log: attempts.filter((a) => a.deliveryId === d.id).map((a) => ({

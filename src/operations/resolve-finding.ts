@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { DRIFT_KINDS, type FindingKind } from '../domain/findings.js';
+import { DRIFT_KINDS } from '../domain/findings.js';
 import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { findings } from '../store/schema-provisioning.js';
@@ -28,6 +28,6 @@ export const resolveFinding = async (ctx: Context, input: z.input<typeof Input>)
     await refuseOwnFinding(work, finding, 'resolve');
     if (finding.status === 'resolved') throw new TenureError('finding.already_resolved', 'the finding is already resolved', { field: 'finding' });
     await resolveFindingsWhere(work, eq(findings.id, finding.id), data.resolution);
-    return { id: finding.id, status: 'resolved' as const, reopensIfSeenAgain: DRIFT_KINDS.includes(finding.kind as FindingKind) };
+    return { id: finding.id, status: 'resolved' as const, reopensIfSeenAgain: DRIFT_KINDS.includes(finding.kind) };
   });
 };

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { breakGlassTtl, chooseReviewer } from '../domain/break-glass.js';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { isHuman, type IdentityKind } from '../domain/model.js';
+import { isHuman } from '../domain/model.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
 import { findEntitlement, liveEntitlementKeys } from '../store/queries/catalogue.js';
@@ -27,7 +27,7 @@ const eligibleReviewers = async (work: Work, candidates: (string | undefined)[])
   const ids = [...new Set(candidates.filter((id): id is string => !!id))];
   const rows = ids.length === 0 ? [] : await work.tx.select({ id: identities.id, kind: identities.kind, status: identities.status })
     .from(identities).where(inArray(identities.id, ids));
-  const ok = new Set(rows.filter((r) => r.status === 'active' && isHuman(r.kind as IdentityKind)).map((r) => r.id));
+  const ok = new Set(rows.filter((r) => r.status === 'active' && isHuman(r.kind)).map((r) => r.id));
   return (id: string) => ok.has(id);
 };
 

@@ -100,7 +100,7 @@ const writeRoles = async (work: Work, plan: PolicyPlan) => {
       before: { role: r.role, source: 'policy' }, data: { role: r.role, handle: r.handle, source: 'policy' } });
   }
   if (plan.roles.added.length > 0) {
-    await work.tx.insert(roleAssignments).values(plan.roles.added.map((r) => ({ identityId: r.identityId, role: r.role, source: 'policy' })));
+    await work.tx.insert(roleAssignments).values(plan.roles.added.map((r) => ({ identityId: r.identityId, role: r.role, source: 'policy' as const })));
   }
   for (const r of plan.roles.added) {
     work.record({ action: 'role.granted', subject: { type: 'identity', id: r.identityId }, identityId: r.identityId,

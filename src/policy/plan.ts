@@ -7,13 +7,12 @@
 import { eq } from 'drizzle-orm';
 import { flattenDecisionSettings } from '../domain/decision-settings.js';
 import { formatDuration } from '../domain/durations.js';
-import { TIERS, IDENTITY_KINDS } from '../domain/model.js';
+import { TIERS, IDENTITY_KINDS, STAGE_KINDS } from '../domain/model.js';
 import type { AppliedPolicy } from '../domain/policy-types.js';
 import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, policyState, roleAssignments, systems } from '../store/schema.js';
 import type { ResolvedPolicy, RoleHolder } from './resolve.js';
-import { STAGE_KINDS } from './schema.js';
 
 export interface FieldChange { field: string; from: string | null; to: string | null }
 export interface ObjectChange { key: string; fields: FieldChange[] }

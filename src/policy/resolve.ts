@@ -10,20 +10,20 @@ import { DEFAULT_REVIEW_SETTINGS } from '../domain/reviews.js';
 import { CREDENTIAL_KINDS, DEFAULT_CREDENTIAL_SETTINGS, type CredentialSettings } from '../domain/credentials.js';
 import { decisionSettingsOf } from '../domain/decision-settings.js';
 import { provisioningSettingsOf } from './provisioning-settings.js';
-import { isHuman, type IdentityKind, type StageKind, type Tier } from '../domain/model.js';
+import { isHuman, STAGE_KINDS, type Criticality, type IdentityKind, type IdentityStatus, type StageKind, type Tier } from '../domain/model.js';
 import { DEFAULT_PENDING_EXPIRY_MS, type AppliedPolicy } from '../domain/policy-types.js';
 import { TenureError } from '../domain/errors.js';
 import type { Executor } from '../store/database.js';
 import { identities } from '../store/schema.js';
 import { formatIssue, formatPath, type PolicyIssue, type PolicySource } from './load.js';
 import { groupName, personRefs } from './references.js';
-import { STAGE_KINDS, type PolicyRole } from './schema.js';
+import type { PolicyRole } from './schema.js';
 import { validatePolicyFiles, type ParsedPolicy } from './validate.js';
 
 export interface RoleHolder { role: PolicyRole; identityId: string; handle: string }
 export interface ResolvedEntitlement { key: string; name: string; tier: Tier; maxDurationMs: number | null }
 export interface ResolvedSystem {
-  key: string; name: string; criticality: string; businessOwnerId: string; technicalOwnerId: string;
+  key: string; name: string; criticality: Criticality; businessOwnerId: string; technicalOwnerId: string;
   entitlements: ResolvedEntitlement[];
 }
 
@@ -38,7 +38,7 @@ export interface ResolvedPolicy {
   handles: Map<string, string>;
 }
 
-type Person = { id: string; handle: string; kind: string; status: string };
+type Person = { id: string; handle: string; kind: IdentityKind; status: IdentityStatus };
 
 /**
  * `checker` is the one role a machine may hold, named directly (never through a group, which could
@@ -51,7 +51,7 @@ const machineMayHold = (path: readonly (string | number)[]): boolean => path[0] 
 const personProblem = (ref: string, person: Person | undefined, path: readonly (string | number)[]): string | undefined => {
   if (!person) return `unknown identity '${ref}'`;
   if (person.status !== 'active') return `'${ref}' is ${person.status}: the policy may only name active identities`;
-  if (!isHuman(person.kind as IdentityKind) && !machineMayHold(path)) {
+  if (!isHuman(person.kind) && !machineMayHold(path)) {
     return `'${ref}' is a service account: the policy may only name people (a service account may only hold roles.checker or roles.hr_feed)`;
   }
   return undefined;

@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import { isTimeZone, parseCidr, parseClockTime, WEEKDAYS } from '../domain/decision-conditions.js';
 import { NOT_UUID_RULE, NOT_UUID_SHAPED } from '../domain/ids.js';
-import { CRITICALITIES, IDENTITY_KINDS, TIERS } from '../domain/model.js';
+import { CRITICALITIES, IDENTITY_KINDS, STAGE_KINDS, TIERS } from '../domain/model.js';
 import { CREDENTIAL_KINDS } from '../domain/credentials.js';
-import { CAMPAIGN_SCOPES, REVIEWER_RULES } from '../domain/reviews.js';
+import { CAMPAIGN_SCOPES, REVIEWER_RULES, UNDECIDED_ACTIONS } from '../domain/reviews.js';
 import { DEFAULT_PROVISIONING } from '../domain/provisioning.js';
 import { duration, durationMs } from './duration-schema.js';
 import { connectorSchema, provisioningSchema, reconcileSchema } from './connector-schema.js';
@@ -17,7 +17,6 @@ export const POLICY_VERSION = 1;
 /** The roles a policy may hand out. `admin` is deliberately absent: it comes only from `tenure init`. */
 export const POLICY_ROLES = ['security', 'iam', 'auditor', 'checker', 'hr_feed'] as const;
 export type PolicyRole = (typeof POLICY_ROLES)[number];
-export const STAGE_KINDS = ['sponsor', 'system_owner', 'security'] as const;
 
 export const keyName = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase letters, digits and single dashes')
   .regex(NOT_UUID_SHAPED, NOT_UUID_RULE);
@@ -152,7 +151,7 @@ export const campaignSchema = z.strictObject({
   reviewer: z.enum(REVIEWER_RULES),
   every: durationMs,
   due_in: durationMs,
-  undecided: z.enum(['keep', 'revoke']).optional(),
+  undecided: z.enum(UNDECIDED_ACTIONS).optional(),
 }).refine((c) => (c.grants === 'system') === (c.system !== undefined),
   { message: 'system is required with grants: system, and only then', path: ['system'] });
 

@@ -4,6 +4,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { BREAK_GLASS_REVIEW_STATUSES, type BreakGlassReviewStatus } from '../domain/break-glass.js';
+import { oneOf } from './checks.js';
 import { grants, identities } from './schema.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -18,7 +20,7 @@ export const breakGlassReviews = pgTable('break_glass_reviews', {
   startsAt: ts('starts_at').notNull(),
   endsAt: ts('ends_at').notNull(),
   dueAt: ts('due_at').notNull(),
-  status: text('status').$type<'pending' | 'appropriate' | 'inappropriate'>().notNull(),
+  status: text('status').$type<BreakGlassReviewStatus>().notNull(),
   decidedBy: uuid('decided_by'),
   decidedAt: ts('decided_at'),
   comment: text('comment'),
@@ -26,7 +28,7 @@ export const breakGlassReviews = pgTable('break_glass_reviews', {
 }, (t) => [
   index('break_glass_reviews_reviewer_idx').on(t.reviewerId, t.status),
   index('break_glass_reviews_due_idx').on(t.dueAt).where(sql`${t.status} = 'pending'`),
-  check('break_glass_reviews_status_ck', sql`${t.status} in ('pending','appropriate','inappropriate')`),
+  check('break_glass_reviews_status_ck', oneOf(t.status, BREAK_GLASS_REVIEW_STATUSES)),
 ]);
 
 export const breakGlassTables = { breakGlassReviews };

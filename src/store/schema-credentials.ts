@@ -4,7 +4,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { CredentialKind } from '../domain/credentials.js';
+import { CREDENTIAL_STATUSES, type CredentialKind, type CredentialStatus } from '../domain/credentials.js';
+import { oneOf } from './checks.js';
 import { identities, systems } from './schema.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -21,13 +22,13 @@ export const credentials = pgTable('credentials', {
   lastRotatedAt: ts('last_rotated_at').notNull(),
   expiresAt: ts('expires_at'),
   lastUsedAt: ts('last_used_at'),
-  status: text('status').$type<'active' | 'retired'>().notNull(),
+  status: text('status').$type<CredentialStatus>().notNull(),
   registeredBy: uuid('registered_by').notNull(),
   retiredAt: ts('retired_at'),
 }, (t) => [
   uniqueIndex('credentials_fingerprint_uq').on(t.fingerprint).where(sql`${t.status} = 'active'`),
   index('credentials_identity_idx').on(t.identityId, t.status),
-  check('credentials_status_ck', sql`${t.status} in ('active','retired')`),
+  check('credentials_status_ck', oneOf(t.status, CREDENTIAL_STATUSES)),
 ]);
 
 export const credentialsTables = { credentials };

@@ -5,14 +5,17 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { HrAttributes, HrEventStatus, HrEventType } from '../domain/hr.js';
+import {
+  HR_BATCH_STATUSES, HR_EVENT_STATUSES, HR_EVENT_TYPES, type HrAttributes, type HrBatchStatus, type HrEventStatus, type HrEventType,
+} from '../domain/hr.js';
+import { oneOf } from './checks.js';
 import { identities } from './schema.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const hrBatches = pgTable('hr_batches', {
   id: uuid('id').primaryKey(),
-  status: text('status').$type<'held' | 'confirmed' | 'discarded'>().notNull(),
+  status: text('status').$type<HrBatchStatus>().notNull(),
   channel: text('channel').notNull(),
   events: integer('events').notNull(),
   wouldSuspend: integer('would_suspend').notNull(),
@@ -22,7 +25,7 @@ export const hrBatches = pgTable('hr_batches', {
   decidedBy: uuid('decided_by'),
   decidedAt: ts('decided_at'),
   reason: text('reason'),
-}, (t) => [check('hr_batches_status_ck', sql`${t.status} in ('held','confirmed','discarded')`)]);
+}, (t) => [check('hr_batches_status_ck', oneOf(t.status, HR_BATCH_STATUSES))]);
 
 export const hrEvents = pgTable('hr_events', {
   id: uuid('id').primaryKey(),
@@ -46,8 +49,8 @@ export const hrEvents = pgTable('hr_events', {
   index('hr_events_due_idx').on(t.effectiveAt).where(sql`${t.status} = 'scheduled'`),
   index('hr_events_batch_idx').on(t.batchId),
   index('hr_events_identity_idx').on(t.identityId, t.effectiveAt),
-  check('hr_events_type_ck', sql`${t.type} in ('hire','change','leave')`),
-  check('hr_events_status_ck', sql`${t.status} in ('scheduled','applied','superseded','held','discarded')`),
+  check('hr_events_type_ck', oneOf(t.type, HR_EVENT_TYPES)),
+  check('hr_events_status_ck', oneOf(t.status, HR_EVENT_STATUSES)),
 ]);
 
 /** What one source last said about one person: compared with the other sources before anything is overwritten. */

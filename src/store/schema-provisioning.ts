@@ -5,8 +5,9 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigserial, boolean, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { FindingKind, FindingStatus, Severity } from '../domain/findings.js';
-import type { JobAction, JobState } from '../domain/provisioning.js';
+import { FINDING_STATUSES, SEVERITIES, type FindingKind, type FindingStatus, type Severity } from '../domain/findings.js';
+import { JOB_ACTIONS, JOB_STATES, type JobAction, type JobState } from '../domain/provisioning.js';
+import { oneOf } from './checks.js';
 import { grants, identities, systems } from './schema.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -48,8 +49,8 @@ export const provisioningJobs = pgTable('provisioning_jobs', {
   // Partial: the worker only ever looks for unfinished jobs, which are few next to the history.
   index('provisioning_jobs_open_idx').on(t.nextAttemptAt).where(sql`${t.state} in ('queued','failing','running')`),
   index('provisioning_jobs_system_idx').on(t.systemId, t.state),
-  check('provisioning_jobs_action_ck', sql`${t.action} in ('provision','deprovision')`),
-  check('provisioning_jobs_state_ck', sql`${t.state} in ('queued','running','failing','held','awaiting_confirmation','done','superseded','resolved')`),
+  check('provisioning_jobs_action_ck', oneOf(t.action, JOB_ACTIONS)),
+  check('provisioning_jobs_state_ck', oneOf(t.state, JOB_STATES)),
 ]);
 
 /**
@@ -82,8 +83,8 @@ export const findings = pgTable('findings', {
   uniqueIndex('findings_open_key_uq').on(t.key).where(sql`${t.status} in ('open','accepted')`),
   index('findings_status_idx').on(t.status, t.kind),
   index('findings_system_idx').on(t.systemId, t.status),
-  check('findings_status_ck', sql`${t.status} in ('open','accepted','resolved')`),
-  check('findings_severity_ck', sql`${t.severity} in ('low','medium','high','critical')`),
+  check('findings_status_ck', oneOf(t.status, FINDING_STATUSES)),
+  check('findings_severity_ck', oneOf(t.severity, SEVERITIES)),
 ]);
 
 /** One reconciliation of one system: what was compared and what drift was found, for the schedule and the record. */

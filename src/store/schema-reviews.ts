@@ -5,7 +5,11 @@
  */
 import { sql } from 'drizzle-orm';
 import { check, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
-import type { CampaignTrigger, ItemStatus, ReviewEvidence, UndecidedAction } from '../domain/reviews.js';
+import {
+  CAMPAIGN_STATUSES, ITEM_STATUSES, UNDECIDED_ACTIONS,
+  type CampaignStatus, type CampaignTrigger, type ItemStatus, type ReviewEvidence, type UndecidedAction,
+} from '../domain/reviews.js';
+import { oneOf } from './checks.js';
 import { engagements, grants, identities } from './schema.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -18,7 +22,7 @@ export const reviewCampaigns = pgTable('review_campaigns', {
   policyKey: text('policy_key'),
   /** Which grants and which reviewer, as asked (kept for the evidence). */
   scope: jsonb('scope').notNull(),
-  status: text('status').$type<'open' | 'closed'>().notNull(),
+  status: text('status').$type<CampaignStatus>().notNull(),
   dueAt: ts('due_at').notNull(),
   /** Renewal campaigns: the engagement and the end it moves to once the sponsor has revalidated every grant. */
   engagementId: uuid('engagement_id').references(() => engagements.id),
@@ -29,7 +33,7 @@ export const reviewCampaigns = pgTable('review_campaigns', {
 }, (t) => [
   index('review_campaigns_due_idx').on(t.dueAt).where(sql`${t.status} = 'open'`),
   index('review_campaigns_policy_idx').on(t.policyKey, t.createdAt),
-  check('review_campaigns_status_ck', sql`${t.status} in ('open','closed')`),
+  check('review_campaigns_status_ck', oneOf(t.status, CAMPAIGN_STATUSES)),
 ]);
 
 export const reviewItems = pgTable('review_items', {
@@ -50,8 +54,8 @@ export const reviewItems = pgTable('review_items', {
 }, (t) => [
   uniqueIndex('review_items_campaign_grant_uq').on(t.campaignId, t.grantId),
   index('review_items_reviewer_idx').on(t.reviewerId, t.status),
-  check('review_items_status_ck', sql`${t.status} in ('pending','kept','revoked','shortened','defaulted_keep','defaulted_revoke','void')`),
-  check('review_items_undecided_ck', sql`${t.undecided} in ('keep','revoke')`),
+  check('review_items_status_ck', oneOf(t.status, ITEM_STATUSES)),
+  check('review_items_undecided_ck', oneOf(t.undecided, UNDECIDED_ACTIONS)),
 ]);
 
 export const reviewsTables = { reviewCampaigns, reviewItems };

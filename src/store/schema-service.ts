@@ -7,6 +7,9 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+import type { TokenScope } from '../domain/tokens.js';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../domain/webhooks.js';
+import { oneOf } from './checks.js';
 import { identities } from './schema.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -16,7 +19,7 @@ export const apiTokens = pgTable('api_tokens', {
   id: uuid('id').primaryKey(),
   identityId: uuid('identity_id').notNull().references(() => identities.id),
   name: text('name').notNull(),
-  scopes: jsonb('scopes').$type<string[]>().notNull(),
+  scopes: jsonb('scopes').$type<TokenScope[]>().notNull(),
   secretHash: text('secret_hash').notNull(),
   expiresAt: ts('expires_at').notNull(),
   createdAt: ts('created_at').notNull(),
@@ -101,7 +104,7 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   eventKey: text('event_key').notNull(),
   eventType: text('event_type').notNull(),
   payload: jsonb('payload').notNull(),
-  status: text('status').notNull(),
+  status: text('status').$type<DeliveryStatus>().notNull(),
   attempts: integer('attempts').notNull().default(0),
   nextAttemptAt: ts('next_attempt_at').notNull(),
   lockedUntil: ts('locked_until'),
@@ -111,7 +114,7 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
 }, (t) => [
   uniqueIndex('webhook_deliveries_event_uq').on(t.subscriptionId, t.eventKey),
   index('webhook_deliveries_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
-  check('webhook_deliveries_status_ck', sql`${t.status} in ('pending','delivered','failed')`),
+  check('webhook_deliveries_status_ck', oneOf(t.status, DELIVERY_STATUSES)),
 ]);
 
 export const webhookAttempts = pgTable('webhook_attempts', {

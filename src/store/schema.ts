@@ -6,6 +6,13 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
+import {
+  ALL_REQUEST_KINDS, GRANT_ORIGINS, GRANT_STATUSES, IDENTITY_KINDS, IDENTITY_STATUSES, REQUEST_STATUSES, TIERS, type Criticality, type DataSensitivity, type EngagementPattern, type EngagementStatus,
+  type GrantOrigin, type GrantStatus, type IdentityKind, type IdentityStatus, type RequestKind, type RequestStatus, type Role,
+  type RoleSource, type StageKind, type Tier, type VendorKind,
+} from '../domain/model.js';
+import type { ProvisioningState } from '../domain/provisioning.js';
+import { oneOf } from './checks.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -14,8 +21,8 @@ export const identities = pgTable('identities', {
   handle: text('handle').notNull(),
   displayName: text('display_name').notNull(),
   email: text('email'),
-  kind: text('kind').notNull(),
-  status: text('status').notNull(),
+  kind: text('kind').$type<IdentityKind>().notNull(),
+  status: text('status').$type<IdentityStatus>().notNull(),
   managerId: uuid('manager_id'),
   sponsorId: uuid('sponsor_id'),
   ownerId: uuid('owner_id'),
@@ -40,22 +47,22 @@ export const identities = pgTable('identities', {
   index('identities_owner_idx').on(t.ownerId),
   index('identities_hr_end_idx').on(t.hrEndsAt).where(sql`${t.status} = 'active' and ${t.hrEndsAt} is not null`),
   index('identities_sponsor_idx').on(t.sponsorId),
-  check('identities_kind_ck', sql`${t.kind} in ('employee','contractor','vendor_operator','service_account')`),
-  check('identities_status_ck', sql`${t.status} in ('pending','active','suspended','terminated')`),
+  check('identities_kind_ck', oneOf(t.kind, IDENTITY_KINDS)),
+  check('identities_status_ck', oneOf(t.status, IDENTITY_STATUSES)),
   // A reference that looks like an id names an id (store/queries/identities.ts): a handle never may (migration 0014).
   check('identities_handle_not_uuid_ck', sql`${t.handle} !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`),
 ]);
 
 export const roleAssignments = pgTable('role_assignments', {
   identityId: uuid('identity_id').notNull().references(() => identities.id),
-  role: text('role').notNull(),
-  source: text('source').notNull(),
+  role: text('role').$type<Role>().notNull(),
+  source: text('source').$type<RoleSource>().notNull(),
 }, (t) => [primaryKey({ columns: [t.identityId, t.role, t.source] })]);
 
 export const vendors = pgTable('vendors', {
   id: uuid('id').primaryKey(),
   name: text('name').notNull(),
-  kind: text('kind').notNull(),
+  kind: text('kind').$type<VendorKind>().notNull(),
   relationshipOwnerId: uuid('relationship_owner_id').notNull().references(() => identities.id),
   contractEnd: ts('contract_end').notNull(),
   createdAt: ts('created_at').notNull(),
@@ -68,12 +75,12 @@ export const engagements = pgTable('engagements', {
   sponsorId: uuid('sponsor_id').notNull().references(() => identities.id),
   businessFunction: text('business_function').notNull(),
   purpose: text('purpose').notNull(),
-  pattern: text('pattern').notNull(),
+  pattern: text('pattern').$type<EngagementPattern>().notNull(),
   startsAt: ts('starts_at').notNull(),
   endsAt: ts('ends_at').notNull(),
-  dataSensitivity: text('data_sensitivity').notNull(),
+  dataSensitivity: text('data_sensitivity').$type<DataSensitivity>().notNull(),
   scope: jsonb('scope').$type<string[]>().notNull(),
-  status: text('status').notNull(),
+  status: text('status').$type<EngagementStatus>().notNull(),
   endedAt: ts('ended_at'),
   endReason: text('end_reason'),
   createdAt: ts('created_at').notNull(),
@@ -91,7 +98,7 @@ export const systems = pgTable('systems', {
   name: text('name').notNull(),
   businessOwnerId: uuid('business_owner_id').notNull().references(() => identities.id),
   technicalOwnerId: uuid('technical_owner_id').notNull().references(() => identities.id),
-  criticality: text('criticality').notNull(),
+  criticality: text('criticality').$type<Criticality>().notNull(),
   retired: boolean('retired').notNull().default(false),
 }, (t) => [uniqueIndex('systems_key_uq').on(t.key)]);
 
@@ -100,12 +107,12 @@ export const entitlements = pgTable('entitlements', {
   key: text('key').notNull(),
   systemId: uuid('system_id').notNull().references(() => systems.id),
   name: text('name').notNull(),
-  tier: text('tier').notNull(),
+  tier: text('tier').$type<Tier>().notNull(),
   maxDurationMs: bigint('max_duration_ms', { mode: 'number' }),
   retired: boolean('retired').notNull().default(false),
 }, (t) => [
   uniqueIndex('entitlements_key_uq').on(t.key),
-  check('entitlements_tier_ck', sql`${t.tier} in ('read','standard','privileged')`),
+  check('entitlements_tier_ck', oneOf(t.tier, TIERS)),
 ]);
 
 /** The applied policy document: durations, routing, roles and SoD rules are read from here. */
@@ -119,7 +126,7 @@ export const policyState = pgTable('policy_state', {
 
 export const accessRequests = pgTable('access_requests', {
   id: uuid('id').primaryKey(),
-  kind: text('kind').notNull(),
+  kind: text('kind').$type<RequestKind>().notNull(),
   requesterId: uuid('requester_id').notNull().references(() => identities.id),
   beneficiaryId: uuid('beneficiary_id').notNull().references(() => identities.id),
   entitlementId: uuid('entitlement_id').notNull().references(() => entitlements.id),
@@ -130,7 +137,7 @@ export const accessRequests = pgTable('access_requests', {
   startsAt: ts('starts_at').notNull(),
   endsAt: ts('ends_at').notNull(),
   outOfScope: boolean('out_of_scope').notNull(),
-  status: text('status').notNull(),
+  status: text('status').$type<RequestStatus>().notNull(),
   expiresAt: ts('expires_at').notNull(),
   decidedAt: ts('decided_at'),
   decisionReason: text('decision_reason'),
@@ -142,17 +149,17 @@ export const accessRequests = pgTable('access_requests', {
   index('requests_beneficiary_idx').on(t.beneficiaryId, t.status),
   index('requests_requester_idx').on(t.requesterId, t.status),
   index('requests_due_idx').on(t.status, t.expiresAt),
-  check('requests_status_ck', sql`${t.status} in ('pending','approved','denied','cancelled','expired')`),
-  check('requests_kind_ck', sql`${t.kind} in ('new','extension','scope_change','break_glass')`),
+  check('requests_status_ck', oneOf(t.status, REQUEST_STATUSES)),
+  check('requests_kind_ck', oneOf(t.kind, ALL_REQUEST_KINDS)),
 ]);
 
 export const requestStages = pgTable('request_stages', {
   requestId: uuid('request_id').notNull().references(() => accessRequests.id),
   position: integer('position').notNull(),
-  kind: text('kind').notNull(),
+  kind: text('kind').$type<StageKind>().notNull(),
   approverIds: jsonb('approver_ids').$type<string[]>().notNull(),
   usesAlternates: boolean('uses_alternates').notNull(),
-  status: text('status').notNull(),
+  status: text('status').$type<RequestStatus>().notNull(),
   decidedBy: uuid('decided_by'),
   decidedAt: ts('decided_at'),
   comment: text('comment'),
@@ -181,11 +188,11 @@ export const grants = pgTable('grants', {
   engagementId: uuid('engagement_id').references(() => engagements.id),
   requestId: uuid('request_id').references(() => accessRequests.id),
   exceptionId: uuid('exception_id').references(() => exceptions.id),
-  origin: text('origin').notNull(),
+  origin: text('origin').$type<GrantOrigin>().notNull(),
   startsAt: ts('starts_at').notNull(),
   endsAt: ts('ends_at'),
-  status: text('status').notNull(),
-  provisioningState: text('provisioning_state').notNull(),
+  status: text('status').$type<GrantStatus>().notNull(),
+  provisioningState: text('provisioning_state').$type<ProvisioningState>().notNull(),
   /** When the target last confirmed the provisioning state, and how (connector outcome, read-back, or who confirmed a manual task). */
   provisioningConfirmedAt: ts('provisioning_confirmed_at'),
   provisioningEvidence: jsonb('provisioning_evidence'),
@@ -201,9 +208,9 @@ export const grants = pgTable('grants', {
   index('grants_due_idx').on(t.endsAt).where(sql`${t.status} in ('scheduled','active')`),
   index('grants_start_idx').on(t.startsAt).where(sql`${t.status} = 'scheduled'`),
   index('grants_engagement_idx').on(t.engagementId),
-  check('grants_status_ck', sql`${t.status} in ('scheduled','active','expired','revoked')`),
+  check('grants_status_ck', oneOf(t.status, GRANT_STATUSES)),
   // Access comes only by an approved path: a request (which names it), birthright, or break-glass.
-  check('grants_origin_ck', sql`${t.origin} in ('birthright','break_glass') or (${t.origin} = 'request' and ${t.requestId} is not null)`),
+  check('grants_origin_ck', sql`${oneOf(t.origin, GRANT_ORIGINS.filter((o) => o !== 'request'))} or (${t.origin} = 'request' and ${t.requestId} is not null)`),
 ]);
 
 /** Append-only (a trigger refuses UPDATE and DELETE); each row is chained to the one before. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { REVIEW_OUTCOMES } from '../../domain/break-glass.js';
+import { BREAK_GLASS_REVIEW_STATUSES } from '../../domain/break-glass.js';
 import { listBreakGlassReviews } from '../../operations/list-break-glass-reviews.js';
 import { reviewBreakGlass, Input as ReviewInput } from '../../operations/review-break-glass.js';
 import { startBreakGlass, Input as StartInput } from '../../operations/start-break-glass.js';
@@ -14,7 +14,7 @@ const Started = z.object({
 const ReviewView = z.object({
   id: z.string(), grantId: z.string(), identity: z.string(), reviewer: z.string(), entitlement: z.string(), incident: z.string(),
   reason: z.string(), startsAt: isoDate, endsAt: isoDate, dueAt: isoDate, overdue: z.boolean(),
-  status: z.enum(['pending', ...REVIEW_OUTCOMES]), decidedAt: optionalDate, comment: z.string().nullable(),
+  status: z.enum(BREAK_GLASS_REVIEW_STATUSES), decidedAt: optionalDate, comment: z.string().nullable(),
   evidence: z.object({
     auditEvents: z.array(z.object({ seq: z.number(), at: z.string(), action: z.string(), subject: z.object({ type: z.string(), id: z.string() }),
       reason: z.string().nullable(), ticket: z.string().nullable() })),
@@ -22,7 +22,7 @@ const ReviewView = z.object({
       allowed: z.boolean(), reason: z.string() })),
   }).describe('what the user did during the window: audit events, and the decision point\'s answers'),
 });
-const ReviewsQuery = z.object({ status: z.enum(['pending', ...REVIEW_OUTCOMES]).optional(), limit: limitQuery(500) }).strict();
+const ReviewsQuery = z.object({ status: z.enum(BREAK_GLASS_REVIEW_STATUSES).optional(), limit: limitQuery(500) }).strict();
 
 /** Break-glass: emergency access for oneself, and its review after use; see README "Break-glass". */
 export const breakGlassRoutes: RouteModule = (app, deps) => {

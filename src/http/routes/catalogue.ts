@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { TIERS } from '../../domain/model.js';
 import { listCatalogue } from '../../operations/list-catalogue.js';
 import { contextOf } from '../access.js';
 import { optionalDate, problems } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Item = z.object({
-  key: z.string(), name: z.string(), tier: z.enum(['read', 'standard', 'privileged']), system: z.string(), systemName: z.string(),
+  key: z.string(), name: z.string(), tier: z.enum(TIERS), system: z.string(), systemName: z.string(),
   maxDurationMs: z.number().describe('the longest window I may ask for (policy, entitlement and my engagement\'s end)'),
   maxDuration: z.string().describe('the same, as 8h, 30d'),
   route: z.array(z.string()).describe('the approval stages a request of mine would go through, in order'),

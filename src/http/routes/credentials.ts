@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CREDENTIAL_KINDS } from '../../domain/credentials.js';
+import { CREDENTIAL_KINDS, CREDENTIAL_STATUSES } from '../../domain/credentials.js';
 import { listCredentials } from '../../operations/list-credentials.js';
 import { registerCredential, Input as RegisterInput } from '../../operations/register-credential.js';
 import { retireCredential, Input as RetireInput } from '../../operations/retire-credential.js';
@@ -10,9 +10,9 @@ import { typed, type RouteModule } from './route.js';
 
 const CredentialView = z.object({
   id: z.string(), identity: z.string(), system: z.string().nullable(), kind: z.enum(CREDENTIAL_KINDS), name: z.string(), fingerprint: z.string(),
-  status: z.enum(['active', 'retired']), createdAt: isoDate, lastRotatedAt: isoDate, expiresAt: optionalDate, lastUsedAt: optionalDate,
+  status: z.enum(CREDENTIAL_STATUSES), createdAt: isoDate, lastRotatedAt: isoDate, expiresAt: optionalDate, lastUsedAt: optionalDate,
 });
-const ListQuery = z.object({ identity: refQuery, status: z.enum(['active', 'retired']).optional() }).strict();
+const ListQuery = z.object({ identity: refQuery, status: z.enum(CREDENTIAL_STATUSES).optional() }).strict();
 
 /** Credentials of non-human identities, by fingerprint only; see README "Non-human identities". */
 export const credentialRoutes: RouteModule = (app, deps) => {

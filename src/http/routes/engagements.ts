@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENGAGEMENT_STATUSES } from '../../domain/model.js';
 import { changeEngagementEnd, ChangeInput, endEngagement, EndInput } from '../../operations/change-engagement-end.js';
 import { createEngagement, Input as CreateInput } from '../../operations/create-engagement.js';
 import { pageEngagements } from '../../operations/list-engagements.js';
@@ -20,7 +21,7 @@ const Created = z.object({ id: z.string(), status: z.string(), startsAt: isoDate
 const Counts = z.record(z.string(), z.union([z.number(), z.boolean()])).describe('what changed: ended, grants and requests affected');
 
 const ListQuery = z.object({
-  identity: refQuery, status: z.enum(['active', 'ended']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
+  identity: refQuery, status: z.enum(ENGAGEMENT_STATUSES).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 
 export const engagementRoutes: RouteModule = (app, deps) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GRANT_STATUSES } from '../../domain/model.js';
 import { pageGrants } from '../../operations/list-grants.js';
 import { Input as RevokeInput, revokeGrant } from '../../operations/revoke-grant.js';
 import { runPass } from '../../jobs/pass.js';
@@ -13,7 +14,7 @@ const GrantView = z.object({
 });
 const ListQuery = z.object({
   identity: refQuery, entitlement: refQuery,
-  status: z.enum(['scheduled', 'active', 'expired', 'revoked', 'live']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
+  status: z.enum([...GRANT_STATUSES, 'live']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 const counts = <K extends string>(...keys: K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
 const failures = (key: 'key' | 'system') => z.array(z.object({ [key]: z.string(), error: z.string() }));

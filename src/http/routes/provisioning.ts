@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { JOB_STATES } from '../../domain/provisioning.js';
+import { JOB_ACTIONS, JOB_STATES } from '../../domain/provisioning.js';
 import { FINDING_KINDS, FINDING_STATUSES } from '../../domain/findings.js';
 import { acceptFinding, Input as AcceptFindingInput } from '../../operations/accept-finding.js';
 import { confirmProvisioningTask, Input as ConfirmInput } from '../../operations/confirm-provisioning-task.js';
@@ -15,7 +15,7 @@ import { typed, type RouteModule } from './route.js';
 
 const JobView = z.object({
   id: z.string(), seq: z.number().int(), grantId: z.string(), identity: z.string(), system: z.string(), entitlement: z.string(),
-  action: z.enum(['provision', 'deprovision']), state: z.enum(JOB_STATES), attempts: z.number().int(), nextAttemptAt: isoDate,
+  action: z.enum(JOB_ACTIONS), state: z.enum(JOB_STATES), attempts: z.number().int(), nextAttemptAt: isoDate,
   lastError: z.string().nullable(), dueAt: optionalDate, outcome: z.unknown().describe('what the connector did and the read-back, or who confirmed'),
   createdAt: isoDate, finishedAt: optionalDate,
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REQUEST_STATUSES } from '../../domain/model.js';
 import { approveRequest, Input as ApproveInput } from '../../operations/approve-request.js';
 import { approveRequests, Input as BulkApprove } from '../../operations/approve-requests.js';
 import { cancelRequest, Input as CancelInput } from '../../operations/cancel-request.js';
@@ -28,7 +29,7 @@ const Created = z.object({
 });
 const Decision = z.object({ id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional() });
 const ListQuery = z.object({
-  view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(['pending', 'approved', 'denied', 'cancelled', 'expired']).optional(),
+  view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(REQUEST_STATUSES).optional(),
   beneficiary: refQuery, limit: limitQuery(1000), cursor: cursorQuery,
 }).strict();
 const BulkResult = z.object({ results: z.array(z.object({ request: z.string(), outcome: Decision.nullable(), problem: problemSchema.nullable() })) });

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { CAMPAIGN_TRIGGERS, REVIEW_DECISIONS } from '../../domain/reviews.js';
+import { CAMPAIGN_TRIGGERS, ITEM_STATUSES, REVIEW_DECISIONS, UNDECIDED_ACTIONS } from '../../domain/reviews.js';
 import { createReviewCampaign, Input as CampaignInput } from '../../operations/create-review-campaign.js';
 import { decideReviewItem, Input as DecideInput } from '../../operations/decide-review-item.js';
-import { ITEM_STATUSES, listReviewItems } from '../../operations/list-review-items.js';
+import { listReviewItems } from '../../operations/list-review-items.js';
 import { renewEngagement, Input as RenewInput } from '../../operations/renew-engagement.js';
 import { contextOf } from '../access.js';
 import { idParam, isoDate, limitQuery, optionalDate, problems } from '../schemas.js';
@@ -18,7 +18,7 @@ const Evidence = z.object({
 const ItemView = z.object({
   id: z.string(), campaignId: z.string(), campaign: z.string(), trigger: z.enum(CAMPAIGN_TRIGGERS), dueAt: isoDate, overdue: z.boolean(),
   renewalEndsAt: optionalDate, grantId: z.string(), holder: z.string(), reviewer: z.string(), status: z.enum(ITEM_STATUSES),
-  undecided: z.enum(['keep', 'revoke']), evidence: Evidence, decidedBy: z.string().nullable(), decidedAt: optionalDate,
+  undecided: z.enum(UNDECIDED_ACTIONS), evidence: Evidence, decidedBy: z.string().nullable(), decidedAt: optionalDate,
   comment: z.string().nullable(), newEndsAt: optionalDate,
 });
 const ItemsQuery = z.object({

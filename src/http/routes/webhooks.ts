@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DELIVERY_STATUSES } from '../../domain/webhooks.js';
 import { createWebhook, CreateWebhookInput } from '../../operations/create-webhook.js';
 import { deleteWebhook } from '../../operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../../operations/list-webhook-deliveries.js';
@@ -24,13 +25,13 @@ const Attempt = z.object({
   attempt: z.number().int(), startedAt: isoDate, finishedAt: optionalDate, statusCode: z.number().int().nullable(), error: z.string().nullable(),
 });
 const DeliveryView = z.object({
-  id: z.string(), subscriptionId: z.string(), eventKey: z.string(), eventType: z.string(), status: z.enum(['pending', 'delivered', 'failed']),
+  id: z.string(), subscriptionId: z.string(), eventKey: z.string(), eventType: z.string(), status: z.enum(DELIVERY_STATUSES),
   attempts: z.number().int(), nextAttemptAt: optionalDate, lastError: z.string().nullable(), deliveredAt: optionalDate, createdAt: isoDate,
   payload: z.unknown().describe('the body POSTed to the receiver'), log: z.array(Attempt),
 });
 const ListQuery = z.object({ includeDeleted: z.enum(['true', 'false']).optional() }).strict();
 const DeliveriesQuery = z.object({
-  subscription: z.uuid('must be a webhook subscription id').optional(), status: z.enum(['pending', 'delivered', 'failed']).optional(),
+  subscription: z.uuid('must be a webhook subscription id').optional(), status: z.enum(DELIVERY_STATUSES).optional(),
   limit: limitQuery(1000),
 }).strict();
 

@@ -6,7 +6,7 @@
  */
 import { and, eq, sql } from 'drizzle-orm';
 import type { Connector, ConnectorGrant } from '../../connectors/contract.js';
-import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings } from '../../domain/provisioning.js';
+import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings, type ProvisioningState } from '../../domain/provisioning.js';
 import { inTransaction, type Context, type Work } from '../../operations/context.js';
 import { openFinding, resolveFindingByKey } from '../../operations/lib/findings.js';
 import { rawRows } from '../../store/database.js';
@@ -28,7 +28,7 @@ const finishJob = async (work: Work, job: ClaimedJob, values: Partial<typeof pro
 };
 
 /** The grant's state follows its latest job only: an older job finishing must not hide a newer one still pending. */
-const setGrantState = async (work: Work, job: ClaimedJob, state: string, evidence: unknown): Promise<void> => {
+const setGrantState = async (work: Work, job: ClaimedJob, state: ProvisioningState, evidence: unknown): Promise<void> => {
   const later = await rawRows<{ n: number }>(work.tx, sql`SELECT count(*)::int AS n FROM provisioning_jobs
     WHERE grant_id = ${job.grant_id} AND seq > ${job.seq} AND state NOT IN ('superseded','done','resolved')`);
   if ((later[0]?.n ?? 0) > 0) return;

@@ -77,7 +77,7 @@ export const syncBirthright = async (
     const rows = missing.map((key) => ({
       id: newId(), identityId: person.id, entitlementId: catalogue.get(key)!.id, engagementId: desired.engagementId, requestId: null,
       origin: 'birthright', startsAt: work.now, endsAt: desired.endsAt, status: 'active', provisioningState: 'pending', createdAt: work.now,
-    }));
+    }) satisfies typeof grants.$inferInsert);
     await work.tx.insert(grants).values(rows);
     rows.forEach((row, i) => work.record({ action: 'grant.created', subject: { type: 'grant', id: row.id }, identityId: person.id,
       systemId: catalogue.get(missing[i]!)!.systemId, reason: `birthright: ${why}`,

@@ -9,7 +9,6 @@ import { lockIdentity } from '../../store/queries/identities.js';
 import { accessRequests, engagements, requestStages } from '../../store/schema.js';
 import { loadActor, requirePerson } from '../authorize.js';
 import type { Work } from '../context.js';
-import type { StageKind } from '../../domain/model.js';
 import { partiesOfStoredRequest } from './parties.js';
 import { stageCandidates } from './stage-candidates.js';
 
@@ -66,7 +65,7 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   const parties = await partiesOfStoredRequest(work.tx, request);
   const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, parties);
   const eligibleFor = async (stage: typeof current) => {
-    const fresh = await stageCandidates(work.tx, policy, stage.kind as StageKind, request.beneficiary, system);
+    const fresh = await stageCandidates(work.tx, policy, stage.kind, request.beneficiary, system);
     return stage.usesAlternates || exclude(fresh.primary).length === 0
       ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
   };

@@ -70,7 +70,7 @@ const createPerson = async (work: Work, run: HrRunState, event: HrEventData): Pr
   }).returning();
   work.record({ action: 'identity.created', subject: { type: 'identity', id: row!.id }, identityId: row!.id, reason: `HR ${describe(event)}`,
     after: { handle, kind, managerId: row!.managerId, sponsorId: row!.sponsorId, source: event.source, employeeId: event.employeeId } });
-  return row as Identity;
+  return row!;
 };
 
 /** Applies the attributes no other source contradicts; returns the person as updated and which attributes moved them. */
@@ -95,7 +95,7 @@ const updatePerson = async (work: Work, run: HrRunState, event: HrEventData, mat
   const [updated] = await work.tx.update(identities).set({ ...set, updatedAt: work.now }).where(eq(identities.id, person.id)).returning();
   work.record({ action: 'identity.attributes_changed', subject: { type: 'identity', id: person.id }, identityId: person.id,
     before, after: applied, reason: `HR ${describe(event)}` });
-  return { person: updated as Identity, moved };
+  return { person: updated!, moved };
 };
 
 /** A mover keeps only the birthright that still matches, and the new manager (or the sponsor) reviews the rest. */

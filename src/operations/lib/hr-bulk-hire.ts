@@ -66,7 +66,7 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
     return { e, row: { id, handle: handles[i]!, displayName: e.attributes.name!, email: e.attributes.email ?? null, kind: 'employee', status: 'active',
       managerId: null as string | null, department: e.attributes.department ?? null, title: e.attributes.title ?? null, location: e.attributes.location ?? null,
       employmentClass: e.attributes.employment_class ?? null, employeeId: e.employeeId, hrEndsAt: e.attributes.end_date ? new Date(e.attributes.end_date) : null,
-      createdBy: work.actor.id ?? null, createdAt: work.now, updatedAt: work.now } };
+      createdBy: work.actor.id ?? null, createdAt: work.now, updatedAt: work.now } satisfies typeof identities.$inferInsert };
   });
   for (const p of people) p.row.managerId = managerOf(p.e);
   await insertInChunks(people.map((p) => p.row), (part) => work.tx.insert(identities).values(part));
@@ -75,8 +75,8 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
   // New identities, invisible to anyone else until commit: only the profiles' own keys can conflict.
   const grantRows = people.flatMap(({ e, row }) => withoutSodConflicts(run.separationOfDuties,
     birthrightFor(run.profiles, e.attributes).filter((key) => run.catalogue.has(key)), []).granted.map((key) => ({
-    id: newId(), identityId: row.id, entitlementId: run.catalogue.get(key)!.id, engagementId: null, requestId: null, origin: 'birthright',
-    startsAt: work.now, endsAt: null, status: 'active', provisioningState: 'pending', createdAt: work.now, key })));
+    id: newId(), identityId: row.id, entitlementId: run.catalogue.get(key)!.id, engagementId: null, requestId: null, origin: 'birthright' as const,
+    startsAt: work.now, endsAt: null, status: 'active' as const, provisioningState: 'pending' as const, createdAt: work.now, key })));
   await insertInChunks(grantRows.map(({ key: _key, ...g }) => g), (part) => work.tx.insert(grants).values(part));
   const byPerson = new Map<string, typeof grantRows>();
   for (const g of grantRows) byPerson.set(g.identityId, [...(byPerson.get(g.identityId) ?? []), g]);

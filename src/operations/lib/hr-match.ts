@@ -29,12 +29,12 @@ export const matchIdentity = async (work: Work, event: HrEventData): Promise<Mat
     .where(and(eq(hrRecords.source, event.source), eq(hrRecords.employeeId, event.employeeId)));
   let identity: Identity | undefined;
   if (own) {
-    [identity] = await work.tx.select().from(identities).where(eq(identities.id, own.identityId)).for('update') as Identity[];
+    [identity] = await work.tx.select().from(identities).where(eq(identities.id, own.identityId)).for('update');
   } else {
-    [identity] = await work.tx.select().from(identities).where(eq(identities.employeeId, event.employeeId)).for('update') as Identity[];
+    [identity] = await work.tx.select().from(identities).where(eq(identities.employeeId, event.employeeId)).for('update');
     if (!identity && event.attributes.email) {
       [identity] = await work.tx.select().from(identities)
-        .where(sql`lower(${identities.email}) = ${event.attributes.email.toLowerCase()}`).for('update') as Identity[];
+        .where(sql`lower(${identities.email}) = ${event.attributes.email.toLowerCase()}`).for('update');
     }
   }
   const others = identity ? await work.tx.select().from(hrRecords)
@@ -48,7 +48,7 @@ export const managerOf = async (work: Work, source: string, managerEmployeeId: s
   const [row] = await work.tx.select({ identity: identities }).from(hrRecords)
     .innerJoin(identities, eq(identities.id, hrRecords.identityId))
     .where(and(eq(hrRecords.source, source), eq(hrRecords.employeeId, managerEmployeeId)));
-  return row?.identity as Identity | undefined;
+  return row?.identity;
 };
 
 /** Remembers what this source now says about the person (merged over what it said before). */

@@ -70,7 +70,7 @@ export const issueGrant = async (work: Work, d: PendingDecision): Promise<string
     id: newId(), identityId: d.beneficiary.id, entitlementId: d.entitlement.id, engagementId: engagement?.id ?? null,
     requestId: d.request.id, exceptionId, origin: 'request', startsAt, endsAt: d.request.endsAt,
     status: startsAt.getTime() > work.now.getTime() ? 'scheduled' : 'active', provisioningState: 'pending', createdAt: work.now,
-  };
+  } satisfies typeof grants.$inferInsert;
   await work.tx.insert(grants).values(row);
   work.record({ action: 'grant.created', subject: { type: 'grant', id: row.id }, identityId: row.identityId, systemId: d.system.id,
     ticket: d.request.ticket, reason: d.request.justification,

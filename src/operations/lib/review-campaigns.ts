@@ -5,7 +5,7 @@
  */
 import { and, eq, gt, inArray, isNull, max, or, type SQL } from 'drizzle-orm';
 import { newId } from '../../domain/ids.js';
-import { isHuman, type IdentityKind } from '../../domain/model.js';
+import { isHuman, type GrantStatus } from '../../domain/model.js';
 import { partiesOfIdentity } from '../../domain/parties.js';
 import { defaultUndecided, type CampaignTrigger, type ReviewerRule, type ReviewEvidence, type UndecidedAction } from '../../domain/reviews.js';
 import type { Executor } from '../../store/database.js';
@@ -34,7 +34,7 @@ export interface CampaignSpec {
 
 export interface OpenedCampaign { campaignId: string | null; items: number; unassigned: string[] }
 
-const LIVE = ['scheduled', 'active'];
+const LIVE: GrantStatus[] = ['scheduled', 'active'];
 /** Rows per INSERT: well under PostgreSQL's limit on bound parameters. */
 const CHUNK = 500;
 
@@ -97,7 +97,7 @@ const eligiblePeople = async (work: Work, ids: readonly string[]): Promise<Set<s
   for (const part of chunks([...new Set(ids)])) {
     const rows = await work.tx.select({ id: identities.id, kind: identities.kind, status: identities.status })
       .from(identities).where(inArray(identities.id, part));
-    for (const r of rows) if (r.status === 'active' && isHuman(r.kind as IdentityKind)) ok.add(r.id);
+    for (const r of rows) if (r.status === 'active' && isHuman(r.kind)) ok.add(r.id);
   }
   return ok;
 };
@@ -116,7 +116,7 @@ const reviewerOf = (reviewer: CampaignSpec['reviewer'], row: Row, eligible: Set<
 
 const evidenceOf = (row: Row, approvals: ReviewEvidence['approvals'], lastUsedAt: Date | undefined): ReviewEvidence => ({
   entitlement: row.entitlement, tier: row.tier,
-  holder: { handle: row.holder.handle, kind: row.holder.kind as IdentityKind },
+  holder: { handle: row.holder.handle, kind: row.holder.kind },
   grantedAt: row.startsAt.toISOString(), endsAt: row.endsAt?.toISOString() ?? null, origin: row.origin, approvals,
   engagement: row.engagement ? { id: row.engagement.id, purpose: row.engagement.purpose, endsAt: row.engagement.endsAt.toISOString() } : null,
   lastUsedAt: lastUsedAt?.toISOString() ?? null,
@@ -146,7 +146,7 @@ export const openCampaign = async (work: Work, spec: CampaignSpec): Promise<Open
   for (const part of chunks(items)) {
     await work.tx.insert(reviewItems).values(part.map(({ row, reviewerId }) => ({
       id: newId(), campaignId, grantId: row.id, identityId: row.identityId, reviewerId, status: 'pending' as const,
-      undecided: spec.undecided ?? defaultUndecided(row.holder.kind as IdentityKind),
+      undecided: spec.undecided ?? defaultUndecided(row.holder.kind),
       evidence: evidenceOf(row, approvals.get(row.id) ?? [], lastUses.get(row.id)), createdAt: work.now,
     })));
   }

@@ -1,11 +1,10 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import type { Tier } from '../../domain/model.js';
 import type { Executor } from '../database.js';
 import { engagements, entitlements, grants, systems } from '../schema.js';
 
-export type Entitlement = typeof entitlements.$inferSelect & { tier: Tier };
+export type Entitlement = typeof entitlements.$inferSelect;
 export type System = typeof systems.$inferSelect;
 export type Engagement = typeof engagements.$inferSelect;
 
@@ -17,7 +16,7 @@ export const findEntitlement = async (
     // An id only when UUID-shaped: anything else is a key, and a non-key simply is not found (never a cast error).
     .where(isUuid(ref) ? eq(entitlements.id, ref) : eq(entitlements.key, ref));
   if (!row) throw new TenureError('entitlement.not_found', `no entitlement '${ref}'`, { field });
-  return { entitlement: row.entitlements as Entitlement, system: row.systems };
+  return { entitlement: row.entitlements, system: row.systems };
 };
 
 /** The identity's engagement that is active now, if any (the latest-ending one when several). */
