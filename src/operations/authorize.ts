@@ -36,11 +36,12 @@ export const loadActor = async (exec: Executor, actorId: string | undefined): Pr
 /** Whether the actor holds `permission`: for scoping what a list or a view shows, never to refuse by hand. */
 export const may = (acting: ActingIdentity, permission: Permission): boolean => allows(acting.roles, permission);
 
+const forbidden = (message: string, field: string | undefined) =>
+  new TenureError('actor.forbidden', message, field === undefined ? {} : { field });
+
 /** Refuses an actor who holds no role that grants `permission`, always as "<handle> may not <permission>". */
 export const requirePermission = (acting: ActingIdentity, permission: Permission, field?: string): void => {
-  if (!may(acting, permission)) {
-    throw new TenureError('actor.forbidden', `${acting.identity.handle} may not ${permission}`, field === undefined ? {} : { field });
-  }
+  if (!may(acting, permission)) throw forbidden(`${acting.identity.handle} may not ${permission}`, field);
 };
 
 /** The actor of a unit of work (read in its transaction) or of a read (on the database), if it holds `permission`. */
@@ -64,7 +65,7 @@ export const requireVisible = (acting: ActingIdentity, involved: boolean, readAl
  * owner, not oneself): `refusal` says who may, since a role name would not.
  */
 export const refuseUnless = (allowed: boolean, refusal: string, field?: string): void => {
-  if (!allowed) throw new TenureError('actor.forbidden', refusal, field === undefined ? {} : { field });
+  if (!allowed) throw forbidden(refusal, field);
 };
 
 export interface ActOn {
