@@ -10,7 +10,7 @@ import { createEngagement } from '../src/operations/create-engagement.js';
 import { createIdentity } from '../src/operations/create-identity.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { createVendor } from '../src/operations/create-vendor.js';
-import { resolveFilters } from '../src/operations/lib/audit-access.js';
+import { resolveFilters } from '../src/operations/lib/audit-filters.js';
 import { searchAudit } from '../src/operations/search-audit.js';
 import { rawRows, type Store } from '../src/store/database.js';
 import { refusedWith } from './support/assert.js';

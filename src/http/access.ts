@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
 import type { Context } from '../operations/context.js';
-import { loadActor } from '../operations/authorize.js';
+import { loadActor, requirePermission } from '../operations/authorize.js';
 import type { Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
-import { allows, type Permission } from '../domain/permissions.js';
+import type { Permission } from '../domain/permissions.js';
 import type { TokenScope } from '../domain/tokens.js';
 import type { Store } from '../store/database.js';
 import type { CredentialCache } from './credential-cache.js';
@@ -77,9 +77,9 @@ export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clo
       throw new TenureError('auth.cross_site_refused', `writes with a session must come from ${options.publicOrigin}`);
     }
     if (access.permission === 'self') return;
-    const roles = remembered?.roles ?? (await loadActor(store.db, principal.identityId)).roles;
-    if (!allows(roles, access.permission)) throw new TenureError('actor.forbidden', `the caller may not ${access.permission}`);
-    if (cache && !remembered) cache.put(bearer!, { principal, roles, expiresAt: principal.expiresAt }, now);
+    const acting = remembered?.acting ?? await loadActor(store.db, principal.identityId);
+    requirePermission(acting, access.permission);
+    if (cache && !remembered) cache.put(bearer!, { principal, acting, expiresAt: principal.expiresAt }, now);
   });
 };
 

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { ActingIdentity } from '../operations/authorize.js';
 import type { Principal } from './principal.js';
 
-export interface RememberedCaller { principal: Principal; roles: string[]; expiresAt: Date }
+export interface RememberedCaller { principal: Principal; acting: ActingIdentity; expiresAt: Date }
 
 /** Even with no change in sight, a caller is looked up again after this long. */
 const MAX_AGE_MS = 60_000;

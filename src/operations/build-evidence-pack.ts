@@ -8,7 +8,7 @@ import { auditHead, engagements, entitlements, grants, systems } from '../store/
 import type { Executor } from '../store/database.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
-import { requirePermission } from './lib/audit-access.js';
+import { authorize } from './authorize.js';
 
 export const Input = z.object({ subject: z.enum(['identity', 'engagement', 'system']), ref }).strict();
 
@@ -66,7 +66,7 @@ const subjectFilters = async (exec: Executor, data: z.infer<typeof Input>) => {
  */
 export const buildEvidencePack = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
-  await requirePermission(ctx, 'audit.read');
+  await authorize(ctx, 'audit.read');
   const exec = ctx.store.db;
   const { title, filters, grantWhere } = await subjectFilters(exec, data);
   const events = await allEvents(exec, filters);

@@ -1,10 +1,9 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { lockIdentity } from '../store/queries/identities.js';
 import { accessRequests } from '../store/schema.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may, requireMayAct } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { cancelPendingRequests } from './lib/end-access.js';
@@ -24,11 +23,8 @@ export const cancelRequest = async (ctx: Context, input: z.input<typeof Input>) 
     const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, data.request)).for('update');
     if (!request) throw missing();
     const mine = [request.requesterId, request.beneficiaryId].includes(acting.identity.id);
-    if (!mine && !allows(acting.roles, 'request.on_behalf_of_anyone')) {
-      // Without the right to read every request, a request that is not yours does not exist for you.
-      if (!allows(acting.roles, 'request.read_all')) throw new TenureError('request.not_found', `no request '${data.request}'`, { field: 'request' });
-      throw new TenureError('actor.forbidden', 'only the requester, the beneficiary or IAM may cancel a request');
-    }
+    requireMayAct(acting, { allowed: mine || may(acting, 'request.on_behalf_of_anyone'), readAll: 'request.read_all', notFound: missing,
+      refusal: 'only the requester, the beneficiary or IAM may cancel a request' });
     if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);
     await cancelPendingRequests(work, eq(accessRequests.id, request.id), data.reason);
     return { id: request.id, status: 'cancelled' as const };

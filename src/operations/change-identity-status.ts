@@ -5,7 +5,7 @@ import { canTransition, endsAccess } from '../domain/identity-lifecycle.js';
 import { IDENTITY_STATUSES } from '../domain/model.js';
 import { findIdentity, lockIdentity } from '../store/queries/identities.js';
 import { identities } from '../store/schema.js';
-import { authorize } from './authorize.js';
+import { authorize, refuseUnless } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, ref, text } from './input.js';
 import { endIdentity } from './lib/end-identity.js';
@@ -27,9 +27,7 @@ export const changeIdentityStatus = async (ctx: Context, input: z.input<typeof I
     const acting = await authorize(work, 'identity.change_status');
     const found = await findIdentity(work.tx, data.identity);
     const person = await lockIdentity(work.tx, found.id);
-    if (person.id === acting.identity.id && endsAccess(data.status)) {
-      throw new TenureError('actor.forbidden', 'you cannot suspend or terminate yourself', { field: 'identity' });
-    }
+    refuseUnless(person.id !== acting.identity.id || !endsAccess(data.status), 'you cannot suspend or terminate yourself', 'identity');
     if (!canTransition(person.status, data.status)) {
       throw new TenureError('identity.invalid_transition', `${person.handle} cannot go from ${person.status} to ${data.status}`, { field: 'status' });
     }

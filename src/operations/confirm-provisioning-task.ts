@@ -1,11 +1,10 @@
 import { and, eq, gt, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { OPEN_JOB_STATES } from '../domain/provisioning.js';
 import { grants } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { loadActor, requirePerson } from './authorize.js';
+import { loadActor, may, refuseUnless, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { resolveFindingByKey } from './lib/findings.js';
@@ -26,9 +25,8 @@ export const confirmProvisioningTask = async (ctx: Context, input: z.input<typeo
     const { job, system } = await lockJob(work, data.job);
     await checkTaskDecider(work, acting, job, 'confirm a provisioning task');
     const me = acting.identity.id;
-    if (system.technicalOwnerId !== me && !allows(acting.roles, 'provisioning.operate')) {
-      throw new TenureError('actor.forbidden', `only the technical owner of ${system.key}, IAM or security confirm its tasks`);
-    }
+    refuseUnless(system.technicalOwnerId === me || may(acting, 'provisioning.operate'),
+      `only the technical owner of ${system.key}, IAM or security confirm its tasks`);
     if (job.state !== 'awaiting_confirmation') {
       throw new TenureError('provisioning.job_not_awaiting', `the job is ${job.state}, not awaiting confirmation`, { field: 'job' });
     }

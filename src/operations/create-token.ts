@@ -2,12 +2,11 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { allows } from '../domain/permissions.js';
 import { boundByParent, mayMintTokenFor, MAX_TOKEN_TTL_MS, TOKEN_SCOPES, type ParentToken } from '../domain/tokens.js';
 import type { Tx } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { apiTokens } from '../store/schema-service.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may, refuseUnless } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { duration, parseInput, ref, text } from './input.js';
 import { hashSecret, newSecret } from './lib/secrets.js';
@@ -49,11 +48,11 @@ export const createToken = async (ctx: Context, input: z.input<typeof CreateToke
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);
     const subject = data.identity ? await findIdentity(work.tx, data.identity, 'identity') : acting.identity;
-    if (!mayMintTokenFor(subject, acting.identity.id, allows(acting.roles, 'token.manage_any'))) {
-      throw subject.kind === 'service_account'
-        ? new TenureError('actor.forbidden', `you may not create tokens for ${subject.handle}`, { field: 'identity' })
-        : new TenureError('token.person_only_self', `only ${subject.handle} may create a token for ${subject.handle}`, { field: 'identity' });
+    const mayMint = mayMintTokenFor(subject, acting.identity.id, may(acting, 'token.manage_any'));
+    if (!mayMint && subject.kind !== 'service_account') {
+      throw new TenureError('token.person_only_self', `only ${subject.handle} may create a token for ${subject.handle}`, { field: 'identity' });
     }
+    refuseUnless(mayMint, `you may not create tokens for ${subject.handle}`, 'identity');
     if (subject.status !== 'active') throw new TenureError('identity.not_active', `${subject.handle} is ${subject.status}`, { field: 'identity' });
     const parent = await lockParent(work.tx, work.actor.tokenId, work.now);
     const scopes = [...new Set(data.scopes)];

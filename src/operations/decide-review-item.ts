@@ -2,11 +2,10 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
-import { allows } from '../domain/permissions.js';
 import { REVIEW_DECISIONS, type ItemStatus } from '../domain/reviews.js';
 import { entitlements, grants } from '../store/schema.js';
 import { reviewItems } from '../store/schema-reviews.js';
-import { loadActor, requirePerson, type ActingIdentity } from './authorize.js';
+import { loadActor, requireMayAct, requirePerson, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { instant, parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
@@ -35,9 +34,9 @@ const checkDecider = async (work: Work, acting: ActingIdentity, item: Item): Pro
   refuseParties(work, await partiesOfIdentities(work.tx, [item.identityId]), 'review.self_review_forbidden',
     'nobody reviews the access of an identity they created or own', 'item');
   requirePerson(acting, 'decide an access review');
-  if (item.reviewerId === me) return;
-  if (!allows(acting.roles, 'review.read_all')) throw new TenureError('review.item_not_found', `no review item '${item.id}'`, { field: 'item' });
-  throw new TenureError('actor.forbidden', 'only the assigned reviewer decides this item', { field: 'item' });
+  requireMayAct(acting, { allowed: item.reviewerId === me, readAll: 'review.read_all',
+    notFound: () => new TenureError('review.item_not_found', `no review item '${item.id}'`, { field: 'item' }),
+    refusal: 'only the assigned reviewer decides this item', field: 'item' });
 };
 
 /** A shortened grant ends later than now and its start, and earlier than it would have. */

@@ -2,14 +2,15 @@ import type { z } from 'zod';
 import { exportAuditEvents, type ExportResult } from '../audit/export.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
-import { FilterInput, requirePermission, resolveFilters } from './lib/audit-access.js';
+import { authorize } from './authorize.js';
+import { FilterInput, resolveFilters } from './lib/audit-filters.js';
 
 export const Input = FilterInput.strict();
 
 /** Writes the matching audit events to `out` as JSON Lines, for audit readers. */
 export const exportAudit = async (ctx: Context, input: z.input<typeof Input>, out: NodeJS.WritableStream): Promise<ExportResult> => {
   const data = parseInput(Input, input);
-  await requirePermission(ctx, 'audit.read');
+  await authorize(ctx, 'audit.read');
   const filters = await resolveFilters(ctx.store.db, data);
   return exportAuditEvents(ctx.store.db, filters, out);
 };

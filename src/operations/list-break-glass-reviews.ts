@@ -1,14 +1,13 @@
 import { and, asc, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { searchAuditEvents } from '../audit/search.js';
-import { allows } from '../domain/permissions.js';
 import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
 import { BREAK_GLASS_REVIEW_STATUSES } from '../domain/break-glass.js';
 import { accessEvents } from '../store/schema-service.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 
@@ -45,7 +44,7 @@ export const listBreakGlassReviews = async (ctx: Context, input: z.input<typeof 
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
   const filters: (SQL | undefined)[] = [data.status ? eq(breakGlassReviews.status, data.status) : undefined];
-  if (!allows(acting.roles, 'breakglass.read_all')) filters.push(or(eq(breakGlassReviews.reviewerId, me), eq(breakGlassReviews.identityId, me)));
+  if (!may(acting, 'breakglass.read_all')) filters.push(or(eq(breakGlassReviews.reviewerId, me), eq(breakGlassReviews.identityId, me)));
   const rows = await exec.select({ review: breakGlassReviews, entitlement: entitlements.key }).from(breakGlassReviews)
     .innerJoin(grants, eq(grants.id, breakGlassReviews.grantId))
     .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))

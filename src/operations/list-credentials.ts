@@ -1,11 +1,10 @@
 import { and, asc, eq, inArray, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { allows } from '../domain/permissions.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { identities, systems } from '../store/schema.js';
 import { credentials } from '../store/schema-credentials.js';
 import { CREDENTIAL_STATUSES } from '../domain/credentials.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 
@@ -19,7 +18,7 @@ export const listCredentials = async (ctx: Context, input: z.input<typeof Input>
   const me = acting.identity.id;
   const filters: (SQL | undefined)[] = [eq(credentials.status, data.status)];
   if (data.identity) filters.push(eq(credentials.identityId, (await findIdentity(exec, data.identity)).id));
-  if (!allows(acting.roles, 'credential.read_all')) {
+  if (!may(acting, 'credential.read_all')) {
     const owned = exec.select({ id: identities.id }).from(identities).where(eq(identities.ownerId, me));
     filters.push(or(eq(credentials.identityId, me), inArray(credentials.identityId, owned)));
   }

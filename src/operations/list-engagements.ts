@@ -1,11 +1,9 @@
 import { and, asc, eq, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { engagements, vendors } from '../store/schema.js';
 import { ENGAGEMENT_STATUSES } from '../domain/model.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may, refuseUnless } from './authorize.js';
 import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
@@ -28,14 +26,12 @@ export const listEngagements = async (ctx: Context, input: z.input<typeof Input>
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
-  const readAll = allows(acting.roles, 'identity.read_all');
+  const readAll = may(acting, 'identity.read_all');
   const who = data.identity ? await findIdentity(exec, data.identity, 'identity') : undefined;
   const ownOrSponsored = who !== undefined && (who.id === me || who.sponsorId === me);
   // A pending approver reads the beneficiary's engagements to decide; the filter below then lets them through.
   const approver = who !== undefined && !readAll && !ownOrSponsored && await approvesPendingFor(exec, who.id, me);
-  if (who && !readAll && !ownOrSponsored && !approver) {
-    throw new TenureError('actor.forbidden', `you may not see the engagements of ${who.handle}`, { field: 'identity' });
-  }
+  if (who) refuseUnless(readAll || ownOrSponsored || approver, `you may not see the engagements of ${who.handle}`, 'identity');
   const filters: (SQL | undefined)[] = [
     who ? eq(engagements.identityId, who.id) : undefined,
     readAll || approver ? undefined : or(eq(engagements.identityId, me), eq(engagements.sponsorId, me)),

@@ -1,11 +1,10 @@
 import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { FINDING_FRAMEWORKS, FINDING_KINDS, FINDING_STATUSES } from '../domain/findings.js';
-import { allows } from '../domain/permissions.js';
 import { handlesById } from '../store/queries/identities.js';
 import { systems } from '../store/schema.js';
 import { findings } from '../store/schema-provisioning.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
@@ -26,7 +25,7 @@ export const listFindings = async (ctx: Context, input: z.input<typeof Input>) =
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
   const filters: (SQL | undefined)[] = [];
-  if (!allows(acting.roles, 'provisioning.read')) {
+  if (!may(acting, 'provisioning.read')) {
     filters.push(or(eq(findings.ownerId, me), eq(systems.technicalOwnerId, me), eq(systems.businessOwnerId, me)));
   }
   if (data.status) filters.push(eq(findings.status, data.status));

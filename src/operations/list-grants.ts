@@ -1,12 +1,10 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { answersFor } from '../domain/accountability.js';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { GRANT_STATUSES } from '../domain/model.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may, refuseUnless } from './authorize.js';
 import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
 import { entitlementRef, parseInput, ref } from './input.js';
@@ -26,13 +24,13 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
   const after = decodeCursor(data.cursor, 'date');
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
-  const readAll = allows(acting.roles, 'grant.read_all');
+  const readAll = may(acting, 'grant.read_all');
   const filters: SQL[] = [];
   if (data.identity) {
     const who = await findIdentity(exec, data.identity);
     const mayRead = who.id === acting.identity.id || readAll || answersFor(who, acting.identity.id)
       || await approvesPendingFor(exec, who.id, acting.identity.id);
-    if (!mayRead) throw new TenureError('actor.forbidden', `you may not see the grants of ${who.handle}`);
+    refuseUnless(mayRead, `you may not see the grants of ${who.handle}`);
     filters.push(eq(grants.identityId, who.id));
   } else if (!readAll) {
     filters.push(eq(grants.identityId, acting.identity.id));

@@ -2,9 +2,7 @@ import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { identities } from '../store/schema.js';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
-import { loadActor } from './authorize.js';
+import { authorize, loadActor } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
@@ -30,8 +28,7 @@ export const ListInput = z.object({
 export const listIdentities = async (ctx: Context, input: z.input<typeof ListInput> = {}) => {
   const data = parseInput(ListInput, input);
   const after = decodeCursor(data.cursor, 'handle');
-  const acting = await loadActor(ctx.store.db, ctx.actor.id);
-  if (!allows(acting.roles, 'identity.read_all')) throw new TenureError('actor.forbidden', 'you may not list all identities');
+  await authorize(ctx, 'identity.read_all');
   const filters: SQL[] = [];
   if (data.kind) filters.push(eq(identities.kind, data.kind));
   if (data.status) filters.push(eq(identities.status, data.status));

@@ -1,11 +1,10 @@
 import { and, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { JOB_STATES, OPEN_JOB_STATES } from '../domain/provisioning.js';
-import { allows } from '../domain/permissions.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, grants, systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
@@ -29,7 +28,7 @@ export const listProvisioningJobs = async (ctx: Context, input: z.input<typeof I
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
   const filters: (SQL | undefined)[] = [];
-  if (!allows(acting.roles, 'provisioning.read')) filters.push(or(eq(systems.technicalOwnerId, me), eq(systems.businessOwnerId, me)));
+  if (!may(acting, 'provisioning.read')) filters.push(or(eq(systems.technicalOwnerId, me), eq(systems.businessOwnerId, me)));
   if (data.state === 'open') filters.push(inArray(provisioningJobs.state, OPEN_JOB_STATES));
   else if (data.state) filters.push(eq(provisioningJobs.state, data.state));
   if (data.system) filters.push(eq(systems.key, data.system));

@@ -1,7 +1,6 @@
 import { and, asc, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import type { Executor } from '../store/database.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
 import { REQUEST_STATUSES } from '../domain/model.js';
@@ -9,7 +8,7 @@ import { loadAppliedPolicy } from '../policy/applied.js';
 import { liveEntitlementKeysOf } from '../store/queries/catalogue.js';
 import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, requestStages } from '../store/schema.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requirePermission, requireVisible } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
@@ -103,7 +102,7 @@ export const listRequests = async (ctx: Context, input: z.input<typeof Input>): 
   const after = decodeCursor(data.cursor, 'date');
   if (after) filters.push(sql`(${accessRequests.createdAt}, ${accessRequests.id}) < (${after.key}::timestamptz, ${after.id}::uuid)`);
   if (data.beneficiary) filters.push(eq(accessRequests.beneficiaryId, (await findIdentity(exec, data.beneficiary, 'beneficiary')).id));
-  if (data.view === 'all' && !allows(acting.roles, 'request.read_all')) throw new TenureError('actor.forbidden', 'you may only list your own requests');
+  if (data.view === 'all') requirePermission(acting, 'request.read_all');
   if (data.view === 'mine') filters.push(or(eq(accessRequests.requesterId, me), eq(accessRequests.beneficiaryId, me))!);
   if (data.view === 'inbox') return describeRequests(exec, await inboxRows(exec, me, data.limit));
   const rows = await exec.select().from(accessRequests).where(and(...filters)).orderBy(desc(accessRequests.createdAt), desc(accessRequests.id)).limit(data.limit);
@@ -122,9 +121,10 @@ export const showRequest = async (ctx: Context, requestId: string): Promise<Requ
   const acting = await loadActor(exec, ctx.actor.id);
   const rows = await exec.select().from(accessRequests).where(eq(accessRequests.id, parseInput(z.uuid('must be a request id'), requestId)));
   const [view] = await describeRequests(exec, rows);
-  if (!view) throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  const missing = () => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  if (!view) throw missing();
   const handle = acting.identity.handle;
   const involved = view.requester === handle || view.beneficiary === handle || view.stages.some((s) => s.approvers.includes(handle));
-  if (!involved && !allows(acting.roles, 'request.read_all')) throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+  requireVisible(acting, involved, 'request.read_all', missing);
   return view;
 };

@@ -1,12 +1,10 @@
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
-import { ITEM_STATUSES } from '../domain/reviews.js';
+import { ITEM_STATUSES, type ItemStatus } from '../domain/reviews.js';
 import { handlesById } from '../store/queries/identities.js';
 import { grants } from '../store/schema.js';
 import { reviewCampaigns, reviewItems } from '../store/schema-reviews.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requirePermission } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { lastUsesOf } from './lib/review-campaigns.js';
@@ -28,9 +26,7 @@ export const listReviewItems = async (ctx: Context, input: z.input<typeof Input>
   const data = parseInput(Input, input);
   const exec = ctx.store.db;
   const acting = await loadActor(exec, ctx.actor.id);
-  if (data.view === 'all' && !allows(acting.roles, 'review.read_all')) {
-    throw new TenureError('actor.forbidden', `${acting.identity.handle} may see only the review items assigned to them`, { field: 'view' });
-  }
+  if (data.view === 'all') requirePermission(acting, 'review.read_all', 'view');
   const filters: (SQL | undefined)[] = [
     data.view === 'mine' ? eq(reviewItems.reviewerId, acting.identity.id) : undefined,
     data.status ? eq(reviewItems.status, data.status) : undefined,

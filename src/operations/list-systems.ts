@@ -1,6 +1,5 @@
 import { and, desc, eq, inArray, isNotNull, lt, sql } from 'drizzle-orm';
 import { DRIFT_KINDS } from '../domain/findings.js';
-import { allows } from '../domain/permissions.js';
 import { isReconcilable, OPEN_JOB_STATES, type JobState } from '../domain/provisioning.js';
 import { connectorHealth } from '../domain/system-health.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
@@ -8,7 +7,7 @@ import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, systems } from '../store/schema.js';
 import { findings, provisioningJobs, reconciliationRuns } from '../store/schema-provisioning.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may } from './authorize.js';
 import type { Context } from './context.js';
 
 type SystemRow = typeof systems.$inferSelect;
@@ -47,7 +46,7 @@ export const listSystems = async (ctx: Context) => {
   const now = ctx.clock.now();
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
-  const readAll = allows(acting.roles, 'provisioning.read');
+  const readAll = may(acting, 'provisioning.read');
   const policy = await loadAppliedPolicy(exec);
   const rows = await exec.select().from(systems).where(eq(systems.retired, false)).orderBy(systems.key);
   const ids = rows.map((s) => s.id);

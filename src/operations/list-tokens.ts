@@ -1,9 +1,8 @@
 import { and, desc, eq, inArray, isNull, or, type SQL } from 'drizzle-orm';
-import { allows } from '../domain/permissions.js';
 import { handlesById } from '../store/queries/identities.js';
 import { apiTokens } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';
-import { loadActor } from './authorize.js';
+import { loadActor, may } from './authorize.js';
 import type { Context } from './context.js';
 
 /**
@@ -15,7 +14,7 @@ export const listTokens = async (ctx: Context) => {
   const acting = await loadActor(exec, ctx.actor.id);
   const me = acting.identity.id;
   const owned = exec.select({ id: identities.id }).from(identities).where(eq(identities.ownerId, me));
-  const scope: SQL | undefined = allows(acting.roles, 'token.manage_any')
+  const scope: SQL | undefined = may(acting, 'token.manage_any')
     ? undefined : or(eq(apiTokens.identityId, me), inArray(apiTokens.identityId, owned));
   const rows = await exec.select({
     id: apiTokens.id, identityId: apiTokens.identityId, name: apiTokens.name, scopes: apiTokens.scopes,

@@ -4,7 +4,7 @@ import { DELIVERY_STATUSES } from '../domain/webhooks.js';
 import { webhookAttempts, webhookDeliveries } from '../store/schema-service.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
-import { requirePermission } from './lib/audit-access.js';
+import { authorize } from './authorize.js';
 
 export const ListDeliveriesInput = z.object({
   subscription: z.uuid('must be a webhook subscription id').optional(),
@@ -15,7 +15,7 @@ export const ListDeliveriesInput = z.object({
 /** The delivery log, newest first: each delivery with every attempt (time, HTTP status or error). */
 export const listWebhookDeliveries = async (ctx: Context, input: z.input<typeof ListDeliveriesInput> = {}) => {
   const data = parseInput(ListDeliveriesInput, input);
-  await requirePermission(ctx, 'webhook.manage');
+  await authorize(ctx, 'webhook.manage');
   const exec = ctx.store.db;
   const filters: SQL[] = [];
   if (data.subscription) filters.push(eq(webhookDeliveries.subscriptionId, data.subscription));

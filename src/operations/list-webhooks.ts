@@ -6,7 +6,7 @@ import type { WebhookEventType } from '../webhooks/events.js';
 import { redactWebhookUrl } from '../webhooks/url.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
-import { requirePermission } from './lib/audit-access.js';
+import { authorize } from './authorize.js';
 
 const Input = z.object({ includeDeleted: z.boolean().default(false) }).strict();
 
@@ -18,7 +18,7 @@ type Counts = { pending: number; delivered: number; failed: number };
  */
 export const listWebhooks = async (ctx: Context, input: z.input<typeof Input> = {}) => {
   const data = parseInput(Input, input);
-  await requirePermission(ctx, 'webhook.manage');
+  await authorize(ctx, 'webhook.manage');
   const exec = ctx.store.db;
   const rows = await exec.select({
     id: webhookSubscriptions.id, url: webhookSubscriptions.url, events: webhookSubscriptions.eventTypes,

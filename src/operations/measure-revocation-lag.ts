@@ -1,11 +1,9 @@
 import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { summariseRevocationLag } from '../domain/revocation-lag.js';
 import { grants, systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
-import { loadActor } from './authorize.js';
+import { authorize } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 
@@ -23,8 +21,7 @@ export const Input = z.object({
 export const measureRevocationLag = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   const exec = ctx.store.db;
-  const acting = await loadActor(exec, ctx.actor.id);
-  if (!allows(acting.roles, 'provisioning.read')) throw new TenureError('actor.forbidden', `${acting.identity.handle} may not provisioning.read`);
+  await authorize(ctx, 'provisioning.read');
   const now = ctx.clock.now();
   const since = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000 - (data.days - 1) * 86_400_000);
   // Due when the grant's end came, or when it was revoked if that was first.

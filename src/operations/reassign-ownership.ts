@@ -1,11 +1,10 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { engagements, identities } from '../store/schema.js';
 import { findings } from '../store/schema-provisioning.js';
-import { authorize, loadActor, requirePerson } from './authorize.js';
+import { loadActor, requirePermission, requirePerson } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { parseInput, ref, text } from './input.js';
 import { resolveFindingsWhere } from './lib/findings.js';
@@ -16,9 +15,7 @@ export const Input = z.object({ from: ref, to: ref, reason: text() }).strict();
 /** IAM re-assigns anyone's; the manager of the person who answered for these things re-assigns theirs (the finding is routed to them). */
 const authorizeReassign = async (work: Work, from: { managerId: string | null; handle: string }) => {
   const acting = await loadActor(work.tx, work.actor.id);
-  if (!allows(acting.roles, 'identity.reassign') && from.managerId !== acting.identity.id) {
-    await authorize(work, 'identity.reassign');
-  }
+  if (from.managerId !== acting.identity.id) requirePermission(acting, 'identity.reassign');
   requirePerson(acting, 're-assign ownership');
   return acting;
 };

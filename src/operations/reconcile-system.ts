@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { isReconcilable } from '../domain/provisioning.js';
 import { rawRows } from '../store/database.js';
-import { loadActor, requirePerson } from './authorize.js';
+import { authorize, requirePermission, requirePerson } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
 import { runReconciliation, type ReconcileResult } from './lib/reconcile.js';
@@ -23,11 +21,10 @@ export const Input = z.object({
  */
 export const reconcileSystems = async (ctx: Context, input: z.input<typeof Input>): Promise<ReconcileResult[]> => {
   const data = parseInput(Input, input);
-  const acting = await loadActor(ctx.store.db, ctx.actor.id);
-  if (!allows(acting.roles, 'provisioning.operate')) throw new TenureError('actor.forbidden', `${acting.identity.handle} may not run reconciliation`);
-  if (data.confirmMassRevoke) requirePerson(acting, 'confirm a mass revocation');
-  if (data.confirmMassRevoke && !allows(acting.roles, 'provisioning.release_brake')) {
-    throw new TenureError('actor.forbidden', 'only security confirms a removal above the mass-revocation brake', { field: 'confirmMassRevoke' });
+  const acting = await authorize(ctx, 'provisioning.operate');
+  if (data.confirmMassRevoke) {
+    requirePerson(acting, 'confirm a mass revocation');
+    requirePermission(acting, 'provisioning.release_brake', 'confirmMassRevoke');
   }
   const options = { ...(data.revoke === undefined ? {} : { revoke: data.revoke }), confirmMassRevoke: data.confirmMassRevoke };
   const settings = await provisioningSettings(ctx.store.db);

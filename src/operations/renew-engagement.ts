@@ -2,13 +2,12 @@ import { and, count, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { DEFAULT_REVIEW_SETTINGS } from '../domain/reviews.js';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import type { Engagement } from '../store/queries/catalogue.js';
 import { findIdentityById } from '../store/queries/identities.js';
 import { engagements, grants, vendors } from '../store/schema.js';
 import { reviewCampaigns } from '../store/schema-reviews.js';
-import { loadActor, type ActingIdentity } from './authorize.js';
+import { loadActor, requireVisible, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { instant, parseInput, text } from './input.js';
 import { openCampaign } from './lib/review-campaigns.js';
@@ -25,9 +24,10 @@ type Data = z.infer<typeof Input>;
 /** IAM, the engagement's sponsor, or the contractor themself; anyone else learns nothing of the engagement. */
 const lockAllowed = async (work: Work, acting: ActingIdentity, id: string): Promise<Engagement> => {
   const [engagement] = await work.tx.select().from(engagements).where(eq(engagements.id, id)).for('update');
+  const missing = () => new TenureError('engagement.not_found', `no engagement '${id}'`, { field: 'engagement' });
+  if (!engagement) throw missing();
   const me = acting.identity.id;
-  const mayAsk = engagement && (allows(acting.roles, 'engagement.change') || engagement.sponsorId === me || engagement.identityId === me);
-  if (!mayAsk) throw new TenureError('engagement.not_found', `no engagement '${id}'`, { field: 'engagement' });
+  requireVisible(acting, engagement.sponsorId === me || engagement.identityId === me, 'engagement.change', missing);
   if (engagement.status !== 'active' || engagement.endsAt.getTime() <= work.now.getTime()) {
     throw new TenureError('engagement.not_active', `engagement ${id} is ${engagement.status === 'active' ? 'past its end' : engagement.status}`);
   }

@@ -3,10 +3,9 @@ import { z } from 'zod';
 import { REVIEW_OUTCOMES } from '../domain/break-glass.js';
 import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
-import { allows } from '../domain/permissions.js';
 import { grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
-import { loadActor, requirePerson } from './authorize.js';
+import { loadActor, may, requireMayAct, requirePerson } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
@@ -39,10 +38,8 @@ export const reviewBreakGlass = async (ctx: Context, input: z.input<typeof Input
     refuseParties(work, await partiesOfIdentities(work.tx, [review.identityId]), 'breakglass.self_review_forbidden',
       'nobody reviews the break-glass access of an identity they created or own');
     requirePerson(acting, 'review break-glass access');
-    if (review.reviewerId !== me && !allows(acting.roles, 'breakglass.review_any')) {
-      if (!allows(acting.roles, 'breakglass.read_all')) throw missing();
-      throw new TenureError('actor.forbidden', 'only the named reviewer, or security, decides this review');
-    }
+    requireMayAct(acting, { allowed: review.reviewerId === me || may(acting, 'breakglass.review_any'), readAll: 'breakglass.read_all',
+      notFound: missing, refusal: 'only the named reviewer, or security, decides this review' });
     if (review.status !== 'pending') throw new TenureError('breakglass.already_reviewed', `the review is already ${review.status}`, { field: 'review' });
     await work.tx.update(breakGlassReviews).set({ status: data.outcome, decidedBy: me, decidedAt: work.now, comment: data.comment })
       .where(eq(breakGlassReviews.id, review.id));

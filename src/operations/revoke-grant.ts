@@ -2,12 +2,11 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { answersFor } from '../domain/accountability.js';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import type { Executor } from '../store/database.js';
 import { findEntitlement } from '../store/queries/catalogue.js';
 import { findIdentityById, lockIdentity } from '../store/queries/identities.js';
 import { grants } from '../store/schema.js';
-import { loadActor, type ActingIdentity } from './authorize.js';
+import { loadActor, may, requireMayAct, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/end-access.js';
@@ -19,7 +18,7 @@ export const Input = z.object({ grant: z.uuid('must be a grant id'), reason: tex
  * owners, and IAM or security. Removing access is never harder than granting it.
  */
 const mayRevoke = async (exec: Executor, acting: ActingIdentity, grant: typeof grants.$inferSelect) => {
-  if (allows(acting.roles, 'grant.revoke_any')) return true;
+  if (may(acting, 'grant.revoke_any')) return true;
   const me = acting.identity.id;
   if (grant.identityId === me) return true;
   const holder = await findIdentityById(exec, grant.identityId);
@@ -32,13 +31,11 @@ export const revokeGrant = async (ctx: Context, input: z.input<typeof Input>) =>
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     const acting = await loadActor(work.tx, work.actor.id);
+    const missing = () => new TenureError('grant.not_found', `no grant '${data.grant}'`, { field: 'grant' });
     const [grant] = await work.tx.select().from(grants).where(eq(grants.id, data.grant));
-    if (!grant) throw new TenureError('grant.not_found', `no grant '${data.grant}'`, { field: 'grant' });
-    if (!(await mayRevoke(work.tx, acting, grant))) {
-      // Only someone who may see every grant learns that this one exists; anyone else is told it does not.
-      if (!allows(acting.roles, 'grant.read_all')) throw new TenureError('grant.not_found', `no grant '${data.grant}'`, { field: 'grant' });
-      throw new TenureError('actor.forbidden', 'you may not revoke this grant');
-    }
+    if (!grant) throw missing();
+    requireMayAct(acting, { allowed: await mayRevoke(work.tx, acting, grant), readAll: 'grant.read_all', notFound: missing,
+      refusal: 'you may not revoke this grant' });
     // The holder first, then the grant (the lock order beside inTransaction): a suspension or a
     // decision for the same person is then queued behind this revocation, or it behind them.
     await lockIdentity(work.tx, grant.identityId);

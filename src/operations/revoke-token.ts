@@ -1,11 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { managesTokensOf } from '../domain/tokens.js';
 import { apiTokens } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requireVisible } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { parseInput } from './input.js';
 import { revokeDescendants } from './lib/revoke-descendants.js';
@@ -23,8 +22,9 @@ export const revokeToken = async (ctx: Context, input: z.input<typeof Input>) =>
     const [row] = await work.tx.select({ token: apiTokens, owner: identities }).from(apiTokens)
       .innerJoin(identities, eq(identities.id, apiTokens.identityId)).where(eq(apiTokens.id, data.token)).for('update');
     // Unknown, already revoked and not yours all answer the same, so token ids cannot be probed.
-    const mayManage = row && (managesTokensOf(row.owner, acting.identity.id) || allows(acting.roles, 'token.manage_any'));
-    if (!row || row.token.revokedAt || !mayManage) throw new TenureError('token.not_found', `no token '${data.token}'`, { field: 'token' });
+    const missing = () => new TenureError('token.not_found', `no token '${data.token}'`, { field: 'token' });
+    if (!row || row.token.revokedAt) throw missing();
+    requireVisible(acting, managesTokensOf(row.owner, acting.identity.id), 'token.manage_any', missing);
     await work.tx.update(apiTokens).set({ revokedAt: work.now, revokedBy: acting.identity.id }).where(eq(apiTokens.id, row.token.id));
     work.record({ action: 'token.revoked', subject: { type: 'token', id: row.token.id }, identityId: row.owner.id,
       before: { revokedAt: null }, after: { revokedAt: work.now } });

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { searchAuditEvents, type AuditRecord } from '../audit/search.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
-import { FilterInput, requirePermission, resolveFilters } from './lib/audit-access.js';
+import { authorize } from './authorize.js';
+import { FilterInput, resolveFilters } from './lib/audit-filters.js';
 
 export const Input = FilterInput.extend({ limit: z.number().int().min(1).max(5000).default(200), newestFirst: z.boolean().default(false) }).strict();
 
@@ -15,7 +16,7 @@ export interface AuditSearchResult {
 /** Audit events by identity, system, action, actor and time, oldest first unless asked newest first, for audit readers. */
 export const searchAudit = async (ctx: Context, input: z.input<typeof Input>): Promise<AuditSearchResult> => {
   const data = parseInput(Input, input);
-  await requirePermission(ctx, 'audit.read');
+  await authorize(ctx, 'audit.read');
   const filters = await resolveFilters(ctx.store.db, data);
   const events = await searchAuditEvents(ctx.store.db, { ...filters, limit: data.limit, newestFirst: data.newestFirst });
   const full = events.length === data.limit;

@@ -1,10 +1,9 @@
 import { desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { handlesById } from '../store/queries/identities.js';
 import { engagements, entitlements, grants, systems, vendors } from '../store/schema.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requireVisible } from './authorize.js';
 import { approvesPendingFor } from './lib/pending-approver.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
@@ -20,12 +19,11 @@ export const showEngagement = async (ctx: Context, engagementId: string) => {
   const acting = await loadActor(exec, ctx.actor.id);
   const [row] = await exec.select({ e: engagements, vendor: vendors.name }).from(engagements)
     .innerJoin(vendors, eq(engagements.vendorId, vendors.id)).where(eq(engagements.id, id));
+  const missing = () => new TenureError('engagement.not_found', `no engagement '${engagementId}'`, { field: 'engagement' });
+  if (!row) throw missing();
   const me = acting.identity.id;
-  const mayRead = row && (allows(acting.roles, 'identity.read_all') || row.e.identityId === me || row.e.sponsorId === me
-    || await approvesPendingFor(exec, row.e.identityId, me));
-  if (!row || !mayRead) {
-    throw new TenureError('engagement.not_found', `no engagement '${engagementId}'`, { field: 'engagement' });
-  }
+  const involved = row.e.identityId === me || row.e.sponsorId === me || await approvesPendingFor(exec, row.e.identityId, me);
+  requireVisible(acting, involved, 'identity.read_all', missing);
   const { e, vendor } = row;
   const under = await exec.select({ g: grants, entitlement: entitlements.key, tier: entitlements.tier, system: systems.key }).from(grants)
     .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id)).innerJoin(systems, eq(entitlements.systemId, systems.id))

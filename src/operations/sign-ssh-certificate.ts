@@ -3,14 +3,13 @@ import { z } from 'zod';
 import { sshCaConfigOf } from '../connectors/ssh-ca.js';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { allows } from '../domain/permissions.js';
 import { certificateWindow, DEFAULT_CERTIFICATE_CLOCK_SKEW_MS } from '../domain/ssh-validity.js';
 import { MAX_CERTIFICATE_LIFETIME_MS, signUserCertificate } from '../ssh/certificate-authority.js';
 import { checkPublicKey } from '../ssh/keys.js';
 import { rawRows } from '../store/database.js';
 import { grants } from '../store/schema.js';
 import { sshCertificates } from '../store/schema-ssh.js';
-import { loadActor } from './authorize.js';
+import { loadActor, requireMayAct, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context } from './context.js';
 import { duration, parseInput } from './input.js';
 import { loadSshGrant, type SshGrant } from './lib/ssh-grant.js';
@@ -37,12 +36,12 @@ export interface IssuedCertificate {
  * and nobody logs in on someone else's grant. Anyone who may see every grant is told so; anyone
  * else is told the grant does not exist, as they would be for a grant id that does not.
  */
-const checkHolder = (grant: SshGrant | undefined, actorId: string, roles: string[], grantId: string): SshGrant => {
-  if (grant && grant.identityId === actorId) return grant;
-  if (grant && allows(roles, 'grant.read_all')) {
-    throw new TenureError('actor.forbidden', 'an SSH certificate is issued only to the holder of the grant, for their own key', { field: 'grant' });
-  }
-  throw new TenureError('grant.not_found', `no grant '${grantId}'`, { field: 'grant' });
+const checkHolder = (grant: SshGrant | undefined, acting: ActingIdentity, grantId: string): SshGrant => {
+  const missing = () => new TenureError('grant.not_found', `no grant '${grantId}'`, { field: 'grant' });
+  if (!grant) throw missing();
+  requireMayAct(acting, { allowed: grant.identityId === acting.identity.id, readAll: 'grant.read_all', notFound: missing,
+    refusal: 'an SSH certificate is issued only to the holder of the grant, for their own key', field: 'grant' });
+  return grant;
 };
 
 const checkUsable = (grant: SshGrant): NonNullable<SshGrant['ssh']> => {
@@ -68,7 +67,7 @@ export const signSshCertificate = async (ctx: Context, input: z.input<typeof Inp
   const data = parseInput(Input, input);
   const db = ctx.store.db;
   const acting = await loadActor(db, ctx.actor.id);
-  const grant = checkHolder(await loadSshGrant(db, data.grant), acting.identity.id, acting.roles, data.grant);
+  const grant = checkHolder(await loadSshGrant(db, data.grant), acting, data.grant);
   const { spec, principal } = checkUsable(grant);
   const window = certificateWindow({
     now: ctx.clock.now(), grantStartsAt: grant.startsAt, grantEndsAt: grant.endsAt,

@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { TenureError } from '../domain/errors.js';
-import { allows } from '../domain/permissions.js';
 import { isSafePrincipal } from '../ssh/certificate-authority.js';
-import { loadActor } from './authorize.js';
+import { authorize } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput } from './input.js';
 import { liveAt, loadSshGrant } from './lib/ssh-grant.js';
@@ -26,8 +24,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export const sshPrincipals = async (ctx: Context, input: z.input<typeof Input>): Promise<{ principals: string[] }> => {
   const data = parseInput(Input, input);
-  const acting = await loadActor(ctx.store.db, ctx.actor.id);
-  if (!allows(acting.roles, 'ssh.principals')) throw new TenureError('actor.forbidden', `${acting.identity.handle} may not ssh.principals`);
+  await authorize(ctx, 'ssh.principals');
   const none = { principals: [] };
   if (data.keyId === undefined || !UUID.test(data.keyId)) return none;
   const grant = await loadSshGrant(ctx.store.db, data.keyId.toLowerCase());

@@ -2,7 +2,7 @@ import type { AnchorConfig } from '../audit/anchor.js';
 import type { TrustedKeys } from '../audit/signing-key.js';
 import { verifyChain, type VerifyResult } from '../audit/verify.js';
 import type { Context } from './context.js';
-import { requirePermission } from './lib/audit-access.js';
+import { authorize } from './authorize.js';
 
 export interface VerifyAuditOptions {
   trustedKeys: TrustedKeys;
@@ -18,7 +18,7 @@ export interface VerifyAuditOptions {
  * loadTrustedKeys). A broken chain is a result, not an error: the caller reports `firstBadSeq` and `reason`.
  */
 export const verifyAudit = async (ctx: Context, options: VerifyAuditOptions): Promise<VerifyResult> => {
-  await requirePermission(ctx, 'audit.read');
+  await authorize(ctx, 'audit.read');
   return verifyChain(ctx.store.db, {
     trusted: options.trustedKeys, anchor: options.anchor, now: ctx.clock.now(),
     unsignedGraceMs: options.unsignedGraceMs, allowUnsigned: options.allowUnsigned ?? false,

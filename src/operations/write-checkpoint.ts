@@ -3,7 +3,7 @@ import { writeCheckpoint } from '../audit/checkpoint.js';
 import type { SigningKey } from '../audit/signing-key.js';
 import { TenureError } from '../domain/errors.js';
 import type { Context } from './context.js';
-import { requirePermission } from './lib/audit-access.js';
+import { authorize } from './authorize.js';
 
 export interface CheckpointSummary {
   written: boolean;
@@ -21,7 +21,7 @@ export interface CheckpointSummary {
 const checkMayCheckpoint = async (ctx: Context): Promise<void> => {
   const { id, channel } = ctx.actor;
   if (id === undefined && (channel === 'worker' || channel === 'system')) return;
-  await requirePermission(ctx, 'audit.checkpoint');
+  await authorize(ctx, 'audit.checkpoint');
 };
 
 /**

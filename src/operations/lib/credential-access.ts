@@ -3,17 +3,16 @@ import { eq } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
 import { FINGERPRINT } from '../../domain/credentials.js';
 import { isUuid } from '../../domain/ids.js';
-import { allows } from '../../domain/permissions.js';
 import { managesTokensOf } from '../../domain/tokens.js';
 import { identities } from '../../store/schema.js';
 import { credentials } from '../../store/schema-credentials.js';
-import type { ActingIdentity } from '../authorize.js';
+import { may, refuseUnless, type ActingIdentity } from '../authorize.js';
 import type { Work } from '../context.js';
 
 /** A person manages their own credentials and those of the service accounts they own; IAM manages all. */
 export const checkManages = (acting: ActingIdentity, subject: { id: string; kind: string; ownerId: string | null; handle: string }): void => {
-  if (managesTokensOf(subject, acting.identity.id) || allows(acting.roles, 'credential.manage_any')) return;
-  throw new TenureError('actor.forbidden', `you may not manage the credentials of ${subject.handle}`, { field: 'identity' });
+  refuseUnless(managesTokensOf(subject, acting.identity.id) || may(acting, 'credential.manage_any'),
+    `you may not manage the credentials of ${subject.handle}`, 'identity');
 };
 
 /** The value must be a fingerprint: a secret pasted by mistake is refused, and never repeated in the message. */

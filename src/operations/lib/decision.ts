@@ -2,15 +2,16 @@ import { and, asc, eq } from 'drizzle-orm';
 import { checkApprover, excludedFromRequest } from '../../domain/approval-rules.js';
 import { hasDistinctApprovers } from '../../domain/routing.js';
 import { TenureError } from '../../domain/errors.js';
-import { allows } from '../../domain/permissions.js';
 import { loadAppliedPolicy } from '../../policy/applied.js';
 import { findEntitlement } from '../../store/queries/catalogue.js';
 import { lockIdentity } from '../../store/queries/identities.js';
 import { accessRequests, engagements, requestStages } from '../../store/schema.js';
-import { loadActor, requirePerson } from '../authorize.js';
+import { loadActor, requirePerson, requireVisible } from '../authorize.js';
 import type { Work } from '../context.js';
 import { partiesOfStoredRequest } from './parties.js';
 import { stageCandidates } from './stage-candidates.js';
+
+const requestNotFound = (requestId: string) => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
 
 /**
  * Takes the decision's locks in the lock order (see `inTransaction`): the beneficiary first, then
@@ -22,16 +23,15 @@ import { stageCandidates } from './stage-candidates.js';
  * beneficiary is read from the request before either lock: it never changes.
  */
 const lockRequestAndBeneficiary = async (work: Work, requestId: string) => {
-  const missing = () => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
   const [seen] = await work.tx.select({ beneficiaryId: accessRequests.beneficiaryId }).from(accessRequests).where(eq(accessRequests.id, requestId));
-  if (!seen) throw missing();
+  if (!seen) throw requestNotFound(requestId);
   const beneficiary = await lockIdentity(work.tx, seen.beneficiaryId);
   // The grant's INSERT key-shares the engagement: held now, before the request, it cannot be
   // taken out of order by an engagement ending or a renewal under way.
   await work.tx.select({ id: engagements.id }).from(engagements)
     .where(and(eq(engagements.identityId, beneficiary.id), eq(engagements.status, 'active'))).for('share');
   const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, requestId)).for('update');
-  if (!request) throw missing();
+  if (!request) throw requestNotFound(requestId);
   return { ...request, beneficiary };
 };
 
@@ -48,9 +48,7 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   // Someone with no part in the request and no right to read all requests is told it does not
   // exist, exactly as for an unknown id, so request ids cannot be probed through the approval path.
   const involved = [request.requesterId, request.beneficiaryId, ...stages.flatMap((s) => s.approverIds)].includes(acting.identity.id);
-  if (!involved && !allows(acting.roles, 'request.read_all')) {
-    throw new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
-  }
+  requireVisible(acting, involved, 'request.read_all', () => requestNotFound(requestId));
   if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);
   if (request.expiresAt.getTime() <= work.now.getTime() || request.endsAt.getTime() <= work.now.getTime()) {
     throw new TenureError('request.not_pending', 'the request has expired');

@@ -6,13 +6,12 @@ import type { Executor } from '../../store/database.js';
 import { activeEngagementOf, type Engagement } from '../../store/queries/catalogue.js';
 import { findIdentityById, type Identity } from '../../store/queries/identities.js';
 import { accessRequests, grants } from '../../store/schema.js';
-import type { ActingIdentity } from '../authorize.js';
-import { allows } from '../../domain/permissions.js';
+import { may, type ActingIdentity } from '../authorize.js';
 
 /** Anyone asks for themselves; sponsors, managers and owners for those they answer for; IAM for anyone. */
 export const checkMayRequestFor = (acting: ActingIdentity, beneficiary: Identity): void => {
   const me = acting.identity.id;
-  if (beneficiary.id === me || allows(acting.roles, 'request.on_behalf_of_anyone')) return;
+  if (beneficiary.id === me || may(acting, 'request.on_behalf_of_anyone')) return;
   if (answersFor(beneficiary, me)) return;
   throw new TenureError('request.forbidden_on_behalf', `you may not request access for ${beneficiary.handle}`, { field: 'beneficiary' });
 };

@@ -1,22 +1,14 @@
+/** The filters audit search and export share: names resolved to ids, and nothing that matches silently nothing. */
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { AUDIT_EVENT_TYPES } from '../../audit/event-types.js';
 import type { AuditFilters } from '../../audit/search.js';
 import { TenureError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
-import { allows, type Permission } from '../../domain/permissions.js';
 import type { Executor } from '../../store/database.js';
 import { findIdentity } from '../../store/queries/identities.js';
 import { systems } from '../../store/schema.js';
-import { loadActor } from '../authorize.js';
-import type { Context } from '../context.js';
 import { instant, ref } from '../input.js';
-
-/** The acting identity must hold a role that grants `permission` (deny by default). */
-export const requirePermission = async (ctx: Context, permission: Permission): Promise<void> => {
-  const acting = await loadActor(ctx.store.db, ctx.actor.id);
-  if (!allows(acting.roles, permission)) throw new TenureError('actor.forbidden', `${acting.identity.handle} may not ${permission}`);
-};
 
 const action = z.enum(AUDIT_EVENT_TYPES);
 
