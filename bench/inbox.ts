@@ -10,7 +10,7 @@ import type { Store } from '../src/store/database.js';
 import type { World } from '../test/support/world.js';
 import { median, type BenchResult } from './report.js';
 
-const seedBacklog = async (store: Store, w: World, n: number): Promise<void> => {
+export const seedBacklog = async (store: Store, w: World, n: number): Promise<void> => {
   const [sam, olivia, tom, ivan] = await Promise.all(['sam', 'olivia', 'tom', 'ivan'].map((h) => w.id(h)));
   const now = w.clock.now().toISOString();
   await store.db.execute(sql`
