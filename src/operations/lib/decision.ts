@@ -9,9 +9,8 @@ import { lockIdentity } from '../../store/queries/identities.js';
 import { accessRequests, engagements, requestStages } from '../../store/schema.js';
 import { loadActor, requirePerson } from '../authorize.js';
 import type { Work } from '../context.js';
-import type { StageKind } from '../../domain/model.js';
 import { partiesOfStoredRequest } from './parties.js';
-import { stageCandidates } from './stage-candidates.js';
+import { eligibleForStage } from './stage-candidates.js';
 
 /**
  * Takes the decision's locks in the lock order (see `inTransaction`): the beneficiary first, then
@@ -65,11 +64,7 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   const policy = await loadAppliedPolicy(work.tx);
   const parties = await partiesOfStoredRequest(work.tx, request);
   const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, parties);
-  const eligibleFor = async (stage: typeof current) => {
-    const fresh = await stageCandidates(work.tx, policy, stage.kind as StageKind, request.beneficiary, system);
-    return stage.usesAlternates || exclude(fresh.primary).length === 0
-      ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
-  };
+  const eligibleFor = (stage: typeof current) => eligibleForStage(work.tx, policy, stage, request.beneficiary, system, exclude);
   const earlierDeciders = stages.filter((s) => s.decidedBy !== null).map((s) => s.decidedBy!);
   checkApprover({
     actorId: acting.identity.id, issuedBy: work.actor.issuedBy, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId,
