@@ -38,15 +38,20 @@ const groupBy = <T>(items: readonly T[], keyOf: (item: T) => string): Map<string
   return groups;
 };
 
-/** What the beneficiaries of pending rows hold and have asked for, read only when the policy has SoD rules. */
-const sodContext = async (exec: Executor, rules: SodRules, pending: RequestRow[]) => {
-  const beneficiaries = [...new Set(pending.map((r) => r.beneficiaryId))];
-  if (rules.length === 0 || beneficiaries.length === 0) return { held: new Map<string, string[]>(), asked: new Map<string, { id: string; key: string }[]>() };
+/**
+ * What the beneficiaries of pending rows hold and have asked for, as far as SoD rules can use it: only
+ * rows for an entitlement some rule names can conflict, and only with keys the rules name, so the
+ * reads are skipped when no row can conflict and carry only the ruled keys otherwise.
+ */
+const sodContext = async (exec: Executor, rules: SodRules, pending: { row: RequestRow; key: string | undefined }[]) => {
+  const ruled = [...new Set(rules.flatMap((r) => r.entitlements))];
+  const beneficiaries = [...new Set(pending.filter((p) => p.key && ruled.includes(p.key)).map((p) => p.row.beneficiaryId))];
+  if (beneficiaries.length === 0) return { held: new Map<string, string[]>(), asked: new Map<string, { id: string; key: string }[]>() };
   const [held, asked] = await Promise.all([
     liveEntitlementKeysOf(exec, beneficiaries),
     exec.select({ id: accessRequests.id, beneficiaryId: accessRequests.beneficiaryId, key: entitlements.key }).from(accessRequests)
       .innerJoin(entitlements, eq(accessRequests.entitlementId, entitlements.id))
-      .where(and(eq(accessRequests.status, 'pending'), inArray(accessRequests.beneficiaryId, beneficiaries))),
+      .where(and(eq(accessRequests.status, 'pending'), inArray(accessRequests.beneficiaryId, beneficiaries), inArray(entitlements.key, ruled))),
   ]);
   return { held, asked: groupBy(asked, (a) => a.beneficiaryId) };
 };
@@ -69,7 +74,7 @@ const warningsFor = (rules: SodRules, context: Awaited<ReturnType<typeof sodCont
 
 /**
  * Describes one page in two rounds of reads issued together (the stages, entitlements and policy;
- * then the handles and what the SoD warnings need), each a query per page, not per row: on a server
+ * then the handles and what the SoD warnings need, when they can arise), each a query per page, not per row: on a server
  * pool they overlap, so a page costs about two round trips after the rows; PGlite runs them in turn.
  */
 const describeRequests = async (exec: Executor, rows: RequestRow[]) => {
@@ -81,11 +86,11 @@ const describeRequests = async (exec: Executor, rows: RequestRow[]) => {
     rows.some((r) => r.status === 'pending') ? loadAppliedPolicy(exec) : undefined,
   ]);
   const rules = policy?.separationOfDuties ?? [];
+  const entById = new Map(ents.map((e) => [e.id, e]));
   const [handles, sod] = await Promise.all([
     handlesById(exec, [...rows.flatMap((r) => [r.requesterId, r.beneficiaryId]), ...stages.flatMap((s) => [...s.approverIds, s.decidedBy ?? ''])]),
-    sodContext(exec, rules, rows.filter((r) => r.status === 'pending')),
+    sodContext(exec, rules, rows.filter((r) => r.status === 'pending').map((row) => ({ row, key: entById.get(row.entitlementId)?.key }))),
   ]);
-  const entById = new Map(ents.map((e) => [e.id, e]));
   const stagesOf = groupBy(stages, (s) => s.requestId);
   return rows.map((r) => ({
     id: r.id, kind: r.kind, status: r.status, requester: handles.get(r.requesterId), beneficiary: handles.get(r.beneficiaryId),
