@@ -17,6 +17,7 @@ export const AUDIT_EVENT_TYPES = [
   'policy.applied',
   'request.created',
   'request.stage_approved',
+  'request.rerouted',
   'request.approved',
   'request.denied',
   'request.cancelled',

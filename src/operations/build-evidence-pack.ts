@@ -18,7 +18,7 @@ const MAX_EVENTS = 200_000;
 
 /** The sections an auditor reads, by audit action. */
 const SECTIONS: Record<string, string[]> = {
-  requests: ['request.created', 'request.cancelled', 'request.expired', 'request.denied', 'request.approved', 'request.shortened'],
+  requests: ['request.created', 'request.cancelled', 'request.expired', 'request.denied', 'request.approved', 'request.shortened', 'request.rerouted'],
   approvals: ['request.stage_approved', 'exception.created'],
   grants: ['grant.created', 'grant.activated', 'grant.extended', 'grant.shortened', 'grant.provisioned', 'provisioning.task_confirmed:provision'],
   reviews: ['breakglass.activated', 'breakglass.reviewed', 'review.decided', 'review.defaulted', 'review.item_voided',

@@ -7,7 +7,7 @@ import { REQUEST_STATUSES } from '../domain/model.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { liveEntitlementKeysOf } from '../store/queries/catalogue.js';
 import { handlesById } from '../store/queries/identities.js';
-import { accessRequests, entitlements, requestStages } from '../store/schema.js';
+import { accessRequests, entitlements, requestCurrentApprovers, requestStages } from '../store/schema.js';
 import { loadActor, requirePermission, requireVisible } from './authorize.js';
 import type { Context } from './context.js';
 import { parseInput, ref } from './input.js';
@@ -25,51 +25,79 @@ export const Input = z.object({
 
 type RequestRow = typeof accessRequests.$inferSelect;
 
+type Warning = { code: 'sod_conflict_held' | 'sod_conflict_pending'; message: string };
+type SodRules = Awaited<ReturnType<typeof loadAppliedPolicy>>['separationOfDuties'];
+
+const groupBy = <T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> => {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return groups;
+};
+
+/**
+ * What the beneficiaries of pending rows hold and have asked for, as far as SoD rules can use it: only
+ * rows for an entitlement some rule names can conflict, and only with keys the rules name, so the
+ * reads are skipped when no row can conflict and carry only the ruled keys otherwise.
+ */
+const sodContext = async (exec: Executor, rules: SodRules, pending: { row: RequestRow; key: string | undefined }[]) => {
+  const ruled = [...new Set(rules.flatMap((r) => r.entitlements))];
+  const beneficiaries = [...new Set(pending.filter((p) => p.key && ruled.includes(p.key)).map((p) => p.row.beneficiaryId))];
+  if (beneficiaries.length === 0) return { held: new Map<string, string[]>(), asked: new Map<string, { id: string; key: string }[]>() };
+  const [held, asked] = await Promise.all([
+    liveEntitlementKeysOf(exec, beneficiaries),
+    exec.select({ id: accessRequests.id, beneficiaryId: accessRequests.beneficiaryId, key: entitlements.key }).from(accessRequests)
+      .innerJoin(entitlements, eq(accessRequests.entitlementId, entitlements.id))
+      .where(and(eq(accessRequests.status, 'pending'), inArray(accessRequests.beneficiaryId, beneficiaries), inArray(entitlements.key, ruled))),
+  ]);
+  return { held, asked: groupBy(asked, (a) => a.beneficiaryId) };
+};
+
 /**
  * What an approver should know before deciding a pending request: a separation-of-duties conflict with
  * what the beneficiary now holds (possible when it was granted after the request was made; the grant
  * would then be refused at the last stage), or with another of their pending requests (only one of the two can be granted).
  */
-const warningsFor = async (exec: Executor, rows: RequestRow[], keyOf: (r: RequestRow) => string | undefined) => {
-  const pending = rows.filter((r) => r.status === 'pending');
-  const warnings = new Map<string, { code: 'sod_conflict_held' | 'sod_conflict_pending'; message: string }[]>();
-  if (pending.length === 0) return warnings;
-  const rules = (await loadAppliedPolicy(exec)).separationOfDuties;
-  if (rules.length === 0) return warnings;
-  const beneficiaries = [...new Set(pending.map((r) => r.beneficiaryId))];
-  const held = await liveEntitlementKeysOf(exec, beneficiaries);
-  const asked = await exec.select({ id: accessRequests.id, beneficiaryId: accessRequests.beneficiaryId, key: entitlements.key }).from(accessRequests)
-    .innerJoin(entitlements, eq(accessRequests.entitlementId, entitlements.id))
-    .where(and(eq(accessRequests.status, 'pending'), inArray(accessRequests.beneficiaryId, beneficiaries)));
-  for (const r of pending) {
-    const key = keyOf(r);
-    if (!key) continue;
-    const found = [];
-    const holding = findSodConflict(rules, key, held.get(r.beneficiaryId) ?? []);
-    if (holding) found.push({ code: 'sod_conflict_held' as const, message: `holds ${holding.conflictsWith}, which ${holding.rule.name} forbids together with ${key}: the grant will be refused` });
-    const others = asked.filter((a) => a.beneficiaryId === r.beneficiaryId && a.id !== r.id).map((a) => a.key);
-    const asking = findSodConflict(rules, key, others);
-    if (asking) found.push({ code: 'sod_conflict_pending' as const, message: `has also asked for ${asking.conflictsWith}, which ${asking.rule.name} forbids together with ${key}: only one can be granted` });
-    if (found.length > 0) warnings.set(r.id, found);
-  }
-  return warnings;
+const warningsFor = (rules: SodRules, context: Awaited<ReturnType<typeof sodContext>>, r: RequestRow, key: string | undefined): Warning[] => {
+  if (r.status !== 'pending' || !key || rules.length === 0) return [];
+  const found: Warning[] = [];
+  const holding = findSodConflict(rules, key, context.held.get(r.beneficiaryId) ?? []);
+  if (holding) found.push({ code: 'sod_conflict_held', message: `holds ${holding.conflictsWith}, which ${holding.rule.name} forbids together with ${key}: the grant will be refused` });
+  const others = (context.asked.get(r.beneficiaryId) ?? []).filter((a) => a.id !== r.id).map((a) => a.key);
+  const asking = findSodConflict(rules, key, others);
+  if (asking) found.push({ code: 'sod_conflict_pending', message: `has also asked for ${asking.conflictsWith}, which ${asking.rule.name} forbids together with ${key}: only one can be granted` });
+  return found;
 };
 
+/**
+ * Describes one page in two rounds of reads issued together (the stages, entitlements and policy;
+ * then the handles and what the SoD warnings need, when they can arise), each a query per page, not per row: on a server
+ * pool they overlap, so a page costs about two round trips after the rows; PGlite runs them in turn.
+ */
 const describeRequests = async (exec: Executor, rows: RequestRow[]) => {
   if (rows.length === 0) return [];
-  const ids = rows.map((r) => r.id);
-  const stages = await exec.select().from(requestStages).where(inArray(requestStages.requestId, ids)).orderBy(asc(requestStages.position));
-  const ents = await exec.select({ id: entitlements.id, key: entitlements.key, tier: entitlements.tier }).from(entitlements)
-    .where(inArray(entitlements.id, [...new Set(rows.map((r) => r.entitlementId))]));
-  const handles = await handlesById(exec, [...rows.flatMap((r) => [r.requesterId, r.beneficiaryId]), ...stages.flatMap((s) => [...s.approverIds, s.decidedBy ?? ''])]);
+  const [stages, ents, policy] = await Promise.all([
+    exec.select().from(requestStages).where(inArray(requestStages.requestId, rows.map((r) => r.id))).orderBy(asc(requestStages.position)),
+    exec.select({ id: entitlements.id, key: entitlements.key, tier: entitlements.tier }).from(entitlements)
+      .where(inArray(entitlements.id, [...new Set(rows.map((r) => r.entitlementId))])),
+    rows.some((r) => r.status === 'pending') ? loadAppliedPolicy(exec) : undefined,
+  ]);
+  const rules = policy?.separationOfDuties ?? [];
   const entById = new Map(ents.map((e) => [e.id, e]));
-  const warnings = await warningsFor(exec, rows, (r) => entById.get(r.entitlementId)?.key);
+  const [handles, sod] = await Promise.all([
+    handlesById(exec, [...rows.flatMap((r) => [r.requesterId, r.beneficiaryId]), ...stages.flatMap((s) => [...s.approverIds, s.decidedBy ?? ''])]),
+    sodContext(exec, rules, rows.filter((r) => r.status === 'pending').map((row) => ({ row, key: entById.get(row.entitlementId)?.key }))),
+  ]);
+  const stagesOf = groupBy(stages, (s) => s.requestId);
   return rows.map((r) => ({
     id: r.id, kind: r.kind, status: r.status, requester: handles.get(r.requesterId), beneficiary: handles.get(r.beneficiaryId),
     entitlement: entById.get(r.entitlementId)?.key, tier: entById.get(r.entitlementId)?.tier, justification: r.justification,
     ticket: r.ticket, startsAt: r.startsAt, endsAt: r.endsAt, outOfScope: r.outOfScope, expiresAt: r.expiresAt,
-    grantId: r.grantId, createdAt: r.createdAt, warnings: warnings.get(r.id) ?? [],
-    stages: stages.filter((s) => s.requestId === r.id).map((s) => ({
+    grantId: r.grantId, createdAt: r.createdAt, warnings: warningsFor(rules, sod, r, entById.get(r.entitlementId)?.key),
+    stages: (stagesOf.get(r.id) ?? []).map((s) => ({
       position: s.position, kind: s.kind, status: s.status, approvers: s.approverIds.map((id) => handles.get(id) ?? id),
       decidedBy: s.decidedBy ? handles.get(s.decidedBy) : null, decidedAt: s.decidedAt, comment: s.comment,
     })),
@@ -77,18 +105,18 @@ const describeRequests = async (exec: Executor, rows: RequestRow[]) => {
 };
 
 /**
- * What waits on the caller, oldest first, in one query: pending requests whose current stage (the
- * first still pending) names the caller, and of which the caller decided no stage (no one decides
- * two stages of one request). The stage is found through the partial GIN index on pending stages'
- * approvers, so the cost follows the caller's share of the backlog, not the whole backlog.
+ * What waits on the caller, oldest first, in one query: a range scan of the caller's rows in
+ * request_current_approvers (kept by triggers to the first pending stage's approvers, less anyone who
+ * decided a stage of the request), which is in the inbox's order, so it stops at the limit however
+ * large the backlog. The status test guards the join; the triggers already drop decided requests.
  */
-export const inboxRows = (exec: Executor, me: string, limit: number): Promise<RequestRow[]> => exec.select().from(accessRequests).where(and(
-  eq(accessRequests.status, 'pending'),
-  sql`EXISTS (SELECT 1 FROM request_stages s WHERE s.request_id = ${accessRequests.id} AND s.status = 'pending'
-        AND s.approver_ids @> ${JSON.stringify([me])}::jsonb
-        AND NOT EXISTS (SELECT 1 FROM request_stages e WHERE e.request_id = s.request_id AND e.status = 'pending' AND e.position < s.position))`,
-  sql`NOT EXISTS (SELECT 1 FROM request_stages d WHERE d.request_id = ${accessRequests.id} AND d.decided_by = ${me})`,
-)).orderBy(asc(accessRequests.createdAt), asc(accessRequests.id)).limit(limit);
+export const inboxRows = async (exec: Executor, me: string, limit: number): Promise<RequestRow[]> => {
+  const rows = await exec.select({ request: accessRequests }).from(requestCurrentApprovers)
+    .innerJoin(accessRequests, eq(accessRequests.id, requestCurrentApprovers.requestId))
+    .where(and(eq(requestCurrentApprovers.identityId, me), eq(accessRequests.status, 'pending')))
+    .orderBy(asc(requestCurrentApprovers.createdAt), asc(requestCurrentApprovers.requestId)).limit(limit);
+  return rows.map((r) => r.request);
+};
 
 export type RequestView = Awaited<ReturnType<typeof describeRequests>>[number];
 

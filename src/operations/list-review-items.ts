@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { ITEM_STATUSES, type ItemStatus } from '../domain/reviews.js';
+import { ITEM_STATUSES } from '../domain/reviews.js';
 import { handlesById } from '../store/queries/identities.js';
 import { grants } from '../store/schema.js';
 import { reviewCampaigns, reviewItems } from '../store/schema-reviews.js';

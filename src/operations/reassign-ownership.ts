@@ -2,13 +2,14 @@ import { and, eq, inArray, ne } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { findIdentity } from '../store/queries/identities.js';
-import { engagements, identities } from '../store/schema.js';
+import { accessRequests, engagements, identities } from '../store/schema.js';
 import { findings } from '../store/schema-provisioning.js';
 import { loadActor, requirePermission, requirePerson } from './authorize.js';
 import { inTransaction, type Context, type Work } from './context.js';
 import { parseInput, ref, text } from './input.js';
 import { resolveFindingsWhere } from './lib/findings.js';
 import { ownershipKey } from './lib/orphaned-ownership.js';
+import { reroutePendingRequests } from './lib/reroute-requests.js';
 
 export const Input = z.object({ from: ref, to: ref, reason: text() }).strict();
 
@@ -52,6 +53,8 @@ export const reassignOwnership = async (ctx: Context, input: z.input<typeof Inpu
       after: { to: to.id, sponsored: sponsored.length, serviceAccounts: owned.length, engagements: engaged.length }, reason: data.reason });
     const keys = [...sponsored.map((r) => ownershipKey('sponsorship', r.id)), ...owned.map((r) => ownershipKey('service_account', r.id)),
       ...engaged.map((r) => ownershipKey('engagement', r.id))];
+    const moved = [...sponsored, ...owned].map((r) => r.id);
+    if (moved.length > 0) await reroutePendingRequests(work, inArray(accessRequests.beneficiaryId, moved), `${from.handle}'s sponsorships re-assigned to ${to.handle}`);
     const resolved = keys.length === 0 ? 0
       : await resolveFindingsWhere(work, inArray(findings.key, keys), `re-assigned to ${to.handle}: ${data.reason}`);
     return { from: from.handle, to: to.handle, sponsored: sponsored.length, serviceAccounts: owned.length, engagements: engaged.length, findingsResolved: resolved };

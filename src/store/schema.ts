@@ -165,8 +165,21 @@ export const requestStages = pgTable('request_stages', {
   comment: text('comment'),
 }, (t) => [
   primaryKey({ columns: [t.requestId, t.position] }),
-  // The inbox: which pending stages name a given approver (`approver_ids @> '["<id>"]'`).
-  index('request_stages_pending_approver_idx').using('gin', t.approverIds.op('jsonb_path_ops')).where(sql`${t.status} = 'pending'`),
+]);
+
+/**
+ * Who is asked to decide each pending request now: the approvers of its first pending stage, less
+ * anyone who decided a stage of it. Derived from the stages by triggers (migration 0016), never
+ * written by the application, so that the inbox is a range scan of the primary key in its own order
+ * (oldest first) that stops at the page limit. created_at is the request's, which never changes.
+ */
+export const requestCurrentApprovers = pgTable('request_current_approvers', {
+  identityId: uuid('identity_id').notNull(),
+  createdAt: ts('created_at').notNull(),
+  requestId: uuid('request_id').notNull().references(() => accessRequests.id),
+}, (t) => [
+  primaryKey({ name: 'request_current_approvers_pk', columns: [t.identityId, t.createdAt, t.requestId] }),
+  index('request_current_approvers_request_idx').on(t.requestId),
 ]);
 
 export const exceptions = pgTable('exceptions', {
@@ -250,5 +263,5 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 
 export const coreTables = {
   identities, roleAssignments, vendors, engagements, systems, entitlements, policyState,
-  accessRequests, requestStages, exceptions, grants, auditEvents, auditHead, auditCheckpoints,
+  accessRequests, requestStages, requestCurrentApprovers, exceptions, grants, auditEvents, auditHead, auditCheckpoints,
 };

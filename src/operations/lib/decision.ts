@@ -9,7 +9,7 @@ import { accessRequests, engagements, requestStages } from '../../store/schema.j
 import { loadActor, requirePerson, requireVisible } from '../authorize.js';
 import type { Work } from '../context.js';
 import { partiesOfStoredRequest } from './parties.js';
-import { stageCandidates } from './stage-candidates.js';
+import { eligibleForStage } from './stage-candidates.js';
 
 const requestNotFound = (requestId: string) => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
 
@@ -62,11 +62,7 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   const policy = await loadAppliedPolicy(work.tx);
   const parties = await partiesOfStoredRequest(work.tx, request);
   const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, parties);
-  const eligibleFor = async (stage: typeof current) => {
-    const fresh = await stageCandidates(work.tx, policy, stage.kind, request.beneficiary, system);
-    return stage.usesAlternates || exclude(fresh.primary).length === 0
-      ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
-  };
+  const eligibleFor = (stage: typeof current) => eligibleForStage(work.tx, policy, stage, request.beneficiary, system, exclude);
   const earlierDeciders = stages.filter((s) => s.decidedBy !== null).map((s) => s.decidedBy!);
   checkApprover({
     actorId: acting.identity.id, issuedBy: work.actor.issuedBy, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId,

@@ -34,3 +34,17 @@ export const stageCandidates = async (
   primary: await primaryFor(exec, policy, kind, beneficiary, system),
   alternates: await activeIds(exec, policy.approval.alternates[kind] ?? []),
 });
+
+/**
+ * Who may decide a stored stage now, parties excluded: its primaries, or with its alternates when it
+ * was routed to them or its primaries are gone. The rule every decision checks (decision.ts) and the
+ * one re-routing writes back into the stage (reroute-requests.ts), so the two cannot disagree.
+ */
+export const eligibleForStage = async (
+  exec: Executor, policy: AppliedPolicy, stage: { kind: string; usesAlternates: boolean }, beneficiary: Identity, system: System,
+  exclude: (ids: readonly string[]) => string[],
+): Promise<string[]> => {
+  const fresh = await stageCandidates(exec, policy, stage.kind as StageKind, beneficiary, system);
+  return stage.usesAlternates || exclude(fresh.primary).length === 0
+    ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
+};
