@@ -6,13 +6,13 @@
  */
 import { DecisionService } from '../src/decision/service.js';
 import type { ManualClock } from '../src/domain/clock.js';
-import type { Context } from '../src/operations/context.js';
+import type { Context } from '../src/work/context.js';
 import { importHrFile } from '../src/operations/import-hr-file.js';
 import { runHrEvents, toEventData } from '../src/operations/ingest-hr-events.js';
 import type { Store } from '../src/store/database.js';
 import { applyHrPolicy } from '../test/support/hr.js';
 import type { World } from '../test/support/world.js';
-import { LEAVES_PER_CHUNK } from '../src/operations/lib/hr-process.js';
+import { LEAVES_PER_CHUNK } from '../src/operations/lib/hr/process.js';
 import { median, type BenchResult } from './report.js';
 
 const csvOf = (prefix: string, n: number, at: string): string => {

@@ -5,7 +5,7 @@
  */
 import { sql } from 'drizzle-orm';
 import type { AccessEntry, Connector } from '../src/connectors/contract.js';
-import { runReconciliation } from '../src/operations/lib/reconcile.js';
+import { runReconciliation } from '../src/operations/lib/provisioning/reconcile.js';
 import type { Store } from '../src/store/database.js';
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';

@@ -5,7 +5,7 @@ import { writeCheckpoint } from '../src/audit/checkpoint.js';
 import { loadSigningKey, trustedKeysFrom } from '../src/audit/signing-key.js';
 import { verifyChain } from '../src/audit/verify.js';
 import { ManualClock } from '../src/domain/clock.js';
-import type { Context } from '../src/operations/context.js';
+import type { Context } from '../src/work/context.js';
 import { rawRows, type Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { recordEvents, tempAnchor, tempDir } from './support/audit-fixture.js';

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { systemClock } from '../src/domain/clock.js';
-import type { Context } from '../src/operations/context.js';
+import type { Context } from '../src/work/context.js';
 import { createToken } from '../src/operations/create-token.js';
 import { createIdentity } from '../src/operations/create-identity.js';
 import { loadConnectionSettings } from '../src/store/connection-settings.js';

@@ -4,7 +4,7 @@ import { and, eq } from 'drizzle-orm';
 import { parse, stringify } from 'yaml';
 import type { LightMyRequestResponse } from 'fastify';
 import { newId } from '../src/domain/ids.js';
-import { hashSecret, newSecret } from '../src/operations/lib/secrets.js';
+import { hashSecret, newSecret } from '../src/operations/lib/credentials/secrets.js';
 import { identities, roleAssignments, systems } from '../src/store/schema.js';
 import { hrBatches } from '../src/store/schema-hr.js';
 import { findings, provisioningJobs } from '../src/store/schema-provisioning.js';

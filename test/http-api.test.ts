@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { count, eq } from 'drizzle-orm';
 import { IDEMPOTENCY_RETENTION_MS, runHousekeeping } from '../src/jobs/housekeeping.js';
-import { hashSecret, newSecret } from '../src/operations/lib/secrets.js';
+import { hashSecret, newSecret } from '../src/operations/lib/credentials/secrets.js';
 import { apiTokens, sessions } from '../src/store/schema-service.js';
 import { accessRequests, auditEvents } from '../src/store/schema.js';
 import { BACKENDS, freshStore } from './support/backends.js';

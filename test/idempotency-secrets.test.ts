@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { UndeclaredSecretError } from '../src/http/shown-once.js';
-import { newSecret } from '../src/operations/lib/secrets.js';
+import { newSecret } from '../src/operations/lib/credentials/secrets.js';
 import { rawRows, type Store } from '../src/store/database.js';
 import type { WebhookKey } from '../src/webhooks/crypto.js';
 import { BACKENDS, freshStore, type Backend } from './support/backends.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { newId } from '../src/domain/ids.js';
-import type { Context } from '../src/operations/context.js';
+import type { Context } from '../src/work/context.js';
 import { approveRequest } from '../src/operations/approve-request.js';
 import { confirmProvisioningTask } from '../src/operations/confirm-provisioning-task.js';
 import { createRequest } from '../src/operations/create-request.js';

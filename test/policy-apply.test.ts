@@ -9,7 +9,7 @@ import { ManualClock } from '../src/domain/clock.js';
 import { newId } from '../src/domain/ids.js';
 import type { IdentityKind, IdentityStatus } from '../src/domain/model.js';
 import { applyPolicy } from '../src/operations/apply-policy.js';
-import type { Context } from '../src/operations/context.js';
+import type { Context } from '../src/work/context.js';
 import { planPolicy } from '../src/operations/plan-policy.js';
 import { validatePolicy } from '../src/operations/validate-policy.js';
 import { loadAppliedPolicy } from '../src/policy/applied.js';

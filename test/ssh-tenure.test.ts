@@ -14,7 +14,7 @@ import { buildApp } from '../src/http/app.js';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
 import { createToken } from '../src/operations/create-token.js';
-import { provisioningSettings } from '../src/operations/lib/provisioning-settings.js';
+import { provisioningSettings } from '../src/operations/lib/provisioning/settings.js';
 import { reconcileSystems } from '../src/operations/reconcile-system.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { signSshCertificate } from '../src/operations/sign-ssh-certificate.js';

@@ -5,7 +5,7 @@ import { renderEvidenceHtml } from '../src/evidence/render-html.js';
 import { buildEvidencePack } from '../src/operations/build-evidence-pack.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { createToken } from '../src/operations/create-token.js';
-import { hashSecret, newSecret } from '../src/operations/lib/secrets.js';
+import { hashSecret, newSecret } from '../src/operations/lib/credentials/secrets.js';
 import { newId } from '../src/domain/ids.js';
 import { auditEvents } from '../src/store/schema.js';
 import { apiTokens } from '../src/store/schema-service.js';

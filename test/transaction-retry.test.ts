@@ -5,7 +5,7 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
 import { ManualClock } from '../src/domain/clock.js';
 import { TenureError } from '../src/domain/errors.js';
-import { inTransaction, type Context } from '../src/operations/context.js';
+import { inTransaction, type Context } from '../src/work/context.js';
 import { openPostgres, rawRows, type Db, type Store } from '../src/store/database.js';
 import { isConnectionLoss, isRetryableConflict } from '../src/store/transient-errors.js';
 import { createScratchDatabase } from './support/postgres-server.js';

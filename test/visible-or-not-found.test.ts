@@ -9,7 +9,7 @@ import { renewEngagement } from '../src/operations/renew-engagement.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { showEngagement } from '../src/operations/show-engagement.js';
 import { showRequest } from '../src/operations/list-requests.js';
-import type { Context } from '../src/operations/context.js';
+import type { Context } from '../src/work/context.js';
 import type { Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
-import type { Context } from '../src/operations/context.js';
+import type { Context } from '../src/work/context.js';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { openPostgres, rawRows, type Store } from '../src/store/database.js';
 import type { WebhookKey } from '../src/webhooks/crypto.js';

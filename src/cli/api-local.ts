@@ -9,7 +9,7 @@ import { authorize } from '../operations/authorize.js';
 import { cancelRequest } from '../operations/cancel-request.js';
 import { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
 import { changeIdentityStatus } from '../operations/change-identity-status.js';
-import { inTransaction, type Context } from '../operations/context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { createEngagement } from '../operations/create-engagement.js';
 import { createIdentity } from '../operations/create-identity.js';
 import { createRequest } from '../operations/create-request.js';

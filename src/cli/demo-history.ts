@@ -10,7 +10,7 @@ import { runLifecycleTick } from '../jobs/lifecycle.js';
 import { runProvisioningPass } from '../jobs/provisioning/index.js';
 import { approveRequest } from '../operations/approve-request.js';
 import { confirmProvisioningTask } from '../operations/confirm-provisioning-task.js';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { createRequest, type CreateRequestInput } from '../operations/create-request.js';
 import { listProvisioningJobs } from '../operations/list-provisioning-jobs.js';
 

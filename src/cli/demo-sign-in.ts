@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import { TenureError } from '../domain/errors.js';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { createDemoLinks, type DemoLink } from '../operations/create-demo-links.js';
 import { DEMO_PERSONAS } from './demo.js';
 

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { applyPolicy } from '../operations/apply-policy.js';
 import { approveRequest } from '../operations/approve-request.js';
 import { createEngagement } from '../operations/create-engagement.js';

@@ -7,7 +7,7 @@ import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import type { ConnectionSettings } from '../store/connection-settings.js';
 import { openStore, type Store } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';

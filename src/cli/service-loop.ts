@@ -4,7 +4,7 @@ import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
 import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import type { Store } from '../store/database.js';
 import { webhookTickOptions } from '../webhooks/index.js';

@@ -6,10 +6,10 @@
  * UPDATE for every use since the last flush) and per finding. Neither ever delays or fails an answer.
  */
 import { sql } from 'drizzle-orm';
-import type { Context } from '../operations/context.js';
-import { humanUseKey, recordHumanUse, type HumanUse } from '../operations/lib/human-use.js';
+import type { Context } from '../work/context.js';
+import { humanUseKey, recordHumanUse, type HumanUse } from '../operations/lib/credentials/human-use.js';
 
-export type { HumanUse } from '../operations/lib/human-use.js';
+export type { HumanUse } from '../operations/lib/credentials/human-use.js';
 
 export interface CredentialUseOptions {
   flushIntervalMs?: number;

@@ -3,7 +3,7 @@ import { isUuid } from './ids.js';
 /**
  * HR events: the vocabulary of the feed and the pure rules that turn an event into a change.
  * HR is authoritative for employment; what Tenure does with each event is decided here and
- * applied by operations/lib/hr-apply.ts.
+ * applied by operations/lib/hr/apply.ts.
  */
 export const HR_EVENT_TYPES = ['hire', 'change', 'leave'] as const;
 export type HrEventType = (typeof HR_EVENT_TYPES)[number];

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { loadActor, requirePermission } from '../operations/authorize.js';
 import type { Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';

@@ -1,7 +1,7 @@
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import { isImpersonationToken, type TokenScope } from '../domain/tokens.js';
-import { hashSecret, looksLikeSecret } from '../operations/lib/secrets.js';
+import { hashSecret, looksLikeSecret } from '../operations/lib/credentials/secrets.js';
 import { rawRows, type Store } from '../store/database.js';
 import { apiTokens, sessions } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';

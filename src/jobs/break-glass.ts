@@ -3,8 +3,8 @@
  * security role sees it), and security may then decide the review in the reviewer's place.
  */
 import { and, eq, lt } from 'drizzle-orm';
-import { inTransaction, type Context } from '../operations/context.js';
-import { openFinding } from '../operations/lib/findings.js';
+import { inTransaction, type Context } from '../work/context.js';
+import { openFinding } from '../operations/lib/provisioning/findings.js';
 import { handlesById } from '../store/queries/identities.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
 

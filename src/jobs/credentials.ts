@@ -6,8 +6,8 @@
 import { and, eq, inArray, lt } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { credentialConditions, CREDENTIAL_FINDING_KINDS, DEFAULT_CREDENTIAL_SETTINGS } from '../domain/credentials.js';
-import { inTransaction, type Context } from '../operations/context.js';
-import { openFinding, resolveFindingsWhere } from '../operations/lib/findings.js';
+import { inTransaction, type Context } from '../work/context.js';
+import { openFinding, resolveFindingsWhere } from '../operations/lib/provisioning/findings.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { identities } from '../store/schema.js';
 import { credentials } from '../store/schema-credentials.js';

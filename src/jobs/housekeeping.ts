@@ -1,5 +1,5 @@
 import { lt, sql } from 'drizzle-orm';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { idempotencyKeys, oidcLogins } from '../store/schema-service.js';
 
 /** A retry after this long is a new request: clients retry within minutes, not days. */

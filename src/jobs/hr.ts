@@ -4,12 +4,12 @@
  * closed once someone has taken over.
  */
 import { and, asc, eq, inArray, isNotNull, lte } from 'drizzle-orm';
-import { newRun, processInChunks } from '../operations/lib/hr-process.js';
-import { eventDataOf, type HrEventData } from '../operations/lib/hr-match.js';
-import { offboard } from '../operations/lib/hr-leaver.js';
-import { endIdentity } from '../operations/lib/end-identity.js';
-import { resolveFindingsWhere } from '../operations/lib/findings.js';
-import { inTransaction, type Context } from '../operations/context.js';
+import { newRun, processInChunks } from '../operations/lib/hr/process.js';
+import { eventDataOf, type HrEventData } from '../operations/lib/hr/match.js';
+import { offboard } from '../operations/lib/hr/leaver.js';
+import { endIdentity } from '../operations/lib/ending/end-identity.js';
+import { resolveFindingsWhere } from '../operations/lib/provisioning/findings.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { engagements, identities, systems } from '../store/schema.js';
 import { findings } from '../store/schema-provisioning.js';

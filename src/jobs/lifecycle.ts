@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
 import type { AuditInput } from '../audit/event-types.js';
-import { inTransaction, type Context, type Work } from '../operations/context.js';
-import { endEngagementWithin } from '../operations/lib/engagement-end.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
+import { endEngagementWithin } from '../operations/lib/ending/engagement-end.js';
 import { rawRows } from '../store/database.js';
 import { accessRequests, engagements, identities, requestStages } from '../store/schema.js';
 

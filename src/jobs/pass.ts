@@ -3,7 +3,7 @@
  * `worker --once --server`) run `runPass`; the service loop of `serve` and `worker` runs the same
  * three steps, each on its own timer (see cli/service-loop.ts for why they are apart).
  */
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { runWebhookTick, type WebhookTickOptions, type WebhookTickResult } from '../webhooks/index.js';
 import { escalateOverdueBreakGlassReviews } from './break-glass.js';
 import { scanCredentials } from './credentials.js';

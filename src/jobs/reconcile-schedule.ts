@@ -5,9 +5,9 @@
  */
 import { sql } from 'drizzle-orm';
 import { isReconcilable } from '../domain/provisioning.js';
-import type { Context } from '../operations/context.js';
-import { provisioningSettings } from '../operations/lib/provisioning-settings.js';
-import { runReconciliation, type ReconcileResult } from '../operations/lib/reconcile.js';
+import type { Context } from '../work/context.js';
+import { provisioningSettings } from '../operations/lib/provisioning/settings.js';
+import { runReconciliation, type ReconcileResult } from '../operations/lib/provisioning/reconcile.js';
 import { rawRows } from '../store/database.js';
 
 export interface ScheduledReconcileResult { reconciled: ReconcileResult[]; errors: { system: string; error: string }[] }

@@ -6,11 +6,11 @@
 import { and, asc, desc, eq, lte, sql } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import type { ItemStatus, PolicyCampaign } from '../domain/reviews.js';
-import { inTransaction, type Context, type Work } from '../operations/context.js';
-import { revokeLiveGrants } from '../operations/lib/end-access.js';
-import { openCampaign, type OpenedCampaign } from '../operations/lib/review-campaigns.js';
-import { closeCampaignRow, lockCampaign, settleIfComplete, type Campaign } from '../operations/lib/review-outcomes.js';
-import { scopeCondition } from '../operations/lib/review-scope.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
+import { revokeLiveGrants } from '../operations/lib/ending/end-access.js';
+import { openCampaign, type OpenedCampaign } from '../operations/lib/reviews/campaigns.js';
+import { closeCampaignRow, lockCampaign, settleIfComplete, type Campaign } from '../operations/lib/reviews/outcomes.js';
+import { scopeCondition } from '../operations/lib/reviews/scope.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { engagements, grants } from '../store/schema.js';
 import { reviewCampaigns, reviewItems } from '../store/schema-reviews.js';

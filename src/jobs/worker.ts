@@ -1,4 +1,4 @@
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { runLifecycleTick, type TickResult } from './lifecycle.js';
 
 export interface WorkerHandle { stop(): Promise<void> }

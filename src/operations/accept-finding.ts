@@ -5,8 +5,8 @@ import { MAX_ACCEPTANCE_MS } from '../domain/findings.js';
 import { isUuid } from '../domain/ids.js';
 import { findings } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
-import { refuseOwnFinding } from './lib/parties.js';
+import { inTransaction, type Context } from '../work/context.js';
+import { refuseOwnFinding } from './lib/approval/parties.js';
 import { instant, parseInput, text } from './input.js';
 
 export const Input = z.object({

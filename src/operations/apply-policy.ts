@@ -3,9 +3,10 @@ import { applyResolvedPolicy } from '../policy/apply.js';
 import { isEmptyPlan, summarizePlan } from '../policy/plan.js';
 import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { PolicyInput, policySource } from './lib/policy-input.js';
+import { rerouteForPolicy } from './lib/approval/reroute-requests.js';
 import type { PolicyPlanResult } from './plan-policy.js';
 
 export const Input = PolicyInput;
@@ -25,6 +26,7 @@ export const applyPolicy = async (ctx: Context, input: z.input<typeof Input>): P
     await authorize(work, 'policy.apply');
     const resolved = await resolvePolicyOrRefuse(work.tx, parsed);
     const result = await applyResolvedPolicy(work, resolved);
+    await rerouteForPolicy(work, result.plan, result.digest);
     return { ...result, summary: summarizePlan(result.plan), changed: !isEmptyPlan(result.plan), appliedAt: work.now };
   });
 };

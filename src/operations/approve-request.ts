@@ -1,10 +1,10 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { accessRequests, requestStages } from '../store/schema.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { loadForDecision } from './lib/decision.js';
-import { issueGrant } from './lib/issue-grant.js';
+import { loadForDecision } from './lib/approval/decision.js';
+import { issueGrant } from './lib/approval/issue-grant.js';
 
 export const Input = z.object({
   request: z.uuid('must be a request id'), comment: text(2000).optional(), stage: z.number().int().min(0).optional(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { isDatabaseUnavailable } from '../store/transient-errors.js';
 import { approveRequest } from './approve-request.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
 
 export const Input = z.object({

@@ -16,7 +16,7 @@ import type { IdentityRow } from '../domain/model.js';
 import { allows, type Permission } from '../domain/permissions.js';
 import type { Executor } from '../store/database.js';
 import { identities, roleAssignments } from '../store/schema.js';
-import type { Context, Work } from './context.js';
+import type { Context, Work } from '../work/context.js';
 
 export interface ActingIdentity { identity: IdentityRow; roles: string[] }
 

@@ -6,7 +6,7 @@ import { isUuid } from '../domain/ids.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { auditHead, engagements, entitlements, grants, systems } from '../store/schema.js';
 import type { Executor } from '../store/database.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { authorize } from './authorize.js';
 

@@ -4,9 +4,9 @@ import { TenureError } from '../domain/errors.js';
 import { lockIdentity } from '../store/queries/identities.js';
 import { accessRequests } from '../store/schema.js';
 import { loadActor, may, requireMayAct } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { cancelPendingRequests } from './lib/end-access.js';
+import { cancelPendingRequests } from './lib/ending/end-access.js';
 
 export const Input = z.object({ request: z.uuid('must be a request id'), reason: text(2000) }).strict();
 

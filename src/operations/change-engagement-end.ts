@@ -4,9 +4,9 @@ import { TenureError } from '../domain/errors.js';
 import { lockIdentity } from '../store/queries/identities.js';
 import { vendors, engagements } from '../store/schema.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { instant, parseInput, text } from './input.js';
-import { capUnderEngagement, endEngagementWithin } from './lib/engagement-end.js';
+import { capUnderEngagement, endEngagementWithin } from './lib/ending/engagement-end.js';
 
 /**
  * The engagement's identity first, then the engagement (the lock order beside inTransaction): a

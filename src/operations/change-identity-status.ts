@@ -6,10 +6,10 @@ import { IDENTITY_STATUSES } from '../domain/model.js';
 import { findIdentity, lockIdentity } from '../store/queries/identities.js';
 import { identities } from '../store/schema.js';
 import { authorize, refuseUnless } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, ref, text } from './input.js';
-import { endIdentity } from './lib/end-identity.js';
-import { flagOrphanedOwnership } from './lib/orphaned-ownership.js';
+import { endIdentity } from './lib/ending/end-identity.js';
+import { flagOrphanedOwnership } from './lib/ending/orphaned-ownership.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { DEFAULT_HR_SETTINGS } from '../domain/hr.js';
 

@@ -5,10 +5,10 @@ import { OPEN_JOB_STATES } from '../domain/provisioning.js';
 import { grants } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
 import { loadActor, may, refuseUnless, requirePerson } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { resolveFindingByKey } from './lib/findings.js';
-import { checkTaskDecider, lockJob } from './lib/provisioning-jobs.js';
+import { resolveFindingByKey } from './lib/provisioning/findings.js';
+import { checkTaskDecider, lockJob } from './lib/provisioning/jobs.js';
 
 export const Input = z.object({ job: z.string().min(1, 'must be a provisioning job id'), note: text(2000) }).strict();
 

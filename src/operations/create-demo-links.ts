@@ -3,8 +3,8 @@ import { inArray, isNotNull, lte, or } from 'drizzle-orm';
 import { newId } from '../domain/ids.js';
 import { demoSignInLinks } from '../store/schema-web.js';
 import { identities } from '../store/schema.js';
-import type { Context } from './context.js';
-import { hashSecret } from './lib/secrets.js';
+import type { Context } from '../work/context.js';
+import { hashSecret } from './lib/credentials/secrets.js';
 
 /** Short-lived on purpose: a link printed to a terminal is a bearer credential until it is used. */
 export const DEMO_LINK_TTL_MS = 15 * 60_000;

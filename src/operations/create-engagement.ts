@@ -7,10 +7,10 @@ import { findIdentity, lockIdentity, type Identity } from '../store/queries/iden
 import { findVendor } from '../store/queries/vendors.js';
 import { engagements } from '../store/schema.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { instant, parseInput, ref, text } from './input.js';
-import { birthrightCatalogue, syncBirthright } from './lib/birthright.js';
-import { currentAttributes } from './lib/hr-match.js';
+import { birthrightCatalogue, syncBirthright } from './lib/hr/birthright.js';
+import { currentAttributes } from './lib/hr/match.js';
 
 export const Input = z.object({
   identity: ref, vendor: ref, sponsor: ref.optional(),

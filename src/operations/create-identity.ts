@@ -8,7 +8,7 @@ import { findIdentity, type Identity } from '../store/queries/identities.js';
 import { findVendor } from '../store/queries/vendors.js';
 import { identities } from '../store/schema.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { handle, parseInput, ref, text } from './input.js';
 
 export const Input = z.object({

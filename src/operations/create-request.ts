@@ -15,12 +15,12 @@ import { findEntitlement, liveEntitlementKeys } from '../store/queries/catalogue
 import { findIdentity, lockIdentity } from '../store/queries/identities.js';
 import { accessRequests, grants, requestStages } from '../store/schema.js';
 import { loadActor } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { duration, entitlementRef, instant, parseInput, ref, text } from './input.js';
 import {
   checkBeneficiaryStanding, checkEngagement, checkMayRequestFor, checkNotDuplicate,
-} from './lib/request-guards.js';
-import { stageCandidates } from './lib/stage-candidates.js';
+} from './lib/approval/request-guards.js';
+import { stageCandidates } from './lib/approval/stage-candidates.js';
 
 export const Input = z.object({
   kind: z.enum(REQUEST_KINDS).default('new'),

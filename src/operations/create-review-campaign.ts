@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { CAMPAIGN_SCOPES, REVIEWER_RULES, UNDECIDED_ACTIONS } from '../domain/reviews.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { duration, instant, parseInput, ref, text } from './input.js';
-import { openCampaign } from './lib/review-campaigns.js';
-import { scopeCondition } from './lib/review-scope.js';
+import { openCampaign } from './lib/reviews/campaigns.js';
+import { scopeCondition } from './lib/reviews/scope.js';
 
 export const Input = z.object({
   name: text(200).optional(),

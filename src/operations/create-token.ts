@@ -7,9 +7,9 @@ import type { Tx } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { apiTokens } from '../store/schema-service.js';
 import { loadActor, may, refuseUnless } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { duration, parseInput, ref, text } from './input.js';
-import { hashSecret, newSecret } from './lib/secrets.js';
+import { hashSecret, newSecret } from './lib/credentials/secrets.js';
 
 export const CreateTokenInput = z.object({
   name: text(100),

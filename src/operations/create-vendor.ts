@@ -6,7 +6,7 @@ import { VENDOR_KINDS } from '../domain/model.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { vendors } from '../store/schema.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { instant, parseInput, ref, text } from './input.js';
 
 export const Input = z.object({

@@ -6,7 +6,7 @@ import { encryptSecret, newWebhookSecret, urlContext, type WebhookKey } from '..
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/events.js';
 import { redactWebhookUrl, webhookUrl } from '../webhooks/url.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
 
 export const CreateWebhookInput = z.object({

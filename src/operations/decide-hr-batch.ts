@@ -6,12 +6,12 @@ import { loadAppliedPolicy } from '../policy/applied.js';
 import { findings } from '../store/schema-provisioning.js';
 import { hrBatches, hrEvents } from '../store/schema-hr.js';
 import { authorize, requirePerson } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { parseInput, ref, text } from './input.js';
-import { resolveFindingsWhere } from './lib/findings.js';
-import { eventDataOf } from './lib/hr-match.js';
-import { newRun, processInChunks } from './lib/hr-process.js';
-import { partiesOfIdentities, refuseParties } from './lib/parties.js';
+import { resolveFindingsWhere } from './lib/provisioning/findings.js';
+import { eventDataOf } from './lib/hr/match.js';
+import { newRun, processInChunks } from './lib/hr/process.js';
+import { partiesOfIdentities, refuseParties } from './lib/approval/parties.js';
 import type { HrRunResult } from './ingest-hr-events.js';
 
 export const Input = z.object({ batch: ref, decision: z.enum(['confirm', 'discard']), reason: text() }).strict();

@@ -6,11 +6,11 @@ import { REVIEW_DECISIONS, type ItemStatus } from '../domain/reviews.js';
 import { entitlements, grants } from '../store/schema.js';
 import { reviewItems } from '../store/schema-reviews.js';
 import { loadActor, requireMayAct, requirePerson, type ActingIdentity } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { instant, parseInput, text } from './input.js';
-import { revokeLiveGrants } from './lib/end-access.js';
-import { partiesOfIdentities, refuseParties } from './lib/parties.js';
-import { lockCampaign, settleIfComplete } from './lib/review-outcomes.js';
+import { revokeLiveGrants } from './lib/ending/end-access.js';
+import { partiesOfIdentities, refuseParties } from './lib/approval/parties.js';
+import { lockCampaign, settleIfComplete } from './lib/reviews/outcomes.js';
 
 export const Input = z.object({
   item: z.string().min(1, 'must be a review item id'),

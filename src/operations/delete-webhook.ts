@@ -5,7 +5,7 @@ import { webhookDeliveries, webhookSubscriptions } from '../store/schema-service
 import type { WebhookEventType } from '../webhooks/events.js';
 import { redactWebhookUrl } from '../webhooks/url.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
 
 const Input = z.object({ webhook: z.uuid('must be a webhook subscription id') }).strict();

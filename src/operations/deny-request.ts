@@ -1,9 +1,9 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { accessRequests, requestStages } from '../store/schema.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { loadForDecision } from './lib/decision.js';
+import { loadForDecision } from './lib/approval/decision.js';
 
 export const Input = z.object({
   request: z.uuid('must be a request id'), reason: text(2000), stage: z.number().int().min(0).optional(),

@@ -1,7 +1,7 @@
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { sessions } from '../store/schema-service.js';
-import { inTransaction, type Context } from './context.js';
-import { hashSecret, looksLikeSecret } from './lib/secrets.js';
+import { inTransaction, type Context } from '../work/context.js';
+import { hashSecret, looksLikeSecret } from './lib/credentials/secrets.js';
 
 /**
  * Signs out: ends the live session whose secret the cookie holds, audited as the session's owner.

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { exportAuditEvents, type ExportResult } from '../audit/export.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { authorize } from './authorize.js';
 import { FilterInput, resolveFilters } from './lib/audit-filters.js';

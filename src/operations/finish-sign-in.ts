@@ -5,7 +5,7 @@ import type { Executor } from '../store/database.js';
 import { lockIdentity } from '../store/queries/identities.js';
 import { externalSubjects, oidcLogins } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { openWebSession } from './lib/web-session.js';
 
 export interface FinishSignInInput {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { HrEventInput, runHrEvents, toEventData, type HrRunResult } from './ingest-hr-events.js';
 import { parseInput } from './input.js';
 

@@ -5,12 +5,12 @@ import { TenureError } from '../domain/errors.js';
 import { HR_EVENT_TYPES, type HrAttributes } from '../domain/hr.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { instant, parseInput, text } from './input.js';
-import { countSuspensions, holdBatch } from './lib/hr-brake.js';
-import type { HrEventData } from './lib/hr-match.js';
-import { inEffectiveOrder, newRun, processChunk, processInChunks } from './lib/hr-process.js';
-import { adoptDraft, draftOf, type HrRunState } from './lib/hr-run.js';
+import { countSuspensions, holdBatch } from './lib/hr/brake.js';
+import type { HrEventData } from './lib/hr/match.js';
+import { inEffectiveOrder, newRun, processChunk, processInChunks } from './lib/hr/process.js';
+import { adoptDraft, draftOf, type HrRunState } from './lib/hr/run.js';
 
 const isoDate = instant.transform((d) => d.toISOString());
 export const HrAttributesInput = z.object({

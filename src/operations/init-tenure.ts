@@ -4,7 +4,7 @@ import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { rawRows } from '../store/database.js';
 import { identities, roleAssignments } from '../store/schema.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { handle, parseInput, text } from './input.js';
 
 export const Input = z.object({ handle, displayName: text(200), email: z.email().optional() }).strict();

@@ -8,7 +8,7 @@ import { breakGlassReviews } from '../store/schema-break-glass.js';
 import { BREAK_GLASS_REVIEW_STATUSES } from '../domain/break-glass.js';
 import { accessEvents } from '../store/schema-service.js';
 import { loadActor, may } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 
 export const Input = z.object({

@@ -8,7 +8,7 @@ import { loadAppliedPolicy } from '../policy/applied.js';
 import { activeEngagementOf, liveEntitlementKeys } from '../store/queries/catalogue.js';
 import { accessRequests, entitlements, systems } from '../store/schema.js';
 import { loadActor } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 
 /**
  * What the caller may ask for, for themselves: every live entitlement with the longest window the

@@ -5,7 +5,7 @@ import { identities, systems } from '../store/schema.js';
 import { credentials } from '../store/schema-credentials.js';
 import { CREDENTIAL_STATUSES } from '../domain/credentials.js';
 import { loadActor, may } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 
 export const Input = z.object({ identity: ref.optional(), status: z.enum(CREDENTIAL_STATUSES).default('active') }).strict();

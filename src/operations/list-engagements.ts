@@ -4,8 +4,8 @@ import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { engagements, vendors } from '../store/schema.js';
 import { ENGAGEMENT_STATUSES } from '../domain/model.js';
 import { loadActor, may, refuseUnless } from './authorize.js';
-import { approvesPendingFor } from './lib/pending-approver.js';
-import type { Context } from './context.js';
+import { approvesPendingFor } from './lib/approval/pending-approver.js';
+import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 

@@ -5,7 +5,7 @@ import { handlesById } from '../store/queries/identities.js';
 import { systems } from '../store/schema.js';
 import { findings } from '../store/schema-provisioning.js';
 import { loadActor, may } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 

@@ -5,8 +5,8 @@ import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { GRANT_STATUSES } from '../domain/model.js';
 import { loadActor, may, refuseUnless } from './authorize.js';
-import { approvesPendingFor } from './lib/pending-approver.js';
-import type { Context } from './context.js';
+import { approvesPendingFor } from './lib/approval/pending-approver.js';
+import type { Context } from '../work/context.js';
 import { entitlementRef, parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { HR_BATCH_STATUSES } from '../domain/hr.js';
 import { hrBatches } from '../store/schema-hr.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
 
 export const Input = z.object({ status: z.enum(HR_BATCH_STATUSES).optional() }).strict();

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { identities } from '../store/schema.js';
 import { authorize, loadActor } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 import { IDENTITY_KINDS, IDENTITY_STATUSES } from '../domain/model.js';

@@ -9,7 +9,7 @@ import { liveEntitlementKeysOf } from '../store/queries/catalogue.js';
 import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, requestCurrentApprovers, requestStages } from '../store/schema.js';
 import { loadActor, requirePermission, requireVisible } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 import { findIdentity } from '../store/queries/identities.js';

@@ -5,9 +5,9 @@ import { handlesById } from '../store/queries/identities.js';
 import { grants } from '../store/schema.js';
 import { reviewCampaigns, reviewItems } from '../store/schema-reviews.js';
 import { loadActor, requirePermission } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
-import { lastUsesOf } from './lib/review-campaigns.js';
+import { lastUsesOf } from './lib/reviews/campaigns.js';
 
 
 export const Input = z.object({

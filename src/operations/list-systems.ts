@@ -8,7 +8,7 @@ import { handlesById } from '../store/queries/identities.js';
 import { entitlements, systems } from '../store/schema.js';
 import { findings, provisioningJobs, reconciliationRuns } from '../store/schema-provisioning.js';
 import { loadActor, may } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 
 type SystemRow = typeof systems.$inferSelect;
 

@@ -3,7 +3,7 @@ import { handlesById } from '../store/queries/identities.js';
 import { apiTokens } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';
 import { loadActor, may } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 
 /**
  * Tokens the actor manages: its own and those of the service accounts it owns (everyone's for token

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { DELIVERY_STATUSES } from '../domain/webhooks.js';
 import { webhookAttempts, webhookDeliveries } from '../store/schema-service.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { authorize } from './authorize.js';
 

@@ -4,7 +4,7 @@ import { handlesById } from '../store/queries/identities.js';
 import { webhookDeliveries, webhookSubscriptions } from '../store/schema-service.js';
 import type { WebhookEventType } from '../webhooks/events.js';
 import { redactWebhookUrl } from '../webhooks/url.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { authorize } from './authorize.js';
 

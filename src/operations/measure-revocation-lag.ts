@@ -4,7 +4,7 @@ import { summariseRevocationLag } from '../domain/revocation-lag.js';
 import { grants, systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
 import { authorize } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 
 export const Input = z.object({

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { computePlan, isEmptyPlan, readSnapshot, renderPlan, summarizePlan, type PlanSummary, type PolicyPlan } from '../policy/plan.js';
 import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { PolicyInput, policySource } from './lib/policy-input.js';
 

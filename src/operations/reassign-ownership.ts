@@ -5,11 +5,11 @@ import { findIdentity } from '../store/queries/identities.js';
 import { accessRequests, engagements, identities } from '../store/schema.js';
 import { findings } from '../store/schema-provisioning.js';
 import { loadActor, requirePermission, requirePerson } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { parseInput, ref, text } from './input.js';
-import { resolveFindingsWhere } from './lib/findings.js';
-import { ownershipKey } from './lib/orphaned-ownership.js';
-import { reroutePendingRequests } from './lib/reroute-requests.js';
+import { resolveFindingsWhere } from './lib/provisioning/findings.js';
+import { ownershipKey } from './lib/ending/orphaned-ownership.js';
+import { reroutePendingRequests } from './lib/approval/reroute-requests.js';
 
 export const Input = z.object({ from: ref, to: ref, reason: text() }).strict();
 

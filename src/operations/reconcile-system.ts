@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { isReconcilable } from '../domain/provisioning.js';
 import { rawRows } from '../store/database.js';
 import { authorize, requirePermission, requirePerson } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
-import { runReconciliation, type ReconcileResult } from './lib/reconcile.js';
-import { provisioningSettings } from './lib/provisioning-settings.js';
+import { runReconciliation, type ReconcileResult } from './lib/provisioning/reconcile.js';
+import { provisioningSettings } from './lib/provisioning/settings.js';
 import { sql } from 'drizzle-orm';
 
 export const Input = z.object({

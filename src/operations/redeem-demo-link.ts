@@ -2,10 +2,10 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import { lockIdentity } from '../store/queries/identities.js';
 import { demoSignInLinks } from '../store/schema-web.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { DEMO_SECRET } from './create-demo-links.js';
 import { openWebSession } from './lib/web-session.js';
-import { hashSecret } from './lib/secrets.js';
+import { hashSecret } from './lib/credentials/secrets.js';
 
 /** One answer for unknown, used and expired links: which it was is nobody's business but the log's. */
 const invalid = () => new TenureError('auth.demo_link_invalid', 'this sign-in link is unknown, expired or already used; restart tenure serve --demo for new links');

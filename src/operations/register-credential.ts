@@ -8,9 +8,9 @@ import { findIdentity } from '../store/queries/identities.js';
 import { systems } from '../store/schema.js';
 import { credentials } from '../store/schema-credentials.js';
 import { loadActor } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { instant, parseInput, ref, text } from './input.js';
-import { checkFingerprint, checkManages } from './lib/credential-access.js';
+import { checkFingerprint, checkManages } from './lib/credentials/access.js';
 
 export const Input = z.object({
   identity: ref.describe('the identity the credential belongs to, usually a service account'),

@@ -4,10 +4,10 @@ import { TenureError } from '../domain/errors.js';
 import { grants, systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { parseInput, ref, text } from './input.js';
-import { resolveFindingByKey } from './lib/findings.js';
-import { partiesOfIdentities, refuseParties } from './lib/parties.js';
+import { resolveFindingByKey } from './lib/provisioning/findings.js';
+import { partiesOfIdentities, refuseParties } from './lib/approval/parties.js';
 
 export const Input = z.object({ system: ref, reason: text(2000) }).strict();
 

@@ -8,10 +8,10 @@ import { findIdentityById } from '../store/queries/identities.js';
 import { engagements, grants, vendors } from '../store/schema.js';
 import { reviewCampaigns } from '../store/schema-reviews.js';
 import { loadActor, requireVisible, type ActingIdentity } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { instant, parseInput, text } from './input.js';
-import { openCampaign } from './lib/review-campaigns.js';
-import { renewEngagementTo } from './lib/review-outcomes.js';
+import { openCampaign } from './lib/reviews/campaigns.js';
+import { renewEngagementTo } from './lib/reviews/outcomes.js';
 
 export const Input = z.object({
   engagement: z.uuid('must be an engagement id'),

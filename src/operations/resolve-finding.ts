@@ -5,10 +5,10 @@ import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { findings } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
-import { refuseOwnFinding } from './lib/parties.js';
+import { inTransaction, type Context } from '../work/context.js';
+import { refuseOwnFinding } from './lib/approval/parties.js';
 import { parseInput, text } from './input.js';
-import { resolveFindingsWhere } from './lib/findings.js';
+import { resolveFindingsWhere } from './lib/provisioning/findings.js';
 
 export const Input = z.object({ finding: z.string().min(1, 'must be a finding id'), resolution: text(2000) }).strict();
 

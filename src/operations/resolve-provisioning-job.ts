@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
 import { authorize, requirePerson } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { resolveFindingByKey } from './lib/findings.js';
-import { checkTaskDecider, lockJob } from './lib/provisioning-jobs.js';
+import { resolveFindingByKey } from './lib/provisioning/findings.js';
+import { checkTaskDecider, lockJob } from './lib/provisioning/jobs.js';
 
 export const Input = z.object({ job: z.string().min(1, 'must be a provisioning job id'), note: text(2000) }).strict();
 

@@ -5,10 +5,10 @@ import { TenureError } from '../domain/errors.js';
 import { credentials } from '../store/schema-credentials.js';
 import { findings } from '../store/schema-provisioning.js';
 import { loadActor } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { checkManages, lockCredential } from './lib/credential-access.js';
-import { resolveFindingsWhere } from './lib/findings.js';
+import { checkManages, lockCredential } from './lib/credentials/access.js';
+import { resolveFindingsWhere } from './lib/provisioning/findings.js';
 
 export const Input = z.object({ credential: z.string().min(1, 'must be a credential id'), reason: text(2000) }).strict();
 

@@ -6,11 +6,11 @@ import { isUuid } from '../domain/ids.js';
 import { grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
 import { loadActor, may, requireMayAct, requirePerson } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { revokeLiveGrants } from './lib/end-access.js';
-import { openFinding, resolveFindingByKey } from './lib/findings.js';
-import { partiesOfIdentities, refuseParties } from './lib/parties.js';
+import { revokeLiveGrants } from './lib/ending/end-access.js';
+import { openFinding, resolveFindingByKey } from './lib/provisioning/findings.js';
+import { partiesOfIdentities, refuseParties } from './lib/approval/parties.js';
 
 export const Input = z.object({
   review: z.string().min(1, 'must be a break-glass review id'),

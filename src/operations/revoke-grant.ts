@@ -7,9 +7,9 @@ import { findEntitlement } from '../store/queries/catalogue.js';
 import { findIdentityById, lockIdentity } from '../store/queries/identities.js';
 import { grants } from '../store/schema.js';
 import { loadActor, may, requireMayAct, type ActingIdentity } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
-import { revokeLiveGrants } from './lib/end-access.js';
+import { revokeLiveGrants } from './lib/ending/end-access.js';
 
 export const Input = z.object({ grant: z.uuid('must be a grant id'), reason: text(2000) }).strict();
 

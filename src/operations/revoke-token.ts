@@ -5,9 +5,9 @@ import { managesTokensOf } from '../domain/tokens.js';
 import { apiTokens } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';
 import { loadActor, requireVisible } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
-import { revokeDescendants } from './lib/revoke-descendants.js';
+import { revokeDescendants } from './lib/ending/revoke-descendants.js';
 
 export const Input = z.object({ token: z.uuid('must be a token id') }).strict();
 

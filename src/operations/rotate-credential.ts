@@ -3,9 +3,9 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { credentials } from '../store/schema-credentials.js';
 import { loadActor } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { instant, parseInput } from './input.js';
-import { checkFingerprint, checkManages, lockCredential } from './lib/credential-access.js';
+import { checkFingerprint, checkManages, lockCredential } from './lib/credentials/access.js';
 import { checkExpiry } from './register-credential.js';
 
 export const Input = z.object({

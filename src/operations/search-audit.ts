@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { searchAuditEvents, type AuditRecord } from '../audit/search.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { authorize } from './authorize.js';
 import { FilterInput, resolveFilters } from './lib/audit-filters.js';

@@ -4,8 +4,8 @@ import { TenureError } from '../domain/errors.js';
 import { handlesById } from '../store/queries/identities.js';
 import { engagements, entitlements, grants, systems, vendors } from '../store/schema.js';
 import { loadActor, requireVisible } from './authorize.js';
-import { approvesPendingFor } from './lib/pending-approver.js';
-import type { Context } from './context.js';
+import { approvesPendingFor } from './lib/approval/pending-approver.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 
 /**

@@ -10,9 +10,9 @@ import { rawRows } from '../store/database.js';
 import { grants } from '../store/schema.js';
 import { sshCertificates } from '../store/schema-ssh.js';
 import { loadActor, requireMayAct, type ActingIdentity } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { duration, parseInput } from './input.js';
-import { loadSshGrant, type SshGrant } from './lib/ssh-grant.js';
+import { loadSshGrant, type SshGrant } from './lib/credentials/ssh-grant.js';
 
 export const Input = z.object({
   grant: z.uuid('must be a grant id'),

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { isSafePrincipal } from '../ssh/certificate-authority.js';
 import { authorize } from './authorize.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
-import { liveAt, loadSshGrant } from './lib/ssh-grant.js';
+import { liveAt, loadSshGrant } from './lib/credentials/ssh-grant.js';
 
 export const Input = z.object({
   user: z.string().min(1, 'must name the account').max(256, 'must be at most 256 characters').describe('the account being logged in to (sshd: %u)'),

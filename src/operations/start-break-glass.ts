@@ -11,9 +11,9 @@ import { lockIdentity } from '../store/queries/identities.js';
 import { accessRequests, grants, identities } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
 import { loadActor } from './authorize.js';
-import { inTransaction, type Context, type Work } from './context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { duration, entitlementRef, parseInput, text } from './input.js';
-import { checkBeneficiaryStanding, checkEngagement, checkNotDuplicate } from './lib/request-guards.js';
+import { checkBeneficiaryStanding, checkEngagement, checkNotDuplicate } from './lib/approval/request-guards.js';
 
 export const Input = z.object({
   entitlement: entitlementRef,

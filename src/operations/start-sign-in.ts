@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OidcClient } from '../auth/oidc-client.js';
 import { oidcLogins } from '../store/schema-service.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 
 /** How long the browser has to come back from the provider. */

@@ -3,7 +3,7 @@ import { formatIssue, type PolicyIssue } from '../policy/load.js';
 import { resolvePolicy } from '../policy/resolve.js';
 import { validatePolicyFiles } from '../policy/validate.js';
 import { authorize } from './authorize.js';
-import { inTransaction, type Context } from './context.js';
+import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { PolicyInput, policySource } from './lib/policy-input.js';
 

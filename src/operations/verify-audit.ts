@@ -1,7 +1,7 @@
 import type { AnchorConfig } from '../audit/anchor.js';
 import type { TrustedKeys } from '../audit/signing-key.js';
 import { verifyChain, type VerifyResult } from '../audit/verify.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { authorize } from './authorize.js';
 
 export interface VerifyAuditOptions {

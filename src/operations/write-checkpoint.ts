@@ -2,7 +2,7 @@ import { sendToWitness, type AnchorConfig } from '../audit/anchor.js';
 import { writeCheckpoint } from '../audit/checkpoint.js';
 import type { SigningKey } from '../audit/signing-key.js';
 import { TenureError } from '../domain/errors.js';
-import type { Context } from './context.js';
+import type { Context } from '../work/context.js';
 import { authorize } from './authorize.js';
 
 export interface CheckpointSummary {

@@ -7,9 +7,8 @@ import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { decidingIdentities } from '../domain/parties.js';
 import { gainedPermissions } from '../domain/permissions.js';
-import type { Work } from '../operations/context.js';
-import { accessRequests, entitlements, grants, policyState, roleAssignments, systems } from '../store/schema.js';
-import { reroutePendingRequests } from '../operations/lib/reroute-requests.js';
+import type { Work } from '../work/context.js';
+import { entitlements, grants, policyState, roleAssignments, systems } from '../store/schema.js';
 import { computePlan, readSnapshot, renderPlan, summarizePlan, type PolicyPlan, type PolicySnapshot } from './plan.js';
 import type { ResolvedPolicy } from './resolve.js';
 
@@ -109,22 +108,6 @@ const writeRoles = async (work: Work, plan: PolicyPlan) => {
   }
 };
 
-/**
- * Pending requests whose approvers the plan changes are re-routed to whom the new policy names: every
- * one when the approval settings or the security role's holders change, else those for systems whose
- * owners changed. Re-routing reads the policy stored just before, so it runs after that write.
- */
-const rerouteAffected = async (work: Work, plan: PolicyPlan, digest: string): Promise<number> => {
-  const everyone = plan.settings.some((s) => s.field.startsWith('approval.'))
-    || [...plan.roles.added, ...plan.roles.removed].some((r) => r.role === 'security');
-  const reason = `policy ${digest.slice(0, 12)} applied`;
-  if (everyone) return reroutePendingRequests(work, sql`true`, reason);
-  const changed = plan.systems.changed.map((c) => c.key);
-  if (changed.length === 0) return 0;
-  return reroutePendingRequests(work, inArray(accessRequests.entitlementId, work.tx.select({ id: entitlements.id }).from(entitlements)
-    .innerJoin(systems, eq(entitlements.systemId, systems.id)).where(inArray(systems.key, changed))), reason);
-};
-
 export interface AppliedResult { plan: PolicyPlan; lines: string[]; digest: string; previousDigest: string | null; files: string[] }
 
 /**
@@ -143,7 +126,6 @@ export const applyResolvedPolicy = async (work: Work, resolved: ResolvedPolicy):
   const { digest, files } = resolved.parsed;
   const row = { document: resolved.document, digest, appliedAt: work.now, appliedBy: work.actor.id ?? null };
   await work.tx.insert(policyState).values({ id: 1, ...row }).onConflictDoUpdate({ target: policyState.id, set: row });
-  await rerouteAffected(work, plan, digest);
   const lines = renderPlan(plan);
   const previousDigest = snapshot.applied?.digest ?? null;
   work.record({ action: 'policy.applied', subject: { type: 'policy', id: digest },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { rawRows } from '../store/database.js';
 import { decryptSecret, urlContext, type WebhookKey } from './crypto.js';
 import { ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';

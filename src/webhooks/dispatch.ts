@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { newId } from '../domain/ids.js';
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { rawRows, type Tx } from '../store/database.js';
 import { SOURCE_ACTIONS, webhookEventsOf, type AuditRow, type WebhookEvent } from './events.js';
 

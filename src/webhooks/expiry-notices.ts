@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { durationSetting } from '../domain/durations.js';
-import { inTransaction, type Context, type Work } from '../operations/context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { rawRows } from '../store/database.js';
 
 /** Reminders before a grant or an engagement ends: two weeks ahead (time to renew), and the day before. */

@@ -1,4 +1,4 @@
-import type { Context } from '../operations/context.js';
+import type { Context } from '../work/context.js';
 import { loadWebhookKey, type WebhookKey } from './crypto.js';
 import { deliverDue, type DeliverOptions } from './deliver.js';
 import { dispatchPending } from './dispatch.js';

@@ -10,7 +10,7 @@ import type { VerifyOptions } from '../../src/audit/verify.js';
 import type { AuditEventType, AuditInput } from '../../src/audit/event-types.js';
 import { loadSigningKey, trustedKeysFrom, type SigningKey, type TrustedKeys } from '../../src/audit/signing-key.js';
 import { ManualClock } from '../../src/domain/clock.js';
-import { inTransaction, type Context } from '../../src/operations/context.js';
+import { inTransaction, type Context } from '../../src/work/context.js';
 import { rawRows, type Executor, type Store, type Tx } from '../../src/store/database.js';
 
 export const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ManualClock } from '../../src/domain/clock.js';
-import type { Context } from '../../src/operations/context.js';
+import type { Context } from '../../src/work/context.js';
 import { createEngagement } from '../../src/operations/create-engagement.js';
 import { createIdentity, type CreateIdentityInput } from '../../src/operations/create-identity.js';
 import { createVendor } from '../../src/operations/create-vendor.js';

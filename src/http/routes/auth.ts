@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { createOidcClient, reasonOf, type OidcClient } from '../../auth/oidc-client.js';
 import { resolveOidcConfig } from '../../auth/oidc-config.js';
 import { TenureError } from '../../domain/errors.js';
-import type { Context } from '../../operations/context.js';
+import type { Context } from '../../work/context.js';
 import { endSession } from '../../operations/end-session.js';
 import { finishSignIn } from '../../operations/finish-sign-in.js';
 import { ReturnTo, SIGN_IN_TTL_MS, startSignIn } from '../../operations/start-sign-in.js';

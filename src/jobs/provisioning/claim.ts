@@ -5,8 +5,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { brakeTrips, type ProvisioningSettings } from '../../domain/provisioning.js';
-import type { Work } from '../../operations/context.js';
-import { openFinding } from '../../operations/lib/findings.js';
+import type { Work } from '../../work/context.js';
+import { openFinding } from '../../operations/lib/provisioning/findings.js';
 import { rawRows } from '../../store/database.js';
 
 /** Job states that still have work in them; a later job of the same grant waits behind these. */

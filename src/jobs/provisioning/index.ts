@@ -6,9 +6,9 @@
 import { sql } from 'drizzle-orm';
 import type { Connector } from '../../connectors/contract.js';
 import { connectorFor } from '../../connectors/registry.js';
-import { inTransaction, type Context, type Work } from '../../operations/context.js';
-import { openFinding } from '../../operations/lib/findings.js';
-import { provisioningSettings } from '../../operations/lib/provisioning-settings.js';
+import { inTransaction, type Context, type Work } from '../../work/context.js';
+import { openFinding } from '../../operations/lib/provisioning/findings.js';
+import { provisioningSettings } from '../../operations/lib/provisioning/settings.js';
 import { rawRows } from '../../store/database.js';
 import { applyBrake, claimJobs, supersedeOvertakenJobs } from './claim.js';
 import { DEFAULT_LEASE_MS, JobLeases } from './lease.js';

@@ -9,7 +9,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { DEFAULT_LEASE_MS } from '../../domain/provisioning.js';
-import type { Context } from '../../operations/context.js';
+import type { Context } from '../../work/context.js';
 import { rawRows } from '../../store/database.js';
 import type { ClaimedJob } from './claim.js';
 

@@ -7,8 +7,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import type { Connector, ConnectorGrant } from '../../connectors/contract.js';
 import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings, type ProvisioningState } from '../../domain/provisioning.js';
-import { inTransaction, type Context, type Work } from '../../operations/context.js';
-import { openFinding, resolveFindingByKey } from '../../operations/lib/findings.js';
+import { inTransaction, type Context, type Work } from '../../work/context.js';
+import { openFinding, resolveFindingByKey } from '../../operations/lib/provisioning/findings.js';
 import { rawRows } from '../../store/database.js';
 import { grants } from '../../store/schema.js';
 import { provisioningJobs } from '../../store/schema-provisioning.js';

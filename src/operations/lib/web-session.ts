@@ -1,7 +1,7 @@
 import { newId } from '../../domain/ids.js';
 import { sessions } from '../../store/schema-service.js';
-import type { Work } from '../context.js';
-import { hashSecret, newSecret } from './secrets.js';
+import type { Work } from '../../work/context.js';
+import { hashSecret, newSecret } from './credentials/secrets.js';
 
 /** How a person proved who they are before a session was opened; recorded in `session.created`. */
 export type SignInMethod = 'oidc' | 'demo_link';

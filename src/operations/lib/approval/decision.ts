@@ -1,0 +1,85 @@
+import { and, asc, eq } from 'drizzle-orm';
+import { checkApprover, excludedFromRequest } from '../../../domain/approval-rules.js';
+import { hasDistinctApprovers } from '../../../domain/routing.js';
+import { TenureError } from '../../../domain/errors.js';
+import { loadAppliedPolicy } from '../../../policy/applied.js';
+import { findEntitlement } from '../../../store/queries/catalogue.js';
+import { lockIdentity } from '../../../store/queries/identities.js';
+import { accessRequests, engagements, requestStages } from '../../../store/schema.js';
+import { loadActor, requirePerson, requireVisible } from '../../authorize.js';
+import type { Work } from '../../../work/context.js';
+import { partiesOfStoredRequest } from './parties.js';
+import { eligibleForStage } from './stage-candidates.js';
+
+const requestNotFound = (requestId: string) => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
+
+/**
+ * Takes the decision's locks in the lock order (see `inTransaction`): the beneficiary first, then
+ * their live engagements, then the request. Locking the beneficiary serialises every grant issued
+ * to one person, as request creation does: two final approvals of requests that together break a
+ * separation-of-duties rule queue here, and the second one's check sees the first one's grant.
+ * Locking the request makes it the decision point: two approvers acting on it at once queue, and
+ * the second sees the first one's decision instead of deciding the same stage again. The
+ * beneficiary is read from the request before either lock: it never changes.
+ */
+const lockRequestAndBeneficiary = async (work: Work, requestId: string) => {
+  const [seen] = await work.tx.select({ beneficiaryId: accessRequests.beneficiaryId }).from(accessRequests).where(eq(accessRequests.id, requestId));
+  if (!seen) throw requestNotFound(requestId);
+  const beneficiary = await lockIdentity(work.tx, seen.beneficiaryId);
+  // The grant's INSERT key-shares the engagement: held now, before the request, it cannot be
+  // taken out of order by an engagement ending or a renewal under way.
+  await work.tx.select({ id: engagements.id }).from(engagements)
+    .where(and(eq(engagements.identityId, beneficiary.id), eq(engagements.status, 'active'))).for('share');
+  const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, requestId)).for('update');
+  if (!request) throw requestNotFound(requestId);
+  return { ...request, beneficiary };
+};
+
+/**
+ * Loads a pending request for a decision by the actor, with every approval rule checked against the
+ * data as it is now (the actor may have left, the sponsor changed, a role been removed since routing).
+ */
+export const loadForDecision = async (work: Work, requestId: string, expectedStage?: number) => {
+  const acting = await loadActor(work.tx, work.actor.id);
+  requirePerson(acting, 'decide a request');
+  const request = await lockRequestAndBeneficiary(work, requestId);
+  const stages = await work.tx.select().from(requestStages).where(eq(requestStages.requestId, request.id))
+    .orderBy(asc(requestStages.position));
+  // Someone with no part in the request and no right to read all requests is told it does not
+  // exist, exactly as for an unknown id, so request ids cannot be probed through the approval path.
+  const involved = [request.requesterId, request.beneficiaryId, ...stages.flatMap((s) => s.approverIds)].includes(acting.identity.id);
+  requireVisible(acting, involved, 'request.read_all', () => requestNotFound(requestId));
+  if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);
+  if (request.expiresAt.getTime() <= work.now.getTime() || request.endsAt.getTime() <= work.now.getTime()) {
+    throw new TenureError('request.not_pending', 'the request has expired');
+  }
+  const current = stages.find((s) => s.status === 'pending');
+  if (!current) throw new TenureError('request.not_pending', 'no stage is waiting for a decision');
+  if (expectedStage !== undefined && expectedStage !== current.position) {
+    throw new TenureError('request.not_pending', `stage ${expectedStage} is already decided; the request is at stage ${current.position}`, { field: 'stage' });
+  }
+  const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
+  const policy = await loadAppliedPolicy(work.tx);
+  const parties = await partiesOfStoredRequest(work.tx, request);
+  const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, parties);
+  const eligibleFor = (stage: typeof current) => eligibleForStage(work.tx, policy, stage, request.beneficiary, system, exclude);
+  const earlierDeciders = stages.filter((s) => s.decidedBy !== null).map((s) => s.decidedBy!);
+  checkApprover({
+    actorId: acting.identity.id, issuedBy: work.actor.issuedBy, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId,
+    parties, earlierDeciders, eligible: await eligibleFor(current),
+  });
+  // Deciding this stage must not leave a later stage with nobody distinct to decide it: a sponsor
+  // who is also the only system owner leaves the sponsor stage to an alternate instead.
+  const later = stages.filter((s) => s.position > current.position);
+  const taken = new Set([...earlierDeciders, acting.identity.id]);
+  const laterSets: string[][] = [];
+  for (const stage of later) laterSets.push((await eligibleFor(stage)).filter((id) => !taken.has(id)));
+  if (!hasDistinctApprovers(laterSets)) {
+    throw new TenureError('request.approver_needed_later',
+      `you are needed to decide a later stage (${later.map((s) => s.kind).join(', ')}); leave stage ${current.kind} to another eligible approver`);
+  }
+  const { beneficiary, ...row } = request;
+  return { acting, request: row, stages, current, beneficiary, entitlement, system, policy };
+};
+
+export type PendingDecision = Awaited<ReturnType<typeof loadForDecision>>;

@@ -1,0 +1,79 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { maxDurationMs } from '../../../domain/durations.js';
+import { TenureError } from '../../../domain/errors.js';
+import { newId } from '../../../domain/ids.js';
+import { findSodConflict } from '../../../domain/separation-of-duties.js';
+import { checkMaxDuration } from '../../../domain/window.js';
+import { liveEntitlementKeys } from '../../../store/queries/catalogue.js';
+import { entitlements, exceptions, grants } from '../../../store/schema.js';
+import type { Work } from '../../../work/context.js';
+import type { PendingDecision } from './decision.js';
+import { revokeLiveGrants } from '../ending/end-access.js';
+import { checkBeneficiaryStanding, checkEngagement } from './request-guards.js';
+
+/** Rules checked at creation are checked again when access is about to be given: things change while a request waits. */
+const recheck = async (work: Work, d: PendingDecision) => {
+  // FOR SHARE: a concurrent policy apply that retires this entitlement waits for us, or we see it retired.
+  const [current] = await work.tx.select({ retired: entitlements.retired }).from(entitlements)
+    .where(eq(entitlements.id, d.entitlement.id)).for('share');
+  if (!current || current.retired || d.system.retired) {
+    throw new TenureError('entitlement.retired', `${d.entitlement.key} was retired by policy while the request waited`);
+  }
+  await checkBeneficiaryStanding(work.tx, d.beneficiary);
+  const engagement = await checkEngagement(work.tx, d.beneficiary, d.request.endsAt, work.now);
+  checkMaxDuration({ startsAt: d.request.startsAt, endsAt: d.request.endsAt }, work.now,
+    maxDurationMs(d.policy, d.entitlement.tier, d.beneficiary.kind, d.entitlement.maxDurationMs), `${d.entitlement.tier} access`);
+  if (d.request.kind === 'extension') return engagement;
+  const held = await liveEntitlementKeys(work.tx, d.beneficiary.id);
+  if (held.includes(d.entitlement.key)) throw new TenureError('request.duplicate', `${d.beneficiary.handle} already holds ${d.entitlement.key}`);
+  const conflict = findSodConflict(d.policy.separationOfDuties, d.entitlement.key, held);
+  if (conflict) throw new TenureError('request.sod_conflict', `${d.entitlement.key} may not be held with ${conflict.conflictsWith} (${conflict.rule.name})`);
+  return engagement;
+};
+
+/** Out-of-scope access is an exception approved by security; its end bounds the grant. */
+const recordException = async (work: Work, d: PendingDecision): Promise<string | null> => {
+  if (!d.request.outOfScope) return null;
+  const id = newId();
+  await work.tx.insert(exceptions).values({
+    id, kind: 'out_of_engagement_scope', requestId: d.request.id, identityId: d.beneficiary.id, entitlementId: d.entitlement.id,
+    approverId: d.acting.identity.id, justification: d.request.justification, expiresAt: d.request.endsAt, createdAt: work.now,
+  });
+  work.record({ action: 'exception.created', subject: { type: 'exception', id }, identityId: d.beneficiary.id, systemId: d.system.id,
+    after: { kind: 'out_of_engagement_scope', entitlement: d.entitlement.key, expiresAt: d.request.endsAt }, reason: d.request.justification });
+  return id;
+};
+
+const extendGrant = async (work: Work, d: PendingDecision) => {
+  const [target] = await work.tx.select().from(grants)
+    .where(and(eq(grants.id, d.request.targetGrantId!), inArray(grants.status, ['scheduled', 'active']))).for('update');
+  if (!target) throw new TenureError('request.invalid_target_grant', 'the grant to extend has already ended');
+  await work.tx.update(grants).set({ endsAt: d.request.endsAt }).where(eq(grants.id, target.id));
+  work.record({ action: 'grant.extended', subject: { type: 'grant', id: target.id }, identityId: target.identityId, systemId: d.system.id,
+    before: { endsAt: target.endsAt }, after: { endsAt: d.request.endsAt }, reason: d.request.justification, ticket: d.request.ticket });
+  return target.id;
+};
+
+/** Turns the fully approved request into its one grant (or moves the end of the grant it extends). */
+export const issueGrant = async (work: Work, d: PendingDecision): Promise<string> => {
+  // A scope change gives up the old grant first so the checks see what will be held afterwards; a
+  // failed check rolls the revocation back with everything else.
+  if (d.request.kind === 'scope_change') {
+    const replaced = await revokeLiveGrants(work, eq(grants.id, d.request.targetGrantId!), `replaced by scope change ${d.request.id}`);
+    if (replaced.length === 0) throw new TenureError('request.invalid_target_grant', 'the grant to replace has already ended');
+  }
+  const engagement = await recheck(work, d);
+  if (d.request.kind === 'extension') return extendGrant(work, d);
+  const exceptionId = await recordException(work, d);
+  const startsAt = d.request.startsAt.getTime() > work.now.getTime() ? d.request.startsAt : work.now;
+  const row = {
+    id: newId(), identityId: d.beneficiary.id, entitlementId: d.entitlement.id, engagementId: engagement?.id ?? null,
+    requestId: d.request.id, exceptionId, origin: 'request', startsAt, endsAt: d.request.endsAt,
+    status: startsAt.getTime() > work.now.getTime() ? 'scheduled' : 'active', provisioningState: 'pending', createdAt: work.now,
+  } satisfies typeof grants.$inferInsert;
+  await work.tx.insert(grants).values(row);
+  work.record({ action: 'grant.created', subject: { type: 'grant', id: row.id }, identityId: row.identityId, systemId: d.system.id,
+    ticket: d.request.ticket, reason: d.request.justification,
+    after: { status: row.status, entitlement: d.entitlement.key, startsAt, endsAt: row.endsAt, requestId: d.request.id, exceptionId } });
+  return row.id;
+};

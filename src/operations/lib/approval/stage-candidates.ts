@@ -1,0 +1,50 @@
+import type { StageCandidates } from '../../../domain/routing.js';
+import type { StageKind } from '../../../domain/model.js';
+import type { AppliedPolicy } from '../../../domain/policy-types.js';
+import type { Executor } from '../../../store/database.js';
+import type { System } from '../../../store/queries/catalogue.js';
+import { activeIds, holdersOfRole, type Identity } from '../../../store/queries/identities.js';
+
+/** The person accountable for the beneficiary: sponsor for non-employees, owner for NHIs, manager for staff. */
+export const accountableFor = (beneficiary: Identity): string | null => {
+  if (beneficiary.kind === 'employee') return beneficiary.managerId;
+  if (beneficiary.kind === 'service_account') return beneficiary.ownerId;
+  return beneficiary.sponsorId;
+};
+
+const primaryFor = async (
+  exec: Executor, policy: AppliedPolicy, kind: StageKind, beneficiary: Identity, system: System,
+): Promise<string[]> => {
+  if (kind === 'security') return holdersOfRole(exec, 'security');
+  if (kind === 'sponsor') {
+    const accountable = accountableFor(beneficiary);
+    return activeIds(exec, accountable ? [accountable] : []);
+  }
+  const owners = policy.approval.systemOwner === 'business' ? [system.businessOwnerId]
+    : policy.approval.systemOwner === 'technical' ? [system.technicalOwnerId]
+      : [system.businessOwnerId, system.technicalOwnerId];
+  return activeIds(exec, owners);
+};
+
+/** Who could decide a stage right now: read fresh at creation and again at every decision. */
+export const stageCandidates = async (
+  exec: Executor, policy: AppliedPolicy, kind: StageKind, beneficiary: Identity, system: System,
+): Promise<StageCandidates> => ({
+  kind,
+  primary: await primaryFor(exec, policy, kind, beneficiary, system),
+  alternates: await activeIds(exec, policy.approval.alternates[kind] ?? []),
+});
+
+/**
+ * Who may decide a stored stage now, parties excluded: its primaries, or with its alternates when it
+ * was routed to them or its primaries are gone. The rule every decision checks (decision.ts) and the
+ * one re-routing writes back into the stage (reroute-requests.ts), so the two cannot disagree.
+ */
+export const eligibleForStage = async (
+  exec: Executor, policy: AppliedPolicy, stage: { kind: string; usesAlternates: boolean }, beneficiary: Identity, system: System,
+  exclude: (ids: readonly string[]) => string[],
+): Promise<string[]> => {
+  const fresh = await stageCandidates(exec, policy, stage.kind as StageKind, beneficiary, system);
+  return stage.usesAlternates || exclude(fresh.primary).length === 0
+    ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
+};

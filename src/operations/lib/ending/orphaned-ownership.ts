@@ -1,0 +1,60 @@
+/**
+ * When a person leaves, what they answered for must not become a silent orphan: each person they
+ * sponsor, engagement they sponsor, service account they own and system they own becomes an
+ * `ownership_orphaned` finding routed to the leaver's manager (with no manager on record, to no one:
+ * readers of every finding, security and IAM, see it), due within the policy's window.
+ * After the window, sponsored contractors are suspended (jobs/hr.ts).
+ */
+import { and, eq, inArray, or } from 'drizzle-orm';
+import { engagements, identities, systems } from '../../../store/schema.js';
+import type { Work } from '../../../work/context.js';
+import { openFinding } from '../provisioning/findings.js';
+
+export const OWNED_THINGS = ['sponsorship', 'engagement', 'service_account', 'system'] as const;
+export type OwnedThing = (typeof OWNED_THINGS)[number];
+
+interface Owned { type: OwnedThing; id: string; label: string; identityId: string | null; systemId: string | null }
+
+/** Everything the person answers for that is still live. */
+export const ownedBy = async (work: Work, personId: string): Promise<Owned[]> => {
+  const people = await work.tx.select({ id: identities.id, handle: identities.handle, kind: identities.kind }).from(identities)
+    .where(and(inArray(identities.status, ['active', 'pending']),
+      or(eq(identities.sponsorId, personId), and(eq(identities.ownerId, personId), eq(identities.kind, 'service_account')))));
+  const sponsored = await work.tx.select({ id: engagements.id, identityId: engagements.identityId, purpose: engagements.purpose })
+    .from(engagements).where(and(eq(engagements.sponsorId, personId), eq(engagements.status, 'active')));
+  const owned = await work.tx.select({ id: systems.id, key: systems.key }).from(systems)
+    .where(and(eq(systems.retired, false), or(eq(systems.businessOwnerId, personId), eq(systems.technicalOwnerId, personId))));
+  return [
+    ...people.map((p) => ({ type: (p.kind === 'service_account' ? 'service_account' : 'sponsorship') as OwnedThing, id: p.id,
+      label: p.handle, identityId: p.id, systemId: null })),
+    ...sponsored.map((e) => ({ type: 'engagement' as const, id: e.id, label: e.purpose, identityId: e.identityId, systemId: null })),
+    ...owned.map((s) => ({ type: 'system' as const, id: s.id, label: s.key, identityId: null, systemId: s.id })),
+  ];
+};
+
+export const ownershipKey = (type: OwnedThing, id: string): string => `ownership_orphaned:${type}:${id}`;
+
+const ASK: Record<OwnedThing, string> = {
+  sponsorship: 'needs a new sponsor',
+  engagement: 'needs a new sponsor',
+  service_account: 'needs a new owner',
+  system: 'needs a new owner in the policy file',
+};
+
+/** Opens one finding per thing the leaver answered for, owned by their manager (without one, by nobody: see above). */
+export const flagOrphanedOwnership = async (
+  work: Work, leaver: { id: string; handle: string; managerId: string | null }, reassignWithinMs: number,
+): Promise<Owned[]> => {
+  const things = await ownedBy(work, leaver.id);
+  const dueAt = new Date(work.now.getTime() + reassignWithinMs);
+  for (const thing of things) {
+    await openFinding(work, {
+      kind: 'ownership_orphaned', key: ownershipKey(thing.type, thing.id), ownerId: leaver.managerId, dueAt,
+      identityId: thing.identityId, systemId: thing.systemId,
+      summary: `${thing.type.replace('_', ' ')} ${thing.label} ${ASK[thing.type]}: ${leaver.handle} left`,
+      evidence: { subjectType: thing.type, subjectId: thing.id, label: thing.label, formerOwnerId: leaver.id, formerOwner: leaver.handle,
+        reassignBy: dueAt.toISOString() },
+    });
+  }
+  return things;
+};
