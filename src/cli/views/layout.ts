@@ -33,12 +33,16 @@ export const keyValues = (rows: [string, string][], indent = 2): string => {
     .map((part, i) => `${' '.repeat(indent)}${(i === 0 ? key : '').padEnd(keyWidth)}  ${part}`.trimEnd()).join('\n')).join('\n');
 };
 
+/** What each column needs to show its longest cell whole, padding included. */
+const neededWidths = (head: string[], rows: string[][]): number[] =>
+  head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)) + 2);
+
 /**
  * A table whose columns share `WIDTH`: each gets what its longest cell needs, and when that is too
  * much the widest columns give way and wrap.
  */
 export const table = (head: string[], rows: string[][]): string => {
-  const needed = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)) + 2);
+  const needed = neededWidths(head, rows);
   const room = WIDTH - (head.length + 1);
   const widths = [...needed];
   while (widths.reduce((a, b) => a + b, 0) > room) {
@@ -56,7 +60,7 @@ export const table = (head: string[], rows: string[][]): string => {
  * cut to make a table fit.
  */
 export const rowsOrRecords = (head: string[], rows: string[][]): string => {
-  const needed = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)) + 2);
+  const needed = neededWidths(head, rows);
   if (needed.reduce((a, b) => a + b, 0) + head.length + 1 <= WIDTH) {
     const t = new Table({ head, colWidths: needed, style: { head: [], border: [] } });
     for (const row of rows) t.push(row);
