@@ -103,11 +103,26 @@ export const startConsole = async ({ oidc = true }: { oidc?: boolean } = {}): Pr
   };
 };
 
+/**
+ * Runs in the page before its own scripts: every `Date` there is moved by `offset` ms, as in
+ * scripts/fixed-clock.mjs. Plain JavaScript text, not a function: the test loader would add helpers to
+ * a function's text that do not exist in the page.
+ */
+const shiftPageClock = (offset: number) => `{
+  const RealDate = Date;
+  class ShiftedDate extends RealDate {
+    constructor(...args) { if (args.length === 0) super(RealDate.now() + ${offset}); else super(...args); }
+    static now() { return RealDate.now() + ${offset}; }
+  }
+  globalThis.Date = ShiftedDate;
+}`;
+
 /** A browser profile of its own per person: cookies at Tenure and at the provider are never shared. */
 export const newPerson = async (browser: Browser, viewport = DESKTOP, storageState?: BrowserContextOptions['storageState']): Promise<BrowserContext> => {
   const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'Europe/London', ...(storageState ? { storageState } : {}) });
   // The page's clock starts where the server's does (this process's Date is shifted the same way), and runs on.
-  if (FIXED_NOW) await context.clock.install({ time: Date.now() });
+  // Not Playwright's clock.install: it measures time with this process's Date, which the fixed clock has shifted.
+  if (FIXED_NOW) await context.addInitScript({ content: shiftPageClock(Date.now() - (performance.timeOrigin + performance.now())) });
   return context;
 };
 
@@ -174,6 +189,8 @@ export const screenshot = async (page: Page, name: string): Promise<void> => {
     if (Date.now() > deadline) throw new Error(`${name}: the page was still loading after 30 s`);
     await page.waitForTimeout(100);
   }
+  // The pointer is left where the test last clicked: park it so no hover style depends on that.
+  await page.mouse.move(0, 0);
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false, animations: 'disabled' });
   const problems = await accessibilityViolations(page);

@@ -8,7 +8,10 @@ import { RevocationLagPanel } from './RevocationLagPanel';
 
 const DAY = 86_400_000;
 const TIER_COLORS: Record<string, string> = { read: 'gray.6', standard: 'blue.6', privileged: 'red.7' };
+const TIERS = Object.keys(TIER_COLORS);
 const SEVERITY_COLORS: Record<string, string> = { critical: 'red.9', high: 'red.6', medium: 'orange.6', low: 'yellow.6', info: 'gray.5' };
+/** Most severe first: the order the severity chart and its summary list them in, whatever order the findings came in. */
+const SEVERITIES = Object.keys(SEVERITY_COLORS);
 
 const count = <T,>(items: T[], key: (item: T) => string) => {
   const counts = new Map<string, number>();
@@ -46,10 +49,12 @@ export const FindingsCharts = ({ findings, me }: { findings: Finding[]; me: Me }
   const grants = useApi(() => unwrap(api.GET('/v1/grants', { params: { query: { status: 'live', limit: 5000 } } })), []);
   const now = Date.now();
   const open = findings.filter((f) => f.status === 'open');
-  const byKind = [...count(open, (f) => f.kind)].map(([kind, n]) => ({ kind, open: n })).sort((a, b) => b.open - a.open);
-  const bySeverity = [...count(open, (f) => f.severity)].map(([name, value]) => ({ name, value, color: SEVERITY_COLORS[name] ?? 'gray.5' }));
+  const byKind = [...count(open, (f) => f.kind)].map(([kind, n]) => ({ kind, open: n })).sort((a, b) => b.open - a.open || a.kind.localeCompare(b.kind));
+  const bySeverity = [...count(open, (f) => f.severity)].map(([name, value]) => ({ name, value, color: SEVERITY_COLORS[name] ?? 'gray.5' }))
+    .sort((a, b) => SEVERITIES.indexOf(a.name) - SEVERITIES.indexOf(b.name));
   const live = grants.data?.items ?? [];
-  const byTier = [...count(live, (g) => g.tier)].map(([name, value]) => ({ name, value, color: TIER_COLORS[name] ?? 'gray.5' }));
+  const byTier = [...count(live, (g) => g.tier)].map(([name, value]) => ({ name, value, color: TIER_COLORS[name] ?? 'gray.5' }))
+    .sort((a, b) => TIERS.indexOf(a.name) - TIERS.indexOf(b.name));
   const soon = live.filter((g) => g.endsAt && Date.parse(g.endsAt) - now < 14 * DAY);
   const trend = openOverTime(findings, now);
   const text = (entries: { name: string; value: number }[]) => entries.map((e) => `${e.name}: ${e.value}`).join(', ') || 'none';
