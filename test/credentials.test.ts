@@ -59,6 +59,10 @@ for (const backend of BACKENDS) {
       assert.deepEqual(found.map((f) => f.kind).sort(), ['credential_no_expiry', 'credential_rotation_overdue', 'credential_unused']);
       assert.ok(found.every((f) => f.owner === 'tom'), 'routed to the accountable owner');
       assert.deepEqual(found.find((f) => f.kind === 'credential_rotation_overdue')!.frameworks.owaspNhi, ['NHI7:2025']);
+      const summary = (kind: string) => found.find((f) => f.kind === kind)!.summary;
+      assert.match(summary('credential_rotation_overdue'), /last rotated on \d{4}-\d{2}-\d{2}, 120 days ago; it is to be rotated every \d+ days$/);
+      assert.match(summary('credential_unused'), /not been used since \d{4}-\d{2}-\d{2}, 120 days ago$/);
+      assert.ok(found.every((f) => !/T\d{2}:\d{2}/.test(f.summary)), 'summaries are read by people: no raw timestamps');
 
       await rotateCredential(await w.as('tom'), { credential: created.id, fingerprint: fingerprintOf('a much better secret'),
         expiresAt: new Date(w.clock.now().getTime() + 30 * DAY) });

@@ -4,6 +4,7 @@
  * the secret, and a value that looks like a secret rather than a fingerprint is refused. Pure.
  */
 import type { FindingKind } from './findings.js';
+import { formatDuration } from './durations.js';
 
 export const CREDENTIAL_KINDS = ['api_key', 'ssh_key', 'password', 'certificate', 'oauth_client', 'token'] as const;
 export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
@@ -38,21 +39,25 @@ export interface CredentialState {
 
 export interface CredentialCondition { kind: FindingKind; key: string; summary: string; evidence: Record<string, unknown> }
 
+/** The calendar day (UTC) a summary names: the exact instant stays in the finding's evidence. */
+const day = (at: Date) => at.toISOString().slice(0, 10);
+
 /** Every finding condition a credential is in now: rotation overdue, no expiry, owner departed, unused. */
 export const credentialConditions = (c: CredentialState, settings: CredentialSettings, now: Date): CredentialCondition[] => {
   const rule = settings.rules[c.kind];
   const label = `${c.kind} '${c.name}' of ${c.identityHandle}`;
   const evidence = { credentialId: c.id, kind: c.kind, lastRotatedAt: c.lastRotatedAt, expiresAt: c.expiresAt, lastUsedAt: c.lastUsedAt };
   const found: CredentialCondition[] = [];
+  const ago = (then: Date) => formatDuration(now.getTime() - then.getTime(), 'words');
   const add = (kind: FindingKind, summary: string) => found.push({ kind, key: `${kind}:${c.id}`, summary, evidence });
   if (now.getTime() - c.lastRotatedAt.getTime() > rule.rotationMs) {
-    add('credential_rotation_overdue', `${label} was last rotated ${c.lastRotatedAt.toISOString()}, past its rotation period`);
+    add('credential_rotation_overdue', `${label} was last rotated on ${day(c.lastRotatedAt)}, ${ago(c.lastRotatedAt)} ago; it is to be rotated every ${formatDuration(rule.rotationMs, 'words')}`);
   }
   if (c.expiresAt === null) add('credential_no_expiry', `${label} never expires`);
   if (!c.ownerActive) add('credential_owner_departed', `${label} is owned by ${c.ownerHandle ?? 'nobody'}, who is no longer active`);
   const lastActivity = c.lastUsedAt ?? c.createdAt;
   if (now.getTime() - lastActivity.getTime() > settings.unusedAfterMs) {
-    add('credential_unused', `${label} has not been used since ${lastActivity.toISOString()}`);
+    add('credential_unused', `${label} has not been used since ${day(lastActivity)}, ${ago(lastActivity)} ago`);
   }
   return found;
 };
