@@ -160,6 +160,18 @@ describe('policy validation', () => {
       expectError(errors, { file: 'sod.yaml', line: 12, path: 'separation_of_duties[2].entitlements', message: /exactly two/ });
     });
 
+    it('privileged access may not outlast standard, nor standard outlast read, for any kind of identity', async () => {
+      await writeFile(join(dir, 'tiers.yaml'), [
+        'version: 1', 'durations:', '  privileged: { default: 365d }', '  standard: { default: 30d, contractor: 120d }', '  read: { default: 1d, employee: 400d }', '',
+      ].join('\n'));
+      const errors = (await validatePolicyFiles(join(dir, 'tiers.yaml'))).errors;
+      expectError(errors, { file: 'tiers.yaml', line: 3, path: 'durations.privileged.default', message: /365d for employee is longer than the standard tier's 30d/ });
+      expectError(errors, { file: 'tiers.yaml', line: 4, path: 'durations.standard.contractor', message: /120d for contractor is longer than the read tier's 1d/ });
+      expectError(errors, { file: 'tiers.yaml', line: 4, path: 'durations.standard.default', message: /30d for vendor_operator is longer than the read tier's 1d/ });
+      assert.equal(errors.length, 3, errors.map(formatIssue).join('\n'));
+      assert.deepEqual(await check('ordered.yaml', ''), [], 'equal or shorter windows up the tiers are valid');
+    });
+
     it('a missing durations section and a missing path are reported, not thrown', async () => {
       await writeFile(join(dir, 'nodurations.yaml'), 'version: 1\n');
       const errors = (await validatePolicyFiles(join(dir, 'nodurations.yaml'))).errors;

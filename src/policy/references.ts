@@ -4,6 +4,7 @@
  * whatever parts of the document parsed, so one broken system does not hide the errors of another.
  */
 import { formatDuration } from '../domain/durations.js';
+import { IDENTITY_KINDS } from '../domain/model.js';
 import type { PathSegment } from './load.js';
 import type { PolicyDocument, SystemSpec } from './schema.js';
 
@@ -82,6 +83,29 @@ const checkEntitlementDurations = (policy: PartialPolicy, report: Report): void 
   }
 };
 
+/**
+ * More privilege, a shorter window: for every kind of identity, privileged access may last no longer than
+ * standard, and standard no longer than read. The other way round, the riskiest access would be the
+ * one that lingers; reported on the longer tier's value for that kind (or its default, where it applies).
+ */
+const checkTierOrdering = (durations: PolicyDocument['durations'] | undefined, report: Report): void => {
+  if (!durations) return;
+  const pairs = [['privileged', 'standard'], ['standard', 'read']] as const;
+  const reported = new Set<string>();
+  for (const [higher, lower] of pairs) {
+    for (const kind of IDENTITY_KINDS) {
+      const limitOf = (tier: typeof higher | typeof lower) => durations[tier][kind] ?? durations[tier].default;
+      if (limitOf(higher) <= limitOf(lower)) continue;
+      const field = durations[higher][kind] === undefined ? 'default' : kind;
+      // A default too long is too long for every kind that uses it: said once, on the first.
+      if (reported.has(`${higher}.${field}`)) continue;
+      reported.add(`${higher}.${field}`);
+      report(['durations', higher, field], `${formatDuration(limitOf(higher))} for ${kind} is longer than the ${lower} tier's ` +
+        `${formatDuration(limitOf(lower))}: a ${higher} grant may last no longer than a ${lower} one`);
+    }
+  }
+};
+
 const entitlementProblem = (ref: string, systems: Record<string, SystemSpec>, broken: Set<string>): string | undefined => {
   const match = /^([^/]+)\/([^/]+)$/.exec(ref);
   if (!match) return `'${ref}' must be written <system>/<entitlement>`;
@@ -142,5 +166,6 @@ export const checkReferences = (policy: PartialPolicy, report: Report): void => 
   checkGroupRefs(policy, report);
   if (policy.groups) checkGroupCycles(policy.groups, report);
   checkEntitlementDurations(policy, report);
+  checkTierOrdering(policy.durations, report);
   checkSeparationOfDuties(policy, report);
 };
