@@ -126,9 +126,16 @@ describe('a server that survives its database', { skip: !BACKENDS.includes('post
       }
       assert.ok(workerBack && worker.alive(), `the worker is connected again: ${worker.log().slice(-2000)}`);
       // Each process names its connections, so an administrator sees (and can end) exactly Tenure's.
-      const names = await admin.query<{ name: string }>('SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE datname = $1', [s.dbName]);
-      const seen = names.rows.map((r) => r.name);
-      for (const name of ['tenure-serve', 'tenure-serve-listen', 'tenure-worker']) assert.ok(seen.includes(name), `${name} in ${seen.join(', ')}`);
+      // The LISTEN connection comes back on its own timer, independently of the pools: wait for it too.
+      const expected = ['tenure-serve', 'tenure-serve-listen', 'tenure-worker'];
+      let seen: string[] = [];
+      while (Date.now() < deadline + 10_000) {
+        const names = await admin.query<{ name: string }>('SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE datname = $1', [s.dbName]);
+        seen = names.rows.map((r) => r.name);
+        if (expected.every((name) => seen.includes(name))) break;
+        await sleep(200);
+      }
+      for (const name of expected) assert.ok(seen.includes(name), `${name} in ${seen.join(', ')}`);
     } finally {
       for (const p of started) await p.stop();
       await s.drop();

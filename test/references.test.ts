@@ -56,6 +56,21 @@ for (const backend of BACKENDS) {
         'the database refuses a UUID-shaped handle too');
     });
 
+    it('a person may not be called like a shared account (admin, shared-ops, test.user), by API or use case; a service account may', async () => {
+      const count = async () => (await rawRows<{ n: number }>(store.db, sql`SELECT count(*)::int AS n FROM identities`))[0]!.n;
+      const before = await count();
+      for (const handle of ['admin', 'shared-ops', 'test.user']) {
+        const res = await s.call('POST', '/v1/identities', { as: 'ada', body: { handle, displayName: 'Ops', kind: 'contractor', sponsor: 'sam' } });
+        assert.equal(res.statusCode, 422, res.body);
+        assert.deepEqual([res.json().code, res.json().field], ['identity.shared_handle', 'handle']);
+        assert.match(res.json().detail, /shared_account_patterns.*service_account/);
+      }
+      await refusedWith(createIdentity(await w.as('ada'), { handle: 'root', displayName: 'Root', kind: 'employee' }), 'identity.shared_handle', 'handle');
+      assert.equal(await count(), before, 'nothing was created');
+      await createIdentity(await w.as('ada'), { handle: 'shared-ops', displayName: 'Ops robot', kind: 'service_account', owner: 'sam' });
+      await createIdentity(await w.as('ada'), { handle: 'testa', displayName: 'Testa Rossa', kind: 'employee' });
+    });
+
     it('an HR hire whose e-mail local part is another identity\'s id gets a handle that is not UUID-shaped, and the id still names the other', async () => {
       await applyHrPolicy(w);
       const olivia = await w.id('olivia');

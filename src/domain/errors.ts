@@ -43,6 +43,7 @@ export const ERRORS = {
   'setup.already_initialised': { status: 409, exit: 3, title: 'The database already has identities' },
   'identity.not_found': { status: 404, exit: 4, title: 'No identity with that id or handle' },
   'identity.handle_taken': { status: 409, exit: 3, title: 'Another identity already uses that handle' },
+  'identity.shared_handle': { status: 422, exit: 3, title: 'A person needs a named handle, not one that reads as a shared account' },
   'identity.sponsor_required': { status: 422, exit: 3, title: 'A non-employee needs an active employee sponsor' },
   'identity.sponsor_inactive': { status: 422, exit: 3, title: 'The sponsor of this identity is not active' },
   'identity.owner_required': { status: 422, exit: 3, title: 'A service account needs an active human owner' },

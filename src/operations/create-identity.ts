@@ -3,11 +3,13 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { IDENTITY_KINDS, isHuman, isNonEmployee, type IdentityKind } from '../domain/model.js';
+import { compileSharedPatterns, looksShared } from '../domain/provisioning.js';
 import type { Tx } from '../store/database.js';
 import { findIdentity, type Identity } from '../store/queries/identities.js';
 import { findVendor } from '../store/queries/vendors.js';
 import { identities } from '../store/schema.js';
 import { authorize } from './authorize.js';
+import { sharedAccountPatterns } from './lib/provisioning/settings.js';
 import { inTransaction, type Context } from '../work/context.js';
 import { handle, parseInput, ref, text } from './input.js';
 
@@ -50,12 +52,24 @@ const resolveLinks = async (tx: Tx, data: z.infer<typeof Input>) => {
   return { manager, sponsor, owner, vendor };
 };
 
+/**
+ * People get named, unshared accounts: a handle that matches the policy's shared-account patterns is
+ * refused for a person, so "who did what" never ends at `ops`. Such an account is a service account
+ * with an owner. HR hires are left alone: their handle is derived from a real person's name.
+ */
+const refuseSharedHandle = async (tx: Tx, handleValue: string, kind: IdentityKind) => {
+  if (!isHuman(kind) || !looksShared(handleValue, compileSharedPatterns(await sharedAccountPatterns(tx)))) return;
+  throw new TenureError('identity.shared_handle', `handle ${handleValue} reads as a shared account (it matches the policy's ` +
+    'provisioning.shared_account_patterns): give the person a handle of their own, or register a service_account with an owner', { field: 'handle' });
+};
+
 export const createIdentity = async (ctx: Context, input: CreateIdentityInput) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'identity.create');
     const [taken] = await work.tx.select({ id: identities.id }).from(identities).where(eq(identities.handle, data.handle));
     if (taken) throw new TenureError('identity.handle_taken', `handle ${data.handle} is taken`, { field: 'handle' });
+    await refuseSharedHandle(work.tx, data.handle, data.kind);
     const links = await resolveLinks(work.tx, data);
     const row = {
       id: newId(), handle: data.handle, displayName: data.displayName, email: data.email ?? null,
