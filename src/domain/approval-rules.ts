@@ -1,3 +1,4 @@
+import type { BrokenApproverRule } from './approver-rules.js';
 import { TenureError } from './errors.js';
 import { excludeParties } from './parties.js';
 
@@ -13,6 +14,8 @@ export interface ApprovalAttempt {
   earlierDeciders: readonly string[];
   /** Who may decide the current stage, computed at the moment of the decision. */
   eligible: readonly string[];
+  /** The approver rule (approval.rules) that keeps the actor from this stage, if one does. */
+  ruleBroken?: BrokenApproverRule | undefined;
 }
 
 const partyRefusal = (attempt: ApprovalAttempt): TenureError | undefined => {
@@ -32,7 +35,8 @@ const partyRefusal = (attempt: ApprovalAttempt): TenureError | undefined => {
 /**
  * The rules every approval and denial passes, whatever the path (CLI, API, bulk, on behalf).
  * Self-review is checked first so that the most important refusal is the one reported; then the
- * other parties (creator, owner, credential issuer), then the same rules for the decider's issuer.
+ * other parties (creator, owner, credential issuer), then the same rules for the decider's issuer,
+ * then the policy's rules about who may approve whom, and last whether the stage is theirs at all.
  */
 export const checkApprover = (attempt: ApprovalAttempt): void => {
   if (attempt.actorId === attempt.requesterId) {
@@ -46,6 +50,9 @@ export const checkApprover = (attempt: ApprovalAttempt): void => {
   const deciders = attempt.issuedBy ? [attempt.actorId, attempt.issuedBy] : [attempt.actorId];
   if (deciders.some((id) => attempt.earlierDeciders.includes(id))) {
     throw new TenureError('request.second_stage_forbidden', 'you (or whoever minted your credential) already decided an earlier stage of this request');
+  }
+  if (attempt.ruleBroken) {
+    throw new TenureError('request.approver_rule_forbidden', `${attempt.ruleBroken.reason} (policy approval.rules.${attempt.ruleBroken.rule})`);
   }
   if (!attempt.eligible.includes(attempt.actorId)) {
     throw new TenureError('request.not_an_approver', 'you are not an eligible approver of the current stage');

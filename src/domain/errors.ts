@@ -70,6 +70,7 @@ export const ERRORS = {
   'request.party_approval_forbidden': { status: 403, exit: 3, title: 'Nobody decides a request they are a party to: creator or owner of its requester or beneficiary, or issuer of a credential used' },
   'request.second_stage_forbidden': { status: 403, exit: 3, title: 'No one approves two stages of one request' },
   'request.approver_needed_later': { status: 409, exit: 3, title: 'The actor is the only eligible approver of a later stage and must leave this one to someone else' },
+  'request.approver_rule_forbidden': { status: 403, exit: 3, title: 'A policy rule about who may approve whom keeps you from this stage' },
   'request.not_an_approver': { status: 403, exit: 3, title: 'The actor is not an eligible approver of the current stage' },
   'request.no_eligible_approver': { status: 422, exit: 3, title: 'A stage of the route has no eligible approver' },
   'request.invalid_window': { status: 422, exit: 3, title: 'The access window is not valid' },

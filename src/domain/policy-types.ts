@@ -1,3 +1,4 @@
+import type { ApproverRules } from './approver-rules.js';
 import type { DecisionSettings } from './decision-settings.js';
 import type { IdentityKind, StageKind, Tier } from './model.js';
 import type { BreakGlassSettings } from './break-glass.js';
@@ -23,6 +24,8 @@ export interface AppliedPolicy {
     systemOwner: 'business' | 'technical' | 'either';
     /** Alternate approvers (identity ids) per stage, used when no primary approver is eligible. */
     alternates: Record<StageKind, string[]>;
+    /** Who may approve whom (absent from documents applied before the rules: all on). */
+    rules?: ApproverRules;
   };
   separationOfDuties: { name: string; entitlements: [string, string]; reason: string | null }[];
   /** Each entitlement's actions and conditions, read by the decision point (absent from documents applied before them). */

@@ -105,7 +105,7 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
     }
     const candidates = [];
     // One at a time: a transaction is one connection, and queries on it cannot overlap.
-    for (const kind of stagesFor(entitlement.tier, outOfScope)) candidates.push(await stageCandidates(work.tx, policy, kind, beneficiary, system));
+    for (const kind of stagesFor(entitlement.tier, outOfScope)) candidates.push(await stageCandidates(work.tx, policy, kind, beneficiary, system, entitlement.key));
     // Whoever minted the credential the requester files with is a party too (and is kept with the request).
     const issuer = work.actor.issuedBy && work.actor.issuedBy !== acting.identity.id ? work.actor.issuedBy : null;
     const parties = partiesOfRequest({ requester: acting.identity, beneficiary, requesterIssuerId: issuer });

@@ -5,6 +5,7 @@
  * this plan, so what a reviewer reads in `tenure policy plan` is what happens.
  */
 import { eq } from 'drizzle-orm';
+import { APPROVER_RULE_NAMES, DEFAULT_APPROVER_RULES } from '../domain/approver-rules.js';
 import { flattenDecisionSettings } from '../domain/decision-settings.js';
 import { formatDuration } from '../domain/durations.js';
 import { TIERS, IDENTITY_KINDS, STAGE_KINDS } from '../domain/model.js';
@@ -127,6 +128,8 @@ export const flattenSettings = (doc: AppliedPolicy | undefined, handle: (id: str
     const people = (doc.approval.alternates[stage] ?? []).map(handle).sort();
     if (people.length > 0) flat[`approval.alternates.${stage}`] = people.join(', ');
   }
+  const rules = doc.approval.rules ?? DEFAULT_APPROVER_RULES;
+  for (const [key, name] of Object.entries(APPROVER_RULE_NAMES)) flat[`approval.rules.${name}`] = rules[key as keyof typeof rules] ? 'on' : 'off';
   for (const rule of doc.separationOfDuties) {
     flat[`separation_of_duties.${rule.name}`] = `${rule.entitlements.join(' + ')}${rule.reason ? ` (${rule.reason})` : ''}`;
   }

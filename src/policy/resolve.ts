@@ -88,7 +88,10 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
     version: 1,
     durations: doc.durations,
     requests: { pendingExpiresAfterMs: doc.requests.pending_expires_after ?? DEFAULT_PENDING_EXPIRY_MS },
-    approval: { systemOwner: doc.approval.system_owner, alternates },
+    approval: { systemOwner: doc.approval.system_owner, alternates, rules: {
+      accountableNotSecurity: doc.approval.rules.accountable_not_security, notSameVendor: doc.approval.rules.not_same_vendor,
+      notConflictingHolder: doc.approval.rules.not_conflicting_holder,
+    } },
     separationOfDuties: doc.separation_of_duties.map((rule) =>
       ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
     decision: decisionSettingsOf(doc),

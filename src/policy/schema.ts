@@ -98,9 +98,17 @@ export const sodRuleSchema = z.strictObject({
 
 const refList = z.array(personRef);
 
+/** Who may approve whom: every rule is on unless the policy switches it off by name (see domain/approver-rules.ts). */
+export const approverRulesSchema = z.strictObject({
+  accountable_not_security: z.boolean().default(true),
+  not_same_vendor: z.boolean().default(true),
+  not_conflicting_holder: z.boolean().default(true),
+});
+
 export const approvalSchema = z.strictObject({
   system_owner: z.enum(['business', 'technical', 'either']).default('either'),
   alternates: z.partialRecord(z.enum(STAGE_KINDS), refList).default({}),
+  rules: approverRulesSchema.prefault({}),
 });
 
 export const breakGlassSchema = z.strictObject({
@@ -172,7 +180,7 @@ export const SECTIONS = {
   requests: requestsSchema.default({}),
   break_glass: breakGlassSchema.default({ users: [], reviewers: [] }),
   credentials: credentialsSchema.default({}),
-  approval: approvalSchema.default({ system_owner: 'either', alternates: {} }),
+  approval: approvalSchema.prefault({}),
   separation_of_duties: z.array(sodRuleSchema).default([]),
   hr: hrSchema.default({}),
   access_profiles: z.record(keyName, accessProfileSchema).default({}),

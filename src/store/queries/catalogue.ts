@@ -33,7 +33,7 @@ export const liveEntitlementKeys = async (exec: Executor, identityId: string): P
   (await liveEntitlementKeysOf(exec, [identityId])).get(identityId) ?? [];
 
 /** The same for several identities at once, by identity id. */
-export const liveEntitlementKeysOf = async (exec: Executor, identityIds: string[]): Promise<Map<string, string[]>> => {
+export const liveEntitlementKeysOf = async (exec: Executor, identityIds: readonly string[]): Promise<Map<string, string[]>> => {
   const byIdentity = new Map<string, string[]>();
   if (identityIds.length === 0) return byIdentity;
   const rows = await exec.select({ identityId: grants.identityId, key: entitlements.key }).from(grants)

@@ -31,11 +31,11 @@ export const reroutePendingRequests = async (work: Work, where: SQL, reason: str
   for (const request of pending) {
     const beneficiary = await findIdentityById(work.tx, request.beneficiaryId);
     if (!beneficiary) continue;
-    const { system } = await findEntitlement(work.tx, request.entitlementId);
+    const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
     const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, await partiesOfStoredRequest(work.tx, request));
     const changes = [];
     for (const stage of stages.filter((s) => s.requestId === request.id)) {
-      const approverIds = await eligibleForStage(work.tx, policy, stage, beneficiary, system, exclude);
+      const approverIds = await eligibleForStage(work.tx, policy, stage, beneficiary, system, entitlement.key, exclude);
       if (sameSet(approverIds, stage.approverIds)) continue;
       await work.tx.update(requestStages).set({ approverIds })
         .where(and(eq(requestStages.requestId, request.id), eq(requestStages.position, stage.position)));

@@ -1,8 +1,10 @@
+import { brokenApproverRule, DEFAULT_APPROVER_RULES, type ApprovalSubject } from '../../../domain/approver-rules.js';
 import type { StageCandidates } from '../../../domain/routing.js';
 import type { StageKind } from '../../../domain/model.js';
 import type { AppliedPolicy } from '../../../domain/policy-types.js';
 import type { Executor } from '../../../store/database.js';
 import type { System } from '../../../store/queries/catalogue.js';
+import { approverFacts, vendorsOf } from '../../../store/queries/approvers.js';
 import { activeIds, holdersOfRole, type Identity } from '../../../store/queries/identities.js';
 
 /** The person accountable for the beneficiary: sponsor for non-employees, owner for NHIs, manager for staff. */
@@ -26,14 +28,33 @@ const primaryFor = async (
   return activeIds(exec, owners);
 };
 
+/** The request a stage belongs to, as the approver rules see it. */
+export const approvalSubject = async (
+  exec: Executor, policy: AppliedPolicy, kind: StageKind, beneficiary: Identity, entitlementKey: string,
+): Promise<ApprovalSubject> => ({
+  stage: kind, entitlementKey, sod: policy.separationOfDuties,
+  beneficiaryVendorIds: (await vendorsOf(exec, [beneficiary.id])).get(beneficiary.id) ?? [],
+  accountableIds: [beneficiary.sponsorId, beneficiary.managerId, beneficiary.ownerId].filter((id): id is string => id !== null),
+});
+
+/** The candidates no approver rule (approval.rules) keeps from this stage. */
+const withoutRuleBreakers = async (exec: Executor, policy: AppliedPolicy, subject: ApprovalSubject, ids: string[]) => {
+  const rules = policy.approval.rules ?? DEFAULT_APPROVER_RULES;
+  const kept = new Set((await approverFacts(exec, ids)).filter((facts) => !brokenApproverRule(rules, subject, facts)).map((f) => f.id));
+  return ids.filter((id) => kept.has(id));
+};
+
 /** Who could decide a stage right now: read fresh at creation and again at every decision. */
 export const stageCandidates = async (
-  exec: Executor, policy: AppliedPolicy, kind: StageKind, beneficiary: Identity, system: System,
-): Promise<StageCandidates> => ({
-  kind,
-  primary: await primaryFor(exec, policy, kind, beneficiary, system),
-  alternates: await activeIds(exec, policy.approval.alternates[kind] ?? []),
-});
+  exec: Executor, policy: AppliedPolicy, kind: StageKind, beneficiary: Identity, system: System, entitlementKey: string,
+): Promise<StageCandidates> => {
+  const subject = await approvalSubject(exec, policy, kind, beneficiary, entitlementKey);
+  return {
+    kind,
+    primary: await withoutRuleBreakers(exec, policy, subject, await primaryFor(exec, policy, kind, beneficiary, system)),
+    alternates: await withoutRuleBreakers(exec, policy, subject, await activeIds(exec, policy.approval.alternates[kind] ?? [])),
+  };
+};
 
 /**
  * Who may decide a stored stage now, parties excluded: its primaries, or with its alternates when it
@@ -42,9 +63,9 @@ export const stageCandidates = async (
  */
 export const eligibleForStage = async (
   exec: Executor, policy: AppliedPolicy, stage: { kind: string; usesAlternates: boolean }, beneficiary: Identity, system: System,
-  exclude: (ids: readonly string[]) => string[],
+  entitlementKey: string, exclude: (ids: readonly string[]) => string[],
 ): Promise<string[]> => {
-  const fresh = await stageCandidates(exec, policy, stage.kind as StageKind, beneficiary, system);
+  const fresh = await stageCandidates(exec, policy, stage.kind as StageKind, beneficiary, system, entitlementKey);
   return stage.usesAlternates || exclude(fresh.primary).length === 0
     ? exclude([...fresh.primary, ...fresh.alternates]) : exclude(fresh.primary);
 };
