@@ -172,6 +172,22 @@ describe('policy validation', () => {
       assert.deepEqual(await check('ordered.yaml', ''), [], 'equal or shorter windows up the tiers are valid');
     });
 
+    it('an access profile that gives both sides of a separation-of-duties rule is refused at its entitlements; one side alone is valid', async () => {
+      const policy = (entitlements: string) => [
+        'version: 1', 'durations:', '  privileged: { default: 8h }', '  standard: { default: 30d }', '  read: { default: 90d }',
+        'separation_of_duties:', '  - { name: maker-checker, entitlements: [pay/initiate, pay/approve] }',
+        'systems:', '  pay:', '    name: Pay', '    business_owner: olivia', '    technical_owner: tom', '    criticality: high', '    entitlements:',
+        '      initiate: { name: Initiate, tier: standard }', '      approve: { name: Approve, tier: standard }',
+        'access_profiles:', '  finance:', '    match: { department: [Finance] }', `    entitlements: [${entitlements}]`, ''].join('\n');
+      await writeFile(join(dir, 'profile-conflict.yaml'), policy('pay/initiate, pay/approve'));
+      const errors = (await validatePolicyFiles(join(dir, 'profile-conflict.yaml'))).errors;
+      expectError(errors, { file: 'profile-conflict.yaml', line: 20, path: 'access_profiles.finance.entitlements',
+        message: /gives pay\/initiate and pay\/approve, which separation_of_duties rule 'maker-checker' keeps apart/ });
+      assert.equal(errors.length, 1, errors.map(formatIssue).join('\n'));
+      await writeFile(join(dir, 'profile-one-side.yaml'), policy('pay/initiate'));
+      assert.deepEqual((await validatePolicyFiles(join(dir, 'profile-one-side.yaml'))).errors, []);
+    });
+
     it('a missing durations section and a missing path are reported, not thrown', async () => {
       await writeFile(join(dir, 'nodurations.yaml'), 'version: 1\n');
       const errors = (await validatePolicyFiles(join(dir, 'nodurations.yaml'))).errors;

@@ -55,6 +55,7 @@ const logDuties = (r: DutiesResult): void => {
   if (Object.values(provisioning).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(provisioning)}`);
   if (r.findingsReopened > 0) log(`findings open again after their accepted exception ended: ${r.findingsReopened}`);
   if (r.credentialFindings.opened + r.credentialFindings.closed > 0) log(`credentials: ${JSON.stringify(r.credentialFindings)}`);
+  if (r.sodFindings.opened + r.sodFindings.closed > 0) log(`separation of duties: ${JSON.stringify(r.sodFindings)}`);
   if (r.breakGlassEscalated > 0) log(`break-glass reviews overdue, escalated to security: ${r.breakGlassEscalated}`);
   if (reviews.closed.closed > 0) log(`review campaigns closed at their due date: ${JSON.stringify(reviews.closed)}`);
   for (const opened of reviews.scheduled.opened) log(`review campaign ${opened.key} opened: ${opened.items} items`);

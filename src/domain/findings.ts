@@ -41,6 +41,8 @@ export const FINDING_KINDS = {
   ownership_orphaned: 'high',
   /** A leave arrived after it took effect: access stayed open in between. */
   late_termination: 'high',
+  /** A person holds every side of a separation-of-duties rule (granted before the rule, in an emergency, or by hand). */
+  sod_conflict: 'high',
   /** A person's HR attributes match no access profile: they get no birthright access until IAM looks. */
   hr_attributes_unmatched: 'low',
 } as const;
@@ -99,4 +101,5 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   ownership_orphaned: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
   late_termination: { owaspNhi: [], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
   hr_attributes_unmatched: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
+  sod_conflict: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
 };

@@ -13,3 +13,7 @@ export const findSodConflict = (
   }
   return undefined;
 };
+
+/** Every rule whose entitlements are all among `held`: the conflicts a person holds now. */
+export const conflictsHeld = (rules: readonly SodRule[], held: readonly string[]): SodRule[] =>
+  rules.filter((rule) => rule.entitlements.every((key) => held.includes(key)));

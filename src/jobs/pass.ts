@@ -7,6 +7,7 @@ import type { Context } from '../work/context.js';
 import { runWebhookTick, type WebhookTickOptions, type WebhookTickResult } from '../webhooks/index.js';
 import { escalateOverdueBreakGlassReviews } from './break-glass.js';
 import { scanCredentials } from './credentials.js';
+import { scanSeparationOfDuties } from './sod.js';
 import { reopenLapsedFindings } from './findings.js';
 import { runHousekeeping } from './housekeeping.js';
 import { runHrJobs } from './hr.js';
@@ -27,6 +28,7 @@ export interface DutiesResult {
   provisioning: ProvisioningPassResult;
   findingsReopened: number;
   credentialFindings: { opened: number; closed: number };
+  sodFindings: { opened: number; closed: number };
   breakGlassEscalated: number;
   reviews: { closed: ClosedCampaigns; scheduled: ScheduledCampaigns };
   reconciliation: ScheduledReconcileResult;
@@ -47,10 +49,11 @@ export const runDutiesStep = async (ctx: Context, options: PassOptions = {}): Pr
   const provisioning = await runProvisioningPass(ctx, { leaseMs: options.provisioningLeaseMs });
   const findingsReopened = await reopenLapsedFindings(ctx);
   const credentialFindings = await scanCredentials(ctx);
+  const sodFindings = await scanSeparationOfDuties(ctx);
   const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
   const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
   const reconciliation = await runDueReconciliations(ctx);
-  return { hr, provisioning, findingsReopened, credentialFindings, breakGlassEscalated, reviews, reconciliation };
+  return { hr, provisioning, findingsReopened, credentialFindings, sodFindings, breakGlassEscalated, reviews, reconciliation };
 };
 
 /** Expiry notices, the audit log turned into deliveries, and due deliveries attempted. */

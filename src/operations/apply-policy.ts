@@ -7,6 +7,7 @@ import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { PolicyInput, policySource } from './lib/policy-input.js';
 import { rerouteForPolicy } from './lib/approval/reroute-requests.js';
+import { scanSodConflicts } from './lib/sod/scan.js';
 import type { PolicyPlanResult } from './plan-policy.js';
 
 export const Input = PolicyInput;
@@ -18,6 +19,7 @@ export interface PolicyApplyResult extends PolicyPlanResult { appliedAt: Date }
  * document and the audit events commit together or not at all. The files are checked before the
  * transaction opens, so no lock is held while reading them. An unchanged policy still applies and
  * records 'policy.applied' (with no changes): evidence that this exact policy was confirmed then.
+ * Separation of duties is scanned in the same transaction, so a new rule's conflicts are findings at once.
  */
 export const applyPolicy = async (ctx: Context, input: z.input<typeof Input>): Promise<PolicyApplyResult> => {
   const data = parseInput(Input, input);
@@ -27,6 +29,8 @@ export const applyPolicy = async (ctx: Context, input: z.input<typeof Input>): P
     const resolved = await resolvePolicyOrRefuse(work.tx, parsed);
     const result = await applyResolvedPolicy(work, resolved);
     await rerouteForPolicy(work, result.plan, result.digest);
+    // A rule added today applies to access granted yesterday: every holder of both sides is flagged now.
+    await scanSodConflicts(work, resolved.document.separationOfDuties);
     return { ...result, summary: summarizePlan(result.plan), changed: !isEmptyPlan(result.plan), appliedAt: work.now };
   });
 };

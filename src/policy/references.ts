@@ -151,6 +151,17 @@ const checkAccessProfiles = (policy: PartialPolicy, report: Report): void => {
   }
 };
 
+/** A profile that gives every side of a separation-of-duties rule would hand a conflict out by birthright. */
+const checkProfileConflicts = (policy: PartialPolicy, report: Report): void => {
+  for (const [name, profile] of Object.entries(policy.access_profiles ?? {})) {
+    for (const rule of policy.separation_of_duties ?? []) {
+      if (!rule || !rule.entitlements.every((key) => profile.entitlements.includes(key))) continue;
+      report(['access_profiles', name, 'entitlements'], `gives ${rule.entitlements.join(' and ')}, which separation_of_duties rule ` +
+        `'${rule.name}' keeps apart: birthright must never hand out a conflict`);
+    }
+  }
+};
+
 const checkCampaignSystems = (policy: PartialPolicy, report: Report): void => {
   if (!policy.systems) return;
   for (const [name, campaign] of Object.entries(policy.reviews?.campaigns ?? {})) {
@@ -162,6 +173,7 @@ const checkCampaignSystems = (policy: PartialPolicy, report: Report): void => {
 
 export const checkReferences = (policy: PartialPolicy, report: Report): void => {
   checkAccessProfiles(policy, report);
+  checkProfileConflicts(policy, report);
   checkCampaignSystems(policy, report);
   checkGroupRefs(policy, report);
   if (policy.groups) checkGroupCycles(policy.groups, report);
