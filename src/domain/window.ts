@@ -28,3 +28,13 @@ export const checkMaxDuration = (window: Window, now: Date, maxMs: number, what:
       `endsAt: ${what} may last at most ${formatDuration(maxMs)}`, { field: 'endsAt' });
   }
 };
+
+/**
+ * The window a request that asked for a length of time gets at its final approval: the clock starts
+ * then, not at the request (a 2-hour request approved an hour later still gives 2 hours), and never
+ * runs past `cap`, the end of the engagement the access lives in.
+ */
+export const windowAtApproval = (durationMs: number, now: Date, cap?: Date): Window => {
+  const endsAt = new Date(now.getTime() + durationMs);
+  return { startsAt: now, endsAt: cap && cap.getTime() < endsAt.getTime() ? cap : endsAt };
+};

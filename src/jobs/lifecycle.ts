@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { AuditInput } from '../audit/event-types.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
 import { endEngagementWithin } from '../operations/lib/ending/engagement-end.js';
@@ -38,10 +38,14 @@ const moveDueGrants = async (work: Work, kind: 'expire' | 'activate', limit: num
   return rows.length;
 };
 
-/** A request pending too long, or whose window has already passed, expires and can never be approved. */
+/**
+ * A request pending too long, or whose explicit window has already passed, expires and can never be
+ * approved. One for a length of time waits its whole pending time: its clock starts at approval.
+ */
 const expireDueRequests = async (work: Work, limit: number): Promise<number> => {
+  const windowOver = and(isNull(accessRequests.durationMs), lte(accessRequests.endsAt, work.now));
   const due = await work.tx.select().from(accessRequests)
-    .where(and(eq(accessRequests.status, 'pending'), or(lte(accessRequests.expiresAt, work.now), lte(accessRequests.endsAt, work.now))))
+    .where(and(eq(accessRequests.status, 'pending'), or(lte(accessRequests.expiresAt, work.now), windowOver)))
     .limit(limit).for('update', { skipLocked: true });
   if (due.length === 0) return 0;
   const ids = due.map((r) => r.id);

@@ -118,6 +118,8 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
       id, kind: data.kind, requesterId: acting.identity.id, beneficiaryId: beneficiary.id, entitlementId: entitlement.id,
       engagementId: engagement?.id ?? null, targetGrantId: target?.id ?? null, justification: data.justification,
       ticket: data.ticket ?? null, startsAt: window.startsAt, endsAt: window.endsAt, outOfScope, status: 'pending',
+      // A length of time with no start: the clock starts at the final approval (windowAtApproval).
+      durationMs: data.kind !== 'extension' && data.duration !== undefined && data.startsAt === undefined ? data.duration : null,
       expiresAt: new Date(work.now.getTime() + policy.requests.pendingExpiresAfterMs), requesterIssuerId: issuer, createdAt: work.now,
     } satisfies typeof accessRequests.$inferInsert;
     await work.tx.insert(accessRequests).values(row);

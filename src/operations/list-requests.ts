@@ -95,7 +95,7 @@ const describeRequests = async (exec: Executor, rows: RequestRow[]) => {
   return rows.map((r) => ({
     id: r.id, kind: r.kind, status: r.status, requester: handles.get(r.requesterId), beneficiary: handles.get(r.beneficiaryId),
     entitlement: entById.get(r.entitlementId)?.key, tier: entById.get(r.entitlementId)?.tier, justification: r.justification,
-    ticket: r.ticket, startsAt: r.startsAt, endsAt: r.endsAt, outOfScope: r.outOfScope, expiresAt: r.expiresAt,
+    ticket: r.ticket, startsAt: r.startsAt, endsAt: r.endsAt, durationMs: r.durationMs, outOfScope: r.outOfScope, expiresAt: r.expiresAt,
     grantId: r.grantId, createdAt: r.createdAt, warnings: warningsFor(rules, sod, r, entById.get(r.entitlementId)?.key),
     stages: (stagesOf.get(r.id) ?? []).map((s) => ({
       position: s.position, kind: s.kind, status: s.status, approvers: s.approverIds.map((id) => handles.get(id) ?? id),

@@ -136,6 +136,12 @@ export const accessRequests = pgTable('access_requests', {
   ticket: text('ticket'),
   startsAt: ts('starts_at').notNull(),
   endsAt: ts('ends_at').notNull(),
+  /**
+   * Set when the request asked for a length of time rather than a window: the grant's clock then
+   * starts at the final approval, and starts_at/ends_at are the window as it would be if approved now
+   * (rewritten to the real window when it is). Null for an explicit window.
+   */
+  durationMs: bigint('duration_ms', { mode: 'number' }),
   outOfScope: boolean('out_of_scope').notNull(),
   status: text('status').$type<RequestStatus>().notNull(),
   expiresAt: ts('expires_at').notNull(),

@@ -7,7 +7,7 @@ type When = Date | string | null;
 /** What the CLI gets from showRequest, locally (dates) or from the API (ISO strings). */
 export interface RequestShown {
   id: string; kind: string; status: string; requester?: string | null; beneficiary?: string | null; entitlement?: string | null;
-  tier?: string | null; justification: string; ticket: string | null; startsAt: When; endsAt: When; outOfScope: boolean;
+  tier?: string | null; justification: string; ticket: string | null; startsAt: When; endsAt: When; durationMs?: number | null; outOfScope: boolean;
   expiresAt: When; grantId: string | null; createdAt: When; warnings: { code: string; message: string }[];
   stages: { position: number; kind: string; status: string; approvers: string[]; decidedBy?: string | null; decidedAt: When; comment: string | null }[];
 }
@@ -15,6 +15,7 @@ export interface RequestShown {
 const ms = (value: When) => (value === null ? NaN : new Date(value).getTime());
 
 const window = (r: RequestShown): string => {
+  if (r.status === 'pending' && r.durationMs) return `${formatDuration(r.durationMs, 'words')} from the final approval`;
   const length = ms(r.endsAt) - ms(r.startsAt);
   return `${instant(r.startsAt)} to ${instant(r.endsAt)}${Number.isFinite(length) ? ` (${formatDuration(length, 'words')})` : ''}`;
 };

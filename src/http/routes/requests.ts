@@ -19,12 +19,13 @@ const RequestView = z.object({
   id: z.string(), kind: z.string(), status: z.string(), requester: z.string().optional(), beneficiary: z.string().optional(),
   entitlement: z.string().optional(), tier: z.string().optional(), justification: z.string(), ticket: z.string().nullable(),
   startsAt: isoDate, endsAt: isoDate, outOfScope: z.boolean(), expiresAt: isoDate, grantId: z.string().nullable(), createdAt: isoDate,
+  durationMs: z.number().nullable().describe('a request for a length of time: the clock starts at the final approval, and until then the window shown is as if approved now'),
   stages: z.array(Stage),
   warnings: z.array(z.object({ code: z.enum(['sod_conflict_held', 'sod_conflict_pending']), message: z.string() }))
     .describe('for a pending request: what the approver should know first, such as a separation-of-duties conflict'),
 });
 const Created = z.object({
-  id: z.string(), status: z.string(), entitlementKey: z.string(), startsAt: isoDate, endsAt: isoDate, outOfScope: z.boolean(),
+  id: z.string(), status: z.string(), entitlementKey: z.string(), startsAt: isoDate, endsAt: isoDate, durationMs: z.number().nullable(), outOfScope: z.boolean(),
   expiresAt: isoDate, stages: z.array(z.object({ kind: z.string(), approverIds: z.array(z.string()) })),
 });
 const Decision = z.object({ id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional() });

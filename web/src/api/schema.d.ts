@@ -9787,6 +9787,8 @@ export interface paths {
                                 beneficiary?: string;
                                 /** Format: date-time */
                                 createdAt: string;
+                                /** @description a request for a length of time: the clock starts at the final approval, and until then the window shown is as if approved now */
+                                durationMs: number | null;
                                 /** Format: date-time */
                                 endsAt: string;
                                 entitlement?: string;
@@ -10013,6 +10015,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            durationMs: number | null;
                             /** Format: date-time */
                             endsAt: string;
                             entitlementKey: string;
@@ -10215,6 +10218,8 @@ export interface paths {
                             beneficiary?: string;
                             /** Format: date-time */
                             createdAt: string;
+                            /** @description a request for a length of time: the clock starts at the final approval, and until then the window shown is as if approved now */
+                            durationMs: number | null;
                             /** Format: date-time */
                             endsAt: string;
                             entitlement?: string;

@@ -1,6 +1,7 @@
 import { Alert, Badge, Button, Card, Checkbox, Group, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useId, useState, type FormEvent } from 'react';
 import { api, fieldError, problemOf, unwrap, type Problem, type RequestView } from '../api/client';
+import { humanDuration } from './duration-text';
 import { BeneficiaryContext } from './BeneficiaryContext';
 import { requestName, type Decision } from './decision-text';
 import { ProblemAlert } from './PageState';
@@ -56,7 +57,9 @@ export const InboxItem = ({ request, selected, onSelect, onDecided }: Props) => 
         <Text size="sm"><b>Requested by</b> {request.requester ?? '?'} on <When at={request.createdAt} /></Text>
         <Text size="sm"><b>Why</b> {request.justification}</Text>
         <Text size="sm"><b>Ticket</b> {request.ticket ?? '—'}</Text>
-        <Text size="sm"><b>Window</b> <When at={request.startsAt} /> → <When at={request.endsAt} /></Text>
+        {request.durationMs
+          ? <Text size="sm"><b>Window</b> {humanDuration(request.durationMs)} from the final approval</Text>
+          : <Text size="sm"><b>Window</b> <When at={request.startsAt} /> → <When at={request.endsAt} /></Text>}
         <Text size="sm"><b>Waits until</b> <When at={request.expiresAt} /></Text>
         <StageList stages={request.stages} />
         {request.beneficiary && <BeneficiaryContext handle={request.beneficiary} entitlement={request.entitlement} />}

@@ -53,7 +53,8 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   const involved = [request.requesterId, request.beneficiaryId, ...stages.flatMap((s) => s.approverIds)].includes(acting.identity.id);
   requireVisible(acting, involved, 'request.read_all', () => requestNotFound(requestId));
   if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);
-  if (request.expiresAt.getTime() <= work.now.getTime() || request.endsAt.getTime() <= work.now.getTime()) {
+  // A request for a length of time waits until it expires; one for an explicit window, until that window is over too.
+  if (request.expiresAt.getTime() <= work.now.getTime() || (request.durationMs === null && request.endsAt.getTime() <= work.now.getTime())) {
     throw new TenureError('request.not_pending', 'the request has expired');
   }
   const current = stages.find((s) => s.status === 'pending');

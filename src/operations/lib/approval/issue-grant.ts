@@ -3,16 +3,29 @@ import { maxDurationMs } from '../../../domain/durations.js';
 import { TenureError } from '../../../domain/errors.js';
 import { newId } from '../../../domain/ids.js';
 import { findSodConflict } from '../../../domain/separation-of-duties.js';
-import { checkMaxDuration } from '../../../domain/window.js';
-import { liveEntitlementKeys } from '../../../store/queries/catalogue.js';
-import { entitlements, exceptions, grants } from '../../../store/schema.js';
+import { isNonEmployee } from '../../../domain/model.js';
+import { checkMaxDuration, windowAtApproval, type Window } from '../../../domain/window.js';
+import { activeEngagementOf, liveEntitlementKeys } from '../../../store/queries/catalogue.js';
+import { accessRequests, entitlements, exceptions, grants } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
 import type { PendingDecision } from './decision.js';
 import { revokeLiveGrants } from '../ending/end-access.js';
 import { checkBeneficiaryStanding, checkEngagement } from './request-guards.js';
 
+/**
+ * The window the grant gets: the request's explicit one, or its length of time from now, inside the
+ * engagement. A request for a length of time is rewritten to that window, so it shows what was given.
+ */
+const grantWindow = async (work: Work, d: PendingDecision): Promise<Window> => {
+  if (d.request.durationMs === null || d.request.kind === 'extension') return { startsAt: d.request.startsAt, endsAt: d.request.endsAt };
+  const engagement = isNonEmployee(d.beneficiary.kind) ? await activeEngagementOf(work.tx, d.beneficiary.id, work.now) : undefined;
+  const window = windowAtApproval(d.request.durationMs, work.now, engagement?.endsAt);
+  await work.tx.update(accessRequests).set(window).where(eq(accessRequests.id, d.request.id));
+  return window;
+};
+
 /** Rules checked at creation are checked again when access is about to be given: things change while a request waits. */
-const recheck = async (work: Work, d: PendingDecision) => {
+const recheck = async (work: Work, d: PendingDecision, window: Window) => {
   // FOR SHARE: a concurrent policy apply that retires this entitlement waits for us, or we see it retired.
   const [current] = await work.tx.select({ retired: entitlements.retired }).from(entitlements)
     .where(eq(entitlements.id, d.entitlement.id)).for('share');
@@ -20,8 +33,8 @@ const recheck = async (work: Work, d: PendingDecision) => {
     throw new TenureError('entitlement.retired', `${d.entitlement.key} was retired by policy while the request waited`);
   }
   await checkBeneficiaryStanding(work.tx, d.beneficiary);
-  const engagement = await checkEngagement(work.tx, d.beneficiary, d.request.endsAt, work.now);
-  checkMaxDuration({ startsAt: d.request.startsAt, endsAt: d.request.endsAt }, work.now,
+  const engagement = await checkEngagement(work.tx, d.beneficiary, window.endsAt, work.now);
+  checkMaxDuration(window, work.now,
     maxDurationMs(d.policy, d.entitlement.tier, d.beneficiary.kind, d.entitlement.maxDurationMs), `${d.entitlement.tier} access`);
   if (d.request.kind === 'extension') return engagement;
   const held = await liveEntitlementKeys(work.tx, d.beneficiary.id);
@@ -32,15 +45,15 @@ const recheck = async (work: Work, d: PendingDecision) => {
 };
 
 /** Out-of-scope access is an exception approved by security; its end bounds the grant. */
-const recordException = async (work: Work, d: PendingDecision): Promise<string | null> => {
+const recordException = async (work: Work, d: PendingDecision, window: Window): Promise<string | null> => {
   if (!d.request.outOfScope) return null;
   const id = newId();
   await work.tx.insert(exceptions).values({
     id, kind: 'out_of_engagement_scope', requestId: d.request.id, identityId: d.beneficiary.id, entitlementId: d.entitlement.id,
-    approverId: d.acting.identity.id, justification: d.request.justification, expiresAt: d.request.endsAt, createdAt: work.now,
+    approverId: d.acting.identity.id, justification: d.request.justification, expiresAt: window.endsAt, createdAt: work.now,
   });
   work.record({ action: 'exception.created', subject: { type: 'exception', id }, identityId: d.beneficiary.id, systemId: d.system.id,
-    after: { kind: 'out_of_engagement_scope', entitlement: d.entitlement.key, expiresAt: d.request.endsAt }, reason: d.request.justification });
+    after: { kind: 'out_of_engagement_scope', entitlement: d.entitlement.key, expiresAt: window.endsAt }, reason: d.request.justification });
   return id;
 };
 
@@ -62,13 +75,14 @@ export const issueGrant = async (work: Work, d: PendingDecision): Promise<string
     const replaced = await revokeLiveGrants(work, eq(grants.id, d.request.targetGrantId!), `replaced by scope change ${d.request.id}`);
     if (replaced.length === 0) throw new TenureError('request.invalid_target_grant', 'the grant to replace has already ended');
   }
-  const engagement = await recheck(work, d);
+  const window = await grantWindow(work, d);
+  const engagement = await recheck(work, d, window);
   if (d.request.kind === 'extension') return extendGrant(work, d);
-  const exceptionId = await recordException(work, d);
-  const startsAt = d.request.startsAt.getTime() > work.now.getTime() ? d.request.startsAt : work.now;
+  const exceptionId = await recordException(work, d, window);
+  const startsAt = window.startsAt.getTime() > work.now.getTime() ? window.startsAt : work.now;
   const row = {
     id: newId(), identityId: d.beneficiary.id, entitlementId: d.entitlement.id, engagementId: engagement?.id ?? null,
-    requestId: d.request.id, exceptionId, origin: 'request', startsAt, endsAt: d.request.endsAt,
+    requestId: d.request.id, exceptionId, origin: 'request', startsAt, endsAt: window.endsAt,
     status: startsAt.getTime() > work.now.getTime() ? 'scheduled' : 'active', provisioningState: 'pending', createdAt: work.now,
   } satisfies typeof grants.$inferInsert;
   await work.tx.insert(grants).values(row);
