@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
+import { createRequest } from '../src/operations/create-request.js';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { deleteWebhook } from '../src/operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../src/operations/list-webhook-deliveries.js';
@@ -70,6 +71,21 @@ for (const backend of BACKENDS) {
       assert.equal(activated!.data.sponsor, 'sam');
       assert.equal(activated!.data.endsAt, new Date(w.clock.now().getTime() + 2 * DAY).toISOString());
       assert.deepEqual(await tick(), { notices: 0, dispatched: 0, delivered: 0, failed: 0 }, 'nothing is delivered twice');
+    });
+
+    it('a request that lapses undecided is announced, with who asked and why, so the requester can be told', async () => {
+      await createWebhook(await ada(), { url: rx.url, events: ['request.expired'] }, key);
+      const request = await createRequest(await w.as('carl'), { entitlement: 'payments/read', justification: 'month end', duration: '2h' });
+      w.clock.advance(7 * DAY + 60_000);
+      await runLifecycleTick(w.worker);
+      await tick();
+      const [expired, ...more] = rx.hits.map(payload);
+      assert.equal(more.length, 0, 'one event, only of the type subscribed');
+      assert.equal(expired!.type, 'request.expired');
+      assert.equal(expired!.data.requestId, request.id);
+      assert.equal(expired!.data.requester, 'carl');
+      assert.equal(expired!.data.entitlement, 'payments/read');
+      assert.equal(expired!.data.reason, 'no decision in time');
     });
 
     it('a manual task tells the technical owner, and its overdue removal arrives as a finding', async () => {

@@ -8,7 +8,7 @@ import { loadFindings, loadTasks } from './provisioning-events.js';
 
 /** What a subscription can ask for. */
 export const WEBHOOK_EVENT_TYPES = [
-  'request.created', 'approval.needed', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
+  'request.created', 'approval.needed', 'request.expired', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
   'task.opened', 'breakglass.activated', 'engagement.expiring_soon',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -21,6 +21,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]>> = {
   'request.created': ['request.created', 'approval.needed'],
   'request.stage_approved': ['approval.needed'],
+  'request.expired': ['request.expired'],
   'grant.created': ['grant.activated'],
   'grant.activated': ['grant.activated'],
   'grant.expiring_soon': ['grant.expiring_soon'],
@@ -123,10 +124,11 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
   if (c.type === 'engagement.expiring_soon') {
     return { ...(found.engagements.get(id) ?? { engagementId: id }), noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null };
   }
-  if (c.type === 'request.created' || c.type === 'approval.needed') {
+  if (c.type === 'request.created' || c.type === 'approval.needed' || c.type === 'request.expired') {
     const request = found.requests.get(id) ?? { requestId: id };
     const stages = found.stages.get(id) ?? [];
     if (c.type === 'request.created') return { ...request, stages };
+    if (c.type === 'request.expired') return { ...request, reason: c.parsed.reason };
     const stage = stageNeeded(c, stages);
     return stage ? { ...request, stage: { position: stage.position, kind: stage.kind }, approvers: stage.approvers } : undefined;
   }

@@ -13568,7 +13568,7 @@ export interface paths {
                                 };
                                 /** Format: date-time */
                                 disabledAt: string | null;
-                                events: ("request.created" | "approval.needed" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
+                                events: ("request.created" | "approval.needed" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
                                 id: string;
                                 url: string;
                             }[];
@@ -13736,7 +13736,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        events: ("request.created" | "approval.needed" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
+                        events: ("request.created" | "approval.needed" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
                         url: string;
                     };
                 };
@@ -13751,7 +13751,7 @@ export interface paths {
                         "application/json": {
                             /** Format: date-time */
                             createdAt: string;
-                            events: ("request.created" | "approval.needed" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
+                            events: ("request.created" | "approval.needed" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
                             id: string;
                             /** @description the signing secret (whsec_...): shown once, never again; store it now (null on an Idempotency-Key replay) */
                             secret: string | null;
@@ -13949,7 +13949,7 @@ export interface paths {
                             cancelledDeliveries: number;
                             /** Format: date-time */
                             disabledAt: string;
-                            events: ("request.created" | "approval.needed" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
+                            events: ("request.created" | "approval.needed" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon")[];
                             id: string;
                             url: string;
                         };
