@@ -188,6 +188,17 @@ describe('policy validation', () => {
       assert.deepEqual((await validatePolicyFiles(join(dir, 'profile-one-side.yaml'))).errors, []);
     });
 
+    it('an evidence rule that would let privileged access go with one stage, or with a broken pattern, is refused at its field', async () => {
+      await writeFile(join(dir, 'evidence.yaml'), [
+        'version: 1', 'durations:', '  privileged: { default: 8h }', '  standard: { default: 30d }', '  read: { default: 90d }',
+        'evidence:', '  everyone-once:', '    single_stage: true', '  bad-ticket:', '    ticket: "INC-[0-9"',
+        '  staff-read:', '    when: { tier: [read], kind: [employee] }', '    single_stage: true', ''].join('\n'));
+      const errors = (await validatePolicyFiles(join(dir, 'evidence.yaml'))).errors;
+      expectError(errors, { file: 'evidence.yaml', line: 8, path: 'evidence.everyone-once.single_stage', message: /privileged access always has every stage/ });
+      expectError(errors, { file: 'evidence.yaml', line: 10, path: 'evidence.bad-ticket.ticket', message: /regular expression/ });
+      assert.equal(errors.length, 2, errors.map(formatIssue).join('\n'));
+    });
+
     it('a missing durations section and a missing path are reported, not thrown', async () => {
       await writeFile(join(dir, 'nodurations.yaml'), 'version: 1\n');
       const errors = (await validatePolicyFiles(join(dir, 'nodurations.yaml'))).errors;

@@ -75,6 +75,7 @@ export const ERRORS = {
   'request.no_eligible_approver': { status: 422, exit: 3, title: 'A stage of the route has no eligible approver' },
   'request.invalid_window': { status: 422, exit: 3, title: 'The access window is not valid' },
   'request.exceeds_max_duration': { status: 422, exit: 3, title: 'The window is longer than policy allows for this tier and identity kind' },
+  'request.evidence_required': { status: 422, exit: 3, title: 'The policy asks this request for evidence it does not carry (a ticket, a longer justification)' },
   'request.sod_conflict': { status: 422, exit: 3, title: 'The entitlement conflicts with access already held (separation of duties)' },
   'request.duplicate': { status: 409, exit: 3, title: 'The beneficiary already holds or has asked for this entitlement' },
   'request.invalid_target_grant': { status: 422, exit: 3, title: 'An extension or scope change must name a live grant of the beneficiary' },

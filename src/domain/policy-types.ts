@@ -1,5 +1,6 @@
 import type { ApproverRules } from './approver-rules.js';
 import type { DecisionSettings } from './decision-settings.js';
+import type { EvidenceRule } from './evidence.js';
 import type { IdentityKind, StageKind, Tier } from './model.js';
 import type { BreakGlassSettings } from './break-glass.js';
 import type { CredentialSettings } from './credentials.js';
@@ -28,6 +29,8 @@ export interface AppliedPolicy {
     rules?: ApproverRules;
   };
   separationOfDuties: { name: string; entitlements: [string, string]; reason: string | null }[];
+  /** What requests must carry by tier, kind and engagement pattern (absent before evidence rules: none). */
+  evidence?: EvidenceRule[];
   /** Each entitlement's actions and conditions, read by the decision point (absent from documents applied before them). */
   decision?: DecisionSettings;
   /** Connectors, reconciliation and the brake (absent from documents applied before them: defaults apply). */

@@ -4,6 +4,7 @@ import { excludedFromRequest } from '../domain/approval-rules.js';
 import { maxDurationMs } from '../domain/durations.js';
 import { inEngagementScope } from '../domain/engagement-scope.js';
 import { TenureError } from '../domain/errors.js';
+import { checkEvidence, evidenceRulesFor, stagesWithEvidence } from '../domain/evidence.js';
 import { newId } from '../domain/ids.js';
 import { REQUEST_KINDS } from '../domain/model.js';
 import { partiesOfRequest } from '../domain/parties.js';
@@ -91,6 +92,8 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
       `${entitlement.tier} access for a ${beneficiary.kind}`);
     const engagement = await checkEngagement(work.tx, beneficiary, window.endsAt, work.now);
     const outOfScope = engagement !== undefined && !inEngagementScope(engagement.scope, system.key, entitlement.key);
+    const evidence = evidenceRulesFor(policy.evidence ?? [], { tier: entitlement.tier, kind: beneficiary.kind, pattern: engagement?.pattern ?? null });
+    checkEvidence(evidence, data);
     if (data.kind !== 'extension') {
       await checkNotDuplicate(work.tx, beneficiary.id, entitlement.id);
       const held = (await liveEntitlementKeys(work.tx, beneficiary.id));
@@ -105,7 +108,8 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
     }
     const candidates = [];
     // One at a time: a transaction is one connection, and queries on it cannot overlap.
-    for (const kind of stagesFor(entitlement.tier, outOfScope)) candidates.push(await stageCandidates(work.tx, policy, kind, beneficiary, system, entitlement.key));
+    const route = stagesWithEvidence(stagesFor(entitlement.tier, outOfScope), evidence, { tier: entitlement.tier, outOfScope });
+    for (const kind of route) candidates.push(await stageCandidates(work.tx, policy, kind, beneficiary, system, entitlement.key));
     // Whoever minted the credential the requester files with is a party too (and is kept with the request).
     const issuer = work.actor.issuedBy && work.actor.issuedBy !== acting.identity.id ? work.actor.issuedBy : null;
     const parties = partiesOfRequest({ requester: acting.identity, beneficiary, requesterIssuerId: issuer });
@@ -128,7 +132,7 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
     }) satisfies typeof requestStages.$inferInsert));
     work.record({ action: 'request.created', subject: { type: 'request', id }, identityId: beneficiary.id, systemId: system.id,
       ticket: row.ticket, reason: row.justification,
-      after: { kind: row.kind, entitlement: entitlement.key, startsAt: row.startsAt, endsAt: row.endsAt, outOfScope,
+      after: { kind: row.kind, entitlement: entitlement.key, startsAt: row.startsAt, endsAt: row.endsAt, outOfScope, evidenceRules: evidence.map((r) => r.name),
         targetGrantId: row.targetGrantId, stages: routed.map((s) => ({ kind: s.kind, approverIds: s.approverIds })) } });
     return { ...row, entitlementKey: entitlement.key, stages: routed };
   });

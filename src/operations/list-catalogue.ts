@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { formatDuration, maxDurationMs } from '../domain/durations.js';
 import { inEngagementScope } from '../domain/engagement-scope.js';
 import { isNonEmployee } from '../domain/model.js';
+import { evidenceNeeded, evidenceRulesFor, stagesWithEvidence } from '../domain/evidence.js';
 import { stagesFor } from '../domain/routing.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
@@ -39,9 +40,11 @@ export const listCatalogue = async (ctx: Context) => {
     const maxMs = engagementLeftMs === undefined ? policyMax : Math.min(policyMax, engagementLeftMs);
     const outOfScope = engagement !== undefined && !inEngagementScope(engagement.scope, system.key, entitlement.key);
     const conflict = findSodConflict(policy.separationOfDuties, entitlement.key, held);
+    const evidence = evidenceRulesFor(policy.evidence ?? [], { tier, kind: me.kind, pattern: engagement?.pattern ?? null });
     return {
       key: entitlement.key, name: entitlement.name, tier, system: system.key, systemName: system.name,
-      maxDurationMs: maxMs, maxDuration: formatDuration(maxMs), route: stagesFor(tier, outOfScope), outOfScope,
+      maxDurationMs: maxMs, maxDuration: formatDuration(maxMs), outOfScope,
+      route: stagesWithEvidence(stagesFor(tier, outOfScope), evidence, { tier, outOfScope }), evidence: evidenceNeeded(evidence),
       held: held.includes(entitlement.key), pending: pending.some((p) => p.key === entitlement.key),
       sodConflict: conflict ? `${conflict.conflictsWith} (${conflict.rule.name})` : null,
     };

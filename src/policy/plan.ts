@@ -7,6 +7,7 @@
 import { eq } from 'drizzle-orm';
 import { APPROVER_RULE_NAMES, DEFAULT_APPROVER_RULES } from '../domain/approver-rules.js';
 import { flattenDecisionSettings } from '../domain/decision-settings.js';
+import type { EvidenceRule } from '../domain/evidence.js';
 import { formatDuration } from '../domain/durations.js';
 import { TIERS, IDENTITY_KINDS, STAGE_KINDS } from '../domain/model.js';
 import type { AppliedPolicy } from '../domain/policy-types.js';
@@ -133,8 +134,20 @@ export const flattenSettings = (doc: AppliedPolicy | undefined, handle: (id: str
   for (const rule of doc.separationOfDuties) {
     flat[`separation_of_duties.${rule.name}`] = `${rule.entitlements.join(' + ')}${rule.reason ? ` (${rule.reason})` : ''}`;
   }
+  for (const rule of doc.evidence ?? []) flat[`evidence.${rule.name}`] = describeEvidenceRule(rule);
   Object.assign(flat, flattenDecisionSettings(doc.decision));
   return flat;
+};
+
+/** One evidence rule as a line: whom it is for, then what it asks. */
+const describeEvidenceRule = (rule: EvidenceRule): string => {
+  const list = (values: string[]) => (values.length === 0 ? 'any' : values.join('|'));
+  const asks = [
+    rule.ticketPattern !== null ? `ticket matching ${rule.ticketPattern}` : rule.ticketRequired ? 'a ticket' : '',
+    rule.minJustification > 0 ? `a justification of ${rule.minJustification}+ characters` : '',
+    rule.extraSecurityStage ? 'a security stage' : '', rule.singleStage ? 'one stage only' : '',
+  ].filter(Boolean);
+  return `tier ${list(rule.when.tiers)}, kind ${list(rule.when.kinds)}, pattern ${list(rule.when.patterns)}: ${asks.join(', ') || 'nothing'}`;
 };
 
 const planSettings = (resolved: ResolvedPolicy, snapshot: PolicySnapshot, handle: (id: string) => string): FieldChange[] => {

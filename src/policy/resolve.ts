@@ -17,6 +17,7 @@ import type { Executor } from '../store/database.js';
 import { identities } from '../store/schema.js';
 import { formatIssue, formatPath, type PolicyIssue, type PolicySource } from './load.js';
 import { groupName, personRefs } from './references.js';
+import { evidenceRulesOf } from './evidence-schema.js';
 import type { PolicyRole } from './schema.js';
 import { validatePolicyFiles, type ParsedPolicy } from './validate.js';
 
@@ -94,6 +95,7 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
     } },
     separationOfDuties: doc.separation_of_duties.map((rule) =>
       ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
+    evidence: evidenceRulesOf(doc.evidence),
     decision: decisionSettingsOf(doc),
     provisioning: provisioningSettingsOf(doc),
     credentials: {

@@ -12,6 +12,7 @@ import { CAMPAIGN_SCOPES, REVIEWER_RULES, UNDECIDED_ACTIONS } from '../domain/re
 import { DEFAULT_PROVISIONING } from '../domain/provisioning.js';
 import { duration, durationMs } from './duration-schema.js';
 import { connectorSchema, provisioningSchema, reconcileSchema } from './connector-schema.js';
+import { evidenceRuleSchema } from './evidence-schema.js';
 
 export const POLICY_VERSION = 1;
 /** The roles a policy may hand out. `admin` is deliberately absent: it comes only from `tenure init`. */
@@ -182,6 +183,7 @@ export const SECTIONS = {
   credentials: credentialsSchema.default({}),
   approval: approvalSchema.prefault({}),
   separation_of_duties: z.array(sodRuleSchema).default([]),
+  evidence: z.record(keyName, evidenceRuleSchema).default({}),
   hr: hrSchema.default({}),
   access_profiles: z.record(keyName, accessProfileSchema).default({}),
   reviews: reviewsSchema.default({ campaigns: {} }),

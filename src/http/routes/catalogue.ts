@@ -12,6 +12,9 @@ const Item = z.object({
   route: z.array(z.string()).describe('the approval stages a request of mine would go through, in order'),
   outOfScope: z.boolean().describe('outside my engagement\'s scope: security must approve too'),
   held: z.boolean(), pending: z.boolean(), sodConflict: z.string().nullable().describe('what I hold that forbids it, and the rule'),
+  evidence: z.object({
+    rules: z.array(z.string()), ticketRequired: z.boolean(), ticketPatterns: z.array(z.string()), minJustification: z.number(),
+  }).describe("what the policy's evidence rules ask a request of mine for it to carry"),
 });
 const Catalogue = z.object({ engagementEndsAt: optionalDate, items: z.array(Item) });
 

@@ -73,6 +73,10 @@ export const RequestPage = ({ me }: { me: Me }) => {
                 {chosen.outOfScope && <Alert color="orange" role="note" title="Outside your engagement's scope">Security must approve this exception too.</Alert>}
                 {chosen.held && <Alert color="yellow" role="note" title="Already held">Ask for an extension from My access instead.</Alert>}
                 {chosen.pending && <Alert color="yellow" role="note" title="Already requested">A request for it is waiting for approval.</Alert>}
+                {chosen.evidence.ticketRequired && (
+                  <Text size="sm">A ticket is required{chosen.evidence.ticketPatterns.length > 0 ? `, matching ${chosen.evidence.ticketPatterns.join(' and ')}` : ''}.</Text>
+                )}
+                {chosen.evidence.minJustification > 0 && <Text size="sm">The reason needs at least {chosen.evidence.minJustification} characters.</Text>}
                 {chosen.sodConflict && <Alert color="red" role="note" title="Separation of duties">Not allowed with {chosen.sodConflict}.</Alert>}
               </Stack>
             )}
