@@ -62,6 +62,7 @@ import { problemOf } from '../http/problem.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
 import { webhookTickOptions } from '../webhooks/index.js';
 import { searchAudit } from '../operations/search-audit.js';
+import { testPolicy } from '../operations/test-policy.js';
 import { validatePolicy } from '../operations/validate-policy.js';
 import { verifyAudit } from '../operations/verify-audit.js';
 import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
@@ -127,6 +128,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     validatePolicy: async (path) => validatePolicy(await ctx(), { path }),
     planPolicy: async (path) => planPolicy(await ctx(), { path }),
     applyPolicy: async (path) => applyPolicy(await ctx(), { path }),
+    testPolicy: async (path) => testPolicy(await ctx(), { path }),
 
     verifyAudit: async (options) => verifyAudit(await ctx(), {
       trustedKeys: loadTrustedKeys(keys), anchor: anchorFrom(keys), unsignedGraceMs: unsignedGraceMs(keys.env), allowUnsigned: options?.allowUnsigned,

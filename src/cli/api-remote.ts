@@ -48,14 +48,20 @@ const reasonOf = (error: unknown): string => {
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 };
 
-/** A policy file or folder read here, as the loader reads it locally: the folder's .yaml/.yml files, sorted. */
+/** A policy file's tests beside it (`x.tests.yaml`), when there are any: sent with it, as the server cannot read them. */
+const siblingTests = async (path: string): Promise<string[]> => {
+  const tests = path.replace(/\.ya?ml$/i, '.tests.yaml');
+  return tests !== path && (await stat(tests).catch(() => undefined))?.isFile() ? [tests] : [];
+};
+
+/** A policy file or folder read here, as the loader reads it locally: the folder's .yaml/.yml files (tests among them), sorted. */
 const readPolicyFiles = async (path: string): Promise<{ name: string; content: string }[]> => {
   let names: string[];
   try {
     const info = await stat(path);
     names = info.isDirectory()
       ? (await readdir(path, { withFileTypes: true })).filter((e) => e.isFile() && /\.ya?ml$/i.test(e.name)).map((e) => join(path, e.name)).sort()
-      : [path];
+      : [path, ...await siblingTests(path)];
   } catch {
     throw new TenureError('policy.invalid', `${path}: no such file or folder`, { field: 'path' });
   }
@@ -129,6 +135,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     validatePolicy: (path) => policy('validate', path),
     planPolicy: (path) => policy('plan', path),
     applyPolicy: (path) => policy('apply', path),
+    testPolicy: (path) => policy('test', path),
 
     verifyAudit: (options) => call('POST', '/v1/audit/verify', { query: { allowUnsigned: options?.allowUnsigned ? 'true' : undefined } }),
     searchAudit: async (input) => {

@@ -25,6 +25,7 @@ import type { planPolicy } from '../operations/plan-policy.js';
 import type { revokeGrant } from '../operations/revoke-grant.js';
 import type { revokeToken } from '../operations/revoke-token.js';
 import type { searchAudit } from '../operations/search-audit.js';
+import type { testPolicy } from '../operations/test-policy.js';
 import type { validatePolicy } from '../operations/validate-policy.js';
 import type { verifyAudit } from '../operations/verify-audit.js';
 import type { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
@@ -118,6 +119,7 @@ export interface TenureApi {
   validatePolicy(path: string): Answer<typeof validatePolicy>;
   planPolicy(path: string): Answer<typeof planPolicy>;
   applyPolicy(path: string): Answer<typeof applyPolicy>;
+  testPolicy(path: string): Answer<typeof testPolicy>;
 
   verifyAudit(options?: { allowUnsigned?: boolean }): Answer<typeof verifyAudit>;
   searchAudit(input: In<typeof searchAudit>): Answer<typeof searchAudit>;

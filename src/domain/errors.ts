@@ -59,6 +59,7 @@ export const ERRORS = {
   'system.not_found': { status: 404, exit: 4, title: 'No system with that key' },
   'entitlement.not_found': { status: 404, exit: 4, title: 'No entitlement with that key' },
   'entitlement.retired': { status: 422, exit: 3, title: 'The entitlement is retired by policy' },
+  'policy.tests_failed': { status: 422, exit: 3, title: "The policy's own tests fail: it is not applied" },
   'policy.invalid': { status: 422, exit: 2, title: 'The policy files have errors' },
   'policy.not_applied': { status: 409, exit: 3, title: 'No policy has been applied yet' },
   'policy.entitlement_in_use': { status: 409, exit: 3, title: 'The policy removes an entitlement that live grants use' },

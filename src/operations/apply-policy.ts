@@ -1,7 +1,9 @@
 import { z } from 'zod';
+import { TenureError } from '../domain/errors.js';
 import { applyResolvedPolicy } from '../policy/apply.js';
 import { isEmptyPlan, summarizePlan } from '../policy/plan.js';
 import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js';
+import { loadPolicyTests } from '../policy/tests-file.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context } from '../work/context.js';
 import { parseInput } from './input.js';
@@ -9,10 +11,20 @@ import { PolicyInput, policySource } from './lib/policy-input.js';
 import { rerouteForPolicy } from './lib/approval/reroute-requests.js';
 import { scanSodConflicts } from './lib/sod/scan.js';
 import type { PolicyPlanResult } from './plan-policy.js';
+import { testPolicy } from './test-policy.js';
 
 export const Input = PolicyInput;
 
 export interface PolicyApplyResult extends PolicyPlanResult { appliedAt: Date }
+
+/** A policy that ships with tests is applied only when they pass (see test-policy.ts). */
+const refuseFailingTests = async (ctx: Context, data: z.output<typeof Input>): Promise<void> => {
+  if ((await loadPolicyTests(policySource(data))).length === 0) return;
+  const run = await testPolicy(ctx, data);
+  if (run.ok) return;
+  const failed = run.results.filter((r) => !r.ok).map((r) => r.name);
+  throw new TenureError('policy.tests_failed', `${failed.length} of ${run.results.length} policy tests fail (run tenure policy test): ${failed.join('; ')}`);
+};
 
 /**
  * Applies policy files in one transaction: systems, entitlements, policy roles, the applied
@@ -21,9 +33,12 @@ export interface PolicyApplyResult extends PolicyPlanResult { appliedAt: Date }
  * records 'policy.applied' (with no changes): evidence that this exact policy was confirmed then.
  * Separation of duties is scanned in the same transaction, so a new rule's conflicts are findings at once.
  */
-export const applyPolicy = async (ctx: Context, input: z.input<typeof Input>): Promise<PolicyApplyResult> => {
+export const applyPolicy = async (
+  ctx: Context, input: z.input<typeof Input>, options: { runTests?: boolean } = {},
+): Promise<PolicyApplyResult> => {
   const data = parseInput(Input, input);
   const parsed = await parsePolicyOrRefuse(policySource(data));
+  if (options.runTests !== false) await refuseFailingTests(ctx, data);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'policy.apply');
     const resolved = await resolvePolicyOrRefuse(work.tx, parsed);

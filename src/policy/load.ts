@@ -38,11 +38,14 @@ export const formatIssue = (issue: PolicyIssue): string => {
   return issue.path ? `${where} ${issue.path}: ${issue.message}` : `${where} ${issue.message}`;
 };
 
+/** `*.tests.yaml` beside a policy holds its tests (see policy/tests-file.ts), never policy. */
+export const isPolicyTestsFile = (name: string): boolean => /\.tests\.ya?ml$/i.test(name);
+
 const listFiles = async (path: string): Promise<string[]> => {
   const info = await stat(path);
   if (!info.isDirectory()) return [path];
   const names = (await readdir(path, { withFileTypes: true }))
-    .filter((entry) => entry.isFile() && /\.ya?ml$/i.test(entry.name)).map((entry) => entry.name).sort();
+    .filter((entry) => entry.isFile() && /\.ya?ml$/i.test(entry.name) && !isPolicyTestsFile(entry.name)).map((entry) => entry.name).sort();
   return names.map((name) => join(path, name));
 };
 
@@ -170,7 +173,7 @@ const readSources = async (path: string, issues: PolicyIssue[]): Promise<PolicyT
 export const loadPolicy = async (input: PolicySource): Promise<LoadedPolicy> => {
   const issues: PolicyIssue[] = [];
   const path = typeof input === 'string' ? input : '(request)';
-  const texts = typeof input === 'string' ? await readSources(input, issues) : [...input];
+  const texts = typeof input === 'string' ? await readSources(input, issues) : input.filter((t) => !isPolicyTestsFile(t.name));
   if (!texts) return { files: [], data: {}, locate: () => ({ file: path, line: 0 }), incomplete: true, issues };
   if (texts.length === 0 && typeof input !== 'string') issues.push({ file: path, line: 0, path: '', message: 'no policy files were given' });
   const files = texts.map((t) => t.name);

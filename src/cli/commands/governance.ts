@@ -7,6 +7,11 @@ import type { Runtime } from '../runtime.js';
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
+type CaseLine = { name: string; ok: boolean; expected: Record<string, unknown>; actual: Record<string, unknown> };
+/** A passing case is one line; a failing one says what was expected and what happened instead. */
+const describeCase = (r: CaseLine): string => (r.ok ? `ok    ${r.name}` : [`FAIL  ${r.name}`,
+  `      expected ${JSON.stringify(r.expected)}`, `      actual   ${JSON.stringify(r.actual)}`].join('\n'));
+
 export const policyCommands = (program: Command, rt: Runtime, run: Run): void => {
   const policy = program.command('policy').description('policy as code: systems, entitlements, durations, routing, SoD');
   policy.command('validate <path>').description('check a policy file or folder; with --as or --server, also the people it names')
@@ -21,6 +26,13 @@ export const policyCommands = (program: Command, rt: Runtime, run: Run): void =>
     .action(run(async (path: string) => {
       const result = await rt.api().planPolicy(path);
       if (rt.output.json) rt.print(result); else say(result.changed ? result.lines.join('\n') : 'no changes');
+    }));
+  policy.command('test <path>').description("run the policy's tests (<policy>.tests.yaml) against it, changing nothing; exit 1 on a failure")
+    .action(run(async (path: string) => {
+      const result = await rt.api().testPolicy(path);
+      if (rt.output.json) rt.print(result);
+      else say([...result.results.map(describeCase), `${countOf(result.passed, 'test')} passed, ${result.failed} failed`].join('\n'));
+      if (!result.ok) process.exitCode = 1;
     }));
   policy.command('apply <path>').description('apply the policy in one transaction, recorded in the audit log')
     .action(run(async (path: string) => {

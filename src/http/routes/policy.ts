@@ -3,6 +3,7 @@ import { applyPolicy } from '../../operations/apply-policy.js';
 import { PolicyInput } from '../../operations/lib/policy-input.js';
 import { planPolicy } from '../../operations/plan-policy.js';
 import type { PlanSummary } from '../../policy/plan.js';
+import { testPolicy } from '../../operations/test-policy.js';
 import { validatePolicy } from '../../operations/validate-policy.js';
 import { contextOf } from '../access.js';
 import { clean, parseInput } from '../../operations/input.js';
@@ -24,6 +25,13 @@ const Plan = z.object({
     'entitlementsRetired', 'rolesAdded', 'rolesRemoved', 'settingsChanged', 'total'].map((k) => [k, z.number()])) as Record<keyof PlanSummary, z.ZodNumber>),
 });
 
+const Outcome = z.object({ route: z.array(z.string()).optional(), refused: z.string().optional(), message: z.string().optional(),
+  entitlements: z.array(z.string()).optional() });
+const TestRun = z.object({
+  files: z.array(z.string()), digest: z.string(), ok: z.boolean(), passed: z.number(), failed: z.number(),
+  results: z.array(z.object({ file: z.string(), name: z.string(), ok: z.boolean(), expected: z.record(z.string(), z.unknown()), actual: Outcome })),
+});
+
 export const policyRoutes: RouteModule = (app, deps) => {
   const r = typed(app);
   const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
@@ -37,6 +45,11 @@ export const policyRoutes: RouteModule = (app, deps) => {
     config: { access: { scope: 'read', permission: 'policy.read' } },
     schema: { tags: ['policy'], summary: 'What applying would change', body: Body, response: { 200: Plan, ...problems } },
   }, async (request) => planPolicy(ctx(request), parsed(request.body)));
+  r.post('/v1/policy/test', {
+    config: { access: { scope: 'write', permission: 'policy.apply' } },
+    schema: { tags: ['policy'], summary: "Run the policy's tests (files named *.tests.yaml) against it; changes nothing", body: Body,
+      response: { 200: TestRun, ...problems } },
+  }, async (request) => testPolicy(ctx(request), parsed(request.body)));
   r.post('/v1/policy/apply', {
     config: { access: { scope: 'write', permission: 'policy.apply' } },
     schema: { tags: ['policy'], summary: 'Apply in one audited transaction', body: Body, response: { 200: Plan, ...problems } },
