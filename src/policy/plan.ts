@@ -15,6 +15,7 @@ import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, policyState, roleAssignments, systems } from '../store/schema.js';
 import type { ResolvedPolicy, RoleHolder } from './resolve.js';
+import { flattenGenericSections } from './plan-flatten.js';
 
 export interface FieldChange { field: string; from: string | null; to: string | null }
 export interface ObjectChange { key: string; fields: FieldChange[] }
@@ -135,7 +136,7 @@ export const flattenSettings = (doc: AppliedPolicy | undefined, handle: (id: str
     flat[`separation_of_duties.${rule.name}`] = `${rule.entitlements.join(' + ')}${rule.reason ? ` (${rule.reason})` : ''}`;
   }
   for (const rule of doc.evidence ?? []) flat[`evidence.${rule.name}`] = describeEvidenceRule(rule);
-  Object.assign(flat, flattenDecisionSettings(doc.decision));
+  Object.assign(flat, flattenDecisionSettings(doc.decision), flattenGenericSections(doc, handle));
   return flat;
 };
 
