@@ -126,7 +126,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     revokeToken: async (id) => revokeToken(await ctx(), { token: id }),
 
     validatePolicy: async (path) => validatePolicy(await ctx(), { path }),
-    planPolicy: async (path) => planPolicy(await ctx(), { path }),
+    planPolicy: async (path, options) => planPolicy(await ctx(), { path }, options),
     applyPolicy: async (path) => applyPolicy(await ctx(), { path }),
     testPolicy: async (path) => testPolicy(await ctx(), { path }),
 

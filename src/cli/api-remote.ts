@@ -93,8 +93,8 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     (await send(method, path, options)).json() as Promise<T>;
   const list = <T>(path: string, query: Query = {}): Promise<T[]> =>
     allPages((cursor) => call<Page<T>>('GET', path, { query: { ...query, cursor } }));
-  const policy = async <T>(verb: string, path: string): Promise<T> =>
-    call<T>('POST', `/v1/policy/${verb}`, { body: { files: await readPolicyFiles(path) } });
+  const policy = async <T>(verb: string, path: string, query?: Record<string, string | undefined>): Promise<T> =>
+    call<T>('POST', `/v1/policy/${verb}`, { body: { files: await readPolicyFiles(path) }, ...(query ? { query } : {}) });
   const auditQuery = ({ afterSeq, ...filters }: Query & { afterSeq?: number | undefined }) => ({ ...filters, cursor: afterSeq });
 
   return {
@@ -133,7 +133,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     revokeToken: (id) => call('DELETE', `/v1/tokens/${segment(id)}`),
 
     validatePolicy: (path) => policy('validate', path),
-    planPolicy: (path) => policy('plan', path),
+    planPolicy: (path, options) => policy('plan', path, { impact: options?.impact ? 'true' : undefined }),
     applyPolicy: (path) => policy('apply', path),
     testPolicy: (path) => policy('test', path),
 

@@ -117,7 +117,7 @@ export interface TenureApi {
 
   /** A policy file or folder on this machine; the remote side reads it here and sends its text. */
   validatePolicy(path: string): Answer<typeof validatePolicy>;
-  planPolicy(path: string): Answer<typeof planPolicy>;
+  planPolicy(path: string, options?: { impact?: boolean }): Answer<typeof planPolicy>;
   applyPolicy(path: string): Answer<typeof applyPolicy>;
   testPolicy(path: string): Answer<typeof testPolicy>;
 

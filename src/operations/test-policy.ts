@@ -3,11 +3,12 @@ import { TenureError } from '../domain/errors.js';
 import { applyResolvedPolicy } from '../policy/apply.js';
 import { parsePolicyOrRefuse, resolvePolicyOrRefuse } from '../policy/resolve.js';
 import { loadPolicyTests } from '../policy/tests-file.js';
-import type { Context, Work } from '../work/context.js';
+import type { Context } from '../work/context.js';
+import { inRolledBackTransaction, RolledBack } from '../work/rolled-back.js';
 import { authorize } from './authorize.js';
 import { parseInput } from './input.js';
 import { PolicyInput, policySource } from './lib/policy-input.js';
-import { RolledBack, runCase, type CaseResult } from './lib/policy-tests/run-case.js';
+import { runCase, type CaseResult } from './lib/policy-tests/run-case.js';
 
 export const Input = PolicyInput;
 
@@ -27,21 +28,19 @@ export const testPolicy = async (ctx: Context, input: z.input<typeof Input>): Pr
   const suites = await loadPolicyTests(source);
   if (suites.length === 0) throw new TenureError('policy.invalid', 'the policy has no tests: write them in <policy>.tests.yaml', { field: 'tests' });
   const results: PolicyTestResult['results'] = [];
-  await ctx.store.db.transaction(async (tx) => {
-    const work: Work = { tx, now: ctx.clock.now(), actor: ctx.actor, record: () => undefined };
+  await inRolledBackTransaction(ctx, async (work) => {
     await authorize(work, 'policy.apply');
-    const resolved = await resolvePolicyOrRefuse(tx, parsed);
+    const resolved = await resolvePolicyOrRefuse(work.tx, parsed);
     await applyResolvedPolicy(work, resolved);
     for (const suite of suites) {
       for (const c of suite.cases) {
-        await tx.transaction(async (savepoint) => {
+        await work.tx.transaction(async (savepoint) => {
           results.push({ file: suite.file, ...(await runCase(ctx, savepoint, resolved.document, c)) });
           throw new RolledBack();
         }).catch((error: unknown) => { if (!(error instanceof RolledBack)) throw error; });
       }
     }
-    throw new RolledBack();
-  }).catch((error: unknown) => { if (!(error instanceof RolledBack)) throw error; });
+  });
   const failed = results.filter((r) => !r.ok).length;
   return { files: parsed.files, digest: parsed.digest, ok: failed === 0, passed: results.length - failed, failed, results };
 };

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { TenureError } from '../../domain/errors.js';
+import { formatDuration } from '../../domain/durations.js';
 import { countOf } from '../../domain/plural.js';
 import { validatePolicy } from '../../operations/validate-policy.js';
 import type { Runtime } from '../runtime.js';
@@ -12,6 +13,18 @@ type CaseLine = { name: string; ok: boolean; expected: Record<string, unknown>; 
 const describeCase = (r: CaseLine): string => (r.ok ? `ok    ${r.name}` : [`FAIL  ${r.name}`,
   `      expected ${JSON.stringify(r.expected)}`, `      actual   ${JSON.stringify(r.actual)}`].join('\n'));
 
+type Impact = NonNullable<Awaited<ReturnType<ReturnType<Runtime['api']>['planPolicy']>>['impact']>;
+/** The impact as lines a reviewer reads before approving the change. */
+const describeImpact = (i: Impact): string[] => [
+  `impact: ${countOf(i.grantsOutlasting.length, 'live grant')} longer than the new maximum, ${countOf(i.newSodConflicts.length, 'new separation-of-duties conflict')}, ` +
+    `birthright +${i.birthrightGained.length} −${i.birthrightLost.length}, ${countOf(i.requestsRerouted.length, 'pending stage')} re-routed`,
+  ...i.grantsOutlasting.map((g) => `  grant ${g.identity} ${g.entitlement} ends ${g.endsAt ? new Date(g.endsAt).toISOString() : 'never'}: longer than ${formatDuration(g.newMaximum)}`),
+  ...i.newSodConflicts.map((c) => `  conflict ${c.identity} ${c.rule}`),
+  ...i.birthrightGained.map((b) => `  + birthright ${b.identity} ${b.entitlement}`),
+  ...i.birthrightLost.map((b) => `  - birthright ${b.identity} ${b.entitlement}`),
+  ...i.requestsRerouted.map((r) => `  request ${r.requestId.slice(0, 8)} ${r.stage}: ${r.from.join(', ') || '-'} → ${r.to.join(', ') || '-'}`),
+];
+
 export const policyCommands = (program: Command, rt: Runtime, run: Run): void => {
   const policy = program.command('policy').description('policy as code: systems, entitlements, durations, routing, SoD');
   policy.command('validate <path>').description('check a policy file or folder; with --as or --server, also the people it names')
@@ -23,9 +36,12 @@ export const policyCommands = (program: Command, rt: Runtime, run: Run): void =>
       if (!result.ok) throw new TenureError('policy.invalid', `${countOf(result.errors.length, 'error')} in the policy`);
     }));
   policy.command('plan <path>').description('show what apply would change in the database')
-    .action(run(async (path: string) => {
-      const result = await rt.api().planPolicy(path);
-      if (rt.output.json) rt.print(result); else say(result.changed ? result.lines.join('\n') : 'no changes');
+    .option('--impact', 'also what it would do to what exists now: grants, conflicts, birthright, pending requests (needs policy.apply)')
+    .action(run(async (path: string, o: { impact?: boolean }) => {
+      const result = await rt.api().planPolicy(path, { impact: Boolean(o.impact) });
+      if (rt.output.json) { rt.print(result); return; }
+      say(result.changed ? result.lines.join('\n') : 'no changes');
+      if (result.impact) say(describeImpact(result.impact).join('\n'));
     }));
   policy.command('test <path>').description("run the policy's tests (<policy>.tests.yaml) against it, changing nothing; exit 1 on a failure")
     .action(run(async (path: string) => {

@@ -25,6 +25,13 @@ const Plan = z.object({
     'entitlementsRetired', 'rolesAdded', 'rolesRemoved', 'settingsChanged', 'total'].map((k) => [k, z.number()])) as Record<keyof PlanSummary, z.ZodNumber>),
 });
 
+const PlanQuery = z.object({ impact: z.enum(['true', 'false']).optional() }).strict();
+const who = (field: 'entitlement' | 'rule') => z.array(z.object({ identity: z.string(), [field]: z.string() }));
+const Impact = z.object({
+  grantsOutlasting: z.array(z.object({ grantId: z.string(), identity: z.string(), entitlement: z.string(), endsAt: isoDate.nullable(), newMaximum: z.number() })),
+  newSodConflicts: who('rule'), birthrightGained: who('entitlement'), birthrightLost: who('entitlement'),
+  requestsRerouted: z.array(z.object({ requestId: z.string(), stage: z.string(), from: z.array(z.string()), to: z.array(z.string()) })),
+});
 const Outcome = z.object({ route: z.array(z.string()).optional(), refused: z.string().optional(), message: z.string().optional(),
   entitlements: z.array(z.string()).optional() });
 const TestRun = z.object({
@@ -43,8 +50,9 @@ export const policyRoutes: RouteModule = (app, deps) => {
   }, async (request) => validatePolicy(ctx(request), parsed(request.body)));
   r.post('/v1/policy/plan', {
     config: { access: { scope: 'read', permission: 'policy.read' } },
-    schema: { tags: ['policy'], summary: 'What applying would change', body: Body, response: { 200: Plan, ...problems } },
-  }, async (request) => planPolicy(ctx(request), parsed(request.body)));
+    schema: { tags: ['policy'], summary: 'What applying would change; with impact=true (needs policy.apply), what it would do to what exists',
+      body: Body, querystring: PlanQuery, response: { 200: Plan.extend({ impact: Impact.optional() }), ...problems } },
+  }, async (request) => planPolicy(ctx(request), parsed(request.body), { impact: request.query.impact === 'true' }));
   r.post('/v1/policy/test', {
     config: { access: { scope: 'write', permission: 'policy.apply' } },
     schema: { tags: ['policy'], summary: "Run the policy's tests (files named *.tests.yaml) against it; changes nothing", body: Body,

@@ -8346,10 +8346,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** What applying would change */
+        /** What applying would change; with impact=true (needs policy.apply), what it would do to what exists */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    impact?: "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -8377,6 +8379,34 @@ export interface paths {
                             changed: boolean;
                             digest: string;
                             files: string[];
+                            impact?: {
+                                birthrightGained: {
+                                    entitlement: string;
+                                    identity: string;
+                                }[];
+                                birthrightLost: {
+                                    entitlement: string;
+                                    identity: string;
+                                }[];
+                                grantsOutlasting: {
+                                    /** Format: date-time */
+                                    endsAt: string | null;
+                                    entitlement: string;
+                                    grantId: string;
+                                    identity: string;
+                                    newMaximum: number;
+                                }[];
+                                newSodConflicts: {
+                                    identity: string;
+                                    rule: string;
+                                }[];
+                                requestsRerouted: {
+                                    from: string[];
+                                    requestId: string;
+                                    stage: string;
+                                    to: string[];
+                                }[];
+                            };
                             lines: string[];
                             previousDigest: string | null;
                             summary: {

@@ -55,7 +55,8 @@ export const reroutePendingRequests = async (work: Work, where: SQL, reason: str
  * owners changed. Re-routing reads the policy just stored, so it runs after `applyResolvedPolicy`.
  */
 export const rerouteForPolicy = async (work: Work, plan: PolicyPlan, digest: string): Promise<number> => {
-  const everyone = plan.settings.some((s) => s.field.startsWith('approval.'))
+  // Separation-of-duties rules decide who may approve too (approval.rules.not_conflicting_holder).
+  const everyone = plan.settings.some((s) => s.field.startsWith('approval.') || s.field.startsWith('separation_of_duties.'))
     || [...plan.roles.added, ...plan.roles.removed].some((r) => r.role === 'security');
   const reason = `policy ${digest.slice(0, 12)} applied`;
   if (everyone) return reroutePendingRequests(work, sql`true`, reason);

@@ -16,9 +16,6 @@ import { createRequest } from '../../create-request.js';
 export interface CaseOutcome { route?: string[]; refused?: string; message?: string; entitlements?: string[] }
 export interface CaseResult { name: string; ok: boolean; expected: Record<string, unknown>; actual: CaseOutcome }
 
-/** Undoes a savepoint on purpose: thrown at the end of every case. */
-export class RolledBack extends Error {}
-
 /** The use cases run on `tx` as `handle`: a store whose database is the open transaction (nested calls become savepoints). */
 const as = async (ctx: Context, tx: Tx, handle: string): Promise<Context> => ({
   // The use cases only open transactions on `db`; on a transaction that opens a savepoint.
