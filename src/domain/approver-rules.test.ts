@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { brokenApproverRule, DEFAULT_APPROVER_RULES, type ApprovalSubject, type ApproverFacts, type ApproverRules } from './approver-rules.js';
 
-const sod = [{ name: 'maker-checker', entitlements: ['pay/initiate', 'pay/approve'] as [string, string], reason: null }];
+const sod = [{ name: 'maker-checker', entitlements: ['pay/initiate', 'pay/approve'], reason: null }];
 const subject = (over: Partial<ApprovalSubject> = {}): ApprovalSubject =>
   ({ stage: 'system_owner', accountableIds: ['sam'], beneficiaryVendorIds: ['acme'], entitlementKey: 'pay/initiate', sod, ...over });
 const person = (over: Partial<ApproverFacts> = {}): ApproverFacts => ({ id: 'olivia', vendorIds: [], holdsOrAsked: [], ...over });

@@ -28,7 +28,8 @@ export interface AppliedPolicy {
     /** Who may approve whom (absent from documents applied before the rules: all on). */
     rules?: ApproverRules;
   };
-  separationOfDuties: { name: string; entitlements: [string, string]; reason: string | null }[];
+  /** Nobody holds every entitlement of a rule together. */
+  separationOfDuties: { name: string; entitlements: string[]; reason: string | null }[];
   /** What requests must carry by tier, kind and engagement pattern (absent before evidence rules: none). */
   evidence?: EvidenceRule[];
   /** Each entitlement's actions and conditions, read by the decision point (absent from documents applied before them). */

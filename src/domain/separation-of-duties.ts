@@ -2,14 +2,17 @@ import type { AppliedPolicy } from './policy-types.js';
 
 export type SodRule = AppliedPolicy['separationOfDuties'][number];
 
-/** The first rule that forbids holding `wanted` together with any of `held` (entitlement keys). */
+/**
+ * The first rule that forbids holding `wanted` together with what is `held` (entitlement keys): one
+ * that names `wanted` and whose every other entitlement is held. `conflictsWith` names those others.
+ */
 export const findSodConflict = (
   rules: readonly SodRule[], wanted: string, held: readonly string[],
 ): { rule: SodRule; conflictsWith: string } | undefined => {
   for (const rule of rules) {
-    const [a, b] = rule.entitlements;
-    const other = wanted === a ? b : wanted === b ? a : undefined;
-    if (other !== undefined && held.includes(other)) return { rule, conflictsWith: other };
+    if (!rule.entitlements.includes(wanted)) continue;
+    const others = rule.entitlements.filter((key) => key !== wanted);
+    if (others.every((key) => held.includes(key))) return { rule, conflictsWith: others.join(' and ') };
   }
   return undefined;
 };

@@ -124,8 +124,8 @@ const checkSeparationOfDuties = (policy: PartialPolicy, report: Report): void =>
     const first = seen.get(rule.name);
     if (first !== undefined) report(['separation_of_duties', i, 'name'], `rule '${rule.name}' is defined twice (also rule ${first + 1})`);
     else seen.set(rule.name, i);
-    if (rule.entitlements[0] === rule.entitlements[1]) {
-      report(['separation_of_duties', i, 'entitlements'], 'must name two different entitlements');
+    if (new Set(rule.entitlements).size !== rule.entitlements.length) {
+      report(['separation_of_duties', i, 'entitlements'], 'must name at least two different entitlements, each once');
     }
     if (!policy.systems) return;
     rule.entitlements.forEach((ref, j) => {

@@ -93,7 +93,8 @@ export const systemSchema = z.strictObject({
 
 export const sodRuleSchema = z.strictObject({
   name: keyName,
-  entitlements: z.tuple([z.string(), z.string()], { error: 'must name exactly two entitlements' }),
+  /** Nobody may hold all of them together: two for a maker-checker pair, more for a toxic combination. */
+  entitlements: z.array(z.string()).min(2, 'must name at least two entitlements').max(10, 'must name at most 10 entitlements'),
   reason: z.string().trim().min(1).optional(),
 });
 
