@@ -7,6 +7,7 @@ import { entitlements, grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
 import { BREAK_GLASS_REVIEW_STATUSES } from '../domain/break-glass.js';
 import { accessEvents } from '../store/schema-service.js';
+import { findings } from '../store/schema-provisioning.js';
 import { loadActor, may } from './authorize.js';
 import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
@@ -33,6 +34,13 @@ const evidenceOf = async (exec: Executor, review: typeof breakGlassReviews.$infe
   };
 };
 
+/** The separation-of-duties conflict this use broke into, if any: the reviewer must see it first. */
+const sodConflictOf = async (exec: Executor, grantId: string): Promise<string | null> => {
+  const [found] = await exec.select({ summary: findings.summary }).from(findings)
+    .where(and(eq(findings.kind, 'sod_conflict'), eq(findings.grantId, grantId)));
+  return found?.summary ?? null;
+};
+
 /**
  * Break-glass reviews, newest first, each with the evidence a reviewer needs: the incident, the
  * reason, the window, and what happened in it. A reviewer sees the reviews assigned to them, a
@@ -55,5 +63,6 @@ export const listBreakGlassReviews = async (ctx: Context, input: z.input<typeof 
     id: r.id, grantId: r.grantId, identity: handles.get(r.identityId) ?? r.identityId, reviewer: handles.get(r.reviewerId) ?? r.reviewerId,
     entitlement, incident: r.incident, reason: r.reason, startsAt: r.startsAt, endsAt: r.endsAt, dueAt: r.dueAt, overdue: r.status === 'pending' && r.dueAt < now,
     status: r.status, decidedAt: r.decidedAt, comment: r.comment, evidence: await evidenceOf(exec, r, now),
+    sodConflict: await sodConflictOf(exec, r.grantId),
   })));
 };

@@ -14,6 +14,7 @@ import { loadActor } from './authorize.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
 import { duration, entitlementRef, parseInput, text } from './input.js';
 import { checkBeneficiaryStanding, checkEngagement, checkNotDuplicate } from './lib/approval/request-guards.js';
+import { openFinding } from './lib/provisioning/findings.js';
 
 export const Input = z.object({
   entitlement: entitlementRef,
@@ -62,11 +63,9 @@ export const startBreakGlass = async (ctx: Context, input: z.input<typeof Input>
     const wanted = work.now.getTime() + breakGlassTtl(data.ttl, settings);
     const endsAt = new Date(engagement ? Math.min(wanted, engagement.endsAt.getTime()) : wanted);
     await checkNotDuplicate(work.tx, user.id, entitlement.id);
-    // Break-glass is four eyes after the fact, not a way around separation of duties.
+    // An emergency does not wait for separation of duties, but it does not hide it either: a conflict
+    // is let through, opened at once as a critical finding for security, and shown to the reviewer.
     const conflict = findSodConflict(policy.separationOfDuties, entitlement.key, await liveEntitlementKeys(work.tx, user.id));
-    if (conflict) {
-      throw new TenureError('request.sod_conflict', `${entitlement.key} may not be held with ${conflict.conflictsWith} (${conflict.rule.name})`, { field: 'entitlement' });
-    }
     const candidates = [system.businessOwnerId, system.technicalOwnerId, ...settings.reviewerIds];
     const reviewerId = chooseReviewer(user.id, candidates, await eligibleReviewers(work, candidates));
 
@@ -87,11 +86,18 @@ export const startBreakGlass = async (ctx: Context, input: z.input<typeof Input>
       id: reviewId, grantId, identityId: user.id, reviewerId, incident: data.incident, reason: data.reason,
       startsAt: work.now, endsAt, dueAt, status: 'pending', createdAt: work.now,
     });
+    const sodConflict = conflict ? `${entitlement.key} with ${conflict.conflictsWith} (${conflict.rule.name})` : null;
+    if (conflict) {
+      await openFinding(work, { kind: 'sod_conflict', severity: 'critical', key: `sod_conflict:${user.id}:${conflict.rule.name}`, identityId: user.id,
+        systemId: system.id, grantId, summary: `${user.handle} broke the glass into ${sodConflict}, which ${conflict.rule.name} keeps apart: ` +
+          'the emergency went ahead; check what was done in the window, and revoke a side or accept it as an exception',
+        evidence: { rule: conflict.rule.name, entitlements: conflict.rule.entitlements, breakGlass: { grantId, incident: data.incident } } });
+    }
     const base = { identityId: user.id, systemId: system.id, ticket: data.incident, reason: data.reason };
     work.record({ ...base, action: 'grant.created', subject: { type: 'grant', id: grantId },
       after: { status: 'active', origin: 'break_glass', entitlement: entitlement.key, startsAt: work.now, endsAt, requestId } });
     work.record({ ...base, action: 'breakglass.activated', subject: { type: 'grant', id: grantId },
-      after: { entitlement: entitlement.key, endsAt, incident: data.incident, reviewId, reviewerId, reviewDueAt: dueAt } });
-    return { grantId, requestId, reviewId, entitlement: entitlement.key, startsAt: work.now, endsAt, reviewerId, reviewDueAt: dueAt };
+      after: { entitlement: entitlement.key, endsAt, incident: data.incident, reviewId, reviewerId, reviewDueAt: dueAt, sodConflict } });
+    return { grantId, requestId, reviewId, entitlement: entitlement.key, startsAt: work.now, endsAt, reviewerId, reviewDueAt: dueAt, sodConflict };
   });
 };

@@ -10,11 +10,13 @@ import { typed, type RouteModule } from './route.js';
 const Started = z.object({
   grantId: z.string(), requestId: z.string(), reviewId: z.string(), entitlement: z.string(), startsAt: isoDate, endsAt: isoDate,
   reviewerId: z.string(), reviewDueAt: isoDate,
+  sodConflict: z.string().nullable().describe('a separation-of-duties conflict the emergency went through: let through, and a critical finding for security'),
 });
 const ReviewView = z.object({
   id: z.string(), grantId: z.string(), identity: z.string(), reviewer: z.string(), entitlement: z.string(), incident: z.string(),
   reason: z.string(), startsAt: isoDate, endsAt: isoDate, dueAt: isoDate, overdue: z.boolean(),
   status: z.enum(BREAK_GLASS_REVIEW_STATUSES), decidedAt: optionalDate, comment: z.string().nullable(),
+  sodConflict: z.string().nullable().describe('the separation-of-duties conflict this use broke into, if any: look at it first'),
   evidence: z.object({
     auditEvents: z.array(z.object({ seq: z.number(), at: z.string(), action: z.string(), subject: z.object({ type: z.string(), id: z.string() }),
       reason: z.string().nullable(), ticket: z.string().nullable() })),

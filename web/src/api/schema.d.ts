@@ -1339,6 +1339,8 @@ export interface paths {
                             reviewDueAt: string;
                             reviewerId: string;
                             reviewId: string;
+                            /** @description a separation-of-duties conflict the emergency went through: let through, and a critical finding for security */
+                            sodConflict: string | null;
                             /** Format: date-time */
                             startsAt: string;
                         };
@@ -1565,6 +1567,8 @@ export interface paths {
                                 overdue: boolean;
                                 reason: string;
                                 reviewer: string;
+                                /** @description the separation-of-duties conflict this use broke into, if any: look at it first */
+                                sodConflict: string | null;
                                 /** Format: date-time */
                                 startsAt: string;
                                 /** @enum {string} */

@@ -1,4 +1,4 @@
-import { Badge, Button, Card, Group, List, Stack, Text, Textarea, Title } from '@mantine/core';
+import { Alert, Badge, Button, Card, Group, List, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useId, useState } from 'react';
 import { api, fieldError, problemOf, unwrap, type BreakGlassReview, type Problem } from '../api/client';
 import { ProblemAlert } from './PageState';
@@ -30,6 +30,7 @@ export const BreakGlassReviewCard = ({ review, mine, onDecided }: { review: Brea
           <Title order={3} size="h4" id={headingId}>{`${review.identity} · ${review.entitlement}`}</Title>
           <Group gap="xs">{review.overdue && <Badge color="red">overdue</Badge>}<StatusBadge status={review.status} /></Group>
         </Group>
+        {review.sodConflict && <Alert color="red" role="note" title="Separation of duties broken in this emergency">{review.sodConflict}</Alert>}
         <Text size="sm"><b>Incident</b> {review.incident} · <b>Reason</b> {review.reason}</Text>
         <Text size="sm"><b>Window</b> <When at={review.startsAt} /> → <When at={review.endsAt} /> · <b>Reviewer</b> {review.reviewer}, due <When at={review.dueAt} /></Text>
         <Text size="sm" fw={700}>During the window</Text>
