@@ -43,6 +43,8 @@ export const FINDING_KINDS = {
   late_termination: 'high',
   /** A person holds every side of a separation-of-duties rule (granted before the rule, in an emergency, or by hand). */
   sod_conflict: 'high',
+  /** Access profiles would give a person every side of a separation-of-duties rule: the later side was withheld. */
+  birthright_withheld: 'medium',
   /** A person's HR attributes match no access profile: they get no birthright access until IAM looks. */
   hr_attributes_unmatched: 'low',
 } as const;
@@ -102,4 +104,5 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   late_termination: { owaspNhi: [], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
   hr_attributes_unmatched: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
   sod_conflict: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
+  birthright_withheld: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
 };

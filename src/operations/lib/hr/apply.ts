@@ -12,7 +12,7 @@ import type { Identity } from '../../../store/queries/identities.js';
 import { grants, identities } from '../../../store/schema.js';
 import { findings } from '../../../store/schema-provisioning.js';
 import type { Work } from '../../../work/context.js';
-import { flagUnmatched, syncBirthright } from './birthright.js';
+import { flagUnmatched, flagWithheld, syncBirthright } from './birthright.js';
 import { openFinding, resolveFindingsWhere } from '../provisioning/findings.js';
 import { offboard } from './leaver.js';
 import { chooseHandles, currentAttributes, managerOf, matchIdentity, saveRecord, type HrEventData, type Match } from './match.js';
@@ -46,7 +46,10 @@ const birthright = async (work: Work, run: HrRunState, person: Identity, why: st
   run.summary.birthrightRevoked += change.revoked.length;
   if (change.granted.length > 0) effects.push(`birthright granted: ${change.granted.join(', ')}`);
   if (change.revoked.length > 0) effects.push(`birthright revoked: ${change.revoked.join(', ')}`);
-  if (change.refused.length > 0) effects.push(`birthright not granted (separation of duties): ${change.refused.join(', ')}`);
+  if (change.refused.length > 0) {
+    effects.push(`birthright not granted (separation of duties): ${change.refused.join(', ')}; finding opened`);
+    await flagWithheld(work, person, change.refused, run.separationOfDuties);
+  }
   const key = `hr_attributes_unmatched:${person.id}`;
   if (change.matched) { await resolveFindingsWhere(work, eq(findings.key, key), 'the attributes now match an access profile'); return; }
   await flagUnmatched(work, person);

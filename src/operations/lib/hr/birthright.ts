@@ -42,6 +42,20 @@ export const withoutSodConflicts = (rules: readonly SodRule[], wanted: readonly 
   return { granted, refused };
 };
 
+/**
+ * Profiles that together would give every side of a rule are a policy mistake IAM must see: the
+ * withheld entitlement is a finding (no owner: IAM's), one per person and entitlement.
+ */
+export const flagWithheld = async (work: Work, person: { id: string; handle: string }, withheld: readonly string[], rules: readonly SodRule[]) => {
+  for (const key of withheld) {
+    const rule = rules.find((r) => r.entitlements.includes(key));
+    await openFinding(work, { kind: 'birthright_withheld', key: `birthright_withheld:${person.id}:${key}`, identityId: person.id,
+      summary: `${person.handle}'s access profiles also give ${key}, which ${rule?.name ?? 'a separation-of-duties rule'} keeps apart from ` +
+        'what they hold or were given: it was withheld; fix the profiles, or grant it by request if a conflict is meant',
+      evidence: { entitlement: key, rule: rule?.name ?? null } });
+  }
+};
+
 /** What the person should hold by birthright now, with its end: open for employees, the engagement's end otherwise. */
 const desiredFor = async (work: Work, person: BirthrightPerson, profiles: readonly AccessProfile[], catalogue: Map<string, CatalogueEntry>) => {
   const keys = birthrightFor(profiles, person.attributes).filter((key) => catalogue.has(key));

@@ -10,7 +10,7 @@ import { newId } from '../../../domain/ids.js';
 import { grants, identities } from '../../../store/schema.js';
 import { hrRecords } from '../../../store/schema-hr.js';
 import type { Work } from '../../../work/context.js';
-import { flagUnmatched, withoutSodConflicts } from './birthright.js';
+import { flagUnmatched, flagWithheld, withoutSodConflicts } from './birthright.js';
 import { chooseHandles, type HrEventData } from './match.js';
 import { noteChange, type HrRunState } from './run.js';
 
@@ -73,8 +73,9 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
   await insertInChunks(people.map(({ e, row }) => ({ source: e.source, employeeId: e.employeeId, identityId: row.id, attributes: e.attributes,
     effectiveAt: e.effectiveAt, updatedAt: work.now })), (part) => work.tx.insert(hrRecords).values(part));
   // New identities, invisible to anyone else until commit: only the profiles' own keys can conflict.
-  const grantRows = people.flatMap(({ e, row }) => withoutSodConflicts(run.separationOfDuties,
-    birthrightFor(run.profiles, e.attributes).filter((key) => run.catalogue.has(key)), []).granted.map((key) => ({
+  const given = new Map(people.map(({ e, row }) => [row.id, withoutSodConflicts(run.separationOfDuties,
+    birthrightFor(run.profiles, e.attributes).filter((key) => run.catalogue.has(key)), [])]));
+  const grantRows = people.flatMap(({ row }) => given.get(row.id)!.granted.map((key) => ({
     id: newId(), identityId: row.id, entitlementId: run.catalogue.get(key)!.id, engagementId: null, requestId: null, origin: 'birthright' as const,
     startsAt: work.now, endsAt: null, status: 'active' as const, provisioningState: 'pending' as const, createdAt: work.now, key })));
   await insertInChunks(grantRows.map(({ key: _key, ...g }) => g), (part) => work.tx.insert(grants).values(part));
@@ -90,6 +91,11 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
         reason: `birthright: hire (${e.source}/${e.eventId})`, after: { status: 'active', origin: 'birthright', entitlement: g.key, startsAt: work.now, endsAt: null } });
     }
     const effects = [`hired as ${row.handle} (employee)`, ...(granted.length > 0 ? [`birthright granted: ${granted.join(', ')}`] : [])];
+    const withheld = given.get(row.id)!.refused;
+    if (withheld.length > 0) {
+      await flagWithheld(work, row, withheld, run.separationOfDuties);
+      effects.push(`birthright not granted (separation of duties): ${withheld.join(', ')}; finding opened`);
+    }
     if (granted.length === 0 && run.profiles.length > 0) {
       await flagUnmatched(work, row);
       effects.push('no access profile matches: finding opened');
