@@ -21,6 +21,7 @@ const policy = () => {
     'privileged-change': { when: { tier: ['privileged'] }, ticket: '(INC|CHG)-[0-9]+', min_justification: 20 },
     'integrators-to-security': { when: { tier: ['standard'], pattern: ['system_integrator'] }, extra_stage: 'security' },
     'staff-read': { when: { tier: ['read'], kind: ['employee'] }, single_stage: true },
+    'integrators-short': { when: { tier: ['read'], pattern: ['system_integrator'] }, max_duration: '3d' },
   };
   return stringify(doc);
 };
@@ -71,6 +72,17 @@ for (const backend of BACKENDS) {
       const res = await ask('carl', { entitlement: 'payments/initiate', ticket: 'T-1' });
       assert.equal(res.statusCode, 201, res.body);
       assert.deepEqual((res.json() as { stages: { kind: string }[] }).stages.map((st) => st.kind), ['sponsor', 'system_owner', 'security']);
+    });
+
+    it("a system integrator's read access lasts at most 3 days, where the durations section allows 90: refused past it, and the catalogue says so", async () => {
+      const long = await ask('carl', { entitlement: 'payments/read', duration: '4d' });
+      assert.equal(long.statusCode, 422, long.body);
+      const problem = long.json() as { code: string; field: string; detail: string };
+      assert.deepEqual([problem.code, problem.field], ['request.exceeds_max_duration', 'endsAt']);
+      assert.match(problem.detail, /integrators-short may last at most 3d/);
+      const items = (await s.call('GET', '/v1/catalogue', { as: 'carl' })).json() as { items: { key: string; maxDuration: string }[] };
+      assert.equal(items.items.find((i) => i.key === 'payments/read')!.maxDuration, '3d');
+      assert.equal((await ask('carl', { entitlement: 'payments/read', duration: '3d' })).statusCode, 201);
     });
 
     it("an employee's read access needs only their manager; their standard access still has both stages", async () => {

@@ -4,7 +4,7 @@ import { checkEvidence, evidenceNeeded, evidenceRulesFor, stagesWithEvidence, ty
 
 const rule = (name: string, over: Partial<EvidenceRule> = {}): EvidenceRule => ({
   name, when: { tiers: [], kinds: [], patterns: [] }, ticketRequired: false, ticketPattern: null, minJustification: 0,
-  extraSecurityStage: false, singleStage: false, ...over,
+  extraSecurityStage: false, singleStage: false, maxDurationMs: null, ...over,
 });
 const privTicket = rule('priv', { when: { tiers: ['privileged'], kinds: [], patterns: [] }, ticketPattern: '^(INC|CHG)-[0-9]+$', minJustification: 20 });
 const integrators = rule('si', { when: { tiers: ['standard'], kinds: [], patterns: ['system_integrator'] }, extraSecurityStage: true });
@@ -20,8 +20,10 @@ describe('evidence by tier, identity kind and engagement pattern', () => {
   });
 
   it('the strictest of the matching rules is asked for', () => {
-    const needed = evidenceNeeded([privTicket, rule('long', { minJustification: 50, ticketRequired: true })]);
-    assert.deepEqual(needed, { rules: ['priv', 'long'], ticketRequired: true, ticketPatterns: ['^(INC|CHG)-[0-9]+$'], minJustification: 50 });
+    const needed = evidenceNeeded([privTicket, rule('long', { minJustification: 50, ticketRequired: true, maxDurationMs: 7 * 86_400_000 }),
+      rule('short', { maxDurationMs: 86_400_000 })]);
+    assert.deepEqual(needed, { rules: ['priv', 'long', 'short'], ticketRequired: true, ticketPatterns: ['^(INC|CHG)-[0-9]+$'], minJustification: 50,
+      maxDurationMs: 86_400_000 });
   });
 
   const refusals: [string, { ticket?: string; justification: string }, string | undefined][] = [

@@ -18,6 +18,8 @@ export interface EvidenceRule {
   extraSecurityStage: boolean;
   /** One stage (the sponsor, manager or owner) is enough: never for privileged access, nor out of scope. */
   singleStage: boolean;
+  /** A shorter maximum window than the durations section gives (say, for short-term developers). */
+  maxDurationMs: number | null;
 }
 
 export interface EvidenceSubject { tier: Tier; kind: IdentityKind; pattern: EngagementPattern | null }
@@ -31,13 +33,21 @@ export const evidenceRulesFor = (rules: readonly EvidenceRule[], subject: Eviden
   rules.filter((rule) => matches(rule, subject));
 
 /** What the matching rules ask of a request, merged: the strictest of each. */
-export interface EvidenceNeeded { rules: string[]; ticketRequired: boolean; ticketPatterns: string[]; minJustification: number }
+export interface EvidenceNeeded {
+  rules: string[]; ticketRequired: boolean; ticketPatterns: string[]; minJustification: number; maxDurationMs: number | null;
+}
+
+/** The shortest maximum window of the matching rules, and the rule that sets it; undefined when none sets one. */
+export const evidenceMaximum = (matched: readonly EvidenceRule[]): { ms: number; rule: string } | undefined =>
+  matched.reduce<{ ms: number; rule: string } | undefined>((best, r) =>
+    (r.maxDurationMs !== null && (!best || r.maxDurationMs < best.ms) ? { ms: r.maxDurationMs, rule: r.name } : best), undefined);
 
 export const evidenceNeeded = (matched: readonly EvidenceRule[]): EvidenceNeeded => ({
   rules: matched.map((r) => r.name),
   ticketRequired: matched.some((r) => r.ticketRequired || r.ticketPattern !== null),
   ticketPatterns: matched.flatMap((r) => (r.ticketPattern === null ? [] : [r.ticketPattern])),
   minJustification: Math.max(0, ...matched.map((r) => r.minJustification)),
+  maxDurationMs: evidenceMaximum(matched)?.ms ?? null,
 });
 
 /** Refuses a request that lacks what the matching rules ask for, naming the field and the rule. */

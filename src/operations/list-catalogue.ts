@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { formatDuration, maxDurationMs } from '../domain/durations.js';
 import { inEngagementScope } from '../domain/engagement-scope.js';
 import { isNonEmployee } from '../domain/model.js';
-import { evidenceNeeded, evidenceRulesFor, stagesWithEvidence } from '../domain/evidence.js';
+import { evidenceMaximum, evidenceNeeded, evidenceRulesFor, stagesWithEvidence } from '../domain/evidence.js';
 import { stagesFor } from '../domain/routing.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
@@ -35,12 +35,12 @@ export const listCatalogue = async (ctx: Context) => {
   const engagementLeftMs = engagement ? Math.max(0, engagement.endsAt.getTime() - now.getTime()) : undefined;
   const items = rows.map(({ entitlement, system }) => {
     const { tier } = entitlement;
-    const policyMax = maxDurationMs(policy, tier, me.kind, entitlement.maxDurationMs);
+    const evidence = evidenceRulesFor(policy.evidence ?? [], { tier, kind: me.kind, pattern: engagement?.pattern ?? null });
+    const policyMax = Math.min(maxDurationMs(policy, tier, me.kind, entitlement.maxDurationMs), evidenceMaximum(evidence)?.ms ?? Infinity);
     // A non-employee's grant never outlives the engagement, so the engagement's end caps the window too.
     const maxMs = engagementLeftMs === undefined ? policyMax : Math.min(policyMax, engagementLeftMs);
     const outOfScope = engagement !== undefined && !inEngagementScope(engagement.scope, system.key, entitlement.key);
     const conflict = findSodConflict(policy.separationOfDuties, entitlement.key, held);
-    const evidence = evidenceRulesFor(policy.evidence ?? [], { tier, kind: me.kind, pattern: engagement?.pattern ?? null });
     return {
       key: entitlement.key, name: entitlement.name, tier, system: system.key, systemName: system.name,
       maxDurationMs: maxMs, maxDuration: formatDuration(maxMs), outOfScope,

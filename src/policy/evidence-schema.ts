@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { EvidenceRule } from '../domain/evidence.js';
 import { ENGAGEMENT_PATTERNS, IDENTITY_KINDS, TIERS } from '../domain/model.js';
+import { durationMs } from './duration-schema.js';
 
 const pattern = z.string().min(1, 'must not be empty').refine((value) => {
   try { new RegExp(value); return true; } catch { return false; }
@@ -19,6 +20,7 @@ export const evidenceRuleSchema = z.strictObject({
   min_justification: z.number().int().min(1).max(2000).optional(),
   extra_stage: z.literal('security').optional(),
   single_stage: z.literal(true).optional(),
+  max_duration: durationMs.optional(),
 }).superRefine((rule, ctx) => {
   const tiers = rule.when.tier ?? TIERS;
   if (rule.single_stage && tiers.includes('privileged')) {
@@ -41,4 +43,5 @@ export const evidenceRulesOf = (rules: Record<string, EvidenceRuleSpec>): Eviden
     minJustification: r.min_justification ?? 0,
     extraSecurityStage: r.extra_stage === 'security',
     singleStage: r.single_stage === true,
+    maxDurationMs: r.max_duration ?? null,
   }));

@@ -147,6 +147,7 @@ const describeEvidenceRule = (rule: EvidenceRule): string => {
     rule.ticketPattern !== null ? `ticket matching ${rule.ticketPattern}` : rule.ticketRequired ? 'a ticket' : '',
     rule.minJustification > 0 ? `a justification of ${rule.minJustification}+ characters` : '',
     rule.extraSecurityStage ? 'a security stage' : '', rule.singleStage ? 'one stage only' : '',
+    rule.maxDurationMs !== null ? `at most ${formatDuration(rule.maxDurationMs)}` : '',
   ].filter(Boolean);
   return `tier ${list(rule.when.tiers)}, kind ${list(rule.when.kinds)}, pattern ${list(rule.when.patterns)}: ${asks.join(', ') || 'nothing'}`;
 };

@@ -13,7 +13,7 @@ const Item = z.object({
   outOfScope: z.boolean().describe('outside my engagement\'s scope: security must approve too'),
   held: z.boolean(), pending: z.boolean(), sodConflict: z.string().nullable().describe('what I hold that forbids it, and the rule'),
   evidence: z.object({
-    rules: z.array(z.string()), ticketRequired: z.boolean(), ticketPatterns: z.array(z.string()), minJustification: z.number(),
+    rules: z.array(z.string()), ticketRequired: z.boolean(), ticketPatterns: z.array(z.string()), minJustification: z.number(), maxDurationMs: z.number().nullable(),
   }).describe("what the policy's evidence rules ask a request of mine for it to carry"),
 });
 const Catalogue = z.object({ engagementEndsAt: optionalDate, items: z.array(Item) });
