@@ -9,6 +9,7 @@ import { parse, stringify } from 'yaml';
 import { ManualClock } from '../src/domain/clock.js';
 import { TenureError } from '../src/domain/errors.js';
 import { DEMO_POLICY, loadDemo } from '../src/cli/demo.js';
+import { checkInTransaction } from '../src/decision/policy-check.js';
 import { applyPolicy } from '../src/operations/apply-policy.js';
 import { testPolicy } from '../src/operations/test-policy.js';
 import type { Store } from '../src/store/database.js';
@@ -46,15 +47,21 @@ for (const backend of BACKENDS) {
 
     it('the demo policy passes its own tests, and running them leaves every table as it was', async () => {
       const before = await databaseDigest(store);
-      const run = await testPolicy(ada, { path: DEMO_POLICY });
+      const run = await testPolicy(ada, { path: DEMO_POLICY }, { checker: checkInTransaction });
       assert.deepEqual(run.results.filter((r) => !r.ok), [], 'no failing case');
       assert.equal(run.passed, (parse(readFileSync(DEMO_TESTS, 'utf8')) as { tests: unknown[] }).tests.length);
       assert.deepEqual(changedTables(before, await databaseDigest(store)), []);
     });
 
+    it('a check case without a decision point to ask is reported as such, never passed', async () => {
+      const run = await testPolicy(ada, { path: DEMO_POLICY });
+      const checks = run.results.filter((r) => r.expected.decision !== undefined);
+      assert.ok(checks.length > 0 && checks.every((r) => !r.ok && r.actual.refused === 'policy_test.check_unavailable'));
+    });
+
     it('a failing case shows what was expected and what happened, and apply refuses the policy without writing anything', async () => {
       const before = await databaseDigest(store);
-      const run = await testPolicy(ada, { path: join(broken, 'policy.yaml') });
+      const run = await testPolicy(ada, { path: join(broken, 'policy.yaml') }, { checker: checkInTransaction });
       assert.equal(run.ok, false);
       const [failed, ...more] = run.results.filter((r) => !r.ok);
       assert.equal(more.length, 0);

@@ -3,6 +3,7 @@ import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signin
 import { unsignedGraceMs } from '../config.js';
 import { runPass } from '../jobs/pass.js';
 import { applyPolicy } from '../operations/apply-policy.js';
+import { checkInTransaction } from '../decision/policy-check.js';
 import { approveRequest } from '../operations/approve-request.js';
 import { approveRequests } from '../operations/approve-requests.js';
 import { authorize } from '../operations/authorize.js';
@@ -127,8 +128,8 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
 
     validatePolicy: async (path) => validatePolicy(await ctx(), { path }),
     planPolicy: async (path, options) => planPolicy(await ctx(), { path }, options),
-    applyPolicy: async (path) => applyPolicy(await ctx(), { path }),
-    testPolicy: async (path) => testPolicy(await ctx(), { path }),
+    applyPolicy: async (path) => applyPolicy(await ctx(), { path }, { checker: checkInTransaction }),
+    testPolicy: async (path) => testPolicy(await ctx(), { path }, { checker: checkInTransaction }),
 
     verifyAudit: async (options) => verifyAudit(await ctx(), {
       trustedKeys: loadTrustedKeys(keys), anchor: anchorFrom(keys), unsignedGraceMs: unsignedGraceMs(keys.env), allowUnsigned: options?.allowUnsigned,

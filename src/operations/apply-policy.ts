@@ -11,6 +11,7 @@ import { PolicyInput, policySource } from './lib/policy-input.js';
 import { rerouteForPolicy } from './lib/approval/reroute-requests.js';
 import { scanSodConflicts } from './lib/sod/scan.js';
 import type { PolicyPlanResult } from './plan-policy.js';
+import type { DecisionChecker } from './lib/policy-tests/run-case.js';
 import { testPolicy } from './test-policy.js';
 
 export const Input = PolicyInput;
@@ -18,9 +19,9 @@ export const Input = PolicyInput;
 export interface PolicyApplyResult extends PolicyPlanResult { appliedAt: Date }
 
 /** A policy that ships with tests is applied only when they pass (see test-policy.ts). */
-const refuseFailingTests = async (ctx: Context, data: z.output<typeof Input>): Promise<void> => {
+const refuseFailingTests = async (ctx: Context, data: z.output<typeof Input>, checker: DecisionChecker | undefined): Promise<void> => {
   if ((await loadPolicyTests(policySource(data))).length === 0) return;
-  const run = await testPolicy(ctx, data);
+  const run = await testPolicy(ctx, data, { checker });
   if (run.ok) return;
   const failed = run.results.filter((r) => !r.ok).map((r) => r.name);
   throw new TenureError('policy.tests_failed', `${failed.length} of ${run.results.length} policy tests fail (run tenure policy test): ${failed.join('; ')}`);
@@ -34,11 +35,11 @@ const refuseFailingTests = async (ctx: Context, data: z.output<typeof Input>): P
  * Separation of duties is scanned in the same transaction, so a new rule's conflicts are findings at once.
  */
 export const applyPolicy = async (
-  ctx: Context, input: z.input<typeof Input>, options: { runTests?: boolean } = {},
+  ctx: Context, input: z.input<typeof Input>, options: { runTests?: boolean; checker?: DecisionChecker } = {},
 ): Promise<PolicyApplyResult> => {
   const data = parseInput(Input, input);
   const parsed = await parsePolicyOrRefuse(policySource(data));
-  if (options.runTests !== false) await refuseFailingTests(ctx, data);
+  if (options.runTests !== false) await refuseFailingTests(ctx, data, options.checker);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'policy.apply');
     const resolved = await resolvePolicyOrRefuse(work.tx, parsed);

@@ -8,7 +8,7 @@ import { inRolledBackTransaction, RolledBack } from '../work/rolled-back.js';
 import { authorize } from './authorize.js';
 import { parseInput } from './input.js';
 import { PolicyInput, policySource } from './lib/policy-input.js';
-import { runCase, type CaseResult } from './lib/policy-tests/run-case.js';
+import { runCase, type CaseResult, type DecisionChecker } from './lib/policy-tests/run-case.js';
 
 export const Input = PolicyInput;
 
@@ -21,7 +21,9 @@ export interface PolicyTestResult { files: string[]; digest: string; ok: boolean
  * Needs `policy.apply`: a case acts as the people it names, which reads what they hold.
  * While it runs it holds what those use cases lock (the audit head among them), for milliseconds per case.
  */
-export const testPolicy = async (ctx: Context, input: z.input<typeof Input>): Promise<PolicyTestResult> => {
+export const testPolicy = async (
+  ctx: Context, input: z.input<typeof Input>, options: { checker?: DecisionChecker } = {},
+): Promise<PolicyTestResult> => {
   const data = parseInput(Input, input);
   const source = policySource(data);
   const parsed = await parsePolicyOrRefuse(source);
@@ -35,7 +37,7 @@ export const testPolicy = async (ctx: Context, input: z.input<typeof Input>): Pr
     for (const suite of suites) {
       for (const c of suite.cases) {
         await work.tx.transaction(async (savepoint) => {
-          results.push({ file: suite.file, ...(await runCase(ctx, savepoint, resolved.document, c)) });
+          results.push({ file: suite.file, ...(await runCase(ctx, savepoint, resolved.document, c, options.checker)) });
           throw new RolledBack();
         }).catch((error: unknown) => { if (!(error instanceof RolledBack)) throw error; });
       }

@@ -32,13 +32,23 @@ export const policyTestCase = z.strictObject({
   birthright: z.strictObject({
     department: z.string().optional(), title: z.string().optional(), location: z.string().optional(), employment_class: z.string().optional(),
   }).optional(),
+  /** A decision point check (`POST /v1/check`): `holds` gives the identity the grant first; `at` fixes the time (for hours). */
+  check: z.strictObject({
+    identity: handle, entitlement: z.string().min(1), holds: z.boolean().default(false), at: z.iso.datetime({ offset: true }).optional(),
+    context: z.strictObject({
+      mfa: z.boolean().optional(), trustedDevice: z.boolean().optional(), ticket: z.string().optional(),
+      sourceAddress: z.union([z.ipv4(), z.ipv6()]).optional(), interactive: z.boolean().optional(),
+    }).optional(),
+  }).optional(),
   expect: z.strictObject({
+    decision: z.enum(['allow', 'deny']).optional(),
+    reason: z.string().min(1).optional(),
     route: z.array(z.enum(STAGE_KINDS)).optional(),
     refused: z.string().min(1).optional(),
     allowed: z.literal(true).optional(),
     entitlements: z.array(z.string()).optional(),
   }),
-}).refine((c) => (c.request ? 1 : 0) + (c.birthright ? 1 : 0) === 1, 'give exactly one of request or birthright')
+}).refine((c) => [c.request, c.birthright, c.check].filter(Boolean).length === 1, 'give exactly one of request, birthright or check')
   .refine((c) => !c.approve || c.request, { message: 'approve needs the request it acts on', path: ['approve'] });
 
 export const policyTestsFile = z.strictObject({ version: z.literal(1), tests: z.array(policyTestCase).min(1) });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkInTransaction } from '../../decision/policy-check.js';
 import { applyPolicy } from '../../operations/apply-policy.js';
 import { PolicyInput } from '../../operations/lib/policy-input.js';
 import { planPolicy } from '../../operations/plan-policy.js';
@@ -57,9 +58,9 @@ export const policyRoutes: RouteModule = (app, deps) => {
     config: { access: { scope: 'write', permission: 'policy.apply' } },
     schema: { tags: ['policy'], summary: "Run the policy's tests (files named *.tests.yaml) against it; changes nothing", body: Body,
       response: { 200: TestRun, ...problems } },
-  }, async (request) => testPolicy(ctx(request), parsed(request.body)));
+  }, async (request) => testPolicy(ctx(request), parsed(request.body), { checker: checkInTransaction }));
   r.post('/v1/policy/apply', {
     config: { access: { scope: 'write', permission: 'policy.apply' } },
     schema: { tags: ['policy'], summary: 'Apply in one audited transaction', body: Body, response: { 200: Plan, ...problems } },
-  }, async (request) => applyPolicy(ctx(request), parsed(request.body)));
+  }, async (request) => applyPolicy(ctx(request), parsed(request.body), { checker: checkInTransaction }));
 };
