@@ -110,3 +110,16 @@ export const compileSharedPatterns = (patterns: readonly string[]): RegExp[] => 
  */
 export const isReconcilable = (system: SystemProvisioning | undefined): system is SystemProvisioning =>
   system !== undefined && system.connector.type !== 'manual' && system.connector.type !== 'ssh-ca';
+
+/**
+ * Target names that hand out the keys to the target itself: PostgreSQL's superuser and predefined
+ * `pg_*` roles (pg_execute_server_program runs commands on the host; pg_read_all_data reads
+ * everything), and the administrative groups of a directory. Managing one is allowed only when the
+ * policy says so on purpose, at tier privileged.
+ */
+const PRIVILEGED_TARGETS: Record<string, (name: string) => boolean> = {
+  'postgres-roles': (name) => name === 'postgres' || /^pg_/i.test(name) || /^(rds_superuser|cloudsqlsuperuser|azure_pg_admin)$/i.test(name),
+  ldap: (name) => /^(domain admins|enterprise admins|schema admins|administrators|account operators|backup operators|server operators)$/i.test(name),
+};
+
+export const isPrivilegedTarget = (connectorType: string, targetName: string): boolean => PRIVILEGED_TARGETS[connectorType]?.(targetName) ?? false;

@@ -5,6 +5,7 @@
  */
 import { formatDuration } from '../domain/durations.js';
 import { IDENTITY_KINDS } from '../domain/model.js';
+import { isPrivilegedTarget } from '../domain/provisioning.js';
 import type { PathSegment } from './load.js';
 import type { PolicyDocument, SystemSpec } from './schema.js';
 
@@ -162,6 +163,24 @@ const checkProfileConflicts = (policy: PartialPolicy, report: Report): void => {
   }
 };
 
+/** An entitlement that hands out a built-in or administrative role of its target must say so, and be privileged. */
+const checkPrivilegedTargets = (policy: PartialPolicy, report: Report): void => {
+  for (const [systemKey, system] of Object.entries(policy.systems ?? {})) {
+    const type = system.connector?.type;
+    if (!type) continue;
+    for (const [key, e] of Object.entries(system.entitlements)) {
+      const target = e.target ?? key;
+      const path = ['systems', systemKey, 'entitlements', key, e.target ? 'target' : 'tier'];
+      if (!isPrivilegedTarget(type, target)) continue;
+      if (!e.privileged_target) {
+        report(path, `'${target}' is a built-in or administrative role of the target: say privileged_target: true on purpose, at tier privileged`);
+      } else if (e.tier !== 'privileged') {
+        report(['systems', systemKey, 'entitlements', key, 'tier'], `'${target}' is a built-in or administrative role: its tier must be privileged`);
+      }
+    }
+  }
+};
+
 const checkCampaignSystems = (policy: PartialPolicy, report: Report): void => {
   if (!policy.systems) return;
   for (const [name, campaign] of Object.entries(policy.reviews?.campaigns ?? {})) {
@@ -174,6 +193,7 @@ const checkCampaignSystems = (policy: PartialPolicy, report: Report): void => {
 export const checkReferences = (policy: PartialPolicy, report: Report): void => {
   checkAccessProfiles(policy, report);
   checkProfileConflicts(policy, report);
+  checkPrivilegedTargets(policy, report);
   checkCampaignSystems(policy, report);
   checkGroupRefs(policy, report);
   if (policy.groups) checkGroupCycles(policy.groups, report);

@@ -78,6 +78,8 @@ export const entitlementSchema = z.strictObject({
   break_glass: z.literal(true, { error: 'must be true (leave it out when the entitlement is not break-glass capable)' }).optional(),
   /** Its name in the target system (role, group, principal); default: the entitlement's own name. */
   target: z.string().trim().min(1, 'must not be empty').max(200).optional(),
+  /** Says, on purpose, that the target is a built-in or administrative role (postgres, pg_*, Domain Admins): only at tier privileged. */
+  privileged_target: z.literal(true, { error: 'must be true (leave it out for an ordinary role or group)' }).optional(),
 });
 
 export const systemSchema = z.strictObject({
