@@ -9,6 +9,7 @@ import { acceptFinding } from '../src/operations/accept-finding.js';
 import { reopenLapsedFindings } from '../src/jobs/findings.js';
 import { reconcileSystems } from '../src/operations/reconcile-system.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
+import { DEFAULT_FINDING_DUE_MS } from '../src/domain/findings.js';
 import type { Store } from '../src/store/database.js';
 import { refusedWith } from './support/assert.js';
 import { BACKENDS, freshStore } from './support/backends.js';
@@ -83,6 +84,11 @@ for (const backend of BACKENDS) {
       assert.equal(findings.find((f) => f.kind === 'grant_without_access')!.grantId, eveRead);
       assert.equal(findings.find((f) => f.kind === 'access_of_inactive_identity')!.severity, 'critical');
       assert.deepEqual(findings.find((f) => f.kind === 'orphan_account')!.frameworks, { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] });
+      // Somebody is asked to act, by when: the technical owner, within the severity's time.
+      for (const f of findings) {
+        assert.equal(f.owner, 'tom', `${f.kind} is the technical owner's`);
+        assert.equal(new Date(f.dueAt!).getTime() - new Date(f.openedAt).getTime(), DEFAULT_FINDING_DUE_MS[f.severity], `${f.kind} due by severity`);
+      }
     });
 
     it('seeing the same drift again refreshes its finding rather than opening another', async () => {

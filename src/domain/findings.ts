@@ -55,6 +55,11 @@ export type Severity = (typeof SEVERITIES)[number];
 /** `accepted`: security accepted the risk as an exception, until a date; then it is open again. */
 export const FINDING_STATUSES = ['open', 'accepted', 'resolved'] as const;
 export type FindingStatus = (typeof FINDING_STATUSES)[number];
+/** How long the owner of a finding has to act, by severity, unless the policy says otherwise (provisioning.finding_due). */
+export const DEFAULT_FINDING_DUE_MS: Record<Severity, number> = {
+  critical: 24 * 3_600_000, high: 3 * 24 * 3_600_000, medium: 7 * 24 * 3_600_000, low: 30 * 24 * 3_600_000,
+};
+
 /** The longest an exception to a finding may last before security must look again. */
 export const MAX_ACCEPTANCE_MS = 180 * 24 * 3_600_000;
 export const isFindingKind = (value: string): value is FindingKind => Object.hasOwn(FINDING_KINDS, value);

@@ -3,6 +3,7 @@
  * states of a grant in its target and of a job, the retry schedule and the mass-revocation brake.
  * Pure: no I/O; the worker (jobs/provisioning.ts) applies these rules.
  */
+import type { Severity } from './findings.js';
 
 /** Where a grant stands in its target system. */
 export const PROVISIONING_STATES = ['pending', 'provisioned', 'failed', 'deprovisioned'] as const;
@@ -55,6 +56,8 @@ export interface ProvisioningSettings {
   sharedAccountPatterns: string[];
   /** System key → its connector; a system absent here has its jobs handled as manual tasks. */
   systems: Record<string, SystemProvisioning>;
+  /** How long a drift finding's owner has to act, by severity (absent before: DEFAULT_FINDING_DUE_MS). */
+  findingDueMs?: Record<Severity, number>;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { isSecretRef } from '../connectors/secret-ref.js';
+import { SEVERITIES } from '../domain/findings.js';
 import { DEFAULT_MANUAL_DUE, DEFAULT_PROVISIONING } from '../domain/provisioning.js';
 import { DEFAULT_MAX_CERTIFICATE_TTL_MS } from '../domain/ssh-validity.js';
 import { durationMs } from './duration-schema.js';
@@ -72,4 +73,7 @@ export const provisioningSchema = z.strictObject({
   }).default(DEFAULT_PROVISIONING.brake),
   max_attempts: z.number().int().min(1).max(100).default(DEFAULT_PROVISIONING.maxAttempts),
   shared_account_patterns: z.array(regex).default(DEFAULT_PROVISIONING.sharedAccountPatterns),
+  /** How long a drift finding's owner has to act, by severity; the rest keep the defaults. */
+  finding_due: z.strictObject(Object.fromEntries(SEVERITIES.map((s) => [s, durationMs.optional()])) as
+    Record<(typeof SEVERITIES)[number], z.ZodOptional<typeof durationMs>>).optional(),
 });

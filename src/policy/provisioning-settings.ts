@@ -1,4 +1,5 @@
 /** The `provisioning` part of the applied document, from a validated policy document. */
+import { DEFAULT_FINDING_DUE_MS } from '../domain/findings.js';
 import type { ProvisioningSettings, SystemProvisioning } from '../domain/provisioning.js';
 import type { PolicyDocument } from './schema.js';
 
@@ -19,5 +20,6 @@ export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSetting
     maxAttempts: doc.provisioning.max_attempts,
     sharedAccountPatterns: doc.provisioning.shared_account_patterns,
     systems,
+    findingDueMs: { ...DEFAULT_FINDING_DUE_MS, ...Object.fromEntries(Object.entries(doc.provisioning.finding_due ?? {}).filter(([, ms]) => ms !== undefined)) },
   };
 };

@@ -7,13 +7,13 @@ import { sql } from 'drizzle-orm';
 import type { AccessEntry, Connector } from '../../../connectors/contract.js';
 import { connectorFor } from '../../../connectors/registry.js';
 import { TenureError } from '../../../domain/errors.js';
-import { DRIFT_KINDS } from '../../../domain/findings.js';
+import { DEFAULT_FINDING_DUE_MS, DRIFT_KINDS, FINDING_KINDS } from '../../../domain/findings.js';
 import { newId } from '../../../domain/ids.js';
 import { brakeTrips, compileSharedPatterns, isReconcilable } from '../../../domain/provisioning.js';
 import { reconcile, type Drift, type EndedGrant, type ExpectedGrant, type KnownIdentity } from '../../../domain/reconciliation.js';
 import { rawRows, type Executor } from '../../../store/database.js';
 import { reconciliationRuns } from '../../../store/schema-provisioning.js';
-import { inTransaction, type Context } from '../../../work/context.js';
+import { inTransaction, type Context, type Work } from '../../../work/context.js';
 import { openFinding, resolveFindingByKey, resolveUnseen } from './findings.js';
 import { provisioningSettings } from './settings.js';
 
@@ -91,6 +91,18 @@ const removeDrift = async (ctx: Context, connector: Connector, system: SystemRow
   return { revoked, failed };
 };
 
+/**
+ * Who must act on drift in a system: its technical owner, else its business owner, else nobody named
+ * (security and IAM see every finding). Read when the findings open, so a departed owner is skipped.
+ */
+const driftOwner = async (work: Work, systemId: string): Promise<string | null> => {
+  const [row] = await rawRows<{ technical: string | null; business: string | null }>(work.tx, sql`
+    SELECT (SELECT id FROM identities WHERE id = s.technical_owner_id AND status = 'active') AS technical,
+           (SELECT id FROM identities WHERE id = s.business_owner_id AND status = 'active') AS business
+    FROM systems s WHERE s.id = ${systemId}`);
+  return row?.technical ?? row?.business ?? null;
+};
+
 export const runReconciliation = async (ctx: Context, systemKey: string, options: ReconcileOptions = {}): Promise<ReconcileResult> => {
   const exec = ctx.store.db;
   const [system] = await rawRows<SystemRow>(exec, sql`SELECT id, key FROM systems WHERE key = ${systemKey} AND NOT retired`);
@@ -118,9 +130,12 @@ export const runReconciliation = async (ctx: Context, systemKey: string, options
   // Counted inside and returned: a retried transaction runs its function again from zero.
   const counts = await inTransaction(ctx, async (work) => {
     const tally = { opened: 0, closed: 0 };
+    const ownerId = await driftOwner(work, system.id);
+    const due = settings.findingDueMs ?? DEFAULT_FINDING_DUE_MS;
     for (const d of drift) {
       const { opened } = await openFinding(work, { kind: d.kind, key: d.key, summary: d.summary, evidence: d.evidence,
-        systemId: system.id, identityId: d.identityId, grantId: d.grantId });
+        systemId: system.id, identityId: d.identityId, grantId: d.grantId, ownerId,
+        dueAt: new Date(work.now.getTime() + due[FINDING_KINDS[d.kind]]) });
       if (opened) tally.opened += 1;
     }
     tally.closed = await resolveUnseen(work, system.id, DRIFT_KINDS, 'no longer seen by reconciliation');
