@@ -47,11 +47,12 @@ export const policyTestCase = z.strictObject({
     refused: z.string().min(1).optional(),
     allowed: z.literal(true).optional(),
     entitlements: z.array(z.string()).optional(),
-  }),
+  }).refine((e) => Object.values(e).some((v) => v !== undefined), 'must expect something: a route, refused, allowed, entitlements or a decision'),
 }).refine((c) => [c.request, c.birthright, c.check].filter(Boolean).length === 1, 'give exactly one of request, birthright or check')
   .refine((c) => !c.approve || c.request, { message: 'approve needs the request it acts on', path: ['approve'] });
 
-export const policyTestsFile = z.strictObject({ version: z.literal(1), tests: z.array(policyTestCase).min(1) });
+/** At most 500 cases a file: they run in one transaction, holding what the use cases lock until the last one. */
+export const policyTestsFile = z.strictObject({ version: z.literal(1), tests: z.array(policyTestCase).min(1).max(500) });
 
 export type PolicyTestCase = z.output<typeof policyTestCase>;
 export interface LoadedTests { file: string; cases: PolicyTestCase[] }
