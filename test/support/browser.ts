@@ -138,9 +138,15 @@ export const signIn = async (context: BrowserContext, base: string, login: strin
   await page.getByPlaceholder('and password').fill('any password');
   await page.getByRole('button', { name: 'Sign-in' }).click();
   const consent = page.getByRole('button', { name: 'Continue' });
-  // The provider asks for consent on a client's first sign-in only.
-  await consent.click({ timeout: 5_000 }).catch(() => undefined);
-  await page.waitForURL((url) => url.href.startsWith(base));
+  // The provider asks for consent on a client's first sign-in only. Whichever comes first, the consent
+  // page or the way back, decides: a fixed wait for the consent page lost the race on a busy machine.
+  const back = (url: URL) => url.href.startsWith(base);
+  const returned = page.waitForURL(back, { timeout: 60_000 }).then(() => 'back' as const);
+  returned.catch(() => undefined); // the loser of the race must not become an unhandled rejection; the wait below reports it
+  const asked = consent.waitFor({ timeout: 60_000 }).then(() => 'consent' as const, () => 'none' as const);
+  const next = await Promise.race([returned, asked]);
+  if (next === 'consent') await consent.click();
+  await page.waitForURL(back, { timeout: 60_000 });
   await page.getByTestId('signed-in-handle').filter({ hasText: login }).waitFor();
   return page;
 };
