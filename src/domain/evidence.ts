@@ -6,6 +6,7 @@
  */
 import { TenureError } from './errors.js';
 import type { EngagementPattern, IdentityKind, StageKind, Tier } from './model.js';
+import { checkMaxDuration, type Window } from './window.js';
 
 export interface EvidenceRule {
   name: string;
@@ -49,6 +50,12 @@ export const evidenceNeeded = (matched: readonly EvidenceRule[]): EvidenceNeeded
   minJustification: Math.max(0, ...matched.map((r) => r.minJustification)),
   maxDurationMs: evidenceMaximum(matched)?.ms ?? null,
 });
+
+/** Refuses a window longer than the shortest maximum the matching rules set (the durations section is checked apart). */
+export const checkEvidenceDuration = (matched: readonly EvidenceRule[], window: Window, now: Date): void => {
+  const shorter = evidenceMaximum(matched);
+  if (shorter) checkMaxDuration(window, now, shorter.ms, `access under evidence rule ${shorter.rule}`);
+};
 
 /** Refuses a request that lacks what the matching rules ask for, naming the field and the rule. */
 export const checkEvidence = (matched: readonly EvidenceRule[], request: { ticket?: string | null | undefined; justification: string }): void => {

@@ -4,7 +4,7 @@ import { excludedFromRequest } from '../domain/approval-rules.js';
 import { maxDurationMs } from '../domain/durations.js';
 import { inEngagementScope } from '../domain/engagement-scope.js';
 import { TenureError } from '../domain/errors.js';
-import { checkEvidence, evidenceMaximum, evidenceRulesFor, stagesWithEvidence } from '../domain/evidence.js';
+import { checkEvidence, checkEvidenceDuration, evidenceRulesFor, stagesWithEvidence } from '../domain/evidence.js';
 import { newId } from '../domain/ids.js';
 import { REQUEST_KINDS } from '../domain/model.js';
 import { partiesOfRequest } from '../domain/parties.js';
@@ -94,8 +94,7 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
     const outOfScope = engagement !== undefined && !inEngagementScope(engagement.scope, system.key, entitlement.key);
     const evidence = evidenceRulesFor(policy.evidence ?? [], { tier: entitlement.tier, kind: beneficiary.kind, pattern: engagement?.pattern ?? null });
     checkEvidence(evidence, data);
-    const shorter = evidenceMaximum(evidence);
-    if (shorter) checkMaxDuration(window, work.now, shorter.ms, `access under evidence rule ${shorter.rule}`);
+    checkEvidenceDuration(evidence, window, work.now);
     if (data.kind !== 'extension') {
       await checkNotDuplicate(work.tx, beneficiary.id, entitlement.id);
       const held = (await liveEntitlementKeys(work.tx, beneficiary.id));

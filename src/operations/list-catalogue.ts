@@ -6,8 +6,8 @@ import { evidenceMaximum, evidenceNeeded, evidenceRulesFor, stagesWithEvidence }
 import { stagesFor } from '../domain/routing.js';
 import { findSodConflict } from '../domain/separation-of-duties.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
-import { activeEngagementOf, liveEntitlementKeys } from '../store/queries/catalogue.js';
-import { accessRequests, entitlements, systems } from '../store/schema.js';
+import { activeEngagementOf, liveEntitlementKeys, pendingEntitlementKeysOf } from '../store/queries/catalogue.js';
+import { entitlements, systems } from '../store/schema.js';
 import { loadActor } from './authorize.js';
 import type { Context } from '../work/context.js';
 
@@ -25,9 +25,7 @@ export const listCatalogue = async (ctx: Context) => {
   const policy = await loadAppliedPolicy(exec);
   const engagement = isNonEmployee(me.kind) ? await activeEngagementOf(exec, me.id, now) : undefined;
   const held = await liveEntitlementKeys(exec, me.id);
-  const pending = await exec.select({ key: entitlements.key }).from(accessRequests)
-    .innerJoin(entitlements, eq(accessRequests.entitlementId, entitlements.id))
-    .where(and(eq(accessRequests.beneficiaryId, me.id), eq(accessRequests.status, 'pending')));
+  const pending = (await pendingEntitlementKeysOf(exec, [me.id])).get(me.id) ?? [];
   const rows = await exec.select({ entitlement: entitlements, system: systems }).from(entitlements)
     .innerJoin(systems, eq(entitlements.systemId, systems.id))
     .where(and(eq(entitlements.retired, false), eq(systems.retired, false)))
@@ -45,7 +43,7 @@ export const listCatalogue = async (ctx: Context) => {
       key: entitlement.key, name: entitlement.name, tier, system: system.key, systemName: system.name,
       maxDurationMs: maxMs, maxDuration: formatDuration(maxMs), outOfScope,
       route: stagesWithEvidence(stagesFor(tier, outOfScope), evidence, { tier, outOfScope }), evidence: evidenceNeeded(evidence),
-      held: held.includes(entitlement.key), pending: pending.some((p) => p.key === entitlement.key),
+      held: held.includes(entitlement.key), pending: pending.includes(entitlement.key),
       sodConflict: conflict ? `${conflict.conflictsWith} (${conflict.rule.name})` : null,
     };
   });

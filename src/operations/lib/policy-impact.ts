@@ -12,6 +12,7 @@ import { conflictsHeld } from '../../domain/separation-of-duties.js';
 import { applyResolvedPolicy } from '../../policy/apply.js';
 import { findAppliedPolicy } from '../../policy/applied.js';
 import type { ResolvedPolicy } from '../../policy/resolve.js';
+import { liveGrantsWithKeys } from '../../store/queries/catalogue.js';
 import { accessRequests, entitlements, grants, identities, requestStages } from '../../store/schema.js';
 import type { Work } from '../../work/context.js';
 import { reroutePendingRequests } from './approval/reroute-requests.js';
@@ -25,11 +26,8 @@ export interface PolicyImpact {
 }
 
 const heldByPerson = async (work: Work) => {
-  const rows = await work.tx.select({ handle: identities.handle, key: entitlements.key }).from(grants)
-    .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId)).innerJoin(identities, eq(identities.id, grants.identityId))
-    .where(inArray(grants.status, ['scheduled', 'active']));
   const byPerson = new Map<string, string[]>();
-  for (const r of rows) byPerson.set(r.handle, [...(byPerson.get(r.handle) ?? []), r.key]);
+  for (const g of await liveGrantsWithKeys(work.tx)) byPerson.set(g.handle, [...(byPerson.get(g.handle) ?? []), g.key]);
   return byPerson;
 };
 

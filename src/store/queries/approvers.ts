@@ -1,8 +1,8 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { ApproverFacts } from '../../domain/approver-rules.js';
 import type { Executor } from '../database.js';
-import { accessRequests, engagements, entitlements, identities } from '../schema.js';
-import { liveEntitlementKeysOf } from './catalogue.js';
+import { engagements, identities } from '../schema.js';
+import { liveEntitlementKeysOf, pendingEntitlementKeysOf } from './catalogue.js';
 
 /** The vendors each identity works for: the one on its record and those of its active engagements. */
 export const vendorsOf = async (exec: Executor, ids: string[]): Promise<Map<string, string[]>> => {
@@ -25,11 +25,6 @@ export const approverFacts = async (exec: Executor, ids: readonly string[]): Pro
   // One query at a time: inside a transaction they share one connection and cannot overlap.
   const vendors = await vendorsOf(exec, wanted);
   const live = await liveEntitlementKeysOf(exec, wanted);
-  const pending = await exec.select({ identityId: accessRequests.beneficiaryId, key: entitlements.key }).from(accessRequests)
-    .innerJoin(entitlements, eq(accessRequests.entitlementId, entitlements.id))
-    .where(and(inArray(accessRequests.beneficiaryId, wanted), eq(accessRequests.status, 'pending')));
-  return wanted.map((id) => ({
-    id, vendorIds: vendors.get(id) ?? [],
-    holdsOrAsked: [...(live.get(id) ?? []), ...pending.filter((r) => r.identityId === id).map((r) => r.key)],
-  }));
+  const pending = await pendingEntitlementKeysOf(exec, wanted);
+  return wanted.map((id) => ({ id, vendorIds: vendors.get(id) ?? [], holdsOrAsked: [...(live.get(id) ?? []), ...(pending.get(id) ?? [])] }));
 };

@@ -2,7 +2,7 @@ import { and, eq, inArray } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { Executor } from '../database.js';
-import { engagements, entitlements, grants, systems } from '../schema.js';
+import { accessRequests, engagements, entitlements, grants, identities, systems } from '../schema.js';
 
 export type Entitlement = typeof entitlements.$inferSelect;
 export type System = typeof systems.$inferSelect;
@@ -42,3 +42,21 @@ export const liveEntitlementKeysOf = async (exec: Executor, identityIds: readonl
   for (const r of rows) byIdentity.set(r.identityId, [...(byIdentity.get(r.identityId) ?? []), r.key]);
   return byIdentity;
 };
+
+/** Entitlement keys each identity has asked for (pending requests), by identity id. */
+export const pendingEntitlementKeysOf = async (exec: Executor, identityIds: readonly string[]): Promise<Map<string, string[]>> => {
+  const byIdentity = new Map<string, string[]>();
+  if (identityIds.length === 0) return byIdentity;
+  const rows = await exec.select({ identityId: accessRequests.beneficiaryId, key: entitlements.key }).from(accessRequests)
+    .innerJoin(entitlements, eq(accessRequests.entitlementId, entitlements.id))
+    .where(and(inArray(accessRequests.beneficiaryId, [...identityIds]), eq(accessRequests.status, 'pending')));
+  for (const r of rows) byIdentity.set(r.identityId, [...(byIdentity.get(r.identityId) ?? []), r.key]);
+  return byIdentity;
+};
+
+/** Every live grant (scheduled or active) with its holder's handle and its entitlement key: what whole-population scans read. */
+export const liveGrantsWithKeys = (exec: Executor): Promise<{ grantId: string; identityId: string; handle: string; key: string }[]> =>
+  exec.select({ grantId: grants.id, identityId: grants.identityId, handle: identities.handle, key: entitlements.key }).from(grants)
+    .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))
+    .innerJoin(identities, eq(identities.id, grants.identityId))
+    .where(inArray(grants.status, ['scheduled', 'active']));

@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { maxDurationMs } from '../../../domain/durations.js';
-import { evidenceMaximum, evidenceRulesFor } from '../../../domain/evidence.js';
+import { checkEvidenceDuration, evidenceRulesFor } from '../../../domain/evidence.js';
 import { TenureError } from '../../../domain/errors.js';
 import { newId } from '../../../domain/ids.js';
 import { findSodConflict } from '../../../domain/separation-of-duties.js';
@@ -37,9 +37,8 @@ const recheck = async (work: Work, d: PendingDecision, window: Window) => {
   const engagement = await checkEngagement(work.tx, d.beneficiary, window.endsAt, work.now);
   checkMaxDuration(window, work.now,
     maxDurationMs(d.policy, d.entitlement.tier, d.beneficiary.kind, d.entitlement.maxDurationMs), `${d.entitlement.tier} access`);
-  const shorter = evidenceMaximum(evidenceRulesFor(d.policy.evidence ?? [],
-    { tier: d.entitlement.tier, kind: d.beneficiary.kind, pattern: engagement?.pattern ?? null }));
-  if (shorter) checkMaxDuration(window, work.now, shorter.ms, `access under evidence rule ${shorter.rule}`);
+  checkEvidenceDuration(evidenceRulesFor(d.policy.evidence ?? [],
+    { tier: d.entitlement.tier, kind: d.beneficiary.kind, pattern: engagement?.pattern ?? null }), window, work.now);
   if (d.request.kind === 'extension') return engagement;
   const held = await liveEntitlementKeys(work.tx, d.beneficiary.id);
   if (held.includes(d.entitlement.key)) throw new TenureError('request.duplicate', `${d.beneficiary.handle} already holds ${d.entitlement.key}`);

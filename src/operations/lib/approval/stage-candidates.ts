@@ -37,23 +37,18 @@ export const approvalSubject = async (
   accountableIds: [beneficiary.sponsorId, beneficiary.managerId, beneficiary.ownerId].filter((id): id is string => id !== null),
 });
 
-/** The candidates no approver rule (approval.rules) keeps from this stage. */
-const withoutRuleBreakers = async (exec: Executor, policy: AppliedPolicy, subject: ApprovalSubject, ids: string[]) => {
-  const rules = policy.approval.rules ?? DEFAULT_APPROVER_RULES;
-  const kept = new Set((await approverFacts(exec, ids)).filter((facts) => !brokenApproverRule(rules, subject, facts)).map((f) => f.id));
-  return ids.filter((id) => kept.has(id));
-};
-
 /** Who could decide a stage right now: read fresh at creation and again at every decision. */
 export const stageCandidates = async (
   exec: Executor, policy: AppliedPolicy, kind: StageKind, beneficiary: Identity, system: System, entitlementKey: string,
 ): Promise<StageCandidates> => {
+  const primary = await primaryFor(exec, policy, kind, beneficiary, system);
+  const alternates = await activeIds(exec, policy.approval.alternates[kind] ?? []);
+  // The approver rules (approval.rules) keep some candidates off: one read of everyone's facts.
   const subject = await approvalSubject(exec, policy, kind, beneficiary, entitlementKey);
-  return {
-    kind,
-    primary: await withoutRuleBreakers(exec, policy, subject, await primaryFor(exec, policy, kind, beneficiary, system)),
-    alternates: await withoutRuleBreakers(exec, policy, subject, await activeIds(exec, policy.approval.alternates[kind] ?? [])),
-  };
+  const rules = policy.approval.rules ?? DEFAULT_APPROVER_RULES;
+  const kept = new Set((await approverFacts(exec, [...primary, ...alternates]))
+    .filter((facts) => !brokenApproverRule(rules, subject, facts)).map((f) => f.id));
+  return { kind, primary: primary.filter((id) => kept.has(id)), alternates: alternates.filter((id) => kept.has(id)) };
 };
 
 /**

@@ -4,22 +4,16 @@
  * person and rule, for security (no owner: it is not the sponsor's call), and closes it once either
  * side is gone. It runs in every worker pass and after every policy apply.
  */
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import { conflictsHeld, type SodRule } from '../../../domain/separation-of-duties.js';
-import { entitlements, grants, identities } from '../../../store/schema.js';
+import { liveGrantsWithKeys } from '../../../store/queries/catalogue.js';
 import { findings } from '../../../store/schema-provisioning.js';
 import type { Work } from '../../../work/context.js';
 import { openFinding, resolveFindingsWhere } from '../provisioning/findings.js';
 
 export interface SodScanResult { opened: number; closed: number }
 
-interface LiveGrant { grantId: string; identityId: string; handle: string; key: string }
-
-const liveGrants = (work: Work): Promise<LiveGrant[]> =>
-  work.tx.select({ grantId: grants.id, identityId: grants.identityId, handle: identities.handle, key: entitlements.key }).from(grants)
-    .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))
-    .innerJoin(identities, eq(identities.id, grants.identityId))
-    .where(inArray(grants.status, ['scheduled', 'active']));
+type LiveGrant = Awaited<ReturnType<typeof liveGrantsWithKeys>>[number];
 
 const findingFor = (person: LiveGrant[], rule: SodRule) => ({
   kind: 'sod_conflict' as const,
@@ -35,7 +29,7 @@ export const scanSodConflicts = async (work: Work, rules: readonly SodRule[]): P
   // One scan at a time: two at once would both open the same new finding and one would fail on its key.
   await work.tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('tenure.sod-scan'))`);
   const byPerson = new Map<string, LiveGrant[]>();
-  for (const g of await liveGrants(work)) byPerson.set(g.identityId, [...(byPerson.get(g.identityId) ?? []), g]);
+  for (const g of await liveGrantsWithKeys(work.tx)) byPerson.set(g.identityId, [...(byPerson.get(g.identityId) ?? []), g]);
   let opened = 0;
   for (const person of byPerson.values()) {
     for (const rule of conflictsHeld(rules, person.map((g) => g.key))) {
