@@ -13,6 +13,11 @@ export interface Config {
   workerIntervalMs: number;
   /** How often the worker signs the chain head when events were added (TENURE_CHECKPOINT_INTERVAL_MS, 5 s). */
   checkpointIntervalMs: number;
+  /**
+   * TENURE_AUDIT_CHECKPOINTS: `on` (default) or `off`. Off is for a server database whose operator
+   * accepts that the log's tail can be cut unnoticed; serve and worker then warn at every start.
+   */
+  auditCheckpoints: 'on' | 'off';
   /** The owner role's URL for migrations (TENURE_MIGRATION_DATABASE_URL); serve and worker may then run as a lesser role. */
   migrationDatabaseUrl: string | undefined;
   /** How long a provisioning claim lasts unrenewed; a live worker renews it, so a worker that dies loses its jobs after this. */
@@ -68,6 +73,12 @@ const leaseMs = (value: string | undefined): number => {
   return parsed;
 };
 
+const onOff = (name: string, value: string | undefined): 'on' | 'off' => {
+  if (value === undefined || value === '' || value === 'on') return 'on';
+  if (value === 'off') return 'off';
+  throw new Error(`${name} must be on or off (is '${value}')`);
+};
+
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   dataDir: resolve(env.TENURE_DATA_DIR ?? '.tenure'),
   databaseUrl: env.DATABASE_URL || undefined,
@@ -75,6 +86,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   actor: env.TENURE_ACTOR || undefined,
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),
   checkpointIntervalMs: Number(env.TENURE_CHECKPOINT_INTERVAL_MS ?? DEFAULT_CHECKPOINT_INTERVAL_MS),
+  auditCheckpoints: onOff('TENURE_AUDIT_CHECKPOINTS', env.TENURE_AUDIT_CHECKPOINTS),
   migrationDatabaseUrl: env.TENURE_MIGRATION_DATABASE_URL || undefined,
   provisioningLeaseMs: leaseMs(env.TENURE_PROVISIONING_LEASE_MS),
   http: loadHttpConfig(env),

@@ -20,9 +20,11 @@ import { startService } from './support/service.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
 import { acceptable, callTenure, startTenure, TENURE_BIN, succeeded, type Kind, type Outcome, type TenureProcess } from './support/tenure-process.js';
 import { buildWorld } from './support/world.js';
+import { auditKeyEnv } from './support/audit-key.js';
 
 /** Short timeouts, so that a fault is noticed in about a second; 2 to 4 s leaves room on a loaded machine. */
 const FAST = {
+  ...auditKeyEnv(),
   TENURE_DB_CONNECT_TIMEOUT_MS: '1500',
   TENURE_DB_STATEMENT_TIMEOUT_MS: '3000',
   TENURE_DB_QUERY_TIMEOUT_MS: '4000',

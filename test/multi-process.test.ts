@@ -12,6 +12,7 @@ import { openPostgres, rawRows } from '../src/store/database.js';
 import { BACKENDS } from './support/backends.js';
 import { createScratchDatabase } from './support/postgres-server.js';
 import { buildWorld } from './support/world.js';
+import { auditKeyEnv } from './support/audit-key.js';
 
 const BIN = fileURLToPath(new URL('../bin/tenure.mjs', import.meta.url));
 const PEOPLE = 8;
@@ -49,7 +50,7 @@ describe('several servers and workers on one PostgreSQL database', { skip: !BACK
       await createWebhook(ada, { url: receiver.url, events: ['request.created', 'grant.activated', 'grant.expired'] },
         loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: webhookKey }, dataDir: '/nonexistent', create: false }));
       const token = async (handle: string) => (await createToken(await w.as(handle), { name: 'multi', scopes: ['read', 'write'] })).secret;
-      const env = { DATABASE_URL: scratch.url, TENURE_WORKER_INTERVAL_MS: '250', TENURE_ACTOR: '', PORT: '0', TENURE_WEBHOOK_KEY: webhookKey };
+      const env = { ...auditKeyEnv(), DATABASE_URL: scratch.url, TENURE_WORKER_INTERVAL_MS: '250', TENURE_ACTOR: '', PORT: '0', TENURE_WEBHOOK_KEY: webhookKey };
       const servers: string[] = [];
       for (let i = 0; i < 2; i += 1) {
         const { child, match } = await start(['serve'], env, /serving (http:\/\/\S+)/);

@@ -20,13 +20,14 @@ import { grantThrough } from './support/flows.js';
 import { createScratchDatabase } from './support/postgres-server.js';
 import { buildProvisioningWorld, startPgTarget, type PgTarget } from './support/provisioning-world.js';
 import type { World } from './support/world.js';
+import { auditKeyEnv } from './support/audit-key.js';
 
 const BIN = fileURLToPath(new URL('../bin/tenure.mjs', import.meta.url));
 const RECOVERY_BUDGET_MS = 30_000;
 
 /** `tenure worker` (the long-running one) in its own process, with the default lease: whatever TENURE_PROVISIONING_LEASE_MS the test run has is dropped. */
 const startWorker = (databaseUrl: string, extra: NodeJS.ProcessEnv = {}) => {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: databaseUrl, TENURE_ACTOR: '', TENURE_WORKER_INTERVAL_MS: '500',
+  const env: NodeJS.ProcessEnv = { ...process.env, ...auditKeyEnv(), DATABASE_URL: databaseUrl, TENURE_ACTOR: '', TENURE_WORKER_INTERVAL_MS: '500',
     TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64'), ...extra };
   delete env.TENURE_PROVISIONING_LEASE_MS;
   const child = spawn(process.execPath, [BIN, 'worker'], { env, stdio: ['ignore', 'ignore', 'pipe'] });

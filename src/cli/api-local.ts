@@ -133,6 +133,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
 
     verifyAudit: async (options) => verifyAudit(await ctx(), {
       trustedKeys: loadTrustedKeys(keys), anchor: anchorFrom(keys), unsignedGraceMs: unsignedGraceMs(keys.env), allowUnsigned: options?.allowUnsigned,
+      strict: options?.strict,
     }),
     searchAudit: async (input) => searchAudit(await ctx(), input),
     exportAudit: async (input, out) => { await exportAudit(await ctx(), input, out); },

@@ -137,7 +137,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     applyPolicy: (path) => policy('apply', path),
     testPolicy: (path) => policy('test', path),
 
-    verifyAudit: (options) => call('POST', '/v1/audit/verify', { query: { allowUnsigned: options?.allowUnsigned ? 'true' : undefined } }),
+    verifyAudit: (options) => call('POST', '/v1/audit/verify', { query: { allowUnsigned: options?.allowUnsigned ? 'true' : undefined, strict: options?.strict ? 'true' : undefined } }),
     searchAudit: async (input) => {
       const page = await call<Page<never>>('GET', '/v1/audit/events', { query: auditQuery(input) });
       return { events: page.items, nextAfterSeq: page.nextCursor ? Number(page.nextCursor) : null };

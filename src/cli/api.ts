@@ -121,7 +121,7 @@ export interface TenureApi {
   applyPolicy(path: string): Answer<typeof applyPolicy>;
   testPolicy(path: string): Answer<typeof testPolicy>;
 
-  verifyAudit(options?: { allowUnsigned?: boolean }): Answer<typeof verifyAudit>;
+  verifyAudit(options?: { allowUnsigned?: boolean; strict?: boolean }): Answer<typeof verifyAudit>;
   searchAudit(input: In<typeof searchAudit>): Answer<typeof searchAudit>;
   /** Writes the matching events as JSON Lines to `out` as they come. */
   exportAudit(input: AuditFilters, out: NodeJS.WritableStream): Promise<void>;

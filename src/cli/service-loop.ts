@@ -1,6 +1,7 @@
 import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
+import { TenureError } from '../domain/errors.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
 import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
@@ -20,20 +21,35 @@ const untilSignal = (rt: Runtime) => new Promise<void>((resolve) => {
 });
 
 /**
+ * With a server database, checkpoints are what stops its owner from cutting the log's tail unnoticed,
+ * so serve and worker refuse to start without a key unless the operator turned them off on purpose,
+ * and then say so loudly at every start. On the embedded default the key is created on first use.
+ */
+export const requireCheckpointKey = (rt: Runtime): void => {
+  if (!rt.config.databaseUrl) return;
+  if (rt.config.auditCheckpoints === 'off') {
+    log('WARNING: audit checkpoints are OFF (TENURE_AUDIT_CHECKPOINTS=off): nothing outside the database vouches for the audit log,'
+      + ' and whoever owns the database can cut its tail unnoticed. Set TENURE_AUDIT_KEY_FILE or TENURE_AUDIT_SIGNING_KEY.');
+    return;
+  }
+  const key = loadSigningKey({ env: process.env, dataDir: rt.config.dataDir, create: false });
+  if (!key?.privateKey) {
+    throw new TenureError('audit.checkpoints_required', 'no audit signing key: set TENURE_AUDIT_KEY_FILE or TENURE_AUDIT_SIGNING_KEY'
+      + ' (a private Ed25519 key, see docs/audit.md), or TENURE_AUDIT_CHECKPOINTS=off to run without checkpoints on purpose');
+  }
+};
+
+/**
  * Signs the chain head when it has moved (the caller runs this every `checkpointIntervalMs`) and
- * anchors it outside the database. On the embedded default the key is created in the data directory
- * on first use; with a server, checkpoints need a configured key (else a warning).
+ * anchors it outside the database. requireCheckpointKey has already refused a server without a key.
  */
 export const checkpointer = (rt: Runtime, ctx: Context) => {
-  let warned = false;
   const source = { env: process.env, dataDir: rt.config.dataDir };
   return async () => {
+    if (rt.config.auditCheckpoints === 'off' && rt.config.databaseUrl) return;
     const key = loadSigningKey({ ...source, create: !rt.config.databaseUrl });
-    if (!key?.privateKey) {
-      if (!warned) log('audit checkpoints disabled: set TENURE_AUDIT_KEY_FILE or TENURE_AUDIT_SIGNING_KEY');
-      warned = true;
-      return;
-    }
+    // Only a one-off command (tenure demo) gets here without a key on a server: it signs nothing, and the next serve or worker refuses to start.
+    if (!key?.privateKey) return;
     const written = await writeAuditCheckpoint(ctx, key, anchorFrom(source));
     if (written.witnessProblem) log(`audit checkpoint at event ${written.seq} not witnessed: ${written.witnessProblem}`);
   };
@@ -74,6 +90,7 @@ export interface Served { decision: DecisionService; close(): Promise<void> }
  * checkpoint is signed.
  */
 export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: (store: Store) => Promise<Served>): Promise<void> => {
+  requireCheckpointKey(rt);
   const ctx = await rt.system('worker');
   const served = serve ? await serve(ctx.store) : undefined;
   const checkpoint = checkpointer(rt, ctx);

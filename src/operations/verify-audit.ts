@@ -11,6 +11,8 @@ export interface VerifyAuditOptions {
   /** How long events may stay unsigned (TENURE_AUDIT_UNSIGNED_GRACE_MS). */
   unsignedGraceMs: number;
   allowUnsigned?: boolean | undefined;
+  /** For auditors: a log no checkpoint covers fails even when allowUnsigned is set. */
+  strict?: boolean | undefined;
 }
 
 /**
@@ -21,6 +23,6 @@ export const verifyAudit = async (ctx: Context, options: VerifyAuditOptions): Pr
   await authorize(ctx, 'audit.read');
   return verifyChain(ctx.store.db, {
     trusted: options.trustedKeys, anchor: options.anchor, now: ctx.clock.now(),
-    unsignedGraceMs: options.unsignedGraceMs, allowUnsigned: options.allowUnsigned ?? false,
+    unsignedGraceMs: options.unsignedGraceMs, allowUnsigned: (options.allowUnsigned ?? false) && !options.strict,
   });
 };

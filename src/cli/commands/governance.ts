@@ -61,12 +61,14 @@ export const auditCommands = (program: Command, rt: Runtime, run: Run): void => 
   const audit = program.command('audit').description('the tamper-evident audit log');
   audit.command('verify').description('check the whole hash chain, the signed checkpoints and their anchor outside the database')
     .option('--allow-unsigned', 'accept events that no checkpoint covers (a new installation with no checkpoint yet)')
-    .action(run(async (o: { allowUnsigned?: boolean }) => {
-      const result = await rt.api().verifyAudit({ allowUnsigned: Boolean(o.allowUnsigned) });
+    .option('--strict', 'for auditors: a log that no signed checkpoint covers fails, even with --allow-unsigned')
+    .action(run(async (o: { allowUnsigned?: boolean; strict?: boolean }) => {
+      const result = await rt.api().verifyAudit({ allowUnsigned: Boolean(o.allowUnsigned), strict: Boolean(o.strict) });
       if (rt.output.json) {
         rt.print({ ok: result.ok, events: result.events, firstBadSeq: result.firstBadSeq, reason: result.reason, checkpoints: result.checkpoints, anchoredSeq: result.anchoredSeq });
       } else {
-        say(result.ok ? `ok: ${countOf(result.events, 'event')}, ${countOf(result.checkpoints, 'checkpoint')} verified, anchored up to event ${result.anchoredSeq ?? 'none'}`
+        const unvouched = result.ok && result.events > 0 && result.checkpoints === 0 ? ' (UNSIGNED: nothing outside the database vouches for it)' : '';
+        say(result.ok ? `ok: ${countOf(result.events, 'event')}, ${countOf(result.checkpoints, 'checkpoint')} verified, anchored up to event ${result.anchoredSeq ?? 'none'}${unvouched}`
           : `BROKEN at event ${result.firstBadSeq}: ${result.reason}`);
       }
       if (!result.ok) process.exitCode = 3;

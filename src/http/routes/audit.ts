@@ -90,13 +90,16 @@ export const auditRoutes: RouteModule = (app, deps) => {
   r.post('/v1/audit/verify', {
     config: { access: { scope: 'read', permission: 'audit.read' } },
     schema: { tags: ['audit'], summary: 'Verify the whole hash chain, the signed checkpoints and their anchor outside the database',
-      querystring: z.object({ allowUnsigned: z.enum(['true', 'false']).optional().describe('accept events no checkpoint covers yet') }).strict(),
+      querystring: z.object({
+        allowUnsigned: z.enum(['true', 'false']).optional().describe('accept events no checkpoint covers yet'),
+        strict: z.enum(['true', 'false']).optional().describe('a log that no checkpoint covers fails, whatever allowUnsigned says'),
+      }).strict(),
       response: { 200: Verification, ...problems } },
   }, async (request) => {
     const source = auditSource();
     return verifyAudit(ctx(request), {
       trustedKeys: loadTrustedKeys(source), anchor: anchorFrom(source), unsignedGraceMs: unsignedGraceMs(source.env),
-      allowUnsigned: request.query.allowUnsigned === 'true',
+      allowUnsigned: request.query.allowUnsigned === 'true', strict: request.query.strict === 'true',
     });
   });
   r.post('/v1/audit/checkpoints', {
