@@ -190,15 +190,45 @@ describe('the LDAP connector against a real OpenLDAP slapd', () => {
       }
     });
 
-    it('listAccess shows only members under usersDn with the prefix, with their DN', async () => {
+    it('listAccess names Tenure\'s accounts by uid and handle, and shows every other member by its DN with no handle', async () => {
       const handle = freshHandle();
       await connector().provision(grantFor(handle, WRITE));
-      await addMember(GROUPS[WRITE]!, `uid=${prefix}elsewhere,${server.suffix}`);
-      await addMember(GROUPS[WRITE]!, `uid=other-${handle},${server.usersDn}`);
+      const elsewhere = `uid=${prefix}elsewhere,${server.suffix}`;
+      const other = `uid=other-${handle},${server.usersDn}`;
+      await addMember(GROUPS[WRITE]!, elsewhere);
+      await addMember(GROUPS[WRITE]!, other);
       const access = (await connector().listAccess()).filter((entry) => entry.entitlement === WRITE);
-      assert.ok(access.length > 0 && access.every((entry) => entry.account.startsWith(prefix) && !entry.account.endsWith('elsewhere')));
       assert.deepEqual(access.find((entry) => entry.identityHandle === handle),
         { account: prefix + handle, identityHandle: handle, entitlement: WRITE, attributes: { dn: userDn(handle) } });
+      for (const dn of [elsewhere, other]) {
+        assert.deepEqual(access.find((entry) => entry.account === dn), { account: dn, identityHandle: null, entitlement: WRITE, attributes: { dn } });
+      }
+    });
+
+    it('listAccess follows nested groups and memberUid, and revokeMembership removes only the hand-added values of a managed group', async () => {
+      const nestedGroup = `cn=nested-${process.pid},${server.groupsDn}`;
+      const insider = `uid=insider-${process.pid},${server.suffix}`;
+      await admin.add(nestedGroup, { objectClass: ['top', 'groupOfNames'], cn: `nested-${process.pid}`, member: [insider] });
+      await addMember(GROUPS[READ]!, nestedGroup);
+      // memberUid lives in posixGroup; extensibleObject lets a managed groupOfNames carry it, as a hand edit might.
+      await admin.modify(groupDn(GROUPS[READ]!), [
+        new Change({ operation: 'add', modification: new Attribute({ type: 'objectClass', values: ['extensibleObject'] }) }),
+        new Change({ operation: 'add', modification: new Attribute({ type: 'memberUid', values: ['mallory'] }) }),
+      ]);
+      const access = (await connector().listAccess()).filter((entry) => entry.entitlement === READ);
+      assert.deepEqual(access.find((entry) => entry.account === nestedGroup)?.via, undefined, 'the nested group is a direct member');
+      assert.equal(access.find((entry) => entry.account === insider)?.via, nestedGroup, 'its member reaches the group through it');
+      assert.ok(access.some((entry) => entry.account === 'memberUid:mallory' && entry.identityHandle === null));
+
+      assert.deepEqual(await connector().revokeMembership(nestedGroup, READ), { changed: true });
+      assert.deepEqual(await connector().revokeMembership('memberUid:mallory', READ), { changed: true });
+      assert.deepEqual(await connector().revokeMembership('memberUid:mallory', READ), { changed: false }, 'idempotent');
+      const after = (await connector().listAccess()).filter((entry) => entry.entitlement === READ);
+      assert.ok(!after.some((entry) => [nestedGroup, insider, 'memberUid:mallory'].includes(entry.account)));
+      assert.equal(ldapsearch(nestedGroup, 'base', '(objectClass=*)', 'member').entries[0]?.get('member')?.[0], insider,
+        'the nested group itself is not Tenure\'s to touch');
+      await assert.rejects(connector().revokeMembership(nestedGroup, 'Domain Admins'), (error: unknown) =>
+        error instanceof TenureError && error.field === 'entitlement');
     });
   });
 

@@ -2,6 +2,7 @@ import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { TenureError } from '../domain/errors.js';
+import { checkConnectors } from '../jobs/connector-check.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
 import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
@@ -80,6 +81,18 @@ const logDuties = (r: DutiesResult): void => {
   for (const failed of reconciliation.errors) log(`reconciliation of ${failed.system} failed: ${failed.error}`);
 };
 
+/** One line per connector that is unreachable or unsafe at start; the unsafe ones are findings too (jobs/connector-check.ts). */
+const reportConnectors = async (ctx: Context): Promise<void> => {
+  try {
+    for (const c of await checkConnectors(ctx)) {
+      if (c.unsafe.length > 0) log(`UNSAFE connector of ${c.system}: ${c.unsafe.join('; ')}`);
+      else if (!c.ok) log(`connector of ${c.system} cannot work: ${c.detail}`);
+    }
+  } catch (e) {
+    log(`connector check failed: ${message(e)}`);
+  }
+};
+
 /** What `serve` adds to the worker: the decision index (kept fresh after each pass too) and the HTTP server. */
 export interface Served { decision: DecisionService; close(): Promise<void> }
 
@@ -114,7 +127,10 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     startLoop(rt.config.checkpointIntervalMs, checkpoint, (e) => log(`audit checkpoint failed: ${message(e)}`)),
   ];
   log(banner(ctx.store));
+  // After the banner: a slow target must not hold up the start; awaited before the database closes.
+  const connectorsChecked = reportConnectors(ctx);
   await untilSignal(rt);
+  await connectorsChecked;
   log('stopping: finishing the current pass and closing the database');
   await served?.close();
   for (const loop of loops) await loop.stop();

@@ -41,7 +41,21 @@ export interface AccessEntry {
   identityHandle: string | null;
   /** The target-side entitlement name (role, group); reconciliation maps it back to an entitlement key. */
   entitlement: string;
+  /**
+   * The role or group the access comes through when the account is not a direct member (nesting);
+   * absent for a direct membership, the only kind Tenure itself makes.
+   */
+  via?: string;
   attributes?: Record<string, unknown>;
+}
+
+/** An account named by the connector's rule (Tenure made it, or someone imitated the rule), and whether it can sign in. */
+export interface AccountState {
+  account: string;
+  identityHandle: string;
+  canLogin: boolean;
+  /** null: no end. */
+  validUntil: Date | null;
 }
 
 export interface ConnectorOutcome {
@@ -53,6 +67,11 @@ export interface CheckResult {
   ok: boolean;
   /** Human-readable; never contains a credential. */
   detail: string;
+  /**
+   * Why the connector's own credentials can do far more than it needs (superuser, a road to
+   * operating-system or all-data roles); empty or absent when none is known. Reported as a finding.
+   */
+  unsafe?: string[];
 }
 
 export interface Connector {
@@ -60,8 +79,17 @@ export interface Connector {
   readonly kind: string;
   provision(grant: ConnectorGrant): Promise<ConnectorOutcome>;
   deprovision(grant: ConnectorGrant): Promise<ConnectorOutcome>;
-  /** Every account and membership the connector manages that exists in the target right now. */
+  /**
+   * Every membership of every managed role or group in the target right now, whatever the member is
+   * called: Tenure's accounts, anyone else's (identityHandle null), and members through nesting (via).
+   */
   listAccess(): Promise<AccessEntry[]>;
+  /** Every account that follows the naming rule, with its sign-in state, for connectors whose accounts can sign in apart from memberships. */
+  listAccounts?(): Promise<AccountState[]>;
+  /** Removes one direct membership of any account in a managed role or group (drift found by reconciliation). */
+  revokeMembership?(account: string, entitlement: string): Promise<ConnectorOutcome>;
+  /** Brings an account's sign-in to an end (null: no sign-in at all) and ends its sessions. */
+  restrictLogin?(account: string, until: Date | null): Promise<ConnectorOutcome>;
   /** Whether the target is reachable with the connector's credentials and allows what it must do. */
   check(): Promise<CheckResult>;
   /**

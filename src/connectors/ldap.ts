@@ -25,6 +25,8 @@ import {
 } from 'ldapts';
 import { TenureError } from '../domain/errors.js';
 import type { AccessEntry, CheckResult, Connector, ConnectorGrant, ConnectorOutcome } from './contract.js';
+import { MEMBER_ATTRIBUTES, MEMBER_UID, readGroupAccess, type MemberRules, type ReadMembers } from './ldap-members.js';
+import { dnKey, parseDn, type Rdn } from './ldap-dn.js';
 import { resolveSecretRef } from './secret-ref.js';
 
 export interface LdapConfig {
@@ -45,46 +47,9 @@ export interface LdapConfig {
   timeoutMs?: number;
 }
 
-/** One RDN: its attribute types (lower case) and values, escapes undone. */
-type Rdn = [type: string, value: string][];
-
 const USER_CLASSES = ['top', 'person', 'organizationalPerson', 'inetOrgPerson'];
 
 const invalid = (field: string, message: string) => new TenureError('input.invalid', message, { field });
-
-/** Undoes RFC 4514 escapes in one pass: runs of `\XX` are UTF-8 bytes, `\c` is `c`. */
-const unescapeValue = (raw: string): string =>
-  raw.replace(/((?:\\[0-9a-fA-F]{2})+)|\\([^])/g, (_match, hex?: string, char?: string) =>
-    hex ? Buffer.from(hex.replace(/\\/g, ''), 'hex').toString('utf8') : char ?? '');
-
-/**
- * Parses an RFC 4514 DN string. Needed because directories hand DNs back in their own spelling
- * (OpenLDAP writes `\2C` where we sent `\,`), so member values are compared by meaning, not text.
- */
-export const parseDn = (dn: string): Rdn[] => {
-  const rdns: Rdn[] = [];
-  let rdn: Rdn = [];
-  for (let i = 0; ;) {
-    const equals = dn.indexOf('=', i);
-    const type = equals < 0 ? '' : dn.slice(i, equals).trim().toLowerCase();
-    if (!/^[a-z][a-z0-9-]*$|^\d+(\.\d+)*$/.test(type)) throw new Error(`${JSON.stringify(dn)} is not a DN`);
-    let start = equals + 1;
-    while (dn[start] === ' ') start += 1;
-    let end = start; // one past the last escaped or non-space character: unescaped trailing spaces do not count
-    for (i = start; i < dn.length && !',;+'.includes(dn[i]!); i += 1) {
-      if (dn[i] === '\\') { i += 1; end = i + 1; } else if (dn[i] !== ' ') end = i + 1;
-    }
-    rdn.push([type, unescapeValue(dn.slice(start, Math.min(end, dn.length)))]);
-    if (dn[i] !== '+') { rdns.push(rdn); rdn = []; }
-    if (i >= dn.length) return rdns;
-    i += 1;
-  }
-};
-
-/** A comparable form: uid, cn, ou and dc all match case-insensitively with spaces folded. */
-const dnKey = (rdns: Rdn[]): string => rdns
-  .map((rdn) => rdn.map(([type, value]) => `${type}=${value.toLowerCase().replace(/\s+/g, ' ').trim()}`).sort().join('+'))
-  .join(',');
 
 /** Values a DN can hold but the connector will not build one from (ldapts would quote them, LDAPv2 style). */
 const unsafeValue = (value: string): boolean => !value || value !== value.trim() || /\p{Cc}/u.test(value);
@@ -294,19 +259,39 @@ export class LdapConnector implements Connector {
 
   async listAccess(): Promise<AccessEntry[]> {
     return this.session(async (client) => {
+      // A missing entry holds no access (check() reports a missing group); a DN that is no entry lists nothing.
+      const read: ReadMembers = async (dn) => {
+        const search = async () => (await client.search(dn, { scope: 'base', attributes: MEMBER_ATTRIBUTES })).searchEntries[0];
+        return this.op('search', dn, search, [NoSuchObjectError], undefined);
+      };
+      const placeholder = dnKey(parseDn(this.config.groupsDn));
+      const rules: MemberRules = {
+        accountOf: (dn) => this.accountOf(dn), handleOf: (uid) => this.handleOf(uid),
+        isPlaceholder: (dn) => { try { return dnKey(parseDn(dn)) === placeholder; } catch { return false; } },
+      };
       const entries: AccessEntry[] = [];
-      for (const [targetName, cn] of this.groups) {
-        const groupDn = this.groupDn(cn);
-        // A missing group holds no access; check() reports it.
-        const read = async () => (await client.search(groupDn, { scope: 'base', attributes: ['member'] })).searchEntries;
-        const found = await this.op('search', groupDn, read, [NoSuchObjectError], []);
-        const members = [found[0]?.member ?? []].flat().map(String);
-        for (const dn of members) {
-          const account = this.accountOf(dn);
-          if (account !== null) entries.push({ account, identityHandle: this.handleOf(account), entitlement: targetName, attributes: { dn } });
-        }
-      }
+      for (const [targetName, cn] of this.groups) entries.push(...await readGroupAccess(read, this.groupDn(cn), targetName, rules));
       return entries.sort((a, b) => a.account.localeCompare(b.account) || a.entitlement.localeCompare(b.entitlement));
+    });
+  }
+
+  /**
+   * Removes a value someone added by hand to a managed group: a member or uniqueMember DN, or a
+   * memberUid (named `memberUid:<uid>` by listAccess). Groups the connector does not manage are refused.
+   */
+  async revokeMembership(account: string, entitlement: string): Promise<ConnectorOutcome> {
+    const cn = this.groups.get(entitlement);
+    if (cn === undefined) throw invalid('entitlement', `group ${entitlement} is not one this connector manages`);
+    const groupDn = this.groupDn(cn);
+    return this.session(async (client) => {
+      if (account.startsWith(MEMBER_UID)) {
+        const change = new Change({ operation: 'delete', modification: new Attribute({ type: 'memberUid', values: [account.slice(MEMBER_UID.length)] }) });
+        return { changed: await this.op('modify', groupDn, async () => { await client.modify(groupDn, change); return true; }, [NoSuchAttributeError], false) };
+      }
+      const unique = new Change({ operation: 'delete', modification: new Attribute({ type: 'uniqueMember', values: [account] }) });
+      const changedUnique = await this.op('modify', groupDn, async () => { await client.modify(groupDn, unique); return true; }, [NoSuchAttributeError], false);
+      const changedMember = (await this.isMember(client, groupDn, account)) && (await this.removeMember(client, groupDn, account));
+      return { changed: changedUnique || changedMember };
     });
   }
 

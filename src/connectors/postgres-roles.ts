@@ -9,7 +9,8 @@
  */
 import pg from 'pg';
 import { TenureError } from '../domain/errors.js';
-import type { AccessEntry, CheckResult, Connector, ConnectorGrant, ConnectorOutcome } from './contract.js';
+import type { AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome } from './contract.js';
+import { readAccounts, readMemberships, readPowers } from './postgres-inspect.js';
 import { resolveSecretRef } from './secret-ref.js';
 
 export interface PostgresRolesConfig {
@@ -195,32 +196,57 @@ export class PostgresRolesConnector implements Connector {
     return this.withClient((client) => this.isMember(client, login, role));
   }
 
-  async listAccess(): Promise<AccessEntry[]> {
-    return this.withClient(async (client) => {
-      const { rows } = await client.query<{ account: string; entitlement: string; can_login: boolean; valid_until: unknown }>(
-        `SELECT u.rolname AS account, g.rolname AS entitlement, u.rolcanlogin AS can_login, u.rolvaliduntil AS valid_until
-           FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-          WHERE left(u.rolname, length($1)) = $1 AND g.rolname = ANY($2::text[])
-          ORDER BY 1, 2`, [this.config.rolePrefix, this.config.roles]);
-      return rows.map((row) => ({
-        account: row.account,
-        identityHandle: row.account.slice(this.config.rolePrefix.length) || null,
-        entitlement: row.entitlement,
-        attributes: { canLogin: row.can_login, validUntil: row.valid_until instanceof Date ? row.valid_until.toISOString() : null },
-      }));
+  listAccess(): Promise<AccessEntry[]> {
+    return this.withClient((client) => readMemberships(client, this.config.roles, this.config.rolePrefix));
+  }
+
+  listAccounts(): Promise<AccountState[]> {
+    return this.withClient((client) => readAccounts(client, this.config.rolePrefix));
+  }
+
+  /**
+   * Removes a membership someone added by hand. Only of a managed role: a role the connector does not
+   * manage is not its to touch. The same PostgreSQL 16 caveat as deprovision applies.
+   */
+  async revokeMembership(account: string, entitlement: string): Promise<ConnectorOutcome> {
+    if (!this.config.roles.includes(entitlement)) throw invalid('entitlement', `role ${entitlement} is not one this connector manages`);
+    const changed = await this.inRoleTransaction(account, async (client) => {
+      if (!(await this.isMember(client, account, entitlement))) return false;
+      await client.query(`REVOKE ${ident(entitlement)} FROM ${ident(account)}`);
+      if (await this.isMember(client, account, entitlement)) throw new Error(`${account} is still a member of ${entitlement} after REVOKE (granted by another role)`);
+      return true;
     });
+    if (changed) await this.terminateSessions(account);
+    return { changed };
+  }
+
+  /** Only for an account named by the rule: everyone else's sign-in is not Tenure's business. */
+  async restrictLogin(account: string, until: Date | null): Promise<ConnectorOutcome> {
+    if (!account.startsWith(this.config.rolePrefix)) throw invalid('account', `${account} does not follow the naming rule of this connector`);
+    const changed = await this.inRoleTransaction(account, async (client) => {
+      const existing = await this.readRole(client, account);
+      if (!existing) return false;
+      if (until === null) {
+        if (!existing.rolcanlogin) return false;
+        await client.query(`ALTER ROLE ${ident(account)} NOLOGIN`);
+      } else {
+        if (sameEnd(existing.rolvaliduntil, until)) return false;
+        await client.query(`ALTER ROLE ${ident(account)} VALID UNTIL ${validUntil(until)}`);
+      }
+      return true;
+    });
+    if (changed && until === null) await this.terminateSessions(account);
+    return { changed };
   }
 
   async check(): Promise<CheckResult> {
     let url = '';
     try {
       url = resolveSecretRef(this.config.url, 'url');
-      const { rows } = await this.withClient((client) => client.query<{ version: string; who: string; may: boolean }>(
-        `SELECT current_setting('server_version') AS version, current_user AS who,
-                (rolsuper OR rolcreaterole) AS may FROM pg_roles WHERE rolname = current_user`));
-      const row = rows[0];
-      const where = `PostgreSQL ${row?.version} at ${describeTarget(url)} as ${row?.who}`;
-      return row?.may ? { ok: true, detail: where } : { ok: false, detail: `${where}: the role lacks CREATEROLE` };
+      const powers = await this.withClient((client) => readPowers(client));
+      const where = `PostgreSQL ${Math.floor(powers.version / 10000)} at ${describeTarget(url)} as ${powers.who}`;
+      if (!powers.mayCreateRoles) return { ok: false, detail: `${where}: the role lacks CREATEROLE`, unsafe: powers.unsafe };
+      return { ok: true, detail: powers.unsafe.length > 0 ? `${where}: UNSAFE, ${powers.unsafe.join('; ')}` : where, unsafe: powers.unsafe };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return { ok: false, detail: scrub(`cannot reach ${url ? describeTarget(url) : 'the server'}: ${message}`, url) };

@@ -19,6 +19,16 @@ export const FINDING_KINDS = {
   orphan_account: 'high',
   /** An account whose name says it is shared or generic: nobody is accountable for what it does. */
   shared_account: 'medium',
+  /** An account outside Tenure's naming rule is a direct member of a managed role or group: only Tenure grants those. */
+  unmanaged_member: 'high',
+  /** An account reaches a managed role or group through another role or group (nesting), not through a grant. */
+  nested_access: 'high',
+  /** An account Tenure manages can still sign in although its identity holds no live grant on the system. */
+  login_without_grant: 'critical',
+  /** An account Tenure manages can sign in past the end of the last of its identity's grants on the system. */
+  login_outlives_grants: 'high',
+  /** The connector's own credentials can do far more than it needs (superuser, or a road to operating-system or all-data roles). */
+  connector_unsafe: 'critical',
   /** A break-glass use was not reviewed in time: escalated to security. */
   breakglass_review_overdue: 'high',
   /** A reviewer judged a break-glass use inappropriate: the access was ended, security follows up. */
@@ -67,6 +77,7 @@ export const isFindingKind = (value: string): value is FindingKind => Object.has
 /** The kinds reconciliation opens, and closes by itself when the drift is gone. */
 export const DRIFT_KINDS: readonly FindingKind[] = [
   'access_without_grant', 'grant_without_access', 'access_of_inactive_identity', 'orphan_account', 'shared_account',
+  'unmanaged_member', 'nested_access', 'login_without_grant', 'login_outlives_grants',
 ];
 
 /** The OWASP Non-Human Identities Top 10 (2025) risks findings point at. */
@@ -96,6 +107,11 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   access_of_inactive_identity: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
   orphan_account: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
   shared_account: { owaspNhi: ['NHI9:2025', 'NHI10:2025'], nistCsf: ['PR.AA-01'] },
+  unmanaged_member: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
+  nested_access: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
+  login_without_grant: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
+  login_outlives_grants: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-05'] },
+  connector_unsafe: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
   breakglass_review_overdue: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
   breakglass_misuse: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
   credential_rotation_overdue: { owaspNhi: ['NHI7:2025'], nistCsf: ['PR.AA-01'] },

@@ -7,7 +7,14 @@ import type { FindingKind } from './findings.js';
 import type { IdentityStatus } from './model.js';
 import { looksShared } from './provisioning.js';
 
-export interface ObservedAccess { account: string; identityHandle: string | null; entitlement: string }
+export interface ObservedAccess {
+  account: string; identityHandle: string | null; entitlement: string;
+  /** The role or group the access comes through, when it is nested; absent: a direct membership. */
+  via?: string | undefined;
+}
+
+/** An account named by the connector's rule, and whether it can sign in now (see Connector.listAccounts). */
+export interface ObservedAccount { account: string; identityHandle: string; canLogin: boolean; validUntil: Date | null }
 
 export interface KnownIdentity { id: string; handle: string; status: IdentityStatus }
 
@@ -15,6 +22,8 @@ export interface ExpectedGrant {
   grantId: string; identityId: string; handle: string; targetName: string;
   /** Only a grant the target confirmed (`provisioned`) is expected there; a pending one may not have arrived yet. */
   provisioningState: string;
+  /** null: no end (birthright). */
+  endsAt: Date | null;
 }
 
 /** The latest ended grant of a person for a target entitlement: evidence that access came back after Tenure removed it. */
@@ -33,6 +42,8 @@ export interface Drift {
   evidence: Record<string, unknown>;
   /** Whether the drift is access that revoke mode may remove (never an orphan or shared account: nobody is known to own it). */
   removable: boolean;
+  /** login_outlives_grants: the end the account's sign-in is brought back to. */
+  loginEndsAt?: Date;
 }
 
 export interface ReconcileInput {
@@ -44,7 +55,13 @@ export interface ReconcileInput {
   /** `${identityId}\u0000${targetName}` → the latest ended grant. */
   ended: Map<string, EndedGrant>;
   sharedPatterns: RegExp[];
+  /** The accounts the connector manages with their sign-in state; absent when the connector cannot list them. */
+  accounts?: ObservedAccount[] | undefined;
+  now: Date;
 }
+
+/** An account may sign in this long past its last grant's end before it is drift: clocks and VALID UNTIL rounding differ. */
+const LOGIN_END_SLACK_MS = 60_000;
 
 const pair = (a: string, b: string) => `${a}\u0000${b}`;
 
@@ -71,6 +88,63 @@ const describeAccess = (input: ReconcileInput, entry: ObservedAccess, who: Known
       lastGrant: ended ? { id: ended.grantId, endedAt: ended.endedAt, deprovisionedAt: ended.deprovisionedAt } : null } };
 };
 
+/**
+ * Access that does not come from Tenure's own membership: a member outside the naming rule (removable:
+ * the membership of a managed role is Tenure's to give), or access through nesting (not removable
+ * here: the nested role's own membership is reported and removed on its own).
+ */
+const describeForeignAccess = (input: ReconcileInput, entry: ObservedAccess, who: KnownIdentity | undefined): Drift => {
+  const base = { account: entry.account, entitlement: entry.entitlement, handle: entry.identityHandle, identityId: who?.id ?? null, grantId: null };
+  if (entry.via !== undefined) {
+    return { ...base, kind: 'nested_access', key: `nested_access:${input.systemId}:${entry.account}:${entry.entitlement}`, removable: false,
+      summary: `${entry.account} reaches ${entry.entitlement} on ${input.systemKey} through ${entry.via}, not through a grant`,
+      evidence: { account: entry.account, entitlement: entry.entitlement, via: entry.via,
+        notRemoved: `the access comes through ${entry.via}; its membership of ${entry.entitlement} is what to remove` } };
+  }
+  return { ...base, kind: 'unmanaged_member', key: `unmanaged_member:${input.systemId}:${entry.account}:${entry.entitlement}`, removable: true,
+    summary: `${entry.account} is a member of ${entry.entitlement} on ${input.systemKey}, which only Tenure grants, and follows no naming rule of Tenure's`,
+    evidence: { account: entry.account, entitlement: entry.entitlement } };
+};
+
+/**
+ * Accounts Tenure manages that can sign in with no live grant behind them, or longer than their grants
+ * last. An account of no known identity is an orphan, reported once whether it holds a membership or not.
+ */
+const loginDrift = (input: ReconcileInput, reported: Set<string>): Drift[] => {
+  const latestEnd = new Map<string, Date | null>();
+  for (const g of input.expected) {
+    const have = latestEnd.get(g.handle);
+    latestEnd.set(g.handle, have === null || g.endsAt === null ? null : have === undefined || g.endsAt > have ? g.endsAt : have);
+  }
+  const drift: Drift[] = [];
+  for (const a of input.accounts ?? []) {
+    if (!a.canLogin || (a.validUntil !== null && a.validUntil <= input.now)) continue;
+    const who = input.identities.get(a.identityHandle);
+    const base = { account: a.account, handle: a.identityHandle, identityId: who?.id ?? null, entitlement: null, grantId: null };
+    const until = a.validUntil?.toISOString() ?? 'infinity';
+    if (!who) {
+      const key = `orphan_account:${input.systemId}:${a.account}`;
+      if (!reported.has(key)) {
+        drift.push({ ...base, kind: 'orphan_account', key, removable: false, summary: `${a.account} can sign in to ${input.systemKey} and matches no identity`,
+          evidence: { account: a.account, canLogin: true, validUntil: until } });
+      }
+      continue;
+    }
+    if (!latestEnd.has(a.identityHandle)) {
+      drift.push({ ...base, kind: 'login_without_grant', key: `login_without_grant:${input.systemId}:${a.account}`, removable: true,
+        summary: `${a.account} can sign in to ${input.systemKey} (valid until ${until}) but ${a.identityHandle} holds no live grant there`,
+        evidence: { account: a.account, canLogin: true, validUntil: until } });
+      continue;
+    }
+    const end = latestEnd.get(a.identityHandle)!;
+    if (end === null || (a.validUntil !== null && a.validUntil.getTime() <= end.getTime() + LOGIN_END_SLACK_MS)) continue;
+    drift.push({ ...base, kind: 'login_outlives_grants', key: `login_outlives_grants:${input.systemId}:${a.account}`, removable: true,
+      summary: `${a.account} can sign in to ${input.systemKey} until ${until}, past the end of its last grant (${end.toISOString()})`,
+      evidence: { account: a.account, validUntil: until, lastGrantEndsAt: end.toISOString() }, loginEndsAt: end });
+  }
+  return drift;
+};
+
 /** Every drift between the target and the grants, each kind at most once per account and entitlement. */
 export const reconcile = (input: ReconcileInput): Drift[] => {
   const drift: Drift[] = [];
@@ -86,11 +160,13 @@ export const reconcile = (input: ReconcileInput): Drift[] => {
         summary: `${entry.account} on ${input.systemKey} looks shared or generic: nobody is accountable for what it does`,
         evidence: { account: entry.account, entitlement: entry.entitlement } });
     }
-    const grant = entry.identityHandle === null ? undefined : live.get(pair(entry.identityHandle, entry.entitlement));
+    if (entry.identityHandle === null || entry.via !== undefined) { drift.push(describeForeignAccess(input, entry, who)); continue; }
+    const grant = live.get(pair(entry.identityHandle, entry.entitlement));
     if (grant && who && who.status === 'active') { seen.add(grant.grantId); continue; }
     if (grant) seen.add(grant.grantId);
     drift.push(describeAccess(input, entry, who));
   }
+  drift.push(...loginDrift(input, new Set(drift.map((d) => d.key))));
   for (const grant of input.expected) {
     if (seen.has(grant.grantId) || grant.provisioningState !== 'provisioned') continue;
     drift.push({ kind: 'grant_without_access', key: `grant_without_access:${input.systemId}:${grant.grantId}`, account: grant.handle,

@@ -35,6 +35,9 @@ const openDrift = async (exec: Executor, ids: string[]) => exec.select({ systemI
   .from(findings).where(and(inArray(findings.systemId, ids), eq(findings.status, 'open'), inArray(findings.kind, [...DRIFT_KINDS])))
   .groupBy(findings.systemId);
 
+const unsafeConnectors = async (exec: Executor, ids: string[]): Promise<Set<string | null>> => new Set((await exec.select({ systemId: findings.systemId })
+  .from(findings).where(and(inArray(findings.systemId, ids), eq(findings.status, 'open'), eq(findings.kind, 'connector_unsafe')))).map((f) => f.systemId));
+
 /**
  * Systems with their owners and entitlements (everyone signed in may see these: they are what one
  * requests access to), and, for those who read provisioning or own the system, how its connector is
@@ -55,8 +58,8 @@ export const listSystems = async (ctx: Context) => {
     .orderBy(entitlements.key);
   const handles = await handlesById(exec, rows.flatMap((s) => [s.businessOwnerId, s.technicalOwnerId]));
   const operable = rows.filter((s) => readAll || s.businessOwnerId === me || s.technicalOwnerId === me).map((s) => s.id);
-  const [jobs, runs, drift] = operable.length === 0 ? [undefined, [], []]
-    : await Promise.all([jobFigures(exec, operable, now), lastRuns(exec, operable), openDrift(exec, operable)]);
+  const [jobs, runs, drift, unsafe] = operable.length === 0 ? [undefined, [], [], new Set<string | null>()]
+    : await Promise.all([jobFigures(exec, operable, now), lastRuns(exec, operable), openDrift(exec, operable), unsafeConnectors(exec, operable)]);
   const operations = (s: SystemRow) => {
     if (!operable.includes(s.id) || !jobs) return null;
     const provisioning = policy.provisioning?.systems[s.key];
@@ -66,16 +69,17 @@ export const listSystems = async (ctx: Context) => {
     const overdueTasks = jobs.overdue.find((o) => o.systemId === s.id)?.n ?? 0;
     const failed = jobs.errors.find((e) => e.systemId === s.id);
     const reconcileEveryMs = provisioning?.reconcile.everyMs ?? null;
+    const openDriftFindings = drift.find((d) => d.systemId === s.id)?.n ?? 0;
     const lastRun = run ? { finishedAt: run.finishedAt, brakeHeld: run.brakeHeld } : null;
     return {
       connector: provisioning?.connector.type ?? 'manual', reconcileMode: isReconcilable(provisioning) ? provisioning.reconcile.mode : null,
       reconcileEveryMs: isReconcilable(provisioning) ? reconcileEveryMs : null,
       health: connectorHealth({ connector: provisioning?.connector.type ?? null, reconcilable: isReconcilable(provisioning),
-        reconcileEveryMs, jobs: byState, retrying: failed?.retrying ?? 0, overdueTasks, lastRun, now }),
+        reconcileEveryMs, jobs: byState, retrying: failed?.retrying ?? 0, overdueTasks, lastRun, openDrift: openDriftFindings, unsafe: unsafe.has(s.id), now }),
       openJobs: byState, retrying: failed?.retrying ?? 0, overdueTasks, lastError: failed?.lastError ?? null,
       lastReconciliation: run ? { finishedAt: run.finishedAt, accounts: run.accounts, liveGrants: run.liveGrants,
         drift: run.drift as Record<string, number>, revoked: run.revoked, brakeHeld: run.brakeHeld } : null,
-      openDriftFindings: drift.find((d) => d.systemId === s.id)?.n ?? 0,
+      openDriftFindings,
     };
   };
   return {

@@ -24,7 +24,7 @@ export interface Slapd {
 
 const SLAPD = '/usr/sbin/slapd';
 const SLAPADD = '/usr/sbin/slapadd';
-const SCHEMAS = ['core', 'cosine', 'inetorgperson'].map((name) => `/etc/ldap/schema/${name}.schema`);
+const SCHEMAS = ['core', 'cosine', 'inetorgperson', 'nis'].map((name) => `/etc/ldap/schema/${name}.schema`);
 const SUFFIX = 'dc=tenure,dc=test';
 /** Seeded group names go into LDIF verbatim, so they stay plain. */
 const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9 _-]*$/;

@@ -9,7 +9,7 @@ import { typed, type RouteModule } from './route.js';
 const Operations = z.object({
   connector: z.string().describe('the connector type in policy; manual when there is none'),
   reconcileMode: z.enum(['report', 'revoke']).nullable(), reconcileEveryMs: z.number().nullable(),
-  health: z.enum(CONNECTOR_HEALTH).describe('the worst of: held revocations, failing or retried jobs, overdue manual tasks, no or stale reconciliation'),
+  health: z.enum(CONNECTOR_HEALTH).describe('the worst of: an unsafe connector (its own credentials reach far beyond its job), held revocations, failing or retried jobs, open drift, overdue manual tasks, no or stale reconciliation'),
   openJobs: z.record(z.string(), z.number().int()).describe('unfinished provisioning jobs by state'),
   retrying: z.number().int().describe('unfinished jobs whose last attempt failed'),
   overdueTasks: z.number().int(), lastError: z.string().nullable().describe('the newest error of an unfinished job'),

@@ -4667,7 +4667,7 @@ export interface paths {
                 query?: {
                     /** @description the nextCursor of the previous page */
                     cursor?: string;
-                    kind?: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
+                    kind?: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "unmanaged_member" | "nested_access" | "login_without_grant" | "login_outlives_grants" | "connector_unsafe" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
                     limit?: number;
                     status?: "open" | "accepted" | "resolved";
                     system?: string;
@@ -4701,7 +4701,7 @@ export interface paths {
                                 identity: string | null;
                                 jobId: string | null;
                                 /** @enum {string} */
-                                kind: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
+                                kind: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "unmanaged_member" | "nested_access" | "login_without_grant" | "login_outlives_grants" | "connector_unsafe" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
                                 /** Format: date-time */
                                 lastSeenAt: string;
                                 /** Format: date-time */
@@ -12814,10 +12814,10 @@ export interface paths {
                                     /** @description the connector type in policy; manual when there is none */
                                     connector: string;
                                     /**
-                                     * @description the worst of: held revocations, failing or retried jobs, overdue manual tasks, no or stale reconciliation
+                                     * @description the worst of: an unsafe connector (its own credentials reach far beyond its job), held revocations, failing or retried jobs, open drift, overdue manual tasks, no or stale reconciliation
                                      * @enum {string}
                                      */
-                                    health: "held" | "failing" | "retrying" | "tasks_overdue" | "not_reconciled" | "reconciliation_overdue" | "manual" | "ok";
+                                    health: "unsafe" | "held" | "failing" | "retrying" | "drift" | "tasks_overdue" | "not_reconciled" | "reconciliation_overdue" | "manual" | "ok";
                                     /** @description the newest error of an unfinished job */
                                     lastError: string | null;
                                     lastReconciliation: {

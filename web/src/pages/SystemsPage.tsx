@@ -11,9 +11,11 @@ type Operations = NonNullable<SystemView['operations']>;
 
 /** What each health word means to someone deciding whether to look closer; the worst condition is shown. */
 const HEALTH: Record<Operations['health'], { color: string; label: string; means: string }> = {
+  unsafe: { color: 'red', label: 'Unsafe connector', means: "the connector's own credentials reach far beyond its job (superuser, or a road to operating-system or all-data roles): see its finding" },
   held: { color: 'red', label: 'Revocations held', means: 'the mass-revocation brake holds removals until security confirms' },
   failing: { color: 'red', label: 'Failing', means: 'a job has used its attempts; access may not match the grants' },
   retrying: { color: 'orange', label: 'Retrying', means: 'a job failed and will be tried again' },
+  drift: { color: 'orange', label: 'Drift', means: 'the target holds access the grants do not explain, or lacks access they give: see the open findings' },
   tasks_overdue: { color: 'orange', label: 'Tasks overdue', means: 'a manual task is past its due time' },
   not_reconciled: { color: 'yellow', label: 'Not reconciled', means: 'the target has never been compared with the grants' },
   reconciliation_overdue: { color: 'yellow', label: 'Reconciliation overdue', means: 'two scheduled comparisons have been missed' },

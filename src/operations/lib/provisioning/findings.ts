@@ -3,9 +3,10 @@
  * condition it describes), so the same condition seen again refreshes the open finding rather than
  * opening a second one, and each opening and closing is an audit event.
  */
-import { and, eq, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { FINDING_KINDS, type FindingKind, type FindingStatus, type Severity } from '../../../domain/findings.js';
 import { newId } from '../../../domain/ids.js';
+import { rawRows } from '../../../store/database.js';
 import { findings } from '../../../store/schema-provisioning.js';
 import type { Work } from '../../../work/context.js';
 
@@ -88,4 +89,16 @@ export const reopenLapsedAcceptances = async (work: Work): Promise<number> => {
     recordReopened(work, f.id, f);
   }
   return lapsed.length;
+};
+
+/**
+ * Who must act on a system's findings: its technical owner, else its business owner, else nobody
+ * named (security and IAM see every finding). Read when the findings open, so a departed owner is skipped.
+ */
+export const driftOwner = async (work: Work, systemId: string): Promise<string | null> => {
+  const [row] = await rawRows<{ technical: string | null; business: string | null }>(work.tx, sql`
+    SELECT (SELECT id FROM identities WHERE id = s.technical_owner_id AND status = 'active') AS technical,
+           (SELECT id FROM identities WHERE id = s.business_owner_id AND status = 'active') AS business
+    FROM systems s WHERE s.id = ${systemId}`);
+  return row?.technical ?? row?.business ?? null;
 };

@@ -4,7 +4,7 @@
  * that has no grant behind it, unless that trips the mass-revocation brake.
  */
 import { sql } from 'drizzle-orm';
-import type { AccessEntry, Connector } from '../../../connectors/contract.js';
+import type { AccessEntry, AccountState, Connector } from '../../../connectors/contract.js';
 import { connectorFor } from '../../../connectors/registry.js';
 import { TenureError } from '../../../domain/errors.js';
 import { DEFAULT_FINDING_DUE_MS, DRIFT_KINDS, FINDING_KINDS } from '../../../domain/findings.js';
@@ -13,8 +13,9 @@ import { brakeTrips, compileSharedPatterns, isReconcilable } from '../../../doma
 import { reconcile, type Drift, type EndedGrant, type ExpectedGrant, type KnownIdentity } from '../../../domain/reconciliation.js';
 import { rawRows, type Executor } from '../../../store/database.js';
 import { reconciliationRuns } from '../../../store/schema-provisioning.js';
-import { inTransaction, type Context, type Work } from '../../../work/context.js';
-import { openFinding, resolveFindingByKey, resolveUnseen } from './findings.js';
+import { inTransaction, type Context } from '../../../work/context.js';
+import { recordConnectorSafety } from './connector-safety.js';
+import { driftOwner, openFinding, resolveFindingByKey, resolveUnseen } from './findings.js';
 import { provisioningSettings } from './settings.js';
 
 export interface ReconcileOptions {
@@ -39,14 +40,14 @@ export interface ReconcileResult {
 
 interface SystemRow { id: string; key: string }
 
-const loadExpectations = async (exec: Executor, system: SystemRow, targets: Record<string, string>, entries: AccessEntry[]) => {
-  const expectedRows = await rawRows<{ grant_id: string; identity_id: string; handle: string; key: string; provisioning_state: string }>(exec, sql`
-    SELECT g.id AS grant_id, g.identity_id, i.handle, e.key, g.provisioning_state
+const loadExpectations = async (exec: Executor, system: SystemRow, targets: Record<string, string>, entries: AccessEntry[], accounts: AccountState[]) => {
+  const expectedRows = await rawRows<{ grant_id: string; identity_id: string; handle: string; key: string; provisioning_state: string; ends_at: Date | string | null }>(exec, sql`
+    SELECT g.id AS grant_id, g.identity_id, i.handle, e.key, g.provisioning_state, g.ends_at
       FROM grants g JOIN entitlements e ON e.id = g.entitlement_id JOIN identities i ON i.id = g.identity_id
      WHERE e.system_id = ${system.id} AND g.status = 'active'`);
   const expected: ExpectedGrant[] = expectedRows.map((r) => ({ grantId: r.grant_id, identityId: r.identity_id, handle: r.handle,
-    targetName: targets[r.key] ?? r.key, provisioningState: r.provisioning_state }));
-  const handles = [...new Set(entries.map((e) => e.identityHandle).filter((h): h is string => h !== null))];
+    targetName: targets[r.key] ?? r.key, provisioningState: r.provisioning_state, endsAt: r.ends_at === null ? null : new Date(r.ends_at) }));
+  const handles = [...new Set([...entries.map((e) => e.identityHandle), ...accounts.map((a) => a.identityHandle)].filter((h): h is string => h !== null))];
   const people = handles.length === 0 ? [] : await rawRows<KnownIdentity>(exec,
     sql`SELECT id, handle, status FROM identities WHERE handle IN (SELECT jsonb_array_elements_text(${JSON.stringify(handles)}::jsonb))`);
   const ended = await rawRows<{ identity_id: string; key: string; grant_id: string; ended_at: Date; confirmed: Date | null; state: string }>(exec, sql`
@@ -62,6 +63,17 @@ const loadExpectations = async (exec: Executor, system: SystemRow, targets: Reco
   return { expected, identities: new Map(people.map((p) => [p.handle, p])), ended: endedMap };
 };
 
+/** The one change that removes a piece of drift, by its kind; undefined when the connector cannot make it. */
+const removalOf = (connector: Connector, d: Drift, stillHeld: Set<string>): (() => Promise<{ changed: boolean }>) | undefined => {
+  if (d.kind === 'unmanaged_member') return connector.revokeMembership && (() => connector.revokeMembership!(d.account, d.entitlement!));
+  if (d.kind === 'login_without_grant') return connector.restrictLogin && (() => connector.restrictLogin!(d.account, null));
+  if (d.kind === 'login_outlives_grants') return connector.restrictLogin && (() => connector.restrictLogin!(d.account, d.loginEndsAt ?? null));
+  return () => connector.deprovision({
+    grantId: d.grantId ?? `drift:${d.key}`, identityHandle: d.handle!, entitlementKey: d.entitlement!, targetName: d.entitlement!,
+    startsAt: new Date(0), endsAt: null, accountEndsAt: null, lastOnSystem: !stillHeld.has(d.handle!),
+  });
+};
+
 /**
  * Removes each piece of removable drift from the target; the finding stays open until a later run
  * no longer sees it. One removal failing does not stop the others: it is counted and the drift
@@ -72,12 +84,11 @@ const removeDrift = async (ctx: Context, connector: Connector, system: SystemRow
   let revoked = 0;
   let failed = 0;
   for (const d of removable) {
+    const remove = removalOf(connector, d, stillHeld);
     let changed: boolean;
     try {
-      ({ changed } = await connector.deprovision({
-        grantId: d.grantId ?? `drift:${d.key}`, identityHandle: d.handle!, entitlementKey: d.entitlement!, targetName: d.entitlement!,
-        startsAt: new Date(0), endsAt: null, accountEndsAt: null, lastOnSystem: !stillHeld.has(d.handle!),
-      }));
+      if (!remove) throw new Error(`the ${connector.kind} connector cannot remove ${d.kind}`);
+      ({ changed } = await remove());
     } catch {
       failed += 1;
       continue;
@@ -89,18 +100,6 @@ const removeDrift = async (ctx: Context, connector: Connector, system: SystemRow
     });
   }
   return { revoked, failed };
-};
-
-/**
- * Who must act on drift in a system: its technical owner, else its business owner, else nobody named
- * (security and IAM see every finding). Read when the findings open, so a departed owner is skipped.
- */
-const driftOwner = async (work: Work, systemId: string): Promise<string | null> => {
-  const [row] = await rawRows<{ technical: string | null; business: string | null }>(work.tx, sql`
-    SELECT (SELECT id FROM identities WHERE id = s.technical_owner_id AND status = 'active') AS technical,
-           (SELECT id FROM identities WHERE id = s.business_owner_id AND status = 'active') AS business
-    FROM systems s WHERE s.id = ${systemId}`);
-  return row?.technical ?? row?.business ?? null;
 };
 
 export const runReconciliation = async (ctx: Context, systemKey: string, options: ReconcileOptions = {}): Promise<ReconcileResult> => {
@@ -116,13 +115,16 @@ export const runReconciliation = async (ctx: Context, systemKey: string, options
   }
   const startedAt = ctx.clock.now();
   let entries: AccessEntry[];
+  let accounts: AccountState[];
   try {
     entries = await connector.listAccess();
+    accounts = (await connector.listAccounts?.()) ?? [];
   } catch (error) {
     throw new TenureError('reconcile.target_unreachable', `${systemKey}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const { expected, identities, ended } = await loadExpectations(exec, system, spec.targets, entries);
-  const drift = reconcile({ systemId: system.id, systemKey, observed: entries, expected, identities, ended,
+  await recordConnectorSafety(ctx, system, await connector.check(), settings.findingDueMs);
+  const { expected, identities, ended } = await loadExpectations(exec, system, spec.targets, entries, accounts);
+  const drift = reconcile({ systemId: system.id, systemKey, observed: entries, expected, identities, ended, accounts, now: ctx.clock.now(),
     sharedPatterns: compileSharedPatterns(settings.sharedAccountPatterns) });
   const removable = drift.filter((d) => d.removable);
   const revoking = (options.revoke ?? spec.reconcile.mode === 'revoke') && removable.length > 0;

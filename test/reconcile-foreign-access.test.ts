@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { PostgresRolesConnector } from '../src/connectors/postgres-roles.js';
+import { DEFAULT_FINDING_DUE_MS } from '../src/domain/findings.js';
+import { checkConnectors } from '../src/jobs/connector-check.js';
+import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
+import { listFindings } from '../src/operations/list-findings.js';
+import { listSystems } from '../src/operations/list-systems.js';
+import { reconcileSystems } from '../src/operations/reconcile-system.js';
+import { revokeGrant } from '../src/operations/revoke-grant.js';
+import type { Store } from '../src/store/database.js';
+import { BACKENDS, freshStore } from './support/backends.js';
+import { grantThrough } from './support/flows.js';
+import { buildProvisioningWorld, startPgTarget, type PgTarget } from './support/provisioning-world.js';
+import type { World } from './support/world.js';
+
+/**
+ * Issue 15, observations 1, 2 and 6, against a real scram PostgreSQL 15 target: access that Tenure
+ * did not make (a hand GRANT to any role, nesting, a login turned back on) is seen, owned, and
+ * removed where that is safe; and a connector role that can reach the operating system is reported.
+ */
+let target: PgTarget;
+before(async () => { target = await startPgTarget(); });
+after(async () => { await target?.stop(); });
+
+const ident = pg.escapeIdentifier;
+const dba = (statement: string) => target.admin((client) => client.query(statement));
+const login = (handle: string) => `${target.prefix}${handle}`;
+const roleState = async (role: string) => (await target.admin((c) => c.query<{ rolcanlogin: boolean; rolvaliduntil: Date | null }>(
+  'SELECT rolcanlogin, rolvaliduntil FROM pg_roles WHERE rolname = $1', [role]))).rows[0];
+const isMember = async (member: string, role: string) => (await target.admin((c) => c.query(
+  'SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE g.rolname = $1 AND u.rolname = $2',
+  [role, member]))).rowCount === 1;
+
+const reconcile = async (w: World, revoke = false) => {
+  w.clock.advance(60_000);
+  return (await reconcileSystems(await w.as(revoke ? 'selma' : 'ivan'), { system: 'payments', revoke, confirmMassRevoke: revoke }))[0]!;
+};
+const openOf = async (w: World, kind: string) => (await listFindings(await w.as('audrey'), { status: 'open', system: 'payments' }))
+  .filter((f) => f.kind === kind);
+
+for (const backend of BACKENDS) {
+  describe(`reconciliation sees access Tenure did not make (${backend})`, () => {
+    let store: Store;
+    let w: World;
+    const run = `${process.pid}_${backend}`;
+    const bob = `bob_${run}`;
+    const team = `team_${run}`;
+    const alice = `alice_${run}`;
+    before(async () => { store = await freshStore(backend); w = await buildProvisioningWorld(store, target); });
+    after(async () => {
+      await store?.close();
+      await dba(`DO $$ DECLARE r record; BEGIN FOR r IN SELECT rolname FROM pg_roles WHERE left(rolname, ${target.prefix.length}) = '${target.prefix}'
+        OR rolname IN ('${bob}', '${team}', '${alice}') LOOP EXECUTE format('DROP ROLE %I', r.rolname); END LOOP; END $$`);
+    });
+
+    it('a managed role granted by hand to a role outside the naming rule is unmanaged_member, owned by the technical owner, and the system is not healthy', async () => {
+      await dba(`CREATE ROLE ${ident(bob)} LOGIN; GRANT ${target.roles.read} TO ${ident(bob)}`);
+      const result = await reconcile(w);
+      assert.equal(result.drift.unmanaged_member, 1);
+      const [finding] = await openOf(w, 'unmanaged_member');
+      assert.equal((finding!.evidence as { account: string }).account, bob);
+      assert.equal(finding!.owner, 'tom');
+      assert.equal(new Date(finding!.dueAt!).getTime() - new Date(finding!.openedAt).getTime(), DEFAULT_FINDING_DUE_MS.high);
+      const payments = (await listSystems(await w.as('ivan'))).items.find((s) => s.key === 'payments')!;
+      assert.notEqual(payments.operations!.health, 'ok');
+      assert.ok(payments.operations!.openDriftFindings >= 1);
+    });
+
+    it('access through a nested role is seen for every member, and revoke removes the nested role\'s membership, not the members\'', async () => {
+      await dba(`CREATE ROLE ${ident(team)} NOLOGIN; GRANT ${target.roles.approve} TO ${ident(team)};
+                 CREATE ROLE ${ident(alice)} LOGIN; GRANT ${ident(team)} TO ${ident(alice)}`);
+      const seen = await reconcile(w);
+      assert.equal(seen.drift.nested_access, 1);
+      const [nested] = await openOf(w, 'nested_access');
+      assert.deepEqual([(nested!.evidence as { account: string }).account, (nested!.evidence as { via: string }).via], [alice, team]);
+      assert.match((nested!.evidence as { notRemoved: string }).notRemoved, new RegExp(`comes through ${team}`));
+
+      const revoked = await reconcile(w, true);
+      assert.equal(revoked.revoked, 2, 'bob\'s and the team role\'s hand-made memberships');
+      assert.equal(await isMember(bob, target.roles.read), false);
+      assert.equal(await isMember(team, target.roles.approve), false);
+      assert.equal(await isMember(alice, team), true, 'what lies outside the managed roles is not Tenure\'s to touch');
+      const after = await reconcile(w);
+      assert.equal(after.drift.unmanaged_member, undefined);
+      assert.equal(after.drift.nested_access, undefined);
+    });
+
+    it('an ended account whose login is turned back on by hand is login_without_grant (critical), and revoke locks it again', async () => {
+      const grant = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'audit support', duration: '7d' }, ['sam', 'olivia']);
+      await runProvisioningPass(w.worker);
+      await revokeGrant(await w.as('sam'), { grant, reason: 'engagement over' });
+      await runProvisioningPass(w.worker);
+      assert.equal((await roleState(login('carl')))!.rolcanlogin, false, 'Tenure locked it at the last removal');
+      await dba(`ALTER ROLE ${ident(login('carl'))} LOGIN VALID UNTIL 'infinity'`);
+      const seen = await reconcile(w);
+      assert.equal(seen.drift.login_without_grant, 1);
+      const [finding] = await openOf(w, 'login_without_grant');
+      assert.equal(finding!.severity, 'critical');
+      assert.equal(finding!.owner, 'tom');
+      await reconcile(w, true);
+      assert.equal((await roleState(login('carl')))!.rolcanlogin, false);
+      assert.equal((await reconcile(w)).drift.login_without_grant, undefined);
+    });
+
+    it('a live account whose VALID UNTIL is pushed past its grants is login_outlives_grants, and revoke brings it back to the grant\'s end', async () => {
+      await grantThrough(w, 'eve', { entitlement: 'payments/read', justification: 'reports', duration: '7d' }, ['sam', 'olivia']);
+      await runProvisioningPass(w.worker);
+      const granted = (await roleState(login('eve')))!.rolvaliduntil!;
+      await dba(`ALTER ROLE ${ident(login('eve'))} VALID UNTIL 'infinity'`);
+      assert.equal((await reconcile(w)).drift.login_outlives_grants, 1);
+      await reconcile(w, true);
+      assert.equal((await roleState(login('eve')))!.rolvaliduntil!.getTime(), granted.getTime());
+      assert.equal((await reconcile(w)).drift.login_outlives_grants, undefined);
+    });
+  });
+}
+
+describe('the connector checks its own powers on a real PostgreSQL 15', () => {
+  const conn = `tenure_conn_${process.pid}`;
+  const password = `pw-${process.pid}-${Date.now()}`;
+  const urlVar = `TENURE_TEST_CONN_URL_${process.pid}`;
+  const connector = () => new PostgresRolesConnector({ url: `env:${urlVar}`, rolePrefix: target.prefix, roles: [target.roles.read] });
+  before(async () => {
+    await dba(`CREATE ROLE ${ident(conn)} LOGIN CREATEROLE PASSWORD '${password}'`);
+    const url = new URL(target.cluster.url);
+    url.username = conn;
+    url.password = password;
+    process.env[urlVar] = url.toString();
+  });
+  after(async () => {
+    delete process.env[urlVar];
+    await dba(`DROP ROLE IF EXISTS ${ident(conn)}`);
+  });
+
+  it('the documented CREATEROLE role can grant itself pg_execute_server_program on 15, and check() reports it as unsafe', async () => {
+    const before = await connector().check();
+    assert.equal(before.ok, true, before.detail);
+    assert.ok(before.unsafe!.some((r) => /CREATEROLE on PostgreSQL 15.*pg_execute_server_program/.test(r)), before.unsafe!.join('; '));
+    // The adversary with the connector's URL: one statement away from commands on the database host.
+    const client = new pg.Client({ connectionString: process.env[urlVar] });
+    await client.connect();
+    try { await client.query(`GRANT pg_execute_server_program TO ${ident(conn)}`); } finally { await client.end(); }
+    const afterGrant = await connector().check();
+    assert.ok(afterGrant.unsafe!.includes(`${conn} is a member of pg_execute_server_program`), afterGrant.unsafe!.join('; '));
+    assert.doesNotMatch(afterGrant.detail, new RegExp(password), 'the detail never carries the credential');
+  });
+
+  it('a superuser connector is reported, and at start every connector\'s check opens a connector_unsafe finding for the technical owner', async () => {
+    const store = await freshStore('embedded');
+    try {
+      const w = await buildProvisioningWorld(store, target);
+      const [checked] = await checkConnectors(w.worker);
+      assert.match(checked!.unsafe.join(';'), /postgres is a superuser/);
+      const [finding] = await openOf(w, 'connector_unsafe');
+      assert.equal(finding!.severity, 'critical');
+      assert.equal(finding!.owner, 'tom');
+      assert.equal((await listSystems(await w.as('ivan'))).items.find((s) => s.key === 'payments')!.operations!.health, 'unsafe');
+      await checkConnectors(w.worker);
+      assert.equal((await openOf(w, 'connector_unsafe')).length, 1, 'checked again, the same finding is refreshed');
+    } finally {
+      await store.close();
+    }
+  });
+});
