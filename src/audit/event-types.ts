@@ -40,6 +40,8 @@ export const AUDIT_EVENT_TYPES = [
   'review.campaign_closed',
   'grant.provisioned',
   'grant.deprovisioned',
+  'grant.credential_issued',
+  'grant.credential_removed',
   'provisioning.failed',
   'provisioning.task_opened',
   'provisioning.task_confirmed',

@@ -25,6 +25,7 @@ import { pageRequests, showRequest } from '../operations/list-requests.js';
 import { listTokens } from '../operations/list-tokens.js';
 import { planPolicy } from '../operations/plan-policy.js';
 import { revokeGrant } from '../operations/revoke-grant.js';
+import { issueGrantCredential } from '../operations/issue-grant-credential.js';
 import { revokeToken } from '../operations/revoke-token.js';
 import { createWebhook } from '../operations/create-webhook.js';
 import { deleteWebhook } from '../operations/delete-webhook.js';
@@ -115,6 +116,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
 
     listGrants: (input) => every((c, cursor) => pageGrants(c, { ...input, cursor })),
     revokeGrant: async (input) => revokeGrant(await ctx(), input),
+    issueGrantCredential: async (input) => issueGrantCredential(await ctx(), input),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
     runPass: async () => {
       const c = await ctx();

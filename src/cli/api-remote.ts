@@ -126,6 +126,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
 
     listGrants: (input) => list('/v1/grants', input),
     revokeGrant: ({ grant, ...body }) => call('POST', `/v1/grants/${segment(grant)}/revoke`, { body }),
+    issueGrantCredential: ({ grant }) => call('POST', `/v1/grants/${segment(grant)}/credential`, {}),
     runPass: () => call('POST', '/v1/lifecycle/run'),
 
     createToken: (input) => call('POST', '/v1/tokens', { body: input }),

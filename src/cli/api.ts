@@ -23,6 +23,7 @@ import type { listRequests, showRequest } from '../operations/list-requests.js';
 import type { listTokens } from '../operations/list-tokens.js';
 import type { planPolicy } from '../operations/plan-policy.js';
 import type { revokeGrant } from '../operations/revoke-grant.js';
+import type { issueGrantCredential } from '../operations/issue-grant-credential.js';
 import type { revokeToken } from '../operations/revoke-token.js';
 import type { searchAudit } from '../operations/search-audit.js';
 import type { testPolicy } from '../operations/test-policy.js';
@@ -108,6 +109,7 @@ export interface TenureApi {
 
   listGrants(input: In<typeof listGrants>): Answer<typeof listGrants>;
   revokeGrant(input: In<typeof revokeGrant>): Answer<typeof revokeGrant>;
+  issueGrantCredential(input: In<typeof issueGrantCredential>): Answer<typeof issueGrantCredential>;
   /** One whole worker pass (lifecycle, HR, provisioning, reviews, webhooks...); needs worker.run. */
   runPass(): Answer<typeof runPass>;
 

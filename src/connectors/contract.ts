@@ -58,6 +58,9 @@ export interface AccountState {
   validUntil: Date | null;
 }
 
+/** Where and as whom a person signs in with a credential Tenure handed out; never the credential. */
+export interface SignInDetails { account: string; target: string; validUntil: Date | null }
+
 export interface ConnectorOutcome {
   /** false: the target was already in the wanted state and nothing was done. */
   changed: boolean;
@@ -90,6 +93,12 @@ export interface Connector {
   revokeMembership?(account: string, entitlement: string): Promise<ConnectorOutcome>;
   /** Brings an account's sign-in to an end (null: no sign-in at all) and ends its sessions. */
   restrictLogin?(account: string, until: Date | null): Promise<ConnectorOutcome>;
+  /**
+   * Gives the grant's account a password Tenure minted, valid until `grant.accountEndsAt`, replacing
+   * any other; the connector stores it in the target only in hashed form. The last deprovision
+   * removes it. Absent: the target's sign-in is not Tenure's to hand out (LDAP and SCIM may follow).
+   */
+  setPassword?(grant: ConnectorGrant, password: string): Promise<SignInDetails>;
   /** Whether the target is reachable with the connector's credentials and allows what it must do. */
   check(): Promise<CheckResult>;
   /**

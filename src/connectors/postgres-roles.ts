@@ -2,14 +2,15 @@
  * PostgreSQL roles connector: one login role per identity (`<rolePrefix><handle>`), and each grant
  * a membership of that login role in the entitlement's role. See docs/connectors.md.
  *
- * Passwords are not Tenure's business: the connector creates the login role without one, and the
- * person (or a password manager, or an auth method such as LDAP/GSS configured in pg_hba.conf)
- * supplies how it authenticates. What Tenure guarantees is that the role can log in only while a
- * grant is live, and holds only the memberships its grants give.
+ * The login role is created without a password. The grantee may take one Tenure mints (setPassword:
+ * a SCRAM verifier, valid until the account's end, cleared at the last removal), or authenticate by a
+ * method pg_hba.conf names (LDAP, GSS, certificates). What Tenure guarantees is that the role can log
+ * in only while a grant is live, and holds only the memberships its grants give.
  */
 import pg from 'pg';
 import { TenureError } from '../domain/errors.js';
-import type { AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome } from './contract.js';
+import type { AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome, SignInDetails } from './contract.js';
+import { scramVerifier } from './scram.js';
 import { readAccounts, readMemberships, readPowers } from './postgres-inspect.js';
 import { resolveSecretRef } from './secret-ref.js';
 
@@ -139,8 +140,12 @@ export class PostgresRolesConnector implements Connector {
       if (!existing) {
         await client.query(`CREATE ROLE ${ident(login)} LOGIN VALID UNTIL ${validUntil(grant.accountEndsAt)}`);
         changed = true;
-      } else if (!existing.rolcanlogin || !sameEnd(existing.rolvaliduntil, grant.accountEndsAt)) {
-        await client.query(`ALTER ROLE ${ident(login)} LOGIN VALID UNTIL ${validUntil(grant.accountEndsAt)}`);
+      } else if (!existing.rolcanlogin) {
+        // A locked account comes back without any password it once had: only a new credential opens it.
+        await client.query(`ALTER ROLE ${ident(login)} LOGIN PASSWORD NULL VALID UNTIL ${validUntil(grant.accountEndsAt)}`);
+        changed = true;
+      } else if (!sameEnd(existing.rolvaliduntil, grant.accountEndsAt)) {
+        await client.query(`ALTER ROLE ${ident(login)} VALID UNTIL ${validUntil(grant.accountEndsAt)}`);
         changed = true;
       }
       if (!(await this.isMember(client, login, role))) {
@@ -166,9 +171,11 @@ export class PostgresRolesConnector implements Connector {
         }
         changed = true;
       }
-      if (grant.lastOnSystem && existing.rolcanlogin) {
-        await client.query(`ALTER ROLE ${ident(login)} NOLOGIN`);
-        changed = true;
+      if (grant.lastOnSystem) {
+        // The password goes with the login, so nothing revives it. Whether one is set cannot be read
+        // without superuser (pg_authid), so it is cleared every time and counted only with the login.
+        await client.query(`ALTER ROLE ${ident(login)} NOLOGIN PASSWORD NULL`);
+        changed ||= existing.rolcanlogin;
       }
       return changed;
     });
@@ -218,6 +225,21 @@ export class PostgresRolesConnector implements Connector {
     });
     if (changed) await this.terminateSessions(account);
     return { changed };
+  }
+
+  /**
+   * Sets a password Tenure minted, as a SCRAM verifier computed here, with VALID UNTIL at the
+   * account's end. Only for a live account: a grant not yet provisioned has nothing to open.
+   */
+  async setPassword(grant: ConnectorGrant, password: string): Promise<SignInDetails> {
+    const login = this.loginRole(grant.identityHandle);
+    const verifier = scramVerifier(password);
+    await this.inRoleTransaction(login, async (client) => {
+      const existing = await this.readRole(client, login);
+      if (!existing?.rolcanlogin) throw new TenureError('grant.credential_unavailable', `${login} does not exist or cannot sign in yet`, { field: 'grant' });
+      await client.query(`ALTER ROLE ${ident(login)} PASSWORD ${literal(verifier)} VALID UNTIL ${validUntil(grant.accountEndsAt)}`);
+    });
+    return { account: login, target: describeTarget(resolveSecretRef(this.config.url, 'url')), validUntil: grant.accountEndsAt };
   }
 
   /** Only for an account named by the rule: everyone else's sign-in is not Tenure's business. */

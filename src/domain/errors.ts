@@ -85,6 +85,8 @@ export const ERRORS = {
   'grant.already_ended': { status: 409, exit: 3, title: 'The grant has already ended' },
   'grant.not_started': { status: 409, exit: 3, title: 'The grant has not started yet' },
   'grant.exceeds_engagement_end': { status: 422, exit: 3, title: 'A grant may not end after its engagement' },
+  'grant.credential_unavailable': { status: 409, exit: 3, title: 'A credential is handed out only for a live grant whose access the target has confirmed' },
+  'grant.credential_unsupported': { status: 409, exit: 3, title: 'The system\'s connector does not hand out credentials (PostgreSQL roles does; elsewhere the target\'s own sign-in applies)' },
   'ssh.not_an_ssh_system': { status: 422, exit: 3, title: 'The grant is not on a system whose connector is ssh-ca, so no SSH certificate is issued for it' },
   'ssh.public_key_invalid': { status: 400, exit: 2, title: 'The text is not one OpenSSH public key of a supported type and size' },
   'ssh.ca_key_invalid': { status: 409, exit: 3, title: 'The SSH CA key the policy names cannot be used (missing, readable by others, encrypted, or not a key)' },

@@ -220,6 +220,8 @@ export const grants = pgTable('grants', {
   endReason: text('end_reason'),
   /** When the holder and sponsor were last reminded that the grant ends (webhook `grant.expiring_soon`), once per reminder. */
   expiryNoticeAt: ts('expiry_notice_at'),
+  /** When the holder last took a credential Tenure minted for the target (never the credential itself). */
+  credentialIssuedAt: ts('credential_issued_at'),
   createdAt: ts('created_at').notNull(),
 }, (t) => [
   index('grants_identity_idx').on(t.identityId, t.status),

@@ -75,4 +75,14 @@ export const grantCommands = (program: Command, rt: Runtime, run: Run): void => 
     .action(run(async (id: string, o: { reason: string }) => rt.print(await rt.api().revokeGrant({ grant: id, reason: o.reason }))));
   revoke(grant);
   revoke(program);
+  grant.command('credential <grant>').description('take a fresh password for the target of your live grant: shown once, Tenure keeps no copy')
+    .action(run(async (id: string) => {
+      const issued = await rt.api().issueGrantCredential({ grant: id });
+      if (rt.output.json) { rt.print(issued); return; }
+      const [host, rest] = [issued.target.split('/')[0]!, issued.target.split('/').slice(1).join('/')];
+      process.stdout.write([`account:     ${issued.account}`, `target:      ${issued.target}`, `password:    ${issued.password ?? '(shown once, already)'}`,
+        `valid until: ${issued.validUntil ? new Date(issued.validUntil).toISOString() : 'no end'}`,
+        `psql:        psql "postgres://${issued.account}@${host}/${rest}"   (enter the password when asked)`,
+        'Store it now: Tenure keeps no copy, and it stops working when your access ends.', ''].join('\n'));
+    }));
 };

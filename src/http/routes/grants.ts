@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GRANT_STATUSES } from '../../domain/model.js';
 import { pageGrants } from '../../operations/list-grants.js';
+import { issueGrantCredential } from '../../operations/issue-grant-credential.js';
 import { Input as RevokeInput, revokeGrant } from '../../operations/revoke-grant.js';
 import { runPass } from '../../jobs/pass.js';
 import { contextOf } from '../access.js';
@@ -11,6 +12,13 @@ const GrantView = z.object({
   id: z.string(), identity: z.string().optional(), entitlement: z.string(), tier: z.string(), status: z.string(), origin: z.string(),
   startsAt: isoDate, endsAt: optionalDate, provisioningState: z.string(), requestId: z.string().nullable(),
   exceptionId: z.string().nullable(), endedAt: optionalDate, endReason: z.string().nullable(), createdAt: isoDate,
+});
+const IssuedCredential = z.object({
+  grant: z.string(), system: z.string(), account: z.string().describe('the account to sign in as'),
+  target: z.string().describe('host:port/database (never a credential)'), validUntil: optionalDate.describe('the target refuses the password after this'),
+  password: z.string().nullable().describe('shown once, never again: Tenure keeps no copy (null on an Idempotency-Key replay)'),
+  secretShownOnce: z.boolean().optional().describe('true on an Idempotency-Key replay: the password was in the first answer only'),
+  issuedAt: isoDate,
 });
 const ListQuery = z.object({
   identity: refQuery, entitlement: refQuery,
@@ -50,6 +58,12 @@ export const grantRoutes: RouteModule = (app, deps) => {
       params: idParam('grant', 'grant id'), body: RevokeInput.omit({ grant: true }),
       response: { 200: z.object({ id: z.string(), status: z.string() }), ...problems } },
   }, async (request) => revokeGrant(ctx(request), { ...request.body, grant: request.params.grant }));
+  r.post('/v1/grants/:grant/credential', {
+    config: { access: { scope: 'write', permission: 'self' }, shownOnce: ['password'] },
+    schema: { tags: ['grants'], summary: 'Take a fresh password for the target of my live, provisioned grant (shown once; replaces any earlier one)',
+      params: idParam('grant', 'grant id'),
+      response: { 201: IssuedCredential, ...problems } },
+  }, async (request, reply) => reply.code(201).send(await issueGrantCredential(ctx(request), { grant: request.params.grant })));
   r.post('/v1/lifecycle/run', {
     config: { access: { scope: 'write', permission: 'worker.run' } },
     schema: { tags: ['grants'], summary: 'Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping)',

@@ -14,7 +14,7 @@ import { grants } from '../../store/schema.js';
 import { provisioningJobs } from '../../store/schema-provisioning.js';
 import { failpoint } from '../failpoints.js';
 import type { ClaimedJob } from './claim.js';
-import { loadJobContext, type JobContext } from './job-context.js';
+import { loadGrantContext, type GrantContext } from '../../operations/lib/provisioning/grant-context.js';
 import type { JobLeases } from './lease.js';
 
 export type JobResult = 'done' | 'superseded' | 'failed' | 'task_opened' | 'lost_lease';
@@ -50,10 +50,24 @@ const callConnector = async (connector: Connector, job: ClaimedJob, grant: Conne
   if (await stillHolds(connector, grant)) {
     throw new Error(`read-after-revoke: ${grant.targetName} is still held by ${grant.identityHandle} in the target after removal`);
   }
-  return { ...outcome, readBack: 'absent' as const };
+  // A connector that hands out passwords clears the account's at the last removal (see Connector.setPassword).
+  return { ...outcome, readBack: 'absent' as const, passwordCleared: grant.lastOnSystem && connector.setPassword !== undefined };
 };
 
-const recordSuccess = (ctx: Context, job: ClaimedJob, outcome: { changed: boolean; readBack: string | null }) =>
+/**
+ * The last removal from a connector that hands out passwords also cleared the account's password
+ * (postgres-roles: PASSWORD NULL). Said in the audit log when a credential had been issued there.
+ */
+const recordCredentialRemoved = async (work: Work, job: ClaimedJob): Promise<void> => {
+  const [issued] = await rawRows<{ n: number }>(work.tx, sql`
+    SELECT count(*)::int AS n FROM grants g JOIN entitlements e ON e.id = g.entitlement_id
+     WHERE g.identity_id = ${job.identity_id} AND e.system_id = ${job.system_id} AND g.credential_issued_at IS NOT NULL`);
+  if ((issued?.n ?? 0) === 0) return;
+  work.record({ action: 'grant.credential_removed', subject: { type: 'grant', id: job.grant_id }, identityId: job.identity_id,
+    systemId: job.system_id, data: { passwordCleared: true } });
+};
+
+const recordSuccess = (ctx: Context, job: ClaimedJob, outcome: { changed: boolean; readBack: string | null; passwordCleared?: boolean }) =>
   inTransaction(ctx, async (work) => {
     const evidence = { jobId: job.id, attempt: job.attempts, changed: outcome.changed, readBack: outcome.readBack, at: work.now };
     if (!(await finishJob(work, job, { state: 'done', finishedAt: work.now, outcome: evidence, lastError: null }))) return 'lost_lease' as const;
@@ -62,10 +76,11 @@ const recordSuccess = (ctx: Context, job: ClaimedJob, outcome: { changed: boolea
     await resolveFindingByKey(work, `provisioning_failed:${job.grant_id}`, `${job.action} succeeded at attempt ${job.attempts}`);
     work.record({ action: job.action === 'provision' ? 'grant.provisioned' : 'grant.deprovisioned', subject: { type: 'grant', id: job.grant_id },
       identityId: job.identity_id, systemId: job.system_id, after: { provisioningState: state }, data: evidence });
+    if (outcome.passwordCleared) await recordCredentialRemoved(work, job);
     return 'done' as const;
   });
 
-const recordFailure = (ctx: Context, job: ClaimedJob, jc: JobContext, settings: ProvisioningSettings, error: unknown) =>
+const recordFailure = (ctx: Context, job: ClaimedJob, jc: GrantContext, settings: ProvisioningSettings, error: unknown) =>
   inTransaction(ctx, async (work) => {
     const message = error instanceof Error ? error.message : String(error);
     const failing = job.attempts >= settings.maxAttempts;
@@ -87,7 +102,7 @@ const recordFailure = (ctx: Context, job: ClaimedJob, jc: JobContext, settings: 
   });
 
 /** A system without a connector: the job becomes a task for its technical owner, done when they confirm it. */
-const openManualTask = (ctx: Context, job: ClaimedJob, jc: JobContext, settings: ProvisioningSettings) =>
+const openManualTask = (ctx: Context, job: ClaimedJob, jc: GrantContext, settings: ProvisioningSettings) =>
   inTransaction(ctx, async (work) => {
     const spec = settings.systems[jc.systemKey]?.connector;
     const due = spec?.type === 'manual'
@@ -107,7 +122,7 @@ const supersede = (ctx: Context, job: ClaimedJob) => inTransaction(ctx, async (w
 export const runJob = async (
   ctx: Context, job: ClaimedJob, settings: ProvisioningSettings, connectorOf: (systemKey: string) => Connector | null, leases: JobLeases,
 ): Promise<JobResult> => {
-  const jc = await loadJobContext(ctx.store.db, job);
+  const jc = await loadGrantContext(ctx.store.db, job.grant_id);
   const live = jc.grantStatus === 'active';
   if ((job.action === 'provision') !== live) return supersede(ctx, job);
   const connector = connectorOf(jc.systemKey);

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /**
- * Bearer secrets (API tokens, session cookies): 256 random bits behind a readable prefix. Only a
+ * Bearer secrets (API tokens, session cookies) and target passwords Tenure hands out (tnp_, kept
+ * nowhere by Tenure): 256 random bits behind a readable prefix. Only a
  * SHA-256 of the secret is stored: with that much entropy a slow password hash adds nothing, and a
  * fast one keeps every request's lookup an index probe.
  */
-export const newSecret = (prefix: 'tnr' | 'tns'): string => `${prefix}_${randomBytes(32).toString('base64url')}`;
+export const newSecret = (prefix: 'tnr' | 'tns' | 'tnp'): string => `${prefix}_${randomBytes(32).toString('base64url')}`;
 
 export const hashSecret = (secret: string): string => createHash('sha256').update(secret).digest('hex');
 

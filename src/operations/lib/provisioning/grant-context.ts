@@ -1,15 +1,14 @@
 /**
- * Everything a connector needs to know about one job, read fresh when the job runs: the grant may
- * have changed since the job was queued, and the account's end and whether this is the person's
- * last grant on the system depend on every grant they hold there now.
+ * Everything a connector needs to know about one grant, read fresh when a job runs (or a credential
+ * is issued): the grant may have changed since the job was queued, and the account's end and
+ * whether this is the person's last grant on the system depend on every grant they hold there now.
  */
 import { sql } from 'drizzle-orm';
-import type { ConnectorGrant } from '../../connectors/contract.js';
-import type { Executor } from '../../store/database.js';
-import { rawRows } from '../../store/database.js';
-import type { ClaimedJob } from './claim.js';
+import type { ConnectorGrant } from '../../../connectors/contract.js';
+import type { Executor } from '../../../store/database.js';
+import { rawRows } from '../../../store/database.js';
 
-export interface JobContext {
+export interface GrantContext {
   grantStatus: string;
   systemKey: string;
   technicalOwnerId: string;
@@ -22,7 +21,7 @@ interface Row {
   handle: string; others: number; others_open_ended: boolean | null; others_max_end: Date | null;
 }
 
-export const loadJobContext = async (exec: Executor, job: ClaimedJob): Promise<JobContext> => {
+export const loadGrantContext = async (exec: Executor, grantId: string): Promise<GrantContext> => {
   const [row] = await rawRows<Row>(exec, sql`
     SELECT g.status, g.starts_at, g.ends_at, e.key AS entitlement_key, s.key AS system_key, s.technical_owner_id, i.handle,
            o.others, o.others_open_ended, o.others_max_end
@@ -31,8 +30,8 @@ export const loadJobContext = async (exec: Executor, job: ClaimedJob): Promise<J
       LATERAL (SELECT count(*)::int AS others, bool_or(g2.ends_at IS NULL) AS others_open_ended, max(g2.ends_at) AS others_max_end
                  FROM grants g2 JOIN entitlements e2 ON e2.id = g2.entitlement_id
                 WHERE g2.identity_id = g.identity_id AND e2.system_id = e.system_id AND g2.status = 'active' AND g2.id <> g.id) o
-     WHERE g.id = ${job.grant_id}`);
-  if (!row) throw new Error(`grant ${job.grant_id} of job ${job.id} does not exist`);
+     WHERE g.id = ${grantId}`);
+  if (!row) throw new Error(`grant ${grantId} does not exist`);
   const toDate = (value: Date | string | null) => (value === null ? null : new Date(value));
   const endsAt = toDate(row.ends_at);
   const othersEnd = toDate(row.others_max_end);
@@ -44,7 +43,7 @@ export const loadJobContext = async (exec: Executor, job: ClaimedJob): Promise<J
   return {
     grantStatus: row.status, systemKey: row.system_key, technicalOwnerId: row.technical_owner_id, identityHandle: row.handle,
     connectorGrant: (targetName) => ({
-      grantId: job.grant_id, identityHandle: row.handle, entitlementKey: row.entitlement_key, targetName,
+      grantId, identityHandle: row.handle, entitlementKey: row.entitlement_key, targetName,
       startsAt: new Date(row.starts_at), endsAt, accountEndsAt, lastOnSystem: row.others === 0,
     }),
   };

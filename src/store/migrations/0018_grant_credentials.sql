@@ -1,0 +1,1 @@
+ALTER TABLE "grants" ADD COLUMN "credential_issued_at" timestamp with time zone;
