@@ -111,6 +111,9 @@ export const compileSharedPatterns = (patterns: readonly string[]): RegExp[] => 
  * Whether reconciliation can compare the system's target with its grants: a manual system has no
  * listing, and an SSH CA issues certificates rather than keeping accounts.
  */
+/** Connectors whose holders may take a password Tenure mints for the target (Connector.setPassword). */
+export const HANDS_OUT_CREDENTIALS: readonly ConnectorType[] = ['postgres-roles'];
+
 export const isReconcilable = (system: SystemProvisioning | undefined): system is SystemProvisioning =>
   system !== undefined && system.connector.type !== 'manual' && system.connector.type !== 'ssh-ca';
 

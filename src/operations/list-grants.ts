@@ -2,7 +2,9 @@ import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { answersFor } from '../domain/accountability.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
-import { entitlements, grants } from '../store/schema.js';
+import { entitlements, grants, systems } from '../store/schema.js';
+import { HANDS_OUT_CREDENTIALS } from '../domain/provisioning.js';
+import { provisioningSettings } from './lib/provisioning/settings.js';
 import { GRANT_STATUSES } from '../domain/model.js';
 import { loadActor, may, refuseUnless } from './authorize.js';
 import { approvesPendingFor } from './lib/approval/pending-approver.js';
@@ -39,14 +41,17 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
   else if (data.status) filters.push(eq(grants.status, data.status));
   if (data.entitlement) filters.push(eq(entitlements.key, data.entitlement));
   if (after) filters.push(sql`(${grants.createdAt}, ${grants.id}) < (${after.key}::timestamptz, ${after.id}::uuid)`);
-  const rows = await exec.select({ grant: grants, key: entitlements.key, tier: entitlements.tier }).from(grants)
-    .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id))
+  const rows = await exec.select({ grant: grants, key: entitlements.key, tier: entitlements.tier, system: systems.key }).from(grants)
+    .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id)).innerJoin(systems, eq(systems.id, entitlements.systemId))
     .where(and(...filters)).orderBy(desc(grants.createdAt), desc(grants.id)).limit(data.limit);
   const handles = await handlesById(exec, rows.map((r) => r.grant.identityId));
-  return rows.map(({ grant, key, tier }) => ({
+  const connectors = (await provisioningSettings(exec)).systems;
+  const takesCredential = (system: string) => HANDS_OUT_CREDENTIALS.includes(connectors[system]?.connector.type ?? 'manual');
+  return rows.map(({ grant, key, tier, system }) => ({
     id: grant.id, identity: handles.get(grant.identityId), entitlement: key, tier, status: grant.status, origin: grant.origin,
     startsAt: grant.startsAt, endsAt: grant.endsAt, provisioningState: grant.provisioningState, requestId: grant.requestId,
     exceptionId: grant.exceptionId, endedAt: grant.endedAt, endReason: grant.endReason, createdAt: grant.createdAt,
+    takesCredential: takesCredential(system), credentialIssuedAt: grant.credentialIssuedAt,
   }));
 };
 

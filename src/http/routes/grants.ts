@@ -12,6 +12,8 @@ const GrantView = z.object({
   id: z.string(), identity: z.string().optional(), entitlement: z.string(), tier: z.string(), status: z.string(), origin: z.string(),
   startsAt: isoDate, endsAt: optionalDate, provisioningState: z.string(), requestId: z.string().nullable(),
   exceptionId: z.string().nullable(), endedAt: optionalDate, endReason: z.string().nullable(), createdAt: isoDate,
+  takesCredential: z.boolean().describe('the holder may take a password Tenure mints for the target (POST /v1/grants/{id}/credential)'),
+  credentialIssuedAt: optionalDate.describe('when the holder last took one (never the password)'),
 });
 const IssuedCredential = z.object({
   grant: z.string(), system: z.string(), account: z.string().describe('the account to sign in as'),

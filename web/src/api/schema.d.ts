@@ -5311,6 +5311,11 @@ export interface paths {
                             items: {
                                 /** Format: date-time */
                                 createdAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description when the holder last took one (never the password)
+                                 */
+                                credentialIssuedAt: string | null;
                                 /** Format: date-time */
                                 endedAt: string | null;
                                 endReason: string | null;
@@ -5326,6 +5331,8 @@ export interface paths {
                                 /** Format: date-time */
                                 startsAt: string;
                                 status: string;
+                                /** @description the holder may take a password Tenure mints for the target (POST /v1/grants/{id}/credential) */
+                                takesCredential: boolean;
                                 tier: string;
                             }[];
                             /** @description pass as cursor for the next page; null on the last page */

@@ -4,6 +4,7 @@ import { api, unwrap, type GrantView, type Me } from '../api/client';
 import { useAction } from '../api/use-action';
 import { useApi } from '../api/use-api';
 import { DataTable } from '../components/DataTable';
+import { CredentialPanel } from '../components/CredentialPanel';
 import { ExtendForm } from '../components/ExtendForm';
 import { ProvisioningState } from '../components/ProvisioningState';
 import { PageState, ProblemAlert } from '../components/PageState';
@@ -17,6 +18,7 @@ export const MyAccessPage = ({ me }: { me: Me }) => {
   const [showEnded, setShowEnded] = useState(false);
   const grants = useApi(() => unwrap(api.GET('/v1/grants', { params: { query: { identity: me.handle, ...(showEnded ? {} : { status: 'live' as const }), limit: 500 } } })), [showEnded, me.handle]);
   const [extending, setExtending] = useState<string>();
+  const [credential, setCredential] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const givingUp = useAction();
 
@@ -49,10 +51,17 @@ export const MyAccessPage = ({ me }: { me: Me }) => {
                     <Group gap="xs" wrap="nowrap">
                       <Button size="compact-sm" variant="light" onClick={() => setExtending(extending === g.id ? undefined : g.id)}
                         aria-expanded={extending === g.id}>Extend</Button>
+                      {g.takesCredential && g.status === 'active' && g.provisioningState === 'provisioned' && (
+                        <Button size="compact-sm" variant="light" onClick={() => setCredential(credential === g.id ? undefined : g.id)}
+                          aria-expanded={credential === g.id}>Password</Button>
+                      )}
                       <Button size="compact-sm" variant="outline" color="red" onClick={() => void giveUp(g)}>Give up</Button>
                     </Group>
                   )}</Table.Td>
                 </Table.Tr>
+                {credential === g.id && (
+                  <Table.Tr><Table.Td colSpan={6}><CredentialPanel grant={g} /></Table.Td></Table.Tr>
+                )}
                 {extending === g.id && (
                   <Table.Tr><Table.Td colSpan={6}>
                     <ExtendForm grant={g} onDone={(text) => { setExtending(undefined); setNotice(text); }} />
