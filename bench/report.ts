@@ -30,7 +30,8 @@ export const machine = () => ({
   memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, at: new Date().toISOString(),
 });
 
-const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+/** NaN: a latency row, where a rate means nothing. */
+const fmt = (n: number) => (Number.isNaN(n) ? '—' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
 
 export const renderTable = (results: BenchResult[]): string => {
   const rows = [['benchmark', 'backend', 'n', 'median ms', 'per second', 'target'],

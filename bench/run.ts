@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint) runs one group. Prints a table and writes
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal) runs one group. Prints a table and writes
  * it to bench/results/.
  */
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { benchExpireGrants } from './expire-grants.js';
 import { benchHr } from './hr.js';
 import { benchInbox } from './inbox.js';
 import { benchReconcile, buildProvisioningBenchWorld } from './reconcile.js';
+import { benchRemovalLag } from './removal-lag.js';
 import { renderTable, writeReport, type BenchResult } from './report.js';
 
 const args = process.argv.slice(2);
@@ -25,9 +26,10 @@ const group = args.includes('--only') ? args[args.indexOf('--only') + 1] : undef
 const runs = (name: string) => group === undefined || group === name;
 
 const SIZES = smoke
-  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, inbox: { requests: 1_000, asks: 3 }, approvals: 5, checkpoint: [10], runs: 1 }
+  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, inbox: { requests: 1_000, asks: 3 }, approvals: 5, checkpoint: [10], removal: [[20, 3_000]] as [number, number][], runs: 1 }
   : { hr: { people: 100_000, leavers: 10_000 }, expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
-      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, inbox: { requests: 100_000, asks: 100 }, approvals: 100, checkpoint: [1, 100, 1_000, 10_000], runs: 3 };
+      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, inbox: { requests: 100_000, asks: 100 }, approvals: 100, checkpoint: [1, 100, 1_000, 10_000],
+      removal: [[1_000, 60_000], [10_000, 60_000]] as [number, number][], runs: 3 };
 
 /** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
 const DECISION: Record<Backend, DecisionBenchSizes> = smoke
@@ -64,6 +66,8 @@ for (const backend of backends) {
   if (runs('decision')) results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
   if (runs('verify')) await withStore(backend, async (store) => [await benchAuditVerify(store, { events: SIZES.verify[backend] })]);
   if (runs('verify') || runs('checkpoint')) await withStore(backend, async (store) => benchCheckpoint(store, { since: SIZES.checkpoint }));
+  // A worker process against a real target: the server backend only (the embedded database has one process).
+  if (runs('removal') && backend === 'postgres') for (const [n, spreadMs] of SIZES.removal) results.push(...await benchRemovalLag(n, spreadMs));
 }
 
 console.log(renderTable(results));

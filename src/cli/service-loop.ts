@@ -5,7 +5,8 @@ import { TenureError } from '../domain/errors.js';
 import { checkConnectors } from '../jobs/connector-check.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
-import { startLoop, startWorker, type WorkerHandle } from '../jobs/worker.js';
+import { startLoop, type WorkerHandle } from '../jobs/worker.js';
+import { startDueLoop } from './due-loop.js';
 import type { Context } from '../work/context.js';
 import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import type { Store } from '../store/database.js';
@@ -98,7 +99,8 @@ export interface Served { decision: DecisionService; close(): Promise<void> }
 
 /**
  * The background duties of `serve` and `worker` until SIGINT/SIGTERM: the three steps of a pass
- * (jobs/pass.ts), each on its own timer (a slow receiver or target must not delay expiries),
+ * (jobs/pass.ts), each on its own timer (a slow receiver or target must not delay expiries), the
+ * lifecycle's woken at each due moment and followed by the removals it caused (cli/due-loop.ts),
  * checkpoints every few seconds and housekeeping; then everything stops in order and one last
  * checkpoint is signed.
  */
@@ -108,10 +110,12 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
   const served = serve ? await serve(ctx.store) : undefined;
   const checkpoint = checkpointer(rt, ctx);
   const loops: WorkerHandle[] = [
-    startWorker(ctx, {
-      intervalMs: rt.config.workerIntervalMs,
-      afterTick: async () => { await served?.decision.sync(); },
-      onTick: (r) => { if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`); },
+    await startDueLoop(rt, ctx, {
+      afterPass: async () => { await served?.decision.sync(); },
+      onPass: (r, p) => {
+        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`);
+        if (p.done + p.failed + p.held + p.tasksOpened > 0) log(`provisioning: ${JSON.stringify(p)}`);
+      },
       onError: (e) => log(`lifecycle error: ${message(e)}`),
     }),
     startLoop(rt.config.workerIntervalMs, async () => {

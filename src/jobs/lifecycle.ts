@@ -100,3 +100,27 @@ export const runLifecycleTick = async (ctx: Context, options: { batchSize?: numb
   const engagementsEnded = await drain(ctx, (w) => endDueEngagements(w, 100));
   return { grantsActivated, grantsExpired, requestsExpired, engagementsEnded };
 };
+
+/**
+ * The next moment the lifecycle has work: the earliest end of a live grant, start of a scheduled one,
+ * or end of an active engagement (each an index probe); null when nothing is scheduled at all.
+ */
+export const nextLifecycleDue = async (ctx: Context): Promise<Date | null> => {
+  const [row] = await rawRows<{ due: Date | string | null }>(ctx.store.db, sql`
+    SELECT least((SELECT min(ends_at) FROM grants WHERE status IN ('scheduled','active')),
+                 (SELECT min(starts_at) FROM grants WHERE status = 'scheduled'),
+                 (SELECT min(ends_at) FROM engagements WHERE status = 'active')) AS due`);
+  return row?.due ? new Date(row.due) : null;
+};
+
+/**
+ * How long the lifecycle loop sleeps: until the next due moment (a few ms after, so it is due by
+ * then), at most `intervalMs`. Work still due right after a pass is held by someone (a revocation in
+ * progress) or failing: a second's pause then, not a spin.
+ */
+export const delayUntilDue = async (ctx: Context, intervalMs: number): Promise<number> => {
+  const due = await nextLifecycleDue(ctx);
+  if (!due) return intervalMs;
+  const wait = due.getTime() - ctx.clock.now().getTime();
+  return wait <= 0 ? Math.min(1000, intervalMs) : Math.min(wait + 5, intervalMs);
+};

@@ -1,0 +1,85 @@
+/**
+ * Removal at the end, measured from outside: a real `tenure worker` process (pinned to its own core)
+ * against a real PostgreSQL roles target, with grants ending over a spread of time. The lag of each
+ * grant is from its end to the moment the worker committed its removal, which it does only after
+ * reading the target back and finding the membership gone (`provisioning_confirmed_at`).
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import { rawRows, type Store } from '../src/store/database.js';
+import { auditKeyEnv } from '../test/support/audit-key.js';
+import { createScratchDatabase } from '../test/support/postgres-server.js';
+import { openPostgres } from '../src/store/database.js';
+import { buildProvisioningWorld, startPgTarget } from '../test/support/provisioning-world.js';
+import type { BenchResult } from './report.js';
+
+const BIN = fileURLToPath(new URL('../bin/tenure.mjs', import.meta.url));
+
+/** n people `rl<i>`, each with payments/read from now until `firstEnd + i * spreadMs / n`; the insert queues their provisioning. */
+const seed = async (store: Store, n: number, firstEnd: Date, spreadMs: number) => {
+  await store.db.execute(sql`
+    INSERT INTO identities (id, handle, display_name, kind, status, created_at, updated_at)
+    SELECT gen_random_uuid(), 'rl' || i, 'Bench ' || i, 'employee', 'active', now(), now() FROM generate_series(1, ${n}) i`);
+  await store.db.execute(sql`
+    INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
+    SELECT gen_random_uuid(), i.id, e.id, 'birthright', now(),
+           ${firstEnd.toISOString()}::timestamptz + (substr(i.handle, 3)::int * ${spreadMs / n}) * interval '1 millisecond', 'active', 'pending', now()
+      FROM identities i, (SELECT id FROM entitlements WHERE key = 'payments/read') e WHERE i.handle LIKE 'rl%'`);
+};
+
+const count = async (store: Store, state: string) => (await rawRows<{ n: number }>(store.db, sql`
+  SELECT count(*)::int AS n FROM grants g JOIN identities i ON i.id = g.identity_id WHERE i.handle LIKE 'rl%' AND g.provisioning_state = ${state}`))[0]!.n;
+
+const waitFor = async (what: string, done: () => Promise<boolean>, boundMs: number) => {
+  const give = Date.now() + boundMs;
+  while (!(await done())) {
+    if (Date.now() > give) throw new Error(`removal bench: ${what} did not happen within ${boundMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+};
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+
+export const benchRemovalLag = async (n: number, spreadMs: number): Promise<BenchResult[]> => {
+  const scratch = await createScratchDatabase();
+  const store = await openPostgres(scratch.url);
+  try {
+    return await measureLag(store, scratch.url, n, spreadMs);
+  } finally {
+    await store.close();
+    await scratch.drop();
+  }
+};
+
+const measureLag = async (store: Store, databaseUrl: string, n: number, spreadMs: number): Promise<BenchResult[]> => {
+  const target = await startPgTarget();
+  await buildProvisioningWorld(store, target, { brake: { share: 1, minimum: 10_000_000 } }, new Date().toISOString());
+  // Room to provision everything first: about 10 ms a grant against the target, and a margin.
+  const firstEnd = new Date(Date.now() + 20_000 + n * 15);
+  await seed(store, n, firstEnd, spreadMs);
+  const core = cpus().length > 1 ? ['taskset', '-c', '1'] : [];
+  const child = spawn(core[0] ?? process.execPath, [...core.slice(1), ...(core.length ? [process.execPath] : []), BIN, 'worker'], {
+    env: { ...process.env, ...auditKeyEnv(), DATABASE_URL: databaseUrl, TENURE_ACTOR: '', TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  try {
+    await waitFor('provisioning', async () => (await count(store, 'provisioned')) === n, firstEnd.getTime() - Date.now());
+    await waitFor('removal', async () => (await count(store, 'deprovisioned')) === n, spreadMs + 120_000);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await target.stop();
+  }
+  const lags = (await rawRows<{ lag: number }>(store.db, sql`
+    SELECT extract(epoch FROM (g.provisioning_confirmed_at - g.ends_at)) * 1000 AS lag
+      FROM grants g JOIN identities i ON i.id = g.identity_id WHERE i.handle LIKE 'rl%'`)).map((r) => Number(r.lag)).sort((a, b) => a - b);
+  const name = `grant end → removal read back, ${n.toLocaleString('en-US')} ending over ${spreadMs / 1000} s`;
+  return ([['p50', 50], ['p95', 95], ['max', 100]] as const).map(([label, p]) => ({
+    name: `${name}, ${label}`, backend: 'postgres', n, medianMs: percentile(lags, p), perSecond: Number.NaN,
+    target: label === 'p95' ? '≤ 2,000 ms' : label === 'max' ? '≤ 5,000 ms' : '',
+  }));
+};
+
