@@ -87,13 +87,13 @@ for (const backend of BACKENDS) {
       assert.equal(after.drift.nested_access, undefined);
     });
 
-    it('an ended account whose login is turned back on by hand is login_without_grant (critical), and revoke locks it again', async () => {
+    it('an ended account re-created by hand with a login is login_without_grant (critical), and revoke locks it again', async () => {
       const grant = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'audit support', duration: '7d' }, ['sam', 'olivia']);
       await runProvisioningPass(w.worker);
       await revokeGrant(await w.as('sam'), { grant, reason: 'engagement over' });
       await runProvisioningPass(w.worker);
-      assert.equal((await roleState(login('carl')))!.rolcanlogin, false, 'Tenure locked it at the last removal');
-      await dba(`ALTER ROLE ${ident(login('carl'))} LOGIN VALID UNTIL 'infinity'`);
+      assert.equal(await roleState(login('carl')), undefined, 'Tenure dropped it at the last removal: it left nothing behind');
+      await dba(`CREATE ROLE ${ident(login('carl'))} LOGIN VALID UNTIL 'infinity'`);
       const seen = await reconcile(w);
       assert.equal(seen.drift.login_without_grant, 1);
       const [finding] = await openOf(w, 'login_without_grant');

@@ -64,6 +64,11 @@ export interface SignInDetails { account: string; target: string; validUntil: Da
 export interface ConnectorOutcome {
   /** false: the target was already in the wanted state and nothing was done. */
   changed: boolean;
+  /**
+   * After the last removal: what the account still owns or granted in the target (objects, default
+   * privileges, memberships it gave others), in words; absent when nothing is left (the account is then gone).
+   */
+  leftovers?: string[];
 }
 
 export interface CheckResult {
@@ -106,4 +111,6 @@ export interface Connector {
    * account listAccess could show (SSH certificates). The read-back after a removal uses it when present.
    */
   holds?(grant: ConnectorGrant): Promise<boolean>;
+  /** Ends what the connector keeps open between operations (connections); it may be used again after. */
+  close?(): Promise<void>;
 }

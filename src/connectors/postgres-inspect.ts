@@ -85,3 +85,23 @@ export const readPowers = async (client: pg.Client): Promise<Powers> => {
   }
   return { version: row.version, who: row.who, mayCreateRoles: row.rolcreaterole, unsafe };
 };
+
+/**
+ * What a role still owns or holds anywhere in the cluster (pg_shdepend covers every database) and
+ * the memberships it granted to others, in words. Objects in the connector's own database are named;
+ * elsewhere only the database is known.
+ */
+export const readLeftovers = async (client: pg.Client, role: string): Promise<string[]> => {
+  const { rows } = await client.query<{ line: string }>(
+    `WITH r AS (SELECT oid FROM pg_roles WHERE rolname = $1), here AS (SELECT oid FROM pg_database WHERE datname = current_database())
+     SELECT CASE s.deptype WHEN 'o' THEN 'owns ' WHEN 'a' THEN 'holds privileges on ' WHEN 'r' THEN 'is named in ' ELSE 'depends on ' END
+            || CASE WHEN s.dbid IN (0, (SELECT oid FROM here)) THEN pg_describe_object(s.classid, s.objid, s.objsubid)
+                    ELSE 'an object in database ' || coalesce(d.datname, s.dbid::text) || ' (handle it there)' END AS line
+       FROM pg_shdepend s LEFT JOIN pg_database d ON d.oid = s.dbid
+      WHERE s.refclassid = 'pg_authid'::regclass AND s.refobjid = (SELECT oid FROM r) AND s.deptype IN ('o', 'a', 'r', 'i')
+     UNION ALL
+     SELECT 'granted ' || g.rolname || ' to ' || u.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid
+       JOIN pg_roles u ON u.oid = m.member WHERE m.grantor = (SELECT oid FROM r) AND m.member <> (SELECT oid FROM r)
+     ORDER BY 1`, [role]);
+  return rows.map((row) => row.line);
+};

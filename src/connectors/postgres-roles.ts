@@ -11,7 +11,7 @@ import pg from 'pg';
 import { TenureError } from '../domain/errors.js';
 import type { AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome, SignInDetails } from './contract.js';
 import { scramVerifier } from './scram.js';
-import { readAccounts, readMemberships, readPowers } from './postgres-inspect.js';
+import { readAccounts, readLeftovers, readMemberships, readPowers } from './postgres-inspect.js';
 import { resolveSecretRef } from './secret-ref.js';
 
 export interface PostgresRolesConfig {
@@ -21,12 +21,16 @@ export interface PostgresRolesConfig {
   rolePrefix: string;
   /** The entitlement roles this connector may grant; anything else is refused. */
   roles: string[];
+  /** At the last removal, what the account owns and granted: reported (default), dropped, or reassigned to a role. */
+  leftovers?: 'report' | 'drop' | { reassign_to: string };
   connectTimeoutMs?: number;
 }
 
 /** PostgreSQL silently truncates longer names, which could merge two identities into one role. */
 const MAX_NAME_BYTES = 63;
 const { escapeIdentifier: ident, escapeLiteral: literal } = pg;
+/** Connections per connector: as many as removals the provisioning pass runs at once. */
+const POOL_SIZE = 4;
 
 const invalid = (field: string, message: string) => new TenureError('input.invalid', message, { field });
 
@@ -89,21 +93,44 @@ export class PostgresRolesConnector implements Connector {
     return grant.targetName;
   }
 
-  /** One short connection per operation: connectors run rarely, and nothing is left open between jobs. */
-  private async withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-    const url = resolveSecretRef(this.config.url, 'url');
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: this.config.connectTimeoutMs ?? 5000 });
-    client.on('error', () => undefined); // a dropped connection also rejects the pending query, which reports it
+  /**
+   * A few connections kept for this connector's life (one provisioning pass or reconciliation): a
+   * scram login costs more than most of the statements it carries, and ends come in bursts. Idle
+   * ones close after seconds, and close() ends the rest; a broken one is discarded, not reused.
+   */
+  private pool: pg.Pool | undefined;
+
+  private clientPool(): pg.Pool {
+    if (!this.pool) {
+      this.pool = new pg.Pool({ connectionString: resolveSecretRef(this.config.url, 'url'), max: POOL_SIZE,
+        connectionTimeoutMillis: this.config.connectTimeoutMs ?? 5000, idleTimeoutMillis: 5000, allowExitOnIdle: true });
+      this.pool.on('error', () => undefined); // an idle client's broken connection: it is dropped from the pool
+    }
+    return this.pool;
+  }
+
+  private async withClient<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.clientPool().connect();
+    let broken: Error | undefined;
     try {
-      await client.connect();
       return await work(client);
+    } catch (error) {
+      broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
     } finally {
-      await client.end().catch(() => undefined);
+      // After an error the session's state is unknown (an aborted transaction, a lost socket): never reuse it.
+      client.release(broken);
     }
   }
 
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end().catch(() => undefined);
+  }
+
   /** Runs `work` in a transaction holding a lock per login role, so two workers never race on one identity. */
-  private inRoleTransaction<T>(login: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  private inRoleTransaction<T>(login: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     return this.withClient(async (client) => {
       await client.query('BEGIN');
       try {
@@ -181,7 +208,31 @@ export class PostgresRolesConnector implements Connector {
     });
     // After the commit, so a session cannot reconnect with the old rights between the two steps.
     const terminated = changedRole || grant.lastOnSystem ? await this.terminateSessions(login) : 0;
-    return { changed: changedRole || terminated > 0 };
+    const leftovers = grant.lastOnSystem ? await this.clearAway(login) : [];
+    return { changed: changedRole || terminated > 0, ...(leftovers.length > 0 ? { leftovers } : {}) };
+  }
+
+  /**
+   * After the last removal: deals with what the account owns or granted as the policy says, then
+   * drops the role if nothing is left, else reports what is. REASSIGN and DROP OWNED need the role's
+   * privileges, so a connector that is not superuser takes its membership for the transaction
+   * (CREATEROLE allows it; on PostgreSQL 16 it holds ADMIN OPTION on roles it created).
+   */
+  private clearAway(login: string): Promise<string[]> {
+    return this.inRoleTransaction(login, async (client) => {
+      if (!(await this.readRole(client, login))) return [];
+      const policy = this.config.leftovers ?? 'report';
+      if (policy !== 'report' && (await readLeftovers(client, login)).length > 0) {
+        const { rows } = await client.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+        if (!rows[0]?.rolsuper) await client.query(`GRANT ${ident(login)} TO current_user`);
+        if (typeof policy === 'object') await client.query(`REASSIGN OWNED BY ${ident(login)} TO ${ident(policy.reassign_to)}`);
+        await client.query(`DROP OWNED BY ${ident(login)}`);
+        if (!rows[0]?.rolsuper) await client.query(`REVOKE ${ident(login)} FROM current_user`);
+      }
+      const left = await readLeftovers(client, login);
+      if (left.length === 0) await client.query(`DROP ROLE ${ident(login)}`);
+      return left;
+    });
   }
 
   /**

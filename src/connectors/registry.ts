@@ -20,7 +20,7 @@ export const connectorFor = (system: SystemProvisioning | undefined): Connector 
 export const buildConnector = (spec: ConnectorSpec, targets: string[]): Connector | null => {
   switch (spec.type) {
     case 'postgres-roles':
-      return new PostgresRolesConnector({ url: spec.url, rolePrefix: spec.role_prefix, roles: targets });
+      return new PostgresRolesConnector({ url: spec.url, rolePrefix: spec.role_prefix, roles: targets, leftovers: spec.leftovers });
     case 'scim':
       return new ScimConnector({ baseUrl: spec.base_url, token: spec.token, groups: targets,
         ...(spec.user_name_prefix === undefined ? {} : { userNamePrefix: spec.user_name_prefix }) });

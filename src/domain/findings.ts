@@ -27,6 +27,8 @@ export const FINDING_KINDS = {
   login_without_grant: 'critical',
   /** An account Tenure manages can sign in past the end of the last of its identity's grants on the system. */
   login_outlives_grants: 'high',
+  /** After an account's last removal it still owns or granted something in the target (tables, default privileges, memberships). */
+  account_leftovers: 'high',
   /** The connector's own credentials can do far more than it needs (superuser, or a road to operating-system or all-data roles). */
   connector_unsafe: 'critical',
   /** A break-glass use was not reviewed in time: escalated to security. */
@@ -112,6 +114,7 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   login_without_grant: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
   login_outlives_grants: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-05'] },
   connector_unsafe: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
+  account_leftovers: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-05'] },
   breakglass_review_overdue: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
   breakglass_misuse: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
   credential_rotation_overdue: { owaspNhi: ['NHI7:2025'], nistCsf: ['PR.AA-01'] },

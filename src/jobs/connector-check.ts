@@ -19,7 +19,8 @@ export const checkConnectors = async (ctx: Context): Promise<ConnectorCheck[]> =
   for (const system of live) {
     const connector = connectorFor(settings.systems[system.key]);
     if (!connector) continue;
-    const check = await connector.check().catch((error: unknown) => ({ ok: false, detail: error instanceof Error ? error.message : String(error) }));
+    const check = await connector.check().catch((error: unknown) => ({ ok: false, detail: error instanceof Error ? error.message : String(error) }))
+      .finally(() => connector.close?.());
     await recordConnectorSafety(ctx, system, check, settings.findingDueMs);
     results.push({ system: system.key, ok: check.ok, detail: check.detail, unsafe: 'unsafe' in check ? check.unsafe ?? [] : [] });
   }

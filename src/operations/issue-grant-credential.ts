@@ -48,7 +48,8 @@ export const issueGrantCredential = async (ctx: Context, input: z.input<typeof I
     }
     const context = await loadGrantContext(work.tx, grant!.id);
     const password = newSecret('tnp');
-    const signIn = await connector.setPassword(context.connectorGrant(spec.targets[entitlement.key] ?? entitlement.key), password);
+    const signIn = await connector.setPassword(context.connectorGrant(spec.targets[entitlement.key] ?? entitlement.key), password)
+      .finally(() => connector.close?.());
     await work.tx.update(grants).set({ credentialIssuedAt: work.now }).where(eq(grants.id, grant!.id));
     work.record({ action: 'grant.credential_issued', subject: { type: 'grant', id: grant!.id }, identityId: grant!.identityId, systemId: system.id,
       data: { account: signIn.account, target: signIn.target, validUntil: signIn.validUntil, replacedEarlier: grant!.credentialIssuedAt !== null } });

@@ -36,8 +36,18 @@ const sshCaSchema = z.strictObject({
   max_ttl: durationMs.refine((v) => v <= MAX_SSH_TTL_MS, 'must be at most 24h: certificates live hours, not days').optional(),
 }).transform(({ max_ttl, ...rest }) => ({ ...rest, max_ttl_ms: max_ttl ?? DEFAULT_MAX_CERTIFICATE_TTL_MS }));
 
+/**
+ * What happens at an account's last removal to what it owns and granted: `report` (a finding for the
+ * technical owner, the role kept without login), `drop` (DROP OWNED), or `{ reassign_to: ROLE }`
+ * (REASSIGN OWNED). The role itself is dropped once nothing is left.
+ */
+const leftovers = z.union([
+  z.enum(['report', 'drop']),
+  z.strictObject({ reassign_to: z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/, 'must be a role name (lowercase letters, digits, _ or $)') }),
+], { error: 'must be report, drop, or { reassign_to: ROLE }' });
+
 export const connectorSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('postgres-roles'), url: secretRef, role_prefix: prefix }),
+  z.strictObject({ type: z.literal('postgres-roles'), url: secretRef, role_prefix: prefix, leftovers: leftovers.default('report') }),
   z.strictObject({ type: z.literal('scim'), base_url: url(/^https?:$/, 'https://idp.example.com/scim/v2'), token: secretRef,
     user_name_prefix: z.string().optional() }),
   z.strictObject({ type: z.literal('ldap'), url: url(/^ldaps?:$/, 'ldaps://ldap.example.com'), bind_dn: dn, bind_password: secretRef,

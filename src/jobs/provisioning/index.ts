@@ -10,7 +10,7 @@ import { inTransaction, type Context, type Work } from '../../work/context.js';
 import { openFinding } from '../../operations/lib/provisioning/findings.js';
 import { provisioningSettings } from '../../operations/lib/provisioning/settings.js';
 import { rawRows } from '../../store/database.js';
-import { applyBrake, claimJobs, supersedeOvertakenJobs } from './claim.js';
+import { applyBrake, claimJobs, supersedeOvertakenJobs, type ClaimedJob } from './claim.js';
 import { DEFAULT_LEASE_MS, JobLeases } from './lease.js';
 import { runJob, type JobResult } from './run-job.js';
 
@@ -50,6 +50,27 @@ const flagOverdueTasks = async (work: Work): Promise<number> => {
   return opened;
 };
 
+/** People whose jobs run at once in a pass; each connector keeps as many connections to its target. */
+const PARALLEL_PEOPLE = 4;
+
+/**
+ * Runs the batch `parallel` people at a time, each person's jobs on one system in their claimed
+ * order, one after the other: the connector computes an account's state from all of that person's
+ * grants there, so two of their jobs must never run at once (claimJobs holds the same rule across batches).
+ */
+const eachPersonInTurn = async (jobs: ClaimedJob[], parallel: number, run: (job: ClaimedJob) => Promise<void>): Promise<void> => {
+  const byPerson = new Map<string, ClaimedJob[]>();
+  for (const job of jobs) {
+    const key = `${job.identity_id}:${job.system_id}`;
+    byPerson.set(key, [...(byPerson.get(key) ?? []), job]);
+  }
+  const queues = [...byPerson.values()];
+  const lane = async () => {
+    for (let queue = queues.shift(); queue; queue = queues.shift()) for (const job of queue) await run(job);
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, queues.length) }, lane));
+};
+
 export const runProvisioningPass = async (ctx: Context, options: ProvisioningPassOptions = {}): Promise<ProvisioningPassResult> => {
   const settings = await provisioningSettings(ctx.store.db);
   const connectors = new Map<string, Connector | null>();
@@ -63,20 +84,26 @@ export const runProvisioningPass = async (ctx: Context, options: ProvisioningPas
   const count: Record<JobResult, keyof ProvisioningPassResult | null> = {
     done: 'done', failed: 'failed', task_opened: 'tasksOpened', superseded: 'superseded', lost_lease: null,
   };
-  for (let batch = 0; batch < (options.maxBatches ?? Infinity); batch += 1) {
-    const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-    const jobs = await inTransaction(ctx, (work) => claimJobs(work, options.batchSize ?? 100, leaseMs));
-    if (jobs.length === 0) break;
-    const leases = new JobLeases(ctx, leaseMs, jobs).start();
-    try {
-      for (const job of jobs) {
-        const key = count[await runJob(ctx, job, settings, connectorOf, leases)];
-        leases.release(job);
-        if (key) result[key] += 1;
+  // On a server, several people's jobs run at once (a target call is mostly waiting); PGlite has one connection.
+  const parallel = ctx.store.backend === 'postgres' ? PARALLEL_PEOPLE : 1;
+  try {
+    for (let batch = 0; batch < (options.maxBatches ?? Infinity); batch += 1) {
+      const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+      const jobs = await inTransaction(ctx, (work) => claimJobs(work, options.batchSize ?? 100, leaseMs));
+      if (jobs.length === 0) break;
+      const leases = new JobLeases(ctx, leaseMs, jobs).start();
+      try {
+        await eachPersonInTurn(jobs, parallel, async (job) => {
+          const key = count[await runJob(ctx, job, settings, connectorOf, leases)];
+          leases.release(job);
+          if (key) result[key] += 1;
+        });
+      } finally {
+        await leases.stop();
       }
-    } finally {
-      await leases.stop();
     }
+  } finally {
+    for (const connector of connectors.values()) await connector?.close?.();
   }
   result.overdueTasks = await inTransaction(ctx, flagOverdueTasks);
   return result;

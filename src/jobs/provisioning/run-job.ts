@@ -51,7 +51,7 @@ const callConnector = async (connector: Connector, job: ClaimedJob, grant: Conne
     throw new Error(`read-after-revoke: ${grant.targetName} is still held by ${grant.identityHandle} in the target after removal`);
   }
   // A connector that hands out passwords clears the account's at the last removal (see Connector.setPassword).
-  return { ...outcome, readBack: 'absent' as const, passwordCleared: grant.lastOnSystem && connector.setPassword !== undefined };
+  return { ...outcome, readBack: 'absent' as const, passwordCleared: grant.lastOnSystem && connector.setPassword !== undefined, lastOnSystem: grant.lastOnSystem };
 };
 
 /**
@@ -67,7 +67,19 @@ const recordCredentialRemoved = async (work: Work, job: ClaimedJob): Promise<voi
     systemId: job.system_id, data: { passwordCleared: true } });
 };
 
-const recordSuccess = (ctx: Context, job: ClaimedJob, outcome: { changed: boolean; readBack: string | null; passwordCleared?: boolean }) =>
+/** What an account left behind at its last removal is its system's technical owner's to clear; a removal that left nothing closes it. */
+const recordLeftovers = async (work: Work, job: ClaimedJob, jc: GrantContext, leftovers: string[] | undefined): Promise<void> => {
+  const key = `account_leftovers:${job.system_id}:${job.identity_id}`;
+  if (!leftovers?.length) { await resolveFindingByKey(work, key, 'nothing left behind at the last removal'); return; }
+  await openFinding(work, { kind: 'account_leftovers', key, systemId: job.system_id, identityId: job.identity_id, grantId: job.grant_id,
+    ownerId: jc.technicalOwnerId, summary: `${jc.identityHandle}'s account on ${jc.systemKey} was removed from its last grant but still ${leftovers[0]}`
+      + `${leftovers.length > 1 ? ` and ${leftovers.length - 1} more` : ''}: the role is kept, without login, until they are dealt with`,
+    evidence: { leftovers } });
+};
+
+type Outcome = { changed: boolean; readBack: string | null; passwordCleared?: boolean; lastOnSystem?: boolean; leftovers?: string[] };
+
+const recordSuccess = (ctx: Context, job: ClaimedJob, jc: GrantContext, outcome: Outcome) =>
   inTransaction(ctx, async (work) => {
     const evidence = { jobId: job.id, attempt: job.attempts, changed: outcome.changed, readBack: outcome.readBack, at: work.now };
     if (!(await finishJob(work, job, { state: 'done', finishedAt: work.now, outcome: evidence, lastError: null }))) return 'lost_lease' as const;
@@ -77,6 +89,7 @@ const recordSuccess = (ctx: Context, job: ClaimedJob, outcome: { changed: boolea
     work.record({ action: job.action === 'provision' ? 'grant.provisioned' : 'grant.deprovisioned', subject: { type: 'grant', id: job.grant_id },
       identityId: job.identity_id, systemId: job.system_id, after: { provisioningState: state }, data: evidence });
     if (outcome.passwordCleared) await recordCredentialRemoved(work, job);
+    if (outcome.lastOnSystem) await recordLeftovers(work, job, jc, outcome.leftovers);
     return 'done' as const;
   });
 
@@ -139,7 +152,7 @@ export const runJob = async (
     return recordFailure(ctx, job, jc, settings, error);
   }
   failpoint('provisioning.after_connector_call');
-  const result = await recordSuccess(ctx, job, outcome);
+  const result = await recordSuccess(ctx, job, jc, outcome);
   failpoint('provisioning.after_job_committed');
   return result;
 };

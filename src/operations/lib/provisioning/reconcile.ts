@@ -9,7 +9,7 @@ import { connectorFor } from '../../../connectors/registry.js';
 import { TenureError } from '../../../domain/errors.js';
 import { DEFAULT_FINDING_DUE_MS, DRIFT_KINDS, FINDING_KINDS } from '../../../domain/findings.js';
 import { newId } from '../../../domain/ids.js';
-import { brakeTrips, compileSharedPatterns, isReconcilable } from '../../../domain/provisioning.js';
+import { brakeTrips, compileSharedPatterns, isReconcilable, type ProvisioningSettings, type SystemProvisioning } from '../../../domain/provisioning.js';
 import { reconcile, type Drift, type EndedGrant, type ExpectedGrant, type KnownIdentity } from '../../../domain/reconciliation.js';
 import { rawRows, type Executor } from '../../../store/database.js';
 import { reconciliationRuns } from '../../../store/schema-provisioning.js';
@@ -113,6 +113,18 @@ export const runReconciliation = async (ctx: Context, systemKey: string, options
     throw new TenureError('reconcile.no_connector', `${systemKey} has no connector that can list its access (manual and SSH CA systems have none)`,
       { field: 'system' });
   }
+  try {
+    return await reconcileThrough(ctx, system, spec, settings, connector, options);
+  } finally {
+    if (!options.connector) await connector.close?.();
+  }
+};
+
+/** The reconciliation itself, once the system and its connector are known. */
+const reconcileThrough = async (ctx: Context, system: SystemRow, spec: SystemProvisioning, settings: ProvisioningSettings, connector: Connector,
+  options: ReconcileOptions): Promise<ReconcileResult> => {
+  const exec = ctx.store.db;
+  const systemKey = system.key;
   const startedAt = ctx.clock.now();
   let entries: AccessEntry[];
   let accounts: AccountState[];
