@@ -81,7 +81,7 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     startWorker(ctx, {
       intervalMs: rt.config.workerIntervalMs,
       afterTick: async () => { await served?.decision.sync(); },
-      onTick: (r) => { if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`); },
+      onTick: (r) => { if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded + r.vendorsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`); },
       onError: (e) => log(`lifecycle error: ${message(e)}`),
     }),
     startLoop(rt.config.workerIntervalMs, async () => {
