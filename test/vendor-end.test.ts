@@ -156,6 +156,11 @@ for (const backend of BACKENDS) {
       });
     }
 
+    it('a new vendor with a contract end beyond the ten-year cap is refused naming contractEnd', async () => {
+      await refusedWith(createVendor(await w.as('ivan'), { name: 'Forever Ltd', kind: 'other', relationshipOwner: 'sam', contractEnd: '2045-01-01T00:00:00Z' }),
+        'vendor.invalid_contract_end', 'contractEnd');
+    });
+
     it('garbage besides the date is refused naming the field: an unknown field, an empty reason', async () => {
       const ivan = await w.as('ivan');
       await refusedWith(changeVendorEnd(ivan, { vendor: ACME, contractEnd: later(9).toISOString(), reason: 'x', endAppliedAt: null } as never), 'input.invalid', '(input)');
