@@ -9,6 +9,7 @@ import { createIdentity } from '../src/operations/create-identity.js';
 import { createVendor } from '../src/operations/create-vendor.js';
 import { registerCredential } from '../src/operations/register-credential.js';
 import { showVendor } from '../src/operations/show-vendor.js';
+import { buildVendorEvidence } from '../src/operations/build-vendor-evidence.js';
 import type { Store } from '../src/store/database.js';
 import { auditEvents, engagements, grants, identities, vendors } from '../src/store/schema.js';
 import { credentials } from '../src/store/schema-credentials.js';
@@ -175,6 +176,26 @@ for (const backend of BACKENDS) {
       await changeVendorEnd(ivan, { vendor: 'Gone Ltd', contractEnd: later(-1).toISOString(), reason: 'ended' });
       await refusedWith(createIdentity(ivan, { handle: 'gone-bot', displayName: 'Gone bot', kind: 'service_account', owner: 'tom', operatedBy: 'Gone Ltd' }),
         'vendor.invalid_contract_end', 'operatedBy');
+    });
+
+    it("the vendor's evidence pack has everything held in the period and every event of its people, service accounts and contract; readable by auditors and the relationship owner only", async () => {
+      const start = w.clock.now();
+      await acmeAtWork();
+      w.clock.advance(DAY);
+      await change('ivan', later(-1), 'wound up');
+      const pack = await buildVendorEvidence(await w.as('audrey'), { vendor: ACME });
+      assert.equal(pack.title, `vendor ${ACME}`);
+      assert.equal(pack.grants.length, 3, 'the three grants held through Acme, now revoked');
+      assert.deepEqual(pack.vendor.grants, [], 'nothing held now');
+      const actions = new Set(pack.timeline.map((e) => e.action));
+      for (const action of ['vendor.created', 'vendor.contract_end_changed', 'vendor.contract_ended', 'grant.revoked', 'identity.status_changed', 'credential.retirement_due']) {
+        assert.ok(actions.has(action), action);
+      }
+      assert.deepEqual(pack.timeline.map((e) => e.seq), [...pack.timeline.map((e) => e.seq)].sort((a, b) => a - b), 'in chain order');
+      const before = await buildVendorEvidence(await w.as('sam'), { vendor: ACME, from: '2029-01-01T00:00:00Z', to: start.toISOString() });
+      assert.deepEqual([before.grants.length, before.timeline.length], [0, 0], 'a period that ends before Acme was registered holds nothing');
+      await refusedWith(buildVendorEvidence(await w.as('eve'), { vendor: ACME }), 'vendor.not_found', 'vendor');
+      await refusedWith(buildVendorEvidence(await w.as('audrey'), { vendor: ACME, from: start.toISOString(), to: start.toISOString() }), 'input.invalid', 'to');
     });
 
     it('the vendor page shows people, engagements, service accounts with credentials, live grants; seen by the relationship owner and readers of all, not by others', async () => {

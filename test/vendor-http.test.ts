@@ -71,6 +71,16 @@ for (const backend of BACKENDS) {
       assert.deepEqual((await s.call('GET', '/v1/vendors', { as: 'eve' })).json().items, []);
     });
 
+    it("the vendor's evidence pack is served to the relationship owner and auditors, 404 to others", async () => {
+      const pack = await s.call('GET', `/v1/vendors/${acme}/evidence?from=2029-01-01T00:00:00Z`, { as: 'sam' });
+      assert.equal(pack.statusCode, 200, pack.body);
+      assert.deepEqual([pack.json().title, pack.json().vendor.name], ['vendor Acme Integrators', 'Acme Integrators']);
+      assert.equal((await s.call('GET', `/v1/vendors/${acme}/evidence`, { as: 'audrey' })).statusCode, 200);
+      assert.equal((await s.call('GET', `/v1/vendors/${acme}/evidence`, { as: 'eve' })).statusCode, 404);
+      const bad = await s.call('GET', `/v1/vendors/${acme}/evidence?from=yesterday`, { as: 'sam' });
+      assert.deepEqual([bad.statusCode, bad.json().field], [400, 'from']);
+    });
+
     it('the relationship owner is reminded two weeks and a day before the contract ends, then the owner moves the end and it ends', async () => {
       const rx = await startReceiver();
       const key: WebhookKey = { key: randomBytes(32), source: 'test' };

@@ -18,6 +18,7 @@ import { createToken } from '../operations/create-token.js';
 import { createVendor } from '../operations/create-vendor.js';
 import { changeVendorEnd } from '../operations/change-vendor-end.js';
 import { pageVendors, showVendor } from '../operations/show-vendor.js';
+import { buildVendorEvidence } from '../operations/build-vendor-evidence.js';
 import { denyRequest } from '../operations/deny-request.js';
 import { exportAudit } from '../operations/export-audit.js';
 import { pageEngagements } from '../operations/list-engagements.js';
@@ -99,6 +100,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listVendors: () => every((c, cursor) => pageVendors(c, { cursor })),
     showVendor: async (ref) => showVendor(await ctx(), ref),
     changeVendorEnd: async (input) => changeVendorEnd(await ctx(), input),
+    buildVendorEvidence: async (input) => buildVendorEvidence(await ctx(), input),
 
     createEngagement: async (input) => createEngagement(await ctx(), input),
     listEngagements: (input) => every((c, cursor) => pageEngagements(c, { ...input, cursor })),

@@ -14,6 +14,7 @@ import type { createToken } from '../operations/create-token.js';
 import type { createVendor } from '../operations/create-vendor.js';
 import type { changeVendorEnd } from '../operations/change-vendor-end.js';
 import type { pageVendors, showVendor } from '../operations/show-vendor.js';
+import type { buildVendorEvidence } from '../operations/build-vendor-evidence.js';
 import type { denyRequest } from '../operations/deny-request.js';
 import type { listEngagements } from '../operations/list-engagements.js';
 import type { listSystems } from '../operations/list-systems.js';
@@ -96,6 +97,7 @@ export interface TenureApi {
   listVendors(): Promise<Awaited<ReturnType<typeof pageVendors>>['items']>;
   showVendor(ref: string): Answer<typeof showVendor>;
   changeVendorEnd(input: In<typeof changeVendorEnd>): Answer<typeof changeVendorEnd>;
+  buildVendorEvidence(input: In<typeof buildVendorEvidence>): Answer<typeof buildVendorEvidence>;
 
   createEngagement(input: In<typeof createEngagement>): Answer<typeof createEngagement>;
   listEngagements(input: In<typeof listEngagements>): Answer<typeof listEngagements>;

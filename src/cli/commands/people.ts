@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../runtime.js';
+import { writePack, type PackOutput } from './evidence.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -50,6 +51,12 @@ export const vendorCommands = (program: Command, rt: Runtime, run: Run): void =>
         ['handle', 'status', 'owner', 'credentials']);
       rt.print(v.grants, ['identity', 'entitlement', 'status', 'provisioningState', 'endsAt']);
       rt.print(v.findings, ['kind', 'severity', 'identity', 'summary']);
+    }));
+  vendor.command('evidence <vendor>').description('evidence pack of a vendor: its page now, grants held in the period, every event')
+    .option('--from <date>', 'start of the period (default: when the vendor was registered)').option('--to <date>', 'end of the period (default: now)')
+    .option('--html', 'a readable page (print it to PDF) instead of JSON').option('--out <file>', 'write to a file instead of stdout')
+    .action(run(async (ref: string, o: { from?: string; to?: string } & PackOutput) => {
+      writePack(rt, await rt.api().buildVendorEvidence({ vendor: ref, from: o.from, to: o.to }), o);
     }));
   vendor.command('set-end <vendor>').description("move the contract end; earlier shortens engagements, now or past ends the vendor's access")
     .requiredOption('--end <date>').requiredOption('--reason <reason>')

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { changeVendorEnd, Input as ChangeInput } from '../../operations/change-vendor-end.js';
+import { buildVendorEvidence, Input as EvidenceInput } from '../../operations/build-vendor-evidence.js';
 import { pageVendors, showVendor } from '../../operations/show-vendor.js';
 import { contextOf } from '../access.js';
 import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems } from '../schemas.js';
+import { Pack } from './evidence.js';
 import { typed, type RouteModule } from './route.js';
 
 const VendorSummary = z.object({
@@ -26,6 +28,9 @@ const Changed = z.object({
   engagementsEnded: z.number().int(), accountsSuspended: z.number().int(), grantsRevoked: z.number().int(), credentialsDue: z.number().int(),
   engagementsShortened: z.number().int(), grantsShortened: z.number().int(),
 });
+const VendorPack = Pack.extend({
+  period: z.object({ from: isoDate, to: isoDate }), vendor: VendorDetail.describe('the vendor page as it is now'),
+});
 const ListQuery = z.object({ limit: limitQuery(5000), cursor: cursorQuery }).strict();
 
 export const vendorRoutes: RouteModule = (app, deps) => {
@@ -46,4 +51,9 @@ export const vendorRoutes: RouteModule = (app, deps) => {
     schema: { tags: ['engagements'], summary: "Move the contract end (IAM or the relationship owner); earlier shortens later engagements, now or past ends the vendor's access",
       params: idParam('vendor', 'vendor id or name'), body: ChangeInput.omit({ vendor: true }), response: { 200: Changed, ...problems } },
   }, async (request) => changeVendorEnd(ctx(request), { ...request.body, vendor: request.params.vendor }));
+  r.get('/v1/vendors/:vendor/evidence', {
+    config: { access: { scope: 'read', permission: 'self' } },
+    schema: { tags: ['audit'], summary: 'Evidence pack of a vendor: the page now, grants held in the period, every event of its people, service accounts and contract (IAM, security, auditors, the relationship owner)',
+      params: idParam('vendor', 'vendor id or name'), querystring: EvidenceInput.omit({ vendor: true }).strict(), response: { 200: VendorPack, ...problems } },
+  }, async (request) => buildVendorEvidence(ctx(request), { ...request.query, vendor: request.params.vendor }));
 };

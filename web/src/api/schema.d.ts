@@ -14438,6 +14438,327 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/vendors/{vendor}/evidence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Evidence pack of a vendor: the page now, grants held in the period, every event of its people, service accounts and contract (IAM, security, auditors, the relationship owner) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description start of the period (default: when the vendor was registered) */
+                    from?: string;
+                    /** @description end of the period, exclusive (default: now) */
+                    to?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description vendor id or name */
+                    vendor: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            chainHead: {
+                                hash: string;
+                                seq: number;
+                            } | null;
+                            /** Format: date-time */
+                            generatedAt: string;
+                            generatedBy: string | null;
+                            /** @description the grants with their provisioning state and the target's confirmation */
+                            grants: {
+                                [key: string]: unknown;
+                            }[];
+                            period: {
+                                /** Format: date-time */
+                                from: string;
+                                /** Format: date-time */
+                                to: string;
+                            };
+                            sections: {
+                                [key: string]: {
+                                    action: string;
+                                    actor: string;
+                                    after: unknown;
+                                    at: string;
+                                    before: unknown;
+                                    channel: string;
+                                    hash: string;
+                                    identity: string | null;
+                                    /** @description who minted the token the actor used, when someone else */
+                                    issuedBy: string | null;
+                                    reason: string | null;
+                                    seq: number;
+                                    subject: {
+                                        id: string;
+                                        type: string;
+                                    };
+                                    ticket: string | null;
+                                }[];
+                            };
+                            timeline: {
+                                action: string;
+                                actor: string;
+                                after: unknown;
+                                at: string;
+                                before: unknown;
+                                channel: string;
+                                hash: string;
+                                identity: string | null;
+                                /** @description who minted the token the actor used, when someone else */
+                                issuedBy: string | null;
+                                reason: string | null;
+                                seq: number;
+                                subject: {
+                                    id: string;
+                                    type: string;
+                                };
+                                ticket: string | null;
+                            }[];
+                            title: string;
+                            /** @description the vendor page as it is now */
+                            vendor: {
+                                /** Format: date-time */
+                                contractEnd: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description when the contract end was carried out; null while it has not been
+                                 */
+                                endAppliedAt: string | null;
+                                engagements: {
+                                    /** Format: date-time */
+                                    endedAt: string | null;
+                                    /** Format: date-time */
+                                    endsAt: string;
+                                    id: string;
+                                    identity: string | null;
+                                    purpose: string;
+                                    sponsor: string | null;
+                                    /** Format: date-time */
+                                    startsAt: string;
+                                    status: string;
+                                }[];
+                                /** @description open (or accepted) findings about its people and service accounts */
+                                findings: {
+                                    id: string;
+                                    identity: string | null;
+                                    kind: string;
+                                    /** Format: date-time */
+                                    openedAt: string;
+                                    severity: string;
+                                    status: string;
+                                    summary: string;
+                                }[];
+                                /** @description live grants held through the vendor */
+                                grants: {
+                                    /** Format: date-time */
+                                    endsAt: string | null;
+                                    entitlement: string;
+                                    id: string;
+                                    identity: string | null;
+                                    provisioningState: string;
+                                    status: string;
+                                    system: string;
+                                }[];
+                                id: string;
+                                kind: string;
+                                name: string;
+                                /** @description everyone engaged through the vendor, ever */
+                                people: {
+                                    handle: string;
+                                    kind: string;
+                                    status: string;
+                                }[];
+                                relationshipOwner: string;
+                                /** @description the service accounts the vendor operates */
+                                serviceAccounts: {
+                                    credentials: {
+                                        id: string;
+                                        kind: string;
+                                        name: string;
+                                        /** Format: date-time */
+                                        retirementDueAt: string | null;
+                                        status: string;
+                                    }[];
+                                    handle: string;
+                                    owner: string | null;
+                                    status: string;
+                                }[];
+                            };
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "audit.signing_key_invalid" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/webhooks": {
         parameters: {
             query?: never;
