@@ -77,8 +77,8 @@ export const buildEvidencePack = async (ctx: Context, input: z.input<typeof Inpu
 
 type GrantRow = { g: typeof grants.$inferSelect; key: string };
 
-/** The pack's common body, whatever its subject: chain head, grants with their provisioning, events by section and in order. */
-export const assemblePack = async (ctx: Context, title: string, events: AuditRecord[], grantRows: GrantRow[]) => {
+/** The pack's common body, whatever its subject (which may add sections of its own, `before` the common ones): chain head, grants with their provisioning, events by section and in order. */
+export const assemblePack = async (ctx: Context, title: string, events: AuditRecord[], grantRows: GrantRow[], before: Record<string, string[]> = {}) => {
   const exec = ctx.store.db;
   // The generator too: an auditor with no event of their own in the pack is still named by handle.
   const handles = await handlesById(exec, [ctx.actor.id, ...events.map((e) => e.actor.id), ...events.map((e) => e.actor.issuedBy), ...events.map((e) => e.identityId),
@@ -90,7 +90,8 @@ export const assemblePack = async (ctx: Context, title: string, events: AuditRec
     subject: e.subject, identity: e.identityId ? handles.get(e.identityId) ?? e.identityId : null,
     before: e.before, after: e.after, reason: e.reason, ticket: e.ticket,
   });
-  const sections = Object.fromEntries(Object.entries(SECTIONS).map(([name, actions]) =>
+  // A subject's own sections (`before`) come first: a vendor's contract reads before its people's requests.
+  const sections = Object.fromEntries(Object.entries({ ...before, ...SECTIONS }).map(([name, actions]) =>
     [name, events.filter((e) => actions.includes(sectionKey(e))).map(item)]));
   return {
     title, generatedAt: ctx.clock.now(), generatedBy: handles.get(ctx.actor.id ?? '') ?? ctx.actor.id ?? null,

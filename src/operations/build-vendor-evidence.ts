@@ -18,6 +18,10 @@ export const Input = z.object({
 /** The vendor's own events (registered, contract end moved or carried out, reminded): they name no identity. */
 const VENDOR_ACTIONS = ['vendor.created', 'vendor.contract_end_changed', 'vendor.contract_ended', 'vendor.expiring_soon'];
 
+/** What the contract and its end did: the vendor's events, engagements started and ended, accounts suspended, credentials to retire. */
+const CONTRACT_ACTIONS = [...VENDOR_ACTIONS, 'engagement.created', 'engagement.end_changed', 'engagement.ended', 'identity.status_changed',
+  'credential.registered', 'credential.retirement_due', 'credential.retired'];
+
 /**
  * The evidence pack of a vendor: what `showVendor` shows now (people, engagements, service accounts,
  * live grants, open findings), every grant held through the vendor at any time in the period, and
@@ -41,6 +45,7 @@ export const buildVendorEvidence = async (ctx: Context, input: z.input<typeof In
   // Held in the period: started before its end, and not ended (nor due to end) before its start.
   const ending = sql`coalesce(${grants.endedAt}, ${grants.endsAt})`;
   const heldInPeriod = await vendorGrants(exec, vendor.id, and(lt(grants.startsAt, to), or(isNull(ending), gt(ending, from))));
-  const pack = await assemblePack(ctx, `vendor ${vendor.name}`, events, heldInPeriod.map(({ g, entitlement }) => ({ g, key: entitlement })));
+  const pack = await assemblePack(ctx, `vendor ${vendor.name}`, events, heldInPeriod.map(({ g, entitlement }) => ({ g, key: entitlement })),
+    { contract: CONTRACT_ACTIONS });
   return { ...pack, period: { from, to }, vendor: await showVendor(ctx, vendor.id) };
 };
