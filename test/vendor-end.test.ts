@@ -5,6 +5,7 @@ import { DecisionService } from '../src/decision/service.js';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { runPass } from '../src/jobs/pass.js';
 import { changeVendorEnd } from '../src/operations/change-vendor-end.js';
+import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { createIdentity } from '../src/operations/create-identity.js';
 import { createVendor } from '../src/operations/create-vendor.js';
 import { registerCredential } from '../src/operations/register-credential.js';
@@ -89,6 +90,16 @@ for (const backend of BACKENDS) {
       assert.ok((await vendorRow()).endAppliedAt, 'carried out, so the worker does not do it again');
       assert.equal((await runLifecycleTick(w.worker)).vendorsEnded, 0);
       assert.equal(await auditCount('vendor.contract_ended'), 1);
+    });
+
+    it('a service account suspended by the contract end cannot be reactivated while the end stands; moving the end later allows it', async () => {
+      await acmeAtWork();
+      await change('ivan', later(-1), 'ended');
+      const ivan = await w.as('ivan');
+      await refusedWith(changeIdentityStatus(ivan, { identity: 'acme-sync', status: 'active', reason: 'still needed' }), 'vendor.invalid_contract_end', 'identity');
+      await change('ivan', later(90), 'contract renewed');
+      await changeIdentityStatus(ivan, { identity: 'acme-sync', status: 'active', reason: 'contract renewed' });
+      assert.equal((await identityRow('acme-sync')).status, 'active');
     });
 
     it('the worker pass carries out a contract end when it comes, once, and a second pass does nothing', async () => {
