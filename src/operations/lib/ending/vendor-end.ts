@@ -14,8 +14,16 @@ type Vendor = typeof vendors.$inferSelect;
  * accounts (ascending id), then the vendor itself. Returns the vendor as locked.
  */
 export const lockVendorReach = async (work: Work, vendorId: string) => {
-  await lockIdentities(work.tx, await vendorReach(work.tx, vendorId));
-  return lockVendor(work.tx, vendorId, 'update');
+  const first = await vendorReach(work.tx, vendorId);
+  await lockIdentities(work.tx, first);
+  const vendor = await lockVendor(work.tx, vendorId, 'update');
+  // Someone engaged while this waited for the vendor (their engagement committed meanwhile): locked
+  // too, out of order. Whoever engaged them has committed; only a second engagement of that same
+  // person started at this very moment could wait on the vendor while holding them, a deadlock the
+  // server breaks and inTransaction's bounded retry runs again.
+  const late = (await vendorReach(work.tx, vendorId)).filter((id) => !first.includes(id));
+  await lockIdentities(work.tx, late);
+  return vendor;
 };
 
 /**
