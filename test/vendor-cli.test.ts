@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { loadHttpConfig } from '../src/config.js';
+import { startServer, type RunningServer } from '../src/http/server.js';
+import { createToken } from '../src/operations/create-token.js';
+import { freshStore } from './support/backends.js';
+import { buildWorld, DAY, type World } from './support/world.js';
 
 const BIN = fileURLToPath(new URL('../bin/tenure.mjs', import.meta.url));
 
@@ -51,5 +56,54 @@ describe('tenure vendor on the command line', () => {
     assert.equal(pack.code, 0, pack.err);
     assert.ok(existsSync(out));
     assert.match(readFileSync(out, 'utf8'), /vendor\.contract_ended/);
+  });
+});
+
+/** The same commands against a running server (--server, TENURE_TOKEN): the remote API maps each to its route. */
+describe('tenure vendor in server mode', () => {
+  let world: World;
+  let server: RunningServer;
+  const tokens = new Map<string, string>();
+  const dataDir = join(mkdtempSync(join(tmpdir(), 'tenure-vendor-server-')), 'never-created');
+  const as = (handle: string, ...args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+    const env = { ...process.env, TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_ACTOR: '', TENURE_SERVER: '', TENURE_TOKEN: tokens.get(handle)! };
+    // Spawned asynchronously: the server lives in this process and must keep answering.
+    const child = spawn(process.execPath, [BIN, '--server', server.url, ...args], { env, timeout: 120_000 });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+
+  before(async () => {
+    world = await buildWorld(await freshStore('embedded'));
+    server = await startServer({ store: world.store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0 } });
+    for (const handle of ['sam', 'audrey', 'eve']) {
+      tokens.set(handle, (await createToken(await world.as(handle), { name: `cli-${handle}`, scopes: ['read', 'write'] })).secret);
+    }
+  });
+  after(async () => {
+    await server?.close();
+    await world?.store.close();
+  });
+
+  it('list, show, set-end and evidence go through the API; an outsider exits 4', async () => {
+    const listed = await as('audrey', '--json', 'vendor', 'list');
+    assert.equal(listed.code, 0, listed.err);
+    assert.deepEqual((JSON.parse(listed.out) as { name: string }[]).map((v) => v.name), ['Acme Integrators']);
+    const shown = await as('sam', '--json', 'vendor', 'show', 'Acme Integrators');
+    assert.equal(shown.code, 0, shown.err);
+    assert.equal((JSON.parse(shown.out) as { engagements: unknown[] }).engagements.length, 1);
+    const end = new Date(world.clock.now().getTime() + 30 * DAY).toISOString();
+    const moved = await as('sam', '--json', 'vendor', 'set-end', 'Acme Integrators', '--end', end, '--reason', 'shortened');
+    assert.equal(moved.code, 0, moved.err);
+    assert.equal((JSON.parse(moved.out) as { engagementsShortened: number }).engagementsShortened, 1);
+    const pack = await as('audrey', 'vendor', 'evidence', 'Acme Integrators', '--from', '2029-01-01');
+    assert.equal(pack.code, 0, pack.err);
+    assert.ok((JSON.parse(pack.out) as { timeline: { action: string }[] }).timeline.some((e) => e.action === 'vendor.contract_end_changed'));
+    const outsider = await as('eve', 'vendor', 'show', 'Acme Integrators');
+    assert.equal(outsider.code, 4, outsider.err);
   });
 });
