@@ -9,12 +9,13 @@ import { changeIdentityStatus } from '../src/operations/change-identity-status.j
 import { createIdentity } from '../src/operations/create-identity.js';
 import { createVendor } from '../src/operations/create-vendor.js';
 import { registerCredential } from '../src/operations/register-credential.js';
+import { retireCredential } from '../src/operations/retire-credential.js';
 import { showVendor } from '../src/operations/show-vendor.js';
 import { buildVendorEvidence } from '../src/operations/build-vendor-evidence.js';
 import type { Store } from '../src/store/database.js';
 import { auditEvents, engagements, grants, identities, vendors } from '../src/store/schema.js';
 import { credentials } from '../src/store/schema-credentials.js';
-import { provisioningJobs } from '../src/store/schema-provisioning.js';
+import { findings, provisioningJobs } from '../src/store/schema-provisioning.js';
 import { refusedWith } from './support/assert.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { auditOf, birthright, carlGets } from './support/review-world.js';
@@ -117,6 +118,11 @@ for (const backend of BACKENDS) {
       assert.deepEqual([again.vendorsEnded, again.engagementsEnded], [0, 0]);
       assert.equal(await auditCount('vendor.contract_ended'), 1);
       assert.equal(await auditCount('credential.retirement_due'), 1);
+      const [due] = await store.db.select().from(findings).where(eq(findings.kind, 'credential_retirement_due'));
+      assert.deepEqual([due!.status, due!.ownerId], ['open', await w.id('tom')], "a finding for the account's owner until the credential is retired");
+      const [credential] = await store.db.select().from(credentials).where(eq(credentials.fingerprint, FINGERPRINT));
+      await retireCredential(await w.as('tom'), { credential: credential!.id, reason: 'key deleted in the Acme console' });
+      assert.equal((await store.db.select().from(findings).where(eq(findings.id, due!.id)))[0]!.status, 'resolved');
     });
 
     it('moving the end later only moves the date: engagements keep theirs, nothing is shortened', async () => {

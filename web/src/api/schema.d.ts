@@ -4665,7 +4665,7 @@ export interface paths {
                 query?: {
                     /** @description the nextCursor of the previous page */
                     cursor?: string;
-                    kind?: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
+                    kind?: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "credential_retirement_due" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
                     limit?: number;
                     status?: "open" | "accepted" | "resolved";
                     system?: string;
@@ -4699,7 +4699,7 @@ export interface paths {
                                 identity: string | null;
                                 jobId: string | null;
                                 /** @enum {string} */
-                                kind: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
+                                kind: "provisioning_failed" | "manual_task_overdue" | "mass_revocation_held" | "access_without_grant" | "grant_without_access" | "access_of_inactive_identity" | "orphan_account" | "shared_account" | "breakglass_review_overdue" | "breakglass_misuse" | "credential_rotation_overdue" | "credential_no_expiry" | "credential_owner_departed" | "credential_unused" | "credential_human_use" | "credential_retirement_due" | "hr_source_conflict" | "hr_feed_held" | "ownership_orphaned" | "late_termination" | "sod_conflict" | "birthright_withheld" | "hr_attributes_unmatched";
                                 /** Format: date-time */
                                 lastSeenAt: string;
                                 /** Format: date-time */
