@@ -74,15 +74,23 @@ const measureLag = async (store: Store, databaseUrl: string, n: number, spreadMs
   const core = cpus().length > 1 ? ['taskset', '-c', '1'] : [];
   const child = spawn(core[0] ?? process.execPath, [...core.slice(1), ...(core.length ? [process.execPath] : []), BIN, 'worker'], {
     env: { ...process.env, ...auditKeyEnv(), DATABASE_URL: databaseUrl, TENURE_ACTOR: '', TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') },
-    stdio: ['ignore', 'ignore', 'ignore'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + String(chunk)).slice(-4000); });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the worker exited (${code}): ${stderr}`))));
+  exited.catch(() => undefined);
+  const alive = (what: string, done: () => Promise<boolean>, boundMs: number) => Promise.race([waitFor(what, done, boundMs), exited]);
   try {
-    await waitFor('provisioning', async () => (await count(store, 'provisioned')) === n, 60_000 + n * 100);
+    await alive('provisioning', async () => (await count(store, 'provisioned')) === n, 60_000 + n * 100);
     await spreadEnds(store, n, new Date(Date.now() + 10_000), spreadMs);
-    await waitFor('removal', async () => (await count(store, 'deprovisioned')) === n, 10_000 + spreadMs + 120_000);
+    await alive('removal', async () => (await count(store, 'deprovisioned')) === n, 10_000 + spreadMs + 120_000);
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    if (child.exitCode === null) {
+      const gone = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await gone;
+    }
     await target.stop();
   }
   const lags = (await rawRows<{ lag: number }>(store.db, sql`

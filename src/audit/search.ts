@@ -7,6 +7,8 @@ import type { Channel } from './event-types.js';
 export interface AuditFilters {
   identityId?: string | undefined;
   systemId?: string | undefined;
+  /** The id of the event's subject (a vendor's own events name no identity). */
+  subjectId?: string | undefined;
   /** One action or any of several. */
   action?: string | readonly string[] | undefined;
   actorId?: string | undefined;
@@ -45,6 +47,7 @@ export const auditWhere = (f: AuditFilters): SQL | undefined => {
   const filters = [
     f.identityId === undefined ? undefined : eq(auditEvents.identityId, f.identityId),
     f.systemId === undefined ? undefined : eq(auditEvents.systemId, f.systemId),
+    f.subjectId === undefined ? undefined : eq(auditEvents.subjectId, f.subjectId),
     actions.length === 0 ? undefined : actions.length === 1 ? eq(auditEvents.action, actions[0]!) : inArray(auditEvents.action, actions),
     f.actorId === undefined ? undefined : eq(auditEvents.actorId, f.actorId),
     f.from === undefined ? undefined : gte(auditEvents.occurredAt, f.from),
@@ -76,6 +79,7 @@ const disagreement = (r: AuditRecord, f: AuditFilters): string | undefined => {
   const at = Date.parse(r.at);
   if (f.identityId !== undefined && r.identityId !== f.identityId) return 'identity_id';
   if (f.systemId !== undefined && r.systemId !== f.systemId) return 'system_id';
+  if (f.subjectId !== undefined && r.subject.id !== f.subjectId) return 'subject_id';
   if (actions !== undefined && !actions.includes(r.action)) return 'action';
   if (f.actorId !== undefined && r.actor.id !== f.actorId) return 'actor_id';
   if ((f.from !== undefined && at < f.from.getTime()) || (f.to !== undefined && at >= f.to.getTime())) return 'occurred_at';

@@ -16,6 +16,9 @@ import { createIdentity } from '../operations/create-identity.js';
 import { createRequest } from '../operations/create-request.js';
 import { createToken } from '../operations/create-token.js';
 import { createVendor } from '../operations/create-vendor.js';
+import { changeVendorEnd } from '../operations/change-vendor-end.js';
+import { pageVendors, showVendor } from '../operations/show-vendor.js';
+import { buildVendorEvidence } from '../operations/build-vendor-evidence.js';
 import { denyRequest } from '../operations/deny-request.js';
 import { exportAudit } from '../operations/export-audit.js';
 import { pageEngagements } from '../operations/list-engagements.js';
@@ -95,6 +98,10 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     changeIdentityStatus: async (input) => changeIdentityStatus(await ctx(), input),
     handles: async (ids) => handlesById((await ctx()).store.db, ids),
     createVendor: async (input) => createVendor(await ctx(), input),
+    listVendors: () => every((c, cursor) => pageVendors(c, { cursor })),
+    showVendor: async (ref) => showVendor(await ctx(), ref),
+    changeVendorEnd: async (input) => changeVendorEnd(await ctx(), input),
+    buildVendorEvidence: async (input) => buildVendorEvidence(await ctx(), input),
 
     createEngagement: async (input) => createEngagement(await ctx(), input),
     listEngagements: (input) => every((c, cursor) => pageEngagements(c, { ...input, cursor })),

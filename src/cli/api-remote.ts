@@ -109,6 +109,10 @@ export const remoteApi = (server: string, token: string): TenureApi => {
       return new Map(found.filter((entry) => entry !== undefined));
     },
     createVendor: (input) => call('POST', '/v1/vendors', { body: input }),
+    listVendors: () => list('/v1/vendors'),
+    showVendor: (ref) => call('GET', `/v1/vendors/${segment(ref)}`),
+    changeVendorEnd: ({ vendor, ...body }) => call('POST', `/v1/vendors/${segment(vendor)}/contract-end`, { body }),
+    buildVendorEvidence: ({ vendor, from, to }) => call('GET', `/v1/vendors/${segment(vendor)}/evidence`, { query: { from, to } }),
 
     createEngagement: (input) => call('POST', '/v1/engagements', { body: input }),
     listEngagements: (input) => list('/v1/engagements', input),

@@ -12,6 +12,9 @@ import type { createIdentity } from '../operations/create-identity.js';
 import type { createRequest } from '../operations/create-request.js';
 import type { createToken } from '../operations/create-token.js';
 import type { createVendor } from '../operations/create-vendor.js';
+import type { changeVendorEnd } from '../operations/change-vendor-end.js';
+import type { pageVendors, showVendor } from '../operations/show-vendor.js';
+import type { buildVendorEvidence } from '../operations/build-vendor-evidence.js';
 import type { denyRequest } from '../operations/deny-request.js';
 import type { listEngagements } from '../operations/list-engagements.js';
 import type { listSystems } from '../operations/list-systems.js';
@@ -92,6 +95,10 @@ export interface TenureApi {
   /** Handles of identity ids, for printing audit events; an id that cannot be looked up maps to nothing. */
   handles(ids: string[]): Promise<Map<string, string>>;
   createVendor(input: In<typeof createVendor>): Answer<typeof createVendor>;
+  listVendors(): Promise<Awaited<ReturnType<typeof pageVendors>>['items']>;
+  showVendor(ref: string): Answer<typeof showVendor>;
+  changeVendorEnd(input: In<typeof changeVendorEnd>): Answer<typeof changeVendorEnd>;
+  buildVendorEvidence(input: In<typeof buildVendorEvidence>): Answer<typeof buildVendorEvidence>;
 
   createEngagement(input: In<typeof createEngagement>): Answer<typeof createEngagement>;
   listEngagements(input: In<typeof listEngagements>): Answer<typeof listEngagements>;

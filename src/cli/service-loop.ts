@@ -113,7 +113,7 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     await startDueLoop(rt, ctx, {
       afterPass: async () => { await served?.decision.sync(); },
       onPass: (r, p) => {
-        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`);
+        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded + r.vendorsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`);
         if (p.done + p.failed + p.held + p.tasksOpened > 0) log(`provisioning: ${JSON.stringify(p)}`);
       },
       onError: (e) => log(`lifecycle error: ${message(e)}`),

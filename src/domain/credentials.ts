@@ -35,6 +35,8 @@ export interface CredentialState {
   identityHandle: string;
   /** The accountable owner of the identity (a service account's owner), and whether they are still active. */
   ownerHandle: string | null; ownerActive: boolean;
+  /** Set when the credential must go (its service account's vendor contract ended); absent for most. */
+  retirementDueAt?: Date | null;
 }
 
 export interface CredentialCondition { kind: FindingKind; key: string; summary: string; evidence: Record<string, unknown> }
@@ -42,7 +44,7 @@ export interface CredentialCondition { kind: FindingKind; key: string; summary: 
 /** The calendar day (UTC) a summary names: the exact instant stays in the finding's evidence. */
 const day = (at: Date) => at.toISOString().slice(0, 10);
 
-/** Every finding condition a credential is in now: rotation overdue, no expiry, owner departed, unused. */
+/** Every finding condition a credential is in now: rotation overdue, no expiry, owner departed, unused, retirement due. */
 export const credentialConditions = (c: CredentialState, settings: CredentialSettings, now: Date): CredentialCondition[] => {
   const rule = settings.rules[c.kind];
   const label = `${c.kind} '${c.name}' of ${c.identityHandle}`;
@@ -59,9 +61,12 @@ export const credentialConditions = (c: CredentialState, settings: CredentialSet
   if (now.getTime() - lastActivity.getTime() > settings.unusedAfterMs) {
     add('credential_unused', `${label} has not been used since ${day(lastActivity)}, ${ago(lastActivity)} ago`);
   }
+  if (c.retirementDueAt) {
+    add('credential_retirement_due', `${label} is to be retired since ${day(c.retirementDueAt)}: revoke the secret where it works, then retire it`);
+  }
   return found;
 };
 
 export const CREDENTIAL_FINDING_KINDS: readonly FindingKind[] = [
-  'credential_rotation_overdue', 'credential_no_expiry', 'credential_owner_departed', 'credential_unused',
+  'credential_rotation_overdue', 'credential_no_expiry', 'credential_owner_departed', 'credential_unused', 'credential_retirement_due',
 ];

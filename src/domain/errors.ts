@@ -51,6 +51,8 @@ export const ERRORS = {
   'identity.not_active': { status: 422, exit: 3, title: 'The identity is not active' },
   'vendor.not_found': { status: 404, exit: 4, title: 'No vendor with that id or name' },
   'vendor.name_taken': { status: 409, exit: 3, title: 'Another vendor already uses that name' },
+  'vendor.invalid_contract_end': { status: 422, exit: 3, title: 'The contract end is not allowed (at most ten years ahead)' },
+  'vendor.not_operator': { status: 422, exit: 3, title: 'Only a service account is operated by a vendor' },
   'engagement.not_found': { status: 404, exit: 4, title: 'No engagement with that id' },
   'engagement.required': { status: 422, exit: 3, title: 'A non-employee needs an active engagement' },
   'engagement.not_active': { status: 409, exit: 3, title: 'The engagement is not active' },

@@ -45,6 +45,8 @@ export const FINDING_KINDS = {
   credential_unused: 'low',
   /** A person's credential of a service account was used by a human (the decision point saw a person behind it). */
   credential_human_use: 'critical',
+  /** A credential flagged for retirement (its service account's vendor contract ended) is still active: revoke the secret, then retire it. */
+  credential_retirement_due: 'high',
   /** Two HR sources describe one person differently: neither value was applied over the other. */
   hr_source_conflict: 'medium',
   /** An HR import or burst would suspend more people than the brake allows; security must confirm or discard it. */
@@ -122,6 +124,7 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   credential_owner_departed: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
   credential_unused: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
   credential_human_use: { owaspNhi: ['NHI10:2025'], nistCsf: ['PR.AA-01'] },
+  credential_retirement_due: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01'] },
   hr_source_conflict: { owaspNhi: [], nistCsf: ['PR.AA-01'] },
   hr_feed_held: { owaspNhi: [], nistCsf: ['PR.AA-01'] },
   ownership_orphaned: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },

@@ -9,6 +9,10 @@ export const PERMISSIONS = {
   'identity.change_status': ['admin', 'iam'],
   'identity.read_all': ['admin', 'iam', 'security', 'auditor'],
   'vendor.create': ['admin', 'iam'],
+  /** Move any vendor's contract end (the vendor's relationship owner may move their own without it). */
+  'vendor.change': ['admin', 'iam'],
+  /** See every vendor with its people, engagements, service accounts and evidence (relationship owners see their own). */
+  'vendor.read_all': ['admin', 'iam', 'security', 'auditor'],
   'engagement.create': ['admin', 'iam'],
   'engagement.change': ['admin', 'iam'],
   'policy.apply': ['admin', 'security'],

@@ -17,7 +17,7 @@ const table = (headers: string[], rows: unknown[][]): string => rows.length === 
 ].join('\n');
 
 const SECTION_TITLES: Record<string, string> = {
-  requests: 'Requests', approvals: 'Approvals (approver and stage)', grants: 'Grants and extensions', reviews: 'Break-glass and reviews',
+  contract: 'Contract, engagements and service accounts', requests: 'Requests', approvals: 'Approvals (approver and stage)', grants: 'Grants and extensions', reviews: 'Break-glass and reviews',
   removals: 'Expiries, revocations and their confirmation in the target', findings: 'Findings',
 };
 

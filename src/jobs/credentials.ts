@@ -27,7 +27,7 @@ export const scanCredentials = (ctx: Context): Promise<{ opened: number; closed:
     const accountable = who.kind === 'service_account' ? owner : who;
     const conditions = credentialConditions({
       id: c.id, name: c.name, kind: c.kind, createdAt: c.createdAt, lastRotatedAt: c.lastRotatedAt, expiresAt: c.expiresAt,
-      lastUsedAt: c.lastUsedAt, identityHandle: who.handle, ownerHandle: accountable?.handle ?? null, ownerActive: accountable?.status === 'active',
+      lastUsedAt: c.lastUsedAt, retirementDueAt: c.retirementDueAt, identityHandle: who.handle, ownerHandle: accountable?.handle ?? null, ownerActive: accountable?.status === 'active',
     }, settings, work.now);
     for (const condition of conditions) {
       const result = await openFinding(work, { ...condition, identityId: who.id, systemId: c.systemId,

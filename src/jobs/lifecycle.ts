@@ -2,10 +2,11 @@ import { and, asc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import type { AuditInput } from '../audit/event-types.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
 import { endEngagementWithin } from '../operations/lib/ending/engagement-end.js';
+import { endDueVendors } from './vendors.js';
 import { rawRows } from '../store/database.js';
 import { accessRequests, engagements, identities, requestStages } from '../store/schema.js';
 
-export interface TickResult { grantsActivated: number; grantsExpired: number; requestsExpired: number; engagementsEnded: number }
+export interface TickResult { grantsActivated: number; grantsExpired: number; requestsExpired: number; engagementsEnded: number; vendorsEnded: number }
 
 interface DueGrant { id: string; identity_id: string; system_id: string }
 
@@ -98,18 +99,22 @@ export const runLifecycleTick = async (ctx: Context, options: { batchSize?: numb
   const grantsActivated = await drain(ctx, (w) => moveDueGrants(w, 'activate', batch));
   const requestsExpired = await drain(ctx, (w) => expireDueRequests(w, batch));
   const engagementsEnded = await drain(ctx, (w) => endDueEngagements(w, 100));
-  return { grantsActivated, grantsExpired, requestsExpired, engagementsEnded };
+  // After engagements: what is left of a due vendor is its operated service accounts (and any engagement skipped above).
+  const vendorsEnded = await endDueVendors(ctx);
+  return { grantsActivated, grantsExpired, requestsExpired, engagementsEnded, vendorsEnded };
 };
 
 /**
  * The next moment the lifecycle has work: the earliest end of a live grant, start of a scheduled one,
- * or end of an active engagement (each an index probe); null when nothing is scheduled at all.
+ * end of an active engagement, or a vendor's contract end not yet applied (each an index probe);
+ * null when nothing is scheduled at all.
  */
 export const nextLifecycleDue = async (ctx: Context): Promise<Date | null> => {
   const [row] = await rawRows<{ due: Date | string | null }>(ctx.store.db, sql`
     SELECT least((SELECT min(ends_at) FROM grants WHERE status IN ('scheduled','active')),
                  (SELECT min(starts_at) FROM grants WHERE status = 'scheduled'),
-                 (SELECT min(ends_at) FROM engagements WHERE status = 'active')) AS due`);
+                 (SELECT min(ends_at) FROM engagements WHERE status = 'active'),
+                 (SELECT min(contract_end) FROM vendors WHERE end_applied_at IS NULL)) AS due`);
   return row?.due ? new Date(row.due) : null;
 };
 

@@ -31,7 +31,7 @@ const SECTIONS: Record<string, string[]> = {
 const sectionKey = (e: AuditRecord): string =>
   e.action === 'provisioning.task_confirmed' ? `${e.action}:${(e.data as { action?: string } | null)?.action ?? ''}` : e.action;
 
-const allEvents = async (exec: Executor, filters: AuditFilters): Promise<AuditRecord[]> => {
+export const allEvents = async (exec: Executor, filters: AuditFilters): Promise<AuditRecord[]> => {
   const events: AuditRecord[] = [];
   for (let afterSeq = 0; ;) {
     const page = await searchAuditEvents(exec, { ...filters, afterSeq, limit: PAGE });
@@ -72,6 +72,14 @@ export const buildEvidencePack = async (ctx: Context, input: z.input<typeof Inpu
   const events = await allEvents(exec, filters);
   const grantRows = await exec.select({ g: grants, key: entitlements.key }).from(grants)
     .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId)).where(grantWhere);
+  return assemblePack(ctx, title, events, grantRows);
+};
+
+type GrantRow = { g: typeof grants.$inferSelect; key: string };
+
+/** The pack's common body, whatever its subject (which may add sections of its own, `before` the common ones): chain head, grants with their provisioning, events by section and in order. */
+export const assemblePack = async (ctx: Context, title: string, events: AuditRecord[], grantRows: GrantRow[], before: Record<string, string[]> = {}) => {
+  const exec = ctx.store.db;
   // The generator too: an auditor with no event of their own in the pack is still named by handle.
   const handles = await handlesById(exec, [ctx.actor.id, ...events.map((e) => e.actor.id), ...events.map((e) => e.actor.issuedBy), ...events.map((e) => e.identityId),
     ...grantRows.map((r) => r.g.identityId)].filter((id): id is string => !!id));
@@ -82,7 +90,8 @@ export const buildEvidencePack = async (ctx: Context, input: z.input<typeof Inpu
     subject: e.subject, identity: e.identityId ? handles.get(e.identityId) ?? e.identityId : null,
     before: e.before, after: e.after, reason: e.reason, ticket: e.ticket,
   });
-  const sections = Object.fromEntries(Object.entries(SECTIONS).map(([name, actions]) =>
+  // A subject's own sections (`before`) come first: a vendor's contract reads before its people's requests.
+  const sections = Object.fromEntries(Object.entries({ ...before, ...SECTIONS }).map(([name, actions]) =>
     [name, events.filter((e) => actions.includes(sectionKey(e))).map(item)]));
   return {
     title, generatedAt: ctx.clock.now(), generatedBy: handles.get(ctx.actor.id ?? '') ?? ctx.actor.id ?? null,

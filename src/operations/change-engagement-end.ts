@@ -35,7 +35,8 @@ export const changeEngagementEnd = async (ctx: Context, input: z.input<typeof Ch
     if (data.endsAt.getTime() <= work.now.getTime()) {
       return { ended: true, ...(await endEngagementWithin(work, engagement, data.reason)) };
     }
-    const [vendor] = await work.tx.select().from(vendors).where(eq(vendors.id, engagement.vendorId));
+    // FOR SHARE: the contract end cannot move between this check and commit (change-vendor-end takes it FOR UPDATE).
+    const [vendor] = await work.tx.select().from(vendors).where(eq(vendors.id, engagement.vendorId)).for('share');
     if (vendor && data.endsAt.getTime() > vendor.contractEnd.getTime()) {
       throw new TenureError('engagement.invalid_dates', `endsAt: must not be after the vendor's contract end ${vendor.contractEnd.toISOString()}`, { field: 'endsAt' });
     }

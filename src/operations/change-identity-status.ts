@@ -4,14 +4,26 @@ import { TenureError } from '../domain/errors.js';
 import { canTransition, endsAccess } from '../domain/identity-lifecycle.js';
 import { IDENTITY_STATUSES } from '../domain/model.js';
 import { findIdentity, lockIdentity } from '../store/queries/identities.js';
-import { identities } from '../store/schema.js';
+import { identities, vendors } from '../store/schema.js';
 import { authorize, refuseUnless } from './authorize.js';
-import { inTransaction, type Context } from '../work/context.js';
+import { inTransaction, type Context, type Work } from '../work/context.js';
 import { parseInput, ref, text } from './input.js';
 import { endIdentity } from './lib/ending/end-identity.js';
 import { flagOrphanedOwnership } from './lib/ending/orphaned-ownership.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { DEFAULT_HR_SETTINGS } from '../domain/hr.js';
+
+/**
+ * A service account suspended by its vendor's contract end stays suspended while that end stands:
+ * moving the contract end later (or running the account in-house, without the vendor) comes first.
+ */
+const refuseEndedOperator = async (work: Work, vendorId: string | null) => {
+  if (!vendorId) return;
+  const [vendor] = await work.tx.select().from(vendors).where(eq(vendors.id, vendorId));
+  if (vendor?.endAppliedAt) {
+    throw new TenureError('vendor.invalid_contract_end', `the contract of ${vendor.name}, which operates this account, has ended: move its end first`, { field: 'identity' });
+  }
+};
 
 export const Input = z.object({ identity: ref, status: z.enum(IDENTITY_STATUSES), reason: text() }).strict();
 
@@ -32,6 +44,7 @@ export const changeIdentityStatus = async (ctx: Context, input: z.input<typeof I
       throw new TenureError('identity.invalid_transition', `${person.handle} cannot go from ${person.status} to ${data.status}`, { field: 'status' });
     }
     if (!endsAccess(data.status)) {
+      await refuseEndedOperator(work, person.operatedByVendorId);
       await work.tx.update(identities).set({ status: data.status, updatedAt: work.now }).where(eq(identities.id, person.id));
       work.record({ action: 'identity.status_changed', subject: { type: 'identity', id: person.id }, identityId: person.id,
         before: { status: person.status }, after: { status: data.status }, reason: data.reason });

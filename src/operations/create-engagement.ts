@@ -4,7 +4,7 @@ import { newId } from '../domain/ids.js';
 import { DATA_SENSITIVITIES, ENGAGEMENT_PATTERNS, isNonEmployee } from '../domain/model.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
 import { findIdentity, lockIdentity, type Identity } from '../store/queries/identities.js';
-import { findVendor } from '../store/queries/vendors.js';
+import { findVendor, lockVendor } from '../store/queries/vendors.js';
 import { engagements } from '../store/schema.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
@@ -41,7 +41,8 @@ export const createEngagement = async (ctx: Context, input: CreateEngagementInpu
     if (!isNonEmployee(person.kind)) {
       throw new TenureError('engagement.not_for_employee', `${person.handle} is a ${person.kind}`, { field: 'identity' });
     }
-    const vendor = await findVendor(work.tx, data.vendor);
+    // FOR SHARE: a contract end being moved now is waited for, so this engagement is capped by the end that stands.
+    const vendor = await lockVendor(work.tx, (await findVendor(work.tx, data.vendor)).id, 'share');
     const sponsor = data.sponsor ? await findIdentity(work.tx, data.sponsor, 'sponsor')
       : person.sponsorId ? await findIdentity(work.tx, person.sponsorId, 'sponsor') : undefined;
     if (!sponsor || sponsor.kind !== 'employee' || sponsor.status !== 'active') {

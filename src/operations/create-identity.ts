@@ -22,6 +22,8 @@ export const Input = z.object({
   sponsor: ref.optional(),
   owner: ref.optional(),
   vendor: ref.optional(),
+  /** A service account a vendor runs for us: the vendor's contract end suspends it. */
+  operatedBy: ref.optional(),
   department: text(200).optional(),
   title: text(200).optional(),
 }).strict();
@@ -38,6 +40,19 @@ const accountableEmployee = async (tx: Tx, refValue: string | undefined, field: 
   return person;
 };
 
+/** Only a service account is operated by a vendor, and not by one whose contract has already ended. */
+const operatingVendor = async (tx: Tx, data: z.infer<typeof Input>) => {
+  if (!data.operatedBy) return undefined;
+  if (data.kind !== 'service_account') {
+    throw new TenureError('vendor.not_operator', 'operatedBy: only a service account is operated by a vendor', { field: 'operatedBy' });
+  }
+  const vendor = await findVendor(tx, data.operatedBy, 'operatedBy');
+  if (vendor.endAppliedAt) {
+    throw new TenureError('vendor.invalid_contract_end', `operatedBy: the contract of ${vendor.name} has ended`, { field: 'operatedBy' });
+  }
+  return vendor;
+};
+
 const resolveLinks = async (tx: Tx, data: z.infer<typeof Input>) => {
   const manager: Identity | undefined = data.manager ? await findIdentity(tx, data.manager, 'manager') : undefined;
   const sponsor = isNonEmployee(data.kind) ? await accountableEmployee(tx, data.sponsor, 'sponsor', data.kind) : undefined;
@@ -49,7 +64,7 @@ const resolveLinks = async (tx: Tx, data: z.infer<typeof Input>) => {
     throw new TenureError('input.invalid', 'owner: only service accounts have an owner', { field: 'owner' });
   }
   const vendor = data.vendor ? await findVendor(tx, data.vendor) : undefined;
-  return { manager, sponsor, owner, vendor };
+  return { manager, sponsor, owner, vendor, operator: await operatingVendor(tx, data) };
 };
 
 /**
@@ -74,12 +89,13 @@ export const createIdentity = async (ctx: Context, input: CreateIdentityInput) =
     const row = {
       id: newId(), handle: data.handle, displayName: data.displayName, email: data.email ?? null,
       kind: data.kind, status: 'active', managerId: links.manager?.id ?? null, sponsorId: links.sponsor?.id ?? null,
-      ownerId: links.owner?.id ?? null, vendorId: links.vendor?.id ?? null,
+      ownerId: links.owner?.id ?? null, vendorId: links.vendor?.id ?? null, operatedByVendorId: links.operator?.id ?? null,
       department: data.department ?? null, title: data.title ?? null, createdBy: work.actor.id ?? null, createdAt: work.now, updatedAt: work.now,
     } satisfies typeof identities.$inferInsert;
     await work.tx.insert(identities).values(row);
     work.record({ action: 'identity.created', subject: { type: 'identity', id: row.id }, identityId: row.id,
-      after: { handle: row.handle, kind: row.kind, sponsorId: row.sponsorId, ownerId: row.ownerId, managerId: row.managerId } });
+      after: { handle: row.handle, kind: row.kind, sponsorId: row.sponsorId, ownerId: row.ownerId, managerId: row.managerId,
+        ...(row.operatedByVendorId ? { operatedByVendorId: row.operatedByVendorId } : {}) } });
     return row;
   });
 };

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId, NOT_UUID_RULE, NOT_UUID_SHAPED } from '../domain/ids.js';
 import { VENDOR_KINDS } from '../domain/model.js';
+import { CONTRACT_END_RULE, contractEndAllowed } from '../domain/vendors.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { vendors } from '../store/schema.js';
 import { authorize } from './authorize.js';
@@ -17,6 +18,9 @@ export const createVendor = async (ctx: Context, input: z.input<typeof Input>) =
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
     await authorize(work, 'vendor.create');
+    if (!contractEndAllowed(data.contractEnd, work.now)) {
+      throw new TenureError('vendor.invalid_contract_end', `contractEnd: ${CONTRACT_END_RULE}`, { field: 'contractEnd' });
+    }
     const [taken] = await work.tx.select({ id: vendors.id }).from(vendors).where(eq(vendors.name, data.name));
     if (taken) throw new TenureError('vendor.name_taken', `vendor ${data.name} exists`, { field: 'name' });
     const owner = await findIdentity(work.tx, data.relationshipOwner, 'relationshipOwner');

@@ -39,7 +39,8 @@ const checkNewEnd = async (work: Work, engagement: Engagement, data: Data): Prom
   if (data.endsAt.getTime() <= engagement.endsAt.getTime()) {
     throw new TenureError('engagement.invalid_dates', `endsAt: a renewal must end after the current end ${engagement.endsAt.toISOString()}`, { field: 'endsAt' });
   }
-  const [vendor] = await work.tx.select().from(vendors).where(eq(vendors.id, engagement.vendorId));
+  // FOR SHARE: the contract end cannot move between this check and commit (change-vendor-end takes it FOR UPDATE).
+  const [vendor] = await work.tx.select().from(vendors).where(eq(vendors.id, engagement.vendorId)).for('share');
   if (vendor && data.endsAt.getTime() > vendor.contractEnd.getTime()) {
     throw new TenureError('engagement.invalid_dates', `endsAt: must not be after the vendor's contract end ${vendor.contractEnd.toISOString()}`, { field: 'endsAt' });
   }

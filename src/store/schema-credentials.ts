@@ -25,6 +25,12 @@ export const credentials = pgTable('credentials', {
   status: text('status').$type<CredentialStatus>().notNull(),
   registeredBy: uuid('registered_by').notNull(),
   retiredAt: ts('retired_at'),
+  /**
+   * Set when the secret must be revoked where it works and the credential retired, though nobody has
+   * confirmed it yet (its service account's vendor contract ended; migration 0019). Tenure never
+   * holds the secret, so it flags rather than retires.
+   */
+  retirementDueAt: ts('retirement_due_at'),
 }, (t) => [
   uniqueIndex('credentials_fingerprint_uq').on(t.fingerprint).where(sql`${t.status} = 'active'`),
   index('credentials_identity_idx').on(t.identityId, t.status),

@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 import {
-  bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
+  type AnyPgColumn, bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from 'drizzle-orm/pg-core';
 import {
   ALL_REQUEST_KINDS, GRANT_ORIGINS, GRANT_STATUSES, IDENTITY_KINDS, IDENTITY_STATUSES, REQUEST_STATUSES, TIERS, type Criticality, type DataSensitivity, type EngagementPattern, type EngagementStatus,
@@ -27,6 +27,8 @@ export const identities = pgTable('identities', {
   sponsorId: uuid('sponsor_id'),
   ownerId: uuid('owner_id'),
   vendorId: uuid('vendor_id'),
+  /** A service account a vendor runs for us (migration 0019): the vendor's contract end suspends it. */
+  operatedByVendorId: uuid('operated_by_vendor_id').references((): AnyPgColumn => vendors.id),
   department: text('department'),
   title: text('title'),
   /** HR attributes (set by the HR feed): the employee id that matches sources, and what birthright profiles read. */
@@ -47,6 +49,9 @@ export const identities = pgTable('identities', {
   index('identities_owner_idx').on(t.ownerId),
   index('identities_hr_end_idx').on(t.hrEndsAt).where(sql`${t.status} = 'active' and ${t.hrEndsAt} is not null`),
   index('identities_sponsor_idx').on(t.sponsorId),
+  index('identities_operated_by_vendor_idx').on(t.operatedByVendorId).where(sql`${t.operatedByVendorId} is not null`),
+  // Only non-human identities are operated by a vendor; a vendor's people belong to it through engagements.
+  check('identities_operated_by_vendor_ck', sql`${t.operatedByVendorId} is null or ${t.kind} = 'service_account'`),
   check('identities_kind_ck', oneOf(t.kind, IDENTITY_KINDS)),
   check('identities_status_ck', oneOf(t.status, IDENTITY_STATUSES)),
   // A reference that looks like an id names an id (store/queries/identities.ts): a handle never may (migration 0014).
@@ -66,7 +71,17 @@ export const vendors = pgTable('vendors', {
   relationshipOwnerId: uuid('relationship_owner_id').notNull().references(() => identities.id),
   contractEnd: ts('contract_end').notNull(),
   createdAt: ts('created_at').notNull(),
-}, (t) => [uniqueIndex('vendors_name_uq').on(t.name)]);
+  /**
+   * When the contract end was carried out (engagements ended, operated service accounts suspended):
+   * the worker's pass does it once; moving the end later again clears it (migration 0019).
+   */
+  endAppliedAt: ts('end_applied_at'),
+  /** When the relationship owner was last reminded that the contract ends (like engagements' expiry_notice_at). */
+  expiryNoticeAt: ts('expiry_notice_at'),
+}, (t) => [
+  uniqueIndex('vendors_name_uq').on(t.name),
+  index('vendors_due_idx').on(t.contractEnd).where(sql`${t.endAppliedAt} is null`),
+]);
 
 export const engagements = pgTable('engagements', {
   id: uuid('id').primaryKey(),

@@ -3,13 +3,13 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, grants, identities, requestStages, systems } from '../store/schema.js';
-import { loadEngagements } from './engagement-events.js';
+import { loadEngagements, loadVendors } from './engagement-events.js';
 import { loadFindings, loadTasks } from './provisioning-events.js';
 
 /** What a subscription can ask for. */
 export const WEBHOOK_EVENT_TYPES = [
   'request.created', 'approval.needed', 'request.expired', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
-  'task.opened', 'breakglass.activated', 'engagement.expiring_soon',
+  'task.opened', 'breakglass.activated', 'engagement.expiring_soon', 'vendor.expiring_soon',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -31,6 +31,7 @@ export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]
   'provisioning.task_opened': ['task.opened'],
   'breakglass.activated': ['breakglass.activated'],
   'engagement.expiring_soon': ['engagement.expiring_soon'],
+  'vendor.expiring_soon': ['vendor.expiring_soon'],
 };
 
 export interface AuditRow { seq: number; occurredAt: Date; action: string; subjectId: string; canonical: string }
@@ -103,7 +104,7 @@ const loadStages = async (exec: Executor, ids: string[]): Promise<Map<string, St
 
 type Candidate = ReturnType<typeof candidates>[number];
 type Lookup = Map<string, Record<string, unknown>>;
-type Lookups = { grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup; engagements: Lookup };
+type Lookups = { grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup; engagements: Lookup; vendors: Lookup };
 
 /** The stage waiting after this event: the first one for a new request, else the one after the stage just approved. */
 const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
@@ -123,6 +124,9 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
   if (c.type === 'task.opened') return found.tasks.get(id) ?? { jobId: id };
   if (c.type === 'engagement.expiring_soon') {
     return { ...(found.engagements.get(id) ?? { engagementId: id }), noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null };
+  }
+  if (c.type === 'vendor.expiring_soon') {
+    return { ...(found.vendors.get(id) ?? { vendorId: id }), noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null };
   }
   if (c.type === 'request.created' || c.type === 'approval.needed' || c.type === 'request.expired') {
     const request = found.requests.get(id) ?? { requestId: id };
@@ -156,6 +160,7 @@ export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: 
     findings: await loadFindings(exec, ids('finding.')),
     tasks: await loadTasks(exec, ids('task.')),
     engagements: await loadEngagements(exec, ids('engagement.')),
+    vendors: await loadVendors(exec, ids('vendor.')),
   };
   return found.flatMap((c) => {
     const data = dataOf(c, lookups);

@@ -3,7 +3,7 @@ import { durationSetting } from '../domain/durations.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
 import { rawRows } from '../store/database.js';
 
-/** Reminders before a grant or an engagement ends: two weeks ahead (time to renew), and the day before. */
+/** Reminders before a grant, an engagement or a vendor's contract ends: two weeks ahead (time to renew), and the day before. */
 export const DEFAULT_EXPIRY_NOTICES_MS = [14 * 86_400_000, 86_400_000];
 
 /**
@@ -16,7 +16,7 @@ export const expiryNoticesFromEnv = (env: NodeJS.ProcessEnv): number[] => {
   return value.split(',').map((part) => durationSetting('TENURE_WEBHOOK_EXPIRY_NOTICE', part));
 };
 
-type Kind = 'grant' | 'engagement';
+type Kind = 'grant' | 'engagement' | 'vendor';
 
 /**
  * Notices are written only while someone subscribes to them: `expiry_notice_at` means "they were
@@ -41,9 +41,17 @@ interface Noticed { id: string; identity_id: string; system_id: string | null; e
 const noticeBatch = async (work: Work, kind: Kind, windowMs: number, limit: number): Promise<number> => {
   const now = work.now.toISOString();
   const horizon = new Date(work.now.getTime() + windowMs).toISOString();
-  const due = sql`ends_at > ${now}::timestamptz AND ends_at <= ${horizon}::timestamptz
-        AND (expiry_notice_at IS NULL OR expiry_notice_at < ends_at - ${`${windowMs} milliseconds`}::interval)`;
-  const rows = kind === 'grant'
+  const end = sql.raw(kind === 'vendor' ? 'contract_end' : 'ends_at');
+  const due = sql`${end} > ${now}::timestamptz AND ${end} <= ${horizon}::timestamptz
+        AND (expiry_notice_at IS NULL OR expiry_notice_at < ${end} - ${`${windowMs} milliseconds`}::interval)`;
+  const rows = kind === 'vendor'
+    // A vendor's reminder goes to its relationship owner: the person who renews the contract or lets it end.
+    ? await rawRows<Noticed>(work.tx, sql`
+      UPDATE vendors v SET expiry_notice_at = ${now}::timestamptz
+      FROM (SELECT id FROM vendors WHERE end_applied_at IS NULL AND ${due} LIMIT ${limit} FOR UPDATE SKIP LOCKED) d
+      WHERE v.id = d.id
+      RETURNING v.id, v.relationship_owner_id AS identity_id, NULL AS system_id, v.contract_end AS ends_at`)
+    : kind === 'grant'
     ? await rawRows<Noticed>(work.tx, sql`
       UPDATE grants g SET expiry_notice_at = ${now}::timestamptz
       FROM entitlements e, (SELECT id FROM grants WHERE status = 'active' AND ${due} LIMIT ${limit} FOR UPDATE SKIP LOCKED) d
@@ -67,7 +75,7 @@ const noticeBatch = async (work: Work, kind: Kind, windowMs: number, limit: numb
  */
 export const writeExpiryNotices = async (ctx: Context, windowsMs = DEFAULT_EXPIRY_NOTICES_MS, batchSize = 1000): Promise<number> => {
   let total = 0;
-  for (const kind of ['grant', 'engagement'] as const) {
+  for (const kind of ['grant', 'engagement', 'vendor'] as const) {
     if (!(await anyoneListens(ctx, kind))) continue;
     for (const windowMs of [...windowsMs].sort((a, b) => a - b)) {
       for (;;) {

@@ -30,6 +30,9 @@ export interface Work {
  *      checks true at commit: a second grant for the same person waits, then sees the first.
  *      Several identities: in ascending id order (`lockIdentities`).
  *   2. engagements (and a review campaign before its engagement): FOR UPDATE or FOR SHARE.
+ *      A vendor row is read FOR SHARE beside its engagement (its contract end caps it) and taken
+ *      FOR UPDATE only by whoever moves or carries out that end, who first holds every person the
+ *      end reaches (kind 1): the person's lock is what keeps the two apart.
  *   3. access requests (with their stages), FOR UPDATE.
  *   4. grants: locked FOR UPDATE, or inserted (an INSERT key-shares its identity, engagement and
  *      request rows, which is why those must already be held when it runs).

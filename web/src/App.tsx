@@ -21,6 +21,8 @@ const NAV: NavEntry[] = [
   { path: 'breakglass', label: 'Break-glass', shown: () => true },
   { path: 'people', label: 'People', shown: () => true },
   { path: 'systems', label: 'Systems', shown: () => true },
+  // Relationship owners are employees; readers of all vendors may be anyone with the role.
+  { path: 'vendors', label: 'Vendors', shown: (me) => me.kind === 'employee' || can(me, 'vendor.read_all') },
 ];
 
 const signOut = async () => {

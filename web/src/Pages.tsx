@@ -4,7 +4,7 @@ import { can } from './api/permissions';
 import { LazyPage } from './components/LazyPage';
 import {
   AuditPage, BreakGlassPage, EngagementPage, FindingsPage, InboxPage, MyAccessPage, PeoplePage, PersonPage,
-  RequestPage, ReviewsPage, SystemsPage,
+  RequestPage, ReviewsPage, SystemsPage, VendorPage, VendorsPage,
 } from './lazy-pages';
 
 /** The page for a hash route; an unknown route says so rather than showing an empty screen. */
@@ -25,6 +25,7 @@ const choose = (me: Me, page: string, ref: string | undefined) => {
     case 'people': return ref ? <PersonPage me={me} handle={ref} /> : <PeoplePage me={me} />;
     case 'engagements': return ref ? <EngagementPage id={ref} /> : <PeoplePage me={me} />;
     case 'systems': return <SystemsPage />;
+    case 'vendors': return ref ? <VendorPage id={ref} /> : <VendorsPage />;
     default: return <Alert color="yellow" title="Not found">There is no page here. Choose one from the menu.</Alert>;
   }
 };

@@ -13,4 +13,6 @@ export const PeoplePage = lazy(() => import('./pages/PeoplePage').then((m) => ({
 export const PersonPage = lazy(() => import('./pages/PersonPage').then((m) => ({ default: m.PersonPage })));
 export const RequestPage = lazy(() => import('./pages/RequestPage').then((m) => ({ default: m.RequestPage })));
 export const ReviewsPage = lazy(() => import('./pages/ReviewsPage').then((m) => ({ default: m.ReviewsPage })));
+export const VendorPage = lazy(() => import('./pages/VendorPage').then((m) => ({ default: m.VendorPage })));
+export const VendorsPage = lazy(() => import('./pages/VendorPage').then((m) => ({ default: m.VendorsPage })));
 export const SystemsPage = lazy(() => import('./pages/SystemsPage').then((m) => ({ default: m.SystemsPage })));

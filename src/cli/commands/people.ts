@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Runtime } from '../runtime.js';
+import { writePack, type PackOutput } from './evidence.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -10,7 +11,8 @@ export const identityCommands = (program: Command, rt: Runtime, run: Run): void 
     .requiredOption('--handle <handle>').requiredOption('--name <displayName>')
     .requiredOption('--kind <kind>', 'employee | contractor | vendor_operator | service_account')
     .option('--email <email>').option('--manager <handle>').option('--sponsor <handle>').option('--owner <handle>')
-    .option('--vendor <name>').option('--department <department>').option('--title <title>')
+    .option('--vendor <name>').option('--operated-by <vendor>', 'a service account the vendor runs: its contract end suspends it')
+    .option('--department <department>').option('--title <title>')
     .action(run(async (o: Record<string, string>) => {
       const { handle, name, kind, ...rest } = o;
       rt.print(await rt.api().createIdentity({ handle: handle!, displayName: name!, kind: kind as 'employee', ...rest }));
@@ -35,6 +37,31 @@ export const vendorCommands = (program: Command, rt: Runtime, run: Run): void =>
     .requiredOption('--owner <handle>', 'internal relationship owner').requiredOption('--contract-end <date>')
     .action(run(async (o: Record<string, string>) => {
       rt.print(await rt.api().createVendor({ name: o.name!, kind: o.kind as 'other', relationshipOwner: o.owner!, contractEnd: o.contractEnd! }));
+    }));
+  vendor.command('list').description('vendors, soonest contract end first').action(run(async () => {
+    rt.print(await rt.api().listVendors(), ['name', 'kind', 'relationshipOwner', 'contractEnd', 'endAppliedAt']);
+  }));
+  vendor.command('show <vendor>').description('one vendor: people, engagements, service accounts, live grants, open findings')
+    .action(run(async (ref: string) => {
+      const v = await rt.api().showVendor(ref);
+      if (rt.output.json) return rt.print(v);
+      rt.print([{ name: v.name, kind: v.kind, relationshipOwner: v.relationshipOwner, contractEnd: v.contractEnd, endAppliedAt: v.endAppliedAt }]);
+      rt.print(v.engagements, ['identity', 'sponsor', 'status', 'endsAt', 'purpose']);
+      rt.print(v.serviceAccounts.map((a) => ({ ...a, credentials: a.credentials.map((c) => `${c.name} (${c.retirementDueAt ? 'retire' : c.status})`).join(', ') })),
+        ['handle', 'status', 'owner', 'credentials']);
+      rt.print(v.grants, ['identity', 'entitlement', 'status', 'provisioningState', 'endsAt']);
+      rt.print(v.findings, ['kind', 'severity', 'identity', 'summary']);
+    }));
+  vendor.command('evidence <vendor>').description('evidence pack of a vendor: its page now, grants held in the period, every event')
+    .option('--from <date>', 'start of the period (default: when the vendor was registered)').option('--to <date>', 'end of the period (default: now)')
+    .option('--html', 'a readable page (print it to PDF) instead of JSON').option('--out <file>', 'write to a file instead of stdout')
+    .action(run(async (ref: string, o: { from?: string; to?: string } & PackOutput) => {
+      writePack(rt, await rt.api().buildVendorEvidence({ vendor: ref, from: o.from, to: o.to }), o);
+    }));
+  vendor.command('set-end <vendor>').description("move the contract end; earlier shortens engagements, now or past ends the vendor's access")
+    .requiredOption('--end <date>').requiredOption('--reason <reason>')
+    .action(run(async (ref: string, o: { end: string; reason: string }) => {
+      rt.print(await rt.api().changeVendorEnd({ vendor: ref, contractEnd: o.end, reason: o.reason }));
     }));
 };
 

@@ -10,7 +10,7 @@ const Event = z.object({
   subject: z.object({ type: z.string(), id: z.string() }), identity: z.string().nullable(), before: z.unknown(), after: z.unknown(),
   reason: z.string().nullable(), ticket: z.string().nullable(),
 });
-const Pack = z.object({
+export const Pack = z.object({
   title: z.string(), generatedAt: isoDate, generatedBy: z.string().nullable(),
   chainHead: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
   grants: z.array(z.record(z.string(), z.unknown())).describe('the grants with their provisioning state and the target\'s confirmation'),

@@ -20,9 +20,10 @@ import type { RouteModule } from './route.js';
 import { sshRoutes } from './ssh.js';
 import { systemRoutes } from './systems.js';
 import { tokenRoutes } from './tokens.js';
+import { vendorRoutes } from './vendors.js';
 import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, hrRoutes, engagementRoutes, catalogueRoutes, requestRoutes, grantRoutes, breakGlassRoutes, reviewRoutes, provisioningRoutes, systemRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes, demoRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, vendorRoutes, hrRoutes, engagementRoutes, catalogueRoutes, requestRoutes, grantRoutes, breakGlassRoutes, reviewRoutes, provisioningRoutes, systemRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes, demoRoutes,
 ];

@@ -17,7 +17,7 @@ export const EngagementPage = ({ id }: { id: string }) => {
       <PageState loading={engagement.loading && !e} problem={engagement.problem}>
         {e && (
           <>
-            <Group><Title order={1}>{e.vendor}: {e.purpose}</Title><StatusBadge status={e.status} /></Group>
+            <Group><Title order={1}><Anchor href={href('vendors', e.vendor)} inherit>{e.vendor}</Anchor>: {e.purpose}</Title><StatusBadge status={e.status} /></Group>
             {e.identity && <Text>Engaged: <Anchor href={href('people', e.identity)}>{e.identity}</Anchor></Text>}
             {e.sponsor && <Text>Sponsor: <Anchor href={href('people', e.sponsor)}>{e.sponsor}</Anchor></Text>}
             <Text>From <When at={e.startsAt} /> to <When at={e.endsAt} /> (no grant under it outlives this end)</Text>
