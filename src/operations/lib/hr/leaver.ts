@@ -38,12 +38,13 @@ const reportLateLeave = async (work: Work, person: Identity, event: HrEventData,
 
 /**
  * What happened to what the leaver answered for, as it is: the findings are the manager's when HR
- * named one, else nobody's, and then only readers of every finding (security, IAM, audit) see them.
+ * named one, else each goes to whoever else answers for the thing (a vendor's relationship owner, a
+ * system's other owner), and readers of every finding (security, IAM, audit) see them all.
  */
 const orphanedEffect = (count: number, hasManager: boolean): string => {
   const things = countOf(count, 'thing they answered for', 'things they answered for');
   return hasManager ? `${things} flagged to their manager (ownership_orphaned findings)`
-    : `${things} flagged as ownership_orphaned findings with no owner, as they had no manager: security and IAM see them`;
+    : `${things} flagged as ownership_orphaned findings; no manager on record, so each goes to the vendor's relationship owner or the system's other owner where there is one, and security and IAM see them`;
 };
 
 export const offboard = async (work: Work, run: HrRunState, person: Identity, event: HrEventData, why: string): Promise<string[]> => {
