@@ -13,20 +13,33 @@ import { rawRows, type Store } from '../src/store/database.js';
 import { auditKeyEnv } from '../test/support/audit-key.js';
 import { createScratchDatabase } from '../test/support/postgres-server.js';
 import { openPostgres } from '../src/store/database.js';
-import { buildProvisioningWorld, startPgTarget } from '../test/support/provisioning-world.js';
+import { buildProvisioningWorld, startPgTarget, type PgTarget } from '../test/support/provisioning-world.js';
 import type { BenchResult } from './report.js';
 
 const BIN = fileURLToPath(new URL('../bin/tenure.mjs', import.meta.url));
 
-/** n people `rl<i>`, each with payments/read for a day; the insert queues their provisioning. */
-const seed = async (store: Store, n: number) => {
+/**
+ * n people `rl<i>`, each with payments/read for a day. Through the worker, the insert queues their
+ * provisioning. Direct (for sizes where provisioning them one by one would take the bench's hour),
+ * the grants are written as provisioned, without their triggers, and the roles made in the target
+ * in one statement: what is measured is the removal, and that still goes through the worker.
+ */
+const seed = async (store: Store, target: PgTarget, n: number, direct: boolean) => {
   await store.db.execute(sql`
     INSERT INTO identities (id, handle, display_name, kind, status, created_at, updated_at)
     SELECT gen_random_uuid(), 'rl' || i, 'Bench ' || i, 'employee', 'active', now(), now() FROM generate_series(1, ${n}) i`);
-  await store.db.execute(sql`
-    INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
-    SELECT gen_random_uuid(), i.id, e.id, 'birthright', now(), now() + interval '1 day', 'active', 'pending', now()
-      FROM identities i, (SELECT id FROM entitlements WHERE key = 'payments/read') e WHERE i.handle LIKE 'rl%'`);
+  await store.db.transaction(async (tx) => {
+    if (direct) await tx.execute(sql`SET LOCAL session_replication_role = replica`);
+    await tx.execute(sql`
+      INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
+      SELECT gen_random_uuid(), i.id, e.id, 'birthright', now(), now() + interval '1 day', 'active', ${direct ? 'provisioned' : 'pending'}, now()
+        FROM identities i, (SELECT id FROM entitlements WHERE key = 'payments/read') e WHERE i.handle LIKE 'rl%'`);
+  });
+  if (!direct) return;
+  await target.admin((client) => client.query(`DO $$ BEGIN FOR i IN 1..${n} LOOP
+    EXECUTE format('CREATE ROLE %I LOGIN VALID UNTIL ''infinity''', '${target.prefix}rl' || i);
+    EXECUTE format('GRANT %I TO %I', '${target.roles.read}', '${target.prefix}rl' || i);
+  END LOOP; END $$`));
 };
 
 /**
@@ -70,7 +83,8 @@ export const benchRemovalLag = async (n: number, spreadMs: number): Promise<Benc
 const measureLag = async (store: Store, databaseUrl: string, n: number, spreadMs: number): Promise<BenchResult[]> => {
   const target = await startPgTarget();
   await buildProvisioningWorld(store, target, { brake: { share: 1, minimum: 10_000_000 } }, new Date().toISOString());
-  await seed(store, n);
+  const direct = n > 2_000;
+  await seed(store, target, n, direct);
   const core = cpus().length > 1 ? ['taskset', '-c', '1'] : [];
   const child = spawn(core[0] ?? process.execPath, [...core.slice(1), ...(core.length ? [process.execPath] : []), BIN, 'worker'], {
     env: { ...process.env, ...auditKeyEnv(), DATABASE_URL: databaseUrl, TENURE_ACTOR: '', TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') },
@@ -84,7 +98,7 @@ const measureLag = async (store: Store, databaseUrl: string, n: number, spreadMs
   try {
     await alive('provisioning', async () => (await count(store, 'provisioned')) === n, 60_000 + n * 100);
     await spreadEnds(store, n, new Date(Date.now() + 10_000), spreadMs);
-    await alive('removal', async () => (await count(store, 'deprovisioned')) === n, 10_000 + spreadMs + 120_000);
+    await alive('removal', async () => (await count(store, 'deprovisioned')) === n, 60_000 + spreadMs + n * 50);
   } finally {
     if (child.exitCode === null) {
       const gone = new Promise((resolve) => child.once('exit', resolve));
@@ -96,7 +110,7 @@ const measureLag = async (store: Store, databaseUrl: string, n: number, spreadMs
   const lags = (await rawRows<{ lag: number }>(store.db, sql`
     SELECT extract(epoch FROM (g.provisioning_confirmed_at - g.ends_at)) * 1000 AS lag
       FROM grants g JOIN identities i ON i.id = g.identity_id WHERE i.handle LIKE 'rl%'`)).map((r) => Number(r.lag)).sort((a, b) => a - b);
-  const name = `grant end → removal read back, ${n.toLocaleString('en-US')} ending over ${spreadMs / 1000} s`;
+  const name = `grant end → removal read back, ${n.toLocaleString('en-US')} ending over ${spreadMs / 1000} s${direct ? ' (seeded in the target)' : ''}`;
   return ([['p50', 50], ['p95', 95], ['max', 100]] as const).map(([label, p]) => ({
     name: `${name}, ${label}`, backend: 'postgres', n, medianMs: percentile(lags, p), perSecond: Number.NaN,
     target: label === 'p95' ? '≤ 2,000 ms' : label === 'max' ? '≤ 5,000 ms' : '',

@@ -29,7 +29,7 @@ const SIZES = smoke
   ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, inbox: { requests: 1_000, asks: 3 }, approvals: 5, checkpoint: [10], removal: [[20, 3_000]] as [number, number][], runs: 1 }
   : { hr: { people: 100_000, leavers: 10_000 }, expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
       reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, inbox: { requests: 100_000, asks: 100 }, approvals: 100, checkpoint: [1, 100, 1_000, 10_000],
-      removal: [[1_000, 60_000]] as [number, number][], runs: 3 };
+      removal: [[1_000, 60_000], [10_000, 60_000]] as [number, number][], runs: 3 };
 
 /** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
 const DECISION: Record<Backend, DecisionBenchSizes> = smoke

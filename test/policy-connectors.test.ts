@@ -22,7 +22,7 @@ describe('connectors in the policy file', () => {
     assert.deepEqual(result.errors.map(formatIssue), []);
     const settings = provisioningSettingsOf(result.policy!.document);
     assert.deepEqual(settings.systems.crm, {
-      connector: { type: 'postgres-roles', url: 'env:CRM_DB_URL', role_prefix: 'ext_' },
+      connector: { type: 'postgres-roles', url: 'env:CRM_DB_URL', role_prefix: 'ext_', leftovers: 'report' },
       reconcile: { mode: 'revoke', everyMs: 3_600_000 },
       targets: { 'crm/read': 'read' },
     });
@@ -44,6 +44,18 @@ describe('connectors in the policy file', () => {
     assert.ok(missing.errors.some((e) => e.path === 'systems.crm.connector.token'), missing.errors.map(formatIssue).join('\n'));
     const share = await validate('', 'provisioning:\n  brake: { share: 150% }\n');
     assert.ok(share.errors.some((e) => e.path === 'provisioning.brake.share'), share.errors.map(formatIssue).join('\n'));
+  });
+
+  it('what an account leaves behind is reported by default, or dropped, or reassigned to a role; anything else is refused at its field', async () => {
+    for (const [yaml, wanted] of [['drop', 'drop'], ['{ reassign_to: payments_owner }', { reassign_to: 'payments_owner' }]] as const) {
+      const result = await validate(`    connector: { type: postgres-roles, url: env:CRM_DB_URL, role_prefix: ext_, leftovers: ${yaml} }\n`);
+      assert.deepEqual(result.errors.map(formatIssue), []);
+      assert.deepEqual((provisioningSettingsOf(result.policy!.document).systems.crm!.connector as { leftovers: unknown }).leftovers, wanted);
+    }
+    for (const bad of ['keep', '{ reassign_to: "Robert\'); DROP TABLE x" }']) {
+      const result = await validate(`    connector: { type: postgres-roles, url: env:CRM_DB_URL, role_prefix: ext_, leftovers: ${bad} }\n`);
+      assert.ok(result.errors.some((e) => e.path.startsWith('systems.crm.connector.leftovers')), result.errors.map(formatIssue).join('\n'));
+    }
   });
 
   it('manual provisioning takes due times, and shares can be written as percentages', async () => {

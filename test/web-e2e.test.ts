@@ -205,6 +205,13 @@ describe('the web console in Chromium, signed in through a real OpenID provider'
     const selma = await as('selma');
     await open(selma, 'Break-glass');
     await screenshot(selma, 'break-glass');
+    // Sam is Acme's relationship owner: its people, engagements and what they hold, on one page.
+    const sam = await as('sam');
+    await open(sam, 'Vendors');
+    await sam.getByRole('link', { name: 'Acme Integrators', exact: true }).first().click();
+    await sam.getByRole('heading', { level: 1, name: 'Acme Integrators' }).waitFor();
+    await sam.getByRole('heading', { level: 2, name: 'Engagements' }).waitFor();
+    await screenshot(sam, 'vendor');
   });
 
   it('a one-time link printed by serve --demo signs the administrator in once', async () => {
