@@ -42,7 +42,7 @@ export interface LdapConfig {
   groupsDn: string;
   /** Entitlement target name to group cn, or a list of cns used as target names too. */
   groups: Record<string, string> | string[];
-  /** Every user Tenure manages is `uid=<uidPrefix><handle>`; listAccess looks at these only. */
+  /** Every user Tenure manages is `uid=<uidPrefix><handle>`; any other member of a managed group is reported as someone else's. */
   uidPrefix?: string;
   timeoutMs?: number;
 }
