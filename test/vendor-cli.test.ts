@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { loadHttpConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/http/server.js';
 import { createToken } from '../src/operations/create-token.js';
 import { freshStore } from './support/backends.js';
+import { serverCli } from './support/cli-process.js';
 import { buildWorld, DAY, type World } from './support/world.js';
 
 const BIN = fileURLToPath(new URL('../bin/tenure.mjs', import.meta.url));
@@ -64,18 +65,8 @@ describe('tenure vendor in server mode', () => {
   let world: World;
   let server: RunningServer;
   const tokens = new Map<string, string>();
-  const dataDir = join(mkdtempSync(join(tmpdir(), 'tenure-vendor-server-')), 'never-created');
-  const as = (handle: string, ...args: string[]) => new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-    const env = { ...process.env, TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_ACTOR: '', TENURE_SERVER: '', TENURE_TOKEN: tokens.get(handle)! };
-    // Spawned asynchronously: the server lives in this process and must keep answering.
-    const child = spawn(process.execPath, [BIN, '--server', server.url, ...args], { env, timeout: 120_000 });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (chunk: Buffer) => { out += chunk.toString(); });
-    child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
+  const cli = serverCli(() => server.url);
+  const as = (handle: string, ...args: string[]) => cli(tokens.get(handle)!, ...args);
 
   before(async () => {
     world = await buildWorld(await freshStore('embedded'));
