@@ -4,7 +4,7 @@ import { answersFor } from '../domain/accountability.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { entitlements, grants, systems } from '../store/schema.js';
 import { HANDS_OUT_CREDENTIALS } from '../domain/provisioning.js';
-import { provisioningSettings } from './lib/provisioning/settings.js';
+import { findAppliedPolicy } from '../policy/applied.js';
 import { GRANT_STATUSES } from '../domain/model.js';
 import { loadActor, may, refuseUnless } from './authorize.js';
 import { approvesPendingFor } from './lib/approval/pending-approver.js';
@@ -45,7 +45,8 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
     .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id)).innerJoin(systems, eq(systems.id, entitlements.systemId))
     .where(and(...filters)).orderBy(desc(grants.createdAt), desc(grants.id)).limit(data.limit);
   const handles = await handlesById(exec, rows.map((r) => r.grant.identityId));
-  const connectors = (await provisioningSettings(exec)).systems;
+  // Only with grants to describe; and a database with no policy applied yet still lists (none), as before.
+  const connectors = rows.length === 0 ? {} : (await findAppliedPolicy(exec))?.provisioning?.systems ?? {};
   const takesCredential = (system: string) => HANDS_OUT_CREDENTIALS.includes(connectors[system]?.connector.type ?? 'manual');
   return rows.map(({ grant, key, tier, system }) => ({
     id: grant.id, identity: handles.get(grant.identityId), entitlement: key, tier, status: grant.status, origin: grant.origin,
