@@ -3,9 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readmeShellBlock, shellCommands } from './support/readme.js';
+import { startScramPostgres, type ScramCluster } from './support/scram-postgres.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -22,6 +23,13 @@ const FASTER: [string, string][] = [
   ['sleep 120', 'sleep $(( T0 + 100 > $(date +%s) ? T0 + 100 - $(date +%s) : 0 ))'],
 ];
 
+/** The database section names a server on 127.0.0.1:5432; the test gives it a private scram PostgreSQL instead. */
+const DATABASE_README_URL = 'postgres://postgres:secret@127.0.0.1:5432/postgres';
+const onCluster = (cluster: ScramCluster): [string, string][] => [
+  [DATABASE_README_URL, cluster.url],
+  ['127.0.0.1:5432', `${cluster.host}:${cluster.port}`],
+];
+
 /** What a command's output must show, by the start of the command as the README writes it (in order of appearance). */
 const EXPECT: [string, RegExp][] = [
   ['tenure demo', /ivan/],
@@ -33,6 +41,13 @@ const EXPECT: [string, RegExp][] = [
   ['sleep', /grants expired 1/],
   ['tenure --as carl grant list', /expired/],
   ['tenure --as audrey audit verify', /^ok: /m],
+  ['tenure --as ada policy apply payments-on-postgres.yaml', /payments_read/],
+  ['tenure worker --once', /provisioning\s+done 1/],
+  ['psql "postgres://ext_carl@', /^\s*ext_carl\s*$/m],
+  ['tenure --as sam revoke "$GRANT"', /revoked/],
+  ['tenure worker --once', /provisioning\s+done 1/],
+  ['psql "postgres://ext_carl@', /ext_carl/],
+  ['tenure --as ada reconcile payments', /connector_unsafe/],
   ['tenure --as selma findings list', /cora/],
   ['tenure --as audrey evidence identity mia', /wrote the evidence pack of identity mia .* to \S+mia\.html/],
 ];
@@ -53,12 +68,21 @@ const runInOrder = (commands: string[], cwd: string, env: NodeJS.ProcessEnv) => 
 
 describe('the README, followed in order by a newcomer', () => {
   const home = mkdtempSync(join(tmpdir(), 'tenure-readme-'));
-  after(() => rmSync(home, { recursive: true, force: true }));
+  let cluster: ScramCluster;
+  before(async () => { cluster = await startScramPostgres(); });
+  after(async () => { await cluster?.stop(); rmSync(home, { recursive: true, force: true }); });
 
-  it('the contractor walk-through and then the HR example run as written, on npm start\'s database, each command exiting as its comment says', () => {
-    for (const [from] of FASTER) assert.equal(README.split(from).length, 2, `the README says '${from}' once`);
-    const blocks = [readmeShellBlock(README, '## Walk a contractor through the lifecycle'), readmeShellBlock(README, '## The HR feed: joiners, movers and leavers')];
-    const commands = blocks.flatMap(shellCommands).map((c) => FASTER.reduce((text, [from, to]) => text.replace(from, to), c));
+  it('the contractor walk-through, Carl\'s sign-in to a real database and then the HR example run as written, on npm start\'s database, each command exiting as its comment says', () => {
+    const walk = readmeShellBlock(README, '## Walk a contractor through the lifecycle');
+    for (const [from] of FASTER) assert.equal(walk.split(from).length, 2, `the walk-through says '${from}' once`);
+    const replace = (pairs: [string, string][]) => (c: string) => pairs.reduce((text, [from, to]) => text.replaceAll(from, to), c);
+    const database = readmeShellBlock(README, '### Carl signs in to a real database');
+    assert.ok(database.includes(DATABASE_README_URL), `the database section says ${DATABASE_README_URL}`);
+    const commands = [
+      ...shellCommands(walk).map(replace(FASTER)),
+      ...shellCommands(database).map(replace(onCluster(cluster))),
+      ...shellCommands(readmeShellBlock(README, '## The HR feed: joiners, movers and leavers')),
+    ];
     // Where the reader runs them: the repository (bin/, examples/), here as links, so files they write land in the scratch directory.
     const cwd = join(home, 'checkout');
     mkdirSync(cwd);

@@ -76,9 +76,15 @@ export const grantCommands = (program: Command, rt: Runtime, run: Run): void => 
   revoke(grant);
   revoke(program);
   grant.command('credential <grant>').description('take a fresh password for the target of your live grant: shown once, Tenure keeps no copy')
-    .action(run(async (id: string) => {
+    .option('--quiet', 'print only the password, for scripts: export PGPASSWORD=$(tenure grant credential … --quiet)')
+    .action(run(async (id: string, o: { quiet?: boolean }) => {
       const issued = await rt.api().issueGrantCredential({ grant: id });
       if (rt.output.json) { rt.print(issued); return; }
+      if (o.quiet) {
+        if (issued.password) process.stdout.write(`${issued.password}\n`);
+        else process.stderr.write('the password was shown once already: take a new one\n');
+        return;
+      }
       const [host, rest] = [issued.target.split('/')[0]!, issued.target.split('/').slice(1).join('/')];
       process.stdout.write([`account:     ${issued.account}`, `target:      ${issued.target}`, `password:    ${issued.password ?? '(shown once, already)'}`,
         `valid until: ${issued.validUntil ? new Date(issued.validUntil).toISOString() : 'no end'}`,

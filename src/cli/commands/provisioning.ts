@@ -41,6 +41,7 @@ export const provisioningCommands = (program: Command, rt: Runtime, run: Run): v
       rt.print(rt.output.json ? results : results.map((r) => ({
         system: r.system, accounts: r.accounts, grants: r.liveGrants, drift: Object.entries(r.drift).map(([k, n]) => `${k}=${n}`).join(' ') || 'none',
         revoked: r.revoked, held: r.brakeHeld ? 'yes: security must confirm' : 'no',
+        connector: r.connectorUnsafe.length === 0 ? 'ok' : `connector_unsafe: ${r.connectorUnsafe.join('; ')}`,
       })));
     }));
 

@@ -39,7 +39,7 @@ const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'enga
   }),
   reconciliation: z.object({
     reconciled: z.array(counts('accounts', 'liveGrants', 'revoked', 'removalsFailed', 'findingsOpened', 'findingsClosed')
-      .extend({ system: z.string(), drift: z.record(z.string(), z.number()), brakeHeld: z.boolean() })),
+      .extend({ system: z.string(), drift: z.record(z.string(), z.number()), brakeHeld: z.boolean(), connectorUnsafe: z.array(z.string()) })),
     errors: failures('system'),
   }),
   webhooks: counts('notices', 'dispatched', 'delivered', 'failed'),

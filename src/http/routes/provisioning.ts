@@ -30,6 +30,7 @@ const FindingView = z.object({
 const ReconcileView = z.object({
   system: z.string(), accounts: z.number().int(), liveGrants: z.number().int(), drift: z.record(z.string(), z.number().int()),
   revoked: z.number().int(), removalsFailed: z.number().int(), brakeHeld: z.boolean(), findingsOpened: z.number().int(), findingsClosed: z.number().int(),
+  connectorUnsafe: z.array(z.string()).describe('what the connector\'s own login can do beyond its job (a connector_unsafe finding); empty when nothing'),
 });
 const JobsQuery = z.object({
   state: z.enum([...JOB_STATES, 'open']).optional(), system: refQuery, grant: z.uuid('must be a grant id').optional(),

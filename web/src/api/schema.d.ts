@@ -7948,6 +7948,7 @@ export interface paths {
                                 reconciled: {
                                     accounts: number;
                                     brakeHeld: boolean;
+                                    connectorUnsafe: string[];
                                     drift: {
                                         [key: string]: number;
                                     };
@@ -10053,6 +10054,8 @@ export interface paths {
                             items: {
                                 accounts: number;
                                 brakeHeld: boolean;
+                                /** @description what the connector's own login can do beyond its job (a connector_unsafe finding); empty when nothing */
+                                connectorUnsafe: string[];
                                 drift: {
                                     [key: string]: number;
                                 };

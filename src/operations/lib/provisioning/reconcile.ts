@@ -36,6 +36,8 @@ export interface ReconcileResult {
   removalsFailed: number;
   brakeHeld: boolean;
   findingsOpened: number; findingsClosed: number;
+  /** What the connector's own login can do beyond its job (`connector_unsafe`); empty when nothing. */
+  connectorUnsafe: string[];
 }
 
 interface SystemRow { id: string; key: string }
@@ -134,7 +136,9 @@ const reconcileThrough = async (ctx: Context, system: SystemRow, spec: SystemPro
   } catch (error) {
     throw new TenureError('reconcile.target_unreachable', `${systemKey}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  await recordConnectorSafety(ctx, system, await connector.check(), settings.findingDueMs);
+  const check = await connector.check();
+  await recordConnectorSafety(ctx, system, check, settings.findingDueMs);
+  const connectorUnsafe = check.unsafe ?? [];
   const { expected, identities, ended } = await loadExpectations(exec, system, spec.targets, entries, accounts);
   const drift = reconcile({ systemId: system.id, systemKey, observed: entries, expected, identities, ended, accounts, now: ctx.clock.now(),
     sharedPatterns: compileSharedPatterns(settings.sharedAccountPatterns) });
@@ -169,8 +173,8 @@ const reconcileThrough = async (ctx: Context, system: SystemRow, spec: SystemPro
     await work.tx.insert(reconciliationRuns).values({ id: newId(), systemId: system.id, startedAt, finishedAt: work.now,
       actorId: work.actor.id ?? null, accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, brakeHeld });
     work.record({ action: 'reconciliation.completed', subject: { type: 'system', id: system.id }, systemId: system.id,
-      data: { accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, removalsFailed, brakeHeld } });
+      data: { accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, removalsFailed, brakeHeld, connectorUnsafe } });
   });
   return { system: systemKey, accounts: entries.length, liveGrants: expected.length, drift: byKind, revoked, removalsFailed, brakeHeld,
-    findingsOpened: counts.opened, findingsClosed: counts.closed };
+    findingsOpened: counts.opened, findingsClosed: counts.closed, connectorUnsafe };
 };
