@@ -51,7 +51,7 @@ const spreadEnds = async (store: Store, n: number, firstEnd: Date, spreadMs: num
   await store.db.transaction(async (tx) => {
     await tx.execute(sql`SET LOCAL session_replication_role = replica`);
     await tx.execute(sql`UPDATE grants g SET ends_at = ${firstEnd.toISOString()}::timestamptz
-        + (substr(i.handle, 3)::int * ${spreadMs / n}) * interval '1 millisecond'
+        + (substr(i.handle, 3)::int * ${spreadMs / n}::float8) * interval '1 millisecond'
       FROM identities i WHERE i.id = g.identity_id AND i.handle LIKE 'rl%'`);
   });
 };
