@@ -98,12 +98,13 @@ describe('provisioning leases are short and renewed, on the PostgreSQL server ag
     const ids = await grantAll(handles);
     await revokeAll(ids);
 
-    const doomed = startWorker(scratch.url, { TENURE_FAILPOINTS: 'provisioning.after_job_committed:3' });
+    // The first success of a pass is committed in a group of its own (record-success.ts): one is done when it dies.
+    const doomed = startWorker(scratch.url, { TENURE_FAILPOINTS: 'provisioning.after_job_committed:1' });
     children.push(doomed.child);
     const died = await doomed.exited;
     assert.equal(died.signal, 'SIGKILL', doomed.stderr());
     const mid = Object.fromEntries((await jobStates(store, ids)).map((r) => [r.state, r.n]));
-    assert.equal(mid.done, 3, 'three removals committed before the kill');
+    assert.equal(mid.done, 1, 'one removal committed before the kill');
     assert.ok((mid.running ?? 0) > 0, `the rest of the batch was claimed and left running: ${JSON.stringify(mid)}`);
     assert.ok((await ours(handles)).length > 0, 'access remains in the target after the kill');
 

@@ -12,6 +12,7 @@ import { provisioningSettings } from '../../operations/lib/provisioning/settings
 import { rawRows } from '../../store/database.js';
 import { applyBrake, claimJobs, supersedeOvertakenJobs, type ClaimedJob } from './claim.js';
 import { DEFAULT_LEASE_MS, JobLeases } from './lease.js';
+import { SuccessRecorder } from './record-success.js';
 import { runJob, type JobResult } from './run-job.js';
 
 export interface ProvisioningPassOptions {
@@ -86,6 +87,7 @@ export const runProvisioningPass = async (ctx: Context, options: ProvisioningPas
   };
   // On a server, several people's jobs run at once (a target call is mostly waiting); PGlite has one connection.
   const parallel = ctx.store.backend === 'postgres' ? PARALLEL_PEOPLE : 1;
+  const recorder = new SuccessRecorder(ctx);
   try {
     for (let batch = 0; batch < (options.maxBatches ?? Infinity); batch += 1) {
       const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
@@ -94,7 +96,7 @@ export const runProvisioningPass = async (ctx: Context, options: ProvisioningPas
       const leases = new JobLeases(ctx, leaseMs, jobs).start();
       try {
         await eachPersonInTurn(jobs, parallel, async (job) => {
-          const key = count[await runJob(ctx, job, settings, connectorOf, leases)];
+          const key = count[await runJob(ctx, job, settings, connectorOf, leases, recorder)];
           leases.release(job);
           if (key) result[key] += 1;
         });

@@ -1,40 +1,21 @@
 /**
  * Runs one claimed job: calls the connector (or opens a manual task), then records the outcome in
- * its own transaction. The connector call is idempotent, so a worker killed between the call and
+ * a transaction (a success in the pass's group commit, see record-success.ts). The connector call is idempotent, so a worker killed between the call and
  * the commit leaves a job whose lease lapses, and the retry finds the target already right
  * (`changed: false`): the revocation is neither lost nor repeated with a side effect.
  */
-import { and, eq, sql } from 'drizzle-orm';
 import type { Connector, ConnectorGrant } from '../../connectors/contract.js';
-import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings, type ProvisioningState } from '../../domain/provisioning.js';
-import { inTransaction, type Context, type Work } from '../../work/context.js';
-import { openFinding, resolveFindingByKey } from '../../operations/lib/provisioning/findings.js';
-import { rawRows } from '../../store/database.js';
-import { grants } from '../../store/schema.js';
-import { provisioningJobs } from '../../store/schema-provisioning.js';
+import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings } from '../../domain/provisioning.js';
+import { inTransaction, type Context } from '../../work/context.js';
+import { openFinding } from '../../operations/lib/provisioning/findings.js';
 import { failpoint } from '../failpoints.js';
 import type { ClaimedJob } from './claim.js';
 import { loadGrantContext, type GrantContext } from '../../operations/lib/provisioning/grant-context.js';
+import { finishJob, setGrantState } from './job-state.js';
 import type { JobLeases } from './lease.js';
+import { SuccessRecorder, type Outcome } from './record-success.js';
 
 export type JobResult = 'done' | 'superseded' | 'failed' | 'task_opened' | 'lost_lease';
-
-/** Moves the job out of `running` only if this worker still holds it (same attempt): a lapsed lease may have passed it on. */
-const finishJob = async (work: Work, job: ClaimedJob, values: Partial<typeof provisioningJobs.$inferInsert>): Promise<boolean> => {
-  const updated = await work.tx.update(provisioningJobs).set({ leaseUntil: null, ...values })
-    .where(and(eq(provisioningJobs.id, job.id), eq(provisioningJobs.state, 'running'), eq(provisioningJobs.attempts, job.attempts)))
-    .returning({ id: provisioningJobs.id });
-  return updated.length === 1;
-};
-
-/** The grant's state follows its latest job only: an older job finishing must not hide a newer one still pending. */
-const setGrantState = async (work: Work, job: ClaimedJob, state: ProvisioningState, evidence: unknown): Promise<void> => {
-  const later = await rawRows<{ n: number }>(work.tx, sql`SELECT count(*)::int AS n FROM provisioning_jobs
-    WHERE grant_id = ${job.grant_id} AND seq > ${job.seq} AND state NOT IN ('superseded','done','resolved')`);
-  if ((later[0]?.n ?? 0) > 0) return;
-  await work.tx.update(grants).set({ provisioningState: state, provisioningConfirmedAt: work.now, provisioningEvidence: evidence })
-    .where(eq(grants.id, job.grant_id));
-};
 
 /**
  * After a removal the target is read back: the job succeeds only when the access is really gone.
@@ -44,7 +25,7 @@ const stillHolds = async (connector: Connector, grant: ConnectorGrant): Promise<
   connector.holds ? connector.holds(grant)
     : (await connector.listAccess()).some((entry) => entry.identityHandle === grant.identityHandle && entry.entitlement === grant.targetName);
 
-const callConnector = async (connector: Connector, job: ClaimedJob, grant: ConnectorGrant) => {
+const callConnector = async (connector: Connector, job: ClaimedJob, grant: ConnectorGrant): Promise<Outcome> => {
   if (job.action === 'provision') return { ...(await connector.provision(grant)), readBack: null };
   const outcome = await connector.deprovision(grant);
   if (await stillHolds(connector, grant)) {
@@ -53,45 +34,6 @@ const callConnector = async (connector: Connector, job: ClaimedJob, grant: Conne
   // A connector that hands out passwords clears the account's at the last removal (see Connector.setPassword).
   return { ...outcome, readBack: 'absent' as const, passwordCleared: grant.lastOnSystem && connector.setPassword !== undefined, lastOnSystem: grant.lastOnSystem };
 };
-
-/**
- * The last removal from a connector that hands out passwords also cleared the account's password
- * (postgres-roles: PASSWORD NULL). Said in the audit log when a credential had been issued there.
- */
-const recordCredentialRemoved = async (work: Work, job: ClaimedJob): Promise<void> => {
-  const [issued] = await rawRows<{ n: number }>(work.tx, sql`
-    SELECT count(*)::int AS n FROM grants g JOIN entitlements e ON e.id = g.entitlement_id
-     WHERE g.identity_id = ${job.identity_id} AND e.system_id = ${job.system_id} AND g.credential_issued_at IS NOT NULL`);
-  if ((issued?.n ?? 0) === 0) return;
-  work.record({ action: 'grant.credential_removed', subject: { type: 'grant', id: job.grant_id }, identityId: job.identity_id,
-    systemId: job.system_id, data: { passwordCleared: true } });
-};
-
-/** What an account left behind at its last removal is its system's technical owner's to clear; a removal that left nothing closes it. */
-const recordLeftovers = async (work: Work, job: ClaimedJob, jc: GrantContext, leftovers: string[] | undefined): Promise<void> => {
-  const key = `account_leftovers:${job.system_id}:${job.identity_id}`;
-  if (!leftovers?.length) { await resolveFindingByKey(work, key, 'nothing left behind at the last removal'); return; }
-  await openFinding(work, { kind: 'account_leftovers', key, systemId: job.system_id, identityId: job.identity_id, grantId: job.grant_id,
-    ownerId: jc.technicalOwnerId, summary: `${jc.identityHandle}'s account on ${jc.systemKey} was removed from its last grant but still ${leftovers[0]}`
-      + `${leftovers.length > 1 ? ` and ${leftovers.length - 1} more` : ''}: the role is kept, without login, until they are dealt with`,
-    evidence: { leftovers } });
-};
-
-type Outcome = { changed: boolean; readBack: string | null; passwordCleared?: boolean; lastOnSystem?: boolean; leftovers?: string[] };
-
-const recordSuccess = (ctx: Context, job: ClaimedJob, jc: GrantContext, outcome: Outcome) =>
-  inTransaction(ctx, async (work) => {
-    const evidence = { jobId: job.id, attempt: job.attempts, changed: outcome.changed, readBack: outcome.readBack, at: work.now };
-    if (!(await finishJob(work, job, { state: 'done', finishedAt: work.now, outcome: evidence, lastError: null }))) return 'lost_lease' as const;
-    const state = job.action === 'provision' ? 'provisioned' : 'deprovisioned';
-    await setGrantState(work, job, state, evidence);
-    await resolveFindingByKey(work, `provisioning_failed:${job.grant_id}`, `${job.action} succeeded at attempt ${job.attempts}`);
-    work.record({ action: job.action === 'provision' ? 'grant.provisioned' : 'grant.deprovisioned', subject: { type: 'grant', id: job.grant_id },
-      identityId: job.identity_id, systemId: job.system_id, after: { provisioningState: state }, data: evidence });
-    if (outcome.passwordCleared) await recordCredentialRemoved(work, job);
-    if (outcome.lastOnSystem) await recordLeftovers(work, job, jc, outcome.leftovers);
-    return 'done' as const;
-  });
 
 const recordFailure = (ctx: Context, job: ClaimedJob, jc: GrantContext, settings: ProvisioningSettings, error: unknown) =>
   inTransaction(ctx, async (work) => {
@@ -134,6 +76,7 @@ const supersede = (ctx: Context, job: ClaimedJob) => inTransaction(ctx, async (w
 /** Runs one job this worker claimed; `leases` keeps its lease renewed and says whether it is still ours before the target is touched. */
 export const runJob = async (
   ctx: Context, job: ClaimedJob, settings: ProvisioningSettings, connectorOf: (systemKey: string) => Connector | null, leases: JobLeases,
+  recorder = new SuccessRecorder(ctx),
 ): Promise<JobResult> => {
   const jc = await loadGrantContext(ctx.store.db, job.grant_id);
   const live = jc.grantStatus === 'active';
@@ -152,7 +95,7 @@ export const runJob = async (
     return recordFailure(ctx, job, jc, settings, error);
   }
   failpoint('provisioning.after_connector_call');
-  const result = await recordSuccess(ctx, job, jc, outcome);
+  const result = await recorder.record(job, jc, outcome);
   failpoint('provisioning.after_job_committed');
   return result;
 };
