@@ -121,11 +121,95 @@ describe('the SCIM connector against a real SCIM 2.0 service (scimmy)', () => {
       assert.ok(many.every((handle) => accounts.has(prefix + handle)));
     });
 
-    it('listAccess ignores users without the prefix, even in a managed group', async () => {
+    it('a hand-added user in a managed group is reported as an unmanaged member and removed by revokeMembership', async () => {
+      const mallory = `mallory-${process.pid}`;
+      const malloryId = await server.addUser(mallory);
+      await server.addMember(GROUPS[WRITE]!, malloryId);
       const outsider = new ScimConnector({ baseUrl: server.baseUrl, token: `env:${tokenVar}`, groups: GROUPS, userNamePrefix: 'other-' });
-      await outsider.provision(grantFor('olga'));
-      const accounts = (await connector().listAccess()).map((entry) => entry.account);
-      assert.ok(accounts.length > 0 && accounts.every((account) => account.startsWith(prefix)));
+      await outsider.provision(grantFor('olga', WRITE));
+      const access = (await connector().listAccess()).filter((entry) => entry.entitlement === WRITE);
+      assert.deepEqual(access.find((entry) => entry.account === mallory), { account: mallory, identityHandle: null, entitlement: WRITE, attributes: { active: true } });
+      assert.equal(access.find((entry) => entry.account === 'other-olga')?.identityHandle, null, 'another prefix is someone else\'s');
+
+      assert.deepEqual(await connector().revokeMembership(mallory, WRITE), { changed: true });
+      assert.deepEqual(await connector().revokeMembership(mallory, WRITE), { changed: false }, 'idempotent');
+      assert.ok(!(await memberIds(GROUPS[WRITE]!)).includes(malloryId));
+      assert.ok(await scimGet(`/Users/${malloryId}`), 'the user itself is not Tenure\'s to touch');
+      await assert.rejects(connector().revokeMembership(mallory, 'Domain Admins'), (error: unknown) =>
+        error instanceof TenureError && error.field === 'entitlement');
+    });
+
+    it('a member reached through a nested group is reported as nested access, and revokeMembership removes the nested group, not its members', async () => {
+      const handle = freshHandle();
+      await connector().provision(grantFor(handle, WRITE));
+      const [team, inner, alice, ivy] = [`Team ${process.pid}`, `Inner ${process.pid}`, `alice-${process.pid}`, `ivy-${process.pid}`];
+      const teamId = await server.addGroup(team);
+      const innerId = await server.addGroup(inner);
+      await server.addMember(team, await server.addUser(alice));
+      await server.addMember(team, (await userNamed(handle))!.id);
+      await server.addMember(team, innerId);
+      await server.addMember(inner, await server.addUser(ivy));
+      await server.addMember(inner, teamId);
+      await server.addMember(GROUPS[READ]!, teamId);
+
+      const access = (await connector().listAccess()).filter((entry) => entry.entitlement === READ);
+      const of = (account: string) => access.find((entry) => entry.account === account);
+      assert.deepEqual(of(`group:${team}`), { account: `group:${team}`, identityHandle: null, entitlement: READ, attributes: { id: teamId } });
+      assert.deepEqual(of(alice), { account: alice, identityHandle: null, entitlement: READ, via: `group:${team}`, attributes: { active: true } });
+      assert.equal(of(prefix + handle)?.identityHandle, handle, 'Tenure\'s own user, reached through nesting');
+      assert.equal(of(prefix + handle)?.via, `group:${team}`);
+      assert.equal(of(ivy)?.via, `group:${team}`, 'two levels down, through groups that contain each other');
+      assert.equal(of(`group:${inner}`)?.via, `group:${team}`);
+
+      assert.deepEqual(await connector().revokeMembership(`group:${team}`, READ), { changed: true });
+      assert.ok(!(await memberIds(GROUPS[READ]!)).includes(teamId));
+      assert.equal((await memberIds(team)).length, 3, 'the nested group itself is not Tenure\'s to touch');
+      const after = (await connector().listAccess()).filter((entry) => entry.entitlement === READ);
+      assert.ok(!after.some((entry) => [`group:${team}`, alice, ivy, prefix + handle].includes(entry.account)));
+    });
+
+    it('a managed group inside another is the administrator\'s hierarchy: neither reported nor followed', async () => {
+      const handle = freshHandle();
+      await connector().provision(grantFor(handle, WRITE));
+      const writers = server.groupId(GROUPS[WRITE]!);
+      await server.addMember(GROUPS[READ]!, writers);
+      try {
+        const read = (await connector().listAccess()).filter((entry) => entry.entitlement === READ);
+        assert.ok(!read.some((entry) => entry.account === prefix + handle || entry.account === `group:${GROUPS[WRITE]}`));
+      } finally {
+        await server.admin('PATCH', `/Groups/${server.groupId(GROUPS[READ]!)}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+          Operations: [{ op: 'remove', path: `members[value eq "${writers}"]` }] });
+      }
+    });
+
+    it('a member id that resolves to nothing is still reported, and revokeMembership removes it', async () => {
+      const ghostId = await server.addUser(`ghost-${process.pid}`);
+      await server.addMember(GROUPS[READ]!, ghostId);
+      await server.admin('DELETE', `/Users/${ghostId}`);
+      const access = await connector().listAccess();
+      assert.deepEqual(access.find((entry) => entry.account === `id:${ghostId}`), { account: `id:${ghostId}`, identityHandle: null, entitlement: READ });
+      assert.deepEqual(await connector().revokeMembership(`id:${ghostId}`, READ), { changed: true });
+      assert.ok(!(await memberIds(GROUPS[READ]!)).includes(ghostId));
+    });
+  });
+
+  describe('sign-in state', () => {
+    it('listAccounts shows a re-activated user with no membership as able to sign in, and restrictLogin deactivates it', async () => {
+      const handle = freshHandle();
+      await connector().provision(grantFor(handle));
+      await connector().deprovision(grantFor(handle));
+      const user = (await userNamed(handle))!;
+      await server.admin('PATCH', `/Users/${user.id}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', path: 'active', value: true }] });
+      const accounts = await connector().listAccounts();
+      assert.deepEqual(accounts.find((account) => account.identityHandle === handle), { account: prefix + handle, identityHandle: handle, canLogin: true });
+      assert.ok(accounts.every((account) => account.account.startsWith(prefix)), 'only users named by the rule');
+
+      assert.deepEqual(await connector().restrictLogin(prefix + handle, null), { changed: true });
+      assert.deepEqual(await connector().restrictLogin(prefix + handle, null), { changed: false }, 'idempotent');
+      assert.equal((await userNamed(handle))?.active, false);
+      await assert.rejects(connector().restrictLogin('other-olga', null), (error: unknown) => error instanceof TenureError && error.field === 'account');
+      await assert.rejects(connector().restrictLogin(prefix + handle, new Date()), (error: unknown) => error instanceof TenureError && error.field === 'until');
     });
   });
 

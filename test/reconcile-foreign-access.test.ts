@@ -13,12 +13,14 @@ import type { Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
 import { buildProvisioningWorld, startPgTarget, type PgTarget } from './support/provisioning-world.js';
+import { startScimServer, type ScimServer } from './support/scim-server.js';
 import type { World } from './support/world.js';
 
 /**
- * Issue 15, observations 1, 2 and 6, against a real scram PostgreSQL 15 target: access that Tenure
- * did not make (a hand GRANT to any role, nesting, a login turned back on) is seen, owned, and
- * removed where that is safe; and a connector role that can reach the operating system is reported.
+ * Issue 15, observations 1, 2 and 6, against a real scram PostgreSQL 15 target and a real SCIM
+ * service: access that Tenure did not make (a hand GRANT or group member, nesting, a login turned back
+ * on) is seen, owned, and removed where that is safe; and a connector role that can reach the
+ * operating system is reported.
  */
 let target: PgTarget;
 before(async () => { target = await startPgTarget(); });
@@ -39,6 +41,14 @@ const reconcile = async (w: World, revoke = false) => {
 };
 const openOf = async (w: World, kind: string) => (await listFindings(await w.as('audrey'), { status: 'open', system: 'payments' }))
   .filter((f) => f.kind === kind);
+
+/** Carl holds payments/read for a while, then the grant ends: what Tenure made for him in the target is removed. */
+const grantAndEndCarls = async (w: World) => {
+  const grant = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'audit support', duration: '7d' }, ['sam', 'olivia']);
+  await runProvisioningPass(w.worker);
+  await revokeGrant(await w.as('sam'), { grant, reason: 'engagement over' });
+  await runProvisioningPass(w.worker);
+};
 
 for (const backend of BACKENDS) {
   describe(`reconciliation sees access Tenure did not make (${backend})`, () => {
@@ -88,10 +98,7 @@ for (const backend of BACKENDS) {
     });
 
     it('an ended account re-created by hand with a login is login_without_grant (critical), and revoke locks it again', async () => {
-      const grant = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'audit support', duration: '7d' }, ['sam', 'olivia']);
-      await runProvisioningPass(w.worker);
-      await revokeGrant(await w.as('sam'), { grant, reason: 'engagement over' });
-      await runProvisioningPass(w.worker);
+      await grantAndEndCarls(w);
       assert.equal(await roleState(login('carl')), undefined, 'Tenure dropped it at the last removal: it left nothing behind');
       await dba(`CREATE ROLE ${ident(login('carl'))} LOGIN VALID UNTIL 'infinity'`);
       const seen = await reconcile(w);
@@ -113,6 +120,82 @@ for (const backend of BACKENDS) {
       await reconcile(w, true);
       assert.equal((await roleState(login('eve')))!.rolvaliduntil!.getTime(), granted.getTime());
       assert.equal((await reconcile(w)).drift.login_outlives_grants, undefined);
+    });
+  });
+}
+
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+
+for (const backend of BACKENDS) {
+  describe(`reconciliation sees everything a managed SCIM group gives (${backend})`, () => {
+    let store: Store;
+    let w: World;
+    let scim: ScimServer;
+    const prefix = `s${process.pid}-`;
+    const tokenVar = `TENURE_TEST_RECONCILE_SCIM_TOKEN_${process.pid}`;
+    before(async () => {
+      // The payments entitlements' targets (the PostgreSQL target's role names) are the SCIM groups' displayNames.
+      scim = await startScimServer(Object.values(target.roles));
+      process.env[tokenVar] = scim.token;
+      store = await freshStore(backend);
+      w = await buildProvisioningWorld(store, target,
+        { connector: { type: 'scim', base_url: scim.baseUrl, token: `env:${tokenVar}`, user_name_prefix: prefix } });
+    });
+    after(async () => {
+      await store?.close();
+      await scim?.stop();
+      delete process.env[tokenVar];
+    });
+    const members = async (group: string) =>
+      ((await scim.admin<{ members?: { value: string }[] }>('GET', `/Groups/${scim.groupId(group)}`)).members ?? []).map((m) => m.value);
+    const userNamed = async (userName: string) => (await scim.admin<{ Resources: { id: string; active: boolean }[] }>(
+      'GET', `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`)).Resources[0];
+    const evidenceOf = (finding: { evidence: unknown } | undefined) => finding?.evidence as { account: string; via?: string };
+
+    it('a hand-added user in a managed group is reported as an unmanaged member and removed by --revoke', async () => {
+      const bobId = await scim.addUser('bob');
+      await scim.addMember(target.roles.read, bobId);
+      assert.equal((await reconcile(w)).drift.unmanaged_member, 1);
+      const [finding] = await openOf(w, 'unmanaged_member');
+      assert.equal(evidenceOf(finding).account, 'bob');
+      assert.equal(finding!.owner, 'tom');
+      assert.equal((await reconcile(w, true)).revoked, 1);
+      assert.ok(!(await members(target.roles.read)).includes(bobId));
+      assert.ok(await userNamed('bob'), 'the user itself is not Tenure\'s to touch');
+      assert.equal((await reconcile(w)).drift.unmanaged_member, undefined);
+    });
+
+    it('a member reached through a nested group is reported as nested access, and --revoke removes the nested group\'s membership, not its members\'', async () => {
+      const helpers = await scim.addGroup('helpers');
+      const alice = await scim.addUser('alice');
+      await scim.addMember('helpers', alice);
+      await scim.addMember(target.roles.approve, helpers);
+      const seen = await reconcile(w);
+      assert.equal(seen.drift.nested_access, 1);
+      assert.equal(seen.drift.unmanaged_member, 1, 'the nested group\'s own membership');
+      const [nested] = await openOf(w, 'nested_access');
+      assert.deepEqual([evidenceOf(nested).account, evidenceOf(nested).via], ['alice', 'group:helpers']);
+      assert.equal(evidenceOf((await openOf(w, 'unmanaged_member'))[0]).account, 'group:helpers');
+
+      assert.equal((await reconcile(w, true)).revoked, 1);
+      assert.ok(!(await members(target.roles.approve)).includes(helpers));
+      assert.deepEqual(await members('helpers'), [alice], 'what lies outside the managed groups is not Tenure\'s to touch');
+      const after = await reconcile(w);
+      assert.equal(after.drift.nested_access, undefined);
+      assert.equal(after.drift.unmanaged_member, undefined);
+    });
+
+    it('a re-activated user of an ended identity is a login without a grant and is deactivated by --revoke', async () => {
+      await grantAndEndCarls(w);
+      const carl = (await userNamed(`${prefix}carl`))!;
+      assert.equal(carl.active, false, 'Tenure deactivated it at the last removal');
+      await scim.admin('PATCH', `/Users/${carl.id}`, { schemas: [PATCH_OP], Operations: [{ op: 'replace', path: 'active', value: true }] });
+      assert.equal((await reconcile(w)).drift.login_without_grant, 1);
+      const [finding] = await openOf(w, 'login_without_grant');
+      assert.equal(finding!.severity, 'critical');
+      await reconcile(w, true);
+      assert.equal((await userNamed(`${prefix}carl`))!.active, false);
+      assert.equal((await reconcile(w)).drift.login_without_grant, undefined);
     });
   });
 }

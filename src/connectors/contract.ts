@@ -54,8 +54,11 @@ export interface AccountState {
   account: string;
   identityHandle: string;
   canLogin: boolean;
-  /** null: no end. */
-  validUntil: Date | null;
+  /**
+   * When the sign-in ends; null: no end. Absent: the target has no sign-in end at all, only on or off
+   * (SCIM's `active`), so the sign-in cannot outlive the grants: their end turns it off.
+   */
+  validUntil?: Date | null;
 }
 
 /** Where and as whom a person signs in with a credential Tenure handed out; never the credential. */

@@ -5,6 +5,7 @@
  * its own accounts; everything else here is someone else's doing, for reconciliation to report.
  */
 import type { AccessEntry } from './contract.js';
+import { groupAccess, type GroupMember } from './nested-access.js';
 
 export const MEMBER_ATTRIBUTES = ['member', 'uniqueMember', 'memberUid'];
 
@@ -34,31 +35,20 @@ const values = (entry: Record<string, unknown> | undefined, attribute: string): 
 const memberDns = (entry: Record<string, unknown> | undefined): string[] =>
   [...values(entry, 'member'), ...values(entry, 'uniqueMember').map((dn) => dn.replace(/#'[01]*'B$/, ''))];
 
+/** A group entry's member DNs as members: Tenure's accounts by uid, anything else by DN and followed as a possible group. */
+const membersOf = (entry: Record<string, unknown> | undefined, rules: MemberRules): GroupMember[] =>
+  memberDns(entry).filter((dn) => !rules.isPlaceholder(dn)).map((dn) => {
+    const uid = rules.accountOf(dn);
+    return uid === null
+      ? { account: dn, identityHandle: null, attributes: { dn }, nested: dn }
+      : { account: uid, identityHandle: rules.handleOf(uid), attributes: { dn } };
+  });
+
 export const readGroupAccess = async (read: ReadMembers, groupDn: string, entitlement: string, rules: MemberRules): Promise<AccessEntry[]> => {
-  const found = new Map<string, AccessEntry>();
-  const add = (entry: AccessEntry) => { if (!found.has(entry.account)) found.set(entry.account, entry); };
-  const visited = new Set<string>([groupDn.toLowerCase()]);
-  const nested = async (dn: string, via: string, depth: number): Promise<void> => {
-    if (depth > MAX_DEPTH || visited.has(dn.toLowerCase())) return;
-    visited.add(dn.toLowerCase());
-    for (const member of memberDns(await read(dn))) {
-      if (rules.isPlaceholder(member)) continue;
-      const uid = rules.accountOf(member);
-      add({ account: uid ?? member, identityHandle: uid === null ? null : rules.handleOf(uid), entitlement, via, attributes: { dn: member } });
-      if (uid === null) await nested(member, via, depth + 1);
-    }
-  };
   const group = await read(groupDn);
-  for (const member of memberDns(group)) {
-    if (rules.isPlaceholder(member)) continue;
-    const uid = rules.accountOf(member);
-    if (uid !== null) { found.set(uid, { account: uid, identityHandle: rules.handleOf(uid), entitlement, attributes: { dn: member } }); continue; }
-    found.set(member, { account: member, identityHandle: null, entitlement, attributes: { dn: member } });
-  }
-  for (const uid of values(group, 'memberUid')) {
-    found.set(`${MEMBER_UID}${uid}`, { account: `${MEMBER_UID}${uid}`, identityHandle: null, entitlement, attributes: { memberUid: uid } });
-  }
-  // Direct members first, so a member who is also reached through nesting is reported as direct.
-  for (const member of memberDns(group)) if (!rules.isPlaceholder(member) && rules.accountOf(member) === null) await nested(member, member, 1);
-  return [...found.values()];
+  // memberUid names no entry, so there is nothing to follow; only the group's own values count.
+  const uids = values(group, 'memberUid').map((uid) => ({ account: `${MEMBER_UID}${uid}`, identityHandle: null, attributes: { memberUid: uid } }));
+  return groupAccess(groupDn, [...membersOf(group, rules), ...uids], entitlement, {
+    read: async (dn) => membersOf(await read(dn), rules), maxDepth: MAX_DEPTH, key: (dn) => dn.toLowerCase(),
+  });
 };

@@ -4,12 +4,13 @@
  * system deactivates the user (`active: false`) rather than deleting it, so the service keeps its
  * history and a later grant simply re-activates it. See docs/connectors-scim.md.
  *
- * Plain `fetch`, no SCIM client library: the connector needs five requests, and owning them keeps
- * the bearer token under our control (it goes in a header and never into a message).
+ * The HTTP requests, and the bearer token with them, are scim-client.ts's; what a managed group
+ * gives, nested groups and all, is scim-members.ts's.
  */
 import { TenureError } from '../domain/errors.js';
-import type { AccessEntry, CheckResult, Connector, ConnectorGrant, ConnectorOutcome } from './contract.js';
-import { resolveSecretRef } from './secret-ref.js';
+import type { AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome } from './contract.js';
+import { quoted, ScimClient, USER_SCHEMA, type ScimGroup, type ScimUser } from './scim-client.js';
+import { GROUP_ACCOUNT, ID_ACCOUNT, readManagedAccess } from './scim-members.js';
 
 export interface ScimConfig {
   /** The SCIM base URL, e.g. `https://idp.example.com/scim/v2`. */
@@ -21,25 +22,12 @@ export interface ScimConfig {
    * displayNames used as target names too. Any other target name is refused.
    */
   groups: Record<string, string> | string[];
-  /** Every user Tenure manages is `<userNamePrefix><handle>`; listAccess looks at these only. */
+  /** Every user Tenure manages is `<userNamePrefix><handle>`; any other member of a managed group is reported as someone else's. */
   userNamePrefix?: string;
   timeoutMs?: number;
 }
 
-interface ScimUser { id: string; userName: string; active?: boolean }
-interface ScimGroup { id: string; displayName: string; members?: { value: string }[] }
-interface ListResponse<T> { totalResults?: number; startIndex?: number; Resources?: T[] }
-type PatchOperation = { op: 'add' | 'remove' | 'replace'; path: string; value?: unknown };
-
-const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
-const PAGE = 100;
-
 const invalid = (field: string, message: string) => new TenureError('input.invalid', message, { field });
-
-/** A SCIM filter compares with a JSON string literal, so JSON quoting escapes quotes and backslashes. */
-const quoted = (value: string): string => JSON.stringify(value);
 
 const validateConfig = (config: ScimConfig): Map<string, string> => {
   let where: URL;
@@ -54,42 +42,22 @@ const validateConfig = (config: ScimConfig): Map<string, string> => {
   return groups;
 };
 
-/** What messages say about the target: scheme, host and path, never userinfo or a query. */
-const describeTarget = (baseUrl: string): string => {
-  const url = new URL(baseUrl);
-  return `${url.protocol}//${url.host}${url.pathname.replace(/\/$/, '')}`;
-};
-
-const scimDetail = (body: unknown): string => {
-  const error = body as { schemas?: unknown; detail?: unknown; scimType?: unknown } | undefined;
-  if (!Array.isArray(error?.schemas) || !error.schemas.includes(ERROR_SCHEMA)) return 'no SCIM error detail';
-  return [error.scimType, error.detail].filter((part) => typeof part === 'string' && part).join(': ') || 'no SCIM error detail';
-};
-
-/** The response body as JSON; undefined when empty, and on errors also when it is not JSON (an HTML 404 page). */
-const readJson = async (response: Response): Promise<unknown> => {
-  const text = await response.text();
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    if (!response.ok) return undefined;
-    throw new Error(`the SCIM service answered ${response.status} with a body that is not JSON`, { cause: error });
-  }
-};
-
-const isMember = (group: ScimGroup, userId: string): boolean => (group.members ?? []).some((member) => member.value === userId);
+const isMember = (group: ScimGroup, value: string): boolean => (group.members ?? []).some((member) => member.value === value);
 
 export class ScimConnector implements Connector {
   readonly kind = 'scim';
   private readonly config: ScimConfig;
   private readonly groups: Map<string, string>;
-  private readonly target: string;
+  private readonly client: ScimClient;
 
   constructor(config: ScimConfig) {
     this.groups = validateConfig(config);
     this.config = config;
-    this.target = describeTarget(config.baseUrl);
+    this.client = new ScimClient(config.baseUrl, config.token, config.timeoutMs);
+  }
+
+  private get target(): string {
+    return this.client.target;
   }
 
   /** The handle an account belongs to by the naming rule, or null when the prefix does not match. */
@@ -113,65 +81,17 @@ export class ScimConnector implements Connector {
     return name;
   }
 
-  /** One SCIM request; any failure throws, since the outbox treats a throw as a failed attempt to retry. */
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T | undefined> {
-    const token = resolveSecretRef(this.config.token, 'token');
-    let response: Response;
-    try {
-      response = await fetch(`${this.target}${path}`, {
-        method,
-        headers: { Authorization: `Bearer ${token}`, Accept: 'application/scim+json', 'Content-Type': 'application/scim+json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
-      });
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new Error(`cannot reach the SCIM service at ${this.target}: ${cause}`);
-    }
-    const parsed = await readJson(response);
-    if (response.ok) return parsed as T | undefined;
-    const what = response.status === 401 || response.status === 403 ? 'refused the connector\'s token' : 'failed';
-    // Some services echo request headers in errors; the token must still never reach a message.
-    const detail = scimDetail(parsed).split(token).join('***');
-    throw new Error(`SCIM ${method} ${this.target}${path.split('?')[0]} ${what} (${response.status}): ${detail}`);
-  }
-
-  private async findOne<T>(resource: '/Users' | '/Groups', filter: string): Promise<T | undefined> {
-    const list = await this.request<ListResponse<T>>('GET', `${resource}?filter=${encodeURIComponent(filter)}`);
-    const found = list?.Resources ?? [];
-    if (found.length > 1) throw new Error(`SCIM ${resource} filter ${filter} matched ${found.length} resources, expected one`);
-    return found[0];
-  }
-
-  /** Every resource matching the filter, page by page (services cap a page, scimmy at 20 by default). */
-  private async listAll<T>(resource: '/Users' | '/Groups', filter?: string): Promise<T[]> {
-    const all: T[] = [];
-    const where = filter ? `&filter=${encodeURIComponent(filter)}` : '';
-    for (;;) {
-      const startIndex = all.length + 1;
-      const page = await this.request<ListResponse<T>>('GET', `${resource}?startIndex=${startIndex}&count=${PAGE}${where}`);
-      const items = page?.Resources ?? [];
-      // A service ignoring startIndex would hand back the first page again and hide everyone after it.
-      if (startIndex > 1 && items.length > 0 && page?.startIndex !== startIndex) {
-        throw new Error(`the SCIM service at ${this.target} ignored startIndex=${startIndex} on ${resource}`);
-      }
-      all.push(...items);
-      if (items.length === 0 || all.length >= (page?.totalResults ?? 0)) return all;
-    }
-  }
-
-  private findUser(userName: string): Promise<ScimUser | undefined> {
-    return this.findOne<ScimUser>('/Users', `userName eq ${quoted(userName)}`);
-  }
-
   private async group(displayName: string): Promise<ScimGroup> {
-    const group = await this.findOne<ScimGroup>('/Groups', `displayName eq ${quoted(displayName)}`);
+    const group = await this.client.findGroup(displayName);
     if (!group) throw new Error(`the SCIM service at ${this.target} has no group ${displayName}`);
     return group;
   }
 
-  private async patch(resource: string, operations: PatchOperation[]): Promise<void> {
-    await this.request('PATCH', resource, { schemas: [PATCH_SCHEMA], Operations: operations });
+  /** Every user named by the rule; userName is case-insensitive in SCIM, so `sw` may match more than the prefix and is checked exactly here. */
+  private async managedUsers(): Promise<ScimUser[]> {
+    const prefix = this.config.userNamePrefix ?? '';
+    const users = await this.client.listAll<ScimUser>('/Users', prefix ? `userName sw ${quoted(prefix)}` : undefined);
+    return users.filter((user) => this.handleOf(user.userName) !== null);
   }
 
   async provision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
@@ -179,17 +99,17 @@ export class ScimConnector implements Connector {
     // The group first: a missing group must fail before a user is created for nothing.
     const group = await this.group(this.groupName(grant));
     let changed = false;
-    let user = await this.findUser(userName);
+    let user = await this.client.findUser(userName);
     if (!user) {
-      user = await this.request<ScimUser>('POST', '/Users', { schemas: [USER_SCHEMA], userName, active: true });
+      user = await this.client.request<ScimUser>('POST', '/Users', { schemas: [USER_SCHEMA], userName, active: true });
       if (!user?.id) throw new Error(`SCIM POST ${this.target}/Users returned no user id`);
       changed = true;
     } else if (user.active === false) {
-      await this.patch(`/Users/${encodeURIComponent(user.id)}`, [{ op: 'replace', path: 'active', value: true }]);
+      await this.client.setActive(user.id, true);
       changed = true;
     }
     if (!isMember(group, user.id)) {
-      await this.patch(`/Groups/${encodeURIComponent(group.id)}`, [{ op: 'add', path: 'members', value: [{ value: user.id }] }]);
+      await this.client.patch('/Groups', group.id, [{ op: 'add', path: 'members', value: [{ value: user.id }] }]);
       changed = true;
     }
     return { changed };
@@ -198,17 +118,17 @@ export class ScimConnector implements Connector {
   async deprovision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
     const userName = this.userName(grant.identityHandle);
     const displayName = this.groupName(grant);
-    const user = await this.findUser(userName);
+    const user = await this.client.findUser(userName);
     if (!user) return { changed: false };
     const group = await this.group(displayName);
     let changed = false;
     if (isMember(group, user.id)) {
-      await this.patch(`/Groups/${encodeURIComponent(group.id)}`, [{ op: 'remove', path: `members[value eq ${quoted(user.id)}]` }]);
+      await this.client.removeMember(group.id, user.id);
       changed = true;
     }
     // A service that omits `active` is taken as active, so the last removal always tries to deactivate.
     if (grant.lastOnSystem && user.active !== false) {
-      await this.patch(`/Users/${encodeURIComponent(user.id)}`, [{ op: 'replace', path: 'active', value: false }]);
+      await this.client.setActive(user.id, false);
       changed = true;
     }
     return { changed };
@@ -216,37 +136,75 @@ export class ScimConnector implements Connector {
 
   /** One membership read back after a removal: the user and the group, not every user of the service. */
   async holds(grant: ConnectorGrant): Promise<boolean> {
-    const user = await this.findUser(this.userName(grant.identityHandle));
+    const user = await this.client.findUser(this.userName(grant.identityHandle));
     if (!user) return false;
     return isMember(await this.group(this.groupName(grant)), user.id);
   }
 
+  /** Every member of every managed group, whoever it is (see scim-members.ts); a group the service lacks gives nothing. */
   async listAccess(): Promise<AccessEntry[]> {
-    const prefix = this.config.userNamePrefix ?? '';
-    // userName is case-insensitive in SCIM, so `sw` may match more than the prefix; filter exactly here.
-    const users = (await this.listAll<ScimUser>('/Users', prefix ? `userName sw ${quoted(prefix)}` : undefined))
-      .filter((user) => user.userName.startsWith(prefix));
-    const byId = new Map(users.map((user) => [user.id, user]));
-    const entries: AccessEntry[] = [];
+    const managed = new Map<string, ScimGroup>();
     for (const [targetName, displayName] of this.groups) {
-      const group = await this.findOne<ScimGroup>('/Groups', `displayName eq ${quoted(displayName)}`);
-      for (const member of group?.members ?? []) {
-        const user = byId.get(member.value);
-        if (user) entries.push({ account: user.userName, identityHandle: this.handleOf(user.userName), entitlement: targetName, attributes: { active: user.active !== false } });
-      }
+      const group = await this.client.findGroup(displayName);
+      if (group) managed.set(targetName, group);
     }
+    const entries = await readManagedAccess(this.client, managed, await this.managedUsers(), (userName) => this.handleOf(userName));
     return entries.sort((a, b) => a.account.localeCompare(b.account) || a.entitlement.localeCompare(b.entitlement));
+  }
+
+  /**
+   * Every user named by the rule, member or not: an active user is one that can sign in, whatever
+   * its memberships. SCIM has no sign-in end, so validUntil is left out rather than read as "no end".
+   */
+  async listAccounts(): Promise<AccountState[]> {
+    return (await this.managedUsers()).map((user) => ({
+      account: user.userName, identityHandle: this.handleOf(user.userName)!, canLogin: user.active !== false,
+    }));
+  }
+
+  /**
+   * Removes a member someone added by hand to a managed group, named as listAccess names it: a
+   * userName, `group:<displayName>` or `id:<value>`. Groups the connector does not manage are refused.
+   */
+  async revokeMembership(account: string, entitlement: string): Promise<ConnectorOutcome> {
+    const displayName = this.groups.get(entitlement);
+    if (displayName === undefined) throw invalid('entitlement', `group ${entitlement} is not one this connector manages`);
+    const group = await this.group(displayName);
+    const value = await this.memberValue(account);
+    if (value === undefined || !isMember(group, value)) return { changed: false };
+    await this.client.removeMember(group.id, value);
+    return { changed: true };
+  }
+
+  /** The member value an account named by listAccess stands for; undefined when it no longer exists. */
+  private async memberValue(account: string): Promise<string | undefined> {
+    if (account.startsWith(ID_ACCOUNT)) return account.slice(ID_ACCOUNT.length);
+    if (account.startsWith(GROUP_ACCOUNT)) return (await this.client.findGroup(account.slice(GROUP_ACCOUNT.length)))?.id;
+    return (await this.client.findUser(account))?.id;
+  }
+
+  /**
+   * Deactivates a user named by the rule (everyone else's sign-in is not Tenure's business). SCIM
+   * users have no sign-in end, so only `until` null, no sign-in at all, can be carried out.
+   */
+  async restrictLogin(account: string, until: Date | null): Promise<ConnectorOutcome> {
+    if (this.handleOf(account) === null) throw invalid('account', `${account} does not follow the naming rule of this connector`);
+    if (until !== null) throw invalid('until', 'a SCIM user has no sign-in end: it is active or not');
+    const user = await this.client.findUser(account);
+    if (!user || user.active === false) return { changed: false };
+    await this.client.setActive(user.id, false);
+    return { changed: true };
   }
 
   async check(): Promise<CheckResult> {
     try {
-      const config = await this.request<{ patch?: { supported?: boolean } }>('GET', '/ServiceProviderConfig');
+      const config = await this.client.request<{ patch?: { supported?: boolean } }>('GET', '/ServiceProviderConfig');
       if (config?.patch?.supported !== true) {
         return { ok: false, detail: `the SCIM service at ${this.target} does not support PATCH, which the connector needs` };
       }
       const missing: string[] = [];
       for (const displayName of this.groups.values()) {
-        if (!(await this.findOne('/Groups', `displayName eq ${quoted(displayName)}`))) missing.push(displayName);
+        if (!(await this.client.findGroup(displayName))) missing.push(displayName);
       }
       if (missing.length > 0) return { ok: false, detail: `the SCIM service at ${this.target} has no group ${missing.join(', ')}` };
       return { ok: true, detail: `SCIM service at ${this.target} answers, supports PATCH and has the ${this.groups.size} managed groups` };

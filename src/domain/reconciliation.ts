@@ -14,7 +14,11 @@ export interface ObservedAccess {
 }
 
 /** An account named by the connector's rule, and whether it can sign in now (see Connector.listAccounts). */
-export interface ObservedAccount { account: string; identityHandle: string; canLogin: boolean; validUntil: Date | null }
+export interface ObservedAccount {
+  account: string; identityHandle: string; canLogin: boolean;
+  /** null: no end; absent (undefined): the target has no sign-in end, only on or off, so nothing can outlive a grant. */
+  validUntil?: Date | null | undefined;
+}
 
 export interface KnownIdentity { id: string; handle: string; status: IdentityStatus }
 
@@ -118,26 +122,27 @@ const loginDrift = (input: ReconcileInput, reported: Set<string>): Drift[] => {
   }
   const drift: Drift[] = [];
   for (const a of input.accounts ?? []) {
-    if (!a.canLogin || (a.validUntil !== null && a.validUntil <= input.now)) continue;
+    if (!a.canLogin || (a.validUntil != null && a.validUntil <= input.now)) continue;
     const who = input.identities.get(a.identityHandle);
     const base = { account: a.account, handle: a.identityHandle, identityId: who?.id ?? null, entitlement: null, grantId: null };
-    const until = a.validUntil?.toISOString() ?? 'infinity';
+    const until = a.validUntil === undefined ? undefined : a.validUntil?.toISOString() ?? 'infinity';
+    const evidence = { account: a.account, canLogin: true, ...(until === undefined ? {} : { validUntil: until }) };
     if (!who) {
       const key = `orphan_account:${input.systemId}:${a.account}`;
       if (!reported.has(key)) {
         drift.push({ ...base, kind: 'orphan_account', key, removable: false, summary: `${a.account} can sign in to ${input.systemKey} and matches no identity`,
-          evidence: { account: a.account, canLogin: true, validUntil: until } });
+          evidence });
       }
       continue;
     }
     if (!latestEnd.has(a.identityHandle)) {
       drift.push({ ...base, kind: 'login_without_grant', key: `login_without_grant:${input.systemId}:${a.account}`, removable: true,
-        summary: `${a.account} can sign in to ${input.systemKey} (valid until ${until}) but ${a.identityHandle} holds no live grant there`,
-        evidence: { account: a.account, canLogin: true, validUntil: until } });
+        summary: `${a.account} can sign in to ${input.systemKey}${until === undefined ? '' : ` (valid until ${until})`} but ${a.identityHandle} holds no live grant there`,
+        evidence });
       continue;
     }
     const end = latestEnd.get(a.identityHandle)!;
-    if (end === null || (a.validUntil !== null && a.validUntil.getTime() <= end.getTime() + LOGIN_END_SLACK_MS)) continue;
+    if (end === null || a.validUntil === undefined || (a.validUntil !== null && a.validUntil.getTime() <= end.getTime() + LOGIN_END_SLACK_MS)) continue;
     drift.push({ ...base, kind: 'login_outlives_grants', key: `login_outlives_grants:${input.systemId}:${a.account}`, removable: true,
       summary: `${a.account} can sign in to ${input.systemKey} until ${until}, past the end of its last grant (${end.toISOString()})`,
       evidence: { account: a.account, validUntil: until, lastGrantEndsAt: end.toISOString() }, loginEndsAt: end });

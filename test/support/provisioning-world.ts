@@ -58,13 +58,16 @@ export interface ProvisioningPolicyOptions {
   /** How often the worker reconciles payments, e.g. `1h`; default: only on demand. */
   reconcileEvery?: string;
   maxAttempts?: number;
+  /** Another connector for payments (its groups named as the target's roles), in place of the PostgreSQL one. */
+  connector?: Record<string, unknown>;
 }
 
 /** The lifecycle policy with a postgres-roles connector on payments; crm and lab stay manual. */
 export const provisioningPolicy = (target: PgTarget, options: ProvisioningPolicyOptions = {}): string => {
   const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
   const payments = doc.systems.payments;
-  payments.connector = { type: 'postgres-roles', url: `env:${options.deadTarget ? target.deadVar : target.urlVar}`, role_prefix: target.prefix };
+  payments.connector = options.connector
+    ?? { type: 'postgres-roles', url: `env:${options.deadTarget ? target.deadVar : target.urlVar}`, role_prefix: target.prefix };
   payments.reconcile = { mode: options.reconcileMode ?? 'report', ...(options.reconcileEvery ? { every: options.reconcileEvery } : {}) };
   for (const [name, role] of Object.entries(target.roles)) payments.entitlements[name].target = role;
   doc.systems.crm.connector = { type: 'manual', provision_due: '2d', removal_due: '1d' };

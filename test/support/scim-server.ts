@@ -29,8 +29,15 @@ export interface ScimServer {
   token: string;
   /** Requests that reached the server, authenticated or not. */
   requests: () => number;
-  /** Id of a seeded group by its displayName. */
+  /** Id of a group by its displayName. */
   groupId: (displayName: string) => string;
+  /** One authenticated request through the service's own API, as an administrator makes it by hand; throws unless it succeeds. */
+  admin: <T = Record<string, unknown>>(method: string, path: string, body?: unknown) => Promise<T>;
+  /** Creates a user or a group by hand and returns its id. */
+  addUser: (userName: string) => Promise<string>;
+  addGroup: (displayName: string) => Promise<string>;
+  /** Adds a member value (a user's or a group's id) to a group by hand. */
+  addMember: (displayName: string, value: string) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -60,13 +67,24 @@ const store = (items: Map<string, Attributes>, id: string | undefined, data: Rec
   return saved;
 };
 
-/** Group members must be existing users; `display` is filled in from the user, as most services do. */
-const checkedMembers = (users: Map<string, Attributes>, members: unknown): Record<string, unknown>[] =>
-  ((members ?? []) as { value: string }[]).map((member) => {
-    const user = users.get(member.value);
-    if (!user) throw new SCIMMY.Types.Error(400, 'invalidValue', `member ${member.value} is not a user`);
-    return { value: user.id, display: user.userName, type: 'User' };
+/**
+ * Group members must be existing users or groups (nested groups, as RFC 7643 allows); `display` and
+ * `type` are filled in, as most services do. A value the group already held stays even when it names
+ * nothing any more: deleting a user here leaves its memberships behind, a stale member value such as
+ * services and hand edits leave, which reconciliation must still show.
+ */
+const checkedMembers = (ctx: Store, groupId: string | undefined, members: unknown): Record<string, unknown>[] => {
+  const held = (groupId ? ctx.groups.get(groupId)?.members ?? [] : []) as { value: string }[];
+  return ((members ?? []) as { value: string }[]).map((member) => {
+    const user = ctx.users.get(member.value);
+    if (user) return { value: user.id, display: user.userName, type: 'User' };
+    const group = ctx.groups.get(member.value);
+    if (group) return { value: group.id, display: group.displayName, type: 'Group' };
+    const stale = held.find((kept) => kept.value === member.value);
+    if (stale) return stale;
+    throw new SCIMMY.Types.Error(400, 'invalidValue', `member ${member.value} is not a user or a group`);
   });
+};
 
 const declareOnce = (() => {
   let declared = false;
@@ -80,7 +98,7 @@ const declareOnce = (() => {
     SCIMMY.Resources.declare(SCIMMY.Resources.Group)
       .ingress((resource, data, ctx: Store) => {
         const attributes = plain(data);
-        return store(ctx.groups, resource.id, { ...attributes, members: checkedMembers(ctx.users, attributes.members) }, 'displayName') as unknown as AsGroup;
+        return store(ctx.groups, resource.id, { ...attributes, members: checkedMembers(ctx, resource.id, attributes.members) }, 'displayName') as unknown as AsGroup;
       })
       .egress((resource, ctx: Store) => egress(ctx.groups, resource.id, resource.filter) as unknown as AsGroup)
       .degress((resource, ctx: Store) => { if (!resource.id || !ctx.groups.delete(resource.id)) throw notFound(String(resource.id)); });
@@ -109,14 +127,33 @@ export const startScimServer = async (groupNames: string[]): Promise<ScimServer>
   await new Promise<void>((resolve, reject) => { server.once('listening', resolve); server.once('error', reject); });
   const { port } = server.address() as AddressInfo;
 
+  const baseUrl = `http://127.0.0.1:${port}/scim/v2`;
+  const groupId = (displayName: string) => {
+    const group = [...data.groups.values()].find((item) => item.displayName === displayName);
+    if (!group) throw new Error(`no group ${displayName}`);
+    return group.id;
+  };
+  const admin = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${baseUrl}${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body),
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/scim+json' } });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return (text ? JSON.parse(text) : undefined) as T;
+  };
+  const create = async (resource: string, schema: string, attributes: Record<string, unknown>) =>
+    (await admin<{ id: string }>('POST', resource, { schemas: [`urn:ietf:params:scim:schemas:core:2.0:${schema}`], ...attributes })).id;
+
   return {
-    baseUrl: `http://127.0.0.1:${port}/scim/v2`,
+    baseUrl,
     token,
     requests: () => requests,
-    groupId: (displayName) => {
-      const group = [...data.groups.values()].find((item) => item.displayName === displayName);
-      if (!group) throw new Error(`no seeded group ${displayName}`);
-      return group.id;
+    groupId,
+    admin,
+    addUser: (userName) => create('/Users', 'User', { userName, active: true }),
+    addGroup: (displayName) => create('/Groups', 'Group', { displayName }),
+    addMember: async (displayName, value) => {
+      await admin('PATCH', `/Groups/${groupId(displayName)}`, { schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'add', path: 'members', value: [{ value }] }] });
     },
     stop: () => new Promise<void>((resolve, reject) => {
       server.closeAllConnections();
