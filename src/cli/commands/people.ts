@@ -11,7 +11,8 @@ export const identityCommands = (program: Command, rt: Runtime, run: Run): void 
     .requiredOption('--handle <handle>').requiredOption('--name <displayName>')
     .requiredOption('--kind <kind>', 'employee | contractor | vendor_operator | service_account')
     .option('--email <email>').option('--manager <handle>').option('--sponsor <handle>').option('--owner <handle>')
-    .option('--vendor <name>').option('--operated-by <vendor>', 'a service account the vendor runs: its contract end suspends it')
+    .option('--vendor <name>', "a person's employer; for a service account, its operator (as --operated-by)")
+    .option('--operated-by <vendor>', 'a service account the vendor runs: its contract end suspends it')
     .option('--department <department>').option('--title <title>')
     .action(run(async (o: Record<string, string>) => {
       const { handle, name, kind, ...rest } = o;
