@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TenureError } from '../../domain/errors.js';
 import type { Runtime } from '../runtime.js';
 import { writePack, type PackOutput } from './evidence.js';
 
@@ -17,6 +18,16 @@ export const identityCommands = (program: Command, rt: Runtime, run: Run): void 
     .action(run(async (o: Record<string, string>) => {
       const { handle, name, kind, ...rest } = o;
       rt.print(await rt.api().createIdentity({ handle: handle!, displayName: name!, kind: kind as 'employee', ...rest }));
+    }));
+  identity.command('set-operator <identity>').description("move a service account to another vendor's operation (--vendor) or in-house (--none)")
+    .option('--vendor <name>', 'the vendor that runs it from now on: its contract end suspends it').option('--none', 'no vendor: run in-house')
+    .requiredOption('--reason <reason>')
+    .action(run(async (ref: string, o: { vendor?: string; none?: boolean; reason: string }) => {
+      // Exactly one, so that forgetting --vendor never silently takes an account out of its vendor's end.
+      if ([o.vendor !== undefined, o.none === true].filter(Boolean).length !== 1) {
+        throw new TenureError('input.invalid', 'vendor: give exactly one of --vendor NAME or --none', { field: 'vendor' });
+      }
+      rt.print(await rt.api().changeIdentityOperator({ identity: ref, vendor: o.none ? null : o.vendor!, reason: o.reason }));
     }));
   identity.command('list').description('list identities').action(run(async () => {
     rt.print(await rt.api().listIdentities(), ['handle', 'displayName', 'kind', 'status', 'sponsor', 'manager', 'owner']);
