@@ -71,7 +71,7 @@ describe('tenure vendor in server mode', () => {
   before(async () => {
     world = await buildWorld(await freshStore('embedded'));
     server = await startServer({ store: world.store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0 } });
-    for (const handle of ['sam', 'audrey', 'eve']) {
+    for (const handle of ['sam', 'audrey', 'eve', 'ivan', 'tom']) {
       tokens.set(handle, (await createToken(await world.as(handle), { name: `cli-${handle}`, scopes: ['read', 'write'] })).secret);
     }
   });
@@ -96,5 +96,23 @@ describe('tenure vendor in server mode', () => {
     assert.ok((JSON.parse(pack.out) as { timeline: { action: string }[] }).timeline.some((e) => e.action === 'vendor.contract_end_changed'));
     const outsider = await as('eve', 'vendor', 'show', 'Acme Integrators');
     assert.equal(outsider.code, 4, outsider.err);
+  });
+
+  it("identity create --vendor makes a service account the vendor's to end; set-operator takes it out: --none, no choice exits 2, its owner exits 3", async () => {
+    const created = await as('ivan', 'identity', 'create', '--handle', 'acme-sync', '--name', 'Acme sync', '--kind', 'service_account',
+      '--owner', 'tom', '--vendor', 'Acme Integrators');
+    assert.equal(created.code, 0, created.err);
+    const yesterday = new Date(world.clock.now().getTime() - DAY).toISOString();
+    const ended = await as('ivan', '--json', 'vendor', 'set-end', 'Acme Integrators', '--end', yesterday, '--reason', 'wound up');
+    assert.equal((JSON.parse(ended.out) as { accountsSuspended: number }).accountsSuspended, 1, ended.err);
+    const neither = await as('ivan', 'identity', 'set-operator', 'acme-sync', '--reason', 'in-house');
+    assert.equal(neither.code, 2, neither.err);
+    assert.match(neither.err, /--vendor NAME or --none/);
+    const own = await as('tom', 'identity', 'set-operator', 'acme-sync', '--none', '--reason', 'mine');
+    assert.equal(own.code, 3, own.err);
+    assert.match(own.err, /identity\.operator_self_forbidden/);
+    const moved = await as('ivan', '--json', 'identity', 'set-operator', 'acme-sync', '--none', '--reason', 'run in-house');
+    assert.equal(moved.code, 0, moved.err);
+    assert.deepEqual(JSON.parse(moved.out), { ...JSON.parse(moved.out), operator: null, previousOperator: 'Acme Integrators', changed: true });
   });
 });

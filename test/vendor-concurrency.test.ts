@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { and, eq } from 'drizzle-orm';
 import { endDueVendors } from '../src/jobs/vendors.js';
@@ -12,6 +11,7 @@ import type { Store } from '../src/store/database.js';
 import { engagements, identities, vendors } from '../src/store/schema.js';
 import { refusedWith } from './support/assert.js';
 import { BACKENDS, freshStore } from './support/backends.js';
+import { holdInTransaction, stillWaiting } from './support/held-lock.js';
 import { auditOf, birthright } from './support/review-world.js';
 import { buildWorld, DAY, type World } from './support/world.js';
 
@@ -43,24 +43,13 @@ for (const backend of BACKENDS) {
     if (backend === 'postgres') {
       it('an engagement being started waits for a contract end being moved, and is then held to the new end', async () => {
         await createIdentity(await w.as('ivan'), { handle: 'cora', displayName: 'Cora', kind: 'contractor', sponsor: 'sam' });
-        let release!: () => void;
-        const gate = new Promise<void>((resolve) => { release = resolve; });
-        let locked!: () => void;
-        const holding = new Promise<void>((resolve) => { locked = resolve; });
         // Another unit of work moving the end: it holds the vendor row as change-vendor-end does.
-        const mover = store.db.transaction(async (tx) => {
-          await tx.select().from(vendors).where(eq(vendors.name, ACME)).for('update');
-          locked();
-          await gate;
-          await tx.update(vendors).set({ contractEnd: new Date(later(10)) }).where(eq(vendors.name, ACME));
-        });
-        await holding;
+        const mover = await holdInTransaction(store, async (tx) => { await tx.select().from(vendors).where(eq(vendors.name, ACME)).for('update'); },
+          async (tx) => { await tx.update(vendors).set({ contractEnd: new Date(later(10)) }).where(eq(vendors.name, ACME)); });
         const creating = createEngagement(await w.as('ada'), { identity: 'cora', vendor: ACME, businessFunction: 'Finance', purpose: 'Close',
           pattern: 'analyst', endsAt: later(30), dataSensitivity: 'internal', scope: ['payments'] });
-        const first = await Promise.race([creating.then(() => 'finished', () => 'finished'), sleep(500).then(() => 'waiting')]);
-        assert.equal(first, 'waiting', 'the contract end is read under a share lock, so it waits');
-        release();
-        await mover;
+        assert.ok(await stillWaiting(creating), 'the contract end is read under a share lock, so it waits');
+        await mover.release();
         await refusedWith(creating, 'engagement.invalid_dates', 'endsAt');
       });
 
@@ -69,25 +58,16 @@ for (const backend of BACKENDS) {
         const [vendor] = await store.db.select().from(vendors).where(eq(vendors.name, ACME));
         const cora = await w.id('cora');
         const engagementId = newId();
-        let release!: () => void;
-        const gate = new Promise<void>((resolve) => { release = resolve; });
-        let locked!: () => void;
-        const holding = new Promise<void>((resolve) => { locked = resolve; });
         // Another unit of work starting an engagement: it read the contract end under a share lock, as create-engagement does.
-        const starter = store.db.transaction(async (tx) => {
+        const starter = await holdInTransaction(store, async (tx) => {
           await tx.select().from(vendors).where(eq(vendors.id, vendor!.id)).for('share');
           await tx.insert(engagements).values({ id: engagementId, identityId: cora, vendorId: vendor!.id, sponsorId: await w.id('sam'),
             businessFunction: 'Finance', purpose: 'Close', pattern: 'analyst', startsAt: w.clock.now(), endsAt: new Date(later(50)),
             dataSensitivity: 'internal', scope: ['payments'], status: 'active', createdAt: w.clock.now() });
-          locked();
-          await gate;
         });
-        await holding;
         const moving = changeVendorEnd(await w.as('ivan'), { vendor: ACME, contractEnd: later(10), reason: 'shortened' });
-        const first = await Promise.race([moving.then(() => 'finished', () => 'finished'), sleep(500).then(() => 'waiting')]);
-        assert.equal(first, 'waiting', 'the vendor row is taken for update, so it waits');
-        release();
-        await starter;
+        assert.ok(await stillWaiting(moving), 'the vendor row is taken for update, so it waits');
+        await starter.release();
         assert.equal((await moving).engagementsShortened, 2, "Carl's and Cora's");
         const [row] = await store.db.select().from(engagements).where(eq(engagements.id, engagementId));
         assert.equal(row!.endsAt.toISOString(), later(10));

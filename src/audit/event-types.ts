@@ -4,6 +4,7 @@ export const AUDIT_EVENT_TYPES = [
   'identity.created',
   'identity.status_changed',
   'identity.sponsor_changed',
+  'identity.operator_changed',
   'role.granted',
   'role.removed',
   'vendor.created',

@@ -9,6 +9,7 @@ import { approveRequests } from '../operations/approve-requests.js';
 import { authorize } from '../operations/authorize.js';
 import { cancelRequest } from '../operations/cancel-request.js';
 import { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
+import { changeIdentityOperator } from '../operations/change-identity-operator.js';
 import { changeIdentityStatus } from '../operations/change-identity-status.js';
 import { inTransaction, type Context } from '../work/context.js';
 import { createEngagement } from '../operations/create-engagement.js';
@@ -96,6 +97,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listIdentities: () => every((c, cursor) => pageIdentities(c, { cursor })),
     showIdentity: async (ref) => showIdentity(await ctx(), ref),
     changeIdentityStatus: async (input) => changeIdentityStatus(await ctx(), input),
+    changeIdentityOperator: async (input) => changeIdentityOperator(await ctx(), input),
     handles: async (ids) => handlesById((await ctx()).store.db, ids),
     createVendor: async (input) => createVendor(await ctx(), input),
     listVendors: () => every((c, cursor) => pageVendors(c, { cursor })),

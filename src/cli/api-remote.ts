@@ -102,6 +102,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     listIdentities: () => list('/v1/identities'),
     showIdentity: (ref) => call('GET', `/v1/identities/${segment(ref)}`),
     changeIdentityStatus: ({ identity, ...body }) => call('POST', `/v1/identities/${segment(identity)}/status`, { body }),
+    changeIdentityOperator: ({ identity, ...body }) => call('POST', `/v1/identities/${segment(identity)}/operator`, { body }),
     handles: async (ids) => {
       const unique = [...new Set(ids.filter(Boolean))];
       const found = await Promise.all(unique.map((id) =>

@@ -6,6 +6,7 @@ import type { approveRequests, Decision } from '../operations/approve-requests.j
 import type { Problem } from '../http/problem.js';
 import type { cancelRequest } from '../operations/cancel-request.js';
 import type { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
+import type { changeIdentityOperator } from '../operations/change-identity-operator.js';
 import type { changeIdentityStatus } from '../operations/change-identity-status.js';
 import type { createEngagement } from '../operations/create-engagement.js';
 import type { createIdentity } from '../operations/create-identity.js';
@@ -92,6 +93,7 @@ export interface TenureApi {
   listIdentities(): Answer<typeof listIdentities>;
   showIdentity(ref: string): Answer<typeof showIdentity>;
   changeIdentityStatus(input: In<typeof changeIdentityStatus>): Answer<typeof changeIdentityStatus>;
+  changeIdentityOperator(input: In<typeof changeIdentityOperator>): Answer<typeof changeIdentityOperator>;
   /** Handles of identity ids, for printing audit events; an id that cannot be looked up maps to nothing. */
   handles(ids: string[]): Promise<Map<string, string>>;
   createVendor(input: In<typeof createVendor>): Answer<typeof createVendor>;

@@ -49,6 +49,8 @@ export const ERRORS = {
   'identity.owner_required': { status: 422, exit: 3, title: 'A service account needs an active human owner' },
   'identity.invalid_transition': { status: 409, exit: 3, title: 'That status change is not allowed' },
   'identity.not_active': { status: 422, exit: 3, title: 'The identity is not active' },
+  'identity.vendor_conflict': { status: 422, exit: 3, title: "A service account's one vendor is its operator: vendor and operatedBy name different vendors" },
+  'identity.operator_self_forbidden': { status: 403, exit: 3, title: 'Nobody changes the operator of a service account they own or act as (themselves, or with a credential its owner minted)' },
   'vendor.not_found': { status: 404, exit: 4, title: 'No vendor with that id or name' },
   'vendor.name_taken': { status: 409, exit: 3, title: 'Another vendor already uses that name' },
   'vendor.invalid_contract_end': { status: 422, exit: 3, title: 'The contract end is not allowed (at most ten years ahead)' },

@@ -8,6 +8,8 @@ export const PERMISSIONS = {
   'identity.create': ['admin', 'iam'],
   'identity.change_status': ['admin', 'iam'],
   'identity.read_all': ['admin', 'iam', 'security', 'auditor'],
+  /** Move a service account to another vendor's operation, or in-house (never one's own account: see change-identity-operator.ts). */
+  'identity.change_operator': ['admin', 'iam'],
   'vendor.create': ['admin', 'iam'],
   /** Move any vendor's contract end (the vendor's relationship owner may move their own without it). */
   'vendor.change': ['admin', 'iam'],

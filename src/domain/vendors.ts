@@ -14,3 +14,10 @@ export const contractEndAllowed = (end: Date, now: Date): boolean => end.getTime
 
 /** Whether the contract end has come at `now` (an end at this very instant has). */
 export const contractEnded = (end: Date, now: Date): boolean => end.getTime() <= now.getTime();
+
+/**
+ * Whether a vendor's contract is over at `now`: its end carried out, or come and waiting for the
+ * worker's pass. Nothing new is put under such a vendor (an operated service account would only be suspended).
+ */
+export const contractOver = (vendor: { contractEnd: Date; endAppliedAt: Date | null }, now: Date): boolean =>
+  vendor.endAppliedAt !== null || contractEnded(vendor.contractEnd, now);

@@ -18,8 +18,8 @@ export const Input = z.object({
 /** The vendor's own events (registered, contract end moved or carried out, reminded): they name no identity. */
 const VENDOR_ACTIONS = ['vendor.created', 'vendor.contract_end_changed', 'vendor.contract_ended', 'vendor.expiring_soon'];
 
-/** What the contract and its end did: the vendor's events, engagements started and ended, accounts suspended, credentials to retire. */
-const CONTRACT_ACTIONS = [...VENDOR_ACTIONS, 'engagement.created', 'engagement.end_changed', 'engagement.ended', 'identity.status_changed',
+/** What the contract and its end did: the vendor's events, engagements started and ended, accounts moved to it or suspended, credentials to retire. */
+const CONTRACT_ACTIONS = [...VENDOR_ACTIONS, 'engagement.created', 'engagement.end_changed', 'engagement.ended', 'identity.operator_changed', 'identity.status_changed',
   'credential.registered', 'credential.retirement_due', 'credential.retired'];
 
 /**

@@ -1,9 +1,9 @@
-import { and, eq, or } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { CONTRACT_END_RULE, contractEndAllowed, contractEnded } from '../domain/vendors.js';
 import type { Executor } from '../store/database.js';
-import { findVendor } from '../store/queries/vendors.js';
+import { findVendor, recordedVendorId } from '../store/queries/vendors.js';
 import { engagements, identities, vendors } from '../store/schema.js';
 import { loadActor, may, requireMayAct, refuseUnless, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context } from '../work/context.js';
@@ -20,7 +20,7 @@ export const Input = z.object({ vendor: ref, contractEnd: instant, reason: text(
 const isOfVendor = async (exec: Executor, acting: ActingIdentity, vendorId: string): Promise<boolean> => {
   const me = acting.identity.id;
   const [recorded] = await exec.select({ id: identities.id }).from(identities)
-    .where(and(eq(identities.id, me), or(eq(identities.vendorId, vendorId), eq(identities.operatedByVendorId, vendorId))));
+    .where(and(eq(identities.id, me), eq(recordedVendorId, vendorId)));
   const [engaged] = await exec.select({ id: engagements.id }).from(engagements)
     .where(and(eq(engagements.vendorId, vendorId), eq(engagements.identityId, me)));
   return Boolean(recorded ?? engaged);

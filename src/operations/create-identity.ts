@@ -2,12 +2,13 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
+import { contractOver } from '../domain/vendors.js';
 import { IDENTITY_KINDS, isHuman, isNonEmployee, type IdentityKind } from '../domain/model.js';
 import { compileSharedPatterns, looksShared } from '../domain/provisioning.js';
 import type { Tx } from '../store/database.js';
 import { findIdentity, type Identity } from '../store/queries/identities.js';
 import { findVendor } from '../store/queries/vendors.js';
-import { identities } from '../store/schema.js';
+import { identities, type vendors } from '../store/schema.js';
 import { authorize } from './authorize.js';
 import { sharedAccountPatterns } from './lib/provisioning/settings.js';
 import { inTransaction, type Context } from '../work/context.js';
@@ -21,6 +22,7 @@ export const Input = z.object({
   manager: ref.optional(),
   sponsor: ref.optional(),
   owner: ref.optional(),
+  /** A person's employer; for a service account, the vendor that operates it (the same as operatedBy). */
   vendor: ref.optional(),
   /** A service account a vendor runs for us: the vendor's contract end suspends it. */
   operatedBy: ref.optional(),
@@ -40,20 +42,36 @@ const accountableEmployee = async (tx: Tx, refValue: string | undefined, field: 
   return person;
 };
 
-/** Only a service account is operated by a vendor, and not by one whose contract has already ended. */
-const operatingVendor = async (tx: Tx, data: z.infer<typeof Input>) => {
-  if (!data.operatedBy) return undefined;
+type Named = { field: 'operatedBy' | 'vendor'; vendor: typeof vendors.$inferSelect };
+
+/**
+ * A service account has one vendor link, its operator (the vendor whose end suspends it): `vendor`
+ * names it as well as `operatedBy` does, and naming two different vendors is refused rather than
+ * one of them kept. Nobody else is operated; not by a vendor whose contract has already ended either.
+ */
+const operatingVendor = async (tx: Tx, data: z.infer<typeof Input>, now: Date) => {
   if (data.kind !== 'service_account') {
-    throw new TenureError('vendor.not_operator', 'operatedBy: only a service account is operated by a vendor', { field: 'operatedBy' });
+    if (data.operatedBy) throw new TenureError('vendor.not_operator', 'operatedBy: only a service account is operated by a vendor', { field: 'operatedBy' });
+    return undefined;
   }
-  const vendor = await findVendor(tx, data.operatedBy, 'operatedBy');
-  if (vendor.endAppliedAt) {
-    throw new TenureError('vendor.invalid_contract_end', `operatedBy: the contract of ${vendor.name} has ended`, { field: 'operatedBy' });
+  const named: Named[] = [];
+  for (const field of ['operatedBy', 'vendor'] as const) {
+    const refValue = data[field];
+    if (refValue) named.push({ field, vendor: await findVendor(tx, refValue, field) });
   }
-  return vendor;
+  const [first, second] = named;
+  if (!first) return undefined;
+  if (second && second.vendor.id !== first.vendor.id) {
+    throw new TenureError('identity.vendor_conflict', `vendor: ${second.vendor.name} is not ${first.vendor.name}, which operatedBy names; ` +
+      "a service account's one vendor is its operator", { field: 'vendor' });
+  }
+  if (contractOver(first.vendor, now)) {
+    throw new TenureError('vendor.invalid_contract_end', `${first.field}: the contract of ${first.vendor.name} has ended`, { field: first.field });
+  }
+  return first.vendor;
 };
 
-const resolveLinks = async (tx: Tx, data: z.infer<typeof Input>) => {
+const resolveLinks = async (tx: Tx, data: z.infer<typeof Input>, now: Date) => {
   const manager: Identity | undefined = data.manager ? await findIdentity(tx, data.manager, 'manager') : undefined;
   const sponsor = isNonEmployee(data.kind) ? await accountableEmployee(tx, data.sponsor, 'sponsor', data.kind) : undefined;
   const owner = data.kind === 'service_account' ? await accountableEmployee(tx, data.owner, 'owner', data.kind) : undefined;
@@ -63,8 +81,9 @@ const resolveLinks = async (tx: Tx, data: z.infer<typeof Input>) => {
   if (isHuman(data.kind) && data.owner) {
     throw new TenureError('input.invalid', 'owner: only service accounts have an owner', { field: 'owner' });
   }
-  const vendor = data.vendor ? await findVendor(tx, data.vendor) : undefined;
-  return { manager, sponsor, owner, vendor, operator: await operatingVendor(tx, data) };
+  // A person's employer; a service account's `vendor` is its operator (above).
+  const vendor = data.vendor && data.kind !== 'service_account' ? await findVendor(tx, data.vendor) : undefined;
+  return { manager, sponsor, owner, vendor, operator: await operatingVendor(tx, data, now) };
 };
 
 /**
@@ -85,7 +104,7 @@ export const createIdentity = async (ctx: Context, input: CreateIdentityInput) =
     const [taken] = await work.tx.select({ id: identities.id }).from(identities).where(eq(identities.handle, data.handle));
     if (taken) throw new TenureError('identity.handle_taken', `handle ${data.handle} is taken`, { field: 'handle' });
     await refuseSharedHandle(work.tx, data.handle, data.kind);
-    const links = await resolveLinks(work.tx, data);
+    const links = await resolveLinks(work.tx, data, work.now);
     const row = {
       id: newId(), handle: data.handle, displayName: data.displayName, email: data.email ?? null,
       kind: data.kind, status: 'active', managerId: links.manager?.id ?? null, sponsorId: links.sponsor?.id ?? null,

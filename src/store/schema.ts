@@ -26,8 +26,12 @@ export const identities = pgTable('identities', {
   managerId: uuid('manager_id'),
   sponsorId: uuid('sponsor_id'),
   ownerId: uuid('owner_id'),
+  /** A person's vendor as recorded (their employer); never set on a service account, whose vendor is its operator. */
   vendorId: uuid('vendor_id'),
-  /** A service account a vendor runs for us (migration 0019): the vendor's contract end suspends it. */
+  /**
+   * A service account a vendor runs for us (migration 0019): the vendor's contract end suspends it.
+   * A service account's one vendor link (migration 0020), so at most one of the two columns is set.
+   */
   operatedByVendorId: uuid('operated_by_vendor_id').references((): AnyPgColumn => vendors.id),
   department: text('department'),
   title: text('title'),
@@ -52,6 +56,8 @@ export const identities = pgTable('identities', {
   index('identities_operated_by_vendor_idx').on(t.operatedByVendorId).where(sql`${t.operatedByVendorId} is not null`),
   // Only non-human identities are operated by a vendor; a vendor's people belong to it through engagements.
   check('identities_operated_by_vendor_ck', sql`${t.operatedByVendorId} is null or ${t.kind} = 'service_account'`),
+  // ...and a service account's vendor is only ever its operator, so the vendor's end cannot miss it.
+  check('identities_service_account_vendor_ck', sql`${t.vendorId} is null or ${t.kind} <> 'service_account'`),
   check('identities_kind_ck', oneOf(t.kind, IDENTITY_KINDS)),
   check('identities_status_ck', oneOf(t.status, IDENTITY_STATUSES)),
   // A reference that looks like an id names an id (store/queries/identities.ts): a handle never may (migration 0014).

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { TenureError } from '../../domain/errors.js';
 import type { Runtime } from '../runtime.js';
 import { writePack, type PackOutput } from './evidence.js';
 
@@ -11,11 +12,22 @@ export const identityCommands = (program: Command, rt: Runtime, run: Run): void 
     .requiredOption('--handle <handle>').requiredOption('--name <displayName>')
     .requiredOption('--kind <kind>', 'employee | contractor | vendor_operator | service_account')
     .option('--email <email>').option('--manager <handle>').option('--sponsor <handle>').option('--owner <handle>')
-    .option('--vendor <name>').option('--operated-by <vendor>', 'a service account the vendor runs: its contract end suspends it')
+    .option('--vendor <name>', "a person's employer; for a service account, its operator (as --operated-by)")
+    .option('--operated-by <vendor>', 'a service account the vendor runs: its contract end suspends it')
     .option('--department <department>').option('--title <title>')
     .action(run(async (o: Record<string, string>) => {
       const { handle, name, kind, ...rest } = o;
       rt.print(await rt.api().createIdentity({ handle: handle!, displayName: name!, kind: kind as 'employee', ...rest }));
+    }));
+  identity.command('set-operator <identity>').description("move a service account to another vendor's operation (--vendor) or in-house (--none)")
+    .option('--vendor <name>', 'the vendor that runs it from now on: its contract end suspends it').option('--none', 'no vendor: run in-house')
+    .requiredOption('--reason <reason>')
+    .action(run(async (ref: string, o: { vendor?: string; none?: boolean; reason: string }) => {
+      // Exactly one, so that forgetting --vendor never silently takes an account out of its vendor's end.
+      if ([o.vendor !== undefined, o.none === true].filter(Boolean).length !== 1) {
+        throw new TenureError('input.invalid', 'vendor: give exactly one of --vendor NAME or --none', { field: 'vendor' });
+      }
+      rt.print(await rt.api().changeIdentityOperator({ identity: ref, vendor: o.none ? null : o.vendor!, reason: o.reason }));
     }));
   identity.command('list').description('list identities').action(run(async () => {
     rt.print(await rt.api().listIdentities(), ['handle', 'displayName', 'kind', 'status', 'sponsor', 'manager', 'owner']);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IDENTITY_KINDS, IDENTITY_STATUSES } from '../../domain/model.js';
+import { changeIdentityOperator, Input as OperatorInput } from '../../operations/change-identity-operator.js';
 import { changeIdentityStatus, Input as StatusInput } from '../../operations/change-identity-status.js';
 import { createIdentity, Input as CreateInput } from '../../operations/create-identity.js';
 import { createVendor, Input as VendorInput } from '../../operations/create-vendor.js';
@@ -18,6 +19,13 @@ const IdentityView = z.object({
 const ListQuery = z.object({
   kind: z.enum(IDENTITY_KINDS).optional(), status: z.enum(IDENTITY_STATUSES).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
+
+const OperatorChanged = z.object({
+  id: z.string(), handle: z.string(),
+  operator: z.string().nullable().describe('the vendor that operates the account now; null: run in-house'),
+  previousOperator: z.string().nullable(),
+  changed: z.boolean().describe('false when the account was already operated so: nothing was written'),
+});
 
 const Vendor = z.object({ id: z.string(), name: z.string(), kind: z.string(), contractEnd: isoDate });
 
@@ -43,6 +51,12 @@ export const identityRoutes: RouteModule = (app, deps) => {
       params: idParam('identity', 'id or handle'), body: StatusInput.omit({ identity: true }),
       response: { 200: z.object({ revoked: z.number().int(), cancelled: z.number().int() }), ...problems } },
   }, async (request) => changeIdentityStatus(ctx(request), { ...request.body, identity: request.params.identity }));
+  // Access is the use case's: nobody moves their own account, which it refuses before the permission (IAM) is even asked.
+  r.post('/v1/identities/:identity/operator', {
+    config: { access: { scope: 'write', permission: 'self' } },
+    schema: { tags: ['identities'], summary: "Move a service account to another vendor's operation, or in-house (IAM; never the account's owner)",
+      params: idParam('identity', 'id or handle'), body: OperatorInput.omit({ identity: true }), response: { 200: OperatorChanged, ...problems } },
+  }, async (request) => changeIdentityOperator(ctx(request), { ...request.body, identity: request.params.identity }));
   r.post('/v1/vendors', {
     config: { access: { scope: 'write', permission: 'vendor.create' } },
     schema: { tags: ['engagements'], summary: 'Register a vendor', body: VendorInput, response: { 201: Vendor, ...problems } },

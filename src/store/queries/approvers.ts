@@ -3,12 +3,13 @@ import type { ApproverFacts } from '../../domain/approver-rules.js';
 import type { Executor } from '../database.js';
 import { engagements, identities } from '../schema.js';
 import { liveEntitlementKeysOf, pendingEntitlementKeysOf } from './catalogue.js';
+import { recordedVendorId } from './vendors.js';
 
-/** The vendors each identity works for: the one on its record and those of its active engagements. */
+/** The vendors each identity works for: the one on its record (a service account's operator) and those of its active engagements. */
 export const vendorsOf = async (exec: Executor, ids: string[]): Promise<Map<string, string[]>> => {
   const byIdentity = new Map<string, string[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return byIdentity;
-  const recorded = await exec.select({ identityId: identities.id, vendorId: identities.vendorId }).from(identities).where(inArray(identities.id, ids));
+  const recorded = await exec.select({ identityId: identities.id, vendorId: recordedVendorId }).from(identities).where(inArray(identities.id, ids));
   const engaged = await exec.select({ identityId: engagements.identityId, vendorId: engagements.vendorId }).from(engagements)
     .where(and(inArray(engagements.identityId, ids), eq(engagements.status, 'active')));
   for (const { identityId, vendorId } of [...recorded, ...engaged]) {

@@ -1,8 +1,14 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { Executor } from '../database.js';
 import { engagements, identities, vendors } from '../schema.js';
+
+/**
+ * The vendor an identity is of by its record: a service account's operator, anyone else's employer.
+ * The schema keeps at most one of the two set (migration 0020), so this is never a choice between two.
+ */
+export const recordedVendorId = sql<string | null>`coalesce(${identities.operatedByVendorId}, ${identities.vendorId})`;
 
 /** A vendor by id (when `ref` is UUID-shaped) or else by name, never either: one reference names one vendor. */
 export const findVendor = async (exec: Executor, ref: string, field = 'vendor') => {

@@ -8,6 +8,7 @@
  * After the window, sponsored contractors are suspended (jobs/hr.ts).
  */
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { recordedVendorId } from '../../../store/queries/vendors.js';
 import { engagements, identities, systems } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
 import { openFinding } from '../provisioning/findings.js';
@@ -29,7 +30,7 @@ const relationshipOwner = (leaverId: string) => sql<string | null>`(SELECT o.id 
 export const ownedBy = async (work: Work, personId: string): Promise<Owned[]> => {
   const vendorOwner = (vendorColumn: SQL) => sql<string | null>`${relationshipOwner(personId)}${vendorColumn})`;
   const people = await work.tx.select({ id: identities.id, handle: identities.handle, kind: identities.kind,
-    fallback: vendorOwner(sql`coalesce(${identities.operatedByVendorId}, ${identities.vendorId})`) }).from(identities)
+    fallback: vendorOwner(recordedVendorId) }).from(identities)
     .where(and(inArray(identities.status, ['active', 'pending']),
       or(eq(identities.sponsorId, personId), and(eq(identities.ownerId, personId), eq(identities.kind, 'service_account')))));
   const sponsored = await work.tx.select({ id: engagements.id, identityId: engagements.identityId, purpose: engagements.purpose,
