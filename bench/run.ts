@@ -1,7 +1,8 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal) runs one group. Prints a table and writes
- * it to bench/results/.
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal) runs one group;
+ * `--removal-grants 100000` measures removal with that many grants ending in one minute instead of the
+ * default sizes (100,000 takes most of an hour). Prints a table and writes it to bench/results/.
  */
 import { fileURLToPath } from 'node:url';
 import type { Store } from '../src/store/database.js';
@@ -24,6 +25,8 @@ const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : 
 const backends: Backend[] = (['embedded', 'postgres'] as const).filter((b) => !only || b === only);
 const group = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const runs = (name: string) => group === undefined || group === name;
+const removalGrants = args.includes('--removal-grants') ? Number(args[args.indexOf('--removal-grants') + 1]) : undefined;
+if (removalGrants !== undefined && !(Number.isInteger(removalGrants) && removalGrants > 0)) throw new Error('--removal-grants: a whole number of grants, above 0');
 
 const SIZES = smoke
   ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, inbox: { requests: 1_000, asks: 3 }, approvals: 5, checkpoint: [10], removal: [[20, 3_000]] as [number, number][], runs: 1 }
@@ -67,7 +70,7 @@ for (const backend of backends) {
   if (runs('verify')) await withStore(backend, async (store) => [await benchAuditVerify(store, { events: SIZES.verify[backend] })]);
   if (runs('verify') || runs('checkpoint')) await withStore(backend, async (store) => benchCheckpoint(store, { since: SIZES.checkpoint }));
   // A worker process against a real target: the server backend only (the embedded database has one process).
-  if (runs('removal') && backend === 'postgres') for (const [n, spreadMs] of SIZES.removal) results.push(...await benchRemovalLag(n, spreadMs));
+  if (runs('removal') && backend === 'postgres') for (const [n, spreadMs] of (removalGrants ? [[removalGrants, 60_000]] as [number, number][] : SIZES.removal)) results.push(...await benchRemovalLag(n, spreadMs));
 }
 
 console.log(renderTable(results));
