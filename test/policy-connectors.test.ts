@@ -24,7 +24,7 @@ describe('connectors in the policy file', () => {
     assert.deepEqual(settings.systems.crm, {
       connector: { type: 'postgres-roles', url: 'env:CRM_DB_URL', role_prefix: 'ext_', leftovers: 'report' },
       reconcile: { mode: 'revoke', everyMs: 3_600_000 },
-      targets: { 'crm/read': 'read' },
+      targets: { 'crm/read': 'read' }, privilegedTargets: [],
     });
     assert.deepEqual(settings.brake, { share: 0.1, minimum: 5 }, 'the brake defaults to 10%');
   });

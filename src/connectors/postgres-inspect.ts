@@ -105,3 +105,31 @@ export const readLeftovers = async (client: pg.Client, role: string): Promise<st
      ORDER BY 1`, [role]);
   return rows.map((row) => row.line);
 };
+
+/**
+ * What each managed role would hand its members beyond its own tables: being the connector's own
+ * role, superuser, BYPASSRLS, REPLICATION, CREATEROLE, or membership (at any depth) of a role that
+ * reaches the host or all data. Policy names a built-in role as privileged on purpose
+ * (`privileged_target`), but only the target knows what an ordinary-looking role can do, so it is
+ * asked. Roles that do not exist yet say nothing.
+ */
+export const readManagedRolePowers = async (client: pg.Client, roles: string[]): Promise<Map<string, string[]>> => {
+  const { rows } = await client.query<{ role: string; own: boolean; rolsuper: boolean; rolbypassrls: boolean; rolreplication: boolean;
+    rolcreaterole: boolean; reaches: string[] }>(
+    `SELECT r.rolname AS role, r.rolname = current_user AS own, r.rolsuper, r.rolbypassrls, r.rolreplication, r.rolcreaterole,
+            ARRAY(SELECT d FROM unnest($2::text[]) d WHERE to_regrole(d) IS NOT NULL AND pg_has_role(r.oid, d::regrole, 'MEMBER')) AS reaches
+       FROM pg_roles r WHERE r.rolname = ANY($1::text[])`, [roles, DANGEROUS_ROLES]);
+  const powers = new Map<string, string[]>();
+  for (const row of rows) {
+    const found = [
+      ...(row.own ? ['is the connector\'s own role'] : []),
+      ...(row.rolsuper ? ['is a superuser'] : []),
+      ...(row.rolbypassrls ? ['has BYPASSRLS'] : []),
+      ...(row.rolreplication ? ['has REPLICATION'] : []),
+      ...(row.rolcreaterole ? ['has CREATEROLE'] : []),
+      ...row.reaches.map((role) => `is a member of ${role}`),
+    ];
+    if (found.length > 0) powers.set(row.role, found);
+  }
+  return powers;
+};

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { TenureError } from '../domain/errors.js';
 import type { AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome, SignInDetails } from './contract.js';
 import { scramVerifier } from './scram.js';
-import { readAccounts, readLeftovers, readMemberships, readPowers } from './postgres-inspect.js';
+import { readAccounts, readLeftovers, readManagedRolePowers, readMemberships, readPowers } from './postgres-inspect.js';
 import { resolveSecretRef } from './secret-ref.js';
 
 export interface PostgresRolesConfig {
@@ -21,6 +21,12 @@ export interface PostgresRolesConfig {
   rolePrefix: string;
   /** The entitlement roles this connector may grant; anything else is refused. */
   roles: string[];
+  /**
+   * Managed roles whose entitlement says `privileged_target: true` (tier privileged): the only ones
+   * that may be superuser, BYPASSRLS, REPLICATION, CREATEROLE, the connector's own role, or reach a
+   * role of DANGEROUS_ROLES. Any other such role is unsafe in check() and never granted.
+   */
+  privilegedRoles?: string[];
   /** At the last removal, what the account owns and granted: reported (default), dropped, or reassigned to a role. */
   leftovers?: 'report' | 'drop' | { reassign_to: string };
   connectTimeoutMs?: number;
@@ -162,6 +168,7 @@ export class PostgresRolesConnector implements Connector {
     const login = this.loginRole(grant.identityHandle);
     const role = this.entitlementRole(grant);
     return this.inRoleTransaction(login, async (client) => {
+      await this.refuseUndeclaredPowers(client, role);
       let changed = false;
       const existing = await this.readRole(client, login);
       if (!existing) {
@@ -181,6 +188,20 @@ export class PostgresRolesConnector implements Connector {
       }
       return { changed };
     });
+  }
+
+  /** Checked in the granting transaction, so a role changed by a DBA since the last check() is still caught. */
+  private async refuseUndeclaredPowers(client: pg.Client, role: string): Promise<void> {
+    const found = (await this.undeclaredPowers(client, [role])).get(role);
+    if (found) {
+      throw new TenureError('connector.privileged_target', `role ${role} ${found.join(', ')}: it is granted only by an entitlement that says `
+        + 'privileged_target: true at tier privileged', { field: 'target' });
+    }
+  }
+
+  private async undeclaredPowers(client: pg.Client, roles: string[]): Promise<Map<string, string[]>> {
+    const declared = new Set(this.config.privilegedRoles ?? []);
+    return readManagedRolePowers(client, roles.filter((role) => !declared.has(role)));
   }
 
   async deprovision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
@@ -316,7 +337,12 @@ export class PostgresRolesConnector implements Connector {
     let url = '';
     try {
       url = resolveSecretRef(this.config.url, 'url');
-      const powers = await this.withClient((client) => readPowers(client));
+      const powers = await this.withClient(async (client) => {
+        const own = await readPowers(client);
+        const managed = await this.undeclaredPowers(client, this.config.roles);
+        return { ...own, unsafe: [...own.unsafe, ...[...managed].map(([role, found]) => `managed role ${role} ${found.join(', ')}, `
+          + 'and no entitlement says privileged_target for it')] };
+      });
       const where = `PostgreSQL ${Math.floor(powers.version / 10000)} at ${describeTarget(url)} as ${powers.who}`;
       if (!powers.mayCreateRoles) return { ok: false, detail: `${where}: the role lacks CREATEROLE`, unsafe: powers.unsafe };
       return { ok: true, detail: powers.unsafe.length > 0 ? `${where}: UNSAFE, ${powers.unsafe.join('; ')}` : where, unsafe: powers.unsafe };

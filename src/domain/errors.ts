@@ -63,6 +63,7 @@ export const ERRORS = {
   'system.not_found': { status: 404, exit: 4, title: 'No system with that key' },
   'entitlement.not_found': { status: 404, exit: 4, title: 'No entitlement with that key' },
   'entitlement.retired': { status: 422, exit: 3, title: 'The entitlement is retired by policy' },
+  'connector.privileged_target': { status: 422, exit: 3, title: 'The target role can do more than its entitlement declares (superuser, BYPASSRLS, REPLICATION, CREATEROLE, the connector itself, or a host or all-data role): only an entitlement with privileged_target: true grants it' },
   'policy.tests_failed': { status: 422, exit: 3, title: "The policy's own tests fail: it is not applied" },
   'policy.invalid': { status: 422, exit: 2, title: 'The policy files have errors' },
   'policy.not_applied': { status: 409, exit: 3, title: 'No policy has been applied yet' },

@@ -39,6 +39,8 @@ export interface SystemProvisioning {
   reconcile: ReconcileSettings;
   /** Entitlement key → its name in the target (role, group, principal). */
   targets: Record<string, string>;
+  /** Target names whose entitlement says `privileged_target: true`; absent in a policy applied before it existed (none). */
+  privilegedTargets?: string[];
 }
 
 export interface BrakeSettings {

@@ -13,6 +13,7 @@ export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSetting
       connector: system.connector,
       reconcile: { mode: system.reconcile?.mode ?? 'report', everyMs: system.reconcile?.every ?? null },
       targets,
+      privilegedTargets: Object.entries(system.entitlements).filter(([, e]) => e.privileged_target).map(([name, e]) => e.target ?? name).sort(),
     };
   }
   return {
