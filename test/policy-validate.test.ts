@@ -199,7 +199,7 @@ describe('policy validation', () => {
       assert.equal(errors.length, 2, errors.map(formatIssue).join('\n'));
     });
 
-    it("an entitlement that hands out the target's own keys (postgres, pg_*, Domain Admins) is refused unless it says so, at tier privileged", async () => {
+    it("an entitlement that hands out the target's own keys (postgres, pg_*, Domain Admins, a directory's own admin_groups) is refused unless it says so, at tier privileged", async () => {
       const base = ['version: 1', 'durations:', '  privileged: { default: 8h }', '  standard: { default: 30d }', '  read: { default: 90d }', 'systems:',
         '  db:', '    name: DB', '    business_owner: olivia', '    technical_owner: tom', '    criticality: high',
         '    connector: { type: postgres-roles, url: "env:DB_URL", role_prefix: ext_ }', '    entitlements:',
@@ -210,15 +210,17 @@ describe('policy validation', () => {
         '      report: { name: Reports, tier: read, target: reporting }',
         '  dir:', '    name: Directory', '    business_owner: olivia', '    technical_owner: tom', '    criticality: high',
         '    connector: { type: ldap, url: "ldaps://ldap.example.com", bind_dn: "cn=tenure,dc=example,dc=com", bind_password: "env:LDAP_PW",',
-        '      users_dn: "ou=people,dc=example,dc=com", groups_dn: "ou=groups,dc=example,dc=com" }',
-        '    entitlements:', '      admins: { name: Admins, tier: privileged, target: Domain Admins }', ''];
+        '      users_dn: "ou=people,dc=example,dc=com", groups_dn: "ou=groups,dc=example,dc=com", admin_groups: [Payroll Admins] }',
+        '    entitlements:', '      admins: { name: Admins, tier: privileged, target: Domain Admins }',
+        '      payroll: { name: Payroll, tier: standard, target: payroll admins }', ''];
       await writeFile(join(dir, 'targets.yaml'), base.join('\n'));
       const errors = (await validatePolicyFiles(join(dir, 'targets.yaml'))).errors;
       expectError(errors, { file: 'targets.yaml', line: 14, path: 'systems.db.entitlements.shell.target', message: /'pg_execute_server_program' is a built-in or administrative role/ });
       expectError(errors, { file: 'targets.yaml', line: 15, path: 'systems.db.entitlements.postgres.tier', message: /'postgres' is a built-in/ });
       expectError(errors, { file: 'targets.yaml', line: 16, path: 'systems.db.entitlements.everything.tier', message: /its tier must be privileged/ });
       expectError(errors, { file: 'targets.yaml', line: 27, path: 'systems.dir.entitlements.admins.target', message: /'Domain Admins' is a built-in/ });
-      assert.equal(errors.length, 4, errors.map(formatIssue).join('\n'));
+      expectError(errors, { file: 'targets.yaml', line: 28, path: 'systems.dir.entitlements.payroll.target', message: /'payroll admins' is a built-in or administrative/ });
+      assert.equal(errors.length, 5, errors.map(formatIssue).join('\n'));
     });
 
     it('a missing durations section and a missing path are reported, not thrown', async () => {

@@ -20,7 +20,8 @@ export const OPEN_JOB_STATES: JobState[] = ['queued', 'running', 'failing', 'hel
 export type ConnectorSpec =
   | { type: 'postgres-roles'; url: string; role_prefix: string; leftovers: 'report' | 'drop' | { reassign_to: string } }
   | { type: 'scim'; base_url: string; token: string; user_name_prefix?: string | undefined }
-  | { type: 'ldap'; url: string; bind_dn: string; bind_password: string; users_dn: string; groups_dn: string; uid_prefix?: string | undefined }
+  | { type: 'ldap'; url: string; bind_dn: string; bind_password: string; users_dn: string; groups_dn: string; uid_prefix?: string | undefined;
+      admin_groups?: string[] | undefined }
   | { type: 'manual'; provision_due_ms: number; removal_due_ms: number }
   /** Tenure signs SSH certificates; `ca_key` and `previous_ca_keys` are file: references, read by ssh-keygen only. */
   | { type: 'ssh-ca'; ca_key: string; previous_ca_keys: string[]; krl_path: string; max_ttl_ms: number };
@@ -130,4 +131,7 @@ const PRIVILEGED_TARGETS: Record<string, (name: string) => boolean> = {
   ldap: (name) => /^(domain admins|enterprise admins|schema admins|administrators|account operators|backup operators|server operators)$/i.test(name),
 };
 
-export const isPrivilegedTarget = (connectorType: string, targetName: string): boolean => PRIVILEGED_TARGETS[connectorType]?.(targetName) ?? false;
+/** `adminGroups`: the groups a directory's policy names as administrative, on top of the well-known ones. */
+export const isPrivilegedTarget = (connectorType: string, targetName: string, adminGroups: string[] = []): boolean =>
+  (PRIVILEGED_TARGETS[connectorType]?.(targetName) ?? false)
+  || (connectorType === 'ldap' && adminGroups.some((group) => group.toLowerCase() === targetName.toLowerCase()));

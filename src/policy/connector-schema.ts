@@ -51,7 +51,9 @@ export const connectorSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('scim'), base_url: url(/^https?:$/, 'https://idp.example.com/scim/v2'), token: secretRef,
     user_name_prefix: z.string().optional() }),
   z.strictObject({ type: z.literal('ldap'), url: url(/^ldaps?:$/, 'ldaps://ldap.example.com'), bind_dn: dn, bind_password: secretRef,
-    users_dn: dn, groups_dn: dn, uid_prefix: z.string().optional() }),
+    users_dn: dn, groups_dn: dn, uid_prefix: z.string().optional(),
+    /** The directory's own administrative groups, beyond the well-known names: granted only by a privileged_target entitlement. */
+    admin_groups: z.array(z.string().trim().min(1, 'must name a group')).optional() }),
   z.strictObject({ type: z.literal('manual'), provision_due: durationMs.optional(), removal_due: durationMs.optional() })
     .transform(({ provision_due, removal_due }) => ({
       type: 'manual' as const,

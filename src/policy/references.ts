@@ -171,7 +171,8 @@ const checkPrivilegedTargets = (policy: PartialPolicy, report: Report): void => 
     for (const [key, e] of Object.entries(system.entitlements)) {
       const target = e.target ?? key;
       const path = ['systems', systemKey, 'entitlements', key, e.target ? 'target' : 'tier'];
-      if (!isPrivilegedTarget(type, target)) continue;
+      const adminGroups = system.connector?.type === 'ldap' ? system.connector.admin_groups : undefined;
+      if (!isPrivilegedTarget(type, target, adminGroups)) continue;
       if (!e.privileged_target) {
         report(path, `'${target}' is a built-in or administrative role of the target: say privileged_target: true on purpose, at tier privileged`);
       } else if (e.tier !== 'privileged') {
