@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createRequest } from '../src/operations/create-request.js';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
+import { DecisionService } from '../src/decision/service.js';
 import { loadMetricsConfig } from '../src/metrics/config.js';
 import { scrape, startMetricsServer, type MetricsServer } from '../src/metrics/server.js';
 import type { Store } from '../src/store/database.js';
@@ -118,6 +119,24 @@ describe('HTTP requests and decision-point answers in this process', () => {
       assert.match(body, /^tenure_http_requests_total{method="GET",route="\/v1\/identities\/:identity",status="404"} [1-9]/m);
       assert.deepEqual(body.split('\n').filter((l) => l.includes(id)), [], 'no raw URL in any label');
     });
+  });
+
+  it('counts decision-point answers by decision and reason, and times each', async () => {
+    const store = await freshStore('embedded');
+    const w = await buildWorld(store);
+    const decisions = await DecisionService.start({ store, clock: w.clock, poll: false });
+    try {
+      const earlier = await scrape({ store, clock: w.clock });
+      const denied = 'tenure_decisions_total{decision="deny",reason="no_grant"}';
+      decisions.check({ identity: 'carl', entitlement: 'payments/read' });
+      decisions.check({ identity: 'carl', entitlement: 'payments/read' });
+      const { body } = await scrape({ store, clock: w.clock });
+      assert.equal((sample(body, denied) ?? 0) - (sample(earlier.body, denied) ?? 0), 2);
+      assert.equal((sample(body, 'tenure_decision_duration_seconds_count') ?? 0) - (sample(earlier.body, 'tenure_decision_duration_seconds_count') ?? 0), 2);
+    } finally {
+      await decisions.stop();
+      await store.close();
+    }
   });
 });
 
