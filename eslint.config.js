@@ -20,11 +20,12 @@ const MAY_IMPORT = {
   policy: [...INNER, 'connectors'],
   webhooks: INNER,
   operations: ADAPTERS,
-  decision: [...ADAPTERS, 'operations'],
-  jobs: [...ADAPTERS, 'operations'],
+  decision: [...ADAPTERS, 'operations', 'metrics'],
+  jobs: [...ADAPTERS, 'operations', 'metrics'],
   evidence: ['domain', 'operations'],
-  http: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence'],
-  cli: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'http'],
+  metrics: ['domain', 'store'],
+  http: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'metrics'],
+  cli: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'http', 'metrics'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);
 const importDirection = Object.entries(MAY_IMPORT).map(([folder, allowed]) => {

@@ -5,7 +5,9 @@ set -euo pipefail
 
 # chromium: Debian's browser for the web console's end-to-end tests (playwright-core drives it; no browser is
 # downloaded), and a font for it to render the screenshots with (chromium only depends on fontconfig).
-PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core)
+# prometheus: a real server scrapes `tenure serve` in test/metrics-prometheus.test.ts, and its promtool checks
+# the shipped alert rules. Installing it starts no service here (the tests run their own, on a free port).
+PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core prometheus)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -4,6 +4,8 @@ import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { TenureError } from '../domain/errors.js';
 import { checkConnectors } from '../jobs/connector-check.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
+import { loadMetricsConfig, type MetricsConfig } from '../metrics/config.js';
+import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
 import { startLoop, type WorkerHandle } from '../jobs/worker.js';
 import { startDueLoop } from './due-loop.js';
@@ -106,8 +108,10 @@ export interface Served { decision: DecisionService; close(): Promise<void> }
  */
 export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: (store: Store) => Promise<Served>): Promise<void> => {
   requireCheckpointKey(rt);
+  const metricsConfig = loadMetricsConfig(process.env);
   const ctx = await rt.system('worker');
   const served = serve ? await serve(ctx.store) : undefined;
+  const metrics = metricsConfig ? await startMetrics(rt, ctx.store, metricsConfig, served) : undefined;
   const checkpoint = checkpointer(rt, ctx);
   const loops: WorkerHandle[] = [
     await startDueLoop(rt, ctx, {
@@ -137,9 +141,18 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
   await connectorsChecked;
   log('stopping: finishing the current pass and closing the database');
   await served?.close();
+  await metrics?.close();
   for (const loop of loops) await loop.stop();
   await served?.decision.stop();
   await checkpoint().catch((e: unknown) => log(`final checkpoint failed: ${message(e)}`));
+};
+
+/** Metrics on their own listener (docs/metrics.md): the service's gauges, and this process's counters and decision index. */
+const startMetrics = async (rt: Runtime, store: Store, config: MetricsConfig, served: Served | undefined): Promise<MetricsServer> => {
+  const decision = served?.decision;
+  const server = await startMetricsServer(config, { store, clock: rt.clock, decision: decision ? () => decision.status() : undefined });
+  log(`metrics at ${server.url}${config.token ? ' (bearer token required)' : ''}`);
+  return server;
 };
 
 /** The decision point of this process, refreshed from the change feed; see docs/decision-point.md. */

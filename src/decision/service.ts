@@ -6,6 +6,7 @@
  */
 import { decide, type Decision, type DecisionFacts, type DecisionReason, type DecisionWarning } from '../domain/decision.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { observeDecision } from '../metrics/process.js';
 import { loadConnectionSettings, type ConnectionSettings } from '../store/connection-settings.js';
 import type { Store } from '../store/database.js';
 import { AccessLog, parseAccessLogMode, type AccessLogMode, type AccessLogStats } from './access-log.js';
@@ -135,6 +136,7 @@ export class DecisionService {
 
   /** The answer, from memory; the caller's `now` (default: the clock) decides windows and hours. */
   check(request: CheckRequest, now: Date = this.options.clock.now()): CheckAnswer {
+    const started = performance.now();
     const at = now.getTime();
     const facts = this.index.facts(request, at, this.isStale(at));
     const d = decide(facts);
@@ -150,6 +152,7 @@ export class DecisionService {
       });
     }
     if (facts.credential !== undefined || d.reason === 'human_use_of_service_account') this.noteCredentialUse(request, facts, d, now);
+    observeDecision(d.decision, d.reason, (performance.now() - started) / 1000);
     return answer;
   }
 

@@ -12,6 +12,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
 import type { PassOptions } from '../jobs/pass.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
+import { observeHttpRequest } from '../metrics/process.js';
 import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
 import { CredentialCache } from './credential-cache.js';
 import { supportIdempotencyKeys } from './idempotency.js';
@@ -97,6 +98,10 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandler(app);
+  // By route template, never the raw URL: ids in paths would make a series per request.
+  app.addHook('onResponse', async (request, reply) => {
+    observeHttpRequest(request.method, request.routeOptions.url, reply.statusCode, reply.elapsedTime / 1000);
+  });
   const catalogue = requireDeclaredAccess(app);
   app.decorate('routeCatalogue', catalogue);
   await app.register(cookie);

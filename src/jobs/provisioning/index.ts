@@ -14,6 +14,7 @@ import { applyBrake, claimJobs, supersedeOvertakenJobs, type ClaimedJob } from '
 import { DEFAULT_LEASE_MS, JobLeases } from './lease.js';
 import { SuccessRecorder } from './record-success.js';
 import { runJob, type JobResult } from './run-job.js';
+import { observeProvisioningAttempt } from '../../metrics/process.js';
 
 export interface ProvisioningPassOptions {
   batchSize?: number;
@@ -96,7 +97,9 @@ export const runProvisioningPass = async (ctx: Context, options: ProvisioningPas
       const leases = new JobLeases(ctx, leaseMs, jobs).start();
       try {
         await eachPersonInTurn(jobs, parallel, async (job) => {
-          const key = count[await runJob(ctx, job, settings, connectorOf, leases, recorder)];
+          const outcome = await runJob(ctx, job, settings, connectorOf, leases, recorder);
+          observeProvisioningAttempt(job.action, outcome);
+          const key = count[outcome];
           leases.release(job);
           if (key) result[key] += 1;
         });

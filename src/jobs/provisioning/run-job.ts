@@ -9,6 +9,7 @@ import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings } from '../
 import { inTransaction, type Context } from '../../work/context.js';
 import { openFinding } from '../../operations/lib/provisioning/findings.js';
 import { failpoint } from '../failpoints.js';
+import { observeRevocation } from '../../metrics/process.js';
 import type { ClaimedJob } from './claim.js';
 import { loadGrantContext, type GrantContext } from '../../operations/lib/provisioning/grant-context.js';
 import { finishJob, setGrantState } from './job-state.js';
@@ -97,5 +98,6 @@ export const runJob = async (
   failpoint('provisioning.after_connector_call');
   const result = await recorder.record(job, jc, outcome);
   failpoint('provisioning.after_job_committed');
+  if (result === 'done' && job.action === 'deprovision' && jc.removalDueAt) observeRevocation(jc.systemKey, jc.removalDueAt, ctx.clock.now());
   return result;
 };

@@ -13,17 +13,19 @@ export interface GrantContext {
   systemKey: string;
   technicalOwnerId: string;
   identityHandle: string;
+  /** When an ended grant's removal fell due: its end, or its revocation if that came first; null while it is live. */
+  removalDueAt: Date | null;
   connectorGrant: (targetName: string) => ConnectorGrant;
 }
 
 interface Row {
-  status: string; starts_at: Date; ends_at: Date | null; entitlement_key: string; system_key: string; technical_owner_id: string;
+  status: string; starts_at: Date; ends_at: Date | null; ended_at: Date | null; entitlement_key: string; system_key: string; technical_owner_id: string;
   handle: string; others: number; others_open_ended: boolean | null; others_max_end: Date | null;
 }
 
 export const loadGrantContext = async (exec: Executor, grantId: string): Promise<GrantContext> => {
   const [row] = await rawRows<Row>(exec, sql`
-    SELECT g.status, g.starts_at, g.ends_at, e.key AS entitlement_key, s.key AS system_key, s.technical_owner_id, i.handle,
+    SELECT g.status, g.starts_at, g.ends_at, g.ended_at, e.key AS entitlement_key, s.key AS system_key, s.technical_owner_id, i.handle,
            o.others, o.others_open_ended, o.others_max_end
       FROM grants g JOIN entitlements e ON e.id = g.entitlement_id JOIN systems s ON s.id = e.system_id
       JOIN identities i ON i.id = g.identity_id,
@@ -35,6 +37,7 @@ export const loadGrantContext = async (exec: Executor, grantId: string): Promise
   const toDate = (value: Date | string | null) => (value === null ? null : new Date(value));
   const endsAt = toDate(row.ends_at);
   const othersEnd = toDate(row.others_max_end);
+  const endedAt = toDate(row.ended_at);
   // The account must stay valid for the longest live grant; one without end keeps it open-ended.
   const live = row.status === 'active';
   const openEnded = row.others_open_ended === true || (live && endsAt === null);
@@ -42,6 +45,7 @@ export const loadGrantContext = async (exec: Executor, grantId: string): Promise
   const accountEndsAt = openEnded || candidates.length === 0 ? null : new Date(Math.max(...candidates.map((d) => d.getTime())));
   return {
     grantStatus: row.status, systemKey: row.system_key, technicalOwnerId: row.technical_owner_id, identityHandle: row.handle,
+    removalDueAt: endedAt && endsAt && endsAt < endedAt ? endsAt : endedAt,
     connectorGrant: (targetName) => ({
       grantId, identityHandle: row.handle, entitlementKey: row.entitlement_key, targetName,
       startsAt: new Date(row.starts_at), endsAt, accountEndsAt, lastOnSystem: row.others === 0,

@@ -1,0 +1,65 @@
+/**
+ * Metrics of events this process sees (HTTP requests, decision-point answers, removals it records):
+ * counters and histograms that live in memory, so they are per process. Prometheus adds up the
+ * processes it scrapes; a process that restarts starts again from zero, which rate() expects.
+ * Gauges that describe the whole service are read from the database at scrape time (database.ts).
+ */
+import { Counter, Histogram, Registry } from 'prom-client';
+
+/** Every label value here comes from a closed set: route templates, status codes, decision reasons, system keys of the policy. */
+export const processRegistry = new Registry();
+
+const httpRequests = new Counter({
+  name: 'tenure_http_requests_total', help: 'HTTP requests answered, by method, route template and status code',
+  labelNames: ['method', 'route', 'status'] as const, registers: [processRegistry],
+});
+
+const httpDuration = new Histogram({
+  name: 'tenure_http_request_duration_seconds', help: 'Time from a request arriving to its answer being sent, by method and route template',
+  labelNames: ['method', 'route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [processRegistry],
+});
+
+const decisions = new Counter({
+  name: 'tenure_decisions_total', help: 'Decision-point answers, by decision and reason',
+  labelNames: ['decision', 'reason'] as const, registers: [processRegistry],
+});
+
+/** The index answers in microseconds; the buckets start low enough to see that, and reach far enough to see a stall. */
+const decisionDuration = new Histogram({
+  name: 'tenure_decision_duration_seconds', help: 'Time the decision point took to answer a check, from the index in memory',
+  buckets: [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers: [processRegistry],
+});
+
+/** From seconds (a connector removing at once) to a day (a manual task done late). */
+const revocationLag = new Histogram({
+  name: 'tenure_revocation_lag_seconds', help: 'Time from a grant\'s end to its removal being confirmed in the target, by system',
+  labelNames: ['system'] as const, buckets: [1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 14_400, 86_400], registers: [processRegistry],
+});
+
+const provisioningOutcomes = new Counter({
+  name: 'tenure_provisioning_attempts_total', help: 'Provisioning job attempts this process made, by action and outcome',
+  labelNames: ['action', 'outcome'] as const, registers: [processRegistry],
+});
+
+/** Requests no route matched are counted under one label, so a scanner's random paths do not each become a series. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+export const observeHttpRequest = (method: string, route: string | undefined, status: number, seconds: number): void => {
+  const labels = { method, route: route ?? UNMATCHED_ROUTE };
+  httpRequests.inc({ ...labels, status: String(status) });
+  httpDuration.observe(labels, seconds);
+};
+
+export const observeDecision = (decision: string, reason: string, seconds: number): void => {
+  decisions.inc({ decision, reason });
+  decisionDuration.observe(seconds);
+};
+
+/** A removal confirmed at `confirmedAt` that was due at `dueAt` (the grant's end, or its revocation if earlier). */
+export const observeRevocation = (system: string, dueAt: Date, confirmedAt: Date): void => {
+  revocationLag.observe({ system }, Math.max(0, (confirmedAt.getTime() - dueAt.getTime()) / 1000));
+};
+
+export const observeProvisioningAttempt = (action: string, outcome: string): void => {
+  provisioningOutcomes.inc({ action, outcome });
+};
