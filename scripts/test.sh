@@ -13,4 +13,7 @@ npx --no-install eslint .
 
 mapfile -t files < <(find src test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
 # One test file at a time: the machine has two cores and each embedded database is a WASM PostgreSQL.
-exec node --import tsx --test --test-concurrency=1 "${files[@]}"
+node --import tsx --test --test-concurrency=1 "${files[@]}"
+
+# Then the current LTS lines (22, 24) on a named subset: see the script.
+bash scripts/node-lines.sh
