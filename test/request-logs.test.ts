@@ -1,10 +1,15 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { loadHttpConfig } from '../src/config.js';
 import { loadLogSettings } from '../src/http/log-settings.js';
 import { startServer, type ServerLog } from '../src/http/server.js';
 import { freshStore } from './support/backends.js';
+import { TENURE_BIN } from './support/tenure-process.js';
 import { buildWorld } from './support/world.js';
 
 /** A real server on a free port, its log lines captured; `run` gets its URL and the lines so far. */
@@ -83,5 +88,18 @@ describe('request logs', () => {
   it('an invalid TENURE_LOG_FORMAT or TENURE_LOG_LEVEL is refused naming the variable', () => {
     assert.throws(() => loadLogSettings({ TENURE_LOG_FORMAT: 'xml' }), /TENURE_LOG_FORMAT: must be one of json, pretty \(is 'xml'\)/);
     assert.throws(() => loadLogSettings({ TENURE_LOG_LEVEL: 'loud' }), /TENURE_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/);
+  });
+
+  it('tenure serve refuses to start with an invalid TENURE_LOG_LEVEL, naming the variable', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tenure-logs-'));
+    try {
+      const r = spawnSync(process.execPath, [TENURE_BIN, 'serve', '--port', '0'], {
+        env: { ...process.env, TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_SERVER: '', TENURE_LOG_LEVEL: 'loud' }, encoding: 'utf8', timeout: 120_000,
+      });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /TENURE_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent \(is 'loud'\)/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
