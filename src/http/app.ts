@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler } from 'fastify-type-provider-zod';
 import type { HttpConfig } from '../config.js';
 import type { KeySource } from '../audit/signing-key.js';
@@ -20,6 +20,7 @@ import { frameworkErrors, installProblemHandler } from './problem.js';
 import { validatorCompiler } from './validation.js';
 import { ROUTES } from './routes/index.js';
 import { registerWebConsole } from './web.js';
+import { logRequests, loggedPath, requestId } from './request-log.js';
 
 declare module 'fastify' {
   interface FastifyInstance { routeCatalogue: CataloguedRoute[] }
@@ -56,11 +57,11 @@ export interface AppDeps {
 }
 
 /**
- * Log lines carry method, path and status; never headers, query strings or bodies (tokens, OIDC codes),
- * nor the secret of a demo sign-in link, which travels in the path.
+ * Error lines from fastify carry method and path; never headers, query strings or bodies (tokens,
+ * OIDC codes), nor the secret of a demo sign-in link, which travels in the path.
  */
 const logSerializers = {
-  req: (req: { method: string; url: string }) => ({ method: req.method, path: req.url.split('?')[0]!.replace(/^\/auth\/demo\/.*/, '/auth/demo/…') }),
+  req: (req: { method: string; url: string }) => ({ method: req.method, path: loggedPath(req.url) }),
 };
 
 /**
@@ -92,7 +93,12 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     maxParamLength: 1000,
     frameworkErrors,
     ...(deps.logger ? { logger: { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: logSerializers } } : {}),
+    // One line per request, written by logRequests, instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: requestId,
+    requestIdHeader: false,
   });
+  if (deps.logger) logRequests(app);
   // JSON only: a cross-site HTML form can send text/plain or form bodies without a preflight, so those are refused outright.
   app.removeContentTypeParser(['text/plain']);
   app.setValidatorCompiler(validatorCompiler);

@@ -1,17 +1,28 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app.js';
-import { requestLogFile } from './request-log.js';
+import type { LogSettings } from './log-settings.js';
+import { prettyStream, requestLogFile } from './request-log.js';
 
 export interface RunningServer { app: FastifyInstance; url: string; close(): Promise<void> }
 
+export interface ServerLog extends Partial<LogSettings> {
+  /** Every JSON line goes to this file, with only warnings and errors on the terminal (`serve --demo`). */
+  file?: string | undefined;
+  /** Where lines go; stderr unless a test captures them. */
+  stream?: NodeJS.WritableStream | undefined;
+}
+
 /**
- * Listens on `deps.http` host and port (port 0 picks a free one, for tests). Request logs are JSON
- * lines with method, path, status and time, never headers or bodies: on stderr, or with `log.file`
- * in that file, with only warnings and errors also on stderr.
+ * Listens on `deps.http` host and port (port 0 picks a free one, for tests). Each request gives one
+ * line (request-log.ts), JSON or a short human line as `log.format` says, never headers or bodies.
  */
-export const startServer = async (deps: AppDeps, options: { log?: boolean | { file: string } } = {}): Promise<RunningServer> => {
-  const file = typeof options.log === 'object' ? requestLogFile(options.log.file) : undefined;
-  const app = await buildApp({ ...deps, logger: options.log ? { level: 'info', stream: file ?? process.stderr } : false });
+export const startServer = async (deps: AppDeps, options: { log?: boolean | ServerLog } = {}): Promise<RunningServer> => {
+  const log: ServerLog | undefined = options.log === true ? {} : options.log || undefined;
+  const terminal = log?.stream ?? process.stderr;
+  const shaped = log?.format === 'pretty' ? prettyStream(terminal) : terminal;
+  const file = log?.file ? requestLogFile(log.file, shaped) : undefined;
+  const logger = log && log.level !== 'silent' ? { level: log.level ?? 'info', stream: file ?? shaped } : false;
+  const app = await buildApp({ ...deps, logger });
   if (file) app.addHook('onClose', () => file.close());
   await app.listen({ port: deps.http.port, host: deps.http.host });
   const address = app.server.address();

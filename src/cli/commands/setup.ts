@@ -9,6 +9,7 @@ import { printDemoLinks, refuseDemoOutsideEmbedded } from '../demo-sign-in.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
 import { startServer } from '../../http/server.js';
+import { loadLogSettings } from '../../http/log-settings.js';
 import { loadWebhookKey } from '../../webhooks/index.js';
 import { checkpointer, passOptions, runUntilSignal, startDecisionService } from '../service-loop.js';
 import { renderPass } from '../views/pass.js';
@@ -50,6 +51,8 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .option('--demo', 'embedded database only: load the demo if the database is empty and print one-time sign-in links for its personas')
     .action(run(async (o: { port?: number; demo?: boolean }) => {
       if (o.demo) refuseDemoOutsideEmbedded(rt.config, process.env);
+      // Read before anything starts, so a mistyped TENURE_LOG_* is refused at once, by name.
+      const logSettings = loadLogSettings(process.env, { demo: o.demo === true, tty: process.stderr.isTTY === true });
       // Re-read with the port given, so the default public URL (redirects, the cookie's origin check) names it too.
       const http = o.port === undefined ? rt.config.http : loadHttpConfig({ ...process.env, PORT: String(o.port) });
       const demo = o.demo ? { sessionTtlMs: sessionTtlFrom(process.env.TENURE_SESSION_TTL) } : undefined;
@@ -60,12 +63,13 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       }
       // In the demo the terminal shows the sign-in links: request logs go to a file beside the database.
       const requestLog = demo ? { file: join(rt.config.dataDir, 'requests.log') } : undefined;
+      const log = { ...logSettings, file: requestLog?.file };
       let url = '';
       const serve = async (store: Store) => {
         const decision = await startDecisionService(rt, store);
         const server = await startServer({ store, clock: rt.clock, http, decision, demo, pass: () => passOptions(rt),
           auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
-          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log: requestLog ?? true });
+          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log });
         url = server.url;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { loadHttpConfig } from '../src/config.js';
+import { loadLogSettings } from '../src/http/log-settings.js';
+import { startServer, type ServerLog } from '../src/http/server.js';
+import { freshStore } from './support/backends.js';
+import { TENURE_BIN } from './support/tenure-process.js';
+import { buildWorld } from './support/world.js';
+
+/** A real server on a free port, its log lines captured; `run` gets its URL and the lines so far. */
+const withLoggedServer = async (log: ServerLog, run: (url: string, lines: () => string[]) => Promise<void>) => {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } });
+  const store = await freshStore('embedded');
+  const world = await buildWorld(store);
+  const server = await startServer({ store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0, host: '127.0.0.1' } }, { log: { ...log, stream } });
+  chunks.length = 0; // the start-up line; the tests are about request lines
+  try {
+    await run(server.url, () => chunks.join('').split('\n').filter(Boolean));
+  } finally {
+    await server.close();
+    await store.close();
+  }
+};
+
+const bearer = `tnr_${'S'.repeat(43)}`;
+
+describe('request logs', () => {
+  it('in json format each request gives exactly one JSON line with its request id, status and route, and no Authorization value', async () => {
+    await withLoggedServer({ format: 'json', level: 'info' }, async (url, lines) => {
+      const response = await fetch(`${url}/v1/identities/carl?token=${bearer}`, { headers: { authorization: `Bearer ${bearer}` } });
+      const id = response.headers.get('x-request-id');
+      assert.match(id ?? '', /^req-[0-9a-f]{12}$/);
+      assert.equal(lines().length, 1);
+      const entry = JSON.parse(lines()[0]!) as Record<string, unknown>;
+      assert.equal(entry.reqId, id);
+      assert.equal(entry.status, response.status);
+      assert.equal(entry.method, 'GET');
+      assert.equal(entry.route, '/v1/identities/:identity');
+      assert.equal(entry.path, '/v1/identities/carl', 'the query string is left out');
+      assert.ok(typeof entry.ms === 'number');
+      assert.doesNotMatch(lines()[0]!, /SSSS|authorization/i);
+    });
+  });
+
+  it('an incoming X-Request-Id that is a short safe token is echoed and logged, and a hostile one is replaced', async () => {
+    await withLoggedServer({ format: 'json' }, async (url, lines) => {
+      const kept = await fetch(`${url}/v1/identities`, { headers: { 'x-request-id': 'proxy-42.a_b' } });
+      assert.equal(kept.headers.get('x-request-id'), 'proxy-42.a_b');
+      for (const hostile of ['x'.repeat(65), 'a b', 'evil"},"level":60']) {
+        const replaced = await fetch(`${url}/v1/identities`, { headers: { 'x-request-id': hostile } });
+        assert.match(replaced.headers.get('x-request-id') ?? '', /^req-[0-9a-f]{12}$/);
+      }
+      const ids = lines().map((line) => (JSON.parse(line) as { reqId: string }).reqId);
+      assert.equal(ids[0], 'proxy-42.a_b');
+      assert.equal(ids.length, 4);
+      assert.ok(ids.slice(1).every((id) => id.startsWith('req-')));
+    });
+  });
+
+  it('in pretty format each request gives one short human line', async () => {
+    await withLoggedServer({ format: 'pretty' }, async (url, lines) => {
+      const response = await fetch(`${url}/v1/identities?token=${bearer}`, { headers: { authorization: `Bearer ${bearer}` } });
+      assert.deepEqual(lines().length, 1);
+      assert.match(lines()[0]!, new RegExp(`^\\d\\d:\\d\\d:\\d\\d GET /v1/identities ${response.status} \\d+ms ${response.headers.get('x-request-id')}$`));
+    });
+  });
+
+  it('TENURE_LOG_LEVEL=warn leaves request lines out', async () => {
+    await withLoggedServer(loadLogSettings({ TENURE_LOG_LEVEL: 'warn', TENURE_LOG_FORMAT: 'json' }), async (url, lines) => {
+      await fetch(`${url}/v1/identities`);
+      assert.deepEqual(lines(), []);
+    });
+  });
+
+  it('the format defaults to json for machines and pretty on a terminal or in the demo, and the level to info', () => {
+    assert.deepEqual(loadLogSettings({}), { format: 'json', level: 'info' });
+    assert.equal(loadLogSettings({}, { tty: true }).format, 'pretty');
+    assert.equal(loadLogSettings({}, { demo: true }).format, 'pretty');
+    assert.equal(loadLogSettings({ TENURE_LOG_FORMAT: 'json' }, { demo: true }).format, 'json');
+  });
+
+  it('an invalid TENURE_LOG_FORMAT or TENURE_LOG_LEVEL is refused naming the variable', () => {
+    assert.throws(() => loadLogSettings({ TENURE_LOG_FORMAT: 'xml' }), /TENURE_LOG_FORMAT: must be one of json, pretty \(is 'xml'\)/);
+    assert.throws(() => loadLogSettings({ TENURE_LOG_LEVEL: 'loud' }), /TENURE_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/);
+  });
+
+  it('tenure serve refuses to start with an invalid TENURE_LOG_LEVEL, naming the variable', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tenure-logs-'));
+    try {
+      const r = spawnSync(process.execPath, [TENURE_BIN, 'serve', '--port', '0'], {
+        env: { ...process.env, TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_SERVER: '', TENURE_LOG_LEVEL: 'loud' }, encoding: 'utf8', timeout: 120_000,
+      });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /TENURE_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent \(is 'loud'\)/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
