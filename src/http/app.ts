@@ -90,7 +90,7 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     logger: deps.logger === undefined ? false : deps.logger,
     bodyLimit: deps.http.bodyLimitBytes,
     // Longer than any id or key a route accepts, so an over-long one meets its schema and is refused by field.
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     frameworkErrors,
     ...(deps.logger ? { logger: { ...(typeof deps.logger === 'object' ? deps.logger : {}), serializers: logSerializers } } : {}),
     // One line per request, written by logRequests, instead of fastify's two.
