@@ -42,7 +42,7 @@ const importDirection = Object.entries(MAY_IMPORT).map(([folder, allowed]) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'test-output/', 'src/store/migrations/', 'bench/results/', 'scratch/', 'web/dist/', 'web/src/api/schema.d.ts'] },
+  { ignores: ['node_modules/', 'test-output/', 'src/store/migrations/', 'bench/results/', 'scratch/', 'web/dist/', 'dist/', 'web/src/api/schema.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal) runs one group;
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal, startup) runs one group;
  * `--removal-grants 100000` measures removal with that many grants ending in one minute instead of the
  * default sizes (100,000 takes most of an hour). Prints a table and writes it to bench/results/.
  */
@@ -17,6 +17,7 @@ import { benchHr } from './hr.js';
 import { benchInbox } from './inbox.js';
 import { benchReconcile, buildProvisioningBenchWorld } from './reconcile.js';
 import { benchRemovalLag } from './removal-lag.js';
+import { benchStartup } from './startup.js';
 import { renderTable, writeReport, type BenchResult } from './report.js';
 
 const args = process.argv.slice(2);
@@ -72,6 +73,8 @@ for (const backend of backends) {
   // A worker process against a real target: the server backend only (the embedded database has one process).
   if (runs('removal') && backend === 'postgres') for (const [n, spreadMs] of (removalGrants ? [[removalGrants, 60_000]] as [number, number][] : SIZES.removal)) results.push(...await benchRemovalLag(n, spreadMs));
 }
+// Whole `tenure` processes on the embedded database and against a server it starts: not per backend.
+if (runs('startup') && !smoke) results.push(...await benchStartup(group === 'startup' ? 7 : 5));
 
 console.log(renderTable(results));
 if (!smoke) console.log(`\nwritten to ${writeReport(results, fileURLToPath(new URL('./results', import.meta.url)), `${backends.join('+')}${group ? `-${group}` : ''}`)}`);

@@ -177,6 +177,19 @@ export interface TenureApi {
   sshPrincipals(input: In<typeof sshPrincipals>): Answer<typeof sshPrincipals>;
 }
 
+/**
+ * An API whose implementation is imported on its first call, so a command that never calls it
+ * loads none of it. Every method returns a promise, so a deferred call is indistinguishable.
+ */
+export const deferredApi = (load: () => Promise<TenureApi>): TenureApi => {
+  let loaded: Promise<TenureApi> | undefined;
+  return new Proxy({} as TenureApi, {
+    // `then` stays undefined, so awaiting the API itself does not mistake it for a promise.
+    get: (_target, name) => (name === 'then' ? undefined : (...args: unknown[]) => (loaded ??= load())
+      .then((api) => (api[name as keyof TenureApi] as (...a: unknown[]) => Promise<unknown>)(...args))),
+  });
+};
+
 export interface Page<T> { items: T[]; nextCursor?: string | null }
 
 /** Follows nextCursor until the last page, so a list command prints everything either way. */

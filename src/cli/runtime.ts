@@ -1,20 +1,13 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { anchorFrom } from '../audit/anchor.js';
 import type { Actor } from '../audit/event-types.js';
-import { loadSigningKey } from '../audit/signing-key.js';
-import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import { loadConfig, type Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
 import type { Context } from '../work/context.js';
 import type { ConnectionSettings } from '../store/connection-settings.js';
-import { openStore, type Store } from '../store/database.js';
-import { findIdentity } from '../store/queries/identities.js';
-import type { TenureApi } from './api.js';
-import { localApi } from './api-local.js';
-import { remoteApi } from './api-remote.js';
-import { loadWebhookKey } from '../webhooks/crypto.js';
+import type { Store } from '../store/database.js';
+import { deferredApi, type TenureApi } from './api.js';
 import { print, type OutputOptions } from './output.js';
 
 /** Command groups that work on the database directly: they set up, run or configure the service itself. */
@@ -79,15 +72,20 @@ export class Runtime {
   /** What every command calls: the use cases here as --as, or the API of the server as TENURE_TOKEN's owner. */
   api(): TenureApi {
     const server = this.server;
+    // The use cases, the database driver and their dependencies are imported on the first call only:
+    // most of a start's time was loading them, and --help or a refusal by commander needs none of it.
     if (server === undefined) {
-      return localApi(() => this.as(), { env: process.env, dataDir: this.config.dataDir,
-        // On the embedded default the key is created in the data directory on first use; a server needs one configured.
-        webhookKey: () => loadWebhookKey({ env: process.env, dataDir: this.config.dataDir, create: !this.config.databaseUrl }) });
+      return deferredApi(async () => {
+        const [{ localApi }, { loadWebhookKey }] = await Promise.all([import('./api-local.js'), import('../webhooks/crypto.js')]);
+        return localApi(() => this.as(), { env: process.env, dataDir: this.config.dataDir,
+          // On the embedded default the key is created in the data directory on first use; a server needs one configured.
+          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: this.config.dataDir, create: !this.config.databaseUrl }) });
+      });
     }
     // Only from the environment: a flag would show in ps and in the shell history.
     const token = process.env.TENURE_TOKEN;
     if (!token) throw new TenureError('auth.required', `set TENURE_TOKEN to an API token for ${server} (tenure token create prints one)`);
-    return remoteApi(server, token);
+    return deferredApi(async () => (await import('./api-remote.js')).remoteApi(server, token));
   }
 
   /** Commands that work on the database directly (init, demo, serve, the worker loop) refuse in server mode. */
@@ -99,7 +97,10 @@ export class Runtime {
 
   async open(): Promise<Store> {
     this.requireLocal();
-    this.store ??= await openStore({ ...this.config, connection: this.connectionSettings });
+    if (!this.store) {
+      const { openStore } = await import('../store/database.js');
+      this.store ??= await openStore({ ...this.config, connection: this.connectionSettings });
+    }
     return this.store;
   }
 
@@ -115,6 +116,7 @@ export class Runtime {
     const handle = (this.program.opts().as as string | undefined) ?? this.config.actor;
     if (!handle) throw new TenureError('actor.required', 'name the acting identity with --as HANDLE or TENURE_ACTOR');
     const store = await this.open();
+    const { findIdentity } = await import('../store/queries/identities.js');
     const identity = await findIdentity(store.db, handle, 'as').catch((error: unknown) => {
       // A database that does not answer says so (service.unavailable), not that the identity is unknown.
       if (!(error instanceof TenureError)) throw error;
@@ -146,6 +148,8 @@ export class Runtime {
    */
   private async signHead(store: Store): Promise<void> {
     try {
+      const [{ anchorFrom }, { loadSigningKey }, { writeAuditCheckpoint }] = await Promise.all([
+        import('../audit/anchor.js'), import('../audit/signing-key.js'), import('../operations/write-checkpoint.js')]);
       const source = { env: process.env, dataDir: this.config.dataDir };
       const key = loadSigningKey({ ...source, create: !this.config.databaseUrl });
       if (!key?.privateKey) return;

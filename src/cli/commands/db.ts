@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { TenureError } from '../../domain/errors.js';
-import { openPostgres } from '../../store/database.js';
-import { grantRuntimeRole } from '../../store/runtime-role.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -14,6 +12,8 @@ export const dbCommands = (program: Command, rt: Runtime, run: Run): void => {
       rt.requireLocal();
       const ownerUrl = rt.config.migrationDatabaseUrl ?? rt.config.databaseUrl;
       if (!ownerUrl) throw new TenureError('input.invalid', 'db grant-runtime needs a PostgreSQL server: set DATABASE_URL (and TENURE_MIGRATION_DATABASE_URL for the owner)', { field: 'DATABASE_URL' });
+      // Imported here: the database driver is the slowest module to load, and --help needs none of it.
+      const [{ openPostgres }, { grantRuntimeRole }] = await Promise.all([import('../../store/database.js'), import('../../store/runtime-role.js')]);
       const store = await openPostgres(ownerUrl, { max: 1 });
       try {
         rt.print(await grantRuntimeRole(store.db, role));

@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { TenureError } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/durations.js';
 import { countOf } from '../../domain/plural.js';
-import { validatePolicy } from '../../operations/validate-policy.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -31,7 +30,7 @@ export const policyCommands = (program: Command, rt: Runtime, run: Run): void =>
     .action(run(async (path: string) => {
       // Without an actor or a server only the files are checked: CI needs no database for that.
       const withPeople = rt.server !== undefined || Boolean(program.opts().as ?? rt.config.actor);
-      const result = withPeople ? await rt.api().validatePolicy(path) : await validatePolicy(undefined, { path });
+      const result = withPeople ? await rt.api().validatePolicy(path) : await (await import('../../operations/validate-policy.js')).validatePolicy(undefined, { path });
       if (rt.output.json) rt.print(result); else say(result.ok ? `valid: ${result.files.join(', ')} (digest ${result.digest})` : result.messages.join('\n'));
       if (!result.ok) throw new TenureError('policy.invalid', `${countOf(result.errors.length, 'error')} in the policy`);
     }));

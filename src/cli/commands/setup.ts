@@ -1,19 +1,17 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { initTenure } from '../../operations/init-tenure.js';
-import { runPass } from '../../jobs/pass.js';
 import { loadHttpConfig } from '../../config.js';
 import { sessionTtlFrom } from '../../auth/oidc-config.js';
-import { DEMO_PERSONAS, loadDemo } from '../demo.js';
-import { printDemoLinks, refuseDemoOutsideEmbedded } from '../demo-sign-in.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
-import { startServer } from '../../http/server.js';
 import { loadLogSettings } from '../../http/log-settings.js';
-import { loadWebhookKey } from '../../webhooks/index.js';
-import { checkpointer, passOptions, runUntilSignal, startDecisionService } from '../service-loop.js';
 import { renderPass } from '../views/pass.js';
 import { servingAddresses } from '../serve-address.js';
+
+// What these commands run (the server, the worker, the demo) is imported when one of them runs:
+// loading it is most of a start's time, and every other command, and --help, needs none of it.
+const service = () => import('../service-loop.js');
+const demoData = () => import('../demo.js');
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
@@ -24,12 +22,14 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
   program.command('init').description('bootstrap an empty database with its first administrator')
     .requiredOption('--handle <handle>').requiredOption('--name <displayName>').option('--email <email>')
     .action(run(async (o: { handle: string; name: string; email?: string }) => {
+      const { initTenure } = await import('../../operations/init-tenure.js');
       rt.print(await initTenure(await rt.system('system'), { handle: o.handle, displayName: o.name, email: o.email }));
     }));
 
   program.command('demo').description('load a demo policy, people, vendors, engagements and requests')
     .option('--if-empty', 'only when the database has no identities yet')
     .action(run(async (o: { ifEmpty?: boolean }) => {
+      const [{ DEMO_PERSONAS, loadDemo }, { checkpointer }] = await Promise.all([demoData(), service()]);
       const ctx = await rt.system('system');
       const result = await loadDemo(ctx, { ifEmpty: Boolean(o.ifEmpty) });
       if (result.loaded) await checkpointer(rt, ctx)();
@@ -42,6 +42,8 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .option('--once', 'process what is due now and exit (with --server: one pass on the server, needs worker.run)')
     .action(run(async (o: { once?: boolean }) => {
       if (o.once && rt.server !== undefined) { printPass(await rt.api().runPass()); return; }
+      const { passOptions, runUntilSignal } = await service();
+      const { runPass } = await import('../../jobs/pass.js');
       if (o.once) { printPass(await runPass(await rt.system('worker'), passOptions(rt))); return; }
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
@@ -50,6 +52,9 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .option('--port <port>', 'listen on this port (or PORT; default 8080)', Number)
     .option('--demo', 'embedded database only: load the demo if the database is empty and print one-time sign-in links for its personas')
     .action(run(async (o: { port?: number; demo?: boolean }) => {
+      const [{ loadDemo }, { printDemoLinks, refuseDemoOutsideEmbedded }, { checkpointer, passOptions, runUntilSignal, startDecisionService },
+        { startServer }, { loadWebhookKey }] = await Promise.all([demoData(), import('../demo-sign-in.js'), service(),
+        import('../../http/server.js'), import('../../webhooks/index.js')]);
       if (o.demo) refuseDemoOutsideEmbedded(rt.config, process.env);
       // Read before anything starts, so a mistyped TENURE_LOG_* is refused at once, by name.
       const logSettings = loadLogSettings(process.env, { demo: o.demo === true, tty: process.stderr.isTTY === true });
