@@ -6,12 +6,14 @@
  */
 import { sql } from 'drizzle-orm';
 import { Gauge, Registry } from 'prom-client';
+import { OPEN_JOB_STATES } from '../domain/provisioning.js';
 import { rawRows, type Store } from '../store/database.js';
 
 /** What the metrics need of a decision point: whether it is stale and when it last refreshed. */
 export interface DecisionIndexState { stale: boolean; lastRefreshAt: Date | null }
 
-const OPEN_JOB_STATES = sql`('queued','running','failing','held','awaiting_confirmation')`;
+/** The domain's list of states with work left, as an SQL list: the gauges count what the job pages call open. */
+const OPEN_STATES = sql`(${sql.join(OPEN_JOB_STATES.map((state) => sql`${state}`), sql`, `)})`;
 
 const secondsSince = (now: Date, at: Date | string | null): number | undefined =>
   at === null ? undefined : Math.max(0, (now.getTime() - new Date(at).getTime()) / 1000);
@@ -19,10 +21,10 @@ const secondsSince = (now: Date, at: Date | string | null): number | undefined =
 type Set = (name: string, help: string, labelNames: string[], rows: { labels?: Record<string, string>; value: number }[]) => void;
 
 const removals = async (store: Store, now: Date, set: Set) => {
-  // Due when the grant's end came, or when it was revoked if that was first (as measureRevocationLag counts it).
+  // Due when the grant's end came, or when it was revoked if that was first (least() skips a NULL; as measureRevocationLag counts it).
   const rows = await rawRows<{ system: string; n: number; oldest: Date | string | null }>(store.db, sql`
-    SELECT s.key AS system, count(*)::int AS n, min(least(coalesce(g.ends_at, g.ended_at), g.ended_at)) AS oldest
-      FROM systems s JOIN provisioning_jobs j ON j.system_id = s.id AND j.action = 'deprovision' AND j.state IN ${OPEN_JOB_STATES}
+    SELECT s.key AS system, count(*)::int AS n, min(least(g.ends_at, g.ended_at)) AS oldest
+      FROM systems s JOIN provisioning_jobs j ON j.system_id = s.id AND j.action = 'deprovision' AND j.state IN ${OPEN_STATES}
       JOIN grants g ON g.id = j.grant_id
      GROUP BY s.key`);
   set('tenure_removals_unconfirmed', 'Removals of ended grants not yet confirmed gone from the target, by system', ['system'],
@@ -35,7 +37,7 @@ const jobs = async (store: Store, set: Set) => {
   // From systems, so the (system_id, state) index answers: done jobs, the bulk of the table, are never read.
   const rows = await rawRows<{ state: string; action: string; n: number }>(store.db, sql`
     SELECT j.state, j.action, count(*)::int AS n
-      FROM systems s JOIN provisioning_jobs j ON j.system_id = s.id AND j.state IN ${OPEN_JOB_STATES}
+      FROM systems s JOIN provisioning_jobs j ON j.system_id = s.id AND j.state IN ${OPEN_STATES}
      GROUP BY j.state, j.action`);
   set('tenure_provisioning_jobs', 'Provisioning jobs with work left in them, by state (failing: retrying after a failed attempt) and action', ['state', 'action'],
     rows.map((r) => ({ labels: { state: r.state, action: r.action }, value: r.n })));

@@ -1,8 +1,9 @@
 /**
- * Runs one claimed job: calls the connector (or opens a manual task), then records the outcome in
- * a transaction (a success in the pass's group commit, see record-success.ts). The connector call is idempotent, so a worker killed between the call and
- * the commit leaves a job whose lease lapses, and the retry finds the target already right
- * (`changed: false`): the revocation is neither lost nor repeated with a side effect.
+ * Runs one claimed job: calls the connector (or opens a manual task), then records the outcome in a
+ * transaction (a success in the pass's group commit, see record-success.ts). The connector call is
+ * idempotent, so a worker killed between the call and the commit leaves a job whose lease lapses,
+ * and the retry finds the target already right (`changed: false`): the revocation is neither lost
+ * nor repeated with a side effect.
  */
 import type { Connector, ConnectorGrant } from '../../connectors/contract.js';
 import { DEFAULT_MANUAL_DUE, retryDelayMs, type ProvisioningSettings } from '../../domain/provisioning.js';
