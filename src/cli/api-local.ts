@@ -1,78 +1,8 @@
 import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
 import { unsignedGraceMs } from '../config.js';
-import { runPass } from '../jobs/pass.js';
-import { applyPolicy } from '../operations/apply-policy.js';
-import { checkInTransaction } from '../decision/policy-check.js';
-import { approveRequest } from '../operations/approve-request.js';
-import { approveRequests } from '../operations/approve-requests.js';
-import { authorize } from '../operations/authorize.js';
-import { cancelRequest } from '../operations/cancel-request.js';
-import { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
-import { changeIdentityOperator } from '../operations/change-identity-operator.js';
-import { changeIdentityStatus } from '../operations/change-identity-status.js';
-import { inTransaction, type Context } from '../work/context.js';
-import { createEngagement } from '../operations/create-engagement.js';
-import { createIdentity } from '../operations/create-identity.js';
-import { createRequest } from '../operations/create-request.js';
-import { createToken } from '../operations/create-token.js';
-import { createVendor } from '../operations/create-vendor.js';
-import { changeVendorEnd } from '../operations/change-vendor-end.js';
-import { pageVendors, showVendor } from '../operations/show-vendor.js';
-import { buildVendorEvidence } from '../operations/build-vendor-evidence.js';
-import { denyRequest } from '../operations/deny-request.js';
-import { exportAudit } from '../operations/export-audit.js';
-import { pageEngagements } from '../operations/list-engagements.js';
-import { pageGrants } from '../operations/list-grants.js';
-import { pageIdentities, showIdentity } from '../operations/list-identities.js';
-import { pageRequests, showRequest } from '../operations/list-requests.js';
-import { listTokens } from '../operations/list-tokens.js';
-import { planPolicy } from '../operations/plan-policy.js';
-import { revokeGrant } from '../operations/revoke-grant.js';
-import { issueGrantCredential } from '../operations/issue-grant-credential.js';
-import { revokeToken } from '../operations/revoke-token.js';
-import { createWebhook } from '../operations/create-webhook.js';
-import { deleteWebhook } from '../operations/delete-webhook.js';
-import { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
-import { listWebhooks } from '../operations/list-webhooks.js';
-import { confirmProvisioningTask } from '../operations/confirm-provisioning-task.js';
-import { pageFindings } from '../operations/list-findings.js';
-import { pageProvisioningJobs } from '../operations/list-provisioning-jobs.js';
-import { reconcileSystems } from '../operations/reconcile-system.js';
-import { releaseHeldRevocations } from '../operations/release-held-revocations.js';
-import { resolveFinding } from '../operations/resolve-finding.js';
-import { acceptFinding } from '../operations/accept-finding.js';
-import { buildEvidencePack } from '../operations/build-evidence-pack.js';
-import { listSystems } from '../operations/list-systems.js';
-import { measureRevocationLag } from '../operations/measure-revocation-lag.js';
-import { showEngagement } from '../operations/show-engagement.js';
-import { listCredentials } from '../operations/list-credentials.js';
-import { registerCredential } from '../operations/register-credential.js';
-import { retireCredential } from '../operations/retire-credential.js';
-import { rotateCredential } from '../operations/rotate-credential.js';
-import { resolveProvisioningJob } from '../operations/resolve-provisioning-job.js';
-import { listBreakGlassReviews } from '../operations/list-break-glass-reviews.js';
-import { reviewBreakGlass } from '../operations/review-break-glass.js';
-import { startBreakGlass } from '../operations/start-break-glass.js';
-import { decideHrBatch } from '../operations/decide-hr-batch.js';
-import { importHrFile } from '../operations/import-hr-file.js';
-import { listHrBatches } from '../operations/list-hr-batches.js';
-import { reassignOwnership } from '../operations/reassign-ownership.js';
-import { createReviewCampaign } from '../operations/create-review-campaign.js';
-import { decideReviewItem } from '../operations/decide-review-item.js';
-import { listReviewItems } from '../operations/list-review-items.js';
-import { renewEngagement } from '../operations/renew-engagement.js';
-import { signSshCertificate } from '../operations/sign-ssh-certificate.js';
-import { sshPrincipals } from '../operations/ssh-principals.js';
-import { problemOf } from '../http/problem.js';
+import type { Context } from '../work/context.js';
 import type { WebhookKey } from '../webhooks/crypto.js';
-import { webhookTickOptions } from '../webhooks/index.js';
-import { searchAudit } from '../operations/search-audit.js';
-import { testPolicy } from '../operations/test-policy.js';
-import { validatePolicy } from '../operations/validate-policy.js';
-import { verifyAudit } from '../operations/verify-audit.js';
-import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
-import { handlesById } from '../store/queries/identities.js';
 import { allPages, type Page, type TenureApi } from './api.js';
 
 /** Where local use cases find keys: audit keys by source, the webhook key (created on the embedded default). */
@@ -88,98 +18,107 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
   let acting: Promise<Context> | undefined;
   // Looked up on the first operation and only once: a command that fails earlier never needs an actor.
   const ctx = () => (acting ??= actAs());
-  const every = async <T>(page: (c: Context, cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> => {
-    const c = await ctx();
-    return allPages((cursor) => page(c, cursor));
+  // Each use case's module is imported on its call, while the database opens: a command loads
+  // only the code it runs, which is most of what a start on the embedded database used to cost.
+  const use = async <M, R>(module: Promise<M>, call: (m: M, c: Context) => Promise<R>): Promise<R> => {
+    const [m, c] = await Promise.all([module, ctx()]);
+    return call(m, c);
   };
+  const every = async <M, T>(module: Promise<M>, page: (m: M, c: Context, cursor: string | undefined) => Promise<Page<T>>): Promise<T[]> => {
+    const [m, c] = await Promise.all([module, ctx()]);
+    return allPages((cursor) => page(m, c, cursor));
+  };
+  const checker = async () => (await import('../decision/policy-check.js')).checkInTransaction;
   return {
-    createIdentity: async (input) => createIdentity(await ctx(), input),
-    listIdentities: () => every((c, cursor) => pageIdentities(c, { cursor })),
-    showIdentity: async (ref) => showIdentity(await ctx(), ref),
-    changeIdentityStatus: async (input) => changeIdentityStatus(await ctx(), input),
-    changeIdentityOperator: async (input) => changeIdentityOperator(await ctx(), input),
-    handles: async (ids) => handlesById((await ctx()).store.db, ids),
-    createVendor: async (input) => createVendor(await ctx(), input),
-    listVendors: () => every((c, cursor) => pageVendors(c, { cursor })),
-    showVendor: async (ref) => showVendor(await ctx(), ref),
-    changeVendorEnd: async (input) => changeVendorEnd(await ctx(), input),
-    buildVendorEvidence: async (input) => buildVendorEvidence(await ctx(), input),
+    createIdentity: (input) => use(import('../operations/create-identity.js'), (m, c) => m.createIdentity(c, input)),
+    listIdentities: () => every(import('../operations/list-identities.js'), (m, c, cursor) => m.pageIdentities(c, { cursor })),
+    showIdentity: (ref) => use(import('../operations/list-identities.js'), (m, c) => m.showIdentity(c, ref)),
+    changeIdentityStatus: (input) => use(import('../operations/change-identity-status.js'), (m, c) => m.changeIdentityStatus(c, input)),
+    changeIdentityOperator: (input) => use(import('../operations/change-identity-operator.js'), (m, c) => m.changeIdentityOperator(c, input)),
+    handles: (ids) => use(import('../store/queries/identities.js'), (m, c) => m.handlesById(c.store.db, ids)),
+    createVendor: (input) => use(import('../operations/create-vendor.js'), (m, c) => m.createVendor(c, input)),
+    listVendors: () => every(import('../operations/show-vendor.js'), (m, c, cursor) => m.pageVendors(c, { cursor })),
+    showVendor: (ref) => use(import('../operations/show-vendor.js'), (m, c) => m.showVendor(c, ref)),
+    changeVendorEnd: (input) => use(import('../operations/change-vendor-end.js'), (m, c) => m.changeVendorEnd(c, input)),
+    buildVendorEvidence: (input) => use(import('../operations/build-vendor-evidence.js'), (m, c) => m.buildVendorEvidence(c, input)),
 
-    createEngagement: async (input) => createEngagement(await ctx(), input),
-    listEngagements: (input) => every((c, cursor) => pageEngagements(c, { ...input, cursor })),
-    showEngagement: async (id) => showEngagement(await ctx(), id),
-    changeEngagementEnd: async (input) => changeEngagementEnd(await ctx(), input),
-    endEngagement: async (input) => endEngagement(await ctx(), input),
+    createEngagement: (input) => use(import('../operations/create-engagement.js'), (m, c) => m.createEngagement(c, input)),
+    listEngagements: (input) => every(import('../operations/list-engagements.js'), (m, c, cursor) => m.pageEngagements(c, { ...input, cursor })),
+    showEngagement: (id) => use(import('../operations/show-engagement.js'), (m, c) => m.showEngagement(c, id)),
+    changeEngagementEnd: (input) => use(import('../operations/change-engagement-end.js'), (m, c) => m.changeEngagementEnd(c, input)),
+    endEngagement: (input) => use(import('../operations/change-engagement-end.js'), (m, c) => m.endEngagement(c, input)),
 
-    createRequest: async (input) => createRequest(await ctx(), input),
-    listRequests: (input) => every((c, cursor) => pageRequests(c, { ...input, cursor })),
-    showRequest: async (id) => showRequest(await ctx(), id),
-    cancelRequest: async (input) => cancelRequest(await ctx(), input),
-    approveRequest: async (input) => approveRequest(await ctx(), input),
+    createRequest: (input) => use(import('../operations/create-request.js'), (m, c) => m.createRequest(c, input)),
+    listRequests: (input) => every(import('../operations/list-requests.js'), (m, c, cursor) => m.pageRequests(c, { ...input, cursor })),
+    showRequest: (id) => use(import('../operations/list-requests.js'), (m, c) => m.showRequest(c, id)),
+    cancelRequest: (input) => use(import('../operations/cancel-request.js'), (m, c) => m.cancelRequest(c, input)),
+    approveRequest: (input) => use(import('../operations/approve-request.js'), (m, c) => m.approveRequest(c, input)),
     // Refusals in the API's words, so a command prints the same whichever side decided.
-    approveRequests: async (input) => {
-      const { results } = await approveRequests(await ctx(), input);
+    approveRequests: (input) => use(import('../operations/approve-requests.js'), async (m, c) => {
+      const [{ results }, { problemOf }] = await Promise.all([m.approveRequests(c, input), import('../http/problem.js')]);
       return { results: results.map(({ refusal, ...item }) => ({ ...item, problem: refusal && problemOf(refusal) })) };
-    },
-    denyRequest: async (input) => denyRequest(await ctx(), input),
+    }),
+    denyRequest: (input) => use(import('../operations/deny-request.js'), (m, c) => m.denyRequest(c, input)),
 
-    listGrants: (input) => every((c, cursor) => pageGrants(c, { ...input, cursor })),
-    revokeGrant: async (input) => revokeGrant(await ctx(), input),
-    issueGrantCredential: async (input) => issueGrantCredential(await ctx(), input),
+    listGrants: (input) => every(import('../operations/list-grants.js'), (m, c, cursor) => m.pageGrants(c, { ...input, cursor })),
+    revokeGrant: (input) => use(import('../operations/revoke-grant.js'), (m, c) => m.revokeGrant(c, input)),
+    issueGrantCredential: (input) => use(import('../operations/issue-grant-credential.js'), (m, c) => m.issueGrantCredential(c, input)),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
-    runPass: async () => {
-      const c = await ctx();
+    runPass: () => use(import('../jobs/pass.js'), async (m, c) => {
+      const [{ inTransaction }, { authorize }, { webhookTickOptions }] = await Promise.all([
+        import('../work/context.js'), import('../operations/authorize.js'), import('../webhooks/index.js')]);
       await inTransaction(c, (work) => authorize(work, 'worker.run'));
-      return runPass(c, { webhooks: webhookTickOptions(keys) });
-    },
+      return m.runPass(c, { webhooks: webhookTickOptions(keys) });
+    }),
 
-    createToken: async (input) => createToken(await ctx(), input),
-    listTokens: async () => listTokens(await ctx()),
-    revokeToken: async (id) => revokeToken(await ctx(), { token: id }),
+    createToken: (input) => use(import('../operations/create-token.js'), (m, c) => m.createToken(c, input)),
+    listTokens: () => use(import('../operations/list-tokens.js'), (m, c) => m.listTokens(c)),
+    revokeToken: (id) => use(import('../operations/revoke-token.js'), (m, c) => m.revokeToken(c, { token: id })),
 
-    validatePolicy: async (path) => validatePolicy(await ctx(), { path }),
-    planPolicy: async (path, options) => planPolicy(await ctx(), { path }, options),
-    applyPolicy: async (path) => applyPolicy(await ctx(), { path }, { checker: checkInTransaction }),
-    testPolicy: async (path) => testPolicy(await ctx(), { path }, { checker: checkInTransaction }),
+    validatePolicy: (path) => use(import('../operations/validate-policy.js'), (m, c) => m.validatePolicy(c, { path })),
+    planPolicy: (path, options) => use(import('../operations/plan-policy.js'), (m, c) => m.planPolicy(c, { path }, options)),
+    applyPolicy: (path) => use(import('../operations/apply-policy.js'), async (m, c) => m.applyPolicy(c, { path }, { checker: await checker() })),
+    testPolicy: (path) => use(import('../operations/test-policy.js'), async (m, c) => m.testPolicy(c, { path }, { checker: await checker() })),
 
-    verifyAudit: async (options) => verifyAudit(await ctx(), {
+    verifyAudit: (options) => use(import('../operations/verify-audit.js'), (m, c) => m.verifyAudit(c, {
       trustedKeys: loadTrustedKeys(keys), anchor: anchorFrom(keys), unsignedGraceMs: unsignedGraceMs(keys.env), allowUnsigned: options?.allowUnsigned,
       strict: options?.strict,
-    }),
-    searchAudit: async (input) => searchAudit(await ctx(), input),
-    exportAudit: async (input, out) => { await exportAudit(await ctx(), input, out); },
-    createWebhook: async (input) => createWebhook(await ctx(), input, keys.webhookKey()),
-    listWebhooks: async (input) => listWebhooks(await ctx(), input),
-    deleteWebhook: async (id) => deleteWebhook(await ctx(), { webhook: id }),
-    listWebhookDeliveries: async (input) => listWebhookDeliveries(await ctx(), input),
-    listProvisioningJobs: (input) => every((c, cursor) => pageProvisioningJobs(c, { ...input, cursor })),
-    confirmProvisioningTask: async (input) => confirmProvisioningTask(await ctx(), input),
-    resolveProvisioningJob: async (input) => resolveProvisioningJob(await ctx(), input),
-    releaseHeldRevocations: async (input) => releaseHeldRevocations(await ctx(), input),
-    reconcile: async (input) => reconcileSystems(await ctx(), input),
-    listSystems: async () => listSystems(await ctx()),
-    measureRevocationLag: async (input) => measureRevocationLag(await ctx(), input),
-    listFindings: (input) => every((c, cursor) => pageFindings(c, { ...input, cursor })),
-    resolveFinding: async (input) => resolveFinding(await ctx(), input),
-    acceptFinding: async (input) => acceptFinding(await ctx(), input),
-    buildEvidencePack: async (input) => buildEvidencePack(await ctx(), input),
-    listCredentials: async (input) => listCredentials(await ctx(), input),
-    registerCredential: async (input) => registerCredential(await ctx(), input),
-    rotateCredential: async (input) => rotateCredential(await ctx(), input),
-    retireCredential: async (input) => retireCredential(await ctx(), input),
-    startBreakGlass: async (input) => startBreakGlass(await ctx(), input),
-    importHrFile: async (input) => importHrFile(await ctx(), input),
-    listHrBatches: async (input) => listHrBatches(await ctx(), input),
-    decideHrBatch: async (input) => decideHrBatch(await ctx(), input),
-    reassignOwnership: async (input) => reassignOwnership(await ctx(), input),
-    listBreakGlassReviews: async (input) => listBreakGlassReviews(await ctx(), input),
-    reviewBreakGlass: async (input) => reviewBreakGlass(await ctx(), input),
-    createReviewCampaign: async (input) => createReviewCampaign(await ctx(), input),
-    listReviewItems: async (input) => listReviewItems(await ctx(), input),
-    decideReviewItem: async (input) => decideReviewItem(await ctx(), input),
-    renewEngagement: async (input) => renewEngagement(await ctx(), input),
-    signSshCertificate: async (input) => signSshCertificate(await ctx(), input),
-    sshPrincipals: async (input) => sshPrincipals(await ctx(), input),
-    writeCheckpoint: async () => writeAuditCheckpoint(await ctx(), loadSigningKey({ ...keys, create: true }), anchorFrom(keys)),
+    })),
+    searchAudit: (input) => use(import('../operations/search-audit.js'), (m, c) => m.searchAudit(c, input)),
+    exportAudit: (input, out) => use(import('../operations/export-audit.js'), async (m, c) => { await m.exportAudit(c, input, out); }),
+    createWebhook: (input) => use(import('../operations/create-webhook.js'), (m, c) => m.createWebhook(c, input, keys.webhookKey())),
+    listWebhooks: (input) => use(import('../operations/list-webhooks.js'), (m, c) => m.listWebhooks(c, input)),
+    deleteWebhook: (id) => use(import('../operations/delete-webhook.js'), (m, c) => m.deleteWebhook(c, { webhook: id })),
+    listWebhookDeliveries: (input) => use(import('../operations/list-webhook-deliveries.js'), (m, c) => m.listWebhookDeliveries(c, input)),
+    listProvisioningJobs: (input) => every(import('../operations/list-provisioning-jobs.js'), (m, c, cursor) => m.pageProvisioningJobs(c, { ...input, cursor })),
+    confirmProvisioningTask: (input) => use(import('../operations/confirm-provisioning-task.js'), (m, c) => m.confirmProvisioningTask(c, input)),
+    resolveProvisioningJob: (input) => use(import('../operations/resolve-provisioning-job.js'), (m, c) => m.resolveProvisioningJob(c, input)),
+    releaseHeldRevocations: (input) => use(import('../operations/release-held-revocations.js'), (m, c) => m.releaseHeldRevocations(c, input)),
+    reconcile: (input) => use(import('../operations/reconcile-system.js'), (m, c) => m.reconcileSystems(c, input)),
+    listSystems: () => use(import('../operations/list-systems.js'), (m, c) => m.listSystems(c)),
+    measureRevocationLag: (input) => use(import('../operations/measure-revocation-lag.js'), (m, c) => m.measureRevocationLag(c, input)),
+    listFindings: (input) => every(import('../operations/list-findings.js'), (m, c, cursor) => m.pageFindings(c, { ...input, cursor })),
+    resolveFinding: (input) => use(import('../operations/resolve-finding.js'), (m, c) => m.resolveFinding(c, input)),
+    acceptFinding: (input) => use(import('../operations/accept-finding.js'), (m, c) => m.acceptFinding(c, input)),
+    buildEvidencePack: (input) => use(import('../operations/build-evidence-pack.js'), (m, c) => m.buildEvidencePack(c, input)),
+    listCredentials: (input) => use(import('../operations/list-credentials.js'), (m, c) => m.listCredentials(c, input)),
+    registerCredential: (input) => use(import('../operations/register-credential.js'), (m, c) => m.registerCredential(c, input)),
+    rotateCredential: (input) => use(import('../operations/rotate-credential.js'), (m, c) => m.rotateCredential(c, input)),
+    retireCredential: (input) => use(import('../operations/retire-credential.js'), (m, c) => m.retireCredential(c, input)),
+    startBreakGlass: (input) => use(import('../operations/start-break-glass.js'), (m, c) => m.startBreakGlass(c, input)),
+    importHrFile: (input) => use(import('../operations/import-hr-file.js'), (m, c) => m.importHrFile(c, input)),
+    listHrBatches: (input) => use(import('../operations/list-hr-batches.js'), (m, c) => m.listHrBatches(c, input)),
+    decideHrBatch: (input) => use(import('../operations/decide-hr-batch.js'), (m, c) => m.decideHrBatch(c, input)),
+    reassignOwnership: (input) => use(import('../operations/reassign-ownership.js'), (m, c) => m.reassignOwnership(c, input)),
+    listBreakGlassReviews: (input) => use(import('../operations/list-break-glass-reviews.js'), (m, c) => m.listBreakGlassReviews(c, input)),
+    reviewBreakGlass: (input) => use(import('../operations/review-break-glass.js'), (m, c) => m.reviewBreakGlass(c, input)),
+    createReviewCampaign: (input) => use(import('../operations/create-review-campaign.js'), (m, c) => m.createReviewCampaign(c, input)),
+    listReviewItems: (input) => use(import('../operations/list-review-items.js'), (m, c) => m.listReviewItems(c, input)),
+    decideReviewItem: (input) => use(import('../operations/decide-review-item.js'), (m, c) => m.decideReviewItem(c, input)),
+    renewEngagement: (input) => use(import('../operations/renew-engagement.js'), (m, c) => m.renewEngagement(c, input)),
+    signSshCertificate: (input) => use(import('../operations/sign-ssh-certificate.js'), (m, c) => m.signSshCertificate(c, input)),
+    sshPrincipals: (input) => use(import('../operations/ssh-principals.js'), (m, c) => m.sshPrincipals(c, input)),
+    writeCheckpoint: () => use(import('../operations/write-checkpoint.js'),
+      (m, c) => m.writeAuditCheckpoint(c, loadSigningKey({ ...keys, create: true }), anchorFrom(keys))),
   };
 };

@@ -11,7 +11,7 @@ describe('the error catalogue', () => {
   });
 
   it('every code is namespaced and every refusal maps to a 4xx status; only failures of the service itself are 5xx', () => {
-    const failures = new Set(['internal', 'service.not_ready', 'service.unavailable', 'server.unreachable', 'reconcile.target_unreachable']);
+    const failures = new Set(['internal', 'service.not_ready', 'service.unavailable', 'server.unreachable', 'reconcile.target_unreachable', 'store.schema_newer']);
     for (const [code, entry] of Object.entries(ERRORS)) {
       assert.match(code, /^([a-z_]+\.[a-z_]+|internal)$/);
       if (failures.has(code)) assert.ok(entry.status >= 500, code);

@@ -29,6 +29,7 @@ export const ERRORS = {
   'idempotency.in_progress': { status: 409, exit: 3, title: 'A request with this Idempotency-Key is still being processed' },
   'service.not_ready': { status: 503, exit: 1, title: 'The service cannot answer safely right now' },
   'service.unavailable': { status: 503, exit: 1, title: 'The database could not be reached or stayed contended (connection lost, refused or timed out, repeated deadlock); retry after Retry-After, a write with the same Idempotency-Key' },
+  'store.schema_newer': { status: 503, exit: 1, title: 'A newer release of Tenure has migrated this database; run that release or newer, or restore the backup taken before the upgrade' },
   'server.unreachable': { status: 502, exit: 1, title: 'The CLI cannot reach the Tenure server named by --server or TENURE_SERVER' },
   'server.local_only': { status: 400, exit: 2, title: 'This command works on the database directly; run it without --server or TENURE_SERVER' },
   'server.required': { status: 400, exit: 2, title: 'This command asks a running server; set --server or TENURE_SERVER, and TENURE_TOKEN' },

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { loadConnectionSettings, type ConnectionSettings } from './connection-settings.js';
 import { createPool } from './pool.js';
+import { refuseNewerSchema } from './schema-version.js';
 import { coreTables } from './schema.js';
 import { breakGlassTables } from './schema-break-glass.js';
 import { credentialsTables } from './schema-credentials.js';
@@ -50,16 +51,20 @@ export const openEmbedded = async (
 ): Promise<Store> => {
   let lock: DataDirLock | undefined;
   if (dataDir !== undefined && options.lock !== false) lock = acquireDataDirLock(dataDir);
+  let client: PGlite | undefined;
   try {
-    const client = new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), ...(options.template ? { loadDataDir: options.template } : {}) });
-    const db = drizzlePglite(client, { schema }) as unknown as Db;
-    await migratePglite(drizzlePglite(client), { migrationsFolder });
+    client = new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), ...(options.template ? { loadDataDir: options.template } : {}) });
+    const opened = client;
+    await refuseNewerSchema((text) => opened.query(text), migrationsFolder);
+    await migratePglite(drizzlePglite(opened), { migrationsFolder });
     return {
-      db, backend: 'embedded', location: dataDir ?? 'memory',
-      close: async () => { try { await client.close(); } finally { lock?.release(); } },
-      dump: () => client.dumpDataDir('none'),
+      db: drizzlePglite(opened, { schema }) as unknown as Db, backend: 'embedded', location: dataDir ?? 'memory',
+      close: async () => { try { await opened.close(); } finally { lock?.release(); } },
+      dump: () => opened.dumpDataDir('none'),
     };
   } catch (error) {
+    // Closed before the lock goes: another process must not open files this one still writes.
+    await client?.close().catch(() => undefined);
     lock?.release();
     throw error;
   }
@@ -75,9 +80,27 @@ const migrateAsOwner = async (migrationUrl: string): Promise<void> => {
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await refuseNewerSchema((text) => client.query(text), migrationsFolder);
     await migratePg(drizzlePg(client), { migrationsFolder });
   } finally {
     await client.end().catch(() => undefined);
+  }
+};
+
+/**
+ * Migrates on one connection holding the migration lock (a pool of one would otherwise wait for
+ * itself). Already migrated as the owner (`migrated`): the runtime role only waits for any other
+ * migrator to finish, and still refuses a schema newer than this release.
+ */
+const migrateUnderLock = async (pool: pg.Pool, migrated: boolean): Promise<void> => {
+  const lockClient = await pool.connect();
+  try {
+    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await refuseNewerSchema((text) => lockClient.query(text), migrationsFolder);
+    if (!migrated) await migratePg(drizzlePg(lockClient), { migrationsFolder });
+  } finally {
+    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    lockClient.release();
   }
 };
 
@@ -90,16 +113,12 @@ export const openPostgres = async (
 ): Promise<Store> => {
   if (options.migrationUrl && options.migrationUrl !== url) await migrateAsOwner(options.migrationUrl);
   const pool = createPool(url, options.connection ?? loadConnectionSettings(), options.max === undefined ? {} : { max: options.max });
-  const lockClient = await pool.connect();
-  // Already migrated as the owner: the runtime role only waits for any other migrator to finish.
-  const migrated = Boolean(options.migrationUrl && options.migrationUrl !== url);
   try {
-    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    // Migrate on the connection holding the lock: a pool of one would otherwise wait for itself.
-    if (!migrated) await migratePg(drizzlePg(lockClient), { migrationsFolder });
-  } finally {
-    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-    lockClient.release();
+    await migrateUnderLock(pool, Boolean(options.migrationUrl && options.migrationUrl !== url));
+  } catch (error) {
+    // A refused or failed start leaves no pool behind to keep the process alive.
+    await pool.end().catch(() => undefined);
+    throw error;
   }
   const db = drizzlePg(pool, { schema }) as unknown as Db;
   return { db, backend: 'postgres', location: redactUrl(url), close: () => pool.end() };
