@@ -31,12 +31,13 @@ describe('the packed tarball, installed into an empty directory', () => {
   });
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('holds compiled code, migrations, the web console and the demo policy, and no TypeScript sources', () => {
+  it('holds compiled code, migrations, the web console, the demo policy and the alert rules, and no TypeScript sources', () => {
     const installed = join(app, 'node_modules', 'tenure');
     assert.ok(existsSync(join(installed, 'dist', 'cli', 'main.js')));
     assert.ok(existsSync(join(installed, 'dist', 'store', 'migrations', 'meta', '_journal.json')));
     assert.ok(existsSync(join(installed, 'web', 'dist', 'index.html')));
     assert.ok(existsSync(join(installed, 'examples', 'demo-policy.yaml')));
+    assert.ok(existsSync(join(installed, 'ops', 'prometheus', 'tenure-alerts.yml')));
     assert.ok(!existsSync(join(installed, 'src')), 'no src/: the bin runs dist/');
   });
 
