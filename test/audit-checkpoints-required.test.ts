@@ -52,7 +52,7 @@ describe('audit checkpoints are on by default on a server', { skip: !BACKENDS.in
   it('runs with checkpoints turned off on purpose, warning loudly at start, and signs nothing', async () => {
     const worker = await startTenure(['worker'], { ...env, TENURE_AUDIT_CHECKPOINTS: 'off', TENURE_WORKER_INTERVAL_MS: '200' }, /worker running/);
     try {
-      assert.match(worker.log(), /WARNING: audit checkpoints are OFF/);
+      assert.match(worker.log(), /"level":40,.*audit checkpoints are OFF/);
     } finally {
       await worker.stop();
     }

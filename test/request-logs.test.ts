@@ -9,7 +9,7 @@ import { loadHttpConfig } from '../src/config.js';
 import { loadLogSettings } from '../src/http/log-settings.js';
 import { startServer, type ServerLog } from '../src/http/server.js';
 import { freshStore } from './support/backends.js';
-import { TENURE_BIN } from './support/tenure-process.js';
+import { startTenure, TENURE_BIN } from './support/tenure-process.js';
 import { buildWorld } from './support/world.js';
 
 /** A real server on a free port, its log lines captured; `run` gets its URL and the lines so far. */
@@ -98,6 +98,29 @@ describe('request logs', () => {
       });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /TENURE_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent \(is 'loud'\)/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('the worker\'s own lines follow the format too: every line JSON for machines, short human lines when asked', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tenure-logs-'));
+    const env = { TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_SERVER: '', TENURE_LOG_FORMAT: '', TENURE_LOG_LEVEL: '' };
+    try {
+      const machine = await startTenure(['worker'], env, /worker running/);
+      await machine.stop();
+      const lines = machine.log().split('\n').filter((line) => line && !line.startsWith('[exited'));
+      assert.ok(lines.some((line) => /stopping/.test(line)), machine.log());
+      for (const line of lines) {
+        const entry = JSON.parse(line) as Record<string, unknown>;
+        assert.equal(typeof entry.time, 'number');
+        assert.equal(typeof entry.level, 'number');
+        assert.equal(typeof entry.msg, 'string');
+      }
+      const person = await startTenure(['worker'], { ...env, TENURE_LOG_FORMAT: 'pretty' }, /worker running/);
+      await person.stop();
+      assert.match(person.log(), /^\d\d:\d\d:\d\d info worker running every \d+ ms/m);
+      assert.doesNotMatch(person.log(), /^\{/m, 'no JSON line');
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -14,8 +14,8 @@ import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import type { Store } from '../store/database.js';
 import { webhookTickOptions } from '../webhooks/index.js';
 import type { Runtime } from './runtime.js';
+import { log } from './service-log.js';
 
-export const log = (message: string) => process.stderr.write(`${new Date().toISOString()} ${message}\n`);
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 const untilSignal = (rt: Runtime) => new Promise<void>((resolve) => {
@@ -32,7 +32,7 @@ const untilSignal = (rt: Runtime) => new Promise<void>((resolve) => {
 export const requireCheckpointKey = (rt: Runtime): void => {
   if (!rt.config.databaseUrl) return;
   if (rt.config.auditCheckpoints === 'off') {
-    log('WARNING: audit checkpoints are OFF (TENURE_AUDIT_CHECKPOINTS=off): nothing outside the database vouches for the audit log,'
+    log.warn('audit checkpoints are OFF (TENURE_AUDIT_CHECKPOINTS=off): nothing outside the database vouches for the audit log,'
       + ' and whoever owns the database can cut its tail unnoticed. Set TENURE_AUDIT_KEY_FILE or TENURE_AUDIT_SIGNING_KEY.');
     return;
   }
@@ -55,7 +55,7 @@ export const checkpointer = (rt: Runtime, ctx: Context) => {
     // Only a one-off command (tenure demo) gets here without a key on a server: it signs nothing, and the next serve or worker refuses to start.
     if (!key?.privateKey) return;
     const written = await writeAuditCheckpoint(ctx, key, anchorFrom(source));
-    if (written.witnessProblem) log(`audit checkpoint at event ${written.seq} not witnessed: ${written.witnessProblem}`);
+    if (written.witnessProblem) log.warn(`audit checkpoint at event ${written.seq} not witnessed: ${written.witnessProblem}`);
   };
 };
 
@@ -71,28 +71,28 @@ export const passOptions = (rt: Runtime): PassOptions => ({
 /** One log line for each duty that did something; a quiet pass logs nothing. */
 const logDuties = (r: DutiesResult): void => {
   const { hr, provisioning, reviews, reconciliation } = r;
-  if (hr.due + hr.endDates + hr.ownership.resolved + hr.ownership.suspended > 0) log(`hr: ${JSON.stringify(hr)}`);
-  if (Object.values(provisioning).some((n) => n > 0)) log(`provisioning: ${JSON.stringify(provisioning)}`);
-  if (r.findingsReopened > 0) log(`findings open again after their accepted exception ended: ${r.findingsReopened}`);
-  if (r.credentialFindings.opened + r.credentialFindings.closed > 0) log(`credentials: ${JSON.stringify(r.credentialFindings)}`);
-  if (r.sodFindings.opened + r.sodFindings.closed > 0) log(`separation of duties: ${JSON.stringify(r.sodFindings)}`);
-  if (r.breakGlassEscalated > 0) log(`break-glass reviews overdue, escalated to security: ${r.breakGlassEscalated}`);
-  if (reviews.closed.closed > 0) log(`review campaigns closed at their due date: ${JSON.stringify(reviews.closed)}`);
-  for (const opened of reviews.scheduled.opened) log(`review campaign ${opened.key} opened: ${opened.items} items`);
-  for (const failed of reviews.scheduled.errors) log(`review campaign ${failed.key} could not open: ${failed.error}`);
-  for (const run of reconciliation.reconciled) log(`reconciled ${run.system}: ${JSON.stringify(run.drift)}`);
-  for (const failed of reconciliation.errors) log(`reconciliation of ${failed.system} failed: ${failed.error}`);
+  if (hr.due + hr.endDates + hr.ownership.resolved + hr.ownership.suspended > 0) log.info('hr', { ...hr });
+  if (Object.values(provisioning).some((n) => n > 0)) log.info('provisioning', { ...provisioning });
+  if (r.findingsReopened > 0) log.info('findings open again after their accepted exception ended', { findings: r.findingsReopened });
+  if (r.credentialFindings.opened + r.credentialFindings.closed > 0) log.info('credentials', { ...r.credentialFindings });
+  if (r.sodFindings.opened + r.sodFindings.closed > 0) log.info('separation of duties', { ...r.sodFindings });
+  if (r.breakGlassEscalated > 0) log.warn('break-glass reviews overdue, escalated to security', { reviews: r.breakGlassEscalated });
+  if (reviews.closed.closed > 0) log.info('review campaigns closed at their due date', { ...reviews.closed });
+  for (const opened of reviews.scheduled.opened) log.info(`review campaign ${opened.key} opened`, { items: opened.items });
+  for (const failed of reviews.scheduled.errors) log.error(`review campaign ${failed.key} could not open: ${failed.error}`);
+  for (const run of reconciliation.reconciled) log.info(`reconciled ${run.system}`, { ...run.drift });
+  for (const failed of reconciliation.errors) log.error(`reconciliation of ${failed.system} failed: ${failed.error}`);
 };
 
 /** One line per connector that is unreachable or unsafe at start; the unsafe ones are findings too (jobs/connector-check.ts). */
 const reportConnectors = async (ctx: Context): Promise<void> => {
   try {
     for (const c of await checkConnectors(ctx)) {
-      if (c.unsafe.length > 0) log(`UNSAFE connector of ${c.system}: ${c.unsafe.join('; ')}`);
-      else if (!c.ok) log(`connector of ${c.system} cannot work: ${c.detail}`);
+      if (c.unsafe.length > 0) log.error(`UNSAFE connector of ${c.system}: ${c.unsafe.join('; ')}`);
+      else if (!c.ok) log.error(`connector of ${c.system} cannot work: ${c.detail}`);
     }
   } catch (e) {
-    log(`connector check failed: ${message(e)}`);
+    log.error(`connector check failed: ${message(e)}`);
   }
 };
 
@@ -117,45 +117,45 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     await startDueLoop(rt, ctx, {
       afterPass: async () => { await served?.decision.sync(); },
       onPass: (r, p) => {
-        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded + r.vendorsEnded > 0) log(`lifecycle: ${JSON.stringify(r)}`);
-        if (p.done + p.failed + p.held + p.tasksOpened > 0) log(`provisioning: ${JSON.stringify(p)}`);
+        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded + r.vendorsEnded > 0) log.info('lifecycle', { ...r });
+        if (p.done + p.failed + p.held + p.tasksOpened > 0) log.info('provisioning', { ...p });
       },
-      onError: (e) => log(`lifecycle error: ${message(e)}`),
+      onError: (e) => log.error(`lifecycle error: ${message(e)}`),
     }),
     startLoop(rt.config.workerIntervalMs, async () => {
       const r = await runWebhookStep(ctx, passOptions(rt));
-      if (r.dispatched + r.delivered + r.failed + r.notices > 0) log(`webhooks: ${JSON.stringify(r)}`);
-    }, (e) => log(`webhook error: ${message(e)}`)),
+      if (r.dispatched + r.delivered + r.failed + r.notices > 0) log.info('webhooks', { ...r });
+    }, (e) => log.error(`webhook error: ${message(e)}`)),
     // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
     startLoop(rt.config.workerIntervalMs, async () => { logDuties(await runDutiesStep(ctx, passOptions(rt))); },
-      (e) => log(`worker duties error: ${message(e)}`)),
-    startLoop(10 * 60_000, async () => { await runHousekeeping(ctx); }, (e) => log(`housekeeping error: ${message(e)}`)),
+      (e) => log.error(`worker duties error: ${message(e)}`)),
+    startLoop(10 * 60_000, async () => { await runHousekeeping(ctx); }, (e) => log.error(`housekeeping error: ${message(e)}`)),
     // Its own short loop: events no checkpoint covers are the part of the log its database's owner
     // could cut unnoticed, so that window is kept to seconds whatever the other passes take.
-    startLoop(rt.config.checkpointIntervalMs, checkpoint, (e) => log(`audit checkpoint failed: ${message(e)}`)),
+    startLoop(rt.config.checkpointIntervalMs, checkpoint, (e) => log.error(`audit checkpoint failed: ${message(e)}`)),
   ];
-  log(banner(ctx.store));
+  log.info(banner(ctx.store));
   // After the banner: a slow target must not hold up the start; awaited before the database closes.
   const connectorsChecked = reportConnectors(ctx);
   await untilSignal(rt);
   await connectorsChecked;
-  log('stopping: finishing the current pass and closing the database');
+  log.info('stopping: finishing the current pass and closing the database');
   await served?.close();
   await metrics?.close();
   for (const loop of loops) await loop.stop();
   await served?.decision.stop();
-  await checkpoint().catch((e: unknown) => log(`final checkpoint failed: ${message(e)}`));
+  await checkpoint().catch((e: unknown) => log.error(`final checkpoint failed: ${message(e)}`));
 };
 
 /** Metrics on their own listener (docs/metrics.md): the service's gauges, and this process's counters and decision index. */
 const startMetrics = async (rt: Runtime, store: Store, config: MetricsConfig, served: Served | undefined): Promise<MetricsServer> => {
   const decision = served?.decision;
   const server = await startMetricsServer(config, { store, clock: rt.clock, decision: decision ? () => decision.status() : undefined });
-  log(`metrics at ${server.url}${config.token ? ' (bearer token required)' : ''}`);
+  log.info(`metrics at ${server.url}${config.token ? ' (bearer token required)' : ''}`);
   return server;
 };
 
 /** The decision point of this process, refreshed from the change feed; see docs/decision-point.md. */
 export const startDecisionService = (rt: Runtime, store: Store): Promise<DecisionService> =>
   DecisionService.start({ store, clock: rt.clock, databaseUrl: rt.config.databaseUrl, connection: rt.connectionSettings, ...loadDecisionConfig(process.env),
-    onError: (e) => log(`decision index refresh failed: ${e.message}`) });
+    onError: (e) => log.error(`decision index refresh failed: ${e.message}`) });

@@ -37,6 +37,8 @@ export const logRequests = (app: FastifyInstance): void => {
   });
 };
 
+const SHOWN_OR_DROPPED = new Set(['level', 'time', 'msg', 'err', 'reqId', 'pid', 'hostname']);
+
 const time = (epochMs: number) => new Date(epochMs).toISOString().slice(11, 19);
 
 /**
@@ -51,9 +53,12 @@ export const prettyLine = (json: string): string => {
     return `${at} ${entry.method} ${String(entry.path)} ${entry.status} ${String(entry.ms)}ms ${String(entry.reqId ?? '')}`.trimEnd() + '\n';
   }
   const names: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
-  const err = entry.err as { message?: string } | undefined;
-  const level = names[Number(entry.level)] ?? 'log';
-  return `${at} ${level} ${String(entry.msg ?? '')}${err?.message ? `: ${err.message}` : ''}${entry.reqId ? ` ${String(entry.reqId)}` : ''}\n`;
+  const { level, msg, err, reqId } = entry;
+  // Whatever else the line carries (a pass's counts), after the message; time is shown already, pid and host are noise here.
+  const fields = Object.fromEntries(Object.entries(entry).filter(([key]) => !SHOWN_OR_DROPPED.has(key)));
+  const error = err as { message?: string } | undefined;
+  const rest = Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+  return `${at} ${names[Number(level)] ?? 'log'} ${String(msg ?? '')}${error?.message ? `: ${error.message}` : ''}${rest}${reqId ? ` ${String(reqId)}` : ''}\n`;
 };
 
 export const prettyStream = (out: NodeJS.WritableStream): { write(line: string): void } => ({ write: (line) => { out.write(prettyLine(line)); } });

@@ -45,6 +45,8 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       const { passOptions, runUntilSignal } = await service();
       const { runPass } = await import('../../jobs/pass.js');
       if (o.once) { printPass(await runPass(await rt.system('worker'), passOptions(rt))); return; }
+      // Before the loop starts, so a mistyped TENURE_LOG_* is refused at once, by name.
+      (await import('../service-log.js')).configureServiceLog(loadLogSettings(process.env, { tty: process.stderr.isTTY === true }));
       await runUntilSignal(rt, (store) => `worker running every ${rt.config.workerIntervalMs} ms on ${store.location}; Ctrl-C to stop`);
     }));
 
@@ -53,11 +55,12 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .option('--demo', 'embedded database only: load the demo if the database is empty and print one-time sign-in links for its personas')
     .action(run(async (o: { port?: number; demo?: boolean }) => {
       const [{ loadDemo }, { printDemoLinks, refuseDemoOutsideEmbedded }, { checkpointer, passOptions, runUntilSignal, startDecisionService },
-        { startServer }, { loadWebhookKey }] = await Promise.all([demoData(), import('../demo-sign-in.js'), service(),
-        import('../../http/server.js'), import('../../webhooks/index.js')]);
+        { startServer }, { loadWebhookKey }, { configureServiceLog }] = await Promise.all([demoData(), import('../demo-sign-in.js'), service(),
+        import('../../http/server.js'), import('../../webhooks/index.js'), import('../service-log.js')]);
       if (o.demo) refuseDemoOutsideEmbedded(rt.config, process.env);
       // Read before anything starts, so a mistyped TENURE_LOG_* is refused at once, by name.
       const logSettings = loadLogSettings(process.env, { demo: o.demo === true, tty: process.stderr.isTTY === true });
+      configureServiceLog(logSettings);
       // Re-read with the port given, so the default public URL (redirects, the cookie's origin check) names it too.
       const http = o.port === undefined ? rt.config.http : loadHttpConfig({ ...process.env, PORT: String(o.port) });
       const demo = o.demo ? { sessionTtlMs: sessionTtlFrom(process.env.TENURE_SESSION_TTL) } : undefined;
