@@ -15,6 +15,7 @@ import type { Store } from '../store/database.js';
 import { webhookTickOptions } from '../webhooks/index.js';
 import type { Runtime } from './runtime.js';
 import { log } from './service-log.js';
+import { refuseUnsafeInProduction } from '../production-guard.js';
 
 const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -107,6 +108,7 @@ export interface Served { decision: DecisionService; close(): Promise<void> }
  * checkpoint is signed.
  */
 export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: (store: Store) => Promise<Served>): Promise<void> => {
+  refuseUnsafeInProduction(process.env);
   requireCheckpointKey(rt);
   const metricsConfig = loadMetricsConfig(process.env);
   const ctx = await rt.system('worker');

@@ -97,6 +97,7 @@ export const ERRORS = {
   'ssh.public_key_invalid': { status: 400, exit: 2, title: 'The text is not one OpenSSH public key of a supported type and size' },
   'ssh.ca_key_invalid': { status: 409, exit: 3, title: 'The SSH CA key the policy names cannot be used (missing, readable by others, encrypted, or not a key)' },
   'audit.signing_key_missing': { status: 409, exit: 3, title: 'No audit signing key is configured' },
+  'config.unsafe_in_production': { status: 409, exit: 3, title: 'With NODE_ENV=production, serve and worker refuse settings meant for tests: an http public URL, an http identity provider, failpoints, audit checkpoints off' },
   'audit.checkpoints_required': { status: 409, exit: 3, title: 'serve and worker on a PostgreSQL server need an audit signing key, unless TENURE_AUDIT_CHECKPOINTS=off says checkpoints are turned off on purpose' },
   'audit.signing_key_invalid': { status: 422, exit: 2, title: 'The audit signing key or a trusted key is not a readable Ed25519 PEM key' },
   'audit.chain_broken': { status: 409, exit: 3, title: 'The audit chain does not verify (run tenure audit verify); nothing is signed over it' },
