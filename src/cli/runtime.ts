@@ -19,7 +19,7 @@ const osUser = (): string => { try { return userInfo().username; } catch { retur
 export class Runtime {
   readonly config: Config;
   readonly clock: Clock = systemClock;
-  private store: Store | undefined;
+  private opening: Promise<Store> | undefined;
   /** Set by long-running commands that stop their own loop on SIGINT/SIGTERM before the store closes. */
   handlesSignals = false;
   /** The command being run (`request create`), for messages; set before its action starts. */
@@ -95,13 +95,18 @@ export class Runtime {
       `tenure ${this.command || 'this command'} works on the database directly: run it without --server and TENURE_SERVER`);
   }
 
+  /**
+   * One store per process, however many callers ask at once: the promise is kept, not the store,
+   * so two concurrent first calls cannot open the database twice (the second would find the data
+   * directory locked by the first).
+   */
   async open(): Promise<Store> {
     this.requireLocal();
-    if (!this.store) {
+    this.opening ??= (async () => {
       const { openStore } = await import('../store/database.js');
-      this.store ??= await openStore({ ...this.config, connection: this.connectionSettings });
-    }
-    return this.store;
+      return openStore({ ...this.config, connection: this.connectionSettings });
+    })();
+    return this.opening;
   }
 
   /** The connection settings, named for pg_stat_activity: tenure-serve, tenure-worker or tenure-cli. */
@@ -135,10 +140,13 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
-    const store = this.store;
-    this.store = undefined;
-    if (store) await this.signHead(store);
-    await store?.close();
+    const opening = this.opening;
+    this.opening = undefined;
+    // A store that failed to open has nothing to sign or close; its error was reported where it was awaited.
+    const store = await opening?.catch(() => undefined);
+    if (!store) return;
+    await this.signHead(store);
+    await store.close();
   }
 
   /**
