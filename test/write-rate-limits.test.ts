@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadHttpConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
-import { apiTokens, writeRateLimits } from '../src/store/schema-service.js';
+import { hashSecret, newSecret } from '../src/operations/lib/credentials/secrets.js';
+import { apiTokens, sessions, writeRateLimits } from '../src/store/schema-service.js';
 import { freshStore } from './support/backends.js';
 import { startService, withService, type Service } from './support/service.js';
+import { HOUR } from './support/world.js';
 
 const limit = (max: number, more: NodeJS.ProcessEnv = {}) => ({ env: { TENURE_WRITES_PER_MINUTE: String(max), ...more } });
 
@@ -49,13 +52,17 @@ describe('write rate limits counted in the database', () => {
     assert.ok(passed.every((a) => a.statusCode === 201), passed.map((a) => a.body).join('\n'));
   }, limit(5)));
 
-  it('a person\'s several tokens share one budget, and another person has their own', () => withService(async (s) => {
+  it('a person\'s several tokens and web session share one budget, and another person has their own', () => withService(async (s) => {
     const [first, second] = [await s.token('eve'), await s.token('eve')];
+    const session = newSecret('tns');
+    await s.world.store.db.insert(sessions).values({ id: randomUUID(), identityId: await s.world.id('eve'), secretHash: hashSecret(session),
+      createdAt: s.world.clock.now(), expiresAt: new Date(s.world.clock.now().getTime() + HOUR) });
+    const bySession = () => s.app.inject({ method: 'POST', url: '/v1/tokens', payload: { name: 'by session' }, headers: { cookie: `tenure_session=${session}` } });
     const statuses = [
       (await write(s.app, first, 'a')).statusCode, (await write(s.app, second, 'b')).statusCode,
-      (await write(s.app, first, 'c')).statusCode, (await write(s.app, second, 'd')).statusCode,
+      (await bySession()).statusCode, (await write(s.app, first, 'c')).statusCode, (await bySession()).statusCode,
     ];
-    assert.deepEqual(statuses, [201, 201, 201, 429]);
+    assert.deepEqual(statuses, [201, 201, 201, 429, 429]);
     assert.equal((await write(s.app, await s.token('sam'), 'other person')).statusCode, 201);
     assert.deepEqual(await budgets(s), [`identity:${await s.world.id('eve')}`, `identity:${await s.world.id('sam')}`].sort());
   }, limit(3)));
