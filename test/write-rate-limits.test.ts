@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { loadHttpConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
+import { runHousekeeping } from '../src/jobs/housekeeping.js';
 import { hashSecret, newSecret } from '../src/operations/lib/credentials/secrets.js';
 import { apiTokens, sessions, writeRateLimits } from '../src/store/schema-service.js';
 import { freshStore } from './support/backends.js';
@@ -95,6 +96,14 @@ describe('write rate limits counted in the database', () => {
     assert.deepEqual([(await anonymous('guess-1')).statusCode, (await anonymous('guess-2')).statusCode, (await anonymous('guess-3')).statusCode], [401, 401, 429]);
     assert.ok((await budgets(s)).includes('address:127.0.0.1'));
   }, limit(2)));
+
+  it('housekeeping keeps the current minute\'s counts and deletes those of minutes long past', () => withService(async (s) => {
+    await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'counted' } });
+    assert.equal((await runHousekeeping(s.world.worker)).rateWindows, 0);
+    s.world.clock.advance(3 * 60_000);
+    assert.equal((await runHousekeeping(s.world.worker)).rateWindows, 1);
+    assert.deepEqual(await budgets(s), []);
+  }));
 
   it('a write that cannot be counted is refused, never let through uncounted', () => withService(async (s) => {
     const token = await s.token('eve');

@@ -60,7 +60,8 @@ export interface AuthorizeOptions {
 
 /**
  * Authenticates and authorises before the body is even parsed: a caller who may not use a route
- * learns nothing from it and costs nothing. Roles are read from the database on every request.
+ * learns nothing from it and costs no more than a lookup. Roles are read from the database on every
+ * request. A write spends its budget between the two, so a refused write counts like any other.
  */
 export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock, options: AuthorizeOptions): void => {
   app.decorateRequest('principal', undefined);
