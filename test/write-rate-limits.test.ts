@@ -8,7 +8,9 @@ import { buildApp } from '../src/http/app.js';
 import { runHousekeeping } from '../src/jobs/housekeeping.js';
 import { hashSecret, newSecret } from '../src/operations/lib/credentials/secrets.js';
 import { apiTokens, sessions, writeRateLimits } from '../src/store/schema-service.js';
+import { openPostgres } from '../src/store/database.js';
 import { freshStore } from './support/backends.js';
+import { createScratchDatabase } from './support/postgres-server.js';
 import { startService, withService, type Service } from './support/service.js';
 import { HOUR } from './support/world.js';
 
@@ -31,19 +33,29 @@ const write = (app: FastifyInstance, token: string, name: string) =>
 const budgets = async (s: Service) => (await s.world.store.db.select().from(writeRateLimits)).map((row) => row.budget).sort();
 
 describe('write rate limits counted in the database', () => {
-  it('two app instances on one PostgreSQL database spend one budget, which a new minute renews', () => withPostgresService(async (s) => {
-    const other = await buildApp({ store: s.world.store, clock: s.world.clock, http: loadHttpConfig(limit(4).env) });
+  it('two app instances on one PostgreSQL database, each with its own pool, spend one budget, which a new minute renews', async () => {
+    const scratch = await createScratchDatabase();
+    const [first, second] = [await openPostgres(scratch.url), await openPostgres(scratch.url)];
     try {
-      const token = await s.token('eve');
-      const statuses: number[] = [];
-      for (let i = 0; i < 6; i += 1) statuses.push((await write(i % 2 === 0 ? s.app : other, token, `t${i}`)).statusCode);
-      assert.deepEqual(statuses, [201, 201, 201, 201, 429, 429]);
-      s.world.clock.advance(60_000);
-      assert.equal((await write(other, token, 'next minute')).statusCode, 201);
+      const s = await startService(first, limit(4));
+      const other = await buildApp({ store: second, clock: s.world.clock, http: loadHttpConfig(limit(4).env) });
+      try {
+        const token = await s.token('eve');
+        const statuses: number[] = [];
+        for (let i = 0; i < 6; i += 1) statuses.push((await write(i % 2 === 0 ? s.app : other, token, `t${i}`)).statusCode);
+        assert.deepEqual(statuses, [201, 201, 201, 201, 429, 429]);
+        s.world.clock.advance(60_000);
+        assert.equal((await write(other, token, 'next minute')).statusCode, 201);
+      } finally {
+        await other.close();
+        await s.app.close();
+      }
     } finally {
-      await other.close();
+      await first.close();
+      await second.close();
+      await scratch.drop();
     }
-  }, limit(4)));
+  });
 
   it('many writes at once on PostgreSQL never get past the limit together', () => withPostgresService(async (s) => {
     const token = await s.token('eve');
