@@ -1,7 +1,9 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { readOidcSettings, type OidcSettings } from './auth/oidc-config.js';
 import { loadConnectionSettings, type ConnectionSettings } from './store/connection-settings.js';
 import { DEFAULT_LEASE_MS } from './domain/provisioning.js';
+import { TenureError } from './domain/errors.js';
 
 /** Configuration comes from the environment only; see README "Configuration". */
 export interface Config {
@@ -30,8 +32,16 @@ export interface HttpConfig {
   host: string;
   /** Largest request body accepted, in bytes. */
   bodyLimitBytes: number;
-  /** Writes allowed per token (or session, or address when anonymous) per minute, per process. */
+  /**
+   * Writes allowed per identity (all its tokens and sessions together), or per client address when
+   * anonymous, per minute, counted in the database across every process.
+   */
   writesPerMinute: number;
+  /**
+   * Load balancers whose X-Forwarded-For and X-Forwarded-Proto are believed (TENURE_TRUST_PROXY):
+   * addresses or CIDRs. Empty trusts nobody: the client address is then the TCP peer.
+   */
+  trustProxy: string[];
   /** The address people reach the service at; used for OIDC redirects and cookie security. */
   publicUrl: string;
   /** Web sign-in by OpenID Connect; undefined when TENURE_OIDC_ISSUER is not set (docs/authentication.md). */
@@ -52,6 +62,29 @@ export const unsignedGraceMs = (env: NodeJS.ProcessEnv = process.env): number =>
 
 const num = (value: string | undefined, fallback: number): number => (value ? Number(value) : fallback);
 
+/** An IPv4 or IPv6 address, or one with a prefix length that fits it: what proxy-addr accepts, less its named ranges and netmasks. */
+const isAddressOrCidr = (entry: string): boolean => {
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+};
+
+/**
+ * TENURE_TRUST_PROXY as a list. A wrong entry stops the start: silently dropping it would either
+ * leave every client looking like the balancer (one shared write budget) or trust too much.
+ */
+export const trustedProxies = (value: string | undefined): string[] => {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.find((entry) => !isAddressOrCidr(entry));
+  if (bad !== undefined) {
+    throw new TenureError('input.invalid', `TENURE_TRUST_PROXY: '${bad}' is not an IP address or CIDR (e.g. 10.0.0.0/8, fd00::/8)`,
+      { field: 'TENURE_TRUST_PROXY' });
+  }
+  return entries;
+};
+
 export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig => {
   const port = num(env.PORT, 8080);
   const publicUrl = (env.TENURE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
@@ -60,6 +93,7 @@ export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig
     host: env.TENURE_HOST ?? '127.0.0.1',
     bodyLimitBytes: num(env.TENURE_BODY_LIMIT_BYTES, 256 * 1024),
     writesPerMinute: num(env.TENURE_WRITES_PER_MINUTE, 300),
+    trustProxy: trustedProxies(env.TENURE_TRUST_PROXY),
     publicUrl,
     oidc: readOidcSettings(env, publicUrl),
   };

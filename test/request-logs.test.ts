@@ -13,12 +13,12 @@ import { startTenure, TENURE_BIN } from './support/tenure-process.js';
 import { buildWorld } from './support/world.js';
 
 /** A real server on a free port, its log lines captured; `run` gets its URL and the lines so far. */
-const withLoggedServer = async (log: ServerLog, run: (url: string, lines: () => string[]) => Promise<void>) => {
+const withLoggedServer = async (log: ServerLog, run: (url: string, lines: () => string[]) => Promise<void>, env: NodeJS.ProcessEnv = {}) => {
   const chunks: string[] = [];
   const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } });
   const store = await freshStore('embedded');
   const world = await buildWorld(store);
-  const server = await startServer({ store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0, host: '127.0.0.1' } }, { log: { ...log, stream } });
+  const server = await startServer({ store, clock: world.clock, http: { ...loadHttpConfig(env), port: 0, host: '127.0.0.1' } }, { log: { ...log, stream } });
   chunks.length = 0; // the start-up line; the tests are about request lines
   try {
     await run(server.url, () => chunks.join('').split('\n').filter(Boolean));
@@ -63,6 +63,18 @@ describe('request logs', () => {
     });
   });
 
+  it('the line carries the client address: the TCP peer, or the forwarded one when the peer is a trusted balancer', async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.7' };
+    await withLoggedServer({ format: 'json' }, async (url, lines) => {
+      await fetch(`${url}/v1/identities`, { headers: forwarded });
+      assert.equal((JSON.parse(lines()[0]!) as { ip: string }).ip, '127.0.0.1', 'nobody is trusted by default');
+    });
+    await withLoggedServer({ format: 'json' }, async (url, lines) => {
+      await fetch(`${url}/v1/identities`, { headers: forwarded });
+      assert.equal((JSON.parse(lines()[0]!) as { ip: string }).ip, '203.0.113.7');
+    }, { TENURE_TRUST_PROXY: '127.0.0.1' });
+  });
+
   it('in pretty format each request gives one short human line', async () => {
     await withLoggedServer({ format: 'pretty' }, async (url, lines) => {
       const response = await fetch(`${url}/v1/identities?token=${bearer}`, { headers: { authorization: `Bearer ${bearer}` } });
@@ -88,6 +100,19 @@ describe('request logs', () => {
   it('an invalid TENURE_LOG_FORMAT or TENURE_LOG_LEVEL is refused naming the variable', () => {
     assert.throws(() => loadLogSettings({ TENURE_LOG_FORMAT: 'xml' }), /TENURE_LOG_FORMAT: must be one of json, pretty \(is 'xml'\)/);
     assert.throws(() => loadLogSettings({ TENURE_LOG_LEVEL: 'loud' }), /TENURE_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent/);
+  });
+
+  it('tenure serve refuses to start with an invalid TENURE_TRUST_PROXY, naming the variable and the entry', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tenure-proxy-'));
+    try {
+      const r = spawnSync(process.execPath, [TENURE_BIN, 'serve', '--port', '0'], {
+        env: { ...process.env, TENURE_DATA_DIR: dataDir, DATABASE_URL: '', TENURE_SERVER: '', TENURE_TRUST_PROXY: '10.0.0.0/8,lb.internal' }, encoding: 'utf8', timeout: 120_000,
+      });
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /TENURE_TRUST_PROXY: 'lb.internal' is not an IP address or CIDR/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('tenure serve refuses to start with an invalid TENURE_LOG_LEVEL, naming the variable', () => {

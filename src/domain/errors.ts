@@ -24,7 +24,7 @@ export const ERRORS = {
   'auth.demo_link_invalid': { status: 400, exit: 2, title: 'The demo sign-in link is unknown, expired or already used; restart tenure serve --demo for new links' },
   'auth.demo_links_off': { status: 404, exit: 4, title: 'Demo sign-in links work only while the server runs with tenure serve --demo' },
   'demo.not_allowed': { status: 409, exit: 3, title: 'Demo sign-in links are only for the embedded database outside production (not with DATABASE_URL or NODE_ENV=production)' },
-  'rate.limited': { status: 429, exit: 3, title: 'Too many writes from this token; retry later' },
+  'rate.limited': { status: 429, exit: 3, title: 'Too many writes this minute from this identity (all its tokens and sessions) or, signed out, this address; retry after Retry-After' },
   'idempotency.key_reused': { status: 422, exit: 2, title: 'The Idempotency-Key was already used for a different request' },
   'idempotency.in_progress': { status: 409, exit: 3, title: 'A request with this Idempotency-Key is still being processed' },
   'service.not_ready': { status: 503, exit: 1, title: 'The service cannot answer safely right now' },

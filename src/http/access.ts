@@ -8,6 +8,7 @@ import type { TokenScope } from '../domain/tokens.js';
 import type { Store } from '../store/database.js';
 import type { CredentialCache } from './credential-cache.js';
 import { authenticate, SESSION_COOKIE, type Principal } from './principal.js';
+import type { SpendWrite } from './write-budget.js';
 
 /**
  * What a route requires, declared on every route (deny by default: a route without it is refused at
@@ -50,22 +51,38 @@ export const requireDeclaredAccess = (app: FastifyInstance): CataloguedRoute[] =
 export const routeAccess = (request: FastifyRequest): RouteAccess | undefined =>
   (request.routeOptions.config as { access?: RouteAccess }).access;
 
-export interface AuthorizeOptions { publicOrigin: string; cache?: CredentialCache | undefined }
+export interface AuthorizeOptions {
+  publicOrigin: string;
+  cache?: CredentialCache | undefined;
+  /** Spends the write budget (write-budget.ts): once the caller is known and before any refusal, so refusals count. */
+  spend?: SpendWrite | undefined;
+}
 
 /**
  * Authenticates and authorises before the body is even parsed: a caller who may not use a route
- * learns nothing from it and costs nothing. Roles are read from the database on every request.
+ * learns nothing from it and costs no more than a lookup. Roles are read from the database on every
+ * request. A write spends its budget between the two, so a refused write counts like any other.
  */
 export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clock, options: AuthorizeOptions): void => {
   app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (request) => {
+  const spend: SpendWrite = options.spend ?? (async () => {});
+  app.addHook('onRequest', async (request, reply) => {
     const access = routeAccess(request);
-    if (!access || 'public' in access) return;
+    if (!access) return;
+    if ('public' in access) return spend(request, reply, undefined);
     const now = clock.now();
     const bearer = request.headers.authorization;
     const cache = access.rememberCaller && bearer !== undefined ? options.cache : undefined;
     const remembered = cache?.get(bearer!, now);
-    const principal = remembered?.principal ?? await authenticate(store, now, bearer, request.cookies[SESSION_COOKIE]);
+    let principal: Principal;
+    try {
+      principal = remembered?.principal ?? await authenticate(store, now, bearer, request.cookies[SESSION_COOKIE]);
+    } catch (error) {
+      // A bad or missing credential spends the client address's budget: guessing tokens is limited too.
+      await spend(request, reply, undefined);
+      throw error;
+    }
+    await spend(request, reply, principal);
     if (!principal.scopes.includes(access.scope)) {
       throw new TenureError('auth.scope_missing', `this route needs a token with the '${access.scope}' scope`);
     }

@@ -1,6 +1,5 @@
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -21,6 +20,7 @@ import { validatorCompiler } from './validation.js';
 import { ROUTES } from './routes/index.js';
 import { registerWebConsole } from './web.js';
 import { logRequests, loggedPath, requestId } from './request-log.js';
+import { isWrite, writeBudget } from './write-budget.js';
 
 declare module 'fastify' {
   interface FastifyInstance { routeCatalogue: CataloguedRoute[] }
@@ -83,8 +83,6 @@ const contentSecurityPolicy = (publicUrl: string) => ({
   },
 });
 
-const isWrite = (method: string) => method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
-
 export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   const app = Fastify({
     logger: deps.logger === undefined ? false : deps.logger,
@@ -97,6 +95,8 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     requestIdHeader: false,
+    // Only the named balancers' X-Forwarded-For/-Proto are believed; without any, request.ip is the TCP peer.
+    ...(deps.http.trustProxy.length > 0 ? { trustProxy: deps.http.trustProxy } : {}),
   });
   if (deps.logger) logRequests(app);
   // JSON only: a cross-site HTML form can send text/plain or form bodies without a preflight, so those are refused outright.
@@ -123,14 +123,8 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   const decision = deps.decision;
   const cache = decision ? new CredentialCache(() => decision.credentialEpoch()) : undefined;
-  authorizeRequests(app, deps.store, deps.clock, { publicOrigin: new URL(deps.http.publicUrl).origin, cache });
-  await app.register(rateLimit, {
-    hook: 'preHandler',
-    max: deps.http.writesPerMinute,
-    timeWindow: 60_000,
-    // Reads and decision-point checks are not limited here: the limit protects writes.
-    allowList: (request) => !isWrite(request.method) || request.routeOptions.url === '/v1/check',
-    keyGenerator: (request) => request.principal?.tokenId ?? request.principal?.sessionId ?? request.ip,
+  authorizeRequests(app, deps.store, deps.clock, {
+    publicOrigin: new URL(deps.http.publicUrl).origin, cache, spend: writeBudget(deps.store, deps.clock, deps.http.writesPerMinute),
   });
   supportIdempotencyKeys(app, deps.store, deps.clock);
   if (decision) {

@@ -40,7 +40,7 @@ const fromSchemaValidation = (error: FastifyError): TenureError | undefined => {
   return new TenureError('input.invalid', `${first.field}: ${first.rule}`, { field: first.field, details: issues });
 };
 
-/** Fastify's own refusals (bad JSON, too large, wrong media type, rate limit) in the same vocabulary. */
+/** Fastify's own refusals (bad JSON, too large, wrong media type) in the same vocabulary. */
 const fromFramework = (error: FastifyError): TenureError | undefined => {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY': case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -51,7 +51,6 @@ const fromFramework = (error: FastifyError): TenureError | undefined => {
       return new TenureError('input.unsupported_media_type', 'send bodies as application/json');
     default:
   }
-  if (error.statusCode === 429) return new TenureError('rate.limited', 'too many writes; retry after the time in Retry-After');
   if (error instanceof SyntaxError || (error.statusCode === 400 && error.code?.startsWith('FST_ERR_CTP'))) {
     return new TenureError('input.malformed', 'the body could not be read');
   }

@@ -1,8 +1,9 @@
 /**
  * One log line per request, for people and for machines. Fastify's own request logging writes two
  * JSON lines per request (incoming, completed) holding the raw URL; it is turned off and this hook
- * writes one line on completion: method, route template, path without its query, status, duration
- * and the request id, never headers or bodies (tokens, cookies, OIDC codes).
+ * writes one line on completion: method, route template, path without its query, status, duration,
+ * the client's address (behind TENURE_TRUST_PROXY balancers, the one they forwarded) and the request
+ * id, never headers or bodies (tokens, cookies, OIDC codes).
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -30,7 +31,7 @@ export const logRequests = (app: FastifyInstance): void => {
     const status = reply.statusCode;
     const line = {
       method: request.method, route: request.routeOptions.url ?? null, path: loggedPath(request.url), status,
-      ms: Math.round(reply.elapsedTime), actor: request.principal?.identityId,
+      ms: Math.round(reply.elapsedTime), ip: request.ip, actor: request.principal?.identityId,
     };
     if (status >= 500) request.log.error(line, 'request failed');
     else request.log.info(line, 'request');

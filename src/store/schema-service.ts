@@ -1,7 +1,7 @@
 /**
  * Tables of the service: who may call it (tokens, sessions, OIDC links), safe retries (idempotency
- * keys), webhooks (subscriptions, an outbox of deliveries and their attempts), feed cursors and
- * decision-point access events. Part of the one schema (see schema.ts); migrations cover both files.
+ * keys), write rate limits, webhooks (subscriptions, an outbox of deliveries and their attempts),
+ * feed cursors and decision-point access events. Part of the one schema (see schema.ts); migrations cover both files.
  */
 import { sql } from 'drizzle-orm';
 import {
@@ -80,6 +80,17 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   lockedUntil: ts('locked_until').notNull(),
 }, (t) => [primaryKey({ columns: [t.principal, t.key] })]);
 
+/**
+ * Writes counted per budget (an identity, or a client address when anonymous) and fixed minute:
+ * every server process increments the same row, so the limit holds however many run. Rows of past
+ * minutes are deleted by housekeeping.
+ */
+export const writeRateLimits = pgTable('write_rate_limits', {
+  budget: text('budget').notNull(),
+  windowStart: ts('window_start').notNull(),
+  count: integer('count').notNull(),
+}, (t) => [primaryKey({ columns: [t.budget, t.windowStart] })]);
+
 export const webhookSubscriptions = pgTable('webhook_subscriptions', {
   id: uuid('id').primaryKey(),
   /**
@@ -147,6 +158,6 @@ export const accessEvents = pgTable('access_events', {
 }, (t) => [index('access_events_identity_idx').on(t.identityId, t.at)]);
 
 export const serviceTables = {
-  apiTokens, sessions, externalSubjects, oidcLogins, idempotencyKeys,
+  apiTokens, sessions, externalSubjects, oidcLogins, idempotencyKeys, writeRateLimits,
   webhookSubscriptions, webhookDeliveries, webhookAttempts, feedCursors, accessEvents,
 };

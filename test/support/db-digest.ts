@@ -7,10 +7,14 @@ import { rawRows, type Store } from '../../src/store/database.js';
  */
 const VOLATILE: Record<string, string[]> = { api_tokens: ['last_used_at'] };
 
+/** Written by every write, refused or not, on purpose: refused writes spend the rate budget (http/write-budget.ts). */
+const COUNTERS = new Set(['write_rate_limits']);
+
 const tablesOf = async (store: Store): Promise<string[]> =>
   (await rawRows<{ name: string }>(store.db, sql`
     SELECT table_name AS name FROM information_schema.tables
-    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`)).map((r) => r.name);
+    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`)).map((r) => r.name)
+    .filter((name) => !COUNTERS.has(name));
 
 /** Per table: the row count and an md5 of every row's text (volatile columns left out); one query. */
 export const databaseDigest = async (store: Store): Promise<Record<string, string>> => {

@@ -8124,6 +8124,7 @@ export interface paths {
                             grantsExpired: number;
                             housekeeping: {
                                 idempotencyKeys: number;
+                                rateWindows: number;
                                 signIns: number;
                             };
                             hr: {
