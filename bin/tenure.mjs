@@ -13,7 +13,13 @@ const beside = (path) => existsSync(new URL(path, import.meta.url));
 if (!beside('../src/') && beside('../dist/cli/main.js')) {
   await import('../dist/cli/main.js');
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
+  // tsx is a development dependency: a checkout installed with --omit=dev has none.
+  const tsx = await import('tsx/esm/api').catch(() => undefined);
+  if (!tsx) {
+    process.stderr.write('error: this checkout runs its TypeScript sources through tsx, a development dependency that is not installed:'
+      + ' run npm ci (without --omit=dev), or npm pack and install the package, which runs compiled code\n');
+    process.exit(1);
+  }
+  tsx.register();
   await import('../src/cli/main.ts');
 }
