@@ -6,8 +6,8 @@
  * GNU time's %M (maximum resident set size).
  */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, type BenchResult } from './report.js';
@@ -17,10 +17,17 @@ const COMPILED = join(ROOT, 'dist', 'cli', 'main.js');
 const SOURCES = join(ROOT, 'bin', 'tenure.mjs');
 const FLOOR_QUERY = "import { PGlite } from '@electric-sql/pglite'; const db = new PGlite({ dataDir: process.argv[1] }); await db.query('select count(*) from grants'); await db.close();";
 
+/**
+ * On two cores, the measured processes run on the second and `tenure serve` on the first, so the
+ * server-mode row does not measure the two fighting over one core.
+ */
+const PIN = cpus().length > 1 && existsSync('/usr/bin/taskset');
+const onCore = (core: number, command: string[]): string[] => (PIN ? ['/usr/bin/taskset', '-c', String(core), ...command] : command);
+
 /** One process under GNU time: its wall time and peak resident memory. */
 const timed = (args: string[], env: NodeJS.ProcessEnv): { ms: number; kib: number } => {
   const start = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], { cwd: ROOT, env, encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...onCore(1, [process.execPath, ...args])], { cwd: ROOT, env, encoding: 'utf8' });
   const ms = performance.now() - start;
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${r.stderr}`);
   return { ms, kib: Number(r.stderr.trim().split('\n').at(-1)) };
@@ -35,11 +42,12 @@ const row = (name: string, backend: string, args: string[], env: NodeJS.ProcessE
 
 /** `tenure serve` on the data directory, until `stop`; resolves with its URL once it listens. */
 const serve = (env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => Promise<void> }> => new Promise((resolve, reject) => {
-  const child = spawn(process.execPath, [COMPILED, 'serve', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, ...args] = onCore(0, [process.execPath, COMPILED, 'serve', '--port', '0']);
+  const child = spawn(command!, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (chunk: Buffer) => {
     log += String(chunk);
-    const match = /serving (http:\/\/\S+)/.exec(log);
+    const match = /serving (http:\/\/[^\s"]+)/.exec(log);
     if (match) resolve({ url: match[1]!, stop: () => new Promise((done) => { child.once('close', () => done()); child.kill('SIGTERM'); }) });
   });
   child.once('exit', (code) => reject(new Error(`tenure serve exited with ${code}: ${log}`)));
