@@ -37,6 +37,20 @@ const missing = (): string | false => {
   return absent.length ? `${absent.join(', ')} not installed: run scripts/system-deps.sh` : false;
 };
 
+const alive = (pid: number): boolean => {
+  try { process.kill(pid, 0); return true; } catch (error) { return (error as NodeJS.ErrnoException).code === 'EPERM'; }
+};
+
+/** Removes containers and volumes left by test processes that died before their cleanup ran. */
+const sweepAbandoned = (): void => {
+  const names = (kind: 'ps' | 'volume') => (kind === 'ps'
+    ? podman('ps', '--all', '--filter', 'name=^tenure-image-test-', '--format', '{{.Names}}')
+    : podman('volume', 'ls', '--filter', 'name=^tenure-image-test-', '--format', '{{.Name}}')).stdout.split('\n').filter(Boolean);
+  const dead = (name: string) => !alive(Number(/^tenure-image-test-(\d+)/.exec(name)?.[1]));
+  for (const name of names('ps').filter(dead)) podman('rm', '--force', '--volumes', name);
+  for (const name of names('volume').filter(dead)) podman('volume', 'rm', '--force', name);
+};
+
 const freePort = (): Promise<number> => new Promise((resolve, reject) => {
   const server = createServer().listen(0, '127.0.0.1', () => {
     const { port } = server.address() as { port: number };
@@ -66,7 +80,7 @@ describe('the container image', { skip: missing(), timeout: 900_000 }, () => {
       '--env', 'TENURE_CHECKPOINT_INTERVAL_MS=500', IMAGE), 'podman run');
   };
   const exec = (...args: string[]) => podman('exec', name, ...args);
-  const remove = () => podman('rm', '--force', '--time', '10', name);
+  const remove = () => podman('rm', '--force', '--volumes', '--time', '10', name);
 
   const ready = async (): Promise<void> => {
     const deadline = Date.now() + 90_000;
@@ -82,6 +96,7 @@ describe('the container image', { skip: missing(), timeout: 900_000 }, () => {
 
   before(async () => {
     ok(podman('info', '--format', '{{.Host.OCIRuntime.Name}}'), 'podman info');
+    sweepAbandoned();
     const build = spawnSync('bash', ['scripts/image.sh'], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
     assert.equal(build.status, 0, `scripts/image.sh: ${build.error?.message ?? ''}${build.stderr}`);
     keys = mkdtempSync(join(tmpdir(), 'tenure-image-keys-'));
