@@ -11,7 +11,7 @@ import { BACKENDS } from './support/backends.js';
 import { createScratchDatabase } from './support/postgres-server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const IMAGE = 'localhost/tenure:latest';
+const IMAGE = `${process.env.TENURE_IMAGE ?? 'localhost/tenure'}:latest`; // as scripts/image.sh names it
 // What works on these machines (and CI's): Debian's runc, cgroups without systemd, the host's
 // network (no CNI setup), and limits runc can set inside the VM's.
 const PODMAN = ['--runtime', 'runc', '--cgroup-manager=cgroupfs'];
