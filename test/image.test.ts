@@ -16,6 +16,9 @@ const IMAGE = `${process.env.TENURE_IMAGE ?? 'localhost/tenure'}:latest`; // as 
 // network (no CNI setup), and limits runc can set inside the VM's.
 const PODMAN = ['--runtime', 'runc', '--cgroup-manager=cgroupfs'];
 const RUN = ['--network', 'host', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024'];
+// As docs/container.md says to run it: nothing writable but the volume (and podman's tmpfs on /tmp
+// and /run), no capabilities, no way to gain privileges.
+const HARDENED = ['--read-only', '--cap-drop', 'all', '--security-opt', 'no-new-privileges'];
 
 const podman = (...args: string[]): SpawnSyncReturns<string> =>
   spawnSync('podman', [...PODMAN, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -68,18 +71,19 @@ describe('the container image', { skip: missing(), timeout: 900_000 }, () => {
   const volume = `${name}-data`;
   let database: { url: string; drop: () => Promise<void> };
   let port: number;
-  // The signing key as docs/operations.md says to give it: a file readable by the image's user,
+  // The signing key as docs/container.md says to give it: a file readable by the image's user,
   // mounted read-only, named by TENURE_AUDIT_KEY_FILE (a PEM does not fit in an --env-file).
   let keys: string;
 
   const start = (): void => {
-    ok(podman('run', '--detach', '--name', name, ...RUN, '--read-only', '--volume', `${volume}:/var/lib/tenure`,
+    ok(podman('run', '--detach', '--name', name, ...RUN, ...HARDENED, '--volume', `${volume}:/var/lib/tenure`,
       '--volume', `${keys}:/run/secrets/tenure:ro`, '--env', 'TENURE_AUDIT_KEY_FILE=/run/secrets/tenure/audit-signing-key.pem',
       '--env', `DATABASE_URL=${database.url}`, '--env', `PORT=${port}`,
       // Checkpoints every half second, so that audit verify finds the events just made signed.
       '--env', 'TENURE_CHECKPOINT_INTERVAL_MS=500', IMAGE), 'podman run');
   };
   const exec = (...args: string[]) => podman('exec', name, ...args);
+  const logs = () => { const r = podman('logs', name); return r.stdout + r.stderr; };
   const remove = () => podman('rm', '--force', '--volumes', '--time', '10', name);
 
   const ready = async (): Promise<void> => {
@@ -88,10 +92,10 @@ describe('the container image', { skip: missing(), timeout: 900_000 }, () => {
       const status = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
       if (status === 200) return;
       const state = podman('inspect', '--format', '{{.State.Status}}', name).stdout.trim();
-      if (state !== 'running') assert.fail(`the container is ${state}: ${podman('logs', name).stderr}`);
+      if (state !== 'running') assert.fail(`the container is ${state}: ${logs()}`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    assert.fail(`/readyz did not answer 200 within 90 s: ${podman('logs', name).stderr}`);
+    assert.fail(`/readyz did not answer 200 within 90 s: ${logs()}`);
   };
 
   before(async () => {
@@ -123,10 +127,16 @@ describe('the container image', { skip: missing(), timeout: 900_000 }, () => {
     assert.equal(body.status, 'ready');
     // HEALTHCHECK survives the build only in the docker format; podman runs it on request.
     ok(podman('healthcheck', 'run', name), 'podman healthcheck run');
+    const page = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i, 'the built web console is in the image');
   });
 
-  it('runs as the unprivileged user 10001, on a root filesystem nothing can write to', () => {
-    assert.match(ok(exec('cat', '/proc/1/status'), 'status of PID 1'), /^Uid:\s+10001\s+10001\s+10001\s+10001$/m);
+  it('runs as the unprivileged user 10001 without capabilities, on a root filesystem nothing can write to', () => {
+    const status = ok(exec('cat', '/proc/1/status'), 'status of PID 1');
+    assert.match(status, /^Uid:\s+10001\s+10001\s+10001\s+10001$/m);
+    assert.match(status, /^CapEff:\s+0+$/m);
+    assert.match(status, /^NoNewPrivs:\s+1$/m);
     assert.equal(ok(exec('id', '-u'), 'id').trim(), '10001');
     const write = exec('sh', '-c', 'echo x > /opt/tenure/written');
     assert.notEqual(write.status, 0);
