@@ -86,13 +86,17 @@ step "packed $tarball"
 # The lock file the suite ran against, so the image holds the same dependency versions rather than
 # whatever the ranges resolve to today. No install scripts: nothing in production needs one.
 cp package-lock.json "$context/opt/tenure/"
-(cd "$context/opt/tenure" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --silent)
+(cd "$context/opt/tenure" && npm ci --omit=dev --ignore-scripts --prefer-offline --no-audit --no-fund --loglevel=error)
 step "installed the production dependencies"
 
 # The docker format keeps HEALTHCHECK (the OCI format has no such field). No network: nothing in
-# the Containerfile downloads anything.
+# the Containerfile downloads anything. The labels say which commit an image was built from, for
+# upgrades and rollbacks (`podman image inspect`).
+revision=$(git describe --always --dirty 2>/dev/null || echo unknown)
 previous=$("${PODMAN[@]}" image inspect --format '{{.Id}}' "$IMAGE:$VERSION" 2>/dev/null || true)
 "${PODMAN[@]}" build --quiet --format docker --network none --build-arg "BASE=$BASE" \
+  --label "org.opencontainers.image.version=$VERSION" --label "org.opencontainers.image.revision=$revision" \
+  --label "org.opencontainers.image.licenses=Apache-2.0" \
   -f Containerfile -t "$IMAGE:$VERSION" -t "$IMAGE:latest" "$context" >/dev/null
 rm -rf "$context"
 # The image this build replaced, untagged now: removed, or every change would leave ~200 MB behind.
