@@ -7,7 +7,10 @@ set -euo pipefail
 # downloaded), and a font for it to render the screenshots with (chromium only depends on fontconfig).
 # prometheus: a real server scrapes `tenure serve` in test/metrics-prometheus.test.ts, and its promtool checks
 # the shipped alert rules. Installing it starts no service here (the tests run their own, on a free port).
-PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core prometheus)
+# podman, runc, debootstrap: scripts/image.sh builds the container image and test/image.test.ts runs it
+# (runc named, or apt picks crun for podman; these machines run containers with Debian's runc).
+PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core prometheus
+  podman runc debootstrap)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
