@@ -79,6 +79,8 @@ describe('the container image', { skip: missing(), timeout: 900_000 }, () => {
     ok(podman('run', '--detach', '--name', name, ...RUN, ...HARDENED, '--volume', `${volume}:/var/lib/tenure`,
       '--volume', `${keys}:/run/secrets/tenure:ro`, '--env', 'TENURE_AUDIT_KEY_FILE=/run/secrets/tenure/audit-signing-key.pem',
       '--env', `DATABASE_URL=${database.url}`, '--env', `PORT=${port}`,
+      // The image runs with NODE_ENV=production, which refuses to serve without an https public address.
+      '--env', 'TENURE_PUBLIC_URL=https://tenure.example',
       // Checkpoints every half second, so that audit verify finds the events just made signed.
       '--env', 'TENURE_CHECKPOINT_INTERVAL_MS=500', IMAGE), 'podman run');
   };
