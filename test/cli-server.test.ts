@@ -9,7 +9,7 @@ import { loadHttpConfig } from '../src/config.js';
 import { TenureError } from '../src/domain/errors.js';
 import { randomBytes } from 'node:crypto';
 import { startServer, type RunningServer } from '../src/http/server.js';
-import { loadWebhookKey } from '../src/webhooks/index.js';
+import { loadWebhookKeyRing } from '../src/webhooks/index.js';
 import { approveRequest } from '../src/operations/approve-request.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { createToken } from '../src/operations/create-token.js';
@@ -47,7 +47,7 @@ describe('the tenure command line in server mode (--server URL, token from TENUR
   before(async () => {
     const store = await freshStore('embedded');
     world = await buildWorld(store);
-    const webhookKey = loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') }, dataDir: '/nonexistent', create: false });
+    const webhookKey = loadWebhookKeyRing({ env: { TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') }, dataDir: '/nonexistent', create: false });
     server = await startServer({ store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0 }, webhookKey: () => webhookKey });
     for (const handle of ['ada', 'carl', 'sam', 'olivia', 'audrey']) {
       tokens.set(handle, (await createToken(await world.as(handle), { name: `cli-${handle}`, scopes: ['read', 'write'] })).secret);

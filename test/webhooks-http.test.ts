@@ -8,7 +8,7 @@ import { ROUTES } from '../src/http/routes/index.js';
 import { webhookRoutes } from '../src/http/routes/webhooks.js';
 import { createToken } from '../src/operations/create-token.js';
 import type { Store } from '../src/store/database.js';
-import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { keyRing, webhookKey } from '../src/webhooks/crypto.js';
 import { runWebhookTick, verifySignature } from '../src/webhooks/index.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
@@ -21,7 +21,7 @@ describe('webhooks over the HTTP API', () => {
   let w: World;
   let app: FastifyInstance;
   let rx: Receiver;
-  const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+  const key = keyRing([webhookKey(randomBytes(32), 'test')]);
   const tokens = new Map<string, string>();
 
   before(async () => {

@@ -35,6 +35,7 @@ import { createWebhook } from '../operations/create-webhook.js';
 import { deleteWebhook } from '../operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
 import { listWebhooks } from '../operations/list-webhooks.js';
+import { rekeyWebhooks } from '../operations/rekey-webhooks.js';
 import { confirmProvisioningTask } from '../operations/confirm-provisioning-task.js';
 import { pageFindings } from '../operations/list-findings.js';
 import { pageProvisioningJobs } from '../operations/list-provisioning-jobs.js';
@@ -65,7 +66,7 @@ import { renewEngagement } from '../operations/renew-engagement.js';
 import { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import { sshPrincipals } from '../operations/ssh-principals.js';
 import { problemOf } from '../http/problem.js';
-import type { WebhookKey } from '../webhooks/crypto.js';
+import type { WebhookKeyRing } from '../webhooks/crypto.js';
 import { webhookTickOptions } from '../webhooks/index.js';
 import { searchAudit } from '../operations/search-audit.js';
 import { testPolicy } from '../operations/test-policy.js';
@@ -75,8 +76,8 @@ import { writeAuditCheckpoint } from '../operations/write-checkpoint.js';
 import { handlesById } from '../store/queries/identities.js';
 import { allPages, type Page, type TenureApi } from './api.js';
 
-/** Where local use cases find keys: audit keys by source, the webhook key (created on the embedded default). */
-export interface LocalKeys extends KeySource { webhookKey: () => WebhookKey | undefined }
+/** Where local use cases find keys: audit keys by source, the webhook key ring (created on the embedded default). */
+export interface LocalKeys extends KeySource { webhookKey: () => WebhookKeyRing | undefined }
 
 /**
  * The use cases in this process, on the database, acting as the --as identity: exactly what the
@@ -152,6 +153,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listWebhooks: async (input) => listWebhooks(await ctx(), input),
     deleteWebhook: async (id) => deleteWebhook(await ctx(), { webhook: id }),
     listWebhookDeliveries: async (input) => listWebhookDeliveries(await ctx(), input),
+    rekeyWebhooks: async (input) => rekeyWebhooks(await ctx(), input, keys.webhookKey()),
     listProvisioningJobs: (input) => every((c, cursor) => pageProvisioningJobs(c, { ...input, cursor })),
     confirmProvisioningTask: async (input) => confirmProvisioningTask(await ctx(), input),
     resolveProvisioningJob: async (input) => resolveProvisioningJob(await ctx(), input),
