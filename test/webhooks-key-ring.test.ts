@@ -6,7 +6,8 @@ import { createWebhook } from '../src/operations/create-webhook.js';
 import { deleteWebhook } from '../src/operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../src/operations/list-webhook-deliveries.js';
 import { rekeyWebhooks } from '../src/operations/rekey-webhooks.js';
-import type { Store } from '../src/store/database.js';
+import { openPostgres, type Store } from '../src/store/database.js';
+import type { Context } from '../src/work/context.js';
 import { auditEvents } from '../src/store/schema.js';
 import { webhookSubscriptions } from '../src/store/schema-service.js';
 import { decryptSecret, keyRing, urlContext, webhookKey, type WebhookKeyRing } from '../src/webhooks/crypto.js';
@@ -15,6 +16,7 @@ import { BACKENDS, freshStore } from './support/backends.js';
 import { refusedWith } from './support/assert.js';
 import { grantThrough } from './support/flows.js';
 import { startReceiver, type Receiver } from './support/webhook-receiver.js';
+import { createScratchDatabase } from './support/postgres-server.js';
 import { buildWorld, type World } from './support/world.js';
 
 /** What versions before the key ring stored: `iv.tag.data`, naming no key. */
@@ -159,3 +161,38 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+/** Two stores on one database stand for two processes: separate pools, separate connections. */
+describe('two rekeys at once on the PostgreSQL server', { skip: process.env.TENURE_TEST_BACKENDS === 'embedded' }, () => {
+  it('move every subscription exactly once, and every one decrypts with the new key alone', async () => {
+    const scratch = await createScratchDatabase();
+    const first = await openPostgres(scratch.url, { max: 4 });
+    const second = await openPostgres(scratch.url, { max: 4 });
+    try {
+      const w = await buildWorld(first);
+      const older = webhookKey(randomBytes(32), 'old');
+      const newer = webhookKey(randomBytes(32), 'new');
+      const rotating = keyRing([newer, older]);
+      const hooks = [];
+      for (let i = 0; i < 30; i++) {
+        hooks.push(await createWebhook(await w.as('ada'), { url: `https://hooks.example.com/${i}`, events: ['grant.activated'] }, keyRing([older])));
+      }
+      const ada = await w.as('ada');
+      const on = (store: Store): Context => ({ ...ada, store });
+      const reports = await Promise.all([first, second, first, second].map((store) => rekeyWebhooks(on(store), { batchSize: 7 }, rotating)));
+      assert.equal(reports.reduce((n, r) => n + r.rekeyed, 0), 30, 'each subscription rekeyed by exactly one of the runs');
+      assert.equal(reports.reduce((n, r) => n + r.alreadyCurrent, 0), 90, 'and found already current by the others');
+      assert.deepEqual(reports.flatMap((r) => r.failed), []);
+      const events = (await first.db.select().from(auditEvents)).filter((e) => e.action === 'webhook.rekeyed');
+      assert.equal(new Set(events.map((e) => e.subjectId)).size, 30);
+      assert.equal(events.length, 30);
+      const newOnly = keyRing([newer]);
+      const rows = new Map((await first.db.select().from(webhookSubscriptions)).map((r) => [r.id, r]));
+      for (const hook of hooks) {
+        assert.equal(decryptSecret(newOnly, rows.get(hook.id)!.secretCiphertext, hook.id), hook.secret);
+      }
+    } finally {
+      await first.close(); await second.close(); await scratch.drop();
+    }
+  });
+});
