@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { loadWebhookKeyRing } from '../src/webhooks/key-ring.js';
 import { backoffMs } from '../src/webhooks/deliver.js';
 import { webhookTickOptions } from '../src/webhooks/index.js';
 import { signatureHeader, verifySignature } from '../src/webhooks/signature.js';
+import { startTenure, TENURE_BIN } from './support/tenure-process.js';
 
 const refused = (fn: () => unknown, code: string): TenureError => {
   try { fn(); } catch (error) {
@@ -72,6 +74,23 @@ describe('the webhook key, secrets and signatures', () => {
     writeFileSync(file, '# nothing but a comment\n');
     assert.match(refused(() => loadWebhookKeyRing({ env: { TENURE_WEBHOOK_KEY_FILE: file }, dataDir: dir, create: true }), 'webhook.key_invalid').message,
       /holds no key/);
+  });
+
+  it('tenure worker refuses a bad key ring at start, by its position; a good one is logged by key ids only', async () => {
+    const [current, older] = [randomBytes(32).toString('base64'), randomBytes(32).toString('base64')];
+    const env = { ...process.env, TENURE_DATA_DIR: join(dir, 'data'), DATABASE_URL: '', TENURE_SERVER: '', TENURE_ACTOR: '' };
+    const bad = spawnSync(process.execPath, [TENURE_BIN, 'worker'], { env: { ...env, TENURE_WEBHOOK_KEY: `${current},${current}` }, encoding: 'utf8', timeout: 120_000 });
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /webhook\.key_duplicate: TENURE_WEBHOOK_KEY key 1 and TENURE_WEBHOOK_KEY key 2 are the same key/);
+    assert.ok(!bad.stderr.includes(current));
+    const ring = keyRing([webhookKey(Buffer.from(current, 'base64'), 'a'), webhookKey(Buffer.from(older, 'base64'), 'b')]);
+    const worker = await startTenure(['worker'], { ...env, TENURE_WEBHOOK_KEY: `${current},${older}`, TENURE_WORKER_INTERVAL_MS: '600000' }, /worker running/);
+    try {
+      assert.match(worker.log(), new RegExp(`webhook key ring: current ${ring.current.kid}, also decrypting ${[...ring.keys.keys()][1]!}`));
+      assert.ok(!worker.log().includes(current) && !worker.log().includes(older));
+    } finally {
+      await worker.stop();
+    }
   });
 
   it('the worker reads the key but never creates it, and refuses a notice window that is not a duration', () => {
