@@ -52,17 +52,20 @@ const reencrypt = (ring: WebhookKeyRing, row: Row): { secretCiphertext: string; 
 };
 
 /**
- * One batch, in key order after `after`. FOR UPDATE: a concurrent rekey waits and then reads the rows
- * this one wrote (already current: skipped, so each row is rekeyed once), and an edit of a row cannot
- * be overwritten by a re-encryption of the value it replaced. Deliveries do not lock subscriptions:
- * they read the old or the new ciphertext, and either decrypts, since the ring holds both keys.
+ * One batch, in key order after `after`, row-locked: a concurrent rekey waits and then reads the
+ * rows this one wrote (already current: skipped, so each row is rekeyed once), and an edit or delete
+ * of a row waits rather than being overwritten by a re-encryption of the value it replaced. The lock
+ * is FOR NO KEY UPDATE, what the UPDATE would take anyway (the id does not change): unlike FOR UPDATE
+ * it does not block the dispatcher inserting deliveries that reference these rows (their foreign key
+ * takes FOR KEY SHARE), so it cannot deadlock with it. Deliveries read subscriptions unlocked: they
+ * get the old or the new ciphertext, and either decrypts, since the ring holds both keys.
  * A dry run (`check`) locks nothing and writes nothing.
  */
 const rekeyBatch = async (work: Work, ring: WebhookKeyRing, after: string, data: z.infer<typeof RekeyWebhooksInput>, report: RekeyReport) => {
   const query = work.tx.select({
     id: webhookSubscriptions.id, secretCiphertext: webhookSubscriptions.secretCiphertext, urlCiphertext: webhookSubscriptions.urlCiphertext,
   }).from(webhookSubscriptions).where(gt(webhookSubscriptions.id, after)).orderBy(asc(webhookSubscriptions.id)).limit(data.batchSize);
-  const rows: Row[] = data.check ? await query : await query.for('update');
+  const rows: Row[] = data.check ? await query : await query.for('no key update');
   for (const row of rows) {
     const was = keyOfValue(row.secretCiphertext);
     report.before[was] = (report.before[was] ?? 0) + 1;
