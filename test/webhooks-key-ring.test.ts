@@ -5,6 +5,7 @@ import { eq } from 'drizzle-orm';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { deleteWebhook } from '../src/operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../src/operations/list-webhook-deliveries.js';
+import { listWebhooks } from '../src/operations/list-webhooks.js';
 import { rekeyWebhooks } from '../src/operations/rekey-webhooks.js';
 import { openPostgres, type Store } from '../src/store/database.js';
 import type { Context } from '../src/work/context.js';
@@ -81,6 +82,9 @@ for (const backend of BACKENDS) {
       await deleteWebhook(await w.as('ada'), { webhook: gone.id });
       const stored = await store.db.select().from(webhookSubscriptions);
 
+      const keysListed = async () => Object.fromEntries((await listWebhooks(await w.as('ada'), { includeDeleted: true })).map((h) => [h.id, h.key]));
+      assert.deepEqual(await keysListed(), { [legacy.id]: 'legacy', [old.id]: older.kid, [current.id]: newer.kid, [gone.id]: older.kid },
+        'the listing shows which key each subscription is under');
       const check = await rekey(rotating, true);
       assert.deepEqual({ ...check, keys: [...check.keys].sort() }, {
         check: true, currentKey: newer.kid, keys: [newer.kid, older.kid].sort(), before: { legacy: 1, [older.kid]: 2, [newer.kid]: 1 },
@@ -101,6 +105,7 @@ for (const backend of BACKENDS) {
       assert.deepEqual([legacyEvent.before, legacyEvent.after], [{ key: 'legacy' }, { key: newer.kid }]);
       assert.ok(!JSON.stringify(events).includes(older.key.toString('base64')) && !JSON.stringify(events).includes(legacy.secret));
 
+      assert.deepEqual(new Set(Object.values(await keysListed())), new Set([newer.kid]));
       const again = await rekey(rotating);
       assert.deepEqual([again.rekeyed, again.alreadyCurrent, again.before], [0, 4, { [newer.kid]: 4 }], 'idempotent');
       assert.deepEqual(await grantAndDeliver(newOnly), { notices: 0, dispatched: 3, delivered: 3, failed: 0 }, 'the old key can go');
@@ -142,14 +147,18 @@ for (const backend of BACKENDS) {
     it('a ciphertext copied onto another subscription does not decrypt there, and rekey leaves it and names it', async () => {
       const victim = await subscribe('victim', rotating);
       const copy = await subscribe('copy', rotating);
+      const damaged = await subscribe('damaged', oldOnly);
       const stolen = await row(victim.id);
       await store.db.update(webhookSubscriptions).set({ secretCiphertext: stolen.secretCiphertext }).where(eq(webhookSubscriptions.id, copy.id));
+      await store.db.update(webhookSubscriptions).set({ secretCiphertext: 'not a ciphertext' }).where(eq(webhookSubscriptions.id, damaged.id));
       assert.throws(() => decryptSecret(rotating, stolen.secretCiphertext, copy.id), /does not decrypt with webhook key/);
+      assert.equal((await listWebhooks(await w.as('ada'))).find((h) => h.id === damaged.id)!.key, 'malformed', 'one damaged row hides no other');
       const report = await rekey(rotating);
-      assert.deepEqual(report.failed.map((f) => f.id), [copy.id], 'checked even though it names the current key');
+      assert.deepEqual(report.failed.map((f) => f.id).sort(), [copy.id, damaged.id].sort(), 'checked even though it names the current key');
       assert.equal(report.alreadyCurrent, 1);
+      assert.equal(report.before.malformed, 1);
       assert.equal((await row(copy.id)).secretCiphertext, stolen.secretCiphertext, 'left as it was');
-      assert.deepEqual(await grantAndDeliver(rotating), { notices: 0, dispatched: 2, delivered: 1, failed: 1 });
+      assert.deepEqual(await grantAndDeliver(rotating), { notices: 0, dispatched: 3, delivered: 1, failed: 2 });
       assert.match((await deliveryOf(copy.id)).lastError!, /does not decrypt/);
     });
 

@@ -2,7 +2,7 @@ import { asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { webhookSubscriptions } from '../store/schema-service.js';
-import { decryptSecret, encryptSecret, storedKeyId, urlContext, type WebhookKeyRing } from '../webhooks/crypto.js';
+import { decryptSecret, encryptSecret, keyLabelOf, urlContext, type WebhookKeyRing } from '../webhooks/crypto.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
 import { parseInput } from './input.js';
@@ -11,9 +11,6 @@ export const RekeyWebhooksInput = z.object({
   check: z.boolean().default(false).describe('report which key each subscription is under, change nothing'),
   batchSize: z.number().int().min(1).max(1000).default(100),
 }).strict();
-
-/** What a value is stored under: a key id, or `legacy` for the format from before the key ring, which names none. */
-export const LEGACY_KEY = 'legacy';
 
 export interface RekeyReport {
   check: boolean;
@@ -31,9 +28,8 @@ export interface RekeyReport {
 
 type Row = { id: string; secretCiphertext: string; urlCiphertext: string | null };
 
-const keyOfValue = (stored: string): string => storedKeyId(stored) ?? LEGACY_KEY;
 const isCurrent = (ring: WebhookKeyRing, row: Row): boolean =>
-  [row.secretCiphertext, row.urlCiphertext].every((v) => v === null || keyOfValue(v) === ring.current.kid);
+  [row.secretCiphertext, row.urlCiphertext].every((v) => v === null || keyLabelOf(v) === ring.current.kid);
 
 /**
  * Both values decrypted (so a row under the current key is verified too, not just counted), and
@@ -67,7 +63,7 @@ const rekeyBatch = async (work: Work, ring: WebhookKeyRing, after: string, data:
   }).from(webhookSubscriptions).where(gt(webhookSubscriptions.id, after)).orderBy(asc(webhookSubscriptions.id)).limit(data.batchSize);
   const rows: Row[] = data.check ? await query : await query.for('no key update');
   for (const row of rows) {
-    const was = keyOfValue(row.secretCiphertext);
+    const was = keyLabelOf(row.secretCiphertext);
     report.before[was] = (report.before[was] ?? 0) + 1;
     const next = reencrypt(ring, row);
     if ('error' in next) { report.failed.push({ id: row.id, error: next.error }); continue; }

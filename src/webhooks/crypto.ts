@@ -86,6 +86,15 @@ const parse = (stored: string): Parsed => {
 /** The key id a stored value names; undefined for the format before the key ring. */
 export const storedKeyId = (stored: string): string | undefined => parse(stored).kid;
 
+/** What a listing or report shows for the key of a stored value that names none, or is in neither format. */
+export const LEGACY_KEY = 'legacy';
+export const MALFORMED = 'malformed';
+
+/** The key id a stored value is under, for display: never throws, so one damaged row cannot hide the others. */
+export const keyLabelOf = (stored: string): string => {
+  try { return parse(stored).kid ?? LEGACY_KEY; } catch { return MALFORMED; }
+};
+
 const open = (key: WebhookKey, value: Parsed, subscriptionId: string): string | undefined => {
   try {
     const decipher = createDecipheriv('aes-256-gcm', key.key, value.iv);

@@ -22,7 +22,7 @@ export const webhookCommands = (program: Command, rt: Runtime, run: Run): void =
     .action(run(async (o: { all?: boolean }) => {
       const rows = await rt.api().listWebhooks({ includeDeleted: Boolean(o.all) });
       rt.print(rt.output.json ? rows : rows.map((r) => ({
-        id: r.id, url: r.url, events: r.events, createdBy: r.createdBy, createdAt: r.createdAt, disabledAt: r.disabledAt,
+        id: r.id, url: r.url, events: r.events, key: r.key, createdBy: r.createdBy, createdAt: r.createdAt, disabledAt: r.disabledAt,
         pending: r.deliveries.pending, delivered: r.deliveries.delivered, failed: r.deliveries.failed,
       })));
     }));

@@ -15216,6 +15216,8 @@ export interface paths {
                                 disabledAt: string | null;
                                 events: ("request.created" | "approval.needed" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "finding.opened" | "task.opened" | "breakglass.activated" | "engagement.expiring_soon" | "vendor.expiring_soon")[];
                                 id: string;
+                                /** @description the id of the webhook key the secret is encrypted under (legacy: stored before key ids, malformed: in no known format); never key material */
+                                key: string;
                                 url: string;
                             }[];
                         };
@@ -16009,7 +16011,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             alreadyCurrent: number;
-                            /** @description subscriptions by the key id their secret was under before this run (legacy: stored before key ids) */
+                            /** @description subscriptions by the key id their secret was under before this run (legacy: stored before key ids, malformed: in no known format) */
                             before: {
                                 [key: string]: number;
                             };
