@@ -9,7 +9,7 @@ import { loadHttpConfig } from '../src/config.js';
 import { TenureError } from '../src/domain/errors.js';
 import { randomBytes } from 'node:crypto';
 import { startServer, type RunningServer } from '../src/http/server.js';
-import { loadWebhookKey } from '../src/webhooks/index.js';
+import { loadWebhookKeyRing, type WebhookKeyRing } from '../src/webhooks/index.js';
 import { approveRequest } from '../src/operations/approve-request.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { createToken } from '../src/operations/create-token.js';
@@ -41,13 +41,14 @@ describe('the tenure command line in server mode (--server URL, token from TENUR
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out, err, json: <T>() => JSON.parse(out) as T }));
   });
+  let webhookKey: WebhookKeyRing | undefined;
   /** The CLI as `handle`, through that identity's token. */
   const as = (handle: string, ...args: string[]) => cli({ token: tokens.get(handle)! }, ...args);
 
   before(async () => {
     const store = await freshStore('embedded');
     world = await buildWorld(store);
-    const webhookKey = loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') }, dataDir: '/nonexistent', create: false });
+    webhookKey = loadWebhookKeyRing({ env: { TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') }, dataDir: '/nonexistent', create: false });
     server = await startServer({ store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0 }, webhookKey: () => webhookKey });
     for (const handle of ['ada', 'carl', 'sam', 'olivia', 'audrey']) {
       tokens.set(handle, (await createToken(await world.as(handle), { name: `cli-${handle}`, scopes: ['read', 'write'] })).secret);
@@ -140,6 +141,15 @@ describe('the tenure command line in server mode (--server URL, token from TENUR
     assert.equal(listed.code, 0, listed.err);
     assert.ok(listed.out.includes(id) && !listed.out.includes(secret));
     assert.equal((await as('carl', 'webhook', 'list')).code, 3, 'a contractor may not manage webhooks');
+    // The server holds the key ring, so rekey runs there; the CLI only asks.
+    const rekeyed = await as('ada', '--json', 'webhook', 'rekey', '--check');
+    assert.equal(rekeyed.code, 0, rekeyed.err);
+    const report = rekeyed.json<{ check: boolean; currentKey: string; rekeyed: number; failed: unknown[] }>();
+    assert.deepEqual([report.check, report.currentKey, report.rekeyed, report.failed], [true, webhookKey!.current.kid, 0, []]);
+    const human = await as('ada', 'webhook', 'rekey');
+    assert.equal(human.code, 0, human.err);
+    assert.match(human.out, new RegExp(webhookKey!.current.kid));
+    assert.equal((await as('carl', 'webhook', 'rekey')).code, 3, 'nor rekey them');
   });
 
   it('a server that cannot be reached exits with code 1 and names the URL', async () => {

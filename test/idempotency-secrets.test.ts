@@ -6,12 +6,12 @@ import { z } from 'zod';
 import { UndeclaredSecretError } from '../src/http/shown-once.js';
 import { newSecret } from '../src/operations/lib/credentials/secrets.js';
 import { rawRows, type Store } from '../src/store/database.js';
-import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { keyRing, webhookKey } from '../src/webhooks/crypto.js';
 import { BACKENDS, freshStore, type Backend } from './support/backends.js';
 import { startService, type Service } from './support/service.js';
 import { startReceiver, type Receiver } from './support/webhook-receiver.js';
 
-const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+const key = keyRing([webhookKey(randomBytes(32), 'test')]);
 
 /** Every column of every idempotency row, as text: where a kept secret would be found, whatever its column. */
 const idempotencyText = async (store: Store): Promise<string> => {

@@ -6,7 +6,7 @@ import { sql } from 'drizzle-orm';
 import { randomBytes } from 'node:crypto';
 import { createToken } from '../src/operations/create-token.js';
 import { createWebhook } from '../src/operations/create-webhook.js';
-import { loadWebhookKey } from '../src/webhooks/index.js';
+import { loadWebhookKeyRing } from '../src/webhooks/index.js';
 import { startReceiver } from './support/webhook-receiver.js';
 import { openPostgres, rawRows } from '../src/store/database.js';
 import { BACKENDS } from './support/backends.js';
@@ -48,7 +48,7 @@ describe('several servers and workers on one PostgreSQL database', { skip: !BACK
       const ada = await w.as('ada');
       const webhookKey = randomBytes(32).toString('base64');
       await createWebhook(ada, { url: receiver.url, events: ['request.created', 'grant.activated', 'grant.expired'] },
-        loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: webhookKey }, dataDir: '/nonexistent', create: false }));
+        loadWebhookKeyRing({ env: { TENURE_WEBHOOK_KEY: webhookKey }, dataDir: '/nonexistent', create: false }));
       const token = async (handle: string) => (await createToken(await w.as(handle), { name: 'multi', scopes: ['read', 'write'] })).secret;
       const env = { ...auditKeyEnv(), DATABASE_URL: scratch.url, TENURE_WORKER_INTERVAL_MS: '250', TENURE_ACTOR: '', PORT: '0', TENURE_WEBHOOK_KEY: webhookKey };
       const servers: string[] = [];

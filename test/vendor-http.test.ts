@@ -5,7 +5,7 @@ import { count } from 'drizzle-orm';
 import { createToken } from '../src/operations/create-token.js';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { auditEvents, vendors } from '../src/store/schema.js';
-import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { keyRing, webhookKey } from '../src/webhooks/crypto.js';
 import { runWebhookTick } from '../src/webhooks/index.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { startService, type Service } from './support/service.js';
@@ -83,7 +83,7 @@ for (const backend of BACKENDS) {
 
     it('the relationship owner is reminded two weeks and a day before the contract ends, then the owner moves the end and it ends', async () => {
       const rx = await startReceiver();
-      const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+      const key = keyRing([webhookKey(randomBytes(32), 'test')]);
       try {
         await createWebhook(await s.world.as('ada'), { url: rx.url, events: ['vendor.expiring_soon'] }, key);
         const moved = await move('sam', { contractEnd: later(20), reason: 'contract shortened' });

@@ -4,14 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import { eq, sql } from 'drizzle-orm';
 import { rawRows } from '../src/store/database.js';
 import { webhookSubscriptions } from '../src/store/schema-service.js';
-import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { keyRing, webhookKey } from '../src/webhooks/crypto.js';
 import { runWebhookTick } from '../src/webhooks/index.js';
 import { BACKENDS, freshStore, type Backend } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
 import { startService, type Service } from './support/service.js';
 import { startReceiver, type Receiver } from './support/webhook-receiver.js';
 
-const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+const key = keyRing([webhookKey(randomBytes(32), 'test')]);
 
 const suite = (backend: Backend) => describe(`credentials in webhook URLs are never shown (${backend})`, () => {
   let s: Service;

@@ -6,7 +6,7 @@ import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import type { Context } from '../src/work/context.js';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { openPostgres, rawRows, type Store } from '../src/store/database.js';
-import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { keyRing, webhookKey } from '../src/webhooks/crypto.js';
 import { dispatchPending } from '../src/webhooks/dispatch.js';
 import { runWebhookTick, type WebhookTickResult } from '../src/webhooks/index.js';
 import { seedDueGrants } from './support/flows.js';
@@ -23,7 +23,7 @@ describe('webhook workers in several processes on the PostgreSQL server', { skip
   let second: Store;
   let w: World;
   let rx: Receiver;
-  const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+  const key = keyRing([webhookKey(randomBytes(32), 'test')]);
   const worker = (store: Store): Context => ({ store, clock: w.clock, actor: { id: undefined, channel: 'worker' } });
   const sum = (results: WebhookTickResult[], field: keyof WebhookTickResult) => results.reduce((n, r) => n + r[field], 0);
   const hitsPerId = () => {

@@ -8,7 +8,7 @@ import { ROUTES } from '../src/http/routes/index.js';
 import { webhookRoutes } from '../src/http/routes/webhooks.js';
 import { createToken } from '../src/operations/create-token.js';
 import type { Store } from '../src/store/database.js';
-import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { keyRing, webhookKey } from '../src/webhooks/crypto.js';
 import { runWebhookTick, verifySignature } from '../src/webhooks/index.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
@@ -21,7 +21,7 @@ describe('webhooks over the HTTP API', () => {
   let w: World;
   let app: FastifyInstance;
   let rx: Receiver;
-  const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+  const key = keyRing([webhookKey(randomBytes(32), 'test')]);
   const tokens = new Map<string, string>();
 
   before(async () => {
@@ -30,7 +30,7 @@ describe('webhooks over the HTTP API', () => {
     const deps = { store, clock: w.clock, http: loadHttpConfig({}), webhookKey: () => key };
     app = await buildApp(deps);
     if (!ROUTES.includes(webhookRoutes)) await webhookRoutes(app, deps);
-    for (const handle of ['ada', 'carl']) {
+    for (const handle of ['ada', 'carl', 'ivan', 'selma']) {
       tokens.set(handle, (await createToken(await w.as(handle), { name: `test-${handle}`, scopes: ['read', 'write'] })).secret);
     }
     rx = await startReceiver();
@@ -75,5 +75,22 @@ describe('webhooks over the HTTP API', () => {
     const missing = await call('DELETE', `/v1/webhooks/${w.engagementId}`, 'ada');
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json<{ code: string }>().code, 'webhook.not_found');
+  });
+
+  it('rekey runs on the server, where the keys are, for administrators and security only', async () => {
+    await call('POST', '/v1/webhooks', 'ada', { url: rx.url, events: ['grant.revoked'] });
+    const check = await call('POST', '/v1/webhooks/rekey', 'selma', { check: true });
+    assert.equal(check.statusCode, 200, check.body);
+    const report = check.json<{ check: boolean; currentKey: string; keys: string[]; rekeyed: number; alreadyCurrent: number; failed: unknown[] }>();
+    assert.deepEqual([report.check, report.currentKey, report.keys, report.rekeyed, report.failed], [true, key.current.kid, [key.current.kid], 0, []]);
+    assert.ok(report.alreadyCurrent >= 1);
+    for (const who of ['ivan', 'carl']) {
+      const refused = await call('POST', '/v1/webhooks/rekey', who, {});
+      assert.equal(refused.statusCode, 403, `${who}: ${refused.body}`);
+      assert.match(String(refused.headers['content-type']), /application\/problem\+json/);
+      assert.equal(refused.json<{ code: string }>().code, 'actor.forbidden');
+    }
+    const unknown = await call('POST', '/v1/webhooks/rekey', 'ada', { batchSize: 0 });
+    assert.deepEqual([unknown.statusCode, unknown.json<{ field: string }>().field], [400, 'batchSize']);
   });
 });

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { listWebhookDeliveries } from '../src/operations/list-webhook-deliveries.js';
 import type { Store } from '../src/store/database.js';
-import type { WebhookKey } from '../src/webhooks/crypto.js';
+import { keyRing, webhookKey } from '../src/webhooks/crypto.js';
 import { claimDue, DELIVERY_DEFAULTS } from '../src/webhooks/deliver.js';
 import { dispatchPending } from '../src/webhooks/dispatch.js';
 import { runWebhookTick, type WebhookTickOptions } from '../src/webhooks/index.js';
@@ -18,7 +18,7 @@ for (const backend of BACKENDS) {
     let store: Store;
     let w: World;
     let rx: Receiver;
-    const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+    const key = keyRing([webhookKey(randomBytes(32), 'test')]);
     const tick = (options: WebhookTickOptions = {}) => runWebhookTick(w.worker, { key, ...options });
     const log = async () => (await listWebhookDeliveries(await w.as('ivan')))[0]!;
 

@@ -14,7 +14,7 @@ import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import type { Store } from '../src/store/database.js';
 import { auditEvents } from '../src/store/schema.js';
 import { webhookSubscriptions } from '../src/store/schema-service.js';
-import { decryptSecret, newWebhookSecret, urlContext, type WebhookKey } from '../src/webhooks/crypto.js';
+import { decryptSecret, keyRing, newWebhookSecret, urlContext, webhookKey } from '../src/webhooks/crypto.js';
 import { redactWebhookUrl } from '../src/webhooks/url.js';
 import { runWebhookTick, verifySignature } from '../src/webhooks/index.js';
 import { refusedWith } from './support/assert.js';
@@ -33,7 +33,7 @@ for (const backend of BACKENDS) {
     let store: Store;
     let w: World;
     let rx: Receiver;
-    const key: WebhookKey = { key: randomBytes(32), source: 'test' };
+    const key = keyRing([webhookKey(randomBytes(32), 'test')]);
     const tick = () => runWebhookTick(w.worker, { key });
     const ada = () => w.as('ada');
     const carlGets = (entitlement: string, duration = '2d') =>
@@ -126,7 +126,7 @@ for (const backend of BACKENDS) {
       const rows = await store.db.select().from(webhookSubscriptions);
       assert.ok(!JSON.stringify(rows).includes(bare), 'the table holds ciphertext only');
       assert.equal(decryptSecret(key, rows[0]!.secretCiphertext, hook.id), hook.secret, 'the webhook key decrypts it');
-      assert.throws(() => decryptSecret({ key: randomBytes(32), source: 'other' }, rows[0]!.secretCiphertext, hook.id));
+      assert.throws(() => decryptSecret(keyRing([webhookKey(randomBytes(32), 'other')]), rows[0]!.secretCiphertext, hook.id));
       assert.throws(() => decryptSecret(key, rows[0]!.secretCiphertext, w.engagementId), 'bound to its subscription');
       const events = await store.db.select().from(auditEvents);
       assert.ok(events.every((e) => !e.canonical.includes(bare)));

@@ -9,7 +9,7 @@ import type { PassResult } from '../src/jobs/pass.js';
 import { createToken } from '../src/operations/create-token.js';
 import { createWebhook } from '../src/operations/create-webhook.js';
 import { listProvisioningJobs } from '../src/operations/list-provisioning-jobs.js';
-import { loadWebhookKey } from '../src/webhooks/index.js';
+import { loadWebhookKeyRing } from '../src/webhooks/index.js';
 import { freshStore } from './support/backends.js';
 import { serverCli } from './support/cli-process.js';
 import { grantThrough } from './support/flows.js';
@@ -35,7 +35,7 @@ describe('one worker pass over the server (worker --once --server, POST /v1/life
     world = await buildWorld(await freshStore('embedded'));
     await applyPolicyText(world, manualCrmPolicy());
     rx = await startReceiver();
-    const key = loadWebhookKey({ env: { TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') }, dataDir: '/nonexistent', create: false });
+    const key = loadWebhookKeyRing({ env: { TENURE_WEBHOOK_KEY: randomBytes(32).toString('base64') }, dataDir: '/nonexistent', create: false });
     await createWebhook(await world.as('ada'), { url: rx.url, events: ['grant.activated'] }, key);
     server = await startServer({ store: world.store, clock: world.clock, http: { ...loadHttpConfig({}), port: 0 }, webhookKey: () => key });
   });

@@ -71,6 +71,7 @@ export const AUDIT_EVENT_TYPES = [
   'ssh.certificate_issued',
   'webhook.created',
   'webhook.deleted',
+  'webhook.rekeyed',
   'token.created',
   'token.revoked',
   'session.created',

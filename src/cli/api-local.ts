@@ -2,11 +2,11 @@ import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
 import { unsignedGraceMs } from '../config.js';
 import type { Context } from '../work/context.js';
-import type { WebhookKey } from '../webhooks/crypto.js';
+import type { WebhookKeyRing } from '../webhooks/crypto.js';
 import { allPages, type Page, type TenureApi } from './api.js';
 
-/** Where local use cases find keys: audit keys by source, the webhook key (created on the embedded default). */
-export interface LocalKeys extends KeySource { webhookKey: () => WebhookKey | undefined }
+/** Where local use cases find keys: audit keys by source, the webhook key ring (created on the embedded default). */
+export interface LocalKeys extends KeySource { webhookKey: () => WebhookKeyRing | undefined }
 
 /**
  * The use cases in this process, on the database, acting as the --as identity: exactly what the
@@ -89,6 +89,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     createWebhook: (input) => use(import('../operations/create-webhook.js'), (m, c) => m.createWebhook(c, input, keys.webhookKey())),
     listWebhooks: (input) => use(import('../operations/list-webhooks.js'), (m, c) => m.listWebhooks(c, input)),
     deleteWebhook: (id) => use(import('../operations/delete-webhook.js'), (m, c) => m.deleteWebhook(c, { webhook: id })),
+    rekeyWebhooks: (input) => use(import('../operations/rekey-webhooks.js'), (m, c) => m.rekeyWebhooks(c, input, keys.webhookKey())),
     listWebhookDeliveries: (input) => use(import('../operations/list-webhook-deliveries.js'), (m, c) => m.listWebhookDeliveries(c, input)),
     listProvisioningJobs: (input) => every(import('../operations/list-provisioning-jobs.js'), (m, c, cursor) => m.pageProvisioningJobs(c, { ...input, cursor })),
     confirmProvisioningTask: (input) => use(import('../operations/confirm-provisioning-task.js'), (m, c) => m.confirmProvisioningTask(c, input)),

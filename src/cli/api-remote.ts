@@ -165,6 +165,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     deleteWebhook: (id) => call('DELETE', `/v1/webhooks/${segment(id)}`),
     listWebhookDeliveries: async (input) => (await call<{ items: never[] }>('GET', '/v1/webhooks/deliveries',
       { query: { subscription: input?.subscription, status: input?.status, limit: input?.limit } })).items,
+    rekeyWebhooks: (input) => call('POST', '/v1/webhooks/rekey', { body: input }),
 
     listProvisioningJobs: (input) => list('/v1/provisioning/jobs', { state: input.state, system: input.system, grant: input.grant }),
     confirmProvisioningTask: ({ job, ...body }) => call('POST', `/v1/provisioning/jobs/${segment(job)}/confirm`, { body }),

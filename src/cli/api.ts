@@ -38,6 +38,7 @@ import type { createWebhook } from '../operations/create-webhook.js';
 import type { deleteWebhook } from '../operations/delete-webhook.js';
 import type { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
 import type { listWebhooks } from '../operations/list-webhooks.js';
+import type { rekeyWebhooks } from '../operations/rekey-webhooks.js';
 import type { confirmProvisioningTask } from '../operations/confirm-provisioning-task.js';
 import type { listFindings } from '../operations/list-findings.js';
 import type { listProvisioningJobs } from '../operations/list-provisioning-jobs.js';
@@ -142,6 +143,8 @@ export interface TenureApi {
   listWebhooks(input: In<typeof listWebhooks>): Answer<typeof listWebhooks>;
   deleteWebhook(id: string): Answer<typeof deleteWebhook>;
   listWebhookDeliveries(input: In<typeof listWebhookDeliveries>): Answer<typeof listWebhookDeliveries>;
+  /** Re-encrypts under the current key of the webhook key ring, where the ring is: this process, or the server. */
+  rekeyWebhooks(input: In<typeof rekeyWebhooks>): Answer<typeof rekeyWebhooks>;
 
   listProvisioningJobs(input: In<typeof listProvisioningJobs>): Answer<typeof listProvisioningJobs>;
   confirmProvisioningTask(input: In<typeof confirmProvisioningTask>): Answer<typeof confirmProvisioningTask>;

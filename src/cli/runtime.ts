@@ -76,10 +76,10 @@ export class Runtime {
     // most of a start's time was loading them, and --help or a refusal by commander needs none of it.
     if (server === undefined) {
       return deferredApi(async () => {
-        const [{ localApi }, { loadWebhookKey }] = await Promise.all([import('./api-local.js'), import('../webhooks/crypto.js')]);
+        const [{ localApi }, { loadWebhookKeyRing }] = await Promise.all([import('./api-local.js'), import('../webhooks/key-ring.js')]);
         return localApi(() => this.as(), { env: process.env, dataDir: this.config.dataDir,
           // On the embedded default the key is created in the data directory on first use; a server needs one configured.
-          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: this.config.dataDir, create: !this.config.databaseUrl }) });
+          webhookKey: () => loadWebhookKeyRing({ env: process.env, dataDir: this.config.dataDir, create: !this.config.databaseUrl }) });
       });
     }
     // Only from the environment: a flag would show in ps and in the shell history.

@@ -97,6 +97,17 @@ const reportConnectors = async (ctx: Context): Promise<void> => {
   }
 };
 
+/**
+ * Read once at start, so a bad webhook key ring (a key that does not parse, the same key twice) or
+ * notice window is refused by name before anything runs, rather than failing every pass. The passes
+ * read it again each time (a key file created or changed later is picked up). Logs key ids only.
+ */
+const checkWebhookSettings = (rt: Runtime): void => {
+  const ring = webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }).key;
+  const older = ring ? [...ring.keys.keys()].filter((kid) => kid !== ring.current.kid) : [];
+  if (ring) log.info(`webhook key ring: current ${ring.current.kid}${older.length ? `, also decrypting ${older.join(', ')} (tenure webhook rekey)` : ''}`);
+};
+
 /** What `serve` adds to the worker: the decision index (kept fresh after each pass too) and the HTTP server. */
 export interface Served { decision: DecisionService; close(): Promise<void> }
 
@@ -110,6 +121,7 @@ export interface Served { decision: DecisionService; close(): Promise<void> }
 export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => string, serve?: (store: Store) => Promise<Served>): Promise<void> => {
   refuseUnsafeInProduction(process.env);
   requireCheckpointKey(rt);
+  checkWebhookSettings(rt);
   const metricsConfig = loadMetricsConfig(process.env);
   const ctx = await rt.system('worker');
   const served = serve ? await serve(ctx.store) : undefined;

@@ -140,7 +140,9 @@ export const ERRORS = {
   'reconcile.target_unreachable': { status: 502, exit: 1, title: 'The target system could not be read' },
   'webhook.not_found': { status: 404, exit: 4, title: 'No webhook subscription with that id' },
   'webhook.key_missing': { status: 409, exit: 3, title: 'No webhook key is configured (TENURE_WEBHOOK_KEY or TENURE_WEBHOOK_KEY_FILE)' },
-  'webhook.key_invalid': { status: 422, exit: 2, title: 'The webhook key is not 32 bytes of base64' },
+  'webhook.key_invalid': { status: 422, exit: 2, title: 'A webhook key is not 32 bytes of base64, or its file holds none or cannot be read' },
+  'webhook.key_duplicate': { status: 422, exit: 2, title: 'The webhook key ring lists the same key twice' },
+  'webhook.key_unknown': { status: 409, exit: 3, title: 'A stored webhook secret or URL is encrypted under a key that is not in the webhook key ring' },
   'database.held': { status: 423, exit: 5, title: 'Another process holds the embedded database' },
   internal: { status: 500, exit: 1, title: 'Internal error' },
 } as const satisfies Record<string, Entry>;

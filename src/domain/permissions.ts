@@ -29,6 +29,8 @@ export const PERMISSIONS = {
   'token.manage_any': ['admin', 'iam'],
   'access.check_any': ['admin', 'iam', 'security', 'checker'],
   'webhook.manage': ['admin', 'security', 'iam'],
+  /** Re-encrypt every webhook secret and URL under the current key of the key ring: key custody, a security matter. */
+  'webhook.rekey': ['admin', 'security'],
   /** Provisioning jobs, findings and reconciliation results: everyone who answers for access, and auditors. */
   'provisioning.read': ['admin', 'iam', 'security', 'auditor'],
   /** Run reconciliation, confirm manual tasks on any system, give up on a job handled out of band. */

@@ -10,7 +10,7 @@ import type { CheckAnswer, CheckRequest } from '../decision/service.js';
 import type { Clock } from '../domain/clock.js';
 import type { Store } from '../store/database.js';
 import type { PassOptions } from '../jobs/pass.js';
-import type { WebhookKey } from '../webhooks/crypto.js';
+import type { WebhookKeyRing } from '../webhooks/crypto.js';
 import { observeHttpRequest } from '../metrics/process.js';
 import { authorizeRequests, requireDeclaredAccess, type CataloguedRoute } from './access.js';
 import { CredentialCache } from './credential-cache.js';
@@ -45,8 +45,8 @@ export interface AppDeps {
   clock: Clock;
   http: HttpConfig;
   decision?: DecisionHooks | undefined;
-  /** The key that encrypts webhook secrets; read per call, so a key created after start-up is seen. */
-  webhookKey?: (() => WebhookKey | undefined) | undefined;
+  /** The webhook key ring (secrets and URLs at rest); read per call, so a key created after start-up is seen. */
+  webhookKey?: (() => WebhookKeyRing | undefined) | undefined;
   /** Settings of a pass run by POST /v1/lifecycle/run, read per call; without it, defaults and the webhook key above. */
   pass?: (() => PassOptions) | undefined;
   logger?: FastifyServerOptions['logger'];

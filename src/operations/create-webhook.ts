@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { webhookSubscriptions } from '../store/schema-service.js';
-import { encryptSecret, newWebhookSecret, urlContext, type WebhookKey } from '../webhooks/crypto.js';
+import { encryptSecret, newWebhookSecret, urlContext, type WebhookKeyRing } from '../webhooks/crypto.js';
 import { WEBHOOK_EVENT_TYPES } from '../webhooks/events.js';
 import { redactWebhookUrl, webhookUrl } from '../webhooks/url.js';
 import { authorize } from './authorize.js';
@@ -17,12 +17,12 @@ export const CreateWebhookInput = z.object({
 
 /**
  * Subscribes a URL to event types. The signing secret is returned here and nowhere else: the table
- * keeps it encrypted under the webhook key (see loadWebhookKey). The full URL, which may carry a
+ * keeps it encrypted under the current key of the webhook key ring (see loadWebhookKeyRing). The full URL, which may carry a
  * receiver's credential in its path or query, is encrypted the same way and shown nowhere, this
  * answer and the audit event included: they carry the redacted URL and the types only. The
  * subscription receives events committed after it, not earlier ones.
  */
-export const createWebhook = async (ctx: Context, input: z.input<typeof CreateWebhookInput>, key: WebhookKey | undefined) => {
+export const createWebhook = async (ctx: Context, input: z.input<typeof CreateWebhookInput>, key: WebhookKeyRing | undefined) => {
   const data = parseInput(CreateWebhookInput, input);
   return inTransaction(ctx, async (work) => {
     const acting = await authorize(work, 'webhook.manage');

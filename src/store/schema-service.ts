@@ -101,7 +101,7 @@ export const webhookSubscriptions = pgTable('webhook_subscriptions', {
   /** AES-256-GCM ciphertext of the full URL, which may carry a credential in its path or query; deliveries use it. */
   urlCiphertext: text('url_ciphertext'),
   eventTypes: jsonb('event_types').$type<string[]>().notNull(),
-  /** AES-256-GCM ciphertext of the signing secret (iv.tag.data, base64url), under the webhook key. */
+  /** AES-256-GCM ciphertext of the signing secret (v2.kid.iv.tag.data, or iv.tag.data from before the key ring; see webhooks/crypto.ts). */
   secretCiphertext: text('secret_ciphertext').notNull(),
   createdBy: uuid('created_by'),
   createdAt: ts('created_at').notNull(),

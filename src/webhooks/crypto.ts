@@ -1,89 +1,68 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { TenureError } from '../domain/errors.js';
 
-/** The AES-256 key that encrypts subscription secrets at rest; `source` says where it came from, never what it is. */
+/**
+ * One AES-256 key that encrypts subscription secrets and URLs at rest. `kid` is derived from the
+ * key (see keyIdOf); `source` says where it came from, never what it is.
+ */
 export interface WebhookKey {
+  kid: string;
   key: Buffer;
   source: string;
 }
 
-export interface WebhookKeySource {
-  env: NodeJS.ProcessEnv;
-  dataDir: string;
-  /** Create `<dataDir>/webhook-key` when nothing is configured: the embedded default only. */
-  create: boolean;
+/**
+ * The webhook key ring: `current` encrypts every new value, every key in `keys` (current included)
+ * decrypts. Rotation adds a new current key, re-encrypts (`tenure webhook rekey`), then drops the old.
+ */
+export interface WebhookKeyRing {
+  current: WebhookKey;
+  keys: ReadonlyMap<string, WebhookKey>;
 }
 
-export const DEFAULT_WEBHOOK_KEY_FILE = 'webhook-key';
-const KEY_BYTES = 32;
+export const KEY_BYTES = 32;
 const IV_BYTES = 12;
-const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
-
-const parseKey = (text: string, where: string): WebhookKey => {
-  const trimmed = text.trim();
-  const bytes = BASE64.test(trimmed) ? Buffer.from(trimmed, 'base64') : Buffer.alloc(0);
-  if (bytes.length !== KEY_BYTES) {
-    // The message names where the key came from and its decoded length, never the key itself.
-    throw new TenureError('webhook.key_invalid', `${where}: must be ${KEY_BYTES} bytes in base64 (openssl rand -base64 32), found ${bytes.length} bytes`);
-  }
-  return { key: bytes, source: where };
-};
-
-const readKeyFile = (path: string): WebhookKey => {
-  let text: string;
-  try { text = readFileSync(path, 'utf8'); } catch (error) {
-    throw new TenureError('webhook.key_invalid', `${path}: cannot be read (${(error as Error).message})`);
-  }
-  return parseKey(text, path);
-};
-
-/** Exclusive create ('wx'): two processes starting at once end up with one key, the loser reads the winner's. */
-const createKeyFile = (path: string, dir: string): WebhookKey => {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const text = `${randomBytes(KEY_BYTES).toString('base64')}\n`;
-  try {
-    writeFileSync(path, text, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return readKeyFile(path);
-  }
-  return parseKey(text, path);
-};
+const FORMAT = 'v2';
 
 /**
- * The webhook key: TENURE_WEBHOOK_KEY (base64), else the file TENURE_WEBHOOK_KEY_FILE names, else
- * `<dataDir>/webhook-key`, created (mode 0600) when `create` is set. Kept out of the database, like
- * the audit signing key: a copy of the database alone does not reveal the subscription secrets.
- * A file the operator names must exist: creating it would hide a missing secret mount.
+ * A key's id: the first 8 bytes of a SHA-256 of the key (domain-separated), base64url. Derived
+ * rather than named by the operator, so it cannot be wrong (one name on two keys, two names on one
+ * key) and every process computes the same id from the same key. 64 bits of a hash reveal nothing
+ * usable about a 256-bit random key.
  */
-export const loadWebhookKey = (source: WebhookKeySource): WebhookKey | undefined => {
-  const inline = source.env.TENURE_WEBHOOK_KEY;
-  if (inline) return parseKey(inline, 'TENURE_WEBHOOK_KEY');
-  const named = source.env.TENURE_WEBHOOK_KEY_FILE;
-  if (named) {
-    if (!existsSync(named)) throw new TenureError('webhook.key_missing', `TENURE_WEBHOOK_KEY_FILE names ${named}, which does not exist`);
-    return readKeyFile(named);
+export const keyIdOf = (key: Buffer): string =>
+  createHash('sha256').update('tenure webhook key id\0').update(key).digest().subarray(0, 8).toString('base64url');
+
+export const webhookKey = (key: Buffer, source: string): WebhookKey => ({ kid: keyIdOf(key), key, source });
+
+/** The first key is current. The same key twice is refused: it would mean the ring is not what the operator thinks. */
+export const keyRing = (keys: readonly WebhookKey[]): WebhookKeyRing => {
+  const [current] = keys;
+  if (!current) throw new Error('a key ring needs at least one key');
+  const byId = new Map<string, WebhookKey>();
+  for (const key of keys) {
+    const twin = byId.get(key.kid);
+    if (twin) throw new TenureError('webhook.key_duplicate', `${twin.source} and ${key.source} are the same key (key id ${key.kid}); list each key once`);
+    byId.set(key.kid, key);
   }
-  const path = join(source.dataDir, DEFAULT_WEBHOOK_KEY_FILE);
-  if (existsSync(path)) return readKeyFile(path);
-  return source.create ? createKeyFile(path, source.dataDir) : undefined;
+  return { current, keys: byId };
 };
 
 /** A new signing secret: 256 random bits, prefixed so that a leaked one is recognisable in scanners and logs. */
 export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64url')}`;
 
 /**
- * AES-256-GCM, stored as `iv.tag.ciphertext` (base64url). The subscription id is bound in as
- * associated data, so a ciphertext copied onto another subscription's row does not decrypt.
+ * AES-256-GCM under the ring's current key, stored as `v2.kid.iv.tag.ciphertext` (base64url parts).
+ * The key id lets decryption pick its key without trying each one. The subscription id is bound in
+ * as associated data, so a ciphertext copied onto another subscription's row does not decrypt.
  */
-export const encryptSecret = (key: WebhookKey, secret: string, subscriptionId: string): string => {
+export const encryptSecret = (ring: WebhookKeyRing, secret: string, subscriptionId: string): string => {
+  const { kid, key } = ring.current;
   const iv = randomBytes(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(subscriptionId, 'utf8'));
   const data = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
-  return [iv, cipher.getAuthTag(), data].map((part) => part.toString('base64url')).join('.');
+  return [FORMAT, kid, ...[iv, cipher.getAuthTag(), data].map((part) => part.toString('base64url'))].join('.');
 };
 
 /**
@@ -92,16 +71,62 @@ export const encryptSecret = (key: WebhookKey, secret: string, subscriptionId: s
  */
 export const urlContext = (subscriptionId: string): string => `${subscriptionId}#url`;
 
-/** Throws when the key is not the one the secret was encrypted with, or the stored value was altered. */
-export const decryptSecret = (key: WebhookKey, stored: string, subscriptionId: string): string => {
-  const [iv, tag, data] = stored.split('.').map((part) => Buffer.from(part, 'base64url'));
-  if (!iv || !tag || !data || iv.length !== IV_BYTES) throw new Error('the stored secret is not in iv.tag.data form');
+interface Parsed { kid: string | undefined; iv: Buffer; tag: Buffer; data: Buffer }
+
+/** `v2.kid.iv.tag.data`, or the format before the key ring, `iv.tag.data`, which names no key. */
+const parse = (stored: string): Parsed => {
+  const parts = stored.split('.');
+  const versioned = parts.length === 5 && parts[0] === FORMAT;
+  if (!versioned && parts.length !== 3) throw new Error('the stored value is not in v2.kid.iv.tag.data (or iv.tag.data) form');
+  const [iv, tag, data] = parts.slice(versioned ? 2 : 0).map((part) => Buffer.from(part, 'base64url')) as [Buffer, Buffer, Buffer];
+  if (iv.length !== IV_BYTES) throw new Error('the stored value has no valid IV');
+  return { kid: versioned ? parts[1] : undefined, iv, tag, data };
+};
+
+/** The key id a stored value names; undefined for the format before the key ring. */
+export const storedKeyId = (stored: string): string | undefined => parse(stored).kid;
+
+/** What a listing or report shows for the key of a stored value that names none, or is in neither format. */
+export const LEGACY_KEY = 'legacy';
+export const MALFORMED = 'malformed';
+
+/** The key id a stored value is under, for display: never throws, so one damaged row cannot hide the others. */
+export const keyLabelOf = (stored: string): string => {
+  try { return parse(stored).kid ?? LEGACY_KEY; } catch { return MALFORMED; }
+};
+
+const open = (key: WebhookKey, value: Parsed, subscriptionId: string): string | undefined => {
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key.key, iv);
+    const decipher = createDecipheriv('aes-256-gcm', key.key, value.iv);
     decipher.setAAD(Buffer.from(subscriptionId, 'utf8'));
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(data), decipher.final()]).toString('utf8');
+    decipher.setAuthTag(value.tag);
+    return Buffer.concat([decipher.update(value.data), decipher.final()]).toString('utf8');
   } catch {
-    throw new Error(`the subscription secret does not decrypt with the webhook key from ${key.source} (was the key changed?)`);
+    return undefined;
   }
+};
+
+/**
+ * Decrypts with the key the value names. A value from before the key ring names none: each key of
+ * the ring is tried (GCM authenticates, so only the right one opens it; rings hold a few keys), which
+ * keeps databases written with the single key of earlier versions working. Throws when the key is
+ * not in the ring (naming its id, never key material), or the value or its associated data changed.
+ */
+export const decryptSecret = (ring: WebhookKeyRing, stored: string, subscriptionId: string): string => {
+  const value = parse(stored);
+  if (value.kid !== undefined) {
+    const key = ring.keys.get(value.kid);
+    if (!key) {
+      throw new TenureError('webhook.key_unknown',
+        `the value is encrypted under webhook key ${value.kid}, which is not in the key ring (${[...ring.keys.keys()].join(', ')}): restore that key, or re-create the subscription`);
+    }
+    const plain = open(key, value, subscriptionId);
+    if (plain === undefined) throw new Error(`the value does not decrypt with webhook key ${key.kid} from ${key.source} (altered, or copied from another subscription?)`);
+    return plain;
+  }
+  for (const key of ring.keys.values()) {
+    const plain = open(key, value, subscriptionId);
+    if (plain !== undefined) return plain;
+  }
+  throw new Error(`the value (stored before key ids) does not decrypt with any webhook key in the ring (${[...ring.keys.keys()].join(', ')}); was its key removed or changed?`);
 };

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Context } from '../work/context.js';
 import { rawRows } from '../store/database.js';
-import { decryptSecret, urlContext, type WebhookKey } from './crypto.js';
+import { decryptSecret, urlContext, type WebhookKeyRing } from './crypto.js';
 import { ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 
 export interface DeliverOptions {
@@ -90,7 +90,7 @@ const reasonOf = (error: unknown): string => {
 };
 
 /** One signed POST. Redirects are not followed: a receiver that moved must be re-registered, not chased. */
-const post = async (ctx: Context, key: WebhookKey, delivery: Claimed, options: DeliverOptions): Promise<Outcome> => {
+const post = async (ctx: Context, key: WebhookKeyRing, delivery: Claimed, options: DeliverOptions): Promise<Outcome> => {
   let secret: string;
   let url: string;
   try {
@@ -152,7 +152,7 @@ const pooled = async <T>(items: T[], limit: number, work: (item: T) => Promise<v
 export interface DeliverResult { delivered: number; failed: number; abandoned: number }
 
 /** Attempts every due delivery (up to `maxPerCall`): claim a batch, POST it, record, repeat. */
-export const deliverDue = async (ctx: Context, key: WebhookKey, overrides: Partial<DeliverOptions> = {}): Promise<DeliverResult> => {
+export const deliverDue = async (ctx: Context, key: WebhookKeyRing, overrides: Partial<DeliverOptions> = {}): Promise<DeliverResult> => {
   const options = { ...DELIVERY_DEFAULTS, ...overrides };
   const result: DeliverResult = { delivered: 0, failed: 0, abandoned: await abandonExhausted(ctx, ctx.clock.now(), options) };
   let attempted = 0;

@@ -1,16 +1,18 @@
 import type { Context } from '../work/context.js';
-import { loadWebhookKey, type WebhookKey } from './crypto.js';
+import type { WebhookKeyRing } from './crypto.js';
+import { loadWebhookKeyRing } from './key-ring.js';
 import { deliverDue, type DeliverOptions } from './deliver.js';
 import { dispatchPending } from './dispatch.js';
 import { DEFAULT_EXPIRY_NOTICES_MS, expiryNoticesFromEnv, writeExpiryNotices } from './expiry-notices.js';
 
 export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from './events.js';
-export { loadWebhookKey, type WebhookKey } from './crypto.js';
+export type { WebhookKey, WebhookKeyRing } from './crypto.js';
+export { loadWebhookKeyRing } from './key-ring.js';
 export { signatureHeader, verifySignature } from './signature.js';
 
 export interface WebhookTickOptions {
-  /** Without a key nothing can be signed: deliveries wait (they are still written to the outbox). */
-  key?: WebhookKey | undefined;
+  /** The key ring. Without one nothing can be signed: deliveries wait (they are still written to the outbox). */
+  key?: WebhookKeyRing | undefined;
   /** How long before an end each reminder goes out (default 14 days and 1 day). */
   expiryNoticesMs?: number[];
   dispatchBatchSize?: number;
@@ -41,12 +43,12 @@ export const runWebhookTick = async (ctx: Context, options: WebhookTickOptions =
 };
 
 /**
- * Tick options from the environment: the key (see loadWebhookKey) and TENURE_WEBHOOK_EXPIRY_NOTICE.
+ * Tick options from the environment: the key ring (see loadWebhookKeyRing) and TENURE_WEBHOOK_EXPIRY_NOTICE.
  * The worker only reads the key, never creates it: creating a subscription does that on the embedded
  * default, so an installation without webhooks gets no key file. Cheap enough to call every tick,
  * which also picks up a key created after the worker started.
  */
 export const webhookTickOptions = (source: { env: NodeJS.ProcessEnv; dataDir: string }): WebhookTickOptions => ({
-  key: loadWebhookKey({ env: source.env, dataDir: source.dataDir, create: false }),
+  key: loadWebhookKeyRing({ env: source.env, dataDir: source.dataDir, create: false }),
   expiryNoticesMs: expiryNoticesFromEnv(source.env),
 });

@@ -55,7 +55,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
     .option('--demo', 'embedded database only: load the demo if the database is empty and print one-time sign-in links for its personas')
     .action(run(async (o: { port?: number; demo?: boolean }) => {
       const [{ loadDemo }, { printDemoLinks, refuseDemoOutsideEmbedded }, { checkpointer, passOptions, runUntilSignal, startDecisionService },
-        { startServer }, { loadWebhookKey }, { configureServiceLog }] = await Promise.all([demoData(), import('../demo-sign-in.js'), service(),
+        { startServer }, { loadWebhookKeyRing }, { configureServiceLog }] = await Promise.all([demoData(), import('../demo-sign-in.js'), service(),
         import('../../http/server.js'), import('../../webhooks/index.js'), import('../service-log.js')]);
       if (o.demo) refuseDemoOutsideEmbedded(rt.config, process.env);
       // Read before anything starts, so a mistyped TENURE_LOG_* is refused at once, by name.
@@ -77,7 +77,7 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         const decision = await startDecisionService(rt, store);
         const server = await startServer({ store, clock: rt.clock, http, decision, demo, pass: () => passOptions(rt),
           auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
-          webhookKey: () => loadWebhookKey({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log });
+          webhookKey: () => loadWebhookKeyRing({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log });
         url = server.url;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));

@@ -22,12 +22,25 @@ export const webhookCommands = (program: Command, rt: Runtime, run: Run): void =
     .action(run(async (o: { all?: boolean }) => {
       const rows = await rt.api().listWebhooks({ includeDeleted: Boolean(o.all) });
       rt.print(rt.output.json ? rows : rows.map((r) => ({
-        id: r.id, url: r.url, events: r.events, createdBy: r.createdBy, createdAt: r.createdAt, disabledAt: r.disabledAt,
+        id: r.id, url: r.url, events: r.events, key: r.key, createdBy: r.createdBy, createdAt: r.createdAt, disabledAt: r.disabledAt,
         pending: r.deliveries.pending, delivered: r.deliveries.delivered, failed: r.deliveries.failed,
       })));
     }));
   webhook.command('delete <id>').description('stop a subscription; its waiting deliveries are marked failed')
     .action(run(async (id: string) => rt.print(await rt.api().deleteWebhook(id))));
+  webhook.command('rekey').description('re-encrypt every secret and URL under the current webhook key (key rotation, docs/operations.md); exit 1 if one does not decrypt')
+    .option('--check', 'report which key each subscription is under; change nothing')
+    .action(run(async (o: { check?: boolean }) => {
+      const report = await rt.api().rekeyWebhooks({ check: Boolean(o.check) });
+      rt.print(rt.output.json ? report : {
+        check: report.check, currentKey: report.currentKey, keys: report.keys.join(', '),
+        before: Object.entries(report.before).map(([kid, n]) => `${kid}: ${n}`).join(', ') || 'no subscriptions',
+        rekeyed: report.rekeyed, alreadyCurrent: report.alreadyCurrent, failed: report.failed.length,
+      });
+      for (const f of report.failed) say(`subscription ${f.id} left unchanged: ${f.error}`);
+      // Not an error (every row that could move did), but a script removing the old key must notice.
+      if (report.failed.length > 0) process.exitCode = 1;
+    }));
   webhook.command('deliveries').description('the delivery log, newest first')
     .option('--subscription <id>').option('--status <status>', 'pending | delivered | failed')
     .option('--limit <n>', 'at most this many', Number)

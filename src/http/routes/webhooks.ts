@@ -4,6 +4,8 @@ import { createWebhook, CreateWebhookInput } from '../../operations/create-webho
 import { deleteWebhook } from '../../operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../../operations/list-webhook-deliveries.js';
 import { listWebhooks } from '../../operations/list-webhooks.js';
+import { rekeyWebhooks, RekeyWebhooksInput } from '../../operations/rekey-webhooks.js';
+import { LEGACY_KEY, MALFORMED } from '../../webhooks/crypto.js';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/events.js';
 import { contextOf } from '../access.js';
 import { idParam, isoDate, limitQuery, optionalDate, problems } from '../schemas.js';
@@ -13,6 +15,7 @@ const Events = z.array(z.enum(WEBHOOK_EVENT_TYPES));
 const Counts = z.object({ pending: z.number().int(), delivered: z.number().int(), failed: z.number().int() });
 const WebhookView = z.object({
   id: z.string(), url: z.string(), events: Events, createdBy: z.string().nullable(), createdAt: isoDate, disabledAt: optionalDate,
+  key: z.string().describe(`the id of the webhook key the secret is encrypted under (${LEGACY_KEY}: stored before key ids, ${MALFORMED}: in no known format); never key material`),
   deliveries: Counts,
 });
 const Created = z.object({
@@ -28,6 +31,14 @@ const DeliveryView = z.object({
   id: z.string(), subscriptionId: z.string(), eventKey: z.string(), eventType: z.string(), status: z.enum(DELIVERY_STATUSES),
   attempts: z.number().int(), nextAttemptAt: optionalDate, lastError: z.string().nullable(), deliveredAt: optionalDate, createdAt: isoDate,
   payload: z.unknown().describe('the body POSTed to the receiver'), log: z.array(Attempt),
+});
+const RekeyReport = z.object({
+  check: z.boolean().describe('true: a dry run, nothing was changed'),
+  currentKey: z.string().describe('the id of the key new values are encrypted under (ids are derived from keys; never key material)'),
+  keys: z.array(z.string()).describe('the ids of every key in the ring'),
+  before: z.record(z.string(), z.number().int()).describe(`subscriptions by the key id their secret was under before this run (${LEGACY_KEY}: stored before key ids, ${MALFORMED}: in no known format)`),
+  rekeyed: z.number().int(), alreadyCurrent: z.number().int(),
+  failed: z.array(z.object({ id: z.string(), error: z.string() })).describe('subscriptions left unchanged: they do not decrypt with the ring'),
 });
 const ListQuery = z.object({ includeDeleted: z.enum(['true', 'false']).optional() }).strict();
 const DeliveriesQuery = z.object({
@@ -57,6 +68,11 @@ export const webhookRoutes: RouteModule = (app, deps) => {
     schema: { tags: ['webhooks'], summary: 'Delete (disable) a subscription; its waiting deliveries are marked failed',
       params: idParam('webhook', 'webhook subscription id'), response: { 200: Deleted, ...problems } },
   }, async (request) => deleteWebhook(ctx(request), { webhook: request.params.webhook }));
+  r.post('/v1/webhooks/rekey', {
+    config: { access: { scope: 'write', permission: 'webhook.rekey' } },
+    schema: { tags: ['webhooks'], summary: 'Re-encrypt every subscription secret and URL under the current key of the webhook key ring (check: a dry run)',
+      body: RekeyWebhooksInput, response: { 200: RekeyReport, ...problems } },
+  }, async (request) => rekeyWebhooks(ctx(request), request.body, keyOf()));
   r.get('/v1/webhooks/deliveries', {
     config: access('read'),
     schema: { tags: ['webhooks'], summary: 'The delivery log, newest first, with every attempt', querystring: DeliveriesQuery,
