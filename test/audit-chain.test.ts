@@ -11,7 +11,7 @@ import { TenureError } from '../src/domain/errors.js';
 import { rawRows } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import {
-  asDba, buildAuditFixture, verifyOptions, eventRows, forgedEvent, hashAt, insertEvent, rewriteAndRehash, setHead, type AuditFixture,
+  asDba, buildAuditFixture, verifyOptions, eventRows, forgedEvent, hashAt, insertEvent, rewriteAndRehash, setHead, tempAnchor, type AuditFixture,
 } from './support/audit-fixture.js';
 
 /** Drizzle wraps the database error; the trigger's message is on its cause. */
@@ -31,7 +31,7 @@ for (const backend of BACKENDS) {
 
     it('an untouched chain verifies, with both checkpoints', async () => {
       const result = await verifyChain(f.store.db, verifyOptions(f));
-      assert.deepEqual({ ...result, head: result.head.seq }, { ok: true, events: 30, firstBadSeq: null, reason: null, checkpoints: 2, head: 30, anchoredSeq: 30 });
+      assert.deepEqual({ ...result, head: result.head.seq }, { ok: true, events: 30, firstBadSeq: null, reason: null, checkpoints: 2, head: 30, anchoredSeq: 30, restores: [] });
     });
 
     it('UPDATE, DELETE and TRUNCATE on audit events are refused by the database', async () => {
@@ -177,13 +177,18 @@ for (const backend of BACKENDS) {
     });
 
     it('no checkpoint is signed when the event the previous checkpoint vouches for was altered', async () => {
-      const refusal = await asDba(f.store, async (tx) => {
+      const refusedWith = (anchor: typeof f.anchor) => asDba(f.store, async (tx) => {
         await tx.execute(sql`UPDATE audit_events SET hash = ${'f'.repeat(64)} WHERE seq = 30`);
         await insertEvent(tx, 31, forgedEvent(31, await hashAt(tx, 30), 'next'));
         await setHead(tx, 31, await hashAt(tx, 31));
-      }, (tx) => writeCheckpoint(tx, f.clock.now(), f.key, f.anchor).then(() => undefined, (error: unknown) => error));
-      assert.ok(refusal instanceof TenureError && refusal.code === 'audit.chain_broken', String(refusal));
-      assert.match(refusal.message, /event 30 no longer has the hash its checkpoint signed/);
+      }, (tx) => writeCheckpoint(tx, f.clock.now(), f.key, anchor).then(() => undefined, (error: unknown) => error));
+      const byAnchor = await refusedWith(f.anchor);
+      assert.ok(byAnchor instanceof TenureError && byAnchor.code === 'audit.chain_broken', String(byAnchor));
+      assert.match(byAnchor.message, /event 30 does not have the hash the checkpoint in .* signed/);
+      // With no note of event 30 outside the database, the checkpoint row still refuses it.
+      const byCheckpoint = await refusedWith(tempAnchor());
+      assert.ok(byCheckpoint instanceof TenureError && byCheckpoint.code === 'audit.chain_broken', String(byCheckpoint));
+      assert.match(byCheckpoint.message, /event 30 no longer has the hash its checkpoint signed/);
     });
   });
 }

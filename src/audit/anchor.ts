@@ -71,7 +71,7 @@ const readTail = (file: string): { text: string; whole: boolean } | undefined =>
 const NOTE = /^[^\n\u2014][^\n]*\n[0-9]+\n[A-Za-z0-9+/=]+\n\n(?:\u2014 [^\n]+\n)+/gmu;
 
 export interface AnchorReading {
-  /** Notes in the tail whose signature a trusted key made, newest (largest size) last. */
+  /** Notes in the tail whose signature a trusted key made, in file order (the order they were appended). */
   notes: CheckpointNote[];
   /** Why the anchor cannot be trusted: a note no trusted key signed. */
   problem: string | undefined;
@@ -97,7 +97,7 @@ export const readAnchor = (config: AnchorConfig, trusted: Iterable<KeyObject>): 
     }
     notes.push(note);
   }
-  return { notes: notes.sort((a, b) => a.size - b.size), problem: undefined };
+  return { notes, problem: undefined };
 };
 
 /** Sends the note to the witness; the reason when it did not take it. */
@@ -114,14 +114,20 @@ export const sendToWitness = async (url: string, note: CheckpointNote): Promise<
   }
 };
 
-/** The largest seq the anchor holds a note for, signatures unchecked: the writer only needs to know whether to add one. */
-export const anchoredSize = (config: AnchorConfig): number => {
+/**
+ * The notes of the anchor's tail in file order, signatures unchecked: for the writer, which only
+ * decides whether to add a note or to refuse to sign. Nothing here makes verify accept anything.
+ */
+export const readAnchorUnverified = (config: AnchorConfig): CheckpointNote[] => {
   const tail = readTail(config.file);
-  if (!tail) return 0;
-  let size = 0;
+  if (!tail) return [];
+  const notes: CheckpointNote[] = [];
   for (const match of tail.text.matchAll(NOTE)) {
     const note = parseCheckpointNote(match[0]);
-    if (typeof note !== 'string') size = Math.max(size, note.size);
+    if (typeof note !== 'string') notes.push(note);
   }
-  return size;
+  return notes;
 };
+
+/** The largest seq the anchor holds a note for, signatures unchecked: the writer only needs to know whether to add one. */
+export const anchoredSize = (config: AnchorConfig): number => Math.max(0, ...readAnchorUnverified(config).map((note) => note.size));

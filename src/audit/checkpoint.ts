@@ -3,7 +3,8 @@ import { TenureError } from '../domain/errors.js';
 import { rawRows, type Executor } from '../store/database.js';
 import { auditCheckpoints } from '../store/schema.js';
 import { GENESIS_HASH } from './chain.js';
-import { anchoredSize, appendAnchor, type AnchorConfig } from './anchor.js';
+import { anchoredSize, appendAnchor, readAnchorUnverified, type AnchorConfig } from './anchor.js';
+import { anchorDisagreement } from './restore.js';
 import { checkpointSignatureProblem, signCheckpoint, type Checkpoint } from './checkpoint-signature.js';
 import { signCheckpointNote, type CheckpointNote } from './note.js';
 import type { SigningKey } from './signing-key.js';
@@ -57,12 +58,18 @@ const trustedStart = async (exec: Executor, key: SigningKey): Promise<ChainPoint
  * a note for events that did commit is true even if the row is lost, while a row without its note
  * would leave the anchor behind.
  */
-export const writeCheckpoint = async (exec: Executor, at: Date, key: SigningKey, anchor: AnchorConfig): Promise<CheckpointOutcome> =>
+export const writeCheckpoint = async (
+  exec: Executor, at: Date, key: SigningKey, anchor: AnchorConfig, options: { overFork?: boolean } = {},
+): Promise<CheckpointOutcome> =>
   exec.transaction(async (tx) => {
     const head = await readHead(tx);
     const latest = await newest(tx);
     const stored = latest !== undefined && latest.seq >= head.seq;
     if (head.seq === 0 || (stored && anchoredSize(anchor) >= head.seq)) return { written: false, checkpoint: latest, note: undefined };
+    // Never vouch for a chain its anchor contradicts (a cut tail, a forged acknowledgement): only the
+    // key holder's explicit acknowledgement of a restore signs over the fork (audit/restore.ts).
+    const contradicted = options.overFork ? undefined : await anchorDisagreement(tx, readAnchorUnverified(anchor), head, anchor.file);
+    if (contradicted) throw broken(contradicted.seq, contradicted.reason);
     const start = await trustedStart(tx, key);
     const scan = await scanChain(tx, start, head.seq, [headMark(head)]);
     if (scan.problem) throw broken(scan.problem.seq, scan.problem.reason);

@@ -3,6 +3,7 @@ import { rawRows, type Executor } from '../store/database.js';
 import { GENESIS_HASH } from './chain.js';
 import { scanChain, type ChainMark, type ChainPoint, type ChainProblem } from './chain-scan.js';
 import { readAnchor, type AnchorConfig } from './anchor.js';
+import { applyAcknowledgedRestores, type AcknowledgedRestore } from './restore.js';
 import { checkpointSignatureProblem, type Checkpoint } from './checkpoint-signature.js';
 import type { CheckpointNote } from './note.js';
 import type { TrustedKeys } from './signing-key.js';
@@ -19,6 +20,8 @@ export interface VerifyResult {
   head: ChainPoint;
   /** The newest checkpoint found in the anchor outside the database, by seq; null when it holds none. */
   anchoredSeq: number | null;
+  /** Restores acknowledged with a signed note in the anchor: the anchored events each one gave up. */
+  restores: AcknowledgedRestore[];
 }
 
 export interface VerifyOptions {
@@ -150,17 +153,19 @@ const verifyIn = async (exec: Executor, o: VerifyOptions): Promise<VerifyResult>
   const count = await countCheckpoints(exec);
   const { head, maxSeq } = await readHead(exec);
   const anchor = readAnchor(o.anchor, o.trusted.values());
-  const anchoredSeq = anchor.notes.at(-1)?.size ?? null;
-  const marks = [headMark(head), ...checkpoints.map((cp) => checkpointMark(cp, o.trusted)), ...anchor.notes.map((n) => anchorMark(n, o.anchor.file))]
+  // Notes an acknowledged restore gave up no longer bind the chain; the acknowledgement's own note does.
+  const { binding, restores } = await applyAcknowledgedRestores(exec, anchor.notes);
+  const anchoredSeq = binding.length > 0 ? Math.max(...binding.map((n) => n.size)) : null;
+  const marks = [headMark(head), ...checkpoints.map((cp) => checkpointMark(cp, o.trusted)), ...binding.map((n) => anchorMark(n, o.anchor.file))]
     .filter((m) => m.seq > 0);
   const scan = await scanChain(exec, { seq: 0, hash: GENESIS_HASH }, Math.max(maxSeq, head.seq), marks, checkpointsIn(exec));
   let problem = scan.problem;
   if (!problem && scan.last.seq > head.seq) {
     problem = { seq: head.seq + 1, reason: `event ${head.seq + 1} lies beyond the chain head (${head.seq}): it was added without the head lock` };
   }
-  if (!problem && anchor.problem) problem = { seq: (anchor.notes.at(-1)?.size ?? 0) + 1, reason: anchor.problem };
+  if (!problem && anchor.problem) problem = { seq: (anchoredSeq ?? 0) + 1, reason: anchor.problem };
   problem ??= await signingProblem(exec, o, head, checkpoints.at(-1)?.seq ?? 0, anchoredSeq ?? 0);
-  const base = { events: problem ? Math.min(scan.events, problem.seq - 1) : scan.events, checkpoints: count, head, anchoredSeq };
+  const base = { events: problem ? Math.min(scan.events, problem.seq - 1) : scan.events, checkpoints: count, head, anchoredSeq, restores };
   return problem
     ? { ok: false, firstBadSeq: problem.seq, reason: problem.reason, ...base }
     : { ok: true, firstBadSeq: null, reason: null, ...base };

@@ -100,6 +100,7 @@ export const ERRORS = {
   'config.unsafe_in_production': { status: 409, exit: 3, title: 'With NODE_ENV=production, serve and worker refuse settings meant for tests: an http public URL, an http identity provider, failpoints, audit checkpoints off' },
   'audit.checkpoints_required': { status: 409, exit: 3, title: 'serve and worker on a PostgreSQL server need an audit signing key, unless TENURE_AUDIT_CHECKPOINTS=off says checkpoints are turned off on purpose' },
   'audit.signing_key_invalid': { status: 422, exit: 2, title: 'The audit signing key or a trusted key is not a readable Ed25519 PEM key' },
+  'audit.nothing_to_acknowledge': { status: 409, exit: 3, title: 'Every checkpoint in the anchor agrees with the database: there is no restore to acknowledge' },
   'audit.chain_broken': { status: 409, exit: 3, title: 'The audit chain does not verify (run tenure audit verify); nothing is signed over it' },
   'provisioning.job_not_found': { status: 404, exit: 4, title: 'No provisioning job with that id' },
   'provisioning.job_not_awaiting': { status: 409, exit: 3, title: 'The provisioning job is not waiting for this (it is done, or in another state)' },

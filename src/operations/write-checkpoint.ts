@@ -29,14 +29,16 @@ const checkMayCheckpoint = async (ctx: Context): Promise<void> => {
  * the newest checkpoint, appends it to the anchor file and sends it to the witness when one is
  * configured. Refused when no key with a private half is configured.
  */
-export const writeAuditCheckpoint = async (ctx: Context, key: SigningKey | undefined, anchor: AnchorConfig): Promise<CheckpointSummary> => {
+export const writeAuditCheckpoint = async (
+  ctx: Context, key: SigningKey | undefined, anchor: AnchorConfig, options: { overFork?: boolean } = {},
+): Promise<CheckpointSummary> => {
   await checkMayCheckpoint(ctx);
   if (!key?.privateKey) {
     throw new TenureError('audit.signing_key_missing', key
       ? `the audit key ${key.keyId} is a public key only: set TENURE_AUDIT_SIGNING_KEY or TENURE_AUDIT_KEY_FILE to the private key`
       : 'no audit signing key: set TENURE_AUDIT_SIGNING_KEY or TENURE_AUDIT_KEY_FILE, or let Tenure create one in its data directory');
   }
-  const { written, checkpoint, note } = await writeCheckpoint(ctx.store.db, ctx.clock.now(), key, anchor);
+  const { written, checkpoint, note } = await writeCheckpoint(ctx.store.db, ctx.clock.now(), key, anchor, options);
   // After the commit: a slow witness must not hold the transaction, and the file already has the note.
   const witnessProblem = note && anchor.witnessUrl ? await sendToWitness(anchor.witnessUrl, note) : undefined;
   return {

@@ -64,11 +64,13 @@ export const auditCommands = (program: Command, rt: Runtime, run: Run): void => 
     .action(run(async (o: { allowUnsigned?: boolean; strict?: boolean }) => {
       const result = await rt.api().verifyAudit({ allowUnsigned: Boolean(o.allowUnsigned), strict: Boolean(o.strict) });
       if (rt.output.json) {
-        rt.print({ ok: result.ok, events: result.events, firstBadSeq: result.firstBadSeq, reason: result.reason, checkpoints: result.checkpoints, anchoredSeq: result.anchoredSeq });
+        rt.print({ ok: result.ok, events: result.events, firstBadSeq: result.firstBadSeq, reason: result.reason, checkpoints: result.checkpoints,
+          anchoredSeq: result.anchoredSeq, restores: result.restores });
       } else {
         const unvouched = result.ok && result.events > 0 && result.checkpoints === 0 ? ' (UNSIGNED: nothing outside the database vouches for it)' : '';
         say(result.ok ? `ok: ${countOf(result.events, 'event')}, ${countOf(result.checkpoints, 'checkpoint')} verified, anchored up to event ${result.anchoredSeq ?? 'none'}${unvouched}`
           : `BROKEN at event ${result.firstBadSeq}: ${result.reason}`);
+        for (const r of result.restores) say(`acknowledged restore (event ${r.seq}): anchored events ${r.forkSeq + 1}-${r.supersededSeq} were given up`);
       }
       if (!result.ok) process.exitCode = 3;
     }));
@@ -96,4 +98,19 @@ export const auditCommands = (program: Command, rt: Runtime, run: Run): void => 
     }));
   audit.command('checkpoint').description('sign the current head of the chain now')
     .action(run(async () => rt.print(await rt.api().writeCheckpoint())));
+  audit.command('acknowledge-restore')
+    .description('after restoring the database from a backup: record the restore and sign it into the anchor, so verify sets aside the checkpoints the backup did not hold')
+    .requiredOption('--reason <text>', 'which backup was restored, when and why (kept in the audit event)')
+    .action(run(async (o: { reason: string }) => {
+      // On this machine only: it reads the anchor file and signs with the private key kept here.
+      rt.requireLocal();
+      const [{ acknowledgeRestore }, { anchorFrom }, { loadSigningKey, loadTrustedKeys }] = await Promise.all([
+        import('../../operations/acknowledge-restore.js'), import('../../audit/anchor.js'), import('../../audit/signing-key.js')]);
+      const source = { env: process.env, dataDir: rt.config.dataDir };
+      const done = await acknowledgeRestore(await rt.as(), { reason: o.reason },
+        { signing: loadSigningKey({ ...source, create: false }), trusted: loadTrustedKeys(source) }, anchorFrom(source));
+      if (rt.output.json) { rt.print(done); return; }
+      say(`restore acknowledged (event ${done.seq}): the database agrees with ${done.anchorFile} up to event ${done.forkSeq};`
+        + ` anchored events ${done.forkSeq + 1}-${done.supersededSeq} are given up. Run tenure audit verify.`);
+    }));
 };

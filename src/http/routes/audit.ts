@@ -36,6 +36,11 @@ const Event = z.object({
 const Verification = z.object({
   ok: z.boolean(), events: z.number(), firstBadSeq: z.number().nullable(), reason: z.string().nullable(), checkpoints: z.number(),
   anchoredSeq: z.number().nullable().describe('the newest checkpoint in the anchor outside the database'),
+  restores: z.array(z.object({
+    seq: z.number().describe('the event that acknowledged the restore'),
+    forkSeq: z.number().describe('the newest event the restored chain and the anchor agreed on'), forkHash: z.string().nullable(),
+    supersededSeq: z.number().describe('the newest anchored event given up'), supersededHash: z.string(), anchorFile: z.string(),
+  })).describe('restores acknowledged with a checkpoint signed into the anchor (tenure audit acknowledge-restore)'),
 });
 const Checkpoint = z.object({
   written: z.boolean(), seq: z.number().nullable(), hash: z.string().nullable(), signedAt: z.string().nullable(), keyId: z.string().nullable(),
