@@ -5,13 +5,9 @@ import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, grants, identities, requestStages, systems } from '../store/schema.js';
 import { loadEngagements, loadVendors } from './engagement-events.js';
 import { loadFindings, loadTasks } from './provisioning-events.js';
+import type { WebhookEventType } from '../domain/webhook-events.js';
 
-/** What a subscription can ask for. */
-export const WEBHOOK_EVENT_TYPES = [
-  'request.created', 'approval.needed', 'request.expired', 'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'finding.opened',
-  'task.opened', 'breakglass.activated', 'engagement.expiring_soon', 'vendor.expiring_soon',
-] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../domain/webhook-events.js';
 
 /**
  * Which webhook events each audit action can become. `request.created` also means the first stage's

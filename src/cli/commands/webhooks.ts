@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../webhooks/events.js';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../domain/webhook-events.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
