@@ -13,6 +13,8 @@ import { print, type OutputOptions } from './output.js';
 /** Command groups that work on the database directly: they set up, run or configure the service itself. */
 const LOCAL_ONLY = new Set(['init', 'demo', 'serve', 'db']);
 
+const signingModules = () => Promise.all([import('../audit/anchor.js'), import('../audit/signing-key.js'), import('../operations/write-checkpoint.js')]);
+
 const osUser = (): string => { try { return userInfo().username; } catch { return 'unknown'; } };
 
 /** What every command shares: configuration, the store (opened on first use), the clock and output. */
@@ -20,6 +22,7 @@ export class Runtime {
   readonly config: Config;
   readonly clock: Clock = systemClock;
   private opening: Promise<Store> | undefined;
+  private signing: ReturnType<typeof signingModules> | undefined;
   /** Set by long-running commands that stop their own loop on SIGINT/SIGTERM before the store closes. */
   handlesSignals = false;
   /** The command being run (`request create`), for messages; set before its action starts. */
@@ -103,6 +106,9 @@ export class Runtime {
   async open(): Promise<Store> {
     this.requireLocal();
     this.opening ??= (async () => {
+      // What close() signs the head with, loaded while the database opens rather than after the command.
+      this.signing = signingModules();
+      this.signing.catch(() => undefined);
       const { openStore } = await import('../store/database.js');
       return openStore({ ...this.config, connection: this.connectionSettings });
     })();
@@ -156,8 +162,7 @@ export class Runtime {
    */
   private async signHead(store: Store): Promise<void> {
     try {
-      const [{ anchorFrom }, { loadSigningKey }, { writeAuditCheckpoint }] = await Promise.all([
-        import('../audit/anchor.js'), import('../audit/signing-key.js'), import('../operations/write-checkpoint.js')]);
+      const [{ anchorFrom }, { loadSigningKey }, { writeAuditCheckpoint }] = await (this.signing ?? signingModules());
       const source = { env: process.env, dataDir: this.config.dataDir };
       const key = loadSigningKey({ ...source, create: !this.config.databaseUrl });
       if (!key?.privateKey) return;

@@ -6,7 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import type { ConnectionSettings } from './connection-settings.js';
-import { refuseNewerSchema } from './schema-version.js';
+import { checkSchemaVersion } from './schema-version.js';
 import { coreTables } from './schema.js';
 import { breakGlassTables } from './schema-break-glass.js';
 import { credentialsTables } from './schema-credentials.js';
@@ -49,8 +49,10 @@ export const openEmbedded = async (
   try {
     client = new PGlite({ ...(dataDir === undefined ? {} : { dataDir }), ...(options.template ? { loadDataDir: options.template } : {}) });
     const opened = client;
-    await refuseNewerSchema((text) => opened.query(text), migrationsFolder);
-    await migratePglite(drizzlePglite(opened), { migrationsFolder });
+    // At this release's last migration already (every start but the first after an upgrade):
+    // drizzle would apply nothing, after reading and hashing every migration file to find that out.
+    const version = await checkSchemaVersion((text) => opened.query(text), migrationsFolder);
+    if (version === 'behind') await migratePglite(drizzlePglite(opened), { migrationsFolder });
     return {
       db: drizzlePglite(opened, { schema }) as unknown as Db, backend: 'embedded', location: dataDir ?? 'memory',
       close: async () => { try { await opened.close(); } finally { lock?.release(); } },

@@ -5,7 +5,7 @@ import pg from 'pg';
 import { loadConnectionSettings } from './connection-settings.js';
 import { migrationsFolder, redactUrl, schema, type Db, type PostgresOptions, type Store } from './database.js';
 import { createPool } from './pool.js';
-import { refuseNewerSchema } from './schema-version.js';
+import { checkSchemaVersion } from './schema-version.js';
 
 /** Any constant works; it only has to be the same in every Tenure process sharing a server. */
 const MIGRATION_LOCK_KEY = 7_301_442_118;
@@ -20,8 +20,7 @@ const migrateAsOwner = async (migrationUrl: string): Promise<void> => {
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await refuseNewerSchema((text) => client.query(text), migrationsFolder);
-    await migratePg(drizzlePg(client), { migrationsFolder });
+    if (await checkSchemaVersion((text) => client.query(text), migrationsFolder) === 'behind') await migratePg(drizzlePg(client), { migrationsFolder });
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -36,8 +35,8 @@ const migrateUnderLock = async (pool: pg.Pool, migrated: boolean): Promise<void>
   const lockClient = await pool.connect();
   try {
     await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await refuseNewerSchema((text) => lockClient.query(text), migrationsFolder);
-    if (!migrated) await migratePg(drizzlePg(lockClient), { migrationsFolder });
+    const version = await checkSchemaVersion((text) => lockClient.query(text), migrationsFolder);
+    if (!migrated && version === 'behind') await migratePg(drizzlePg(lockClient), { migrationsFolder });
   } finally {
     await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
     lockClient.release();

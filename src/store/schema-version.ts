@@ -16,19 +16,21 @@ export const newestKnownMigration = (migrationsFolder: string): { tag: string; w
 };
 
 /**
- * Refuses a database that a newer release has migrated. drizzle applies only migrations newer
- * than the database's last one and says nothing about ones it does not know, so without this an
- * older release (a rollback of the binaries without a restore) would run on a schema whose
- * columns, constraints and triggers it was never written for: writes that silently skip a new
- * guarantee. Checked before migrating, on the connection that holds the migration lock.
+ * Refuses a database that a newer release has migrated, and says whether it is already at this
+ * release's last migration. drizzle applies only migrations newer than the database's last one and
+ * says nothing about ones it does not know, so without this an older release (a rollback of the
+ * binaries without a restore) would run on a schema whose columns, constraints and triggers it was
+ * never written for: writes that silently skip a new guarantee. Checked before migrating, on the
+ * connection that holds the migration lock.
  */
-export const refuseNewerSchema = async (query: Query, migrationsFolder: string): Promise<void> => {
+export const checkSchemaVersion = async (query: Query, migrationsFolder: string): Promise<'current' | 'behind'> => {
   const table = await query("SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL AS present");
-  if (!(table.rows[0] as { present: boolean } | undefined)?.present) return;
+  if (!(table.rows[0] as { present: boolean } | undefined)?.present) return 'behind';
   const applied = await query('SELECT max(created_at)::text AS at FROM drizzle.__drizzle_migrations');
   const at = (applied.rows[0] as { at: string | null } | undefined)?.at;
   const known = newestKnownMigration(migrationsFolder);
-  if (at === null || at === undefined || Number(at) <= known.when) return;
+  if (at === null || at === undefined || Number(at) < known.when) return 'behind';
+  if (Number(at) === known.when) return 'current';
   throw new TenureError('store.schema_newer',
     `the database has a migration from ${new Date(Number(at)).toISOString()}, newer than this release's last (${known.tag}, `
     + `${new Date(known.when).toISOString()}): a newer Tenure migrated it. Run that release or newer, or restore the backup taken before the upgrade (docs/operations.md, Upgrade)`);
