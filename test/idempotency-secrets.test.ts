@@ -47,7 +47,7 @@ const suite = (backend: Backend) => describe(`the idempotency store never keeps 
       const first = await s.call('POST', route.url, { as: route.as, body: route.body, headers });
       assert.equal(first.statusCode, 201, first.body);
       const secret = first.json().secret as string;
-      assert.match(secret, /^(tnr|whsec)_[A-Za-z0-9_-]{43}$/);
+      assert.match(secret, /^(tnr_[A-Za-z0-9_-]{43}|whsec_[A-Za-z0-9+/]{43}=)$/);
       secrets.push(secret);
       const replay = await s.call('POST', route.url, { as: route.as, body: route.body, headers });
       assert.equal(replay.statusCode, 201, replay.body);

@@ -18,6 +18,7 @@ import { decryptSecret, keyRing, newWebhookSecret, urlContext, webhookKey } from
 import { redactWebhookUrl } from '../src/webhooks/url.js';
 import { runWebhookTick, verifySignature } from '../src/webhooks/index.js';
 import { refusedWith } from './support/assert.js';
+import { verifyStandard } from './support/standard-webhooks.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { breakGlassPolicy } from './support/break-glass-policy.js';
 import { grantThrough } from './support/flows.js';
@@ -42,7 +43,7 @@ for (const backend of BACKENDS) {
     beforeEach(async () => { store = await freshStore(backend); w = await buildWorld(store); rx = await startReceiver(); });
     afterEach(async () => { await rx.close(); await store.close(); });
 
-    it('a signed delivery verifies with the secret and fails with another secret or an altered body', async () => {
+    it('a signed delivery verifies with the secret (both the Standard Webhooks and the deprecated Tenure-Signature headers) and fails with another secret, an altered body or an old timestamp', async () => {
       const hook = await createWebhook(await ada(), { url: rx.url, events: ['request.created', 'approval.needed', 'grant.activated'] }, key);
       const grantId = await carlGets('payments/read');
       const result = await tick();
@@ -55,6 +56,11 @@ for (const backend of BACKENDS) {
         assert.equal(verifySignature(hook.secret, hit.signature, hit.body.replace('carl', 'mallory'), { now }), false);
         assert.equal(verifySignature(hook.secret, hit.signature, hit.body, { now: new Date(now.getTime() + 10 * 60_000) }), false, 'too old');
         assert.equal(payload(hit).id, hit.id, 'Tenure-Webhook-Id is the payload id');
+        assert.deepEqual(verifyStandard(hook.secret, hit, now), JSON.parse(hit.body), 'a standardwebhooks receiver verifies it');
+        assert.equal(hit.headers['webhook-id'], hit.id, 'webhook-id is the payload id');
+        assert.throws(() => verifyStandard(newWebhookSecret(), hit, now), 'a standardwebhooks receiver refuses another secret');
+        assert.throws(() => verifyStandard(hook.secret, { ...hit, body: hit.body.replace('carl', 'mallory') }, now));
+        assert.throws(() => verifyStandard(hook.secret, hit, new Date(now.getTime() + 10 * 60_000)), 'too old');
         assert.equal(hit.headers['content-type'], 'application/json');
       }
       const types = rx.hits.map(payload).sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
@@ -118,7 +124,7 @@ for (const backend of BACKENDS) {
 
     it('the secret is shown once and is neither in the database in clear nor in any audit event', async () => {
       const hook = await createWebhook(await ada(), { url: rx.url, events: ['grant.revoked', 'grant.revoked'] }, key);
-      assert.match(hook.secret, /^whsec_[A-Za-z0-9_-]{43}$/);
+      assert.match(hook.secret, /^whsec_[A-Za-z0-9+/]{43}=$/, 'standard base64 after whsec_, as Standard Webhooks libraries expect');
       assert.deepEqual(hook.events, ['grant.revoked']);
       const bare = hook.secret.slice('whsec_'.length);
       const listed = JSON.stringify(await listWebhooks(await ada()));

@@ -19,11 +19,12 @@ const SECRET_FIELD = /secret|password|private_?key|credential_?value/i;
 
 /**
  * Every secret Tenure mints has a recognisable prefix and 256 random bits in base64url: API tokens
- * (tnr_), sessions (tns_), demo sign-in links (tnd_), target passwords (tnp_), webhook signing secrets (whsec_). Anything of
+ * (tnr_), sessions (tns_), demo sign-in links (tnd_), target passwords (tnp_), webhook signing secrets (whsec_,
+ * standard base64 with its padding since Standard Webhooks, base64url before). Anything of
  * that shape is replaced before an answer is stored, whatever field it sits in: the declaration
  * is the rule, this the net under it.
  */
-const SECRET_SHAPE = /\b(?:tnr|tns|tnd|tnp|whsec)_[A-Za-z0-9_-]{43}/g;
+const SECRET_SHAPE = /\b(?:tnr|tns|tnd|tnp|whsec)_[A-Za-z0-9+/_-]{43}=?/g;
 export const REDACTED = '[secret shown once]';
 
 const objectKeys = (schema: unknown): string[] => {

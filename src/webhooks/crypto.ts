@@ -48,8 +48,12 @@ export const keyRing = (keys: readonly WebhookKey[]): WebhookKeyRing => {
   return { current, keys: byId };
 };
 
-/** A new signing secret: 256 random bits, prefixed so that a leaked one is recognisable in scanners and logs. */
-export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64url')}`;
+/**
+ * A new signing secret: 256 random bits, prefixed so that a leaked one is recognisable in scanners
+ * and logs. Standard base64 after `whsec_`, as the Standard Webhooks spec and its libraries (which
+ * decode strictly) expect; secrets issued before were base64url, and still sign (see signature.ts).
+ */
+export const newWebhookSecret = (): string => `whsec_${randomBytes(32).toString('base64')}`;
 
 /**
  * AES-256-GCM under the ring's current key, stored as `v2.kid.iv.tag.ciphertext` (base64url parts).

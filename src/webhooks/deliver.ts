@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Context } from '../work/context.js';
 import { rawRows } from '../store/database.js';
 import { decryptSecret, urlContext, type WebhookKeyRing } from './crypto.js';
-import { ID_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import { ID_HEADER, SIGNATURE_HEADER, signatureHeader, standardWebhookHeaders } from './signature.js';
 
 export interface DeliverOptions {
   /** How long one POST may take before it counts as failed. */
@@ -101,12 +101,15 @@ const post = async (ctx: Context, key: WebhookKeyRing, delivery: Claimed, option
     return { ok: false, statusCode: null, error: (error as Error).message };
   }
   const body = JSON.stringify(delivery.payload);
+  const at = ctx.clock.now();
   try {
     const response = await fetch(url, {
       method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs),
       headers: {
         'Content-Type': 'application/json', 'User-Agent': 'Tenure-Webhooks/1',
-        [ID_HEADER]: delivery.event_key, [SIGNATURE_HEADER]: signatureHeader(secret, body, ctx.clock.now()),
+        ...standardWebhookHeaders(secret, delivery.event_key, body, at),
+        // Deprecated, sent for one release so that receivers can move to the headers above.
+        [ID_HEADER]: delivery.event_key, [SIGNATURE_HEADER]: signatureHeader(secret, body, at),
       },
     });
     // The body is never read or kept: a receiver's answer is not Tenure's to store.

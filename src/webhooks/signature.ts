@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** Tenure's own headers from before Standard Webhooks: still sent for one release, deprecated (docs/webhooks.md). */
 export const SIGNATURE_HEADER = 'Tenure-Signature';
 export const ID_HEADER = 'Tenure-Webhook-Id';
 /** How old a signature a receiver should accept by default: long enough for clock skew, short enough to stop replays. */
@@ -39,4 +40,25 @@ export const verifySignature = (secret: string, header: string | undefined, body
     const given = Buffer.from(value ?? '', 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);
   });
+};
+
+/**
+ * The signing key of a `whsec_` secret, as the Standard Webhooks spec says: the base64 after the
+ * prefix, decoded. Node's base64 decoder also accepts the base64url alphabet, so the secrets issued
+ * before this release (base64url) sign too; strict receivers need the secret rewritten in standard
+ * base64 (see docs/webhooks.md), which names the same key bytes.
+ */
+export const standardWebhookKey = (secret: string): Buffer =>
+  Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+
+/**
+ * The Standard Webhooks headers (https://www.standardwebhooks.com): `webhook-id` is the event's id,
+ * the same on every retry so that receivers can de-duplicate; the signature is
+ * `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, so any Standard Webhooks (or Svix)
+ * library verifies a delivery without Tenure-specific code.
+ */
+export const standardWebhookHeaders = (secret: string, id: string, body: string, at: Date): Record<string, string> => {
+  const timestamp = Math.floor(at.getTime() / 1000);
+  const mac = createHmac('sha256', standardWebhookKey(secret)).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${mac}` };
 };
