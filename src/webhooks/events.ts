@@ -5,6 +5,7 @@ import { handlesById } from '../store/queries/identities.js';
 import { accessRequests, entitlements, grants, identities, requestStages, systems } from '../store/schema.js';
 import { loadEngagements, loadVendors } from './engagement-events.js';
 import { loadFindings, loadTasks } from './provisioning-events.js';
+import { loadCampaignItems, loadCredentials, loadReviewItems } from './review-events.js';
 import type { WebhookEventType } from '../domain/webhook-events.js';
 
 export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../domain/webhook-events.js';
@@ -13,11 +14,21 @@ export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../domain/webhook-ev
  * Which webhook events each audit action can become. `request.created` also means the first stage's
  * approvers are needed; a stage approval means the next stage's are, when there is one. A grant
  * created already active is activated then; a scheduled one is announced by its later `grant.activated`.
+ * A campaign's opening is also one `review.item_assigned` per item (no audit event of their own: the
+ * items are created with the campaign, and the campaign's event is their record).
  */
 export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]>> = {
   'request.created': ['request.created', 'approval.needed'],
   'request.stage_approved': ['approval.needed'],
+  'request.denied': ['request.denied'],
+  'request.cancelled': ['request.cancelled'],
   'request.expired': ['request.expired'],
+  'review.campaign_opened': ['review.campaign_opened', 'review.item_assigned'],
+  'review.decided': ['review.item_decided'],
+  'review.defaulted': ['review.item_defaulted'],
+  'finding.resolved': ['finding.resolved'],
+  'credential.rotated': ['credential.rotated'],
+  'credential.retired': ['credential.retired'],
   'grant.created': ['grant.activated'],
   'grant.activated': ['grant.activated'],
   'grant.expiring_soon': ['grant.expiring_soon'],
@@ -100,7 +111,10 @@ const loadStages = async (exec: Executor, ids: string[]): Promise<Map<string, St
 
 type Candidate = ReturnType<typeof candidates>[number];
 type Lookup = Map<string, Record<string, unknown>>;
-type Lookups = { grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup; engagements: Lookup; vendors: Lookup };
+type Lookups = {
+  grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup; engagements: Lookup; vendors: Lookup;
+  items: Lookup; campaignItems: Map<string, Record<string, unknown>[]>; credentials: Lookup;
+};
 
 /** The stage waiting after this event: the first one for a new request, else the one after the stage just approved. */
 const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
@@ -117,6 +131,18 @@ const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
 const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefined => {
   const id = c.row.subjectId;
   if (c.type === 'finding.opened') return found.findings.get(id) ?? { findingId: id };
+  if (c.type === 'finding.resolved') return { ...(found.findings.get(id) ?? { findingId: id }), reason: c.parsed.reason };
+  if (c.type === 'credential.rotated' || c.type === 'credential.retired') {
+    return { ...(found.credentials.get(id) ?? { credentialId: id }), ...(c.type === 'credential.retired' ? { reason: c.parsed.reason } : {}) };
+  }
+  if (c.type === 'review.item_decided' || c.type === 'review.item_defaulted') {
+    return { ...(found.items.get(id) ?? { itemId: id }), status: c.parsed.after?.status ?? null, reason: c.parsed.reason };
+  }
+  if (c.type === 'review.campaign_opened') {
+    const after = c.parsed.after ?? {};
+    return { campaignId: id, name: after.name, trigger: after.trigger, policyKey: after.policyKey, dueAt: iso(after.dueAt), items: after.items,
+      reviewers: after.reviewers, holders: after.holders, engagementId: after.engagementId };
+  }
   if (c.type === 'task.opened') return found.tasks.get(id) ?? { jobId: id };
   if (c.type === 'engagement.expiring_soon') {
     return { ...(found.engagements.get(id) ?? { engagementId: id }), noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null };
@@ -124,11 +150,11 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
   if (c.type === 'vendor.expiring_soon') {
     return { ...(found.vendors.get(id) ?? { vendorId: id }), noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null };
   }
-  if (c.type === 'request.created' || c.type === 'approval.needed' || c.type === 'request.expired') {
+  if (c.type.startsWith('request.') || c.type === 'approval.needed') {
     const request = found.requests.get(id) ?? { requestId: id };
     const stages = found.stages.get(id) ?? [];
     if (c.type === 'request.created') return { ...request, stages };
-    if (c.type === 'request.expired') return { ...request, reason: c.parsed.reason };
+    if (c.type !== 'approval.needed') return { ...request, reason: c.parsed.reason };
     const stage = stageNeeded(c, stages);
     return stage ? { ...request, stage: { position: stage.position, kind: stage.kind }, approvers: stage.approvers } : undefined;
   }
@@ -157,10 +183,19 @@ export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: 
     tasks: await loadTasks(exec, ids('task.')),
     engagements: await loadEngagements(exec, ids('engagement.')),
     vendors: await loadVendors(exec, ids('vendor.')),
+    items: await loadReviewItems(exec, [...ids('review.item_decided'), ...ids('review.item_defaulted')]),
+    campaignItems: await loadCampaignItems(exec, ids('review.item_assigned')),
+    credentials: await loadCredentials(exec, ids('credential.')),
   };
-  return found.flatMap((c) => {
+  const occurredAt = (c: Candidate) => iso(c.row.occurredAt)!;
+  return found.flatMap((c): WebhookEvent[] => {
+    if (c.type === 'review.item_assigned') {
+      // One event per item; the item id in the key keeps each delivery distinct and stable across retries.
+      return (lookups.campaignItems.get(c.row.subjectId) ?? []).map((item) => ({ seq: c.row.seq,
+        payload: { id: `${eventKey(c.row.seq, c.type)}:${String(item.itemId)}`, type: c.type, occurredAt: occurredAt(c), data: item } }));
+    }
     const data = dataOf(c, lookups);
     if (!data) return [];
-    return [{ seq: c.row.seq, payload: { id: eventKey(c.row.seq, c.type), type: c.type, occurredAt: iso(c.row.occurredAt)!, data } }];
+    return [{ seq: c.row.seq, payload: { id: eventKey(c.row.seq, c.type), type: c.type, occurredAt: occurredAt(c), data } }];
   });
 };
