@@ -50,8 +50,9 @@ export const acknowledgeRestore = async (
     const [head] = await rawRows<{ seq: string }>(work.tx, sql`SELECT seq::text AS seq FROM audit_head WHERE id = 1`);
     return { data, seq: Number(head!.seq) + 1 };
   });
-  // Signed at once, so the note that vouches for the acknowledgement is in the anchor before this returns
-  // (a worker running meanwhile may sign a later head first: its note vouches for it as well).
+  // Signed at once, over the fork, so the note that vouches for the acknowledgement is in the anchor
+  // before this returns. A running worker cannot sign first (the anchor still contradicts the chain
+  // until this note exists); events it appended meanwhile are covered by this note as well.
   const checkpoint = await writeAuditCheckpoint(ctx, keys.signing, anchor, { overFork: true });
   return { ...seq.data, seq: seq.seq, checkpoint };
 };
