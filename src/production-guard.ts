@@ -15,7 +15,7 @@ const RULES: { variable: string; unsafe: (env: NodeJS.ProcessEnv) => boolean; wh
   { variable: 'TENURE_FAILPOINTS', unsafe: (env) => Boolean(env.TENURE_FAILPOINTS), why: 'injects crashes into jobs: tests only' },
   {
     variable: 'TENURE_AUDIT_CHECKPOINTS',
-    unsafe: (env) => env.TENURE_AUDIT_CHECKPOINTS?.trim() === 'off',
+    unsafe: (env) => env.TENURE_AUDIT_CHECKPOINTS === 'off',
     why: 'off leaves nothing outside the database vouching for the audit log',
   },
 ];

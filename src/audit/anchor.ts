@@ -128,6 +128,3 @@ export const readAnchorUnverified = (config: AnchorConfig): CheckpointNote[] => 
   }
   return notes;
 };
-
-/** The largest seq the anchor holds a note for, signatures unchecked: the writer only needs to know whether to add one. */
-export const anchoredSize = (config: AnchorConfig): number => Math.max(0, ...readAnchorUnverified(config).map((note) => note.size));

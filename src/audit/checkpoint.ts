@@ -3,7 +3,7 @@ import { TenureError } from '../domain/errors.js';
 import { rawRows, type Executor } from '../store/database.js';
 import { auditCheckpoints } from '../store/schema.js';
 import { GENESIS_HASH } from './chain.js';
-import { anchoredSize, appendAnchor, readAnchorUnverified, type AnchorConfig } from './anchor.js';
+import { appendAnchor, readAnchorUnverified, type AnchorConfig } from './anchor.js';
 import { anchorDisagreement } from './restore.js';
 import { checkpointSignatureProblem, signCheckpoint, type Checkpoint } from './checkpoint-signature.js';
 import { signCheckpointNote, type CheckpointNote } from './note.js';
@@ -65,10 +65,12 @@ export const writeCheckpoint = async (
     const head = await readHead(tx);
     const latest = await newest(tx);
     const stored = latest !== undefined && latest.seq >= head.seq;
-    if (head.seq === 0 || (stored && anchoredSize(anchor) >= head.seq)) return { written: false, checkpoint: latest, note: undefined };
+    if (head.seq === 0) return { written: false, checkpoint: latest, note: undefined };
+    const anchored = readAnchorUnverified(anchor);
+    if (stored && Math.max(0, ...anchored.map((n) => n.size)) >= head.seq) return { written: false, checkpoint: latest, note: undefined };
     // Never vouch for a chain its anchor contradicts (a cut tail, a forged acknowledgement): only the
     // key holder's explicit acknowledgement of a restore signs over the fork (audit/restore.ts).
-    const contradicted = options.overFork ? undefined : await anchorDisagreement(tx, readAnchorUnverified(anchor), head, anchor.file);
+    const contradicted = options.overFork ? undefined : await anchorDisagreement(tx, anchored, head, anchor.file);
     if (contradicted) throw broken(contradicted.seq, contradicted.reason);
     const start = await trustedStart(tx, key);
     const scan = await scanChain(tx, start, head.seq, [headMark(head)]);

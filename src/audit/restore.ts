@@ -43,7 +43,7 @@ export const forkFromAnchor = (notes: CheckpointNote[], hashAt: Map<number, stri
 };
 
 /** The chain's hash at each seq an anchor note names (one query), for telling agreeing notes from the rest. */
-export const hashesAt = async (exec: Executor, notes: CheckpointNote[]): Promise<Map<number, string>> => {
+const hashesAt = async (exec: Executor, notes: CheckpointNote[]): Promise<Map<number, string>> => {
   const sizes = [...new Set(notes.map((n) => n.size))];
   if (sizes.length === 0) return new Map();
   const rows = await exec.select({ seq: auditEvents.seq, hash: auditEvents.hash }).from(auditEvents).where(inArray(auditEvents.seq, sizes));
