@@ -168,7 +168,7 @@ describe('housekeeping', () => {
     const headers = { 'idempotency-key': 'daily-1' };
     const first = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
     s.world.clock.advance(IDEMPOTENCY_RETENTION_MS + 1);
-    assert.deepEqual(await runHousekeeping(s.world.worker), { idempotencyKeys: 1, signIns: 0, rateWindows: 1 });
+    assert.deepEqual(await runHousekeeping(s.world.worker), { idempotencyKeys: 1, signIns: 0, rateWindows: 1, webhookSecrets: 0 });
     const next = await s.call('POST', '/v1/tokens', { as: 'eve', body: { name: 'daily' }, headers });
     assert.equal(next.statusCode, 201);
     assert.notEqual(next.json().id, first.json().id);

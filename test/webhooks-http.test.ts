@@ -37,8 +37,8 @@ describe('webhooks over the HTTP API', () => {
   });
   after(async () => { await rx.close(); await app.close(); await store.close(); });
 
-  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, as: string, body?: unknown) =>
-    app.inject({ method, url, headers: { authorization: `Bearer ${tokens.get(as)!}` }, ...(body === undefined ? {} : { payload: body as object }) });
+  const call = (method: 'GET' | 'POST' | 'DELETE', url: string, as: string, body?: unknown, headers: Record<string, string> = {}) =>
+    app.inject({ method, url, headers: { authorization: `Bearer ${tokens.get(as)!}`, ...headers }, ...(body === undefined ? {} : { payload: body as object }) });
 
   it('an administrator subscribes, sees the delivery log and deletes the subscription; the secret appears once', async () => {
     const created = await call('POST', '/v1/webhooks', 'ada', { url: rx.url, events: ['grant.activated'] });
@@ -92,5 +92,26 @@ describe('webhooks over the HTTP API', () => {
     }
     const unknown = await call('POST', '/v1/webhooks/rekey', 'ada', { batchSize: 0 });
     assert.deepEqual([unknown.statusCode, unknown.json<{ field: string }>().field], [400, 'batchSize']);
+  });
+
+  it('a secret is rotated over the API: the new one is in that answer only, a replay does not show it, a bad overlap is a problem naming the field', async () => {
+    const hook = (await call('POST', '/v1/webhooks', 'ada', { url: rx.url, events: ['grant.revoked'] })).json<{ id: string; secret: string }>();
+    const headers = { 'idempotency-key': 'rotate-1' };
+    const rotated = await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`, 'ivan', { overlap: '2h' }, headers);
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    assert.equal(rotated.headers['cache-control'], 'no-store');
+    const answer = rotated.json<{ secret: string; overlapEndsAt: string }>();
+    assert.match(answer.secret, /^whsec_/);
+    assert.equal(answer.overlapEndsAt, new Date(w.clock.now().getTime() + 2 * 3_600_000).toISOString());
+    const replay = await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`, 'ivan', { overlap: '2h' }, headers);
+    assert.deepEqual([replay.statusCode, replay.json().secret, replay.json().secretShownOnce], [200, null, true]);
+    for (const [body, field] of [[{ overlap: '30d' }, 'overlap'], [{ overlap: 7200 }, 'overlap'], [{ immediately: 'yes' }, 'immediately'], [{ secret: 'whsec_mine' }, 'secret']] as const) {
+      const refused = await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`, 'ada', body);
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.match(String(refused.headers['content-type']), /application\/problem\+json/);
+      assert.deepEqual([refused.json().code, refused.json().field], ['input.invalid', field]);
+    }
+    const forbidden = await call('POST', `/v1/webhooks/${hook.id}/rotate-secret`, 'carl', {});
+    assert.deepEqual([forbidden.statusCode, forbidden.json().code], [403, 'actor.forbidden']);
   });
 });

@@ -72,6 +72,7 @@ export const AUDIT_EVENT_TYPES = [
   'webhook.created',
   'webhook.deleted',
   'webhook.rekeyed',
+  'webhook.secret_rotated',
   'audit.restore_acknowledged',
   'token.created',
   'token.revoked',

@@ -90,6 +90,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listWebhooks: (input) => use(import('../operations/list-webhooks.js'), (m, c) => m.listWebhooks(c, input)),
     deleteWebhook: (id) => use(import('../operations/delete-webhook.js'), (m, c) => m.deleteWebhook(c, { webhook: id })),
     rekeyWebhooks: (input) => use(import('../operations/rekey-webhooks.js'), (m, c) => m.rekeyWebhooks(c, input, keys.webhookKey())),
+    rotateWebhookSecret: (webhook, options) => use(import('../operations/rotate-webhook-secret.js'), (m, c) => m.rotateWebhookSecret(c, webhook, options, keys.webhookKey())),
     listWebhookDeliveries: (input) => use(import('../operations/list-webhook-deliveries.js'), (m, c) => m.listWebhookDeliveries(c, input)),
     listProvisioningJobs: (input) => every(import('../operations/list-provisioning-jobs.js'), (m, c, cursor) => m.pageProvisioningJobs(c, { ...input, cursor })),
     confirmProvisioningTask: (input) => use(import('../operations/confirm-provisioning-task.js'), (m, c) => m.confirmProvisioningTask(c, input)),

@@ -166,6 +166,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     listWebhookDeliveries: async (input) => (await call<{ items: never[] }>('GET', '/v1/webhooks/deliveries',
       { query: { subscription: input?.subscription, status: input?.status, limit: input?.limit } })).items,
     rekeyWebhooks: (input) => call('POST', '/v1/webhooks/rekey', { body: input }),
+    rotateWebhookSecret: (webhook, body) => call('POST', `/v1/webhooks/${segment(webhook)}/rotate-secret`, { body }),
 
     listProvisioningJobs: (input) => list('/v1/provisioning/jobs', { state: input.state, system: input.system, grant: input.grant }),
     confirmProvisioningTask: ({ job, ...body }) => call('POST', `/v1/provisioning/jobs/${segment(job)}/confirm`, { body }),

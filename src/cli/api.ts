@@ -39,6 +39,7 @@ import type { deleteWebhook } from '../operations/delete-webhook.js';
 import type { listWebhookDeliveries } from '../operations/list-webhook-deliveries.js';
 import type { listWebhooks } from '../operations/list-webhooks.js';
 import type { rekeyWebhooks } from '../operations/rekey-webhooks.js';
+import type { rotateWebhookSecret } from '../operations/rotate-webhook-secret.js';
 import type { confirmProvisioningTask } from '../operations/confirm-provisioning-task.js';
 import type { listFindings } from '../operations/list-findings.js';
 import type { listProvisioningJobs } from '../operations/list-provisioning-jobs.js';
@@ -145,6 +146,8 @@ export interface TenureApi {
   listWebhookDeliveries(input: In<typeof listWebhookDeliveries>): Answer<typeof listWebhookDeliveries>;
   /** Re-encrypts under the current key of the webhook key ring, where the ring is: this process, or the server. */
   rekeyWebhooks(input: In<typeof rekeyWebhooks>): Answer<typeof rekeyWebhooks>;
+  /** A new signing secret, shown once; the old one keeps signing beside it for the overlap. */
+  rotateWebhookSecret(webhook: string, options: Parameters<typeof rotateWebhookSecret>[2]): Answer<typeof rotateWebhookSecret>;
 
   listProvisioningJobs(input: In<typeof listProvisioningJobs>): Answer<typeof listProvisioningJobs>;
   confirmProvisioningTask(input: In<typeof confirmProvisioningTask>): Answer<typeof confirmProvisioningTask>;

@@ -140,6 +140,7 @@ export const ERRORS = {
   'reconcile.no_connector': { status: 409, exit: 3, title: 'The system has no connector that can list its access (manual systems cannot be reconciled)' },
   'reconcile.target_unreachable': { status: 502, exit: 1, title: 'The target system could not be read' },
   'webhook.not_found': { status: 404, exit: 4, title: 'No webhook subscription with that id' },
+  'webhook.disabled': { status: 409, exit: 3, title: 'The webhook subscription was deleted; it has no secret to rotate' },
   'webhook.key_missing': { status: 409, exit: 3, title: 'No webhook key is configured (TENURE_WEBHOOK_KEY or TENURE_WEBHOOK_KEY_FILE)' },
   'webhook.key_invalid': { status: 422, exit: 2, title: 'A webhook key is not 32 bytes of base64, or its file holds none or cannot be read' },
   'webhook.key_duplicate': { status: 422, exit: 2, title: 'The webhook key ring lists the same key twice' },

@@ -2,7 +2,7 @@ import { asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { webhookSubscriptions } from '../store/schema-service.js';
-import { decryptSecret, encryptSecret, keyLabelOf, urlContext, type WebhookKeyRing } from '../webhooks/crypto.js';
+import { decryptSecret, encryptSecret, keyLabelOf, previousSecretContext, urlContext, type WebhookKeyRing } from '../webhooks/crypto.js';
 import { authorize } from './authorize.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
 import { parseInput } from './input.js';
@@ -26,22 +26,25 @@ export interface RekeyReport {
   failed: { id: string; error: string }[];
 }
 
-type Row = { id: string; secretCiphertext: string; urlCiphertext: string | null };
+type Row = { id: string; secretCiphertext: string; urlCiphertext: string | null; previousSecretCiphertext: string | null };
 
 const isCurrent = (ring: WebhookKeyRing, row: Row): boolean =>
-  [row.secretCiphertext, row.urlCiphertext].every((v) => v === null || keyLabelOf(v) === ring.current.kid);
+  [row.secretCiphertext, row.urlCiphertext, row.previousSecretCiphertext].every((v) => v === null || keyLabelOf(v) === ring.current.kid);
 
 /**
- * Both values decrypted (so a row under the current key is verified too, not just counted), and
+ * Every value decrypted (so a row under the current key is verified too, not just counted), and
  * re-encrypted under the current key; or the reason they do not decrypt.
  */
-const reencrypt = (ring: WebhookKeyRing, row: Row): { secretCiphertext: string; urlCiphertext: string | null } | { error: string } => {
+const reencrypt = (ring: WebhookKeyRing, row: Row): Omit<Row, 'id'> | { error: string } => {
+  const again = (stored: string | null, context: string) => (stored === null ? null : encryptSecret(ring, decryptSecret(ring, stored, context), context));
   try {
-    const secret = encryptSecret(ring, decryptSecret(ring, row.secretCiphertext, row.id), row.id);
-    // A subscription made before URLs were encrypted has none: its URL stays where it is.
-    const url = row.urlCiphertext === null ? null
-      : encryptSecret(ring, decryptSecret(ring, row.urlCiphertext, urlContext(row.id)), urlContext(row.id));
-    return { secretCiphertext: secret, urlCiphertext: url };
+    return {
+      secretCiphertext: again(row.secretCiphertext, row.id)!,
+      // A subscription made before URLs were encrypted has none: its URL stays where it is.
+      urlCiphertext: again(row.urlCiphertext, urlContext(row.id)),
+      // The secret a rotation replaced, even past its overlap: housekeeping clears it, the rekey only moves it.
+      previousSecretCiphertext: again(row.previousSecretCiphertext, previousSecretContext(row.id)),
+    };
   } catch (error) {
     return { error: (error as Error).message };
   }
@@ -60,6 +63,7 @@ const reencrypt = (ring: WebhookKeyRing, row: Row): { secretCiphertext: string; 
 const rekeyBatch = async (work: Work, ring: WebhookKeyRing, after: string, data: z.infer<typeof RekeyWebhooksInput>, report: RekeyReport) => {
   const query = work.tx.select({
     id: webhookSubscriptions.id, secretCiphertext: webhookSubscriptions.secretCiphertext, urlCiphertext: webhookSubscriptions.urlCiphertext,
+    previousSecretCiphertext: webhookSubscriptions.previousSecretCiphertext,
   }).from(webhookSubscriptions).where(gt(webhookSubscriptions.id, after)).orderBy(asc(webhookSubscriptions.id)).limit(data.batchSize);
   const rows: Row[] = data.check ? await query : await query.for('no key update');
   for (const row of rows) {

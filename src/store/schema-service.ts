@@ -103,6 +103,12 @@ export const webhookSubscriptions = pgTable('webhook_subscriptions', {
   eventTypes: jsonb('event_types').$type<string[]>().notNull(),
   /** AES-256-GCM ciphertext of the signing secret (v2.kid.iv.tag.data, or iv.tag.data from before the key ring; see webhooks/crypto.ts). */
   secretCiphertext: text('secret_ciphertext').notNull(),
+  /**
+   * After a rotation, the secret it replaced (encrypted the same way, under its own context) and
+   * until when deliveries are signed with it too, so receivers can switch without losing one.
+   */
+  previousSecretCiphertext: text('previous_secret_ciphertext'),
+  previousSecretUntil: ts('previous_secret_until'),
   createdBy: uuid('created_by'),
   createdAt: ts('created_at').notNull(),
   disabledAt: ts('disabled_at'),

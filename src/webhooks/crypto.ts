@@ -75,6 +75,9 @@ export const encryptSecret = (ring: WebhookKeyRing, secret: string, subscription
  */
 export const urlContext = (subscriptionId: string): string => `${subscriptionId}#url`;
 
+/** The associated data of the secret a rotation replaced, kept while receivers switch: never swappable with the current one. */
+export const previousSecretContext = (subscriptionId: string): string => `${subscriptionId}#previous`;
+
 interface Parsed { kid: string | undefined; iv: Buffer; tag: Buffer; data: Buffer }
 
 /** `v2.kid.iv.tag.data`, or the format before the key ring, `iv.tag.data`, which names no key. */

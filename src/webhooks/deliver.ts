@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Context } from '../work/context.js';
 import { rawRows } from '../store/database.js';
-import { decryptSecret, urlContext, type WebhookKeyRing } from './crypto.js';
+import { decryptSecret, previousSecretContext, urlContext, type WebhookKeyRing } from './crypto.js';
 import { ID_HEADER, SIGNATURE_HEADER, signatureHeader, standardWebhookHeaders } from './signature.js';
 
 export interface DeliverOptions {
@@ -35,6 +35,7 @@ export const backoffMs = (attempt: number, random: () => number = Math.random): 
 
 interface Claimed {
   id: string; attempt: number; subscription_id: string; payload: unknown; event_key: string; url: string; url_ciphertext: string | null; secret_ciphertext: string;
+  previous_secret_ciphertext: string | null; previous_secret_until: Date | string | null;
 }
 
 /**
@@ -71,7 +72,8 @@ export const claimDue = async (ctx: Context, now: Date, options: DeliverOptions)
         locked_until = ${lockedUntil}::timestamptz
       FROM due, webhook_subscriptions s
       WHERE d.id = due.id AND s.id = d.subscription_id
-      RETURNING d.id, d.attempts AS attempt, d.subscription_id, d.payload, d.event_key, s.url, s.url_ciphertext, s.secret_ciphertext`);
+      RETURNING d.id, d.attempts AS attempt, d.subscription_id, d.payload, d.event_key, s.url, s.url_ciphertext, s.secret_ciphertext,
+        s.previous_secret_ciphertext, s.previous_secret_until`);
     if (claimed.length > 0) {
       const attempts = claimed.map((c) => ({ delivery_id: c.id, attempt: c.attempt }));
       await tx.execute(sql`
@@ -89,27 +91,35 @@ const reasonOf = (error: unknown): string => {
   return `${e.name === 'TimeoutError' ? 'timed out' : e.message}${cause}`.slice(0, 500);
 };
 
+/** The current secret, and the one a rotation replaced while its overlap lasts (see rotateWebhookSecret). */
+const signingSecrets = (key: WebhookKeyRing, delivery: Claimed, at: Date): string[] => {
+  const current = decryptSecret(key, delivery.secret_ciphertext, delivery.subscription_id);
+  const until = delivery.previous_secret_until === null ? null : new Date(delivery.previous_secret_until);
+  if (delivery.previous_secret_ciphertext === null || until === null || until <= at) return [current];
+  return [current, decryptSecret(key, delivery.previous_secret_ciphertext, previousSecretContext(delivery.subscription_id))];
+};
+
 /** One signed POST. Redirects are not followed: a receiver that moved must be re-registered, not chased. */
 const post = async (ctx: Context, key: WebhookKeyRing, delivery: Claimed, options: DeliverOptions): Promise<Outcome> => {
-  let secret: string;
+  let secrets: string[];
   let url: string;
+  const at = ctx.clock.now();
   try {
-    secret = decryptSecret(key, delivery.secret_ciphertext, delivery.subscription_id);
+    secrets = signingSecrets(key, delivery, at);
     // A subscription made before URLs were encrypted has its full URL in the url column.
     url = delivery.url_ciphertext ? decryptSecret(key, delivery.url_ciphertext, urlContext(delivery.subscription_id)) : delivery.url;
   } catch (error) {
     return { ok: false, statusCode: null, error: (error as Error).message };
   }
   const body = JSON.stringify(delivery.payload);
-  const at = ctx.clock.now();
   try {
     const response = await fetch(url, {
       method: 'POST', body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs),
       headers: {
         'Content-Type': 'application/json', 'User-Agent': 'Tenure-Webhooks/1',
-        ...standardWebhookHeaders(secret, delivery.event_key, body, at),
+        ...standardWebhookHeaders(secrets, delivery.event_key, body, at),
         // Deprecated, sent for one release so that receivers can move to the headers above.
-        [ID_HEADER]: delivery.event_key, [SIGNATURE_HEADER]: signatureHeader(secret, body, at),
+        [ID_HEADER]: delivery.event_key, [SIGNATURE_HEADER]: signatureHeader(secrets, body, at),
       },
     });
     // The body is never read or kept: a receiver's answer is not Tenure's to store.

@@ -12,10 +12,11 @@ const hmacHex = (secret: string, timestamp: number, body: string): string =>
 /**
  * `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed by the whole secret string
  * (`whsec_...`). Signing the timestamp with the body lets a receiver refuse replays of old deliveries.
+ * During a secret rotation's overlap there is one `v1=` per secret, the current one first.
  */
-export const signatureHeader = (secret: string, body: string, at: Date): string => {
+export const signatureHeader = (secrets: string | readonly string[], body: string, at: Date): string => {
   const t = Math.floor(at.getTime() / 1000);
-  return `t=${t},v1=${hmacHex(secret, t, body)}`;
+  return [`t=${t}`, ...[secrets].flat().map((secret) => `v1=${hmacHex(secret, t, body)}`)].join(',');
 };
 
 export interface VerifyOptions {
@@ -55,10 +56,12 @@ export const standardWebhookKey = (secret: string): Buffer =>
  * The Standard Webhooks headers (https://www.standardwebhooks.com): `webhook-id` is the event's id,
  * the same on every retry so that receivers can de-duplicate; the signature is
  * `v1,<base64 HMAC-SHA256 of "<id>.<timestamp>.<body>">`, so any Standard Webhooks (or Svix)
- * library verifies a delivery without Tenure-specific code.
+ * library verifies a delivery without Tenure-specific code. During a secret rotation's overlap the
+ * header lists one signature per secret, space-separated as the spec allows; a receiver accepts
+ * the delivery when any of them verifies with the secret it holds.
  */
-export const standardWebhookHeaders = (secret: string, id: string, body: string, at: Date): Record<string, string> => {
+export const standardWebhookHeaders = (secrets: string | readonly string[], id: string, body: string, at: Date): Record<string, string> => {
   const timestamp = Math.floor(at.getTime() / 1000);
-  const mac = createHmac('sha256', standardWebhookKey(secret)).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64');
-  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': `v1,${mac}` };
+  const mac = (secret: string) => createHmac('sha256', standardWebhookKey(secret)).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64');
+  return { 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': [secrets].flat().map((s) => `v1,${mac(s)}`).join(' ') };
 };

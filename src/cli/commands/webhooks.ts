@@ -28,6 +28,16 @@ export const webhookCommands = (program: Command, rt: Runtime, run: Run): void =
     }));
   webhook.command('delete <id>').description('stop a subscription; its waiting deliveries are marked failed')
     .action(run(async (id: string) => rt.print(await rt.api().deleteWebhook(id))));
+  webhook.command('rotate-secret <id>').description('a new signing secret, printed once; the old one also signs for the overlap (docs/webhooks.md)')
+    .option('--overlap <duration>', 'how long deliveries carry a signature with the old secret too (default 1d, at most 7d)')
+    .option('--immediately', 'the old secret leaked: stop signing with it now')
+    .action(run(async (id: string, o: { overlap?: string; immediately?: boolean }) => {
+      const rotated = await rt.api().rotateWebhookSecret(id, { overlap: o.overlap, immediately: Boolean(o.immediately) });
+      rt.print(rotated);
+      say(rotated.overlapEndsAt
+        ? `store the new secret now; deliveries are signed with both until ${new Date(rotated.overlapEndsAt).toISOString()}`
+        : 'store the new secret now; the old one no longer signs anything');
+    }));
   webhook.command('rekey').description('re-encrypt every secret and URL under the current webhook key (key rotation, docs/operations.md); exit 1 if one does not decrypt')
     .option('--check', 'report which key each subscription is under; change nothing')
     .action(run(async (o: { check?: boolean }) => {

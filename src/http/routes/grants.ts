@@ -43,7 +43,7 @@ const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'enga
     errors: failures('system'),
   }),
   webhooks: counts('notices', 'dispatched', 'delivered', 'failed'),
-  housekeeping: counts('idempotencyKeys', 'signIns', 'rateWindows'),
+  housekeeping: counts('idempotencyKeys', 'signIns', 'rateWindows', 'webhookSecrets'),
 });
 
 export const grantRoutes: RouteModule = (app, deps) => {

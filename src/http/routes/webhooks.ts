@@ -5,6 +5,7 @@ import { deleteWebhook } from '../../operations/delete-webhook.js';
 import { listWebhookDeliveries } from '../../operations/list-webhook-deliveries.js';
 import { listWebhooks } from '../../operations/list-webhooks.js';
 import { rekeyWebhooks, RekeyWebhooksInput } from '../../operations/rekey-webhooks.js';
+import { RotateWebhookSecretOptions, rotateWebhookSecret } from '../../operations/rotate-webhook-secret.js';
 import { LEGACY_KEY, MALFORMED } from '../../webhooks/crypto.js';
 import { WEBHOOK_EVENT_TYPES } from '../../webhooks/events.js';
 import { contextOf } from '../access.js';
@@ -40,6 +41,12 @@ const RekeyReport = z.object({
   rekeyed: z.number().int(), alreadyCurrent: z.number().int(),
   failed: z.array(z.object({ id: z.string(), error: z.string() })).describe('subscriptions left unchanged: they do not decrypt with the ring'),
 });
+const Rotated = z.object({
+  id: z.string(), url: z.string(), rotatedAt: isoDate,
+  overlapEndsAt: optionalDate.describe('until when deliveries are also signed with the old secret (null: not at all)'),
+  secret: z.string().nullable().describe('the new signing secret (whsec_...): shown once, never again (null on an Idempotency-Key replay)'),
+  secretShownOnce: z.boolean().optional().describe('true on an Idempotency-Key replay: the secret was in the first answer only'),
+});
 const ListQuery = z.object({ includeDeleted: z.enum(['true', 'false']).optional() }).strict();
 const DeliveriesQuery = z.object({
   subscription: z.uuid('must be a webhook subscription id').optional(), status: z.enum(DELIVERY_STATUSES).optional(),
@@ -68,6 +75,12 @@ export const webhookRoutes: RouteModule = (app, deps) => {
     schema: { tags: ['webhooks'], summary: 'Delete (disable) a subscription; its waiting deliveries are marked failed',
       params: idParam('webhook', 'webhook subscription id'), response: { 200: Deleted, ...problems } },
   }, async (request) => deleteWebhook(ctx(request), { webhook: request.params.webhook }));
+  r.post('/v1/webhooks/:webhook/rotate-secret', {
+    config: { ...access('write'), shownOnce: ['secret'] },
+    schema: { tags: ['webhooks'], summary: 'A new signing secret, in this answer only; the old one signs beside it for the overlap',
+      params: idParam('webhook', 'webhook subscription id'), body: RotateWebhookSecretOptions, response: { 200: Rotated, ...problems } },
+  }, async (request, reply) => reply.header('cache-control', 'no-store')
+    .send(await rotateWebhookSecret(ctx(request), request.params.webhook, request.body, keyOf())));
   r.post('/v1/webhooks/rekey', {
     config: { access: { scope: 'write', permission: 'webhook.rekey' } },
     schema: { tags: ['webhooks'], summary: 'Re-encrypt every subscription secret and URL under the current key of the webhook key ring (check: a dry run)',
