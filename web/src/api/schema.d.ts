@@ -8108,7 +8108,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping) */
+        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, SIEM stream, housekeeping) */
         post: {
             parameters: {
                 query?: never;
@@ -8197,6 +8197,12 @@ export interface paths {
                                     }[];
                                 };
                             };
+                            siem: {
+                                busy: boolean;
+                                error?: string;
+                                sent: number;
+                                target: string;
+                            }[];
                             sodFindings: {
                                 closed: number;
                                 opened: number;
