@@ -1,4 +1,4 @@
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { isIP, connect as tcpConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { octetCounted } from './syslog.js';
 
@@ -26,7 +26,7 @@ export const sendSyslog = (endpoint: SyslogEndpoint, messages: string[], timeout
       socket.end();
     };
     const socket: Socket = endpoint.protocol === 'tls'
-      ? tlsConnect({ host: endpoint.host, port: endpoint.port, servername: endpoint.host, ca: endpoint.ca, rejectUnauthorized: true }, onConnect)
+      ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }), ca: endpoint.ca, rejectUnauthorized: true }, onConnect)
       : tcpConnect({ host: endpoint.host, port: endpoint.port }, onConnect);
     socket.setTimeout(timeoutMs, () => finish(new Error(`syslog receiver ${endpoint.host}:${endpoint.port} did not close within ${timeoutMs} ms`)));
     socket.on('error', (error) => finish(error));
