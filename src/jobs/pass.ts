@@ -17,7 +17,7 @@ import { runDueReconciliations, type ScheduledReconcileResult } from './reconcil
 import { closeDueCampaigns, runScheduledCampaigns, type ClosedCampaigns, type ScheduledCampaigns } from './reviews.js';
 import type { SiemTarget } from '../siem/config.js';
 import type { StreamResult } from '../siem/stream.js';
-import { runSiemStep } from './siem.js';
+import { runSiemStep, summariseSiem, type SiemPassResult } from './siem.js';
 
 export interface PassOptions {
   /** How long a provisioning claim lasts without renewal (config `provisioningLeaseMs`). */
@@ -42,7 +42,7 @@ export interface DutiesResult {
 /** Lifecycle counters at the top level (what the lifecycle route answered before it ran a whole pass), every other step beside them. */
 export type PassResult = TickResult & DutiesResult & {
   webhooks: WebhookTickResult;
-  siem: StreamResult[];
+  siem: SiemPassResult;
   housekeeping: Awaited<ReturnType<typeof runHousekeeping>>;
 };
 
@@ -78,6 +78,6 @@ export const runPass = async (ctx: Context, options: PassOptions = {}): Promise<
   const lifecycle = await runLifecycleTick(ctx);
   const duties = await runDutiesStep(ctx, options);
   const webhooks = await runWebhookStep(ctx, options);
-  const siem = await runSiemStreamStep(ctx, options);
+  const siem = summariseSiem(await runSiemStreamStep(ctx, options));
   return { ...lifecycle, ...duties, webhooks, siem, housekeeping: await runHousekeeping(ctx) };
 };

@@ -18,3 +18,11 @@ export const runSiemStep = async (ctx: Context, targets: SiemTarget[], options: 
   }
   return results;
 };
+
+/** What a pass reports: events sent over all targets, and each target that failed (the rest waits for the next pass). */
+export interface SiemPassResult { sent: number; errors: Array<{ target: string; error: string }> }
+
+export const summariseSiem = (results: StreamResult[]): SiemPassResult => ({
+  sent: results.reduce((n, r) => n + r.sent, 0),
+  errors: results.flatMap((r) => (r.error ? [{ target: r.target, error: r.error }] : [])),
+});

@@ -27,7 +27,7 @@ const ListQuery = z.object({
   status: z.enum([...GRANT_STATUSES, 'live']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 const counts = <K extends string>(...keys: K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
-const failures = (key: 'key' | 'system') => z.array(z.object({ [key]: z.string(), error: z.string() }));
+const failures = (key: 'key' | 'system' | 'target') => z.array(z.object({ [key]: z.string(), error: z.string() }));
 /** One whole worker pass: the lifecycle counters at the top level, as before, and every other step beside them. */
 const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'engagementsEnded', 'vendorsEnded').extend({
   hr: counts('due', 'endDates').extend({ ownership: counts('resolved', 'suspended') }),
@@ -43,7 +43,7 @@ const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'enga
     errors: failures('system'),
   }),
   webhooks: counts('notices', 'dispatched', 'delivered', 'failed'),
-  siem: z.array(z.object({ target: z.string(), sent: z.number(), busy: z.boolean(), error: z.string().optional() })),
+  siem: z.object({ sent: z.number(), errors: failures('target') }),
   housekeeping: counts('idempotencyKeys', 'signIns', 'rateWindows'),
 });
 

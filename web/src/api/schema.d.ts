@@ -8198,11 +8198,12 @@ export interface paths {
                                 };
                             };
                             siem: {
-                                busy: boolean;
-                                error?: string;
+                                errors: {
+                                    error: string;
+                                    target: string;
+                                }[];
                                 sent: number;
-                                target: string;
-                            }[];
+                            };
                             sodFindings: {
                                 closed: number;
                                 opened: number;
