@@ -18,6 +18,7 @@ export const sendSyslog = (endpoint: SyslogEndpoint, messages: string[], timeout
     const finish = (error?: Error) => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       socket.destroy();
       if (error) reject(error); else resolve();
     };
@@ -25,10 +26,12 @@ export const sendSyslog = (endpoint: SyslogEndpoint, messages: string[], timeout
       socket.write(Buffer.concat(messages.map(octetCounted)));
       socket.end();
     };
+    // SNI may not carry an IP address (RFC 6066); the certificate is checked against the IP all the same.
     const socket: Socket = endpoint.protocol === 'tls'
       ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...(isIP(endpoint.host) ? {} : { servername: endpoint.host }), ca: endpoint.ca, rejectUnauthorized: true }, onConnect)
       : tcpConnect({ host: endpoint.host, port: endpoint.port }, onConnect);
-    socket.setTimeout(timeoutMs, () => finish(new Error(`syslog receiver ${endpoint.host}:${endpoint.port} did not close within ${timeoutMs} ms`)));
+    // A deadline for the whole batch, not an idle timeout: a receiver that trickles must not hold the lease.
+    const timer = setTimeout(() => finish(new Error(`syslog receiver ${endpoint.host}:${endpoint.port} did not take the batch within ${timeoutMs} ms`)), timeoutMs);
     socket.on('error', (error) => finish(error));
     // Data the receiver sends back is not expected; it is read only so that 'end' can arrive.
     socket.on('data', () => undefined);
