@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chainHash } from '../src/audit/chain.js';
+import { scrape } from '../src/metrics/server.js';
 import { cursorName, streamTarget } from '../src/siem/stream.js';
 import type { SiemTarget } from '../src/siem/config.js';
 import type { Store } from '../src/store/database.js';
@@ -66,13 +67,16 @@ for (const backend of BACKENDS) {
       assert.equal(await cursorAt(store.db, cursorName(target)), 7);
     });
 
-    it('does not advance on a 500 answer and sends the same events again at the next run', async () => {
+    it('does not advance on a 500 answer, shows the backlog in the metrics, and sends the same events again at the next run', async () => {
       await recordSome(ctx, 2);
       receiver.respond = () => 500;
       const failed = await streamTarget(store.db, target);
       assert.match(failed.error ?? '', /answered 500/);
       assert.equal(failed.sent, 0);
       assert.equal(await cursorAt(store.db, cursorName(target)), 7);
+      const metrics = (await scrape({ store, clock: { now: () => new Date(ctx.clock.now().getTime() + 90_000) } })).body;
+      assert.match(metrics, /^tenure_siem_backlog_events\{target="http"\} 2$/m);
+      assert.match(metrics, /^tenure_siem_oldest_unsent_seconds\{target="http"\} 90$/m);
       receiver.respond = () => 200;
       const seen = receiver.hits.length;
       assert.deepEqual(await streamTarget(store.db, target), { target: 'http', sent: 2, busy: false });
