@@ -7,6 +7,7 @@ import { cursorName, streamTarget } from '../src/siem/stream.js';
 import type { SiemTarget } from '../src/siem/config.js';
 import type { Store } from '../src/store/database.js';
 import type { Context } from '../src/work/context.js';
+import { recordEvents } from './support/audit-fixture.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { makePki, startRsyslogd, type Pki, type Rsyslogd } from './support/rsyslogd.js';
 import { checkSyslogMessage, cursorAt, eventHashes, headSeq, onlyTarget, recordSome, systemContext } from './support/siem.js';
@@ -73,6 +74,14 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await runSiemStep(ctx, [target]), [{ target: 'syslog', sent: 1, busy: false }]);
       assert.equal(await cursorAt(store.db, cursorName(target)), 21);
       assert.equal(await cursorAt(store.db, lease), 0, 'released at the end of the run');
+    });
+
+    it('delivers an event larger than rsyslog\'s default 8 KiB message whole, with the receiver configured as docs/siem.md says', async () => {
+      await recordEvents(ctx, [{ action: 'policy.applied', subject: { type: 'policy', id: 'p' }, data: { notes: 'x'.repeat(20_000) } }]);
+      assert.equal((await streamTarget(store.db, target)).sent, 1);
+      const last = (await rsyslog.waitFor(24))[23]!;
+      assert.ok(last.length > 20_000);
+      assert.equal(checkSyslogMessage(last, await eventHashes(store.db)), 22);
     });
 
     it('starts at the head instead when TENURE_SIEM_START=now, for a target used for the first time', async () => {

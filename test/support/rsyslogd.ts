@@ -51,7 +51,8 @@ export const makePki = (): Pki => {
 };
 
 const config = (dir: string, port: number, pki: Pki | undefined): string => [
-  `global(workDirectory="${join(dir, 'work')}"${pki ? ` defaultNetstreamDriverCAFile="${pki.caFile}" defaultNetstreamDriverCertFile="${pki.certFile}" defaultNetstreamDriverKeyFile="${pki.keyFile}"` : ''})`,
+  // maxMessageSize as docs/siem.md advises: rsyslog's default (8 KiB) would cut larger audit events.
+  `global(workDirectory="${join(dir, 'work')}" maxMessageSize="256k"${pki ? ` defaultNetstreamDriverCAFile="${pki.caFile}" defaultNetstreamDriverCertFile="${pki.certFile}" defaultNetstreamDriverKeyFile="${pki.keyFile}"` : ''})`,
   pki
     ? 'module(load="imtcp" streamDriver.name="gtls" streamDriver.mode="1" streamDriver.authMode="anon")'
     : 'module(load="imtcp")',
