@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -68,8 +68,10 @@ describe('SIEM settings', () => {
       const pass = await run(process.execPath, [TENURE_BIN, '--json', 'worker', '--once'], { env: env({ TENURE_SIEM_HTTP: receiver.url }), timeout: 120_000 });
       const sent = (JSON.parse(pass.stdout) as { siem: { sent: number } }).siem.sent;
       assert.ok(sent > 0, pass.stdout);
-      const seqs = receiver.hits.flatMap((hit) => hit.body.trim().split('\n')).map((line) => (JSON.parse(line) as { metadata: { sequence: number } }).metadata.sequence);
-      assert.deepEqual(seqs, Array.from({ length: sent }, (_, i) => i + 1));
+      const lines = receiver.hits.flatMap((hit) => hit.body.trim().split('\n')).map((line) => JSON.parse(line) as { metadata: { sequence: number; product: { version: string } } });
+      assert.deepEqual(lines.map((line) => line.metadata.sequence), Array.from({ length: sent }, (_, i) => i + 1));
+      const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+      assert.equal(lines[0]!.metadata.product.version, version);
     } finally {
       await receiver.close();
     }

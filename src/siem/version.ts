@@ -1,19 +1,17 @@
 import { readFileSync } from 'node:fs';
 
 /**
- * Tenure's version for `metadata.product.version`: from the package.json above this file, which is
- * two levels up from src/ and three from the built dist/; read once.
+ * Tenure's version for `metadata.product.version`, from the package.json two levels up (dist/ keeps
+ * src/'s layout, so this holds for the built package too); read once. 'unknown' rather than a failed
+ * stream if the file is not where it should be.
  */
 const readVersion = (): string => {
-  for (const relative of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'tenure' && pkg.version) return pkg.version;
-    } catch {
-      // not at this level: try the next
-    }
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name?: string; version?: string };
+    return pkg.name === 'tenure' && pkg.version ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
   }
-  return 'unknown';
 };
 
 let version: string | undefined;
