@@ -9,8 +9,10 @@ set -euo pipefail
 # the shipped alert rules. Installing it starts no service here (the tests run their own, on a free port).
 # podman, runc, debootstrap: scripts/image.sh builds the container image and test/image.test.ts runs it
 # (runc named, or apt picks crun for podman; these machines run containers with Debian's runc).
+# rsyslog, rsyslog-gnutls: test/siem-syslog.test.ts streams the audit log to a private rsyslogd (its own
+# config and port) over TCP and over TLS (the gtls driver). The system's own rsyslog service is not used.
 PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core prometheus
-  podman runc debootstrap)
+  podman runc debootstrap rsyslog rsyslog-gnutls)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

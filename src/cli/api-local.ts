@@ -65,10 +65,11 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     issueGrantCredential: (input) => use(import('../operations/issue-grant-credential.js'), (m, c) => m.issueGrantCredential(c, input)),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
     runPass: () => use(import('../jobs/pass.js'), async (m, c) => {
-      const [{ inTransaction }, { authorize }, { webhookTickOptions }] = await Promise.all([
-        import('../work/context.js'), import('../operations/authorize.js'), import('../webhooks/index.js')]);
+      const [{ inTransaction }, { authorize }, { webhookTickOptions }, { loadSiemTargets }, { productVersion }] = await Promise.all([
+        import('../work/context.js'), import('../operations/authorize.js'), import('../webhooks/index.js'),
+        import('../siem/config.js'), import('../siem/version.js')]);
       await inTransaction(c, (work) => authorize(work, 'worker.run'));
-      return m.runPass(c, { webhooks: webhookTickOptions(keys) });
+      return m.runPass(c, { webhooks: webhookTickOptions(keys), siem: loadSiemTargets(keys.env, productVersion()) });
     }),
 
     createToken: (input) => use(import('../operations/create-token.js'), (m, c) => m.createToken(c, input)),

@@ -6,7 +6,10 @@ import { checkConnectors } from '../jobs/connector-check.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { loadMetricsConfig, type MetricsConfig } from '../metrics/config.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
-import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
+import { runDutiesStep, runSiemStreamStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
+import { loadSiemTargets } from '../siem/config.js';
+import type { StreamResult } from '../siem/stream.js';
+import { productVersion } from '../siem/version.js';
 import { startLoop, type WorkerHandle } from '../jobs/worker.js';
 import { startDueLoop } from './due-loop.js';
 import type { Context } from '../work/context.js';
@@ -67,7 +70,21 @@ export const checkpointer = (rt: Runtime, ctx: Context) => {
 export const passOptions = (rt: Runtime): PassOptions => ({
   provisioningLeaseMs: rt.config.provisioningLeaseMs,
   webhooks: webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }),
+  siem: loadSiemTargets(process.env, productVersion()),
 });
+
+/** Read once at start, so a malformed SIEM setting stops the start naming its variable; logs addresses only, never the token. */
+const checkSiemSettings = (): void => {
+  for (const target of loadSiemTargets(process.env, productVersion())) log.info(`audit log streamed to ${target.name} ${target.where} (starting at the ${target.start === 'now' ? 'head' : 'beginning'} on first use)`);
+};
+
+/** One line per target that sent or failed; an idle stream logs nothing. */
+const logSiem = (results: StreamResult[]): void => {
+  for (const r of results) {
+    if (r.error) log.error(`SIEM ${r.target}: ${r.error} (${r.sent} events sent before; the rest waits for the next pass)`);
+    else if (r.sent > 0) log.info(`SIEM ${r.target}`, { sent: r.sent });
+  }
+};
 
 /** One log line for each duty that did something; a quiet pass logs nothing. */
 const logDuties = (r: DutiesResult): void => {
@@ -112,7 +129,7 @@ const checkWebhookSettings = (rt: Runtime): void => {
 export interface Served { decision: DecisionService; close(): Promise<void> }
 
 /**
- * The background duties of `serve` and `worker` until SIGINT/SIGTERM: the three steps of a pass
+ * The background duties of `serve` and `worker` until SIGINT/SIGTERM: the steps of a pass
  * (jobs/pass.ts), each on its own timer (a slow receiver or target must not delay expiries), the
  * lifecycle's woken at each due moment and followed by the removals it caused (cli/due-loop.ts),
  * checkpoints every few seconds and housekeeping; then everything stops in order and one last
@@ -122,6 +139,7 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
   refuseUnsafeInProduction(process.env);
   requireCheckpointKey(rt);
   checkWebhookSettings(rt);
+  checkSiemSettings();
   const metricsConfig = loadMetricsConfig(process.env);
   const ctx = await rt.system('worker');
   const served = serve ? await serve(ctx.store) : undefined;
@@ -140,6 +158,9 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
       const r = await runWebhookStep(ctx, passOptions(rt));
       if (r.dispatched + r.delivered + r.failed + r.notices > 0) log.info('webhooks', { ...r });
     }, (e) => log.error(`webhook error: ${message(e)}`)),
+    // Its own loop: a SIEM that is down or slow must delay neither webhooks nor duties.
+    startLoop(rt.config.workerIntervalMs, async () => { logSiem(await runSiemStreamStep(ctx, passOptions(rt))); },
+      (e) => log.error(`SIEM stream error: ${message(e)}`)),
     // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
     startLoop(rt.config.workerIntervalMs, async () => { logDuties(await runDutiesStep(ctx, passOptions(rt))); },
       (e) => log.error(`worker duties error: ${message(e)}`)),

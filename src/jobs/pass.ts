@@ -1,7 +1,7 @@
 /**
  * What one worker pass is, written once. `worker --once`, `POST /v1/lifecycle/run` (and so
  * `worker --once --server`) run `runPass`; the service loop of `serve` and `worker` runs the same
- * three steps, each on its own timer (see cli/service-loop.ts for why they are apart).
+ * steps (lifecycle, duties, webhooks, SIEM stream), each on its own timer (see cli/service-loop.ts for why they are apart).
  */
 import type { Context } from '../work/context.js';
 import { runWebhookTick, type WebhookTickOptions, type WebhookTickResult } from '../webhooks/index.js';
@@ -15,12 +15,17 @@ import { runLifecycleTick, type TickResult } from './lifecycle.js';
 import { runProvisioningPass, type ProvisioningPassResult } from './provisioning/index.js';
 import { runDueReconciliations, type ScheduledReconcileResult } from './reconcile-schedule.js';
 import { closeDueCampaigns, runScheduledCampaigns, type ClosedCampaigns, type ScheduledCampaigns } from './reviews.js';
+import type { SiemTarget } from '../siem/config.js';
+import type { StreamResult } from '../siem/stream.js';
+import { runSiemStep, summariseSiem, type SiemPassResult } from './siem.js';
 
 export interface PassOptions {
   /** How long a provisioning claim lasts without renewal (config `provisioningLeaseMs`). */
   provisioningLeaseMs?: number;
   /** The webhook key and expiry notices; without a key, deliveries wait in the outbox. */
   webhooks?: WebhookTickOptions;
+  /** Where the audit log is streamed (siem/config.ts); none when not configured. */
+  siem?: SiemTarget[];
 }
 
 export interface DutiesResult {
@@ -37,6 +42,7 @@ export interface DutiesResult {
 /** Lifecycle counters at the top level (what the lifecycle route answered before it ran a whole pass), every other step beside them. */
 export type PassResult = TickResult & DutiesResult & {
   webhooks: WebhookTickResult;
+  siem: SiemPassResult;
   housekeeping: Awaited<ReturnType<typeof runHousekeeping>>;
 };
 
@@ -60,13 +66,18 @@ export const runDutiesStep = async (ctx: Context, options: PassOptions = {}): Pr
 export const runWebhookStep = (ctx: Context, options: PassOptions = {}): Promise<WebhookTickResult> =>
   runWebhookTick(ctx, options.webhooks ?? {});
 
+/** The audit log streamed to each configured SIEM target, up to the head. */
+export const runSiemStreamStep = (ctx: Context, options: PassOptions = {}): Promise<StreamResult[]> =>
+  runSiemStep(ctx, options.siem ?? []);
+
 /**
  * One whole pass, in order: lifecycle, duties, webhooks (so the events of this pass are delivered in
- * it), housekeeping. Safe to run in several processes at once, as each step is.
+ * it), the SIEM stream (which then carries them too), housekeeping. Safe to run in several processes at once, as each step is.
  */
 export const runPass = async (ctx: Context, options: PassOptions = {}): Promise<PassResult> => {
   const lifecycle = await runLifecycleTick(ctx);
   const duties = await runDutiesStep(ctx, options);
   const webhooks = await runWebhookStep(ctx, options);
-  return { ...lifecycle, ...duties, webhooks, housekeeping: await runHousekeeping(ctx) };
+  const siem = summariseSiem(await runSiemStreamStep(ctx, options));
+  return { ...lifecycle, ...duties, webhooks, siem, housekeeping: await runHousekeeping(ctx) };
 };

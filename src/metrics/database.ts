@@ -79,6 +79,21 @@ const webhooks = async (store: Store, now: Date, set: Set) => {
 };
 
 /**
+ * How far each SIEM stream is behind the audit head (siem/stream.ts): events not yet accepted, and the
+ * age of the oldest of them. A target appears once it has run; an outage shows as a growing age.
+ */
+const siemStreams = async (store: Store, now: Date, set: Set) => {
+  const rows = await rawRows<{ target: string; behind: string | number; oldest: Date | string | null }>(store.db, sql`
+    SELECT substr(c.name, 6) AS target, h.seq - c.seq AS behind, e.occurred_at AS oldest
+      FROM feed_cursors c CROSS JOIN audit_head h LEFT JOIN audit_events e ON e.seq = c.seq + 1
+     WHERE c.name LIKE 'siem:%' AND c.name NOT LIKE '%:lease'`);
+  set('tenure_siem_backlog_events', 'Audit events the SIEM target has not accepted yet', ['target'],
+    rows.map((r) => ({ labels: { target: r.target }, value: Math.max(0, Number(r.behind)) })));
+  set('tenure_siem_oldest_unsent_seconds', 'Age of the oldest audit event the SIEM target has not accepted (0 when none)', ['target'],
+    rows.map((r) => ({ labels: { target: r.target }, value: secondsSince(now, r.oldest) ?? 0 })));
+};
+
+/**
  * A registry holding the service's gauges as the database shows them at `now`, plus the decision
  * index of this process when it runs one. A database that does not answer is a metric of its own
  * (tenure_metrics_database_up 0), not a failed scrape: the process metrics still arrive.
@@ -96,6 +111,7 @@ export const databaseMetrics = async (store: Store, now: Date, decision?: () => 
     await findingsAndBrakes(store, set);
     await approvals(store, now, set);
     await webhooks(store, now, set);
+    await siemStreams(store, now, set);
   } catch {
     up = 0;
   }

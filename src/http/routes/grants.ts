@@ -27,7 +27,7 @@ const ListQuery = z.object({
   status: z.enum([...GRANT_STATUSES, 'live']).optional(), limit: limitQuery(5000), cursor: cursorQuery,
 }).strict();
 const counts = <K extends string>(...keys: K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
-const failures = (key: 'key' | 'system') => z.array(z.object({ [key]: z.string(), error: z.string() }));
+const failures = (key: 'key' | 'system' | 'target') => z.array(z.object({ [key]: z.string(), error: z.string() }));
 /** One whole worker pass: the lifecycle counters at the top level, as before, and every other step beside them. */
 const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'engagementsEnded', 'vendorsEnded').extend({
   hr: counts('due', 'endDates').extend({ ownership: counts('resolved', 'suspended') }),
@@ -43,6 +43,7 @@ const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'enga
     errors: failures('system'),
   }),
   webhooks: counts('notices', 'dispatched', 'delivered', 'failed'),
+  siem: z.object({ sent: z.number(), errors: failures('target') }),
   housekeeping: counts('idempotencyKeys', 'signIns', 'rateWindows', 'webhookSecrets'),
 });
 
@@ -68,7 +69,7 @@ export const grantRoutes: RouteModule = (app, deps) => {
   }, async (request, reply) => reply.code(201).send(await issueGrantCredential(ctx(request), { grant: request.params.grant })));
   r.post('/v1/lifecycle/run', {
     config: { access: { scope: 'write', permission: 'worker.run' } },
-    schema: { tags: ['grants'], summary: 'Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping)',
+    schema: { tags: ['grants'], summary: 'Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, SIEM stream, housekeeping)',
       response: { 200: Pass, ...problems } },
   }, async (request) => runPass(ctx(request), deps.pass?.() ?? { webhooks: { key: deps.webhookKey?.() } }));
 };

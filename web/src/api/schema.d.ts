@@ -8108,7 +8108,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping) */
+        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, SIEM stream, housekeeping) */
         post: {
             parameters: {
                 query?: never;
@@ -8197,6 +8197,13 @@ export interface paths {
                                         unassigned: string[];
                                     }[];
                                 };
+                            };
+                            siem: {
+                                errors: {
+                                    error: string;
+                                    target: string;
+                                }[];
+                                sent: number;
                             };
                             sodFindings: {
                                 closed: number;
