@@ -110,6 +110,7 @@ export const OCSF_MAPPING: Readonly<Record<string, OcsfMapping>> = {
   'webhook.created': m(3004, 1, 'entity: webhook subscription'),
   'webhook.deleted': m(3004, 4, 'entity: webhook subscription'),
   'webhook.rekeyed': m(3004, 3, 'entity: webhook secrets'),
+  'webhook.secret_rotated': m(3004, 3, 'entity: webhook signing secret'),
   'audit.restore_acknowledged': base('the audit log was restored from a backup and a person acknowledged it', 4),
   'token.created': m(3004, 1, 'entity: API token'),
   'token.revoked': m(3004, 4, 'entity: API token'),
