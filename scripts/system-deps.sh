@@ -9,8 +9,10 @@ set -euo pipefail
 # the shipped alert rules. Installing it starts no service here (the tests run their own, on a free port).
 # podman, runc, debootstrap: scripts/image.sh builds the container image and test/image.test.ts runs it
 # (runc named, or apt picks crun for podman; these machines run containers with Debian's runc).
+# pgbouncer: test/pgbouncer.test.ts runs Tenure through it in transaction pooling mode. patroni, etcd-server,
+# etcd-client, haproxy: the failover topology of test/ha (docs/high-availability.md). None starts a service here.
 PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core prometheus
-  podman runc debootstrap)
+  podman runc debootstrap pgbouncer patroni etcd-server etcd-client haproxy)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -4,7 +4,7 @@
  * answers 503) and never the process.
  */
 import pg from 'pg';
-import { clientOptions, type ConnectionSettings } from './connection-settings.js';
+import { clientOptions, pooledClientOptions, type ConnectionSettings } from './connection-settings.js';
 
 type Report = (error: Error) => void;
 type Query = (...args: unknown[]) => unknown;
@@ -55,14 +55,17 @@ const cut = (client: pg.PoolClient): void => {
  * only, and a connection that breaks while checked out (the common case under load) would
  * otherwise crash the process. `report` hears of every loss.
  */
-export const createPool = (url: string, settings: ConnectionSettings, options: { max?: number; report?: Report } = {}): pg.Pool => {
+export const createPool = (url: string, settings: ConnectionSettings, options: { max?: number; report?: Report; pooled?: boolean } = {}): pg.Pool => {
   const report = options.report ?? ((error: Error) => { process.emitWarning(`PostgreSQL connection lost: ${error.message}`); });
   const pool = new pg.Pool({
-    connectionString: url, max: options.max ?? 10, ...clientOptions(settings),
-    // JIT off: Tenure's queries are short, and before autovacuum has analysed a freshly filled table
-    // the planner's estimates pass jit_above_cost and every query paid for compilation (audit verify
-    // over 1M events ran 2.5x slower with it).
-    options: '-c jit=off',
+    connectionString: url, max: options.max ?? 10,
+    ...(options.pooled ? pooledClientOptions(settings) : {
+      ...clientOptions(settings),
+      // JIT off: Tenure's queries are short, and before autovacuum has analysed a freshly filled table
+      // the planner's estimates pass jit_above_cost and every query paid for compilation (audit verify
+      // over 1M events ran 2.5x slower with it).
+      options: '-c jit=off',
+    }),
   });
   const checkedOut = new WeakSet<pg.PoolClient>();
   const open = new Set<pg.PoolClient>();
