@@ -50,6 +50,8 @@ export const startLoad = (servers: string[], tokens: { writer: string; checker: 
   const log: LoadLog = { writes: [], checks: [], ready: new Map(servers.map((s) => [s, []])) };
   let running = true;
   let settleBy = Infinity;
+  // Keys are unique to this load: a key sent again with another body would be refused as reused.
+  const run = `${process.pid}-${Date.now().toString(36)}`;
   const writeOnce = async (server: string, write: Write) => {
     const body = JSON.stringify({ handle: write.handle, displayName: 'Written during a failover', kind: 'employee', manager: 'sam' });
     for (;;) {
@@ -57,14 +59,14 @@ export const startLoad = (servers: string[], tokens: { writer: string; checker: 
         headers: { authorization: `Bearer ${tokens.writer}`, 'content-type': 'application/json', 'idempotency-key': write.key } });
       write.attempts.push({ at: answer.at, status: answer.status, code: answer.code, ms: answer.ms });
       if (answer.status === 201) { write.id = String(answer.body?.id); return; }
-      if (!retryable(answer)) { write.refused = `${answer.status} ${answer.code ?? ''}`; return; }
+      if (!retryable(answer)) { write.refused = `${answer.status} ${answer.code ?? ''} ${JSON.stringify(answer.body ?? {}).slice(0, 300)}`; return; }
       if (Date.now() > settleBy) return;
       await sleep(200);
     }
   };
   const writers = Array.from({ length: options.writers ?? 2 }, async (_, w) => {
     for (let i = 0; running; i += 1) {
-      const write: Write = { key: `ha-${process.pid}-${w}-${i}`, handle: `ha${w}x${i}x${Date.now().toString(36)}`, attempts: [] };
+      const write: Write = { key: `ha-${run}-${w}-${i}`, handle: `ha${w}x${i}x${Date.now().toString(36)}`, attempts: [] };
       log.writes.push(write);
       await writeOnce(servers[(w + i) % servers.length]!, write);
       await sleep(50);
