@@ -4,7 +4,8 @@
  * load (test/ha/load.ts), through a planned switchover, a `kill -9` of the leader's postmaster and
  * the leader frozen for 10 s. The figures of each fault are printed as a test diagnostic.
  *
- * It takes a few minutes and starts eight servers, so it runs when TENURE_TEST_HA=1 (or in CI).
+ * About 75 s on a 2-core machine (bring-up about 11 s, each fault under 15 s, audit verify after each);
+ * TENURE_TEST_HA=0 skips it.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -22,7 +23,7 @@ import { buildWorld } from '../support/world.js';
 import { startHaCluster, type HaCluster } from './cluster.js';
 import { startLoad, unreadyStretch, writeDowntime, type LoadLog } from './load.js';
 
-const RUN = process.env.TENURE_TEST_HA === '1' || process.env.CI === 'true';
+const RUN = process.env.TENURE_TEST_HA !== '0';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Timeouts short enough that a lost primary is noticed in about a second (as in test/db-faults.test.ts). */
