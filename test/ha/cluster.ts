@@ -5,7 +5,7 @@
  * is started here and stopped by pid (Patroni, which runs PostgreSQL, as the postgres user under root).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answers } from '../support/postgres-server.js';
@@ -29,7 +29,8 @@ export interface HaCluster {
   stop(): Promise<void>;
 }
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** The newest PostgreSQL server installed (Debian 12: 15), as test/support/postgres-server.ts picks it. */
+const pgBin = (root = '/usr/lib/postgresql'): string => join(root, readdirSync(root).sort((a, b) => Number(b) - Number(a))[0] ?? '15', 'bin');
 const NODES = ['pg1', 'pg2', 'pg3'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -75,7 +76,7 @@ postgresql:
   listen: 127.0.0.1:${ports.pg[i]}
   connect_address: 127.0.0.1:${ports.pg[i]}
   data_dir: ${dir}/${NODES[i]}
-  bin_dir: ${PG_BIN}
+  bin_dir: ${pgBin()}
   pgpass: ${dir}/pgpass-${NODES[i]}
   authentication:
     superuser: { username: postgres, password: postgres }
