@@ -111,15 +111,16 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     return { id, endsAt: new Date(row!.ends_at).getTime() };
   };
 
-  /** A change made through one server reaches the other's /v1/check by LISTEN (polling is off), within 5 s. */
-  const feedCarries = async (handle: string) => {
+  /** A change made through one server reaches the other's /v1/check by LISTEN (polling is off), within 5 s: how long it took, in ms. */
+  const feedCarries = async (handle: string): Promise<number> => {
     await writeOne(servers[1]!, handle);
-    const deadline = Date.now() + 5_000;
+    const written = Date.now();
+    const deadline = written + 5_000;
     for (;;) {
       const res = await fetch(`${servers[0]}/v1/check`, { method: 'POST', body: JSON.stringify({ identity: handle, entitlement: 'payments/read' }),
         headers: { authorization: `Bearer ${tokens.checker}`, 'content-type': 'application/json' } });
       const answer = await res.json() as { reason?: string };
-      if (res.status === 200 && answer.reason !== 'unknown_identity') return Date.now();
+      if (res.status === 200 && answer.reason !== 'unknown_identity') return Date.now() - written;
       if (Date.now() > deadline) assert.fail(`${handle}, written through the other server, never reached /v1/check: ${JSON.stringify(answer)}`);
       await sleep(50);
     }
@@ -172,9 +173,8 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     const unready = servers.map((s) => unreadyStretch(load.log.ready.get(s)!.filter((a) => a.at >= faultAt - 200)));
     const recoveryMs = servers.map((s) => (readyAt.get(s) ?? Infinity) - primaryAt);
     const result = { fault: name, ...moved, faultMs, recoveryMs, unreadyMs: unready.map((u) => (u ? u.to - u.from : 0)), writeDowntimeMs: downtime, ...writes,
-      checks: load.log.checks.length, checksUnavailable: load.log.checks.filter((c) => c.status !== 200).length };
+      checks: load.log.checks.length, checksUnavailable: load.log.checks.filter((c) => c.status !== 200).length, feedLatencyMs: -1 };
     figures.push(result);
-    t.diagnostic(JSON.stringify(result));
 
     assert.equal(writes.lost, 0, 'no acknowledged write is lost');
     assert.equal(writes.duplicated, 0, 'no write is applied twice');
@@ -197,8 +197,9 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
         WHERE e.subject_id = g.id::text AND e.action = 'grant.expired') AS n FROM grants g WHERE g.id = ${ending.id}`);
     }
     assert.deepEqual(ended, { status: 'expired', n: 1 }, 'the grant that ended during the fault was ended by the worker exactly once');
-    await feedCarries(`feed-after-${name}`);
+    result.feedLatencyMs = await feedCarries(`feed-after-${name}`);
     auditVerifies();
+    t.diagnostic(JSON.stringify(result));
     return result;
   };
 
