@@ -11,8 +11,10 @@ set -euo pipefail
 # (runc named, or apt picks crun for podman; these machines run containers with Debian's runc).
 # rsyslog, rsyslog-gnutls: test/siem-syslog.test.ts streams the audit log to a private rsyslogd (its own
 # config and port) over TCP and over TLS (the gtls driver). The system's own rsyslog service is not used.
+# pgbouncer: test/pgbouncer.test.ts runs Tenure through it in transaction pooling mode. patroni, etcd-server,
+# etcd-client, haproxy: the failover topology of test/ha (docs/high-availability.md). None starts a service here.
 PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core prometheus
-  podman runc debootstrap rsyslog rsyslog-gnutls)
+  podman runc debootstrap rsyslog rsyslog-gnutls pgbouncer patroni etcd-server etcd-client haproxy)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -9,6 +9,12 @@ import { TenureError } from './domain/errors.js';
 export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
+  /**
+   * TENURE_DIRECT_DATABASE_URL: the same database without a pooler in between, for what needs a
+   * session of its own (LISTEN, the migration lock). Set, it says DATABASE_URL may be a transaction
+   * pooler such as PgBouncer (docs/high-availability.md).
+   */
+  directDatabaseUrl: string | undefined;
   /** Timeouts and keepalive towards the PostgreSQL server (TENURE_DB_*); the runtime names the application per command. */
   connection: ConnectionSettings;
   actor: string | undefined;
@@ -99,6 +105,17 @@ export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig
   };
 };
 
+/** Without DATABASE_URL the embedded database is used, and a direct URL would be silently ignored: a mistake worth stopping for. */
+const directUrl = (env: NodeJS.ProcessEnv): string | undefined => {
+  if (!env.TENURE_DIRECT_DATABASE_URL) return undefined;
+  if (!env.DATABASE_URL) throw new Error('TENURE_DIRECT_DATABASE_URL is set without DATABASE_URL: set both (the pooled and the direct URL of one database), or neither');
+  return env.TENURE_DIRECT_DATABASE_URL;
+};
+
+/** Where a session of its own is opened (LISTEN): the direct URL when DATABASE_URL goes through a pooler. */
+export const sessionDatabaseUrl = (config: Pick<Config, 'databaseUrl' | 'directDatabaseUrl'>): string | undefined =>
+  config.databaseUrl && (config.directDatabaseUrl ?? config.databaseUrl);
+
 /** A lease under a second would be renewed in a busy loop; a value that is not a number is a mistake to report, not to guess at. */
 const leaseMs = (value: string | undefined): number => {
   if (!value) return DEFAULT_LEASE_MS;
@@ -116,6 +133,7 @@ const onOff = (name: string, value: string | undefined): 'on' | 'off' => {
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   dataDir: resolve(env.TENURE_DATA_DIR ?? '.tenure'),
   databaseUrl: env.DATABASE_URL || undefined,
+  directDatabaseUrl: directUrl(env),
   connection: loadConnectionSettings(env),
   actor: env.TENURE_ACTOR || undefined,
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),

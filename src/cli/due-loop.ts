@@ -4,6 +4,7 @@
  * gone about as soon as its end comes rather than after two fixed polls in series. On a PostgreSQL
  * server it is also woken by the change feed: another process's revocation or a new short grant.
  */
+import { sessionDatabaseUrl } from '../config.js';
 import { listenForChanges, type ChangeFeed } from '../decision/change-feed.js';
 import { delayUntilDue, runLifecycleTick, type TickResult } from '../jobs/lifecycle.js';
 import { runProvisioningPass, type ProvisioningPassResult } from '../jobs/provisioning/index.js';
@@ -30,8 +31,9 @@ export const startDueLoop = async (rt: Runtime, ctx: Context, hooks: DueLoopHook
     await hooks.afterPass?.();
   }, hooks.onError, MIN_GAP_MS);
   let feed: ChangeFeed | undefined;
-  if (rt.config.databaseUrl) {
-    feed = await listenForChanges({ url: rt.config.databaseUrl, connection: rt.connectionSettings, onChange: () => loop.wake(),
+  const listenUrl = sessionDatabaseUrl(rt.config);
+  if (listenUrl) {
+    feed = await listenForChanges({ url: listenUrl, connection: rt.connectionSettings, onChange: () => loop.wake(),
       onError: (error) => hooks.onError(error) });
   }
   return {

@@ -1,4 +1,5 @@
 import { anchorFrom } from '../audit/anchor.js';
+import { sessionDatabaseUrl } from '../config.js';
 import { loadSigningKey } from '../audit/signing-key.js';
 import { DecisionService, loadDecisionConfig } from '../decision/service.js';
 import { TenureError } from '../domain/errors.js';
@@ -192,5 +193,5 @@ const startMetrics = async (rt: Runtime, store: Store, config: MetricsConfig, se
 
 /** The decision point of this process, refreshed from the change feed; see docs/decision-point.md. */
 export const startDecisionService = (rt: Runtime, store: Store): Promise<DecisionService> =>
-  DecisionService.start({ store, clock: rt.clock, databaseUrl: rt.config.databaseUrl, connection: rt.connectionSettings, ...loadDecisionConfig(process.env),
+  DecisionService.start({ store, clock: rt.clock, databaseUrl: sessionDatabaseUrl(rt.config), connection: rt.connectionSettings, ...loadDecisionConfig(process.env),
     onError: (e) => log.error(`decision index refresh failed: ${e.message}`) });

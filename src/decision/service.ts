@@ -43,7 +43,7 @@ export const loadDecisionConfig = (env: NodeJS.ProcessEnv = process.env): Decisi
 export interface DecisionServiceOptions extends Partial<DecisionConfig> {
   store: Store;
   clock?: Clock;
-  /** A PostgreSQL server's URL: changes made by other processes arrive by LISTEN/NOTIFY. Without it, by polling only. */
+  /** A PostgreSQL server's URL, never a transaction pooler's: changes made by other processes arrive by LISTEN/NOTIFY. Without it, by polling only. */
   databaseUrl?: string | undefined;
   /** Timeouts and heartbeat of the LISTEN connection (default: from the environment). */
   connection?: ConnectionSettings | undefined;

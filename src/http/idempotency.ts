@@ -6,11 +6,15 @@ import type { Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import { idempotencyKeys } from '../store/schema-service.js';
+import { isDatabaseUnavailable } from '../store/transient-errors.js';
 import { checkSecretDeclared, storableAnswer } from './shown-once.js';
 
 /** How long a first attempt holds its key; a crash leaves the key free again after this. */
 const LOCK_MS = 60_000;
 const KEY_RULE = /^[\x21-\x7e]{1,255}$/;
+/** Storing an outcome is tried this often, this far apart, while the database is unavailable: about a failover's length. */
+const STORE_ATTEMPTS = 20;
+const STORE_PAUSE_MS = 500;
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 declare module 'fastify' {
@@ -49,6 +53,28 @@ const claim = async (store: Store, clock: Clock, request: FastifyRequest, reply:
 };
 
 /**
+ * The write has happened; only its outcome is left to store. Lost, the caller's retry would wait out
+ * the key's lock and then run the write a second time, so a database that is away for a moment (a
+ * failover) is waited for. Should it stay away, the answer still goes out: the caller then has its
+ * outcome and no reason to retry, which a 503 would have given it.
+ */
+const storeOutcome = async (update: () => Promise<unknown>, request: FastifyRequest): Promise<void> => {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await update();
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      if (attempt >= STORE_ATTEMPTS) {
+        request.log.warn({ cause: (error as Error).message }, 'the outcome of an Idempotency-Key could not be stored: a retry after the key\'s lock may run the write again');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, STORE_PAUSE_MS));
+    }
+  }
+};
+
+/**
  * `Idempotency-Key` on writes: the first request runs and its outcome (success or refusal) is
  * stored; a retry with the same key and body gets that outcome back without writing again; the same
  * key with another body is refused. A 5xx is not stored, so the retry runs again. A secret in the
@@ -78,7 +104,7 @@ export const supportIdempotencyKeys = (app: FastifyInstance, store: Store, clock
     if (reply.statusCode >= 500) await store.db.delete(idempotencyKeys).where(where).catch(() => undefined);
     else {
       const response = storableAnswer(String(payload), reply.statusCode, request.routeOptions.config.shownOnce);
-      await store.db.update(idempotencyKeys).set({ statusCode: reply.statusCode, response }).where(where);
+      await storeOutcome(() => store.db.update(idempotencyKeys).set({ statusCode: reply.statusCode, response }).where(where), request);
     }
     return payload;
   });

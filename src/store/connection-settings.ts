@@ -46,13 +46,27 @@ export const loadConnectionSettings = (env: NodeJS.ProcessEnv = process.env, app
   };
 };
 
-/** node-postgres client options carrying the settings (a pool passes them to every client it opens). */
-export const clientOptions = (settings: ConnectionSettings) => ({
+/** What node-postgres enforces itself, and the application name (which a pooler passes on). */
+const clientSideOptions = (settings: ConnectionSettings) => ({
   application_name: settings.applicationName,
   connectionTimeoutMillis: settings.connectTimeoutMs,
   keepAlive: true,
   keepAliveInitialDelayMillis: settings.keepAliveDelayMs,
-  statement_timeout: settings.statementTimeoutMs,
-  idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
   query_timeout: settings.queryTimeoutMs,
 });
+
+/** node-postgres client options carrying the settings (a pool passes them to every client it opens). */
+export const clientOptions = (settings: ConnectionSettings) => ({
+  ...clientSideOptions(settings),
+  statement_timeout: settings.statementTimeoutMs,
+  idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
+});
+
+/**
+ * The same through a transaction pooler (PgBouncer), which refuses a connection that sends any startup
+ * parameter but a few (statement_timeout, idle_in_transaction_session_timeout and options are not
+ * among them) and could not keep them anyway: its server connections are shared. The server-side
+ * timeouts and jit=off are then the role's settings (ALTER ROLE … SET, docs/high-availability.md);
+ * the client-side ones stay.
+ */
+export const pooledClientOptions = clientSideOptions;

@@ -66,7 +66,8 @@ export const openEmbedded = async (
   }
 };
 
-export type PostgresOptions = { max?: number; migrationUrl?: string | undefined; connection?: ConnectionSettings };
+/** `directUrl`: the same database without a pooler, for the migration lock; set, `url` may be a transaction pooler. */
+export type PostgresOptions = { max?: number; migrationUrl?: string | undefined; directUrl?: string | undefined; connection?: ConnectionSettings };
 
 /**
  * Opens a pool to a PostgreSQL server and migrates it (store/postgres-store.ts). The driver is
@@ -78,13 +79,14 @@ export const openPostgres = async (url: string, options: PostgresOptions = {}): 
 export interface StoreConfig {
   databaseUrl?: string | undefined;
   migrationDatabaseUrl?: string | undefined;
+  directDatabaseUrl?: string | undefined;
   dataDir: string;
   connection?: ConnectionSettings | undefined;
 }
 
 export const openStore = (config: StoreConfig): Promise<Store> =>
   config.databaseUrl
-    ? openPostgres(config.databaseUrl, { migrationUrl: config.migrationDatabaseUrl, ...(config.connection ? { connection: config.connection } : {}) })
+    ? openPostgres(config.databaseUrl, { migrationUrl: config.migrationDatabaseUrl, directUrl: config.directDatabaseUrl, ...(config.connection ? { connection: config.connection } : {}) })
     : openEmbedded(config.dataDir);
 
 /** Rows of a raw query, the same shape on both drivers. */

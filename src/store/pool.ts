@@ -4,7 +4,8 @@
  * answers 503) and never the process.
  */
 import pg from 'pg';
-import { clientOptions, type ConnectionSettings } from './connection-settings.js';
+import { clientOptions, pooledClientOptions, type ConnectionSettings } from './connection-settings.js';
+import { isOnStandby } from './transient-errors.js';
 
 type Report = (error: Error) => void;
 type Query = (...args: unknown[]) => unknown;
@@ -26,11 +27,14 @@ const discard = (client: pg.PoolClient, error: Error, checkedOut: WeakSet<pg.Poo
 /**
  * pg's query_timeout fails the query but leaves the connection as it was: still waiting for an
  * answer that may never come, and handed to the next caller. A query that timed out means the
- * connection is lost (the statement timeout, which is shorter, would have answered otherwise).
+ * connection is lost (the statement timeout, which is shorter, would have answered otherwise). So
+ * is one that turned out to be on a standby after a failover: kept, it would refuse every write.
  */
-const discardOnTimeout = (client: pg.PoolClient, onTimeout: (error: Error) => void): void => {
+const discardWhenUseless = (client: pg.PoolClient, onUseless: (error: Error) => void): void => {
   const query = client.query.bind(client) as Query;
-  const check = (error: unknown) => { if (error instanceof Error && error.message === 'Query read timeout') onTimeout(error); };
+  const check = (error: unknown) => {
+    if (error instanceof Error && (error.message === 'Query read timeout' || isOnStandby(error))) onUseless(error);
+  };
   client.query = ((...args: unknown[]) => {
     const last = args.length - 1;
     const callback = args[last];
@@ -55,19 +59,23 @@ const cut = (client: pg.PoolClient): void => {
  * only, and a connection that breaks while checked out (the common case under load) would
  * otherwise crash the process. `report` hears of every loss.
  */
-export const createPool = (url: string, settings: ConnectionSettings, options: { max?: number; report?: Report } = {}): pg.Pool => {
+export const createPool = (url: string, settings: ConnectionSettings, options: { max?: number; report?: Report; pooled?: boolean } = {}): pg.Pool => {
   const report = options.report ?? ((error: Error) => { process.emitWarning(`PostgreSQL connection lost: ${error.message}`); });
   const pool = new pg.Pool({
-    connectionString: url, max: options.max ?? 10, ...clientOptions(settings),
-    // JIT off: Tenure's queries are short, and before autovacuum has analysed a freshly filled table
-    // the planner's estimates pass jit_above_cost and every query paid for compilation (audit verify
-    // over 1M events ran 2.5x slower with it).
-    options: '-c jit=off',
+    connectionString: url, max: options.max ?? 10,
+    ...(options.pooled ? pooledClientOptions(settings) : {
+      ...clientOptions(settings),
+      // JIT off: Tenure's queries are short, and before autovacuum has analysed a freshly filled table
+      // the planner's estimates pass jit_above_cost and every query paid for compilation (audit verify
+      // over 1M events ran 2.5x slower with it).
+      options: '-c jit=off',
+    }),
   });
   const checkedOut = new WeakSet<pg.PoolClient>();
   const open = new Set<pg.PoolClient>();
   // A connection that stopped answering is usually not alone: after a failover that silently lost
-  // the old flows, every idle connection is as dead, and each would cost a caller a full timeout.
+  // the old flows, every idle connection is as dead, and each would cost a caller a full timeout;
+  // after one that left them on a standby, each would refuse a caller's write.
   const cutIdle = () => { for (const client of open) if (!checkedOut.has(client)) cut(client); };
   // An idle connection the server drops: the pool has already discarded it; the next query opens a new one.
   pool.on('error', report);
@@ -77,7 +85,7 @@ export const createPool = (url: string, settings: ConnectionSettings, options: {
   pool.on('connect', (client) => {
     open.add(client);
     client.on('error', (error) => { report(error); discard(client, error, checkedOut); });
-    discardOnTimeout(client, (error) => { report(error); discard(client, error, checkedOut); cutIdle(); });
+    discardWhenUseless(client, (error) => { report(error); discard(client, error, checkedOut); cutIdle(); });
   });
   return pool;
 };

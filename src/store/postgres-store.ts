@@ -2,7 +2,7 @@
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
-import { loadConnectionSettings } from './connection-settings.js';
+import { loadConnectionSettings, type ConnectionSettings } from './connection-settings.js';
 import { migrationsFolder, redactUrl, schema, type Db, type PostgresOptions, type Store } from './database.js';
 import { createPool } from './pool.js';
 import { checkSchemaVersion } from './schema-version.js';
@@ -11,47 +11,67 @@ import { checkSchemaVersion } from './schema-version.js';
 const MIGRATION_LOCK_KEY = 7_301_442_118;
 
 /**
- * Migrates as the owner role over its own short-lived connection, so the pool can connect as a
- * runtime role that may not ALTER, UPDATE or DELETE the audit tables (docs/audit.md).
+ * Holding the migration lock (a session advisory lock, so `client` must be a session of its own and
+ * never one behind a transaction pooler), waits for any other migrator, refuses a schema newer than
+ * this release, and migrates when `migrate` is true and the schema is behind.
  */
-const migrateAsOwner = async (migrationUrl: string): Promise<void> => {
-  const client = new pg.Client({ connectionString: migrationUrl });
+const migrateOn = async (client: pg.Client | pg.PoolClient, migrate: boolean): Promise<void> => {
+  await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+  try {
+    const version = await checkSchemaVersion((text) => client.query(text), migrationsFolder);
+    if (migrate && version === 'behind') await migratePg(drizzlePg(client), { migrationsFolder });
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+  }
+};
+
+/** Runs `fn` on a short-lived connection of its own to `url` (no pool: the migration lock is per session). */
+const onOwnConnection = async (url: string, settings: ConnectionSettings, fn: (client: pg.Client) => Promise<void>): Promise<void> => {
+  const client = new pg.Client({ connectionString: url, application_name: `${settings.applicationName}-migrate`, connectionTimeoutMillis: settings.connectTimeoutMs });
   client.on('error', (error) => { process.emitWarning(`PostgreSQL migration connection lost: ${error.message}`); });
   await client.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    if (await checkSchemaVersion((text) => client.query(text), migrationsFolder) === 'behind') await migratePg(drizzlePg(client), { migrationsFolder });
+    await fn(client);
   } finally {
     await client.end().catch(() => undefined);
   }
 };
 
 /**
- * Migrates on one connection holding the migration lock (a pool of one would otherwise wait for
- * itself). Already migrated as the owner (`migrated`): the runtime role only waits for any other
- * migrator to finish, and still refuses a schema newer than this release.
+ * Behind a transaction pooler the server-side timeouts cannot be sent per connection, so they must be
+ * the role's: say so at start when the role has none, rather than let a runaway statement run forever.
  */
-const migrateUnderLock = async (pool: pg.Pool, migrated: boolean): Promise<void> => {
-  const lockClient = await pool.connect();
-  try {
-    await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    const version = await checkSchemaVersion((text) => lockClient.query(text), migrationsFolder);
-    if (!migrated && version === 'behind') await migratePg(drizzlePg(lockClient), { migrationsFolder });
-  } finally {
-    await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
-    lockClient.release();
+const warnWithoutRoleTimeouts = async (pool: pg.Pool): Promise<void> => {
+  const { rows } = await pool.query<{ statement: string; idle: string }>(
+    "SELECT current_setting('statement_timeout') AS statement, current_setting('idle_in_transaction_session_timeout') AS idle");
+  const unset = Object.entries(rows[0] ?? {}).filter(([, value]) => value === '0').map(([name]) => name);
+  if (unset.length > 0) {
+    process.emitWarning(`DATABASE_URL goes through a pooler (TENURE_DIRECT_DATABASE_URL is set) and the role has no ${unset.join(' or ')} timeout:`
+      + ' set them on the role (ALTER ROLE … SET statement_timeout = …), see docs/high-availability.md');
   }
 };
 
 /**
  * Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator.
- * With `migrationUrl` (TENURE_MIGRATION_DATABASE_URL) the migrations run as that role instead.
+ * With `migrationUrl` (TENURE_MIGRATION_DATABASE_URL) the migrations run as that role instead. With
+ * `directUrl` (TENURE_DIRECT_DATABASE_URL) `url` may be a transaction pooler: the migration lock is
+ * then taken on a direct connection, and the pool sends no session parameters.
  */
 export const openPostgresStore = async (url: string, options: PostgresOptions = {}): Promise<Store> => {
-  if (options.migrationUrl && options.migrationUrl !== url) await migrateAsOwner(options.migrationUrl);
-  const pool = createPool(url, options.connection ?? loadConnectionSettings(), options.max === undefined ? {} : { max: options.max });
+  const settings = options.connection ?? loadConnectionSettings();
+  const ownerMigrates = Boolean(options.migrationUrl && options.migrationUrl !== url);
+  if (ownerMigrates) await onOwnConnection(options.migrationUrl!, settings, (client) => migrateOn(client, true));
+  const pooled = options.directUrl !== undefined;
+  const pool = createPool(url, settings, { ...(options.max === undefined ? {} : { max: options.max }), pooled });
   try {
-    await migrateUnderLock(pool, Boolean(options.migrationUrl && options.migrationUrl !== url));
+    if (pooled) {
+      await onOwnConnection(options.directUrl!, settings, (client) => migrateOn(client, !ownerMigrates));
+      await warnWithoutRoleTimeouts(pool);
+    } else {
+      // One connection of the pool holds the lock (a pool of one would otherwise wait for itself).
+      const client = await pool.connect();
+      try { await migrateOn(client, !ownerMigrates); } finally { client.release(); }
+    }
   } catch (error) {
     // A refused or failed start leaves no pool behind to keep the process alive.
     await pool.end().catch(() => undefined);

@@ -16,9 +16,18 @@ const NETWORK_CODES = new Set([
 
 /**
  * SQLSTATEs of a lost or refused session: class 08 (connection exception), the server shutting down
- * or starting (57P01-57P03), and a session it closed for idling in a transaction (25P03, 57P05).
+ * or starting (57P01-57P03), a session it closed for idling in a transaction (25P03, 57P05), and a
+ * session on a standby (below).
  */
-const LOST_SESSION = /^(08...|57P0[1-3]|25P03|57P05)$/;
+const LOST_SESSION = /^(08...|57P0[1-3]|25P03|57P05|25006)$/;
+
+/**
+ * read_only_sql_transaction: Tenure never opens a read-only transaction, so a write refused this way
+ * ran on a standby. A proxy in front of a failover manager (HAProxy on Patroni) sent the connection to
+ * a node that was not, or is no longer, the primary: nothing was written, and a new connection
+ * reaches the primary. Such a session is as good as lost, and the pool must not keep it.
+ */
+const ON_STANDBY = '25006';
 
 /** node-postgres and pg-pool say it in words, without a code. */
 const DRIVER_MESSAGES = [
@@ -69,3 +78,6 @@ export const isDatabaseUnavailable = (error: unknown): boolean =>
 /** The first code along the cause chain (a SQLSTATE or a Node error code), for logs and problem details. */
 export const errorCodeOf = (error: unknown): string | undefined =>
   chain(error).map(codeOf).find((code): code is string => typeof code === 'string');
+
+/** The session is on a standby (see ON_STANDBY): the pool drops it, and the ones beside it. */
+export const isOnStandby = (error: unknown): boolean => chain(error).some((e) => codeOf(e) === ON_STANDBY);

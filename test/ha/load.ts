@@ -1,0 +1,126 @@
+/**
+ * Client load on Tenure while the database fails over, as a careful client sends it: writes with an
+ * Idempotency-Key retried with the same key until they are answered, `POST /v1/check` in a loop, and
+ * `/readyz` polled on every server. Every answer is logged with its time, so that downtime, lost and
+ * duplicated writes can be counted afterwards.
+ */
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface Answer { at: number; status: number | 'dropped' | 'hung'; code?: string | undefined; decision?: string | undefined; ms: number }
+
+export interface Write {
+  key: string;
+  handle: string;
+  /** Every attempt with this key, in order. */
+  attempts: Answer[];
+  /** The id of the identity, from the acknowledging answer (201, or the replayed 201). */
+  id?: string;
+  /** A final answer that was neither the write nor a retryable refusal. */
+  refused?: string;
+}
+
+export interface LoadLog {
+  writes: Write[];
+  checks: Answer[];
+  ready: Map<string, Answer[]>;
+}
+
+/** 503 (with Retry-After), a broken connection, no answer in time, or a key still held by an attempt the server lost. */
+const retryable = (a: Answer): boolean => a.status === 503 || a.status === 'dropped' || a.status === 'hung' || a.code === 'idempotency.in_progress';
+
+const send = async (url: string, init: RequestInit & { bound?: number }): Promise<Answer & { body?: Record<string, unknown> }> => {
+  const at = Date.now();
+  try {
+    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(init.bound ?? 15_000) });
+    const body = await res.json().catch(() => ({})) as Record<string, unknown>;
+    return { at, status: res.status, code: typeof body.code === 'string' ? body.code : undefined,
+      decision: typeof body.decision === 'string' ? body.decision : undefined, ms: Date.now() - at, body };
+  } catch (error) {
+    return { at, status: (error as Error).name === 'TimeoutError' ? 'hung' : 'dropped', ms: Date.now() - at };
+  }
+};
+
+export interface Load { log: LoadLog; stop(): Promise<void> }
+
+/**
+ * Starts `writers` write loops (each on one server in turn), a check loop per server and a readiness
+ * poller per server. stop() lets every write in flight finish with its retries (bounded by `settleMs`).
+ */
+export const startLoad = (servers: string[], tokens: { writer: string; checker: string }, options: { writers?: number; settleMs?: number } = {}): Load => {
+  const log: LoadLog = { writes: [], checks: [], ready: new Map(servers.map((s) => [s, []])) };
+  let running = true;
+  let settleBy = Infinity;
+  // Keys are unique to this load: a key sent again with another body would be refused as reused.
+  const run = `${process.pid}-${Date.now().toString(36)}`;
+  const writeOnce = async (server: string, write: Write) => {
+    const body = JSON.stringify({ handle: write.handle, displayName: 'Written during a failover', kind: 'employee', manager: 'sam' });
+    for (;;) {
+      const answer = await send(`${server}/v1/identities`, { method: 'POST', body,
+        headers: { authorization: `Bearer ${tokens.writer}`, 'content-type': 'application/json', 'idempotency-key': write.key } });
+      write.attempts.push({ at: answer.at, status: answer.status, code: answer.code, ms: answer.ms });
+      if (answer.status === 201) { write.id = String(answer.body?.id); return; }
+      if (!retryable(answer)) { write.refused = `${answer.status} ${answer.code ?? ''} ${JSON.stringify(answer.body ?? {}).slice(0, 300)}`; return; }
+      if (Date.now() > settleBy) return;
+      await sleep(200);
+    }
+  };
+  const writers = Array.from({ length: options.writers ?? 2 }, async (_, w) => {
+    for (let i = 0; running; i += 1) {
+      const write: Write = { key: `ha-${run}-${w}-${i}`, handle: `ha${w}x${i}x${Date.now().toString(36)}`, attempts: [] };
+      log.writes.push(write);
+      await writeOnce(servers[(w + i) % servers.length]!, write);
+      await sleep(50);
+    }
+  });
+  const checkers = servers.map(async (server) => {
+    while (running) {
+      log.checks.push(await send(`${server}/v1/check`, { method: 'POST', body: JSON.stringify({ identity: 'carl', entitlement: 'payments/read' }),
+        headers: { authorization: `Bearer ${tokens.checker}`, 'content-type': 'application/json' } }));
+      await sleep(50);
+    }
+  });
+  const pollers = servers.map(async (server) => {
+    while (running) {
+      log.ready.get(server)!.push(await send(`${server}/readyz`, { bound: 5_000 }));
+      await sleep(100);
+    }
+  });
+  return {
+    log,
+    stop: async () => {
+      running = false;
+      settleBy = Date.now() + (options.settleMs ?? 90_000);
+      await Promise.all([...writers, ...checkers, ...pollers]);
+    },
+  };
+};
+
+const percentile = (values: number[], p: number): number => {
+  if (values.length === 0) return 0;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+
+/**
+ * Client-visible downtime of each write sent during the fault: from its first attempt to the answer
+ * that acknowledged it (over retries with its key); p50 and max in ms, and how many needed a retry.
+ */
+export const writeDowntime = (writes: Write[], from: number): { p50: number; max: number; retried: number } => {
+  const gaps = writes.filter((w) => w.id && w.attempts.length > 1).map((w) => w.attempts.at(-1)!.at + w.attempts.at(-1)!.ms - w.attempts[0]!.at);
+  // The writes sent from the fault on, answered on the first attempt but slowly: the server retried them itself.
+  const slow = writes.filter((w) => w.id && w.attempts.length === 1 && w.attempts[0]!.at >= from).map((w) => w.attempts[0]!.ms);
+  const all = [...gaps, ...slow];
+  return { p50: percentile(all, 50), max: percentile(all, 100), retried: gaps.length };
+};
+
+/** The longest stretch in which a server's /readyz did not answer 200, and when it answered 200 again. */
+export const unreadyStretch = (answers: Answer[]): { from: number; to: number } | undefined => {
+  let best: { from: number; to: number } | undefined;
+  let from: number | undefined;
+  for (const a of answers) {
+    if (a.status !== 200) { from ??= a.at; continue; }
+    if (from !== undefined && (!best || a.at - from > best.to - best.from)) best = { from, to: a.at };
+    from = undefined;
+  }
+  return best;
+};

@@ -1,0 +1,50 @@
+/**
+ * A write whose database goes away after it committed and before its Idempotency-Key outcome is
+ * stored: the moment a failover can take. The database is cut by a TCP proxy the test controls.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { openPostgres } from '../src/store/database.js';
+import { loadConnectionSettings } from '../src/store/connection-settings.js';
+import { BACKENDS } from './support/backends.js';
+import { createScratchDatabase, postgresAdminUrl } from './support/postgres-server.js';
+import { startService } from './support/service.js';
+import { startTcpProxy } from './support/tcp-proxy.js';
+
+const FAST = { TENURE_DB_CONNECT_TIMEOUT_MS: '1500', TENURE_DB_STATEMENT_TIMEOUT_MS: '3000', TENURE_DB_QUERY_TIMEOUT_MS: '4000', TENURE_DB_KEEPALIVE_MS: '1000' };
+
+describe('a write that committed while its database went away', { skip: !BACKENDS.includes('postgres') }, () => {
+  it('still answers its 201, and a retry with the same Idempotency-Key gets that outcome back instead of running again', async () => {
+    const scratch = await createScratchDatabase();
+    const target = new URL(await postgresAdminUrl());
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const store = await openPostgres(proxy.via(scratch.url), { connection: loadConnectionSettings(FAST) });
+    const service = await startService(store);
+    let back: Promise<void> | undefined;
+    try {
+      // The use case has committed; the answer is being serialised: the database goes, for a second and a half.
+      // Once: an error answer is serialised through the same hook.
+      service.app.addHook('preSerialization', async (request, _reply, payload) => {
+        if (back || request.headers['x-lose-database'] !== 'after-commit') return payload;
+        back = Promise.resolve();
+        await proxy.refuse();
+        back = new Promise((resolve) => { setTimeout(() => { void proxy.restore().then(resolve); }, 1_500); });
+        return payload;
+      });
+      const body = { handle: 'committed-then-lost', displayName: 'Committed, then lost', kind: 'employee', manager: 'sam' };
+      const first = await service.call('POST', '/v1/identities', { as: 'ada', body, headers: { 'idempotency-key': 'after-commit-1', 'x-lose-database': 'after-commit' } });
+      assert.equal(first.statusCode, 201, first.body);
+      await back;
+      const retry = await service.call('POST', '/v1/identities', { as: 'ada', body, headers: { 'idempotency-key': 'after-commit-1' } });
+      assert.equal(retry.statusCode, 201, retry.body);
+      assert.equal(retry.headers['idempotent-replayed'], 'true');
+      assert.equal(retry.json<{ id: string }>().id, first.json<{ id: string }>().id);
+    } finally {
+      await back;
+      await service.app.close();
+      await store.close();
+      await proxy.close();
+      await scratch.drop();
+    }
+  });
+});
