@@ -47,4 +47,33 @@ describe('a write that committed while its database went away', { skip: !BACKEND
       await scratch.drop();
     }
   });
+
+  it('a write whose COMMIT happened but was answered to nobody is refused on retry as outcome_lost, never run twice', async () => {
+    const scratch = await createScratchDatabase();
+    const target = new URL(await postgresAdminUrl());
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    const store = await openPostgres(proxy.via(scratch.url), { connection: loadConnectionSettings(FAST) });
+    const service = await startService(store);
+    try {
+      const tokens = async () => (await service.call('GET', '/v1/tokens', { as: 'eve' })).json<{ items: { name: string }[] }>().items
+        .filter((t) => t.name === 'lost-answer');
+      const headers = { 'idempotency-key': 'lost-answer-1' };
+      const body = { name: 'lost-answer' };
+      assert.equal((await tokens()).length, 0, 'eve is signed in (her test token is minted) before the cut is armed');
+      proxy.cutAfterNextCommit();
+      const first = await service.call('POST', '/v1/tokens', { as: 'eve', body, headers });
+      assert.equal(first.statusCode, 503, first.body);
+      assert.match(first.json<{ detail: string }>().detail, /broke while committing/);
+      assert.equal((await tokens()).length, 1, 'the COMMIT did happen');
+      const retry = await service.call('POST', '/v1/tokens', { as: 'eve', body, headers });
+      assert.equal(retry.statusCode, 409, retry.body);
+      assert.equal(retry.json<{ code: string }>().code, 'idempotency.outcome_lost');
+      assert.equal((await tokens()).length, 1, 'and the retry did not run the write again');
+    } finally {
+      await service.app.close();
+      await store.close();
+      await proxy.close();
+      await scratch.drop();
+    }
+  });
 });

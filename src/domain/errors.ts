@@ -27,6 +27,7 @@ export const ERRORS = {
   'rate.limited': { status: 429, exit: 3, title: 'Too many writes this minute from this identity (all its tokens and sessions) or, signed out, this address; retry after Retry-After' },
   'idempotency.key_reused': { status: 422, exit: 2, title: 'The Idempotency-Key was already used for a different request' },
   'idempotency.in_progress': { status: 409, exit: 3, title: 'A request with this Idempotency-Key is still being processed' },
+  'idempotency.outcome_lost': { status: 409, exit: 3, title: 'The request with this Idempotency-Key was carried out, but its answer was lost; read the result instead of retrying' },
   'service.not_ready': { status: 503, exit: 1, title: 'The service cannot answer safely right now' },
   'service.unavailable': { status: 503, exit: 1, title: 'The database could not be reached or stayed contended (connection lost, refused or timed out, repeated deadlock); retry after Retry-After, a write with the same Idempotency-Key' },
   'store.schema_newer': { status: 503, exit: 1, title: 'A newer release of Tenure has migrated this database; run that release or newer, or restore the backup taken before the upgrade' },

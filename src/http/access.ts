@@ -7,6 +7,7 @@ import type { Permission } from '../domain/permissions.js';
 import type { TokenScope } from '../domain/tokens.js';
 import type { Store } from '../store/database.js';
 import type { CredentialCache } from './credential-cache.js';
+import { idempotencyCommitMark } from './idempotency.js';
 import { authenticate, SESSION_COOKIE, type Principal } from './principal.js';
 import type { SpendWrite } from './write-budget.js';
 
@@ -108,8 +109,9 @@ export const authorizeRequests = (app: FastifyInstance, store: Store, clock: Clo
 export const contextOf = (request: FastifyRequest, store: Store, clock: Clock): Context => {
   const principal = request.principal;
   if (!principal) throw new TenureError('auth.required', 'sign in, or send Authorization: Bearer <token>');
+  const markCommit = idempotencyCommitMark(request);
   return {
-    store, clock,
+    store, clock, ...(markCommit ? { markCommit } : {}),
     actor: {
       id: principal.identityId, channel: principal.channel,
       ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { canonicalJson } from '../audit/chain.js';
 import type { Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
-import type { Store } from '../store/database.js';
+import type { Store, Tx } from '../store/database.js';
 import { idempotencyKeys } from '../store/schema-service.js';
 import { isDatabaseUnavailable } from '../store/transient-errors.js';
 import { checkSecretDeclared, storableAnswer } from './shown-once.js';
@@ -43,6 +43,10 @@ const claim = async (store: Store, clock: Clock, request: FastifyRequest, reply:
       .type(row.statusCode >= 400 ? 'application/problem+json' : 'application/json').send(JSON.stringify(row.response));
     return true;
   }
+  if (row.committedAt !== null) {
+    throw new TenureError('idempotency.outcome_lost',
+      'the request with this Idempotency-Key was carried out, but its answer was lost (the database connection broke while it committed): read the result instead of retrying');
+  }
   // A first attempt still holds the key, unless it died: then this retry takes it over.
   const taken = await store.db.update(idempotencyKeys).set({ lockedUntil })
     .where(and(eq(idempotencyKeys.principal, principal), eq(idempotencyKeys.key, key), lt(idempotencyKeys.lockedUntil, now)))
@@ -50,6 +54,20 @@ const claim = async (store: Store, clock: Clock, request: FastifyRequest, reply:
   if (taken.length === 0) throw new TenureError('idempotency.in_progress', 'a request with this Idempotency-Key is still running; retry later');
   request.idempotency = { principal, key };
   return false;
+};
+
+/**
+ * What the request's units of work write in their own commits while it holds a key (see
+ * Context.markCommit): the key's `committed_at`. Only the holder's row, which nobody else updates
+ * while its lock lasts, so this adds no lock wait to the unit of work.
+ */
+export const idempotencyCommitMark = (request: FastifyRequest): ((tx: Tx, now: Date) => Promise<void>) | undefined => {
+  const held = request.idempotency;
+  if (!held) return undefined;
+  return async (tx, now) => {
+    await tx.update(idempotencyKeys).set({ committedAt: now })
+      .where(and(eq(idempotencyKeys.principal, held.principal), eq(idempotencyKeys.key, held.key)));
+  };
 };
 
 /**
@@ -98,10 +116,12 @@ export const supportIdempotencyKeys = (app: FastifyInstance, store: Store, clock
     if (!held) return payload;
     request.idempotency = undefined;
     const where = and(eq(idempotencyKeys.principal, held.principal), eq(idempotencyKeys.key, held.key));
-    // A failed attempt gives its key back so that the retry runs. When the database is what failed,
-    // that may fail too: the key is then free again after LOCK_MS, as after a crash, and the 503
-    // still reaches the caller (an error here would turn it into Fastify's bare 500).
-    if (reply.statusCode >= 500) await store.db.delete(idempotencyKeys).where(where).catch(() => undefined);
+    // A failed attempt gives its key back so that the retry runs, unless one of its units of work
+    // committed (a COMMIT whose answer was lost): that retry is refused as outcome_lost instead. When
+    // the database is what failed, the delete may fail too: the key is then free again after LOCK_MS,
+    // as after a crash (and still refused if it committed), and the 503 still reaches the caller (an
+    // error here would turn it into Fastify's bare 500).
+    if (reply.statusCode >= 500) await store.db.delete(idempotencyKeys).where(and(where, isNull(idempotencyKeys.committedAt))).catch(() => undefined);
     else {
       const response = storableAnswer(String(payload), reply.statusCode, request.routeOptions.config.shownOnce);
       await storeOutcome(() => store.db.update(idempotencyKeys).set({ statusCode: reply.statusCode, response }).where(where), request);

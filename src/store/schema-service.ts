@@ -78,6 +78,12 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   response: jsonb('response'),
   createdAt: ts('created_at').notNull(),
   lockedUntil: ts('locked_until').notNull(),
+  /**
+   * Set by the request's own unit of work, in its commit: a write whose COMMIT was acknowledged to
+   * nobody (the connection broke while committing) is then known to have happened, and a retry is
+   * refused instead of running it twice.
+   */
+  committedAt: ts('committed_at'),
 }, (t) => [primaryKey({ columns: [t.principal, t.key] })]);
 
 /**

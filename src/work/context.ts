@@ -10,6 +10,11 @@ export interface Context {
   store: Store;
   clock: Clock;
   actor: Actor;
+  /**
+   * Written in every unit of work's own commit (the HTTP layer's Idempotency-Key mark): what makes a
+   * commit whose acknowledgement was lost knowable afterwards.
+   */
+  markCommit?: (tx: Tx, now: Date) => Promise<void>;
 }
 
 /** One unit of work: a transaction, its single `now`, and the audit events it will commit with it. */
@@ -58,6 +63,8 @@ const attemptOnce = async <T>(ctx: Context, fn: (work: Work) => Promise<T>, prog
   return ctx.store.db.transaction(async (tx) => {
     const events: AuditInput[] = [];
     const result = await fn({ tx, now, actor: ctx.actor, record: (event) => { events.push(event); } });
+    // After the unit of work's own row locks and before the audit head, as lock kind 5 (see above).
+    await ctx.markCommit?.(tx, now);
     await appendAuditEvents(tx, now, ctx.actor, events);
     progress.committing = true;
     return result;

@@ -17,6 +17,11 @@ export interface TcpProxy {
   blackHole(): void;
   /** New connections carry bytes again; those black-holed stay silent, as flows to a vanished host do. */
   forward(): void;
+  /**
+   * The next COMMIT a client sends reaches the server, and then that client's connection is cut
+   * before the answer comes back: a commit that happened, acknowledged to nobody.
+   */
+  cutAfterNextCommit(): void;
   /** Connections accepted so far (to see that a client reconnected). */
   accepted(): number;
   close(): Promise<void>;
@@ -27,6 +32,7 @@ interface Flow { client: Socket; upstream: Socket; silent: boolean }
 export const startTcpProxy = async (target: { host: string; port: number }): Promise<TcpProxy> => {
   const flows = new Set<Flow>();
   let holing = false;
+  let cutAfterCommit = false;
   let accepted = 0;
   const onConnection = (client: Socket) => {
     accepted += 1;
@@ -34,7 +40,17 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     const flow: Flow = { client, upstream, silent: holing };
     flows.add(flow);
     const end = () => { flows.delete(flow); client.destroy(); upstream.destroy(); };
-    client.on('data', (bytes: Buffer) => { if (!flow.silent) upstream.write(bytes); });
+    client.on('data', (bytes: Buffer) => {
+      if (flow.silent) return;
+      upstream.write(bytes);
+      // A simple-protocol Query message ('Q', length, text): node-postgres commits with one.
+      if (cutAfterCommit && bytes[0] === 0x51 && /^commit\b/i.test(bytes.subarray(5).toString('latin1'))) {
+        cutAfterCommit = false;
+        // Its answer is dropped; both ends go a moment later, once the server has surely read the COMMIT.
+        flow.silent = true;
+        setTimeout(() => { client.destroy(); upstream.destroy(); }, 500);
+      }
+    });
     upstream.on('data', (bytes: Buffer) => { if (!flow.silent) client.write(bytes); });
     // A silent flow is not closed either: that is what makes a black hole hang its peers.
     for (const socket of [client, upstream]) {
@@ -64,6 +80,7 @@ export const startTcpProxy = async (target: { host: string; port: number }): Pro
     restore: async () => { server = createServer(onConnection); await listen(port); },
     blackHole: () => { holing = true; for (const flow of flows) flow.silent = true; },
     forward: () => { holing = false; },
+    cutAfterNextCommit: () => { cutAfterCommit = true; },
     accepted: () => accepted,
     close: async () => { const closed = server.listening ? stopListening() : Promise.resolve(); cutAll(); await closed; },
   };
