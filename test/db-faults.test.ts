@@ -11,13 +11,12 @@ import { systemClock } from '../src/domain/clock.js';
 import type { Context } from '../src/work/context.js';
 import { createToken } from '../src/operations/create-token.js';
 import { createIdentity } from '../src/operations/create-identity.js';
-import { loadConnectionSettings } from '../src/store/connection-settings.js';
 import { openPostgres } from '../src/store/database.js';
 import { BACKENDS } from './support/backends.js';
 import { createScratchDatabase, postgresAdminUrl } from './support/postgres-server.js';
 import { freePort } from './support/processes.js';
-import { startService } from './support/service.js';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.js';
+import { withServiceBehindProxy } from './support/service-behind-proxy.js';
 import { acceptable, callTenure, startTenure, TENURE_BIN, succeeded, type Kind, type Outcome, type TenureProcess } from './support/tenure-process.js';
 import { buildWorld } from './support/world.js';
 import { auditKeyEnv } from './support/audit-key.js';
@@ -234,12 +233,7 @@ describe('a server that survives its database', { skip: !BACKENDS.includes('post
   });
 
   it('a database lost between the Idempotency-Key claim and the use case answers 503 with Retry-After, not 500', async () => {
-    const scratch = await createScratchDatabase();
-    const target = new URL(await postgresAdminUrl());
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const store = await openPostgres(proxy.via(scratch.url), { connection: loadConnectionSettings(FAST) });
-    const service = await startService(store);
-    try {
+    await withServiceBehindProxy(FAST, async ({ proxy, service }) => {
       // After the key is claimed (the idempotency pre-handler runs first), the database goes away.
       service.app.addHook('preHandler', async (request) => { if (request.headers['x-lose-database'] === 'now') await proxy.refuse(); });
       const answer = await service.call('POST', '/v1/identities', { as: 'ada', body: { handle: 'lost-midway', displayName: 'Lost midway', kind: 'employee', manager: 'sam' },
@@ -247,12 +241,7 @@ describe('a server that survives its database', { skip: !BACKENDS.includes('post
       assert.equal(answer.statusCode, 503, answer.body);
       assert.equal(answer.json<{ code: string }>().code, 'service.unavailable');
       assert.ok(Number(answer.headers['retry-after']) > 0);
-    } finally {
-      await service.app.close();
-      await store.close();
-      await proxy.close();
-      await scratch.drop();
-    }
+    });
   });
 
   it('the CLI on a database that refuses connections says service.unavailable (exit 1), not internal', async () => {

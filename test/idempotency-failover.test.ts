@@ -4,57 +4,42 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openPostgres } from '../src/store/database.js';
-import { loadConnectionSettings } from '../src/store/connection-settings.js';
 import { BACKENDS } from './support/backends.js';
-import { createScratchDatabase, postgresAdminUrl } from './support/postgres-server.js';
-import { startService } from './support/service.js';
-import { startTcpProxy } from './support/tcp-proxy.js';
+import { withServiceBehindProxy } from './support/service-behind-proxy.js';
 
 const FAST = { TENURE_DB_CONNECT_TIMEOUT_MS: '1500', TENURE_DB_STATEMENT_TIMEOUT_MS: '3000', TENURE_DB_QUERY_TIMEOUT_MS: '4000', TENURE_DB_KEEPALIVE_MS: '1000' };
 
 describe('a write that committed while its database went away', { skip: !BACKENDS.includes('postgres') }, () => {
   it('still answers its 201, and a retry with the same Idempotency-Key gets that outcome back instead of running again', async () => {
-    const scratch = await createScratchDatabase();
-    const target = new URL(await postgresAdminUrl());
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const store = await openPostgres(proxy.via(scratch.url), { connection: loadConnectionSettings(FAST) });
-    const service = await startService(store);
     let back: Promise<void> | undefined;
-    try {
-      // The use case has committed; the answer is being serialised: the database goes, for a second and a half.
-      // Once: an error answer is serialised through the same hook.
-      service.app.addHook('preSerialization', async (request, _reply, payload) => {
-        if (back || request.headers['x-lose-database'] !== 'after-commit') return payload;
-        back = Promise.resolve();
-        await proxy.refuse();
-        back = new Promise((resolve) => { setTimeout(() => { void proxy.restore().then(resolve); }, 1_500); });
-        return payload;
-      });
-      const body = { handle: 'committed-then-lost', displayName: 'Committed, then lost', kind: 'employee', manager: 'sam' };
-      const first = await service.call('POST', '/v1/identities', { as: 'ada', body, headers: { 'idempotency-key': 'after-commit-1', 'x-lose-database': 'after-commit' } });
-      assert.equal(first.statusCode, 201, first.body);
-      await back;
-      const retry = await service.call('POST', '/v1/identities', { as: 'ada', body, headers: { 'idempotency-key': 'after-commit-1' } });
-      assert.equal(retry.statusCode, 201, retry.body);
-      assert.equal(retry.headers['idempotent-replayed'], 'true');
-      assert.equal(retry.json<{ id: string }>().id, first.json<{ id: string }>().id);
-    } finally {
-      await back;
-      await service.app.close();
-      await store.close();
-      await proxy.close();
-      await scratch.drop();
-    }
+    await withServiceBehindProxy(FAST, async ({ proxy, service }) => {
+      try {
+        // The use case has committed; the answer is being serialised: the database goes, for a second and a half.
+        // Once: an error answer is serialised through the same hook.
+        service.app.addHook('preSerialization', async (request, _reply, payload) => {
+          if (back || request.headers['x-lose-database'] !== 'after-commit') return payload;
+          back = Promise.resolve();
+          await proxy.refuse();
+          back = new Promise((resolve) => { setTimeout(() => { void proxy.restore().then(resolve); }, 1_500); });
+          return payload;
+        });
+        const body = { handle: 'committed-then-lost', displayName: 'Committed, then lost', kind: 'employee', manager: 'sam' };
+        const first = await service.call('POST', '/v1/identities', { as: 'ada', body, headers: { 'idempotency-key': 'after-commit-1', 'x-lose-database': 'after-commit' } });
+        assert.equal(first.statusCode, 201, first.body);
+        await back;
+        const retry = await service.call('POST', '/v1/identities', { as: 'ada', body, headers: { 'idempotency-key': 'after-commit-1' } });
+        assert.equal(retry.statusCode, 201, retry.body);
+        assert.equal(retry.headers['idempotent-replayed'], 'true');
+        assert.equal(retry.json<{ id: string }>().id, first.json<{ id: string }>().id);
+      } finally {
+        // A restore still under way must finish before the proxy is closed.
+        await back;
+      }
+    });
   });
 
   it('a write whose COMMIT happened but was answered to nobody is refused on retry as outcome_lost, never run twice', async () => {
-    const scratch = await createScratchDatabase();
-    const target = new URL(await postgresAdminUrl());
-    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-    const store = await openPostgres(proxy.via(scratch.url), { connection: loadConnectionSettings(FAST) });
-    const service = await startService(store);
-    try {
+    await withServiceBehindProxy(FAST, async ({ proxy, service }) => {
       const tokens = async () => (await service.call('GET', '/v1/tokens', { as: 'eve' })).json<{ items: { name: string }[] }>().items
         .filter((t) => t.name === 'lost-answer');
       const headers = { 'idempotency-key': 'lost-answer-1' };
@@ -69,11 +54,6 @@ describe('a write that committed while its database went away', { skip: !BACKEND
       assert.equal(retry.statusCode, 409, retry.body);
       assert.equal(retry.json<{ code: string }>().code, 'idempotency.outcome_lost');
       assert.equal((await tokens()).length, 1, 'and the retry did not run the write again');
-    } finally {
-      await service.app.close();
-      await store.close();
-      await proxy.close();
-      await scratch.drop();
-    }
+    });
   });
 });
