@@ -1,0 +1,56 @@
+/**
+ * The client's half of the handshake: its startup packet (an SSL or GSS encryption request is
+ * declined, so it goes on in the clear or gives up, as its sslmode says), then its password in
+ * answer to a cleartext request. All of it within one deadline: a client that stalls is dropped.
+ */
+import type { Socket } from 'node:net';
+import {
+  authenticationCleartext, BodyReader, CANCEL_REQUEST, GSS_REQUEST, MessageReader, PROTOCOL_3, ProtocolError, SSL_REQUEST,
+  startupParameters,
+} from './wire.js';
+
+export interface Login { user: string; database: string; password: string; params: Map<string, string> }
+
+/** A cancel request: the proxy does not relay them yet, and it is no error to answer. */
+export class CancelRequest extends Error {}
+
+const NO = Buffer.from('N');
+
+export const readLogin = (socket: Socket, reader: MessageReader, timeoutMs: number): Promise<Login> => new Promise((resolve, reject) => {
+  let params: Map<string, string> | undefined;
+  const done = (error: Error | undefined, login?: Login) => {
+    clearTimeout(timer);
+    socket.off('data', onData); socket.off('close', onClose);
+    if (error) reject(error); else resolve(login!);
+  };
+  const onClose = () => done(new ProtocolError('the client left during the handshake'));
+  const step = (): boolean => {
+    if (!params) {
+      const packet = reader.startup();
+      if (!packet) return false;
+      if (packet.code === SSL_REQUEST || packet.code === GSS_REQUEST) { socket.write(NO); return true; }
+      if (packet.code === CANCEL_REQUEST) throw new CancelRequest('cancel requests are not relayed');
+      if (packet.code !== PROTOCOL_3) throw new ProtocolError(`unsupported frontend protocol ${packet.code >> 16}.${packet.code & 0xffff}`, '0A000');
+      params = startupParameters(packet.body);
+      if (!params.get('user') || !params.get('database')) {
+        throw new ProtocolError('the startup message must name a user (your handle) and a database (the entitlement)', '28000');
+      }
+      if (params.has('replication')) throw new ProtocolError('replication connections are not proxied', '28000');
+      socket.write(authenticationCleartext());
+      return true;
+    }
+    const message = reader.next();
+    if (!message) return false;
+    if (message.type !== 'p') throw new ProtocolError(`expected a password message, got '${message.type}'`);
+    const password = new BodyReader(message.body).cstring();
+    done(undefined, { user: params.get('user')!, database: params.get('database')!, password, params });
+    return false;
+  };
+  const onData = (chunk: Buffer) => {
+    reader.push(chunk);
+    try { while (step()) { /* each step consumed a packet */ } } catch (error) { done(error as Error); }
+  };
+  const timer = setTimeout(() => done(new ProtocolError('the handshake did not finish in time')), timeoutMs);
+  socket.on('data', onData);
+  socket.once('close', onClose);
+});

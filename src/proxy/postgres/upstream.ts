@@ -1,0 +1,84 @@
+/**
+ * The proxy's own connection to the target: it signs in as the person's login role (the target
+ * trusts the proxy for managed roles, see docs/sessions.md; the person never holds that
+ * credential), takes the grant's role with SET ROLE, and hands back the server's greeting
+ * (ParameterStatus, BackendKeyData) for the client.
+ */
+import { connect, type Socket } from 'node:net';
+import pg from 'pg';
+import { serialize } from 'pg-protocol';
+import { MessageReader, ProtocolError, reportFields, type Message } from './wire.js';
+
+export interface UpstreamTarget { host: string; port: number; database: string; account: string; role: string }
+
+export interface Upstream {
+  socket: Socket;
+  /** Messages for the client before its first ReadyForQuery. */
+  greeting: Buffer[];
+  reader: MessageReader;
+}
+
+/** Client settings worth carrying to the target; anything else (options, replication) is not passed. */
+const PASSED = ['application_name', 'client_encoding', 'DateStyle', 'TimeZone', 'extra_float_digits'];
+
+/** A failure that the client may be told about in words (no secret in it). */
+export class UpstreamRefused extends Error {
+  constructor(message: string, readonly code: string) { super(message); }
+}
+
+const errorOf = (m: Message): UpstreamRefused => {
+  const fields = reportFields(m.body);
+  return new UpstreamRefused(fields.get('M') ?? 'the target refused', fields.get('C') ?? '08006');
+};
+
+/** Reads messages until `until` says stop; rejects on an ErrorResponse, a close or the timeout. */
+const readUntil = (socket: Socket, reader: MessageReader, timeoutMs: number, until: (m: Message) => boolean): Promise<Message[]> =>
+  new Promise((resolve, reject) => {
+    const got: Message[] = [];
+    const done = (error?: Error) => {
+      clearTimeout(timer);
+      socket.off('data', onData); socket.off('close', onClose); socket.off('error', onClose);
+      if (error) reject(error); else resolve(got);
+    };
+    const onClose = () => done(new UpstreamRefused('the target closed the connection', '08006'));
+    const onData = (chunk: Buffer) => {
+      try {
+        reader.push(chunk);
+        for (let m = reader.next(); m; m = reader.next()) {
+          if (m.type === 'E') { done(errorOf(m)); return; }
+          got.push(m);
+          if (until(m)) { done(); return; }
+        }
+      } catch (error) { done(error as Error); }
+    };
+    const timer = setTimeout(() => done(new UpstreamRefused('the target did not answer in time', '08006')), timeoutMs);
+    socket.on('data', onData); socket.once('close', onClose); socket.once('error', onClose);
+  });
+
+const authentication = (m: Message): number => (m.type === 'R' ? m.body.readInt32BE(0) : -1);
+
+export const openUpstream = async (
+  target: UpstreamTarget, clientParams: Map<string, string>, options: { timeoutMs: number; maxMessageBytes: number },
+): Promise<Upstream> => {
+  const socket = connect({ host: target.host, port: target.port, noDelay: true });
+  const reader = new MessageReader(options.maxMessageBytes);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', () => reject(new UpstreamRefused(`the target at ${target.host}:${target.port} cannot be reached`, '08001')));
+    });
+    const startup: Record<string, string> = { user: target.account, database: target.database };
+    for (const key of PASSED) { const value = clientParams.get(key); if (value !== undefined) startup[key] = value; }
+    socket.write(serialize.startup(startup));
+    const greeting = await readUntil(socket, reader, options.timeoutMs, (m) => m.type === 'Z' || (m.type === 'R' && authentication(m) !== 0));
+    const asked = greeting.find((m) => m.type === 'R' && authentication(m) !== 0);
+    if (asked) throw new UpstreamRefused('the target asks the proxy for a password: it must trust the proxy for managed roles (docs/sessions.md)', '28000');
+    socket.write(serialize.query(`SET ROLE ${pg.escapeIdentifier(target.role)}`));
+    const set = await readUntil(socket, reader, options.timeoutMs, (m) => m.type === 'Z');
+    const passOn = [...greeting, ...set].filter((m) => m.type === 'S' || m.type === 'K');
+    return { socket, reader, greeting: passOn.map((m) => m.raw) };
+  } catch (error) {
+    socket.destroy();
+    throw error instanceof UpstreamRefused || error instanceof ProtocolError ? error : new UpstreamRefused((error as Error).message, '08006');
+  }
+};

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { recordingSha256 } from '../src/domain/proxy-recording.js';
+import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
+import { revokeGrant } from '../src/operations/revoke-grant.js';
+import type { Store } from '../src/store/database.js';
+import { BACKENDS, freshStore } from './support/backends.js';
+import {
+  allEnded, endedEvent, provisionedGrant, psql, recordsOf, sessionsOf, startProxyTarget, startProxyWorld, tokenOf,
+  type ProxyTarget, type ProxyWorld,
+} from './support/pg-proxy-world.js';
+
+/**
+ * Issue 18, the PostgreSQL half: real clients (psql, node-postgres) through Tenure's proxy to the
+ * real PostgreSQL server, signed in as themselves, let through only during their grant, recorded,
+ * and cut off when the grant is revoked or ends.
+ */
+let target: ProxyTarget;
+before(async () => { target = await startProxyTarget(); });
+after(async () => { await target?.drop(); });
+
+const client = (port: number, user: string, password: string, database = 'payments/read') =>
+  new pg.Client({ host: '127.0.0.1', port, user, password, database });
+
+for (const backend of BACKENDS) {
+  describe(`the PostgreSQL proxy (${backend})`, () => {
+    let store: Store;
+    let p: ProxyWorld;
+    let token: string;
+    let grant: string;
+    /** Sessions ended since the last call (the world's clock stands still, so start times tie). */
+    const seen = new Set<string>();
+    const newSessions = async (known: Set<string>) => {
+      const fresh = (await allEnded(store)).filter((s) => !known.has(s.id));
+      for (const s of fresh) known.add(s.id);
+      return fresh;
+    };
+    before(async () => {
+      store = await freshStore(backend);
+      p = await startProxyWorld(store, target);
+      token = await tokenOf(p.world, 'carl');
+    });
+    after(async () => {
+      await p?.stop();
+      await store?.close();
+      await target.admin((c) => c.query(`DROP OWNED BY ${target.prefix}carl`).catch(() => undefined));
+    });
+
+    it('refuses carl before he holds a grant, and records no session', async () => {
+      await assert.rejects(psql(p.port, 'carl', 'payments/read', token, 'SELECT 1'), /holds no live grant of payments\/read/);
+      assert.deepEqual(await sessionsOf(store), []);
+    });
+
+    it('lets carl in with psql during his grant as the grant\'s role, and records his statements with row counts under the audited digest', async () => {
+      grant = await provisionedGrant(p.world);
+      await newSessions(seen);
+      const out = await psql(p.port, 'carl', 'payments/read', token, 'SELECT id, amount FROM ledger ORDER BY id', 'SELECT current_user, session_user');
+      assert.equal(out, `1|5\n2|50\n3|500\n${target.roles.read}|${target.prefix}carl\n`);
+      const [session] = await newSessions(seen);
+      assert.equal(session!.end_reason, 'client_closed');
+      assert.equal(session!.role, target.roles.read);
+      const records = await recordsOf(store, session!.id);
+      const statements = records.map((r) => JSON.parse(r) as { text: string; tags: string[]; rows: number; protocol: string });
+      const select = statements.find((s) => s.text.startsWith('SELECT id, amount'));
+      assert.deepEqual({ tags: select?.tags, rows: select?.rows, protocol: select?.protocol }, { tags: ['SELECT 3'], rows: 3, protocol: 'simple' });
+      assert.equal(session!.statement_count, records.length);
+      assert.equal(session!.recording_sha256, recordingSha256(records));
+      assert.ok((await endedEvent(store, session!.id))?.includes(session!.recording_sha256!), 'the ended event carries the digest');
+    });
+
+    it('records the extended protocol of node-postgres with its parameters redacted by default', async () => {
+      const c = client(p.port, 'carl', token);
+      await c.connect();
+      const { rows } = await c.query('SELECT id FROM ledger WHERE amount > $1 ORDER BY id', [10]);
+      await assert.rejects(c.query('SELECT * FROM no_such_table WHERE id = $1', [1]), /no_such_table/);
+      await c.end();
+      assert.deepEqual(rows, [{ id: 2 }, { id: 3 }]);
+      const [session] = await newSessions(seen);
+      const records = (await recordsOf(store, session!.id)).map((r) => JSON.parse(r) as Record<string, unknown>);
+      assert.deepEqual(records.map((r) => [r.protocol, r.text, r.params, r.tags, r.rows, (r.error as { code: string } | null)?.code ?? null]), [
+        ['extended', 'SELECT id FROM ledger WHERE amount > $1 ORDER BY id', { redacted: 1 }, ['SELECT 2'], 2, null],
+        ['extended', 'SELECT * FROM no_such_table WHERE id = $1', { redacted: 1 }, [], 0, '42P01'],
+      ]);
+    });
+
+    it('keeps several sessions apart, each with its own recording', async () => {
+      const clients = await Promise.all(Array.from({ length: 4 }, async (_, i) => {
+        const c = client(p.port, 'carl', token);
+        await c.connect();
+        await c.query(`SELECT ${i} AS n, count(*) FROM ledger`);
+        return c;
+      }));
+      assert.equal(p.proxy.openSessions(), 4);
+      await Promise.all(clients.map((c) => c.end()));
+      const sessions = await newSessions(seen);
+      assert.equal(sessions.length, 4);
+      const texts = await Promise.all(sessions.map(async (s) => (await recordsOf(store, s.id)).map((r) => (JSON.parse(r) as { text: string }).text)));
+      assert.deepEqual(texts.flat().sort(), [0, 1, 2, 3].map((i) => `SELECT ${i} AS n, count(*) FROM ledger`));
+    });
+
+    it('cuts an open session when the grant is revoked', async () => {
+      const c = client(p.port, 'carl', token);
+      const closed = new Promise<Error>((resolve) => c.on('error', resolve));
+      await c.connect();
+      await c.query('SELECT 1');
+      await revokeGrant(await p.world.as('carl'), { grant, reason: 'done early' });
+      assert.match((await closed).message, /your grant was revoked/);
+      assert.equal((await newSessions(seen))[0]!.end_reason, 'grant_revoked');
+      await runProvisioningPass(p.world.worker);
+    });
+    it('warns the client before the grant\'s end, then ends the session at the end and refuses a new one', async () => {
+      await provisionedGrant(p.world);
+      const c = client(p.port, 'carl', token);
+      const notices: string[] = [];
+      c.on('notice', (n) => notices.push(n.message ?? ''));
+      const closed = new Promise<Error>((resolve) => c.on('error', resolve));
+      await c.connect();
+      p.world.clock.advance(7 * 24 * 3_600_000 - 30_000);
+      await c.query('SELECT 1');
+      while (notices.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.match(notices[0]!, /your grant of payments\/read ends at/);
+      p.world.clock.advance(60_000);
+      assert.match((await closed).message, /your grant has ended/);
+      assert.equal((await newSessions(seen))[0]!.end_reason, 'grant_ended');
+      await assert.rejects(psql(p.port, 'carl', 'payments/read', token, 'SELECT 1'), /holds no live grant/);
+    });
+
+  });
+}
