@@ -110,6 +110,8 @@ export class PgSession {
     const { client, upstream } = this;
     const pipe = (from: Socket, to: Socket, reader: MessageReader, observe: (m: Message) => void) => {
       const drain = (chunk?: Buffer) => {
+        // Nothing passes once the session has ended: its recording and digest are final.
+        if (this.ended) return;
         try {
           if (chunk) reader.push(chunk);
           const out: Buffer[] = [];
