@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { recordingSha256 } from '../src/domain/proxy-recording.js';
+import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
+import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import type { Store } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import {
-  allEnded, endedEvent, provisionedGrant, psql, recordsOf, sessionsOf, startProxyTarget, startProxyWorld, tokenOf,
+  allEnded, applyProxyPolicy, endedEvent, provisionedGrant, psql, recordsOf, sessionsOf, startProxyTarget, startProxyWorld, tokenOf,
   type ProxyTarget, type ProxyWorld,
 } from './support/pg-proxy-world.js';
 
@@ -84,6 +86,18 @@ for (const backend of BACKENDS) {
       ]);
     });
 
+    it('keeps parameters in the recording when the system\'s policy says keep', async () => {
+      await applyProxyPolicy(p.world, target, 'keep');
+      const c = client(p.port, 'carl', token);
+      await c.connect();
+      await c.query('SELECT count(*) FROM ledger WHERE amount > $1 OR $2::int IS NOT NULL', [10, null]);
+      await c.end();
+      await applyProxyPolicy(p.world, target, 'redact');
+      const [session] = await newSessions(seen);
+      const [record] = (await recordsOf(store, session!.id)).map((r) => JSON.parse(r) as { params: unknown; rows: number });
+      assert.deepEqual(record, { ...record, params: ['10', null], rows: 1 });
+    });
+
     it('keeps several sessions apart, each with its own recording', async () => {
       const clients = await Promise.all(Array.from({ length: 4 }, async (_, i) => {
         const c = client(p.port, 'carl', token);
@@ -124,6 +138,18 @@ for (const backend of BACKENDS) {
       assert.match((await closed).message, /your grant has ended/);
       assert.equal((await newSessions(seen))[0]!.end_reason, 'grant_ended');
       await assert.rejects(psql(p.port, 'carl', 'payments/read', token, 'SELECT 1'), /holds no live grant/);
+    });
+
+    it('cuts an open session when its holder is suspended', async () => {
+      await runLifecycleTick(p.world.worker);
+      await runProvisioningPass(p.world.worker);
+      await provisionedGrant(p.world);
+      const c = client(p.port, 'carl', token);
+      const closed = new Promise<Error>((resolve) => c.on('error', resolve));
+      await c.connect();
+      await changeIdentityStatus(await p.world.as('ada'), { identity: 'carl', status: 'suspended', reason: 'investigation' });
+      assert.match((await closed).message, /your account is no longer active/);
+      assert.equal((await newSessions(seen))[0]!.end_reason, 'identity_inactive');
     });
 
   });

@@ -49,12 +49,17 @@ export const startProxyTarget = async (): Promise<ProxyTarget> => {
   };
 };
 
+/** The lifecycle policy with payments on the target, served through the proxy. */
+export const applyProxyPolicy = async (world: World, target: ProxyTarget, parameters: 'redact' | 'keep'): Promise<void> => {
+  const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy: { parameters } };
+  await applyPolicyText(world, provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector }));
+};
+
 export interface ProxyWorld { world: World; decision: DecisionService; proxy: PgProxyServer; port: number; stop(): Promise<void> }
 
 export const startProxyWorld = async (store: Store, target: ProxyTarget, parameters: 'redact' | 'keep' = 'redact'): Promise<ProxyWorld> => {
   const world = await buildWorld(store);
-  const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy: { parameters } };
-  await applyPolicyText(world, provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector }));
+  await applyProxyPolicy(world, target, parameters);
   const decision = await DecisionService.start({ store, clock: world.clock });
   const errors: Error[] = [];
   const proxy = await PgProxyServer.start({
