@@ -6,7 +6,9 @@ import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
 import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
-import type { Store } from '../src/store/database.js';
+import { sql } from 'drizzle-orm';
+import { rawRows, type Store } from '../src/store/database.js';
+import { webhookEventsOf, type AuditRow } from '../src/webhooks/events.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import {
   allEnded, applyProxyPolicy, endedEvent, provisionedGrant, psql, recordsOf, sessionsOf, startProxyTarget, startProxyWorld, tokenOf,
@@ -69,6 +71,12 @@ for (const backend of BACKENDS) {
       assert.equal(session!.statement_count, records.length);
       assert.equal(session!.recording_sha256, recordingSha256(records));
       assert.ok((await endedEvent(store, session!.id))?.includes(session!.recording_sha256!), 'the ended event carries the digest');
+      const rows = await rawRows<AuditRow>(store.db, sql`SELECT seq, occurred_at AS "occurredAt", action, subject_id AS "subjectId", canonical
+        FROM audit_events WHERE subject_id = ${session!.id} ORDER BY seq`);
+      const hooks = await webhookEventsOf(store.db, rows, new Set(['session.started', 'session.ended']));
+      assert.deepEqual(hooks.map((h) => [h.payload.type, h.payload.data.person, h.payload.data.entitlement, h.payload.data.recordingSha256 ?? null]), [
+        ['session.started', 'carl', 'payments/read', null], ['session.ended', 'carl', 'payments/read', session!.recording_sha256],
+      ]);
     });
 
     it('records the extended protocol of node-postgres with its parameters redacted by default', async () => {

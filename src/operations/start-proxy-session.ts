@@ -6,8 +6,8 @@ import { inTransaction, type Context } from '../work/context.js';
 import type { PgProxyTarget } from './resolve-proxy-target.js';
 
 export interface StartProxySession {
-  id: string; protocol: 'postgres'; identityId: string; grantId: string; clientAddress: string;
-  target: Pick<PgProxyTarget, 'systemId' | 'entitlementId' | 'account' | 'role'>;
+  id: string; protocol: 'postgres'; identityId: string; handle: string; grantId: string; entitlement: string; clientAddress: string;
+  target: Pick<PgProxyTarget, 'systemId' | 'systemKey' | 'entitlementId' | 'account' | 'role'>;
 }
 
 /**
@@ -27,6 +27,7 @@ export const startProxySession = (ctx: Context, input: StartProxySession) => inT
     account, role, clientAddress: input.clientAddress, startedAt: work.now,
   });
   work.record({ action: 'proxy_session.started', subject: { type: 'proxy_session', id: input.id }, identityId: input.identityId, systemId,
-    data: { protocol: input.protocol, grant: input.grantId, account, role, clientAddress: input.clientAddress } });
+    data: { protocol: input.protocol, person: input.handle, grant: input.grantId, system: input.target.systemKey, entitlement: input.entitlement,
+      account, role, clientAddress: input.clientAddress } });
   return { startedAt: work.now };
 });

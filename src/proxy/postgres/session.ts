@@ -83,7 +83,7 @@ export class PgSession {
       const id = newId();
       const actor = { id: identity.id, channel: 'api' as const, ...(principal.tokenId ? { tokenId: principal.tokenId } : {}) };
       await startProxySession({ ...deps.ctx, actor }, {
-        id, protocol: 'postgres', identityId: identity.id, grantId: grant.id, clientAddress: `${client.remoteAddress}:${client.remotePort}`, target,
+        id, protocol: 'postgres', identityId: identity.id, handle: identity.handle, grantId: grant.id, entitlement: login.database, clientAddress: `${client.remoteAddress}:${client.remotePort}`, target,
       }).catch((error: unknown) => { throw error instanceof TenureError ? new Refusal('28000', error.message) : error; });
       const session = new PgSession(id, identity.id, grant.id, login.database, client, reader, upstream, deps, target.parameters === 'keep', onEnd);
       client.write(Buffer.concat([authenticationOk(), ...upstream.greeting, readyForQuery()]));

@@ -15235,7 +15235,7 @@ export interface paths {
                                 };
                                 /** Format: date-time */
                                 disabledAt: string | null;
-                                events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon")[];
+                                events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon" | "session.started" | "session.ended")[];
                                 id: string;
                                 /** @description the id of the webhook key the secret is encrypted under (legacy: stored before key ids, malformed: in no known format); never key material */
                                 key: string;
@@ -15405,7 +15405,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon")[];
+                        events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon" | "session.started" | "session.ended")[];
                         url: string;
                     };
                 };
@@ -15420,7 +15420,7 @@ export interface paths {
                         "application/json": {
                             /** Format: date-time */
                             createdAt: string;
-                            events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon")[];
+                            events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon" | "session.started" | "session.ended")[];
                             id: string;
                             /** @description the signing secret (whsec_...): shown once, never again; store it now (null on an Idempotency-Key replay) */
                             secret: string | null;
@@ -15618,7 +15618,7 @@ export interface paths {
                             cancelledDeliveries: number;
                             /** Format: date-time */
                             disabledAt: string;
-                            events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon")[];
+                            events: ("request.created" | "approval.needed" | "request.denied" | "request.cancelled" | "request.expired" | "grant.activated" | "grant.expiring_soon" | "grant.expired" | "grant.revoked" | "breakglass.activated" | "review.campaign_opened" | "review.item_assigned" | "review.item_decided" | "review.item_defaulted" | "finding.opened" | "finding.resolved" | "task.opened" | "credential.rotated" | "credential.retired" | "engagement.expiring_soon" | "vendor.expiring_soon" | "session.started" | "session.ended")[];
                             id: string;
                             url: string;
                         };
