@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { recordingSha256 } from '../src/domain/proxy-recording.js';
@@ -11,7 +12,7 @@ import { rawRows, type Store } from '../src/store/database.js';
 import { webhookEventsOf, type AuditRow } from '../src/webhooks/events.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import {
-  allEnded, applyProxyPolicy, endedEvent, provisionedGrant, psql, recordsOf, sessionsOf, startProxyTarget, startProxyWorld, tokenOf,
+  allEnded, applyProxyPolicy, endedEvent, provisionedGrant, psql, psqlArgs, recordsOf, sessionsOf, startProxyTarget, startProxyWorld, tokenOf,
   type ProxyTarget, type ProxyWorld,
 } from './support/pg-proxy-world.js';
 
@@ -119,6 +120,22 @@ for (const backend of BACKENDS) {
       assert.equal(sessions.length, 4);
       const texts = await Promise.all(sessions.map(async (s) => (await recordsOf(store, s.id)).map((r) => (JSON.parse(r) as { text: string }).text)));
       assert.deepEqual(texts.flat().sort(), [0, 1, 2, 3].map((i) => `SELECT ${i} AS n, count(*) FROM ledger`));
+    });
+
+    it('relays psql\'s cancel request (Ctrl-C) to the target, and records the statement as cancelled', async () => {
+      const child = spawn('psql', psqlArgs(p.port, 'carl', 'payments/read', ['SELECT pg_sleep(60) AS cancel_me']),
+        { env: { ...process.env, PGPASSWORD: token }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      const running = "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(60) AS cancel_me%'";
+      while (!(await target.admin((c) => c.query(running))).rowCount) await new Promise((resolve) => setTimeout(resolve, 20));
+      child.kill('SIGINT');
+      await exited;
+      assert.match(stderr, /canceling statement due to user request/);
+      const [session] = await newSessions(seen);
+      const [record] = (await recordsOf(store, session!.id)).map((r) => JSON.parse(r) as { error: { code: string } | null });
+      assert.equal(record!.error?.code, '57014');
     });
 
     it('cuts an open session when the grant is revoked', async () => {

@@ -90,11 +90,13 @@ export const tokenOf = async (w: World, handle: string): Promise<string> =>
 const run = promisify(execFile);
 
 /** psql through the proxy; resolves to its output, or rejects with its stderr. */
-export const psql = async (port: number, user: string, database: string, password: string, ...commands: string[]): Promise<string> => {
-  const args = [`host=127.0.0.1 port=${port} user=${user} dbname=${database} connect_timeout=5`, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+export const psqlArgs = (port: number, user: string, database: string, commands: string[]): string[] =>
+  [`host=127.0.0.1 port=${port} user=${user} dbname=${database} connect_timeout=5`, '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
     ...commands.flatMap((c) => ['-c', c])];
+
+export const psql = async (port: number, user: string, database: string, password: string, ...commands: string[]): Promise<string> => {
   try {
-    return (await run('psql', args, { env: { ...process.env, PGPASSWORD: password } })).stdout;
+    return (await run('psql', psqlArgs(port, user, database, commands), { env: { ...process.env, PGPASSWORD: password } })).stdout;
   } catch (error) {
     throw new Error((error as { stderr?: string }).stderr ?? String(error));
   }

@@ -2,6 +2,7 @@
  * The client's half of the handshake: its startup packet (an SSL or GSS encryption request is
  * declined, so it goes on in the clear or gives up, as its sslmode says), then its password in
  * answer to a cleartext request. All of it within one deadline: a client that stalls is dropped.
+ * A cancel request instead of a startup is handed to the caller, which relays it.
  */
 import type { Socket } from 'node:net';
 import {
@@ -11,8 +12,10 @@ import {
 
 export interface Login { user: string; database: string; password: string; params: Map<string, string> }
 
-/** A cancel request: the proxy does not relay them yet, and it is no error to answer. */
-export class CancelRequest extends Error {}
+/** A cancel request (no reply is due): its packet goes to the target of the session whose key it names. */
+export class CancelRequest extends Error {
+  constructor(readonly key: string, readonly packet: Buffer) { super('cancel request'); }
+}
 
 const NO = Buffer.from('N');
 
@@ -29,7 +32,10 @@ export const readLogin = (socket: Socket, reader: MessageReader, timeoutMs: numb
       const packet = reader.startup();
       if (!packet) return false;
       if (packet.code === SSL_REQUEST || packet.code === GSS_REQUEST) { socket.write(NO); return true; }
-      if (packet.code === CANCEL_REQUEST) throw new CancelRequest('cancel requests are not relayed');
+      if (packet.code === CANCEL_REQUEST) {
+        if (packet.body.length !== 8) throw new ProtocolError('invalid cancel request');
+        throw new CancelRequest(packet.body.toString('hex'), Buffer.concat([Buffer.from([0, 0, 0, 16, 4, 210, 22, 46]), packet.body]));
+      }
       if (packet.code !== PROTOCOL_3) throw new ProtocolError(`unsupported frontend protocol ${packet.code >> 16}.${packet.code & 0xffff}`, '0A000');
       params = startupParameters(packet.body);
       if (!params.get('user') || !params.get('database')) {

@@ -41,7 +41,8 @@ export class PgProxyServer {
   static async start(
     options: { ctx: Context; decision: DecisionService; config: PgProxyConfig; host: string; port: number; onError?: (error: Error) => void },
   ): Promise<PgProxyServer> {
-    const deps: ProxyDeps = { ctx: options.ctx, decision: options.decision, config: options.config, onError: options.onError ?? (() => undefined) };
+    const deps: ProxyDeps = { ctx: options.ctx, decision: options.decision, config: options.config, onError: options.onError ?? (() => undefined),
+      cancelTargets: new Map() };
     const server = createServer({ noDelay: true });
     const proxy = new PgProxyServer(server, deps);
     server.on('connection', (socket) => proxy.accept(socket));

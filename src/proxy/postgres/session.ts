@@ -18,7 +18,7 @@ import { findIdentityById } from '../../store/queries/identities.js';
 import type { Context } from '../../work/context.js';
 import { CancelRequest, readLogin, type Login } from './handshake.js';
 import { StatementRecorder } from './recorder.js';
-import { openUpstream, UpstreamRefused, type Upstream } from './upstream.js';
+import { openUpstream, relayCancel, UpstreamRefused, type Upstream } from './upstream.js';
 import { authenticationOk, fatal, MessageReader, ProtocolError, readyForQuery, report, type Message } from './wire.js';
 import type { PgProxyConfig } from './config.js';
 
@@ -28,6 +28,8 @@ export interface ProxyDeps {
   decision: DecisionService;
   config: PgProxyConfig;
   onError: (error: Error) => void;
+  /** Open sessions' cancel keys → their target, so a cancel request reaches the right server. */
+  cancelTargets: Map<string, { host: string; port: number }>;
 }
 
 /** Refused before any session exists: the client is told why and the connection closes. */
@@ -86,13 +88,19 @@ export class PgSession {
         id, protocol: 'postgres', identityId: identity.id, handle: identity.handle, grantId: grant.id, entitlement: login.database, clientAddress: `${client.remoteAddress}:${client.remotePort}`, target,
       }).catch((error: unknown) => { throw error instanceof TenureError ? new Refusal('28000', error.message) : error; });
       const session = new PgSession(id, identity.id, grant.id, login.database, client, reader, upstream, deps, target.parameters === 'keep', onEnd);
+      if (upstream.cancelKey) deps.cancelTargets.set(upstream.cancelKey, { host: target.host, port: target.port });
       client.write(Buffer.concat([authenticationOk(), ...upstream.greeting, readyForQuery()]));
       session.relay();
       return session;
     } catch (error) {
       upstream?.socket.destroy();
       if (!(error instanceof CancelRequest)) PgSession.refuse(client, error, deps);
-      else client.destroy();
+      else {
+        // Only a key of an open session is relayed: the target learns nothing from a guessed one.
+        const to = deps.cancelTargets.get(error.key);
+        if (to) relayCancel(to, error.packet);
+        client.destroy();
+      }
       return undefined;
     }
   }
@@ -152,6 +160,7 @@ export class PgSession {
       this.client.end(fatal(code, typeof why === 'string' ? why : why.message));
     } else this.client.end();
     if (!this.upstream.socket.destroyed) this.upstream.socket.end(serialize.end());
+    if (this.upstream.cancelKey) this.deps.cancelTargets.delete(this.upstream.cancelKey);
     this.recorder.abandon(`the session ended (${reason}) before the reply`);
     this.flush();
     await this.writing;

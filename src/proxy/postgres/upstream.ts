@@ -15,6 +15,8 @@ export interface Upstream {
   socket: Socket;
   /** Messages for the client before its first ReadyForQuery. */
   greeting: Buffer[];
+  /** The target's BackendKeyData (process id and secret) as hex: what a client's cancel request names. */
+  cancelKey: string | undefined;
   reader: MessageReader;
 }
 
@@ -57,6 +59,13 @@ const readUntil = (socket: Socket, reader: MessageReader, timeoutMs: number, unt
 
 const authentication = (m: Message): number => (m.type === 'R' ? m.body.readInt32BE(0) : -1);
 
+/** Sends a client's cancel request to the target; no answer is due, so none is awaited beyond the write. */
+export const relayCancel = (target: { host: string; port: number }, packet: Buffer): void => {
+  const socket = connect({ host: target.host, port: target.port }, () => socket.end(packet));
+  socket.on('error', () => undefined);
+  socket.setTimeout(5000, () => socket.destroy());
+};
+
 export const openUpstream = async (
   target: UpstreamTarget, clientParams: Map<string, string>, options: { timeoutMs: number; maxMessageBytes: number },
 ): Promise<Upstream> => {
@@ -76,7 +85,8 @@ export const openUpstream = async (
     socket.write(serialize.query(`SET ROLE ${pg.escapeIdentifier(target.role)}`));
     const set = await readUntil(socket, reader, options.timeoutMs, (m) => m.type === 'Z');
     const passOn = [...greeting, ...set].filter((m) => m.type === 'S' || m.type === 'K');
-    return { socket, reader, greeting: passOn.map((m) => m.raw) };
+    const key = passOn.find((m) => m.type === 'K');
+    return { socket, reader, greeting: passOn.map((m) => m.raw), cancelKey: key?.body.subarray(0, 8).toString('hex') };
   } catch (error) {
     socket.destroy();
     throw error instanceof UpstreamRefused || error instanceof ProtocolError ? error : new UpstreamRefused((error as Error).message, '08006');
