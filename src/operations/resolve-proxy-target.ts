@@ -14,8 +14,22 @@ export interface PgProxyTarget {
   /** The entitlement's role, taken with SET ROLE so the session acts as the grant. */
   role: string;
   host: string; port: number; database: string;
+  tls: { mode: 'require' | 'verify-ca' | 'verify-full'; rootCert?: string | undefined; cert?: string | undefined; key?: string | undefined } | undefined;
   parameters: 'redact' | 'keep';
 }
+
+const TLS_MODES = ['require', 'verify-ca', 'verify-full'] as const;
+
+/** libpq's TLS parameters of the upstream URL; `disable`, `allow`, `prefer` or none mean plain TCP. */
+const tlsOf = (url: URL): PgProxyTarget['tls'] => {
+  const mode = url.searchParams.get('sslmode');
+  if (mode === null || ['disable', 'allow', 'prefer'].includes(mode)) return undefined;
+  if (!(TLS_MODES as readonly string[]).includes(mode)) {
+    throw new TenureError('input.invalid', `upstream: sslmode=${mode} is not one of disable, prefer, ${TLS_MODES.join(', ')}`, { field: 'upstream' });
+  }
+  const file = (name: string) => url.searchParams.get(name) ?? undefined;
+  return { mode: mode as (typeof TLS_MODES)[number], rootCert: file('sslrootcert'), cert: file('sslcert'), key: file('sslkey') };
+};
 
 const notProxied = (key: string, why: string) => new TenureError('entitlement.not_found', `${key}: ${why}`, { field: 'database' });
 
@@ -36,7 +50,7 @@ export const resolvePgProxyTarget = async (store: Store, entitlementKey: string,
   return {
     systemId: system.id, systemKey: system.key, entitlementId: entitlement.id,
     account: connector.loginRole(handle), role,
-    host: url.hostname, port: Number(url.port || 5432), database: decodeURIComponent(url.pathname.slice(1)) || 'postgres',
+    host: url.hostname, port: Number(url.port || 5432), database: decodeURIComponent(url.pathname.slice(1)) || 'postgres', tls: tlsOf(url),
     parameters: spec.connector.proxy.parameters,
   };
 };

@@ -19,8 +19,9 @@ import { buildWorld, type World } from './world.js';
  */
 export interface ProxyTarget { url: string; prefix: string; roles: PgTarget['roles']; urlVar: string; admin<T>(work: (c: pg.Client) => Promise<T>): Promise<T>; drop(): Promise<void> }
 
-export const startProxyTarget = async (): Promise<ProxyTarget> => {
-  const scratch = await createScratchDatabase();
+/** On a scratch database of the shared test server, or on the database of `url` (a private cluster the caller stops). */
+export const startProxyTarget = async (url?: string): Promise<ProxyTarget> => {
+  const scratch = url ? { url, drop: async () => undefined } : await createScratchDatabase();
   const run = `x${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   const roles = { read: `${run}_read`, initiate: `${run}_initiate`, approve: `${run}_approve`, admin: `${run}_admin` };
   const urlVar = `TENURE_TEST_PROXY_TARGET_${process.pid}`;
@@ -38,6 +39,7 @@ export const startProxyTarget = async (): Promise<ProxyTarget> => {
     url: scratch.url, prefix, roles, urlVar, admin,
     drop: async () => {
       await scratch.drop();
+      if (url) { delete process.env[urlVar]; return; }
       const base = new URL(scratch.url); base.pathname = '/postgres';
       const client = new pg.Client({ connectionString: base.toString() });
       await client.connect();
@@ -50,16 +52,17 @@ export const startProxyTarget = async (): Promise<ProxyTarget> => {
 };
 
 /** The lifecycle policy with payments on the target, served through the proxy. */
-export const applyProxyPolicy = async (world: World, target: ProxyTarget, parameters: 'redact' | 'keep'): Promise<void> => {
-  const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy: { parameters } };
+export const applyProxyPolicy = async (world: World, target: ProxyTarget, parameters: 'redact' | 'keep', upstreamVar?: string): Promise<void> => {
+  const proxy = { parameters, ...(upstreamVar ? { upstream: `env:${upstreamVar}` } : {}) };
+  const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy };
   await applyPolicyText(world, provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector }));
 };
 
 export interface ProxyWorld { world: World; decision: DecisionService; proxy: PgProxyServer; port: number; stop(): Promise<void> }
 
-export const startProxyWorld = async (store: Store, target: ProxyTarget, parameters: 'redact' | 'keep' = 'redact'): Promise<ProxyWorld> => {
+export const startProxyWorld = async (store: Store, target: ProxyTarget, options: { upstreamVar?: string } = {}): Promise<ProxyWorld> => {
   const world = await buildWorld(store);
-  await applyProxyPolicy(world, target, parameters);
+  await applyProxyPolicy(world, target, 'redact', options.upstreamVar);
   const decision = await DecisionService.start({ store, clock: world.clock });
   const errors: Error[] = [];
   const proxy = await PgProxyServer.start({

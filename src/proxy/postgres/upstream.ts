@@ -4,12 +4,21 @@
  * credential), takes the grant's role with SET ROLE, and hands back the server's greeting
  * (ParameterStatus, BackendKeyData) for the client.
  */
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { serialize } from 'pg-protocol';
 import { MessageReader, ProtocolError, reportFields, type Message } from './wire.js';
 
-export interface UpstreamTarget { host: string; port: number; database: string; account: string; role: string }
+/**
+ * TLS to the target as libpq's URL parameters say (`sslmode`, `sslrootcert`, `sslcert`, `sslkey`):
+ * the client certificate is the credential only the proxy holds, which the target's pg_hba.conf
+ * trusts for managed roles (docs/sessions.md).
+ */
+export interface UpstreamTls { mode: 'require' | 'verify-ca' | 'verify-full'; rootCert?: string | undefined; cert?: string | undefined; key?: string | undefined }
+
+export interface UpstreamTarget { host: string; port: number; database: string; account: string; role: string; tls?: UpstreamTls | undefined }
 
 export interface Upstream {
   socket: Socket;
@@ -59,6 +68,29 @@ const readUntil = (socket: Socket, reader: MessageReader, timeoutMs: number, unt
 
 const authentication = (m: Message): number => (m.type === 'R' ? m.body.readInt32BE(0) : -1);
 
+const SSL_REQUEST_PACKET = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]);
+
+/** Asks the target for TLS and wraps the socket; a target that declines is refused rather than used in the clear. */
+const startTls = async (socket: Socket, target: UpstreamTarget, tls: UpstreamTls, timeoutMs: number): Promise<Socket> => {
+  socket.write(SSL_REQUEST_PACKET);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new UpstreamRefused('the target did not answer the TLS request in time', '08006')), timeoutMs);
+    socket.once('data', (chunk) => { clearTimeout(timer); resolve(chunk.subarray(0, 1).toString('latin1')); });
+  });
+  if (answer !== 'S') throw new UpstreamRefused(`the target does not accept TLS, which sslmode=${tls.mode} requires`, '08001');
+  const options: ConnectionOptions = {
+    socket, servername: target.host, rejectUnauthorized: tls.mode !== 'require',
+    ...(tls.rootCert ? { ca: readFileSync(tls.rootCert) } : {}),
+    ...(tls.cert ? { cert: readFileSync(tls.cert) } : {}), ...(tls.key ? { key: readFileSync(tls.key) } : {}),
+    // verify-ca trusts any certificate of the CA, whatever name it carries (libpq's meaning).
+    ...(tls.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}),
+  };
+  return new Promise((resolve, reject) => {
+    const secure = tlsConnect(options, () => resolve(secure));
+    secure.once('error', (error) => reject(new UpstreamRefused(`TLS with the target failed: ${error.message}`, '08001')));
+  });
+};
+
 /** Sends a client's cancel request to the target; no answer is due, so none is awaited beyond the write. */
 export const relayCancel = (target: { host: string; port: number }, packet: Buffer): void => {
   const socket = connect({ host: target.host, port: target.port }, () => socket.end(packet));
@@ -69,13 +101,15 @@ export const relayCancel = (target: { host: string; port: number }, packet: Buff
 export const openUpstream = async (
   target: UpstreamTarget, clientParams: Map<string, string>, options: { timeoutMs: number; maxMessageBytes: number },
 ): Promise<Upstream> => {
-  const socket = connect({ host: target.host, port: target.port, noDelay: true });
+  const plain = connect({ host: target.host, port: target.port, noDelay: true });
+  let socket: Socket = plain;
   const reader = new MessageReader(options.maxMessageBytes);
   try {
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', () => reject(new UpstreamRefused(`the target at ${target.host}:${target.port} cannot be reached`, '08001')));
+      plain.once('connect', resolve);
+      plain.once('error', () => reject(new UpstreamRefused(`the target at ${target.host}:${target.port} cannot be reached`, '08001')));
     });
+    if (target.tls) socket = await startTls(plain, target, target.tls, options.timeoutMs);
     const startup: Record<string, string> = { user: target.account, database: target.database };
     for (const key of PASSED) { const value = clientParams.get(key); if (value !== undefined) startup[key] = value; }
     socket.write(serialize.startup(startup));
@@ -89,6 +123,7 @@ export const openUpstream = async (
     return { socket, reader, greeting: passOn.map((m) => m.raw), cancelKey: key?.body.subarray(0, 8).toString('hex') };
   } catch (error) {
     socket.destroy();
+    plain.destroy();
     throw error instanceof UpstreamRefused || error instanceof ProtocolError ? error : new UpstreamRefused((error as Error).message, '08006');
   }
 };
