@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { loadPgProxyConfig } from '../src/proxy/postgres/config.js';
+import { PgProxyServer } from '../src/proxy/postgres/server.js';
 import type { Store } from '../src/store/database.js';
 import { freshStore } from './support/backends.js';
 import { provisionedGrant, psql, startProxyTarget, startProxyWorld, tokenOf, type ProxyTarget, type ProxyWorld } from './support/pg-proxy-world.js';
@@ -40,6 +42,22 @@ describe('the PostgreSQL proxy in front of a target that trusts only the proxy\'
     // The target admits this role only over TLS with a certificate of the proxy's CA (next test): signing in proves both.
     const out = await psql(p.port, 'carl', 'payments/read', token, 'SELECT current_user, session_user');
     assert.equal(out, `${target.roles.read}|${target.prefix}carl\n`);
+  });
+
+  it('takes TLS from clients when given a certificate, and then refuses a client that does not use it', async () => {
+    const secured = await PgProxyServer.start({
+      ctx: { store, clock: p.world.clock, actor: { id: undefined, channel: 'system' } }, decision: p.decision,
+      config: { ...loadPgProxyConfig({}), tlsCert: cluster.serverCert, tlsKey: cluster.serverKey }, host: '127.0.0.1', port: 0,
+    });
+    try {
+      const port = secured.address().port;
+      // verify-full: psql checks the proxy's certificate against the CA and its name, so the token travels encrypted.
+      const out = await psql(port, 'carl', `payments/read sslmode=verify-full sslrootcert=${cluster.rootCert}`, token, 'SELECT current_user');
+      assert.equal(out, `${target.roles.read}\n`);
+      await assert.rejects(psql(port, 'carl', 'payments/read sslmode=disable', token, 'SELECT 1'), /accepts TLS connections only/);
+    } finally {
+      await secured.stop();
+    }
   });
 
   it('refuses carl going around the proxy as his own login role, with TLS and without', async () => {

@@ -11,7 +11,12 @@ import { freePort, stopper } from './processes.js';
  * (pg_hba `hostssl … trust clientcert=verify-ca`, plain TCP rejected). `proxyCert`/`proxyKey` are
  * that certificate, the credential only the proxy holds; `rootCert` verifies the server.
  */
-export interface TlsCluster { port: number; adminUrl: string; rootCert: string; proxyCert: string; proxyKey: string; stop(): Promise<void> }
+export interface TlsCluster {
+  port: number; adminUrl: string; rootCert: string; proxyCert: string; proxyKey: string;
+  /** The server's certificate (for 127.0.0.1, of the same CA): a test proxy may present it to its own clients. */
+  serverCert: string; serverKey: string;
+  stop(): Promise<void>;
+}
 
 const pgBinDir = (): string => {
   const root = '/usr/lib/postgresql';
@@ -55,7 +60,8 @@ export const startTlsPostgres = async (): Promise<TlsCluster> => {
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=no-verify`;
   for (let i = 0; i < 150; i += 1) {
     if (await answers(adminUrl)) {
-      return { port, adminUrl, rootCert: join(dir, 'ca.crt'), proxyCert: join(dir, 'proxy.crt'), proxyKey: join(dir, 'proxy.key'), stop };
+      return { port, adminUrl, rootCert: join(dir, 'ca.crt'), proxyCert: join(dir, 'proxy.crt'), proxyKey: join(dir, 'proxy.key'),
+        serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key'), stop };
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -12,6 +12,9 @@ export interface PgProxyConfig {
   noticeBeforeMs: number;
   /** How long finished statements wait to be written in one batch (default 200 ms). */
   recordFlushMs: number;
+  /** PEM files of the proxy's certificate and key for clients; with them, clients must use TLS. */
+  tlsCert?: string | undefined;
+  tlsKey?: string | undefined;
 }
 
 const number = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
@@ -22,6 +25,13 @@ const number = (env: NodeJS.ProcessEnv, name: string, fallback: number): number 
   return parsed;
 };
 
+const tlsFiles = (env: NodeJS.ProcessEnv) => {
+  const cert = env.TENURE_PG_PROXY_TLS_CERT || undefined;
+  const key = env.TENURE_PG_PROXY_TLS_KEY || undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new Error('TENURE_PG_PROXY_TLS_CERT and TENURE_PG_PROXY_TLS_KEY go together');
+  return { tlsCert: cert, tlsKey: key };
+};
+
 export const loadPgProxyConfig = (env: NodeJS.ProcessEnv = process.env): PgProxyConfig => ({
   handshakeTimeoutMs: number(env, 'TENURE_PG_PROXY_HANDSHAKE_MS', 10_000),
   maxMessageBytes: number(env, 'TENURE_PG_PROXY_MAX_MESSAGE_BYTES', 16 * 1024 * 1024),
@@ -30,6 +40,7 @@ export const loadPgProxyConfig = (env: NodeJS.ProcessEnv = process.env): PgProxy
   watchIntervalMs: number(env, 'TENURE_PG_PROXY_WATCH_MS', 200),
   noticeBeforeMs: number(env, 'TENURE_PG_PROXY_NOTICE_MS', 60_000),
   recordFlushMs: 200,
+  ...tlsFiles(env),
 });
 
 /** `host:port` of TENURE_PG_PROXY_LISTEN or --listen. */

@@ -5,7 +5,9 @@
  * within the notice period gets the client a warning first. A stale index ends nothing (the target's
  * own removal, which terminates the account's backends, still does), but refuses new sessions.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import { eq } from 'drizzle-orm';
 import type { DecisionService } from '../../decision/service.js';
 import type { ProxyEndReason } from '../../domain/proxy-recording.js';
@@ -20,6 +22,10 @@ const endReason = async (ctx: Context, session: PgSession, reason: string): Prom
   const [grant] = await ctx.store.db.select({ status: grants.status }).from(grants).where(eq(grants.id, session.grantId));
   return grant?.status === 'revoked' ? 'grant_revoked' : 'grant_ended';
 };
+
+/** Read once at start, so a missing or unreadable certificate stops the proxy before it listens. */
+const clientTls = (config: PgProxyConfig): SecureContext | undefined =>
+  config.tlsCert && config.tlsKey ? createSecureContext({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }) : undefined;
 
 const ENDED_BECAUSE: Record<ProxyEndReason, string> = {
   grant_ended: 'your grant has ended', grant_revoked: 'your grant was revoked', identity_inactive: 'your account is no longer active',
@@ -42,7 +48,7 @@ export class PgProxyServer {
     options: { ctx: Context; decision: DecisionService; config: PgProxyConfig; host: string; port: number; onError?: (error: Error) => void },
   ): Promise<PgProxyServer> {
     const deps: ProxyDeps = { ctx: options.ctx, decision: options.decision, config: options.config, onError: options.onError ?? (() => undefined),
-      cancelTargets: new Map() };
+      cancelTargets: new Map(), tls: clientTls(options.config) };
     const server = createServer({ noDelay: true });
     const proxy = new PgProxyServer(server, deps);
     server.on('connection', (socket) => proxy.accept(socket));

@@ -5,6 +5,7 @@
  * grant's end, and its end, reason and recording digest are committed with `proxy_session.ended`.
  */
 import type { Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { serialize } from 'pg-protocol';
 import type { DecisionService } from '../../decision/service.js';
 import { TenureError } from '../../domain/errors.js';
@@ -30,6 +31,8 @@ export interface ProxyDeps {
   onError: (error: Error) => void;
   /** Open sessions' cancel keys → their target, so a cancel request reaches the right server. */
   cancelTargets: Map<string, { host: string; port: number }>;
+  /** The proxy's certificate for clients; when set, clients must use TLS. */
+  tls: SecureContext | undefined;
 }
 
 /** Refused before any session exists: the client is told why and the connection closes. */
@@ -74,11 +77,13 @@ export class PgSession {
   }
 
   /** Runs the handshake; resolves to the session, or to undefined when the client was refused (no session is recorded). */
-  static async accept(client: Socket, deps: ProxyDeps, onEnd: (session: PgSession) => void): Promise<PgSession | undefined> {
+  static async accept(plain: Socket, deps: ProxyDeps, onEnd: (session: PgSession) => void): Promise<PgSession | undefined> {
     const reader = new MessageReader(deps.config.maxMessageBytes);
+    const conn = { socket: plain, tls: deps.tls };
     let upstream: Upstream | undefined;
     try {
-      const login = await readLogin(client, reader, deps.config.handshakeTimeoutMs);
+      const login = await readLogin(conn, reader, deps.config.handshakeTimeoutMs);
+      const client = conn.socket;
       const { principal, identity, grant, target } = await authorize(deps, login);
       upstream = await openUpstream(target, login.params, { timeoutMs: deps.config.upstreamTimeoutMs, maxMessageBytes: deps.config.upstreamMaxMessageBytes })
         .catch((error: unknown) => { throw error instanceof UpstreamRefused ? new Refusal(error.code, `the target refused the session: ${error.message}`) : error; });
@@ -94,6 +99,7 @@ export class PgSession {
       return session;
     } catch (error) {
       upstream?.socket.destroy();
+      const client = conn.socket;
       if (!(error instanceof CancelRequest)) PgSession.refuse(client, error, deps);
       else {
         // Only a key of an open session is relayed: the target learns nothing from a guessed one.
