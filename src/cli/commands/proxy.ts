@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { refuseUnsafeInProduction } from '../../production-guard.js';
 import type { DecisionService } from '../../decision/service.js';
 import type { Store } from '../../store/database.js';
 import type { Runtime } from '../runtime.js';
@@ -24,6 +25,7 @@ export const proxyCommands = (program: Command, rt: Runtime, run: Run): void => 
   proxy.command('postgres').description('the PostgreSQL proxy: people sign in as themselves, sessions are recorded and end with the grant')
     .option('--listen <host:port>', 'where to listen (or TENURE_PG_PROXY_LISTEN)', process.env.TENURE_PG_PROXY_LISTEN ?? '127.0.0.1:6432')
     .action(run(async (o: { listen: string }) => {
+      refuseUnsafeInProduction({ ...process.env, TENURE_PG_PROXY_LISTEN: o.listen });
       const { startDecisionService } = await import('../service-loop.js');
       const store = (await rt.system('system')).store;
       const decision = await startDecisionService(rt, store);
