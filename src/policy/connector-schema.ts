@@ -49,10 +49,13 @@ const leftovers = z.union([
 /**
  * Sessions through Tenure's PostgreSQL proxy (docs/sessions.md): where the proxy connects (default:
  * the host, port and database of the connector's url, never its user or password) and whether bind
- * parameters are kept in the recording (default: redacted, since they often carry personal data).
+ * parameters are kept in the recording (default: redacted, since they often carry personal data),
+ * and where the proxies connect from, so reconciliation can report sessions that went around them.
  */
 const pgProxy = z.strictObject({
   upstream: secretRef.optional(),
+  /** The proxies' addresses as the target sees them: reconciliation reports sessions of managed roles from anywhere else. */
+  addresses: z.array(z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' })).optional(),
   parameters: z.enum(['redact', 'keep'], { error: 'must be redact or keep' }).default('redact'),
 });
 

@@ -52,8 +52,10 @@ export const startProxyTarget = async (url?: string): Promise<ProxyTarget> => {
 };
 
 /** The lifecycle policy with payments on the target, served through the proxy. */
-export const applyProxyPolicy = async (world: World, target: ProxyTarget, parameters: 'redact' | 'keep', upstreamVar?: string): Promise<void> => {
-  const proxy = { parameters, ...(upstreamVar ? { upstream: `env:${upstreamVar}` } : {}) };
+export const applyProxyPolicy = async (
+  world: World, target: ProxyTarget, parameters: 'redact' | 'keep', upstreamVar?: string, addresses?: string[],
+): Promise<void> => {
+  const proxy = { parameters, ...(upstreamVar ? { upstream: `env:${upstreamVar}` } : {}), ...(addresses ? { addresses } : {}) };
   const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy };
   await applyPolicyText(world, provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector }));
 };
