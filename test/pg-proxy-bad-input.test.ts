@@ -3,9 +3,9 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { serialize } from 'pg-protocol';
 import type { Store } from '../src/store/database.js';
-import { BACKENDS, freshStore } from './support/backends.js';
+import { BACKENDS } from './support/backends.js';
 import {
-  allEnded, provisionedGrant, psql, sessionsOf, startProxyTarget, startProxyWorld, tokenOf, type ProxyTarget, type ProxyWorld,
+  allEnded, carlWithGrant, psql, sessionsOf, startProxyTarget, type CarlWithGrant, type ProxyTarget, type ProxyWorld,
 } from './support/pg-proxy-world.js';
 
 /**
@@ -38,17 +38,9 @@ for (const backend of BACKENDS) {
     let store: Store;
     let p: ProxyWorld;
     let token: string;
-    before(async () => {
-      store = await freshStore(backend);
-      p = await startProxyWorld(store, target);
-      token = await tokenOf(p.world, 'carl');
-      await provisionedGrant(p.world);
-    });
-    after(async () => {
-      await p?.stop();
-      await store?.close();
-      await target.admin((c) => c.query(`DROP OWNED BY ${target.prefix}carl`).catch(() => undefined));
-    });
+    let world: CarlWithGrant;
+    before(async () => { world = await carlWithGrant(backend, target); ({ store, p, token } = world); });
+    after(async () => { await world?.stop(); });
 
     it('answers garbage with a protocol error and closes', async () => {
       const reply = await exchange(p.port, Buffer.from('GET / HTTP/1.1\r\nHost: tenure\r\n\r\n'));

@@ -4,9 +4,9 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { runReconciliation } from '../src/operations/lib/provisioning/reconcile.js';
 import { rawRows, type Store } from '../src/store/database.js';
-import { BACKENDS, freshStore } from './support/backends.js';
+import { BACKENDS } from './support/backends.js';
 import {
-  applyProxyPolicy, provisionedGrant, startProxyTarget, startProxyWorld, tokenOf, type ProxyTarget, type ProxyWorld,
+  applyProxyPolicy, carlWithGrant, startProxyTarget, type CarlWithGrant, type ProxyTarget, type ProxyWorld,
 } from './support/pg-proxy-world.js';
 
 /**
@@ -29,17 +29,9 @@ for (const backend of BACKENDS) {
       const left = () => target.admin((c) => c.query('SELECT 1 FROM pg_stat_activity WHERE usename = $1', [`${target.prefix}carl`]));
       while ((await left()).rowCount) await new Promise((resolve) => setTimeout(resolve, 20));
     };
-    before(async () => {
-      store = await freshStore(backend);
-      p = await startProxyWorld(store, target);
-      token = await tokenOf(p.world, 'carl');
-      await provisionedGrant(p.world);
-    });
-    after(async () => {
-      await p?.stop();
-      await store?.close();
-      await target.admin((c) => c.query(`DROP OWNED BY ${target.prefix}carl`).catch(() => undefined));
-    });
+    let world: CarlWithGrant;
+    before(async () => { world = await carlWithGrant(backend, target); ({ store, p, token } = world); });
+    after(async () => { await world?.stop(); });
 
     it('reports carl signed in directly as his login role, from an address that is not the proxy\'s, and closes it when he leaves', async () => {
       await applyProxyPolicy(p.world, target, 'redact', undefined, ['10.0.0.5']);

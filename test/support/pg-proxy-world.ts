@@ -8,6 +8,7 @@ import { loadPgProxyConfig } from '../../src/proxy/postgres/config.js';
 import { PgProxyServer } from '../../src/proxy/postgres/server.js';
 import { rawRows, type Store } from '../../src/store/database.js';
 import { sql } from 'drizzle-orm';
+import { freshStore, type Backend } from './backends.js';
 import { grantThrough } from './flows.js';
 import { createScratchDatabase } from './postgres-server.js';
 import { applyPolicyText, provisioningPolicy, type PgTarget } from './provisioning-world.js';
@@ -126,3 +127,21 @@ export const recordsOf = async (store: Store, session: string): Promise<string[]
 
 export const endedEvent = async (store: Store, session: string) => (await rawRows<{ canonical: string }>(store.db,
   sql`SELECT canonical FROM audit_events WHERE action = 'proxy_session.ended' AND subject_id = ${session}`))[0]?.canonical;
+
+export interface CarlWithGrant { store: Store; p: ProxyWorld; token: string; stop(): Promise<void> }
+
+/** A fresh store on `backend`, the proxy, carl's token and a provisioned grant of payments/read; stop() undoes all of it. */
+export const carlWithGrant = async (backend: Backend, target: ProxyTarget): Promise<CarlWithGrant> => {
+  const store = await freshStore(backend);
+  const p = await startProxyWorld(store, target);
+  const token = await tokenOf(p.world, 'carl');
+  await provisionedGrant(p.world);
+  return {
+    store, p, token,
+    stop: async () => {
+      await p.stop();
+      await store.close();
+      await target.admin((c) => c.query(`DROP OWNED BY ${target.prefix}carl`).catch(() => undefined));
+    },
+  };
+};
