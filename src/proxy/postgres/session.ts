@@ -90,7 +90,8 @@ export class PgSession {
       const id = newId();
       const actor = { id: identity.id, channel: 'api' as const, ...(principal.tokenId ? { tokenId: principal.tokenId } : {}) };
       await startProxySession({ ...deps.ctx, actor }, {
-        id, protocol: 'postgres', identityId: identity.id, handle: identity.handle, grantId: grant.id, entitlement: login.database, clientAddress: `${client.remoteAddress}:${client.remotePort}`, target,
+        id, protocol: 'postgres', identityId: identity.id, handle: identity.handle, grantId: grant.id, entitlement: login.database,
+        clientAddress: `${client.remoteAddress}:${client.remotePort}`, target,
       }).catch((error: unknown) => { throw error instanceof TenureError ? new Refusal('28000', error.message) : error; });
       const session = new PgSession(id, identity.id, grant.id, login.database, client, reader, upstream, deps, target.parameters === 'keep', onEnd);
       if (upstream.cancelKey) deps.cancelTargets.set(upstream.cancelKey, { host: target.host, port: target.port });
