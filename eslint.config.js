@@ -26,7 +26,9 @@ const MAY_IMPORT = {
   evidence: ['domain', 'operations'],
   metrics: ['domain', 'store'],
   http: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'metrics'],
-  cli: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'http', 'metrics'],
+  /** The access proxy authenticates API tokens as the HTTP layer does (http/principal.ts). */
+  proxy: [...ADAPTERS, 'operations', 'decision', 'metrics', 'http'],
+  cli: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'http', 'metrics', 'proxy'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);
 const importDirection = Object.entries(MAY_IMPORT).map(([folder, allowed]) => {

@@ -5,6 +5,8 @@ import { TenureError } from './domain/errors.js';
  * `serve` and `worker` refuse to start on any of them, naming each, instead of trusting the operator
  * to have read the table in docs/operations.md. Without NODE_ENV=production nothing here applies.
  */
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1):\d+$/;
+
 const RULES: { variable: string; unsafe: (env: NodeJS.ProcessEnv) => boolean; why: string }[] = [
   {
     variable: 'TENURE_PUBLIC_URL',
@@ -13,6 +15,11 @@ const RULES: { variable: string; unsafe: (env: NodeJS.ProcessEnv) => boolean; wh
   },
   { variable: 'TENURE_OIDC_ALLOW_HTTP', unsafe: (env) => Boolean(env.TENURE_OIDC_ALLOW_HTTP), why: 'an http:// identity provider is for local tests only' },
   { variable: 'TENURE_FAILPOINTS', unsafe: (env) => Boolean(env.TENURE_FAILPOINTS), why: 'injects crashes into jobs: tests only' },
+  {
+    variable: 'TENURE_PG_PROXY_LISTEN',
+    unsafe: (env) => Boolean(env.TENURE_PG_PROXY_LISTEN) && !LOOPBACK.test(env.TENURE_PG_PROXY_LISTEN!) && !env.TENURE_PG_PROXY_TLS_CERT,
+    why: 'the PostgreSQL proxy off loopback needs TENURE_PG_PROXY_TLS_CERT/KEY: people send their token as the password',
+  },
   {
     variable: 'TENURE_AUDIT_CHECKPOINTS',
     unsafe: (env) => env.TENURE_AUDIT_CHECKPOINTS === 'off',

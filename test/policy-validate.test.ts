@@ -223,6 +223,19 @@ describe('policy validation', () => {
       assert.equal(errors.length, 5, errors.map(formatIssue).join('\n'));
     });
 
+    it("a PostgreSQL proxy block with a parameters setting other than redact or keep, or an upstream that is no secret reference, is refused by name", async () => {
+      const lines = ['version: 1', 'durations:', '  privileged: { default: 8h }', '  standard: { default: 30d }', '  read: { default: 90d }', 'systems:',
+        '  db:', '    name: DB', '    business_owner: olivia', '    technical_owner: tom', '    criticality: high',
+        '    connector:', '      type: postgres-roles', '      url: "env:DB_URL"', '      role_prefix: ext_',
+        '      proxy: { parameters: sometimes, upstream: "postgres://db:5432/app" }',
+        '    entitlements:', '      report: { name: Reports, tier: read, target: reporting }', ''];
+      await writeFile(join(dir, 'proxy.yaml'), lines.join('\n'));
+      const errors = (await validatePolicyFiles(join(dir, 'proxy.yaml'))).errors;
+      expectError(errors, { file: 'proxy.yaml', line: 16, path: 'systems.db.connector.proxy.parameters', message: /must be redact or keep/ });
+      expectError(errors, { file: 'proxy.yaml', line: 16, path: 'systems.db.connector.proxy.upstream', message: /must be a secret reference/ });
+      assert.equal(errors.length, 2, errors.map(formatIssue).join('\n'));
+    });
+
     it('a missing durations section and a missing path are reported, not thrown', async () => {
       await writeFile(join(dir, 'nodurations.yaml'), 'version: 1\n');
       const errors = (await validatePolicyFiles(join(dir, 'nodurations.yaml'))).errors;

@@ -78,6 +78,8 @@ export const AUDIT_EVENT_TYPES = [
   'token.revoked',
   'session.created',
   'session.ended',
+  'proxy_session.started',
+  'proxy_session.ended',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -61,6 +61,9 @@ export interface AccountState {
   validUntil?: Date | null;
 }
 
+/** A session open in the target: its account, and the client address the target sees ('local' for a Unix socket). */
+export interface ObservedSession { account: string; clientAddress: string; startedAt: Date }
+
 /** Where and as whom a person signs in with a credential Tenure handed out; never the credential. */
 export interface SignInDetails { account: string; target: string; validUntil: Date | null }
 
@@ -97,6 +100,8 @@ export interface Connector {
   listAccess(): Promise<AccessEntry[]>;
   /** Every account that follows the naming rule, with its sign-in state, for connectors whose accounts can sign in apart from memberships. */
   listAccounts?(): Promise<AccountState[]>;
+  /** Open sessions of the accounts it manages, with where they come from (bypass detection, docs/sessions.md). */
+  listSessions?(): Promise<ObservedSession[]>;
   /** Removes one direct membership of any account in a managed role or group (drift found by reconciliation). */
   revokeMembership?(account: string, entitlement: string): Promise<ConnectorOutcome>;
   /** Brings an account's sign-in to an end (null: no sign-in at all) and ends its sessions. */

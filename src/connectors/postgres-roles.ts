@@ -9,7 +9,9 @@
  */
 import pg from 'pg';
 import { TenureError } from '../domain/errors.js';
-import type { AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome, SignInDetails } from './contract.js';
+import type {
+  AccessEntry, AccountState, CheckResult, Connector, ConnectorGrant, ConnectorOutcome, ObservedSession, SignInDetails,
+} from './contract.js';
 import { scramVerifier } from './scram.js';
 import { readAccounts, readLeftovers, readManagedRolePowers, readMemberships, readPowers } from './postgres-inspect.js';
 import { resolveSecretRef } from './secret-ref.js';
@@ -277,6 +279,17 @@ export class PostgresRolesConnector implements Connector {
 
   listAccess(): Promise<AccessEntry[]> {
     return this.withClient((client) => readMemberships(client, this.config.roles, this.config.rolePrefix));
+  }
+
+  /**
+   * Client backends of managed login roles. A row whose address the connector's role may not read
+   * (it needs pg_read_all_stats) is left out rather than guessed: client_port is NULL only then.
+   */
+  listSessions(): Promise<ObservedSession[]> {
+    return this.withClient(async (client) => (await client.query<{ account: string; address: string; started: Date }>(
+      `SELECT usename AS account, CASE WHEN client_port = -1 THEN 'local' ELSE host(client_addr) END AS address, backend_start AS started
+         FROM pg_stat_activity WHERE backend_type = 'client backend' AND left(usename, length($1)) = $1 AND client_port IS NOT NULL
+          AND pid <> pg_backend_pid()`, [this.config.rolePrefix])).rows.map((r) => ({ account: r.account, clientAddress: r.address, startedAt: r.started })));
   }
 
   listAccounts(): Promise<AccountState[]> {

@@ -27,6 +27,8 @@ export const FINDING_KINDS = {
   login_without_grant: 'critical',
   /** An account Tenure manages can sign in past the end of the last of its identity's grants on the system. */
   login_outlives_grants: 'high',
+  /** A session of a managed account that did not come through Tenure's access proxy: nothing recorded or attributed it. */
+  session_outside_proxy: 'high',
   /** After an account's last removal it still owns or granted something in the target (tables, default privileges, memberships). */
   account_leftovers: 'high',
   /** The connector's own credentials can do far more than it needs (superuser, or a road to operating-system or all-data roles). */
@@ -81,7 +83,7 @@ export const isFindingKind = (value: string): value is FindingKind => Object.has
 /** The kinds reconciliation opens, and closes by itself when the drift is gone. */
 export const DRIFT_KINDS: readonly FindingKind[] = [
   'access_without_grant', 'grant_without_access', 'access_of_inactive_identity', 'orphan_account', 'shared_account',
-  'unmanaged_member', 'nested_access', 'login_without_grant', 'login_outlives_grants',
+  'unmanaged_member', 'nested_access', 'login_without_grant', 'login_outlives_grants', 'session_outside_proxy',
 ];
 
 /** The OWASP Non-Human Identities Top 10 (2025) risks findings point at. */
@@ -115,6 +117,7 @@ export const FINDING_FRAMEWORKS: Record<FindingKind, FrameworkMapping> = {
   nested_access: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
   login_without_grant: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-01', 'PR.AA-05'] },
   login_outlives_grants: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-05'] },
+  session_outside_proxy: { owaspNhi: [], nistCsf: ['PR.AA-05'] },
   connector_unsafe: { owaspNhi: ['NHI5:2025'], nistCsf: ['PR.AA-05'] },
   account_leftovers: { owaspNhi: ['NHI1:2025'], nistCsf: ['PR.AA-05'] },
   breakglass_review_overdue: { owaspNhi: [], nistCsf: ['PR.AA-05'] },

@@ -116,6 +116,8 @@ export const OCSF_MAPPING: Readonly<Record<string, OcsfMapping>> = {
   'token.revoked': m(3004, 4, 'entity: API token'),
   'session.created': m(3002, 1, 'sign-in to Tenure'),
   'session.ended': m(3002, 2, 'sign-out of Tenure'),
+  'proxy_session.started': m(3002, 1, 'logon to a target system through Tenure\'s access proxy'),
+  'proxy_session.ended': m(3002, 2, 'logoff from a target system through Tenure\'s access proxy; the recording\'s SHA-256 in the data'),
 };
 
 /** Names of a mapping, and type_uid = class_uid * 100 + activity_id, as OCSF defines it. */

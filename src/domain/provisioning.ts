@@ -18,7 +18,9 @@ export const OPEN_JOB_STATES: JobState[] = ['queued', 'running', 'failing', 'hel
 
 /** Connector settings as written in the policy (snake_case, secrets as references). */
 export type ConnectorSpec =
-  | { type: 'postgres-roles'; url: string; role_prefix: string; leftovers: 'report' | 'drop' | { reassign_to: string } }
+  | { type: 'postgres-roles'; url: string; role_prefix: string; leftovers: 'report' | 'drop' | { reassign_to: string };
+      /** Present: people may connect through Tenure's PostgreSQL proxy (docs/sessions.md). */
+      proxy?: { upstream?: string | undefined; parameters: 'redact' | 'keep'; addresses?: string[] | undefined } | undefined }
   | { type: 'scim'; base_url: string; token: string; user_name_prefix?: string | undefined }
   | { type: 'ldap'; url: string; bind_dn: string; bind_password: string; users_dn: string; groups_dn: string; uid_prefix?: string | undefined;
       admin_groups?: string[] | undefined }

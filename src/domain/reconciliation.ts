@@ -61,6 +61,8 @@ export interface ReconcileInput {
   sharedPatterns: RegExp[];
   /** The accounts the connector manages with their sign-in state; absent when the connector cannot list them. */
   accounts?: ObservedAccount[] | undefined;
+  /** Open sessions of managed accounts and the proxies' addresses; absent when the system is not proxied (or says no addresses). */
+  sessions?: { observed: { account: string; clientAddress: string; startedAt: Date }[]; proxyAddresses: readonly string[]; prefix: string } | undefined;
   now: Date;
 }
 
@@ -150,6 +152,24 @@ const loginDrift = (input: ReconcileInput, reported: Set<string>): Drift[] => {
   return drift;
 };
 
+/** One finding per account and client address that opened a session without the proxy (the proxy's own never count). */
+const sessionsOutsideProxy = (input: ReconcileInput): Drift[] => {
+  if (!input.sessions) return [];
+  const { observed, proxyAddresses, prefix } = input.sessions;
+  const found = new Map<string, Drift>();
+  for (const s of observed) {
+    if (proxyAddresses.includes(s.clientAddress)) continue;
+    const key = `session_outside_proxy:${input.systemId}:${s.account}:${s.clientAddress}`;
+    if (found.has(key)) continue;
+    const handle = s.account.startsWith(prefix) ? s.account.slice(prefix.length) : null;
+    found.set(key, { kind: 'session_outside_proxy', key, account: s.account, identityId: (handle && input.identities.get(handle)?.id) ?? null, handle,
+      entitlement: null, grantId: null, removable: false,
+      summary: `${s.account} has a session on ${input.systemKey} from ${s.clientAddress}, not through Tenure's proxy: nothing recorded it`,
+      evidence: { account: s.account, clientAddress: s.clientAddress, startedAt: s.startedAt.toISOString(), proxyAddresses } });
+  }
+  return [...found.values()];
+};
+
 /** Every drift between the target and the grants, each kind at most once per account and entitlement. */
 export const reconcile = (input: ReconcileInput): Drift[] => {
   const drift: Drift[] = [];
@@ -171,7 +191,7 @@ export const reconcile = (input: ReconcileInput): Drift[] => {
     if (grant) seen.add(grant.grantId);
     drift.push(describeAccess(input, entry, who));
   }
-  drift.push(...loginDrift(input, new Set(drift.map((d) => d.key))));
+  drift.push(...loginDrift(input, new Set(drift.map((d) => d.key))), ...sessionsOutsideProxy(input));
   for (const grant of input.expected) {
     if (seen.has(grant.grantId) || grant.provisioningState !== 'provisioned') continue;
     drift.push({ kind: 'grant_without_access', key: `grant_without_access:${input.systemId}:${grant.grantId}`, account: grant.handle,

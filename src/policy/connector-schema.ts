@@ -46,8 +46,22 @@ const leftovers = z.union([
   z.strictObject({ reassign_to: z.string().regex(/^[a-z_][a-z0-9_$]{0,62}$/, 'must be a role name (lowercase letters, digits, _ or $)') }),
 ], { error: 'must be report, drop, or { reassign_to: ROLE }' });
 
+/**
+ * Sessions through Tenure's PostgreSQL proxy (docs/sessions.md): where the proxy connects (default:
+ * the host, port and database of the connector's url, never its user or password) and whether bind
+ * parameters are kept in the recording (default: redacted, since they often carry personal data),
+ * and where the proxies connect from, so reconciliation can report sessions that went around them.
+ */
+const pgProxy = z.strictObject({
+  upstream: secretRef.optional(),
+  /** The proxies' addresses as the target sees them: reconciliation reports sessions of managed roles from anywhere else. */
+  addresses: z.array(z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' })).optional(),
+  parameters: z.enum(['redact', 'keep'], { error: 'must be redact or keep' }).default('redact'),
+});
+
 export const connectorSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('postgres-roles'), url: secretRef, role_prefix: prefix, leftovers: leftovers.default('report') }),
+  z.strictObject({ type: z.literal('postgres-roles'), url: secretRef, role_prefix: prefix, leftovers: leftovers.default('report'),
+    proxy: pgProxy.optional() }),
   z.strictObject({ type: z.literal('scim'), base_url: url(/^https?:$/, 'https://idp.example.com/scim/v2'), token: secretRef,
     user_name_prefix: z.string().optional() }),
   z.strictObject({ type: z.literal('ldap'), url: url(/^ldaps?:$/, 'ldaps://ldap.example.com'), bind_dn: dn, bind_password: secretRef,

@@ -16,8 +16,9 @@ import { provisioningTables } from './schema-provisioning.js';
 import { serviceTables } from './schema-service.js';
 import { sshTables } from './schema-ssh.js';
 import { webTables } from './schema-web.js';
+import { proxyTables } from './schema-proxy.js';
 
-export const schema = { ...coreTables, ...serviceTables, ...provisioningTables, ...sshTables, ...breakGlassTables, ...credentialsTables, ...hrTables, ...reviewsTables, ...webTables };
+export const schema = { ...coreTables, ...serviceTables, ...provisioningTables, ...sshTables, ...breakGlassTables, ...credentialsTables, ...hrTables, ...reviewsTables, ...webTables, ...proxyTables };
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];

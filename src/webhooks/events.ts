@@ -39,6 +39,8 @@ export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]
   'breakglass.activated': ['breakglass.activated'],
   'engagement.expiring_soon': ['engagement.expiring_soon'],
   'vendor.expiring_soon': ['vendor.expiring_soon'],
+  'proxy_session.started': ['session.started'],
+  'proxy_session.ended': ['session.ended'],
 };
 
 export interface AuditRow { seq: number; occurredAt: Date; action: string; subjectId: string; canonical: string }
@@ -46,7 +48,7 @@ export interface AuditRow { seq: number; occurredAt: Date; action: string; subje
 export interface WebhookPayload { id: string; type: WebhookEventType; occurredAt: string; data: Record<string, unknown> }
 export interface WebhookEvent { seq: number; payload: WebhookPayload }
 
-interface Parsed { after: Record<string, unknown> | null; reason: string | null }
+interface Parsed { after: Record<string, unknown> | null; reason: string | null; data?: Record<string, unknown> | null }
 
 const iso = (value: unknown): string | null => (value == null ? null : new Date(value as string).toISOString());
 
@@ -130,6 +132,8 @@ const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
  */
 const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefined => {
   const id = c.row.subjectId;
+  // The session's audit data names everything a receiver needs, and nothing secret.
+  if (c.type === 'session.started' || c.type === 'session.ended') return { sessionId: id, ...c.parsed.data };
   if (c.type === 'finding.opened') return found.findings.get(id) ?? { findingId: id };
   if (c.type === 'finding.resolved') return { ...(found.findings.get(id) ?? { findingId: id }), reason: c.parsed.reason };
   if (c.type === 'credential.rotated' || c.type === 'credential.retired') {

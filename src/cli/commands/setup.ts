@@ -79,9 +79,11 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
           auditKeys: { source: { env: process.env, dataDir: rt.config.dataDir }, createSigningKey: !rt.config.databaseUrl },
           webhookKey: () => loadWebhookKeyRing({ env: process.env, dataDir: rt.config.dataDir, create: !rt.config.databaseUrl }) }, { log });
         url = server.url;
+        const listen = process.env.TENURE_PG_PROXY_LISTEN;
+        const pgProxy = listen ? await (await import('./proxy.js')).startPgProxy(rt, store, decision, listen) : undefined;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));
-        return { decision, close: () => server.close() };
+        return { decision, close: async () => { await pgProxy?.stop(); await server.close(); } };
       };
       await runUntilSignal(rt, (store) => {
         const at = servingAddresses(url, http, process.env);

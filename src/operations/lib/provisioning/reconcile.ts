@@ -10,7 +10,9 @@ import { TenureError } from '../../../domain/errors.js';
 import { DEFAULT_FINDING_DUE_MS, DRIFT_KINDS, FINDING_KINDS } from '../../../domain/findings.js';
 import { newId } from '../../../domain/ids.js';
 import { brakeTrips, compileSharedPatterns, isReconcilable, type ProvisioningSettings, type SystemProvisioning } from '../../../domain/provisioning.js';
-import { reconcile, type Drift, type EndedGrant, type ExpectedGrant, type KnownIdentity } from '../../../domain/reconciliation.js';
+import {
+  reconcile, type Drift, type EndedGrant, type ExpectedGrant, type KnownIdentity, type ReconcileInput,
+} from '../../../domain/reconciliation.js';
 import { rawRows, type Executor } from '../../../store/database.js';
 import { reconciliationRuns } from '../../../store/schema-provisioning.js';
 import { inTransaction, type Context } from '../../../work/context.js';
@@ -130,9 +132,14 @@ const reconcileThrough = async (ctx: Context, system: SystemRow, spec: SystemPro
   const startedAt = ctx.clock.now();
   let entries: AccessEntry[];
   let accounts: AccountState[];
+  let sessions: ReconcileInput['sessions'];
   try {
     entries = await connector.listAccess();
     accounts = (await connector.listAccounts?.()) ?? [];
+    const proxied = spec.connector.type === 'postgres-roles' ? spec.connector : undefined;
+    if (proxied?.proxy?.addresses && connector.listSessions) {
+      sessions = { observed: await connector.listSessions(), proxyAddresses: proxied.proxy.addresses, prefix: proxied.role_prefix };
+    }
   } catch (error) {
     throw new TenureError('reconcile.target_unreachable', `${systemKey}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -140,7 +147,7 @@ const reconcileThrough = async (ctx: Context, system: SystemRow, spec: SystemPro
   await recordConnectorSafety(ctx, system, check, settings.findingDueMs);
   const connectorUnsafe = check.unsafe ?? [];
   const { expected, identities, ended } = await loadExpectations(exec, system, spec.targets, entries, accounts);
-  const drift = reconcile({ systemId: system.id, systemKey, observed: entries, expected, identities, ended, accounts, now: ctx.clock.now(),
+  const drift = reconcile({ systemId: system.id, systemKey, observed: entries, expected, identities, ended, accounts, sessions, now: ctx.clock.now(),
     sharedPatterns: compileSharedPatterns(settings.sharedAccountPatterns) });
   const removable = drift.filter((d) => d.removable);
   const revoking = (options.revoke ?? spec.reconcile.mode === 'revoke') && removable.length > 0;
