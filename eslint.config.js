@@ -26,8 +26,7 @@ const MAY_IMPORT = {
   evidence: ['domain', 'operations'],
   metrics: ['domain', 'store'],
   http: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'metrics'],
-  /** The access proxy authenticates API tokens as the HTTP layer does (http/principal.ts). */
-  proxy: [...ADAPTERS, 'operations', 'decision', 'metrics', 'http'],
+  proxy: [...ADAPTERS, 'operations', 'decision', 'metrics'],
   cli: [...ADAPTERS, 'operations', 'decision', 'jobs', 'evidence', 'http', 'metrics', 'proxy'],
 };
 const FOLDERS = Object.keys(MAY_IMPORT);

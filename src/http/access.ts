@@ -8,7 +8,7 @@ import type { TokenScope } from '../domain/tokens.js';
 import type { Store } from '../store/database.js';
 import type { CredentialCache } from './credential-cache.js';
 import { idempotencyCommitMark } from './idempotency.js';
-import { authenticate, SESSION_COOKIE, type Principal } from './principal.js';
+import { authenticate, SESSION_COOKIE, type Principal } from '../operations/lib/credentials/principal.js';
 import type { SpendWrite } from './write-budget.js';
 
 /**

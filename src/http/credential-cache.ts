@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ActingIdentity } from '../operations/authorize.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../operations/lib/credentials/principal.js';
 
 export interface RememberedCaller { principal: Principal; acting: ActingIdentity; expiresAt: Date }
 

@@ -18,7 +18,7 @@ import type { Clock } from '../domain/clock.js';
 import { TenureError } from '../domain/errors.js';
 import type { Store } from '../store/database.js';
 import { writeRateLimits } from '../store/schema-service.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../operations/lib/credentials/principal.js';
 
 export const RATE_WINDOW_MS = 60_000;
 

@@ -7,7 +7,7 @@ import type { Context } from '../../work/context.js';
 import { endSession } from '../../operations/end-session.js';
 import { finishSignIn } from '../../operations/finish-sign-in.js';
 import { ReturnTo, SIGN_IN_TTL_MS, startSignIn } from '../../operations/start-sign-in.js';
-import { SESSION_COOKIE } from '../principal.js';
+import { SESSION_COOKIE } from '../../operations/lib/credentials/principal.js';
 import { problemSchema } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TenureError } from '../../domain/errors.js';
 import { redeemDemoLink } from '../../operations/redeem-demo-link.js';
-import { SESSION_COOKIE } from '../principal.js';
+import { SESSION_COOKIE } from '../../operations/lib/credentials/principal.js';
 import { clean } from '../../operations/input.js';
 import { signInPageFor, wantsPage } from './auth.js';
 import { problemSchema } from '../schemas.js';

@@ -11,7 +11,7 @@ import type { DecisionService } from '../../decision/service.js';
 import { TenureError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { canonicalStatement, RecordingDigest, type ProxyEndReason, type RecordedStatement } from '../../domain/proxy-recording.js';
-import { authenticateToken } from '../../http/principal.js';
+import { authenticateToken } from '../../operations/lib/credentials/principal.js';
 import { appendProxyStatements, endProxySession } from '../../operations/end-proxy-session.js';
 import { resolvePgProxyTarget } from '../../operations/resolve-proxy-target.js';
 import { startProxySession } from '../../operations/start-proxy-session.js';

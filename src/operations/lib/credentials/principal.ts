@@ -1,10 +1,10 @@
 import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
-import { TenureError } from '../domain/errors.js';
-import { isImpersonationToken, type TokenScope } from '../domain/tokens.js';
-import { hashSecret, looksLikeSecret } from '../operations/lib/credentials/secrets.js';
-import { rawRows, type Store } from '../store/database.js';
-import { apiTokens, sessions } from '../store/schema-service.js';
-import { identities } from '../store/schema.js';
+import { TenureError } from '../../../domain/errors.js';
+import { isImpersonationToken, type TokenScope } from '../../../domain/tokens.js';
+import { hashSecret, looksLikeSecret } from './secrets.js';
+import { rawRows, type Store } from '../../../store/database.js';
+import { apiTokens, sessions } from '../../../store/schema-service.js';
+import { identities } from '../../../store/schema.js';
 
 /** Who is calling: always an identity of Tenure's own database, through a token or a web session. */
 export interface Principal {
