@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
  * reaches for the HTTP layer, or a rule in domain/ that reaches for storage, fails `npm test`.
  */
 const INNER = ['domain', 'store', 'audit', 'work'];
-const ADAPTERS = [...INNER, 'auth', 'ssh', 'connectors', 'policy', 'webhooks'];
+const ADAPTERS = [...INNER, 'auth', 'ssh', 'connectors', 'policy', 'webhooks', 'mail'];
 const MAY_IMPORT = {
   domain: [],
   store: ['domain'],
@@ -19,6 +19,7 @@ const MAY_IMPORT = {
   connectors: ['domain', 'ssh'],
   policy: [...INNER, 'connectors'],
   webhooks: INNER,
+  mail: [...INNER, 'webhooks'],
   operations: ADAPTERS,
   decision: [...ADAPTERS, 'operations', 'metrics'],
   jobs: [...ADAPTERS, 'operations', 'metrics'],

@@ -1,6 +1,6 @@
 import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
-import { unsignedGraceMs } from '../config.js';
+import { loadHttpConfig, unsignedGraceMs } from '../config.js';
 import type { Context } from '../work/context.js';
 import type { WebhookKeyRing } from '../webhooks/crypto.js';
 import { allPages, type Page, type TenureApi } from './api.js';
@@ -65,10 +65,11 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     issueGrantCredential: (input) => use(import('../operations/issue-grant-credential.js'), (m, c) => m.issueGrantCredential(c, input)),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
     runPass: () => use(import('../jobs/pass.js'), async (m, c) => {
-      const [{ inTransaction }, { authorize }, { webhookTickOptions }] = await Promise.all([
-        import('../work/context.js'), import('../operations/authorize.js'), import('../webhooks/index.js')]);
+      const [{ inTransaction }, { authorize }, { webhookTickOptions }, { mailSettingsFromEnv }] = await Promise.all([
+        import('../work/context.js'), import('../operations/authorize.js'), import('../webhooks/index.js'), import('../mail/index.js')]);
       await inTransaction(c, (work) => authorize(work, 'worker.run'));
-      return m.runPass(c, { webhooks: webhookTickOptions(keys) });
+      const mail = { settings: mailSettingsFromEnv({ ...keys, publicUrl: loadHttpConfig(keys.env).publicUrl }) };
+      return m.runPass(c, { webhooks: webhookTickOptions(keys), mail });
     }),
 
     createToken: (input) => use(import('../operations/create-token.js'), (m, c) => m.createToken(c, input)),

@@ -6,7 +6,8 @@ import { checkConnectors } from '../jobs/connector-check.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { loadMetricsConfig, type MetricsConfig } from '../metrics/config.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
-import { runDutiesStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
+import { runDutiesStep, runMailStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
+import { mailSettingsFromEnv } from '../mail/index.js';
 import { startLoop, type WorkerHandle } from '../jobs/worker.js';
 import { startDueLoop } from './due-loop.js';
 import type { Context } from '../work/context.js';
@@ -67,6 +68,7 @@ export const checkpointer = (rt: Runtime, ctx: Context) => {
 export const passOptions = (rt: Runtime): PassOptions => ({
   provisioningLeaseMs: rt.config.provisioningLeaseMs,
   webhooks: webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }),
+  mail: { settings: mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl }) },
 });
 
 /** One log line for each duty that did something; a quiet pass logs nothing. */
@@ -108,6 +110,12 @@ const checkWebhookSettings = (rt: Runtime): void => {
   if (ring) log.info(`webhook key ring: current ${ring.current.kid}${older.length ? `, also decrypting ${older.join(', ')} (tenure webhook rekey)` : ''}`);
 };
 
+/** Refuses a malformed TENURE_SMTP_URL or TENURE_MAIL_FROM by name at start, and says where mail goes. */
+const checkMailSettings = (rt: Runtime): void => {
+  const { transport } = mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl });
+  log.info(transport ? `mail goes to ${transport.describe}` : 'mail is off: set TENURE_SMTP_URL to send it (docs/notifications.md)');
+};
+
 /** What `serve` adds to the worker: the decision index (kept fresh after each pass too) and the HTTP server. */
 export interface Served { decision: DecisionService; close(): Promise<void> }
 
@@ -122,6 +130,7 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
   refuseUnsafeInProduction(process.env);
   requireCheckpointKey(rt);
   checkWebhookSettings(rt);
+  checkMailSettings(rt);
   const metricsConfig = loadMetricsConfig(process.env);
   const ctx = await rt.system('worker');
   const served = serve ? await serve(ctx.store) : undefined;
@@ -140,6 +149,11 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
       const r = await runWebhookStep(ctx, passOptions(rt));
       if (r.dispatched + r.delivered + r.failed + r.notices > 0) log.info('webhooks', { ...r });
     }, (e) => log.error(`webhook error: ${message(e)}`)),
+    // Its own loop: an SMTP server that hangs must not hold up webhooks. Subjects and addresses are never logged.
+    startLoop(rt.config.workerIntervalMs, async () => {
+      const r = await runMailStep(ctx, passOptions(rt));
+      if (r.written + r.sent + r.failed > 0) log.info('mail', { ...r });
+    }, (e) => log.error(`mail error: ${message(e)}`)),
     // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
     startLoop(rt.config.workerIntervalMs, async () => { logDuties(await runDutiesStep(ctx, passOptions(rt))); },
       (e) => log.error(`worker duties error: ${message(e)}`)),

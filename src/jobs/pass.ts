@@ -5,6 +5,8 @@
  */
 import type { Context } from '../work/context.js';
 import { runWebhookTick, type WebhookTickOptions, type WebhookTickResult } from '../webhooks/index.js';
+import { runMailTick, type MailTickOptions, type MailTickResult } from '../mail/index.js';
+import { failpoint } from './failpoints.js';
 import { escalateOverdueBreakGlassReviews } from './break-glass.js';
 import { scanCredentials } from './credentials.js';
 import { scanSeparationOfDuties } from './sod.js';
@@ -21,6 +23,8 @@ export interface PassOptions {
   provisioningLeaseMs?: number;
   /** The webhook key and expiry notices; without a key, deliveries wait in the outbox. */
   webhooks?: WebhookTickOptions;
+  /** Where mail goes (mail/transport.ts); without a transport, mail is off. */
+  mail?: MailTickOptions;
 }
 
 export interface DutiesResult {
@@ -37,6 +41,7 @@ export interface DutiesResult {
 /** Lifecycle counters at the top level (what the lifecycle route answered before it ran a whole pass), every other step beside them. */
 export type PassResult = TickResult & DutiesResult & {
   webhooks: WebhookTickResult;
+  mail: MailTickResult;
   housekeeping: Awaited<ReturnType<typeof runHousekeeping>>;
 };
 
@@ -58,15 +63,20 @@ export const runDutiesStep = async (ctx: Context, options: PassOptions = {}): Pr
 
 /** Expiry notices, the audit log turned into deliveries, and due deliveries attempted. */
 export const runWebhookStep = (ctx: Context, options: PassOptions = {}): Promise<WebhookTickResult> =>
-  runWebhookTick(ctx, options.webhooks ?? {});
+  runWebhookTick(ctx, { ...options.webhooks, mailListens: options.mail?.settings?.transport !== undefined });
+
+/** The audit log turned into mail, and due mail sent (after the webhook step, whose expiry notices it mails). */
+export const runMailStep = (ctx: Context, options: PassOptions = {}): Promise<MailTickResult> =>
+  runMailTick(ctx, { afterAccepted: () => failpoint('mail.after_smtp_accepted'), ...options.mail });
 
 /**
- * One whole pass, in order: lifecycle, duties, webhooks (so the events of this pass are delivered in
- * it), housekeeping. Safe to run in several processes at once, as each step is.
+ * One whole pass, in order: lifecycle, duties, webhooks and mail (so the events of this pass are
+ * delivered in it), housekeeping. Safe to run in several processes at once, as each step is.
  */
 export const runPass = async (ctx: Context, options: PassOptions = {}): Promise<PassResult> => {
   const lifecycle = await runLifecycleTick(ctx);
   const duties = await runDutiesStep(ctx, options);
   const webhooks = await runWebhookStep(ctx, options);
-  return { ...lifecycle, ...duties, webhooks, housekeeping: await runHousekeeping(ctx) };
+  const mail = await runMailStep(ctx, options);
+  return { ...lifecycle, ...duties, webhooks, mail, housekeeping: await runHousekeeping(ctx) };
 };
