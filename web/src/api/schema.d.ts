@@ -689,7 +689,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended";
+                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "identity.mail_delivery_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended";
                     actor?: string;
                     cursor?: string;
                     /** @description ISO 8601 */
@@ -917,7 +917,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended";
+                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "identity.mail_delivery_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended";
                     actor?: string;
                     cursor?: string;
                     /** @description ISO 8601 */
@@ -7500,6 +7500,208 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/identities/{identity}/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set how someone receives non-urgent mail (admin, IAM; anyone for themselves) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description id or handle */
+                    identity: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description immediate: each message at once; daily_digest: non-urgent mail gathered into one message a day
+                         * @enum {string}
+                         */
+                        mailDelivery: "immediate" | "daily_digest";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description false when it was already so: nothing was written */
+                            changed: boolean;
+                            handle: string;
+                            /** @enum {string} */
+                            mailDelivery: "immediate" | "daily_digest";
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/identities/{identity}/operator": {
         parameters: {
             query?: never;
@@ -8108,7 +8310,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, housekeeping) */
+        /** Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, mail, housekeeping) */
         post: {
             parameters: {
                 query?: never;
@@ -8146,6 +8348,11 @@ export interface paths {
                                     resolved: number;
                                     suspended: number;
                                 };
+                            };
+                            mail: {
+                                failed: number;
+                                sent: number;
+                                written: number;
                             };
                             provisioning: {
                                 done: number;
@@ -8554,6 +8761,205 @@ export interface paths {
             };
         };
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** How I receive non-urgent mail: at once, or in a daily digest (urgent mail always goes at once) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * @description immediate: each message at once; daily_digest: non-urgent mail gathered into one message a day
+                         * @enum {string}
+                         */
+                        mailDelivery: "immediate" | "daily_digest";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description false when it was already so: nothing was written */
+                            changed: boolean;
+                            handle: string;
+                            /** @enum {string} */
+                            mailDelivery: "immediate" | "daily_digest";
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
         post?: never;
         delete?: never;
         options?: never;
