@@ -35,6 +35,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     showIdentity: (ref) => use(import('../operations/list-identities.js'), (m, c) => m.showIdentity(c, ref)),
     changeIdentityStatus: (input) => use(import('../operations/change-identity-status.js'), (m, c) => m.changeIdentityStatus(c, input)),
     changeIdentityOperator: (input) => use(import('../operations/change-identity-operator.js'), (m, c) => m.changeIdentityOperator(c, input)),
+    setMailDelivery: (input) => use(import('../operations/set-mail-delivery.js'), (m, c) => m.setMailDelivery(c, input)),
     handles: (ids) => use(import('../store/queries/identities.js'), (m, c) => m.handlesById(c.store.db, ids)),
     createVendor: (input) => use(import('../operations/create-vendor.js'), (m, c) => m.createVendor(c, input)),
     listVendors: () => every(import('../operations/show-vendor.js'), (m, c, cursor) => m.pageVendors(c, { cursor })),
