@@ -66,6 +66,20 @@ for (const backend of BACKENDS) {
       assert.ok(granted, `subjects to eve: ${to('eve@example.org').map((m) => m.mail.subject).join('; ')}`);
     });
 
+    it('approvers are reminded once when their stage has waited a day', async () => {
+      await request('eve', 'slow approver');
+      await mailTick(w, sink);
+      w.clock.advance(23 * HOUR);
+      assert.equal((await mailTick(w, sink)).sent, 0, 'not before a day');
+      w.clock.advance(2 * HOUR);
+      assert.deepEqual(await mailTick(w, sink), { written: 1, sent: 1, failed: 0 });
+      w.clock.advance(2 * 24 * HOUR);
+      assert.deepEqual(await mailTick(w, sink), { written: 0, sent: 0, failed: 0 }, 'once per stage');
+      const subjects = to('sam@example.org').map((m) => m.mail.subject);
+      assert.deepEqual(subjects, ['Approval needed: eve asks for payments/read on payments', 'Reminder: approval needed: eve asks for payments/read on payments']);
+      assert.match(to('sam@example.org')[1]!.mail.text ?? '', /It has waited for you since 2030-01-01 09:00 UTC\./);
+    });
+
     it('mail waits while the SMTP server is down and is delivered once after it is back', async () => {
       await sink.stop();
       await request('eve', 'outage');

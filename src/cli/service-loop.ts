@@ -7,7 +7,7 @@ import { runHousekeeping } from '../jobs/housekeeping.js';
 import { loadMetricsConfig, type MetricsConfig } from '../metrics/config.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { runDutiesStep, runMailStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
-import { mailSettingsFromEnv } from '../mail/index.js';
+import { mailSettingsFromEnv, reminderWaitFromEnv } from '../mail/index.js';
 import { startLoop, type WorkerHandle } from '../jobs/worker.js';
 import { startDueLoop } from './due-loop.js';
 import type { Context } from '../work/context.js';
@@ -68,7 +68,10 @@ export const checkpointer = (rt: Runtime, ctx: Context) => {
 export const passOptions = (rt: Runtime): PassOptions => ({
   provisioningLeaseMs: rt.config.provisioningLeaseMs,
   webhooks: webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }),
-  mail: { settings: mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl }) },
+  mail: {
+    settings: mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl }),
+    reminderMs: reminderWaitFromEnv(process.env),
+  },
 });
 
 /** One log line for each duty that did something; a quiet pass logs nothing. */
@@ -110,9 +113,9 @@ const checkWebhookSettings = (rt: Runtime): void => {
   if (ring) log.info(`webhook key ring: current ${ring.current.kid}${older.length ? `, also decrypting ${older.join(', ')} (tenure webhook rekey)` : ''}`);
 };
 
-/** Refuses a malformed TENURE_SMTP_URL or TENURE_MAIL_FROM by name at start, and says where mail goes. */
+/** Refuses a malformed TENURE_SMTP_URL, TENURE_MAIL_FROM or TENURE_MAIL_APPROVAL_REMINDER by name at start, and says where mail goes. */
 const checkMailSettings = (rt: Runtime): void => {
-  const { transport } = mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl });
+  const { transport } = passOptions(rt).mail!.settings!;
   log.info(transport ? `mail goes to ${transport.describe}` : 'mail is off: set TENURE_SMTP_URL to send it (docs/notifications.md)');
 };
 

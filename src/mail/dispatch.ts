@@ -26,7 +26,7 @@ export const consoleLink = (publicUrl: string, type: WebhookEventType, data: Rec
   return `${publicUrl}/#/${MAIL_RULES[type]?.page ?? 'inbox'}`;
 };
 
-const rowOf = (event: WebhookEvent, r: Recipient, publicUrl: string, now: Date) => {
+export const rowOf = (event: WebhookEvent, r: Recipient, publicUrl: string, now: Date) => {
   const { type, data, id: eventKey } = event.payload;
   const box = r.mailbox;
   const rendered = renderMessage({ type, data, link: consoleLink(publicUrl, type, data), greeting: (box ?? r.person).displayName,
@@ -40,7 +40,7 @@ const rowOf = (event: WebhookEvent, r: Recipient, publicUrl: string, now: Date) 
   };
 };
 
-const insertRows = async (tx: Tx, now: Date, rows: ReturnType<typeof rowOf>[]): Promise<number> => {
+export const insertRows = async (tx: Tx, now: Date, rows: ReturnType<typeof rowOf>[]): Promise<number> => {
   if (rows.length === 0) return 0;
   const inserted = await rawRows<{ id: string }>(tx, sql`
     INSERT INTO mail_outbox (id, identity_id, address, event_key, kind, urgent, subject, text, html, status, digest, attempts, next_attempt_at, created_at)

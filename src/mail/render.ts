@@ -28,9 +28,10 @@ const access = (d: Data) => `${str(d.entitlement)} on ${str(d.system)}`;
 const wordsOf = (type: WebhookEventType, d: Data): Words | undefined => {
   switch (type) {
     case 'approval.needed': return {
-      subject: `Approval needed: ${str(d.beneficiary)} asks for ${access(d)}`,
+      subject: `${d.waitingSince ? 'Reminder: approval' : 'Approval'} needed: ${str(d.beneficiary)} asks for ${access(d)}`,
       lines: [`${str(d.requester)} asks for ${access(d)} for ${str(d.beneficiary)}.`, `Reason: ${str(d.justification)}`,
-        `Ticket: ${str(d.ticket)}`, `From ${day(d.startsAt)} to ${day(d.endsAt)}.`],
+        `Ticket: ${str(d.ticket)}`, `From ${day(d.startsAt)} to ${day(d.endsAt)}.`,
+        ...(d.waitingSince ? [`It has waited for you since ${day(d.waitingSince)}.`] : [])],
       action: 'Review it in your inbox (you will be asked to sign in):' };
     case 'grant.activated': return {
       subject: `Access granted: ${access(d)}`,
