@@ -81,6 +81,9 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         url = server.url;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));
+        // So a newcomer sees what Tenure tells people (approvals waiting, access granted): docs/notifications.md.
+        const mail = passOptions(rt).mail?.settings?.transport;
+        if (demo && mail) process.stdout.write(`Mail to the personas goes to ${mail.describe} (one file a message).\n`);
         return { decision, close: () => server.close() };
       };
       await runUntilSignal(rt, (store) => {
