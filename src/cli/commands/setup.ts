@@ -67,7 +67,11 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (o.demo) {
         const ctx = await rt.system('system');
         const result = await loadDemo(ctx, { ifEmpty: true });
-        if (result.loaded) await checkpointer(rt, ctx)();
+        if (result.loaded) {
+          await checkpointer(rt, ctx)();
+          // Three weeks of history are not news: mail starts with what happens from now (a tick without a transport passes events unmailed).
+          await (await import('../../mail/index.js')).runMailTick(ctx, {});
+        }
       }
       // In the demo the terminal shows the sign-in links: request logs go to a file beside the database.
       const requestLog = demo ? { file: join(rt.config.dataDir, 'requests.log') } : undefined;
