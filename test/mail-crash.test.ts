@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { runMailTick } from '../src/mail/index.js';
@@ -48,7 +48,8 @@ describe('mail senders killed mid-send and racing each other, on the PostgreSQL 
     await store.db.execute(sql`DELETE FROM mail_outbox`);
     sink = await startSmtpSink();
   });
-  after(async () => { await sink?.stop(); await other?.close(); await store?.close(); await scratch?.drop(); });
+  afterEach(async () => { await sink.stop(); });
+  after(async () => { await other?.close(); await store?.close(); await scratch?.drop(); });
 
   it('killed after the server accepted a message and before it was marked: nothing is lost, and the one repeat has the same Message-ID', async () => {
     await createRequest(await w.as('eve'), { entitlement: 'payments/read', justification: 'crash one', duration: '2d' });
