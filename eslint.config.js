@@ -8,7 +8,7 @@ import tseslint from 'typescript-eslint';
  * reaches for the HTTP layer, or a rule in domain/ that reaches for storage, fails `npm test`.
  */
 const INNER = ['domain', 'store', 'audit', 'work'];
-const ADAPTERS = [...INNER, 'auth', 'ssh', 'connectors', 'policy', 'webhooks', 'siem'];
+const ADAPTERS = [...INNER, 'auth', 'ssh', 'connectors', 'policy', 'webhooks', 'siem', 'mail'];
 const MAY_IMPORT = {
   domain: [],
   store: ['domain'],
@@ -20,6 +20,7 @@ const MAY_IMPORT = {
   policy: [...INNER, 'connectors'],
   webhooks: INNER,
   siem: INNER,
+  mail: [...INNER, 'webhooks'],
   operations: ADAPTERS,
   decision: [...ADAPTERS, 'operations', 'metrics'],
   jobs: [...ADAPTERS, 'operations', 'metrics'],

@@ -82,7 +82,7 @@ describe('the command line as a newcomer meets it', () => {
     assert.match(readFileSync(file, 'utf8'), /Generated \S+ by audrey\./);
   });
 
-  it('serve --demo keeps request logs out of the terminal, in requests.log beside the database, and names one host', async () => {
+  it('serve --demo keeps request logs out of the terminal, in requests.log beside the database, names one host, and says where mail goes', async () => {
     const port = await freePort();
     const served = await startTenure(['serve', '--demo'], { ...env, PORT: String(port) }, /serving (http:\/\/\S+)/);
     try {
@@ -93,6 +93,7 @@ describe('the command line as a newcomer meets it', () => {
       assert.doesNotMatch(terminal, /127\.0\.0\.1/, 'the start line names localhost, as the sign-in links do');
       assert.match(terminal, new RegExp(`serving http://localhost:${port} \\(web console at http://localhost:${port}/, API docs at http://localhost:${port}/docs\\)`));
       assert.match(terminal, /request logs in \S+requests\.log/);
+      assert.match(terminal, /mail goes to the Maildir \S+\/mail\/new/, 'a newcomer learns where mail goes');
     } finally {
       await served.stop();
     }

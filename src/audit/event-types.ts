@@ -5,6 +5,7 @@ export const AUDIT_EVENT_TYPES = [
   'identity.status_changed',
   'identity.sponsor_changed',
   'identity.operator_changed',
+  'identity.mail_delivery_changed',
   'role.granted',
   'role.removed',
   'vendor.created',

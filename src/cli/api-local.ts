@@ -1,6 +1,6 @@
 import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
-import { unsignedGraceMs } from '../config.js';
+import { loadHttpConfig, unsignedGraceMs } from '../config.js';
 import type { Context } from '../work/context.js';
 import type { WebhookKeyRing } from '../webhooks/crypto.js';
 import { allPages, type Page, type TenureApi } from './api.js';
@@ -35,6 +35,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     showIdentity: (ref) => use(import('../operations/list-identities.js'), (m, c) => m.showIdentity(c, ref)),
     changeIdentityStatus: (input) => use(import('../operations/change-identity-status.js'), (m, c) => m.changeIdentityStatus(c, input)),
     changeIdentityOperator: (input) => use(import('../operations/change-identity-operator.js'), (m, c) => m.changeIdentityOperator(c, input)),
+    setMailDelivery: (input) => use(import('../operations/set-mail-delivery.js'), (m, c) => m.setMailDelivery(c, input)),
     handles: (ids) => use(import('../store/queries/identities.js'), (m, c) => m.handlesById(c.store.db, ids)),
     createVendor: (input) => use(import('../operations/create-vendor.js'), (m, c) => m.createVendor(c, input)),
     listVendors: () => every(import('../operations/show-vendor.js'), (m, c, cursor) => m.pageVendors(c, { cursor })),
@@ -65,11 +66,12 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     issueGrantCredential: (input) => use(import('../operations/issue-grant-credential.js'), (m, c) => m.issueGrantCredential(c, input)),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
     runPass: () => use(import('../jobs/pass.js'), async (m, c) => {
-      const [{ inTransaction }, { authorize }, { webhookTickOptions }, { loadSiemTargets }, { productVersion }] = await Promise.all([
+      const [{ inTransaction }, { authorize }, { webhookTickOptions }, { loadSiemTargets }, { productVersion }, { mailSettingsFromEnv, reminderWaitFromEnv }] = await Promise.all([
         import('../work/context.js'), import('../operations/authorize.js'), import('../webhooks/index.js'),
-        import('../siem/config.js'), import('../siem/version.js')]);
+        import('../siem/config.js'), import('../siem/version.js'), import('../mail/index.js')]);
       await inTransaction(c, (work) => authorize(work, 'worker.run'));
-      return m.runPass(c, { webhooks: webhookTickOptions(keys), siem: loadSiemTargets(keys.env, productVersion()) });
+      const mail = { settings: mailSettingsFromEnv({ ...keys, publicUrl: loadHttpConfig(keys.env).publicUrl }), reminderMs: reminderWaitFromEnv(keys.env) };
+      return m.runPass(c, { webhooks: webhookTickOptions(keys), siem: loadSiemTargets(keys.env, productVersion()), mail });
     }),
 
     createToken: (input) => use(import('../operations/create-token.js'), (m, c) => m.createToken(c, input)),

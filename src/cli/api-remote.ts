@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ERRORS, TenureError, type ErrorCode } from '../domain/errors.js';
 import { allPages, type Page, type TenureApi } from './api.js';
 
-type Method = 'GET' | 'POST' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 type Query = Record<string, unknown>;
 
 const TOKEN_HINT = 'check TENURE_TOKEN: it must hold a live token of an active identity (create one with tenure token create)';
@@ -103,6 +103,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     showIdentity: (ref) => call('GET', `/v1/identities/${segment(ref)}`),
     changeIdentityStatus: ({ identity, ...body }) => call('POST', `/v1/identities/${segment(identity)}/status`, { body }),
     changeIdentityOperator: ({ identity, ...body }) => call('POST', `/v1/identities/${segment(identity)}/operator`, { body }),
+    setMailDelivery: ({ identity, ...body }) => call('PUT', identity ? `/v1/identities/${segment(identity)}/notifications` : '/v1/me/notifications', { body }),
     handles: async (ids) => {
       const unique = [...new Set(ids.filter(Boolean))];
       const found = await Promise.all(unique.map((id) =>

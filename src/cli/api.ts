@@ -7,6 +7,7 @@ import type { Problem } from '../http/problem.js';
 import type { cancelRequest } from '../operations/cancel-request.js';
 import type { changeEngagementEnd, endEngagement } from '../operations/change-engagement-end.js';
 import type { changeIdentityOperator } from '../operations/change-identity-operator.js';
+import type { setMailDelivery } from '../operations/set-mail-delivery.js';
 import type { changeIdentityStatus } from '../operations/change-identity-status.js';
 import type { createEngagement } from '../operations/create-engagement.js';
 import type { createIdentity } from '../operations/create-identity.js';
@@ -96,6 +97,7 @@ export interface TenureApi {
   showIdentity(ref: string): Answer<typeof showIdentity>;
   changeIdentityStatus(input: In<typeof changeIdentityStatus>): Answer<typeof changeIdentityStatus>;
   changeIdentityOperator(input: In<typeof changeIdentityOperator>): Answer<typeof changeIdentityOperator>;
+  setMailDelivery(input: In<typeof setMailDelivery>): Answer<typeof setMailDelivery>;
   /** Handles of identity ids, for printing audit events; an id that cannot be looked up maps to nothing. */
   handles(ids: string[]): Promise<Map<string, string>>;
   createVendor(input: In<typeof createVendor>): Answer<typeof createVendor>;

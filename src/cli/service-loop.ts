@@ -7,7 +7,8 @@ import { checkConnectors } from '../jobs/connector-check.js';
 import { runHousekeeping } from '../jobs/housekeeping.js';
 import { loadMetricsConfig, type MetricsConfig } from '../metrics/config.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
-import { runDutiesStep, runSiemStreamStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
+import { runDutiesStep, runMailStep, runSiemStreamStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
+import { mailSettingsFromEnv, reminderWaitFromEnv } from '../mail/index.js';
 import { loadSiemTargets } from '../siem/config.js';
 import type { StreamResult } from '../siem/stream.js';
 import { productVersion } from '../siem/version.js';
@@ -72,6 +73,10 @@ export const passOptions = (rt: Runtime): PassOptions => ({
   provisioningLeaseMs: rt.config.provisioningLeaseMs,
   webhooks: webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }),
   siem: loadSiemTargets(process.env, productVersion()),
+  mail: {
+    settings: mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl }),
+    reminderMs: reminderWaitFromEnv(process.env),
+  },
 });
 
 /** Read once at start, so a malformed SIEM setting stops the start naming its variable; logs addresses only, never the token. */
@@ -126,6 +131,12 @@ const checkWebhookSettings = (rt: Runtime): void => {
   if (ring) log.info(`webhook key ring: current ${ring.current.kid}${older.length ? `, also decrypting ${older.join(', ')} (tenure webhook rekey)` : ''}`);
 };
 
+/** Refuses a malformed TENURE_SMTP_URL, TENURE_MAIL_FROM or TENURE_MAIL_APPROVAL_REMINDER by name at start, and says where mail goes. */
+const checkMailSettings = (rt: Runtime): void => {
+  const { transport } = passOptions(rt).mail!.settings!;
+  log.info(transport ? `mail goes to ${transport.describe}` : 'mail is off: set TENURE_SMTP_URL to send it (docs/notifications.md)');
+};
+
 /** What `serve` adds to the worker: the decision index (kept fresh after each pass too) and the HTTP server. */
 export interface Served { decision: DecisionService; close(): Promise<void> }
 
@@ -141,6 +152,7 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
   requireCheckpointKey(rt);
   checkWebhookSettings(rt);
   checkSiemSettings();
+  checkMailSettings(rt);
   const metricsConfig = loadMetricsConfig(process.env);
   const ctx = await rt.system('worker');
   const served = serve ? await serve(ctx.store) : undefined;
@@ -162,6 +174,11 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     // Its own loop: a SIEM that is down or slow must delay neither webhooks nor duties.
     startLoop(rt.config.workerIntervalMs, async () => { logSiem(await runSiemStreamStep(ctx, passOptions(rt))); },
       (e) => log.error(`SIEM stream error: ${message(e)}`)),
+    // Its own loop: an SMTP server that hangs must not hold up webhooks. Subjects and addresses are never logged.
+    startLoop(rt.config.workerIntervalMs, async () => {
+      const r = await runMailStep(ctx, passOptions(rt));
+      if (r.written + r.sent + r.failed > 0) log.info('mail', { ...r });
+    }, (e) => log.error(`mail error: ${message(e)}`)),
     // Its own loop: a slow or unreachable target must delay neither expiries nor other systems' removals for long.
     startLoop(rt.config.workerIntervalMs, async () => { logDuties(await runDutiesStep(ctx, passOptions(rt))); },
       (e) => log.error(`worker duties error: ${message(e)}`)),

@@ -10,7 +10,7 @@ for (const entry of (process.env.TENURE_FAILPOINTS ?? '').split(',').filter(Bool
   if (name) armed.set(name.trim(), Math.max(1, Number(count ?? 1) || 1));
 }
 
-export const FAILPOINTS = ['provisioning.after_connector_call', 'provisioning.after_job_committed'] as const;
+export const FAILPOINTS = ['provisioning.after_connector_call', 'provisioning.after_job_committed', 'mail.after_smtp_accepted'] as const;
 export type Failpoint = (typeof FAILPOINTS)[number];
 
 export const failpoint = (name: Failpoint): void => {

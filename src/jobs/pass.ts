@@ -5,6 +5,8 @@
  */
 import type { Context } from '../work/context.js';
 import { runWebhookTick, type WebhookTickOptions, type WebhookTickResult } from '../webhooks/index.js';
+import { runMailTick, type MailTickOptions, type MailTickResult } from '../mail/index.js';
+import { failpoint } from './failpoints.js';
 import { escalateOverdueBreakGlassReviews } from './break-glass.js';
 import { scanCredentials } from './credentials.js';
 import { scanSeparationOfDuties } from './sod.js';
@@ -26,6 +28,8 @@ export interface PassOptions {
   webhooks?: WebhookTickOptions;
   /** Where the audit log is streamed (siem/config.ts); none when not configured. */
   siem?: SiemTarget[];
+  /** Where mail goes (mail/transport.ts); without a transport, mail is off. */
+  mail?: MailTickOptions;
 }
 
 export interface DutiesResult {
@@ -43,6 +47,7 @@ export interface DutiesResult {
 export type PassResult = TickResult & DutiesResult & {
   webhooks: WebhookTickResult;
   siem: SiemPassResult;
+  mail: MailTickResult;
   housekeeping: Awaited<ReturnType<typeof runHousekeeping>>;
 };
 
@@ -64,20 +69,26 @@ export const runDutiesStep = async (ctx: Context, options: PassOptions = {}): Pr
 
 /** Expiry notices, the audit log turned into deliveries, and due deliveries attempted. */
 export const runWebhookStep = (ctx: Context, options: PassOptions = {}): Promise<WebhookTickResult> =>
-  runWebhookTick(ctx, options.webhooks ?? {});
+  runWebhookTick(ctx, { ...options.webhooks, mailListens: options.mail?.settings?.transport !== undefined });
+
+/** The audit log turned into mail, and due mail sent (after the webhook step, whose expiry notices it mails). */
+export const runMailStep = (ctx: Context, options: PassOptions = {}): Promise<MailTickResult> =>
+  runMailTick(ctx, { afterAccepted: () => failpoint('mail.after_smtp_accepted'), ...options.mail });
 
 /** The audit log streamed to each configured SIEM target, up to the head. */
 export const runSiemStreamStep = (ctx: Context, options: PassOptions = {}): Promise<StreamResult[]> =>
   runSiemStep(ctx, options.siem ?? []);
 
 /**
- * One whole pass, in order: lifecycle, duties, webhooks (so the events of this pass are delivered in
- * it), the SIEM stream (which then carries them too), housekeeping. Safe to run in several processes at once, as each step is.
+ * One whole pass, in order: lifecycle, duties, webhooks and mail (so the events of this pass are
+ * delivered in it), the SIEM stream (which then carries them too), housekeeping. Safe to run in
+ * several processes at once, as each step is.
  */
 export const runPass = async (ctx: Context, options: PassOptions = {}): Promise<PassResult> => {
   const lifecycle = await runLifecycleTick(ctx);
   const duties = await runDutiesStep(ctx, options);
   const webhooks = await runWebhookStep(ctx, options);
+  const mail = await runMailStep(ctx, options);
   const siem = summariseSiem(await runSiemStreamStep(ctx, options));
-  return { ...lifecycle, ...duties, webhooks, siem, housekeeping: await runHousekeeping(ctx) };
+  return { ...lifecycle, ...duties, webhooks, mail, siem, housekeeping: await runHousekeeping(ctx) };
 };

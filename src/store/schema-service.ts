@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
+import { MAIL_STATUSES, type MailStatus } from '../domain/mail.js';
 import type { TokenScope } from '../domain/tokens.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../domain/webhooks.js';
 import { oneOf } from './checks.js';
@@ -155,6 +156,39 @@ export const feedCursors = pgTable('feed_cursors', {
   seq: bigint('seq', { mode: 'number' }).notNull(),
 });
 
+/**
+ * The mail outbox: one row per (recipient, event), written in the transaction that moves the `mail`
+ * feed cursor (mail/dispatch.ts). The message is rendered when the row is written, so a retry sends
+ * the same text. `batch_id` is the message a row went out in (its own id, or a daily digest shared
+ * by several rows) and gives the stable Message-ID that makes a repeated send recognisable.
+ */
+export const mailOutbox = pgTable('mail_outbox', {
+  id: uuid('id').primaryKey(),
+  /** Who the event concerns; the address may be someone else's when they have none (see docs/notifications.md). */
+  identityId: uuid('identity_id').notNull().references(() => identities.id),
+  address: text('address'),
+  eventKey: text('event_key').notNull(),
+  kind: text('kind').notNull(),
+  urgent: boolean('urgent').notNull(),
+  subject: text('subject').notNull(),
+  text: text('text').notNull(),
+  html: text('html').notNull(),
+  status: text('status').$type<MailStatus>().notNull(),
+  /** Set on a row held for a daily digest: it goes out with the others of its recipient at next_attempt_at. */
+  digest: boolean('digest').notNull().default(false),
+  batchId: uuid('batch_id'),
+  attempts: integer('attempts').notNull().default(0),
+  nextAttemptAt: ts('next_attempt_at').notNull(),
+  lockedUntil: ts('locked_until'),
+  lastError: text('last_error'),
+  sentAt: ts('sent_at'),
+  createdAt: ts('created_at').notNull(),
+}, (t) => [
+  uniqueIndex('mail_outbox_event_uq').on(t.identityId, t.eventKey),
+  index('mail_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  check('mail_outbox_status_ck', oneOf(t.status, MAIL_STATUSES)),
+]);
+
 /** Decision-point answers kept for attribution (all or a sample, see TENURE_ACCESS_LOG). */
 export const accessEvents = pgTable('access_events', {
   id: uuid('id').primaryKey(),
@@ -171,5 +205,5 @@ export const accessEvents = pgTable('access_events', {
 
 export const serviceTables = {
   apiTokens, sessions, externalSubjects, oidcLogins, idempotencyKeys, writeRateLimits,
-  webhookSubscriptions, webhookDeliveries, webhookAttempts, feedCursors, accessEvents,
+  webhookSubscriptions, webhookDeliveries, webhookAttempts, feedCursors, accessEvents, mailOutbox,
 };

@@ -11,6 +11,7 @@ import {
   type GrantOrigin, type GrantStatus, type IdentityKind, type IdentityStatus, type RequestKind, type RequestStatus, type Role,
   type RoleSource, type StageKind, type Tier, type VendorKind,
 } from '../domain/model.js';
+import { MAIL_DELIVERY_MODES, type MailDeliveryMode } from '../domain/mail.js';
 import type { ProvisioningState } from '../domain/provisioning.js';
 import { oneOf } from './checks.js';
 
@@ -21,6 +22,8 @@ export const identities = pgTable('identities', {
   handle: text('handle').notNull(),
   displayName: text('display_name').notNull(),
   email: text('email'),
+  /** Non-urgent mail at once, or gathered into one message a day (docs/notifications.md). */
+  mailDelivery: text('mail_delivery').$type<MailDeliveryMode>().notNull().default('immediate'),
   kind: text('kind').$type<IdentityKind>().notNull(),
   status: text('status').$type<IdentityStatus>().notNull(),
   managerId: uuid('manager_id'),
@@ -60,6 +63,7 @@ export const identities = pgTable('identities', {
   check('identities_service_account_vendor_ck', sql`${t.vendorId} is null or ${t.kind} <> 'service_account'`),
   check('identities_kind_ck', oneOf(t.kind, IDENTITY_KINDS)),
   check('identities_status_ck', oneOf(t.status, IDENTITY_STATUSES)),
+  check('identities_mail_delivery_ck', oneOf(t.mailDelivery, MAIL_DELIVERY_MODES)),
   // A reference that looks like an id names an id (store/queries/identities.ts): a handle never may (migration 0014).
   check('identities_handle_not_uuid_ck', sql`${t.handle} !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`),
 ]);

@@ -21,7 +21,8 @@ const enabledSubscriptions = async (tx: Tx): Promise<Subscription[]> => {
   return rows.map((r) => ({ id: r.id, eventTypes: r.event_types, since: Number(r.since) }));
 };
 
-const readAuditRows = async (tx: Tx, after: number, upto: number, actions: string[]): Promise<AuditRow[]> => {
+/** Committed audit rows in (after, upto] with one of `actions`; the mail dispatcher reads the log the same way. */
+export const readAuditRows = async (tx: Tx, after: number, upto: number, actions: string[]): Promise<AuditRow[]> => {
   if (actions.length === 0) return [];
   const rows = await rawRows<{ seq: string | number; occurred_at: Date | string; action: string; subject_id: string; canonical: string }>(tx, sql`
     SELECT seq, occurred_at, action, subject_id, canonical FROM audit_events

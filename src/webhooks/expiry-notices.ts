@@ -19,11 +19,13 @@ export const expiryNoticesFromEnv = (env: NodeJS.ProcessEnv): number[] => {
 type Kind = 'grant' | 'engagement' | 'vendor';
 
 /**
- * Notices are written only while someone subscribes to them: `expiry_notice_at` means "they were
- * told", and with no subscriber nobody was. A subscriber that arrives later still gets reminders
+ * Notices are written only while someone listens: a webhook subscriber, or mail when it is on.
+ * `expiry_notice_at` means "they were told", and with no listener nobody was. A subscriber that arrives later still gets reminders
  * for ends that come inside a window from then on.
  */
-const anyoneListens = async (ctx: Context, kind: Kind): Promise<boolean> => {
+const anyoneListens = async (ctx: Context, kind: Kind, mailListens: boolean): Promise<boolean> => {
+  // Mail tells the holder of a grant and the sponsor of an engagement (domain/mail.ts), not a vendor's owner.
+  if (mailListens && kind !== 'vendor') return true;
   const rows = await rawRows<{ found: number }>(ctx.store.db, sql`
     SELECT 1 AS found FROM webhook_subscriptions
     WHERE disabled_at IS NULL AND event_types @> ${JSON.stringify([`${kind}.expiring_soon`])}::jsonb LIMIT 1`);
@@ -73,10 +75,10 @@ const noticeBatch = async (work: Work, kind: Kind, windowMs: number, limit: numb
  * Writes every reminder due now, shortest window first (a grant made with hours left gets the
  * day-before reminder and not the two-week one), a batch per transaction; returns how many.
  */
-export const writeExpiryNotices = async (ctx: Context, windowsMs = DEFAULT_EXPIRY_NOTICES_MS, batchSize = 1000): Promise<number> => {
+export const writeExpiryNotices = async (ctx: Context, windowsMs = DEFAULT_EXPIRY_NOTICES_MS, batchSize = 1000, mailListens = false): Promise<number> => {
   let total = 0;
   for (const kind of ['grant', 'engagement', 'vendor'] as const) {
-    if (!(await anyoneListens(ctx, kind))) continue;
+    if (!(await anyoneListens(ctx, kind, mailListens))) continue;
     for (const windowMs of [...windowsMs].sort((a, b) => a - b)) {
       for (;;) {
         const written = await inTransaction(ctx, (work) => noticeBatch(work, kind, windowMs, batchSize));

@@ -15,6 +15,8 @@ export interface WebhookTickOptions {
   key?: WebhookKeyRing | undefined;
   /** How long before an end each reminder goes out (default 14 days and 1 day). */
   expiryNoticesMs?: number[];
+  /** Mail is on, so expiry notices are written even without a webhook subscriber (mail tells people of them). */
+  mailListens?: boolean;
   dispatchBatchSize?: number;
   delivery?: Partial<DeliverOptions>;
 }
@@ -36,7 +38,7 @@ export interface WebhookTickResult {
  * several processes at once: dispatch serialises on the cursor row, deliveries are claimed SKIP LOCKED.
  */
 export const runWebhookTick = async (ctx: Context, options: WebhookTickOptions = {}): Promise<WebhookTickResult> => {
-  const notices = await writeExpiryNotices(ctx, options.expiryNoticesMs ?? DEFAULT_EXPIRY_NOTICES_MS);
+  const notices = await writeExpiryNotices(ctx, options.expiryNoticesMs ?? DEFAULT_EXPIRY_NOTICES_MS, 1000, options.mailListens);
   const dispatched = await dispatchPending(ctx, options.dispatchBatchSize);
   const attempted = options.key ? await deliverDue(ctx, options.key, options.delivery) : { delivered: 0, failed: 0 };
   return { notices, dispatched, delivered: attempted.delivered, failed: attempted.failed };

@@ -29,6 +29,11 @@ export const identityCommands = (program: Command, rt: Runtime, run: Run): void 
       }
       rt.print(await rt.api().changeIdentityOperator({ identity: ref, vendor: o.none ? null : o.vendor!, reason: o.reason }));
     }));
+  identity.command('notifications').description('how non-urgent mail reaches you (or --identity, for admin and IAM): at once or in a daily digest')
+    .requiredOption('--mail <mode>', 'immediate | daily_digest').option('--identity <handle>', 'someone else (admin, IAM)')
+    .action(run(async (o: { mail: string; identity?: string }) => {
+      rt.print(await rt.api().setMailDelivery({ identity: o.identity, mailDelivery: o.mail as 'immediate' }));
+    }));
   identity.command('list').description('list identities').action(run(async () => {
     rt.print(await rt.api().listIdentities(), ['handle', 'displayName', 'kind', 'status', 'sponsor', 'manager', 'owner']);
   }));

@@ -67,7 +67,11 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (o.demo) {
         const ctx = await rt.system('system');
         const result = await loadDemo(ctx, { ifEmpty: true });
-        if (result.loaded) await checkpointer(rt, ctx)();
+        if (result.loaded) {
+          await checkpointer(rt, ctx)();
+          // Three weeks of history are not news: mail starts with what happens from now (a tick without a transport passes events unmailed).
+          await (await import('../../mail/index.js')).runMailTick(ctx, {});
+        }
       }
       // In the demo the terminal shows the sign-in links: request logs go to a file beside the database.
       const requestLog = demo ? { file: join(rt.config.dataDir, 'requests.log') } : undefined;
@@ -83,6 +87,9 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         const pgProxy = listen ? await (await import('./proxy.js')).startPgProxy(rt, store, decision, listen) : undefined;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));
+        // So a newcomer sees what Tenure tells people (approvals waiting, access granted): docs/notifications.md.
+        const mail = passOptions(rt).mail?.settings?.transport;
+        if (demo && mail) process.stdout.write(`Mail to the personas goes to ${mail.describe} (one file a message).\n`);
         return { decision, close: async () => { await pgProxy?.stop(); await server.close(); } };
       };
       await runUntilSignal(rt, (store) => {

@@ -43,6 +43,7 @@ const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'enga
     errors: failures('system'),
   }),
   webhooks: counts('notices', 'dispatched', 'delivered', 'failed'),
+  mail: counts('written', 'sent', 'failed'),
   siem: z.object({ sent: z.number(), errors: failures('target') }),
   housekeeping: counts('idempotencyKeys', 'signIns', 'rateWindows', 'webhookSecrets'),
 });
@@ -69,7 +70,7 @@ export const grantRoutes: RouteModule = (app, deps) => {
   }, async (request, reply) => reply.code(201).send(await issueGrantCredential(ctx(request), { grant: request.params.grant })));
   r.post('/v1/lifecycle/run', {
     config: { access: { scope: 'write', permission: 'worker.run' } },
-    schema: { tags: ['grants'], summary: 'Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, SIEM stream, housekeeping)',
+    schema: { tags: ['grants'], summary: 'Run one whole worker pass now (lifecycle, HR, provisioning, reviews, reconciliation, webhooks, mail, SIEM stream, housekeeping)',
       response: { 200: Pass, ...problems } },
   }, async (request) => runPass(ctx(request), deps.pass?.() ?? { webhooks: { key: deps.webhookKey?.() } }));
 };

@@ -1,0 +1,38 @@
+import type { Context } from '../work/context.js';
+import { dispatchMail } from './dispatch.js';
+import { DEFAULT_REMINDER_MS, writeApprovalReminders } from './reminders.js';
+import { sendDueMail, type SendOptions } from './send.js';
+import type { MailSettings } from './transport.js';
+
+export { reminderWaitFromEnv } from './reminders.js';
+export { mailSettingsFromEnv, parseSmtpUrl, type MailSettings, type MailTransport } from './transport.js';
+
+export interface MailTickOptions {
+  /** Where mail goes; without a transport, mail is off and the cursor passes events unmailed. */
+  settings?: MailSettings | undefined;
+  /** Called after each accepted message, before its mark (the crash tests' failpoint). */
+  afterAccepted?: () => void;
+  send?: Partial<SendOptions>;
+  /** How long a stage waits before its approvers are reminded (TENURE_MAIL_APPROVAL_REMINDER, one day). */
+  reminderMs?: number;
+}
+
+export interface MailTickResult {
+  /** Outbox rows written from the audit log. */
+  written: number;
+  /** Messages the server accepted (a digest counts once). */
+  sent: number;
+  /** Attempts that failed (each retried later, or given up). */
+  failed: number;
+}
+
+/** One pass: the audit log past the `mail` cursor becomes outbox rows, reminders of stages that wait too long are added, then due mail is sent. Safe in several processes at once. */
+export const runMailTick = async (ctx: Context, options: MailTickOptions = {}): Promise<MailTickResult> => {
+  const settings = options.settings;
+  const transport = settings?.transport;
+  const dispatched = await dispatchMail(ctx, { publicUrl: settings?.publicUrl ?? '', enabled: transport !== undefined });
+  if (!settings || !transport) return { written: dispatched, sent: 0, failed: 0 };
+  const written = dispatched + await writeApprovalReminders(ctx, { waitMs: options.reminderMs ?? DEFAULT_REMINDER_MS, publicUrl: settings.publicUrl });
+  const sender = { transport, from: settings.from, messageHost: new URL(settings.publicUrl).hostname, afterAccepted: options.afterAccepted };
+  return { written, ...await sendDueMail(ctx, sender, options.send) };
+};
