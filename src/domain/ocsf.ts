@@ -44,6 +44,7 @@ export const OCSF_MAPPING: Readonly<Record<string, OcsfMapping>> = {
   'identity.sponsor_changed': m(3001, 99, 'the accountable sponsor changes'),
   'identity.operator_changed': m(3001, 99, 'the operator of a non-human identity changes'),
   'identity.attributes_changed': m(3001, 99, 'HR attributes change'),
+  'identity.mail_delivery_changed': m(3001, 99, 'whether mail comes at once or as a daily digest changes'),
   'role.granted': m(3006, 3, 'a Tenure role is a named group of permissions in Tenure itself'),
   'role.removed': m(3006, 4, 'a member leaves a Tenure role'),
   'vendor.created': m(3004, 1, 'entity: vendor'),
