@@ -1,17 +1,22 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
 import { createRequest } from '../src/operations/create-request.js';
+import { createReviewCampaign } from '../src/operations/create-review-campaign.js';
+import { decideReviewItem } from '../src/operations/decide-review-item.js';
 import { denyRequest } from '../src/operations/deny-request.js';
 import { setMailDelivery } from '../src/operations/set-mail-delivery.js';
 import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import type { Store } from '../src/store/database.js';
+import { reviewItems } from '../src/store/schema-reviews.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { breakGlassPolicy } from './support/break-glass-policy.js';
 import { grantThrough } from './support/flows.js';
 import { addressEveryone, HOSTILE, mailTick, outbox, PUBLIC_URL } from './support/mail-world.js';
 import { applyPolicyText } from './support/provisioning-world.js';
 import { startSmtpSink, type SmtpSink } from './support/smtp-sink.js';
-import { buildWorld, HOUR, type World } from './support/world.js';
+import { carlGets } from './support/review-world.js';
+import { buildWorld, DAY, HOUR, type World } from './support/world.js';
 
 for (const backend of BACKENDS) {
   describe(`e-mail through a real SMTP server (${backend})`, () => {
@@ -78,6 +83,27 @@ for (const backend of BACKENDS) {
       const subjects = to('sam@example.org').map((m) => m.mail.subject);
       assert.deepEqual(subjects, ['Approval needed: eve asks for payments/read on payments', 'Reminder: approval needed: eve asks for payments/read on payments']);
       assert.match(to('sam@example.org')[1]!.mail.text ?? '', /It has waited for you since 2030-01-01 09:00 UTC\./);
+    });
+
+    it('a reviewer is reminded once of each item still undecided two days before the campaign is due, and of no decided one', async () => {
+      const read = await carlGets(w, 'payments/read');
+      await carlGets(w, 'payments/initiate');
+      await createReviewCampaign(await w.as('ivan'), { scope: 'non_employee', reviewer: 'sponsor', dueIn: '5d' });
+      await mailTick(w, sink);
+      const subjects = () => to('sam@example.org').map((m) => m.mail.subject).filter((s) => /review/i.test(s ?? ''));
+      assert.equal(subjects().filter((s) => s?.startsWith('Review assigned:')).length, 2);
+      const [decided] = await store.db.select({ id: reviewItems.id }).from(reviewItems).where(eq(reviewItems.grantId, read));
+      await decideReviewItem(await w.as('sam'), { item: decided!.id, decision: 'keep', comment: 'still reconciling' });
+      w.clock.advance(2 * DAY + HOUR);
+      await mailTick(w, sink);
+      assert.equal(subjects().filter((s) => s?.startsWith('Reminder')).length, 0, 'not three days ahead');
+      w.clock.advance(DAY);
+      await mailTick(w, sink);
+      w.clock.advance(12 * HOUR);
+      await mailTick(w, sink);
+      const reminders = to('sam@example.org').filter((m) => m.mail.subject?.startsWith('Reminder: review due:'));
+      assert.deepEqual(reminders.map((m) => m.mail.subject), ["Reminder: review due: carl's payments/initiate"], 'once, for the undecided item only');
+      assert.match(reminders[0]!.mail.text ?? '', /the campaign's default decides it/);
     });
 
     it('mail waits while the SMTP server is down and is delivered once after it is back', async () => {

@@ -8,7 +8,7 @@ import { runHousekeeping } from '../jobs/housekeeping.js';
 import { loadMetricsConfig, type MetricsConfig } from '../metrics/config.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { runDutiesStep, runMailStep, runSiemStreamStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
-import { mailSettingsFromEnv, reminderWaitFromEnv } from '../mail/index.js';
+import { mailSettingsFromEnv, remindersFromEnv } from '../mail/index.js';
 import { loadSiemTargets } from '../siem/config.js';
 import type { StreamResult } from '../siem/stream.js';
 import { productVersion } from '../siem/version.js';
@@ -75,7 +75,7 @@ export const passOptions = (rt: Runtime): PassOptions => ({
   siem: loadSiemTargets(process.env, productVersion()),
   mail: {
     settings: mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl }),
-    reminderMs: reminderWaitFromEnv(process.env),
+    ...remindersFromEnv(process.env),
   },
 });
 
@@ -131,7 +131,7 @@ const checkWebhookSettings = (rt: Runtime): void => {
   if (ring) log.info(`webhook key ring: current ${ring.current.kid}${older.length ? `, also decrypting ${older.join(', ')} (tenure webhook rekey)` : ''}`);
 };
 
-/** Refuses a malformed TENURE_SMTP_URL, TENURE_MAIL_FROM or TENURE_MAIL_APPROVAL_REMINDER by name at start, and says where mail goes. */
+/** Refuses a malformed TENURE_SMTP_URL, TENURE_MAIL_FROM, TENURE_MAIL_APPROVAL_REMINDER or TENURE_MAIL_REVIEW_REMINDER by name at start, and says where mail goes. */
 const checkMailSettings = (rt: Runtime): void => {
   const { transport } = passOptions(rt).mail!.settings!;
   log.info(transport ? `mail goes to ${transport.describe}` : 'mail is off: set TENURE_SMTP_URL to send it (docs/notifications.md)');

@@ -1,10 +1,10 @@
 import type { Context } from '../work/context.js';
 import { dispatchMail } from './dispatch.js';
-import { DEFAULT_REMINDER_MS, writeApprovalReminders } from './reminders.js';
+import { DEFAULT_REMINDER_MS, DEFAULT_REVIEW_REMINDER_MS, writeApprovalReminders, writeReviewReminders } from './reminders.js';
 import { sendDueMail, type SendOptions } from './send.js';
 import type { MailSettings } from './transport.js';
 
-export { reminderWaitFromEnv } from './reminders.js';
+export { remindersFromEnv } from './reminders.js';
 export { mailSettingsFromEnv, parseSmtpUrl, type MailSettings, type MailTransport } from './transport.js';
 
 export interface MailTickOptions {
@@ -15,6 +15,8 @@ export interface MailTickOptions {
   send?: Partial<SendOptions>;
   /** How long a stage waits before its approvers are reminded (TENURE_MAIL_APPROVAL_REMINDER, one day). */
   reminderMs?: number;
+  /** How long before a review campaign is due its reviewers are reminded of undecided items (TENURE_MAIL_REVIEW_REMINDER, two days). */
+  reviewReminderMs?: number;
 }
 
 export interface MailTickResult {
@@ -26,13 +28,15 @@ export interface MailTickResult {
   failed: number;
 }
 
-/** One pass: the audit log past the `mail` cursor becomes outbox rows, reminders of stages that wait too long are added, then due mail is sent. Safe in several processes at once. */
+/** One pass: the audit log past the `mail` cursor becomes outbox rows, reminders (stages that wait too long, reviews due soon) are added, then due mail is sent. Safe in several processes at once. */
 export const runMailTick = async (ctx: Context, options: MailTickOptions = {}): Promise<MailTickResult> => {
   const settings = options.settings;
   const transport = settings?.transport;
   const dispatched = await dispatchMail(ctx, { publicUrl: settings?.publicUrl ?? '', enabled: transport !== undefined });
   if (!settings || !transport) return { written: dispatched, sent: 0, failed: 0 };
-  const written = dispatched + await writeApprovalReminders(ctx, { waitMs: options.reminderMs ?? DEFAULT_REMINDER_MS, publicUrl: settings.publicUrl });
+  const written = dispatched
+    + await writeApprovalReminders(ctx, { waitMs: options.reminderMs ?? DEFAULT_REMINDER_MS, publicUrl: settings.publicUrl })
+    + await writeReviewReminders(ctx, { beforeDueMs: options.reviewReminderMs ?? DEFAULT_REVIEW_REMINDER_MS, publicUrl: settings.publicUrl });
   const sender = { transport, from: settings.from, messageHost: new URL(settings.publicUrl).hostname, afterAccepted: options.afterAccepted };
   return { written, ...await sendDueMail(ctx, sender, options.send) };
 };

@@ -1,21 +1,32 @@
 /**
- * A reminder to the approvers of a stage that has waited longer than `waitMs` (default one day,
- * TENURE_MAIL_APPROVAL_REMINDER): once per stage, to whoever may decide it now. Written straight to
- * the outbox: the reminder is the passing of time, not a change of state, so it has no audit event;
- * its event key (`reminder:<request>:<stage>`) makes it once per stage and approver whatever runs it.
+ * Reminders, written straight to the outbox: a reminder is the passing of time, not a change of
+ * state, so it has no audit event; its event key makes it once per stage (or review item) and
+ * recipient whatever process runs it.
+ * - Approvers of a stage that has waited longer than `waitMs` (TENURE_MAIL_APPROVAL_REMINDER, one
+ *   day): once per stage, to whoever may decide it now (`reminder:<request>:<stage>`).
+ * - The reviewer of an undecided review item whose campaign is due within `beforeDueMs`
+ *   (TENURE_MAIL_REVIEW_REMINDER, two days): once per item (`review-reminder:<item>`), so that the
+ *   campaign's default (keep or revoke) is not what decides it.
  */
 import { sql } from 'drizzle-orm';
 import { durationSetting } from '../domain/durations.js';
 import { rawRows } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import type { WebhookEvent } from '../webhooks/events.js';
+import { loadReviewItems } from '../webhooks/review-events.js';
 import { insertRows, rowOf } from './dispatch.js';
 import { recipientsOf } from './recipients.js';
 
 export const DEFAULT_REMINDER_MS = 86_400_000;
+export const DEFAULT_REVIEW_REMINDER_MS = 2 * 86_400_000;
 
-export const reminderWaitFromEnv = (env: NodeJS.ProcessEnv): number =>
-  env.TENURE_MAIL_APPROVAL_REMINDER ? durationSetting('TENURE_MAIL_APPROVAL_REMINDER', env.TENURE_MAIL_APPROVAL_REMINDER) : DEFAULT_REMINDER_MS;
+const setting = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => (env[name] ? durationSetting(name, env[name]) : fallback);
+
+/** The reminder times from the environment; a value that is not a duration stops the start, naming its variable. */
+export const remindersFromEnv = (env: NodeJS.ProcessEnv): { reminderMs: number; reviewReminderMs: number } => ({
+  reminderMs: setting(env, 'TENURE_MAIL_APPROVAL_REMINDER', DEFAULT_REMINDER_MS),
+  reviewReminderMs: setting(env, 'TENURE_MAIL_REVIEW_REMINDER', DEFAULT_REVIEW_REMINDER_MS),
+});
 
 interface Waiting {
   request_id: string; position: number; since: Date | string; approvers: string[]; requester: string; beneficiary: string;
@@ -55,6 +66,28 @@ export const writeApprovalReminders = async (ctx: Context, options: { waitMs: nu
       waitingSince: iso(s.since) },
   } }));
   if (events.length === 0) return 0;
+  return ctx.store.db.transaction(async (tx) => {
+    const recipients = await recipientsOf(tx, events);
+    return insertRows(tx, now, events.flatMap((event, i) => recipients[i]!.map((r) => rowOf(event, r, options.publicUrl, now))));
+  });
+};
+
+/** Undecided items of open campaigns due by `horizon`, not reminded yet. */
+const itemsDueSoon = (ctx: Context, now: string, horizon: string, limit: number) => rawRows<{ id: string }>(ctx.store.db, sql`
+  SELECT i.id FROM review_items i JOIN review_campaigns c ON c.id = i.campaign_id
+  WHERE c.status = 'open' AND i.status = 'pending' AND c.due_at > ${now}::timestamptz AND c.due_at <= ${horizon}::timestamptz
+    AND NOT EXISTS (SELECT 1 FROM mail_outbox m WHERE m.event_key = 'review-reminder:' || i.id)
+  LIMIT ${limit}`);
+
+/** Writes the review reminders due now (the item's own data, as on assignment, marked a reminder); returns how many outbox rows. */
+export const writeReviewReminders = async (ctx: Context, options: { beforeDueMs: number; publicUrl: string; batchSize?: number }): Promise<number> => {
+  const now = ctx.clock.now();
+  const due = await itemsDueSoon(ctx, now.toISOString(), new Date(now.getTime() + options.beforeDueMs).toISOString(), options.batchSize ?? 500);
+  if (due.length === 0) return 0;
+  const items = await loadReviewItems(ctx.store.db, due.map((d) => d.id));
+  const events: WebhookEvent[] = [...items].map(([id, data]) => ({ seq: 0, payload: {
+    id: `review-reminder:${id}`, type: 'review.item_assigned', occurredAt: now.toISOString(), data: { ...data, reminder: true },
+  } }));
   return ctx.store.db.transaction(async (tx) => {
     const recipients = await recipientsOf(tx, events);
     return insertRows(tx, now, events.flatMap((event, i) => recipients[i]!.map((r) => rowOf(event, r, options.publicUrl, now))));

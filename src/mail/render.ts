@@ -49,8 +49,9 @@ const wordsOf = (type: WebhookEventType, d: Data): Words | undefined => {
       subject: `Access revoked: ${access(d)}`, lines: [`${str(d.identity)}'s ${access(d)} was revoked.`, `Reason: ${str(d.reason)}`],
       action: 'See your access:' };
     case 'review.item_assigned': return {
-      subject: `Review assigned: ${str(d.identity)}'s ${str(d.entitlement)}`,
-      lines: [`Campaign "${str(d.campaign)}" asks you to review ${str(d.identity)}'s ${str(d.entitlement)}.`, `Due: ${day(d.dueAt)}.`],
+      subject: `${d.reminder ? 'Reminder: review due' : 'Review assigned'}: ${str(d.identity)}'s ${str(d.entitlement)}`,
+      lines: [`Campaign "${str(d.campaign)}" asks you to review ${str(d.identity)}'s ${str(d.entitlement)}.`, `Due: ${day(d.dueAt)}.`,
+        ...(d.reminder ? ['Undecided by then, the campaign\'s default decides it.'] : [])],
       action: 'Decide it under Reviews:' };
     case 'finding.opened': return {
       subject: `Finding (${str(d.severity)}): ${str(d.kind)}${d.system ? ` on ${str(d.system)}` : ''}`,
