@@ -1,15 +1,14 @@
-import { and, desc, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
-import { findIdentity, handlesById } from '../store/queries/identities.js';
-import { entitlements, systems } from '../store/schema.js';
+import { findIdentity } from '../store/queries/identities.js';
+import { systems } from '../store/schema.js';
 import { proxySessions } from '../store/schema-proxy.js';
-import type { Executor } from '../store/database.js';
 import { loadActor } from './authorize.js';
 import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
 import { visibleSessions } from './lib/proxy-sessions/scope.js';
-import { verifySessions } from './lib/proxy-sessions/verify.js';
+import { sessionViews } from './lib/proxy-sessions/views.js';
 
 export const Input = z.object({
   grant: z.uuid('must be a grant id').optional(),
@@ -19,21 +18,6 @@ export const Input = z.object({
   limit: z.number().int().min(1).max(500).default(100),
   cursor: cursorField,
 }).strict();
-
-/** Sessions matching `where`, newest first, each with names and its recording's verdict. */
-export const sessionViews = async (exec: Executor, where: SQL | undefined, limit?: number) => {
-  const query = exec.select({ s: proxySessions, system: systems.key, entitlement: entitlements.key }).from(proxySessions)
-    .innerJoin(systems, eq(systems.id, proxySessions.systemId)).innerJoin(entitlements, eq(entitlements.id, proxySessions.entitlementId))
-    .where(where).orderBy(desc(proxySessions.startedAt), desc(proxySessions.id));
-  const rows = limit === undefined ? await query : await query.limit(limit);
-  const handles = await handlesById(exec, rows.map((r) => r.s.identityId));
-  const verdicts = await verifySessions(exec, rows.map((r) => r.s));
-  return rows.map(({ s, system, entitlement }) => ({
-    id: s.id, protocol: s.protocol, person: handles.get(s.identityId) ?? s.identityId, grant: s.grantId, system, entitlement,
-    account: s.account, role: s.role, clientAddress: s.clientAddress, startedAt: s.startedAt, endedAt: s.endedAt, endReason: s.endReason,
-    statements: s.statementCount, recordingSha256: s.recordingSha256, ...verdicts.get(s.id)!,
-  }));
-};
 
 /** Proxied sessions the actor may read (see lib/proxy-sessions/scope.ts), narrowed by the filters; newest first. */
 export const listProxySessions = async (ctx: Context, input: z.input<typeof Input>) => {

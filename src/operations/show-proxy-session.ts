@@ -5,9 +5,9 @@ import { proxySessions } from '../store/schema-proxy.js';
 import { loadActor, refuseUnless } from './authorize.js';
 import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
-import { sessionViews } from './list-proxy-sessions.js';
 import { visibleSessions } from './lib/proxy-sessions/scope.js';
 import { recordingLines } from './lib/proxy-sessions/verify.js';
+import { sessionViews } from './lib/proxy-sessions/views.js';
 
 export const Input = z.object({ session: z.uuid('must be a proxy session id') }).strict();
 

@@ -14,6 +14,7 @@ const GrantView = z.object({
   exceptionId: z.string().nullable(), endedAt: optionalDate, endReason: z.string().nullable(), createdAt: isoDate,
   takesCredential: z.boolean().describe('the holder may take a password Tenure mints for the target (POST /v1/grants/{id}/credential)'),
   credentialIssuedAt: optionalDate.describe('when the holder last took one (never the password)'),
+  proxySessions: z.number().int().describe('sessions through the access proxy under this grant (GET /v1/proxy-sessions?grant=)'),
 });
 const IssuedCredential = z.object({
   grant: z.string(), system: z.string(), account: z.string().describe('the account to sign in as'),

@@ -6,7 +6,7 @@ import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems
 import { typed, type RouteModule } from './route.js';
 
 /** Sessions mediated by the access proxy (docs/sessions.md); not the web sign-in sessions of /v1/auth. */
-const SessionView = z.object({
+export const SessionView = z.object({
   id: z.string(), protocol: z.string(), person: z.string(), grant: z.string(), system: z.string(), entitlement: z.string(),
   account: z.string().describe('the account in the target the proxy signed in as'), role: z.string(), clientAddress: z.string(),
   startedAt: isoDate, endedAt: optionalDate, endReason: z.string().nullable(), statements: z.number().nullable(),
