@@ -43,7 +43,7 @@ export const renderEvidenceHtml = (pack: EvidencePack): string => [
   '<h2>Recorded sessions</h2>',
   table(['session', 'person', 'entitlement', 'account', 'started', 'ended', 'why', 'statements', 'recording SHA-256', 'recording matches'],
     pack.proxySessions.map((s) => [s.id, s.person, s.entitlement, s.account, s.startedAt, s.endedAt, s.endReason, s.statements, s.recordingSha256,
-      s.verified === null ? 'open' : s.verified ? 'yes' : 'NO'])),
+      s.verified === null ? 'open' : s.verified === 'purged' ? 'purged by retention' : s.verified ? 'yes' : 'NO'])),
   ...Object.entries(pack.sections).flatMap(([name, items]) => [
     `<h2>${escape(SECTION_TITLES[name] ?? name)}</h2>`,
     table(['seq', 'at', 'action', 'by', 'identity', 'subject', 'reason', 'ticket', 'after', 'hash'], eventRows(items)),

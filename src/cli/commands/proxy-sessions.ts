@@ -4,7 +4,7 @@ import type { Runtime } from '../runtime.js';
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
 
 /** The recording's verdict in a word: `open` until the session ends. */
-const verdict = (verified: boolean | null) => (verified === null ? 'open' : verified ? 'verified' : 'MISMATCH');
+const verdict = (verified: boolean | 'purged' | null) => (verified === null ? 'open' : verified === 'purged' ? 'purged' : verified ? 'verified' : 'MISMATCH');
 
 /**
  * Sessions recorded by the access proxy (docs/sessions.md). Named `proxy-session`, apart from the

@@ -18,7 +18,7 @@ export const Pack = z.object({
     id: z.string(), person: z.string(), grant: z.string(), entitlement: z.string(), account: z.string(), startedAt: isoDate, endedAt: optionalDate,
     endReason: z.string().nullable(), statements: z.number().nullable(),
     recordingSha256: z.string().nullable().describe('the digest the proxy_session.ended event carries'),
-    verified: z.boolean().nullable().describe('the stored recording hashes to it (null: still open)'),
+    verified: z.union([z.boolean(), z.literal('purged')]).nullable().describe('the stored recording hashes to it (purged: retention deleted it; null: still open)'),
   })).describe('sessions through the access proxy under these grants, oldest first'),
   sections: z.record(z.string(), z.array(Event)), timeline: z.array(Event),
 });

@@ -34,6 +34,7 @@ const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'enga
   hr: counts('due', 'endDates').extend({ ownership: counts('resolved', 'suspended') }),
   provisioning: counts('superseded', 'held', 'done', 'failed', 'tasksOpened', 'overdueTasks'),
   findingsReopened: z.number(), credentialFindings: counts('opened', 'closed'), sodFindings: counts('opened', 'closed'), breakGlassEscalated: z.number(),
+  recordingsPurged: z.number().describe('proxied sessions whose statement lines retention deleted'),
   reviews: z.object({
     closed: counts('closed', 'defaultedRevoke', 'defaultedKeep', 'voided', 'renewalsLapsed'),
     scheduled: z.object({ opened: z.array(z.object({ key: z.string(), campaignId: z.string().nullable(), items: z.number(), unassigned: z.array(z.string()) })), errors: failures('key') }),

@@ -12,8 +12,9 @@ export const SessionView = z.object({
   startedAt: isoDate, endedAt: optionalDate, endReason: z.string().nullable(), statements: z.number().nullable(),
   recordingSha256: z.string().nullable().describe('as stored on the session row'),
   auditedSha256: z.string().nullable().describe('as carried by the proxy_session.ended audit event'),
-  verified: z.boolean().nullable()
-    .describe('the stored statement lines hash to auditedSha256 (false: the recording was changed or lost; null: the session is open)'),
+  verified: z.union([z.boolean(), z.literal('purged')]).nullable().describe('the stored statement lines hash to auditedSha256 '
+    + '(false: the recording was changed or lost; purged: retention deleted the lines, the digest stays; null: the session is open)'),
+  recordingPurgedAt: optionalDate.describe('when retention deleted the statement lines'),
 });
 const TimelineEntry = z.union([
   StatementRecord,

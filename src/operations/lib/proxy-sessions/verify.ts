@@ -8,11 +8,12 @@ import { proxyStatements } from '../../../store/schema-proxy.js';
  * Whether a session's stored recording is the one the audit chain vouches for: its lines, in
  * order, hashed again and compared with `recordingSha256` of its `proxy_session.ended` event (not
  * with the session row, which anyone who can edit the recording can edit too). null while the
- * session is open: nothing is vouched for yet.
+ * session is open: nothing is vouched for yet; `purged` once retention deleted the lines (the
+ * digest stays, nothing is left to compare with it).
  */
-export type Verified = boolean | null;
+export type Verified = boolean | 'purged' | null;
 
-export interface SessionDigest { id: string; endedAt: Date | null }
+export interface SessionDigest { id: string; endedAt: Date | null; recordingPurgedAt: Date | null }
 
 /** The digests the chain carries for these sessions' ends. */
 const auditedDigests = async (exec: Executor, ids: string[]): Promise<Map<string, string>> => {
@@ -35,15 +36,17 @@ export const recordingLines = async (exec: Executor, ids: string[]): Promise<Map
   return lines;
 };
 
-/** The verdict and the audited digest of each session; `lines` when the caller already read them. */
+/** The verdict and the audited digest of each session. */
 export const verifySessions = async (
-  exec: Executor, sessions: readonly SessionDigest[], lines?: Map<string, { seq: number; record: string }[]>,
+  exec: Executor, sessions: readonly SessionDigest[],
 ): Promise<Map<string, { verified: Verified; auditedSha256: string | null }>> => {
-  const ended = sessions.filter((s) => s.endedAt !== null).map((s) => s.id);
-  const [digests, stored] = await Promise.all([auditedDigests(exec, ended), lines ?? recordingLines(exec, ended)]);
+  const ended = sessions.filter((s) => s.endedAt !== null);
+  const [digests, stored] = await Promise.all([
+    auditedDigests(exec, ended.map((s) => s.id)), recordingLines(exec, ended.filter((s) => s.recordingPurgedAt === null).map((s) => s.id))]);
   return new Map(sessions.map((s): [string, { verified: Verified; auditedSha256: string | null }] => {
-    if (s.endedAt === null) return [s.id, { verified: null, auditedSha256: null }];
     const audited = digests.get(s.id) ?? null;
+    if (s.endedAt === null) return [s.id, { verified: null, auditedSha256: null }];
+    if (s.recordingPurgedAt !== null) return [s.id, { verified: 'purged', auditedSha256: audited }];
     const recomputed = recordingSha256((stored.get(s.id) ?? []).map((l) => l.record));
     return [s.id, { verified: audited !== null && audited === recomputed, auditedSha256: audited }];
   }));

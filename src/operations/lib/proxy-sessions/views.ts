@@ -16,7 +16,7 @@ export const sessionViews = async (exec: Executor, where: SQL | undefined, limit
   return rows.map(({ s, system, entitlement }) => ({
     id: s.id, protocol: s.protocol, person: handles.get(s.identityId) ?? s.identityId, grant: s.grantId, system, entitlement,
     account: s.account, role: s.role, clientAddress: s.clientAddress, startedAt: s.startedAt, endedAt: s.endedAt, endReason: s.endReason,
-    statements: s.statementCount, recordingSha256: s.recordingSha256, ...verdicts.get(s.id)!,
+    statements: s.statementCount, recordingSha256: s.recordingSha256, recordingPurgedAt: s.recordingPurgedAt, ...verdicts.get(s.id)!,
   }));
 };
 
