@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { loadHttpConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
@@ -7,7 +8,9 @@ import { buildEvidencePack } from '../src/operations/build-evidence-pack.js';
 import { createToken } from '../src/operations/create-token.js';
 import { listBreakGlassReviews } from '../src/operations/list-break-glass-reviews.js';
 import { listGrants } from '../src/operations/list-grants.js';
+import { reviewBreakGlass } from '../src/operations/review-break-glass.js';
 import { startBreakGlass } from '../src/operations/start-break-glass.js';
+import { rawRows } from '../src/store/database.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { breakGlassPolicy } from './support/break-glass-policy.js';
 import { grantThrough } from './support/flows.js';
@@ -57,6 +60,14 @@ for (const backend of BACKENDS) {
       assert.deepEqual(review!.evidence.proxySessions.map((s) => [s.id, s.person, s.statements, s.verified]), [[eves, 'eve', 2, true]]);
       const [overHttp] = (await get('/v1/breakglass/reviews?status=pending', 'olivia')).items as { evidence: { proxySessions: { id: string; verified: boolean }[] } }[];
       assert.deepEqual(overHttp!.evidence.proxySessions.map((s) => [s.id, s.verified]), [[eves, true]]);
+    });
+
+    it('the decision goes into the chain with the sessions the reviewer had before them and their verdicts', async () => {
+      const [review] = await listBreakGlassReviews(await w.as('olivia'), { status: 'pending' });
+      await reviewBreakGlass(await w.as('olivia'), { review: review!.id, outcome: 'appropriate', comment: 'the batch was stuck' });
+      const [event] = await rawRows<{ canonical: string }>(w.store.db, sql`SELECT canonical FROM audit_events WHERE action = 'breakglass.reviewed'`);
+      const after = (JSON.parse(event!.canonical) as { after: { sessions: { id: string; statements: number; verified: boolean }[] } }).after;
+      assert.deepEqual(after.sessions.map((s) => [s.id, s.statements, s.verified]), [[eves, 2, true]]);
     });
 
     it('an evidence pack lists the sessions under its grants with the audited digest and the verdict, and their audit events', async () => {

@@ -1,18 +1,17 @@
-import { and, asc, desc, eq, gte, isNull, lt, or, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, lt, or, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { searchAuditEvents } from '../audit/search.js';
 import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
-import { BREAK_GLASS_REVIEW_STATUSES } from '../domain/break-glass.js';
+import { BREAK_GLASS_REVIEW_STATUSES, windowEvidenceEnd } from '../domain/break-glass.js';
 import { accessEvents } from '../store/schema-service.js';
 import { findings } from '../store/schema-provisioning.js';
-import { proxySessions } from '../store/schema-proxy.js';
 import { loadActor, may } from './authorize.js';
 import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
-import { sessionViews } from './lib/proxy-sessions/views.js';
+import { sessionsDuring } from './lib/proxy-sessions/views.js';
 
 export const Input = z.object({
   status: z.enum(BREAK_GLASS_REVIEW_STATUSES).optional(),
@@ -23,18 +22,15 @@ const EVIDENCE_LIMIT = 500;
 
 /** What the user did during the window: their audit events, and what the decision point answered them. */
 const evidenceOf = async (exec: Executor, review: typeof breakGlassReviews.$inferSelect, now: Date) => {
-  const to = new Date(Math.min(review.endsAt.getTime(), now.getTime()) + 1);
+  const to = windowEvidenceEnd(review.endsAt, now);
   const events = await searchAuditEvents(exec, { identityId: review.identityId, from: review.startsAt, to, limit: EVIDENCE_LIMIT });
   const access = await exec.select({ at: accessEvents.at, entitlement: accessEvents.entitlementKey, system: accessEvents.systemKey,
     action: accessEvents.action, allowed: accessEvents.allowed, reason: accessEvents.reason })
     .from(accessEvents)
     .where(and(eq(accessEvents.identityId, review.identityId), gte(accessEvents.at, review.startsAt), lt(accessEvents.at, to)))
     .orderBy(asc(accessEvents.at)).limit(EVIDENCE_LIMIT);
-  // Every proxied session of the user's that overlaps the window, on this grant or another: what they did, recorded.
-  const sessions = await sessionViews(exec, and(eq(proxySessions.identityId, review.identityId), lt(proxySessions.startedAt, to),
-    or(isNull(proxySessions.endedAt), gte(proxySessions.endedAt, review.startsAt))), EVIDENCE_LIMIT);
   return {
-    proxySessions: sessions.reverse(),
+    proxySessions: await sessionsDuring(exec, review.identityId, review.startsAt, to, EVIDENCE_LIMIT),
     auditEvents: events.map((e) => ({ seq: e.seq, at: e.at, action: e.action, subject: e.subject, reason: e.reason, ticket: e.ticket })),
     accessEvents: access,
   };

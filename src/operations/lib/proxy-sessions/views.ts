@@ -1,4 +1,4 @@
-import { count, desc, eq, inArray, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gte, inArray, isNull, lt, or, type SQL } from 'drizzle-orm';
 import type { Executor } from '../../../store/database.js';
 import { handlesById } from '../../../store/queries/identities.js';
 import { entitlements, systems } from '../../../store/schema.js';
@@ -26,3 +26,8 @@ export const sessionCountsByGrant = async (exec: Executor, grantIds: string[]): 
     .where(inArray(proxySessions.grantId, grantIds)).groupBy(proxySessions.grantId);
   return new Map(rows.map((r) => [r.grant, Number(r.n)]));
 };
+
+/** A person's sessions that overlap [from, to), oldest first: what they did in a break-glass window, on any grant. */
+export const sessionsDuring = async (exec: Executor, identityId: string, from: Date, to: Date, limit: number) =>
+  (await sessionViews(exec, and(eq(proxySessions.identityId, identityId), lt(proxySessions.startedAt, to),
+    or(isNull(proxySessions.endedAt), gte(proxySessions.endedAt, from))), limit)).reverse();
