@@ -125,6 +125,16 @@ describe('the tenure command line on the embedded database', () => {
     assert.match(noActor.err, /actor\.required/);
   });
 
+  it('proxy-session list answers the sessions the actor may read, and show refuses an unknown or malformed id', () => {
+    const listed = tenure('--as', 'audrey', '--json', 'proxy-session', 'list', '--state', 'ended');
+    assert.equal(listed.code, 0, listed.err);
+    assert.ok(Array.isArray(listed.json()));
+    const unknown = tenure('--as', 'audrey', 'proxy-session', 'show', '00000000-0000-4000-8000-000000000000');
+    assert.equal(unknown.code, 4);
+    assert.match(unknown.err, /proxy_session\.not_found/);
+    assert.equal(tenure('--as', 'audrey', 'proxy-session', 'list', '--state', 'closed').code, 2);
+  });
+
   describe('while another process holds the data directory', () => {
     let holder: ReturnType<typeof spawn>;
     before(async () => {

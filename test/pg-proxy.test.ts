@@ -7,6 +7,7 @@ import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
 import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
+import { showProxySession } from '../src/operations/show-proxy-session.js';
 import { sql } from 'drizzle-orm';
 import { rawRows, type Store } from '../src/store/database.js';
 import { webhookEventsOf, type AuditRow } from '../src/webhooks/events.js';
@@ -72,6 +73,7 @@ for (const backend of BACKENDS) {
       assert.equal(session!.statement_count, records.length);
       assert.equal(session!.recording_sha256, recordingSha256(records));
       assert.ok((await endedEvent(store, session!.id))?.includes(session!.recording_sha256!), 'the ended event carries the digest');
+      assert.equal((await showProxySession(await p.world.as('selma'), { session: session!.id })).verified, true, 'read back, verified against the chain');
       const rows = await rawRows<AuditRow>(store.db, sql`SELECT seq, occurred_at AS "occurredAt", action, subject_id AS "subjectId", canonical
         FROM audit_events WHERE subject_id = ${session!.id} ORDER BY seq`);
       const hooks = await webhookEventsOf(store.db, rows, new Set(['session.started', 'session.ended']));

@@ -81,6 +81,7 @@ export const AUDIT_EVENT_TYPES = [
   'session.ended',
   'proxy_session.started',
   'proxy_session.ended',
+  'proxy_session.recording_purged',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

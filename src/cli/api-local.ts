@@ -62,6 +62,8 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     denyRequest: (input) => use(import('../operations/deny-request.js'), (m, c) => m.denyRequest(c, input)),
 
     listGrants: (input) => every(import('../operations/list-grants.js'), (m, c, cursor) => m.pageGrants(c, { ...input, cursor })),
+    listProxySessions: (input) => every(import('../operations/list-proxy-sessions.js'), (m, c, cursor) => m.pageProxySessions(c, { ...input, cursor })),
+    showProxySession: (input) => use(import('../operations/show-proxy-session.js'), (m, c) => m.showProxySession(c, input)),
     revokeGrant: (input) => use(import('../operations/revoke-grant.js'), (m, c) => m.revokeGrant(c, input)),
     issueGrantCredential: (input) => use(import('../operations/issue-grant-credential.js'), (m, c) => m.issueGrantCredential(c, input)),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.

@@ -131,6 +131,8 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     denyRequest: ({ request, ...body }) => call('POST', `/v1/requests/${segment(request)}/deny`, { body }),
 
     listGrants: (input) => list('/v1/grants', input),
+    listProxySessions: (input) => list('/v1/proxy-sessions', input),
+    showProxySession: ({ session }) => call('GET', `/v1/proxy-sessions/${segment(session)}`),
     revokeGrant: ({ grant, ...body }) => call('POST', `/v1/grants/${segment(grant)}/revoke`, { body }),
     issueGrantCredential: ({ grant }) => call('POST', `/v1/grants/${segment(grant)}/credential`, {}),
     runPass: () => call('POST', '/v1/lifecycle/run'),

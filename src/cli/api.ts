@@ -23,6 +23,8 @@ import type { listSystems } from '../operations/list-systems.js';
 import type { measureRevocationLag } from '../operations/measure-revocation-lag.js';
 import type { showEngagement } from '../operations/show-engagement.js';
 import type { listGrants } from '../operations/list-grants.js';
+import type { listProxySessions } from '../operations/list-proxy-sessions.js';
+import type { showProxySession } from '../operations/show-proxy-session.js';
 import type { listIdentities, showIdentity } from '../operations/list-identities.js';
 import type { listRequests, showRequest } from '../operations/list-requests.js';
 import type { listTokens } from '../operations/list-tokens.js';
@@ -121,6 +123,8 @@ export interface TenureApi {
   denyRequest(input: In<typeof denyRequest>): Answer<typeof denyRequest>;
 
   listGrants(input: In<typeof listGrants>): Answer<typeof listGrants>;
+  listProxySessions(input: In<typeof listProxySessions>): Answer<typeof listProxySessions>;
+  showProxySession(input: In<typeof showProxySession>): Answer<typeof showProxySession>;
   revokeGrant(input: In<typeof revokeGrant>): Answer<typeof revokeGrant>;
   issueGrantCredential(input: In<typeof issueGrantCredential>): Answer<typeof issueGrantCredential>;
   /** One whole worker pass (lifecycle, HR, provisioning, reviews, webhooks...); needs worker.run. */

@@ -106,6 +106,7 @@ const logDuties = (r: DutiesResult): void => {
   for (const failed of reviews.scheduled.errors) log.error(`review campaign ${failed.key} could not open: ${failed.error}`);
   for (const run of reconciliation.reconciled) log.info(`reconciled ${run.system}`, { ...run.drift });
   for (const failed of reconciliation.errors) log.error(`reconciliation of ${failed.system} failed: ${failed.error}`);
+  if (r.recordingsPurged > 0) log.info('session recordings past their retention deleted', { sessions: r.recordingsPurged });
 };
 
 /** One line per connector that is unreachable or unsafe at start; the unsafe ones are findings too (jobs/connector-check.ts). */

@@ -45,3 +45,6 @@ export const chooseReviewer = (userId: string, candidates: readonly (string | nu
   if (!reviewer) throw new TenureError('breakglass.no_reviewer', 'nobody but the user could review this break-glass access: refused');
   return reviewer;
 };
+
+/** Where the evidence of a break-glass window stops (exclusive): its end, or now while it runs. */
+export const windowEvidenceEnd = (endsAt: Date, now: Date): Date => new Date(Math.min(endsAt.getTime(), now.getTime()) + 1);

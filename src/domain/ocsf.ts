@@ -119,6 +119,7 @@ export const OCSF_MAPPING: Readonly<Record<string, OcsfMapping>> = {
   'session.ended': m(3002, 2, 'sign-out of Tenure'),
   'proxy_session.started': m(3002, 1, 'logon to a target system through Tenure\'s access proxy'),
   'proxy_session.ended': m(3002, 2, 'logoff from a target system through Tenure\'s access proxy; the recording\'s SHA-256 in the data'),
+  'proxy_session.recording_purged': base('retention deleted the statement recordings of ended proxy sessions (their ids in the data); sessions and digests stay'),
 };
 
 /** Names of a mapping, and type_uid = class_uid * 100 + activity_id, as OCSF defines it. */

@@ -46,6 +46,8 @@ export const PERMISSIONS = {
   /** Decide any break-glass review (the escalation path when the named reviewer does not), and see them all. */
   'breakglass.review_any': ['admin', 'security'],
   'breakglass.read_all': ['admin', 'security', 'auditor'],
+  /** See every proxied session and its recording (the person, those who answer for them and the system's owners see theirs). */
+  'proxy_session.read_all': ['admin', 'security', 'auditor'],
   /** Open an access review campaign by hand (scheduled ones come from the policy file). */
   'review.manage': ['admin', 'iam', 'security'],
   /** See every review item, whoever reviews it, with its evidence and decision. */

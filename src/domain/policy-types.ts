@@ -46,6 +46,8 @@ export interface AppliedPolicy {
   accessProfiles?: AccessProfile[];
   /** Review campaigns on a schedule, and when event-driven reviews are due (absent: none scheduled). */
   reviews?: ReviewSettings;
+  /** How long each system's proxied-session recordings are kept after the session ends, by system key (absent: kept). */
+  recordingRetentionMs?: Record<string, number>;
 }
 
 export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;

@@ -18,7 +18,7 @@ const table = (headers: string[], rows: unknown[][]): string => rows.length === 
 
 const SECTION_TITLES: Record<string, string> = {
   contract: 'Contract, engagements and service accounts', requests: 'Requests', approvals: 'Approvals (approver and stage)', grants: 'Grants and extensions', reviews: 'Break-glass and reviews',
-  removals: 'Expiries, revocations and their confirmation in the target', findings: 'Findings',
+  removals: 'Expiries, revocations and their confirmation in the target', findings: 'Findings', sessions: 'Sessions through the access proxy (audit events)',
 };
 
 type Item = EvidencePack['timeline'][number];
@@ -40,6 +40,10 @@ export const renderEvidenceHtml = (pack: EvidencePack): string => [
   table(['grant', 'identity', 'entitlement', 'origin', 'status', 'starts', 'ends', 'ended', 'why', 'in the target', 'confirmed', 'confirmation'],
     pack.grants.map((g) => [g.id, g.identity, g.entitlement, g.origin, g.status, g.startsAt, g.endsAt, g.endedAt, g.endReason, g.provisioningState,
       g.provisioningConfirmedAt, g.provisioningEvidence])),
+  '<h2>Recorded sessions</h2>',
+  table(['session', 'person', 'entitlement', 'account', 'started', 'ended', 'why', 'statements', 'recording SHA-256', 'recording matches'],
+    pack.proxySessions.map((s) => [s.id, s.person, s.entitlement, s.account, s.startedAt, s.endedAt, s.endReason, s.statements, s.recordingSha256,
+      s.verified === null ? 'open' : s.verified === 'purged' ? 'purged by retention' : s.verified ? 'yes' : 'NO'])),
   ...Object.entries(pack.sections).flatMap(([name, items]) => [
     `<h2>${escape(SECTION_TITLES[name] ?? name)}</h2>`,
     table(['seq', 'at', 'action', 'by', 'identity', 'subject', 'reason', 'ticket', 'after', 'hash'], eventRows(items)),

@@ -9,6 +9,7 @@ import { runMailTick, type MailTickOptions, type MailTickResult } from '../mail/
 import { failpoint } from './failpoints.js';
 import { escalateOverdueBreakGlassReviews } from './break-glass.js';
 import { scanCredentials } from './credentials.js';
+import { purgeExpiredRecordings } from './recordings.js';
 import { scanSeparationOfDuties } from './sod.js';
 import { reopenLapsedFindings } from './findings.js';
 import { runHousekeeping } from './housekeeping.js';
@@ -41,6 +42,8 @@ export interface DutiesResult {
   breakGlassEscalated: number;
   reviews: { closed: ClosedCampaigns; scheduled: ScheduledCampaigns };
   reconciliation: ScheduledReconcileResult;
+  /** Proxied sessions whose statement lines retention deleted. */
+  recordingsPurged: number;
 }
 
 /** Lifecycle counters at the top level (what the lifecycle route answered before it ran a whole pass), every other step beside them. */
@@ -64,7 +67,8 @@ export const runDutiesStep = async (ctx: Context, options: PassOptions = {}): Pr
   const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
   const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
   const reconciliation = await runDueReconciliations(ctx);
-  return { hr, provisioning, findingsReopened, credentialFindings, sodFindings, breakGlassEscalated, reviews, reconciliation };
+  const recordingsPurged = await purgeExpiredRecordings(ctx);
+  return { hr, provisioning, findingsReopened, credentialFindings, sodFindings, breakGlassEscalated, reviews, reconciliation, recordingsPurged };
 };
 
 /** Expiry notices, the audit log turned into deliveries, and due deliveries attempted. */

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { searchAuditEvents, type AuditFilters, type AuditRecord } from '../audit/search.js';
 import { TenureError } from '../domain/errors.js';
@@ -9,6 +9,8 @@ import type { Executor } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { authorize } from './authorize.js';
+import { sessionViews } from './lib/proxy-sessions/views.js';
+import { proxySessions } from '../store/schema-proxy.js';
 
 export const Input = z.object({ subject: z.enum(['identity', 'engagement', 'system']), ref }).strict();
 
@@ -25,6 +27,7 @@ const SECTIONS: Record<string, string[]> = {
     'engagement.renewal_requested', 'engagement.renewed', 'engagement.renewal_lapsed'],
   removals: ['grant.expired', 'grant.revoked', 'grant.deprovisioned', 'provisioning.task_confirmed:deprovision', 'access.drift_removed'],
   findings: ['finding.opened', 'finding.accepted', 'finding.resolved', 'finding.reopened'],
+  sessions: ['proxy_session.started', 'proxy_session.ended', 'proxy_session.recording_purged'],
 };
 
 /** A manual task's confirmation belongs with the grants or the removals, by what the task was. */
@@ -84,6 +87,9 @@ export const assemblePack = async (ctx: Context, title: string, events: AuditRec
   const handles = await handlesById(exec, [ctx.actor.id, ...events.map((e) => e.actor.id), ...events.map((e) => e.actor.issuedBy), ...events.map((e) => e.identityId),
     ...grantRows.map((r) => r.g.identityId)].filter((id): id is string => !!id));
   const [head] = await exec.select().from(auditHead).where(eq(auditHead.id, 1));
+  // Sessions through the access proxy under the pack's grants, each with its digest checked against the chain.
+  const grantIds = grantRows.map((r) => r.g.id);
+  const sessions = grantIds.length === 0 ? [] : (await sessionViews(exec, inArray(proxySessions.grantId, grantIds))).reverse();
   const item = (e: AuditRecord) => ({
     seq: e.seq, hash: e.hash, at: e.at, action: e.action, actor: e.actor.id ? handles.get(e.actor.id) ?? e.actor.id : e.actor.channel,
     channel: e.actor.channel, issuedBy: e.actor.issuedBy ? handles.get(e.actor.issuedBy) ?? e.actor.issuedBy : null,
@@ -101,6 +107,8 @@ export const assemblePack = async (ctx: Context, title: string, events: AuditRec
       startsAt: g.startsAt, endsAt: g.endsAt, endedAt: g.endedAt, endReason: g.endReason, provisioningState: g.provisioningState,
       provisioningConfirmedAt: g.provisioningConfirmedAt, provisioningEvidence: g.provisioningEvidence,
     })),
+    proxySessions: sessions.map((s) => ({ id: s.id, person: s.person, grant: s.grant, entitlement: s.entitlement, account: s.account,
+      startedAt: s.startedAt, endedAt: s.endedAt, endReason: s.endReason, statements: s.statements, recordingSha256: s.auditedSha256, verified: s.verified })),
     sections, timeline: events.map(item),
   };
 };

@@ -5,12 +5,13 @@ import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, grants } from '../store/schema.js';
 import { breakGlassReviews } from '../store/schema-break-glass.js';
-import { BREAK_GLASS_REVIEW_STATUSES } from '../domain/break-glass.js';
+import { BREAK_GLASS_REVIEW_STATUSES, windowEvidenceEnd } from '../domain/break-glass.js';
 import { accessEvents } from '../store/schema-service.js';
 import { findings } from '../store/schema-provisioning.js';
 import { loadActor, may } from './authorize.js';
 import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
+import { sessionsDuring } from './lib/proxy-sessions/views.js';
 
 export const Input = z.object({
   status: z.enum(BREAK_GLASS_REVIEW_STATUSES).optional(),
@@ -21,7 +22,7 @@ const EVIDENCE_LIMIT = 500;
 
 /** What the user did during the window: their audit events, and what the decision point answered them. */
 const evidenceOf = async (exec: Executor, review: typeof breakGlassReviews.$inferSelect, now: Date) => {
-  const to = new Date(Math.min(review.endsAt.getTime(), now.getTime()) + 1);
+  const to = windowEvidenceEnd(review.endsAt, now);
   const events = await searchAuditEvents(exec, { identityId: review.identityId, from: review.startsAt, to, limit: EVIDENCE_LIMIT });
   const access = await exec.select({ at: accessEvents.at, entitlement: accessEvents.entitlementKey, system: accessEvents.systemKey,
     action: accessEvents.action, allowed: accessEvents.allowed, reason: accessEvents.reason })
@@ -29,6 +30,7 @@ const evidenceOf = async (exec: Executor, review: typeof breakGlassReviews.$infe
     .where(and(eq(accessEvents.identityId, review.identityId), gte(accessEvents.at, review.startsAt), lt(accessEvents.at, to)))
     .orderBy(asc(accessEvents.at)).limit(EVIDENCE_LIMIT);
   return {
+    proxySessions: await sessionsDuring(exec, review.identityId, review.startsAt, to, EVIDENCE_LIMIT),
     auditEvents: events.map((e) => ({ seq: e.seq, at: e.at, action: e.action, subject: e.subject, reason: e.reason, ticket: e.ticket })),
     accessEvents: access,
   };

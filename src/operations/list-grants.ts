@@ -11,6 +11,7 @@ import { approvesPendingFor } from './lib/approval/pending-approver.js';
 import type { Context } from '../work/context.js';
 import { entitlementRef, parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
+import { sessionCountsByGrant } from './lib/proxy-sessions/views.js';
 
 export const Input = z.object({
   identity: ref.optional(),
@@ -45,6 +46,7 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
     .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id)).innerJoin(systems, eq(systems.id, entitlements.systemId))
     .where(and(...filters)).orderBy(desc(grants.createdAt), desc(grants.id)).limit(data.limit);
   const handles = await handlesById(exec, rows.map((r) => r.grant.identityId));
+  const sessions = await sessionCountsByGrant(exec, rows.map((r) => r.grant.id));
   // Only with grants to describe; and a database with no policy applied yet still lists (none), as before.
   const connectors = rows.length === 0 ? {} : (await findAppliedPolicy(exec))?.provisioning?.systems ?? {};
   const takesCredential = (system: string) => HANDS_OUT_CREDENTIALS.includes(connectors[system]?.connector.type ?? 'manual');
@@ -52,7 +54,7 @@ export const listGrants = async (ctx: Context, input: z.input<typeof Input>) => 
     id: grant.id, identity: handles.get(grant.identityId), entitlement: key, tier, status: grant.status, origin: grant.origin,
     startsAt: grant.startsAt, endsAt: grant.endsAt, provisioningState: grant.provisioningState, requestId: grant.requestId,
     exceptionId: grant.exceptionId, endedAt: grant.endedAt, endReason: grant.endReason, createdAt: grant.createdAt,
-    takesCredential: takesCredential(system), credentialIssuedAt: grant.credentialIssuedAt,
+    takesCredential: takesCredential(system), credentialIssuedAt: grant.credentialIssuedAt, proxySessions: sessions.get(grant.id) ?? 0,
   }));
 };
 

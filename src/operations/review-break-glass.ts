@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { REVIEW_OUTCOMES } from '../domain/break-glass.js';
+import { REVIEW_OUTCOMES, windowEvidenceEnd } from '../domain/break-glass.js';
 import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { grants } from '../store/schema.js';
@@ -11,6 +11,7 @@ import { parseInput, text } from './input.js';
 import { revokeLiveGrants } from './lib/ending/end-access.js';
 import { openFinding, resolveFindingByKey } from './lib/provisioning/findings.js';
 import { partiesOfIdentities, refuseParties } from './lib/approval/parties.js';
+import { sessionsDuring } from './lib/proxy-sessions/views.js';
 
 export const Input = z.object({
   review: z.string().min(1, 'must be a break-glass review id'),
@@ -54,8 +55,11 @@ export const reviewBreakGlass = async (ctx: Context, input: z.input<typeof Input
           reviewer: me, accessEnded: ended > 0 },
       });
     }
+    // The recorded sessions the reviewer had before them, with their verdicts, go into the chain with the decision.
+    const sessions = (await sessionsDuring(work.tx, review.identityId, review.startsAt, windowEvidenceEnd(review.endsAt, work.now), 500))
+      .map((s) => ({ id: s.id, statements: s.statements, recordingSha256: s.auditedSha256, verified: s.verified }));
     work.record({ action: 'breakglass.reviewed', subject: { type: 'grant', id: review.grantId }, identityId: review.identityId,
-      reason: data.comment, ticket: review.incident, after: { outcome: data.outcome, reviewId: review.id, accessEnded: ended > 0 } });
+      reason: data.comment, ticket: review.incident, after: { outcome: data.outcome, reviewId: review.id, accessEnded: ended > 0, sessions } });
     return { id: review.id, status: data.outcome, accessEnded: ended > 0 };
   });
 };

@@ -115,6 +115,8 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
       })),
       eventDueInMs: doc.reviews.event_due_in ?? DEFAULT_REVIEW_SETTINGS.eventDueInMs,
     },
+    recordingRetentionMs: Object.fromEntries(Object.entries(doc.systems).flatMap(([key, system]) =>
+      system.recordings === undefined ? [] : [[key, system.recordings]])),
     breakGlass: {
       entitlements: Object.entries(doc.systems).flatMap(([key, system]) =>
         Object.entries(system.entitlements).filter(([, e]) => e.break_glass).map(([name]) => `${key}/${name}`)),

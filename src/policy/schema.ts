@@ -91,6 +91,8 @@ export const systemSchema = z.strictObject({
   /** How access is made real in the system; without one, provisioning and removal are manual tasks for the technical owner. */
   connector: connectorSchema.optional(),
   reconcile: reconcileSchema.optional(),
+  /** How long a proxied session's statement lines are kept after it ends (absent: kept); the session and its digest stay. */
+  recordings: durationMs.optional(),
 });
 
 export const sodRuleSchema = z.strictObject({

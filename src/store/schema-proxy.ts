@@ -28,6 +28,8 @@ export const proxySessions = pgTable('proxy_sessions', {
   endReason: text('end_reason'),
   statementCount: integer('statement_count'),
   recordingSha256: text('recording_sha256'),
+  /** When retention deleted its statement lines (the row and its digest stay): verification then says `purged`. */
+  recordingPurgedAt: ts('recording_purged_at'),
 }, (t) => [
   index('proxy_sessions_grant_idx').on(t.grantId),
   index('proxy_sessions_identity_idx').on(t.identityId),

@@ -17,7 +17,8 @@ export const breakGlassCommands = (program: Command, rt: Runtime, run: Run): voi
       const rows = await rt.api().listBreakGlassReviews({ ...(o.status ? { status: o.status as 'pending' } : {}) });
       rt.print(rt.output.json ? rows : rows.map((r) => ({
         id: r.id, identity: r.identity, entitlement: r.entitlement, incident: r.incident, reviewer: r.reviewer, due: r.dueAt,
-        status: r.overdue ? 'overdue' : r.status, events: r.evidence.auditEvents.length, checks: r.evidence.accessEvents.length,
+        status: r.overdue ? 'overdue' : r.status, events: r.evidence.auditEvents.length, sessions: r.evidence.proxySessions.length,
+        checks: r.evidence.accessEvents.length,
       })));
     }));
   program.command('breakglass-review <review>').description('decide a break-glass review (inappropriate ends the access and opens a finding)')

@@ -5,6 +5,7 @@ import { reviewBreakGlass, Input as ReviewInput } from '../../operations/review-
 import { startBreakGlass, Input as StartInput } from '../../operations/start-break-glass.js';
 import { contextOf } from '../access.js';
 import { idParam, isoDate, limitQuery, optionalDate, problems } from '../schemas.js';
+import { SessionView } from './proxy-sessions.js';
 import { typed, type RouteModule } from './route.js';
 
 const Started = z.object({
@@ -18,6 +19,7 @@ const ReviewView = z.object({
   status: z.enum(BREAK_GLASS_REVIEW_STATUSES), decidedAt: optionalDate, comment: z.string().nullable(),
   sodConflict: z.string().nullable().describe('the separation-of-duties conflict this use broke into, if any: look at it first'),
   evidence: z.object({
+    proxySessions: z.array(SessionView).describe('the user\'s sessions through the access proxy that overlap the window, oldest first, each verified against the audit chain'),
     auditEvents: z.array(z.object({ seq: z.number(), at: z.string(), action: z.string(), subject: z.object({ type: z.string(), id: z.string() }),
       reason: z.string().nullable(), ticket: z.string().nullable() })),
     accessEvents: z.array(z.object({ at: isoDate, entitlement: z.string().nullable(), system: z.string().nullable(), action: z.string().nullable(),

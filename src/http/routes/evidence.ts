@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { buildEvidencePack, Input as EvidenceInput } from '../../operations/build-evidence-pack.js';
 import { contextOf } from '../access.js';
-import { isoDate, problems } from '../schemas.js';
+import { isoDate, optionalDate, problems } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Event = z.object({
@@ -14,6 +14,12 @@ export const Pack = z.object({
   title: z.string(), generatedAt: isoDate, generatedBy: z.string().nullable(),
   chainHead: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
   grants: z.array(z.record(z.string(), z.unknown())).describe('the grants with their provisioning state and the target\'s confirmation'),
+  proxySessions: z.array(z.object({
+    id: z.string(), person: z.string(), grant: z.string(), entitlement: z.string(), account: z.string(), startedAt: isoDate, endedAt: optionalDate,
+    endReason: z.string().nullable(), statements: z.number().nullable(),
+    recordingSha256: z.string().nullable().describe('the digest the proxy_session.ended event carries'),
+    verified: z.union([z.boolean(), z.literal('purged')]).nullable().describe('the stored recording hashes to it (purged: retention deleted it; null: still open)'),
+  })).describe('sessions through the access proxy under these grants, oldest first'),
   sections: z.record(z.string(), z.array(Event)), timeline: z.array(Event),
 });
 

@@ -14,6 +14,7 @@ const GrantView = z.object({
   exceptionId: z.string().nullable(), endedAt: optionalDate, endReason: z.string().nullable(), createdAt: isoDate,
   takesCredential: z.boolean().describe('the holder may take a password Tenure mints for the target (POST /v1/grants/{id}/credential)'),
   credentialIssuedAt: optionalDate.describe('when the holder last took one (never the password)'),
+  proxySessions: z.number().int().describe('sessions through the access proxy under this grant (GET /v1/proxy-sessions?grant=)'),
 });
 const IssuedCredential = z.object({
   grant: z.string(), system: z.string(), account: z.string().describe('the account to sign in as'),
@@ -33,6 +34,7 @@ const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'enga
   hr: counts('due', 'endDates').extend({ ownership: counts('resolved', 'suspended') }),
   provisioning: counts('superseded', 'held', 'done', 'failed', 'tasksOpened', 'overdueTasks'),
   findingsReopened: z.number(), credentialFindings: counts('opened', 'closed'), sodFindings: counts('opened', 'closed'), breakGlassEscalated: z.number(),
+  recordingsPurged: z.number().describe('proxied sessions whose statement lines retention deleted'),
   reviews: z.object({
     closed: counts('closed', 'defaultedRevoke', 'defaultedKeep', 'voided', 'renewalsLapsed'),
     scheduled: z.object({ opened: z.array(z.object({ key: z.string(), campaignId: z.string().nullable(), items: z.number(), unassigned: z.array(z.string()) })), errors: failures('key') }),

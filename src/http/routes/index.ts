@@ -14,6 +14,7 @@ import { identityRoutes } from './identities.js';
 import { meRoutes } from './me.js';
 import { policyRoutes } from './policy.js';
 import { provisioningRoutes } from './provisioning.js';
+import { proxySessionRoutes } from './proxy-sessions.js';
 import { requestRoutes } from './requests.js';
 import { reviewRoutes } from './reviews.js';
 import type { RouteModule } from './route.js';
@@ -25,5 +26,5 @@ import { webhookRoutes } from './webhooks.js';
 
 /** Every route group of the API, in the order they appear in the OpenAPI document. */
 export const ROUTES: RouteModule[] = [
-  healthRoutes, meRoutes, checkRoutes, identityRoutes, vendorRoutes, hrRoutes, engagementRoutes, catalogueRoutes, requestRoutes, grantRoutes, breakGlassRoutes, reviewRoutes, provisioningRoutes, systemRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes, demoRoutes,
+  healthRoutes, meRoutes, checkRoutes, identityRoutes, vendorRoutes, hrRoutes, engagementRoutes, catalogueRoutes, requestRoutes, grantRoutes, proxySessionRoutes, breakGlassRoutes, reviewRoutes, provisioningRoutes, systemRoutes, sshRoutes, credentialRoutes, tokenRoutes, policyRoutes, auditRoutes, evidenceRoutes, webhookRoutes, authRoutes, demoRoutes,
 ];

@@ -1,0 +1,1 @@
+ALTER TABLE "proxy_sessions" ADD COLUMN "recording_purged_at" timestamp with time zone;
