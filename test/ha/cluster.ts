@@ -125,8 +125,10 @@ export const startHaCluster = async (): Promise<HaCluster> => {
   const named = new Map<string, ChildProcess>();
   const log = (name: string) => openSync(join(dir, `${name}.log`), 'a');
   const run = (name: string, cmd: string, args: string[], asPostgres = false) => {
+    // cwd: the cluster's own directory, since the postgres user may not enter the checkout's (a
+    // private temporary clone): Patroni's Python workers chdir to their parent's directory and die.
     const child = spawn(cmd, args, { stdio: ['ignore', log(name), log(name)], env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, LANG: 'C.UTF-8' },
-      ...(asPostgres && user ? user : {}) });
+      cwd: dir, ...(asPostgres && user ? user : {}) });
     children.push(child);
     named.set(name, child);
     return child;
