@@ -145,7 +145,12 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     };
   };
 
-  const underFault = async (t: TestContext, name: string, fault: () => Promise<{ from: string; to: string }>) => {
+  /**
+   * `outage`: the fault takes the primary away for a while, so some server must say it is not ready.
+   * A planned switchover may not: Patroni hands over cleanly and HAProxy follows within its check
+   * interval (seen in CI: no server unready, the longest write 211 ms), and ready is then the truth.
+   */
+  const underFault = async (t: TestContext, name: string, fault: () => Promise<{ from: string; to: string }>, outage = true) => {
     const before = await writeOne(servers[0]!, `before-${name}`);
     // Ends about two seconds into the fault: the worker must end it once, and no check allow it after.
     const ending = await shortGrant(servers[0]!, '4s');
@@ -186,7 +191,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
       const answers = load.log.ready.get(s)!;
       assert.deepEqual(answers.filter((a) => a.status !== 200 && a.status !== 503), [], `${s}/readyz answers 200 or 503, never drops or hangs`);
     }
-    assert.ok(result.unreadyMs.some((ms) => ms > 0), `a server said it was not ready during the fault: ${result.unreadyMs.join(', ')} ms`);
+    if (outage) assert.ok(result.unreadyMs.some((ms) => ms > 0), `a server said it was not ready during the fault: ${result.unreadyMs.join(', ')} ms`);
     assert.ok(recoveryMs.every((ms) => ms <= 15_000), `/readyz answers 200 within 15 s of the new primary: ${recoveryMs.join(', ')} ms`);
     assert.deepEqual(load.log.checks.filter((c) => c.status !== 200 && c.status !== 503), [], '/v1/check answers 200 or 503');
     assert.deepEqual(load.log.checks.filter((c) => c.decision === 'allow' && c.at >= ending.endsAt), [], '/v1/check never allows a grant asked after its end');
@@ -203,8 +208,8 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     return result;
   };
 
-  it('a planned switchover (patronictl switchover): nothing acknowledged is lost or applied twice, /readyz goes 503 then 200, the change feed comes back, audit verify is ok', async (t) => {
-    const result = await underFault(t, 'switchover', () => cluster.switchover());
+  it('a planned switchover (patronictl switchover): nothing acknowledged is lost or applied twice, /readyz 200 within 15 s of the new primary, the change feed comes back, audit verify is ok', async (t) => {
+    const result = await underFault(t, 'switchover', () => cluster.switchover(), false);
     assert.notEqual(result.from, result.to, 'the primary moved to another node');
   });
 
