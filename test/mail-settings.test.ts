@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { simpleParser } from 'mailparser';
 import { sql } from 'drizzle-orm';
 import { TenureError } from '../src/domain/errors.js';
-import { mailSettingsFromEnv, remindersFromEnv, runMailTick } from '../src/mail/index.js';
+import { mailSettingsFromEnv, runMailTick } from '../src/mail/index.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { rawRows } from '../src/store/database.js';
 import { freshStore } from './support/backends.js';
@@ -36,13 +36,6 @@ describe('mail settings', () => {
     assert.equal(refusal({ TENURE_SMTP_URL: 'smtp://mail.example.org', TENURE_MAIL_FROM: 'nobody' }).field, 'TENURE_MAIL_FROM');
   });
 
-  it('reminder times are durations, refused by name otherwise; unset, a day for approvals and two before a review is due', () => {
-    assert.deepEqual(remindersFromEnv({}), { reminderMs: 86_400_000, reviewReminderMs: 2 * 86_400_000 });
-    assert.deepEqual(remindersFromEnv({ TENURE_MAIL_APPROVAL_REMINDER: '12h', TENURE_MAIL_REVIEW_REMINDER: '3d' }), { reminderMs: 43_200_000, reviewReminderMs: 3 * 86_400_000 });
-    for (const name of ['TENURE_MAIL_APPROVAL_REMINDER', 'TENURE_MAIL_REVIEW_REMINDER']) {
-      for (const value of ['48', 'soon', '-1d']) assert.throws(() => remindersFromEnv({ [name]: value }), new RegExp(name));
-    }
-  });
 
   it('with a server database and no SMTP server, mail is off; smtps:// is taken as it is', () => {
     assert.equal(mailSettingsFromEnv({ env: { DATABASE_URL: 'postgres://x/y' }, dataDir, publicUrl: PUBLIC_URL }).transport, undefined);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
+import { escalateWaitingApprovals } from '../src/jobs/approval-escalation.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { createReviewCampaign } from '../src/operations/create-review-campaign.js';
 import { decideReviewItem } from '../src/operations/decide-review-item.js';
@@ -83,6 +84,23 @@ for (const backend of BACKENDS) {
       const subjects = to('sam@example.org').map((m) => m.mail.subject);
       assert.deepEqual(subjects, ['Approval needed: eve asks for payments/read on payments', 'Reminder: approval needed: eve asks for payments/read on payments']);
       assert.match(to('sam@example.org')[1]!.mail.text ?? '', /It has waited for you since 2030-01-01 09:00 UTC\./);
+    });
+
+    it('a stage that waited three days escalates: its alternates, its approvers and IAM are told, once', async () => {
+      await request('eve', 'nobody answers');
+      w.clock.advance(3 * DAY + HOUR);
+      assert.equal(await escalateWaitingApprovals(w.worker), 1);
+      await mailTick(w, sink);
+      await mailTick(w, sink);
+      const subject = "Escalated: approval needed for eve's payments/read on payments";
+      for (const address of ['selma@example.org', 'sam@example.org', 'ivan@example.org']) {
+        assert.deepEqual(to(address).map((m) => m.mail.subject).filter((s) => s === subject), [subject], `${address} is told once`);
+      }
+      const [escalated] = to('selma@example.org').filter((m) => m.mail.subject === subject);
+      assert.match(escalated!.mail.text ?? '', /It is now open to selma as well\./);
+      assert.match(escalated!.mail.text ?? '', /has waited since 2030-01-01 09:00 UTC/);
+      assert.match(escalated!.mail.text ?? '', new RegExp(`${PUBLIC_URL}/#/inbox`));
+      assert.equal(to('eve@example.org').filter((m) => m.mail.subject === subject).length, 0, 'not the requester');
     });
 
     it('a reviewer is reminded once of each item still undecided two days before the campaign is due, and of no decided one', async () => {

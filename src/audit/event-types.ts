@@ -23,6 +23,7 @@ export const AUDIT_EVENT_TYPES = [
   'request.created',
   'request.stage_approved',
   'request.rerouted',
+  'request.escalated',
   'request.approved',
   'request.denied',
   'request.cancelled',

@@ -68,11 +68,11 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     issueGrantCredential: (input) => use(import('../operations/issue-grant-credential.js'), (m, c) => m.issueGrantCredential(c, input)),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.
     runPass: () => use(import('../jobs/pass.js'), async (m, c) => {
-      const [{ inTransaction }, { authorize }, { webhookTickOptions }, { loadSiemTargets }, { productVersion }, { mailSettingsFromEnv, remindersFromEnv }] = await Promise.all([
+      const [{ inTransaction }, { authorize }, { webhookTickOptions }, { loadSiemTargets }, { productVersion }, { mailSettingsFromEnv }] = await Promise.all([
         import('../work/context.js'), import('../operations/authorize.js'), import('../webhooks/index.js'),
         import('../siem/config.js'), import('../siem/version.js'), import('../mail/index.js')]);
       await inTransaction(c, (work) => authorize(work, 'worker.run'));
-      const mail = { settings: mailSettingsFromEnv({ ...keys, publicUrl: loadHttpConfig(keys.env).publicUrl }), ...remindersFromEnv(keys.env) };
+      const mail = { settings: mailSettingsFromEnv({ ...keys, publicUrl: loadHttpConfig(keys.env).publicUrl }) };
       return m.runPass(c, { webhooks: webhookTickOptions(keys), siem: loadSiemTargets(keys.env, productVersion()), mail });
     }),
 

@@ -8,7 +8,7 @@ import { runHousekeeping } from '../jobs/housekeeping.js';
 import { loadMetricsConfig, type MetricsConfig } from '../metrics/config.js';
 import { startMetricsServer, type MetricsServer } from '../metrics/server.js';
 import { runDutiesStep, runMailStep, runSiemStreamStep, runWebhookStep, type DutiesResult, type PassOptions } from '../jobs/pass.js';
-import { mailSettingsFromEnv, remindersFromEnv } from '../mail/index.js';
+import { mailSettingsFromEnv } from '../mail/index.js';
 import { loadSiemTargets } from '../siem/config.js';
 import type { StreamResult } from '../siem/stream.js';
 import { productVersion } from '../siem/version.js';
@@ -73,10 +73,7 @@ export const passOptions = (rt: Runtime): PassOptions => ({
   provisioningLeaseMs: rt.config.provisioningLeaseMs,
   webhooks: webhookTickOptions({ env: process.env, dataDir: rt.config.dataDir }),
   siem: loadSiemTargets(process.env, productVersion()),
-  mail: {
-    settings: mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl }),
-    ...remindersFromEnv(process.env),
-  },
+  mail: { settings: mailSettingsFromEnv({ env: process.env, dataDir: rt.config.dataDir, publicUrl: rt.config.http.publicUrl }) },
 });
 
 /** Read once at start, so a malformed SIEM setting stops the start naming its variable; logs addresses only, never the token. */
@@ -101,6 +98,7 @@ const logDuties = (r: DutiesResult): void => {
   if (r.credentialFindings.opened + r.credentialFindings.closed > 0) log.info('credentials', { ...r.credentialFindings });
   if (r.sodFindings.opened + r.sodFindings.closed > 0) log.info('separation of duties', { ...r.sodFindings });
   if (r.breakGlassEscalated > 0) log.warn('break-glass reviews overdue, escalated to security', { reviews: r.breakGlassEscalated });
+  if (r.approvalsEscalated > 0) log.info('approval stages waited too long, opened to their alternates', { stages: r.approvalsEscalated });
   if (reviews.closed.closed > 0) log.info('review campaigns closed at their due date', { ...reviews.closed });
   for (const opened of reviews.scheduled.opened) log.info(`review campaign ${opened.key} opened`, { items: opened.items });
   for (const failed of reviews.scheduled.errors) log.error(`review campaign ${failed.key} could not open: ${failed.error}`);
@@ -132,7 +130,7 @@ const checkWebhookSettings = (rt: Runtime): void => {
   if (ring) log.info(`webhook key ring: current ${ring.current.kid}${older.length ? `, also decrypting ${older.join(', ')} (tenure webhook rekey)` : ''}`);
 };
 
-/** Refuses a malformed TENURE_SMTP_URL, TENURE_MAIL_FROM, TENURE_MAIL_APPROVAL_REMINDER or TENURE_MAIL_REVIEW_REMINDER by name at start, and says where mail goes. */
+/** Refuses a malformed TENURE_SMTP_URL or TENURE_MAIL_FROM by name at start, and says where mail goes. */
 const checkMailSettings = (rt: Runtime): void => {
   const { transport } = passOptions(rt).mail!.settings!;
   log.info(transport ? `mail goes to ${transport.describe}` : 'mail is off: set TENURE_SMTP_URL to send it (docs/notifications.md)');

@@ -14,9 +14,9 @@ export type MailStatus = (typeof MAIL_STATUSES)[number];
  * - `approvers`: the approvers of the stage that now waits (data.approvers);
  * - `beneficiary` / `requester`: the person the access is for and who asked for it;
  * - `reviewer`: the reviewer of a campaign item; `owner`: the owner of a finding;
- * - `sponsor`: the sponsor of an engagement; `security`: everyone holding the security role.
+ * - `sponsor`: the sponsor of an engagement; `security` / `iam`: everyone holding that role.
  */
-export type MailAudience = 'approvers' | 'beneficiary' | 'requester' | 'reviewer' | 'owner' | 'sponsor' | 'security';
+export type MailAudience = 'approvers' | 'beneficiary' | 'requester' | 'reviewer' | 'owner' | 'sponsor' | 'security' | 'iam';
 
 export interface MailRule {
   audience: readonly MailAudience[];
@@ -29,6 +29,8 @@ export interface MailRule {
 
 export const MAIL_RULES: Readonly<Partial<Record<WebhookEventType, MailRule>>> = {
   'approval.needed': { audience: ['approvers'], urgent: false, page: 'inbox', when: 'a stage of a request waits for them' },
+  'request.escalated': { audience: ['approvers', 'iam'], urgent: false, page: 'inbox',
+    when: "a stage waited past the policy's approval.escalate_after: now its alternates may decide it too (IAM sees every escalation, and those with nobody to escalate to)" },
   'grant.activated': { audience: ['beneficiary', 'requester'], urgent: false, page: 'access', when: 'a request was approved and the access began' },
   'request.denied': { audience: ['beneficiary', 'requester'], urgent: false, page: 'access', when: 'a request was denied' },
   'request.cancelled': { audience: ['beneficiary', 'requester'], urgent: false, page: 'access', when: 'a request was cancelled undecided' },

@@ -62,6 +62,7 @@ export const OCSF_MAPPING: Readonly<Record<string, OcsfMapping>> = {
   'request.created': base('a request asks; access changes only with grant.*'),
   'request.stage_approved': base('one approval stage of a request'),
   'request.rerouted': base('a request stage moves to other approvers'),
+  'request.escalated': base('a stage that waited too long is opened to its alternates'),
   'request.approved': base('the decision; the grant follows as grant.created'),
   'request.denied': base('a decision that changes no access'),
   'request.cancelled': base('the requester withdraws'),

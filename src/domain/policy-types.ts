@@ -27,6 +27,9 @@ export interface AppliedPolicy {
     alternates: Record<StageKind, string[]>;
     /** Who may approve whom (absent from documents applied before the rules: all on). */
     rules?: ApproverRules;
+    /** How long a stage waits before its approvers are reminded, then before it escalates to the stage's alternates (absent from older documents: the defaults). */
+    remindAfterMs?: number;
+    escalateAfterMs?: number;
   };
   /** Nobody holds every entitlement of a rule together. */
   separationOfDuties: { name: string; entitlements: string[]; reason: string | null }[];
@@ -51,3 +54,16 @@ export interface AppliedPolicy {
 }
 
 export const DEFAULT_PENDING_EXPIRY_MS = 7 * 24 * 3600 * 1000;
+
+/**
+ * A stage that waits is first reminded to its approvers, then escalated: its alternates may decide it
+ * too. A day and three days: a reminder on the next working day, escalation before a week-long
+ * pending request lapses undecided.
+ */
+export const DEFAULT_APPROVAL_REMINDER_MS = 86_400_000;
+export const DEFAULT_APPROVAL_ESCALATION_MS = 3 * 86_400_000;
+
+export const approvalTimingOf = (policy: AppliedPolicy | undefined): { remindAfterMs: number; escalateAfterMs: number } => ({
+  remindAfterMs: policy?.approval.remindAfterMs ?? DEFAULT_APPROVAL_REMINDER_MS,
+  escalateAfterMs: policy?.approval.escalateAfterMs ?? DEFAULT_APPROVAL_ESCALATION_MS,
+});

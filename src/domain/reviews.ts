@@ -60,6 +60,10 @@ export interface ReviewSettings {
   campaigns: PolicyCampaign[];
   /** When reviews opened by events (mover, offboarding, renewal) are due. */
   eventDueInMs: number;
+  /** How long before a campaign is due each undecided item's reviewer is reminded (absent from older documents: the default). */
+  remindBeforeMs?: number;
 }
 
-export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = { campaigns: [], eventDueInMs: 7 * 24 * 3_600_000 };
+/** Two days: time to decide before the campaign's default (keep or revoke) decides instead. */
+export const DEFAULT_REVIEW_REMINDER_MS = 2 * 86_400_000;
+export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = { campaigns: [], eventDueInMs: 7 * 24 * 3_600_000, remindBeforeMs: DEFAULT_REVIEW_REMINDER_MS };

@@ -1,6 +1,6 @@
 /** What a webhook subscription can ask for: the domain's list, so naming it loads no delivery code. */
 export const WEBHOOK_EVENT_TYPES = [
-  'request.created', 'approval.needed', 'request.denied', 'request.cancelled', 'request.expired',
+  'request.created', 'approval.needed', 'request.escalated', 'request.denied', 'request.cancelled', 'request.expired',
   'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'breakglass.activated',
   'review.campaign_opened', 'review.item_assigned', 'review.item_decided', 'review.item_defaulted',
   'finding.opened', 'finding.resolved', 'task.opened', 'credential.rotated', 'credential.retired',
@@ -15,6 +15,7 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export const WEBHOOK_EVENT_MEANINGS: Readonly<Record<WebhookEventType, string>> = {
   'request.created': 'someone asked for access (with the route of approval stages)',
   'approval.needed': 'a stage of a request waits for its approvers (the first on creation, the next after each stage approval)',
+  'request.escalated': "a stage waited past the policy's approval.escalate_after and its alternates may now decide it (approvers: all who may; escalatedTo: those added)",
   'request.denied': 'an approver denied a request',
   'request.cancelled': "a request was cancelled undecided (by its requester, or because the beneficiary's access ended)",
   'request.expired': 'a request lapsed undecided',

@@ -8,6 +8,10 @@ import { runWebhookTick, type WebhookTickOptions, type WebhookTickResult } from 
 import { runMailTick, type MailTickOptions, type MailTickResult } from '../mail/index.js';
 import { failpoint } from './failpoints.js';
 import { escalateOverdueBreakGlassReviews } from './break-glass.js';
+import { escalateWaitingApprovals } from './approval-escalation.js';
+import { findAppliedPolicy } from '../policy/applied.js';
+import { approvalTimingOf } from '../domain/policy-types.js';
+import { DEFAULT_REVIEW_REMINDER_MS } from '../domain/reviews.js';
 import { scanCredentials } from './credentials.js';
 import { purgeExpiredRecordings } from './recordings.js';
 import { scanSeparationOfDuties } from './sod.js';
@@ -40,6 +44,8 @@ export interface DutiesResult {
   credentialFindings: { opened: number; closed: number };
   sodFindings: { opened: number; closed: number };
   breakGlassEscalated: number;
+  /** Request stages that waited past approval.escalate_after and were opened to their alternates. */
+  approvalsEscalated: number;
   reviews: { closed: ClosedCampaigns; scheduled: ScheduledCampaigns };
   reconciliation: ScheduledReconcileResult;
   /** Proxied sessions whose statement lines retention deleted. */
@@ -65,19 +71,26 @@ export const runDutiesStep = async (ctx: Context, options: PassOptions = {}): Pr
   const credentialFindings = await scanCredentials(ctx);
   const sodFindings = await scanSeparationOfDuties(ctx);
   const breakGlassEscalated = await escalateOverdueBreakGlassReviews(ctx);
+  const approvalsEscalated = await escalateWaitingApprovals(ctx);
   const reviews = { closed: await closeDueCampaigns(ctx), scheduled: await runScheduledCampaigns(ctx) };
   const reconciliation = await runDueReconciliations(ctx);
   const recordingsPurged = await purgeExpiredRecordings(ctx);
-  return { hr, provisioning, findingsReopened, credentialFindings, sodFindings, breakGlassEscalated, reviews, reconciliation, recordingsPurged };
+  return { hr, provisioning, findingsReopened, credentialFindings, sodFindings, breakGlassEscalated, approvalsEscalated, reviews, reconciliation, recordingsPurged };
 };
 
 /** Expiry notices, the audit log turned into deliveries, and due deliveries attempted. */
 export const runWebhookStep = (ctx: Context, options: PassOptions = {}): Promise<WebhookTickResult> =>
   runWebhookTick(ctx, { ...options.webhooks, mailListens: options.mail?.settings?.transport !== undefined });
 
-/** The audit log turned into mail, and due mail sent (after the webhook step, whose expiry notices it mails). */
-export const runMailStep = (ctx: Context, options: PassOptions = {}): Promise<MailTickResult> =>
-  runMailTick(ctx, { afterAccepted: () => failpoint('mail.after_smtp_accepted'), ...options.mail });
+/**
+ * The audit log turned into mail, and due mail sent (after the webhook step, whose expiry notices it
+ * mails). Reminder times are the policy's, read each pass: an applied change counts from the next.
+ */
+export const runMailStep = async (ctx: Context, options: PassOptions = {}): Promise<MailTickResult> => {
+  const policy = options.mail?.settings?.transport ? await findAppliedPolicy(ctx.store.db) : undefined;
+  return runMailTick(ctx, { afterAccepted: () => failpoint('mail.after_smtp_accepted'), ...options.mail,
+    reminderMs: approvalTimingOf(policy).remindAfterMs, reviewReminderMs: policy?.reviews?.remindBeforeMs ?? DEFAULT_REVIEW_REMINDER_MS });
+};
 
 /** The audit log streamed to each configured SIEM target, up to the head. */
 export const runSiemStreamStep = (ctx: Context, options: PassOptions = {}): Promise<StreamResult[]> =>

@@ -1,10 +1,11 @@
 import type { Context } from '../work/context.js';
 import { dispatchMail } from './dispatch.js';
-import { DEFAULT_REMINDER_MS, DEFAULT_REVIEW_REMINDER_MS, writeApprovalReminders, writeReviewReminders } from './reminders.js';
+import { DEFAULT_APPROVAL_REMINDER_MS } from '../domain/policy-types.js';
+import { DEFAULT_REVIEW_REMINDER_MS } from '../domain/reviews.js';
+import { writeApprovalReminders, writeReviewReminders } from './reminders.js';
 import { sendDueMail, type SendOptions } from './send.js';
 import type { MailSettings } from './transport.js';
 
-export { remindersFromEnv } from './reminders.js';
 export { mailSettingsFromEnv, parseSmtpUrl, type MailSettings, type MailTransport } from './transport.js';
 
 export interface MailTickOptions {
@@ -13,9 +14,9 @@ export interface MailTickOptions {
   /** Called after each accepted message, before its mark (the crash tests' failpoint). */
   afterAccepted?: () => void;
   send?: Partial<SendOptions>;
-  /** How long a stage waits before its approvers are reminded (TENURE_MAIL_APPROVAL_REMINDER, one day). */
+  /** How long a stage waits before its approvers are reminded (the policy's approval.remind_after, one day by default). */
   reminderMs?: number;
-  /** How long before a review campaign is due its reviewers are reminded of undecided items (TENURE_MAIL_REVIEW_REMINDER, two days). */
+  /** How long before a review campaign is due its reviewers are reminded of undecided items (the policy's reviews.remind_before, two days by default). */
   reviewReminderMs?: number;
 }
 
@@ -35,7 +36,7 @@ export const runMailTick = async (ctx: Context, options: MailTickOptions = {}): 
   const dispatched = await dispatchMail(ctx, { publicUrl: settings?.publicUrl ?? '', enabled: transport !== undefined });
   if (!settings || !transport) return { written: dispatched, sent: 0, failed: 0 };
   const written = dispatched
-    + await writeApprovalReminders(ctx, { waitMs: options.reminderMs ?? DEFAULT_REMINDER_MS, publicUrl: settings.publicUrl })
+    + await writeApprovalReminders(ctx, { waitMs: options.reminderMs ?? DEFAULT_APPROVAL_REMINDER_MS, publicUrl: settings.publicUrl })
     + await writeReviewReminders(ctx, { beforeDueMs: options.reviewReminderMs ?? DEFAULT_REVIEW_REMINDER_MS, publicUrl: settings.publicUrl });
   const sender = { transport, from: settings.from, messageHost: new URL(settings.publicUrl).hostname, afterAccepted: options.afterAccepted };
   return { written, ...await sendDueMail(ctx, sender, options.send) };

@@ -35,7 +35,7 @@ const handlesOf = (event: WebhookEvent, audience: MailAudience, requesterOfGrant
     case 'reviewer': return one(d.reviewer);
     case 'owner': return one(d.owner);
     case 'sponsor': return one(d.sponsor);
-    case 'security': return [];
+    case 'security': case 'iam': return [];
   }
 };
 
@@ -48,9 +48,13 @@ const requestersOfGrants = async (exec: Executor, events: WebhookEvent[]): Promi
   return new Map(rows.map((r) => [r.id, r.handle]));
 };
 
-const securityTeam = async (exec: Executor): Promise<Person[]> =>
-  exec.selectDistinct(columns).from(identities).innerJoin(roleAssignments, eq(roleAssignments.identityId, identities.id))
-    .where(eq(roleAssignments.role, 'security'));
+/** The audiences that are a role: every holder of it. */
+const ROLE_AUDIENCES = ['security', 'iam'] as const satisfies readonly MailAudience[];
+type RoleAudience = (typeof ROLE_AUDIENCES)[number];
+
+const holdersOf = async (exec: Executor, roles: RoleAudience[]): Promise<(Person & { role: string })[]> => (roles.length === 0 ? []
+  : exec.selectDistinct({ ...columns, role: roleAssignments.role }).from(identities)
+    .innerJoin(roleAssignments, eq(roleAssignments.identityId, identities.id)).where(inArray(roleAssignments.role, roles)));
 
 const byId = async (exec: Executor, ids: string[]): Promise<Map<string, Person>> => {
   if (ids.length === 0) return new Map();
@@ -64,20 +68,20 @@ export const recipientsOf = async (exec: Executor, events: WebhookEvent[]): Prom
   const wanted = events.map((event) => {
     const rule = MAIL_RULES[event.payload.type];
     return { event, handles: new Set(rule?.audience.flatMap((a) => handlesOf(event, a, requesterOfGrant)) ?? []),
-      security: rule?.audience.includes('security') ?? false };
+      roles: ROLE_AUDIENCES.filter((role) => rule?.audience.includes(role)) };
   });
   const handles = [...new Set(wanted.flatMap((w) => [...w.handles]))];
   const people = handles.length ? await exec.select(columns).from(identities).where(inArray(identities.handle, handles)) : [];
-  const security = wanted.some((w) => w.security) ? await securityTeam(exec) : [];
-  const everyone = [...people, ...security];
+  const roleHolders = await holdersOf(exec, [...new Set(wanted.flatMap((w) => w.roles))]);
+  const everyone = [...people, ...roleHolders];
   const contacts = await byId(exec, everyone.filter((p) => !p.email).flatMap((p) => [p.sponsorId, p.ownerId, p.managerId]).filter((id): id is string => !!id));
   const mailboxOf = (p: Person): Person | undefined => (p.email ? p
     : [p.sponsorId, p.ownerId, p.managerId].map((id) => (id ? contacts.get(id) : undefined)).find((c) => c?.email));
   const byHandle = new Map(people.map((p) => [p.handle, p]));
-  return wanted.map(({ event, handles: named, security: toSecurity }) => {
+  return wanted.map(({ event, handles: named, roles }) => {
     const chosen = new Map<string, Person>();
     for (const h of named) { const p = byHandle.get(h); if (p) chosen.set(p.id, p); }
-    if (toSecurity) for (const p of security) chosen.set(p.id, p);
+    for (const { role, ...p } of roleHolders) if ((roles as string[]).includes(role)) chosen.set(p.id, p);
     const urgent = isUrgent(event.payload.type, event.payload.data);
     return [...chosen.values()].map((person) => ({ person, mailbox: mailboxOf(person), urgent }));
   });

@@ -2,31 +2,19 @@
  * Reminders, written straight to the outbox: a reminder is the passing of time, not a change of
  * state, so it has no audit event; its event key makes it once per stage (or review item) and
  * recipient whatever process runs it.
- * - Approvers of a stage that has waited longer than `waitMs` (TENURE_MAIL_APPROVAL_REMINDER, one
- *   day): once per stage, to whoever may decide it now (`reminder:<request>:<stage>`).
+ * - Approvers of a stage that has waited longer than `waitMs` (the policy's approval.remind_after,
+ *   one day by default): once per stage, to whoever may decide it now (`reminder:<request>:<stage>`).
  * - The reviewer of an undecided review item whose campaign is due within `beforeDueMs`
- *   (TENURE_MAIL_REVIEW_REMINDER, two days): once per item (`review-reminder:<item>`), so that the
+ *   (the policy's reviews.remind_before, two days by default): once per item (`review-reminder:<item>`), so that the
  *   campaign's default (keep or revoke) is not what decides it.
  */
 import { sql } from 'drizzle-orm';
-import { durationSetting } from '../domain/durations.js';
 import { rawRows } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import type { WebhookEvent } from '../webhooks/events.js';
 import { loadReviewItems } from '../webhooks/review-events.js';
 import { insertRows, rowOf } from './dispatch.js';
 import { recipientsOf } from './recipients.js';
-
-export const DEFAULT_REMINDER_MS = 86_400_000;
-export const DEFAULT_REVIEW_REMINDER_MS = 2 * 86_400_000;
-
-const setting = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => (env[name] ? durationSetting(name, env[name]) : fallback);
-
-/** The reminder times from the environment; a value that is not a duration stops the start, naming its variable. */
-export const remindersFromEnv = (env: NodeJS.ProcessEnv): { reminderMs: number; reviewReminderMs: number } => ({
-  reminderMs: setting(env, 'TENURE_MAIL_APPROVAL_REMINDER', DEFAULT_REMINDER_MS),
-  reviewReminderMs: setting(env, 'TENURE_MAIL_REVIEW_REMINDER', DEFAULT_REVIEW_REMINDER_MS),
-});
 
 interface Waiting {
   request_id: string; position: number; since: Date | string; approvers: string[]; requester: string; beneficiary: string;

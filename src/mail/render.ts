@@ -33,6 +33,16 @@ const wordsOf = (type: WebhookEventType, d: Data): Words | undefined => {
         `Ticket: ${str(d.ticket)}`, `From ${day(d.startsAt)} to ${day(d.endsAt)}.`,
         ...(d.waitingSince ? [`It has waited for you since ${day(d.waitingSince)}.`] : [])],
       action: 'Review it in your inbox (you will be asked to sign in):' };
+    case 'request.escalated': {
+      const added = Array.isArray(d.escalatedTo) ? d.escalatedTo.map(str) : [];
+      return {
+        subject: `Escalated: approval needed for ${str(d.beneficiary)}'s ${access(d)}`,
+        lines: [`${str(d.requester)} asks for ${access(d)} for ${str(d.beneficiary)}; the ${str((d.stage as Data | undefined)?.kind)} stage has waited since ${day(d.waitingSince)}.`,
+          added.length > 0 ? `It is now open to ${added.join(', ')} as well.` : 'No alternate approver could be added: IAM should name alternates for this stage in the policy.',
+          `Who may decide it: ${Array.isArray(d.approvers) && d.approvers.length > 0 ? d.approvers.map(str).join(', ') : '-'}.`,
+          `Reason: ${str(d.justification)}`],
+        action: 'Review it in your inbox (you will be asked to sign in):' };
+    }
     case 'grant.activated': return {
       subject: `Access granted: ${access(d)}`,
       lines: [`${str(d.identity)} now holds ${access(d)}, until ${day(d.endsAt)}.`], action: 'See it under My access:' };

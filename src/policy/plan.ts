@@ -10,7 +10,7 @@ import { flattenDecisionSettings } from '../domain/decision-settings.js';
 import type { EvidenceRule } from '../domain/evidence.js';
 import { formatDuration } from '../domain/durations.js';
 import { TIERS, IDENTITY_KINDS, STAGE_KINDS } from '../domain/model.js';
-import type { AppliedPolicy } from '../domain/policy-types.js';
+import { approvalTimingOf, type AppliedPolicy } from '../domain/policy-types.js';
 import type { Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, policyState, roleAssignments, systems } from '../store/schema.js';
@@ -126,6 +126,9 @@ export const flattenSettings = (doc: AppliedPolicy | undefined, handle: (id: str
   }
   flat['requests.pending_expires_after'] = formatDuration(doc.requests.pendingExpiresAfterMs);
   flat['approval.system_owner'] = doc.approval.systemOwner;
+  const timing = approvalTimingOf(doc);
+  flat['approval.remind_after'] = formatDuration(timing.remindAfterMs);
+  flat['approval.escalate_after'] = formatDuration(timing.escalateAfterMs);
   for (const stage of STAGE_KINDS) {
     const people = (doc.approval.alternates[stage] ?? []).map(handle).sort();
     if (people.length > 0) flat[`approval.alternates.${stage}`] = people.join(', ');

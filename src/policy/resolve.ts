@@ -6,12 +6,12 @@
 import { inArray } from 'drizzle-orm';
 import { BREAK_GLASS_HARD_MAX_MS, DEFAULT_REVIEW_DUE_MS } from '../domain/break-glass.js';
 import { DEFAULT_HR_SETTINGS, type HrSettings } from '../domain/hr.js';
-import { DEFAULT_REVIEW_SETTINGS } from '../domain/reviews.js';
+import { DEFAULT_REVIEW_REMINDER_MS, DEFAULT_REVIEW_SETTINGS } from '../domain/reviews.js';
 import { CREDENTIAL_KINDS, DEFAULT_CREDENTIAL_SETTINGS, type CredentialSettings } from '../domain/credentials.js';
 import { decisionSettingsOf } from '../domain/decision-settings.js';
 import { provisioningSettingsOf } from './provisioning-settings.js';
 import { isHuman, STAGE_KINDS, type Criticality, type IdentityKind, type IdentityStatus, type StageKind, type Tier } from '../domain/model.js';
-import { DEFAULT_PENDING_EXPIRY_MS, type AppliedPolicy } from '../domain/policy-types.js';
+import { DEFAULT_APPROVAL_ESCALATION_MS, DEFAULT_APPROVAL_REMINDER_MS, DEFAULT_PENDING_EXPIRY_MS, type AppliedPolicy } from '../domain/policy-types.js';
 import { TenureError } from '../domain/errors.js';
 import type { Executor } from '../store/database.js';
 import { identities } from '../store/schema.js';
@@ -92,7 +92,7 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
     approval: { systemOwner: doc.approval.system_owner, alternates, rules: {
       accountableNotSecurity: doc.approval.rules.accountable_not_security, notSameVendor: doc.approval.rules.not_same_vendor,
       notConflictingHolder: doc.approval.rules.not_conflicting_holder,
-    } },
+    }, remindAfterMs: doc.approval.remind_after ?? DEFAULT_APPROVAL_REMINDER_MS, escalateAfterMs: doc.approval.escalate_after ?? DEFAULT_APPROVAL_ESCALATION_MS },
     separationOfDuties: doc.separation_of_duties.map((rule) =>
       ({ name: rule.name, entitlements: rule.entitlements, reason: rule.reason ?? null })),
     evidence: evidenceRulesOf(doc.evidence),
@@ -114,6 +114,7 @@ const toDocument = (parsed: ParsedPolicy, people: Map<string, Person>): AppliedP
         key, grants: c.grants, system: c.system ?? null, reviewer: c.reviewer, everyMs: c.every, dueInMs: c.due_in, undecided: c.undecided ?? null,
       })),
       eventDueInMs: doc.reviews.event_due_in ?? DEFAULT_REVIEW_SETTINGS.eventDueInMs,
+      remindBeforeMs: doc.reviews.remind_before ?? DEFAULT_REVIEW_REMINDER_MS,
     },
     recordingRetentionMs: Object.fromEntries(Object.entries(doc.systems).flatMap(([key, system]) =>
       system.recordings === undefined ? [] : [[key, system.recordings]])),

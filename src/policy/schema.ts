@@ -10,6 +10,7 @@ import { CRITICALITIES, IDENTITY_KINDS, STAGE_KINDS, TIERS } from '../domain/mod
 import { CREDENTIAL_KINDS } from '../domain/credentials.js';
 import { CAMPAIGN_SCOPES, REVIEWER_RULES, UNDECIDED_ACTIONS } from '../domain/reviews.js';
 import { DEFAULT_PROVISIONING } from '../domain/provisioning.js';
+import { DEFAULT_APPROVAL_ESCALATION_MS, DEFAULT_APPROVAL_REMINDER_MS } from '../domain/policy-types.js';
 import { duration, durationMs } from './duration-schema.js';
 import { connectorSchema, provisioningSchema, reconcileSchema } from './connector-schema.js';
 import { evidenceRuleSchema } from './evidence-schema.js';
@@ -115,7 +116,12 @@ export const approvalSchema = z.strictObject({
   system_owner: z.enum(['business', 'technical', 'either']).default('either'),
   alternates: z.partialRecord(z.enum(STAGE_KINDS), refList).default({}),
   rules: approverRulesSchema.prefault({}),
-});
+  /** A waiting stage's approvers are reminded once after this long (default 1d)... */
+  remind_after: durationMs.optional(),
+  /** ...and after this long it escalates: the stage's alternates may decide it too (default 3d). */
+  escalate_after: durationMs.optional(),
+}).refine((a) => (a.escalate_after ?? DEFAULT_APPROVAL_ESCALATION_MS) > (a.remind_after ?? DEFAULT_APPROVAL_REMINDER_MS),
+  { message: 'must be longer than remind_after (default 1d; escalation default 3d): a stage is reminded before it escalates', path: ['escalate_after'] });
 
 export const breakGlassSchema = z.strictObject({
   /** Who may break the glass: people or groups. */
@@ -172,6 +178,8 @@ export const campaignSchema = z.strictObject({
 export const reviewsSchema = z.strictObject({
   campaigns: z.record(keyName, campaignSchema).default({}),
   event_due_in: durationMs.optional(),
+  /** How long before a campaign is due each undecided item's reviewer is reminded (default 2d). */
+  remind_before: durationMs.optional(),
 });
 
 export const requestsSchema = z.strictObject({

@@ -190,6 +190,8 @@ export const requestStages = pgTable('request_stages', {
   kind: text('kind').$type<StageKind>().notNull(),
   approverIds: jsonb('approver_ids').$type<string[]>().notNull(),
   usesAlternates: boolean('uses_alternates').notNull(),
+  /** When the stage, waiting past the policy's approval.escalate_after, was opened to its alternates (once). */
+  escalatedAt: ts('escalated_at'),
   status: text('status').$type<RequestStatus>().notNull(),
   decidedBy: uuid('decided_by'),
   decidedAt: ts('decided_at'),

@@ -20,6 +20,7 @@ export { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../domain/webhook-ev
 export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]>> = {
   'request.created': ['request.created', 'approval.needed'],
   'request.stage_approved': ['approval.needed'],
+  'request.escalated': ['request.escalated'],
   'request.denied': ['request.denied'],
   'request.cancelled': ['request.cancelled'],
   'request.expired': ['request.expired'],
@@ -116,7 +117,15 @@ type Lookup = Map<string, Record<string, unknown>>;
 type Lookups = {
   grants: Lookup; requests: Lookup; stages: Map<string, Stage[]>; findings: Lookup; tasks: Lookup; engagements: Lookup; vendors: Lookup;
   items: Lookup; campaignItems: Map<string, Record<string, unknown>[]>; credentials: Lookup;
+  /** Handles of the people an escalation names (its audit event keeps their ids). */
+  people: Map<string, string>;
 };
+
+const idList = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
+/** The ids an escalation's audit event names: whoever may decide the stage now, and those it added. */
+const escalationIds = (found: Candidate[]): string[] => found.filter((c) => c.type === 'request.escalated')
+  .flatMap((c) => [...idList(c.parsed.after?.approverIds), ...idList(c.parsed.after?.escalatedToIds)]);
 
 /** The stage waiting after this event: the first one for a new request, else the one after the stage just approved. */
 const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
@@ -158,6 +167,12 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
     const request = found.requests.get(id) ?? { requestId: id };
     const stages = found.stages.get(id) ?? [];
     if (c.type === 'request.created') return { ...request, stages };
+    if (c.type === 'request.escalated') {
+      const after = c.parsed.after ?? {};
+      const handles = (key: string) => idList(after[key]).map((pid) => found.people.get(pid) ?? pid);
+      return { ...request, stage: { position: after.stage, kind: after.kind }, approvers: handles('approverIds'),
+        escalatedTo: handles('escalatedToIds'), waitingSince: iso(after.waitingSince), reason: c.parsed.reason };
+    }
     if (c.type !== 'approval.needed') return { ...request, reason: c.parsed.reason };
     const stage = stageNeeded(c, stages);
     return stage ? { ...request, stage: { position: stage.position, kind: stage.kind }, approvers: stage.approvers } : undefined;
@@ -190,6 +205,7 @@ export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: 
     items: await loadReviewItems(exec, [...ids('review.item_decided'), ...ids('review.item_defaulted')]),
     campaignItems: await loadCampaignItems(exec, ids('review.item_assigned')),
     credentials: await loadCredentials(exec, ids('credential.')),
+    people: await handlesById(exec, escalationIds(found)),
   };
   const occurredAt = (c: Candidate) => iso(c.row.occurredAt)!;
   return found.flatMap((c): WebhookEvent[] => {

@@ -33,7 +33,7 @@ const failures = (key: 'key' | 'system' | 'target') => z.array(z.object({ [key]:
 const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'engagementsEnded', 'vendorsEnded').extend({
   hr: counts('due', 'endDates').extend({ ownership: counts('resolved', 'suspended') }),
   provisioning: counts('superseded', 'held', 'done', 'failed', 'tasksOpened', 'overdueTasks'),
-  findingsReopened: z.number(), credentialFindings: counts('opened', 'closed'), sodFindings: counts('opened', 'closed'), breakGlassEscalated: z.number(),
+  findingsReopened: z.number(), credentialFindings: counts('opened', 'closed'), sodFindings: counts('opened', 'closed'), breakGlassEscalated: z.number(), approvalsEscalated: z.number(),
   recordingsPurged: z.number().describe('proxied sessions whose statement lines retention deleted'),
   reviews: z.object({
     closed: counts('closed', 'defaultedRevoke', 'defaultedKeep', 'voided', 'renewalsLapsed'),

@@ -1,0 +1,1 @@
+ALTER TABLE "request_stages" ADD COLUMN "escalated_at" timestamp with time zone;
