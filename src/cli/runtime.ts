@@ -110,7 +110,9 @@ export class Runtime {
       this.signing = signingModules();
       this.signing.catch(() => undefined);
       const { openStore } = await import('../store/database.js');
-      return openStore({ ...this.config, connection: this.connectionSettings });
+      // The worker reads nothing that may lag: it neither needs the replica nor should stop when it is down.
+      const readDatabaseUrl = this.command.split(' ')[0] === 'worker' ? undefined : this.config.readDatabaseUrl;
+      return openStore({ ...this.config, readDatabaseUrl, connection: this.connectionSettings });
     })();
     return this.opening;
   }
