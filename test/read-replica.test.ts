@@ -134,20 +134,23 @@ describe('a read replica (TENURE_READ_DATABASE_URL)', { skip: !BACKENDS.includes
     assert.deepEqual(errors.map((e) => e.message), []);
   });
 
-  it('a TENURE_READ_DATABASE_URL that does not answer, or names another database, stops the start naming the variable', async () => {
-    // Both at once: each is a whole process start.
-    const start = (url: string) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [TENURE_BIN, 'serve'], { env: { ...process.env, ...env, TENURE_READ_DATABASE_URL: url }, stdio: ['ignore', 'ignore', 'pipe'] });
+  it('a TENURE_READ_DATABASE_URL that does not answer, or names another database, stops serve naming the variable, and a CLI command does not use it', async () => {
+    // All at once: each is a whole process start.
+    const start = (url: string, args = ['serve']) => new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [TENURE_BIN, ...args], { env: { ...process.env, ...env, TENURE_READ_DATABASE_URL: url }, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';
       child.stderr.on('data', (chunk: Buffer) => { stderr += String(chunk); });
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       child.on('close', (status) => { clearTimeout(timer); resolve({ status, stderr }); });
     });
-    const [closed, other] = await Promise.all([start(`postgres://postgres@127.0.0.1:${await freePort()}/tenure`), start(pair.replica('postgres'))]);
+    const nowhere = `postgres://postgres@127.0.0.1:${await freePort()}/tenure`;
+    const [closed, cli] = await Promise.all([start(nowhere), start(nowhere, ['--as', 'audrey', 'audit', 'search', '--limit', '1'])]);
+    assert.equal(cli.status, 0, cli.stderr);
     assert.notEqual(closed.status, 0);
     assert.match(closed.stderr, /TENURE_READ_DATABASE_URL \(postgres:\/\/postgres@127\.0\.0\.1:\d+\/tenure\): .*ECONNREFUSED/);
-    assert.notEqual(other.status, 0);
-    assert.match(other.stderr, /TENURE_READ_DATABASE_URL .*: it is database 'postgres' .* not a replica of DATABASE_URL's/);
+    // The same check serve's start makes, in process: the replica's server, but another database on it.
+    await assert.rejects(openPostgres(pair.primary('tenure'), { readUrl: pair.replica('postgres') }),
+      /TENURE_READ_DATABASE_URL .*: it is database 'postgres' .* not a replica of DATABASE_URL's/);
   });
 
   it('with the replica gone, reads that may lag answer a problem+json 503, serve goes on deciding and writing on the primary, and a worker starts', async () => {

@@ -110,8 +110,10 @@ export class Runtime {
       this.signing = signingModules();
       this.signing.catch(() => undefined);
       const { openStore } = await import('../store/database.js');
-      // The worker reads nothing that may lag: it neither needs the replica nor should stop when it is down.
-      const readDatabaseUrl = this.command.split(' ')[0] === 'worker' ? undefined : this.config.readDatabaseUrl;
+      // Only serve's reads go to the replica: the worker reads nothing that may lag, and a one-off
+      // command (audit verify, init, an export right after a change) should neither wait for nor
+      // depend on it, nor show less than the operator just did.
+      const readDatabaseUrl = this.command.split(' ')[0] === 'serve' ? this.config.readDatabaseUrl : undefined;
       return openStore({ ...this.config, readDatabaseUrl, connection: this.connectionSettings });
     })();
     return this.opening;
