@@ -39,7 +39,7 @@ export const benchCedar = async (
   const answer = cedar.preparsePolicySet('tenure', { staticPolicies: POLICY });
   if (answer.type !== 'success') throw new Error(`Cedar refused the policy: ${JSON.stringify(answer.errors)}`);
   const now = Date.now();
-  const { index } = await loadIndex(store, { endedSince: new Date(now - 7 * 86_400_000) });
+  const { index } = await loadIndex(store.db, { endedSince: new Date(now - 7 * 86_400_000) });
   const keyOf = new Map<number, string>();
   for (const { key } of await rawRows<{ key: string }>(store.db, sql`SELECT key FROM entitlements`)) {
     const entry = index.entitlement(key);

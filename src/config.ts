@@ -15,6 +15,12 @@ export interface Config {
    * pooler such as PgBouncer (docs/high-availability.md).
    */
   directDatabaseUrl: string | undefined;
+  /**
+   * TENURE_READ_DATABASE_URL: a streaming replica of the same database, for the heavy reads that may
+   * lag (reports, audit search and export, evidence packs, the decision index's first load). Unset,
+   * everything reads the primary (docs/high-availability.md, "Read replica").
+   */
+  readDatabaseUrl: string | undefined;
   /** Timeouts and keepalive towards the PostgreSQL server (TENURE_DB_*); the runtime names the application per command. */
   connection: ConnectionSettings;
   actor: string | undefined;
@@ -112,6 +118,13 @@ const directUrl = (env: NodeJS.ProcessEnv): string | undefined => {
   return env.TENURE_DIRECT_DATABASE_URL;
 };
 
+/** A replica beside the embedded database would be silently ignored, as a direct URL would. */
+const readUrl = (env: NodeJS.ProcessEnv): string | undefined => {
+  if (!env.TENURE_READ_DATABASE_URL) return undefined;
+  if (!env.DATABASE_URL) throw new Error('TENURE_READ_DATABASE_URL is set without DATABASE_URL: a read replica serves a PostgreSQL primary; set DATABASE_URL too, or unset it');
+  return env.TENURE_READ_DATABASE_URL;
+};
+
 /** Where a session of its own is opened (LISTEN): the direct URL when DATABASE_URL goes through a pooler. */
 export const sessionDatabaseUrl = (config: Pick<Config, 'databaseUrl' | 'directDatabaseUrl'>): string | undefined =>
   config.databaseUrl && (config.directDatabaseUrl ?? config.databaseUrl);
@@ -134,6 +147,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): Config => ({
   dataDir: resolve(env.TENURE_DATA_DIR ?? '.tenure'),
   databaseUrl: env.DATABASE_URL || undefined,
   directDatabaseUrl: directUrl(env),
+  readDatabaseUrl: readUrl(env),
   connection: loadConnectionSettings(env),
   actor: env.TENURE_ACTOR || undefined,
   workerIntervalMs: Number(env.TENURE_WORKER_INTERVAL_MS ?? 5000),

@@ -110,7 +110,11 @@ export class Runtime {
       this.signing = signingModules();
       this.signing.catch(() => undefined);
       const { openStore } = await import('../store/database.js');
-      return openStore({ ...this.config, connection: this.connectionSettings });
+      // Only serve's reads go to the replica: the worker reads nothing that may lag, and a one-off
+      // command (audit verify, init, an export right after a change) should neither wait for nor
+      // depend on it, nor show less than the operator just did.
+      const readDatabaseUrl = this.command.split(' ')[0] === 'serve' ? this.config.readDatabaseUrl : undefined;
+      return openStore({ ...this.config, readDatabaseUrl, connection: this.connectionSettings });
     })();
     return this.opening;
   }

@@ -62,10 +62,13 @@ const pages = async <T extends { id: string }>(
   }
 };
 
-/** Builds a complete index from the database; returns it with the audit position it is current to. */
-export const loadIndex = async (store: Store, options: LoadOptions): Promise<{ index: DecisionIndex; seq: number }> => {
+/**
+ * Builds a complete index from `db` (the primary, a streaming replica of it, or an open transaction);
+ * returns it with the audit position it is current to: the highest seq in the same snapshot.
+ */
+export const loadIndex = async (db: Executor, options: LoadOptions): Promise<{ index: DecisionIndex; seq: number }> => {
   const batch = options.batchSize ?? 50_000;
-  return store.db.transaction(async (tx) => {
+  return db.transaction(async (tx) => {
     const index = new DecisionIndex();
     const seq = await auditPosition(tx);
     const catalogue = await readCatalogue(tx);

@@ -4,12 +4,11 @@
  */
 import { decide } from '../domain/decision.js';
 import type { DecisionChecker } from '../operations/lib/policy-tests/run-case.js';
-import type { Store } from '../store/database.js';
 import { loadIndex } from './loader.js';
 
 export const checkInTransaction: DecisionChecker = async (tx, query, now) => {
-  // loadIndex only reads `db`; on a transaction its own transaction becomes a savepoint.
-  const { index } = await loadIndex({ db: tx } as unknown as Store, { endedSince: now });
+  // On a transaction, loadIndex's own transaction becomes a savepoint.
+  const { index } = await loadIndex(tx, { endedSince: now });
   const answer = decide(index.facts({ identity: query.identity, entitlement: query.entitlement, context: query.context }, now.getTime(), false));
   return { decision: answer.decision, reason: answer.reason };
 };

@@ -58,6 +58,30 @@ export interface DecisionServiceOptions extends Partial<DecisionConfig> {
 
 export type CheckRequest = CheckQuery;
 
+/**
+ * The first load, from the replica when there is one. Why that misses nothing: the index is current
+ * to the highest audit seq in the replica's own snapshot (loadIndex reads both in one REPEATABLE READ
+ * transaction), and the catch-up then reads from the primary every event after that seq, and the
+ * identities they name, as every refresh does. Every change the index depends on commits with an
+ * audit event, and seq is assigned under the audit head lock, held to commit, so seq order is commit
+ * order, and a standby's snapshot (which shows commits in the primary's WAL order) holds every event
+ * up to its highest seq and none after. So a watermark in audit seqs, read where the rows were read,
+ * needs no comparison of WAL positions between the two servers, and stays right however far the
+ * replica lags (replay paused included): only the catch-up grows. A replica that cannot be read
+ * (down, a query cancelled by a recovery conflict) costs a load from the primary, never the start.
+ */
+const firstLoad = async (options: DecisionServiceOptions, endedSince: Date) => {
+  const { reads, db } = options.store;
+  if (reads) {
+    try {
+      return { ...(await loadIndex(reads, { endedSince })), fromReplica: true };
+    } catch (error) {
+      options.onError?.(new Error(`the decision index could not be loaded from the read replica, so from the primary: ${(error as Error).message}`));
+    }
+  }
+  return { ...(await loadIndex(db, { endedSince })), fromReplica: false };
+};
+
 export interface CheckAnswer {
   decision: 'allow' | 'deny';
   reason: DecisionReason;
@@ -115,12 +139,15 @@ export class DecisionService {
       stalenessMs: options.stalenessMs ?? defaults.stalenessMs, accessLog: options.accessLog ?? defaults.accessLog,
     };
     const loadedAt = full.clock.now();
-    const { index, seq } = await loadIndex(options.store, { endedSince: new Date(loadedAt.getTime() - (options.endedRetentionMs ?? DEFAULT_RETENTION_MS)) });
+    const endedSince = new Date(loadedAt.getTime() - (options.endedRetentionMs ?? DEFAULT_RETENTION_MS));
+    const { index, seq, fromReplica } = await firstLoad(options, endedSince);
     const log = new AccessLog(options.store.db, full.accessLog, { ...(options.onError ? { onError: options.onError } : {}) });
     const onError = options.onError ? { onError: options.onError } : {};
     const use = new CredentialUse({ store: options.store, clock: full.clock, actor: { id: undefined, channel: 'system' } },
       { ...onError, ...(options.credentialUseFlushMs ? { flushIntervalMs: options.credentialUseFlushMs } : {}) });
-    const service = new DecisionService(index, seq, loadedAt.getTime(), full, log, use);
+    // Loaded from a replica, the index is current to some moment before `loadedAt`: never proven
+    // fresh (so failing closed) until the catch-up from the primary below has succeeded.
+    const service = new DecisionService(index, seq, fromReplica ? 0 : loadedAt.getTime(), full, log, use);
     if (options.poll !== false) {
       service.timer = setInterval(() => { void service.sync(); }, full.pollIntervalMs);
       service.timer.unref();
@@ -131,7 +158,21 @@ export class DecisionService {
         ...(options.onError ? { onError: options.onError } : {}),
       });
     }
+    if (fromReplica) await service.catchUp();
     return service;
+  }
+
+  /**
+   * After a load from the replica: every change the primary committed after the replica's snapshot,
+   * read from the primary before the first answer. Run once LISTEN is up, so a change committed
+   * after this read is notified; a failure stops the start, as a failed load from the primary would.
+   */
+  private async catchUp(): Promise<void> {
+    await this.sync();
+    if (this.failing) {
+      await this.stop();
+      throw this.failing;
+    }
   }
 
   /** The answer, from memory; the caller's `now` (default: the clock) decides windows and hours. */

@@ -5,7 +5,7 @@ import { TenureError } from '../domain/errors.js';
 import { isUuid } from '../domain/ids.js';
 import { findIdentity, handlesById } from '../store/queries/identities.js';
 import { auditHead, engagements, entitlements, grants, systems } from '../store/schema.js';
-import type { Executor } from '../store/database.js';
+import { readsThatMayLag, type Executor } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { authorize } from './authorize.js';
@@ -70,7 +70,8 @@ const subjectFilters = async (exec: Executor, data: z.infer<typeof Input>) => {
 export const buildEvidencePack = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   await authorize(ctx, 'audit.read');
-  const exec = ctx.store.db;
+  // From the replica when there is one: a pack may lag the primary, and states the chain head it is current to.
+  const exec = readsThatMayLag(ctx.store);
   const { title, filters, grantWhere } = await subjectFilters(exec, data);
   const events = await allEvents(exec, filters);
   const grantRows = await exec.select({ g: grants, key: entitlements.key }).from(grants)
@@ -82,7 +83,8 @@ type GrantRow = { g: typeof grants.$inferSelect; key: string };
 
 /** The pack's common body, whatever its subject (which may add sections of its own, `before` the common ones): chain head, grants with their provisioning, events by section and in order. */
 export const assemblePack = async (ctx: Context, title: string, events: AuditRecord[], grantRows: GrantRow[], before: Record<string, string[]> = {}) => {
-  const exec = ctx.store.db;
+  // Where the events were read: its chain head is the one they are current to.
+  const exec = readsThatMayLag(ctx.store);
   // The generator too: an auditor with no event of their own in the pack is still named by handle.
   const handles = await handlesById(exec, [ctx.actor.id, ...events.map((e) => e.actor.id), ...events.map((e) => e.actor.issuedBy), ...events.map((e) => e.identityId),
     ...grantRows.map((r) => r.g.identityId)].filter((id): id is string => !!id));

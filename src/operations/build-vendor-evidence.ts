@@ -2,6 +2,7 @@ import { and, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { AuditRecord } from '../audit/search.js';
 import { TenureError } from '../domain/errors.js';
+import { readsThatMayLag } from '../store/database.js';
 import { grants } from '../store/schema.js';
 import type { Context } from '../work/context.js';
 import { loadActor } from './authorize.js';
@@ -30,8 +31,9 @@ const CONTRACT_ACTIONS = [...VENDOR_ACTIONS, 'engagement.created', 'engagement.e
  */
 export const buildVendorEvidence = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
-  const exec = ctx.store.db;
-  const vendor = await visibleVendor(exec, await loadActor(exec, ctx.actor.id), data.vendor);
+  // Who may see the vendor is decided on the primary; its history is a report and may lag (docs/high-availability.md).
+  const vendor = await visibleVendor(ctx.store.db, await loadActor(ctx.store.db, ctx.actor.id), data.vendor);
+  const exec = readsThatMayLag(ctx.store);
   const from = data.from ?? vendor.createdAt;
   // By default up to and including this moment (the bound is exclusive): an end carried out just now is in the pack.
   const to = data.to ?? new Date(ctx.clock.now().getTime() + 1);

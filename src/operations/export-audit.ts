@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { exportAuditEvents, type ExportResult } from '../audit/export.js';
+import { readsThatMayLag } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { authorize } from './authorize.js';
@@ -11,6 +12,8 @@ export const Input = FilterInput.strict();
 export const exportAudit = async (ctx: Context, input: z.input<typeof Input>, out: NodeJS.WritableStream): Promise<ExportResult> => {
   const data = parseInput(Input, input);
   await authorize(ctx, 'audit.read');
-  const filters = await resolveFilters(ctx.store.db, data);
-  return exportAuditEvents(ctx.store.db, filters, out);
+  // From the replica when there is one: an export may lag the primary (docs/high-availability.md).
+  const exec = readsThatMayLag(ctx.store);
+  const filters = await resolveFilters(exec, data);
+  return exportAuditEvents(exec, filters, out);
 };

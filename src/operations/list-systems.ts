@@ -3,7 +3,7 @@ import { DRIFT_KINDS } from '../domain/findings.js';
 import { isReconcilable, OPEN_JOB_STATES, type JobState } from '../domain/provisioning.js';
 import { connectorHealth } from '../domain/system-health.js';
 import { loadAppliedPolicy } from '../policy/applied.js';
-import type { Executor } from '../store/database.js';
+import { readsThatMayLag, type Executor } from '../store/database.js';
 import { handlesById } from '../store/queries/identities.js';
 import { entitlements, systems } from '../store/schema.js';
 import { findings, provisioningJobs, reconciliationRuns } from '../store/schema-provisioning.js';
@@ -45,9 +45,10 @@ const unsafeConnectors = async (exec: Executor, ids: string[]): Promise<Set<stri
  * Connector settings themselves (addresses, secret references) are never shown.
  */
 export const listSystems = async (ctx: Context) => {
-  const exec = ctx.store.db;
   const now = ctx.clock.now();
-  const acting = await loadActor(exec, ctx.actor.id);
+  // Who may see what is decided on the primary; the page itself is a report and may lag (docs/high-availability.md).
+  const acting = await loadActor(ctx.store.db, ctx.actor.id);
+  const exec = readsThatMayLag(ctx.store);
   const me = acting.identity.id;
   const readAll = may(acting, 'provisioning.read');
   const policy = await loadAppliedPolicy(exec);

@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { summariseRevocationLag } from '../domain/revocation-lag.js';
+import { readsThatMayLag } from '../store/database.js';
 import { grants, systems } from '../store/schema.js';
 import { provisioningJobs } from '../store/schema-provisioning.js';
 import { authorize } from './authorize.js';
@@ -20,8 +21,9 @@ export const Input = z.object({
  */
 export const measureRevocationLag = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
-  const exec = ctx.store.db;
   await authorize(ctx, 'provisioning.read');
+  // A report: from the replica when there is one (it may lag; docs/high-availability.md).
+  const exec = readsThatMayLag(ctx.store);
   const now = ctx.clock.now();
   const since = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000 - (data.days - 1) * 86_400_000);
   // Due when the grant's end came, or when it was revoked if that was first.

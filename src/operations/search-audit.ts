@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { searchAuditEvents, type AuditRecord } from '../audit/search.js';
+import { readsThatMayLag } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { authorize } from './authorize.js';
@@ -17,8 +18,10 @@ export interface AuditSearchResult {
 export const searchAudit = async (ctx: Context, input: z.input<typeof Input>): Promise<AuditSearchResult> => {
   const data = parseInput(Input, input);
   await authorize(ctx, 'audit.read');
-  const filters = await resolveFilters(ctx.store.db, data);
-  const events = await searchAuditEvents(ctx.store.db, { ...filters, limit: data.limit, newestFirst: data.newestFirst });
+  // From the replica when there is one: a search may lag the primary (docs/high-availability.md).
+  const exec = readsThatMayLag(ctx.store);
+  const filters = await resolveFilters(exec, data);
+  const events = await searchAuditEvents(exec, { ...filters, limit: data.limit, newestFirst: data.newestFirst });
   const full = events.length === data.limit;
   return { events, nextAfterSeq: full ? events[events.length - 1]!.seq : null };
 };

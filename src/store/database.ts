@@ -27,6 +27,11 @@ export type Executor = Db | Tx;
 
 export interface Store {
   db: Db;
+  /**
+   * A streaming replica (TENURE_READ_DATABASE_URL), for reads that may lag: only through
+   * `readsThatMayLag`, never for a decision that writes, a unit of work or authorisation.
+   */
+  reads?: Db;
   backend: 'embedded' | 'postgres';
   /** Where the data lives, for messages: a directory, or the server URL without its password. */
   location: string;
@@ -67,8 +72,13 @@ export const openEmbedded = async (
   }
 };
 
-/** `directUrl`: the same database without a pooler, for the migration lock; set, `url` may be a transaction pooler. */
-export type PostgresOptions = { max?: number; migrationUrl?: string | undefined; directUrl?: string | undefined; connection?: ConnectionSettings };
+/**
+ * `directUrl`: the same database without a pooler, for the migration lock; set, `url` may be a
+ * transaction pooler. `readUrl`: a streaming replica of it, for `Store.reads`.
+ */
+export type PostgresOptions = {
+  max?: number; migrationUrl?: string | undefined; directUrl?: string | undefined; readUrl?: string | undefined; connection?: ConnectionSettings;
+};
 
 /**
  * Opens a pool to a PostgreSQL server and migrates it (store/postgres-store.ts). The driver is
@@ -81,14 +91,23 @@ export interface StoreConfig {
   databaseUrl?: string | undefined;
   migrationDatabaseUrl?: string | undefined;
   directDatabaseUrl?: string | undefined;
+  readDatabaseUrl?: string | undefined;
   dataDir: string;
   connection?: ConnectionSettings | undefined;
 }
 
 export const openStore = (config: StoreConfig): Promise<Store> =>
   config.databaseUrl
-    ? openPostgres(config.databaseUrl, { migrationUrl: config.migrationDatabaseUrl, directUrl: config.directDatabaseUrl, ...(config.connection ? { connection: config.connection } : {}) })
+    ? openPostgres(config.databaseUrl, {
+      migrationUrl: config.migrationDatabaseUrl, directUrl: config.directDatabaseUrl, readUrl: config.readDatabaseUrl, ...(config.connection ? { connection: config.connection } : {}) })
     : openEmbedded(config.dataDir);
+
+/**
+ * Where a heavy read that may lag runs: the replica when one is configured, else the primary. The
+ * rule of what may lag (docs/high-availability.md): reports, audit search and export, evidence
+ * packs, the decision index's first load; never a unit of work, authorisation or a decision that writes.
+ */
+export const readsThatMayLag = (store: Store): Db => store.reads ?? store.db;
 
 /** Rows of a raw query, the same shape on both drivers. */
 export const rawRows = async <T>(exec: Executor, query: ReturnType<typeof sql>): Promise<T[]> => {

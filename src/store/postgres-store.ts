@@ -5,6 +5,7 @@ import pg from 'pg';
 import { loadConnectionSettings, type ConnectionSettings } from './connection-settings.js';
 import { migrationsFolder, redactUrl, schema, type Db, type PostgresOptions, type Store } from './database.js';
 import { createPool } from './pool.js';
+import { openReadReplica } from './read-replica.js';
 import { checkSchemaVersion } from './schema-version.js';
 
 /** Any constant works; it only has to be the same in every Tenure process sharing a server. */
@@ -55,7 +56,8 @@ const warnWithoutRoleTimeouts = async (pool: pg.Pool): Promise<void> => {
  * Opens a pool to a PostgreSQL server and migrates it; concurrent starters wait for one migrator.
  * With `migrationUrl` (TENURE_MIGRATION_DATABASE_URL) the migrations run as that role instead. With
  * `directUrl` (TENURE_DIRECT_DATABASE_URL) `url` may be a transaction pooler: the migration lock is
- * then taken on a direct connection, and the pool sends no session parameters.
+ * then taken on a direct connection, and the pool sends no session parameters. With `readUrl`
+ * (TENURE_READ_DATABASE_URL) a second pool to a streaming replica becomes `Store.reads`.
  */
 export const openPostgresStore = async (url: string, options: PostgresOptions = {}): Promise<Store> => {
   const settings = options.connection ?? loadConnectionSettings();
@@ -63,6 +65,7 @@ export const openPostgresStore = async (url: string, options: PostgresOptions = 
   if (ownerMigrates) await onOwnConnection(options.migrationUrl!, settings, (client) => migrateOn(client, true));
   const pooled = options.directUrl !== undefined;
   const pool = createPool(url, settings, { ...(options.max === undefined ? {} : { max: options.max }), pooled });
+  let readPool: pg.Pool | undefined;
   try {
     if (pooled) {
       await onOwnConnection(options.directUrl!, settings, (client) => migrateOn(client, !ownerMigrates));
@@ -72,11 +75,17 @@ export const openPostgresStore = async (url: string, options: PostgresOptions = 
       const client = await pool.connect();
       try { await migrateOn(client, !ownerMigrates); } finally { client.release(); }
     }
+    // After migrating: the replica is checked for this release's schema.
+    if (options.readUrl) readPool = await openReadReplica(options.readUrl, pool, settings, { pooled, migrationsFolder, shownAs: redactUrl(options.readUrl) });
   } catch (error) {
     // A refused or failed start leaves no pool behind to keep the process alive.
     await pool.end().catch(() => undefined);
     throw error;
   }
   const db = drizzlePg(pool, { schema }) as unknown as Db;
-  return { db, backend: 'postgres', location: redactUrl(url), close: () => pool.end() };
+  const reads = readPool && (drizzlePg(readPool, { schema }) as unknown as Db);
+  return {
+    db, ...(reads ? { reads } : {}), backend: 'postgres', location: redactUrl(url),
+    close: async () => { await Promise.all([pool.end(), readPool?.end()]); },
+  };
 };

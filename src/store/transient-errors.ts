@@ -70,10 +70,11 @@ export const isConnectionLoss = (error: unknown): boolean => chain(error).some(l
 /**
  * The database cannot serve this request now, though the request may well succeed later: a lost
  * connection, or the server refusing more work (too many connections, a statement cancelled by
- * statement_timeout or by an administrator).
+ * statement_timeout or by an administrator), or a read cancelled by a conflict: on a read replica a
+ * long report is cancelled (40001, 40P01) when replay must remove rows its snapshot still sees.
  */
 export const isDatabaseUnavailable = (error: unknown): boolean =>
-  chain(error).some((e) => lostConnection(e) || ['53300', '57014'].includes(String(codeOf(e))));
+  chain(error).some((e) => lostConnection(e) || ['53300', '57014'].includes(String(codeOf(e)))) || isRetryableConflict(error);
 
 /** The first code along the cause chain (a SQLSTATE or a Node error code), for logs and problem details. */
 export const errorCodeOf = (error: unknown): string | undefined =>
