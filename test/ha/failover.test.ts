@@ -21,7 +21,13 @@ import { BACKENDS } from '../support/backends.js';
 import { startTenure, TENURE_BIN, type TenureProcess } from '../support/tenure-process.js';
 import { buildWorld } from '../support/world.js';
 import { startHaCluster, type HaCluster } from './cluster.js';
-import { startLoad, unreadyStretch, writeDowntime, type LoadLog } from './load.js';
+import { startLoad, unreadyStretch, writeDowntime, type FlowTokens, type LoadLog } from './load.js';
+import { randomBytes } from 'node:crypto';
+import { createIdentity } from '../../src/operations/create-identity.js';
+import { createWebhook } from '../../src/operations/create-webhook.js';
+import { loadWebhookKeyRing } from '../../src/webhooks/index.js';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
+import type { World } from '../support/world.js';
 
 const RUN = process.env.TENURE_TEST_HA !== '0';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -44,6 +50,8 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
   /** API tokens of the requester and the two approvers of Carl's payments/read. */
   let people: Record<'carl' | 'sam' | 'olivia', string>;
   let env: NodeJS.ProcessEnv;
+  let world: World;
+  let receiver: Receiver;
   const dataDir = mkdtempSync(join(tmpdir(), 'tenure-ha-data-'));
   const figures: Record<string, unknown>[] = [];
 
@@ -57,14 +65,19 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     await client.query('CREATE DATABASE tenure_ha');
     await client.end();
     store = await openPostgres(cluster.url('tenure_ha'));
-    const world = await buildWorld(store, new Date());
+    world = await buildWorld(store, new Date());
+    // Webhooks go out from the worker through every fault: a delivery retried after one must carry the same body.
+    receiver = await startReceiver();
+    const webhookKey = randomBytes(32).toString('base64');
+    await createWebhook(await world.as('ada'), { url: receiver.url, events: ['request.created', 'approval.needed', 'grant.activated', 'grant.expired'] },
+      loadWebhookKeyRing({ env: { TENURE_WEBHOOK_KEY: webhookKey }, dataDir: '/nonexistent', create: false }));
     tokens = {
       writer: (await createToken(await world.as('ada'), { name: 'ha', scopes: ['read', 'write'] })).secret,
       checker: (await createToken(await world.as('ada'), { name: 'ha-check', scopes: ['check'] })).secret,
     };
     const own = async (handle: string) => (await createToken(await world.as(handle), { name: 'ha', scopes: ['read', 'write'] })).secret;
     people = { carl: await own('carl'), sam: await own('sam'), olivia: await own('olivia') };
-    env = { ...auditKeyEnv(), ...FAST, DATABASE_URL: cluster.url('tenure_ha'), TENURE_DATA_DIR: dataDir };
+    env = { ...auditKeyEnv(), ...FAST, DATABASE_URL: cluster.url('tenure_ha'), TENURE_DATA_DIR: dataDir, TENURE_WEBHOOK_KEY: webhookKey };
     for (let i = 0; i < 2; i += 1) processes.push(await startTenure(['serve'], env, /serving (http:\/\/\S+)/));
     processes.push(await startTenure(['worker'], env, /worker running/));
     servers = processes.slice(0, 2).map((p) => p.url);
@@ -75,6 +88,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     for (const p of processes) await p.stop();
     await store?.close();
     await cluster?.stop();
+    await receiver?.close();
     rmSync(dataDir, { recursive: true, force: true });
     console.log(`HA figures: ${JSON.stringify(figures)}`);
   });
@@ -145,6 +159,43 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     };
   };
 
+  /** People who each file a request during the fault (Sam manages them), with their own tokens and the approvers'. */
+  const flowPeople = async (name: string, n = 16): Promise<FlowTokens> => {
+    const ada = await world.as('ada');
+    const list: FlowTokens['people'] = [];
+    for (let i = 0; i < n; i += 1) {
+      const handle = `flow-${name}-${i}`;
+      await createIdentity(ada, { handle, displayName: handle, kind: 'employee', manager: 'sam' });
+      list.push({ handle, token: (await createToken(await world.as(handle), { name: 'ha', scopes: ['read', 'write'] })).secret });
+    }
+    return { people: list, sam: people.sam, olivia: people.olivia };
+  };
+
+  /** Each acknowledged request filed once, approved once per stage and granted once; none refused. */
+  const countFlows = async (log: LoadLog) => {
+    const rows = await read<{ handle: string; requests: number; approvals: number; grants: number }>(sql`SELECT i.handle,
+      (SELECT count(*)::int FROM access_requests r WHERE r.beneficiary_id = i.id) AS requests,
+      (SELECT count(*)::int FROM audit_events e JOIN access_requests r ON e.subject_id = r.id::text
+        WHERE r.beneficiary_id = i.id AND e.action = 'request.stage_approved') AS approvals,
+      (SELECT count(*)::int FROM grants g WHERE g.identity_id = i.id) AS grants
+      FROM identities i WHERE i.handle = ANY(${sql.param(log.flows.map((f) => f.person))}::text[])`);
+    const byHandle = new Map(rows.map((r) => [r.handle, r]));
+    const granted = log.flows.filter((f) => f.grantId);
+    return {
+      flows: log.flows.length, granted: granted.length,
+      notGranted: granted.filter((f) => byHandle.get(f.person)?.grants !== 1).map((f) => f.person),
+      twice: rows.filter((r) => r.requests > 1 || r.approvals > 2 || r.grants > 1).map((r) => `${r.handle}: ${JSON.stringify(r)}`),
+      refused: log.flows.filter((f) => f.refused).map((f) => `${f.person}: ${f.refused}`),
+    };
+  };
+
+  /** Every webhook id the receiver saw carried one body, however often it was delivered. */
+  const twoBodies = () => {
+    const bodies = new Map<string, Set<string>>();
+    for (const hit of receiver.hits) bodies.set(hit.id, (bodies.get(hit.id) ?? new Set()).add(hit.body));
+    return [...bodies].filter(([, set]) => set.size > 1).map(([id]) => id);
+  };
+
   /**
    * `outage`: the fault takes the primary away for a while, so some server must say it is not ready.
    * A planned switchover may not: Patroni hands over cleanly and HAProxy follows within its check
@@ -154,7 +205,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     const before = await writeOne(servers[0]!, `before-${name}`);
     // Ends about two seconds into the fault: the worker must end it once, and no check allow it after.
     const ending = await shortGrant(servers[0]!, '4s');
-    const load = startLoad(servers, tokens);
+    const load = startLoad(servers, { ...tokens, flows: await flowPeople(name) });
     await sleep(1_500);
     const faultAt = Date.now();
     const moved = await fault();
@@ -177,7 +228,9 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     const downtime = writeDowntime(load.log.writes.filter((w) => w.attempts[0]!.at >= faultAt && w.attempts[0]!.at <= primaryAt + 1_000), faultAt);
     const unready = servers.map((s) => unreadyStretch(load.log.ready.get(s)!.filter((a) => a.at >= faultAt - 200)));
     const recoveryMs = servers.map((s) => (readyAt.get(s) ?? Infinity) - primaryAt);
+    const flows = await countFlows(load.log);
     const result = { fault: name, ...moved, faultMs, recoveryMs, unreadyMs: unready.map((u) => (u ? u.to - u.from : 0)), writeDowntimeMs: downtime, ...writes,
+      flows: flows.flows, flowsGranted: flows.granted, webhookHits: receiver.hits.length,
       checks: load.log.checks.length, checksUnavailable: load.log.checks.filter((c) => c.status !== 200).length, feedLatencyMs: -1 };
     figures.push(result);
 
@@ -185,6 +238,10 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     assert.equal(writes.duplicated, 0, 'no write is applied twice');
     const unexpected = processes.flatMap((p) => p.log().split('\n').filter((line) => line.includes('unexpected error')).slice(-3));
     assert.deepEqual(writes.refused, [], `every write is acknowledged in the end, retried with its key; serve logged: ${unexpected.join('\n')}`);
+    assert.deepEqual(flows.refused, [], 'every request and approval is acknowledged in the end, retried with its key');
+    assert.deepEqual(flows.notGranted, [], 'every acknowledged final approval left exactly one grant');
+    assert.deepEqual(flows.twice, [], 'no request filed twice, no stage approved twice, no grant issued twice');
+    assert.ok(flows.granted > 0, 'some requests went all the way through during the load');
     const [present] = await read<{ id: string }>(sql`SELECT id FROM identities WHERE handle = ${`before-${name}`}`);
     assert.equal(present?.id, before, 'the write acknowledged before the fault is there after it');
     for (const s of servers) {
@@ -202,6 +259,10 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
         WHERE e.subject_id = g.id::text AND e.action = 'grant.expired') AS n FROM grants g WHERE g.id = ${ending.id}`);
     }
     assert.deepEqual(ended, { status: 'expired', n: 1 }, 'the grant that ended during the fault was ended by the worker exactly once');
+    // The worker delivers webhooks again after the fault: the grant that ended during it is announced.
+    for (let i = 0; i < 100 && !receiver.hits.some((h) => h.body.includes(ending.id) && h.body.includes('"grant.expired"')); i += 1) await sleep(200);
+    assert.ok(receiver.hits.some((h) => h.body.includes(ending.id) && h.body.includes('"grant.expired"')), 'grant.expired of the grant that ended in the fault was delivered');
+    assert.deepEqual(twoBodies(), [], 'no two deliveries with one webhook id and different bodies');
     result.feedLatencyMs = await feedCarries(`feed-after-${name}`);
     auditVerifies();
     t.diagnostic(JSON.stringify(result));

@@ -19,11 +19,26 @@ export interface Write {
   refused?: string;
 }
 
+/** One access request's way through the API during the fault: filed by the person, approved by Sam, then Olivia, each step with its own key. */
+export interface Flow {
+  person: string;
+  /** Every attempt of every step, in order. */
+  attempts: Answer[];
+  requestId?: string;
+  /** The grant the last approval acknowledged. */
+  grantId?: string;
+  refused?: string;
+}
+
 export interface LoadLog {
   writes: Write[];
+  flows: Flow[];
   checks: Answer[];
   ready: Map<string, Answer[]>;
 }
+
+/** The people of the request flows, each with their own token, and the two approvers'. */
+export interface FlowTokens { people: { handle: string; token: string }[]; sam: string; olivia: string }
 
 /** 503 (with Retry-After), a broken connection, no answer in time, or a key still held by an attempt the server lost. */
 const retryable = (a: Answer): boolean => a.status === 503 || a.status === 'dropped' || a.status === 'hung' || a.code === 'idempotency.in_progress';
@@ -46,8 +61,10 @@ export interface Load { log: LoadLog; stop(): Promise<void> }
  * Starts `writers` write loops (each on one server in turn), a check loop per server and a readiness
  * poller per server. stop() lets every write in flight finish with its retries (bounded by `settleMs`).
  */
-export const startLoad = (servers: string[], tokens: { writer: string; checker: string }, options: { writers?: number; settleMs?: number } = {}): Load => {
-  const log: LoadLog = { writes: [], checks: [], ready: new Map(servers.map((s) => [s, []])) };
+export const startLoad = (
+  servers: string[], tokens: { writer: string; checker: string; flows?: FlowTokens }, options: { writers?: number; settleMs?: number } = {},
+): Load => {
+  const log: LoadLog = { writes: [], flows: [], checks: [], ready: new Map(servers.map((s) => [s, []])) };
   let running = true;
   let settleBy = Infinity;
   // Keys are unique to this load: a key sent again with another body would be refused as reused.
@@ -64,6 +81,34 @@ export const startLoad = (servers: string[], tokens: { writer: string; checker: 
       await sleep(200);
     }
   };
+  /** POSTs with `key` until answered with `ok` or a final refusal (noted on `into`); the body of the acknowledging answer. */
+  const untilAnswered = async (server: string, token: string, path: string, body: unknown, key: string, into: { attempts: Answer[]; refused?: string }) => {
+    for (;;) {
+      const answer = await send(`${server}${path}`, { method: 'POST', body: JSON.stringify(body),
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key } });
+      into.attempts.push({ at: answer.at, status: answer.status, code: answer.code, ms: answer.ms });
+      if (answer.status === 200 || answer.status === 201) return answer.body ?? {};
+      if (!retryable(answer)) { into.refused = `${path} ${answer.status} ${answer.code ?? ''} ${JSON.stringify(answer.body ?? {}).slice(0, 300)}`; return undefined; }
+      if (Date.now() > settleBy) return undefined;
+      await sleep(200);
+    }
+  };
+  // Each person files one request, then Sam and Olivia approve it, each step through the next server.
+  const flows = (tokens.flows?.people ?? []).map(async (person, p) => {
+    await sleep(p * 400);
+    if (!running) return;
+    const flow: Flow = { person: person.handle, attempts: [] };
+    log.flows.push(flow);
+    const at = (step: number) => servers[(p + step) % servers.length]!;
+    const filed = await untilAnswered(at(0), person.token, '/v1/requests',
+      { entitlement: 'payments/read', justification: 'filed during a failover', duration: '1h' }, `ha-${run}-${person.handle}-file`, flow);
+    if (!filed) return;
+    flow.requestId = String(filed.id);
+    const path = `/v1/requests/${flow.requestId}/approve`;
+    if (!await untilAnswered(at(1), tokens.flows!.sam, path, {}, `ha-${run}-${person.handle}-sam`, flow)) return;
+    const last = await untilAnswered(at(2), tokens.flows!.olivia, path, {}, `ha-${run}-${person.handle}-olivia`, flow);
+    if (last) flow.grantId = String(last.grantId);
+  });
   const writers = Array.from({ length: options.writers ?? 2 }, async (_, w) => {
     for (let i = 0; running; i += 1) {
       const write: Write = { key: `ha-${run}-${w}-${i}`, handle: `ha${w}x${i}x${Date.now().toString(36)}`, attempts: [] };
@@ -90,7 +135,7 @@ export const startLoad = (servers: string[], tokens: { writer: string; checker: 
     stop: async () => {
       running = false;
       settleBy = Date.now() + (options.settleMs ?? 90_000);
-      await Promise.all([...writers, ...checkers, ...pollers]);
+      await Promise.all([...writers, ...flows, ...checkers, ...pollers]);
     },
   };
 };
