@@ -28,6 +28,7 @@ import { createWebhook } from '../../src/operations/create-webhook.js';
 import { loadWebhookKeyRing } from '../../src/webhooks/index.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
 import type { World } from '../support/world.js';
+import { applyPolicyText, provisioningPolicy, startPgTarget, type PgTarget } from '../support/provisioning-world.js';
 
 const RUN = process.env.TENURE_TEST_HA !== '0';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,6 +38,8 @@ const FAST = {
   TENURE_DB_CONNECT_TIMEOUT_MS: '1500', TENURE_DB_STATEMENT_TIMEOUT_MS: '3000', TENURE_DB_QUERY_TIMEOUT_MS: '4000',
   TENURE_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '5000', TENURE_DB_KEEPALIVE_MS: '1000', TENURE_DB_HEARTBEAT_MS: '500',
   TENURE_WRITES_PER_MINUTE: '1000000', TENURE_ACTOR: '', PORT: '0', TENURE_WORKER_INTERVAL_MS: '500',
+  // A provisioning claim lost in the fault is taken over after 3 s rather than the default 15 s.
+  TENURE_PROVISIONING_LEASE_MS: '3000',
   // Polling slowed to a crawl: another process's change can only arrive by LISTEN, which must come back.
   TENURE_DECISION_POLL_MS: '600000', TENURE_DECISION_STALE_MS: '1200000',
 };
@@ -52,6 +55,8 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
   let env: NodeJS.ProcessEnv;
   let world: World;
   let receiver: Receiver;
+  /** The payments system's real target: roles on a PostgreSQL cluster of its own, outside the failing one. */
+  let target: PgTarget;
   const dataDir = mkdtempSync(join(tmpdir(), 'tenure-ha-data-'));
   const figures: Record<string, unknown>[] = [];
 
@@ -66,6 +71,9 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     await client.end();
     store = await openPostgres(cluster.url('tenure_ha'));
     world = await buildWorld(store, new Date());
+    target = await startPgTarget();
+    // No brake: the test's removals are few, and each must be carried out, not held for security.
+    await applyPolicyText(world, provisioningPolicy(target, { brake: { share: 1, minimum: 1000 } }));
     // Webhooks go out from the worker through every fault: a delivery retried after one must carry the same body.
     receiver = await startReceiver();
     const webhookKey = randomBytes(32).toString('base64');
@@ -89,6 +97,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     await store?.close();
     await cluster?.stop();
     await receiver?.close();
+    await target?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     console.log(`HA figures: ${JSON.stringify(figures)}`);
   });
@@ -189,6 +198,27 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     };
   };
 
+  /**
+   * Provisioning through the fault: every grant of the load was added to the target and the grant
+   * that ended in the fault removed, each by exactly one job that finished, and read back in the
+   * target's own catalogue. Waits (bounded) for the worker to finish them after the fault.
+   */
+  const provisioned = async (ended: string, holders: string[]) => {
+    const jobs = () => read<{ grant_id: string; action: string; states: string[] }>(sql`SELECT grant_id::text, action, array_agg(state ORDER BY seq) AS states
+      FROM provisioning_jobs WHERE grant_id IN (SELECT g.id FROM grants g JOIN identities i ON i.id = g.identity_id
+        WHERE i.handle = ANY(${sql.param(holders)}::text[])) OR grant_id = ${ended} GROUP BY grant_id, action`);
+    const member = (handle: string) => `${target.prefix}${handle} ${target.roles.read}`;
+    let rows = await jobs();
+    for (let i = 0; i < 150; i += 1) {
+      const memberships = new Set(await target.memberships());
+      const finished = rows.length === holders.length + 2 && rows.every((r) => r.states.at(-1) === 'done');
+      if (finished && holders.every((h) => memberships.has(member(h))) && !memberships.has(member('carl'))) break;
+      await sleep(200);
+      rows = await jobs();
+    }
+    return { rows, memberships: new Set(await target.memberships()), member };
+  };
+
   /** Every webhook id the receiver saw carried one body, however often it was delivered. */
   const twoBodies = () => {
     const bodies = new Map<string, Set<string>>();
@@ -259,6 +289,13 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
         WHERE e.subject_id = g.id::text AND e.action = 'grant.expired') AS n FROM grants g WHERE g.id = ${ending.id}`);
     }
     assert.deepEqual(ended, { status: 'expired', n: 1 }, 'the grant that ended during the fault was ended by the worker exactly once');
+    const granted = load.log.flows.filter((f) => f.grantId).map((f) => f.person);
+    const provisioning = await provisioned(ending.id, granted);
+    assert.deepEqual(provisioning.rows.filter((r) => r.states.length !== 1 || r.states[0] !== 'done').map((r) => `${r.grant_id} ${r.action}: ${r.states.join(',')}`), [],
+      'each provisioning and removal was one job, finished');
+    assert.equal(provisioning.rows.length, granted.length + 2, 'a provision job per granted request, and the ended grant provisioned then removed');
+    assert.deepEqual(granted.filter((h) => !provisioning.memberships.has(provisioning.member(h))), [], 'every grant made during the fault is in the target');
+    assert.ok(!provisioning.memberships.has(provisioning.member('carl')), 'the grant that ended in the fault is gone from the target');
     // The worker delivers webhooks again after the fault: the grant that ended during it is announced.
     for (let i = 0; i < 100 && !receiver.hits.some((h) => h.body.includes(ending.id) && h.body.includes('"grant.expired"')); i += 1) await sleep(200);
     assert.ok(receiver.hits.some((h) => h.body.includes(ending.id) && h.body.includes('"grant.expired"')), 'grant.expired of the grant that ended in the fault was delivered');
