@@ -51,7 +51,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
   let servers: string[] = [];
   let tokens: { writer: string; checker: string };
   /** API tokens of the requester and the two approvers of Carl's payments/read. */
-  let people: Record<'carl' | 'sam' | 'olivia', string>;
+  let people: Record<'carl' | 'eve' | 'sam' | 'olivia', string>;
   let env: NodeJS.ProcessEnv;
   let world: World;
   let receiver: Receiver;
@@ -84,7 +84,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
       checker: (await createToken(await world.as('ada'), { name: 'ha-check', scopes: ['check'] })).secret,
     };
     const own = async (handle: string) => (await createToken(await world.as(handle), { name: 'ha', scopes: ['read', 'write'] })).secret;
-    people = { carl: await own('carl'), sam: await own('sam'), olivia: await own('olivia') };
+    people = { carl: await own('carl'), eve: await own('eve'), sam: await own('sam'), olivia: await own('olivia') };
     env = { ...auditKeyEnv(), ...FAST, DATABASE_URL: cluster.url('tenure_ha'), TENURE_DATA_DIR: dataDir, TENURE_WEBHOOK_KEY: webhookKey };
     for (let i = 0; i < 2; i += 1) processes.push(await startTenure(['serve'], env, /serving (http:\/\/\S+)/));
     processes.push(await startTenure(['worker'], env, /worker running/));
@@ -119,19 +119,38 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     return body.id;
   };
 
-  /** Carl's payments/read, approved through `server` for `duration`: the grant's id and end. */
-  const shortGrant = async (server: string, duration: string): Promise<{ id: string; endsAt: number }> => {
+  /** A person's payments/read (Carl's or Eve's: both wait on Sam, then Olivia), approved through `server` for `duration`: the grant's id and end. */
+  const grantFor = async (server: string, who: 'carl' | 'eve', duration: string): Promise<{ id: string; endsAt: number }> => {
     const post = async (secret: string, path: string, body: unknown) => {
       const res = await fetch(`${server}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' } });
       const json = await res.json() as Record<string, unknown>;
       assert.ok(res.ok, `${path}: ${res.status} ${JSON.stringify(json)}`);
       return json;
     };
-    const request = await post(people.carl, '/v1/requests', { entitlement: 'payments/read', justification: 'ends during the fault', duration });
+    const request = await post(people[who], '/v1/requests', { entitlement: 'payments/read', justification: 'ends during the fault', duration });
     await post(people.sam, `/v1/requests/${String(request.id)}/approve`, {});
     const id = String((await post(people.olivia, `/v1/requests/${String(request.id)}/approve`, {})).grantId);
     const [row] = await read<{ ends_at: Date }>(sql`SELECT ends_at FROM grants WHERE id = ${id}`);
     return { id, endsAt: new Date(row!.ends_at).getTime() };
+  };
+
+  /** Revokes a grant through `server` half a second into the fault, retried with its key until answered: when it was acknowledged. */
+  const revokeDuring = async (server: string, grant: string, name: string): Promise<number | undefined> => {
+    await sleep(500);
+    for (let attempt = 0; attempt < 150; attempt += 1) {
+      try {
+        const res = await fetch(`${server}/v1/grants/${grant}/revoke`, { method: 'POST', body: JSON.stringify({ reason: `revoked during ${name}` }),
+          headers: { authorization: `Bearer ${tokens.writer}`, 'content-type': 'application/json', 'idempotency-key': `revoke-${name}-${grant}` },
+          signal: AbortSignal.timeout(15_000) });
+        if (res.ok) return Date.now();
+        const body = await res.json() as { code?: string };
+        if (res.status !== 503 && body.code !== 'idempotency.in_progress') assert.fail(`revocation refused: ${res.status} ${JSON.stringify(body)}`);
+      } catch (error) {
+        if (error instanceof assert.AssertionError) throw error;
+      }
+      await sleep(200);
+    }
+    return undefined;
   };
 
   /** A change made through one server reaches the other's /v1/check by LISTEN (polling is off), within 5 s: how long it took, in ms. */
@@ -234,11 +253,15 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
   const underFault = async (t: TestContext, name: string, fault: () => Promise<{ from: string; to: string }>, outage = true) => {
     const before = await writeOne(servers[0]!, `before-${name}`);
     // Ends about two seconds into the fault: the worker must end it once, and no check allow it after.
-    const ending = await shortGrant(servers[0]!, '4s');
-    const load = startLoad(servers, { ...tokens, flows: await flowPeople(name) });
+    const ending = await grantFor(servers[0]!, 'carl', '4s');
+    // Eve's payments/read, revoked through the API while the primary goes away: once acknowledged, no check may allow it.
+    const revoked = await grantFor(servers[0]!, 'eve', '1h');
+    const load = startLoad(servers, { ...tokens, flows: await flowPeople(name) }, { checkFor: ['carl', 'eve'] });
     await sleep(1_500);
     const faultAt = Date.now();
+    const revocation = revokeDuring(servers[1]!, revoked.id, name);
     const moved = await fault();
+    const revokedAt = await revocation;
     const primaryAt = Date.now();
     const faultMs = primaryAt - faultAt;
     // Every server ready again, then a little more load on the new primary.
@@ -281,7 +304,10 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     if (outage) assert.ok(result.unreadyMs.some((ms) => ms > 0), `a server said it was not ready during the fault: ${result.unreadyMs.join(', ')} ms`);
     assert.ok(recoveryMs.every((ms) => ms <= 15_000), `/readyz answers 200 within 15 s of the new primary: ${recoveryMs.join(', ')} ms`);
     assert.deepEqual(load.log.checks.filter((c) => c.status !== 200 && c.status !== 503), [], '/v1/check answers 200 or 503');
-    assert.deepEqual(load.log.checks.filter((c) => c.decision === 'allow' && c.at >= ending.endsAt), [], '/v1/check never allows a grant asked after its end');
+    assert.deepEqual(load.log.checks.filter((c) => c.identity === 'carl' && c.decision === 'allow' && c.at >= ending.endsAt), [], '/v1/check never allows a grant asked after its end');
+    assert.ok(revokedAt !== undefined, 'the revocation was acknowledged, retried with its key');
+    assert.deepEqual(load.log.checks.filter((c) => c.identity === 'eve' && c.decision === 'allow' && c.at >= revokedAt), [],
+      '/v1/check never allows a grant asked after its revocation was acknowledged');
     let ended: { status: string; n: number } | undefined;
     for (let i = 0; i < 100 && ended?.status !== 'expired'; i += 1) {
       if (i > 0) await sleep(200);

@@ -6,7 +6,11 @@
  */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export interface Answer { at: number; status: number | 'dropped' | 'hung'; code?: string | undefined; decision?: string | undefined; ms: number }
+export interface Answer {
+  at: number; status: number | 'dropped' | 'hung'; code?: string | undefined; decision?: string | undefined; ms: number;
+  /** For a check: who was asked about. */
+  identity?: string;
+}
 
 export interface Write {
   key: string;
@@ -62,7 +66,8 @@ export interface Load { log: LoadLog; stop(): Promise<void> }
  * poller per server. stop() lets every write in flight finish with its retries (bounded by `settleMs`).
  */
 export const startLoad = (
-  servers: string[], tokens: { writer: string; checker: string; flows?: FlowTokens }, options: { writers?: number; settleMs?: number } = {},
+  servers: string[], tokens: { writer: string; checker: string; flows?: FlowTokens },
+  options: { writers?: number; settleMs?: number; checkFor?: string[] } = {},
 ): Load => {
   const log: LoadLog = { writes: [], flows: [], checks: [], ready: new Map(servers.map((s) => [s, []])) };
   let running = true;
@@ -117,10 +122,14 @@ export const startLoad = (
       await sleep(50);
     }
   });
+  // Each server is asked in turn about each person's payments/read.
+  const asked = options.checkFor ?? ['carl'];
   const checkers = servers.map(async (server) => {
-    while (running) {
-      log.checks.push(await send(`${server}/v1/check`, { method: 'POST', body: JSON.stringify({ identity: 'carl', entitlement: 'payments/read' }),
-        headers: { authorization: `Bearer ${tokens.checker}`, 'content-type': 'application/json' } }));
+    for (let i = 0; running; i += 1) {
+      const identity = asked[i % asked.length]!;
+      const answer = await send(`${server}/v1/check`, { method: 'POST', body: JSON.stringify({ identity, entitlement: 'payments/read' }),
+        headers: { authorization: `Bearer ${tokens.checker}`, 'content-type': 'application/json' } });
+      log.checks.push({ ...answer, identity });
       await sleep(50);
     }
   });
