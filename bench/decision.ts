@@ -58,6 +58,24 @@ const benchLoad = async (store: Store, backend: Backend, grants: number, identit
   return { service: service!, result };
 };
 
+/**
+ * The floor measured in the same run: one Map lookup of each question's identity among as many
+ * entries as there are identities asked about, the least any answer must do (the index holds them so).
+ */
+const lookupFloorMs = (questions: CheckRequest[], checks: number, runs: number): number => {
+  const byHandle = new Map(questions.map((q) => [q.identity, { held: [q.entitlement] }]));
+  const q = questions.length;
+  let found = 0;
+  const times: number[] = [];
+  for (let r = 0; r < runs; r += 1) {
+    const start = performance.now();
+    for (let i = 0; i < checks; i += 1) found += byHandle.get(questions[i % q]!.identity)?.held.length ?? 0;
+    times.push(performance.now() - start);
+  }
+  if (found === 0) throw new Error('the floor found nothing');
+  return median(times);
+};
+
 const benchInProcess = (service: DecisionService, backend: Backend, questions: CheckRequest[], checks: number, runs: number): BenchResult => {
   const q = questions.length;
   let allowed = 0;
@@ -77,9 +95,12 @@ const benchInProcess = (service: DecisionService, backend: Backend, questions: C
   samples.sort((a, b) => a - b);
   const medianMs = median(times);
   if (allowed === 0) throw new Error('the benchmark questions allowed nothing: the data is wrong');
+  const floor = checks / (lookupFloorMs(questions, checks, runs) / 1000);
+  const perSecond = checks / (medianMs / 1000);
   return {
-    name: `decide in process, one core (p50 ${fmt(percentile(samples, 0.5), 1)} µs, p99 ${fmt(percentile(samples, 0.99), 1)} µs)`,
-    backend, n: checks, medianMs, perSecond: checks / (medianMs / 1000), target: '≥ 500,000/s',
+    name: `decide in process, one core (p50 ${fmt(percentile(samples, 0.5), 1)} µs, p99 ${fmt(percentile(samples, 0.99), 1)} µs; `
+      + `floor ${fmt(floor)}/s, ${(perSecond / floor).toFixed(2)} of it)`,
+    backend, n: checks, medianMs, perSecond, target: '≥ 1,000,000/s',
   };
 };
 

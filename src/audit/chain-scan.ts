@@ -68,17 +68,26 @@ const NEWLINE = 10;
 const COMMA = 44;
 const SEQ_KEY = Buffer.from('"seq":');
 
+const ZERO = 48;
+const NINE = 57;
+/** Digits read into a number exactly (below 2^53); a longer seq is left to the exact path. */
+const MAX_DIGITS = 15;
+
 /**
- * Whether the canonical text records `seqText` as its seq. The top-level "seq" key is the last one
+ * Whether the canonical text records `seq` as its seq. The top-level "seq" key is the last one
  * spelled that way (RFC 8785 sorts keys, only subject/systemId/ticket/v follow it, and a `"seq":`
- * inside a string is escaped), so a backwards search replaces parsing the whole event.
+ * inside a string is escaped), so a backwards search replaces parsing the whole event. The digits
+ * are compared as a number, without a string per event; RFC 8785 writes no leading zero.
  */
-const recordsSeq = (bytes: Buffer, start: number, end: number, seqText: string): boolean => {
+const recordsSeq = (bytes: Buffer, start: number, end: number, seq: number): boolean => {
   const at = bytes.lastIndexOf(SEQ_KEY, end - SEQ_KEY.length);
   if (at < start) return false;
   const digits = at + SEQ_KEY.length;
-  for (let i = 0; i < seqText.length; i += 1) if (bytes[digits + i] !== seqText.charCodeAt(i)) return false;
-  return bytes[digits + seqText.length] === COMMA;
+  let p = digits;
+  let value = 0;
+  for (let c = bytes[p]!; c >= ZERO && c <= NINE && p - digits < MAX_DIGITS; c = bytes[++p]!) value = value * 10 + (c - ZERO);
+  if (p === digits || (bytes[digits] === ZERO && p - digits > 1)) return false;
+  return value === seq && bytes[p] === COMMA;
 };
 
 const parse = (canonical: string): ParsedEvent | undefined => {
@@ -120,7 +129,9 @@ class Walk {
 
   /** Moves past an event already found sound; the reason if a mark at its seq disagrees. */
   advance(seq: number, hash: string): string | undefined {
-    this.last = { seq, hash };
+    // In place: a new point per event would be garbage at this rate, and no one holds `last` mid-scan.
+    this.last.seq = seq;
+    this.last.hash = hash;
     while (this.markIndex < this.marks.length && this.marks[this.markIndex]!.seq === seq) {
       const reason = this.marks[this.markIndex]!.check(hash);
       if (reason) return reason;
@@ -185,7 +196,7 @@ const walkGroup = (walk: Walk, group: Group): boolean | ChainProblem => {
   for (let i = 0; i < group.n; i += 1) {
     const end = ends[i]!;
     const seq = first + i;
-    if (!recordsSeq(bytes, start + 64, end, String(seq))) return false;
+    if (!recordsSeq(bytes, start + 64, end, seq)) return false;
     const stored = bytes.toString('latin1', start, start + 64);
     bytes.write(walk.last.hash, start + 32, 32, 'hex');
     if (hashBytes(bytes.subarray(start + 32, end)) !== stored) return false;

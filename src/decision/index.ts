@@ -35,7 +35,12 @@ export interface IdentityEntry extends DecisionIdentity {
   held: (number | DecisionGrant)[];
 }
 
-export interface EntitlementEntry extends DecisionEntitlement { systemKey: string; actions: readonly string[] }
+export interface EntitlementEntry extends DecisionEntitlement {
+  systemKey: string;
+  actions: readonly string[];
+  /** This entry as the one candidate of a question naming it: built once, not per answer. */
+  alone: readonly EntitlementEntry[];
+}
 
 /** What is asked: an identity (id or handle) and either an entitlement key or a system and an action. */
 export interface CheckQuery {
@@ -97,8 +102,9 @@ export class DecisionIndex implements GrantSource {
       const attributes = settings?.[row.key];
       const entry: EntitlementEntry = {
         id: row.id, ref: this.refOf(row.id), key: internalized(row.key), tier: literal<Tier>(row.tier), systemKey: row.system_key,
-        actions: attributes?.actions ?? [], conditions: compileConditions(attributes?.conditions),
+        actions: attributes?.actions ?? [], conditions: compileConditions(attributes?.conditions), alone: NONE,
       };
+      entry.alone = Object.freeze([entry]);
       byKey.set(entry.key, entry);
       const systemKey = internalized(row.system_key);
       let actions = byAction.get(systemKey);
@@ -213,8 +219,7 @@ export class DecisionIndex implements GrantSource {
   /** The entitlement named, or every live entitlement of the system that lists the action. */
   candidates(query: CheckQuery): readonly EntitlementEntry[] {
     if (query.entitlement !== undefined) {
-      const entry = this.entitlementsByKey.get(query.entitlement);
-      return entry ? [entry] : NONE;
+      return this.entitlementsByKey.get(query.entitlement)?.alone ?? NONE;
     }
     if (query.system === undefined || query.action === undefined) return NONE;
     return this.entitlementsByAction.get(query.system)?.get(query.action) ?? NONE;
