@@ -27,6 +27,7 @@ import { createIdentity } from '../../src/operations/create-identity.js';
 import { createWebhook } from '../../src/operations/create-webhook.js';
 import { loadWebhookKeyRing } from '../../src/webhooks/index.js';
 import { startReceiver, type Receiver } from '../support/webhook-receiver.js';
+import { startPgBouncer, type PgBouncer } from '../support/pgbouncer.js';
 import type { World } from '../support/world.js';
 import { applyPolicyText, provisioningPolicy, startPgTarget, type PgTarget } from '../support/provisioning-world.js';
 
@@ -57,6 +58,8 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
   let receiver: Receiver;
   /** The payments system's real target: roles on a PostgreSQL cluster of its own, outside the failing one. */
   let target: PgTarget;
+  /** PgBouncer (transaction pooling) in front of HAProxy, for the second server. */
+  let bouncer: PgBouncer;
   const dataDir = mkdtempSync(join(tmpdir(), 'tenure-ha-data-'));
   const figures: Record<string, unknown>[] = [];
 
@@ -86,7 +89,17 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     const own = async (handle: string) => (await createToken(await world.as(handle), { name: 'ha', scopes: ['read', 'write'] })).secret;
     people = { carl: await own('carl'), eve: await own('eve'), sam: await own('sam'), olivia: await own('olivia') };
     env = { ...auditKeyEnv(), ...FAST, DATABASE_URL: cluster.url('tenure_ha'), TENURE_DATA_DIR: dataDir, TENURE_WEBHOOK_KEY: webhookKey };
-    for (let i = 0; i < 2; i += 1) processes.push(await startTenure(['serve'], env, /serving (http:\/\/\S+)/));
+    // The first server on HAProxy directly; the second through PgBouncer, its change feed and migration lock on HAProxy.
+    const haproxy = new URL(cluster.url('tenure_ha'));
+    // Timeouts as docs/high-availability.md advises: a client waiting for a server connection, or a
+    // server that does not answer, fails within seconds (Tenure answers 503, the client retries)
+    // rather than after PgBouncer's defaults (120 s to wait, 15 s between logins).
+    bouncer = await startPgBouncer({ host: haproxy.hostname, port: Number(haproxy.port), user: decodeURIComponent(haproxy.username) },
+      ['query_wait_timeout = 10', 'server_connect_timeout = 3', 'server_login_retry = 1', 'query_timeout = 8', 'tcp_keepalive = 1',
+        'tcp_keepidle = 1', 'tcp_keepintvl = 1', 'tcp_keepcnt = 3']);
+    processes.push(await startTenure(['serve'], env, /serving (http:\/\/\S+)/));
+    processes.push(await startTenure(['serve'], { ...env, DATABASE_URL: bouncer.via(cluster.url('tenure_ha')), TENURE_DIRECT_DATABASE_URL: cluster.url('tenure_ha') },
+      /serving (http:\/\/\S+)/));
     processes.push(await startTenure(['worker'], env, /worker running/));
     servers = processes.slice(0, 2).map((p) => p.url);
     figures.push({ bringUpMs });
@@ -97,6 +110,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     await store?.close();
     await cluster?.stop();
     await receiver?.close();
+    await bouncer?.stop();
     await target?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     console.log(`HA figures: ${JSON.stringify(figures)}`);

@@ -15,7 +15,8 @@ export interface PgBouncer {
 /** PgBouncer will not run as root: under root the test runs it as postgres, like the private PostgreSQL server. */
 const asPostgres = (): boolean => process.getuid?.() === 0;
 
-export const startPgBouncer = async (server: { host: string; port: number; user: string }): Promise<PgBouncer> => {
+/** `settings`: more `[pgbouncer]` lines, such as the HA test's timeouts. */
+export const startPgBouncer = async (server: { host: string; port: number; user: string }, settings: string[] = []): Promise<PgBouncer> => {
   const dir = mkdtempSync(join(tmpdir(), 'tenure-pgbouncer-'));
   const port = await freePort();
   writeFileSync(join(dir, 'users.txt'), `"${server.user}" ""\n`);
@@ -25,7 +26,7 @@ export const startPgBouncer = async (server: { host: string; port: number; user:
     'auth_type = trust', `auth_file = ${join(dir, 'users.txt')}`,
     // What the test is about: a server connection serves one transaction, then any other client.
     'pool_mode = transaction', 'default_pool_size = 4', 'max_client_conn = 200',
-    `logfile = ${join(dir, 'pgbouncer.log')}`, '',
+    `logfile = ${join(dir, 'pgbouncer.log')}`, ...settings, '',
   ].join('\n'));
   if (asPostgres()) execFileSync('chown', ['-R', 'postgres', dir]);
   const args = [join(dir, 'pgbouncer.ini')];
