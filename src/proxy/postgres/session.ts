@@ -62,6 +62,8 @@ const authorize = async (deps: ProxyDeps, login: Login) => {
 export class PgSession {
   private ended = false;
   private noticed = false;
+  /** The client said goodbye (Terminate): the target's close that follows is the client leaving, whichever socket closes first. */
+  private terminated = false;
   private readonly digest = new RecordingDigest();
   private batch: { seq: number; record: string }[] = [];
   private writing: Promise<void> = Promise.resolve();
@@ -143,10 +145,13 @@ export class PgSession {
       from.on('data', drain);
       drain();
     };
-    pipe(client, upstream.socket, this.clientReader, (m) => this.recorder.fromClient(m));
+    pipe(client, upstream.socket, this.clientReader, (m) => {
+      if (m.type === 'X') this.terminated = true;
+      this.recorder.fromClient(m);
+    });
     pipe(upstream.socket, client, upstream.reader, (m) => this.recorder.fromServer(m));
     client.on('close', () => { void this.end('client_closed'); });
-    upstream.socket.on('close', () => { void this.end('upstream_closed'); });
+    upstream.socket.on('close', () => { void this.end(this.terminated ? 'client_closed' : 'upstream_closed'); });
     upstream.socket.on('error', () => undefined);
     if (client.destroyed) void this.end('client_closed');
   }
