@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answers } from '../support/postgres-server.js';
-import { freePort } from '../support/processes.js';
+import { freePort, until as pollUntil } from '../support/processes.js';
 
 export interface Member { name: string; role: string; state: string; lag?: number | string }
 
@@ -34,14 +34,8 @@ const pgBin = (root = '/usr/lib/postgresql'): string => join(root, readdirSync(r
 const NODES = ['pg1', 'pg2', 'pg3'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls `probe` every 200 ms for at most `ms`; throws naming `what` (and the logs to read) otherwise. */
-const until = async (ms: number, what: string, probe: () => Promise<boolean>): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(200);
-  }
-};
+/** Polls every 200 ms: the cluster's probes are HTTP calls and logins, slower than a standby's. */
+const until = (ms: number, what: string, probe: () => Promise<boolean>) => pollUntil(ms, what, probe, 200);
 
 const get = async (url: string): Promise<Response | undefined> => fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
 

@@ -23,7 +23,7 @@ import { BACKENDS } from '../support/backends.js';
 import { startTenure, TENURE_BIN, type TenureProcess } from '../support/tenure-process.js';
 import { buildWorld } from '../support/world.js';
 import { startHaCluster, type HaCluster } from './cluster.js';
-import { startLoad, unreadyStretch, writeDowntime, type FlowTokens, type LoadLog } from './load.js';
+import { revokeDuring, startLoad, unreadyStretch, writeDowntime, type FlowTokens, type LoadLog } from './load.js';
 import { randomBytes } from 'node:crypto';
 import { createIdentity } from '../../src/operations/create-identity.js';
 import { createWebhook } from '../../src/operations/create-webhook.js';
@@ -150,25 +150,6 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     return { id, endsAt: new Date(row!.ends_at).getTime() };
   };
 
-  /** Revokes a grant through `server` half a second into the fault, retried with its key until answered: when it was acknowledged. */
-  const revokeDuring = async (server: string, grant: string, name: string): Promise<number | undefined> => {
-    await sleep(500);
-    for (let attempt = 0; attempt < 150; attempt += 1) {
-      try {
-        const res = await fetch(`${server}/v1/grants/${grant}/revoke`, { method: 'POST', body: JSON.stringify({ reason: `revoked during ${name}` }),
-          headers: { authorization: `Bearer ${tokens.writer}`, 'content-type': 'application/json', 'idempotency-key': `revoke-${name}-${grant}` },
-          signal: AbortSignal.timeout(15_000) });
-        if (res.ok) return Date.now();
-        const body = await res.json() as { code?: string };
-        if (res.status !== 503 && body.code !== 'idempotency.in_progress') assert.fail(`revocation refused: ${res.status} ${JSON.stringify(body)}`);
-      } catch (error) {
-        if (error instanceof assert.AssertionError) throw error;
-      }
-      await sleep(200);
-    }
-    return undefined;
-  };
-
   /** A change made through one server reaches the other's /v1/check by LISTEN (polling is off), within 5 s: how long it took, in ms. */
   const feedCarries = async (handle: string): Promise<number> => {
     await writeOne(servers[1]!, handle);
@@ -287,7 +268,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     const load = startLoad(servers, { ...tokens, flows: await flowPeople(name) }, { checkFor: ['carl', 'eve'] });
     await sleep(1_500);
     const faultAt = Date.now();
-    const revocation = revokeDuring(servers[1]!, revoked.id, name);
+    const revocation = revokeDuring(servers[1]!, tokens.writer, revoked.id, name);
     const moved = await fault();
     const revokedAt = await revocation;
     const primaryAt = Date.now();

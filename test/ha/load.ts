@@ -178,3 +178,19 @@ export const unreadyStretch = (answers: Answer[]): { from: number; to: number } 
   }
   return best;
 };
+
+/**
+ * Revokes `grant` through `server` half a second into the fault, retried with its key until
+ * answered: when it was acknowledged (undefined if never within 150 tries); a refusal throws.
+ */
+export const revokeDuring = async (server: string, token: string, grant: string, name: string): Promise<number | undefined> => {
+  await sleep(500);
+  for (let attempt = 0; attempt < 150; attempt += 1) {
+    const answer = await send(`${server}/v1/grants/${grant}/revoke`, { method: 'POST', body: JSON.stringify({ reason: `revoked during ${name}` }),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': `revoke-${name}-${grant}` } });
+    if (typeof answer.status === 'number' && answer.status >= 200 && answer.status < 300) return answer.at + answer.ms;
+    if (!retryable(answer)) throw new Error(`revocation refused: ${answer.status} ${JSON.stringify(answer.body ?? {})}`);
+    await sleep(200);
+  }
+  return undefined;
+};

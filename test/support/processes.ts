@@ -36,3 +36,12 @@ export const stopper = (child: ChildProcess, dir: string, signal: NodeJS.Signals
     rmSync(dir, { recursive: true, force: true });
   };
 };
+
+/** Polls `probe` every `everyMs` for at most `ms` (a probe that throws counts as not yet); throws naming `what` otherwise. */
+export const until = async (ms: number, what: string, probe: () => Promise<boolean>, everyMs = 100): Promise<void> => {
+  const deadline = Date.now() + ms;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+};

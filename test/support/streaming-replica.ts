@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { answers } from './postgres-server.js';
-import { freePort } from './processes.js';
+import { freePort, until } from './processes.js';
 
 const ROOT = '/usr/lib/postgresql';
 
@@ -35,15 +35,6 @@ export interface ReplicaPair {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const until = async (ms: number, what: string, probe: () => Promise<boolean>): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(100);
-  }
-};
 
 const postgresUser = (): { uid: number; gid: number } | undefined => {
   if (process.getuid?.() !== 0) return undefined;
