@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { and, asc, eq } from 'drizzle-orm';
 import { escalateWaitingApprovals } from '../src/jobs/approval-escalation.js';
@@ -131,9 +133,6 @@ describe('escalation racing approvals on the PostgreSQL server', () => {
 
 describe('escalation times in the policy', () => {
   const errorsOf = async (lines: string[]) => {
-    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const dir = mkdtempSync(join(tmpdir(), 'tenure-escalation-'));
     try {
       writeFileSync(join(dir, 'policy.yaml'), policyWith(lines));
