@@ -26,7 +26,9 @@ export type ConnectorSpec =
       admin_groups?: string[] | undefined }
   | { type: 'manual'; provision_due_ms: number; removal_due_ms: number }
   /** Tenure signs SSH certificates; `ca_key` and `previous_ca_keys` are file: references, read by ssh-keygen only. */
-  | { type: 'ssh-ca'; ca_key: string; previous_ca_keys: string[]; krl_path: string; max_ttl_ms: number };
+  | { type: 'ssh-ca'; ca_key: string; previous_ca_keys: string[]; krl_path: string; max_ttl_ms: number;
+      /** Present: people reach these hosts through Tenure's SSH proxy, which signs in with `upstream_key` (docs/sessions.md). */
+      proxy?: { upstream_key: string; hosts: Record<string, { address: string; host_key: string }> } | undefined };
 
 export type ConnectorType = ConnectorSpec['type'];
 

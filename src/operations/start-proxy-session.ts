@@ -6,7 +6,7 @@ import { inTransaction, type Context } from '../work/context.js';
 import type { PgProxyTarget } from './resolve-proxy-target.js';
 
 export interface StartProxySession {
-  id: string; protocol: 'postgres'; identityId: string; handle: string; grantId: string; entitlement: string; clientAddress: string;
+  id: string; protocol: 'postgres' | 'ssh'; identityId: string; handle: string; grantId: string; entitlement: string; clientAddress: string;
   target: Pick<PgProxyTarget, 'systemId' | 'systemKey' | 'entitlementId' | 'account' | 'role'>;
 }
 

@@ -27,6 +27,21 @@ const keyFile = (what: string) => z.string().refine((v) => v.startsWith('file:')
   `must be file:/absolute/path to ${what}, never the key itself`);
 const MAX_SSH_TTL_MS = 24 * 3_600_000;
 
+const hostPort = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, such as 10.0.0.5:22');
+const hostKey = z.string().trim().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|rsa-sha2-(256|512)|ssh-rsa) [A-Za-z0-9+/]+=*$/,
+  'must be the host\'s public key as in known_hosts, such as ssh-ed25519 AAAA… (no comment)');
+
+/**
+ * Sessions through Tenure's SSH proxy (docs/sessions.md): the key only the proxy holds, which the
+ * hosts authorise for the proxied accounts (people's certificates are not trusted there), and each
+ * host by the name people use, its address and its host key, checked at every connection.
+ */
+const sshProxy = z.strictObject({
+  upstream_key: keyFile('the private key the proxy signs in to the hosts with'),
+  hosts: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be a host name: lowercase letters, digits, . or -'),
+    z.strictObject({ address: hostPort, host_key: hostKey })).refine((h) => Object.keys(h).length > 0, 'must name at least one host'),
+});
+
 /** An SSH certificate authority: certificates on demand, revocation through the KRL sshd reads. */
 const sshCaSchema = z.strictObject({
   type: z.literal('ssh-ca'),
@@ -34,6 +49,7 @@ const sshCaSchema = z.strictObject({
   previous_ca_keys: z.array(keyFile('a previous CA public key (.pub)')).default([]),
   krl_path: absolutePath,
   max_ttl: durationMs.refine((v) => v <= MAX_SSH_TTL_MS, 'must be at most 24h: certificates live hours, not days').optional(),
+  proxy: sshProxy.optional(),
 }).transform(({ max_ttl, ...rest }) => ({ ...rest, max_ttl_ms: max_ttl ?? DEFAULT_MAX_CERTIFICATE_TTL_MS }));
 
 /**

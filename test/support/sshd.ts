@@ -40,11 +40,15 @@ export interface SshdOptions {
   trustedCaKeys: string[];
   /** Without one, sshd accepts a certificate whose principals include the login name. */
   principals?: PrincipalsSource;
+  /** Public keys each local user accepts (authorized_keys); without, none: certificates only. */
+  authorizedKeys?: Record<string, string[]>;
 }
 
 export interface Sshd {
   port: number;
   dir: string;
+  /** The server's host key as known_hosts has it (`ssh-ed25519 AAAA…`), to pin. */
+  hostKey: string;
   /** RevokedKeys; starts as an empty KRL, since sshd refuses every login when it is missing. */
   krlPath: string;
   /** sshd reads TrustedUserCAKeys at each login, so changing it needs no restart (as in a rotation). */
@@ -109,6 +113,13 @@ const principalsLines = (dir: string, source: PrincipalsSource | undefined): str
   return [`AuthorizedPrincipalsCommand ${commandLine}`, `AuthorizedPrincipalsCommandUser ${source.runAs ?? 'nobody'}`];
 };
 
+const authorizedKeysLines = (dir: string, byUser: Record<string, string[]> | undefined): string[] => {
+  if (byUser === undefined) return ['AuthorizedKeysFile none'];
+  mkdirSync(join(dir, 'authorized_keys'), { mode: 0o755 });
+  for (const [user, keys] of Object.entries(byUser)) writeFileSync(join(dir, 'authorized_keys', user), keys.map((k) => `${k}\n`).join(''), { mode: 0o644 });
+  return [`AuthorizedKeysFile ${join(dir, 'authorized_keys')}/%u`];
+};
+
 const configText = (dir: string, port: number, options: SshdOptions): string => [
   `Port ${port}`,
   'ListenAddress 127.0.0.1',
@@ -117,7 +128,7 @@ const configText = (dir: string, port: number, options: SshdOptions): string => 
   `TrustedUserCAKeys ${join(dir, 'trusted-user-ca-keys')}`,
   `RevokedKeys ${join(dir, 'revoked.krl')}`,
   ...principalsLines(dir, options.principals),
-  'AuthorizedKeysFile none',
+  ...authorizedKeysLines(dir, options.authorizedKeys),
   'PubkeyAuthentication yes',
   'PasswordAuthentication no',
   'KbdInteractiveAuthentication no',
@@ -135,6 +146,8 @@ const configText = (dir: string, port: number, options: SshdOptions): string => 
   ...(hasPerSourcePenalties() ? ['PerSourcePenalties no'] : []),
   '',
 ].join('\n');
+
+const hostKeyOf = (dir: string): string => readFileSync(join(dir, 'host_ed25519.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
 
 /** Starts sshd (`-D` stays in the foreground, `-e` logs to stderr, which the test reads). */
 export const startSshd = async (options: SshdOptions): Promise<Sshd> => {
@@ -171,7 +184,7 @@ export const startSshd = async (options: SshdOptions): Promise<Sshd> => {
   };
   for (let i = 0; i < 100; i += 1) {
     if (child.exitCode !== null) break;
-    if (await answersSsh(port)) return { port, dir, krlPath, setTrustedCaKeys, logMark: () => log.length, waitForLog, stop };
+    if (await answersSsh(port)) return { port, dir, hostKey: hostKeyOf(dir), krlPath, setTrustedCaKeys, logMark: () => log.length, waitForLog, stop };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   await stop();

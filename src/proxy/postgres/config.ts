@@ -17,7 +17,7 @@ export interface PgProxyConfig {
   tlsKey?: string | undefined;
 }
 
-const number = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
+export const positiveWholeNumber = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
@@ -33,12 +33,12 @@ const tlsFiles = (env: NodeJS.ProcessEnv) => {
 };
 
 export const loadPgProxyConfig = (env: NodeJS.ProcessEnv = process.env): PgProxyConfig => ({
-  handshakeTimeoutMs: number(env, 'TENURE_PG_PROXY_HANDSHAKE_MS', 10_000),
-  maxMessageBytes: number(env, 'TENURE_PG_PROXY_MAX_MESSAGE_BYTES', 16 * 1024 * 1024),
+  handshakeTimeoutMs: positiveWholeNumber(env, 'TENURE_PG_PROXY_HANDSHAKE_MS', 10_000),
+  maxMessageBytes: positiveWholeNumber(env, 'TENURE_PG_PROXY_MAX_MESSAGE_BYTES', 16 * 1024 * 1024),
   upstreamMaxMessageBytes: 1024 * 1024 * 1024,
-  upstreamTimeoutMs: number(env, 'TENURE_PG_PROXY_UPSTREAM_TIMEOUT_MS', 10_000),
-  watchIntervalMs: number(env, 'TENURE_PG_PROXY_WATCH_MS', 200),
-  noticeBeforeMs: number(env, 'TENURE_PG_PROXY_NOTICE_MS', 60_000),
+  upstreamTimeoutMs: positiveWholeNumber(env, 'TENURE_PG_PROXY_UPSTREAM_TIMEOUT_MS', 10_000),
+  watchIntervalMs: positiveWholeNumber(env, 'TENURE_PG_PROXY_WATCH_MS', 200),
+  noticeBeforeMs: positiveWholeNumber(env, 'TENURE_PG_PROXY_NOTICE_MS', 60_000),
   recordFlushMs: 200,
   ...tlsFiles(env),
 });

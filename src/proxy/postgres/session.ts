@@ -10,14 +10,15 @@ import { serialize } from 'pg-protocol';
 import type { DecisionService } from '../../decision/service.js';
 import { TenureError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { canonicalStatement, RecordingDigest, type ProxyEndReason, type RecordedStatement } from '../../domain/proxy-recording.js';
+import { canonicalStatement, type ProxyEndReason } from '../../domain/proxy-recording.js';
 import { authenticateToken } from '../../operations/lib/credentials/principal.js';
-import { appendProxyStatements, endProxySession } from '../../operations/end-proxy-session.js';
+import { endProxySession } from '../../operations/end-proxy-session.js';
 import { resolvePgProxyTarget } from '../../operations/resolve-proxy-target.js';
 import { startProxySession } from '../../operations/start-proxy-session.js';
 import { findIdentityById } from '../../store/queries/identities.js';
 import type { Context } from '../../work/context.js';
 import { CancelRequest, readLogin, type Login } from './handshake.js';
+import { RecordingWriter } from '../recording-writer.js';
 import { StatementRecorder } from './recorder.js';
 import { openUpstream, relayCancel, UpstreamRefused, type Upstream } from './upstream.js';
 import { authenticationOk, fatal, MessageReader, ProtocolError, readyForQuery, report, type Message } from './wire.js';
@@ -37,8 +38,6 @@ export interface ProxyDeps {
 
 /** Refused before any session exists: the client is told why and the connection closes. */
 class Refusal extends Error { constructor(readonly code: string, message: string) { super(message); } }
-
-const WRITE_BATCH = 100;
 
 const authorize = async (deps: ProxyDeps, login: Login) => {
   const now = deps.ctx.clock.now();
@@ -64,10 +63,7 @@ export class PgSession {
   private noticed = false;
   /** The client said goodbye (Terminate): the target's close that follows is the client leaving, whichever socket closes first. */
   private terminated = false;
-  private readonly digest = new RecordingDigest();
-  private batch: { seq: number; record: string }[] = [];
-  private writing: Promise<void> = Promise.resolve();
-  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly recording: RecordingWriter;
   private readonly recorder: StatementRecorder;
 
   private constructor(
@@ -75,7 +71,8 @@ export class PgSession {
     private readonly client: Socket, private readonly clientReader: MessageReader, private readonly upstream: Upstream,
     private readonly deps: ProxyDeps, keepParameters: boolean, private readonly onEnd: (session: PgSession) => void,
   ) {
-    this.recorder = new StatementRecorder(keepParameters, () => deps.ctx.clock.now(), (s) => this.recorded(s));
+    this.recording = new RecordingWriter(deps.ctx, id, deps.config.recordFlushMs, deps.onError);
+    this.recorder = new StatementRecorder(keepParameters, () => deps.ctx.clock.now(), (s) => this.recording.add(canonicalStatement(s)));
   }
 
   /** Runs the handshake; resolves to the session, or to undefined when the client was refused (no session is recorded). */
@@ -174,29 +171,10 @@ export class PgSession {
     if (!this.upstream.socket.destroyed) this.upstream.socket.end(serialize.end());
     if (this.upstream.cancelKey) this.deps.cancelTargets.delete(this.upstream.cancelKey);
     this.recorder.abandon(`the session ended (${reason}) before the reply`);
-    this.flush();
-    await this.writing;
+    const recording = await this.recording.finish();
     await endProxySession({ ...this.deps.ctx, actor: { id: undefined, channel: 'system' } },
-      { id: this.id, reason, statements: this.digest.statements, recordingSha256: this.digest.hex() })
+      { id: this.id, reason, statements: recording.lines, recordingSha256: recording.sha256 })
       .catch((error: unknown) => this.deps.onError(error as Error));
     this.onEnd(this);
-  }
-
-  private recorded(statement: RecordedStatement): void {
-    const record = canonicalStatement(statement);
-    this.digest.add(record);
-    this.batch.push({ seq: statement.seq, record });
-    if (this.batch.length >= WRITE_BATCH) this.flush();
-    else this.flushTimer ??= setTimeout(() => this.flush(), this.deps.config.recordFlushMs);
-  }
-
-  private flush(): void {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const batch = this.batch;
-    if (batch.length === 0) return;
-    this.batch = [];
-    this.writing = this.writing.then(() => appendProxyStatements(this.deps.ctx, this.id, batch))
-      .catch((error: unknown) => this.deps.onError(error as Error));
   }
 }

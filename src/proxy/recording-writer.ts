@@ -1,0 +1,48 @@
+/**
+ * A session's recording as it is made, whatever the protocol: each line is hashed into the digest
+ * the `proxy_session.ended` event will carry, and stored in batches (a full batch at once, else
+ * after a short wait), in order. A failed write is reported and not retried: the digest still
+ * covers every line the proxy saw, so the gap shows as a verification mismatch.
+ */
+import { RecordingDigest } from '../domain/proxy-recording.js';
+import { appendProxyStatements } from '../operations/end-proxy-session.js';
+import type { Context } from '../work/context.js';
+
+const WRITE_BATCH = 100;
+
+export class RecordingWriter {
+  private readonly digest = new RecordingDigest();
+  private batch: { seq: number; record: string }[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: Context, private readonly sessionId: string, private readonly flushMs: number,
+    private readonly onError: (error: Error) => void) {}
+
+  /** Lines so far; the next line's sequence number is this plus one. */
+  get lines(): number { return this.digest.statements; }
+
+  add(line: string): void {
+    this.digest.add(line);
+    this.batch.push({ seq: this.digest.statements, record: line });
+    if (this.batch.length >= WRITE_BATCH) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+  }
+
+  /** Writes what is left and waits for every write: then `lines` and `sha256()` are final. */
+  async finish(): Promise<{ lines: number; sha256: string }> {
+    this.flush();
+    await this.writing;
+    return { lines: this.digest.statements, sha256: this.digest.hex() };
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.batch;
+    if (batch.length === 0) return;
+    this.batch = [];
+    this.writing = this.writing.then(() => appendProxyStatements(this.ctx, this.sessionId, batch))
+      .catch((error: unknown) => this.onError(error as Error));
+  }
+}

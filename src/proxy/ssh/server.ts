@@ -1,0 +1,110 @@
+/**
+ * `tenure proxy ssh`: the listener. A client has `handshakeTimeoutMs` to be admitted; a refused one
+ * gets no session and is disconnected after a few tries, like sshd. Garbage, an unknown protocol or
+ * an oversized packet is a protocol error that closes that connection only (ssh2 parses the wire).
+ * Open sessions are held to their grants by the shared watcher (proxy/watcher.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import ssh2 from 'ssh2';
+import type { Connection } from 'ssh2';
+import type { DecisionService } from '../../decision/service.js';
+import type { Context } from '../../work/context.js';
+import { SessionWatcher } from '../watcher.js';
+import { admit } from './authenticate.js';
+import type { SshProxyConfig } from './config.js';
+import { SshSession } from './session.js';
+import { openUpstream } from './upstream.js';
+
+/** Refused attempts a connection may make, as sshd's MaxAuthTries. */
+const MAX_REFUSALS = 6;
+
+export interface SshProxyOptions { ctx: Context; decision: DecisionService; config: SshProxyConfig; host: string; port: number; onError?: (error: Error) => void }
+
+export class SshProxyServer {
+  /** Connections not admitted yet, by client address: each is cut at the handshake deadline. */
+  private readonly handshakes = new Map<string, { socket: Socket; timer: NodeJS.Timeout }>();
+
+  private constructor(private readonly server: Server, private readonly ssh: ssh2.Server, private readonly options: SshProxyOptions & { onError: (error: Error) => void },
+    private readonly watcher: SessionWatcher<SshSession>) {}
+
+  static async start(options: SshProxyOptions): Promise<SshProxyServer> {
+    const settled = { ...options, onError: options.onError ?? (() => undefined) };
+    const watcher = new SessionWatcher<SshSession>({ ctx: options.ctx, decision: options.decision, intervalMs: options.config.watchIntervalMs,
+      noticeBeforeMs: options.config.noticeBeforeMs, onError: settled.onError });
+    const ssh = new ssh2.Server({ hostKeys: [readFileSync(options.config.hostKeyPath)], ident: 'Tenure' });
+    // Our own listener: ssh2 tells of a connection only once the client has sent its banner, so a
+    // client that sends nothing would otherwise hold its socket for ever.
+    const server = createServer({ noDelay: true });
+    const proxy = new SshProxyServer(server, ssh, settled, watcher);
+    server.on('connection', (socket) => proxy.take(socket));
+    ssh.on('connection', (client, info) => proxy.accept(client, `${info.ip}:${info.port}`));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, options.host, () => { server.off('error', reject); resolve(); });
+    });
+    return proxy;
+  }
+
+  address(): { host: string; port: number } {
+    const address = this.server.address() as AddressInfo;
+    return { host: address.address, port: address.port };
+  }
+
+  openSessions(): number { return this.watcher.sessions.size; }
+
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const { socket, timer } of this.handshakes.values()) { clearTimeout(timer); socket.destroy(); }
+    await this.watcher.stop();
+    await closed;
+  }
+
+  private take(socket: Socket): void {
+    const key = `${socket.remoteAddress}:${socket.remotePort}`;
+    const timer = setTimeout(() => socket.destroy(), this.options.config.handshakeTimeoutMs);
+    this.handshakes.set(key, { socket, timer });
+    socket.on('error', () => undefined);
+    socket.on('close', () => { clearTimeout(timer); this.handshakes.delete(key); });
+    this.ssh.injectSocket(socket);
+  }
+
+  private accept(client: Connection, clientAddress: string): void {
+    const done = () => {
+      const pending = this.handshakes.get(clientAddress);
+      clearTimeout(pending?.timer);
+      this.handshakes.delete(clientAddress);
+    };
+    client.on('error', () => undefined);
+    let refusals = 0;
+    let admitting = false;
+    client.on('authentication', (auth) => {
+      // One attempt at a time: the client waits for each answer, so a second one now is a misbehaving client.
+      if (admitting) { auth.reject(); return; }
+      admitting = true;
+      this.watcher.track(this.authenticate(auth, client, clientAddress).then((outcome) => {
+        admitting = false;
+        if (outcome === 'refused' && (refusals += 1) >= MAX_REFUSALS) client.end();
+        if (outcome === 'admitted') done();
+      }, (error: unknown) => { admitting = false; this.options.onError(error as Error); auth.reject(); }));
+    });
+  }
+
+  private async authenticate(auth: ssh2.AuthContext, client: Connection, clientAddress: string): Promise<'pending' | 'refused' | 'admitted'> {
+    const { ctx, decision, config } = this.options;
+    const admission = await admit(ctx, decision, auth);
+    if (admission === 'key_acceptable') { auth.accept(); return 'pending'; }
+    if ('refused' in admission) { auth.reject(['publickey']); return 'refused'; }
+    const upstream = await openUpstream(admission.login, config.upstreamTimeoutMs).catch((error: unknown) => {
+      this.options.onError(new Error(`ssh proxy: ${admission.login.host.name}: ${(error as Error).message}`));
+      return undefined;
+    });
+    if (!upstream) { auth.reject(['publickey']); return 'refused'; }
+    const session = await SshSession.begin({ ctx, recordFlushMs: config.recordFlushMs, onError: this.options.onError }, admission, client, upstream,
+      clientAddress, (s) => this.watcher.sessions.delete(s)).catch((error: unknown) => { upstream.end(); throw error; });
+    this.watcher.sessions.add(session);
+    session.serve();
+    auth.accept();
+    return 'admitted';
+  }
+}

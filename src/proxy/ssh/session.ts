@@ -1,0 +1,98 @@
+/**
+ * One proxied SSH connection: admitted (authenticate.ts), connected upstream as the grant's account
+ * (upstream.ts), recorded as an asciicast (every channel of the connection in one recording), and
+ * ended by the watcher at the grant's end. Forwarding of any kind is refused and the refusal
+ * recorded. The session row and `proxy_session.started` commit before the client is told it is in.
+ */
+import type { Connection, ServerChannel } from 'ssh2';
+import type ssh2 from 'ssh2';
+import { asciicastEvent, asciicastHeader, type AsciicastCode } from '../../domain/asciicast.js';
+import { newId } from '../../domain/ids.js';
+import type { ProxyEndReason } from '../../domain/proxy-recording.js';
+import { endProxySession } from '../../operations/end-proxy-session.js';
+import type { SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
+import { startProxySession } from '../../operations/start-proxy-session.js';
+import type { Context } from '../../work/context.js';
+import { RecordingWriter } from '../recording-writer.js';
+import type { WatchedSession } from '../watcher.js';
+import { serveSessionChannel, type ChannelHost } from './channel.js';
+
+export interface SshSessionDeps { ctx: Context; recordFlushMs: number; onError: (error: Error) => void }
+
+export class SshSession implements WatchedSession, ChannelHost {
+  readonly channels = new Set<ServerChannel>();
+  private ended = false;
+  private noticed = false;
+  private readonly started = performance.now();
+  private readonly recording: RecordingWriter;
+
+  private constructor(
+    readonly id: string, private readonly login: SshProxyLogin, readonly grantId: string,
+    private readonly client: Connection, readonly upstream: ssh2.Client, private readonly deps: SshSessionDeps,
+    private readonly onEnd: (session: SshSession) => void,
+  ) {
+    this.recording = new RecordingWriter(deps.ctx, id, deps.recordFlushMs, deps.onError);
+  }
+
+  get identityId(): string { return this.login.identityId; }
+  get entitlement(): string { return this.login.entitlementKey; }
+
+  /** Records the session's start (row and audit event together); the caller then lets the client in. */
+  static async begin(
+    deps: SshSessionDeps, admitted: { login: SshProxyLogin; grantId: string }, client: Connection, upstream: ssh2.Client,
+    clientAddress: string, onEnd: (session: SshSession) => void,
+  ): Promise<SshSession> {
+    const { login } = admitted;
+    const id = newId();
+    await startProxySession({ ...deps.ctx, actor: { id: login.identityId, channel: 'api' } }, {
+      id, protocol: 'ssh', identityId: login.identityId, handle: login.handle, grantId: admitted.grantId, entitlement: login.entitlementKey,
+      clientAddress, target: { systemId: login.systemId, systemKey: login.systemKey, entitlementId: login.entitlementId,
+        account: `${login.account}@${login.host.name}`, role: login.account },
+    });
+    const session = new SshSession(id, login, admitted.grantId, client, upstream, deps, onEnd);
+    session.recording.add(asciicastHeader({ width: 80, height: 24, startedAt: deps.ctx.clock.now(),
+      title: `${login.handle} as ${login.account}@${login.host.name}` }));
+    return session;
+  }
+
+  /** Once the client is in: its channels are served, forwarding refused, and either side's close ends the session. */
+  serve(): void {
+    this.client.on('session', (accept) => { if (!this.ended) serveSessionChannel(this, accept()); });
+    this.client.on('tcpip', (_accept, reject, info) => { this.record('m', `refused: forwarding to ${info.destIP}:${info.destPort}`); reject(); });
+    this.client.on('request', (_accept, reject, name) => { this.record('m', `refused: ${name}`); reject?.(); });
+    this.client.on('close', () => { void this.end('client_closed'); });
+    this.upstream.on('close', () => { void this.end('upstream_closed'); });
+    this.upstream.on('error', () => undefined);
+  }
+
+  record(code: AsciicastCode, data: string): void {
+    if (this.ended || data === '') return;
+    this.recording.add(asciicastEvent(performance.now() - this.started, code, data));
+  }
+
+  /** Shown on every open terminal, once. */
+  notice(text: string): void {
+    if (this.ended || this.noticed) return;
+    this.noticed = true;
+    this.record('m', text);
+    for (const channel of this.channels) channel.stderr.write(`\r\n${text}\r\n`);
+  }
+
+  async end(reason: ProxyEndReason, message?: string): Promise<void> {
+    if (this.ended) return;
+    this.record('m', `ended: ${reason}`);
+    this.ended = true;
+    for (const channel of this.channels) {
+      if (message) channel.stderr.write(`\r\n${message}\r\n`);
+      channel.exit(255);
+      channel.end();
+    }
+    this.client.end();
+    this.upstream.end();
+    const recording = await this.recording.finish();
+    await endProxySession({ ...this.deps.ctx, actor: { id: undefined, channel: 'system' } },
+      { id: this.id, reason, statements: recording.lines, recordingSha256: recording.sha256 })
+      .catch((error: unknown) => this.deps.onError(error as Error));
+    this.onEnd(this);
+  }
+}
