@@ -14391,6 +14391,8 @@ export interface paths {
                                 identity: string;
                                 /** Format: date-time */
                                 lastUsedAt: string | null;
+                                /** @description the holder's own MFA sign-in stands behind this token; Tenure's proxies present it as the mfa context */
+                                mfa: boolean;
                                 name: string;
                                 scopes: ("read" | "write" | "check")[];
                             }[];
@@ -14582,6 +14584,8 @@ export interface paths {
                             expiresAt: string;
                             id: string;
                             identity: string;
+                            /** @description minted for yourself from an MFA sign-in (or an MFA token): an entitlement requiring MFA allows it through Tenure's proxies */
+                            mfa: boolean;
                             name: string;
                             /** @description the token this one was minted with (it ends no later, holds no more, dies with it); null for a root */
                             parentTokenId: string | null;
