@@ -102,7 +102,8 @@ export class PgProxyServer {
   }
 
   private async review(session: PgSession, now: Date): Promise<void> {
-    const answer = this.deps.decision.check({ identity: session.identityId, entitlement: session.entitlement }, now);
+    // With the context the session was let in with: asked without it, a condition such as MFA would end it.
+    const answer = this.deps.decision.check({ identity: session.identityId, entitlement: session.entitlement, context: session.context }, now);
     if (answer.decision === 'deny') {
       if (answer.reason === 'index_stale') return;
       const reason = await endReason(this.deps.ctx, session, answer.reason);
