@@ -76,9 +76,12 @@ for (const backend of BACKENDS) {
       assert.match(event!.canonical, /"mfa":true/);
     });
 
-    it('a password-only sign-in opens a session without MFA', async () => {
-      await signIn('p-pete');
+    it('a password-only sign-in opens a session without MFA; /v1/me tells each person which they have', async () => {
+      const session = await signIn('p-pete');
       assert.deepEqual(await sessionMfa('pete'), [false]);
+      const me = async (secret: string) => (await (await fetch(`${base}/v1/me`, { headers: { cookie: `tenure_session=${secret}` } })).json() as { mfa: boolean }).mfa;
+      assert.equal(await me(session), false);
+      assert.equal(await me(await signIn('p-mona')), true);
     });
 
     it('an acr the deployment names in TENURE_OIDC_MFA_ACR is MFA; any other acr with a single factor is not', async () => {

@@ -8666,6 +8666,8 @@ export interface paths {
                             /** @description the handle of who minted this token, when someone else (a service account's owner or IAM) */
                             issuedBy: string | null;
                             kind: string;
+                            /** @description this session's sign-in used MFA, or this token was minted from one; Tenure's proxies present it as the mfa context */
+                            mfa: boolean;
                             roles: string[];
                             scopes: string[];
                             tokenId: string | null;
