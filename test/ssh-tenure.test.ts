@@ -187,7 +187,9 @@ describe('Tenure as the SSH certificate authority of a real sshd', { skip: isRoo
       const response = await fetch(`${server}/v1/ssh/certificates`, { method: 'POST', body: JSON.stringify({ grant: live, publicKey: user.publicKey }),
         headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' } });
       assert.equal(response.status, 201, await response.clone().text());
-      return (await response.json() as { serial: string }).serial;
+      const issued = await response.json() as { serial: string; mfa: boolean };
+      assert.equal(issued.mfa, secret === withMfa.secret, 'the answer says so too');
+      return issued.serial;
     };
     const mfaOf = async (serial: string) =>
       (await w.store.db.select({ mfa: sshCertificates.mfa }).from(sshCertificates).where(eq(sshCertificates.serial, BigInt(serial))))[0]!.mfa;

@@ -29,6 +29,8 @@ export interface IssuedCertificate {
   validBefore: Date;
   principals: string[];
   keyId: string;
+  /** Recorded on the certificate's row: the credential that asked stood on the holder's own MFA sign-in. */
+  mfa: boolean;
 }
 
 /**
@@ -104,6 +106,6 @@ export const signSshCertificate = async (ctx: Context, input: z.input<typeof Inp
         requestedTtlMs: data.ttl ?? null, mfa },
     });
     return { certificate: signed.certificate, serial: serial.toString(), validAfter: signed.validAfter, validBefore: signed.validBefore,
-      principals: [principal], keyId: grant.id };
+      principals: [principal], keyId: grant.id, mfa };
   });
 };

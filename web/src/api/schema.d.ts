@@ -13559,6 +13559,8 @@ export interface paths {
                             certificate: string;
                             /** @description the grant id */
                             keyId: string;
+                            /** @description the session or token that asked stood on your own MFA sign-in; the SSH proxy presents it as the mfa context */
+                            mfa: boolean;
                             principals: string[];
                             /** @description 64-bit serial, as decimal text */
                             serial: string;
