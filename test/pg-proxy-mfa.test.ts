@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
+import { loadHttpConfig } from '../src/config.js';
+import { buildApp } from '../src/http/app.js';
 import { createToken } from '../src/operations/create-token.js';
 import { authenticateToken } from '../src/operations/lib/credentials/principal.js';
 import type { Store } from '../src/store/database.js';
+import { identities } from '../src/store/schema.js';
 import { refusedWith } from './support/assert.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
+import { Browser, freePort, passProvider, startOidcProvider, type ProviderAccount, type TestProvider } from './support/oidc-provider.js';
 import {
   allEnded, provisionedGrant, psql, sessionsOf, startProxyTarget, startProxyWorld, tokenOf, type ProxyTarget, type ProxyWorld,
 } from './support/pg-proxy-world.js';
@@ -126,3 +132,53 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('end to end: a sign-in with MFA at a real OpenID provider, a token from that session, psql through the proxy', () => {
+  let store: Store;
+  let p: ProxyWorld;
+  let app: FastifyInstance;
+  let provider: TestProvider;
+  let base: string;
+  /** Carl's account at the provider: how he signs in (amr) changes between the two sign-ins. */
+  const account: ProviderAccount = { sub: 'p-carl', email: 'carl@example.test', emailVerified: true };
+
+  before(async () => {
+    store = await freshStore('postgres');
+    p = await startProxyWorld(store, target);
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    provider = await startOidcProvider({ redirectUri: `${base}/auth/callback`, accounts: [account] });
+    app = await buildApp({ store, clock: p.world.clock, http: loadHttpConfig({
+      TENURE_PUBLIC_URL: base, TENURE_OIDC_ISSUER: provider.issuer, TENURE_OIDC_ALLOW_HTTP: '1',
+      TENURE_OIDC_CLIENT_ID: provider.clientId, TENURE_OIDC_CLIENT_SECRET: provider.clientSecret,
+    }) });
+    await app.listen({ port, host: '127.0.0.1' });
+    await store.db.update(identities).set({ email: 'carl@example.test' }).where(eq(identities.handle, 'carl'));
+    await provisionedGrant(p.world);
+    await applyMfaPolicy(p, true);
+  });
+  after(async () => {
+    await app?.close();
+    await provider?.close();
+    await p?.stop();
+    await store?.close();
+    await target.admin((c) => c.query(`DROP OWNED BY ${target.prefix}carl`).catch(() => undefined));
+  });
+
+  /** Signs in at the provider with the methods `amr`, then mints a token from the session as the console would. */
+  const tokenAfterSignIn = async (amr: string[]): Promise<string> => {
+    account.amr = amr;
+    const browser = new Browser();
+    const landed = await browser.fetch(await passProvider(browser, `${base}/auth/login`, account.sub, `${base}/auth/callback`));
+    assert.equal(landed.status, 302, await landed.text());
+    const response = await fetch(`${base}/v1/tokens`, { method: 'POST', body: JSON.stringify({ name: amr.join('+'), scopes: ['read'] }),
+      headers: { 'content-type': 'application/json', origin: base, cookie: `tenure_session=${browser.cookie(base, 'tenure_session')!}` } });
+    assert.equal(response.status, 201, await response.clone().text());
+    return (await response.json() as { secret: string }).secret;
+  };
+
+  it('the token from the sign-in with a hardware key is let in; the one from a password-only sign-in is refused', async () => {
+    assert.equal(await psql(p.port, 'carl', 'payments/read', await tokenAfterSignIn(['pwd', 'hwk']), 'SELECT count(*) FROM ledger'), '3\n');
+    await assert.rejects(psql(p.port, 'carl', 'payments/read', await tokenAfterSignIn(['pwd']), 'SELECT 1'), MFA_REFUSAL);
+  });
+});
