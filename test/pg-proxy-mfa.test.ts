@@ -99,12 +99,14 @@ for (const backend of BACKENDS) {
       assert.equal(await psql(p.port, 'carl', 'payments/read', mfaChild.secret, 'SELECT 1'), '1\n', 'a child of the MFA token keeps it');
     });
 
-    it('attacker: an owner signed in with MFA mints a token for her service account, and the account is still refused', async () => {
+    it('attacker: an owner or an administrator signed in with MFA mints a token for a service account, and the account is still refused', async () => {
       await grantThrough(p.world, 'ivan', { beneficiary: 'bot', entitlement: 'payments/read', justification: 'exports', duration: '60d' }, ['selma', 'olivia']);
       await runProvisioningPass(p.world.worker);
-      const minted = await mfaTokenOf('tom', 'bot');
-      assert.equal(minted.mfa, false);
-      await assert.rejects(psql(p.port, 'bot', 'payments/read', minted.secret, 'SELECT 1'), MFA_REFUSAL);
+      for (const minter of ['tom', 'ada']) {
+        const minted = await mfaTokenOf(minter, 'bot');
+        assert.equal(minted.mfa, false, `minted by ${minter}`);
+        await assert.rejects(psql(p.port, 'bot', 'payments/read', minted.secret, 'SELECT 1'), MFA_REFUSAL);
+      }
       await refusedWith(createToken({ ...(await p.world.as('ada')), actor: { id: await p.world.id('ada'), channel: 'web', mfa: true } },
         { name: 'as carl', identity: 'carl' }), 'token.person_only_self', 'identity');
     });
