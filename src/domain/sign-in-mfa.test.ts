@@ -26,6 +26,8 @@ describe('whether a sign-in used MFA, from the ID token', () => {
   it('methods that prove no second factor count for nothing: several channels, presence, unknown values', () => {
     assert.equal(mfa({ amr: ['pwd', 'mca'] }), false);
     assert.equal(mfa({ amr: ['pwd', 'user'] }), false);
+    assert.equal(mfa({ amr: ['hwk', 'user'] }), false, 'a security key touched, not unlocked');
+    assert.equal(mfa({ amr: ['hwk', 'pin'] }), true, 'a security key unlocked with its PIN');
     assert.equal(mfa({ amr: ['pwd', 'strong-ish'] }), false);
   });
   it('no amr and no configured acr is not MFA', () => {
