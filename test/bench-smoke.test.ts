@@ -15,5 +15,6 @@ describe('the benchmark harness', () => {
         assert.match(r.stdout, new RegExp(`\\| ${name}[^\\n]*\\| ${backend} `), `${name} on ${backend}`);
       }
     }
+    for (const name of ['pgbench -S direct', 'pgbench -S through the proxy']) assert.match(r.stdout, new RegExp(`\\| ${name}[^\\n]*\\| postgres `), name);
   });
 });

@@ -178,6 +178,27 @@ describe('Tenure as the SSH certificate authority of a real sshd', { skip: isRoo
     assert.equal((await inspectCertificate(written)).keyId, live);
   });
 
+  it('a certificate records MFA only when the credential that asked for it stood on the holder\'s own MFA sign-in', async () => {
+    const carl = await w.as('carl');
+    // A token minted from a web session whose sign-in used MFA, as finish-sign-in opens one.
+    const withMfa = await createToken({ ...carl, actor: { id: carl.actor.id, channel: 'web', mfa: true } }, { name: 'mfa laptop', scopes: ['write'] });
+    const without = await createToken(carl, { name: 'plain laptop', scopes: ['write'] });
+    const viaApi = async (secret: string) => {
+      const response = await fetch(`${server}/v1/ssh/certificates`, { method: 'POST', body: JSON.stringify({ grant: live, publicKey: user.publicKey }),
+        headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' } });
+      assert.equal(response.status, 201, await response.clone().text());
+      const issued = await response.json() as { serial: string; mfa: boolean };
+      assert.equal(issued.mfa, secret === withMfa.secret, 'the answer says so too');
+      return issued.serial;
+    };
+    const mfaOf = async (serial: string) =>
+      (await w.store.db.select({ mfa: sshCertificates.mfa }).from(sshCertificates).where(eq(sshCertificates.serial, BigInt(serial))))[0]!.mfa;
+    assert.deepEqual([withMfa.mfa, without.mfa], [true, false]);
+    assert.equal(await mfaOf(await viaApi(withMfa.secret)), true);
+    assert.equal(await mfaOf(await viaApi(without.secret)), false);
+    assert.equal(await mfaOf((await sign(live)).serial), false, 'the local CLI has no sign-in, so no MFA');
+  });
+
   it('tenure ssh principals refuses to answer from a local database, since sshd must ask the running service', async () => {
     const result = await tenure(['ssh', 'principals', SSH_TEST_USER, live], { TENURE_DATA_DIR: join(dir, 'no-database') });
     assert.equal(result.code, 2);

@@ -101,6 +101,12 @@ export interface Actor {
    * account's token minted by its owner or by IAM). Every same-party rule applies to both.
    */
   issuedBy?: string;
+  /**
+   * The actor's own sign-in behind the credential used MFA (Principal.mfa). Not part of the audit
+   * record's actor (chain.ts hashes the fields it names): use cases that mint credentials from it
+   * (tokens, SSH certificates) record it on what they mint and in their event.
+   */
+  mfa?: true;
 }
 
 export interface AuditInput {

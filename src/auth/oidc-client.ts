@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { TenureError } from '../domain/errors.js';
+import { signInAssurance, type SignInAssurance } from '../domain/sign-in-mfa.js';
 import type { OidcConfig } from './oidc-config.js';
 
 /** What must come back unchanged through the provider for a sign-in to complete. */
@@ -11,6 +12,8 @@ export interface ProviderAccount {
   subject: string;
   email: string | undefined;
   emailVerified: boolean;
+  /** Whether the sign-in used MFA, from the ID token's `amr` and `acr` (never from UserInfo: only the ID token is bound to this sign-in). */
+  assurance: SignInAssurance;
 }
 
 /** The two calls Tenure makes to an OpenID provider; operations depend on this, not on openid-client. */
@@ -58,6 +61,12 @@ const emailOf = async (configuration: oidc.Configuration, tokens: oidc.TokenEndp
   return { email: typeof info.email === 'string' ? info.email : undefined, verified: info.email_verified === true };
 };
 
+/** The ID token's `amr` and `acr` as given; openid-client types them loosely, signInAssurance checks them. */
+const assuranceOf = (claims: oidc.IDToken, mfaAcrValues: readonly string[]) => {
+  const { amr, acr } = claims as unknown as { amr?: unknown; acr?: unknown };
+  return signInAssurance({ amr, acr }, mfaAcrValues);
+};
+
 /**
  * The provider's metadata is discovered on first use and kept for the life of the process; a failed
  * discovery is not kept, so the next sign-in tries again. The client authenticates with
@@ -93,7 +102,7 @@ export const createOidcClient = (config: OidcConfig): OidcClient => {
         { pkceCodeVerifier: checks.codeVerifier, expectedState: checks.state, expectedNonce: checks.nonce, idTokenExpected: true });
       const claims = tokens.claims()!;
       const { email, verified } = await emailOf(configured, tokens, claims);
-      return { issuer: claims.iss, subject: claims.sub, email, emailVerified: verified };
+      return { issuer: claims.iss, subject: claims.sub, email, emailVerified: verified, assurance: assuranceOf(claims, config.mfaAcrValues) };
     } catch (error) {
       if (isUnreachable(error)) throw unreachable('token');
       throw signInFailure('auth.sign_in_invalid', `provider:${codeOf(error)}`);

@@ -14,6 +14,8 @@ export interface OidcSettings {
   clientSecretFile: string | undefined;
   sessionTtl: string | undefined;
   allowHttp: boolean;
+  /** TENURE_OIDC_MFA_ACR: the `acr` values, comma-separated, that this provider gives only to sign-ins with MFA. */
+  mfaAcr: string | undefined;
   /** `${TENURE_PUBLIC_URL}/auth/callback`: registered at the provider as the one redirect URI. */
   redirectUri: string;
 }
@@ -27,6 +29,8 @@ export interface OidcConfig {
   sessionTtlMs: number;
   /** An http:// issuer is accepted only when TENURE_OIDC_ALLOW_HTTP=1 says so (local providers, tests). */
   allowHttp: boolean;
+  /** `acr` values that mean the sign-in used MFA (see domain/sign-in-mfa.ts); `amr` needs no setting. */
+  mfaAcrValues: string[];
 }
 
 export const DEFAULT_SESSION_TTL_MS = 12 * 3_600_000;
@@ -83,7 +87,7 @@ export const readOidcSettings = (env: NodeJS.ProcessEnv, publicUrl: string): Oid
   return {
     issuer, clientId: env.TENURE_OIDC_CLIENT_ID?.trim() || undefined, clientSecret: env.TENURE_OIDC_CLIENT_SECRET?.trim() || undefined,
     clientSecretFile: env.TENURE_OIDC_CLIENT_SECRET_FILE || undefined, sessionTtl: env.TENURE_SESSION_TTL || undefined,
-    allowHttp: env.TENURE_OIDC_ALLOW_HTTP === '1', redirectUri: `${publicUrl}/auth/callback`,
+    allowHttp: env.TENURE_OIDC_ALLOW_HTTP === '1', mfaAcr: env.TENURE_OIDC_MFA_ACR || undefined, redirectUri: `${publicUrl}/auth/callback`,
   };
 };
 
@@ -95,4 +99,5 @@ export const resolveOidcConfig = (settings: OidcSettings): OidcConfig => ({
   redirectUri: settings.redirectUri,
   sessionTtlMs: sessionTtlFrom(settings.sessionTtl),
   allowHttp: settings.allowHttp,
+  mfaAcrValues: (settings.mfaAcr ?? '').split(',').map((value) => value.trim()).filter((value) => value !== ''),
 });

@@ -42,7 +42,17 @@ export const isImpersonationToken = (subject: { id: string; kind: string }, crea
   subject.kind !== 'service_account' && createdBy !== subject.id;
 
 /** The token a caller authenticated with, as far as it bounds a token minted through it. */
-export interface ParentToken { scopes: readonly string[]; expiresAt: Date }
+export interface ParentToken { scopes: readonly string[]; expiresAt: Date; mfa: boolean }
+
+/**
+ * Whether a new token carries MFA (`api_tokens.mfa`, the `mfa` context Tenure's proxies present):
+ * only a token for the minter themselves, minted with a credential their own MFA sign-in stands
+ * behind (through a token: that token's `mfa`, never more; from a web session: its sign-in's).
+ * A token minted for someone else, which is a service account's, never carries it: the minter's
+ * MFA proves that the minter was there, not whoever or whatever will use the account's token.
+ */
+export const tokenCarriesMfa = (subjectId: string, minterId: string, parent: ParentToken | undefined, minterMfa: boolean): boolean =>
+  subjectId === minterId && (parent ? parent.mfa : minterMfa);
 
 /**
  * The scopes and expiry of a token minted through `parent` (Vault's token tree): its scopes must

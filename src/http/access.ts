@@ -116,6 +116,7 @@ export const contextOf = (request: FastifyRequest, store: Store, clock: Clock): 
       id: principal.identityId, channel: principal.channel,
       ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
       ...(principal.issuedBy ? { issuedBy: principal.issuedBy } : {}),
+      ...(principal.mfa ? { mfa: principal.mfa } : {}),
     },
   };
 };

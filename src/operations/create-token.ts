@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { boundByParent, mayMintTokenFor, MAX_TOKEN_TTL_MS, TOKEN_SCOPES, type ParentToken } from '../domain/tokens.js';
+import { boundByParent, mayMintTokenFor, MAX_TOKEN_TTL_MS, TOKEN_SCOPES, tokenCarriesMfa, type ParentToken } from '../domain/tokens.js';
 import type { Tx } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { apiTokens } from '../store/schema-service.js';
@@ -24,7 +24,7 @@ export const CreateTokenInput = z.object({
  */
 const lockParent = async (tx: Tx, tokenId: string | undefined, now: Date): Promise<ParentToken | undefined> => {
   if (!tokenId) return undefined;
-  const [parent] = await tx.select({ scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt, revokedAt: apiTokens.revokedAt })
+  const [parent] = await tx.select({ scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt, revokedAt: apiTokens.revokedAt, mfa: apiTokens.mfa })
     .from(apiTokens).where(eq(apiTokens.id, tokenId)).for('share');
   if (!parent || parent.revokedAt || parent.expiresAt <= now) {
     throw new TenureError('auth.invalid_credentials', 'the token this request was made with is no longer valid');
@@ -39,6 +39,7 @@ const lockParent = async (tx: Tx, tokenId: string | undefined, now: Date): Promi
  * Who may mint for whom is `mayMintTokenFor`: a person's token only by that person, a service
  * account's by its owner or `token.manage_any`. Minted with a token, the new token is that token's
  * child (bounded by it, revoked with it); minted from a web session or the local CLI, it is a root.
+ * It carries MFA only as `tokenCarriesMfa` says: the minter's own, for the minter's own token.
  */
 export const createToken = async (ctx: Context, input: z.input<typeof CreateTokenInput>) => {
   const data = parseInput(CreateTokenInput, input);
@@ -61,10 +62,12 @@ export const createToken = async (ctx: Context, input: z.input<typeof CreateToke
     const row = {
       id: newId(), identityId: subject.id, name: data.name, scopes, secretHash: hashSecret(secret),
       expiresAt, createdAt: work.now, createdBy: acting.identity.id, parentTokenId: work.actor.tokenId ?? null,
+      mfa: tokenCarriesMfa(subject.id, acting.identity.id, parent, work.actor.mfa === true),
     };
     await work.tx.insert(apiTokens).values(row);
     work.record({ action: 'token.created', subject: { type: 'token', id: row.id }, identityId: subject.id,
-      after: { name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId } });
-    return { id: row.id, identity: subject.handle, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId, secret };
+      after: { name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId, mfa: row.mfa } });
+    return { id: row.id, identity: subject.handle, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId,
+      mfa: row.mfa, secret };
   });
 };

@@ -77,8 +77,11 @@ const openSession = (ctx: Context, account: ProviderAccount, match: Match, ttlMs
       await work.tx.insert(externalSubjects).values({ issuer: account.issuer, subject: account.subject,
         identityId: person.id, createdAt: work.now }).onConflictDoNothing();
     }
-    return openWebSession(work, person.id, ttlMs, 'oidc',
-      { issuer: account.issuer, subject: account.subject, matchedBy: match.matchedBy, subjectBound: match.matchedBy === 'email' });
+    const { assurance } = account;
+    return openWebSession(work, person.id, ttlMs, 'oidc', {
+      issuer: account.issuer, subject: account.subject, matchedBy: match.matchedBy, subjectBound: match.matchedBy === 'email',
+      mfaBasis: assurance.basis, amr: assurance.amr, acr: assurance.acr ?? null,
+    }, assurance.mfa);
   });
 
 /**

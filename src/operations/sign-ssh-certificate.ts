@@ -29,6 +29,8 @@ export interface IssuedCertificate {
   validBefore: Date;
   principals: string[];
   keyId: string;
+  /** Recorded on the certificate's row: the credential that asked stood on the holder's own MFA sign-in. */
+  mfa: boolean;
 }
 
 /**
@@ -89,19 +91,21 @@ export const signSshCertificate = async (ctx: Context, input: z.input<typeof Inp
     const [held] = await work.tx.select({ status: grants.status }).from(grants).where(eq(grants.id, grant.id)).for('share');
     if (held?.status !== 'active') throw new TenureError('grant.already_ended', `the grant was ${held?.status ?? 'removed'} while the certificate was signed; it is not issued`, { field: 'grant' });
     const id = newId();
+    // Only the holder asks (checkHolder), so the actor's MFA is the holder's own sign-in's.
+    const mfa = work.actor.mfa === true;
     await work.tx.insert(sshCertificates).values({
       id, serial, grantId: grant.id, identityId: grant.identityId, systemId: grant.systemId, keyId: grant.id, principals: [principal],
       publicKeyFingerprint: publicKey.fingerprint, caFingerprint: signed.caFingerprint,
-      validAfter: signed.validAfter, validBefore: signed.validBefore, issuedAt: work.now, issuedBy: acting.identity.id,
+      validAfter: signed.validAfter, validBefore: signed.validBefore, issuedAt: work.now, issuedBy: acting.identity.id, mfa,
     });
     // The fingerprint identifies the key in sshd's logs; the key itself is not evidence anyone needs.
     work.record({
       action: 'ssh.certificate_issued', subject: { type: 'grant', id: grant.id }, identityId: grant.identityId, systemId: grant.systemId,
       data: { certificateId: id, serial: serial.toString(), keyId: grant.id, principals: [principal], validAfter: signed.validAfter,
         validBefore: signed.validBefore, publicKeyFingerprint: publicKey.fingerprint, caFingerprint: signed.caFingerprint,
-        requestedTtlMs: data.ttl ?? null },
+        requestedTtlMs: data.ttl ?? null, mfa },
     });
     return { certificate: signed.certificate, serial: serial.toString(), validAfter: signed.validAfter, validBefore: signed.validBefore,
-      principals: [principal], keyId: grant.id };
+      principals: [principal], keyId: grant.id, mfa };
   });
 };

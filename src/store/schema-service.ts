@@ -33,6 +33,12 @@ export const apiTokens = pgTable('api_tokens', {
    * session or the local CLI). A child never outlives nor outranks its parent and dies with it.
    */
   parentTokenId: uuid('parent_token_id').references((): AnyPgColumn => apiTokens.id),
+  /**
+   * The person's own MFA sign-in stands behind the token: minted for themselves from a web session
+   * that used MFA, or by a token that has it. Never set for a token minted for someone else (a
+   * service account): the minter's MFA is theirs. Tenure's proxies present it as the `mfa` context.
+   */
+  mfa: boolean('mfa').notNull().default(false),
 }, (t) => [
   uniqueIndex('api_tokens_secret_uq').on(t.secretHash),
   index('api_tokens_identity_idx').on(t.identityId),
@@ -47,6 +53,8 @@ export const sessions = pgTable('sessions', {
   createdAt: ts('created_at').notNull(),
   expiresAt: ts('expires_at').notNull(),
   revokedAt: ts('revoked_at'),
+  /** The sign-in used MFA, as the provider's ID token said (amr/acr); see domain/sign-in-mfa.ts. */
+  mfa: boolean('mfa').notNull().default(false),
 }, (t) => [
   uniqueIndex('sessions_secret_uq').on(t.secretHash),
   index('sessions_identity_idx').on(t.identityId),

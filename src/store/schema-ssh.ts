@@ -4,7 +4,7 @@
  * revocation works by key id, which is the grant id), nor the user's public key, only its
  * fingerprint. Part of the one schema (see schema.ts); migrations cover every schema file.
  */
-import { bigint, index, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, jsonb, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { grants, identities, systems } from './schema.js';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -31,6 +31,8 @@ export const sshCertificates = pgTable('ssh_certificates', {
   validBefore: ts('valid_before').notNull(),
   issuedAt: ts('issued_at').notNull(),
   issuedBy: uuid('issued_by').notNull(),
+  /** The credential that asked for it (web session or token) stood on the holder's own MFA sign-in; the SSH proxy presents it as the `mfa` context. */
+  mfa: boolean('mfa').notNull().default(false),
 }, (t) => [
   uniqueIndex('ssh_certificates_serial_uq').on(t.serial),
   index('ssh_certificates_grant_idx').on(t.grantId),

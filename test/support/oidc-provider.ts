@@ -1,8 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 
-/** An account at the test provider: the dev login form signs in as whatever `sub` is typed in. */
-export interface ProviderAccount { sub: string; email?: string; emailVerified?: boolean }
+/**
+ * An account at the test provider: the dev login form signs in as whatever `sub` is typed in. `amr`
+ * and `acr` are how that sign-in is said to have been made (the provider puts them in the ID token).
+ */
+export interface ProviderAccount { sub: string; email?: string; emailVerified?: boolean; amr?: string[]; acr?: string }
 
 export interface TestProvider {
   issuer: string;
@@ -12,8 +16,26 @@ export interface TestProvider {
 }
 
 /** The slice of oidc-provider's API the test uses (the package ships no type declarations). */
-interface ProviderInstance { callback(): (req: IncomingMessage, res: ServerResponse) => void }
+interface ProviderInstance {
+  callback(): (req: IncomingMessage, res: ServerResponse) => void;
+  interactionFinished(req: IncomingMessage, res: ServerResponse, result: unknown, options: { mergeWithLastSubmission: boolean }): Promise<void>;
+}
 type ProviderClass = new (issuer: string, configuration: Record<string, unknown>) => ProviderInstance;
+
+const formOf = async (req: IncomingMessage): Promise<URLSearchParams> => {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+};
+
+/** The request again with its body, for the provider's own handler once this one has read it. */
+const withBody = (req: IncomingMessage, form: URLSearchParams): IncomingMessage => {
+  const body = Buffer.from(form.toString());
+  const replay = Readable.from([body]) as unknown as IncomingMessage;
+  Object.assign(replay, { method: req.method, url: req.url, headers: { ...req.headers, 'content-length': String(body.length) },
+    socket: req.socket, connection: req.socket, httpVersion: req.httpVersion });
+  return replay;
+};
 
 /** A port free right now: Tenure's public URL (and so its redirect URI) must be known before it starts. */
 export { freePort } from './processes.js';
@@ -34,7 +56,8 @@ export const startOidcProvider = async (options: { redirectUri: string; accounts
   const provider = new Provider(issuer, {
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri],
       grant_types: ['authorization_code'], response_types: ['code'] }],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'] },
+    // amr and acr reach the ID token only as claims of a scope the client asks for (openid here).
+    claims: { openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'] },
     cookies: { keys: ['oidc-test-cookie-key'] },
     findAccount: (_ctx: unknown, sub: string) => {
       const account = accounts.get(sub);
@@ -42,7 +65,18 @@ export const startOidcProvider = async (options: { redirectUri: string; accounts
       return { accountId: sub, claims: () => ({ sub, email: account.email, email_verified: account.emailVerified }) };
     },
   });
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    // The development login form only names the account; its submission is finished here instead,
+    // with the account's amr and acr, as a real provider's login (with or without a second factor) would.
+    if (req.method !== 'POST' || !/^\/interaction\/[^/]+$/.test(req.url ?? '')) { handle(req, res); return; }
+    void formOf(req).then(async (form) => {
+      if (form.get('prompt') !== 'login') { handle(withBody(req, form), res); return; }
+      const account = accounts.get(form.get('login') ?? '');
+      const login = { accountId: form.get('login'), ...(account?.amr ? { amr: account.amr } : {}), ...(account?.acr ? { acr: account.acr } : {}) };
+      await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
+    }).catch(() => { res.statusCode = 500; res.end(); });
+  });
   return {
     issuer, clientId, clientSecret,
     close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),

@@ -10,6 +10,7 @@ const Me = z.object({
   id: z.string(), handle: z.string(), displayName: z.string(), kind: z.string(), roles: z.array(z.string()),
   channel: z.enum(['api', 'web']), tokenId: z.string().nullable(), scopes: z.array(z.string()),
   issuedBy: z.string().nullable().describe('the handle of who minted this token, when someone else (a service account\'s owner or IAM)'),
+  mfa: z.boolean().describe('this session\'s sign-in used MFA, or this token was minted from one; Tenure\'s proxies present it as the mfa context'),
 });
 
 const MailDelivery = z.object({
@@ -27,7 +28,7 @@ export const meRoutes: RouteModule = (app, deps) => {
     const { identity, roles } = await loadActor(deps.store.db, principal.identityId);
     const issuedBy = principal.issuedBy ? (await handlesById(deps.store.db, [principal.issuedBy])).get(principal.issuedBy) ?? principal.issuedBy : null;
     return { issuedBy, id: identity.id, handle: identity.handle, displayName: identity.displayName, kind: identity.kind, roles,
-      channel: principal.channel, tokenId: principal.tokenId ?? null, scopes: [...principal.scopes] };
+      channel: principal.channel, tokenId: principal.tokenId ?? null, scopes: [...principal.scopes], mfa: principal.mfa === true };
   });
   const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
   const body = MailDeliveryInput.omit({ identity: true });

@@ -10,6 +10,7 @@ const Certificate = z.object({
   serial: z.string().regex(/^\d+$/).describe('64-bit serial, as decimal text'),
   validAfter: isoDate, validBefore: isoDate,
   principals: z.array(z.string()), keyId: z.string().describe('the grant id'),
+  mfa: z.boolean().describe('the session or token that asked stood on your own MFA sign-in; the SSH proxy presents it as the mfa context'),
 });
 
 /** The SSH certificate authority (docs/connectors-ssh.md): certificates for one's own grants, and sshd's principals question. */

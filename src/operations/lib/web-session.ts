@@ -10,13 +10,15 @@ export type SignInMethod = 'oidc' | 'demo_link';
  * Opens a web session for an identity the caller has already locked and checked, and records
  * `session.created` in the same transaction. Every way of signing in to the console goes through
  * here, so sessions look alike whatever opened them: the cookie gets the secret, the database its
- * hash, the audit event its id, expiry and the method (never the secret).
+ * hash, the audit event its id, expiry, whether the sign-in used MFA and the method (never the secret).
  */
-export const openWebSession = async (work: Work, identityId: string, ttlMs: number, method: SignInMethod, data: Record<string, unknown>) => {
+export const openWebSession = async (
+  work: Work, identityId: string, ttlMs: number, method: SignInMethod, data: Record<string, unknown>, mfa = false,
+) => {
   const secret = newSecret('tns');
-  const session = { id: newId(), identityId, secretHash: hashSecret(secret), createdAt: work.now, expiresAt: new Date(work.now.getTime() + ttlMs) };
+  const session = { id: newId(), identityId, secretHash: hashSecret(secret), createdAt: work.now, expiresAt: new Date(work.now.getTime() + ttlMs), mfa };
   await work.tx.insert(sessions).values(session);
   work.record({ action: 'session.created', subject: { type: 'session', id: session.id }, identityId,
-    after: { expiresAt: session.expiresAt }, data: { method, ...data } });
+    after: { expiresAt: session.expiresAt, mfa }, data: { method, ...data } });
   return { sessionId: session.id, identityId, secret, expiresAt: session.expiresAt };
 };

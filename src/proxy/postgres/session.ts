@@ -8,6 +8,8 @@ import type { Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { serialize } from 'pg-protocol';
 import type { DecisionService } from '../../decision/service.js';
+import type { DecisionContext } from '../../domain/decision-conditions.js';
+import type { DecisionReason } from '../../domain/decision.js';
 import { TenureError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import { canonicalStatement, type ProxyEndReason } from '../../domain/proxy-recording.js';
@@ -39,23 +41,28 @@ export interface ProxyDeps {
 /** Refused before any session exists: the client is told why and the connection closes. */
 class Refusal extends Error { constructor(readonly code: string, message: string) { super(message); } }
 
+const refusalOf = (login: Login, reason: DecisionReason): Refusal => new Refusal('28000', reason === 'condition_mfa_required'
+  ? `${login.database} requires MFA, and this token does not carry it: sign in to Tenure with MFA and create the token from that session (condition_mfa_required)`
+  : reason.startsWith('condition_') ? `${login.user} may not use ${login.database} now (${reason})`
+    : `${login.user} holds no live grant of ${login.database} now (${reason})`);
+
 const authorize = async (deps: ProxyDeps, login: Login) => {
   const now = deps.ctx.clock.now();
   const badLogin = new Refusal('28P01', `password authentication failed for user "${login.user}"`);
   const principal = await authenticateToken(deps.ctx.store, login.password, now).catch(() => { throw badLogin; });
   const identity = await findIdentityById(deps.ctx.store.db, principal.identityId);
   if (identity?.handle !== login.user) throw badLogin;
-  const ask = () => deps.decision.check({ identity: identity.id, entitlement: login.database }, now);
+  // What the proxy knows itself, never what the client says: the token's own MFA (see tokenCarriesMfa).
+  const context: DecisionContext = { mfa: principal.mfa === true };
+  const ask = () => deps.decision.check({ identity: identity.id, entitlement: login.database, context }, now);
   let answer = ask();
   // A grant approved a moment ago may not have reached the index yet: a login is rare, a refresh cheap.
   if (answer.decision !== 'allow') { await deps.decision.sync(); answer = ask(); }
-  if (answer.decision !== 'allow' || !answer.grant) {
-    throw new Refusal('28000', `${login.user} holds no live grant of ${login.database} now (${answer.reason})`);
-  }
+  if (answer.decision !== 'allow' || !answer.grant) throw refusalOf(login, answer.reason);
   const target = await resolvePgProxyTarget(deps.ctx.store, login.database, identity.handle).catch((error: unknown) => {
     throw error instanceof TenureError ? new Refusal('3D000', error.message) : error;
   });
-  return { principal, identity, grant: answer.grant, target };
+  return { principal, identity, grant: answer.grant, target, context };
 };
 
 export class PgSession {
@@ -68,6 +75,8 @@ export class PgSession {
 
   private constructor(
     readonly id: string, readonly identityId: string, readonly grantId: string, readonly entitlement: string,
+    /** The context the session was let in with; the watcher asks again with the same, or it would end allowed sessions. */
+    readonly context: DecisionContext,
     private readonly client: Socket, private readonly clientReader: MessageReader, private readonly upstream: Upstream,
     private readonly deps: ProxyDeps, keepParameters: boolean, private readonly onEnd: (session: PgSession) => void,
   ) {
@@ -83,7 +92,7 @@ export class PgSession {
     try {
       const login = await readLogin(conn, reader, deps.config.handshakeTimeoutMs);
       const client = conn.socket;
-      const { principal, identity, grant, target } = await authorize(deps, login);
+      const { principal, identity, grant, target, context } = await authorize(deps, login);
       upstream = await openUpstream(target, login.params, { timeoutMs: deps.config.upstreamTimeoutMs, maxMessageBytes: deps.config.upstreamMaxMessageBytes })
         .catch((error: unknown) => { throw error instanceof UpstreamRefused ? new Refusal(error.code, `the target refused the session: ${error.message}`) : error; });
       const id = newId();
@@ -92,7 +101,7 @@ export class PgSession {
         id, protocol: 'postgres', identityId: identity.id, handle: identity.handle, grantId: grant.id, entitlement: login.database,
         clientAddress: `${client.remoteAddress}:${client.remotePort}`, target,
       }).catch((error: unknown) => { throw error instanceof TenureError ? new Refusal('28000', error.message) : error; });
-      const session = new PgSession(id, identity.id, grant.id, login.database, client, reader, upstream, deps, target.parameters === 'keep', onEnd);
+      const session = new PgSession(id, identity.id, grant.id, login.database, context, client, reader, upstream, deps, target.parameters === 'keep', onEnd);
       if (upstream.cancelKey) deps.cancelTargets.set(upstream.cancelKey, { host: target.host, port: target.port });
       client.write(Buffer.concat([authenticationOk(), ...upstream.greeting, readyForQuery()]));
       session.relay();

@@ -8666,6 +8666,8 @@ export interface paths {
                             /** @description the handle of who minted this token, when someone else (a service account's owner or IAM) */
                             issuedBy: string | null;
                             kind: string;
+                            /** @description this session's sign-in used MFA, or this token was minted from one; Tenure's proxies present it as the mfa context */
+                            mfa: boolean;
                             roles: string[];
                             scopes: string[];
                             tokenId: string | null;
@@ -13557,6 +13559,8 @@ export interface paths {
                             certificate: string;
                             /** @description the grant id */
                             keyId: string;
+                            /** @description the session or token that asked stood on your own MFA sign-in; the SSH proxy presents it as the mfa context */
+                            mfa: boolean;
                             principals: string[];
                             /** @description 64-bit serial, as decimal text */
                             serial: string;
@@ -14391,6 +14395,8 @@ export interface paths {
                                 identity: string;
                                 /** Format: date-time */
                                 lastUsedAt: string | null;
+                                /** @description the holder's own MFA sign-in stands behind this token; Tenure's proxies present it as the mfa context */
+                                mfa: boolean;
                                 name: string;
                                 scopes: ("read" | "write" | "check")[];
                             }[];
@@ -14582,6 +14588,8 @@ export interface paths {
                             expiresAt: string;
                             id: string;
                             identity: string;
+                            /** @description minted for yourself from an MFA sign-in (or an MFA token): an entitlement requiring MFA allows it through Tenure's proxies */
+                            mfa: boolean;
                             name: string;
                             /** @description the token this one was minted with (it ends no later, holds no more, dies with it); null for a root */
                             parentTokenId: string | null;

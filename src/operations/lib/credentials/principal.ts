@@ -19,6 +19,11 @@ export interface Principal {
    */
   issuedBy?: string;
   sessionId?: string;
+  /**
+   * The identity's own sign-in behind this credential used MFA (the web session's, or the one the
+   * token was minted from); see domain/sign-in-mfa.ts. Absent means no.
+   */
+  mfa?: true;
   /** When the token or session stops working regardless of anything else. */
   expiresAt: Date;
 }
@@ -68,7 +73,7 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
   if (!looksLikeSecret(secret, 'tnr')) throw invalid();
   const [row] = await store.db.select({ id: apiTokens.id, identityId: apiTokens.identityId, scopes: apiTokens.scopes,
     expiresAt: apiTokens.expiresAt, revokedAt: apiTokens.revokedAt, lastUsedAt: apiTokens.lastUsedAt, createdBy: apiTokens.createdBy,
-    parentTokenId: apiTokens.parentTokenId, status: identities.status, kind: identities.kind })
+    parentTokenId: apiTokens.parentTokenId, mfa: apiTokens.mfa, status: identities.status, kind: identities.kind })
     .from(apiTokens).innerJoin(identities, eq(identities.id, apiTokens.identityId))
     .where(eq(apiTokens.secretHash, hashSecret(secret)));
   if (!row || row.revokedAt || row.expiresAt <= now || row.status !== 'active') throw invalid();
@@ -85,7 +90,7 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
   }
   return {
     identityId: row.identityId, channel: 'api', scopes: row.scopes, tokenId: row.id, expiresAt: row.expiresAt,
-    ...(issuedBy ? { issuedBy } : {}),
+    ...(issuedBy ? { issuedBy } : {}), ...(row.mfa ? { mfa: true as const } : {}),
   };
 };
 
@@ -93,11 +98,12 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
 export const authenticateSession = async (store: Store, secret: string, now: Date): Promise<Principal> => {
   if (!looksLikeSecret(secret, 'tns')) throw invalid();
   const [row] = await store.db.select({ id: sessions.id, identityId: sessions.identityId, expiresAt: sessions.expiresAt,
-    revokedAt: sessions.revokedAt, status: identities.status })
+    revokedAt: sessions.revokedAt, mfa: sessions.mfa, status: identities.status })
     .from(sessions).innerJoin(identities, eq(identities.id, sessions.identityId))
     .where(eq(sessions.secretHash, hashSecret(secret)));
   if (!row || row.revokedAt || row.expiresAt <= now || row.status !== 'active') throw invalid();
-  return { identityId: row.identityId, channel: 'web', scopes: WEB_SCOPES, sessionId: row.id, expiresAt: row.expiresAt };
+  return { identityId: row.identityId, channel: 'web', scopes: WEB_SCOPES, sessionId: row.id, expiresAt: row.expiresAt,
+    ...(row.mfa ? { mfa: true as const } : {}) };
 };
 
 /** Reads the credentials of a request: `Authorization: Bearer tnr_…` first, then the session cookie. */
