@@ -92,6 +92,8 @@ export const ERRORS = {
   'grant.already_ended': { status: 409, exit: 3, title: 'The grant has already ended' },
   'grant.not_started': { status: 409, exit: 3, title: 'The grant has not started yet' },
   'grant.exceeds_engagement_end': { status: 422, exit: 3, title: 'A grant may not end after its engagement' },
+  'shared_account.checked_out': { status: 409, exit: 3, title: 'The shared account is checked out by someone else for this window; the details name who holds it and until when' },
+  'shared_account.no_credential': { status: 409, exit: 3, title: 'A shared account is used only through the proxy: Tenure never hands out its credential' },
   'grant.credential_unavailable': { status: 409, exit: 3, title: 'A credential is handed out only for a live grant whose access the target has confirmed' },
   'grant.credential_unsupported': { status: 409, exit: 3, title: 'The system\'s connector does not hand out credentials (PostgreSQL roles does; elsewhere the target\'s own sign-in applies)' },
   'ssh.not_an_ssh_system': { status: 422, exit: 3, title: 'The grant is not on a system whose connector is ssh-ca, so no SSH certificate is issued for it' },

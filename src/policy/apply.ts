@@ -78,7 +78,7 @@ const writeEntitlements = async (work: Work, resolved: ResolvedPolicy, plan: Pol
   const changed = new Set(plan.entitlements.changed.map((c) => c.key));
   for (const system of resolved.systems) {
     for (const e of system.entitlements) {
-      const values = { name: e.name, tier: e.tier, maxDurationMs: e.maxDurationMs, retired: false };
+      const values = { name: e.name, tier: e.tier, maxDurationMs: e.maxDurationMs, sharedAccount: e.sharedAccount, retired: false };
       if (added.has(e.key)) {
         await work.tx.insert(entitlements).values({ id: newId(), key: e.key, systemId: systemIds.get(system.key)!, ...values });
       } else if (changed.has(e.key)) {
