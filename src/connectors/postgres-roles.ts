@@ -15,6 +15,7 @@ import type {
 import { scramVerifier } from './scram.js';
 import { readAccounts, readLeftovers, readManagedRolePowers, readMemberships, readPowers } from './postgres-inspect.js';
 import { resolveSecretRef } from './secret-ref.js';
+import { provisionShared, rotateShared, type SharedAccountContext } from './postgres-shared.js';
 
 export interface PostgresRolesConfig {
   /** A secret reference (`env:NAME` or `file:/path`) to the connection URL of the connector's own role. */
@@ -167,6 +168,7 @@ export class PostgresRolesConnector implements Connector {
   }
 
   async provision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
+    if (grant.sharedAccount) return provisionShared(this.sharedContext(), this.entitlementRole(grant));
     const login = this.loginRole(grant.identityHandle);
     const role = this.entitlementRole(grant);
     return this.inRoleTransaction(login, async (client) => {
@@ -192,6 +194,11 @@ export class PostgresRolesConnector implements Connector {
     });
   }
 
+  /** What the shared-account operations (postgres-shared.ts) use of this connector: its locked transactions and its safety check. */
+  private sharedContext(): SharedAccountContext {
+    return { inRoleTransaction: (role, work) => this.inRoleTransaction(role, work), refuseUndeclaredPowers: (client, role) => this.refuseUndeclaredPowers(client, role) };
+  }
+
   /** Checked in the granting transaction, so a role changed by a DBA since the last check() is still caught. */
   private async refuseUndeclaredPowers(client: pg.Client, role: string): Promise<void> {
     const found = (await this.undeclaredPowers(client, [role])).get(role);
@@ -207,6 +214,7 @@ export class PostgresRolesConnector implements Connector {
   }
 
   async deprovision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
+    if (grant.sharedAccount) return rotateShared(this.sharedContext(), this.entitlementRole(grant));
     const login = this.loginRole(grant.identityHandle);
     const role = this.entitlementRole(grant);
     const changedRole = await this.inRoleTransaction(login, async (client) => {
