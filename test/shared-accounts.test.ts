@@ -11,6 +11,7 @@ import { createIdentity } from '../src/operations/create-identity.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { issueGrantCredential } from '../src/operations/issue-grant-credential.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
+import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import { rawRows, type Store } from '../src/store/database.js';
 import { freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
@@ -32,8 +33,9 @@ const PEOPLE = 8;
 
 const sharedPolicy = (target: ProxyTarget, upstreamVar: string, role: string): string => {
   const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy: { parameters: 'redact', upstream: `env:${upstreamVar}` } };
-  const doc = parse(provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector })) as { systems: { payments: Record<string, unknown> } };
-  doc.systems.payments.shared_accounts = { "app-admin": { name: 'Application administrator', tier: 'privileged', max_duration: '4h', target: role } };
+  const doc = parse(provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector })) as { systems: { payments: Record<string, unknown> }; break_glass?: unknown };
+  doc.systems.payments.shared_accounts = { 'app-admin': { name: 'Application administrator', tier: 'privileged', max_duration: '4h', target: role, break_glass: true } };
+  doc.break_glass = { users: ['sam'], reviewers: ['group:secops'], max_ttl: '2h' };
   return stringify(doc);
 };
 
@@ -159,8 +161,15 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     await assert.rejects(psql(cluster.port, role, 'postgres sslmode=require', token, 'SELECT 1'), /certificate/);
   });
 
-  it('at check-in refuses carl at the proxy and rotates the password, read back, so the old one no longer works', async () => {
+  it('at check-in cuts carl\'s open session, refuses him at the proxy and rotates the password, read back, so the old one no longer works', async () => {
+    const open = new pg.Client({ host: '127.0.0.1', port: p.port, user: 'carl', password: token, database: 'payments/app-admin' });
+    const closed = new Promise<void>((resolve) => { open.on('error', () => resolve()); open.on('end', () => resolve()); });
+    await open.connect();
+    assert.equal((await open.query<{ u: string }>('SELECT current_user AS u')).rows[0]!.u, role);
     await revokeGrant(await p.world.as('carl'), { grant, reason: 'checked in' });
+    await closed;
+    const cut = (await allEnded(store)).find((s) => s.end_reason !== 'client_closed');
+    assert.deepEqual({ reason: cut?.end_reason, account: cut?.account }, { reason: 'grant_revoked', account: role });
     // Refused whether the proxy's decision index has seen the check-in yet or not (then the session's own transaction refuses).
     await assert.rejects(psql(p.port, 'carl', 'payments/app-admin', token, 'SELECT 1'), /holds no live grant of payments\/app-admin|the grant is not live/);
     await runProvisioningPass(p.world.worker);
@@ -176,5 +185,17 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
   it('checks the account out to the next person once carl has checked in', async () => {
     assert.equal((await approveRequest(await p.world.as('selma'), { request: eveRequest })).status, 'approved');
     assert.deepEqual((await liveGrantsOf(store)).map((g) => g.handle), ['eve']);
+  });
+
+  it('refuses break-glass into the shared account while eve holds it, naming her, and lets it in once she has checked in', async () => {
+    const emergency = { entitlement: 'payments/app-admin', incident: 'INC-7', reason: 'payments are down' };
+    await assert.rejects(startBreakGlass(await p.world.as('sam'), emergency),
+      (error: TenureError) => error.code === 'shared_account.checked_out' && /checked out by eve/.test(error.message));
+    const [eve] = await liveGrantsOf(store);
+    await revokeGrant(await p.world.as('eve'), { grant: eve!.id, reason: 'checked in' });
+    const started = await startBreakGlass(await p.world.as('sam'), emergency);
+    await runProvisioningPass(p.world.worker);
+    assert.equal(await psql(p.port, 'sam', 'payments/app-admin', await tokenOf(p.world, 'sam'), 'SELECT current_user'), `${role}\n`);
+    assert.deepEqual((await liveGrantsOf(store)).map((g) => [g.handle, g.id]), [['sam', started.grantId]]);
   });
 });
