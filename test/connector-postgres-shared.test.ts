@@ -36,7 +36,7 @@ describe('the postgres-roles connector on a shared account', () => {
     const url = new URL(scratch.url);
     url.username = connectorRole;
     process.env[urlVar] = url.toString();
-    connector = new PostgresRolesConnector({ url: `env:${urlVar}`, rolePrefix: `${run}_p_`, roles: [shared] });
+    connector = new PostgresRolesConnector({ url: `env:${urlVar}`, rolePrefix: `${run}_p_`, roles: [shared], sharedRoles: [shared] });
   });
   after(async () => {
     await connector?.close();
@@ -62,6 +62,21 @@ describe('the postgres-roles connector on a shared account', () => {
     assert.equal(await connector.holds(grant), false, 'the person holds nothing in the target');
   });
 
+  it('lists sessions on the shared role with the managed ones, so one that did not come through the proxy is seen', async () => {
+    await admin((c) => c.query(`GRANT pg_read_all_stats TO ${connectorRole}`)); // as docs/sessions.md asks, to see client addresses
+    const direct = new pg.Client({ connectionString: scratch.url.replace(/\/\/[^@/]*@/, `//${shared}@`) });
+    await direct.connect();
+    try {
+      assert.ok((await connector.listSessions()).some((s) => s.account === shared));
+    } finally { await direct.end(); }
+  });
+
+  it('says in its check that it cannot read the rotation back, until it may read pg_authid.rolpassword', async () => {
+    const check = await connector.check();
+    assert.equal(check.ok, false);
+    assert.match(check.detail, /cannot read pg_authid.rolpassword/);
+  });
+
   it('refuses to claim a rotation it cannot read back, and changes nothing', async () => {
     const before = await verifier();
     await assert.rejects(connector.deprovision(grant), /cannot read pg_authid.rolpassword.*GRANT SELECT \(rolname, rolpassword\) ON pg_authid/);
@@ -75,7 +90,8 @@ describe('the postgres-roles connector on a shared account', () => {
     const after = await verifier();
     const sha = (v: string) => createHash('sha256').update(v).digest('hex');
     assert.ok(after?.startsWith('SCRAM-SHA-256$') && after !== before);
-    assert.deepEqual(outcome, { changed: true, rotation: { beforeSha256: sha(before!), afterSha256: sha(after) } });
+    assert.equal((await connector.check()).ok, true, 'and its check passes');
+    assert.deepEqual(outcome, { changed: true, rotation: { beforeSha256: sha(before!), afterSha256: sha(after!) } });
     const again = await connector.deprovision(grant);
     assert.notEqual(again.rotation?.afterSha256, outcome.rotation?.afterSha256, 'a second removal rotates again, harmlessly');
     assert.equal(await connector.holds(grant), false);
@@ -84,5 +100,6 @@ describe('the postgres-roles connector on a shared account', () => {
   it('refuses a check-out of a shared role that does not exist in the target', async () => {
     await admin((c) => c.query(`DROP ROLE ${shared}`));
     await assert.rejects(connector.provision(grant), /shared account .* does not exist in the target/);
+    assert.match((await connector.check()).detail, new RegExp(`shared account role\\(s\\) ${shared} do not exist`));
   });
 });

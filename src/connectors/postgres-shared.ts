@@ -66,3 +66,17 @@ export const rotateShared = (ctx: SharedAccountContext, role: string): Promise<C
     if (after !== verifier || after === before) throw new Error(`read-after-rotate: the password of ${role} is not the one just set`);
     return { changed: true, rotation: { beforeSha256: before === null ? null : sha256(before), afterSha256: sha256(after) } };
   });
+
+/** For check(): what would make a check-out or its rotation fail, in words (empty: nothing). */
+export const sharedAccountProblems = async (client: pg.Client, roles: string[]): Promise<string[]> => {
+  if (roles.length === 0) return [];
+  const { rows } = await client.query<{ rolname: string }>('SELECT rolname FROM pg_roles WHERE rolname = ANY($1::text[])', [roles]);
+  const missing = roles.filter((role) => !rows.some((r) => r.rolname === role));
+  const { rows: [may] } = await client.query<{ read: boolean }>(
+    "SELECT pg_catalog.has_column_privilege('pg_catalog.pg_authid', 'rolpassword', 'SELECT') AS read");
+  return [
+    ...(missing.length > 0 ? [`shared account role(s) ${missing.join(', ')} do not exist`] : []),
+    ...(may?.read ? [] : ['the role cannot read pg_authid.rolpassword, so the rotation of shared accounts cannot be read back '
+      + '(GRANT SELECT (rolname, rolpassword) ON pg_authid TO it)']),
+  ];
+};
