@@ -10,6 +10,7 @@ import { approveRequest } from '../src/operations/approve-request.js';
 import { createIdentity } from '../src/operations/create-identity.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { issueGrantCredential } from '../src/operations/issue-grant-credential.js';
+import { listCatalogue } from '../src/operations/list-catalogue.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import { rawRows, type Store } from '../src/store/database.js';
@@ -93,6 +94,13 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
 
   it('starts from a shared role whose password someone once knew, which signs in directly (without TLS) until Tenure rotates it', async () => {
     assert.equal(await direct(cluster, role, OLD_PASSWORD), role);
+  });
+
+  it('shows the shared account in the catalogue as one, routed to sponsor, owner and security like any privileged entitlement', async () => {
+    const items = (await listCatalogue(await p.world.as('carl'))).items.filter((i) => i.system === 'payments');
+    const shared = items.find((i) => i.key === 'payments/app-admin');
+    assert.deepEqual({ shared: shared?.sharedAccount, tier: shared?.tier, route: shared?.route }, { shared: true, tier: 'privileged', route: ['sponsor', 'system_owner', 'security'] });
+    assert.deepEqual(items.filter((i) => i.sharedAccount).map((i) => i.key), ['payments/app-admin']);
   });
 
   it('final approvals of many check-outs arriving at once make exactly one holder, and every other requester is told who holds it and until when', async () => {

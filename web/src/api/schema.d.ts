@@ -2457,6 +2457,8 @@ export interface paths {
                                 pending: boolean;
                                 /** @description the approval stages a request of mine would go through, in order */
                                 route: string[];
+                                /** @description a shared operational account: one holder at a time, used only through the PostgreSQL proxy */
+                                sharedAccount: boolean;
                                 /** @description what I hold that forbids it, and the rule */
                                 sodConflict: string | null;
                                 system: string;
