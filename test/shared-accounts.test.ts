@@ -32,10 +32,12 @@ import type { World } from './support/world.js';
 const OLD_PASSWORD = 'the-dba-knew-this-one';
 const PEOPLE = 8;
 
-const sharedPolicy = (target: ProxyTarget, upstreamVar: string, role: string): string => {
+const sharedPolicy = (target: ProxyTarget, upstreamVar: string, role: string, shared = true): string => {
   const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy: { parameters: 'redact', upstream: `env:${upstreamVar}` } };
   const doc = parse(provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector })) as { systems: { payments: Record<string, unknown> }; break_glass?: unknown };
-  doc.systems.payments.shared_accounts = { 'app-admin': { name: 'Application administrator', tier: 'privileged', max_duration: '4h', target: role, break_glass: true } };
+  const account = { 'app-admin': { name: 'Application administrator', tier: 'privileged', max_duration: '4h', target: role, break_glass: true } };
+  if (shared) doc.systems.payments.shared_accounts = account;
+  else Object.assign(doc.systems.payments.entitlements as object, account);
   doc.break_glass = { users: ['sam'], reviewers: ['group:secops'], max_ttl: '2h' };
   return stringify(doc);
 };
@@ -205,5 +207,10 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     await runProvisioningPass(p.world.worker);
     assert.equal(await psql(p.port, 'sam', 'payments/app-admin', await tokenOf(p.world, 'sam'), 'SELECT current_user'), `${role}\n`);
     assert.deepEqual((await liveGrantsOf(store)).map((g) => [g.handle, g.id]), [['sam', started.grantId]]);
+  });
+
+  it('refuses a policy that would make the held shared account an ordinary entitlement', async () => {
+    await assert.rejects(applyPolicyText(p.world, sharedPolicy(target, upstreamVar, role, false)),
+      (error: TenureError) => error.code === 'policy.entitlement_in_use' && /payments\/app-admin a shared account or an ordinary entitlement/.test(error.message));
   });
 });

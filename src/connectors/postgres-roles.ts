@@ -198,7 +198,10 @@ export class PostgresRolesConnector implements Connector {
 
   /** What the shared-account operations (postgres-shared.ts) use of this connector: its locked transactions and its safety check. */
   private sharedContext(): SharedAccountContext {
-    return { inRoleTransaction: (role, work) => this.inRoleTransaction(role, work), refuseUndeclaredPowers: (client, role) => this.refuseUndeclaredPowers(client, role) };
+    return {
+      inRoleTransaction: (role, work) => this.inRoleTransaction(role, work),
+      refuseUndeclaredPowers: (client, role) => this.refuseUndeclaredPowers(client, role),
+    };
   }
 
   /** Checked in the granting transaction, so a role changed by a DBA since the last check() is still caught. */
@@ -300,7 +303,8 @@ export class PostgresRolesConnector implements Connector {
     return this.withClient(async (client) => (await client.query<{ account: string; address: string; started: Date }>(
       `SELECT usename AS account, CASE WHEN client_port = -1 THEN 'local' ELSE host(client_addr) END AS address, backend_start AS started
          FROM pg_stat_activity WHERE backend_type = 'client backend' AND (left(usename, length($1)) = $1 OR usename = ANY($2::text[]))
-          AND client_port IS NOT NULL AND pid <> pg_backend_pid()`, [this.config.rolePrefix, this.config.sharedRoles ?? []])).rows.map((r) => ({ account: r.account, clientAddress: r.address, startedAt: r.started })));
+          AND client_port IS NOT NULL AND pid <> pg_backend_pid()`, [this.config.rolePrefix, this.config.sharedRoles ?? []]))
+      .rows.map((r) => ({ account: r.account, clientAddress: r.address, startedAt: r.started })));
   }
 
   listAccounts(): Promise<AccountState[]> {

@@ -69,7 +69,7 @@ export const ERRORS = {
   'policy.tests_failed': { status: 422, exit: 3, title: "The policy's own tests fail: it is not applied" },
   'policy.invalid': { status: 422, exit: 2, title: 'The policy files have errors' },
   'policy.not_applied': { status: 409, exit: 3, title: 'No policy has been applied yet' },
-  'policy.entitlement_in_use': { status: 409, exit: 3, title: 'The policy removes an entitlement that live grants use' },
+  'policy.entitlement_in_use': { status: 409, exit: 3, title: 'The policy removes an entitlement that live grants use, or changes whether it is a shared account while grants of it are live or not yet removed' },
   'policy.self_grant_forbidden': { status: 403, exit: 3, title: 'A policy apply would give the applier (or the issuer of its credential) powers they do not hold' },
   'request.not_found': { status: 404, exit: 4, title: 'No access request with that id' },
   'request.not_pending': { status: 409, exit: 3, title: 'The request is no longer pending' },

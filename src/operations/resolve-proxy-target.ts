@@ -16,7 +16,6 @@ export interface PgProxyTarget {
   account: string;
   /** The entitlement's role, taken with SET ROLE so the session acts as the grant; the account itself for a shared account (no SET ROLE). */
   role: string;
-  sharedAccount: boolean;
   host: string; port: number; database: string;
   tls: { mode: 'require' | 'verify-ca' | 'verify-full'; rootCert?: string | undefined; cert?: string | undefined; key?: string | undefined } | undefined;
   parameters: 'redact' | 'keep';
@@ -52,7 +51,7 @@ export const resolvePgProxyTarget = async (store: Store, entitlementKey: string,
   const role = spec.targets[entitlement.key] ?? entitlement.key;
   const url = new URL(resolveSecretRef(spec.connector.proxy.upstream ?? spec.connector.url, 'upstream'));
   return {
-    systemId: system.id, systemKey: system.key, entitlementId: entitlement.id, sharedAccount: entitlement.sharedAccount,
+    systemId: system.id, systemKey: system.key, entitlementId: entitlement.id,
     // A shared account is signed in as itself: the person's login role neither holds it nor may take it.
     account: entitlement.sharedAccount ? role : connector.loginRole(handle), role,
     host: url.hostname, port: Number(url.port || 5432), database: decodeURIComponent(url.pathname.slice(1)) || 'postgres', tls: tlsOf(url),

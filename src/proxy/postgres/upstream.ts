@@ -1,8 +1,8 @@
 /**
  * The proxy's own connection to the target: it signs in as the person's login role (the target
  * trusts the proxy for managed roles, see docs/sessions.md; the person never holds that
- * credential), takes the grant's role with SET ROLE (or, for a shared account, signs in as it), and hands back the server's greeting
- * (ParameterStatus, BackendKeyData) for the client.
+ * credential), takes the grant's role with SET ROLE (a shared account is signed in as itself), and
+ * hands back the server's greeting (ParameterStatus, BackendKeyData) for the client.
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
