@@ -213,4 +213,22 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     await assert.rejects(applyPolicyText(p.world, sharedPolicy(target, upstreamVar, role, false)),
       (error: TenureError) => error.code === 'policy.entitlement_in_use' && /payments\/app-admin a shared account or an ordinary entitlement/.test(error.message));
   });
+
+  it('books later check-outs for windows that do not overlap, and refuses one that overlaps, naming the booked holder and window', async () => {
+    const ada = await p.world.as('ada');
+    for (const handle of ['night-0', 'night-1', 'night-2']) await createIdentity(ada, { handle, displayName: handle, kind: 'employee', manager: 'sam' });
+    const at = (hours: number) => new Date(p.world.clock.now().getTime() + hours * 3_600_000).toISOString();
+    const book = async (handle: string, from: number, to: number) => {
+      const request = await createRequest(await p.world.as(handle), { entitlement: 'payments/app-admin', justification: 'maintenance window',
+        startsAt: at(from), endsAt: at(to) });
+      for (const approver of ['sam', 'olivia']) await approveRequest(await p.world.as(approver), { request: request.id });
+      const selma = await p.world.as('selma');
+      return settle(() => approveRequest(selma, { request: request.id }));
+    };
+    assert.deepEqual(await book('night-0', 24, 26), { ok: true });
+    const overlapping = await book('night-1', 25, 27);
+    assert.ok(!overlapping.ok && overlapping.error.code === 'shared_account.checked_out');
+    assert.match(overlapping.error.message, new RegExp(`checked out by night-0 from ${at(24)} until ${at(26)}`));
+    assert.deepEqual(await book('night-2', 26, 28), { ok: true }, 'the window right after it is free');
+  });
 });
