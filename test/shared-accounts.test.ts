@@ -4,11 +4,14 @@ import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { parse, stringify } from 'yaml';
 import { TenureError } from '../src/domain/errors.js';
+import { loadHttpConfig } from '../src/config.js';
+import { buildApp } from '../src/http/app.js';
 import { problemOf } from '../src/http/problem.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
 import { approveRequest } from '../src/operations/approve-request.js';
 import { createIdentity } from '../src/operations/create-identity.js';
 import { createRequest } from '../src/operations/create-request.js';
+import { createToken } from '../src/operations/create-token.js';
 import { issueGrantCredential } from '../src/operations/issue-grant-credential.js';
 import { listCatalogue } from '../src/operations/list-catalogue.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
@@ -148,8 +151,17 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     assert.equal(carlRole, 0, 'no login role was made for carl');
     eveRequest = (await createRequest(await p.world.as('eve'), { entitlement: 'payments/app-admin', justification: 'hotfix', duration: '2h' })).id;
     for (const approver of ['sam', 'olivia']) await approveRequest(await p.world.as(approver), { request: eveRequest });
-    await assert.rejects(approveRequest(await p.world.as('selma'), { request: eveRequest }),
-      (error: TenureError) => error.code === 'shared_account.checked_out' && /checked out by carl/.test(error.message));
+    // Through the HTTP API, as security's console would: a problem naming the holder and the end.
+    const app = await buildApp({ store, clock: p.world.clock, http: loadHttpConfig({}) });
+    try {
+      const res = await app.inject({ method: 'POST', url: `/v1/requests/${eveRequest}/approve`, payload: {},
+        headers: { authorization: `Bearer ${(await createToken(await p.world.as('selma'), { name: 'console', scopes: ['read', 'write'] })).secret}` } });
+      assert.equal(res.statusCode, 409);
+      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
+      const problem = res.json<{ code: string; detail: string; holder: { handle: string; grant: string; until: string } }>();
+      assert.deepEqual({ code: problem.code, holder: problem.holder.handle, grant: problem.holder.grant }, { code: 'shared_account.checked_out', holder: 'carl', grant });
+      assert.match(problem.detail, new RegExp(`checked out by carl from .* until ${problem.holder.until}`));
+    } finally { await app.close(); }
   });
 
   it('never hands carl a credential of the shared account', async () => {
