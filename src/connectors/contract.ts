@@ -28,6 +28,11 @@ export interface ConnectorGrant {
   accountEndsAt: Date | null;
   /** On deprovision: no other live grant of this identity remains on the system, so the account goes too. */
   lastOnSystem: boolean;
+  /**
+   * A shared operational account (docs/sessions.md): the target name is the account itself, used
+   * only through a proxy. Nothing is given to the person's own account; the removal rotates its credential.
+   */
+  sharedAccount?: boolean;
 }
 
 /** One piece of access that really exists in the target. */
@@ -75,6 +80,11 @@ export interface ConnectorOutcome {
    * privileges, memberships it gave others), in words; absent when nothing is left (the account is then gone).
    */
   leftovers?: string[];
+  /**
+   * A shared account's credential was replaced at the removal, read back from the target: digests of
+   * the stored verifier before (null: there was none) and after, never the verifier or the password.
+   */
+  rotation?: { beforeSha256: string | null; afterSha256: string };
 }
 
 export interface CheckResult {

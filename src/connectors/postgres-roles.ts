@@ -15,6 +15,7 @@ import type {
 import { scramVerifier } from './scram.js';
 import { readAccounts, readLeftovers, readManagedRolePowers, readMemberships, readPowers } from './postgres-inspect.js';
 import { resolveSecretRef } from './secret-ref.js';
+import { provisionShared, rotateShared, sharedAccountProblems, type SharedAccountContext } from './postgres-shared.js';
 
 export interface PostgresRolesConfig {
   /** A secret reference (`env:NAME` or `file:/path`) to the connection URL of the connector's own role. */
@@ -29,6 +30,8 @@ export interface PostgresRolesConfig {
    * role of DANGEROUS_ROLES. Any other such role is unsafe in check() and never granted.
    */
   privilegedRoles?: string[];
+  /** Managed roles that are shared accounts (docs/sessions.md): login roles of their own, used only through the proxy. */
+  sharedRoles?: string[];
   /** At the last removal, what the account owns and granted: reported (default), dropped, or reassigned to a role. */
   leftovers?: 'report' | 'drop' | { reassign_to: string };
   connectTimeoutMs?: number;
@@ -167,6 +170,7 @@ export class PostgresRolesConnector implements Connector {
   }
 
   async provision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
+    if (grant.sharedAccount) return provisionShared(this.sharedContext(), this.entitlementRole(grant));
     const login = this.loginRole(grant.identityHandle);
     const role = this.entitlementRole(grant);
     return this.inRoleTransaction(login, async (client) => {
@@ -192,6 +196,14 @@ export class PostgresRolesConnector implements Connector {
     });
   }
 
+  /** What the shared-account operations (postgres-shared.ts) use of this connector: its locked transactions and its safety check. */
+  private sharedContext(): SharedAccountContext {
+    return {
+      inRoleTransaction: (role, work) => this.inRoleTransaction(role, work),
+      refuseUndeclaredPowers: (client, role) => this.refuseUndeclaredPowers(client, role),
+    };
+  }
+
   /** Checked in the granting transaction, so a role changed by a DBA since the last check() is still caught. */
   private async refuseUndeclaredPowers(client: pg.Client, role: string): Promise<void> {
     const found = (await this.undeclaredPowers(client, [role])).get(role);
@@ -207,6 +219,7 @@ export class PostgresRolesConnector implements Connector {
   }
 
   async deprovision(grant: ConnectorGrant): Promise<ConnectorOutcome> {
+    if (grant.sharedAccount) return rotateShared(this.sharedContext(), this.entitlementRole(grant));
     const login = this.loginRole(grant.identityHandle);
     const role = this.entitlementRole(grant);
     const changedRole = await this.inRoleTransaction(login, async (client) => {
@@ -286,10 +299,12 @@ export class PostgresRolesConnector implements Connector {
    * (it needs pg_read_all_stats) is left out rather than guessed: client_port is NULL only then.
    */
   listSessions(): Promise<ObservedSession[]> {
+    // Shared accounts too: a session on one that did not come through the proxy is attributed to nobody.
     return this.withClient(async (client) => (await client.query<{ account: string; address: string; started: Date }>(
       `SELECT usename AS account, CASE WHEN client_port = -1 THEN 'local' ELSE host(client_addr) END AS address, backend_start AS started
-         FROM pg_stat_activity WHERE backend_type = 'client backend' AND left(usename, length($1)) = $1 AND client_port IS NOT NULL
-          AND pid <> pg_backend_pid()`, [this.config.rolePrefix])).rows.map((r) => ({ account: r.account, clientAddress: r.address, startedAt: r.started })));
+         FROM pg_stat_activity WHERE backend_type = 'client backend' AND (left(usename, length($1)) = $1 OR usename = ANY($2::text[]))
+          AND client_port IS NOT NULL AND pid <> pg_backend_pid()`, [this.config.rolePrefix, this.config.sharedRoles ?? []]))
+      .rows.map((r) => ({ account: r.account, clientAddress: r.address, startedAt: r.started })));
   }
 
   listAccounts(): Promise<AccountState[]> {
@@ -358,6 +373,8 @@ export class PostgresRolesConnector implements Connector {
       });
       const where = `PostgreSQL ${Math.floor(powers.version / 10000)} at ${describeTarget(url)} as ${powers.who}`;
       if (!powers.mayCreateRoles) return { ok: false, detail: `${where}: the role lacks CREATEROLE`, unsafe: powers.unsafe };
+      const shared = await this.withClient((client) => sharedAccountProblems(client, this.config.sharedRoles ?? []));
+      if (shared.length > 0) return { ok: false, detail: `${where}: ${shared.join('; ')}`, unsafe: powers.unsafe };
       return { ok: true, detail: powers.unsafe.length > 0 ? `${where}: UNSAFE, ${powers.unsafe.join('; ')}` : where, unsafe: powers.unsafe };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

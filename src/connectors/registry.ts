@@ -14,14 +14,14 @@ import { SshCaConnector, sshCaConfigOf } from './ssh-ca.js';
 export const connectorFor = (system: SystemProvisioning | undefined): Connector | null => {
   if (!system) return null;
   const targets = [...new Set(Object.values(system.targets))].sort();
-  return buildConnector(system.connector, targets, system.privilegedTargets ?? []);
+  return buildConnector(system.connector, targets, system.privilegedTargets ?? [], system.sharedTargets ?? []);
 };
 
-export const buildConnector = (spec: ConnectorSpec, targets: string[], privilegedTargets: string[] = []): Connector | null => {
+export const buildConnector = (spec: ConnectorSpec, targets: string[], privilegedTargets: string[] = [], sharedTargets: string[] = []): Connector | null => {
   switch (spec.type) {
     case 'postgres-roles':
       return new PostgresRolesConnector({ url: spec.url, rolePrefix: spec.role_prefix, roles: targets, privilegedRoles: privilegedTargets,
-        leftovers: spec.leftovers });
+        sharedRoles: sharedTargets, leftovers: spec.leftovers });
     case 'scim':
       return new ScimConnector({ baseUrl: spec.base_url, token: spec.token, groups: targets,
         ...(spec.user_name_prefix === undefined ? {} : { userNamePrefix: spec.user_name_prefix }) });

@@ -46,6 +46,8 @@ export interface SystemProvisioning {
   targets: Record<string, string>;
   /** Target names whose entitlement says `privileged_target: true`; absent in a policy applied before it existed (none). */
   privilegedTargets?: string[];
+  /** Target names of the system's shared accounts (docs/sessions.md); absent when it has none. */
+  sharedTargets?: string[];
 }
 
 export interface BrakeSettings {

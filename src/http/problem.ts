@@ -12,6 +12,8 @@ export interface Problem {
   code: ErrorCode;
   field?: string;
   errors?: { field: string; rule: string }[];
+  /** shared_account.checked_out: who holds it and until when. */
+  holder?: { handle: string; grant: string; from: string; until: string | null };
 }
 
 export const PROBLEM_TYPE_BASE = 'https://github.com/tenure-dev/tenure/blob/main/docs/errors.md#';
@@ -24,6 +26,8 @@ export const problemOf = (error: TenureError): Problem => {
   };
   if (error.field !== undefined) problem.field = error.field;
   if (Array.isArray(error.details)) problem.errors = error.details as Problem['errors'];
+  const holder = error.code === 'shared_account.checked_out' ? (error.details as { holder?: Problem['holder'] } | undefined)?.holder : undefined;
+  if (holder) problem.holder = holder;
   return problem;
 };
 

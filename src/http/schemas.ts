@@ -34,6 +34,8 @@ export const problemSchema = z.object({
   code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
   field: z.string().optional(),
   errors: z.array(z.object({ field: z.string(), rule: z.string() })).optional(),
+  holder: z.object({ handle: z.string(), grant: z.string(), from: z.string(), until: z.string().nullable() }).optional()
+    .describe('shared_account.checked_out: who holds the shared account, and until when (null: no set end)'),
 }).describe('application/problem+json (RFC 9457) with a stable code from docs/errors.md');
 
 /** Responses common to every authenticated route, documented once. */

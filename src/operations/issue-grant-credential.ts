@@ -38,6 +38,10 @@ export const issueGrantCredential = async (ctx: Context, input: z.input<typeof I
     const allowed = grant!.identityId === me || (holder?.kind === 'service_account' && holder.ownerId === me);
     requireMayAct(acting, { allowed, readAll: 'grant.read_all', notFound: missing, refusal: 'only the holder takes a credential for a grant', field: 'grant' });
     const { entitlement, system } = await findEntitlement(work.tx, grant!.entitlementId);
+    if (entitlement.sharedAccount) {
+      // The person reaches a shared account only through the proxy, which signs in for them: no password is ever theirs.
+      throw new TenureError('shared_account.no_credential', `${entitlement.key} is a shared account: connect through the PostgreSQL proxy`, { field: 'grant' });
+    }
     const spec = settings.systems[system.key];
     const connector = connectorFor(spec);
     if (!spec || !connector?.setPassword) {

@@ -41,7 +41,7 @@ export const listCatalogue = async (ctx: Context) => {
     const conflict = findSodConflict(policy.separationOfDuties, entitlement.key, held);
     return {
       key: entitlement.key, name: entitlement.name, tier, system: system.key, systemName: system.name,
-      maxDurationMs: maxMs, maxDuration: formatDuration(maxMs), outOfScope,
+      maxDurationMs: maxMs, maxDuration: formatDuration(maxMs), outOfScope, sharedAccount: entitlement.sharedAccount,
       route: stagesWithEvidence(stagesFor(tier, outOfScope), evidence, { tier, outOfScope }), evidence: evidenceNeeded(evidence),
       held: held.includes(entitlement.key), pending: pending.includes(entitlement.key),
       sodConflict: conflict ? `${conflict.conflictsWith} (${conflict.rule.name})` : null,

@@ -9,9 +9,12 @@ import { provisioningSettings } from './lib/provisioning/settings.js';
 /** Where and as whom the PostgreSQL proxy connects for one entitlement of one person. */
 export interface PgProxyTarget {
   systemId: string; systemKey: string; entitlementId: string;
-  /** The person's login role, which holds exactly the memberships their live grants give. */
+  /**
+   * The person's login role, which holds exactly the memberships their live grants give; for a
+   * shared account, the shared role itself (the session is attributed to the person by its record).
+   */
   account: string;
-  /** The entitlement's role, taken with SET ROLE so the session acts as the grant. */
+  /** The entitlement's role, taken with SET ROLE so the session acts as the grant; the account itself for a shared account (no SET ROLE). */
   role: string;
   host: string; port: number; database: string;
   tls: { mode: 'require' | 'verify-ca' | 'verify-full'; rootCert?: string | undefined; cert?: string | undefined; key?: string | undefined } | undefined;
@@ -49,7 +52,8 @@ export const resolvePgProxyTarget = async (store: Store, entitlementKey: string,
   const url = new URL(resolveSecretRef(spec.connector.proxy.upstream ?? spec.connector.url, 'upstream'));
   return {
     systemId: system.id, systemKey: system.key, entitlementId: entitlement.id,
-    account: connector.loginRole(handle), role,
+    // A shared account is signed in as itself: the person's login role neither holds it nor may take it.
+    account: entitlement.sharedAccount ? role : connector.loginRole(handle), role,
     host: url.hostname, port: Number(url.port || 5432), database: decodeURIComponent(url.pathname.slice(1)) || 'postgres', tls: tlsOf(url),
     parameters: spec.connector.proxy.parameters,
   };

@@ -15,6 +15,7 @@ import { inTransaction, type Context, type Work } from '../work/context.js';
 import { duration, entitlementRef, parseInput, text } from './input.js';
 import { checkBeneficiaryStanding, checkEngagement, checkNotDuplicate } from './lib/approval/request-guards.js';
 import { openFinding } from './lib/provisioning/findings.js';
+import { claimSharedAccount } from './lib/approval/shared-account.js';
 
 export const Input = z.object({
   entitlement: entitlementRef,
@@ -63,6 +64,8 @@ export const startBreakGlass = async (ctx: Context, input: z.input<typeof Input>
     const wanted = work.now.getTime() + breakGlassTtl(data.ttl, settings);
     const endsAt = new Date(engagement ? Math.min(wanted, engagement.endsAt.getTime()) : wanted);
     await checkNotDuplicate(work.tx, user.id, entitlement.id);
+    // An emergency on a shared account still has one holder at a time: the refusal names who has it, whom an owner may revoke.
+    await claimSharedAccount(work, { entitlement, startsAt: work.now, endsAt });
     // An emergency does not wait for separation of duties, but it does not hide it either: a conflict
     // is let through, opened at once as a critical finding for security, and shown to the reviewer.
     const conflict = findSodConflict(policy.separationOfDuties, entitlement.key, await liveEntitlementKeys(work.tx, user.id));

@@ -2,7 +2,7 @@
  * Writes a computed plan inside the caller's unit of work: catalogue rows, policy role assignments,
  * the applied document, and the audit events. The caller's transaction makes it all-or-nothing.
  */
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { decidingIdentities } from '../domain/parties.js';
@@ -29,6 +29,26 @@ const refuseRetiringLiveEntitlements = async (work: Work, snapshot: PolicySnapsh
   throw new TenureError('policy.entitlement_in_use',
     `the policy removes ${keys.join(', ')}, which live grants still use: revoke them first or keep the entitlement`,
     { details: { entitlements: keys } });
+};
+
+/**
+ * An entitlement turned into a shared account (or back) while grants of it are live or not yet
+ * removed would have them removed the other way: a membership left in place, or a shared role's
+ * password never rotated. Refused until they are gone; the rows are locked as above.
+ */
+const refuseFlippingSharedAccounts = async (work: Work, snapshot: PolicySnapshot, plan: PolicyPlan): Promise<void> => {
+  const flipped = plan.entitlements.changed.filter((c) => c.fields.some((f) => f.field === 'shared_account')).map((c) => c.key);
+  const ids = snapshot.entitlements.filter((e) => flipped.includes(e.key)).map((e) => e.id);
+  if (ids.length === 0) return;
+  await work.tx.select({ id: entitlements.id }).from(entitlements).where(inArray(entitlements.id, ids)).for('update');
+  const used = await work.tx.selectDistinct({ key: entitlements.key }).from(grants)
+    .innerJoin(entitlements, eq(grants.entitlementId, entitlements.id))
+    .where(and(inArray(grants.entitlementId, ids), or(inArray(grants.status, ['scheduled', 'active']), ne(grants.provisioningState, 'deprovisioned'))));
+  if (used.length === 0) return;
+  const keys = used.map((row) => row.key).sort();
+  throw new TenureError('policy.entitlement_in_use',
+    `the policy makes ${keys.join(', ')} a shared account or an ordinary entitlement while grants of it are live or not yet removed: `
+    + 'revoke them and let their removal finish first', { details: { entitlements: keys } });
 };
 
 /**
@@ -78,7 +98,7 @@ const writeEntitlements = async (work: Work, resolved: ResolvedPolicy, plan: Pol
   const changed = new Set(plan.entitlements.changed.map((c) => c.key));
   for (const system of resolved.systems) {
     for (const e of system.entitlements) {
-      const values = { name: e.name, tier: e.tier, maxDurationMs: e.maxDurationMs, retired: false };
+      const values = { name: e.name, tier: e.tier, maxDurationMs: e.maxDurationMs, sharedAccount: e.sharedAccount, retired: false };
       if (added.has(e.key)) {
         await work.tx.insert(entitlements).values({ id: newId(), key: e.key, systemId: systemIds.get(system.key)!, ...values });
       } else if (changed.has(e.key)) {
@@ -119,6 +139,7 @@ export const applyResolvedPolicy = async (work: Work, resolved: ResolvedPolicy):
   const snapshot = await readSnapshot(work.tx);
   const plan = computePlan(resolved, snapshot);
   await refuseRetiringLiveEntitlements(work, snapshot, plan);
+  await refuseFlippingSharedAccounts(work, snapshot, plan);
   await refuseSelfGrant(work, plan);
   const systemIds = await writeSystems(work, resolved, snapshot, plan);
   await writeEntitlements(work, resolved, plan, systemIds);

@@ -87,12 +87,12 @@ const planCatalogue = (resolved: ResolvedPolicy, snapshot: PolicySnapshot, handl
     }
     for (const e of system.entitlements) {
       wanted.add(e.key);
-      const after = { name: e.name, tier: e.tier, max_duration: duration(e.maxDurationMs), retired: 'no' };
+      const after = { name: e.name, tier: e.tier, max_duration: duration(e.maxDurationMs), shared_account: show(e.sharedAccount), retired: 'no' };
       const existing = entitlementRows.get(e.key);
-      if (!existing) plan.entitlements.added.push({ key: e.key, detail: `${e.name}; ${e.tier}${e.maxDurationMs ? `, at most ${duration(e.maxDurationMs)}` : ''}` });
+      if (!existing) plan.entitlements.added.push({ key: e.key, detail: `${e.name}; ${e.tier}${e.maxDurationMs ? `, at most ${duration(e.maxDurationMs)}` : ''}${e.sharedAccount ? '; shared account' : ''}` });
       else {
         const changes = diffFields({ name: existing.name, tier: existing.tier, max_duration: duration(existing.maxDurationMs),
-          retired: show(existing.retired) }, after);
+          shared_account: show(existing.sharedAccount), retired: show(existing.retired) }, after);
         if (changes.length > 0) plan.entitlements.changed.push({ key: e.key, fields: changes });
       }
     }

@@ -9,11 +9,14 @@ export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSetting
     if (!system.connector) continue;
     const targets = Object.fromEntries(Object.entries(system.entitlements)
       .map(([name, entitlement]) => [`${systemKey}/${name}`, entitlement.target ?? name]));
+    const shared = Object.entries(system.entitlements).filter(([, e]) => e.shared_account).map(([name, e]) => e.target ?? name).sort();
     systems[systemKey] = {
       connector: system.connector,
       reconcile: { mode: system.reconcile?.mode ?? 'report', everyMs: system.reconcile?.every ?? null },
       targets,
       privilegedTargets: Object.entries(system.entitlements).filter(([, e]) => e.privileged_target).map(([name, e]) => e.target ?? name).sort(),
+      // Only when there are some, so the applied document of a system without shared accounts is unchanged.
+      ...(shared.length > 0 ? { sharedTargets: shared } : {}),
     };
   }
   return {

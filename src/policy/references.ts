@@ -148,6 +148,7 @@ const checkAccessProfiles = (policy: PartialPolicy, report: Report): void => {
       const entitlement = policy.systems![systemKey]?.entitlements[key];
       if (entitlement?.tier === 'privileged') report(path, `'${ref}' is privileged: privileged access is never birthright`);
       else if (entitlement?.break_glass) report(path, `'${ref}' is break-glass capable: it is never birthright`);
+      else if (entitlement?.shared_account) report(path, `'${ref}' is a shared account: it is checked out by one person at a time, never birthright`);
     });
   }
 };

@@ -22,7 +22,7 @@ import type { PolicyRole } from './schema.js';
 import { validatePolicyFiles, type ParsedPolicy } from './validate.js';
 
 export interface RoleHolder { role: PolicyRole; identityId: string; handle: string }
-export interface ResolvedEntitlement { key: string; name: string; tier: Tier; maxDurationMs: number | null }
+export interface ResolvedEntitlement { key: string; name: string; tier: Tier; maxDurationMs: number | null; sharedAccount: boolean }
 export interface ResolvedSystem {
   key: string; name: string; criticality: Criticality; businessOwnerId: string; technicalOwnerId: string;
   entitlements: ResolvedEntitlement[];
@@ -134,7 +134,7 @@ const toSystems = (parsed: ParsedPolicy, people: Map<string, Person>): ResolvedS
     key, name: spec.name, criticality: spec.criticality,
     businessOwnerId: people.get(spec.business_owner)!.id, technicalOwnerId: people.get(spec.technical_owner)!.id,
     entitlements: Object.entries(spec.entitlements).map(([name, e]) => ({
-      key: `${key}/${name}`, name: e.name, tier: e.tier, maxDurationMs: e.max_duration ?? null,
+      key: `${key}/${name}`, name: e.name, tier: e.tier, maxDurationMs: e.max_duration ?? null, sharedAccount: e.shared_account === true,
     })),
   }));
 

@@ -83,18 +83,48 @@ export const entitlementSchema = z.strictObject({
   privileged_target: z.literal(true, { error: 'must be true (leave it out for an ordinary role or group)' }).optional(),
 });
 
-export const systemSchema = z.strictObject({
+/** A shared operational account (a role of the target, `app_admin`): declared like an entitlement, minus what a shared role cannot have. */
+export const sharedAccountSchema = entitlementSchema.omit({ actions: true });
+
+type EntitlementSpec = z.output<typeof entitlementSchema> & { shared_account?: true };
+
+const systemFields = z.strictObject({
   name: z.string().trim().min(1, 'must not be empty'),
   business_owner: personRef,
   technical_owner: personRef,
   criticality: z.enum(CRITICALITIES),
   entitlements: z.record(keyName, entitlementSchema).default({}),
+  /** Shared operational accounts: become entitlements flagged `shared_account` (see withSharedAccounts). */
+  shared_accounts: z.record(keyName, sharedAccountSchema).optional(),
   /** How access is made real in the system; without one, provisioning and removal are manual tasks for the technical owner. */
   connector: connectorSchema.optional(),
   reconcile: reconcileSchema.optional(),
   /** How long a proxied session's statement lines are kept after it ends (absent: kept); the session and its digest stay. */
   recordings: durationMs.optional(),
 });
+type SystemFields = z.output<typeof systemFields>;
+
+/**
+ * `shared_accounts` are entitlements of the system with `shared_account: true` (docs/sessions.md):
+ * requested, approved, granted, decided and revoked by the same machinery, checked out by one
+ * person at a time and used only through the PostgreSQL proxy, so only a proxied postgres-roles system may declare them.
+ */
+const withSharedAccounts = (system: SystemFields, ctx: z.RefinementCtx): Omit<SystemFields, 'shared_accounts' | 'entitlements'>
+  & { entitlements: Record<string, EntitlementSpec> } => {
+  const { shared_accounts: shared = {}, ...rest } = system;
+  const names = Object.keys(shared);
+  if (names.length > 0 && (rest.connector?.type !== 'postgres-roles' || !rest.connector.proxy)) {
+    ctx.addIssue({ code: 'custom', path: ['shared_accounts'], message: 'shared accounts are used only through the PostgreSQL proxy: '
+      + 'the system needs a postgres-roles connector with a proxy block' });
+  }
+  for (const name of names.filter((n) => n in rest.entitlements)) {
+    ctx.addIssue({ code: 'custom', path: ['shared_accounts', name], message: `'${name}' is also an entitlement of the system: keys must differ` });
+  }
+  const flagged = Object.fromEntries(Object.entries(shared).map(([name, spec]) => [name, { ...spec, shared_account: true as const }]));
+  return { ...rest, entitlements: { ...rest.entitlements, ...flagged } };
+};
+
+export const systemSchema = systemFields.transform(withSharedAccounts);
 
 export const sodRuleSchema = z.strictObject({
   name: keyName,

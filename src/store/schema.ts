@@ -134,6 +134,8 @@ export const entitlements = pgTable('entitlements', {
   name: text('name').notNull(),
   tier: text('tier').$type<Tier>().notNull(),
   maxDurationMs: bigint('max_duration_ms', { mode: 'number' }),
+  /** A shared operational account (policy `shared_accounts`): one holder at a time, used only through the proxy, rotated after. */
+  sharedAccount: boolean('shared_account').notNull().default(false),
   retired: boolean('retired').notNull().default(false),
 }, (t) => [
   uniqueIndex('entitlements_key_uq').on(t.key),

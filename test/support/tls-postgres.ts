@@ -37,7 +37,14 @@ const makeCertificates = (dir: string): void => {
   }
 };
 
-export const startTlsPostgres = async (): Promise<TlsCluster> => {
+/** The pg_hba.conf docs/sessions.md asks for: managed roles only with the proxy's certificate, plain TCP rejected. */
+export const PROXY_ONLY_HBA = [
+  'local all all trust',
+  'hostssl all postgres 127.0.0.1/32 trust',
+  'hostssl all all 127.0.0.1/32 trust clientcert=verify-ca',
+  'host all all 127.0.0.1/32 reject'];
+
+export const startTlsPostgres = async (hba: string[] = PROXY_ONLY_HBA): Promise<TlsCluster> => {
   const bin = pgBinDir();
   const dir = mkdtempSync(join(tmpdir(), 'tenure-tls-pg-'));
   makeCertificates(dir);
@@ -46,11 +53,7 @@ export const startTlsPostgres = async (): Promise<TlsCluster> => {
     : undefined;
   if (user) for (const file of ['', 'server.key', 'server.crt', 'ca.crt']) chownSync(join(dir, file), user.uid, user.gid);
   execFileSync(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '--auth=trust', '--no-sync'], { stdio: 'ignore', cwd: dir, ...user });
-  writeFileSync(join(dir, 'data', 'pg_hba.conf'), [
-    'local all all trust',
-    'hostssl all postgres 127.0.0.1/32 trust',
-    'hostssl all all 127.0.0.1/32 trust clientcert=verify-ca',
-    'host all all 127.0.0.1/32 reject', ''].join('\n'));
+  writeFileSync(join(dir, 'data', 'pg_hba.conf'), [...hba, ''].join('\n'));
   const port = await freePort();
   const child = spawn(join(bin, 'postgres'), [
     '-D', join(dir, 'data'), '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off',

@@ -11,6 +11,7 @@ const Item = z.object({
   maxDuration: z.string().describe('the same, as 8h, 30d'),
   route: z.array(z.string()).describe('the approval stages a request of mine would go through, in order'),
   outOfScope: z.boolean().describe('outside my engagement\'s scope: security must approve too'),
+  sharedAccount: z.boolean().describe('a shared operational account: one holder at a time, used only through the PostgreSQL proxy'),
   held: z.boolean(), pending: z.boolean(), sodConflict: z.string().nullable().describe('what I hold that forbids it, and the rule'),
   evidence: z.object({
     rules: z.array(z.string()), ticketRequired: z.boolean(), ticketPatterns: z.array(z.string()), minJustification: z.number(), maxDurationMs: z.number().nullable(),

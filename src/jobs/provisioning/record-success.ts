@@ -36,11 +36,16 @@ const recordLeftovers = async (work: Work, job: ClaimedJob, jc: GrantContext, le
     evidence: { leftovers } });
 };
 
-export type Outcome = { changed: boolean; readBack: string | null; passwordCleared?: boolean; lastOnSystem?: boolean; leftovers?: string[] };
+export type Outcome = {
+  changed: boolean; readBack: string | null; passwordCleared?: boolean; lastOnSystem?: boolean; leftovers?: string[];
+  rotation?: { beforeSha256: string | null; afterSha256: string };
+};
 
 /** One job's success inside the group's transaction; `lost_lease` when another worker has taken the job over since. */
 const recordOne = async (work: Work, { job, jc, outcome }: Pending): Promise<'done' | 'lost_lease'> => {
-  const evidence = { jobId: job.id, attempt: job.attempts, changed: outcome.changed, readBack: outcome.readBack, at: work.now };
+  const evidence = { jobId: job.id, attempt: job.attempts, changed: outcome.changed, readBack: outcome.readBack, at: work.now,
+    // A shared account's removal is its rotation: the evidence of it goes with grant.deprovisioned.
+    ...(outcome.rotation ? { rotation: outcome.rotation } : {}) };
   if (!(await finishJob(work, job, { state: 'done', finishedAt: work.now, outcome: evidence, lastError: null }))) return 'lost_lease';
   const state = job.action === 'provision' ? 'provisioned' : 'deprovisioned';
   await setGrantState(work, job, state, evidence);

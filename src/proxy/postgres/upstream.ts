@@ -1,8 +1,8 @@
 /**
  * The proxy's own connection to the target: it signs in as the person's login role (the target
  * trusts the proxy for managed roles, see docs/sessions.md; the person never holds that
- * credential), takes the grant's role with SET ROLE, and hands back the server's greeting
- * (ParameterStatus, BackendKeyData) for the client.
+ * credential), takes the grant's role with SET ROLE (a shared account is signed in as itself), and
+ * hands back the server's greeting (ParameterStatus, BackendKeyData) for the client.
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -98,6 +98,11 @@ export const relayCancel = (target: { host: string; port: number }, packet: Buff
   socket.setTimeout(5000, () => socket.destroy());
 };
 
+const setRole = (socket: Socket, reader: MessageReader, role: string, timeoutMs: number): Promise<Message[]> => {
+  socket.write(serialize.query(`SET ROLE ${pg.escapeIdentifier(role)}`));
+  return readUntil(socket, reader, timeoutMs, (m) => m.type === 'Z');
+};
+
 export const openUpstream = async (
   target: UpstreamTarget, clientParams: Map<string, string>, options: { timeoutMs: number; maxMessageBytes: number },
 ): Promise<Upstream> => {
@@ -116,8 +121,8 @@ export const openUpstream = async (
     const greeting = await readUntil(socket, reader, options.timeoutMs, (m) => m.type === 'Z' || (m.type === 'R' && authentication(m) !== 0));
     const asked = greeting.find((m) => m.type === 'R' && authentication(m) !== 0);
     if (asked) throw new UpstreamRefused('the target asks the proxy for a password: it must trust the proxy for managed roles (docs/sessions.md)', '28000');
-    socket.write(serialize.query(`SET ROLE ${pg.escapeIdentifier(target.role)}`));
-    const set = await readUntil(socket, reader, options.timeoutMs, (m) => m.type === 'Z');
+    // Signed in as the role itself (a shared account), there is no other role to take.
+    const set = target.role === target.account ? [] : await setRole(socket, reader, target.role, options.timeoutMs);
     const passOn = [...greeting, ...set].filter((m) => m.type === 'S' || m.type === 'K');
     const key = passOn.find((m) => m.type === 'K');
     return { socket, reader, greeting: passOn.map((m) => m.raw), cancelKey: key?.body.subarray(0, 8).toString('hex') };

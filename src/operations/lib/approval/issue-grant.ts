@@ -12,6 +12,7 @@ import type { Work } from '../../../work/context.js';
 import type { PendingDecision } from './decision.js';
 import { revokeLiveGrants } from '../ending/end-access.js';
 import { checkBeneficiaryStanding, checkEngagement } from './request-guards.js';
+import { claimSharedAccount } from './shared-account.js';
 
 /**
  * The window the grant gets: the request's explicit one, or its length of time from now, inside the
@@ -70,6 +71,8 @@ const extendGrant = async (work: Work, d: PendingDecision) => {
   return target.id;
 };
 
+const laterOf = (a: Date, b: Date): Date => (a.getTime() > b.getTime() ? a : b);
+
 /** Turns the fully approved request into its one grant (or moves the end of the grant it extends). */
 export const issueGrant = async (work: Work, d: PendingDecision): Promise<string> => {
   // A scope change gives up the old grant first so the checks see what will be held afterwards; a
@@ -79,10 +82,12 @@ export const issueGrant = async (work: Work, d: PendingDecision): Promise<string
     if (replaced.length === 0) throw new TenureError('request.invalid_target_grant', 'the grant to replace has already ended');
   }
   const window = await grantWindow(work, d);
+  await claimSharedAccount(work, { entitlement: d.entitlement, startsAt: laterOf(window.startsAt, work.now), endsAt: window.endsAt,
+    except: d.request.kind === 'extension' ? d.request.targetGrantId ?? undefined : undefined });
   const engagement = await recheck(work, d, window);
   if (d.request.kind === 'extension') return extendGrant(work, d);
   const exceptionId = await recordException(work, d, window);
-  const startsAt = window.startsAt.getTime() > work.now.getTime() ? window.startsAt : work.now;
+  const startsAt = laterOf(window.startsAt, work.now);
   const row = {
     id: newId(), identityId: d.beneficiary.id, entitlementId: d.entitlement.id, engagementId: engagement?.id ?? null,
     requestId: d.request.id, exceptionId, origin: 'request', startsAt, endsAt: window.endsAt,

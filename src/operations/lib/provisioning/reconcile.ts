@@ -44,11 +44,12 @@ export interface ReconcileResult {
 
 interface SystemRow { id: string; key: string }
 
+/** A shared account's check-out gives the person no membership (it is used through the proxy), so none is expected of it. */
 const loadExpectations = async (exec: Executor, system: SystemRow, targets: Record<string, string>, entries: AccessEntry[], accounts: AccountState[]) => {
   const expectedRows = await rawRows<{ grant_id: string; identity_id: string; handle: string; key: string; provisioning_state: string; ends_at: Date | string | null }>(exec, sql`
     SELECT g.id AS grant_id, g.identity_id, i.handle, e.key, g.provisioning_state, g.ends_at
       FROM grants g JOIN entitlements e ON e.id = g.entitlement_id JOIN identities i ON i.id = g.identity_id
-     WHERE e.system_id = ${system.id} AND g.status = 'active'`);
+     WHERE e.system_id = ${system.id} AND g.status = 'active' AND NOT e.shared_account`);
   const expected: ExpectedGrant[] = expectedRows.map((r) => ({ grantId: r.grant_id, identityId: r.identity_id, handle: r.handle,
     targetName: targets[r.key] ?? r.key, provisioningState: r.provisioning_state, endsAt: r.ends_at === null ? null : new Date(r.ends_at) }));
   const handles = [...new Set([...entries.map((e) => e.identityHandle), ...accounts.map((a) => a.identityHandle)].filter((h): h is string => h !== null))];
@@ -58,7 +59,7 @@ const loadExpectations = async (exec: Executor, system: SystemRow, targets: Reco
     SELECT DISTINCT ON (g.identity_id, e.key) g.identity_id, e.key, g.id AS grant_id, g.ended_at,
            g.provisioning_confirmed_at AS confirmed, g.provisioning_state AS state
       FROM grants g JOIN entitlements e ON e.id = g.entitlement_id
-     WHERE e.system_id = ${system.id} AND g.status IN ('expired','revoked')
+     WHERE e.system_id = ${system.id} AND g.status IN ('expired','revoked') AND NOT e.shared_account
      ORDER BY g.identity_id, e.key, g.ended_at DESC`);
   const endedMap = new Map<string, EndedGrant>(ended.map((r) => [`${r.identity_id}\u0000${targets[r.key] ?? r.key}`, {
     grantId: r.grant_id, endedAt: new Date(r.ended_at),

@@ -1,0 +1,49 @@
+/**
+ * A shared operational account (policy `shared_accounts`, docs/sessions.md) has at most one holder
+ * for any moment: a check-out is a grant like any other, and this is the one extra rule, checked
+ * wherever a grant of it is created (the last approval, break-glass).
+ */
+import { and, asc, eq, gt, inArray, isNull, lt, ne, or } from 'drizzle-orm';
+import { TenureError } from '../../../domain/errors.js';
+import { entitlements, grants, identities } from '../../../store/schema.js';
+import type { Work } from '../../../work/context.js';
+
+export interface CheckOut {
+  entitlement: { id: string; key: string; sharedAccount: boolean };
+  startsAt: Date;
+  /** null: no end (a policy without a maximum for the tier); such a check-out overlaps every later one. */
+  endsAt: Date | null;
+  /** An extension moves the end of this grant: it is not another holder. */
+  except?: string | undefined;
+}
+
+/**
+ * Refuses a check-out whose window overlaps another live (scheduled or active) grant of the same
+ * shared account, naming who holds it and until when. Call it before anything else locks the
+ * entitlement row in the transaction (a FOR SHARE taken first would have to be upgraded, and two
+ * approvals upgrading at once deadlock).
+ */
+export const claimSharedAccount = async (work: Work, checkOut: CheckOut): Promise<void> => {
+  const { entitlement } = checkOut;
+  if (!entitlement.sharedAccount) return;
+  // FOR UPDATE on the entitlement row: every check-out of this account takes it before looking for
+  // another holder, so of two approvals committing at once the second waits here, then sees the
+  // first's grant and is refused. Without it both would read "nobody holds it" and both would insert.
+  const [row] = await work.tx.select({ shared: entitlements.sharedAccount }).from(entitlements)
+    .where(eq(entitlements.id, entitlement.id)).for('update');
+  if (!row?.shared) return;
+  const overlaps = and(
+    eq(grants.entitlementId, entitlement.id), inArray(grants.status, ['scheduled', 'active']),
+    checkOut.except ? ne(grants.id, checkOut.except) : undefined,
+    checkOut.endsAt ? lt(grants.startsAt, checkOut.endsAt) : undefined,
+    or(isNull(grants.endsAt), gt(grants.endsAt, checkOut.startsAt)),
+  );
+  const [holder] = await work.tx.select({ grantId: grants.id, handle: identities.handle, startsAt: grants.startsAt, endsAt: grants.endsAt })
+    .from(grants).innerJoin(identities, eq(identities.id, grants.identityId)).where(overlaps).orderBy(asc(grants.startsAt)).limit(1);
+  if (!holder) return;
+  const until = holder.endsAt ? holder.endsAt.toISOString() : 'no set end';
+  throw new TenureError('shared_account.checked_out',
+    `${entitlement.key} is checked out by ${holder.handle} from ${holder.startsAt.toISOString()} until ${until}; ask again after it is checked in`,
+    { field: 'entitlement', details: { holder: { handle: holder.handle, grant: holder.grantId, from: holder.startsAt.toISOString(),
+      until: holder.endsAt?.toISOString() ?? null } } });
+};

@@ -1,0 +1,1 @@
+ALTER TABLE "entitlements" ADD COLUMN "shared_account" boolean DEFAULT false NOT NULL;
