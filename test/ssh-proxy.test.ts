@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { recordingSha256 } from '../src/domain/proxy-recording.js';
 import { DecisionService } from '../src/decision/service.js';
+import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { showProxySession } from '../src/operations/show-proxy-session.js';
 import { signSshCertificate } from '../src/operations/sign-ssh-certificate.js';
@@ -36,13 +37,13 @@ let proxy: SshProxyServer;
 const errors: Error[] = [];
 const LOGIN = `${SSH_TEST_USER}@web1`;
 
-const policy = (): string => {
+const policy = (mfa = false): string => {
   const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
   doc.systems.bastion = {
     name: 'Bastion hosts', business_owner: 'olivia', technical_owner: 'tom', criticality: 'high',
     connector: { type: 'ssh-ca', ca_key: `file:${keys.ca.privatePath}`, krl_path: join(dir, 'revoked.krl'), max_ttl: '4h',
       proxy: { upstream_key: `file:${keys.upstream.privatePath}`, hosts: { web1: { address: `127.0.0.1:${sshd.port}`, host_key: sshd.hostKey } } } },
-    entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER } },
+    entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER, ...(mfa ? { conditions: { mfa: true } } : {}) } },
   };
   return stringify(doc);
 };
@@ -63,11 +64,28 @@ const viaProxy = (command: string, extra: string[] = [], key = keys.carl) => ssh
 
 const sessionsNow = async () => (await allEnded(w.store));
 const deployGrant = () => grantThrough(w, 'carl', { entitlement: 'bastion/deploy', justification: 'release night', duration: '1d' }, ['sam', 'olivia', 'selma']);
-const certify = async (grant: string) => {
-  const issued = await signSshCertificate(await w.as('carl'), { grant, publicKey: keys.carl.publicKey });
+/** A certificate for carl's key; `mfa`: asked for from a sign-in with MFA. */
+const certify = async (grant: string, mfa = false) => {
+  const carl = await w.as('carl');
+  const issued = await signSshCertificate(mfa ? { ...carl, actor: { ...carl.actor, channel: 'web', mfa: true } } : carl, { grant, publicKey: keys.carl.publicKey });
   const path = join(dir, `carl-${grant}-cert.pub`);
   writeFileSync(path, `${issued.certificate}\n`, { mode: 0o600 });
   return path;
+};
+
+/** An interactive `ssh -tt` through the proxy, its terminal output read as it comes. */
+const terminal = () => {
+  const child = spawn(SSH, [...SSH_OPTIONS, '-tt', '-i', keys.carl.privatePath, '-p', String(proxy.address().port), `${LOGIN}@127.0.0.1`],
+    { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (t: string) => { output += t; });
+  child.stderr.setEncoding('utf8').on('data', (t: string) => { output += t; });
+  return {
+    exited: new Promise<number | null>((resolve) => child.on('close', resolve)),
+    output: () => output,
+    type: (text: string) => child.stdin.write(text),
+    shown: async (text: string) => { while (!output.includes(text)) await new Promise((resolve) => setTimeout(resolve, 20)); },
+  };
 };
 
 describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'needs root: sshd and a login user' }, () => {
@@ -122,7 +140,9 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
     assert.equal(events.filter((e) => e[1] === 'o').map((e) => e[2]).join(''), `hello from ${SSH_TEST_USER}\n`);
     assert.equal(session!.recording_sha256, recordingSha256(lines));
     assert.ok((await endedEvent(w.store, session!.id))?.includes(session!.recording_sha256!), 'the ended event carries the digest');
-    assert.equal((await showProxySession(await w.as('selma'), { session: session!.id })).verified, true);
+    const shown = await showProxySession(await w.as('selma'), { session: session!.id });
+    assert.equal(shown.verified, true);
+    assert.equal(shown.asciicast, lines.join('\n'), 'shown as the asciicast file whose SHA-256 the chain carries');
   });
 
   it('leaves no way around the proxy: the host refuses carl\'s own key and certificate', async () => {
@@ -161,20 +181,41 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
     assert.equal((await viaProxy('echo still here')).stdout, 'still here\n');
   });
 
-  it('cuts carl\'s open terminal when his grant is revoked, telling him why, with his typing in the recording', async () => {
+  it('asks for MFA when the entitlement requires it: a certificate got without MFA is refused, one got with MFA is let in', async () => {
+    await applyPolicyText(w, policy(true));
+    await decision.sync();
+    assert.match((await viaProxy('true')).stderr, /Permission denied/);
+    await certify(grant, true);
+    assert.equal((await viaProxy('echo with mfa')).stdout, 'with mfa\n');
+    await applyPolicyText(w, policy());
+    await decision.sync();
+  });
+
+  it('warns carl\'s terminal a minute before his grant ends, then closes it at the end', async () => {
     const before = (await sessionsNow()).length;
-    const child = spawn(SSH, [...SSH_OPTIONS, '-tt', '-i', keys.carl.privatePath, '-p', String(proxy.address().port), `${LOGIN}@127.0.0.1`],
-      { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => { output += t; });
-    child.stderr.setEncoding('utf8').on('data', (t: string) => { output += t; });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const shell = terminal();
+    await shell.shown('$ ');
+    w.clock.advance(24 * 3_600_000 - 30_000);
+    await shell.shown('ends at');
+    w.clock.advance(60_000);
+    assert.notEqual(await shell.exited, 0);
+    assert.match(shell.output(), /your grant has ended; the session is closed/);
+    const sessions = await sessionsNow();
+    assert.deepEqual([sessions.length, sessions.filter((x) => x.end_reason === 'grant_ended').length], [before + 1, 1]);
+  });
+
+  it('cuts carl\'s open terminal when his grant is revoked, telling him why, with his typing in the recording', async () => {
+    await runLifecycleTick(w.worker);
+    const before = (await sessionsNow()).length;
+    grant = await deployGrant();
+    await certify(grant);
+    const shell = terminal();
     // Typed before the shell is there: the proxy must hold it, not drop it.
-    child.stdin.write('echo ready-$((6*7))\n');
-    while (!output.includes('ready-42')) await new Promise((resolve) => setTimeout(resolve, 20));
+    shell.type('echo ready-$((6*7))\n');
+    await shell.shown('ready-42');
     await revokeGrant(await w.as('carl'), { grant, reason: 'done early' });
-    assert.notEqual(await exited, 0);
-    assert.match(output, /your grant was revoked; the session is closed/);
+    assert.notEqual(await shell.exited, 0);
+    assert.match(shell.output(), /your grant was revoked; the session is closed/);
     const sessions = await sessionsNow();
     assert.equal(sessions.length, before + 1);
     const session = sessions.find((s) => s.end_reason === 'grant_revoked')!;

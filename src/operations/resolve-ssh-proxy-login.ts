@@ -11,10 +11,13 @@ export interface SshProxyLogin {
   host: { name: string; address: string; port: number; hostKey: string };
   /** Path of the key only the proxy holds, which the host authorises for proxied accounts. */
   upstreamKeyPath: string;
+  /** A certificate valid now for this key and grant was issued to a sign-in with MFA (see docs/sessions.md). */
+  mfa: boolean;
 }
 
 interface Row {
   identity_id: string; handle: string; grant_id: string; system_id: string; system_key: string; entitlement_id: string; entitlement_key: string;
+  mfa: boolean;
 }
 
 const splitAddress = (address: string) => {
@@ -35,7 +38,7 @@ export const resolveSshProxyLogin = async (
 ): Promise<SshProxyLogin | undefined> => {
   const rows = await rawRows<Row>(store.db, sql`
     SELECT DISTINCT g.identity_id, i.handle, g.id AS grant_id, s.id AS system_id, s.key AS system_key, e.id AS entitlement_id, e.key AS entitlement_key,
-           max(c.valid_before) OVER (PARTITION BY g.id) AS latest
+           max(c.valid_before) OVER (PARTITION BY g.id) AS latest, bool_or(c.mfa) OVER (PARTITION BY g.id) AS mfa
       FROM ssh_certificates c JOIN grants g ON g.id = c.grant_id JOIN identities i ON i.id = g.identity_id
       JOIN entitlements e ON e.id = g.entitlement_id JOIN systems s ON s.id = e.system_id
      WHERE c.public_key_fingerprint = ${login.fingerprint} AND c.valid_after <= ${now} AND c.valid_before > ${now}
@@ -51,7 +54,7 @@ export const resolveSshProxyLogin = async (
       identityId: row.identity_id, handle: row.handle, grantId: row.grant_id, systemId: row.system_id, systemKey: row.system_key,
       entitlementId: row.entitlement_id, entitlementKey: row.entitlement_key, account: login.account,
       host: { name: login.host, ...splitAddress(host.address), hostKey: host.host_key },
-      upstreamKeyPath: system.connector.proxy.upstream_key.slice('file:'.length),
+      upstreamKeyPath: system.connector.proxy.upstream_key.slice('file:'.length), mfa: row.mfa === true,
     };
   }
   return undefined;

@@ -25,7 +25,7 @@ const statementOf = (line: { seq: number; record: string }) => {
   return statement.success ? statement.data : { seq: line.seq, unreadable: line.record };
 };
 
-/** One proxied session with its statement timeline and whether the stored recording matches the audit chain. */
+/** One proxied session with its recording (PostgreSQL: the statement timeline; SSH: the asciicast) and whether it matches the audit chain. */
 export const showProxySession = async (ctx: Context, input: z.input<typeof Input>) => {
   const { session } = parseInput(Input, input);
   const exec = ctx.store.db;
@@ -35,5 +35,7 @@ export const showProxySession = async (ctx: Context, input: z.input<typeof Input
   const [view] = await sessionViews(exec, and(eq(proxySessions.id, session), visibleSessions(exec, acting)));
   refuseUnless(view !== undefined, 'only the person, those who answer for them, the system\'s owners, security and auditors may read a session', 'session');
   const lines = (await recordingLines(exec, [session])).get(session)!;
-  return { ...view!, timeline: lines.map(statementOf) };
+  // An SSH recording is an asciicast file, line for line: the text players read, and whose SHA-256 the chain carries.
+  if (view!.protocol === 'ssh') return { ...view!, timeline: [], asciicast: lines.length > 0 ? lines.map((l) => l.record).join('\n') : null };
+  return { ...view!, timeline: lines.map(statementOf), asciicast: null };
 };

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { TenureError } from '../../domain/errors.js';
 import type { Runtime } from '../runtime.js';
 
 type Run = (action: (...args: never[]) => Promise<void>) => (...args: unknown[]) => Promise<void>;
@@ -10,6 +12,14 @@ const verdict = (verified: boolean | 'purged' | null) => (verified === null ? 'o
  * Sessions recorded by the access proxy (docs/sessions.md). Named `proxy-session`, apart from the
  * web sign-in sessions of `tenure auth`, which are a different thing.
  */
+/** What an SSH session ran and was refused: the asciicast's markers, with their time into the session. */
+const markersOf = (asciicast: string) => asciicast.split('\n').slice(1).flatMap((line): { seconds: number | string; event: string }[] => {
+  try {
+    const [at, code, data] = JSON.parse(line) as [number, string, string];
+    return code === 'm' ? [{ seconds: at, event: data }] : [];
+  } catch { return [{ seconds: '', event: `UNREADABLE ${line}` }]; }
+});
+
 export const proxySessionCommands = (program: Command, rt: Runtime, run: Run): void => {
   const sessions = program.command('proxy-session').description('sessions recorded by the access proxy: who did what, verified against the audit chain');
   sessions.command('list').description('sessions I may read, newest first')
@@ -21,12 +31,18 @@ export const proxySessionCommands = (program: Command, rt: Runtime, run: Run): v
         statements: s.statements ?? '', recording: verdict(s.verified),
       })));
     }));
-  sessions.command('show <session>').description('one session with its statement timeline')
-    .action(run(async (session: string) => {
+  sessions.command('show <session>').description('one session with its recording: the statement timeline, or for SSH what ran (the whole terminal with --asciicast)')
+    .option('--asciicast <file>', 'SSH: write the recording to FILE, to play with `asciinema play FILE`')
+    .action(run(async (session: string, o: { asciicast?: string }) => {
       const s = await rt.api().showProxySession({ session });
+      if (o.asciicast !== undefined) {
+        if (s.asciicast === null) throw new TenureError('input.invalid', 'this session has no asciicast (not SSH, or its recording was purged)', { field: 'asciicast' });
+        writeFileSync(o.asciicast, `${s.asciicast}\n`, { mode: 0o600 });
+      }
       if (rt.output.json) { rt.print(s); return; }
       rt.print({ id: s.id, person: s.person, grant: s.grant, entitlement: s.entitlement, account: s.account, role: s.role, client: s.clientAddress,
         started: s.startedAt, ended: s.endedAt ?? '', reason: s.endReason ?? '', recording: verdict(s.verified), sha256: s.auditedSha256 ?? '' });
+      if (s.asciicast !== null) { rt.print(markersOf(s.asciicast)); return; }
       rt.print(s.timeline.map((t) => ('text' in t
         ? { seq: t.seq, at: t.at, us: t.durationUs, rows: t.rows, error: t.error?.code ?? '', text: t.text }
         : { seq: t.seq, at: '', us: '', rows: '', error: 'UNREADABLE', text: t.unreadable })));

@@ -85,12 +85,14 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
         url = server.url;
         const listen = process.env.TENURE_PG_PROXY_LISTEN;
         const pgProxy = listen ? await (await import('./proxy.js')).startPgProxy(rt, store, decision, listen) : undefined;
+        const sshListen = process.env.TENURE_SSH_PROXY_LISTEN;
+        const sshProxy = sshListen ? await (await import('./proxy.js')).startSshProxy(rt, store, decision, sshListen) : undefined;
         // Printed once the server listens, so every link works the moment it is shown.
         if (demo) await printDemoLinks(await rt.system('system'), http.publicUrl, (text) => process.stdout.write(text));
         // So a newcomer sees what Tenure tells people (approvals waiting, access granted): docs/notifications.md.
         const mail = passOptions(rt).mail?.settings?.transport;
         if (demo && mail) process.stdout.write(`Mail to the personas goes to ${mail.describe} (one file a message).\n`);
-        return { decision, close: async () => { await pgProxy?.stop(); await server.close(); } };
+        return { decision, close: async () => { await pgProxy?.stop(); await sshProxy?.stop(); await server.close(); } };
       };
       await runUntilSignal(rt, (store) => {
         const at = servingAddresses(url, http, process.env);

@@ -35,7 +35,10 @@ export const proxySessionRoutes: RouteModule = (app, deps) => {
   }, async (request) => pageProxySessions(ctx(request), request.query));
   r.get('/v1/proxy-sessions/:session', {
     config: { access: { scope: 'read', permission: 'self' } },
-    schema: { tags: ['sessions'], summary: 'One proxied session with its statement timeline, verified against the audit chain',
-      params: idParam('session', 'proxy session id'), response: { 200: SessionView.extend({ timeline: z.array(TimelineEntry) }), ...problems } },
+    schema: { tags: ['sessions'], summary: 'One proxied session with its recording (statement timeline or asciicast), verified against the audit chain',
+      params: idParam('session', 'proxy session id'), response: { 200: SessionView.extend({
+        timeline: z.array(TimelineEntry).describe('PostgreSQL: the statements in order; empty for SSH'),
+        asciicast: z.string().nullable().describe('SSH: the recording as an asciicast v2 file (its SHA-256 is auditedSha256); null for PostgreSQL, or once purged'),
+      }), ...problems } },
   }, async (request) => showProxySession(ctx(request), { session: request.params.session }));
 };

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { AuthContext, PublicKeyAuthContext } from 'ssh2';
 import type { DecisionService } from '../../decision/service.js';
+import type { DecisionContext } from '../../domain/decision-conditions.js';
 import { resolveSshProxyLogin, type SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
 import type { Context } from '../../work/context.js';
 
@@ -28,7 +29,7 @@ const provesKey = (ctx: PublicKeyAuthContext): boolean => {
   return key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) === true;
 };
 
-export type Admission = { login: SshProxyLogin; grantId: string } | { refused: string };
+export type Admission = { login: SshProxyLogin; grantId: string; context: DecisionContext } | { refused: string };
 
 /**
  * Answers one authentication attempt: undefined while the client has only asked whether a key is
@@ -44,10 +45,12 @@ export const admit = async (ctx: Context, decision: DecisionService, auth: AuthC
   if (!login) return { refused: 'no certificate valid now certifies this key for that account and host' };
   if (!auth.signature) return 'key_acceptable';
   if (!provesKey(auth)) return { refused: 'the signature does not verify' };
-  const ask = () => decision.check({ identity: login.identityId, entitlement: login.entitlementKey }, now);
+  // The context is what Tenure knows itself: whether the sign-in that got the certificate used MFA.
+  const context = { mfa: login.mfa };
+  const ask = () => decision.check({ identity: login.identityId, entitlement: login.entitlementKey, context }, now);
   let answer = ask();
   // A grant approved a moment ago may not have reached the index yet: a login is rare, a refresh cheap.
   if (answer.decision !== 'allow') { await decision.sync(); answer = ask(); }
-  if (answer.decision !== 'allow' || !answer.grant) return { refused: `${login.handle} holds no live grant of ${login.entitlementKey} now (${answer.reason})` };
-  return { login, grantId: answer.grant.id };
+  if (answer.decision !== 'allow' || !answer.grant) return { refused: `${login.handle} may not use ${login.entitlementKey} now (${answer.reason})` };
+  return { login, grantId: answer.grant.id, context };
 };

@@ -7,6 +7,7 @@
 import type { Connection, ServerChannel } from 'ssh2';
 import type ssh2 from 'ssh2';
 import { asciicastEvent, asciicastHeader, type AsciicastCode } from '../../domain/asciicast.js';
+import type { DecisionContext } from '../../domain/decision-conditions.js';
 import { newId } from '../../domain/ids.js';
 import type { ProxyEndReason } from '../../domain/proxy-recording.js';
 import { endProxySession } from '../../operations/end-proxy-session.js';
@@ -16,6 +17,9 @@ import type { Context } from '../../work/context.js';
 import { RecordingWriter } from '../recording-writer.js';
 import type { WatchedSession } from '../watcher.js';
 import { serveSessionChannel, type ChannelHost } from './channel.js';
+
+/** How long the end waits for the client to close its channels before it closes the connection. */
+const CHANNEL_CLOSE_WAIT_MS = 1000;
 
 export interface SshSessionDeps { ctx: Context; recordFlushMs: number; onError: (error: Error) => void }
 
@@ -27,7 +31,7 @@ export class SshSession implements WatchedSession, ChannelHost {
   private readonly recording: RecordingWriter;
 
   private constructor(
-    readonly id: string, private readonly login: SshProxyLogin, readonly grantId: string,
+    readonly id: string, private readonly login: SshProxyLogin, readonly grantId: string, readonly context: DecisionContext,
     private readonly client: Connection, readonly upstream: ssh2.Client, private readonly deps: SshSessionDeps,
     private readonly onEnd: (session: SshSession) => void,
   ) {
@@ -39,7 +43,7 @@ export class SshSession implements WatchedSession, ChannelHost {
 
   /** Records the session's start (row and audit event together); the caller then lets the client in. */
   static async begin(
-    deps: SshSessionDeps, admitted: { login: SshProxyLogin; grantId: string }, client: Connection, upstream: ssh2.Client,
+    deps: SshSessionDeps, admitted: { login: SshProxyLogin; grantId: string; context: DecisionContext }, client: Connection, upstream: ssh2.Client,
     clientAddress: string, onEnd: (session: SshSession) => void,
   ): Promise<SshSession> {
     const { login } = admitted;
@@ -49,7 +53,7 @@ export class SshSession implements WatchedSession, ChannelHost {
       clientAddress, target: { systemId: login.systemId, systemKey: login.systemKey, entitlementId: login.entitlementId,
         account: `${login.account}@${login.host.name}`, role: login.account },
     });
-    const session = new SshSession(id, login, admitted.grantId, client, upstream, deps, onEnd);
+    const session = new SshSession(id, login, admitted.grantId, admitted.context, client, upstream, deps, onEnd);
     session.recording.add(asciicastHeader({ width: 80, height: 24, startedAt: deps.ctx.clock.now(),
       title: `${login.handle} as ${login.account}@${login.host.name}` }));
     return session;
@@ -82,11 +86,15 @@ export class SshSession implements WatchedSession, ChannelHost {
     if (this.ended) return;
     this.record('m', `ended: ${reason}`);
     this.ended = true;
+    // The terminals are told and closed first, and the connection only after they close (or a
+    // second): ending it at once could drop the message still queued in a channel.
+    const closed = [...this.channels].map((channel) => new Promise((resolve) => channel.once('close', resolve)));
     for (const channel of this.channels) {
       if (message) channel.stderr.write(`\r\n${message}\r\n`);
       channel.exit(255);
       channel.end();
     }
+    await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, CHANNEL_CLOSE_WAIT_MS).unref())]);
     this.client.end();
     this.upstream.end();
     const recording = await this.recording.finish();

@@ -13431,7 +13431,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One proxied session with its statement timeline, verified against the audit chain */
+        /** One proxied session with its recording (statement timeline or asciicast), verified against the audit chain */
         get: {
             parameters: {
                 query?: never;
@@ -13453,6 +13453,8 @@ export interface paths {
                         "application/json": {
                             /** @description the account in the target the proxy signed in as */
                             account: string;
+                            /** @description SSH: the recording as an asciicast v2 file (its SHA-256 is auditedSha256); null for PostgreSQL, or once purged */
+                            asciicast: string | null;
                             /** @description as carried by the proxy_session.ended audit event */
                             auditedSha256: string | null;
                             clientAddress: string;
@@ -13476,6 +13478,7 @@ export interface paths {
                             startedAt: string;
                             statements: number | null;
                             system: string;
+                            /** @description PostgreSQL: the statements in order; empty for SSH */
                             timeline: ({
                                 at: string;
                                 durationUs: number;
