@@ -31,10 +31,11 @@ describe('shared accounts in the policy', () => {
     assert.equal(provisioningSettingsOf(result.policy!.document).systems.payments!.targets['payments/app-admin'], 'app_admin');
   });
 
-  it('is refused on a system whose connector is not a postgres-roles connector with a proxy', async () => {
-    for (const connector of [[], ['    connector: { type: postgres-roles, url: env:PAYMENTS_URL, role_prefix: t_ }']]) {
+  it('is refused on a system no proxy serves: no connector, or a postgres-roles or ssh-ca connector without a proxy', async () => {
+    for (const connector of [[], ['    connector: { type: postgres-roles, url: env:PAYMENTS_URL, role_prefix: t_ }'],
+      ['    connector: { type: ssh-ca, ca_key: "file:/etc/tenure/ca", krl_path: /var/lib/tenure/revoked.krl }']]) {
       const { errors } = await validate('unproxied.yaml', [...connector, '    shared_accounts:', '      app-admin: { name: App admin, tier: privileged }']);
-      assert.match(messageAt(errors, 'systems.payments.shared_accounts'), /used only through the PostgreSQL proxy/);
+      assert.match(messageAt(errors, 'systems.payments.shared_accounts'), /used only through Tenure's proxies/);
     }
   });
 

@@ -5,6 +5,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { sql } from 'drizzle-orm';
 import { parse, stringify } from 'yaml';
 import { recordingSha256 } from '../src/domain/proxy-recording.js';
 import { DecisionService } from '../src/decision/service.js';
@@ -14,6 +15,8 @@ import { showProxySession } from '../src/operations/show-proxy-session.js';
 import { signSshCertificate } from '../src/operations/sign-ssh-certificate.js';
 import { loadSshProxyConfig } from '../src/proxy/ssh/config.js';
 import { SshProxyServer } from '../src/proxy/ssh/server.js';
+import { rawRows } from '../src/store/database.js';
+import { refusedWith } from './support/assert.js';
 import { freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
 import { allEnded, endedEvent, recordsOf } from './support/pg-proxy-world.js';
@@ -44,6 +47,8 @@ const policy = (mfa = false): string => {
     connector: { type: 'ssh-ca', ca_key: `file:${keys.ca.privatePath}`, krl_path: join(dir, 'revoked.krl'), max_ttl: '4h',
       proxy: { upstream_key: `file:${keys.upstream.privatePath}`, hosts: { web1: { address: `127.0.0.1:${sshd.port}`, host_key: sshd.hostKey } } } },
     entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER, ...(mfa ? { conditions: { mfa: true } } : {}) } },
+    // The same account on the host, lent to one person at a time: both lead to it, each under its own grant.
+    shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: SSH_TEST_USER } },
   };
   return stringify(doc);
 };
@@ -225,5 +230,19 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
     assert.equal(typed, 'echo ready-$((6*7))\n');
     assert.equal(session.recording_sha256, recordingSha256(lines));
     assert.match((await viaProxy('true')).stderr, /Permission denied/, 'and he cannot come back');
+  });
+
+  it('lends a shared account on the host to one person at a time, and records carl\'s use of it under his own name', async () => {
+    const held = await grantThrough(w, 'carl', { entitlement: 'bastion/ops', justification: 'maintenance', duration: '2h' }, ['sam', 'olivia', 'selma']);
+    const refused = await refusedWith(grantThrough(w, 'eve', { entitlement: 'bastion/ops', justification: 'me too', duration: '1h' },
+      ['sam', 'olivia', 'selma']), 'shared_account.checked_out');
+    assert.match(refused.message, /checked out by carl/);
+    await certify(held);
+    assert.equal((await viaProxy('echo on the shared account')).stdout, 'on the shared account\n');
+    const [session] = await rawRows<{ id: string }>(w.store.db, sql`SELECT id FROM proxy_sessions WHERE grant_id = ${held}`);
+    const shown = await showProxySession(await w.as('selma'), { session: session!.id });
+    assert.deepEqual([shown.person, shown.grant, shown.entitlement, shown.account], ['carl', held, 'bastion/ops', LOGIN]);
+    await revokeGrant(await w.as('carl'), { grant: held, reason: 'checked in' });
+    assert.match((await viaProxy('true')).stderr, /Permission denied/, 'checked in: the proxy lets him in no more');
   });
 });

@@ -28,14 +28,15 @@ const splitAddress = (address: string) => {
 /**
  * Reads, never writes. A person is known to the SSH proxy by a key Tenure certified for one of
  * their grants (`tenure ssh sign`): the certificate's record names the key's fingerprint, and only a
- * certificate valid now counts. The login `account@host` picks the grant whose system serves `host`
- * through the proxy and whose target is `account`. Whether that grant is live now is the decision
- * point's to say; this only finds the candidate. Undefined when nothing matches, told apart from
- * nothing else, so a probe learns nothing about keys or hosts.
+ * certificate valid now counts. The login `account@host` picks the grants whose system serves `host`
+ * through the proxy and whose target is `account` (several when entitlements share a target, e.g. a
+ * shared account and a personal one). Which of them is live now is the decision point's to say;
+ * this only finds the candidates, newest certificate first. Empty when nothing matches, told apart
+ * from nothing else, so a probe learns nothing about keys or hosts.
  */
-export const resolveSshProxyLogin = async (
+export const resolveSshProxyLogins = async (
   store: Store, login: { fingerprint: string; account: string; host: string }, now: Date,
-): Promise<SshProxyLogin | undefined> => {
+): Promise<SshProxyLogin[]> => {
   const rows = await rawRows<Row>(store.db, sql`
     SELECT DISTINCT g.identity_id, i.handle, g.id AS grant_id, s.id AS system_id, s.key AS system_key, e.id AS entitlement_id, e.key AS entitlement_key,
            max(c.valid_before) OVER (PARTITION BY g.id) AS latest, bool_or(c.mfa) OVER (PARTITION BY g.id) AS mfa
@@ -43,19 +44,18 @@ export const resolveSshProxyLogin = async (
       JOIN entitlements e ON e.id = g.entitlement_id JOIN systems s ON s.id = e.system_id
      WHERE c.public_key_fingerprint = ${login.fingerprint} AND c.valid_after <= ${now} AND c.valid_before > ${now}
      ORDER BY latest DESC`);
-  if (rows.length === 0) return undefined;
+  if (rows.length === 0) return [];
   const settings = await provisioningSettings(store.db);
-  for (const row of rows) {
+  return rows.flatMap((row): SshProxyLogin[] => {
     const system = settings.systems[row.system_key];
-    if (system?.connector.type !== 'ssh-ca' || !system.connector.proxy) continue;
+    if (system?.connector.type !== 'ssh-ca' || !system.connector.proxy) return [];
     const host = system.connector.proxy.hosts[login.host];
-    if (!host || system.targets[row.entitlement_key] !== login.account) continue;
-    return {
+    if (!host || system.targets[row.entitlement_key] !== login.account) return [];
+    return [{
       identityId: row.identity_id, handle: row.handle, grantId: row.grant_id, systemId: row.system_id, systemKey: row.system_key,
       entitlementId: row.entitlement_id, entitlementKey: row.entitlement_key, account: login.account,
       host: { name: login.host, ...splitAddress(host.address), hostKey: host.host_key },
       upstreamKeyPath: system.connector.proxy.upstream_key.slice('file:'.length), mfa: row.mfa === true,
-    };
-  }
-  return undefined;
+    }];
+  });
 };

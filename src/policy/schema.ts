@@ -107,15 +107,16 @@ type SystemFields = z.output<typeof systemFields>;
 /**
  * `shared_accounts` are entitlements of the system with `shared_account: true` (docs/sessions.md):
  * requested, approved, granted, decided and revoked by the same machinery, checked out by one
- * person at a time and used only through the PostgreSQL proxy, so only a proxied postgres-roles system may declare them.
+ * person at a time and used only through a proxy, so only a proxied postgres-roles or ssh-ca system may declare them.
  */
 const withSharedAccounts = (system: SystemFields, ctx: z.RefinementCtx): Omit<SystemFields, 'shared_accounts' | 'entitlements'>
   & { entitlements: Record<string, EntitlementSpec> } => {
   const { shared_accounts: shared = {}, ...rest } = system;
   const names = Object.keys(shared);
-  if (names.length > 0 && (rest.connector?.type !== 'postgres-roles' || !rest.connector.proxy)) {
-    ctx.addIssue({ code: 'custom', path: ['shared_accounts'], message: 'shared accounts are used only through the PostgreSQL proxy: '
-      + 'the system needs a postgres-roles connector with a proxy block' });
+  const proxied = (rest.connector?.type === 'postgres-roles' || rest.connector?.type === 'ssh-ca') && rest.connector.proxy !== undefined;
+  if (names.length > 0 && !proxied) {
+    ctx.addIssue({ code: 'custom', path: ['shared_accounts'], message: 'shared accounts are used only through Tenure\'s proxies: '
+      + 'the system needs a postgres-roles or ssh-ca connector with a proxy block' });
   }
   for (const name of names.filter((n) => n in rest.entitlements)) {
     ctx.addIssue({ code: 'custom', path: ['shared_accounts', name], message: `'${name}' is also an entitlement of the system: keys must differ` });

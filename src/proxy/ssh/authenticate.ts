@@ -10,7 +10,7 @@ import ssh2 from 'ssh2';
 import type { AuthContext, PublicKeyAuthContext } from 'ssh2';
 import type { DecisionService } from '../../decision/service.js';
 import type { DecisionContext } from '../../domain/decision-conditions.js';
-import { resolveSshProxyLogin, type SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
+import { resolveSshProxyLogins, type SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
 import type { Context } from '../../work/context.js';
 
 /** `account@host`: OpenSSH splits `ssh account@host@proxy` at its last `@`, so the login keeps the first. */
@@ -41,16 +41,24 @@ export const admit = async (ctx: Context, decision: DecisionService, auth: AuthC
   if (!names) return { refused: 'the login must be account@host' };
   if (ssh2.utils.parseKey(auth.key.data) instanceof Error) return { refused: 'the key is not one the proxy reads (certificates are declined; offer the key)' };
   const now = ctx.clock.now();
-  const login = await resolveSshProxyLogin(ctx.store, { fingerprint: fingerprintOfBlob(auth.key.data), ...names }, now);
-  if (!login) return { refused: 'no certificate valid now certifies this key for that account and host' };
+  const candidates = await resolveSshProxyLogins(ctx.store, { fingerprint: fingerprintOfBlob(auth.key.data), ...names }, now);
+  if (candidates.length === 0) return { refused: 'no certificate valid now certifies this key for that account and host' };
   if (!auth.signature) return 'key_acceptable';
   if (!provesKey(auth)) return { refused: 'the signature does not verify' };
-  // The context is what Tenure knows itself: whether the sign-in that got the certificate used MFA.
-  const context = { mfa: login.mfa };
-  const ask = () => decision.check({ identity: login.identityId, entitlement: login.entitlementKey, context }, now);
-  let answer = ask();
+  let admitted = firstAllowed(decision, candidates, now);
   // A grant approved a moment ago may not have reached the index yet: a login is rare, a refresh cheap.
-  if (answer.decision !== 'allow') { await decision.sync(); answer = ask(); }
-  if (answer.decision !== 'allow' || !answer.grant) return { refused: `${login.handle} may not use ${login.entitlementKey} now (${answer.reason})` };
-  return { login, grantId: answer.grant.id, context };
+  if ('refused' in admitted) { await decision.sync(); admitted = firstAllowed(decision, candidates, now); }
+  return admitted;
+};
+
+/** The first candidate grant the decision point allows now, asked with what Tenure knows itself: the certificate's sign-in MFA. */
+const firstAllowed = (decision: DecisionService, candidates: SshProxyLogin[], now: Date): Admission => {
+  const reasons: string[] = [];
+  for (const login of candidates) {
+    const context: DecisionContext = { mfa: login.mfa };
+    const answer = decision.check({ identity: login.identityId, entitlement: login.entitlementKey, context }, now);
+    if (answer.decision === 'allow' && answer.grant) return { login, grantId: answer.grant.id, context };
+    reasons.push(`${login.entitlementKey}: ${answer.reason}`);
+  }
+  return { refused: `${candidates[0]!.handle} may not use it now (${reasons.join(', ')})` };
 };

@@ -9,6 +9,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
 import type { DecisionService } from '../../decision/service.js';
+import { TenureError } from '../../domain/errors.js';
 import type { Context } from '../../work/context.js';
 import { SessionWatcher } from '../watcher.js';
 import { admit } from './authenticate.js';
@@ -101,7 +102,13 @@ export class SshProxyServer {
     });
     if (!upstream) { auth.reject(['publickey']); return 'refused'; }
     const session = await SshSession.begin({ ctx, recordFlushMs: config.recordFlushMs, onError: this.options.onError }, admission, client, upstream,
-      clientAddress, (s) => this.watcher.sessions.delete(s)).catch((error: unknown) => { upstream.end(); throw error; });
+      clientAddress, (s) => this.watcher.sessions.delete(s)).catch((error: unknown) => {
+      upstream.end();
+      // The grant ended between the decision point's answer (from memory) and the session's row: a refusal, not a fault.
+      if (error instanceof TenureError) return undefined;
+      throw error;
+    });
+    if (!session) { auth.reject(['publickey']); return 'refused'; }
     this.watcher.sessions.add(session);
     session.serve();
     auth.accept();
