@@ -1,28 +1,18 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { parse, stringify } from 'yaml';
 import { recordingSha256 } from '../src/domain/proxy-recording.js';
-import { DecisionService } from '../src/decision/service.js';
 import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { showProxySession } from '../src/operations/show-proxy-session.js';
-import { signSshCertificate } from '../src/operations/sign-ssh-certificate.js';
-import { loadSshProxyConfig } from '../src/proxy/ssh/config.js';
-import { SshProxyServer } from '../src/proxy/ssh/server.js';
 import { rawRows } from '../src/store/database.js';
 import { refusedWith } from './support/assert.js';
-import { freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
 import { allEnded, endedEvent, recordsOf } from './support/pg-proxy-world.js';
 import { applyPolicyText } from './support/provisioning-world.js';
-import { SSH, SSH_TEST_USER, generateKeyPair, isRoot, startSshd, type Sshd } from './support/sshd.js';
-import { buildWorld, LIFECYCLE_POLICY, type World } from './support/world.js';
+import { SSH_TEST_USER, isRoot } from './support/sshd.js';
+import { certify as certifyIn, LOGIN, ssh, startSshProxyWorld, terminal as terminalIn, type SshProxyWorld } from './support/ssh-proxy-world.js';
 
 /**
  * Issue 18, the SSH half: OpenSSH's own `ssh` through Tenure's SSH proxy to a real sshd that
@@ -30,98 +20,24 @@ import { buildWorld, LIFECYCLE_POLICY, type World } from './support/world.js';
  * `account@host`, runs commands and a terminal that are recorded as an asciicast under the digest
  * the audit chain carries, and is cut off when the grant is revoked.
  */
-type KeyPair = ReturnType<typeof generateKeyPair>;
-let dir: string;
-let keys: { ca: KeyPair; carl: KeyPair; upstream: KeyPair; stranger: KeyPair };
-let sshd: Sshd;
-let w: World;
-let decision: DecisionService;
-let proxy: SshProxyServer;
-const errors: Error[] = [];
-const LOGIN = `${SSH_TEST_USER}@web1`;
-
-const policy = (mfa = false): string => {
-  const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
-  doc.systems.bastion = {
-    name: 'Bastion hosts', business_owner: 'olivia', technical_owner: 'tom', criticality: 'high',
-    connector: { type: 'ssh-ca', ca_key: `file:${keys.ca.privatePath}`, krl_path: join(dir, 'revoked.krl'), max_ttl: '4h',
-      proxy: { upstream_key: `file:${keys.upstream.privatePath}`, hosts: { web1: { address: `127.0.0.1:${sshd.port}`, host_key: sshd.hostKey } } } },
-    entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER, ...(mfa ? { conditions: { mfa: true } } : {}) } },
-    // The same account on the host, lent to one person at a time: both lead to it, each under its own grant.
-    shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: SSH_TEST_USER } },
-  };
-  return stringify(doc);
-};
-
-const SSH_OPTIONS = ['-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-  '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-o', 'PreferredAuthentications=publickey',
-  '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR'];
-
-/** `ssh` with a key (and, if given, its certificate) to `port`, running `command`. */
-const ssh = (o: { port: number; key: KeyPair; login: string; command?: string; extra?: string[]; certificate?: string }) =>
-  new Promise<{ ok: boolean; stdout: string; stderr: string }>((resolve) => {
-    execFile(SSH, [...SSH_OPTIONS, '-i', o.key.privatePath, ...(o.certificate ? ['-o', `CertificateFile=${o.certificate}`] : []),
-      ...(o.extra ?? []), '-p', String(o.port), `${o.login}@127.0.0.1`, ...(o.command ? [o.command] : [])],
-    { timeout: 20_000, env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, encoding: 'utf8' },
-    (error, stdout, stderr) => resolve({ ok: error === null, stdout, stderr }));
-  });
-const viaProxy = (command: string, extra: string[] = [], key = keys.carl) => ssh({ port: proxy.address().port, key, login: LOGIN, command, extra });
-
-const sessionsNow = async () => (await allEnded(w.store));
-const deployGrant = () => grantThrough(w, 'carl', { entitlement: 'bastion/deploy', justification: 'release night', duration: '1d' }, ['sam', 'olivia', 'selma']);
-/** A certificate for carl's key; `mfa`: asked for from a sign-in with MFA. */
-const certify = async (grant: string, mfa = false) => {
-  const carl = await w.as('carl');
-  const issued = await signSshCertificate(mfa ? { ...carl, actor: { ...carl.actor, channel: 'web', mfa: true } } : carl, { grant, publicKey: keys.carl.publicKey });
-  const path = join(dir, `carl-${grant}-cert.pub`);
-  writeFileSync(path, `${issued.certificate}\n`, { mode: 0o600 });
-  return path;
-};
-
-/** An interactive `ssh -tt` through the proxy, its terminal output read as it comes. */
-const terminal = () => {
-  const child = spawn(SSH, [...SSH_OPTIONS, '-tt', '-i', keys.carl.privatePath, '-p', String(proxy.address().port), `${LOGIN}@127.0.0.1`],
-    { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (t: string) => { output += t; });
-  child.stderr.setEncoding('utf8').on('data', (t: string) => { output += t; });
-  return {
-    exited: new Promise<number | null>((resolve) => child.on('close', resolve)),
-    output: () => output,
-    type: (text: string) => child.stdin.write(text),
-    shown: async (text: string) => { while (!output.includes(text)) await new Promise((resolve) => setTimeout(resolve, 20)); },
-  };
-};
+let p: SshProxyWorld;
+const viaProxy = (command: string, extra: string[] = [], key = p.keys.carl) => ssh({ port: p.proxy.address().port, key, login: LOGIN, command, extra });
+const sessionsNow = async () => (await allEnded(p.w.store));
+const deployGrant = () => grantThrough(p.w, 'carl', { entitlement: 'bastion/deploy', justification: 'release night', duration: '1d' }, ['sam', 'olivia', 'selma']);
+const certify = (grant: string, mfa = false) => certifyIn(p, grant, mfa);
+const terminal = () => terminalIn(p);
 
 describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'needs root: sshd and a login user' }, () => {
   let grant: string;
   let certificate: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tenure-ssh-proxy-'));
-    keys = { ca: generateKeyPair(dir, 'ca'), carl: generateKeyPair(dir, 'carl'), upstream: generateKeyPair(dir, 'upstream'),
-      stranger: generateKeyPair(dir, 'stranger') };
-    const hostKey = generateKeyPair(dir, 'proxy-host');
-    // The host trusts no user CA at all, only the proxy's key for the proxied account.
-    sshd = await startSshd({ trustedCaKeys: [], authorizedKeys: { [SSH_TEST_USER]: [keys.upstream.publicKey] } });
-    w = await buildWorld(await freshStore('embedded'));
-    await applyPolicyText(w, policy());
-    decision = await DecisionService.start({ store: w.store, clock: w.clock });
-    proxy = await SshProxyServer.start({
-      ctx: { store: w.store, clock: w.clock, actor: { id: undefined, channel: 'system' } }, decision,
-      config: { ...loadSshProxyConfig({ TENURE_SSH_PROXY_HOST_KEY: hostKey.privatePath }), handshakeTimeoutMs: 1000 },
-      host: '127.0.0.1', port: 0, onError: (error) => errors.push(error),
-    });
+    p = await startSshProxyWorld();
   });
   after(async () => {
-    await proxy?.stop();
-    await decision?.stop();
-    await sshd?.stop();
-    await w?.store.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-    assert.deepEqual(errors.map((e) => e.message), [], 'the proxy reported no errors');
+    await p?.stop();
+    assert.deepEqual(p?.errors.map((e) => e.message) ?? [], [], 'the proxy reported no errors');
   });
-
   it('refuses carl before Tenure certified his key for a grant, and records no session', async () => {
     const attempt = await viaProxy('true');
     assert.equal(attempt.ok, false);
@@ -132,26 +48,26 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
   it('runs carl\'s command on the host as the grant\'s account, recorded as an asciicast under the digest the chain carries', async () => {
     grant = await deployGrant();
     certificate = await certify(grant);
-    const run = await ssh({ port: proxy.address().port, key: keys.carl, login: LOGIN, certificate, command: 'echo "hello from $(id -un)"; exit 3' });
+    const run = await ssh({ port: p.proxy.address().port, key: p.keys.carl, login: LOGIN, certificate, command: 'echo "hello from $(id -un)"; exit 3' });
     assert.equal(run.stdout, `hello from ${SSH_TEST_USER}\n`, run.stderr);
     assert.equal(run.ok, false, 'the exit status 3 came back');
     const [session] = await sessionsNow();
     assert.deepEqual([session!.end_reason, session!.account, session!.role], ['client_closed', LOGIN, SSH_TEST_USER]);
-    const lines = await recordsOf(w.store, session!.id);
+    const lines = await recordsOf(p.w.store, session!.id);
     const header = JSON.parse(lines[0]!) as { version: number; title: string };
     assert.deepEqual([header.version, header.title], [2, `carl as ${LOGIN}`]);
     const events = lines.slice(1).map((l) => JSON.parse(l) as [number, string, string]);
     assert.deepEqual(events.filter((e) => e[1] === 'm').map((e) => e[2]).slice(0, 2), ['exec: echo "hello from $(id -un)"; exit 3', 'exit status 3']);
     assert.equal(events.filter((e) => e[1] === 'o').map((e) => e[2]).join(''), `hello from ${SSH_TEST_USER}\n`);
     assert.equal(session!.recording_sha256, recordingSha256(lines));
-    assert.ok((await endedEvent(w.store, session!.id))?.includes(session!.recording_sha256!), 'the ended event carries the digest');
-    const shown = await showProxySession(await w.as('selma'), { session: session!.id });
+    assert.ok((await endedEvent(p.w.store, session!.id))?.includes(session!.recording_sha256!), 'the ended event carries the digest');
+    const shown = await showProxySession(await p.w.as('selma'), { session: session!.id });
     assert.equal(shown.verified, true);
     assert.equal(shown.asciicast, lines.join('\n'), 'shown as the asciicast file whose SHA-256 the chain carries');
   });
 
   it('leaves no way around the proxy: the host refuses carl\'s own key and certificate', async () => {
-    const direct = await ssh({ port: sshd.port, key: keys.carl, login: SSH_TEST_USER, certificate, command: 'true' });
+    const direct = await ssh({ port: p.sshd.port, key: p.keys.carl, login: SSH_TEST_USER, certificate, command: 'true' });
     assert.equal(direct.ok, false);
     assert.match(direct.stderr, /Permission denied/);
   });
@@ -159,24 +75,24 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
   it('refuses a key Tenure never certified, a login that is not account@host and a host the policy does not name', async () => {
     const before = (await sessionsNow()).length;
     for (const attempt of [
-      await viaProxy('true', [], keys.stranger),
-      await ssh({ port: proxy.address().port, key: keys.carl, login: SSH_TEST_USER, command: 'true' }),
-      await ssh({ port: proxy.address().port, key: keys.carl, login: `${SSH_TEST_USER}@web2`, command: 'true' }),
-      await ssh({ port: proxy.address().port, key: keys.carl, login: `root@web1`, command: 'true' }),
+      await viaProxy('true', [], p.keys.stranger),
+      await ssh({ port: p.proxy.address().port, key: p.keys.carl, login: SSH_TEST_USER, command: 'true' }),
+      await ssh({ port: p.proxy.address().port, key: p.keys.carl, login: `${SSH_TEST_USER}@web2`, command: 'true' }),
+      await ssh({ port: p.proxy.address().port, key: p.keys.carl, login: `root@web1`, command: 'true' }),
     ]) assert.match(attempt.stderr, /Permission denied/);
     assert.equal((await sessionsNow()).length, before);
   });
 
   it('refuses port forwarding and records the refusal', async () => {
-    const attempt = await viaProxy('', ['-W', `127.0.0.1:${sshd.port}`]);
+    const attempt = await viaProxy('', ['-W', `127.0.0.1:${p.sshd.port}`]);
     assert.equal(attempt.ok, false);
-    const recordings = await Promise.all((await sessionsNow()).map((s) => recordsOf(w.store, s.id)));
-    assert.ok(recordings.some((lines) => lines.some((l) => l.includes(`refused: forwarding to 127.0.0.1:${sshd.port}`))));
+    const recordings = await Promise.all((await sessionsNow()).map((s) => recordsOf(p.w.store, s.id)));
+    assert.ok(recordings.some((lines) => lines.some((l) => l.includes(`refused: forwarding to 127.0.0.1:${p.sshd.port}`))));
   });
 
   it('survives garbage and a client that never finishes its handshake, and goes on serving carl', async () => {
     const closedAfter = (bytes: string) => new Promise<void>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: proxy.address().port });
+      const socket = connect({ host: '127.0.0.1', port: p.proxy.address().port });
       socket.on('error', () => undefined);
       socket.on('close', () => resolve());
       socket.resume();
@@ -187,22 +103,22 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
   });
 
   it('asks for MFA when the entitlement requires it: a certificate got without MFA is refused, one got with MFA is let in', async () => {
-    await applyPolicyText(w, policy(true));
-    await decision.sync();
+    await applyPolicyText(p.w, p.policy(true));
+    await p.decision.sync();
     assert.match((await viaProxy('true')).stderr, /Permission denied/);
     await certify(grant, true);
     assert.equal((await viaProxy('echo with mfa')).stdout, 'with mfa\n');
-    await applyPolicyText(w, policy());
-    await decision.sync();
+    await applyPolicyText(p.w, p.policy());
+    await p.decision.sync();
   });
 
   it('warns carl\'s terminal a minute before his grant ends, then closes it at the end', async () => {
     const before = (await sessionsNow()).length;
     const shell = terminal();
     await shell.shown('$ ');
-    w.clock.advance(24 * 3_600_000 - 30_000);
+    p.w.clock.advance(24 * 3_600_000 - 30_000);
     await shell.shown('ends at');
-    w.clock.advance(60_000);
+    p.w.clock.advance(60_000);
     assert.notEqual(await shell.exited, 0);
     assert.match(shell.output(), /your grant has ended; the session is closed/);
     const sessions = await sessionsNow();
@@ -210,7 +126,7 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
   });
 
   it('cuts carl\'s open terminal when his grant is revoked, telling him why, with his typing in the recording', async () => {
-    await runLifecycleTick(w.worker);
+    await runLifecycleTick(p.w.worker);
     const before = (await sessionsNow()).length;
     grant = await deployGrant();
     await certify(grant);
@@ -218,14 +134,14 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
     // Typed before the shell is there: the proxy must hold it, not drop it.
     shell.type('echo ready-$((6*7))\n');
     await shell.shown('ready-42');
-    await revokeGrant(await w.as('carl'), { grant, reason: 'done early' });
+    await revokeGrant(await p.w.as('carl'), { grant, reason: 'done early' });
     assert.notEqual(await shell.exited, 0);
     assert.match(shell.output(), /your grant was revoked; the session is closed/);
     const sessions = await sessionsNow();
     assert.equal(sessions.length, before + 1);
     const session = sessions.find((s) => s.end_reason === 'grant_revoked')!;
     assert.equal(session.end_reason, 'grant_revoked');
-    const lines = await recordsOf(w.store, session.id);
+    const lines = await recordsOf(p.w.store, session.id);
     const typed = lines.slice(1).map((l) => JSON.parse(l) as [number, string, string]).filter((e) => e[1] === 'i').map((e) => e[2]).join('');
     assert.equal(typed, 'echo ready-$((6*7))\n');
     assert.equal(session.recording_sha256, recordingSha256(lines));
@@ -233,16 +149,16 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
   });
 
   it('lends a shared account on the host to one person at a time, and records carl\'s use of it under his own name', async () => {
-    const held = await grantThrough(w, 'carl', { entitlement: 'bastion/ops', justification: 'maintenance', duration: '2h' }, ['sam', 'olivia', 'selma']);
-    const refused = await refusedWith(grantThrough(w, 'eve', { entitlement: 'bastion/ops', justification: 'me too', duration: '1h' },
+    const held = await grantThrough(p.w, 'carl', { entitlement: 'bastion/ops', justification: 'maintenance', duration: '2h' }, ['sam', 'olivia', 'selma']);
+    const refused = await refusedWith(grantThrough(p.w, 'eve', { entitlement: 'bastion/ops', justification: 'me too', duration: '1h' },
       ['sam', 'olivia', 'selma']), 'shared_account.checked_out');
     assert.match(refused.message, /checked out by carl/);
     await certify(held);
     assert.equal((await viaProxy('echo on the shared account')).stdout, 'on the shared account\n');
-    const [session] = await rawRows<{ id: string }>(w.store.db, sql`SELECT id FROM proxy_sessions WHERE grant_id = ${held}`);
-    const shown = await showProxySession(await w.as('selma'), { session: session!.id });
+    const [session] = await rawRows<{ id: string }>(p.w.store.db, sql`SELECT id FROM proxy_sessions WHERE grant_id = ${held}`);
+    const shown = await showProxySession(await p.w.as('selma'), { session: session!.id });
     assert.deepEqual([shown.person, shown.grant, shown.entitlement, shown.account], ['carl', held, 'bastion/ops', LOGIN]);
-    await revokeGrant(await w.as('carl'), { grant: held, reason: 'checked in' });
+    await revokeGrant(await p.w.as('carl'), { grant: held, reason: 'checked in' });
     assert.match((await viaProxy('true')).stderr, /Permission denied/, 'checked in: the proxy lets him in no more');
   });
 });

@@ -125,6 +125,7 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     renewEngagement: (input) => use(import('../operations/renew-engagement.js'), (m, c) => m.renewEngagement(c, input)),
     signSshCertificate: (input) => use(import('../operations/sign-ssh-certificate.js'), (m, c) => m.signSshCertificate(c, input)),
     sshPrincipals: (input) => use(import('../operations/ssh-principals.js'), (m, c) => m.sshPrincipals(c, input)),
+    sshAuthorizedKeys: (input) => use(import('../operations/ssh-authorized-keys.js'), (m, c) => m.sshAuthorizedKeys(c, input)),
     writeCheckpoint: () => use(import('../operations/write-checkpoint.js'),
       (m, c) => m.writeAuditCheckpoint(c, loadSigningKey({ ...keys, create: true }), anchorFrom(keys))),
   };

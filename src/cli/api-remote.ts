@@ -203,5 +203,6 @@ export const remoteApi = (server: string, token: string): TenureApi => {
 
     signSshCertificate: (input) => call('POST', '/v1/ssh/certificates', { body: input }),
     sshPrincipals: (input) => call('GET', '/v1/ssh/principals', { query: input }),
+    sshAuthorizedKeys: (input) => call('POST', '/v1/ssh/authorized-keys', { body: input }),
   };
 };

@@ -69,6 +69,7 @@ import type { listReviewItems } from '../operations/list-review-items.js';
 import type { renewEngagement } from '../operations/renew-engagement.js';
 import type { signSshCertificate } from '../operations/sign-ssh-certificate.js';
 import type { sshPrincipals } from '../operations/ssh-principals.js';
+import type { sshAuthorizedKeys } from '../operations/ssh-authorized-keys.js';
 
 /**
  * An answer as it crosses the seam: the use case's own shape, with dates as Date when the use case
@@ -187,6 +188,7 @@ export interface TenureApi {
 
   signSshCertificate(input: In<typeof signSshCertificate>): Answer<typeof signSshCertificate>;
   sshPrincipals(input: In<typeof sshPrincipals>): Answer<typeof sshPrincipals>;
+  sshAuthorizedKeys(input: In<typeof sshAuthorizedKeys>): Answer<typeof sshAuthorizedKeys>;
 }
 
 /**

@@ -28,7 +28,7 @@ export type ConnectorSpec =
   /** Tenure signs SSH certificates; `ca_key` and `previous_ca_keys` are file: references, read by ssh-keygen only. */
   | { type: 'ssh-ca'; ca_key: string; previous_ca_keys: string[]; krl_path: string; max_ttl_ms: number;
       /** Present: people reach these hosts through Tenure's SSH proxy, which signs in with `upstream_key` (docs/sessions.md). */
-      proxy?: { upstream_key: string; hosts: Record<string, { address: string; host_key: string }> } | undefined };
+      proxy?: { upstream_key: string; addresses?: string[] | undefined; hosts: Record<string, { address: string; host_key: string }> } | undefined };
 
 export type ConnectorType = ConnectorSpec['type'];
 

@@ -38,6 +38,8 @@ const hostKey = z.string().trim().regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|
  */
 const sshProxy = z.strictObject({
   upstream_key: keyFile('the private key the proxy signs in to the hosts with'),
+  /** The proxies' addresses as the hosts see them: the key is authorised from there only, and sign-ins from elsewhere are findings. */
+  addresses: z.array(z.union([z.ipv4(), z.ipv6()], { error: 'must be an IP address' })).min(1, 'must name at least one address').optional(),
   hosts: z.record(z.string().regex(/^[a-z0-9][a-z0-9.-]{0,62}$/, 'must be a host name: lowercase letters, digits, . or -'),
     z.strictObject({ address: hostPort, host_key: hostKey })).refine((h) => Object.keys(h).length > 0, 'must name at least one host'),
 });

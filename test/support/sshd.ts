@@ -42,6 +42,8 @@ export interface SshdOptions {
   principals?: PrincipalsSource;
   /** Public keys each local user accepts (authorized_keys); without, none: certificates only. */
   authorizedKeys?: Record<string, string[]>;
+  /** Or a script sshd runs as AuthorizedKeysCommand with `args` (sshd's %-tokens), as root in tests. */
+  authorizedKeysCommand?: { script: string; args: string };
 }
 
 export interface Sshd {
@@ -113,7 +115,13 @@ const principalsLines = (dir: string, source: PrincipalsSource | undefined): str
   return [`AuthorizedPrincipalsCommand ${commandLine}`, `AuthorizedPrincipalsCommandUser ${source.runAs ?? 'nobody'}`];
 };
 
-const authorizedKeysLines = (dir: string, byUser: Record<string, string[]> | undefined): string[] => {
+const authorizedKeysLines = (dir: string, byUser: Record<string, string[]> | undefined, command?: SshdOptions['authorizedKeysCommand']): string[] => {
+  if (command) {
+    const path = join(dir, 'authorized-keys-command');
+    // Root-owned and not writable by others, as sshd requires of the command.
+    writeFileSync(path, command.script, { mode: 0o755 });
+    return ['AuthorizedKeysFile none', `AuthorizedKeysCommand ${path} ${command.args}`, 'AuthorizedKeysCommandUser root'];
+  }
   if (byUser === undefined) return ['AuthorizedKeysFile none'];
   mkdirSync(join(dir, 'authorized_keys'), { mode: 0o755 });
   for (const [user, keys] of Object.entries(byUser)) writeFileSync(join(dir, 'authorized_keys', user), keys.map((k) => `${k}\n`).join(''), { mode: 0o644 });
@@ -128,7 +136,7 @@ const configText = (dir: string, port: number, options: SshdOptions): string => 
   `TrustedUserCAKeys ${join(dir, 'trusted-user-ca-keys')}`,
   `RevokedKeys ${join(dir, 'revoked.krl')}`,
   ...principalsLines(dir, options.principals),
-  ...authorizedKeysLines(dir, options.authorizedKeys),
+  ...authorizedKeysLines(dir, options.authorizedKeys, options.authorizedKeysCommand),
   'PubkeyAuthentication yes',
   'PasswordAuthentication no',
   'KbdInteractiveAuthentication no',

@@ -47,4 +47,17 @@ export const sshCommands = (program: Command, rt: Runtime, run: Run): void => {
       if (rt.output.json) rt.print({ principals });
       else process.stdout.write(principalsFileContent(principals));
     }));
+  ssh.command('authorized-keys <user> <fingerprint> [connection]')
+    .description('for a proxied host\'s sshd AuthorizedKeysCommand (%u %f, and %C where sshd has it): the keys the account accepts (the proxy\'s); other offers become findings')
+    .requiredOption('--host <name>', 'this host\'s name in the policy (proxy.hosts)')
+    .action(run(async (user: string, fingerprint: string, connection: string | undefined, o: { host: string }) => {
+      if (rt.server === undefined) {
+        throw new TenureError('server.required', 'tenure ssh authorized-keys asks the running Tenure server: set TENURE_SERVER (or --server) and TENURE_TOKEN (a checker\'s token with the check scope)');
+      }
+      // %C is "client-address client-port server-address server-port" in one argument.
+      const client = connection?.trim().split(/\s+/)[0];
+      const { keys } = await rt.api().sshAuthorizedKeys({ host: o.host, user, fingerprint, ...(client ? { client } : {}) });
+      if (rt.output.json) rt.print({ keys });
+      else process.stdout.write(keys.map((k) => `${k}\n`).join(''));
+    }));
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { signSshCertificate, Input as SignInput } from '../../operations/sign-ssh-certificate.js';
 import { sshPrincipals, Input as PrincipalsInput } from '../../operations/ssh-principals.js';
+import { sshAuthorizedKeys, Input as AuthorizedKeysInput } from '../../operations/ssh-authorized-keys.js';
 import { contextOf } from '../access.js';
 import { isoDate, problems } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
@@ -27,4 +28,9 @@ export const sshRoutes: RouteModule = (app, deps) => {
     schema: { tags: ['ssh'], summary: 'The principals sshd may accept for this account and certificate key id now (AuthorizedPrincipalsCommand)',
       querystring: PrincipalsInput, response: { 200: z.object({ principals: z.array(z.string()) }), ...problems } },
   }, async (request) => sshPrincipals(ctx(request), request.query));
+  r.post('/v1/ssh/authorized-keys', {
+    config: { access: { scope: 'check', permission: 'ssh.principals' } },
+    schema: { tags: ['ssh'], summary: 'The keys a proxied host\'s account accepts (the proxy\'s); an offer of another key, or from elsewhere, opens a session_outside_proxy finding (AuthorizedKeysCommand)',
+      body: AuthorizedKeysInput, response: { 200: z.object({ keys: z.array(z.string()) }), ...problems } },
+  }, async (request) => sshAuthorizedKeys(ctx(request), request.body));
 };

@@ -83,19 +83,21 @@ export class SshProxyServer {
       // One attempt at a time: the client waits for each answer, so a second one now is a misbehaving client.
       if (admitting) { auth.reject(); return; }
       admitting = true;
-      this.watcher.track(this.authenticate(auth, client, clientAddress).then((outcome) => {
+      this.watcher.track(this.authenticate(auth, client, clientAddress, done).then((outcome) => {
         admitting = false;
         if (outcome === 'refused' && (refusals += 1) >= MAX_REFUSALS) client.end();
-        if (outcome === 'admitted') done();
       }, (error: unknown) => { admitting = false; this.options.onError(error as Error); auth.reject(); }));
     });
   }
 
-  private async authenticate(auth: ssh2.AuthContext, client: Connection, clientAddress: string): Promise<'pending' | 'refused' | 'admitted'> {
+  /** `admitted` is called once the client has proved who it is: the host's own time to let the proxy in is not the client's handshake. */
+  private async authenticate(auth: ssh2.AuthContext, client: Connection, clientAddress: string, admitted: () => void)
+    : Promise<'pending' | 'refused' | 'admitted'> {
     const { ctx, decision, config } = this.options;
     const admission = await admit(ctx, decision, auth);
     if (admission === 'key_acceptable') { auth.accept(); return 'pending'; }
     if ('refused' in admission) { auth.reject(['publickey']); return 'refused'; }
+    admitted();
     const upstream = await openUpstream(admission.login, config.upstreamTimeoutMs).catch((error: unknown) => {
       this.options.onError(new Error(`ssh proxy: ${admission.login.host.name}: ${(error as Error).message}`));
       return undefined;

@@ -16617,6 +16617,252 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ssh/authorized-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The keys a proxied host's account accepts (the proxy's); an offer of another key, or from elsewhere, opens a session_outside_proxy finding (AuthorizedKeysCommand) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description the client's address, from %C where sshd offers it (OpenSSH 9.4 and later); the answer's from= restricts it either way */
+                        client?: string;
+                        fingerprint: string;
+                        /** @description the host's name in the policy (proxy.hosts) */
+                        host: string;
+                        /** @description the account being signed in to (sshd: %u) */
+                        user: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: string[];
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "idempotency.outcome_lost" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "shared_account.checked_out" | "shared_account.no_credential" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "proxy_session.not_found" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.disabled" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            /** @description shared_account.checked_out: who holds the shared account, and until when (null: no set end) */
+                            holder?: {
+                                from: string;
+                                grant: string;
+                                handle: string;
+                                until: string | null;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "idempotency.outcome_lost" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "shared_account.checked_out" | "shared_account.no_credential" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "proxy_session.not_found" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.disabled" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            /** @description shared_account.checked_out: who holds the shared account, and until when (null: no set end) */
+                            holder?: {
+                                from: string;
+                                grant: string;
+                                handle: string;
+                                until: string | null;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "idempotency.outcome_lost" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "shared_account.checked_out" | "shared_account.no_credential" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "proxy_session.not_found" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.disabled" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            /** @description shared_account.checked_out: who holds the shared account, and until when (null: no set end) */
+                            holder?: {
+                                from: string;
+                                grant: string;
+                                handle: string;
+                                until: string | null;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "idempotency.outcome_lost" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "shared_account.checked_out" | "shared_account.no_credential" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "proxy_session.not_found" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.disabled" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            /** @description shared_account.checked_out: who holds the shared account, and until when (null: no set end) */
+                            holder?: {
+                                from: string;
+                                grant: string;
+                                handle: string;
+                                until: string | null;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "idempotency.outcome_lost" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "shared_account.checked_out" | "shared_account.no_credential" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "proxy_session.not_found" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.disabled" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            /** @description shared_account.checked_out: who holds the shared account, and until when (null: no set end) */
+                            holder?: {
+                                from: string;
+                                grant: string;
+                                handle: string;
+                                until: string | null;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "idempotency.outcome_lost" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "shared_account.checked_out" | "shared_account.no_credential" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "proxy_session.not_found" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.disabled" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            /** @description shared_account.checked_out: who holds the shared account, and until when (null: no set end) */
+                            holder?: {
+                                from: string;
+                                grant: string;
+                                handle: string;
+                                until: string | null;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+                /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            code: "input.invalid" | "input.malformed" | "input.too_large" | "input.unsupported_media_type" | "route.not_found" | "web.not_built" | "auth.required" | "auth.invalid_credentials" | "auth.cross_site_refused" | "auth.scope_missing" | "auth.oidc_not_configured" | "auth.sign_in_invalid" | "auth.sign_in_refused" | "auth.demo_link_invalid" | "auth.demo_links_off" | "demo.not_allowed" | "rate.limited" | "idempotency.key_reused" | "idempotency.in_progress" | "idempotency.outcome_lost" | "service.not_ready" | "service.unavailable" | "store.schema_newer" | "server.unreachable" | "server.local_only" | "server.required" | "token.not_found" | "token.invalid_expiry" | "token.person_only_self" | "token.scope_exceeds_parent" | "token.outlives_parent" | "actor.required" | "actor.inactive" | "actor.forbidden" | "setup.already_initialised" | "identity.not_found" | "identity.handle_taken" | "identity.shared_handle" | "identity.sponsor_required" | "identity.sponsor_inactive" | "identity.owner_required" | "identity.invalid_transition" | "identity.not_active" | "identity.vendor_conflict" | "identity.operator_self_forbidden" | "vendor.not_found" | "vendor.name_taken" | "vendor.invalid_contract_end" | "vendor.not_operator" | "engagement.not_found" | "engagement.required" | "engagement.not_active" | "engagement.invalid_dates" | "engagement.not_for_employee" | "system.not_found" | "entitlement.not_found" | "entitlement.retired" | "connector.privileged_target" | "policy.tests_failed" | "policy.invalid" | "policy.not_applied" | "policy.entitlement_in_use" | "policy.self_grant_forbidden" | "request.not_found" | "request.not_pending" | "request.self_approval_forbidden" | "request.beneficiary_approval_forbidden" | "request.party_approval_forbidden" | "request.second_stage_forbidden" | "request.approver_needed_later" | "request.approver_rule_forbidden" | "request.not_an_approver" | "request.no_eligible_approver" | "request.invalid_window" | "request.exceeds_max_duration" | "request.evidence_required" | "request.sod_conflict" | "request.duplicate" | "request.invalid_target_grant" | "request.forbidden_on_behalf" | "grant.not_found" | "grant.already_ended" | "grant.not_started" | "grant.exceeds_engagement_end" | "shared_account.checked_out" | "shared_account.no_credential" | "grant.credential_unavailable" | "grant.credential_unsupported" | "ssh.not_an_ssh_system" | "ssh.public_key_invalid" | "ssh.ca_key_invalid" | "audit.signing_key_missing" | "config.unsafe_in_production" | "audit.checkpoints_required" | "audit.signing_key_invalid" | "audit.nothing_to_acknowledge" | "audit.chain_broken" | "provisioning.job_not_found" | "provisioning.job_not_awaiting" | "provisioning.nothing_held" | "provisioning.own_access_forbidden" | "provisioning.own_brake_forbidden" | "actor.not_a_person" | "breakglass.not_capable" | "breakglass.not_allowed" | "breakglass.ttl_too_long" | "breakglass.no_reviewer" | "breakglass.review_not_found" | "breakglass.already_reviewed" | "breakglass.self_review_forbidden" | "proxy_session.not_found" | "review.item_not_found" | "review.already_decided" | "review.self_review_forbidden" | "review.invalid_end" | "review.renewal_pending" | "engagement.sponsor_must_renew" | "hr.unknown_source" | "hr.event_id_reused" | "hr.batch_not_found" | "hr.batch_decided" | "hr.own_batch_forbidden" | "hr.csv_invalid" | "identity.reassign_invalid" | "credential.not_found" | "credential.fingerprint_invalid" | "credential.fingerprint_taken" | "credential.expiry_too_late" | "credential.retired" | "finding.not_found" | "finding.acceptance_too_long" | "finding.already_resolved" | "finding.own_subject_forbidden" | "reconcile.no_connector" | "reconcile.target_unreachable" | "webhook.not_found" | "webhook.disabled" | "webhook.key_missing" | "webhook.key_invalid" | "webhook.key_duplicate" | "webhook.key_unknown" | "database.held" | "internal";
+                            detail: string;
+                            errors?: {
+                                field: string;
+                                rule: string;
+                            }[];
+                            field?: string;
+                            /** @description shared_account.checked_out: who holds the shared account, and until when (null: no set end) */
+                            holder?: {
+                                from: string;
+                                grant: string;
+                                handle: string;
+                                until: string | null;
+                            };
+                            status: number;
+                            title: string;
+                            type: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ssh/certificates": {
         parameters: {
             query?: never;
