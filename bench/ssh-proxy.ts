@@ -119,7 +119,7 @@ const throughput = async (x: SshProxyWorld, store: Store, file: string, sizes: S
   const rate = (ms: number) => sizes.mib / (ms / 1000);
   return [
     { name: 'ssh true direct (connect, sign in, exit)', backend: 'postgres', n: 1, medianMs: cd, perSecond: 1000 / cd },
-    { name: `ssh true through the proxy (+${f(cp - cd, 1)} ms)`, backend: 'postgres', n: 1, medianMs: cp, perSecond: 1000 / cp },
+    { name: `ssh true through the proxy (${cp >= cd ? "+" : "−"}${f(Math.abs(cp - cd), 1)} ms)`, backend: 'postgres', n: 1, medianMs: cp, perSecond: 1000 / cp },
     { name: `ssh cat ${sizes.mib} MiB direct (MiB/s)`, backend: 'postgres', n: sizes.mib, medianMs: d, perSecond: rate(d) },
     { name: `ssh cat ${sizes.mib} MiB through the proxy, recording on (MiB/s; ${Math.round((d / p) * 100)} % of direct; `
       + `recording ${f(bytes / MiB, 1)} MiB stored, all of it ${f(s / 1000, 2)} s after start)`,
