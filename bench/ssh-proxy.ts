@@ -104,6 +104,8 @@ const f = (n: number, digits = 3) => n.toFixed(digits);
 const throughput = async (x: SshProxyWorld, store: Store, file: string, sizes: SshBenchSizes): Promise<BenchResult[]> => {
   const times = { direct: [] as number[], proxied: [] as number[], stored: [] as number[], connectDirect: [] as number[], connectProxied: [] as number[] };
   let bytes = 0;
+  // The recording is queued in memory while PostgreSQL catches up: how far this process's peak grows shows it.
+  const peakBefore = process.resourceUsage().maxRSS;
   for (let i = 0; i < sizes.runs; i += 1) {
     times.connectDirect.push(await timedSsh(x.directArgs, 'true'));
     times.connectProxied.push(await timedSsh(x.proxiedArgs, 'true'));
@@ -115,6 +117,7 @@ const throughput = async (x: SshProxyWorld, store: Store, file: string, sizes: S
     times.stored.push(performance.now() - start);
     bytes = await recordedBytes(store, session);
   }
+  const peakGrowthMiB = (process.resourceUsage().maxRSS - peakBefore) / 1024;
   const [cd, cp, d, p, s] = [median(times.connectDirect), median(times.connectProxied), median(times.direct), median(times.proxied), median(times.stored)];
   const rate = (ms: number) => sizes.mib / (ms / 1000);
   return [
@@ -122,7 +125,7 @@ const throughput = async (x: SshProxyWorld, store: Store, file: string, sizes: S
     { name: `ssh true through the proxy (${cp >= cd ? "+" : "−"}${f(Math.abs(cp - cd), 1)} ms)`, backend: 'postgres', n: 1, medianMs: cp, perSecond: 1000 / cp },
     { name: `ssh cat ${sizes.mib} MiB direct (MiB/s)`, backend: 'postgres', n: sizes.mib, medianMs: d, perSecond: rate(d) },
     { name: `ssh cat ${sizes.mib} MiB through the proxy, recording on (MiB/s; ${Math.round((d / p) * 100)} % of direct; `
-      + `recording ${f(bytes / MiB, 1)} MiB stored, all of it ${f(s / 1000, 2)} s after start)`,
+      + `recording ${f(bytes / MiB, 1)} MiB stored, all of it ${f(s / 1000, 2)} s after start; peak RSS +${f(peakGrowthMiB, 0)} MiB)`,
     backend: 'postgres', n: sizes.mib, medianMs: p, perSecond: rate(p) },
   ];
 };
