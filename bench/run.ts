@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal, pgproxy, startup) runs one group;
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal, pgproxy, sshproxy, startup) runs one group;
  * `--removal-grants 100000` measures removal with that many grants ending in one minute instead of the
  * default sizes (100,000 takes most of an hour). Prints a table and writes it to bench/results/.
  */
@@ -18,6 +18,7 @@ import { benchInbox } from './inbox.js';
 import { benchPgProxy } from './pg-proxy.js';
 import { benchReconcile, buildProvisioningBenchWorld } from './reconcile.js';
 import { benchRemovalLag } from './removal-lag.js';
+import { benchSshProxy } from './ssh-proxy.js';
 import { benchStartup } from './startup.js';
 import { renderTable, writeReport, type BenchResult } from './report.js';
 
@@ -73,6 +74,8 @@ for (const backend of backends) {
   if (runs('verify') || runs('checkpoint')) await withStore(backend, async (store) => benchCheckpoint(store, { since: SIZES.checkpoint }));
   // pgbench -S through the PostgreSQL proxy and direct, side by side: the proxy's targets are servers.
   if (runs('pgproxy') && backend === 'postgres') results.push(...await benchPgProxy(smoke ? 1 : 10));
+  // ssh through the SSH proxy and straight to sshd, side by side; the recording is stored on the server backend, as in production.
+  if (runs('sshproxy') && backend === 'postgres') results.push(...await benchSshProxy(smoke ? { mib: 1, roundTrips: 10, runs: 1 } : { mib: 100, roundTrips: 1_000, runs: 3 }));
   // A worker process against a real target: the server backend only (the embedded database has one process).
   if (runs('removal') && backend === 'postgres') for (const [n, spreadMs] of (removalGrants ? [[removalGrants, 60_000]] as [number, number][] : SIZES.removal)) results.push(...await benchRemovalLag(n, spreadMs));
 }

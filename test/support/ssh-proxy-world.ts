@@ -7,6 +7,7 @@ import { DecisionService } from '../../src/decision/service.js';
 import { signSshCertificate } from '../../src/operations/sign-ssh-certificate.js';
 import { loadSshProxyConfig, type SshProxyConfig } from '../../src/proxy/ssh/config.js';
 import { SshProxyServer } from '../../src/proxy/ssh/server.js';
+import type { Store } from '../../src/store/database.js';
 import { freshStore } from './backends.js';
 import { applyPolicyText } from './provisioning-world.js';
 import { SSH, SSH_TEST_USER, generateKeyPair, startSshd, type Sshd, type SshdOptions } from './sshd.js';
@@ -34,6 +35,8 @@ export interface SshProxyWorldOptions {
   addresses?: string[];
   /** Proxy settings over the test defaults. */
   config?: Partial<SshProxyConfig>;
+  /** The store to use (the caller closes it); default: a fresh embedded one the world closes. */
+  store?: Store;
 }
 
 export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Promise<SshProxyWorld> => {
@@ -58,7 +61,7 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
     };
     return stringify(doc);
   };
-  const w = await buildWorld(await freshStore('embedded'));
+  const w = await buildWorld(options.store ?? await freshStore('embedded'));
   await applyPolicyText(w, policy());
   const decision = await DecisionService.start({ store: w.store, clock: w.clock });
   const errors: Error[] = [];
@@ -73,7 +76,7 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
       await proxy.stop();
       await decision.stop();
       await sshd.stop();
-      await w.store.close();
+      if (!options.store) await w.store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
