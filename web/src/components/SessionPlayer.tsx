@@ -4,6 +4,24 @@ import { Anchor, List, Stack, Text } from '@mantine/core';
 import { create, type Player } from 'asciinema-player';
 import { useEffect, useMemo, useRef } from 'react';
 
+/** Idle stretches longer than this many seconds are played as this long (the player's idleTimeLimit). */
+const IDLE_LIMIT = 2;
+
+/** When the last event is played, in seconds, with idle stretches shortened as the player does: that frame is shown first. */
+const playedEnd = (asciicast: string): number => {
+  let previous = 0;
+  let played = 0;
+  for (const line of asciicast.split('\n').slice(1)) {
+    try {
+      const event = JSON.parse(line) as unknown;
+      if (!Array.isArray(event) || typeof event[0] !== 'number') continue;
+      played += Math.min(Math.max(event[0] - previous, 0), IDLE_LIMIT);
+      previous = event[0];
+    } catch { /* a line that is not an event is skipped, as the player skips it */ }
+  }
+  return played;
+};
+
 /** The proxy's marks (`m` events: a refused forwarding, the notice before the end, why it ended), in order. */
 const marksOf = (asciicast: string): { at: number; text: string }[] => asciicast.split('\n').slice(1).flatMap((line) => {
   try {
@@ -24,7 +42,9 @@ export const SessionPlayer = ({ id, asciicast }: { id: string; asciicast: string
   const container = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!container.current) return undefined;
-    const player: Player = create({ data: asciicast }, container.current, { fit: 'width', idleTimeLimit: 2, terminalFontSize: 'small' });
+    // The last screen is shown until the reader plays it: what the session left on the terminal, at a glance.
+    const player: Player = create({ data: asciicast }, container.current,
+      { fit: 'width', idleTimeLimit: IDLE_LIMIT, terminalFontSize: 'small', poster: `npt:${playedEnd(asciicast)}` });
     return () => player.dispose();
   }, [asciicast]);
   const download = useMemo(() => URL.createObjectURL(new Blob([asciicast], { type: 'application/x-asciicast' })), [asciicast]);

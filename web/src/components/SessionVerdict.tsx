@@ -10,12 +10,12 @@ export const PROTOCOL: Record<string, string> = { postgres: 'PostgreSQL', ssh: '
  * answer that needs someone to act, so it is the only one shown filled, in red, in capitals.
  */
 export const verdictOf = (verified: Verified): { color: string; label: string; means: string } => {
-  if (verified === true) return { color: 'green', label: 'Verified', means: 'the recording hashes to the digest in the audit chain' };
+  if (verified === true) return { color: 'green', label: 'Verified', means: 'The recording hashes to the digest in the audit chain' };
   if (verified === false) {
-    return { color: 'red', label: 'MISMATCH', means: 'the stored recording does not hash to the digest in the audit chain: it was changed, added to or cut after the session' };
+    return { color: 'red', label: 'MISMATCH', means: 'The stored recording does not hash to the digest in the audit chain: it was changed, added to or cut after the session' };
   }
-  if (verified === 'purged') return { color: 'gray', label: 'Purged', means: 'retention deleted the recording; its digest stays in the audit chain' };
-  return { color: 'blue', label: 'Open', means: 'the session is still open: its recording is verified once it ends' };
+  if (verified === 'purged') return { color: 'gray', label: 'Purged', means: 'Retention deleted the recording; its digest stays in the audit chain' };
+  return { color: 'blue', label: 'Open', means: 'The session is still open: its recording is verified once it ends' };
 };
 
 export const VerdictBadge = ({ verified }: { verified: Verified }) => {

@@ -11,6 +11,10 @@ const durationText = (us: number): string => {
   return `${(us / 1_000_000).toFixed(1)} s`;
 };
 
+/** The time of day to the millisecond (statements are often many a second); the full instant is in the title. */
+const timeText = (at: string): string =>
+  new Date(at).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', fractionalSecondDigits: 3, hour12: false });
+
 /** Parameters as recorded: `{"redacted": n}` by policy, or the values (null for SQL NULL, a byte count when binary). */
 const paramsText = (params: unknown): string => {
   if (params === null || params === undefined) return '—';
@@ -34,7 +38,7 @@ export const StatementTimeline = ({ timeline }: { timeline: Entry[] }) => {
       ) : (
         <Table.Tr key={e.seq}>
           <Table.Td>{e.seq}</Table.Td>
-          <Table.Td><time dateTime={e.at} title={e.at}>{new Date(e.at).toLocaleTimeString(undefined, { hour12: false, fractionalSecondDigits: 3 } as Intl.DateTimeFormatOptions)}</time></Table.Td>
+          <Table.Td><time dateTime={e.at} title={e.at}>{timeText(e.at)}</time></Table.Td>
           <Table.Td>{durationText(e.durationUs)}</Table.Td>
           <Table.Td title={e.tags.join(', ')}>{e.rows}</Table.Td>
           <Table.Td>{e.error ? <Text c="red.9" size="sm">{e.error.code}: {e.error.message}</Text> : '—'}</Table.Td>

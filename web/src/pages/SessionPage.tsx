@@ -43,9 +43,11 @@ const SessionView = ({ s }: { s: ProxySessionDetail }) => (
       <Fact label="Why it ended">{s.endReason ?? '—'}</Fact>
       <Fact label={s.protocol === 'ssh' ? 'Recording lines' : 'Statements'}>{s.statements ?? '—'}</Fact>
       <Fact label="Grant"><Anchor href={href('sessions', 'grant', s.grant)}>sessions of this grant</Anchor></Fact>
-      <Fact label="SHA-256 in the audit chain"><Code>{s.auditedSha256 ?? '—'}</Code></Fact>
-      <Fact label="SHA-256 on the session row"><Code>{s.recordingSha256 ?? '—'}</Code></Fact>
       {s.recordingPurgedAt && <Fact label="Recording purged"><When at={s.recordingPurgedAt} /></Fact>}
+    </SimpleGrid>
+    <SimpleGrid cols={{ base: 1, md: 2 }}>
+      <Fact label="SHA-256 in the audit chain"><Code style={{ wordBreak: 'break-all' }}>{s.auditedSha256 ?? '—'}</Code></Fact>
+      <Fact label="SHA-256 on the session row"><Code style={{ wordBreak: 'break-all' }}>{s.recordingSha256 ?? '—'}</Code></Fact>
     </SimpleGrid>
     <Recording s={s} />
   </>

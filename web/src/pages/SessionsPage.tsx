@@ -61,10 +61,11 @@ export const SessionsPage = ({ grant }: { grant?: string | undefined }) => {
       {problem && <ProblemAlert problem={problem} />}
       <PageState loading={loading && !sessions} problem={undefined}>
         {sessions && (sessions.length === 0 ? <Text>No session you may read matches.</Text> : (
-          <DataTable minWidth={1100} head={['Started', 'Person', 'Entitlement', 'Account', 'Protocol', 'Ended', 'Why it ended', 'Statements / events', 'Recording']}>
+          <DataTable minWidth={1100} head={['Started', 'Recording', 'Person', 'Entitlement', 'Account', 'Protocol', 'Ended', 'Why it ended', 'Statements / events']}>
             {sessions.map((s) => (
               <Table.Tr key={s.id}>
-                <Table.Td><Anchor href={href('sessions', s.id)} aria-label={`Session of ${s.person} on ${s.entitlement} started ${s.startedAt}`}><When at={s.startedAt} /></Anchor></Table.Td>
+                <Table.Td><Anchor href={href('sessions', s.id)}><When at={s.startedAt} /></Anchor></Table.Td>
+                <Table.Td><VerdictBadge verified={s.verified} /></Table.Td>
                 <Table.Td><Anchor href={href('people', s.person)}>{s.person}</Anchor></Table.Td>
                 <Table.Td>{s.entitlement}</Table.Td>
                 <Table.Td>{s.account}</Table.Td>
@@ -72,7 +73,6 @@ export const SessionsPage = ({ grant }: { grant?: string | undefined }) => {
                 <Table.Td>{s.endedAt ? <When at={s.endedAt} /> : 'open'}</Table.Td>
                 <Table.Td>{s.endReason ?? '—'}</Table.Td>
                 <Table.Td>{s.statements ?? '—'}</Table.Td>
-                <Table.Td><VerdictBadge verified={s.verified} /></Table.Td>
               </Table.Tr>
             ))}
           </DataTable>
