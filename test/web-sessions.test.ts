@@ -33,6 +33,7 @@ describe('recorded sessions in the web console', () => {
   let pgSession: string;
   let sshSession: string;
   let editedSession: string;
+  let readGrant: string;
 
   /** Signs `handle` in with a one-time link, as `serve --demo` hands them out (the app below honours them). */
   const signIn = async (handle: string): Promise<Page> => {
@@ -62,9 +63,9 @@ describe('recorded sessions in the web console', () => {
     base = `http://127.0.0.1:${port}`;
     app = await buildApp({ store: w.store, clock: w.clock, http: loadHttpConfig({ TENURE_PUBLIC_URL: base }), demo: { sessionTtlMs: HOUR } });
     await app.listen({ port, host: '127.0.0.1' });
-    const read = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'quarter close', duration: '7d' }, ['sam', 'olivia']);
+    readGrant = await grantThrough(w, 'carl', { entitlement: 'payments/read', justification: 'quarter close', duration: '7d' }, ['sam', 'olivia']);
     const approve = await grantThrough(w, 'carl', { entitlement: 'payments/approve', justification: 'batch approvals', duration: '7d' }, ['sam', 'olivia']);
-    pgSession = await recordSession(w, read, [
+    pgSession = await recordSession(w, readGrant, [
       'SELECT count(*) FROM ledger',
       { text: 'SELECT id FROM ledger WHERE amount > $1 ORDER BY id', protocol: 'extended', params: ['1000'], durationUs: 3400, tags: ['SELECT 2'], rows: 2 },
       { text: 'UPDATE ledger SET amount = 0', durationUs: 250, tags: [], rows: 0, error: { code: '42501', message: 'permission denied for table ledger' } },
@@ -150,6 +151,23 @@ describe('recorded sessions in the web console', () => {
     const eve = await signIn('eve');
     await openSessions(eve);
     await eve.getByText('No session you may read matches.').waitFor();
+  });
+
+  it('pages a long list a hundred at a time, as the other lists do: Load more brings the older ones', async () => {
+    for (let i = 0; i < 100; i += 1) {
+      w.clock.advance(1000);
+      await recordSession(w, readGrant, [`SELECT ${i}`]);
+    }
+    await carl.goto(`${base}/#/inbox`);
+    await openSessions(carl);
+    const links = carl.locator('table a[href^="#/sessions/"]');
+    await links.nth(99).waitFor();
+    assert.equal(await links.count(), 100);
+    assert.equal(await rowOf(carl, pgSession).count(), 0, 'the oldest are not on the first page');
+    await carl.getByRole('button', { name: 'Load more' }).click();
+    await rowOf(carl, pgSession).waitFor();
+    assert.equal(await links.count(), 103);
+    assert.equal(await carl.getByRole('button', { name: 'Load more' }).count(), 0);
   });
 
   it('nothing was blocked by the Content Security Policy (the player\'s WebAssembly included)', () => {
