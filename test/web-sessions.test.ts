@@ -153,6 +153,19 @@ describe('recorded sessions in the web console', () => {
     await eve.getByText('No session you may read matches.').waitFor();
   });
 
+  it('searches by state and person: no session is open, and sam, who sponsors carl, sees carl\'s', async () => {
+    const sam = await signIn('sam');
+    await openSessions(sam);
+    await rowOf(sam, editedSession).waitFor();
+    await sam.getByRole('textbox', { name: 'Person' }).fill('carl');
+    await sam.getByRole('combobox', { name: 'State' }).selectOption({ label: 'Open' });
+    await sam.getByRole('button', { name: 'Search' }).click();
+    await sam.getByText('No session you may read matches.').waitFor();
+    await sam.getByRole('combobox', { name: 'State' }).selectOption({ label: 'Open and ended' });
+    await sam.getByRole('button', { name: 'Search' }).click();
+    await rowOf(sam, editedSession).waitFor();
+  });
+
   it('pages a long list a hundred at a time, as the other lists do: Load more brings the older ones', async () => {
     for (let i = 0; i < 100; i += 1) {
       w.clock.advance(1000);

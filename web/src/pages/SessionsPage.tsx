@@ -1,4 +1,4 @@
-import { Anchor, Button, Group, Select, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Group, NativeSelect, SimpleGrid, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useEffect, useState, type FormEvent } from 'react';
 import { api, fieldError, problemOf, unwrap, type Problem, type ProxySession } from '../api/client';
 import { DataTable } from '../components/DataTable';
@@ -52,8 +52,8 @@ export const SessionsPage = ({ grant }: { grant?: string | undefined }) => {
           <SimpleGrid cols={{ base: 1, sm: 3 }} style={{ flex: 1 }}>
             <TextInput label="Person" placeholder="carl" value={filters.identity} onChange={set('identity')} error={fieldError(problem, 'identity')} />
             <TextInput label="System" placeholder="payments" value={filters.system} onChange={set('system')} error={fieldError(problem, 'system')} />
-            <Select label="State" data={[{ value: '', label: 'Open and ended' }, { value: 'open', label: 'Open' }, { value: 'ended', label: 'Ended' }]}
-              value={filters.state} onChange={(v) => setFilters({ ...filters, state: (v ?? '') as Filters['state'] })} allowDeselect={false} />
+            <NativeSelect label="State" data={[{ value: '', label: 'Open and ended' }, { value: 'open', label: 'Open' }, { value: 'ended', label: 'Ended' }]}
+              value={filters.state} onChange={(e) => setFilters({ ...filters, state: e.currentTarget.value as Filters['state'] })} />
           </SimpleGrid>
           <Button type="submit" loading={loading}>Search</Button>
         </Group>
