@@ -8,10 +8,13 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadHttpConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
 import { createDemoLinks } from '../src/operations/create-demo-links.js';
+import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import { freshStore } from './support/backends.js';
+import { breakGlassPolicy } from './support/break-glass-policy.js';
 import { buildConsole, launchChromium, newPerson, screenshot } from './support/browser.js';
 import { grantThrough } from './support/flows.js';
 import { freePort } from './support/oidc-provider.js';
+import { applyPolicyText } from './support/provisioning-world.js';
 import { recordSession, recordSshSession } from './support/proxy-session-fixture.js';
 import { buildWorld, HOUR, type World } from './support/world.js';
 
@@ -181,6 +184,22 @@ describe('recorded sessions in the web console', () => {
     await rowOf(carl, pgSession).waitFor();
     assert.equal(await links.count(), 103);
     assert.equal(await carl.getByRole('button', { name: 'Load more' }).count(), 0);
+  });
+
+  it('a break-glass review lists the recorded sessions of the window, each linked to its page', async () => {
+    await applyPolicyText(w, breakGlassPolicy());
+    const glass = await startBreakGlass(await w.as('eve'), { entitlement: 'payments/admin', incident: 'INC-4711', reason: 'payments batch stuck' });
+    w.clock.advance(60_000);
+    const eves = await recordSession(w, glass.grantId, ['UPDATE batches SET state = 1 WHERE id = 7']);
+    const olivia = await signIn('olivia');
+    await olivia.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Break-glass', exact: true }).click();
+    const review = olivia.getByRole('region', { name: 'eve · payments/admin' });
+    await review.getByText('Recorded sessions').waitFor();
+    await review.getByText('Verified', { exact: true }).waitFor();
+    await screenshot(olivia, 'break-glass-sessions');
+    await review.getByRole('link', { name: /PostgreSQL as t_eve on payments\/admin/ }).click();
+    await olivia.waitForURL(`${base}/#/sessions/${eves}`);
+    await olivia.getByRole('region', { name: 'Statement timeline' }).getByText('UPDATE batches SET state = 1 WHERE id = 7').waitFor();
   });
 
   it('nothing was blocked by the Content Security Policy (the player\'s WebAssembly included)', () => {
