@@ -276,7 +276,7 @@ describe('serving the console beside the API', () => {
     assert.match(home.body, /<title>Tenure<\/title>/);
     assert.equal(home.headers['cache-control'], 'no-cache');
     const csp = String(home.headers['content-security-policy']);
-    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/, 'scripts from this origin only; WebAssembly for the session player, no eval');
     assert.doesNotMatch(csp, /upgrade-insecure-requests/, 'a plain-http public URL would break every asset');
     const asset = await app.inject({ method: 'GET', url: '/assets/app-1a2b.js' });
     assert.equal(asset.statusCode, 200);

@@ -72,11 +72,13 @@ const logSerializers = {
  * a nonce would need index.html rewritten per request and wired into Mantine. That is the narrowest
  * policy the console works with, and inline CSS cannot run script. On a plain-http public URL (the
  * local demo) helmet's upgrade-insecure-requests is dropped: it would send the browser to https
- * addresses of the console's own files, where nothing listens.
+ * addresses of the console's own files, where nothing listens. 'wasm-unsafe-eval' lets the session player
+ * (asciinema-player, bundled under /assets) compile its WebAssembly terminal from bytes in its own script;
+ * it allows WebAssembly only, never eval() or new Function() of JavaScript.
  */
 const contentSecurityPolicy = (publicUrl: string) => ({
   directives: {
-    'script-src': ["'self'"],
+    'script-src': ["'self'", "'wasm-unsafe-eval'"],
     'style-src': ["'self'", "'unsafe-inline'"],
     'connect-src': ["'self'"],
     ...(publicUrl.startsWith('https:') ? {} : { 'upgrade-insecure-requests': null }),

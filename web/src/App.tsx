@@ -19,6 +19,8 @@ const NAV: NavEntry[] = [
   { path: 'findings', label: 'Findings', shown: () => true },
   { path: 'audit', label: 'Audit', shown: (me) => can(me, 'audit.read') },
   { path: 'breakglass', label: 'Break-glass', shown: () => true },
+  // Everyone may ask: the API lists only the sessions the reader may read (their own at least).
+  { path: 'sessions', label: 'Sessions', shown: () => true },
   { path: 'people', label: 'People', shown: () => true },
   { path: 'systems', label: 'Systems', shown: () => true },
   // Relationship owners are employees; readers of all vendors may be anyone with the role.

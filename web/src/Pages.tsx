@@ -4,16 +4,16 @@ import { can } from './api/permissions';
 import { LazyPage } from './components/LazyPage';
 import {
   AuditPage, BreakGlassPage, EngagementPage, FindingsPage, InboxPage, MyAccessPage, PeoplePage, PersonPage,
-  RequestPage, ReviewsPage, SystemsPage, VendorPage, VendorsPage,
+  RequestPage, ReviewsPage, SessionPage, SessionsPage, SystemsPage, VendorPage, VendorsPage,
 } from './lazy-pages';
 
 /** The page for a hash route; an unknown route says so rather than showing an empty screen. */
 export const Pages = ({ me, route }: { me: Me; route: string[] }) => {
-  const [page = '', ref] = route;
-  return <LazyPage page={page}>{choose(me, page, ref)}</LazyPage>;
+  const [page = '', ref, more] = route;
+  return <LazyPage page={page}>{choose(me, page, ref, more)}</LazyPage>;
 };
 
-const choose = (me: Me, page: string, ref: string | undefined) => {
+const choose = (me: Me, page: string, ref: string | undefined, more: string | undefined) => {
   switch (page) {
     case 'inbox': return <InboxPage />;
     case 'request': return <RequestPage me={me} />;
@@ -24,6 +24,8 @@ const choose = (me: Me, page: string, ref: string | undefined) => {
     case 'breakglass': return <BreakGlassPage me={me} />;
     case 'people': return ref ? <PersonPage me={me} handle={ref} /> : <PeoplePage me={me} />;
     case 'engagements': return ref ? <EngagementPage id={ref} /> : <PeoplePage me={me} />;
+    // #/sessions, #/sessions/ID (one session), #/sessions/grant/ID (a grant's sessions).
+    case 'sessions': return ref === 'grant' ? <SessionsPage key={more} grant={more} /> : ref ? <SessionPage id={ref} /> : <SessionsPage key="all" />;
     case 'systems': return <SystemsPage />;
     case 'vendors': return ref ? <VendorPage id={ref} /> : <VendorsPage />;
     default: return <Alert color="yellow" title="Not found">There is no page here. Choose one from the menu.</Alert>;

@@ -15,4 +15,6 @@ export const RequestPage = lazy(() => import('./pages/RequestPage').then((m) => 
 export const ReviewsPage = lazy(() => import('./pages/ReviewsPage').then((m) => ({ default: m.ReviewsPage })));
 export const VendorPage = lazy(() => import('./pages/VendorPage').then((m) => ({ default: m.VendorPage })));
 export const VendorsPage = lazy(() => import('./pages/VendorPage').then((m) => ({ default: m.VendorsPage })));
+export const SessionPage = lazy(() => import('./pages/SessionPage').then((m) => ({ default: m.SessionPage })));
+export const SessionsPage = lazy(() => import('./pages/SessionsPage').then((m) => ({ default: m.SessionsPage })));
 export const SystemsPage = lazy(() => import('./pages/SystemsPage').then((m) => ({ default: m.SystemsPage })));

@@ -70,3 +70,5 @@ export type Engagement = Ok<'/v1/engagements', 'get'>['items'][number];
 export type Identity = Ok<'/v1/identities/{identity}', 'get'>;
 export type SystemView = Ok<'/v1/systems', 'get'>['items'][number];
 export type RevocationLag = Ok<'/v1/stats/revocation-lag', 'get'>;
+export type ProxySession = Ok<'/v1/proxy-sessions', 'get'>['items'][number];
+export type ProxySessionDetail = Ok<'/v1/proxy-sessions/{session}', 'get'>;

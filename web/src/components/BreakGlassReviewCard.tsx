@@ -1,7 +1,9 @@
-import { Alert, Badge, Button, Card, Group, List, Stack, Text, Textarea, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Group, List, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useId, useState } from 'react';
 import { api, fieldError, problemOf, unwrap, type BreakGlassReview, type Problem } from '../api/client';
+import { href } from '../router';
 import { ProblemAlert } from './PageState';
+import { PROTOCOL, VerdictBadge } from './SessionVerdict';
 import { StatusBadge } from './TierBadge';
 import { When } from './When';
 
@@ -41,6 +43,17 @@ export const BreakGlassReviewCard = ({ review, mine, onDecided }: { review: Brea
           ))}
           {review.evidence.auditEvents.length + review.evidence.accessEvents.length === 0 && <List.Item>Nothing recorded.</List.Item>}
         </List>
+        {review.evidence.proxySessions.length > 0 && (
+          <>
+            <Text size="sm" fw={700}>Recorded sessions</Text>
+            <List size="sm">{review.evidence.proxySessions.map((p) => (
+              <List.Item key={p.id}>
+                <Anchor href={href('sessions', p.id)}><When at={p.startedAt} /> {PROTOCOL[p.protocol] ?? p.protocol} as {p.account} on {p.entitlement}</Anchor>
+                {' '}· {p.statements ?? 'open'} {p.protocol === 'ssh' ? 'recording lines' : 'statements'} <VerdictBadge verified={p.verified} />
+              </List.Item>
+            ))}</List>
+          </>
+        )}
         {review.status === 'pending' && mine ? (
           <form onSubmit={(e) => { e.preventDefault(); void decide('appropriate'); }}>
             <Stack gap="xs">

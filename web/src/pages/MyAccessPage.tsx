@@ -6,6 +6,7 @@ import { useApi } from '../api/use-api';
 import { DataTable } from '../components/DataTable';
 import { CredentialPanel } from '../components/CredentialPanel';
 import { ExtendForm } from '../components/ExtendForm';
+import { GrantSessions } from '../components/GrantSessions';
 import { ProvisioningState } from '../components/ProvisioningState';
 import { PageState, ProblemAlert } from '../components/PageState';
 import { StatusBadge, TierBadge } from '../components/TierBadge';
@@ -38,7 +39,7 @@ export const MyAccessPage = ({ me }: { me: Me }) => {
       <Switch label="Show ended grants" checked={showEnded} onChange={(e) => setShowEnded(e.currentTarget.checked)} />
       <PageState loading={grants.loading && !grants.data} problem={grants.problem}>
         {rows.length === 0 ? <Text>You hold no access{showEnded ? '' : ' now'}.</Text> : (
-          <DataTable minWidth={640} head={['Entitlement', 'Tier', 'Status', 'Ends', 'Provisioning', 'Actions']}>
+          <DataTable minWidth={640} head={['Entitlement', 'Tier', 'Status', 'Ends', 'Provisioning', 'Sessions', 'Actions']}>
             {rows.map((g) => (
               <Fragment key={g.id}>
                 <Table.Tr>
@@ -47,6 +48,7 @@ export const MyAccessPage = ({ me }: { me: Me }) => {
                   <Table.Td><StatusBadge status={g.status} /></Table.Td>
                   <Table.Td>{isLive(g) ? <When at={g.endsAt} /> : <When at={g.endedAt ?? g.endsAt} />}</Table.Td>
                   <Table.Td><ProvisioningState state={g.provisioningState} /></Table.Td>
+                  <Table.Td><GrantSessions grant={g} /></Table.Td>
                   <Table.Td>{isLive(g) && (
                     <Group gap="xs" wrap="nowrap">
                       <Button size="compact-sm" variant="light" onClick={() => setExtending(extending === g.id ? undefined : g.id)}
@@ -60,10 +62,10 @@ export const MyAccessPage = ({ me }: { me: Me }) => {
                   )}</Table.Td>
                 </Table.Tr>
                 {credential === g.id && (
-                  <Table.Tr><Table.Td colSpan={6}><CredentialPanel grant={g} /></Table.Td></Table.Tr>
+                  <Table.Tr><Table.Td colSpan={7}><CredentialPanel grant={g} /></Table.Td></Table.Tr>
                 )}
                 {extending === g.id && (
-                  <Table.Tr><Table.Td colSpan={6}>
+                  <Table.Tr><Table.Td colSpan={7}>
                     <ExtendForm grant={g} onDone={(text) => { setExtending(undefined); setNotice(text); }} />
                   </Table.Td></Table.Tr>
                 )}

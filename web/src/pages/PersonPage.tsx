@@ -3,6 +3,7 @@ import { api, ApiProblem, unwrap, type Me } from '../api/client';
 import { can } from '../api/permissions';
 import { useApi } from '../api/use-api';
 import { DataTable } from '../components/DataTable';
+import { GrantSessions } from '../components/GrantSessions';
 import { ProvisioningState } from '../components/ProvisioningState';
 import { PageState } from '../components/PageState';
 import { Section } from '../components/Section';
@@ -42,9 +43,10 @@ export const PersonPage = ({ me, handle }: { me: Me; handle: string }) => {
         <List size="sm">{d.items.map((e) => <List.Item key={e.id}><Anchor href={href('engagements', e.id)}>{e.vendor}: {e.purpose}</Anchor> ({e.status}), ends <When at={e.endsAt} /></List.Item>)}</List>
       )}</Section>
       <Section title="Grants" loaded={grants}>{(d) => d.items.length === 0 ? none : (
-        <DataTable head={['Entitlement', 'Tier', 'Status', 'Ends', 'Provisioning']} minWidth={560}>{d.items.map((g) => (
+        <DataTable head={['Entitlement', 'Tier', 'Status', 'Ends', 'Provisioning', 'Sessions']} minWidth={620}>{d.items.map((g) => (
             <Table.Tr key={g.id}><Table.Td>{g.entitlement}</Table.Td><Table.Td><TierBadge tier={g.tier} /></Table.Td><Table.Td><StatusBadge status={g.status} /></Table.Td>
-              <Table.Td><When at={g.endedAt ?? g.endsAt} /></Table.Td><Table.Td><ProvisioningState state={g.provisioningState} /></Table.Td></Table.Tr>
+              <Table.Td><When at={g.endedAt ?? g.endsAt} /></Table.Td><Table.Td><ProvisioningState state={g.provisioningState} /></Table.Td>
+              <Table.Td><GrantSessions grant={g} /></Table.Td></Table.Tr>
           ))}</DataTable>
       )}</Section>
       <Section title="Credentials" loaded={credentials}>{(d) => d.items.length === 0 ? none : (
