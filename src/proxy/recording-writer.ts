@@ -9,12 +9,16 @@ import { appendProxyStatements } from '../operations/end-proxy-session.js';
 import type { Context } from '../work/context.js';
 
 const WRITE_BATCH = 100;
+/** Lines not yet stored beyond this (in characters) make the writer `behind`: a proxy relaying bulk output then waits for it. */
+const MAX_UNWRITTEN = 4 * 1024 * 1024;
 
 export class RecordingWriter {
   private readonly digest = new RecordingDigest();
   private batch: { seq: number; record: string }[] = [];
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private unwritten = 0;
+  private waiting: (() => void)[] = [];
 
   constructor(private readonly ctx: Context, private readonly sessionId: string, private readonly flushMs: number,
     private readonly onError: (error: Error) => void) {}
@@ -22,7 +26,20 @@ export class RecordingWriter {
   /** Lines so far; the next line's sequence number is this plus one. */
   get lines(): number { return this.digest.statements; }
 
+  /**
+   * More is waiting to be stored than the bound allows: without backpressure a host printing faster
+   * than the database stores would grow the proxy's memory without limit (measured: +250 MiB for a
+   * 100 MiB read). The caller pauses its source and resumes at `caughtUp()`.
+   */
+  get behind(): boolean { return this.unwritten > MAX_UNWRITTEN; }
+
+  /** Resolves once the unwritten lines are within the bound again. */
+  caughtUp(): Promise<void> {
+    return this.behind ? new Promise((resolve) => this.waiting.push(resolve)) : Promise.resolve();
+  }
+
   add(line: string): void {
+    this.unwritten += line.length;
     this.digest.add(line);
     this.batch.push({ seq: this.digest.statements, record: line });
     if (this.batch.length >= WRITE_BATCH) this.flush();
@@ -42,7 +59,17 @@ export class RecordingWriter {
     const batch = this.batch;
     if (batch.length === 0) return;
     this.batch = [];
+    const size = batch.reduce((sum, line) => sum + line.record.length, 0);
     this.writing = this.writing.then(() => appendProxyStatements(this.ctx, this.sessionId, batch))
-      .catch((error: unknown) => this.onError(error as Error));
+      .catch((error: unknown) => this.onError(error as Error))
+      .finally(() => this.written(size));
+  }
+
+  private written(size: number): void {
+    this.unwritten -= size;
+    if (this.behind) return;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const resolve of waiting) resolve();
   }
 }

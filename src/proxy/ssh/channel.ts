@@ -11,6 +11,8 @@ import type { AsciicastCode } from '../../domain/asciicast.js';
 export interface ChannelHost {
   readonly upstream: Client;
   record(code: AsciicastCode, data: string): void;
+  /** While the recording's store is behind, a promise of its catching up: output waits for it, so memory stays bounded. */
+  recordingBehind(): Promise<void> | undefined;
   /** Channels open now, so a notice or the end reaches the person's terminal. */
   readonly channels: Set<ServerChannel>;
 }
@@ -30,9 +32,22 @@ const relay = (host: ChannelHost, client: ServerChannel, upstream: ClientChannel
   const input = decoderFor();
   host.channels.add(client);
   let exit: unknown[] | undefined;
-  upstream.on('data', (chunk: Buffer) => { host.record('o', output(chunk)); if (!client.write(chunk)) upstream.pause(); });
+  // The host's output waits for whichever is slower: the client reading it, or the recording storing it.
+  let clientFull = false;
+  let recordingBehind = false;
+  const resumeWhenFree = () => { if (!clientFull && !recordingBehind) upstream.resume(); };
+  upstream.on('data', (chunk: Buffer) => {
+    host.record('o', output(chunk));
+    if (!client.write(chunk)) { clientFull = true; upstream.pause(); }
+    const behind = recordingBehind ? undefined : host.recordingBehind();
+    if (behind) {
+      recordingBehind = true;
+      upstream.pause();
+      void behind.then(() => { recordingBehind = false; resumeWhenFree(); });
+    }
+  });
   upstream.stderr.on('data', (chunk: Buffer) => { host.record('o', errors(chunk)); client.stderr.write(chunk); });
-  client.on('drain', () => upstream.resume());
+  client.on('drain', () => { clientFull = false; resumeWhenFree(); });
   upstream.on('exit', (...args: unknown[]) => { exit = args; });
   upstream.on('close', () => {
     if (exit !== undefined) {

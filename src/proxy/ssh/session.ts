@@ -74,6 +74,10 @@ export class SshSession implements WatchedSession, ChannelHost {
     this.recording.add(asciicastEvent(performance.now() - this.started, code, data));
   }
 
+  recordingBehind(): Promise<void> | undefined {
+    return this.recording.behind ? this.recording.caughtUp() : undefined;
+  }
+
   /** Shown on every open terminal, once. */
   notice(text: string): void {
     if (this.ended || this.noticed) return;
