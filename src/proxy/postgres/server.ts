@@ -3,10 +3,11 @@
  * watcher (proxy/watcher.ts), which ends them at the grant's end, revocation or suspension.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { DecisionService } from '../../decision/service.js';
 import type { Context } from '../../work/context.js';
+import { addressOf, listen } from '../listener.js';
 import { SessionWatcher } from '../watcher.js';
 import type { PgProxyConfig } from './config.js';
 import { PgSession, type ProxyDeps } from './session.js';
@@ -31,17 +32,11 @@ export class PgProxyServer {
     const server = createServer({ noDelay: true });
     const proxy = new PgProxyServer(server, deps, watcher);
     server.on('connection', (socket) => proxy.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => { server.off('error', reject); resolve(); });
-    });
+    await listen(server, options.host, options.port);
     return proxy;
   }
 
-  address(): { host: string; port: number } {
-    const address = this.server.address() as AddressInfo;
-    return { host: address.address, port: address.port };
-  }
+  address(): { host: string; port: number } { return addressOf(this.server); }
 
   openSessions(): number { return this.watcher.sessions.size; }
 

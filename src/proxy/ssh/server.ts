@@ -5,12 +5,13 @@
  * Open sessions are held to their grants by the shared watcher (proxy/watcher.ts).
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
 import type { DecisionService } from '../../decision/service.js';
 import { TenureError } from '../../domain/errors.js';
 import type { Context } from '../../work/context.js';
+import { addressOf, listen } from '../listener.js';
 import { SessionWatcher } from '../watcher.js';
 import { admit } from './authenticate.js';
 import type { SshProxyConfig } from './config.js';
@@ -40,17 +41,11 @@ export class SshProxyServer {
     const proxy = new SshProxyServer(server, ssh, settled, watcher);
     server.on('connection', (socket) => proxy.take(socket));
     ssh.on('connection', (client, info) => proxy.accept(client, `${info.ip}:${info.port}`));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => { server.off('error', reject); resolve(); });
-    });
+    await listen(server, options.host, options.port);
     return proxy;
   }
 
-  address(): { host: string; port: number } {
-    const address = this.server.address() as AddressInfo;
-    return { host: address.address, port: address.port };
-  }
+  address(): { host: string; port: number } { return addressOf(this.server); }
 
   openSessions(): number { return this.watcher.sessions.size; }
 
