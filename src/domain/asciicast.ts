@@ -1,11 +1,12 @@
 /**
  * The recording of a proxied SSH session as an asciicast v2 file (docs.asciinema.org): a header
- * line, then one JSON array per event: `[seconds, code, data]`, where code is `o` (output), `i`
- * (input), `r` (resize, `COLSxROWS`) or `m` (a marker: what the proxy saw or refused). The lines
+ * line, then one JSON array per event: `[seconds, code, data]`, where code is `o` (output), `r`
+ * (resize, `COLSxROWS`) or `m` (a marker: what the proxy saw or refused). The proxy writes no `i`
+ * (input) events: keystrokes a terminal does not echo are passwords. The lines
  * are stored and hashed as they are (domain/proxy-recording.ts), so the stored lines joined by
  * newlines are both a file asciinema plays and the text whose SHA-256 the audit chain carries. Pure.
  */
-export type AsciicastCode = 'o' | 'i' | 'r' | 'm';
+export type AsciicastCode = 'o' | 'r' | 'm';
 
 export interface AsciicastHeader { width: number; height: number; startedAt: Date; title: string }
 

@@ -1,9 +1,11 @@
 /**
  * One session channel of a proxied SSH connection: the client's pty, shell or command is opened on
- * the host as the same request, and bytes flow both ways while the recording sees them. Terminal
- * input and output are asciicast events (`i`, `o`), a resize is `r`, and what was asked (a shell, a
- * command, an environment variable, a subsystem) is a marker, so the recording says what ran even
- * when nothing was printed. Subsystems (sftp) are refused: file transfer would not be recorded.
+ * the host as the same request, and bytes flow both ways while the recording sees them. What the
+ * host prints is an asciicast `o` event, a resize is `r`, and what was asked (a shell, a command, a
+ * signal, a subsystem) is a marker, so the recording says what ran even when nothing was printed.
+ * Keystrokes are not kept, as asciinema does not keep them by default: what a terminal echoes is in
+ * its output already, and what it does not echo is a password typed at a prompt, which must not be
+ * stored. Input without a terminal (piped data) is counted, not kept. Subsystems (sftp) are refused.
  */
 import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { AsciicastCode } from '../../domain/asciicast.js';
@@ -29,7 +31,7 @@ const decoderFor = () => {
 const relay = (host: ChannelHost, client: ServerChannel, upstream: ClientChannel) => {
   const output = decoderFor();
   const errors = decoderFor();
-  const input = decoderFor();
+  let piped = 0;
   host.channels.add(client);
   let exit: unknown[] | undefined;
   // The host's output waits for whichever is slower: the client reading it, or the recording storing it.
@@ -50,6 +52,7 @@ const relay = (host: ChannelHost, client: ServerChannel, upstream: ClientChannel
   client.on('drain', () => { clientFull = false; resumeWhenFree(); });
   upstream.on('exit', (...args: unknown[]) => { exit = args; });
   upstream.on('close', () => {
+    if (piped > 0) host.record('m', `input: ${piped} bytes (not kept)`);
     if (exit !== undefined) {
       host.record('m', typeof exit[0] === 'number' ? `exit status ${exit[0]}` : `exit signal ${String(exit[0])}`);
       if (typeof exit[0] === 'number') client.exit(exit[0]);
@@ -58,7 +61,7 @@ const relay = (host: ChannelHost, client: ServerChannel, upstream: ClientChannel
     client.end();
     host.channels.delete(client);
   });
-  client.on('data', (chunk: Buffer) => { host.record('i', input(chunk)); if (!upstream.write(chunk)) client.pause(); });
+  client.on('data', (chunk: Buffer) => { piped += chunk.length; if (!upstream.write(chunk)) client.pause(); });
   upstream.on('drain', () => client.resume());
   client.on('end', () => upstream.end());
   client.on('close', () => { upstream.close(); host.channels.delete(client); });
