@@ -6,9 +6,10 @@ import { parse, stringify } from 'yaml';
 import { TenureError } from '../src/domain/errors.js';
 import { loadHttpConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
-import { problemOf } from '../src/http/problem.js';
 import { runProvisioningPass } from '../src/jobs/provisioning/index.js';
+import { runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { approveRequest } from '../src/operations/approve-request.js';
+import { cancelRequest } from '../src/operations/cancel-request.js';
 import { createIdentity } from '../src/operations/create-identity.js';
 import { createRequest } from '../src/operations/create-request.js';
 import { createToken } from '../src/operations/create-token.js';
@@ -108,7 +109,7 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     assert.deepEqual(items.filter((i) => i.sharedAccount).map((i) => i.key), ['payments/app-admin']);
   });
 
-  it('final approvals of many check-outs arriving at once make exactly one holder, and every other requester is told who holds it and until when', async () => {
+  it('final approvals of many check-outs arriving at once make exactly one holder, and queue every other requester in one line, told who holds it and until when', async () => {
     const ada = await p.world.as('ada');
     const handles = Array.from({ length: PEOPLE }, (_, i) => `ops-${i}`);
     for (const handle of handles) await createIdentity(ada, { handle, displayName: handle, kind: 'employee', manager: 'sam' });
@@ -119,22 +120,30 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
       requests.push(request.id);
     }
     const selma = await p.world.as('selma');
-    const outcomes = await Promise.all(requests.map((request) => settle(() => approveRequest(selma, { request }))));
+    const outcomes = await Promise.all(requests.map((request) => approveRequest(selma, { request })));
     const live = await liveGrantsOf(store);
     assert.equal(live.length, 1, 'one live grant of the shared account');
-    assert.equal(outcomes.filter((o) => o.ok).length, 1, 'exactly one final approval went through');
+    assert.equal(outcomes.filter((o) => o.status === 'approved').length, 1, 'exactly one final approval gave the account');
     const holder = live[0]!.handle;
     const until = new Date(p.world.clock.now().getTime() + 2 * 3_600_000).toISOString();
-    for (const outcome of outcomes.filter((o) => !o.ok)) {
-      assert.equal(outcome.error.code, 'shared_account.checked_out');
-      assert.match(outcome.error.message, new RegExp(`checked out by ${holder} from .* until ${until}`));
-      const problem = problemOf(outcome.error);
-      assert.deepEqual({ status: problem.status, code: problem.code, holder: problem.holder?.handle, until: problem.holder?.until },
-        { status: 409, code: 'shared_account.checked_out', holder, until });
-    }
-    // The holder checks in (gives the grant up): the account is free again.
+    const queued = outcomes.filter((o) => o.status === 'queued');
+    assert.deepEqual(queued.map((o) => o.queue?.position).sort((a, b) => a! - b!), [1, 2, 3, 4, 5, 6, 7], 'one line, each at its own place');
+    for (const o of queued) assert.deepEqual({ holder: o.queue?.holder.handle, until: o.queue?.holder.until, grant: o.grantId }, { holder, until, grant: null });
+    // The holder checks in (gives the grant up): the worker pass hands the account to the first in line, and only to them.
     await revokeGrant(await p.world.as(holder), { grant: live[0]!.id, reason: 'checked in' });
-    assert.deepEqual(await liveGrantsOf(store), []);
+    const first = queued.find((o) => o.queue?.position === 1)!;
+    assert.equal((await runLifecycleTick(p.world.worker)).checkOutsGiven, 1);
+    const [next] = await rawRows<{ status: string; grant_id: string }>(store.db, sql`SELECT status, grant_id FROM access_requests WHERE id = ${first.id}`);
+    assert.deepEqual([next?.status, (await liveGrantsOf(store)).map((g) => g.id)], ['approved', [next?.grant_id]]);
+    // The others withdraw, and the one who got it checks in: the account is free again, nobody waits.
+    for (const o of queued.filter((q) => q !== first)) {
+      const [{ handle } = { handle: '' }] = await rawRows<{ handle: string }>(store.db, sql`
+        SELECT i.handle FROM access_requests r JOIN identities i ON i.id = r.requester_id WHERE r.id = ${o.id}`);
+      assert.equal((await cancelRequest(await p.world.as(handle), { request: o.id, reason: 'not tonight' })).status, 'cancelled');
+    }
+    const [given] = await liveGrantsOf(store);
+    await revokeGrant(await p.world.as(given!.handle), { grant: given!.id, reason: 'checked in' });
+    assert.deepEqual([await liveGrantsOf(store), (await runLifecycleTick(p.world.worker)).checkOutsGiven], [[], 0]);
     await runProvisioningPass(p.world.worker);
   });
 
@@ -151,16 +160,15 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     assert.equal(carlRole, 0, 'no login role was made for carl');
     eveRequest = (await createRequest(await p.world.as('eve'), { entitlement: 'payments/app-admin', justification: 'hotfix', duration: '2h' })).id;
     for (const approver of ['sam', 'olivia']) await approveRequest(await p.world.as(approver), { request: eveRequest });
-    // Through the HTTP API, as security's console would: a problem naming the holder and the end.
+    // Through the HTTP API, as security's console would: eve's check-out waits in line, first, behind carl until his end.
     const app = await buildApp({ store, clock: p.world.clock, http: loadHttpConfig({}) });
     try {
       const res = await app.inject({ method: 'POST', url: `/v1/requests/${eveRequest}/approve`, payload: {},
         headers: { authorization: `Bearer ${(await createToken(await p.world.as('selma'), { name: 'console', scopes: ['read', 'write'] })).secret}` } });
-      assert.equal(res.statusCode, 409);
-      assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
-      const problem = res.json<{ code: string; detail: string; holder: { handle: string; grant: string; until: string } }>();
-      assert.deepEqual({ code: problem.code, holder: problem.holder.handle, grant: problem.holder.grant }, { code: 'shared_account.checked_out', holder: 'carl', grant });
-      assert.match(problem.detail, new RegExp(`checked out by carl from .* until ${problem.holder.until}`));
+      assert.equal(res.statusCode, 200);
+      const decision = res.json<{ status: string; grantId: string | null; queue: { position: number; holder: { handle: string; grant: string; until: string } } }>();
+      assert.deepEqual({ status: decision.status, grantId: decision.grantId, position: decision.queue.position, holder: decision.queue.holder.handle, grant: decision.queue.holder.grant },
+        { status: 'queued', grantId: null, position: 1, holder: 'carl', grant });
     } finally { await app.close(); }
   });
 
@@ -204,9 +212,11 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     await assert.rejects(direct(cluster, role, OLD_PASSWORD), /password authentication failed/);
   });
 
-  it('checks the account out to the next person once carl has checked in', async () => {
-    assert.equal((await approveRequest(await p.world.as('selma'), { request: eveRequest })).status, 'approved');
+  it('checks the account out to eve, next in line, at the first worker pass after carl has checked in', async () => {
+    assert.equal((await runLifecycleTick(p.world.worker)).checkOutsGiven, 1);
     assert.deepEqual((await liveGrantsOf(store)).map((g) => g.handle), ['eve']);
+    const [request] = await rawRows<{ status: string }>(store.db, sql`SELECT status FROM access_requests WHERE id = ${eveRequest}`);
+    assert.equal(request?.status, 'approved');
   });
 
   it('refuses break-glass into the shared account while eve holds it, naming her, and lets it in once she has checked in', async () => {

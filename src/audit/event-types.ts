@@ -24,6 +24,7 @@ export const AUDIT_EVENT_TYPES = [
   'request.stage_approved',
   'request.rerouted',
   'request.escalated',
+  'request.queued',
   'request.approved',
   'request.denied',
   'request.cancelled',

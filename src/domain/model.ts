@@ -24,7 +24,7 @@ export const REQUEST_KINDS = ['new', 'extension', 'scope_change'] as const;
 export const ALL_REQUEST_KINDS = [...REQUEST_KINDS, 'break_glass'] as const;
 export type RequestKind = (typeof ALL_REQUEST_KINDS)[number];
 /** A request's status, and each of its stages' (a stage ends with the decision, cancellation or expiry of its request). */
-export const REQUEST_STATUSES = ['pending', 'approved', 'denied', 'cancelled', 'expired'] as const;
+export const REQUEST_STATUSES = ['pending', 'queued', 'approved', 'denied', 'cancelled', 'expired'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 export const STAGE_KINDS = ['sponsor', 'system_owner', 'security'] as const;

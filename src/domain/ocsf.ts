@@ -63,6 +63,7 @@ export const OCSF_MAPPING: Readonly<Record<string, OcsfMapping>> = {
   'request.stage_approved': base('one approval stage of a request'),
   'request.rerouted': base('a request stage moves to other approvers'),
   'request.escalated': base('a stage that waited too long is opened to its alternates'),
+  'request.queued': base('approved, waiting in line for a shared account someone holds'),
   'request.approved': base('the decision; the grant follows as grant.created'),
   'request.denied': base('a decision that changes no access'),
   'request.cancelled': base('the requester withdraws'),

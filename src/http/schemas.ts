@@ -29,12 +29,15 @@ export const page = <T extends z.ZodType>(item: T) => z.object({
   nextCursor: z.string().nullable().describe('pass as cursor for the next page; null on the last page'),
 });
 
+/** Who holds a shared account (a check-out's grant), from when and until when (null: no set end). */
+export const sharedAccountHolder = z.object({ handle: z.string(), grant: z.string(), from: z.string(), until: z.string().nullable() });
+
 export const problemSchema = z.object({
   type: z.string(), title: z.string(), status: z.number().int(), detail: z.string(),
   code: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]),
   field: z.string().optional(),
   errors: z.array(z.object({ field: z.string(), rule: z.string() })).optional(),
-  holder: z.object({ handle: z.string(), grant: z.string(), from: z.string(), until: z.string().nullable() }).optional()
+  holder: sharedAccountHolder.optional()
     .describe('shared_account.checked_out: who holds the shared account, and until when (null: no set end)'),
 }).describe('application/problem+json (RFC 9457) with a stable code from docs/errors.md');
 

@@ -3,10 +3,15 @@ import type { AuditInput } from '../audit/event-types.js';
 import { inTransaction, type Context, type Work } from '../work/context.js';
 import { endEngagementWithin } from '../operations/lib/ending/engagement-end.js';
 import { endDueVendors } from './vendors.js';
+import { giveFreedCheckOuts } from './check-out-queue.js';
 import { rawRows } from '../store/database.js';
 import { accessRequests, engagements, identities, requestStages } from '../store/schema.js';
 
-export interface TickResult { grantsActivated: number; grantsExpired: number; requestsExpired: number; engagementsEnded: number; vendorsEnded: number }
+export interface TickResult {
+  grantsActivated: number; grantsExpired: number; requestsExpired: number; engagementsEnded: number; vendorsEnded: number;
+  /** Shared accounts handed to the next in their line (jobs/check-out-queue.ts). */
+  checkOutsGiven: number;
+}
 
 interface DueGrant { id: string; identity_id: string; system_id: string }
 
@@ -39,24 +44,30 @@ const moveDueGrants = async (work: Work, kind: 'expire' | 'activate', limit: num
   return rows.length;
 };
 
+const UNDECIDED = 'no decision in time';
+const LAPSED_IN_LINE = 'the shared account did not come free in time';
+
 /**
  * A request pending too long, or whose explicit window has already passed, expires and can never be
- * approved. One for a length of time waits its whole pending time: its clock starts at approval.
+ * approved. One for a length of time waits its whole pending time: its clock starts at approval. A
+ * check-out queued for a shared account waits in line until that same time, no longer.
  */
 const expireDueRequests = async (work: Work, limit: number): Promise<number> => {
   const windowOver = and(isNull(accessRequests.durationMs), lte(accessRequests.endsAt, work.now));
   const due = await work.tx.select().from(accessRequests)
-    .where(and(eq(accessRequests.status, 'pending'), or(lte(accessRequests.expiresAt, work.now), windowOver)))
+    .where(or(and(eq(accessRequests.status, 'pending'), or(lte(accessRequests.expiresAt, work.now), windowOver)),
+      and(eq(accessRequests.status, 'queued'), lte(accessRequests.expiresAt, work.now))))
     .limit(limit).for('update', { skipLocked: true });
   if (due.length === 0) return 0;
   const ids = due.map((r) => r.id);
-  await work.tx.update(accessRequests).set({ status: 'expired', decidedAt: work.now, decisionReason: 'no decision in time' })
+  await work.tx.update(accessRequests).set({ status: 'expired', decidedAt: work.now,
+    decisionReason: sql`CASE WHEN ${accessRequests.status} = 'queued' THEN ${LAPSED_IN_LINE} ELSE ${UNDECIDED} END` })
     .where(inArray(accessRequests.id, ids));
   await work.tx.update(requestStages).set({ status: 'expired' })
     .where(and(inArray(requestStages.requestId, ids), eq(requestStages.status, 'pending')));
   for (const r of due) {
     work.record({ action: 'request.expired', subject: { type: 'request', id: r.id }, identityId: r.beneficiaryId,
-      before: { status: 'pending' }, after: { status: 'expired' }, reason: 'no decision in time' });
+      before: { status: r.status }, after: { status: 'expired' }, reason: r.status === 'queued' ? LAPSED_IN_LINE : UNDECIDED });
   }
   return due.length;
 };
@@ -101,20 +112,24 @@ export const runLifecycleTick = async (ctx: Context, options: { batchSize?: numb
   const engagementsEnded = await drain(ctx, (w) => endDueEngagements(w, 100));
   // After engagements: what is left of a due vendor is its operated service accounts (and any engagement skipped above).
   const vendorsEnded = await endDueVendors(ctx);
-  return { grantsActivated, grantsExpired, requestsExpired, engagementsEnded, vendorsEnded };
+  // Last: what the steps above ended may have freed a shared account.
+  const checkOutsGiven = await giveFreedCheckOuts(ctx);
+  return { grantsActivated, grantsExpired, requestsExpired, engagementsEnded, vendorsEnded, checkOutsGiven };
 };
 
 /**
  * The next moment the lifecycle has work: the earliest end of a live grant, start of a scheduled one,
- * end of an active engagement, or a vendor's contract end not yet applied (each an index probe);
- * null when nothing is scheduled at all.
+ * end of an active engagement, a vendor's contract end not yet applied (each an index probe), or a
+ * check-out queued for a shared account nobody holds any more (a check-in); null when nothing is scheduled at all.
  */
 export const nextLifecycleDue = async (ctx: Context): Promise<Date | null> => {
   const [row] = await rawRows<{ due: Date | string | null }>(ctx.store.db, sql`
     SELECT least((SELECT min(ends_at) FROM grants WHERE status IN ('scheduled','active')),
                  (SELECT min(starts_at) FROM grants WHERE status = 'scheduled'),
                  (SELECT min(ends_at) FROM engagements WHERE status = 'active'),
-                 (SELECT min(contract_end) FROM vendors WHERE end_applied_at IS NULL)) AS due`);
+                 (SELECT min(contract_end) FROM vendors WHERE end_applied_at IS NULL),
+                 (SELECT min(r.decided_at) FROM access_requests r WHERE r.status = 'queued' AND NOT EXISTS (
+                    SELECT 1 FROM grants g WHERE g.entitlement_id = r.entitlement_id AND g.status IN ('scheduled','active')))) AS due`);
   return row?.due ? new Date(row.due) : null;
 };
 

@@ -4,6 +4,7 @@ import { accessRequests, requestStages } from '../store/schema.js';
 import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
 import { loadForDecision } from './lib/approval/decision.js';
+import { queueCheckOut } from './lib/approval/check-out-queue.js';
 import { issueGrant } from './lib/approval/issue-grant.js';
 
 export const Input = z.object({
@@ -12,7 +13,9 @@ export const Input = z.object({
 
 /**
  * Approves the current stage of a request. The last approval creates the grant in the same
- * transaction, so an approved request has exactly one grant and a failed one has none.
+ * transaction, so an approved request has exactly one grant and a failed one has none; or, for a
+ * check-out of a shared account someone holds, puts it in the account's line (`queued`, with the
+ * holder and the place), from which the worker pass gives it when the account is free.
  */
 export const approveRequest = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
@@ -26,7 +29,11 @@ export const approveRequest = async (ctx: Context, input: z.input<typeof Input>)
       systemId: system.id, after: { stage: current.position, kind: current.kind }, reason: data.comment ?? null });
     const remaining = stages.filter((s) => s.status === 'pending' && s.position !== current.position);
     if (remaining.length > 0) return { id: request.id, status: 'pending' as const, nextStage: remaining[0]!.kind, grantId: null };
-    const grantId = await issueGrant(work, decision);
+    const { grantId, queuedBehind } = await issueGrant(work, { ...decision, approverId: acting.identity.id }, { queue: true });
+    if (queuedBehind) {
+      const queue = await queueCheckOut(work, decision, queuedBehind);
+      return { id: request.id, status: 'queued' as const, nextStage: null, grantId: null, queue };
+    }
     await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId })
       .where(eq(accessRequests.id, request.id));
     work.record({ action: 'request.approved', subject: { type: 'request', id: request.id }, identityId: request.beneficiaryId,

@@ -10,7 +10,7 @@ import { cancelPendingRequests } from './lib/ending/end-access.js';
 
 export const Input = z.object({ request: z.uuid('must be a request id'), reason: text(2000) }).strict();
 
-/** The requester or the beneficiary withdraws a pending request (IAM may too). */
+/** The requester or the beneficiary withdraws a pending or queued request (IAM may too). */
 export const cancelRequest = async (ctx: Context, input: z.input<typeof Input>) => {
   const data = parseInput(Input, input);
   return inTransaction(ctx, async (work) => {
@@ -25,7 +25,8 @@ export const cancelRequest = async (ctx: Context, input: z.input<typeof Input>) 
     const mine = [request.requesterId, request.beneficiaryId].includes(acting.identity.id);
     requireMayAct(acting, { allowed: mine || may(acting, 'request.on_behalf_of_anyone'), readAll: 'request.read_all', notFound: missing,
       refusal: 'only the requester, the beneficiary or IAM may cancel a request' });
-    if (request.status !== 'pending') throw new TenureError('request.not_pending', `the request is ${request.status}`);
+    // A check-out waiting in a shared account's line may be withdrawn as a pending request may.
+    if (request.status !== 'pending' && request.status !== 'queued') throw new TenureError('request.not_pending', `the request is ${request.status}`);
     await cancelPendingRequests(work, eq(accessRequests.id, request.id), data.reason);
     return { id: request.id, status: 'cancelled' as const };
   });

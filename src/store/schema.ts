@@ -175,6 +175,11 @@ export const accessRequests = pgTable('access_requests', {
   decidedAt: ts('decided_at'),
   decisionReason: text('decision_reason'),
   grantId: uuid('grant_id'),
+  /**
+   * A check-out queued for a shared account: its place in the account's line, one more than the
+   * last ever taken, under the account's row lock (check-out-queue.ts), so places never tie.
+   */
+  queueSeq: integer('queue_seq'),
   /** Who minted the credential the requester filed with, when not the requester: a party to the request. */
   requesterIssuerId: uuid('requester_issuer_id'),
   createdAt: ts('created_at').notNull(),

@@ -8,7 +8,7 @@ import { denyRequest, Input as DenyInput } from '../../operations/deny-request.j
 import { pageRequests, showRequest } from '../../operations/list-requests.js';
 import { problemOf } from '../problem.js';
 import { contextOf } from '../access.js';
-import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema, refQuery } from '../schemas.js';
+import { cursorQuery, idParam, isoDate, limitQuery, optionalDate, page, problems, problemSchema, refQuery, sharedAccountHolder } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Stage = z.object({
@@ -28,7 +28,11 @@ const Created = z.object({
   id: z.string(), status: z.string(), entitlementKey: z.string(), startsAt: isoDate, endsAt: isoDate, durationMs: z.number().nullable(), outOfScope: z.boolean(),
   expiresAt: isoDate, stages: z.array(z.object({ kind: z.string(), approverIds: z.array(z.string()) })),
 });
-const Decision = z.object({ id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional() });
+const Decision = z.object({
+  id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional(),
+  queue: z.object({ position: z.number().int(), holder: sharedAccountHolder }).optional()
+    .describe('status queued: the shared account is held; the place in its line (1 = next) and who holds it until when'),
+});
 const ListQuery = z.object({
   view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(REQUEST_STATUSES).optional(),
   beneficiary: refQuery, limit: limitQuery(1000), cursor: cursorQuery,

@@ -829,7 +829,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "identity.mail_delivery_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.escalated" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "webhook.secret_rotated" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended" | "proxy_session.started" | "proxy_session.ended" | "proxy_session.recording_purged";
+                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "identity.mail_delivery_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.escalated" | "request.queued" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "webhook.secret_rotated" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended" | "proxy_session.started" | "proxy_session.ended" | "proxy_session.recording_purged";
                     actor?: string;
                     cursor?: string;
                     /** @description ISO 8601 */
@@ -1106,7 +1106,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "identity.mail_delivery_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.escalated" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "webhook.secret_rotated" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended" | "proxy_session.started" | "proxy_session.ended" | "proxy_session.recording_purged";
+                    action?: "setup.initialised" | "identity.created" | "identity.status_changed" | "identity.sponsor_changed" | "identity.operator_changed" | "identity.mail_delivery_changed" | "role.granted" | "role.removed" | "vendor.created" | "vendor.contract_end_changed" | "vendor.contract_ended" | "vendor.expiring_soon" | "engagement.created" | "engagement.end_changed" | "engagement.ended" | "engagement.expiring_soon" | "engagement.renewal_requested" | "engagement.renewed" | "engagement.renewal_lapsed" | "policy.applied" | "request.created" | "request.stage_approved" | "request.rerouted" | "request.escalated" | "request.queued" | "request.approved" | "request.denied" | "request.cancelled" | "request.shortened" | "request.expired" | "exception.created" | "grant.created" | "grant.activated" | "grant.extended" | "grant.shortened" | "grant.expired" | "grant.revoked" | "grant.expiring_soon" | "breakglass.activated" | "breakglass.reviewed" | "review.campaign_opened" | "review.decided" | "review.defaulted" | "review.item_voided" | "review.campaign_closed" | "grant.provisioned" | "grant.deprovisioned" | "grant.credential_issued" | "grant.credential_removed" | "provisioning.failed" | "provisioning.task_opened" | "provisioning.task_confirmed" | "provisioning.held" | "provisioning.released" | "provisioning.resolved" | "credential.registered" | "credential.rotated" | "credential.retired" | "credential.retirement_due" | "hr.event_applied" | "hr.batch_held" | "hr.batch_confirmed" | "hr.batch_discarded" | "identity.attributes_changed" | "ownership.reassigned" | "finding.opened" | "finding.resolved" | "finding.accepted" | "finding.reopened" | "reconciliation.completed" | "access.drift_removed" | "ssh.certificate_issued" | "webhook.created" | "webhook.deleted" | "webhook.rekeyed" | "webhook.secret_rotated" | "audit.restore_acknowledged" | "token.created" | "token.revoked" | "session.created" | "session.ended" | "proxy_session.started" | "proxy_session.ended" | "proxy_session.recording_purged";
                     actor?: string;
                     cursor?: string;
                     /** @description ISO 8601 */
@@ -13980,7 +13980,7 @@ export interface paths {
                     /** @description the nextCursor of the previous page */
                     cursor?: string;
                     limit?: number;
-                    status?: "pending" | "approved" | "denied" | "cancelled" | "expired";
+                    status?: "pending" | "queued" | "approved" | "denied" | "cancelled" | "expired";
                     view?: "inbox" | "mine" | "all";
                 };
                 header?: never;
@@ -14811,6 +14811,16 @@ export interface paths {
                             grantId?: string | null;
                             id: string;
                             nextStage?: string | null;
+                            /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                            queue?: {
+                                holder: {
+                                    from: string;
+                                    grant: string;
+                                    handle: string;
+                                    until: string | null;
+                                };
+                                position: number;
+                            };
                             status: string;
                         };
                     };
@@ -15057,6 +15067,16 @@ export interface paths {
                             grantId?: string | null;
                             id: string;
                             nextStage?: string | null;
+                            /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                            queue?: {
+                                holder: {
+                                    from: string;
+                                    grant: string;
+                                    handle: string;
+                                    until: string | null;
+                                };
+                                position: number;
+                            };
                             status: string;
                         };
                     };
@@ -15304,6 +15324,16 @@ export interface paths {
                             grantId?: string | null;
                             id: string;
                             nextStage?: string | null;
+                            /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                            queue?: {
+                                holder: {
+                                    from: string;
+                                    grant: string;
+                                    handle: string;
+                                    until: string | null;
+                                };
+                                position: number;
+                            };
                             status: string;
                         };
                     };
@@ -15550,6 +15580,16 @@ export interface paths {
                                     grantId?: string | null;
                                     id: string;
                                     nextStage?: string | null;
+                                    /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                                    queue?: {
+                                        holder: {
+                                            from: string;
+                                            grant: string;
+                                            handle: string;
+                                            until: string | null;
+                                        };
+                                        position: number;
+                                    };
                                     status: string;
                                 } | null;
                                 /** @description application/problem+json (RFC 9457) with a stable code from docs/errors.md */

@@ -10,6 +10,7 @@ import { When } from './When';
 
 const waitingFor = (r: RequestView): string => {
   const stage = r.stages.find((s) => s.status === 'pending');
+  if (r.status === 'queued') return 'the shared account to be checked in';
   return r.status === 'pending' && stage ? `${stageLabel(stage.kind)} (${stage.approvers.join(', ')})` : '—';
 };
 
@@ -36,7 +37,7 @@ export const MyRequests = ({ version }: { version: number }) => {
                 <Table.Td>{waitingFor(r)}</Table.Td>
                 <Table.Td><When at={r.endsAt} /></Table.Td>
                 <Table.Td><When at={r.createdAt} /></Table.Td>
-                <Table.Td>{r.status === 'pending' && (
+                <Table.Td>{(r.status === 'pending' || r.status === 'queued') && (
                   <Button size="compact-sm" variant="subtle" onClick={() => void withdraw(r.id)} aria-label={`Withdraw ${r.entitlement ?? 'request'}`}>Withdraw</Button>
                 )}</Table.Td>
               </Table.Tr>

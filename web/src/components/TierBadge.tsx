@@ -6,7 +6,7 @@ export const TierBadge = ({ tier }: { tier: string | undefined }) =>
   tier ? <Badge color={COLORS[tier] ?? 'gray'} variant="light">{tier}</Badge> : null;
 
 const STATUS: Record<string, string> = {
-  active: 'green', pending: 'yellow', scheduled: 'blue', approved: 'green', denied: 'red', revoked: 'red',
+  active: 'green', pending: 'yellow', queued: 'yellow', scheduled: 'blue', approved: 'green', denied: 'red', revoked: 'red',
   expired: 'gray', cancelled: 'gray', open: 'orange', resolved: 'green', accepted: 'grape',
 };
 

@@ -25,7 +25,7 @@ const requestNotFound = (requestId: string) => new TenureError('request.not_foun
  * the second sees the first one's decision instead of deciding the same stage again. The
  * beneficiary is read from the request before either lock: it never changes.
  */
-const lockRequestAndBeneficiary = async (work: Work, requestId: string) => {
+export const lockRequestAndBeneficiary = async (work: Work, requestId: string) => {
   const [seen] = await work.tx.select({ beneficiaryId: accessRequests.beneficiaryId }).from(accessRequests).where(eq(accessRequests.id, requestId));
   if (!seen) throw requestNotFound(requestId);
   const beneficiary = await lockIdentity(work.tx, seen.beneficiaryId);

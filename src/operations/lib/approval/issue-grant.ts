@@ -12,22 +12,32 @@ import type { Work } from '../../../work/context.js';
 import type { PendingDecision } from './decision.js';
 import { revokeLiveGrants } from '../ending/end-access.js';
 import { checkBeneficiaryStanding, checkEngagement } from './request-guards.js';
-import { claimSharedAccount } from './shared-account.js';
+import { checkedOut, findSharedAccountHolder, type Holder } from './shared-account.js';
+
+/** What issuing a grant needs of the decision: the request, what it is for, and who approved it last (an exception's approver). */
+export type GrantDecision = Pick<PendingDecision, 'request' | 'beneficiary' | 'entitlement' | 'system' | 'policy'> & { approverId: string };
+
+/** A grant, or, for a check-out of a shared account someone holds, the place in its queue (check-out-queue.ts). */
+export type IssueOutcome = { grantId: string; queuedBehind: null } | { grantId: null; queuedBehind: Holder };
+
+const asked = (d: GrantDecision) => d.request.durationMs !== null && d.request.kind !== 'extension';
 
 /**
  * The window the grant gets: the request's explicit one, or its length of time from now, inside the
- * engagement. A request for a length of time is rewritten to that window, so it shows what was given.
+ * engagement. A request for a length of time is rewritten to that window when the grant is issued
+ * (issueGrant), so it shows what was given.
  */
-const grantWindow = async (work: Work, d: PendingDecision): Promise<Window> => {
-  if (d.request.durationMs === null || d.request.kind === 'extension') return { startsAt: d.request.startsAt, endsAt: d.request.endsAt };
+const grantWindow = async (work: Work, d: GrantDecision): Promise<Window> => {
+  if (!asked(d)) return { startsAt: d.request.startsAt, endsAt: d.request.endsAt };
   const engagement = isNonEmployee(d.beneficiary.kind) ? await activeEngagementOf(work.tx, d.beneficiary.id, work.now) : undefined;
-  const window = windowAtApproval(d.request.durationMs, work.now, engagement?.endsAt);
-  await work.tx.update(accessRequests).set(window).where(eq(accessRequests.id, d.request.id));
-  return window;
+  return windowAtApproval(d.request.durationMs!, work.now, engagement?.endsAt);
 };
 
+/** Only a request for a length of time can wait for a shared account: an explicit window is a booking, refused when taken. */
+const mayQueue = (d: GrantDecision) => d.request.kind === 'new' && d.request.durationMs !== null;
+
 /** Rules checked at creation are checked again when access is about to be given: things change while a request waits. */
-const recheck = async (work: Work, d: PendingDecision, window: Window) => {
+const recheck = async (work: Work, d: GrantDecision, window: Window) => {
   // FOR SHARE: a concurrent policy apply that retires this entitlement waits for us, or we see it retired.
   const [current] = await work.tx.select({ retired: entitlements.retired }).from(entitlements)
     .where(eq(entitlements.id, d.entitlement.id)).for('share');
@@ -49,19 +59,19 @@ const recheck = async (work: Work, d: PendingDecision, window: Window) => {
 };
 
 /** Out-of-scope access is an exception approved by security; its end bounds the grant. */
-const recordException = async (work: Work, d: PendingDecision, window: Window): Promise<string | null> => {
+const recordException = async (work: Work, d: GrantDecision, window: Window): Promise<string | null> => {
   if (!d.request.outOfScope) return null;
   const id = newId();
   await work.tx.insert(exceptions).values({
     id, kind: 'out_of_engagement_scope', requestId: d.request.id, identityId: d.beneficiary.id, entitlementId: d.entitlement.id,
-    approverId: d.acting.identity.id, justification: d.request.justification, expiresAt: window.endsAt, createdAt: work.now,
+    approverId: d.approverId, justification: d.request.justification, expiresAt: window.endsAt, createdAt: work.now,
   });
   work.record({ action: 'exception.created', subject: { type: 'exception', id }, identityId: d.beneficiary.id, systemId: d.system.id,
     after: { kind: 'out_of_engagement_scope', entitlement: d.entitlement.key, expiresAt: window.endsAt }, reason: d.request.justification });
   return id;
 };
 
-const extendGrant = async (work: Work, d: PendingDecision) => {
+const extendGrant = async (work: Work, d: GrantDecision) => {
   const [target] = await work.tx.select().from(grants)
     .where(and(eq(grants.id, d.request.targetGrantId!), inArray(grants.status, ['scheduled', 'active']))).for('update');
   if (!target) throw new TenureError('request.invalid_target_grant', 'the grant to extend has already ended');
@@ -73,8 +83,12 @@ const extendGrant = async (work: Work, d: PendingDecision) => {
 
 const laterOf = (a: Date, b: Date): Date => (a.getTime() > b.getTime() ? a : b);
 
-/** Turns the fully approved request into its one grant (or moves the end of the grant it extends). */
-export const issueGrant = async (work: Work, d: PendingDecision): Promise<string> => {
+/**
+ * Turns the fully approved request into its one grant (or moves the end of the grant it extends).
+ * With `queue`, a check-out of a shared account someone holds is not refused but answered with the
+ * holder, after every other check passed: the caller queues it (check-out-queue.ts).
+ */
+export const issueGrant = async (work: Work, d: GrantDecision, options: { queue?: boolean } = {}): Promise<IssueOutcome> => {
   // A scope change gives up the old grant first so the checks see what will be held afterwards; a
   // failed check rolls the revocation back with everything else.
   if (d.request.kind === 'scope_change') {
@@ -82,12 +96,15 @@ export const issueGrant = async (work: Work, d: PendingDecision): Promise<string
     if (replaced.length === 0) throw new TenureError('request.invalid_target_grant', 'the grant to replace has already ended');
   }
   const window = await grantWindow(work, d);
-  await claimSharedAccount(work, { entitlement: d.entitlement, startsAt: laterOf(window.startsAt, work.now), endsAt: window.endsAt,
-    except: d.request.kind === 'extension' ? d.request.targetGrantId ?? undefined : undefined });
-  const engagement = await recheck(work, d, window);
-  if (d.request.kind === 'extension') return extendGrant(work, d);
-  const exceptionId = await recordException(work, d, window);
   const startsAt = laterOf(window.startsAt, work.now);
+  const holder = await findSharedAccountHolder(work, { entitlement: d.entitlement, startsAt, endsAt: window.endsAt,
+    except: d.request.kind === 'extension' ? d.request.targetGrantId ?? undefined : undefined });
+  if (holder && !(options.queue && mayQueue(d))) throw checkedOut(d.entitlement.key, holder);
+  const engagement = await recheck(work, d, window);
+  if (holder) return { grantId: null, queuedBehind: holder };
+  if (d.request.kind === 'extension') return { grantId: await extendGrant(work, d), queuedBehind: null };
+  if (asked(d)) await work.tx.update(accessRequests).set(window).where(eq(accessRequests.id, d.request.id));
+  const exceptionId = await recordException(work, d, window);
   const row = {
     id: newId(), identityId: d.beneficiary.id, entitlementId: d.entitlement.id, engagementId: engagement?.id ?? null,
     requestId: d.request.id, exceptionId, origin: 'request', startsAt, endsAt: window.endsAt,
@@ -97,5 +114,5 @@ export const issueGrant = async (work: Work, d: PendingDecision): Promise<string
   work.record({ action: 'grant.created', subject: { type: 'grant', id: row.id }, identityId: row.identityId, systemId: d.system.id,
     ticket: d.request.ticket, reason: d.request.justification,
     after: { status: row.status, entitlement: d.entitlement.key, startsAt, endsAt: row.endsAt, requestId: d.request.id, exceptionId } });
-  return row.id;
+  return { grantId: row.id, queuedBehind: null };
 };

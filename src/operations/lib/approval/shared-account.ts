@@ -17,21 +17,23 @@ export interface CheckOut {
   except?: string | undefined;
 }
 
+export interface Holder { handle: string; grant: string; from: string; until: string | null }
+
 /**
- * Refuses a check-out whose window overlaps another live (scheduled or active) grant of the same
- * shared account, naming who holds it and until when. Call it before anything else locks the
+ * Who holds the shared account during the check-out's window (the first of them), or undefined when
+ * it is free or the entitlement is not a shared account. Call it before anything else locks the
  * entitlement row in the transaction (a FOR SHARE taken first would have to be upgraded, and two
  * approvals upgrading at once deadlock).
  */
-export const claimSharedAccount = async (work: Work, checkOut: CheckOut): Promise<void> => {
+export const findSharedAccountHolder = async (work: Work, checkOut: CheckOut): Promise<Holder | undefined> => {
   const { entitlement } = checkOut;
-  if (!entitlement.sharedAccount) return;
+  if (!entitlement.sharedAccount) return undefined;
   // FOR UPDATE on the entitlement row: every check-out of this account takes it before looking for
   // another holder, so of two approvals committing at once the second waits here, then sees the
   // first's grant and is refused. Without it both would read "nobody holds it" and both would insert.
   const [row] = await work.tx.select({ shared: entitlements.sharedAccount }).from(entitlements)
     .where(eq(entitlements.id, entitlement.id)).for('update');
-  if (!row?.shared) return;
+  if (!row?.shared) return undefined;
   const overlaps = and(
     eq(grants.entitlementId, entitlement.id), inArray(grants.status, ['scheduled', 'active']),
     checkOut.except ? ne(grants.id, checkOut.except) : undefined,
@@ -40,10 +42,17 @@ export const claimSharedAccount = async (work: Work, checkOut: CheckOut): Promis
   );
   const [holder] = await work.tx.select({ grantId: grants.id, handle: identities.handle, startsAt: grants.startsAt, endsAt: grants.endsAt })
     .from(grants).innerJoin(identities, eq(identities.id, grants.identityId)).where(overlaps).orderBy(asc(grants.startsAt)).limit(1);
-  if (!holder) return;
-  const until = holder.endsAt ? holder.endsAt.toISOString() : 'no set end';
-  throw new TenureError('shared_account.checked_out',
-    `${entitlement.key} is checked out by ${holder.handle} from ${holder.startsAt.toISOString()} until ${until}; ask again after it is checked in`,
-    { field: 'entitlement', details: { holder: { handle: holder.handle, grant: holder.grantId, from: holder.startsAt.toISOString(),
-      until: holder.endsAt?.toISOString() ?? null } } });
+  if (!holder) return undefined;
+  return { handle: holder.handle, grant: holder.grantId, from: holder.startsAt.toISOString(), until: holder.endsAt?.toISOString() ?? null };
+};
+
+/** The refusal that names who holds the account and until when. */
+export const checkedOut = (key: string, holder: Holder): TenureError => new TenureError('shared_account.checked_out',
+  `${key} is checked out by ${holder.handle} from ${holder.from} until ${holder.until ?? 'no set end'}; ask again after it is checked in`,
+  { field: 'entitlement', details: { holder } });
+
+/** Refuses a check-out whose window overlaps another live (scheduled or active) grant of the same shared account. */
+export const claimSharedAccount = async (work: Work, checkOut: CheckOut): Promise<void> => {
+  const holder = await findSharedAccountHolder(work, checkOut);
+  if (holder) throw checkedOut(checkOut.entitlement.key, holder);
 };

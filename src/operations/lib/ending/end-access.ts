@@ -29,7 +29,7 @@ export const revokeLiveGrants = async (work: Work, where: SQL, reason: string): 
 /** Cancels pending requests matching `where`; a cancelled request can never turn into a grant. */
 export const cancelPendingRequests = async (work: Work, where: SQL, reason: string): Promise<number> => {
   const pending = await work.tx.select().from(accessRequests)
-    .where(and(where, eq(accessRequests.status, 'pending'))).for('update');
+    .where(and(where, inArray(accessRequests.status, ['pending', 'queued']))).for('update');
   for (const request of pending) {
     await work.tx.update(accessRequests).set({ status: 'cancelled', decidedAt: work.now, decisionReason: reason })
       .where(eq(accessRequests.id, request.id));
@@ -37,7 +37,7 @@ export const cancelPendingRequests = async (work: Work, where: SQL, reason: stri
       .where(and(eq(requestStages.requestId, request.id), eq(requestStages.status, 'pending')));
     work.record({
       action: 'request.cancelled', subject: { type: 'request', id: request.id },
-      identityId: request.beneficiaryId, before: { status: 'pending' }, after: { status: 'cancelled' }, reason,
+      identityId: request.beneficiaryId, before: { status: request.status }, after: { status: 'cancelled' }, reason,
     });
   }
   return pending.length;

@@ -1,0 +1,75 @@
+/**
+ * The waiting line of a shared operational account (docs/sessions.md). A check-out asked for a
+ * length of time, fully approved while someone else holds the account, is `queued` instead of
+ * refused: every approval and check has been made, only the account is not free. When it comes free
+ * (check-in, expiry, revocation), the worker pass gives it to the request queued first, with every
+ * rule checked again as at any final approval, and its clock starts then. An explicit window is a
+ * booking: it is refused when taken, never queued.
+ */
+import { and, asc, count, eq, lt, max } from 'drizzle-orm';
+import { TenureError } from '../../../domain/errors.js';
+import { loadAppliedPolicy } from '../../../policy/applied.js';
+import { findEntitlement } from '../../../store/queries/catalogue.js';
+import { accessRequests, requestStages } from '../../../store/schema.js';
+import type { Work } from '../../../work/context.js';
+import { lockRequestAndBeneficiary } from './decision.js';
+import { issueGrant, type GrantDecision } from './issue-grant.js';
+import type { Holder } from './shared-account.js';
+
+/**
+ * Puts the fully approved request at the end of the account's line; the answer says who holds the
+ * account, until when, and the place (1 = next). The caller holds the account's row lock
+ * (findSharedAccountHolder), so no two check-outs take the same number.
+ */
+export const queueCheckOut = async (work: Work, d: Pick<GrantDecision, 'request' | 'beneficiary' | 'system'>, holder: Holder) => {
+  const line = eq(accessRequests.entitlementId, d.request.entitlementId);
+  const [last] = await work.tx.select({ seq: max(accessRequests.queueSeq) }).from(accessRequests).where(line);
+  const queueSeq = (last?.seq ?? 0) + 1;
+  await work.tx.update(accessRequests).set({ status: 'queued', decidedAt: work.now, queueSeq }).where(eq(accessRequests.id, d.request.id));
+  const [ahead] = await work.tx.select({ n: count() }).from(accessRequests)
+    .where(and(line, eq(accessRequests.status, 'queued'), lt(accessRequests.queueSeq, queueSeq)));
+  const position = (ahead?.n ?? 0) + 1;
+  work.record({ action: 'request.queued', subject: { type: 'request', id: d.request.id }, identityId: d.beneficiary.id, systemId: d.system.id,
+    before: { status: 'pending' }, after: { status: 'queued', position, holder } });
+  return { position, holder };
+};
+
+export type Outcome = 'given' | 'waiting' | 'gone';
+
+/** Who approved last: an out-of-scope check-out's exception is theirs, as it would have been at once. */
+const lastApprover = async (work: Work, requestId: string): Promise<string> => {
+  const stages = await work.tx.select({ decidedBy: requestStages.decidedBy }).from(requestStages)
+    .where(eq(requestStages.requestId, requestId)).orderBy(asc(requestStages.position));
+  return stages.at(-1)?.decidedBy ?? '';
+};
+
+/**
+ * Gives the queued request its grant if the account is free now; an account still held leaves the
+ * line as it is. Locks as a final approval does (beneficiary, engagements, request, then the
+ * account's row), so it serialises with approvals, cancellations and other passes. A rule that no
+ * longer holds (the person left, a conflicting grant, a retired entitlement) is thrown as at any
+ * approval, and the caller ends the request with lapseQueuedCheckOut in a transaction of its own.
+ */
+export const giveQueuedCheckOut = async (work: Work, requestId: string): Promise<Outcome> => {
+  const { beneficiary, ...request } = await lockRequestAndBeneficiary(work, requestId);
+  if (request.status !== 'queued' || request.expiresAt.getTime() <= work.now.getTime()) return 'gone';
+  const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
+  const d: GrantDecision = { request, beneficiary, entitlement, system, policy: await loadAppliedPolicy(work.tx),
+    approverId: await lastApprover(work, request.id) };
+  const { grantId } = await issueGrant(work, d, { queue: true });
+  if (!grantId) return 'waiting';
+  await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId }).where(eq(accessRequests.id, request.id));
+  work.record({ action: 'request.approved', subject: { type: 'request', id: request.id }, identityId: request.beneficiaryId,
+    systemId: system.id, before: { status: 'queued' }, after: { status: 'approved', grantId }, reason: `${entitlement.key} came free` });
+  return 'given';
+};
+
+/** Ends a queued request that can no longer be given, saying which rule refused it; the next in line is then tried. */
+export const lapseQueuedCheckOut = async (work: Work, requestId: string, refusal: TenureError): Promise<void> => {
+  const { beneficiary, ...request } = await lockRequestAndBeneficiary(work, requestId);
+  if (request.status !== 'queued') return;
+  const reason = `not given when the account came free: ${refusal.message}`;
+  await work.tx.update(accessRequests).set({ status: 'expired', decisionReason: reason }).where(eq(accessRequests.id, request.id));
+  work.record({ action: 'request.expired', subject: { type: 'request', id: request.id }, identityId: beneficiary.id,
+    before: { status: 'queued' }, after: { status: 'expired', code: refusal.code }, reason });
+};
