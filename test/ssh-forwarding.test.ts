@@ -108,13 +108,17 @@ describe('forwarding through the SSH proxy, allowed per entitlement', { skip: is
       assert.notEqual(attempt.code, 0, destination);
       assert.ok((await markersOf(deploy)).includes(`refused: forwarding to ${destination}`), destination);
     }
+    // A Unix socket on the host (`-L PORT:/path`): never listed, always refused.
+    const tunnel = openTunnel(await freePort(), '/run/tenure-absent.sock');
+    const socket = await connectOnceListening(tunnel.localPort);
+    await new Promise((resolve) => socket.on('close', resolve));
+    tunnel.child.kill();
+    await tunnel.exited;
+    assert.ok((await markersOf(deploy)).includes('refused: forwarding to /run/tenure-absent.sock'));
   });
 
   it('closes an open ssh -L connection within a second of the session\'s end when the grant is revoked', async () => {
-    const localPort = await freePort();
-    const tunnel = spawn(SSH, [...SSH_OPTIONS, '-N', '-o', 'ExitOnForwardFailure=yes', '-L', `${localPort}:127.0.0.1:${echoPort}`,
-      '-i', p.keys.carl.privatePath, '-p', String(p.proxy.address().port), `${LOGIN}@127.0.0.1`], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, stdio: 'ignore' });
-    const exited = new Promise((resolve) => tunnel.on('close', resolve));
+    const { localPort, exited } = openTunnel(await freePort(), `127.0.0.1:${echoPort}`);
     const socket = await connectOnceListening(localPort);
     let received = '';
     socket.setEncoding('utf8').on('data', (text: string) => { received += text; });
@@ -137,6 +141,13 @@ describe('forwarding through the SSH proxy, allowed per entitlement', { skip: is
       'ended: grant_revoked']);
   });
 });
+
+/** `ssh -N -L localPort:remote` through the proxy, running until the proxy closes it or it is killed. */
+const openTunnel = (localPort: number, remote: string) => {
+  const child = spawn(SSH, [...SSH_OPTIONS, '-N', '-o', 'ExitOnForwardFailure=yes', '-L', `${localPort}:${remote}`,
+    '-i', p.keys.carl.privatePath, '-p', String(p.proxy.address().port), `${LOGIN}@127.0.0.1`], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, stdio: 'ignore' });
+  return { child, localPort, exited: new Promise((resolve) => child.on('close', resolve)) };
+};
 
 /** A TCP connection to `port` on loopback, tried until something listens there (ssh -L binds after signing in). */
 const connectOnceListening = async (port: number): Promise<Socket> => {

@@ -67,6 +67,7 @@ export class SshSession implements WatchedSession, ChannelHost, ForwardingHost {
   serve(): void {
     this.client.on('session', (accept) => { if (!this.ended) serveSessionChannel(this, accept()); });
     this.client.on('tcpip', (accept, reject, info) => { if (this.ended) reject(); else serveForwarding(this, accept, reject, info); });
+    this.client.on('openssh.streamlocal', (_accept, reject, info) => { this.record('m', `refused: forwarding to ${info.socketPath}`); reject(); });
     this.client.on('request', (_accept, reject, name) => { this.record('m', `refused: ${name}`); reject?.(); });
     this.client.on('close', () => { void this.end('client_closed'); });
     this.upstream.on('close', () => { void this.end('upstream_closed'); });
