@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
@@ -20,24 +22,32 @@ import { certify, LOGIN, SSH_OPTIONS, startSshProxyWorld, type SshProxyWorld } f
 let p: SshProxyWorld;
 let echo: Server;
 let echoPort: number;
+/** Listed in the allowance, but nothing listens there: the host refuses it. */
+let deadPort: number;
 /** The echo server's connections, each with when it closed (ms since the epoch), to see the end reach the destination. */
 const echoed: { socket: Socket; closedAt?: number }[] = [];
 
 const askFor = (entitlement: string, duration: string) =>
   grantThrough(p.w, 'carl', { entitlement, justification: 'tunnel to the database', duration }, ['sam', 'olivia', 'selma']);
 
-/** `ssh -W destination` through the proxy: `input` is its stdin, its stdout comes back as bytes. */
-const stdioForward = (destination: string, input: Buffer) => new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
-  const child = spawn(SSH, [...SSH_OPTIONS, '-i', p.keys.carl.privatePath, '-p', String(p.proxy.address().port), '-W', destination, `${LOGIN}@127.0.0.1`],
-    { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
-  const stdout: Buffer[] = [];
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-  child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-  child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr }));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(input);
-});
+/** `ssh OPTIONS login [command]` through the proxy: `input` is its stdin, its stdout comes back as bytes. */
+const viaProxy = (options: string[], input: Buffer, extra: { command?: string; env?: Record<string, string>; agent?: string } = {}) =>
+  new Promise<{ code: number | null; stdout: Buffer; stderr: string }>((resolve) => {
+    // ssh takes the first value of an option, so an agent replaces the test options' IdentityAgent=none rather than follows it.
+    const base = SSH_OPTIONS.map((o) => (extra.agent && o === 'IdentityAgent=none' ? `IdentityAgent=${extra.agent}` : o));
+    const child = spawn(SSH, [...base, '-i', p.keys.carl.privatePath, '-p', String(p.proxy.address().port), ...options, `${LOGIN}@127.0.0.1`,
+      ...(extra.command ? [extra.command] : [])], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', ...extra.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const stdout: Buffer[] = [];
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr }));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+  });
+
+/** `ssh -W destination`: the forwarded connection is ssh's stdin and stdout. */
+const stdioForward = (destination: string, input: Buffer) => viaProxy(['-W', destination], input);
 
 const markersIn = (lines: string[]): string[] => lines.map((l) => JSON.parse(l) as unknown)
   .filter((e): e is [number, string, string] => Array.isArray(e) && e[1] === 'm').map((e) => e[2]);
@@ -67,7 +77,8 @@ describe('forwarding through the SSH proxy, allowed per entitlement', { skip: is
     });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
     echoPort = (echo.address() as { port: number }).port;
-    p = await startSshProxyWorld({ forwarding: [`127.0.0.1:${echoPort}`] });
+    deadPort = await freePort();
+    p = await startSshProxyWorld({ forwarding: [`127.0.0.1:${echoPort}`, `127.0.0.1:${deadPort}`] });
   });
   after(async () => {
     await p?.stop();
@@ -84,6 +95,9 @@ describe('forwarding through the SSH proxy, allowed per entitlement', { skip: is
     assert.equal(echoed.length, 0, 'nothing reached the destination');
     assert.ok((await markersOf(ops)).includes(`refused: forwarding to 127.0.0.1:${echoPort}`));
     await revokeGrant(await p.w.as('carl'), { grant: ops, reason: 'checked in' });
+    // The decision point learns of the check-in within its poll; until then it would still pick the
+    // ops grant for carl's next sign-in, which the session's start (reading the grant) then refuses.
+    await p.decision.sync();
   });
 
   let deploy: string;
@@ -102,12 +116,16 @@ describe('forwarding through the SSH proxy, allowed per entitlement', { skip: is
     assert.ok(!(await recordsOf(p.w.store, session!.id)).some((l) => l.includes('secret-payload')), 'the bytes themselves are not recorded');
   });
 
-  it('refuses a destination the entitlement does not list, or the same place under another name, and records each refusal', async () => {
+  it('refuses a destination the entitlement does not list, the same place under another name, a Unix socket, and one the host cannot reach, recording each', async () => {
     for (const destination of [`127.0.0.1:${p.sshd.port}`, `localhost:${echoPort}`, `127.0.0.1:${echoPort + 1}`]) {
       const attempt = await stdioForward(destination, Buffer.from('hello\n'));
       assert.notEqual(attempt.code, 0, destination);
       assert.ok((await markersOf(deploy)).includes(`refused: forwarding to ${destination}`), destination);
     }
+    const dead = await stdioForward(`127.0.0.1:${deadPort}`, Buffer.from('hello\n'));
+    assert.notEqual(dead.code, 0);
+    assert.ok((await markersOf(deploy)).includes(`forwarding: 127.0.0.1:${deadPort} refused by the host (Connection refused)`),
+      'listed, but refused by the host: nothing listens there');
     // A Unix socket on the host (`-L PORT:/path`): never listed, always refused.
     const tunnel = openTunnel(await freePort(), '/run/tenure-absent.sock');
     const socket = await connectOnceListening(tunnel.localPort);
@@ -115,6 +133,19 @@ describe('forwarding through the SSH proxy, allowed per entitlement', { skip: is
     tunnel.child.kill();
     await tunnel.exited;
     assert.ok((await markersOf(deploy)).includes('refused: forwarding to /run/tenure-absent.sock'));
+  });
+
+  it('refuses remote, agent and X11 forwarding even to an entitlement that allows local forwarding, and records each refusal', async () => {
+    // ssh asks for agent forwarding only when an agent answers at the socket it names.
+    const agentSocket = join(p.dir, 'agent.sock');
+    const agent = spawn('/usr/bin/ssh-agent', ['-D', '-a', agentSocket], { stdio: 'ignore' });
+    await waitFor('the agent to listen', () => existsSync(agentSocket));
+    const run = await viaProxy(['-R', `0:127.0.0.1:${echoPort}`, '-A', '-o', 'ForwardX11=yes'], Buffer.alloc(0),
+      { command: 'echo still served', env: { DISPLAY: ':99' }, agent: agentSocket });
+    agent.kill();
+    assert.equal(run.stdout.toString(), 'still served\n', run.stderr);
+    const markers = await markersOf(deploy);
+    for (const refusal of ['refused: tcpip-forward', 'refused: agent forwarding', 'refused: X11 forwarding']) assert.ok(markers.includes(refusal), refusal);
   });
 
   it('closes an open ssh -L connection within a second of the session\'s end when the grant is revoked', async () => {

@@ -63,9 +63,10 @@ export const serveForwarding = (host: ForwardingHost, accept: () => ServerChanne
     return;
   }
   // Opened on the host first: the client is told it is open only once it is, or refused as the host refused it.
-  host.upstream.forwardOut(info.srcIP, info.srcPort, info.destIP, info.destPort, (error, upstream) => {
+  // The host is asked for the destination exactly as matched (names in lower case), not as the client spelt it.
+  host.upstream.forwardOut(info.srcIP, info.srcPort, info.destIP.toLowerCase(), info.destPort, (error, upstream) => {
     if (error) {
-      host.record('m', `forwarding: ${destination} refused by the host (${error.message})`);
+      host.record('m', `forwarding: ${destination} refused by the host (${error.message.replace(/^\(SSH\) Channel open failure: /, '')})`);
       reject();
       return;
     }
