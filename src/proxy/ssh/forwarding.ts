@@ -25,7 +25,7 @@ export interface ForwardingHost {
 export interface Forward { close(): void }
 
 /** `in`: what the client sent to the destination; `out`: what came back. */
-const relay = (host: ForwardingHost, destination: string, client: ServerChannel, upstream: ClientChannel): Forward => {
+const relay = (host: ForwardingHost, destination: string, client: ServerChannel, upstream: ClientChannel): void => {
   let bytesIn = 0;
   let bytesOut = 0;
   let closed = false;
@@ -51,7 +51,6 @@ const relay = (host: ForwardingHost, destination: string, client: ServerChannel,
   }
   host.forwards.add(forward);
   host.record('m', `forwarding: ${destination} opened`);
-  return forward;
 };
 
 /** Answers one `direct-tcpip` request of the client. */

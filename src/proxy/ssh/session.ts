@@ -2,7 +2,8 @@
  * One proxied SSH connection: admitted (authenticate.ts), connected upstream as the grant's account
  * (upstream.ts), recorded as an asciicast (every channel of the connection in one recording), and
  * ended by the watcher at the grant's end. Local forwarding to a destination the grant's entitlement
- * lists is relayed (forwarding.ts); any other forwarding is refused and the refusal recorded. The session row and `proxy_session.started` commit before the client is told it is in.
+ * lists is relayed (forwarding.ts); any other forwarding is refused and the refusal recorded. The
+ * session row and `proxy_session.started` commit before the client is told it is in.
  */
 import type { Connection, ServerChannel } from 'ssh2';
 import type ssh2 from 'ssh2';
