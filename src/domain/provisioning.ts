@@ -48,6 +48,8 @@ export interface SystemProvisioning {
   privilegedTargets?: string[];
   /** Target names of the system's shared accounts (docs/sessions.md); absent when it has none. */
   sharedTargets?: string[];
+  /** Entitlement key → the `host:port` destinations a proxied SSH session may forward to; absent when none may. */
+  forwarding?: Record<string, string[]>;
 }
 
 export interface BrakeSettings {

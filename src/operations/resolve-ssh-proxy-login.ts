@@ -13,6 +13,8 @@ export interface SshProxyLogin {
   upstreamKeyPath: string;
   /** A certificate valid now for this key and grant was issued to a sign-in with MFA (see docs/sessions.md). */
   mfa: boolean;
+  /** The `host:port` destinations this grant's entitlement may forward to (domain/ssh-forwarding.ts); empty: none. */
+  forwarding: string[];
 }
 
 interface Row {
@@ -56,6 +58,7 @@ export const resolveSshProxyLogins = async (
       entitlementId: row.entitlement_id, entitlementKey: row.entitlement_key, account: login.account,
       host: { name: login.host, ...splitAddress(host.address), hostKey: host.host_key },
       upstreamKeyPath: system.connector.proxy.upstream_key.slice('file:'.length), mfa: row.mfa === true,
+      forwarding: system.forwarding?.[row.entitlement_key] ?? [],
     }];
   });
 };

@@ -9,6 +9,8 @@ export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSetting
     if (!system.connector) continue;
     const targets = Object.fromEntries(Object.entries(system.entitlements)
       .map(([name, entitlement]) => [`${systemKey}/${name}`, entitlement.target ?? name]));
+    const forwarding = Object.fromEntries(Object.entries(system.entitlements).filter(([, e]) => e.forwarding)
+      .map(([name, e]) => [`${systemKey}/${name}`, e.forwarding!]));
     const shared = Object.entries(system.entitlements).filter(([, e]) => e.shared_account).map(([name, e]) => e.target ?? name).sort();
     systems[systemKey] = {
       connector: system.connector,
@@ -17,6 +19,7 @@ export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSetting
       privilegedTargets: Object.entries(system.entitlements).filter(([, e]) => e.privileged_target).map(([name, e]) => e.target ?? name).sort(),
       // Only when there are some, so the applied document of a system without shared accounts is unchanged.
       ...(shared.length > 0 ? { sharedTargets: shared } : {}),
+      ...(Object.keys(forwarding).length > 0 ? { forwarding } : {}),
     };
   }
   return {

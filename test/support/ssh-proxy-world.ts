@@ -37,6 +37,8 @@ export interface SshProxyWorldOptions {
   config?: Partial<SshProxyConfig>;
   /** The store to use (the caller closes it); default: a fresh embedded one the world closes. */
   store?: Store;
+  /** `forwarding` of the deploy entitlement; the host then allows local forwarding, so only the proxy refuses. */
+  forwarding?: string[];
 }
 
 export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Promise<SshProxyWorld> => {
@@ -45,7 +47,7 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
     stranger: generateKeyPair(dir, 'stranger') };
   const hostKey = generateKeyPair(dir, 'proxy-host');
   // The host trusts no user CA at all, only the proxy's key for the proxied account.
-  const sshd = await startSshd({ trustedCaKeys: [],
+  const sshd = await startSshd({ trustedCaKeys: [], ...(options.forwarding ? { tcpForwarding: 'local' as const } : {}),
     ...(options.sshd?.(keys, dir) ?? { authorizedKeys: { [SSH_TEST_USER]: [keys.upstream.publicKey] } }) });
   const policy = (mfa = false): string => {
     const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
@@ -55,7 +57,8 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
       connector: { type: 'ssh-ca', ca_key: `file:${keys.ca.privatePath}`, krl_path: join(dir, 'revoked.krl'), max_ttl: '4h',
         proxy: { upstream_key: `file:${keys.upstream.privatePath}`, ...(options.addresses ? { addresses: options.addresses } : {}),
           hosts: { web1: { address: `127.0.0.1:${sshd.port}`, host_key: sshd.hostKey } } } },
-      entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER, ...(mfa ? { conditions: { mfa: true } } : {}) } },
+      entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER, ...(mfa ? { conditions: { mfa: true } } : {}),
+        ...(options.forwarding ? { forwarding: options.forwarding } : {}) } },
       // The same account on the host, lent to one person at a time: both lead to it, each under its own grant.
       shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: SSH_TEST_USER } },
     };

@@ -44,6 +44,8 @@ export interface SshdOptions {
   authorizedKeys?: Record<string, string[]>;
   /** Or a script sshd runs as AuthorizedKeysCommand with `args` (sshd's %-tokens), as root in tests. */
   authorizedKeysCommand?: { script: string; args: string };
+  /** AllowTcpForwarding; default no. */
+  tcpForwarding?: 'local';
 }
 
 export interface Sshd {
@@ -146,7 +148,7 @@ const configText = (dir: string, port: number, options: SshdOptions): string => 
   'UsePAM no',
   'UseDNS no',
   'AllowAgentForwarding no',
-  'AllowTcpForwarding no',
+  `AllowTcpForwarding ${options.tcpForwarding ?? 'no'}`,
   'X11Forwarding no',
   'PrintMotd no',
   // DEBUG2: sshd says why it refused a certificate (untrusted CA, revoked, expired, wrong principal).

@@ -5,7 +5,8 @@
  * signal, a subsystem) is a marker, so the recording says what ran even when nothing was printed.
  * Keystrokes are not kept, as asciinema does not keep them by default: what a terminal echoes is in
  * its output already, and what it does not echo is a password typed at a prompt, which must not be
- * stored. Input without a terminal (piped data) is counted, not kept. Subsystems (sftp) are refused.
+ * stored. Input without a terminal (piped data) is counted, not kept. Subsystems (sftp), agent and X11
+ * forwarding are refused, and recorded.
  */
 import type { Client, ClientChannel, PseudoTtyInfo, ServerChannel, Session } from 'ssh2';
 import type { AsciicastCode } from '../../domain/asciicast.js';
@@ -88,6 +89,9 @@ export const serveSessionChannel = (host: ChannelHost, session: Session): void =
   });
   session.on('signal', (accept, _reject, info) => { upstream?.signal(info.name); host.record('m', `signal ${info.name}`); accept?.(); });
   session.on('subsystem', (_accept, reject, info) => { host.record('m', `refused: subsystem ${info.name}`); reject(); });
+  // Both would let the host reach back into the person's machine, which no entitlement allows.
+  session.on('auth-agent', (_accept, reject) => { host.record('m', 'refused: agent forwarding'); reject?.(); });
+  session.on('x11', (_accept, reject) => { host.record('m', 'refused: X11 forwarding'); reject?.(); });
   // The client's request is accepted at once: ssh2 drops channel data that arrives before, and a
   // client may type ahead while the host is still being reached. The channel holds it until relayed.
   const open = (what: string, start: (done: (error: Error | undefined, channel: ClientChannel) => void) => void, accept: () => ServerChannel) => {

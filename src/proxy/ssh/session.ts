@@ -1,8 +1,9 @@
 /**
  * One proxied SSH connection: admitted (authenticate.ts), connected upstream as the grant's account
  * (upstream.ts), recorded as an asciicast (every channel of the connection in one recording), and
- * ended by the watcher at the grant's end. Forwarding of any kind is refused and the refusal
- * recorded. The session row and `proxy_session.started` commit before the client is told it is in.
+ * ended by the watcher at the grant's end. Local forwarding to a destination the grant's entitlement
+ * lists is relayed (forwarding.ts); any other forwarding is refused and the refusal recorded. The
+ * session row and `proxy_session.started` commit before the client is told it is in.
  */
 import type { Connection, ServerChannel } from 'ssh2';
 import type ssh2 from 'ssh2';
@@ -17,14 +18,16 @@ import type { Context } from '../../work/context.js';
 import { RecordingWriter } from '../recording-writer.js';
 import type { WatchedSession } from '../watcher.js';
 import { serveSessionChannel, type ChannelHost } from './channel.js';
+import { serveForwarding, type Forward, type ForwardingHost } from './forwarding.js';
 
 /** How long the end waits for the client to close its channels before it closes the connection. */
 const CHANNEL_CLOSE_WAIT_MS = 1000;
 
 export interface SshSessionDeps { ctx: Context; recordFlushMs: number; onError: (error: Error) => void }
 
-export class SshSession implements WatchedSession, ChannelHost {
+export class SshSession implements WatchedSession, ChannelHost, ForwardingHost {
   readonly channels = new Set<ServerChannel>();
+  readonly forwards = new Set<Forward>();
   private ended = false;
   private noticed = false;
   private readonly started = performance.now();
@@ -40,6 +43,8 @@ export class SshSession implements WatchedSession, ChannelHost {
 
   get identityId(): string { return this.login.identityId; }
   get entitlement(): string { return this.login.entitlementKey; }
+  get forwarding(): readonly string[] { return this.login.forwarding; }
+  get ending(): boolean { return this.ended; }
 
   /** Records the session's start (row and audit event together); the caller then lets the client in. */
   static async begin(
@@ -59,10 +64,11 @@ export class SshSession implements WatchedSession, ChannelHost {
     return session;
   }
 
-  /** Once the client is in: its channels are served, forwarding refused, and either side's close ends the session. */
+  /** Once the client is in: its channels are served, forwarding allowed or refused, and either side's close ends the session. */
   serve(): void {
     this.client.on('session', (accept) => { if (!this.ended) serveSessionChannel(this, accept()); });
-    this.client.on('tcpip', (_accept, reject, info) => { this.record('m', `refused: forwarding to ${info.destIP}:${info.destPort}`); reject(); });
+    this.client.on('tcpip', (accept, reject, info) => { if (this.ended) reject(); else serveForwarding(this, accept, reject, info); });
+    this.client.on('openssh.streamlocal', (_accept, reject, info) => { this.record('m', `refused: forwarding to ${info.socketPath}`); reject(); });
     this.client.on('request', (_accept, reject, name) => { this.record('m', `refused: ${name}`); reject?.(); });
     this.client.on('close', () => { void this.end('client_closed'); });
     this.upstream.on('close', () => { void this.end('upstream_closed'); });
@@ -88,6 +94,8 @@ export class SshSession implements WatchedSession, ChannelHost {
 
   async end(reason: ProxyEndReason, message?: string): Promise<void> {
     if (this.ended) return;
+    // Forwarded channels carry no message to wait for: closed at once, their markers before the end's.
+    for (const forward of [...this.forwards]) forward.close();
     this.record('m', `ended: ${reason}`);
     this.ended = true;
     // The terminals are told and closed first, and the connection only after they close (or a
