@@ -85,8 +85,11 @@ export class SshProxyServer {
     });
   }
 
-  /** `admitted` is called once the client has proved who it is: the host's own time to let the proxy in is not the client's handshake. */
-  private async authenticate(auth: ssh2.AuthContext, client: Connection, clientAddress: string, admitted: () => void)
+  /**
+   * `admitted` is called once the client has proved who it is: the host's own time to let the proxy in is not the client's handshake.
+   * `again`: this is the second try after the session's start found the chosen grant ended.
+   */
+  private async authenticate(auth: ssh2.AuthContext, client: Connection, clientAddress: string, admitted: () => void, again = false)
     : Promise<'pending' | 'refused' | 'admitted'> {
     const { ctx, decision, config } = this.options;
     const admission = await admit(ctx, decision, auth);
@@ -105,7 +108,12 @@ export class SshProxyServer {
       if (error instanceof TenureError) return undefined;
       throw error;
     });
-    if (!session) { auth.reject(['publickey']); return 'refused'; }
+    if (!session) {
+      // The index had not yet seen that grant end (it polls): refreshed, it may pick another live grant of the person's for this login.
+      if (!again) { await decision.sync(); return this.authenticate(auth, client, clientAddress, admitted, true); }
+      auth.reject(['publickey']);
+      return 'refused';
+    }
     this.watcher.sessions.add(session);
     session.serve();
     auth.accept();
