@@ -6,9 +6,12 @@
  * Two loads: 8 clients, to saturate (throughput; latency there is mostly queueing), and 1 client,
  * for the latency the proxy adds to one round trip. The proxy runs in this process, pinned to core
  * 0; pgbench runs pinned to core 1 (as the startup bench pins `tenure serve` and its CLI), so the
- * two do not trade one core. PostgreSQL itself is left unpinned: on a two-core machine it shares
- * both, in the direct and the proxied run alike. Median latency comes from pgbench's
- * per-transaction log, not its average.
+ * two do not trade one core. Two layouts of PostgreSQL, each measured direct and proxied:
+ * - *shared*: the server unpinned, sharing both cores with the proxy, in both runs;
+ * - *proxy's own core*: the server pinned to core 1 with pgbench in both runs, so the proxy's core
+ *   is its own, as on a proxy host of its own: the direct run has the same one core for the server
+ *   and the client, and the ratio shows what the proxy costs the session, not the machine.
+ * Median latency comes from pgbench's per-transaction log, not its average.
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -54,6 +57,35 @@ const preparePgbench = async (target: ProxyTarget) => {
 
 const fmt = (ms: number) => ms.toFixed(3);
 
+/** Pins the PostgreSQL server holding the target (its postmaster and every process under it; backends forked later inherit it) to `cores`. */
+const pinServer = async (target: ProxyTarget, cores: string) => {
+  if (!PIN) return;
+  const dataDir = await target.admin(async (c) => (await c.query<{ d: string }>('SHOW data_directory')).rows[0]!.d);
+  const postmaster = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]!;
+  const children = execFileSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+  for (const pid of [postmaster, ...children]) execFileSync('/usr/bin/taskset', ['-a', '-p', '-c', cores, pid], { stdio: 'ignore' });
+};
+
+type Conn = Parameters<typeof pgbench>[0];
+
+/** Direct, then proxied, at 8 clients and at 1, under one layout. */
+const measure = async (layout: string, direct: Conn, proxied: Conn, seconds: number): Promise<BenchResult[]> => {
+  const results: BenchResult[] = [];
+  for (const clients of [8, 1]) {
+    const d = await pgbench(direct, clients, seconds);
+    const x = await pgbench(proxied, clients, seconds);
+    const [dp50, xp50] = [median(d.latenciesMs), median(x.latenciesMs)];
+    const load = `${clients} client${clients > 1 ? 's' : ''}, ${layout}`;
+    results.push({ name: `pgbench -S direct, ${load} (p50 ${fmt(dp50)} ms)`, backend: 'postgres', n: d.latenciesMs.length, medianMs: dp50, perSecond: d.tps });
+    results.push({
+      name: `pgbench -S through the proxy, recording on, ${load} (p50 ${fmt(xp50)} ms, +${fmt(xp50 - dp50)} ms; ${Math.round((x.tps / d.tps) * 100)} % of direct)`,
+      backend: 'postgres', n: x.latenciesMs.length, medianMs: xp50, perSecond: x.tps,
+      target: clients > 1 ? '≥ 80 % of direct' : '≤ +0.2 ms p50',
+    });
+  }
+  return results;
+};
+
 export const benchPgProxy = async (seconds: number): Promise<BenchResult[]> => {
   const target = await startProxyTarget();
   const store = await freshStore('postgres', { poolSize: 4 });
@@ -67,18 +99,12 @@ export const benchPgProxy = async (seconds: number): Promise<BenchResult[]> => {
     const direct = { host: url.hostname, port: Number(url.port || 5432), user: decodeURIComponent(url.username), dbname: url.pathname.slice(1),
       ...(url.password ? { password: decodeURIComponent(url.password) } : {}) };
     const proxied = { host: '127.0.0.1', port: p.port, user: 'carl', dbname: 'payments/read', password: token };
-    const results: BenchResult[] = [];
-    for (const clients of [8, 1]) {
-      const d = await pgbench(direct, clients, seconds);
-      const x = await pgbench(proxied, clients, seconds);
-      const [dp50, xp50] = [median(d.latenciesMs), median(x.latenciesMs)];
-      const load = `${clients} client${clients > 1 ? 's' : ''}`;
-      results.push({ name: `pgbench -S direct, ${load} (p50 ${fmt(dp50)} ms)`, backend: 'postgres', n: d.latenciesMs.length, medianMs: dp50, perSecond: d.tps });
-      results.push({
-        name: `pgbench -S through the proxy, recording on, ${load} (p50 ${fmt(xp50)} ms, +${fmt(xp50 - dp50)} ms; ${Math.round((x.tps / d.tps) * 100)} % of direct)`,
-        backend: 'postgres', n: x.latenciesMs.length, medianMs: xp50, perSecond: x.tps,
-        target: clients > 1 ? '≥ 80 % of direct' : '≤ +0.2 ms p50',
-      });
+    const results = await measure('shared cores', direct, proxied, seconds);
+    await pinServer(target, '1');
+    try {
+      results.push(...await measure("proxy's own core", direct, proxied, seconds));
+    } finally {
+      await pinServer(target, `0-${cpus().length - 1}`);
     }
     return results;
   } finally {

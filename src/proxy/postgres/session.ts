@@ -38,6 +38,11 @@ export interface ProxyDeps {
   tls: SecureContext | undefined;
 }
 
+const codes = (types: string): ReadonlySet<number> => new Set([...types].map((t) => t.charCodeAt(0)));
+/** What the relay reads of each side (recorder.ts): Terminate and what makes or runs a statement; what ends one. */
+const FROM_CLIENT = codes('XQPBEC');
+const FROM_SERVER = codes('CIsEZ');
+
 /** Refused before any session exists: the client is told why and the connection closes. */
 class Refusal extends Error { constructor(readonly code: string, message: string) { super(message); } }
 
@@ -131,15 +136,14 @@ export class PgSession {
   /** Bytes pass through whole messages at a time, so the proxy may add a notice between any two. */
   private relay(): void {
     const { client, upstream } = this;
-    const pipe = (from: Socket, to: Socket, reader: MessageReader, observe: (m: Message) => void) => {
+    const pipe = (from: Socket, to: Socket, reader: MessageReader, wanted: ReadonlySet<number>, observe: (m: Message) => void) => {
       const drain = (chunk?: Buffer) => {
         // Nothing passes once the session has ended: its recording and digest are final.
         if (this.ended) return;
         try {
           if (chunk) reader.push(chunk);
-          const out: Buffer[] = [];
-          for (let m = reader.next(); m; m = reader.next()) { observe(m); out.push(m.raw); }
-          if (out.length > 0 && !to.write(out.length === 1 ? out[0]! : Buffer.concat(out))) {
+          const whole = reader.takeWhole(wanted, observe);
+          if (whole && !to.write(whole)) {
             from.pause();
             to.once('drain', () => from.resume());
           }
@@ -151,11 +155,11 @@ export class PgSession {
       from.on('data', drain);
       drain();
     };
-    pipe(client, upstream.socket, this.clientReader, (m) => {
+    pipe(client, upstream.socket, this.clientReader, FROM_CLIENT, (m) => {
       if (m.type === 'X') this.terminated = true;
       this.recorder.fromClient(m);
     });
-    pipe(upstream.socket, client, upstream.reader, (m) => this.recorder.fromServer(m));
+    pipe(upstream.socket, client, upstream.reader, FROM_SERVER, (m) => this.recorder.fromServer(m));
     client.on('close', () => { void this.end('client_closed'); });
     upstream.socket.on('close', () => { void this.end(this.terminated ? 'client_closed' : 'upstream_closed'); });
     upstream.socket.on('error', () => undefined);

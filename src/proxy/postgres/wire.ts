@@ -44,15 +44,42 @@ export class MessageReader {
     return packet;
   }
 
+  /**
+   * Every whole message now buffered, as one slice to pass on, calling `observe` for each whose type
+   * code `wanted` holds. The others (row descriptions and data, mostly) are framed past without an
+   * object built for them: a relay touches every message, and most are rows it never reads.
+   */
+  takeWhole(wanted: ReadonlySet<number>, observe: (m: Message) => void): Buffer | undefined {
+    const buf = this.buffer;
+    let at = 0;
+    while (buf.length - at >= 5) {
+      const length = buf.readInt32BE(at + 1);
+      this.check(length);
+      const end = at + 1 + length;
+      if (buf.length < end) break;
+      const code = buf[at]!;
+      if (wanted.has(code)) observe({ type: String.fromCharCode(code), body: buf.subarray(at + 5, end), raw: buf.subarray(at, end) });
+      at = end;
+    }
+    if (at === 0) return undefined;
+    this.buffer = buf.subarray(at);
+    return at === buf.length ? buf : buf.subarray(0, at);
+  }
+
   next(): Message | undefined {
     if (this.buffer.length < 5) return undefined;
     const length = this.buffer.readInt32BE(1);
-    if (length < 4) throw new ProtocolError(`invalid message length ${length}`);
-    if (length + 1 > this.maxBytes) throw new ProtocolError(`message of ${length} bytes is over the limit of ${this.maxBytes}`, '54000');
+    this.check(length);
     if (this.buffer.length < length + 1) return undefined;
     const raw = this.buffer.subarray(0, length + 1);
     this.buffer = this.buffer.subarray(length + 1);
     return { type: String.fromCharCode(raw[0]!), body: raw.subarray(5), raw };
+  }
+
+  /** A declared length is refused before any of its body is buffered. */
+  private check(length: number): void {
+    if (length < 4) throw new ProtocolError(`invalid message length ${length}`);
+    if (length + 1 > this.maxBytes) throw new ProtocolError(`message of ${length} bytes is over the limit of ${this.maxBytes}`, '54000');
   }
 }
 
