@@ -38,6 +38,8 @@ const applyMfaPolicy = async (p: ProxyWorld, required: boolean) => {
   };
   if (required) doc.systems.payments.entitlements.read.conditions = { mfa: true };
   await applyPolicyText(p.world, stringify(doc));
+  // The proxy's decision point learns of a policy by its poll (1 s, no LISTEN here); the tests sign in right after.
+  await p.decision.sync();
 };
 
 for (const backend of BACKENDS) {
