@@ -60,7 +60,7 @@ const fmt = (ms: number) => ms.toFixed(3);
 /** Pins the PostgreSQL server holding the target (its postmaster and every process under it; backends forked later inherit it) to `cores`. */
 const pinServer = async (target: ProxyTarget, cores: string) => {
   if (!PIN) return;
-  const dataDir = await target.admin(async (c) => (await c.query<{ d: string }>('SHOW data_directory')).rows[0]!.d);
+  const dataDir = await target.admin(async (c) => (await c.query<{ d: string }>("SELECT current_setting('data_directory') AS d")).rows[0]!.d);
   const postmaster = readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]!;
   const children = execFileSync('pgrep', ['-P', postmaster], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
   for (const pid of [postmaster, ...children]) execFileSync('/usr/bin/taskset', ['-a', '-p', '-c', cores, pid], { stdio: 'ignore' });
