@@ -80,7 +80,7 @@ for (const backend of BACKENDS) {
     it('queues a check-out while the account is held, and gives it at the first pass after the check-in, its clock starting then', async () => {
       const held = await grantThrough(w, 'carl', { entitlement: 'bastion/ops', justification: 'maintenance', duration: '2h' }, APPROVERS);
       const waiting = await ask('eve', '1h');
-      assert.deepEqual({ status: waiting.status, grant: waiting.grantId, position: waiting.queue?.position, holder: waiting.queue?.holder.handle },
+      assert.deepEqual({ status: waiting.status, grant: waiting.grantId, position: waiting.queue?.position, holder: waiting.queue?.holder?.handle },
         { status: 'queued', grant: null, position: 1, holder: 'carl' });
       assert.equal((await runLifecycleTick(w.worker)).checkOutsGiven, 0, 'nothing is given while carl holds it');
       w.clock.advance(20 * MINUTE);
@@ -93,6 +93,23 @@ for (const backend of BACKENDS) {
       assert.deepEqual([grant.handle, grant.status, iso(grant.starts_at), iso(grant.ends_at)],
         ['eve', 'active', w.clock.now().toISOString(), new Date(w.clock.now().getTime() + HOUR).toISOString()]);
       await revokeGrant(await w.as('eve'), { grant: given.grant_id!, reason: 'checked in' });
+    });
+
+    it('puts a check-out approved after the check-in but before the pass behind those already waiting: nobody jumps the line', async () => {
+      await createIdentity(await w.as('ada'), { handle: 'late', displayName: 'late', kind: 'employee', manager: 'sam' });
+      const held = await grantThrough(w, 'carl', { entitlement: 'bastion/ops', justification: 'maintenance', duration: '2h' }, APPROVERS);
+      const first = await ask('eve', '1h');
+      await revokeGrant(await w.as('carl'), { grant: held, reason: 'checked in' });
+      const late = await ask('late', '1h');
+      assert.deepEqual({ status: late.status, position: late.queue?.position, holder: late.queue?.holder }, { status: 'queued', position: 2, holder: null });
+      assert.equal((await runLifecycleTick(w.worker)).checkOutsGiven, 1);
+      const given = await requestRow(first.id);
+      assert.deepEqual([(await grantRow(given.grant_id!)).handle, (await requestRow(late.id)).status], ['eve', 'queued']);
+      await revokeGrant(await w.as('eve'), { grant: given.grant_id!, reason: 'checked in' });
+      assert.equal((await runLifecycleTick(w.worker)).checkOutsGiven, 1);
+      const next = await requestRow(late.id);
+      assert.equal((await grantRow(next.grant_id!)).handle, 'late');
+      await revokeGrant(await w.as('late'), { grant: next.grant_id!, reason: 'checked in' });
     });
 
     it('refuses, not queues, a booking for a window the holder has, naming them', async () => {

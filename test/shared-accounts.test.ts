@@ -128,7 +128,7 @@ describe('shared operational accounts on PostgreSQL, checked out through Tenure 
     const until = new Date(p.world.clock.now().getTime() + 2 * 3_600_000).toISOString();
     const queued = outcomes.filter((o) => o.status === 'queued');
     assert.deepEqual(queued.map((o) => o.queue?.position).sort((a, b) => a! - b!), [1, 2, 3, 4, 5, 6, 7], 'one line, each at its own place');
-    for (const o of queued) assert.deepEqual({ holder: o.queue?.holder.handle, until: o.queue?.holder.until, grant: o.grantId }, { holder, until, grant: null });
+    for (const o of queued) assert.deepEqual({ holder: o.queue?.holder?.handle, until: o.queue?.holder?.until, grant: o.grantId }, { holder, until, grant: null });
     // The holder checks in (gives the grant up): the worker pass hands the account to the first in line, and only to them.
     await revokeGrant(await p.world.as(holder), { grant: live[0]!.id, reason: 'checked in' });
     const first = queued.find((o) => o.queue?.position === 1)!;

@@ -29,11 +29,12 @@ export const approveRequest = async (ctx: Context, input: z.input<typeof Input>)
       systemId: system.id, after: { stage: current.position, kind: current.kind }, reason: data.comment ?? null });
     const remaining = stages.filter((s) => s.status === 'pending' && s.position !== current.position);
     if (remaining.length > 0) return { id: request.id, status: 'pending' as const, nextStage: remaining[0]!.kind, grantId: null };
-    const { grantId, queuedBehind } = await issueGrant(work, { ...decision, approverId: acting.identity.id }, { queue: true });
-    if (queuedBehind) {
-      const queue = await queueCheckOut(work, decision, queuedBehind);
+    const issued = await issueGrant(work, { ...decision, approverId: acting.identity.id }, { queue: true });
+    if (issued.queued) {
+      const queue = await queueCheckOut(work, decision, issued.holder);
       return { id: request.id, status: 'queued' as const, nextStage: null, grantId: null, queue };
     }
+    const { grantId } = issued;
     await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId })
       .where(eq(accessRequests.id, request.id));
     work.record({ action: 'request.approved', subject: { type: 'request', id: request.id }, identityId: request.beneficiaryId,

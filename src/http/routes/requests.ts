@@ -30,8 +30,8 @@ const Created = z.object({
 });
 const Decision = z.object({
   id: z.string(), status: z.string(), nextStage: z.string().nullable().optional(), grantId: z.string().nullable().optional(),
-  queue: z.object({ position: z.number().int(), holder: sharedAccountHolder }).optional()
-    .describe('status queued: the shared account is held; the place in its line (1 = next) and who holds it until when'),
+  queue: z.object({ position: z.number().int(), holder: sharedAccountHolder.nullable() }).optional()
+    .describe('status queued: the place in the shared account\'s line (1 = next) and who holds it until when (null: nobody now, but others were queued first)'),
 });
 const ListQuery = z.object({
   view: z.enum(['inbox', 'mine', 'all']).optional(), status: z.enum(REQUEST_STATUSES).optional(),

@@ -14811,14 +14811,14 @@ export interface paths {
                             grantId?: string | null;
                             id: string;
                             nextStage?: string | null;
-                            /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                            /** @description status queued: the place in the shared account's line (1 = next) and who holds it until when (null: nobody now, but others were queued first) */
                             queue?: {
                                 holder: {
                                     from: string;
                                     grant: string;
                                     handle: string;
                                     until: string | null;
-                                };
+                                } | null;
                                 position: number;
                             };
                             status: string;
@@ -15067,14 +15067,14 @@ export interface paths {
                             grantId?: string | null;
                             id: string;
                             nextStage?: string | null;
-                            /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                            /** @description status queued: the place in the shared account's line (1 = next) and who holds it until when (null: nobody now, but others were queued first) */
                             queue?: {
                                 holder: {
                                     from: string;
                                     grant: string;
                                     handle: string;
                                     until: string | null;
-                                };
+                                } | null;
                                 position: number;
                             };
                             status: string;
@@ -15324,14 +15324,14 @@ export interface paths {
                             grantId?: string | null;
                             id: string;
                             nextStage?: string | null;
-                            /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                            /** @description status queued: the place in the shared account's line (1 = next) and who holds it until when (null: nobody now, but others were queued first) */
                             queue?: {
                                 holder: {
                                     from: string;
                                     grant: string;
                                     handle: string;
                                     until: string | null;
-                                };
+                                } | null;
                                 position: number;
                             };
                             status: string;
@@ -15580,14 +15580,14 @@ export interface paths {
                                     grantId?: string | null;
                                     id: string;
                                     nextStage?: string | null;
-                                    /** @description status queued: the shared account is held; the place in its line (1 = next) and who holds it until when */
+                                    /** @description status queued: the place in the shared account's line (1 = next) and who holds it until when (null: nobody now, but others were queued first) */
                                     queue?: {
                                         holder: {
                                             from: string;
                                             grant: string;
                                             handle: string;
                                             until: string | null;
-                                        };
+                                        } | null;
                                         position: number;
                                     };
                                     status: string;

@@ -18,10 +18,10 @@ import type { Holder } from './shared-account.js';
 
 /**
  * Puts the fully approved request at the end of the account's line; the answer says who holds the
- * account, until when, and the place (1 = next). The caller holds the account's row lock
+ * account and until when (null: nobody right now, but others were waiting first), and the place (1 = next). The caller holds the account's row lock
  * (findSharedAccountHolder), so no two check-outs take the same number.
  */
-export const queueCheckOut = async (work: Work, d: Pick<GrantDecision, 'request' | 'beneficiary' | 'system'>, holder: Holder) => {
+export const queueCheckOut = async (work: Work, d: Pick<GrantDecision, 'request' | 'beneficiary' | 'system'>, holder: Holder | null) => {
   const line = eq(accessRequests.entitlementId, d.request.entitlementId);
   const [last] = await work.tx.select({ seq: max(accessRequests.queueSeq) }).from(accessRequests).where(line);
   const queueSeq = (last?.seq ?? 0) + 1;
@@ -57,7 +57,7 @@ export const giveQueuedCheckOut = async (work: Work, requestId: string): Promise
   const d: GrantDecision = { request, beneficiary, entitlement, system, policy: await loadAppliedPolicy(work.tx),
     approverId: await lastApprover(work, request.id) };
   const { grantId } = await issueGrant(work, d, { queue: true });
-  if (!grantId) return 'waiting';
+  if (grantId === null) return 'waiting';
   await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId }).where(eq(accessRequests.id, request.id));
   work.record({ action: 'request.approved', subject: { type: 'request', id: request.id }, identityId: request.beneficiaryId,
     systemId: system.id, before: { status: 'queued' }, after: { status: 'approved', grantId }, reason: `${entitlement.key} came free` });

@@ -12,13 +12,16 @@ import type { Work } from '../../../work/context.js';
 import type { PendingDecision } from './decision.js';
 import { revokeLiveGrants } from '../ending/end-access.js';
 import { checkBeneficiaryStanding, checkEngagement } from './request-guards.js';
-import { checkedOut, findSharedAccountHolder, type Holder } from './shared-account.js';
+import { checkedOut, findSharedAccountHolder, othersWaitFirst, type Holder } from './shared-account.js';
 
 /** What issuing a grant needs of the decision: the request, what it is for, and who approved it last (an exception's approver). */
 export type GrantDecision = Pick<PendingDecision, 'request' | 'beneficiary' | 'entitlement' | 'system' | 'policy'> & { approverId: string };
 
-/** A grant, or, for a check-out of a shared account someone holds, the place in its queue (check-out-queue.ts). */
-export type IssueOutcome = { grantId: string; queuedBehind: null } | { grantId: null; queuedBehind: Holder };
+/**
+ * A grant, or, for a check-out of a shared account someone holds or others wait for, a place in its
+ * line (check-out-queue.ts), with the holder if there is one now.
+ */
+export type IssueOutcome = { grantId: string; queued: false } | { grantId: null; queued: true; holder: Holder | null };
 
 const asked = (d: GrantDecision) => d.request.durationMs !== null && d.request.kind !== 'extension';
 
@@ -85,8 +88,8 @@ const laterOf = (a: Date, b: Date): Date => (a.getTime() > b.getTime() ? a : b);
 
 /**
  * Turns the fully approved request into its one grant (or moves the end of the grant it extends).
- * With `queue`, a check-out of a shared account someone holds is not refused but answered with the
- * holder, after every other check passed: the caller queues it (check-out-queue.ts).
+ * With `queue`, a check-out of a shared account someone holds, or others wait for, is not refused but
+ * answered as to be queued, after every other check passed: the caller queues it (check-out-queue.ts).
  */
 export const issueGrant = async (work: Work, d: GrantDecision, options: { queue?: boolean } = {}): Promise<IssueOutcome> => {
   // A scope change gives up the old grant first so the checks see what will be held afterwards; a
@@ -99,10 +102,12 @@ export const issueGrant = async (work: Work, d: GrantDecision, options: { queue?
   const startsAt = laterOf(window.startsAt, work.now);
   const holder = await findSharedAccountHolder(work, { entitlement: d.entitlement, startsAt, endsAt: window.endsAt,
     except: d.request.kind === 'extension' ? d.request.targetGrantId ?? undefined : undefined });
-  if (holder && !(options.queue && mayQueue(d))) throw checkedOut(d.entitlement.key, holder);
+  const queueable = options.queue === true && mayQueue(d);
+  if (holder && !queueable) throw checkedOut(d.entitlement.key, holder);
+  const waitInLine = holder !== undefined || (queueable && d.entitlement.sharedAccount && await othersWaitFirst(work, d.request));
   const engagement = await recheck(work, d, window);
-  if (holder) return { grantId: null, queuedBehind: holder };
-  if (d.request.kind === 'extension') return { grantId: await extendGrant(work, d), queuedBehind: null };
+  if (waitInLine) return { grantId: null, queued: true, holder: holder ?? null };
+  if (d.request.kind === 'extension') return { grantId: await extendGrant(work, d), queued: false };
   if (asked(d)) await work.tx.update(accessRequests).set(window).where(eq(accessRequests.id, d.request.id));
   const exceptionId = await recordException(work, d, window);
   const row = {
@@ -114,5 +119,5 @@ export const issueGrant = async (work: Work, d: GrantDecision, options: { queue?
   work.record({ action: 'grant.created', subject: { type: 'grant', id: row.id }, identityId: row.identityId, systemId: d.system.id,
     ticket: d.request.ticket, reason: d.request.justification,
     after: { status: row.status, entitlement: d.entitlement.key, startsAt, endsAt: row.endsAt, requestId: d.request.id, exceptionId } });
-  return { grantId: row.id, queuedBehind: null };
+  return { grantId: row.id, queued: false };
 };

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gt, inArray, isNull, lt, ne, or } from 'drizzle-orm';
 import { TenureError } from '../../../domain/errors.js';
-import { entitlements, grants, identities } from '../../../store/schema.js';
+import { accessRequests, entitlements, grants, identities } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
 
 export interface CheckOut {
@@ -55,4 +55,16 @@ export const checkedOut = (key: string, holder: Holder): TenureError => new Tenu
 export const claimSharedAccount = async (work: Work, checkOut: CheckOut): Promise<void> => {
   const holder = await findSharedAccountHolder(work, checkOut);
   if (holder) throw checkedOut(checkOut.entitlement.key, holder);
+};
+
+/**
+ * Whether check-outs queued before this request still wait for the account (check-out-queue.ts):
+ * then a request approved just after a check-in, before the worker pass, joins the line behind
+ * them instead of taking the account first. Read under the account's row lock, as the holder is.
+ */
+export const othersWaitFirst = async (work: Work, request: { id: string; entitlementId: string; queueSeq: number | null }): Promise<boolean> => {
+  const [ahead] = await work.tx.select({ id: accessRequests.id }).from(accessRequests).where(and(
+    eq(accessRequests.entitlementId, request.entitlementId), eq(accessRequests.status, 'queued'), ne(accessRequests.id, request.id),
+    request.queueSeq === null ? undefined : lt(accessRequests.queueSeq, request.queueSeq))).limit(1);
+  return ahead !== undefined;
 };
