@@ -18,8 +18,9 @@ import type { Holder } from './shared-account.js';
 
 /**
  * Puts the fully approved request at the end of the account's line; the answer says who holds the
- * account and until when (null: nobody right now, but others were waiting first), and the place (1 = next). The caller holds the account's row lock
- * (findSharedAccountHolder), so no two check-outs take the same number.
+ * account and until when (null: nobody right now, but others were waiting first), and the place
+ * (1 = next). The caller holds the account's row lock (findSharedAccountHolder), so no two
+ * check-outs take the same number.
  */
 export const queueCheckOut = async (work: Work, d: Pick<GrantDecision, 'request' | 'beneficiary' | 'system'>, holder: Holder | null) => {
   const line = eq(accessRequests.entitlementId, d.request.entitlementId);
