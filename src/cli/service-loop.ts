@@ -161,7 +161,7 @@ export const runUntilSignal = async (rt: Runtime, banner: (store: Store) => stri
     await startDueLoop(rt, ctx, {
       afterPass: async () => { await served?.decision.sync(); },
       onPass: (r, p) => {
-        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded + r.vendorsEnded > 0) log.info('lifecycle', { ...r });
+        if (r.grantsExpired + r.grantsActivated + r.requestsExpired + r.engagementsEnded + r.vendorsEnded + r.checkOutsGiven > 0) log.info('lifecycle', { ...r });
         if (p.done + p.failed + p.held + p.tasksOpened > 0) log.info('provisioning', { ...p });
       },
       onError: (e) => log.error(`lifecycle error: ${message(e)}`),

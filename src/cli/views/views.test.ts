@@ -17,7 +17,7 @@ const REQUEST: RequestShown = {
 };
 
 const PASS = {
-  grantsActivated: 0, grantsExpired: 1, requestsExpired: 0, engagementsEnded: 0, vendorsEnded: 0,
+  grantsActivated: 0, grantsExpired: 1, requestsExpired: 0, engagementsEnded: 0, vendorsEnded: 0, checkOutsGiven: 0,
   hr: { due: 0, endDates: 0, ownership: { resolved: 0, suspended: 2 } },
   provisioning: { superseded: 0, held: 0, done: 0, failed: 0, tasksOpened: 1, overdueTasks: 0 },
   reconciliation: { reconciled: [{ system: 'payments', drift: { orphan_account: 1 } }], errors: [] },

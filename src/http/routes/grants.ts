@@ -30,7 +30,7 @@ const ListQuery = z.object({
 const counts = <K extends string>(...keys: K[]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number()])) as Record<K, z.ZodNumber>);
 const failures = (key: 'key' | 'system' | 'target') => z.array(z.object({ [key]: z.string(), error: z.string() }));
 /** One whole worker pass: the lifecycle counters at the top level, as before, and every other step beside them. */
-const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'engagementsEnded', 'vendorsEnded').extend({
+const Pass = counts('grantsActivated', 'grantsExpired', 'requestsExpired', 'engagementsEnded', 'vendorsEnded', 'checkOutsGiven').extend({
   hr: counts('due', 'endDates').extend({ ownership: counts('resolved', 'suspended') }),
   provisioning: counts('superseded', 'held', 'done', 'failed', 'tasksOpened', 'overdueTasks'),
   findingsReopened: z.number(), credentialFindings: counts('opened', 'closed'), sodFindings: counts('opened', 'closed'), breakGlassEscalated: z.number(), approvalsEscalated: z.number(),

@@ -10292,6 +10292,7 @@ export interface paths {
                         "application/json": {
                             approvalsEscalated: number;
                             breakGlassEscalated: number;
+                            checkOutsGiven: number;
                             credentialFindings: {
                                 closed: number;
                                 opened: number;
