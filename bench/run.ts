@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, reconcile, console, inbox, decision, verify, checkpoint, removal, pgproxy, sshproxy, startup) runs one group;
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, approvals, reconcile, console, inbox, decision, verify, checkpoint, removal, pgproxy, sshproxy, startup) runs one group;
  * `--removal-grants 100000` measures removal with that many grants ending in one minute instead of the
  * default sizes (100,000 takes most of an hour). Prints a table and writes it to bench/results/.
  */
@@ -32,9 +32,9 @@ const removalGrants = args.includes('--removal-grants') ? Number(args[args.index
 if (removalGrants !== undefined && !(Number.isInteger(removalGrants) && removalGrants > 0)) throw new Error('--removal-grants: a whole number of grants, above 0');
 
 const SIZES = smoke
-  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, inbox: { requests: 1_000, asks: 3 }, approvals: 5, checkpoint: [10], removal: [[20, 3_000]] as [number, number][], runs: 1 }
+  ? { hr: { people: 300, leavers: 100 }, expire: { embedded: 200, postgres: 200 }, verify: { embedded: 500, postgres: 500 }, reconcile: { embedded: 300, postgres: 300 }, console: 300, inbox: { requests: 1_000, asks: 3 }, approvals: { requests: 5, bulk: 10, lanes: 2 }, checkpoint: [10], removal: [[20, 3_000]] as [number, number][], runs: 1 }
   : { hr: { people: 100_000, leavers: 10_000 }, expire: { embedded: 20_000, postgres: 100_000 }, verify: { embedded: 100_000, postgres: 1_000_000 },
-      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, inbox: { requests: 100_000, asks: 100 }, approvals: 100, checkpoint: [1, 100, 1_000, 10_000],
+      reconcile: { embedded: 100_000, postgres: 100_000 }, console: 100_000, inbox: { requests: 100_000, asks: 100 }, approvals: { requests: 100, bulk: 1_000, lanes: 4 }, checkpoint: [1, 100, 1_000, 10_000],
       removal: [[1_000, 60_000], [10_000, 60_000]] as [number, number][], runs: 3 };
 
 /** The decision point: 100k identities and 1M grants on a server; a tenth of that in PGlite (one process, one session). */
@@ -60,9 +60,10 @@ for (const backend of backends) {
   if (runs('lifecycle')) {
     await withStore(backend, async (store) => {
       const w = await buildWorld(store);
-      return [await benchExpireGrants(store, w, backend, SIZES.expire[backend], SIZES.runs), await benchApprovals(w, backend, SIZES.approvals, SIZES.runs)];
+      return [await benchExpireGrants(store, w, backend, SIZES.expire[backend], SIZES.runs), ...await benchApprovals(w, backend, SIZES.approvals, SIZES.runs)];
     });
   }
+  if (group === 'approvals') await withStore(backend, async (store) => benchApprovals(await buildWorld(store), backend, SIZES.approvals, SIZES.runs));
   if (runs('reconcile')) {
     await withStore(backend, async (store) => [await benchReconcile(store, await buildProvisioningBenchWorld(store), backend, SIZES.reconcile[backend], SIZES.runs)]);
   }

@@ -13,6 +13,7 @@ import { formatDuration } from '../domain/durations.js';
 import { approvalTimingOf, type AppliedPolicy } from '../domain/policy-types.js';
 import type { StageKind } from '../domain/model.js';
 import { partiesOfStoredRequest } from '../operations/lib/approval/parties.js';
+import { ApprovalReads } from '../operations/lib/approval/approval-reads.js';
 import { eligibleForStage } from '../operations/lib/approval/stage-candidates.js';
 import { findAppliedPolicy } from '../policy/applied.js';
 import { rawRows } from '../store/database.js';
@@ -47,7 +48,7 @@ const escalateOne = async (work: Work, policy: AppliedPolicy, request: Request, 
   if (!beneficiary) return false;
   const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
   const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, await partiesOfStoredRequest(work.tx, request));
-  const approverIds = await eligibleForStage(work.tx, policy, { kind: current.kind as StageKind, usesAlternates: true },
+  const approverIds = await eligibleForStage(new ApprovalReads(work.tx), policy, { kind: current.kind as StageKind, usesAlternates: true },
     beneficiary, system, entitlement.key, exclude);
   await work.tx.update(requestStages).set({ approverIds, usesAlternates: true, escalatedAt: work.now })
     .where(and(eq(requestStages.requestId, request.id), eq(requestStages.position, current.position)));

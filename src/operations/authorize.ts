@@ -10,7 +10,7 @@
  * is told it does not exist, exactly as for an unknown id, so ids cannot be probed for. Only someone
  * who may see it learns that they may not act on it (actor.forbidden).
  */
-import { eq } from 'drizzle-orm';
+import { eq, getTableColumns, sql } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import type { IdentityRow } from '../domain/model.js';
 import { allows, type Permission } from '../domain/permissions.js';
@@ -23,14 +23,16 @@ export interface ActingIdentity { identity: IdentityRow; roles: string[] }
 /** Loads the actor and its roles; a missing or inactive actor is refused before anything else. */
 export const loadActor = async (exec: Executor, actorId: string | undefined): Promise<ActingIdentity> => {
   if (!actorId) throw new TenureError('actor.required', 'name the acting identity with --as or TENURE_ACTOR');
-  const [identity] = await exec.select().from(identities).where(eq(identities.id, actorId));
-  if (!identity) throw new TenureError('actor.required', `the acting identity ${actorId} does not exist`);
+  // The roles come with the identity, in one round trip: every use case starts here.
+  const [row] = await exec.select({ ...getTableColumns(identities),
+    roles: sql<string[]>`array(select ${roleAssignments.role} from ${roleAssignments} where ${roleAssignments.identityId} = ${identities.id})` })
+    .from(identities).where(eq(identities.id, actorId));
+  if (!row) throw new TenureError('actor.required', `the acting identity ${actorId} does not exist`);
+  const { roles, ...identity } = row;
   if (identity.status !== 'active') {
     throw new TenureError('actor.inactive', `the acting identity ${identity.handle} is ${identity.status}`);
   }
-  const roles = await exec.select({ role: roleAssignments.role }).from(roleAssignments)
-    .where(eq(roleAssignments.identityId, actorId));
-  return { identity, roles: [...new Set(roles.map((r) => r.role))] };
+  return { identity, roles: [...new Set(roles)] };
 };
 
 /** Whether the actor holds `permission`: for scoping what a list or a view shows, never to refuse by hand. */

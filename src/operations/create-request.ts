@@ -21,6 +21,7 @@ import { duration, entitlementRef, instant, parseInput, ref, text } from './inpu
 import {
   checkBeneficiaryStanding, checkEngagement, checkMayRequestFor, checkNotDuplicate,
 } from './lib/approval/request-guards.js';
+import { ApprovalReads } from './lib/approval/approval-reads.js';
 import { stageCandidates } from './lib/approval/stage-candidates.js';
 
 export const Input = z.object({
@@ -110,7 +111,8 @@ export const createRequest = async (ctx: Context, input: CreateRequestInput) => 
     const candidates = [];
     // One at a time: a transaction is one connection, and queries on it cannot overlap.
     const route = stagesWithEvidence(stagesFor(entitlement.tier, outOfScope), evidence, { tier: entitlement.tier, outOfScope });
-    for (const kind of route) candidates.push(await stageCandidates(work.tx, policy, kind, beneficiary, system, entitlement.key));
+    const reads = new ApprovalReads(work.tx);
+    for (const kind of route) candidates.push(await stageCandidates(reads, policy, kind, beneficiary, system, entitlement.key));
     // Whoever minted the credential the requester files with is a party too (and is kept with the request).
     const issuer = work.actor.issuedBy && work.actor.issuedBy !== acting.identity.id ? work.actor.issuedBy : null;
     const parties = partiesOfRequest({ requester: acting.identity, beneficiary, requesterIssuerId: issuer });

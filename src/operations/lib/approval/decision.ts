@@ -5,14 +5,14 @@ import type { StageKind } from '../../../domain/model.js';
 import { hasDistinctApprovers } from '../../../domain/routing.js';
 import { TenureError } from '../../../domain/errors.js';
 import { loadAppliedPolicy } from '../../../policy/applied.js';
-import { approverFacts } from '../../../store/queries/approvers.js';
 import { findEntitlement } from '../../../store/queries/catalogue.js';
 import { lockIdentity } from '../../../store/queries/identities.js';
 import { accessRequests, engagements, requestStages } from '../../../store/schema.js';
 import { loadActor, requirePerson, requireVisible } from '../../authorize.js';
 import type { Work } from '../../../work/context.js';
+import { ApprovalReads } from './approval-reads.js';
 import { partiesOfStoredRequest } from './parties.js';
-import { approvalSubject, eligibleForStage } from './stage-candidates.js';
+import { approvalSubject, eligibleForStage, namedForStages } from './stage-candidates.js';
 
 const requestNotFound = (requestId: string) => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
 
@@ -66,11 +66,14 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
   const policy = await loadAppliedPolicy(work.tx);
   const parties = await partiesOfStoredRequest(work.tx, request);
   const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, parties);
-  const eligibleFor = (stage: typeof current) => eligibleForStage(work.tx, policy, stage, request.beneficiary, system, entitlement.key, exclude);
+  const reads = new ApprovalReads(work.tx);
+  await reads.prefetch([acting.identity.id, ...namedForStages(policy, stages.filter((s) => s.position >= current.position).map((s) => s.kind as StageKind),
+    request.beneficiary, system)], [request.beneficiary.id]);
+  const eligibleFor = (stage: typeof current) => eligibleForStage(reads, policy, stage, request.beneficiary, system, entitlement.key, exclude);
   const earlierDeciders = stages.filter((s) => s.decidedBy !== null).map((s) => s.decidedBy!);
   // The actor is held to the approver rules by name, so a refusal says which rule, not only "not an approver".
-  const [actorFacts] = await approverFacts(work.tx, [acting.identity.id]);
-  const subject = await approvalSubject(work.tx, policy, current.kind as StageKind, request.beneficiary, entitlement.key);
+  const [actorFacts] = await reads.factsOf([acting.identity.id]);
+  const subject = await approvalSubject(reads, policy, current.kind as StageKind, request.beneficiary, entitlement.key);
   checkApprover({
     actorId: acting.identity.id, issuedBy: work.actor.issuedBy, requesterId: request.requesterId, beneficiaryId: request.beneficiaryId,
     parties, earlierDeciders, eligible: await eligibleFor(current),

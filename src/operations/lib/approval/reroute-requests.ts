@@ -7,6 +7,7 @@ import { findIdentityById } from '../../../store/queries/identities.js';
 import { accessRequests, entitlements, requestStages, systems } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
 import { partiesOfStoredRequest } from './parties.js';
+import { ApprovalReads } from './approval-reads.js';
 import { eligibleForStage } from './stage-candidates.js';
 
 const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((id) => b.includes(id));
@@ -34,8 +35,9 @@ export const reroutePendingRequests = async (work: Work, where: SQL, reason: str
     const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
     const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, await partiesOfStoredRequest(work.tx, request));
     const changes = [];
+    const reads = new ApprovalReads(work.tx);
     for (const stage of stages.filter((s) => s.requestId === request.id)) {
-      const approverIds = await eligibleForStage(work.tx, policy, stage, beneficiary, system, entitlement.key, exclude);
+      const approverIds = await eligibleForStage(reads, policy, stage, beneficiary, system, entitlement.key, exclude);
       if (sameSet(approverIds, stage.approverIds)) continue;
       await work.tx.update(requestStages).set({ approverIds })
         .where(and(eq(requestStages.requestId, request.id), eq(requestStages.position, stage.position)));
