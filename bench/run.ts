@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, approvals, reconcile, console, inbox, decision, verify, checkpoint, removal, pgproxy, sshproxy, startup) runs one group;
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, approvals, reconcile, console, inbox, lists, decision, verify, checkpoint, removal, pgproxy, sshproxy, startup) runs one group;
  * `--removal-grants 100000` measures removal with that many grants ending in one minute instead of the
  * default sizes (100,000 takes most of an hour). Prints a table and writes it to bench/results/.
  */
@@ -15,6 +15,7 @@ import { benchDecision, type DecisionBenchSizes } from './decision.js';
 import { benchExpireGrants } from './expire-grants.js';
 import { benchHr } from './hr.js';
 import { benchInbox } from './inbox.js';
+import { benchLists, type ListSizes } from './lists.js';
 import { benchPgProxy } from './pg-proxy.js';
 import { benchReconcile, buildProvisioningBenchWorld } from './reconcile.js';
 import { benchRemovalLag } from './removal-lag.js';
@@ -44,6 +45,11 @@ const DECISION: Record<Backend, DecisionBenchSizes> = smoke
   : { embedded: { identities: 10_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 10_000, lagSamples: 20, http: { rates: [250, 500], seconds: 5 } },
       postgres: { identities: 100_000, grantsPerIdentity: 10, checks: 2_000_000, cedarChecks: 20_000, lagSamples: 20, http: { rates: [500, 2_000], seconds: 5 } } };
 
+/** Lists at an installation's scale: on a server the issue's sizes; PGlite (one process, in memory) a tenth of most. */
+const LISTS: Record<Backend, ListSizes> = smoke
+  ? { embedded: { requests: 1_000, grants: 2_000, findings: 500, events: 5_000, asks: 3 }, postgres: { requests: 1_000, grants: 2_000, findings: 500, events: 5_000, asks: 3 } }
+  : { embedded: { requests: 100_000, grants: 100_000, findings: 10_000, events: 1_000_000, asks: 100 },
+      postgres: { requests: 100_000, grants: 1_000_000, findings: 100_000, events: 10_000_000, asks: 100 } };
 
 const results: BenchResult[] = [];
 /** Each group on its own database, so one group's rows never slow another's scans. */
@@ -68,6 +74,7 @@ for (const backend of backends) {
     await withStore(backend, async (store) => [await benchReconcile(store, await buildProvisioningBenchWorld(store), backend, SIZES.reconcile[backend], SIZES.runs)]);
   }
   if (runs('console')) await withStore(backend, async (store) => benchConsole(store, await buildWorld(store), backend, SIZES.console, SIZES.runs));
+  if (runs('lists')) await withStore(backend, async (store) => benchLists(store, await buildWorld(store), backend, LISTS[backend]));
   if (runs('inbox')) await withStore(backend, async (store) => benchInbox(store, await buildWorld(store), backend, SIZES.inbox.requests, SIZES.inbox.asks));
   if (runs('hr')) await withStore(backend, async (store) => benchHr(store, await buildWorld(store), backend, { ...SIZES.hr, runs: SIZES.runs }));
   if (runs('decision')) results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
