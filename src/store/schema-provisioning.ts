@@ -83,6 +83,7 @@ export const findings = pgTable('findings', {
   uniqueIndex('findings_open_key_uq').on(t.key).where(sql`${t.status} in ('open','accepted')`),
   index('findings_status_idx').on(t.status, t.kind),
   index('findings_system_idx').on(t.systemId, t.status),
+  index('findings_opened_idx').on(t.openedAt, t.id),
   check('findings_status_ck', oneOf(t.status, FINDING_STATUSES)),
   check('findings_severity_ck', oneOf(t.severity, SEVERITIES)),
 ]);

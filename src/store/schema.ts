@@ -187,6 +187,7 @@ export const accessRequests = pgTable('access_requests', {
   index('requests_beneficiary_idx').on(t.beneficiaryId, t.status),
   index('requests_requester_idx').on(t.requesterId, t.status),
   index('requests_due_idx').on(t.status, t.expiresAt),
+  index('requests_created_idx').on(t.createdAt, t.id),
   check('requests_status_ck', oneOf(t.status, REQUEST_STATUSES)),
   check('requests_kind_ck', oneOf(t.kind, ALL_REQUEST_KINDS)),
 ]);
@@ -263,6 +264,10 @@ export const grants = pgTable('grants', {
   index('grants_due_idx').on(t.endsAt).where(sql`${t.status} in ('scheduled','active')`),
   index('grants_start_idx').on(t.startsAt).where(sql`${t.status} = 'scheduled'`),
   index('grants_engagement_idx').on(t.engagementId),
+  // Lists page newest first by (created_at, id): the first page of a million grants is read off this index, not sorted.
+  index('grants_created_idx').on(t.createdAt, t.id),
+  // Who holds an entitlement now (separation-of-duties scans): live grants only, as the due index.
+  index('grants_entitlement_live_idx').on(t.entitlementId).where(sql`${t.status} in ('scheduled','active')`),
   check('grants_status_ck', oneOf(t.status, GRANT_STATUSES)),
   // Access comes only by an approved path: a request (which names it), birthright, or break-glass.
   check('grants_origin_ck', sql`${oneOf(t.origin, GRANT_ORIGINS.filter((o) => o !== 'request'))} or (${t.origin} = 'request' and ${t.requestId} is not null)`),

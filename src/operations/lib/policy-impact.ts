@@ -12,7 +12,7 @@ import { conflictsHeld } from '../../domain/separation-of-duties.js';
 import { applyResolvedPolicy } from '../../policy/apply.js';
 import { findAppliedPolicy } from '../../policy/applied.js';
 import type { ResolvedPolicy } from '../../policy/resolve.js';
-import { liveGrantsWithKeys } from '../../store/queries/catalogue.js';
+import { grantsHeldTogether } from '../../store/queries/catalogue.js';
 import { accessRequests, entitlements, grants, identities, requestStages } from '../../store/schema.js';
 import type { Work } from '../../work/context.js';
 import { reroutePendingRequests } from './approval/reroute-requests.js';
@@ -25,9 +25,14 @@ export interface PolicyImpact {
   requestsRerouted: { requestId: string; stage: string; from: string[]; to: string[] }[];
 }
 
-const heldByPerson = async (work: Work) => {
+/** What each person who could break a rule of either policy holds of the rules' entitlements. */
+const heldByPerson = async (work: Work, policies: readonly (AppliedPolicy | undefined)[]) => {
+  const keys = new Set(policies.flatMap((policy) => (policy?.separationOfDuties ?? []).flatMap((rule) => rule.entitlements)));
   const byPerson = new Map<string, string[]>();
-  for (const g of await liveGrantsWithKeys(work.tx)) byPerson.set(g.handle, [...(byPerson.get(g.handle) ?? []), g.key]);
+  for (const g of await grantsHeldTogether(work.tx, [...keys])) {
+    const held = byPerson.get(g.handle);
+    if (held) held.push(g.key); else byPerson.set(g.handle, [g.key]);
+  }
   return byPerson;
 };
 
@@ -67,7 +72,8 @@ const split = (keys: Iterable<string>) => [...keys].sort().map((k) => k.split('\
 
 /** Applies the candidate in `work`'s transaction (the caller rolls it back) and says what would change. */
 export const policyImpact = async (work: Work, resolved: ResolvedPolicy): Promise<PolicyImpact> => {
-  const before = { policy: await findAppliedPolicy(work.tx), held: await heldByPerson(work), approvers: await pendingApprovers(work) };
+  const policy = await findAppliedPolicy(work.tx);
+  const before = { policy, held: await heldByPerson(work, [policy, resolved.document]), approvers: await pendingApprovers(work) };
   const oldConflicts = conflicts(before.policy, before.held);
   const oldBirthright = await birthright(work, before.policy);
   await applyResolvedPolicy(work, resolved);

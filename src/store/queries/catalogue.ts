@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';
 import { isUuid } from '../../domain/ids.js';
 import type { Executor } from '../database.js';
@@ -54,9 +54,21 @@ export const pendingEntitlementKeysOf = async (exec: Executor, identityIds: read
   return byIdentity;
 };
 
-/** Every live grant (scheduled or active) with its holder's handle and its entitlement key: what whole-population scans read. */
-export const liveGrantsWithKeys = (exec: Executor): Promise<{ grantId: string; identityId: string; handle: string; key: string }[]> =>
-  exec.select({ grantId: grants.id, identityId: grants.identityId, handle: identities.handle, key: entitlements.key }).from(grants)
+export interface HeldGrant { grantId: string; identityId: string; handle: string; key: string }
+
+/**
+ * The live grants (scheduled or active) of `keys`, with holder and key, of the people who hold at
+ * least two of them: everyone a separation-of-duties rule over those keys could catch, since a rule
+ * names at least two. Chosen by the database, so a scan over a million live grants reads the few
+ * people in question, not the million rows (which took the process's event loop for seconds).
+ */
+export const grantsHeldTogether = async (exec: Executor, keys: readonly string[]): Promise<HeldGrant[]> => {
+  if (keys.length < 2) return [];
+  const live = and(inArray(grants.status, ['scheduled', 'active']), inArray(entitlements.key, [...keys]));
+  const together = exec.select({ identityId: grants.identityId }).from(grants).innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))
+    .where(live).groupBy(grants.identityId).having(sql`count(DISTINCT ${entitlements.key}) >= 2`);
+  return exec.select({ grantId: grants.id, identityId: grants.identityId, handle: identities.handle, key: entitlements.key }).from(grants)
     .innerJoin(entitlements, eq(entitlements.id, grants.entitlementId))
     .innerJoin(identities, eq(identities.id, grants.identityId))
-    .where(inArray(grants.status, ['scheduled', 'active']));
+    .where(and(live, inArray(grants.identityId, together)));
+};

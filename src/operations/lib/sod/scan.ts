@@ -6,16 +6,14 @@
  */
 import { and, eq, lt, sql } from 'drizzle-orm';
 import { conflictsHeld, type SodRule } from '../../../domain/separation-of-duties.js';
-import { liveGrantsWithKeys } from '../../../store/queries/catalogue.js';
+import { grantsHeldTogether, type HeldGrant } from '../../../store/queries/catalogue.js';
 import { findings } from '../../../store/schema-provisioning.js';
 import type { Work } from '../../../work/context.js';
 import { openFinding, resolveFindingsWhere } from '../provisioning/findings.js';
 
 export interface SodScanResult { opened: number; closed: number }
 
-type LiveGrant = Awaited<ReturnType<typeof liveGrantsWithKeys>>[number];
-
-const findingFor = (person: LiveGrant[], rule: SodRule) => ({
+const findingFor = (person: HeldGrant[], rule: SodRule) => ({
   kind: 'sod_conflict' as const,
   key: `sod_conflict:${person[0]!.identityId}:${rule.name}`,
   identityId: person[0]!.identityId,
@@ -28,8 +26,11 @@ const findingFor = (person: LiveGrant[], rule: SodRule) => ({
 export const scanSodConflicts = async (work: Work, rules: readonly SodRule[]): Promise<SodScanResult> => {
   // One scan at a time: two at once would both open the same new finding and one would fail on its key.
   await work.tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext('tenure.sod-scan'))`);
-  const byPerson = new Map<string, LiveGrant[]>();
-  for (const g of await liveGrantsWithKeys(work.tx)) byPerson.set(g.identityId, [...(byPerson.get(g.identityId) ?? []), g]);
+  const byPerson = new Map<string, HeldGrant[]>();
+  for (const g of await grantsHeldTogether(work.tx, [...new Set(rules.flatMap((rule) => rule.entitlements))])) {
+    const held = byPerson.get(g.identityId);
+    if (held) held.push(g); else byPerson.set(g.identityId, [g]);
+  }
   let opened = 0;
   for (const person of byPerson.values()) {
     for (const rule of conflictsHeld(rules, person.map((g) => g.key))) {
