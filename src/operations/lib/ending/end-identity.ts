@@ -1,4 +1,4 @@
-import { and, eq, or } from 'drizzle-orm';
+import { and, eq, inArray, or } from 'drizzle-orm';
 import type { IdentityStatus } from '../../../domain/model.js';
 import { accessRequests, engagements, grants, identities } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
@@ -7,30 +7,49 @@ import { endEngagementWithin } from './engagement-end.js';
 import { cancelPendingRequests, revokeLiveGrants } from './end-access.js';
 
 export interface EndedAccess { revoked: number; cancelled: number; revokedIds: string[] }
+/** An identity to end, and why. */
+export interface Ending { id: string; status: IdentityStatus; reason: string }
 
 /**
- * Moves an identity the caller has locked (`lockIdentity`) out of active status and ends what it holds, in the caller's transaction:
- * every grant revoked, every pending request for it or by it cancelled, its API tokens revoked and
- * web sessions ended, and (on termination, or for an HR leaver) its engagements ended. Identities it
- * sponsors keep their grants until their end (see DESIGN).
+ * Moves identities the caller has locked (`lockIdentity`, `lockIdentities`) out of active status and
+ * ends what they hold, in the caller's transaction: every grant revoked, every pending request for
+ * them or by them cancelled, their API tokens revoked and web sessions ended, and (on termination,
+ * or for an HR leaver) their engagements ended. Identities they sponsor keep their grants until
+ * their end (see DESIGN). Several at once end with one statement per kind of thing and the same rows
+ * and audit events as one after the other in the order given: a request between two of them is
+ * cancelled by (and counted for) the first.
  */
+export const endIdentities = async (
+  work: Work, people: readonly Ending[], to: 'suspended' | 'terminated', options: { endEngagements?: boolean } = {},
+): Promise<Map<string, EndedAccess>> => {
+  const ids = people.map((p) => p.id);
+  const position = new Map(ids.map((id, i) => [id, i]));
+  const why = (id: string) => `identity ${to}: ${people[position.get(id)!]!.reason}`;
+  await work.tx.update(identities).set({ status: to, updatedAt: work.now }).where(inArray(identities.id, ids));
+  for (const person of people) {
+    work.record({ action: 'identity.status_changed', subject: { type: 'identity', id: person.id }, identityId: person.id,
+      before: { status: person.status }, after: { status: to }, reason: person.reason });
+  }
+  // In the lock order (see inTransaction): the caller holds the identities; engagements, then
+  // requests, then grants. Ending the engagements last finds their requests and grants already ended.
+  const ending = to === 'terminated' || options.endEngagements
+    ? await work.tx.select().from(engagements).where(and(inArray(engagements.identityId, ids), eq(engagements.status, 'active'))).for('update')
+    : [];
+  const firstOf = (r: { beneficiaryId: string; requesterId: string }) =>
+    [r.beneficiaryId, r.requesterId].filter((id) => position.has(id)).sort((a, b) => position.get(a)! - position.get(b)!)[0]!;
+  const cancelled = await cancelPendingRequests(work,
+    or(inArray(accessRequests.beneficiaryId, ids), inArray(accessRequests.requesterId, ids))!, (r) => why(firstOf(r)));
+  const revoked = await revokeLiveGrants(work, inArray(grants.identityId, ids), (g) => why(g.identityId));
+  await endCredentialsOf(work, ids, why);
+  for (const engagement of ending) await endEngagementWithin(work, engagement, why(engagement.identityId));
+  return new Map(ids.map((id) => {
+    const theirs = revoked.filter((g) => g.identityId === id).map((g) => g.id);
+    return [id, { revoked: theirs.length, cancelled: cancelled.filter((r) => firstOf(r) === id).length, revokedIds: theirs }];
+  }));
+};
+
+/** One identity: see endIdentities. */
 export const endIdentity = async (
   work: Work, person: { id: string; status: IdentityStatus }, to: 'suspended' | 'terminated', reason: string,
   options: { endEngagements?: boolean } = {},
-): Promise<EndedAccess> => {
-  await work.tx.update(identities).set({ status: to, updatedAt: work.now }).where(eq(identities.id, person.id));
-  work.record({ action: 'identity.status_changed', subject: { type: 'identity', id: person.id }, identityId: person.id,
-    before: { status: person.status }, after: { status: to }, reason });
-  const why = `identity ${to}: ${reason}`;
-  // In the lock order (see inTransaction): the caller holds the identity; engagements, then
-  // requests, then grants. Ending the engagements last finds their requests and grants already ended.
-  const ending = to === 'terminated' || options.endEngagements
-    ? await work.tx.select().from(engagements).where(and(eq(engagements.identityId, person.id), eq(engagements.status, 'active'))).for('update')
-    : [];
-  const cancelled = await cancelPendingRequests(work,
-    or(eq(accessRequests.beneficiaryId, person.id), eq(accessRequests.requesterId, person.id))!, why);
-  const revoked = await revokeLiveGrants(work, eq(grants.identityId, person.id), why);
-  await endCredentialsOf(work, person.id, why);
-  for (const engagement of ending) await endEngagementWithin(work, engagement, why);
-  return { revoked: revoked.length, cancelled, revokedIds: revoked.map((g) => g.id) };
-};
+): Promise<EndedAccess> => (await endIdentities(work, [{ id: person.id, status: person.status, reason }], to, options)).get(person.id)!;

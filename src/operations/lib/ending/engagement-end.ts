@@ -16,7 +16,7 @@ export const endEngagementWithin = async (work: Work, engagement: Engagement, re
   // Requests before grants, as the lock order says (see inTransaction).
   const cancelled = await cancelPendingRequests(work, eq(accessRequests.engagementId, engagement.id), `engagement ended: ${reason}`);
   const revoked = await revokeLiveGrants(work, eq(grants.engagementId, engagement.id), `engagement ended: ${reason}`);
-  return { revoked: revoked.length, cancelled };
+  return { revoked: revoked.length, cancelled: cancelled.length };
 };
 
 /**

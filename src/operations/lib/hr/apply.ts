@@ -14,9 +14,9 @@ import { findings } from '../../../store/schema-provisioning.js';
 import type { Work } from '../../../work/context.js';
 import { flagUnmatched, flagWithheld, syncBirthright } from './birthright.js';
 import { openFinding, resolveFindingsWhere } from '../provisioning/findings.js';
-import { offboard } from './leaver.js';
+import { leaveReason, offboard } from './leaver.js';
 import { chooseHandles, currentAttributes, managerOf, matchIdentity, saveRecord, type HrEventData, type Match } from './match.js';
-import { noteChange, type HrRunState } from './run.js';
+import { noteApplied, noteChange, type HrRunState } from './run.js';
 import { openCampaign } from '../reviews/campaigns.js';
 
 export interface Applied { status: 'applied' | 'superseded' | 'discarded'; identityId: string | null; outcome: Record<string, unknown> }
@@ -152,7 +152,7 @@ const change = async (work: Work, run: HrRunState, event: HrEventData, match: Ma
 const leave = async (work: Work, run: HrRunState, event: HrEventData, match: Match, effects: string[]): Promise<Identity | string> => {
   if (!match.identity) return 'no such person: nothing to offboard';
   const { person } = await updatePerson(work, run, event, match as Match & { identity: Identity }, effects);
-  effects.push(...await offboard(work, run, person, event, `HR leave ${event.source}/${event.eventId}`));
+  effects.push(...await offboard(work, run, person, event, leaveReason(event)));
   return person;
 };
 
@@ -169,13 +169,12 @@ export const applyHrEvent = async (work: Work, run: HrRunState, event: HrEventDa
   const result = event.type === 'hire' ? await hire(work, run, event, match, effects)
     : event.type === 'change' ? await change(work, run, event, match, effects)
       : await leave(work, run, event, match, effects);
-  const person = typeof result === 'string' ? undefined : result;
-  noteChange(run, { event: `${event.source}/${event.eventId}`, person: person?.handle ?? event.employeeId, type: event.type,
-    outcome: person ? 'applied' : 'refused', effects: person ? effects : [result as string] });
-  if (!person) { run.summary.refused += 1; return { status: 'discarded', identityId: match.identity?.id ?? null, outcome: { refused: result } }; }
-  await saveRecord(work, event, person.id, match.own);
-  run.summary.applied += 1;
-  work.record({ action: 'hr.event_applied', subject: { type: 'identity', id: person.id }, identityId: person.id,
-    after: { source: event.source, eventId: event.eventId, type: event.type, effectiveAt: event.effectiveAt }, data: { effects } });
-  return { status: 'applied', identityId: person.id, outcome: { effects } };
+  if (typeof result === 'string') {
+    noteChange(run, { event: `${event.source}/${event.eventId}`, person: event.employeeId, type: event.type, outcome: 'refused', effects: [result] });
+    run.summary.refused += 1;
+    return { status: 'discarded', identityId: match.identity?.id ?? null, outcome: { refused: result } };
+  }
+  await saveRecord(work, event, result.id, match.own);
+  noteApplied(work, run, event, result, effects);
+  return { status: 'applied', identityId: result.id, outcome: { effects } };
 };

@@ -12,7 +12,7 @@ import { hrRecords } from '../../../store/schema-hr.js';
 import type { Work } from '../../../work/context.js';
 import { flagUnmatched, flagWithheld, withoutSodConflicts } from './birthright.js';
 import { chooseHandles, type HrEventData } from './match.js';
-import { noteChange, type HrRunState } from './run.js';
+import { noteApplied, type HrRunState } from './run.js';
 
 const ROWS = 500;
 const emailOf = (e: HrEventData) => e.attributes.email?.toLowerCase();
@@ -100,10 +100,8 @@ export const hireInBulk = async (work: Work, run: HrRunState, events: HrEventDat
       await flagUnmatched(work, row);
       effects.push('no access profile matches: finding opened');
     }
-    work.record({ action: 'hr.event_applied', subject: { type: 'identity', id: row.id }, identityId: row.id,
-      after: { source: e.source, eventId: e.eventId, type: 'hire', effectiveAt: e.effectiveAt }, data: { effects } });
-    noteChange(run, { event: `${e.source}/${e.eventId}`, person: row.handle, type: 'hire', outcome: 'applied', effects });
-    run.summary.hired += 1; run.summary.applied += 1; run.summary.birthrightGranted += granted.length;
+    noteApplied(work, run, e, row, effects);
+    run.summary.hired += 1; run.summary.birthrightGranted += granted.length;
     results.set(e, effects);
   }
   return new Map(people.map(({ e, row }) => [e, { identityId: row.id, effects: results.get(e)! }]));

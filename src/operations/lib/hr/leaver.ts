@@ -10,7 +10,7 @@ import type { Identity } from '../../../store/queries/identities.js';
 import { entitlements, grants, identities } from '../../../store/schema.js';
 import { accessEvents } from '../../../store/schema-service.js';
 import type { Work } from '../../../work/context.js';
-import { endIdentity } from '../ending/end-identity.js';
+import { endIdentity, type EndedAccess } from '../ending/end-identity.js';
 import { openFinding } from '../provisioning/findings.js';
 import type { HrEventData } from './match.js';
 import type { HrRunState } from './run.js';
@@ -47,13 +47,23 @@ const orphanedEffect = (count: number, hasManager: boolean): string => {
     : `${things} flagged as ownership_orphaned findings; no manager on record, so each goes to the vendor's relationship owner or the system's other owner where there is one, and security and IAM see them`;
 };
 
+export const suspendedEffect = (ended: EndedAccess): string =>
+  `suspended; ${countOf(ended.revoked, 'grant')} revoked, ${countOf(ended.cancelled, 'request')} cancelled, tokens and sessions ended`;
+
+/** Why a leave event suspends the person (their audit events and ended grants carry it). */
+export const leaveReason = (event: HrEventData): string => `HR leave ${event.source}/${event.eventId}`;
+
+/** Whether HR said so late enough that a late_termination finding reports what stayed open meanwhile. */
+export const isLate = (work: Work, run: HrRunState, event: HrEventData): boolean =>
+  work.now.getTime() - event.effectiveAt.getTime() > run.settings.lateAfterMs;
+
 export const offboard = async (work: Work, run: HrRunState, person: Identity, event: HrEventData, why: string): Promise<string[]> => {
   const effects: string[] = [];
   if (person.status === 'active' || person.status === 'pending') {
     const ended = await endIdentity(work, person, 'suspended', why, { endEngagements: true });
-    effects.push(`suspended; ${countOf(ended.revoked, 'grant')} revoked, ${countOf(ended.cancelled, 'request')} cancelled, tokens and sessions ended`);
+    effects.push(suspendedEffect(ended));
     run.summary.leavers += 1;
-    if (work.now.getTime() - event.effectiveAt.getTime() > run.settings.lateAfterMs) {
+    if (isLate(work, run, event)) {
       await reportLateLeave(work, person, event, ended.revokedIds);
       run.summary.late += 1;
       effects.push('late: a late_termination finding lists what stayed open');

@@ -16,6 +16,7 @@ import { inTransaction, type Context, type Work } from '../../../work/context.js
 import { birthrightCatalogue } from './birthright.js';
 import { applyHrEvent } from './apply.js';
 import { bulkHires, hireInBulk } from './bulk-hire.js';
+import { leaveInBulk, mayLeaveInBulk } from './bulk-leave.js';
 import type { HrEventData } from './match.js';
 import { adoptDraft, draftOf, emptySummary, type HrRunState } from './run.js';
 
@@ -63,6 +64,26 @@ const record = async (work: Work, rows: Recorded[], batchId: string | null): Pro
   } });
 };
 
+/** Events in their order: a run of leaves in bulk where it can be (see bulk-leave.ts), the rest one by one or kept as scheduled. */
+const applyInOrder = async (work: Work, run: HrRunState, events: HrEventData[]): Promise<Recorded[]> => {
+  const rows: Recorded[] = [];
+  for (let i = 0; i < events.length;) {
+    let end = i;
+    while (end < events.length && mayLeaveInBulk(work, run, events[end]!)) end += 1;
+    if (end > i) {
+      for (const [event, applied] of await leaveInBulk(work, run, events.slice(i, end), (e) => applyHrEvent(work, run, e))) rows.push({ event, ...applied });
+      i = end;
+      continue;
+    }
+    const event = events[i++]!;
+    if (event.effectiveAt.getTime() > work.now.getTime()) {
+      run.summary.scheduled += 1;
+      rows.push({ event, status: 'scheduled', identityId: null, outcome: null });
+    } else rows.push({ event, ...await applyHrEvent(work, run, event) });
+  }
+  return rows;
+};
+
 export const processChunk = async (work: Work, run: HrRunState, events: HrEventData[], reprocess: Reprocess, batchId: string | null) => {
   // One HR run at a time: the lock is held to commit, so a person's events apply in one order even
   // when two imports or API calls overlap.
@@ -76,15 +97,7 @@ export const processChunk = async (work: Work, run: HrRunState, events: HrEventD
       rows.push({ event, status: 'applied', identityId: hired.identityId, outcome: { effects: hired.effects } });
     }
   }
-  for (const event of fresh.filter((e) => !bulk.has(e))) {
-    if (event.effectiveAt.getTime() > work.now.getTime()) {
-      run.summary.scheduled += 1;
-      rows.push({ event, status: 'scheduled', identityId: null, outcome: null });
-      continue;
-    }
-    const applied = await applyHrEvent(work, run, event);
-    rows.push({ event, ...applied });
-  }
+  rows.push(...await applyInOrder(work, run, fresh.filter((e) => !bulk.has(e))));
   await record(work, rows, batchId);
 };
 

@@ -1,7 +1,9 @@
 /** What one run of HR events (an API batch, an import, a confirmed batch, due events) carries and reports. */
 import type { AccessProfile, HrSettings } from '../../../domain/hr.js';
 import type { SodRule } from '../../../domain/separation-of-duties.js';
+import type { Work } from '../../../work/context.js';
 import type { CatalogueEntry } from './birthright.js';
+import type { HrEventData } from './match.js';
 
 export interface HrSummary {
   received: number; replayed: number; applied: number; scheduled: number; superseded: number; refused: number;
@@ -31,6 +33,14 @@ export const emptySummary = (): HrSummary => ({
 export const CHANGE_LINES = 1000;
 export const noteChange = (run: HrRunState, change: HrChange): void => {
   if (run.changes.length < CHANGE_LINES) run.changes.push(change);
+};
+
+/** An event applied to a person: counted, noted in the report, and its audit event saying what it did. */
+export const noteApplied = (work: Work, run: HrRunState, event: HrEventData, person: { id: string; handle: string }, effects: string[]): void => {
+  noteChange(run, { event: `${event.source}/${event.eventId}`, person: person.handle, type: event.type, outcome: 'applied', effects });
+  run.summary.applied += 1;
+  work.record({ action: 'hr.event_applied', subject: { type: 'identity', id: person.id }, identityId: person.id,
+    after: { source: event.source, eventId: event.eventId, type: event.type, effectiveAt: event.effectiveAt }, data: { effects } });
 };
 
 /**
