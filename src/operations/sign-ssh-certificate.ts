@@ -6,13 +6,19 @@ import { newId } from '../domain/ids.js';
 import { certificateWindow, DEFAULT_CERTIFICATE_CLOCK_SKEW_MS } from '../domain/ssh-validity.js';
 import { MAX_CERTIFICATE_LIFETIME_MS, signUserCertificate } from '../ssh/certificate-authority.js';
 import { checkPublicKey } from '../ssh/keys.js';
-import { rawRows } from '../store/database.js';
+import { rawRows, type Store } from '../store/database.js';
 import { grants } from '../store/schema.js';
 import { sshCertificates } from '../store/schema-ssh.js';
 import { loadActor, requireMayAct, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context } from '../work/context.js';
 import { duration, parseInput } from './input.js';
 import { loadSshGrant, type SshGrant } from './lib/credentials/ssh-grant.js';
+
+/** One sequence for every CA, the SSH proxy's upstream CA too (see schema-ssh.ts); read as text, since a bigint may exceed a JSON number. */
+export const nextCertificateSerial = async (db: Store['db']): Promise<bigint> => {
+  const [next] = await rawRows<{ serial: string }>(db, sql`SELECT nextval('ssh_certificate_serials')::text AS serial`);
+  return BigInt(next!.serial);
+};
 
 export const Input = z.object({
   grant: z.uuid('must be a grant id'),
@@ -79,9 +85,7 @@ export const signSshCertificate = async (ctx: Context, input: z.input<typeof Inp
   });
   // Checked before a serial is taken, so a bad key costs nothing; ssh-keygen parses it again when signing.
   const publicKey = await checkPublicKey(data.publicKey);
-  // One sequence for every CA (see schema-ssh.ts); as text, since a bigint may exceed a JSON number.
-  const [next] = await rawRows<{ serial: string }>(db, sql`SELECT nextval('ssh_certificate_serials')::text AS serial`);
-  const serial = BigInt(next!.serial);
+  const serial = await nextCertificateSerial(db);
   const signed = await signUserCertificate({
     caKeyPath: sshCaConfigOf(spec, [principal]).caKeyPath, publicKey: publicKey.line, keyId: grant.id, principals: [principal],
     ...window, serial,

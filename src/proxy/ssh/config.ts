@@ -13,6 +13,11 @@ export interface SshProxyConfig {
   /** How long before a grant's end the client is warned (default 60 s). */
   noticeBeforeMs: number;
   recordFlushMs: number;
+  /**
+   * The upstream CA's private key file: when set, the proxy signs in to hosts with a certificate it
+   * mints per session (upstream-certificate.ts); unset, with the plain upstream key.
+   */
+  upstreamCaKeyPath?: string;
 }
 
 export const loadSshProxyConfig = (env: NodeJS.ProcessEnv = process.env): SshProxyConfig => {
@@ -25,5 +30,6 @@ export const loadSshProxyConfig = (env: NodeJS.ProcessEnv = process.env): SshPro
     watchIntervalMs: positiveWholeNumber(env, 'TENURE_SSH_PROXY_WATCH_MS', 200),
     noticeBeforeMs: positiveWholeNumber(env, 'TENURE_SSH_PROXY_NOTICE_MS', 60_000),
     recordFlushMs: 200,
+    ...(env.TENURE_SSH_PROXY_UPSTREAM_CA_KEY ? { upstreamCaKeyPath: env.TENURE_SSH_PROXY_UPSTREAM_CA_KEY } : {}),
   };
 };

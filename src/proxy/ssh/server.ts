@@ -10,6 +10,9 @@ import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
 import type { DecisionService } from '../../decision/service.js';
 import { TenureError } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
+import type { SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
+import { readCaPublicKey } from '../../ssh/keys.js';
 import type { Context } from '../../work/context.js';
 import { addressOf, listen } from '../listener.js';
 import { SessionWatcher } from '../watcher.js';
@@ -17,6 +20,7 @@ import { admit } from './authenticate.js';
 import type { SshProxyConfig } from './config.js';
 import { SshSession } from './session.js';
 import { openUpstream } from './upstream.js';
+import { mintUpstreamCertificate } from './upstream-certificate.js';
 
 /** Refused attempts a connection may make, as sshd's MaxAuthTries. */
 const MAX_REFUSALS = 6;
@@ -32,6 +36,8 @@ export class SshProxyServer {
 
   static async start(options: SshProxyOptions): Promise<SshProxyServer> {
     const settled = { ...options, onError: options.onError ?? (() => undefined) };
+    // A CA key that is exposed, encrypted or unreadable stops the proxy here, not at each sign-in.
+    if (options.config.upstreamCaKeyPath !== undefined) await readCaPublicKey(options.config.upstreamCaKeyPath);
     const watcher = new SessionWatcher<SshSession>({ ctx: options.ctx, decision: options.decision, intervalMs: options.config.watchIntervalMs,
       noticeBeforeMs: options.config.noticeBeforeMs, onError: settled.onError });
     const ssh = new ssh2.Server({ hostKeys: [readFileSync(options.config.hostKeyPath)], ident: 'Tenure' });
@@ -85,6 +91,14 @@ export class SshProxyServer {
     });
   }
 
+  /** With a certificate minted for this session when an upstream CA is configured, else with the plain upstream key. */
+  private async signInUpstream(login: SshProxyLogin, sessionId: string): Promise<ssh2.Client> {
+    const { ctx, config } = this.options;
+    const certificate = config.upstreamCaKeyPath === undefined ? undefined
+      : await mintUpstreamCertificate(ctx.store, config.upstreamCaKeyPath, login, sessionId);
+    return openUpstream(login, config.upstreamTimeoutMs, certificate);
+  }
+
   /**
    * `admitted` is called once the client has proved who it is: the host's own time to let the proxy in is not the client's handshake.
    * `again`: this is the second try after the session's start found the chosen grant ended.
@@ -96,12 +110,15 @@ export class SshProxyServer {
     if (admission === 'key_acceptable') { auth.accept(); return 'pending'; }
     if ('refused' in admission) { auth.reject(['publickey']); return 'refused'; }
     admitted();
-    const upstream = await openUpstream(admission.login, config.upstreamTimeoutMs).catch((error: unknown) => {
-      this.options.onError(new Error(`ssh proxy: ${admission.login.host.name}: ${(error as Error).message}`));
+    // The id is taken now: the upstream certificate names the session before its row exists.
+    const sessionId = newId();
+    const { login } = admission;
+    const upstream = await this.signInUpstream(login, sessionId).catch((error: unknown) => {
+      this.options.onError(new Error(`ssh proxy: ${login.host.name}: ${(error as Error).message}`));
       return undefined;
     });
     if (!upstream) { auth.reject(['publickey']); return 'refused'; }
-    const session = await SshSession.begin({ ctx, recordFlushMs: config.recordFlushMs, onError: this.options.onError }, admission, client, upstream,
+    const session = await SshSession.begin({ ctx, recordFlushMs: config.recordFlushMs, onError: this.options.onError }, sessionId, admission, client, upstream,
       clientAddress, (s) => this.watcher.sessions.delete(s)).catch((error: unknown) => {
       upstream.end();
       // The grant ended between the decision point's answer (from memory) and the session's row: a refusal, not a fault.

@@ -9,7 +9,6 @@ import type { Connection, ServerChannel } from 'ssh2';
 import type ssh2 from 'ssh2';
 import { asciicastEvent, asciicastHeader, type AsciicastCode } from '../../domain/asciicast.js';
 import type { DecisionContext } from '../../domain/decision-conditions.js';
-import { newId } from '../../domain/ids.js';
 import type { ProxyEndReason } from '../../domain/proxy-recording.js';
 import { endProxySession } from '../../operations/end-proxy-session.js';
 import type { SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
@@ -46,13 +45,12 @@ export class SshSession implements WatchedSession, ChannelHost, ForwardingHost {
   get forwarding(): readonly string[] { return this.login.forwarding; }
   get ending(): boolean { return this.ended; }
 
-  /** Records the session's start (row and audit event together); the caller then lets the client in. */
+  /** Records the session's start (row and audit event together) under `id`, which the upstream certificate already names; the caller then lets the client in. */
   static async begin(
-    deps: SshSessionDeps, admitted: { login: SshProxyLogin; grantId: string; context: DecisionContext }, client: Connection, upstream: ssh2.Client,
+    deps: SshSessionDeps, id: string, admitted: { login: SshProxyLogin; grantId: string; context: DecisionContext }, client: Connection, upstream: ssh2.Client,
     clientAddress: string, onEnd: (session: SshSession) => void,
   ): Promise<SshSession> {
     const { login } = admitted;
-    const id = newId();
     await startProxySession({ ...deps.ctx, actor: { id: login.identityId, channel: 'api' } }, {
       id, protocol: 'ssh', identityId: login.identityId, handle: login.handle, grantId: admitted.grantId, entitlement: login.entitlementKey,
       clientAddress, target: { systemId: login.systemId, systemKey: login.systemKey, entitlementId: login.entitlementId,

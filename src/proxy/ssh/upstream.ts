@@ -1,20 +1,22 @@
 /**
  * The proxy's own sign-in to the host: as the grant's account, with the key only the proxy holds
- * (the host authorises it for proxied accounts; it trusts no certificate a person holds), to the
- * host key the policy pins. A host presenting any other key is refused: a person's session is never
- * relayed to an impostor.
+ * (the host authorises it for proxied accounts; it trusts no certificate a person holds), or with
+ * that key and a `certificate` the upstream CA minted for this session (upstream-certificate.ts),
+ * to the host key the policy pins. A host presenting any other key is refused: a person's session
+ * is never relayed to an impostor.
  */
 import { readFileSync } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
+import { signInWithCertificate } from './certificate-sign-in.js';
 
 const { Client } = ssh2;
 
 /** The key blob of a known_hosts-style `type base64` line. */
 const hostKeyBlob = (line: string): Buffer => Buffer.from(line.trim().split(/\s+/)[1] ?? '', 'base64');
 
-export const openUpstream = (login: SshProxyLogin, timeoutMs: number): Promise<ssh2.Client> => new Promise((resolve, reject) => {
+export const openUpstream = (login: SshProxyLogin, timeoutMs: number, certificate?: string): Promise<ssh2.Client> => new Promise((resolve, reject) => {
   const client = new Client();
   const pinned = hostKeyBlob(login.host.hostKey);
   let hostKeyRefused = false;
@@ -29,4 +31,11 @@ export const openUpstream = (login: SshProxyLogin, timeoutMs: number): Promise<s
       return ok;
     },
   });
+  if (certificate === undefined) return;
+  try {
+    signInWithCertificate(client, certificate);
+  } catch (error) {
+    client.end();
+    reject(error as Error);
+  }
 });
