@@ -18,48 +18,47 @@ import { median, type BenchResult } from './report.js';
 
 export interface ListSizes { requests: number; grants: number; findings: number; events: number; asks: number }
 
+/** Runs `fn` over 1..n in slices of `step`: each slice one statement, well inside the statement timeout. */
+const inSlices = async (n: number, step: number, fn: (from: number, to: number) => Promise<unknown>) => {
+  for (let from = 1; from <= n; from += step) await fn(from, Math.min(n, from + step - 1));
+};
+
 /** Grants spread over the backlog's people and every entitlement: most ended, a tenth live. */
-const seedGrants = async (store: Store, now: string, n: number) => store.db.execute(sql`
+const seedGrants = (store: Store, now: string, n: number) => inSlices(n, 100_000, (from, to) => store.db.execute(sql`
   WITH people AS (SELECT array_agg(id ORDER BY id) AS ids FROM identities WHERE handle LIKE 'ib%'),
        rights AS (SELECT array_agg(id ORDER BY id) AS ids FROM entitlements)
   INSERT INTO grants (id, identity_id, entitlement_id, origin, starts_at, ends_at, status, provisioning_state, created_at)
   SELECT gen_random_uuid(), p.ids[1 + s % cardinality(p.ids)], r.ids[1 + s % cardinality(r.ids)], 'birthright',
          ${now}::timestamptz - s * interval '1 minute', ${now}::timestamptz - s * interval '1 minute' + interval '30 days',
          CASE WHEN s % 10 = 0 THEN 'active' ELSE 'expired' END, 'provisioned', ${now}::timestamptz - s * interval '1 minute'
-    FROM generate_series(1, ${n}) s, people p, rights r`);
+    FROM generate_series(${from}::int, ${to}::int) s, people p, rights r`));
 
-const seedFindings = async (store: Store, now: string, n: number) => store.db.execute(sql`
+const seedFindings = (store: Store, now: string, n: number) => inSlices(n, 100_000, (from, to) => store.db.execute(sql`
   WITH rights AS (SELECT array_agg(system_id ORDER BY id) AS ids FROM entitlements)
   INSERT INTO findings (id, kind, severity, key, status, system_id, summary, evidence, opened_at, last_seen_at)
   SELECT gen_random_uuid(), 'orphan_account', 'high', 'bench:' || s, CASE WHEN s % 4 = 0 THEN 'open' ELSE 'resolved' END,
          r.ids[1 + s % cardinality(r.ids)], 'account bench' || s || ' has no grant', '{}'::jsonb,
          ${now}::timestamptz - s * interval '1 minute', ${now}::timestamptz - s * interval '1 minute'
-    FROM generate_series(1, ${n}) s, rights r`);
+    FROM generate_series(${from}::int, ${to}::int) s, rights r`));
 
 /**
- * Events after the world's own, a thousand per statement batch of a million, each about one of the
- * backlog's people; `request.created` for most, a rarer action (`grant.revoked`) for one in a thousand.
+ * Events numbered after the world's own, each about one of the backlog's people, a tenth of a second
+ * apart and ending now; `request.created` for most, a rarer action (`grant.revoked`) for one in a thousand.
  */
-const seedEvents = async (store: Store, now: string, n: number) => {
-  const step = 1_000_000;
-  for (let from = 1; from <= n; from += step) {
-    await store.db.execute(sql`
+const seedEvents = (store: Store, now: string, n: number) => inSlices(n, 250_000, (from, to) => store.db.execute(sql`
       WITH people AS (SELECT array_agg(id ORDER BY id) AS ids FROM identities WHERE handle LIKE 'ib%'),
-           base AS (SELECT coalesce(max(seq), 0) AS seq FROM audit_events WHERE seq < 1000000000),
            e AS (
         SELECT 1000000000 + s AS seq, ${now}::timestamptz - (${n}::int - s) * interval '100 milliseconds' AS at,
                CASE WHEN s % 1000 = 0 THEN 'grant.revoked' ELSE 'request.created' END AS action,
                p.ids[1 + s % cardinality(p.ids)] AS identity_id, gen_random_uuid()::text AS subject_id
-          FROM generate_series(${from}::int, ${Math.min(n, from + step - 1)}::int) s, people p)
+          FROM generate_series(${from}::int, ${to}::int) s, people p)
       INSERT INTO audit_events (seq, occurred_at, action, actor_id, channel, subject_type, subject_id, identity_id, system_id, canonical, hash)
       SELECT e.seq, e.at, e.action, NULL, 'worker', 'request', e.subject_id, e.identity_id, NULL,
              jsonb_build_object('v', 1, 'at', to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), 'action', e.action,
                'actor', jsonb_build_object('id', NULL, 'channel', 'worker'), 'subject', jsonb_build_object('type', 'request', 'id', e.subject_id),
                'identityId', e.identity_id, 'systemId', NULL, 'before', NULL, 'after', NULL, 'reason', NULL, 'ticket', NULL, 'data', NULL)::text,
              md5(e.seq::text)
-        FROM e`);
-  }
-};
+        FROM e`));
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
