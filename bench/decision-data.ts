@@ -10,7 +10,6 @@ import type { CheckRequest } from '../src/decision/service.js';
 import type { DecisionSettings } from '../src/domain/decision-settings.js';
 import type { Store } from '../src/store/database.js';
 import { rawRows } from '../src/store/database.js';
-import type { World } from '../test/support/world.js';
 
 export const SYSTEMS = 50;
 export const PER_SYSTEM = 20;
@@ -31,11 +30,10 @@ const settings = (): DecisionSettings => {
 
 /** Fills the store; returns the sizes and `questionCount` questions (70% about a grant held). */
 export const generateDecisionData = async (
-  store: Store, w: World, sizes: { identities: number; grantsPerIdentity: number }, questionCount: number,
+  store: Store, people: { olivia: string; sam: string }, sizes: { identities: number; grantsPerIdentity: number }, questionCount: number,
 ): Promise<DecisionData> => {
   const db = store.db;
-  const olivia = await w.id('olivia');
-  const sam = await w.id('sam');
+  const { olivia, sam } = people;
   const [vendor] = await rawRows<{ id: string }>(db, sql`SELECT id FROM vendors LIMIT 1`);
   await db.execute(sql`INSERT INTO systems (id, key, name, business_owner_id, technical_owner_id, criticality)
     SELECT gen_random_uuid(), 'sys' || s, 'System ' || s, ${olivia}, ${olivia}, 'medium' FROM generate_series(0, ${SYSTEMS - 1}) s`);

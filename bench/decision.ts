@@ -139,7 +139,7 @@ export const benchDecision = async (backend: Backend, sizes: DecisionBenchSizes,
   let reader: Store | undefined;
   try {
     const w = await buildWorld(opened.store);
-    const data = await generateDecisionData(opened.store, w, sizes, Math.min(sizes.checks, 100_000));
+    const data = await generateDecisionData(opened.store, { olivia: await w.id('olivia'), sam: await w.id('sam') }, sizes, Math.min(sizes.checks, 100_000));
     const { service, result } = await benchLoad(opened.store, backend, data.grants, data.identities, runs);
     results.push(result);
     try {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench` (full sizes) or `npm run bench -- --smoke` (tiny sizes, run by the test suite so
- * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, approvals, reconcile, console, inbox, lists, decision, verify, checkpoint, removal, pgproxy, sshproxy, startup) runs one group;
+ * the harness cannot rot). `--backend embedded|postgres` narrows the run, `--only hr` (or lifecycle, approvals, reconcile, console, inbox, lists, http, decision, verify, checkpoint, removal, pgproxy, sshproxy, startup) runs one group;
  * `--removal-grants 100000` measures removal with that many grants ending in one minute instead of the
  * default sizes (100,000 takes most of an hour). Prints a table and writes it to bench/results/.
  */
@@ -14,6 +14,7 @@ import { benchConsole } from './console.js';
 import { benchDecision, type DecisionBenchSizes } from './decision.js';
 import { benchExpireGrants } from './expire-grants.js';
 import { benchHr } from './hr.js';
+import { benchHttpServe, type HttpServeSizes } from './http-serve.js';
 import { benchInbox } from './inbox.js';
 import { benchLists, type ListSizes } from './lists.js';
 import { benchPgProxy } from './pg-proxy.js';
@@ -51,6 +52,12 @@ const LISTS: Record<Backend, ListSizes> = smoke
   : { embedded: { requests: 100_000, grants: 100_000, findings: 10_000, events: 1_000_000, asks: 100 },
       postgres: { requests: 100_000, grants: 1_000_000, findings: 100_000, events: 10_000_000, asks: 100 } };
 
+/** A whole `tenure serve` under HTTP load (http-serve.ts): the decision bench's data, ten seconds a load. */
+const HTTP: Record<Backend, HttpServeSizes> = smoke
+  ? { embedded: { identities: 200, grantsPerIdentity: 5, seconds: 1, rates: [100] }, postgres: { identities: 200, grantsPerIdentity: 5, seconds: 1, rates: [100] } }
+  : { embedded: { identities: 10_000, grantsPerIdentity: 10, seconds: 10, rates: [1_000, 5_000, 10_000] },
+      postgres: { identities: 100_000, grantsPerIdentity: 10, seconds: 10, rates: [1_000, 5_000, 10_000] } };
+
 const results: BenchResult[] = [];
 /** Each group on its own database, so one group's rows never slow another's scans. */
 const withStore = async (backend: Backend, fn: (store: Store) => Promise<BenchResult[]>, poolSize = 4): Promise<void> => {
@@ -78,6 +85,7 @@ for (const backend of backends) {
   if (runs('inbox')) await withStore(backend, async (store) => benchInbox(store, await buildWorld(store), backend, SIZES.inbox.requests, SIZES.inbox.asks));
   if (runs('hr')) await withStore(backend, async (store) => benchHr(store, await buildWorld(store), backend, { ...SIZES.hr, runs: SIZES.runs }));
   if (runs('decision')) results.push(...await benchDecision(backend, DECISION[backend], SIZES.runs));
+  if (runs('http')) results.push(...await benchHttpServe(backend, HTTP[backend]));
   if (runs('verify')) await withStore(backend, async (store) => [await benchAuditVerify(store, { events: SIZES.verify[backend] })]);
   if (runs('verify') || runs('checkpoint')) await withStore(backend, async (store) => benchCheckpoint(store, { since: SIZES.checkpoint }));
   // pgbench -S through the PostgreSQL proxy and direct, side by side: the proxy's targets are servers.

@@ -13,8 +13,9 @@ set -euo pipefail
 # config and port) over TCP and over TLS (the gtls driver). The system's own rsyslog service is not used.
 # pgbouncer: test/pgbouncer.test.ts runs Tenure through it in transaction pooling mode. patroni, etcd-server,
 # etcd-client, haproxy: the failover topology of test/ha (docs/high-availability.md). None starts a service here.
+# wrk: the closed-loop load of `npm run bench -- --only http` (its smoke size runs in test/bench-smoke.test.ts).
 PACKAGES=(postgresql postgresql-client slapd ldap-utils openssh-server openssh-client chromium fonts-dejavu-core prometheus
-  podman runc debootstrap rsyslog rsyslog-gnutls pgbouncer patroni etcd-server etcd-client haproxy)
+  podman runc debootstrap rsyslog rsyslog-gnutls pgbouncer patroni etcd-server etcd-client haproxy wrk)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

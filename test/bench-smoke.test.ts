@@ -12,7 +12,8 @@ describe('the benchmark harness', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--smoke'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, r.stderr);
     for (const backend of ['embedded', 'postgres']) {
-      for (const name of ['expire due grants', 'approve requests', 'audit verify', 'revocation lag', 'systems page', 'inbox']) {
+      for (const name of ['expire due grants', 'approve, one at a time', 'bulk approval', 'audit verify', 'revocation lag', 'systems page', 'inbox',
+        'grants, everyone', 'audit search, one person', 'POST /v1/check, closed loop \\(wrk\\)', 'POST /v1/check at', 'floor: bare node:http']) {
         assert.match(r.stdout, new RegExp(`\\| ${name}[^\\n]*\\| ${backend} `), `${name} on ${backend}`);
       }
     }
