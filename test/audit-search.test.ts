@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import canonicalize from 'canonicalize';
+import { sql } from 'drizzle-orm';
 import { chainHash, GENESIS_HASH } from '../src/audit/chain.js';
 import { exportAuditEvents } from '../src/audit/export.js';
-import { searchAuditEvents, type AuditFilters } from '../src/audit/search.js';
+import { searchAuditEvents, SMALL_WINDOW_EVENTS, type AuditFilters } from '../src/audit/search.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { buildAuditFixture, HOUR, START, type AuditFixture } from './support/audit-fixture.js';
 
@@ -84,3 +85,34 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('a search bounded in time reads a small window through the time index and a wide one along the chain, with the same answers', () => {
+  for (const backend of BACKENDS) {
+    it(`every window, narrow or wider than ${SMALL_WINDOW_EVENTS.toLocaleString('en-US')} events, oldest or newest first, returns exactly the events inside it (${backend})`, async () => {
+      const store = await freshStore(backend);
+      try {
+        const total = SMALL_WINDOW_EVENTS + 5_000;
+        const start = Date.parse('2030-01-01T00:00:00Z');
+        // One event a second, their times growing with seq, as appends make them.
+        await store.db.execute(sql`INSERT INTO audit_events (seq, occurred_at, action, actor_id, channel, subject_type, subject_id, identity_id, system_id, canonical, hash)
+          SELECT s, ${new Date(start).toISOString()}::timestamptz + s * interval '1 second', 'grant.created', NULL, 'system', 'grant', 'g-' || s, NULL, NULL,
+                 jsonb_build_object('v', 1, 'at', to_char((${new Date(start).toISOString()}::timestamptz + s * interval '1 second') AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                   'action', 'grant.created', 'actor', jsonb_build_object('id', NULL, 'channel', 'system'), 'subject', jsonb_build_object('type', 'grant', 'id', 'g-' || s),
+                   'identityId', NULL, 'systemId', NULL, 'before', NULL, 'after', NULL, 'reason', NULL, 'ticket', NULL, 'data', NULL)::text, md5(s::text)
+            FROM generate_series(1, ${total}::int) s`);
+        const at = (seq: number) => new Date(start + seq * 1000);
+        const windows: [string, number, number][] = [['the last hour', total - 3600, total + 1], ['one minute in the middle', 10_000, 10_060],
+          [`wider than ${SMALL_WINDOW_EVENTS}`, 2_000, total + 1]];
+        for (const [name, first, end] of windows) {
+          for (const newestFirst of [false, true]) {
+            const found = (await searchAuditEvents(store.db, { from: at(first), to: at(end), limit: 50, newestFirst })).map((e) => e.seq);
+            const inside = Array.from({ length: Math.min(end, total + 1) - first }, (_, i) => first + i);
+            assert.deepEqual(found, newestFirst ? inside.reverse().slice(0, 50) : inside.slice(0, 50), `${name}, ${newestFirst ? 'newest' : 'oldest'} first`);
+          }
+        }
+      } finally {
+        await store.close();
+      }
+    });
+  }
+});

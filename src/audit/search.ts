@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, inArray, lt, sql, type SQL } from 'drizzle-orm';
 import { TenureError } from '../domain/errors.js';
 import type { Executor } from '../store/database.js';
 import { auditEvents } from '../store/schema.js';
@@ -95,12 +95,39 @@ export const checkedRecord = (row: { seq: number; hash: string; canonical: strin
   return record;
 };
 
+/** A time window holding at most this many events is read through the time index (see searchAuditEvents). */
+export const SMALL_WINDOW_EVENTS = 50_000;
+
+/** The time bounds alone, which the time index answers. */
+const timeWhere = (f: AuditFilters): SQL | undefined => and(
+  f.from === undefined ? undefined : gte(auditEvents.occurredAt, f.from),
+  f.to === undefined ? undefined : lt(auditEvents.occurredAt, f.to),
+);
+
+/** Whether the window holds few enough events to collect them all by the time index, counted no further than that. */
+const smallWindow = async (exec: Executor, f: AuditFilters): Promise<boolean> => {
+  const inWindow = exec.select({ seq: auditEvents.seq }).from(auditEvents).where(timeWhere(f)).limit(SMALL_WINDOW_EVENTS + 1).as('in_window');
+  const [row] = await exec.select({ n: sql<number>`count(*)::int` }).from(inWindow);
+  return (row?.n ?? 0) <= SMALL_WINDOW_EVENTS;
+};
+
 /**
  * Events matching every given filter, at most `limit`: oldest first, paged on with `afterSeq`, or
  * newest first (`newestFirst`), paged on with `beforeSeq`.
+ *
+ * A time bound needs care: the planner walks the chain in seq order and filters on the time,
+ * expecting the window's events to be spread over the chain, when they sit together at one place
+ * in it (time grows with seq). The last hour of ten million events, oldest first, walked all ten
+ * million (seconds). A window of few events is collected whole through the time index first, then
+ * ordered and paged; a wide one matches often enough for the walk to find its page soon.
  */
 export const searchAuditEvents = async (exec: Executor, filters: AuditFilters & { limit: number; newestFirst?: boolean }): Promise<AuditRecord[]> => {
+  const bounded = filters.from !== undefined || filters.to !== undefined;
+  const window = bounded && await smallWindow(exec, filters)
+    ? sql`${auditEvents.seq} IN (SELECT seq FROM (${exec.select({ seq: auditEvents.seq }).from(auditEvents).where(timeWhere(filters))}) AS w OFFSET 0)`
+    : undefined;
   const rows = await exec.select({ seq: auditEvents.seq, hash: auditEvents.hash, canonical: auditEvents.canonical })
-    .from(auditEvents).where(auditWhere(filters)).orderBy(filters.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq)).limit(filters.limit);
+    .from(auditEvents).where(and(window, auditWhere(filters)))
+    .orderBy(filters.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq)).limit(filters.limit);
   return rows.map((row) => checkedRecord(row, filters));
 };
