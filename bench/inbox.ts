@@ -43,7 +43,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const fmt = (ms: number) => ms.toFixed(1);
 
 /** Percentiles of `asks` timed runs of `fn`. */
-const timeRuns = async (asks: number, fn: () => Promise<void>) => {
+export const timeRuns = async (asks: number, fn: () => Promise<unknown>) => {
   const times: number[] = [];
   for (let i = 0; i < asks; i += 1) {
     const start = performance.now();

@@ -13,8 +13,8 @@ import { listRequests } from '../src/operations/list-requests.js';
 import { searchAudit } from '../src/operations/search-audit.js';
 import type { Store } from '../src/store/database.js';
 import type { World } from '../test/support/world.js';
-import { seedBacklog } from './inbox.js';
-import { median, type BenchResult } from './report.js';
+import { seedBacklog, timeRuns } from './inbox.js';
+import type { BenchResult } from './report.js';
 
 export interface ListSizes { requests: number; grants: number; findings: number; events: number; asks: number }
 
@@ -59,19 +59,6 @@ const seedEvents = (store: Store, now: string, n: number) => inSlices(n, 250_000
                'identityId', e.identity_id, 'systemId', NULL, 'before', NULL, 'after', NULL, 'reason', NULL, 'ticket', NULL, 'data', NULL)::text,
              md5(e.seq::text)
         FROM e`));
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
-
-const timeRuns = async (asks: number, fn: () => Promise<unknown>) => {
-  const times: number[] = [];
-  for (let i = 0; i < asks; i += 1) {
-    const start = performance.now();
-    await fn();
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return { p50: median(times), p95: percentile(times, 0.95) };
-};
 
 /** A first page that must not come back empty: an empty list is fast for the wrong reason. */
 const nonEmpty = (what: string, rows: readonly unknown[]) => { if (rows.length === 0) throw new Error(`${what}: the page came back empty`); };
