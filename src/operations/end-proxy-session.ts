@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { ProxyEndReason } from '../domain/proxy-recording.js';
 import { entitlements, identities, systems } from '../store/schema.js';
 import { proxySessions, proxyStatements } from '../store/schema-proxy.js';
@@ -7,10 +7,16 @@ import { inTransaction, type Context } from '../work/context.js';
 /**
  * Statement records of a session, written as they finish (in batches). Not audit events: the
  * recording is evidence through its digest, which `proxy_session.ended` puts into the chain.
+ * One text whatever the batch's size, its rows as two array parameters: a drizzle multi-row INSERT
+ * was rebuilt, three parameters a row, on every flush, the largest cost of the proxy's own thread
+ * after its socket writes (docs/sessions.md, Speed).
  */
 export const appendProxyStatements = async (ctx: Context, sessionId: string, records: readonly { seq: number; record: string }[]) => {
   if (records.length === 0) return;
-  await ctx.store.db.insert(proxyStatements).values(records.map((r) => ({ sessionId, ...r })));
+  const seqs = sql.param(records.map((r) => r.seq));
+  const lines = sql.param(records.map((r) => r.record));
+  await ctx.store.db.execute(sql`INSERT INTO ${proxyStatements} (session_id, seq, record)
+    SELECT ${sessionId}::uuid, seq, record FROM unnest(${seqs}::bigint[], ${lines}::text[]) AS line(seq, record)`);
 };
 
 export interface EndProxySession { id: string; reason: ProxyEndReason; statements: number; recordingSha256: string }
