@@ -35,10 +35,24 @@ export const rowsOfTag = (tag: string): number => {
   return match ? Number(match[2]) : 0;
 };
 
-export const canonicalStatement = (s: RecordedStatement): string => JSON.stringify({
-  seq: s.seq, at: s.at.toISOString(), durationUs: s.durationUs, protocol: s.protocol, text: s.text,
-  params: s.params, tags: s.tags, rows: s.rows, error: s.error,
-});
+/** The last instant written and its ISO text: a busy session finishes several statements a millisecond. */
+let lastAt = { ms: Number.NaN, iso: '' };
+
+const isoOf = (at: Date): string => {
+  const ms = at.getTime();
+  if (ms !== lastAt.ms) lastAt = { ms, iso: at.toISOString() };
+  return lastAt.iso;
+};
+
+/**
+ * Exactly `JSON.stringify({ seq, at, durationUs, protocol, text, params, tags, rows, error })`, the
+ * canonical line (src/domain/proxy-recording.test.ts holds it to that), written out field by field:
+ * the proxy makes one a transaction, and only the free-text fields need JSON's escaping. The numbers
+ * are whole and finite, which print the same either way.
+ */
+export const canonicalStatement = (s: RecordedStatement): string =>
+  `{"seq":${s.seq},"at":"${isoOf(s.at)}","durationUs":${s.durationUs},"protocol":"${s.protocol}","text":${JSON.stringify(s.text)},`
+  + `"params":${JSON.stringify(s.params)},"tags":${JSON.stringify(s.tags)},"rows":${s.rows},"error":${JSON.stringify(s.error)}}`;
 
 /** The digest of a recording, fed line by line as statements finish. */
 export class RecordingDigest {

@@ -8,13 +8,21 @@ import { RecordingDigest } from '../domain/proxy-recording.js';
 import { appendProxyStatements } from '../operations/end-proxy-session.js';
 import type { Context } from '../work/context.js';
 
-const WRITE_BATCH = 100;
+/**
+ * A batch is written when it holds this many lines or characters, else after `flushMs`. Each write
+ * costs the database a statement and a commit besides its rows: at 1,000 lines a busy PostgreSQL
+ * session's recording takes about half the server CPU a line that it did at 100. The size bound
+ * keeps an SSH recording's batches (asciicast lines of up to tens of KiB) about as large as before.
+ */
+const WRITE_BATCH = 1000;
+const WRITE_BATCH_CHARS = 2 * 1024 * 1024;
 /** Lines not yet stored beyond this (in characters) make the writer `behind`: a proxy relaying bulk output then waits for it. */
 const MAX_UNWRITTEN = 4 * 1024 * 1024;
 
 export class RecordingWriter {
   private readonly digest = new RecordingDigest();
-  private batch: { seq: number; record: string }[] = [];
+  private batch: string[] = [];
+  private batchChars = 0;
   private writing: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private unwritten = 0;
@@ -41,8 +49,9 @@ export class RecordingWriter {
   add(line: string): void {
     this.unwritten += line.length;
     this.digest.add(line);
-    this.batch.push({ seq: this.digest.statements, record: line });
-    if (this.batch.length >= WRITE_BATCH) this.flush();
+    this.batch.push(line);
+    this.batchChars += line.length;
+    if (this.batch.length >= WRITE_BATCH || this.batchChars >= WRITE_BATCH_CHARS) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
 
@@ -58,9 +67,11 @@ export class RecordingWriter {
     this.timer = undefined;
     const batch = this.batch;
     if (batch.length === 0) return;
+    const size = this.batchChars;
     this.batch = [];
-    const size = batch.reduce((sum, line) => sum + line.record.length, 0);
-    this.writing = this.writing.then(() => appendProxyStatements(this.ctx, this.sessionId, batch))
+    this.batchChars = 0;
+    const firstSeq = this.digest.statements - batch.length + 1;
+    this.writing = this.writing.then(() => appendProxyStatements(this.ctx, this.sessionId, firstSeq, batch))
       .catch((error: unknown) => this.onError(error as Error))
       .finally(() => this.written(size));
   }

@@ -18,7 +18,7 @@ const grantTarget = async (w: World, grantId: string) => {
 
 /** Writes the lines as the recording writer does (seq from 1), then ends the session with their digest unless it stays open. */
 const recordLines = async (w: World, id: string, lines: string[], open: boolean | undefined) => {
-  await appendProxyStatements(w.worker, id, lines.map((record, i) => ({ seq: i + 1, record })));
+  await appendProxyStatements(w.worker, id, 1, lines);
   if (!open) await endProxySession(w.worker, { id, reason: 'client_closed', statements: lines.length, recordingSha256: recordingSha256(lines) });
 };
 
