@@ -9,7 +9,7 @@
  * the bare world before the data went in: the difference is what the index and its data cost.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,8 @@ const startServer = (command: string[], env: NodeJS.ProcessEnv, ready: RegExp): 
     const child = spawn(exe!, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     const seen = (chunk: Buffer) => {
+      // BENCH_SERVE_LOG=<file> keeps everything the servers write (with --trace-gc in BENCH_SERVE_FLAGS, the collections).
+      if (process.env.BENCH_SERVE_LOG) appendFileSync(process.env.BENCH_SERVE_LOG, chunk);
       log = (log + String(chunk)).slice(-20_000);
       const match = ready.exec(log);
       // wrk resolves localhost to ::1 first, where the server may not listen.
@@ -119,7 +121,10 @@ export const benchHttpServe = async (backend: 'embedded' | 'postgres', sizes: Ht
   const results: BenchResult[] = [];
   // Checkpoints signed every few seconds, as a production serve does.
   const env = { ...target.env, ...auditKeyEnv(), TENURE_SERVER: '', TENURE_ACTOR: '' };
-  const serve = () => startServer([process.execPath, TENURE, 'serve', '--port', '0'], env,
+  // Node flags for serve alone, to look inside a run: BENCH_SERVE_FLAGS='--cpu-prof --cpu-prof-dir=/tmp/p'
+  // (NODE_OPTIONS refuses --cpu-prof, and would reach the load generators too).
+  const flags = process.env.BENCH_SERVE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const serve = () => startServer([process.execPath, ...flags, TENURE, 'serve', '--port', '0'], env,
     /tenure serving (http:\/\/\S+) /);
   try {
     const w = await buildWorld(store);

@@ -35,7 +35,7 @@ describe('request logs', () => {
     await withLoggedServer({ format: 'json', level: 'info' }, async (url, lines) => {
       const response = await fetch(`${url}/v1/identities/carl?token=${bearer}`, { headers: { authorization: `Bearer ${bearer}` } });
       const id = response.headers.get('x-request-id');
-      assert.match(id ?? '', /^req-[0-9a-f]{12}$/);
+      assert.match(id ?? '', /^req-[0-9a-f]{8}-[0-9a-z]+$/);
       assert.equal(lines().length, 1);
       const entry = JSON.parse(lines()[0]!) as Record<string, unknown>;
       assert.equal(entry.reqId, id);
@@ -54,7 +54,7 @@ describe('request logs', () => {
       assert.equal(kept.headers.get('x-request-id'), 'proxy-42.a_b');
       for (const hostile of ['x'.repeat(65), 'a b', 'evil"},"level":60']) {
         const replaced = await fetch(`${url}/v1/identities`, { headers: { 'x-request-id': hostile } });
-        assert.match(replaced.headers.get('x-request-id') ?? '', /^req-[0-9a-f]{12}$/);
+        assert.match(replaced.headers.get('x-request-id') ?? '', /^req-[0-9a-f]{8}-[0-9a-z]+$/);
       }
       const ids = lines().map((line) => (JSON.parse(line) as { reqId: string }).reqId);
       assert.equal(ids[0], 'proxy-42.a_b');

@@ -6,12 +6,13 @@
  */
 import { pino, type Logger } from 'pino';
 import { loadLogSettings, type LogSettings } from '../http/log-settings.js';
+import type { LogDestination } from '../http/log-destination.js';
 import { prettyStream } from '../http/request-log.js';
 
 let logger: Logger | undefined;
 
 /** `serve` configures it with what it read at start (the demo is pretty); otherwise the environment decides. */
-export const configureServiceLog = (settings: LogSettings, out: NodeJS.WritableStream = process.stderr): void => {
+export const configureServiceLog = (settings: LogSettings, out: LogDestination = process.stderr): void => {
   // No pid or hostname on every line: the process supervisor or the shipper adds where a line came from.
   logger = pino({ level: settings.level, base: undefined }, settings.format === 'pretty' ? prettyStream(out) : out);
 };

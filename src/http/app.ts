@@ -1,5 +1,4 @@
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
@@ -18,6 +17,7 @@ import { supportIdempotencyKeys } from './idempotency.js';
 import { frameworkErrors, installProblemHandler } from './problem.js';
 import { validatorCompiler } from './validation.js';
 import { ROUTES } from './routes/index.js';
+import { addSecurityHeaders } from './security-headers.js';
 import { registerWebConsole } from './web.js';
 import { logRequests, loggedPath, requestId } from './request-log.js';
 import { isWrite, writeBudget } from './write-budget.js';
@@ -113,7 +113,7 @@ export const buildApp = async (deps: AppDeps): Promise<FastifyInstance> => {
   const catalogue = requireDeclaredAccess(app);
   app.decorate('routeCatalogue', catalogue);
   await app.register(cookie);
-  await app.register(helmet, { contentSecurityPolicy: contentSecurityPolicy(deps.http.publicUrl) });
+  addSecurityHeaders(app, { contentSecurityPolicy: contentSecurityPolicy(deps.http.publicUrl) });
   await app.register(swagger, {
     openapi: {
       info: { title: 'Tenure API', version: '1', description: 'Access governance: every grant has an owner, a purpose and an end.' },

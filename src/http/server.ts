@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from './app.js';
+import { stderrDestination, type LogDestination } from './log-destination.js';
 import type { LogSettings } from './log-settings.js';
 import { prettyStream, requestLogFile } from './request-log.js';
 
@@ -9,7 +10,7 @@ export interface ServerLog extends Partial<LogSettings> {
   /** Every JSON line goes to this file, with only warnings and errors on the terminal (`serve --demo`). */
   file?: string | undefined;
   /** Where lines go; stderr unless a test captures them. */
-  stream?: NodeJS.WritableStream | undefined;
+  stream?: LogDestination | undefined;
 }
 
 /**
@@ -18,7 +19,7 @@ export interface ServerLog extends Partial<LogSettings> {
  */
 export const startServer = async (deps: AppDeps, options: { log?: boolean | ServerLog } = {}): Promise<RunningServer> => {
   const log: ServerLog | undefined = options.log === true ? {} : options.log || undefined;
-  const terminal = log?.stream ?? process.stderr;
+  const terminal = log?.stream ?? stderrDestination();
   const shaped = log?.format === 'pretty' ? prettyStream(terminal) : terminal;
   const file = log?.file ? requestLogFile(log.file, shaped) : undefined;
   const logger = log && log.level !== 'silent' ? { level: log.level ?? 'info', stream: file ?? shaped } : false;

@@ -9,19 +9,21 @@ const MAX_DEPTH = 32;
 
 /**
  * The first string (value or key) in `data` that no field may hold: NUL, a control character other
- * than tab and line breaks, or a lone surrogate. Found by path, so the refusal names the field.
+ * than tab and line breaks, or a lone surrogate. Found by path, so the refusal names the field; the
+ * path is written only on the way back from a refusal, as nearly every request has none.
  */
-const unstorable = (data: unknown, path: string[] = []): { field: string; rule: string } | undefined => {
+const unstorable = (data: unknown, depth = 0): { path: string[]; rule: string } | undefined => {
   if (typeof data === 'string') {
     const rule = textRuleBroken(data, true);
-    return rule ? { field: path.join('.') || '(input)', rule } : undefined;
+    return rule ? { path: [], rule } : undefined;
   }
-  if (typeof data !== 'object' || data === null || path.length > MAX_DEPTH) return undefined;
-  for (const [key, value] of Object.entries(data)) {
+  if (typeof data !== 'object' || data === null || depth > MAX_DEPTH) return undefined;
+  for (const key in data) {
+    if (!Object.hasOwn(data, key)) continue;
     const keyRule = textRuleBroken(key, true);
-    if (keyRule) return { field: [...path, '(a key)'].join('.'), rule: keyRule };
-    const found = unstorable(value, [...path, key]);
-    if (found) return found;
+    if (keyRule) return { path: ['(a key)'], rule: keyRule };
+    const found = unstorable((data as Record<string, unknown>)[key], depth + 1);
+    if (found) { found.path.unshift(key); return found; }
   }
   return undefined;
 };
@@ -38,7 +40,8 @@ export const validatorCompiler: FastifySchemaCompiler<z.ZodType> = (route) => {
   return (data: unknown) => {
     const found = unstorable(data);
     if (found) {
-      return { error: new TenureError('input.invalid', `${found.field}: ${found.rule}`, { field: found.field, details: [found] }) };
+      const field = found.path.join('.') || '(input)';
+      return { error: new TenureError('input.invalid', `${field}: ${found.rule}`, { field, details: [{ field, rule: found.rule }] }) };
     }
     const result = validate(data) as { value?: unknown; error?: Error };
     if (result.value !== undefined) markValidated(result.value, route.schema);

@@ -19,6 +19,13 @@ const httpDuration = new Histogram({
   labelNames: ['method', 'route'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [processRegistry],
 });
 
+const logLinesDropped = new Counter({
+  name: 'tenure_log_lines_dropped_total', help: 'Log lines dropped because standard error was not read fast enough (more than 16 MiB waiting)',
+  registers: [processRegistry],
+});
+
+export const countDroppedLogLines = (lines: number): void => { logLinesDropped.inc(lines); };
+
 /**
  * Decision-point answers are counted into plain arrays and handed to the registry at scrape time:
  * prom-client's inc and observe build a label key and validate labels on every call, which cost as
@@ -90,10 +97,23 @@ const provisioningOutcomes = new Counter({
 /** Requests no route matched are counted under one label, so a scanner's random paths do not each become a series. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
+/**
+ * The labelled series of each (method, route, status), looked up once: inc and observe with a
+ * labels object validate and hash them on every call. Routes and statuses are closed sets, so this
+ * stays small; nothing resets these metrics, which would orphan the series kept here.
+ */
+const httpSeries = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+
 export const observeHttpRequest = (method: string, route: string | undefined, status: number, seconds: number): void => {
-  const labels = { method, route: route ?? UNMATCHED_ROUTE };
-  httpRequests.inc({ ...labels, status: String(status) });
-  httpDuration.observe(labels, seconds);
+  const key = `${method} ${status} ${route ?? UNMATCHED_ROUTE}`;
+  let series = httpSeries.get(key);
+  if (!series) {
+    const labels = { method, route: route ?? UNMATCHED_ROUTE };
+    series = { count: httpRequests.labels({ ...labels, status: String(status) }), duration: httpDuration.labels(labels) };
+    httpSeries.set(key, series);
+  }
+  series.count.inc();
+  series.duration.observe(seconds);
 };
 
 export const observeDecision = (decision: string, reason: string, seconds: number): void => {

@@ -60,7 +60,8 @@ export const setupCommands = (program: Command, rt: Runtime, run: Run): void => 
       if (o.demo) refuseDemoOutsideEmbedded(rt.config, process.env);
       // Read before anything starts, so a mistyped TENURE_LOG_* is refused at once, by name.
       const logSettings = loadLogSettings(process.env, { demo: o.demo === true, tty: process.stderr.isTTY === true });
-      configureServiceLog(logSettings);
+      // The same destination as the request lines (http/log-destination.ts), so the two never split each other's lines.
+      configureServiceLog(logSettings, (await import('../../http/log-destination.js')).stderrDestination());
       // Re-read with the port given, so the default public URL (redirects, the cookie's origin check) names it too.
       const http = o.port === undefined ? rt.config.http : loadHttpConfig({ ...process.env, PORT: String(o.port) });
       const demo = o.demo ? { sessionTtlMs: sessionTtlFrom(process.env.TENURE_SESSION_TTL) } : undefined;
