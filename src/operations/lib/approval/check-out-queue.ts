@@ -6,7 +6,7 @@
  * rule checked again as at any final approval, and its clock starts then. An explicit window is a
  * booking: it is refused when taken, never queued.
  */
-import { and, asc, count, desc, eq, inArray, lt, max } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, lt, max } from 'drizzle-orm';
 import { TenureError } from '../../../domain/errors.js';
 import { loadAppliedPolicy } from '../../../policy/applied.js';
 import { findEntitlement } from '../../../store/queries/catalogue.js';
@@ -70,7 +70,7 @@ export const giveQueuedCheckOut = async (work: Work, requestId: string): Promise
 const previousHolder = async (work: Work, entitlementId: string) => {
   const [last] = await work.tx.select({ handle: identities.handle, grant: grants.id, status: grants.status, endedAt: grants.endedAt })
     .from(grants).innerJoin(identities, eq(identities.id, grants.identityId))
-    .where(and(eq(grants.entitlementId, entitlementId), inArray(grants.status, ['expired', 'revoked'])))
+    .where(and(eq(grants.entitlementId, entitlementId), inArray(grants.status, ['expired', 'revoked']), isNotNull(grants.endedAt)))
     .orderBy(desc(grants.endedAt)).limit(1);
   return last ? { handle: last.handle, grant: last.grant, ended: last.status, at: last.endedAt } : null;
 };
@@ -85,7 +85,7 @@ const recordTurn = async (work: Work, t: { requestId: string; grantId: string; b
   entitlement: { id: string; key: string } }) => {
   const [grant] = await work.tx.select({ startsAt: grants.startsAt, endsAt: grants.endsAt }).from(grants).where(eq(grants.id, t.grantId));
   const [waiting] = await work.tx.select({ n: count() }).from(accessRequests)
-    .where(and(eq(accessRequests.entitlementId, t.entitlement.id), eq(accessRequests.status, 'queued')));
+    .where(and(eq(accessRequests.entitlementId, t.entitlement.id), eq(accessRequests.status, 'queued'), gt(accessRequests.expiresAt, work.now)));
   work.record({ action: 'shared_account.handed_over', subject: { type: 'grant', id: t.grantId }, identityId: t.beneficiaryId, systemId: t.systemId,
     after: { entitlement: t.entitlement.key, requestId: t.requestId, startsAt: grant?.startsAt, endsAt: grant?.endsAt,
       previousHolder: await previousHolder(work, t.entitlement.id), stillWaiting: waiting?.n ?? 0 } });
