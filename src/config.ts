@@ -83,19 +83,21 @@ const isAddressOrCidr = (entry: string): boolean => {
   return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 };
 
+/** A comma-separated list of IP addresses and CIDRs in the setting `name`; a wrong entry is refused, naming it. */
+export const addressList = (name: string, value: string | undefined): string[] => {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const bad = entries.find((entry) => !isAddressOrCidr(entry));
+  if (bad !== undefined) {
+    throw new TenureError('input.invalid', `${name}: '${bad}' is not an IP address or CIDR (e.g. 10.0.0.0/8, fd00::/8)`, { field: name });
+  }
+  return entries;
+};
+
 /**
  * TENURE_TRUST_PROXY as a list. A wrong entry stops the start: silently dropping it would either
  * leave every client looking like the balancer (one shared write budget) or trust too much.
  */
-export const trustedProxies = (value: string | undefined): string[] => {
-  const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
-  const bad = entries.find((entry) => !isAddressOrCidr(entry));
-  if (bad !== undefined) {
-    throw new TenureError('input.invalid', `TENURE_TRUST_PROXY: '${bad}' is not an IP address or CIDR (e.g. 10.0.0.0/8, fd00::/8)`,
-      { field: 'TENURE_TRUST_PROXY' });
-  }
-  return entries;
-};
+export const trustedProxies = (value: string | undefined): string[] => addressList('TENURE_TRUST_PROXY', value);
 
 export const loadHttpConfig = (env: NodeJS.ProcessEnv = process.env): HttpConfig => {
   const port = num(env.PORT, 8080);

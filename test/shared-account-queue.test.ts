@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
-import { parse, stringify } from 'yaml';
 import { nextLifecycleDue, runLifecycleTick } from '../src/jobs/lifecycle.js';
-import { approveRequest } from '../src/operations/approve-request.js';
 import { cancelRequest } from '../src/operations/cancel-request.js';
 import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { createIdentity } from '../src/operations/create-identity.js';
-import { createRequest } from '../src/operations/create-request.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { rawRows } from '../src/store/database.js';
 import { refusedWith } from './support/assert.js';
@@ -18,7 +15,8 @@ import { BACKENDS, freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
 import { applyPolicyText } from './support/provisioning-world.js';
 import { generateKeyPair } from './support/sshd.js';
-import { buildWorld, HOUR, LIFECYCLE_POLICY, type World } from './support/world.js';
+import { askFor, LINE_APPROVERS, sharedAccountPolicy, type LineKeys } from './support/shared-account-line.js';
+import { buildWorld, HOUR, type World } from './support/world.js';
 
 /**
  * Issue 18: a shared account's waiting line. A check-out asked for a length of time and fully
@@ -26,51 +24,26 @@ import { buildWorld, HOUR, LIFECYCLE_POLICY, type World } from './support/world.
  * when the account comes free, and leaves the line by withdrawal, by the person leaving, or at the
  * request's own expiry. No target is needed: the line is Tenure's alone.
  */
-const APPROVERS = ['sam', 'olivia', 'selma'];
+const APPROVERS = LINE_APPROVERS;
 const MINUTE = 60_000;
-
-type Keys = Record<'ca' | 'upstream', ReturnType<typeof generateKeyPair>>;
-
-const policyWith = (dir: string, { ca, upstream }: Keys, sod = false): string => {
-  const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
-  // Shorter than a check-out's longest: a request can lapse in line while the account is still held.
-  doc.requests.pending_expires_after = '3h';
-  doc.systems.bastion = {
-    name: 'Bastion hosts', business_owner: 'olivia', technical_owner: 'tom', criticality: 'high',
-    connector: { type: 'ssh-ca', ca_key: `file:${ca.privatePath}`, krl_path: join(dir, 'revoked.krl'), max_ttl: '4h',
-      proxy: { upstream_key: `file:${upstream.privatePath}`, hosts: { web1: { address: '127.0.0.1:22', host_key: upstream.publicKey.split(' ').slice(0, 2).join(' ') } } } },
-    entitlements: {},
-    shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: 'ops' } },
-  };
-  if (sod) doc.separation_of_duties.push({ name: 'no-ops-for-initiators', entitlements: ['bastion/ops', 'payments/initiate'], reason: 'test' });
-  return stringify(doc);
-};
 
 for (const backend of BACKENDS) {
   describe(`a shared account's waiting line (${backend})`, () => {
     let w: World;
     let dir: string;
-    let keys: Keys;
+    let keys: LineKeys;
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'tenure-queue-'));
       keys = { ca: generateKeyPair(dir, 'ca'), upstream: generateKeyPair(dir, 'upstream') };
       w = await buildWorld(await freshStore(backend));
-      await applyPolicyText(w, policyWith(dir, keys));
+      await applyPolicyText(w, sharedAccountPolicy(dir, keys));
     });
     after(async () => {
       await w?.store.close();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    const ask = async (handle: string, duration: string, entitlement = 'bastion/ops') => {
-      const request = await createRequest(await w.as(handle), { entitlement, justification: 'maintenance', duration });
-      // Each stage by whoever the route gives it to, in order; the route of a standard check-out ends before security.
-      for (const approver of APPROVERS) {
-        const decision = await approveRequest(await w.as(approver), { request: request.id });
-        if (decision.status !== 'pending') return decision;
-      }
-      throw new Error(`request ${request.id} is still pending after ${APPROVERS.join(', ')}`);
-    };
+    const ask = (handle: string, duration: string, entitlement = 'bastion/ops') => askFor(w, handle, duration, entitlement);
     const requestRow = async (id: string) => (await rawRows<{ status: string; grant_id: string | null; decision_reason: string | null }>(w.store.db,
       sql`SELECT status, grant_id, decision_reason FROM access_requests WHERE id = ${id}`))[0]!;
     const grantRow = async (id: string) => (await rawRows<{ handle: string; starts_at: Date | string; ends_at: Date | string; status: string }>(w.store.db, sql`
@@ -145,7 +118,7 @@ for (const backend of BACKENDS) {
       const held = await grantThrough(w, 'carl', { entitlement: 'bastion/ops', justification: 'maintenance', duration: '2h' }, APPROVERS);
       const [eve, next] = [await ask('eve', '1h'), await ask('ops-c', '1h')];
       assert.deepEqual([eve.queue?.position, next.queue?.position], [1, 2]);
-      await applyPolicyText(w, policyWith(dir, keys, true));
+      await applyPolicyText(w, sharedAccountPolicy(dir, keys, true));
       await revokeGrant(await w.as('carl'), { grant: held, reason: 'checked in' });
       assert.equal((await runLifecycleTick(w.worker)).checkOutsGiven, 1);
       const lapsed = await requestRow(eve.id);
@@ -154,7 +127,7 @@ for (const backend of BACKENDS) {
       const given = await requestRow(next.id);
       assert.equal((await grantRow(given.grant_id!)).handle, 'ops-c');
       await revokeGrant(await w.as('ops-c'), { grant: given.grant_id!, reason: 'checked in' });
-      await applyPolicyText(w, policyWith(dir, keys));
+      await applyPolicyText(w, sharedAccountPolicy(dir, keys));
     });
 
     it('lets a queued check-out lapse at the request\'s expiry when the account never came free, and keeps it out of the holder\'s way', async () => {

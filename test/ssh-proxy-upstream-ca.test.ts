@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,8 @@ import {
 } from '../src/proxy/ssh/upstream-certificate.js';
 import { openUpstream } from '../src/proxy/ssh/upstream.js';
 import { inspectCertificate, signUserCertificate } from '../src/ssh/certificate-authority.js';
+import { sql } from 'drizzle-orm';
+import { rawRows } from '../src/store/database.js';
 import { refusedWith } from './support/assert.js';
 import { grantThrough } from './support/flows.js';
 import { allEnded } from './support/pg-proxy-world.js';
@@ -35,6 +37,8 @@ const loginFor = (forwarding: string[] = []): SshProxyLogin => ({
   account: SSH_TEST_USER, host: { name: 'web1', address: '127.0.0.1', port: p.sshd.port, hostKey: p.sshd.hostKey },
   upstreamKeyPath: p.keys.upstream.privatePath, mfa: false, forwarding,
 });
+
+const LOOPBACK = ['127.0.0.1'];
 
 /** The proxy's upstream key, with `certificate` if given, straight to the host. */
 const asProxy = (certificate: string) => {
@@ -70,29 +74,34 @@ describe('the SSH proxy signs in to hosts with a certificate from its upstream C
     const keyId = upstreamKeyId('carl', session!.id);
     const log = await p.sshd.waitForLog(new RegExp(`Accepted publickey for ${SSH_TEST_USER} .* ID ${keyId} \\(serial \\d+\\) CA ED25519`), mark);
     assert.match(log, /ED25519-CERT/);
+    const presented = new RegExp(`attempting public key (ssh-ed25519-cert-v01@openssh.com \\S+)`).exec(log)?.[1];
+    assert.ok(presented, 'sshd logs the certificate the proxy presented');
+    assert.deepEqual((await inspectCertificate(presented)).criticalOptions, ['source-address 127.0.0.1'],
+      'usable only from the address the proxy\'s connection left from');
   });
 
-  it('mints for the account alone, with a terminal and nothing more, valid only minutes around now', async () => {
+  it('mints for the account alone, from the proxy\'s address, with a terminal and nothing more, valid only minutes around now', async () => {
     const now = new Date();
-    const details = await inspectCertificate(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(), 'session-1', now));
+    const details = await inspectCertificate(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(), 'session-1', ['10.0.0.7'], now));
     assert.equal(details.keyId, 'tenure:carl:session:session-1');
     assert.deepEqual(details.principals, [SSH_TEST_USER]);
     assert.deepEqual(details.extensions, ['permit-pty']);
-    assert.deepEqual(details.criticalOptions, []);
+    assert.deepEqual(details.criticalOptions, ['source-address 10.0.0.7']);
     assert.ok(details.serial > 0n);
     const second = Math.floor(now.getTime() / 1000) * 1000;
     assert.equal(details.validAfter?.getTime(), second - UPSTREAM_CERTIFICATE_BEFORE_MS);
     assert.equal(details.validBefore?.getTime(), second + UPSTREAM_CERTIFICATE_AFTER_MS);
-    const forwarding = await inspectCertificate(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(['127.0.0.1:5432']), 's', now));
+    const forwarding = await inspectCertificate(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(['127.0.0.1:5432']), 's', ['10.0.0.0/24', 'fd00::7'], now));
     assert.deepEqual([...forwarding.extensions].sort(), ['permit-port-forwarding', 'permit-pty'], 'sshd forwards for a certificate only with it');
     assert.notEqual(forwarding.serial, details.serial);
+    assert.deepEqual(forwarding.criticalOptions, ['source-address 10.0.0.0/24,fd00::7']);
   });
 
   it('lets a freshly minted certificate in straight from the upstream key, and refuses one minted minutes ago', async () => {
-    assert.equal((await asProxy(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(), 'fresh'))).ok, true);
+    assert.equal((await asProxy(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(), 'fresh', LOOPBACK))).ok, true);
     const old = new Date(Date.now() - UPSTREAM_CERTIFICATE_AFTER_MS - 60_000);
     const mark = p.sshd.logMark();
-    const attempt = await asProxy(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(), 'old', old));
+    const attempt = await asProxy(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(), 'old', LOOPBACK, old));
     assert.equal(attempt.ok, false);
     assert.match(attempt.stderr, /Permission denied/);
     await p.sshd.waitForLog(/expired/i, mark);
@@ -104,10 +113,65 @@ describe('the SSH proxy signs in to hosts with a certificate from its upstream C
       assert.equal(spawnSync('/usr/bin/ssh-keygen', ['-q', '-t', type, '-b', bits, '-N', '', '-f', keyPath]).status, 0);
       const login = { ...loginFor(), upstreamKeyPath: keyPath };
       const mark = p.sshd.logMark();
-      const client = await openUpstream(login, 10_000, await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, login, type));
+      const client = await openUpstream(login, 10_000, (from) => mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, login, type, [from]));
       client.end();
       await p.sshd.waitForLog(new RegExp(`Accepted publickey for ${SSH_TEST_USER} .* ${type.toUpperCase()}-CERT .* ID tenure:carl:session:${type} `), mark);
     }
+  });
+
+  it('refuses a freshly minted certificate whose source address is not where the connection comes from', async () => {
+    const mark = p.sshd.logMark();
+    const attempt = await asProxy(await mintUpstreamCertificate(p.w.store, upstreamCa.privatePath, loginFor(), 'elsewhere', ['10.9.9.9', '192.168.0.0/16']));
+    assert.equal(attempt.ok, false);
+    assert.match(attempt.stderr, /Permission denied/);
+    await p.sshd.waitForLog(/with valid certificate but not from a permitted source address \(127\.0\.0\.1\)/, mark);
+  });
+
+  it('puts TENURE_SSH_PROXY_SOURCE_ADDRESSES in its certificates when set: a list the host does not see the proxy come from keeps it out', async () => {
+    // Carl's deploy grant of the first test.
+    const [{ id: grant }] = await rawRows<{ id: string }>(p.w.store.db, sql`
+      SELECT g.id FROM grants g JOIN entitlements e ON e.id = g.entitlement_id WHERE e.key = 'bastion/deploy' AND g.status = 'active'`) as [{ id: string }];
+    const certificate = await certify(p, grant);
+    for (const [listed, ok] of [['10.9.9.9', false], ['127.0.0.0/8,10.9.9.9', true]] as const) {
+      const config = loadSshProxyConfig({ TENURE_SSH_PROXY_HOST_KEY: p.keys.upstream.privatePath, TENURE_SSH_PROXY_UPSTREAM_CA_KEY: upstreamCa.privatePath,
+        TENURE_SSH_PROXY_SOURCE_ADDRESSES: listed });
+      const errors: Error[] = [];
+      const other = await SshProxyServer.start({ ctx: { store: p.w.store, clock: p.w.clock, actor: { id: undefined, channel: 'system' } }, decision: p.decision,
+        config, host: '127.0.0.1', port: 0, onError: (e) => errors.push(e) });
+      const mark = p.sshd.logMark();
+      const run = await ssh({ port: other.address().port, key: p.keys.carl, login: LOGIN, certificate, command: 'echo in' });
+      await other.stop();
+      assert.equal(run.ok, ok, `${listed}: ${run.stderr}`);
+      if (!ok) {
+        await p.sshd.waitForLog(/not from a permitted source address \(127\.0\.0\.1\)/, mark);
+        assert.match(errors.map((e) => e.message).join('\n'), /ssh proxy: web1: /, 'the proxy says the host refused it');
+      }
+    }
+  });
+
+  it('refuses a source address list that is not addresses, or that no certificate would carry, naming the setting', () => {
+    const base = { TENURE_SSH_PROXY_HOST_KEY: p.keys.upstream.privatePath, TENURE_SSH_PROXY_UPSTREAM_CA_KEY: upstreamCa.privatePath };
+    assert.deepEqual(loadSshProxyConfig({ ...base, TENURE_SSH_PROXY_SOURCE_ADDRESSES: ' 10.0.0.7, fd00::/64 ' }).sourceAddresses, ['10.0.0.7', 'fd00::/64']);
+    assert.equal(loadSshProxyConfig(base).sourceAddresses, undefined, 'unset: each connection\'s own address');
+    for (const [value, rule] of [['10.0.0.7,proxy.example.com', /'proxy\.example\.com' is not an IP address or CIDR/], ['10.0.0.0/33', /is not an IP address or CIDR/],
+      [' , ', /names no address/]] as const) {
+      assert.throws(() => loadSshProxyConfig({ ...base, TENURE_SSH_PROXY_SOURCE_ADDRESSES: value }),
+        (e: Error & { code?: string; field?: string }) => e.code === 'input.invalid' && /^TENURE_SSH_PROXY_SOURCE_ADDRESSES: /.test(e.message) && rule.test(e.message));
+    }
+    assert.throws(() => loadSshProxyConfig({ TENURE_SSH_PROXY_HOST_KEY: p.keys.upstream.privatePath, TENURE_SSH_PROXY_SOURCE_ADDRESSES: '10.0.0.7' }),
+      /only a minted certificate carries a source address; set TENURE_SSH_PROXY_UPSTREAM_CA_KEY too/);
+  });
+
+  it('does not start when the upstream CA is the user CA that certifies people\'s keys, naming both settings', async () => {
+    // The same key under another name, as someone might copy it for the proxy.
+    const copy = join(caDir, 'upstream-ca-copy');
+    copyFileSync(p.keys.ca.privatePath, copy);
+    chmodSync(copy, 0o600);
+    const refused = await refusedWith(SshProxyServer.start({ ctx: await p.w.as('ada'), decision: p.decision, host: '127.0.0.1', port: 0,
+      config: loadSshProxyConfig({ TENURE_SSH_PROXY_HOST_KEY: p.keys.upstream.privatePath, TENURE_SSH_PROXY_UPSTREAM_CA_KEY: copy }) }), 'ssh.upstream_ca_is_user_ca');
+    assert.equal(refused.message.split(', which certifies')[0],
+      `TENURE_SSH_PROXY_UPSTREAM_CA_KEY (${copy}) is the same key as the user CA systems.bastion.connector.ca_key (${p.keys.ca.privatePath})`);
+    assert.match(refused.message, /bypassing the proxy/);
   });
 
   it('refuses the proxy\'s upstream key without a certificate', async () => {

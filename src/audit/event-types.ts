@@ -25,6 +25,7 @@ export const AUDIT_EVENT_TYPES = [
   'request.rerouted',
   'request.escalated',
   'request.queued',
+  'shared_account.handed_over',
   'request.approved',
   'request.denied',
   'request.cancelled',

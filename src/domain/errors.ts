@@ -99,6 +99,7 @@ export const ERRORS = {
   'ssh.not_an_ssh_system': { status: 422, exit: 3, title: 'The grant is not on a system whose connector is ssh-ca, so no SSH certificate is issued for it' },
   'ssh.public_key_invalid': { status: 400, exit: 2, title: 'The text is not one OpenSSH public key of a supported type and size' },
   'ssh.ca_key_invalid': { status: 409, exit: 3, title: 'The SSH CA key the policy names cannot be used (missing, readable by others, encrypted, or not a key)' },
+  'ssh.upstream_ca_is_user_ca': { status: 409, exit: 3, title: 'The SSH proxy\'s upstream CA (TENURE_SSH_PROXY_UPSTREAM_CA_KEY) is a user CA of the policy: hosts would accept people\'s own certificates, bypassing the proxy' },
   'audit.signing_key_missing': { status: 409, exit: 3, title: 'No audit signing key is configured' },
   'config.unsafe_in_production': { status: 409, exit: 3, title: 'With NODE_ENV=production, serve and worker refuse settings meant for tests: an http public URL, an http identity provider, failpoints, audit checkpoints off' },
   'audit.checkpoints_required': { status: 409, exit: 3, title: 'serve and worker on a PostgreSQL server need an audit signing key, unless TENURE_AUDIT_CHECKPOINTS=off says checkpoints are turned off on purpose' },

@@ -41,6 +41,9 @@ export const MAIL_RULES: Readonly<Partial<Record<WebhookEventType, MailRule>>> =
   'finding.opened': { audience: ['owner'], urgent: false, page: 'findings', when: 'a finding was opened for them (urgent when critical, or a removal failed)' },
   'engagement.expiring_soon': { audience: ['sponsor'], urgent: false, page: 'people', when: "their contractor's engagement ends soon" },
   'breakglass.activated': { audience: ['security'], urgent: true, page: 'breakglass', when: 'emergency access was taken' },
+  // Urgent: the check-out's clock started at the hand-over, so tomorrow's digest would waste it.
+  'shared_account.turn': { audience: ['beneficiary', 'requester'], urgent: true, page: 'access',
+    when: 'their place in a shared account\'s line came up: the account is theirs from now' },
 };
 
 export const MAIL_EVENT_TYPES = Object.keys(MAIL_RULES) as WebhookEventType[];

@@ -64,6 +64,7 @@ export const OCSF_MAPPING: Readonly<Record<string, OcsfMapping>> = {
   'request.rerouted': base('a request stage moves to other approvers'),
   'request.escalated': base('a stage that waited too long is opened to its alternates'),
   'request.queued': base('approved, waiting in line for a shared account someone holds'),
+  'shared_account.handed_over': base('a shared account came free and the first in its line got it; the grant is grant.created'),
   'request.approved': base('the decision; the grant follows as grant.created'),
   'request.denied': base('a decision that changes no access'),
   'request.cancelled': base('the requester withdraws'),

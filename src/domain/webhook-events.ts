@@ -4,7 +4,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'grant.activated', 'grant.expiring_soon', 'grant.expired', 'grant.revoked', 'breakglass.activated',
   'review.campaign_opened', 'review.item_assigned', 'review.item_decided', 'review.item_defaulted',
   'finding.opened', 'finding.resolved', 'task.opened', 'credential.rotated', 'credential.retired',
-  'engagement.expiring_soon', 'vendor.expiring_soon', 'session.started', 'session.ended',
+  'engagement.expiring_soon', 'vendor.expiring_soon', 'session.started', 'session.ended', 'shared_account.turn',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 
@@ -37,4 +37,5 @@ export const WEBHOOK_EVENT_MEANINGS: Readonly<Record<WebhookEventType, string>> 
   'vendor.expiring_soon': "a vendor's contract ends soon",
   'session.started': 'a person opened a session through the access proxy (person, grant, system, account, role, client address)',
   'session.ended': 'a proxied session ended: why, how many statements, and the SHA-256 of its recording',
+  'shared_account.turn': 'a shared account came free and was handed to the first in its line: their check-out has begun (previous holder, how many still wait)',
 };

@@ -27,6 +27,11 @@ const actedBy = (e: Item): string => e.issuedBy ? `${e.actor} via token issued b
 const eventRows = (items: Item[]) => items.map((e) => [e.seq, e.at, e.action, actedBy(e), e.identity, e.subject.id, e.reason ?? '', e.ticket ?? '',
   e.after, e.hash.slice(0, 16)]);
 
+const sessionTable = (sessions: EvidencePack['proxySessions']): string =>
+  table(['session', 'person', 'entitlement', 'account', 'started', 'ended', 'why', 'statements', 'recording SHA-256', 'recording matches'],
+    sessions.map((s) => [s.id, s.person, s.entitlement, s.account, s.startedAt, s.endedAt, s.endReason, s.statements, s.recordingSha256,
+      s.verified === null ? 'open' : s.verified === 'purged' ? 'purged by retention' : s.verified ? 'yes' : 'NO']));
+
 export const renderEvidenceHtml = (pack: EvidencePack): string => [
   '<!doctype html>', '<html lang="en"><head><meta charset="utf-8">', `<title>Tenure evidence: ${escape(pack.title)}</title>`,
   '<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#111}table{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}',
@@ -40,10 +45,11 @@ export const renderEvidenceHtml = (pack: EvidencePack): string => [
   table(['grant', 'identity', 'entitlement', 'origin', 'status', 'starts', 'ends', 'ended', 'why', 'in the target', 'confirmed', 'confirmation'],
     pack.grants.map((g) => [g.id, g.identity, g.entitlement, g.origin, g.status, g.startsAt, g.endsAt, g.endedAt, g.endReason, g.provisioningState,
       g.provisioningConfirmedAt, g.provisioningEvidence])),
+  ...(pack.proxySessions.some((s) => s.sharedAccount) ? ['<h2>Sessions on shared accounts</h2>',
+    '<p>Each is the only record of which person used an account that belongs to no one.</p>',
+    sessionTable(pack.proxySessions.filter((s) => s.sharedAccount))] : []),
   '<h2>Recorded sessions</h2>',
-  table(['session', 'person', 'entitlement', 'account', 'started', 'ended', 'why', 'statements', 'recording SHA-256', 'recording matches'],
-    pack.proxySessions.map((s) => [s.id, s.person, s.entitlement, s.account, s.startedAt, s.endedAt, s.endReason, s.statements, s.recordingSha256,
-      s.verified === null ? 'open' : s.verified === 'purged' ? 'purged by retention' : s.verified ? 'yes' : 'NO'])),
+  sessionTable(pack.proxySessions.filter((s) => !s.sharedAccount)),
   ...Object.entries(pack.sections).flatMap(([name, items]) => [
     `<h2>${escape(SECTION_TITLES[name] ?? name)}</h2>`,
     table(['seq', 'at', 'action', 'by', 'identity', 'subject', 'reason', 'ticket', 'after', 'hash'], eventRows(items)),

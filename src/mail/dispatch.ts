@@ -11,7 +11,7 @@ import type { WebhookEventType } from '../domain/webhook-events.js';
 import { rawRows, type Tx } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import { readAuditRows } from '../webhooks/dispatch.js';
-import { SOURCE_ACTIONS, webhookEventsOf, type WebhookEvent } from '../webhooks/events.js';
+import { SOURCE_ACTIONS, webhookEventsOf, type AuditRow, type WebhookEvent } from '../webhooks/events.js';
 import { recipientsOf, type Recipient } from './recipients.js';
 import { renderMessage } from './render.js';
 
@@ -53,6 +53,14 @@ export const insertRows = async (tx: Tx, now: Date, rows: ReturnType<typeof rowO
   return inserted.length;
 };
 
+/**
+ * A grant given from a shared account's line is mailed once, as the person's turn
+ * (`shared_account.turn`); its `grant.created` would say the same again as "Access granted".
+ * Webhook subscribers get both: they are two events.
+ */
+const notToldByTurn = (row: AuditRow): boolean =>
+  row.action !== 'grant.created' || (JSON.parse(row.canonical) as { after?: { fromLine?: boolean } }).after?.fromLine !== true;
+
 export interface MailDispatchStep { advanced: number; written: number }
 
 /**
@@ -71,7 +79,7 @@ export const dispatchMailBatch = async (ctx: Context, options: { publicUrl: stri
     let written = 0;
     if (options.enabled) {
       const now = ctx.clock.now();
-      const events = await webhookEventsOf(tx, await readAuditRows(tx, from, upto, ACTIONS), MAILED);
+      const events = await webhookEventsOf(tx, (await readAuditRows(tx, from, upto, ACTIONS)).filter(notToldByTurn), MAILED);
       const recipients = await recipientsOf(tx, events);
       written = await insertRows(tx, now, events.flatMap((event, i) => recipients[i]!.map((r) => rowOf(event, r, options.publicUrl, now))));
     }

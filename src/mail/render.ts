@@ -24,6 +24,18 @@ interface Words { subject: string; lines: string[]; action: string }
 
 const access = (d: Data) => `${str(d.entitlement)} on ${str(d.system)}`;
 
+/** A shared account handed over from its line: whose it was, that the clock runs, and how to give it back. */
+const turnWords = (d: Data): Words => {
+  const previous = d.previousHolder as Data | null | undefined;
+  const how = { revoked: 'was checked in or revoked', expired: 'ended' }[String(previous?.ended)] ?? 'ended';
+  return {
+    subject: `Your turn: ${access(d)} is yours now`,
+    lines: [`${str(d.identity)} now holds the shared account ${access(d)}, until ${day(d.endsAt)}: the check-out began when it came free.`,
+      ...(previous ? [`${str(previous.handle)}'s check-out ${how} at ${day(previous.at)}.`] : []),
+      `${Number(d.stillWaiting) > 0 ? `${str(d.stillWaiting)} more wait in line after you: ` : ''}check it in when you are done.`],
+    action: 'See it under My access:' };
+};
+
 /** What each event says; `undefined` for a type that is not mailed. */
 const wordsOf = (type: WebhookEventType, d: Data): Words | undefined => {
   switch (type) {
@@ -74,6 +86,7 @@ const wordsOf = (type: WebhookEventType, d: Data): Words | undefined => {
       subject: `URGENT: break-glass access taken by ${str(d.identity)} on ${str(d.system)}`,
       lines: [`${str(d.identity)} took emergency access ${access(d)}.`, `Incident: ${str(d.incident)}`, `Reason: ${str(d.reason)}`,
         `Its review is due ${day(d.reviewDueAt)}.`], action: 'Review it under Break-glass:' };
+    case 'shared_account.turn': return turnWords(d);
     default: return undefined;
   }
 };

@@ -9,7 +9,7 @@ import { readsThatMayLag, type Executor } from '../store/database.js';
 import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { authorize } from './authorize.js';
-import { sessionViews } from './lib/proxy-sessions/views.js';
+import { sessionViews, sharedAccountsFirst } from './lib/proxy-sessions/views.js';
 import { proxySessions } from '../store/schema-proxy.js';
 
 export const Input = z.object({ subject: z.enum(['identity', 'engagement', 'system']), ref }).strict();
@@ -91,7 +91,7 @@ export const assemblePack = async (ctx: Context, title: string, events: AuditRec
   const [head] = await exec.select().from(auditHead).where(eq(auditHead.id, 1));
   // Sessions through the access proxy under the pack's grants, each with its digest checked against the chain.
   const grantIds = grantRows.map((r) => r.g.id);
-  const sessions = grantIds.length === 0 ? [] : (await sessionViews(exec, inArray(proxySessions.grantId, grantIds))).reverse();
+  const sessions = grantIds.length === 0 ? [] : sharedAccountsFirst((await sessionViews(exec, inArray(proxySessions.grantId, grantIds))).reverse());
   const item = (e: AuditRecord) => ({
     seq: e.seq, hash: e.hash, at: e.at, action: e.action, actor: e.actor.id ? handles.get(e.actor.id) ?? e.actor.id : e.actor.channel,
     channel: e.actor.channel, issuedBy: e.actor.issuedBy ? handles.get(e.actor.issuedBy) ?? e.actor.issuedBy : null,
@@ -109,7 +109,7 @@ export const assemblePack = async (ctx: Context, title: string, events: AuditRec
       startsAt: g.startsAt, endsAt: g.endsAt, endedAt: g.endedAt, endReason: g.endReason, provisioningState: g.provisioningState,
       provisioningConfirmedAt: g.provisioningConfirmedAt, provisioningEvidence: g.provisioningEvidence,
     })),
-    proxySessions: sessions.map((s) => ({ id: s.id, person: s.person, grant: s.grant, entitlement: s.entitlement, account: s.account,
+    proxySessions: sessions.map((s) => ({ id: s.id, person: s.person, grant: s.grant, entitlement: s.entitlement, account: s.account, sharedAccount: s.sharedAccount,
       startedAt: s.startedAt, endedAt: s.endedAt, endReason: s.endReason, statements: s.statements, recordingSha256: s.auditedSha256, verified: s.verified })),
     sections, timeline: events.map(item),
   };

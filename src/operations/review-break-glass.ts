@@ -57,7 +57,8 @@ export const reviewBreakGlass = async (ctx: Context, input: z.input<typeof Input
     }
     // The recorded sessions the reviewer had before them, with their verdicts, go into the chain with the decision.
     const sessions = (await sessionsDuring(work.tx, review.identityId, review.startsAt, windowEvidenceEnd(review.endsAt, work.now), 500))
-      .map((s) => ({ id: s.id, statements: s.statements, recordingSha256: s.auditedSha256, verified: s.verified }));
+      .map((s) => ({ id: s.id, statements: s.statements, recordingSha256: s.auditedSha256, verified: s.verified,
+        ...(s.sharedAccount ? { sharedAccount: s.account } : {}) }));
     work.record({ action: 'breakglass.reviewed', subject: { type: 'grant', id: review.grantId }, identityId: review.identityId,
       reason: data.comment, ticket: review.incident, after: { outcome: data.outcome, reviewId: review.id, accessEnded: ended > 0, sessions } });
     return { id: review.id, status: data.outcome, accessEnded: ended > 0 };

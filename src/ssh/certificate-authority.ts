@@ -43,6 +43,8 @@ export interface SignRequest {
   serial: bigint | number;
   /** Default: `['permit-pty']`. An empty list gives a certificate that may only run commands. */
   extensions?: readonly CertificateExtension[];
+  /** The `source-address` critical option: sshd accepts the certificate only from these addresses or CIDRs. Default: none (anywhere). */
+  sourceAddresses?: readonly string[];
 }
 
 export interface SignedCertificate {
@@ -134,10 +136,20 @@ export const inspectCertificate = async (certificate: string): Promise<Certifica
     return parseCertificateListing(stdout);
   });
 
+/** Checked here too, not only in configuration: a wrong entry would make ssh-keygen fail, or sign something other than what was meant. */
+const checkSourceAddresses = (addresses: readonly string[]): string[] => {
+  const bad = addresses.find((a) => !/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(a));
+  if (bad !== undefined) throw invalid('sourceAddresses', `${JSON.stringify(bad.slice(0, 60))} is not an IP address or CIDR`);
+  return [...addresses];
+};
+
+/** How `ssh-keygen -L` lists the critical options Tenure sets. */
+const criticalOptionsOf = (sourceAddresses: string[]): string[] => (sourceAddresses.length > 0 ? [`source-address ${sourceAddresses.join(',')}`] : []);
+
 const sameMoment = (a: Date | null, b: Date): boolean => a !== null && a.getTime() === b.getTime();
 
 /** Refuses a certificate that does not say exactly what was asked; it is never handed out. */
-const confirmReadBack = (details: CertificateDetails, expected: Omit<CertificateDetails, 'criticalOptions'>): void => {
+const confirmReadBack = (details: CertificateDetails, expected: CertificateDetails): void => {
   const mismatches = [
     details.keyId !== expected.keyId && 'key id',
     details.serial !== expected.serial && 'serial',
@@ -145,6 +157,7 @@ const confirmReadBack = (details: CertificateDetails, expected: Omit<Certificate
     !sameMoment(details.validBefore, expected.validBefore as Date) && 'valid before',
     details.principals.join(',') !== expected.principals.join(',') && 'principals',
     [...details.extensions].sort().join(',') !== [...expected.extensions].sort().join(',') && 'extensions',
+    details.criticalOptions.join('\n') !== expected.criticalOptions.join('\n') && 'critical options',
     details.caFingerprint !== expected.caFingerprint && 'signing CA',
   ].filter((name): name is string => typeof name === 'string');
   if (mismatches.length > 0) {
@@ -164,6 +177,7 @@ export const signUserCertificate = async (request: SignRequest): Promise<SignedC
   const serial = checkSerial(request.serial);
   const extensions = checkExtensions(request.extensions ?? ['permit-pty']);
   const { validAfter, validBefore } = checkWindow(request);
+  const criticalOptions = criticalOptionsOf(checkSourceAddresses(request.sourceAddresses ?? []));
   const publicKey = await checkPublicKey(request.publicKey);
   // Deriving the public half first refuses a CA key that is exposed, encrypted or unreadable before -s runs.
   const caFingerprint = await fingerprintOf(await readCaPublicKey(request.caKeyPath));
@@ -177,13 +191,14 @@ export const signUserCertificate = async (request: SignRequest): Promise<SignedC
       '-V', `${keygenTime(validAfter)}:${keygenTime(validBefore)}`,
       // clear drops ssh-keygen's default permissions (every forwarding); only the asked ones come back.
       '-O', 'clear', ...extensions.flatMap((name) => ['-O', name]),
+      ...(request.sourceAddresses?.length ? ['-O', `source-address=${request.sourceAddresses.join(',')}`] : []),
       keyPath,
     ], { code: 'internal', message: 'ssh-keygen could not sign the certificate' });
     return readFileSync(join(dir, 'key-cert.pub'), 'utf8').trim();
   });
 
   confirmReadBack(await inspectCertificate(certificate), {
-    keyId, serial, validAfter, validBefore, principals, extensions, caFingerprint,
+    keyId, serial, validAfter, validBefore, principals, extensions, criticalOptions, caFingerprint,
   });
   return { certificate, serial, validAfter, validBefore, caFingerprint };
 };

@@ -42,6 +42,7 @@ export const SOURCE_ACTIONS: Readonly<Record<string, readonly WebhookEventType[]
   'vendor.expiring_soon': ['vendor.expiring_soon'],
   'proxy_session.started': ['session.started'],
   'proxy_session.ended': ['session.ended'],
+  'shared_account.handed_over': ['shared_account.turn'],
 };
 
 export interface AuditRow { seq: number; occurredAt: Date; action: string; subjectId: string; canonical: string }
@@ -134,6 +135,14 @@ const stageNeeded = (c: Candidate, stages: Stage[]): Stage | undefined => {
   return stages.find((s) => s.position > approved);
 };
 
+/** A shared account's hand-over: the grant as any grant event has it, and the line as it stood. */
+const turnData = (grant: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> => {
+  const previous = after.previousHolder as Record<string, unknown> | null | undefined;
+  return { ...grant, startsAt: iso(after.startsAt) ?? grant.startsAt ?? null, endsAt: iso(after.endsAt) ?? grant.endsAt ?? null,
+    previousHolder: previous ? { handle: previous.handle, grantId: previous.grant, ended: previous.ended, at: iso(previous.at) } : null,
+    stillWaiting: after.stillWaiting ?? 0 };
+};
+
 /**
  * The `data` of one event: ids, handles, keys and times as of now (normally seconds after the
  * event; the audit log keeps the exact history). Never a secret: no tokens, keys or credentials exist
@@ -182,6 +191,7 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
     const after = c.parsed.after ?? {};
     return { ...grant, incident: after.incident, reason: c.parsed.reason, reviewId: after.reviewId, reviewDueAt: iso(after.reviewDueAt) };
   }
+  if (c.type === 'shared_account.turn') return turnData(grant, c.parsed.after ?? {});
   const endsAt = iso(c.parsed.after?.endsAt) ?? grant.endsAt ?? null;
   const ended = c.type === 'grant.expired' || c.type === 'grant.revoked';
   const reminder = c.type === 'grant.expiring_soon' ? { noticeBeforeMs: c.parsed.after?.noticeBeforeMs ?? null } : {};
@@ -192,7 +202,7 @@ const dataOf = (c: Candidate, found: Lookups): Record<string, unknown> | undefin
 export const webhookEventsOf = async (exec: Executor, rows: AuditRow[], wanted: ReadonlySet<string>): Promise<WebhookEvent[]> => {
   const found = candidates(rows, wanted);
   const ids = (prefix: string) => [...new Set(found.filter((c) => c.type.startsWith(prefix)).map((c) => c.row.subjectId))];
-  const grantIds = [...ids('grant.'), ...ids('breakglass.')];
+  const grantIds = [...ids('grant.'), ...ids('breakglass.'), ...ids('shared_account.')];
   const requestIds = [...ids('request.'), ...ids('approval.')];
   const lookups: Lookups = {
     grants: await loadGrants(exec, grantIds),

@@ -18,6 +18,7 @@ export const breakGlassCommands = (program: Command, rt: Runtime, run: Run): voi
       rt.print(rt.output.json ? rows : rows.map((r) => ({
         id: r.id, identity: r.identity, entitlement: r.entitlement, incident: r.incident, reviewer: r.reviewer, due: r.dueAt,
         status: r.overdue ? 'overdue' : r.status, events: r.evidence.auditEvents.length, sessions: r.evidence.proxySessions.length,
+        'on shared accounts': r.evidence.proxySessions.filter((s) => s.sharedAccount).length,
         checks: r.evidence.accessEvents.length,
       })));
     }));

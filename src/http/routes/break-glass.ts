@@ -19,7 +19,8 @@ const ReviewView = z.object({
   status: z.enum(BREAK_GLASS_REVIEW_STATUSES), decidedAt: optionalDate, comment: z.string().nullable(),
   sodConflict: z.string().nullable().describe('the separation-of-duties conflict this use broke into, if any: look at it first'),
   evidence: z.object({
-    proxySessions: z.array(SessionView).describe('the user\'s sessions through the access proxy that overlap the window, oldest first, each verified against the audit chain'),
+    proxySessions: z.array(SessionView).describe('the user\'s sessions through the access proxy that overlap the window, each verified against the audit chain: '
+      + 'those on a shared account first (sharedAccount: true, with the account and the recording\'s audited SHA-256), then the others, each group oldest first'),
     auditEvents: z.array(z.object({ seq: z.number(), at: z.string(), action: z.string(), subject: z.object({ type: z.string(), id: z.string() }),
       reason: z.string().nullable(), ticket: z.string().nullable() })),
     accessEvents: z.array(z.object({ at: isoDate, entitlement: z.string().nullable(), system: z.string().nullable(), action: z.string().nullable(),

@@ -15,11 +15,13 @@ export const Pack = z.object({
   chainHead: z.object({ seq: z.number().int(), hash: z.string() }).nullable(),
   grants: z.array(z.record(z.string(), z.unknown())).describe('the grants with their provisioning state and the target\'s confirmation'),
   proxySessions: z.array(z.object({
-    id: z.string(), person: z.string(), grant: z.string(), entitlement: z.string(), account: z.string(), startedAt: isoDate, endedAt: optionalDate,
+    id: z.string(), person: z.string(), grant: z.string(), entitlement: z.string(), account: z.string(),
+    sharedAccount: z.boolean().describe('a session on a shared operational account: listed first, since it is the only record of who used the account'),
+    startedAt: isoDate, endedAt: optionalDate,
     endReason: z.string().nullable(), statements: z.number().nullable(),
     recordingSha256: z.string().nullable().describe('the digest the proxy_session.ended event carries'),
     verified: z.union([z.boolean(), z.literal('purged')]).nullable().describe('the stored recording hashes to it (purged: retention deleted it; null: still open)'),
-  })).describe('sessions through the access proxy under these grants, oldest first'),
+  })).describe('sessions through the access proxy under these grants: those on a shared account first, then the others, each group oldest first'),
   sections: z.record(z.string(), z.array(Event)), timeline: z.array(Event),
 });
 

@@ -8,7 +8,9 @@ import { typed, type RouteModule } from './route.js';
 /** Sessions mediated by the access proxy (docs/sessions.md); not the web sign-in sessions of /v1/auth. */
 export const SessionView = z.object({
   id: z.string(), protocol: z.string(), person: z.string(), grant: z.string(), system: z.string(), entitlement: z.string(),
-  account: z.string().describe('the account in the target the proxy signed in as'), role: z.string(), clientAddress: z.string(),
+  account: z.string().describe('the account in the target the proxy signed in as'),
+  sharedAccount: z.boolean().describe('the account is a shared operational account (checked out): the session is the only record of who used it'),
+  role: z.string(), clientAddress: z.string(),
   startedAt: isoDate, endedAt: optionalDate, endReason: z.string().nullable(), statements: z.number().nullable(),
   recordingSha256: z.string().nullable().describe('as stored on the session row'),
   auditedSha256: z.string().nullable().describe('as carried by the proxy_session.ended audit event'),

@@ -1,4 +1,6 @@
 /** Settings of the SSH proxy, from the environment (docs/sessions.md). */
+import { addressList } from '../../config.js';
+import { TenureError } from '../../domain/errors.js';
 import { positiveWholeNumber } from '../postgres/config.js';
 
 export interface SshProxyConfig {
@@ -18,7 +20,26 @@ export interface SshProxyConfig {
    * mints per session (upstream-certificate.ts); unset, with the plain upstream key.
    */
   upstreamCaKeyPath?: string;
+  /**
+   * The `source-address` of every minted certificate (TENURE_SSH_PROXY_SOURCE_ADDRESSES): the proxy's
+   * addresses as the hosts see them, for a proxy behind NAT. Unset: the local address of each
+   * session's own connection to the host.
+   */
+  sourceAddresses?: string[];
 }
+
+/** Only a certificate carries a source address, so a list without an upstream CA would restrict nothing: refused rather than ignored. */
+const sourceAddressesOf = (env: NodeJS.ProcessEnv): { sourceAddresses?: string[] } => {
+  const name = 'TENURE_SSH_PROXY_SOURCE_ADDRESSES';
+  if (env[name] === undefined) return {};
+  const list = addressList(name, env[name]);
+  if (list.length === 0) throw new TenureError('input.invalid', `${name}: is set but names no address; unset it to use each connection's own`, { field: name });
+  if (!env.TENURE_SSH_PROXY_UPSTREAM_CA_KEY) {
+    throw new TenureError('input.invalid', `${name}: only a minted certificate carries a source address; set TENURE_SSH_PROXY_UPSTREAM_CA_KEY too, or unset it`,
+      { field: name });
+  }
+  return { sourceAddresses: list };
+};
 
 export const loadSshProxyConfig = (env: NodeJS.ProcessEnv = process.env): SshProxyConfig => {
   const hostKeyPath = env.TENURE_SSH_PROXY_HOST_KEY;
@@ -31,5 +52,6 @@ export const loadSshProxyConfig = (env: NodeJS.ProcessEnv = process.env): SshPro
     noticeBeforeMs: positiveWholeNumber(env, 'TENURE_SSH_PROXY_NOTICE_MS', 60_000),
     recordFlushMs: 200,
     ...(env.TENURE_SSH_PROXY_UPSTREAM_CA_KEY ? { upstreamCaKeyPath: env.TENURE_SSH_PROXY_UPSTREAM_CA_KEY } : {}),
+    ...sourceAddressesOf(env),
   };
 };

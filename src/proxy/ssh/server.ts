@@ -12,7 +12,6 @@ import type { DecisionService } from '../../decision/service.js';
 import { TenureError } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
 import type { SshProxyLogin } from '../../operations/resolve-ssh-proxy-login.js';
-import { readCaPublicKey } from '../../ssh/keys.js';
 import type { Context } from '../../work/context.js';
 import { addressOf, listen } from '../listener.js';
 import { SessionWatcher } from '../watcher.js';
@@ -20,6 +19,7 @@ import { admit } from './authenticate.js';
 import type { SshProxyConfig } from './config.js';
 import { SshSession } from './session.js';
 import { openUpstream } from './upstream.js';
+import { refuseUserCaAsUpstream } from './upstream-ca-check.js';
 import { mintUpstreamCertificate } from './upstream-certificate.js';
 
 /** Refused attempts a connection may make, as sshd's MaxAuthTries. */
@@ -37,7 +37,8 @@ export class SshProxyServer {
   static async start(options: SshProxyOptions): Promise<SshProxyServer> {
     const settled = { ...options, onError: options.onError ?? (() => undefined) };
     // A CA key that is exposed, encrypted or unreadable stops the proxy here, not at each sign-in.
-    if (options.config.upstreamCaKeyPath !== undefined) await readCaPublicKey(options.config.upstreamCaKeyPath);
+    // So does one that is also a user CA: people's own certificates would open the hosts.
+    if (options.config.upstreamCaKeyPath !== undefined) await refuseUserCaAsUpstream(options.ctx.store.db, options.config.upstreamCaKeyPath);
     const watcher = new SessionWatcher<SshSession>({ ctx: options.ctx, decision: options.decision, intervalMs: options.config.watchIntervalMs,
       noticeBeforeMs: options.config.noticeBeforeMs, onError: settled.onError });
     const ssh = new ssh2.Server({ hostKeys: [readFileSync(options.config.hostKeyPath)], ident: 'Tenure' });
@@ -91,12 +92,17 @@ export class SshProxyServer {
     });
   }
 
-  /** With a certificate minted for this session when an upstream CA is configured, else with the plain upstream key. */
+  /**
+   * With a certificate minted for this session when an upstream CA is configured, else with the plain
+   * upstream key. The certificate's source address is the configured list, else the address this
+   * session's own connection to the host leaves from.
+   */
   private async signInUpstream(login: SshProxyLogin, sessionId: string): Promise<ssh2.Client> {
     const { ctx, config } = this.options;
-    const certificate = config.upstreamCaKeyPath === undefined ? undefined
-      : await mintUpstreamCertificate(ctx.store, config.upstreamCaKeyPath, login, sessionId);
-    return openUpstream(login, config.upstreamTimeoutMs, certificate);
+    const caKeyPath = config.upstreamCaKeyPath;
+    if (caKeyPath === undefined) return openUpstream(login, config.upstreamTimeoutMs);
+    return openUpstream(login, config.upstreamTimeoutMs, (localAddress) =>
+      mintUpstreamCertificate(ctx.store, caKeyPath, login, sessionId, config.sourceAddresses ?? [localAddress]));
   }
 
   /**

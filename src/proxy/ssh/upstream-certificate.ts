@@ -32,19 +32,21 @@ const publicKeyLine = (privateKeyPath: string): string => {
 };
 
 /**
- * A certificate for `login.upstreamKeyPath` with the account as its only principal. A terminal
+ * A certificate for `login.upstreamKeyPath` with the account as its only principal, usable only from
+ * `sourceAddresses` (the proxy's own: a copy taken from the proxy's memory opens nothing from
+ * anywhere else, even within its minutes; empty for none, which the proxy never mints). A terminal
  * needs `permit-pty`; `permit-port-forwarding` is added only when the grant's entitlement lists
  * destinations, since sshd refuses a certificate's forwarding without it. `now` is the wall clock,
  * not Tenure's: the host checks the window against its own.
  */
 export const mintUpstreamCertificate = async (
-  store: Store, caKeyPath: string, login: SshProxyLogin, sessionId: string, now: Date = new Date(),
+  store: Store, caKeyPath: string, login: SshProxyLogin, sessionId: string, sourceAddresses: readonly string[], now: Date = new Date(),
 ): Promise<string> => {
   const extensions: CertificateExtension[] = login.forwarding.length > 0 ? ['permit-pty', 'permit-port-forwarding'] : ['permit-pty'];
   const signed = await signUserCertificate({
     caKeyPath, publicKey: publicKeyLine(login.upstreamKeyPath), keyId: upstreamKeyId(login.handle, sessionId), principals: [login.account],
     validAfter: new Date(now.getTime() - UPSTREAM_CERTIFICATE_BEFORE_MS), validBefore: new Date(now.getTime() + UPSTREAM_CERTIFICATE_AFTER_MS),
-    serial: await nextCertificateSerial(store.db), extensions,
+    serial: await nextCertificateSerial(store.db), extensions, sourceAddresses,
   });
   return signed.certificate;
 };

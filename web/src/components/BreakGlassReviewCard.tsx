@@ -7,6 +7,30 @@ import { PROTOCOL, VerdictBadge } from './SessionVerdict';
 import { StatusBadge } from './TierBadge';
 import { When } from './When';
 
+type Session = BreakGlassReview['evidence']['proxySessions'][number];
+
+const SessionLink = ({ session: p }: { session: Session }) => (
+  <>
+    <Anchor href={href('sessions', p.id)}><When at={p.startedAt} /> {PROTOCOL[p.protocol] ?? p.protocol} as {p.account} on {p.entitlement}</Anchor>
+    {' '}· {p.statements ?? 'open'} {p.protocol === 'ssh' ? 'recording lines' : 'statements'} <VerdictBadge verified={p.verified} />
+  </>
+);
+
+/**
+ * Sessions on a shared account come first and apart: the account belongs to no one, so its recording is
+ * the only record of who used it. Each names the account and the digest the audit chain holds.
+ */
+const SharedAccountSessions = ({ sessions }: { sessions: Session[] }) => (sessions.length === 0 ? null : (
+  <Alert color="orange" role="note" title={`Used a shared account (${sessions.length} session${sessions.length === 1 ? '' : 's'})`}>
+    <List size="sm">{sessions.map((p) => (
+      <List.Item key={p.id}>
+        <b>{p.account}</b> by {p.person}: <SessionLink session={p} />
+        <Text size="xs" ff="monospace" c="dimmed" title="SHA-256 of the recording, as the audit chain holds it">{p.auditedSha256 ?? 'recording still open'}</Text>
+      </List.Item>
+    ))}</List>
+  </Alert>
+));
+
 /** A break-glass use with what was done during it; its named reviewer decides whether it was appropriate. */
 export const BreakGlassReviewCard = ({ review, mine, onDecided }: { review: BreakGlassReview; mine: boolean; onDecided: () => void }) => {
   const headingId = useId();
@@ -25,6 +49,8 @@ export const BreakGlassReviewCard = ({ review, mine, onDecided }: { review: Brea
     }
   };
   const commentError = fieldError(problem, 'comment');
+  const shared = review.evidence.proxySessions.filter((p) => p.sharedAccount);
+  const others = review.evidence.proxySessions.filter((p) => !p.sharedAccount);
   return (
     <Card withBorder component="section" aria-labelledby={headingId}>
       <Stack gap={6}>
@@ -43,15 +69,11 @@ export const BreakGlassReviewCard = ({ review, mine, onDecided }: { review: Brea
           ))}
           {review.evidence.auditEvents.length + review.evidence.accessEvents.length === 0 && <List.Item>Nothing recorded.</List.Item>}
         </List>
-        {review.evidence.proxySessions.length > 0 && (
+        <SharedAccountSessions sessions={shared} />
+        {others.length > 0 && (
           <>
             <Text size="sm" fw={700}>Recorded sessions</Text>
-            <List size="sm">{review.evidence.proxySessions.map((p) => (
-              <List.Item key={p.id}>
-                <Anchor href={href('sessions', p.id)}><When at={p.startedAt} /> {PROTOCOL[p.protocol] ?? p.protocol} as {p.account} on {p.entitlement}</Anchor>
-                {' '}· {p.statements ?? 'open'} {p.protocol === 'ssh' ? 'recording lines' : 'statements'} <VerdictBadge verified={p.verified} />
-              </List.Item>
-            ))}</List>
+            <List size="sm">{others.map((p) => <List.Item key={p.id}><SessionLink session={p} /></List.Item>)}</List>
           </>
         )}
         {review.status === 'pending' && mine ? (

@@ -6,11 +6,11 @@
  * rule checked again as at any final approval, and its clock starts then. An explicit window is a
  * booking: it is refused when taken, never queued.
  */
-import { and, asc, count, eq, lt, max } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, isNotNull, lt, max } from 'drizzle-orm';
 import { TenureError } from '../../../domain/errors.js';
 import { loadAppliedPolicy } from '../../../policy/applied.js';
 import { findEntitlement } from '../../../store/queries/catalogue.js';
-import { accessRequests, requestStages } from '../../../store/schema.js';
+import { accessRequests, grants, identities, requestStages } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
 import { lockRequestAndBeneficiary } from './decision.js';
 import { issueGrant, type GrantDecision } from './issue-grant.js';
@@ -62,7 +62,33 @@ export const giveQueuedCheckOut = async (work: Work, requestId: string): Promise
   await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId }).where(eq(accessRequests.id, request.id));
   work.record({ action: 'request.approved', subject: { type: 'request', id: request.id }, identityId: request.beneficiaryId,
     systemId: system.id, before: { status: 'queued' }, after: { status: 'approved', grantId }, reason: `${entitlement.key} came free` });
+  await recordTurn(work, { requestId: request.id, grantId, beneficiaryId: beneficiary.id, systemId: system.id, entitlement });
   return 'given';
+};
+
+/** The holder the account came free from: the grant of it that ended last (checked in, expired or revoked). */
+const previousHolder = async (work: Work, entitlementId: string) => {
+  const [last] = await work.tx.select({ handle: identities.handle, grant: grants.id, status: grants.status, endedAt: grants.endedAt })
+    .from(grants).innerJoin(identities, eq(identities.id, grants.identityId))
+    .where(and(eq(grants.entitlementId, entitlementId), inArray(grants.status, ['expired', 'revoked']), isNotNull(grants.endedAt)))
+    .orderBy(desc(grants.endedAt)).limit(1);
+  return last ? { handle: last.handle, grant: last.grant, ended: last.status, at: last.endedAt } : null;
+};
+
+/**
+ * The person's turn, in the audit log with the hand-over itself: the mail and webhook outboxes are
+ * filled from this event (`shared_account.turn`), each keyed by its sequence number, so the turn is
+ * told once whatever is retried. Only a request still queued gets here, under its row lock, so two
+ * passes never both record it.
+ */
+const recordTurn = async (work: Work, t: { requestId: string; grantId: string; beneficiaryId: string; systemId: string;
+  entitlement: { id: string; key: string } }) => {
+  const [grant] = await work.tx.select({ startsAt: grants.startsAt, endsAt: grants.endsAt }).from(grants).where(eq(grants.id, t.grantId));
+  const [waiting] = await work.tx.select({ n: count() }).from(accessRequests)
+    .where(and(eq(accessRequests.entitlementId, t.entitlement.id), eq(accessRequests.status, 'queued'), gt(accessRequests.expiresAt, work.now)));
+  work.record({ action: 'shared_account.handed_over', subject: { type: 'grant', id: t.grantId }, identityId: t.beneficiaryId, systemId: t.systemId,
+    after: { entitlement: t.entitlement.key, requestId: t.requestId, startsAt: grant?.startsAt, endsAt: grant?.endsAt,
+      previousHolder: await previousHolder(work, t.entitlement.id), stillWaiting: waiting?.n ?? 0 } });
 };
 
 /** Ends a queued request that can no longer be given, saying which rule refused it; the next in line is then tried. */

@@ -118,6 +118,8 @@ export const issueGrant = async (work: Work, d: GrantDecision, options: { queue?
   await work.tx.insert(grants).values(row);
   work.record({ action: 'grant.created', subject: { type: 'grant', id: row.id }, identityId: row.identityId, systemId: d.system.id,
     ticket: d.request.ticket, reason: d.request.justification,
-    after: { status: row.status, entitlement: d.entitlement.key, startsAt, endsAt: row.endsAt, requestId: d.request.id, exceptionId } });
+    after: { status: row.status, entitlement: d.entitlement.key, startsAt, endsAt: row.endsAt, requestId: d.request.id, exceptionId,
+      // Given from a shared account's line: shared_account.handed_over tells the person, so mail says it once (mail/dispatch.ts).
+      ...(d.request.queueSeq !== null ? { fromLine: true } : {}) } });
   return { grantId: row.id, queued: false };
 };
