@@ -7,7 +7,7 @@
  * every finding, security and IAM, see it). Due within the policy's window.
  * After the window, sponsored contractors are suspended (jobs/hr.ts).
  */
-import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, or, sql, type Column, type SQL } from 'drizzle-orm';
 import { recordedVendorId } from '../../../store/queries/vendors.js';
 import { engagements, identities, systems } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
@@ -26,21 +26,36 @@ interface Owned {
 const relationshipOwner = (leaverId: string) => sql<string | null>`(SELECT o.id FROM vendors v JOIN identities o ON o.id = v.relationship_owner_id
    WHERE o.status = 'active' AND o.id <> ${leaverId} AND v.id = `;
 
+/** Whom a question is about: one person, or any of several (the bulk leaver path asks for a whole run at once). */
+export type Owners = (column: Column) => SQL;
+export const ownerIs = (personId: string): Owners => (column) => eq(column, personId);
+export const ownerAmong = (ids: string[]): Owners => (column) => inArray(column, ids);
+
+/**
+ * What counts as answering for something while it is live, one predicate per table: people
+ * sponsored and service accounts owned, engagements sponsored, systems owned. ownedBy and the
+ * bulk leaver path (hr/bulk-leave.ts) both ask these, so they can never disagree on who is plain.
+ */
+export const answersFor = {
+  people: (owner: Owners) => and(inArray(identities.status, ['active', 'pending']),
+    or(owner(identities.sponsorId), and(owner(identities.ownerId), eq(identities.kind, 'service_account')))),
+  engagements: (owner: Owners) => and(owner(engagements.sponsorId), eq(engagements.status, 'active')),
+  systems: (owner: Owners) => and(eq(systems.retired, false), or(owner(systems.businessOwnerId), owner(systems.technicalOwnerId))),
+};
+
 /** Everything the person answers for that is still live. */
 export const ownedBy = async (work: Work, personId: string): Promise<Owned[]> => {
   const vendorOwner = (vendorColumn: SQL) => sql<string | null>`${relationshipOwner(personId)}${vendorColumn})`;
   const people = await work.tx.select({ id: identities.id, handle: identities.handle, kind: identities.kind,
-    fallback: vendorOwner(recordedVendorId) }).from(identities)
-    .where(and(inArray(identities.status, ['active', 'pending']),
-      or(eq(identities.sponsorId, personId), and(eq(identities.ownerId, personId), eq(identities.kind, 'service_account')))));
+    fallback: vendorOwner(recordedVendorId) }).from(identities).where(answersFor.people(ownerIs(personId)));
   const sponsored = await work.tx.select({ id: engagements.id, identityId: engagements.identityId, purpose: engagements.purpose,
     fallback: vendorOwner(sql`${engagements.vendorId}`) })
-    .from(engagements).where(and(eq(engagements.sponsorId, personId), eq(engagements.status, 'active')));
+    .from(engagements).where(answersFor.engagements(ownerIs(personId)));
   // The system's other owner, when active.
   const otherOwner = sql<string | null>`(SELECT o.id FROM identities o WHERE o.status = 'active' AND o.id <> ${personId}
     AND o.id IN (${systems.businessOwnerId}, ${systems.technicalOwnerId}) LIMIT 1)`;
   const owned = await work.tx.select({ id: systems.id, key: systems.key, fallback: otherOwner }).from(systems)
-    .where(and(eq(systems.retired, false), or(eq(systems.businessOwnerId, personId), eq(systems.technicalOwnerId, personId))));
+    .where(answersFor.systems(ownerIs(personId)));
   return [
     ...people.map((p) => ({ type: (p.kind === 'service_account' ? 'service_account' : 'sponsorship') as OwnedThing, id: p.id,
       label: p.handle, identityId: p.id, systemId: null, fallbackOwnerId: p.fallback })),

@@ -6,7 +6,7 @@
  * leave, a person matched twice, a token minted from another) takes the one-by-one path in their
  * place in the order, so what one leaver's end does to another's is as it would be one by one.
  */
-import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
+import { and, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { rawRows } from '../../../store/database.js';
 import { lockIdentities, type Identity } from '../../../store/queries/identities.js';
 import { engagements, identities, systems } from '../../../store/schema.js';
@@ -14,6 +14,7 @@ import { hrRecords } from '../../../store/schema-hr.js';
 import { apiTokens } from '../../../store/schema-service.js';
 import type { Work } from '../../../work/context.js';
 import { endIdentities } from '../ending/end-identity.js';
+import { answersFor, ownerAmong } from '../ending/orphaned-ownership.js';
 import type { Applied } from './apply.js';
 import { isLate, leaveReason, suspendedEffect } from './leaver.js';
 import type { HrEventData } from './match.js';
@@ -30,19 +31,19 @@ const keyOf = (source: string, employeeId: string) => `${source}\u0000${employee
  * hold a live token minted from another token (which of two leavers ends it depends on their order).
  */
 const answeringForSomething = async (work: Work, ids: string[]): Promise<Set<string>> => {
-  const live = inArray(identities.status, ['active', 'pending']);
+  const among = new Set(ids);
+  const owners = ownerAmong(ids);
+  const people = await work.tx.select({ sponsor: identities.sponsorId, owner: identities.ownerId, kind: identities.kind })
+    .from(identities).where(answersFor.people(owners));
   const found = [
-    ...await work.tx.select({ id: identities.sponsorId }).from(identities).where(and(inArray(identities.sponsorId, ids), live)),
-    ...await work.tx.select({ id: identities.ownerId }).from(identities)
-      .where(and(inArray(identities.ownerId, ids), eq(identities.kind, 'service_account'), live)),
-    ...await work.tx.select({ id: engagements.sponsorId }).from(engagements)
-      .where(and(inArray(engagements.sponsorId, ids), eq(engagements.status, 'active'))),
-    ...await work.tx.select({ id: systems.businessOwnerId }).from(systems).where(and(inArray(systems.businessOwnerId, ids), eq(systems.retired, false))),
-    ...await work.tx.select({ id: systems.technicalOwnerId }).from(systems).where(and(inArray(systems.technicalOwnerId, ids), eq(systems.retired, false))),
-    ...await work.tx.select({ id: apiTokens.identityId }).from(apiTokens)
-      .where(and(inArray(apiTokens.identityId, ids), isNotNull(apiTokens.parentTokenId), isNull(apiTokens.revokedAt))),
+    ...people.flatMap((p) => [p.sponsor, p.kind === 'service_account' ? p.owner : null]),
+    ...(await work.tx.select({ id: engagements.sponsorId }).from(engagements).where(answersFor.engagements(owners))).map((r) => r.id),
+    ...(await work.tx.select({ business: systems.businessOwnerId, technical: systems.technicalOwnerId }).from(systems)
+      .where(answersFor.systems(owners))).flatMap((r) => [r.business, r.technical]),
+    ...(await work.tx.select({ id: apiTokens.identityId }).from(apiTokens)
+      .where(and(inArray(apiTokens.identityId, ids), isNotNull(apiTokens.parentTokenId), isNull(apiTokens.revokedAt)))).map((r) => r.id),
   ];
-  return new Set(found.map((row) => row.id).filter((id): id is string => id !== null));
+  return new Set(found.filter((id): id is string => id !== null && among.has(id)));
 };
 
 /**
