@@ -35,7 +35,7 @@ let upstreamCa: KeyPair;
 const loginFor = (forwarding: string[] = []): SshProxyLogin => ({
   identityId: 'x', handle: 'carl', grantId: 'x', systemId: 'x', systemKey: 'bastion', entitlementId: 'x', entitlementKey: 'deploy',
   account: SSH_TEST_USER, host: { name: 'web1', address: '127.0.0.1', port: p.sshd.port, hostKey: p.sshd.hostKey },
-  upstreamKeyPath: p.keys.upstream.privatePath, mfa: false, forwarding,
+  upstreamKeyPath: p.keys.upstream.privatePath, mfa: false, forwarding, fileTransfer: true,
 });
 
 const LOOPBACK = ['127.0.0.1'];

@@ -50,6 +50,8 @@ export interface SystemProvisioning {
   sharedTargets?: string[];
   /** Entitlement key → the `host:port` destinations a proxied SSH session may forward to; absent when none may. */
   forwarding?: Record<string, string[]>;
+  /** Entitlement keys whose sessions through the SSH proxy may not transfer files (SFTP, scp); absent when every one may. */
+  noFileTransfer?: string[];
 }
 
 export interface BrakeSettings {

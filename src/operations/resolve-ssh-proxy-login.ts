@@ -15,6 +15,8 @@ export interface SshProxyLogin {
   mfa: boolean;
   /** The `host:port` destinations this grant's entitlement may forward to (domain/ssh-forwarding.ts); empty: none. */
   forwarding: string[];
+  /** SFTP and scp are relayed (and recorded); false when the entitlement says `file_transfer: false`. */
+  fileTransfer: boolean;
 }
 
 interface Row {
@@ -59,6 +61,7 @@ export const resolveSshProxyLogins = async (
       host: { name: login.host, ...splitAddress(host.address), hostKey: host.host_key },
       upstreamKeyPath: system.connector.proxy.upstream_key.slice('file:'.length), mfa: row.mfa === true,
       forwarding: system.forwarding?.[row.entitlement_key] ?? [],
+      fileTransfer: !(system.noFileTransfer ?? []).includes(row.entitlement_key),
     }];
   });
 };

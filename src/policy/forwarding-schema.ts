@@ -1,7 +1,8 @@
 /**
  * `forwarding` of an entitlement (docs/policy.md): the destinations a session through Tenure's SSH
  * proxy may forward to, each `host:port` exactly (domain/ssh-forwarding.ts). Only the SSH proxy
- * enforces it, so on any other system it would promise a limit nothing keeps: refused there.
+ * enforces it, so on any other system it would promise a limit nothing keeps: refused there, as is
+ * `file_transfer`, the other allowance only the SSH proxy keeps.
  */
 import { z } from 'zod';
 import { FORWARDING_RULE, isForwardingDestination } from '../domain/ssh-forwarding.js';
@@ -19,19 +20,25 @@ export const forwardingSchema = z.array(z.string({ error: FORWARDING_RULE }).ref
     });
   });
 
+type ProxyOnlySpec = { forwarding?: string[] | undefined; file_transfer?: boolean | undefined };
+
 interface SystemInput {
   connector?: { type: string; proxy?: unknown } | undefined;
-  entitlements: Record<string, { forwarding?: string[] | undefined }>;
-  shared_accounts?: Record<string, { forwarding?: string[] | undefined }> | undefined;
+  entitlements: Record<string, ProxyOnlySpec>;
+  shared_accounts?: Record<string, ProxyOnlySpec> | undefined;
 }
 
-export const checkForwarding = (system: SystemInput, ctx: z.RefinementCtx): void => {
+const PROXY_ONLY = [['forwarding', 'forwarding'], ['file_transfer', 'file transfer']] as const;
+
+export const checkSshProxyOnly = (system: SystemInput, ctx: z.RefinementCtx): void => {
   const proxied = system.connector?.type === 'ssh-ca' && system.connector.proxy !== undefined;
   if (proxied) return;
   for (const section of ['entitlements', 'shared_accounts'] as const) {
-    for (const [name] of Object.entries(system[section] ?? {}).filter(([, spec]) => spec.forwarding !== undefined)) {
-      ctx.addIssue({ code: 'custom', path: [section, name, 'forwarding'], message: 'only Tenure\'s SSH proxy enforces forwarding: '
-        + 'the system needs an ssh-ca connector with a proxy block' });
+    for (const [name, spec] of Object.entries(system[section] ?? {})) {
+      for (const [field, what] of PROXY_ONLY.filter(([f]) => spec[f] !== undefined)) {
+        ctx.addIssue({ code: 'custom', path: [section, name, field], message: `only Tenure's SSH proxy enforces ${what}: `
+          + 'the system needs an ssh-ca connector with a proxy block' });
+      }
     }
   }
 };

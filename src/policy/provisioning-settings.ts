@@ -11,6 +11,7 @@ export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSetting
       .map(([name, entitlement]) => [`${systemKey}/${name}`, entitlement.target ?? name]));
     const forwarding = Object.fromEntries(Object.entries(system.entitlements).filter(([, e]) => e.forwarding)
       .map(([name, e]) => [`${systemKey}/${name}`, e.forwarding!]));
+    const noFileTransfer = Object.entries(system.entitlements).filter(([, e]) => e.file_transfer === false).map(([name]) => `${systemKey}/${name}`).sort();
     const shared = Object.entries(system.entitlements).filter(([, e]) => e.shared_account).map(([name, e]) => e.target ?? name).sort();
     systems[systemKey] = {
       connector: system.connector,
@@ -20,6 +21,7 @@ export const provisioningSettingsOf = (doc: PolicyDocument): ProvisioningSetting
       // Only when there are some, so the applied document of a system without shared accounts is unchanged.
       ...(shared.length > 0 ? { sharedTargets: shared } : {}),
       ...(Object.keys(forwarding).length > 0 ? { forwarding } : {}),
+      ...(noFileTransfer.length > 0 ? { noFileTransfer } : {}),
     };
   }
   return {

@@ -14,7 +14,7 @@ import { DEFAULT_APPROVAL_ESCALATION_MS, DEFAULT_APPROVAL_REMINDER_MS } from '..
 import { duration, durationMs } from './duration-schema.js';
 import { connectorSchema, provisioningSchema, reconcileSchema } from './connector-schema.js';
 import { evidenceRuleSchema } from './evidence-schema.js';
-import { checkForwarding, forwardingSchema } from './forwarding-schema.js';
+import { checkSshProxyOnly, forwardingSchema } from './forwarding-schema.js';
 
 export const POLICY_VERSION = 1;
 /** The roles a policy may hand out. `admin` is deliberately absent: it comes only from `tenure init`. */
@@ -84,6 +84,8 @@ export const entitlementSchema = z.strictObject({
   privileged_target: z.literal(true, { error: 'must be true (leave it out for an ordinary role or group)' }).optional(),
   /** Destinations a session through the SSH proxy may forward to (`ssh -L`, `-W`); only on a proxied ssh-ca system. */
   forwarding: forwardingSchema.optional(),
+  /** `false`: no SFTP and no `scp` through the SSH proxy for this entitlement; left out, file transfer is allowed and recorded. */
+  file_transfer: z.boolean({ error: 'must be true or false (leave it out to allow file transfer, recorded)' }).optional(),
 });
 
 /** A shared operational account (a role of the target, `app_admin`): declared like an entitlement, minus what a shared role cannot have. */
@@ -128,7 +130,7 @@ const withSharedAccounts = (system: SystemFields, ctx: z.RefinementCtx): Omit<Sy
   return { ...rest, entitlements: { ...rest.entitlements, ...flagged } };
 };
 
-export const systemSchema = systemFields.superRefine(checkForwarding).transform(withSharedAccounts);
+export const systemSchema = systemFields.superRefine(checkSshProxyOnly).transform(withSharedAccounts);
 
 export const sodRuleSchema = z.strictObject({
   name: keyName,

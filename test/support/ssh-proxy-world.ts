@@ -39,6 +39,8 @@ export interface SshProxyWorldOptions {
   store?: Store;
   /** `forwarding` of the deploy entitlement; the host then allows local forwarding, so only the proxy refuses. */
   forwarding?: string[];
+  /** `file_transfer` of the shared ops account (absent: left out, allowed). */
+  opsFileTransfer?: boolean;
 }
 
 export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Promise<SshProxyWorld> => {
@@ -60,7 +62,8 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
       entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER, ...(mfa ? { conditions: { mfa: true } } : {}),
         ...(options.forwarding ? { forwarding: options.forwarding } : {}) } },
       // The same account on the host, lent to one person at a time: both lead to it, each under its own grant.
-      shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: SSH_TEST_USER } },
+      shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: SSH_TEST_USER,
+        ...(options.opsFileTransfer === undefined ? {} : { file_transfer: options.opsFileTransfer }) } },
     };
     return stringify(doc);
   };

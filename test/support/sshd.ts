@@ -151,6 +151,8 @@ const configText = (dir: string, port: number, options: SshdOptions): string => 
   `AllowTcpForwarding ${options.tcpForwarding ?? 'no'}`,
   'X11Forwarding no',
   'PrintMotd no',
+  // What a host usually offers, so that sftp and scp (SFTP since OpenSSH 9) work; in-process, no helper binary needed.
+  'Subsystem sftp internal-sftp',
   // DEBUG2: sshd says why it refused a certificate (untrusted CA, revoked, expired, wrong principal).
   'LogLevel DEBUG2',
   ...(hasPerSourcePenalties() ? ['PerSourcePenalties no'] : []),

@@ -2,7 +2,8 @@
  * One proxied SSH connection: admitted (authenticate.ts), connected upstream as the grant's account
  * (upstream.ts), recorded as an asciicast (every channel of the connection in one recording), and
  * ended by the watcher at the grant's end. Local forwarding to a destination the grant's entitlement
- * lists is relayed (forwarding.ts); any other forwarding is refused and the refusal recorded. The
+ * lists is relayed (forwarding.ts); any other forwarding is refused and the refusal recorded. File
+ * transfers (SFTP, scp) are relayed and recorded by operation (file-transfer.ts) unless refused. The
  * session row and `proxy_session.started` commit before the client is told it is in.
  */
 import type { Connection, ServerChannel } from 'ssh2';
@@ -16,7 +17,7 @@ import { startProxySession } from '../../operations/start-proxy-session.js';
 import type { Context } from '../../work/context.js';
 import { RecordingWriter } from '../recording-writer.js';
 import type { WatchedSession } from '../watcher.js';
-import { serveSessionChannel, type ChannelHost } from './channel.js';
+import { serveSessionChannel, type ChannelHost, type ChannelTap } from './channel.js';
 import { serveForwarding, type Forward, type ForwardingHost } from './forwarding.js';
 
 /** How long the end waits for the client to close its channels before it closes the connection. */
@@ -27,6 +28,7 @@ export interface SshSessionDeps { ctx: Context; recordFlushMs: number; onError: 
 export class SshSession implements WatchedSession, ChannelHost, ForwardingHost {
   readonly channels = new Set<ServerChannel>();
   readonly forwards = new Set<Forward>();
+  readonly taps = new Set<ChannelTap>();
   private ended = false;
   private noticed = false;
   private readonly started = performance.now();
@@ -43,6 +45,7 @@ export class SshSession implements WatchedSession, ChannelHost, ForwardingHost {
   get identityId(): string { return this.login.identityId; }
   get entitlement(): string { return this.login.entitlementKey; }
   get forwarding(): readonly string[] { return this.login.forwarding; }
+  get fileTransfer(): boolean { return this.login.fileTransfer; }
   get ending(): boolean { return this.ended; }
 
   /** Records the session's start (row and audit event together) under `id`, which the upstream certificate already names; the caller then lets the client in. */
@@ -94,6 +97,8 @@ export class SshSession implements WatchedSession, ChannelHost, ForwardingHost {
     if (this.ended) return;
     // Forwarded channels carry no message to wait for: closed at once, their markers before the end's.
     for (const forward of [...this.forwards]) forward.close();
+    // What open channels add up to (a file transfer's files left open, input counted) comes before the end too.
+    for (const tap of this.taps) tap.finish();
     this.record('m', `ended: ${reason}`);
     this.ended = true;
     // The terminals are told and closed first, and the connection only after they close (or a
