@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'drizzle-orm';
@@ -159,22 +159,34 @@ describe('file transfer through the SSH proxy', { skip: isRoot() ? false : 'need
     assert.ok(markers.includes('sftp: unparseable packet from the client (type 3, 9 bytes), relayed as it is'), markers.join('\n'));
   });
 
-  it('cuts an open sftp session within a second of the grant\'s revocation, and records the end', async () => {
-    const open = sftpSession(p, port());
+  it('cuts an sftp upload in progress within a second of the grant\'s revocation, recording the file left open before the end', async () => {
+    writeFileSync(join(local, 'large.bin'), randomBytes(4 * 1024 * 1024));
+    // -l: at 2 Mbit/s the upload takes about 16 s, so the revocation comes in the middle of it.
+    const open = sftpSession(p, port(), ['-l', '2000']);
     await open.run(`ls ${remote}`);
-    assert.equal(open.connected(), true);
+    open.send(`put ${join(local, 'large.bin')} ${remote}/large.bin`);
+    const target = join(remote, 'large.bin');
+    for (const deadline = Date.now() + 10_000; !(existsSync(target) && statSync(target).size > 0);) {
+      assert.ok(Date.now() < deadline, 'the upload started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const revoked = Date.now();
     await revokeGrant(await p.w.as('carl'), { grant: deploy, reason: 'done early' });
     while (open.connected() && Date.now() - revoked < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
     const took = Date.now() - revoked;
     assert.ok(took < 1000, `the connection closed ${took} ms after the revocation`);
-    // sftp itself waits on its next command (here, from its stdin) to find the connection gone.
-    open.end(`ls ${remote}`);
-    assert.notEqual(await open.exited, 0, 'sftp found the connection closed at its next command');
+    open.end();
+    assert.notEqual(await open.exited, 0, 'the upload failed');
     assert.match(open.output(), /Tenure: your grant was revoked; the session is closed/);
+    const arrived = statSync(target).size;
+    assert.ok(arrived < 4 * 1024 * 1024, `${arrived} bytes arrived, not the whole file`);
     const cut = (await sessionsOf(deploy)).filter((s) => s.end_reason === 'grant_revoked');
     assert.equal(cut.length, 1, 'the open session, and only it, ended at the revocation');
     const markers = markersIn(await recordsOf(p.w.store, cut[0]!.id));
-    assert.deepEqual([markers[0], markers.at(-1)], ['subsystem sftp', 'ended: grant_revoked']);
+    const [first, opened, leftOpen, ended] = markers.filter((m) => m === 'subsystem sftp' || m.includes('large.bin') || m.startsWith('ended:'));
+    assert.deepEqual([first, opened, ended], ['subsystem sftp', `sftp: open ${target} (write,create,truncate)`, 'ended: grant_revoked']);
+    assert.match(leftOpen!, new RegExp(`^sftp: ${target} left open \\(0 bytes read, (\\d+) bytes written\\)$`));
+    const written = Number(/(\d+) bytes written/.exec(leftOpen!)![1]);
+    assert.ok(written > 0 && written <= arrived, `${written} bytes counted as written, ${arrived} on the host`);
   });
 });

@@ -32,9 +32,9 @@ export const sftp = (p: SshProxyWorld, port: number, commands: string[]): Promis
 export const scp = (p: SshProxyWorld, port: number, args: string[]): Promise<Run> =>
   run(SCP, [...SSH_OPTIONS, '-i', p.keys.carl.privatePath, '-P', String(port), ...args]);
 
-/** An `sftp -b -` kept open, reading commands as they are written; `run` resolves once the command is done. */
-export const sftpSession = (p: SshProxyWorld, port: number) => {
-  const child = spawn(SFTP, [...SSH_OPTIONS, '-i', p.keys.carl.privatePath, '-P', String(port), '-b', '-', `${LOGIN}@127.0.0.1`],
+/** An `sftp -b -` kept open, reading commands as they are written; `run` resolves once the command is done, `send` at once. */
+export const sftpSession = (p: SshProxyWorld, port: number, options: string[] = []) => {
+  const child = spawn(SFTP, [...SSH_OPTIONS, ...options, '-i', p.keys.carl.privatePath, '-P', String(port), '-b', '-', `${LOGIN}@127.0.0.1`],
     { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => { output += t; });
@@ -56,6 +56,7 @@ export const sftpSession = (p: SshProxyWorld, port: number) => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
+    send: (command: string) => child.stdin.write(`${command}\n`),
     /** Ends sftp's input, after `last` if given. */
     end: (last?: string) => child.stdin.end(last === undefined ? '' : `${last}\n`),
   };
