@@ -6,8 +6,11 @@ import { after, before, describe, it } from 'node:test';
 import { provisioningSettingsOf } from '../src/policy/provisioning-settings.js';
 import { validatePolicyFiles } from '../src/policy/validate.js';
 
-/** `forwarding` of an entitlement (docs/policy.md): exact host:port destinations, only on a proxied ssh-ca system. */
-describe('forwarding in the policy', () => {
+/**
+ * `forwarding` of an entitlement (docs/policy.md): exact host:port destinations, only on a proxied
+ * ssh-ca system; and `file_transfer`, the other allowance only the SSH proxy keeps.
+ */
+describe('forwarding and file transfer in the policy', () => {
   let dir: string;
   before(async () => { dir = await mkdtemp(join(tmpdir(), 'tenure-forwarding-policy-')); });
   after(async () => { await rm(dir, { recursive: true }); });
@@ -66,5 +69,23 @@ describe('forwarding in the policy', () => {
       const { errors } = await validate([...connector, '    entitlements:', '      deploy: { name: Deploy, tier: standard, forwarding: ["127.0.0.1:5432"] }']);
       assert.match(messageAt(errors, path), /only Tenure's SSH proxy enforces forwarding: the system needs an ssh-ca connector with a proxy block/);
     }
+  });
+
+  it('reaches the proxy\'s settings as the entitlements that may not transfer files, and only when one says file_transfer: false', async () => {
+    const result = await validate([...proxied, '    entitlements:', '      deploy: { name: Deploy, tier: standard, file_transfer: true }',
+      '      audit: { name: Audit, tier: read, file_transfer: false }', '    shared_accounts:', '      ops: { name: Ops, tier: privileged, file_transfer: false }']);
+    assert.deepEqual(result.errors, []);
+    assert.deepEqual(provisioningSettingsOf(result.policy!.document).systems.bastion!.noFileTransfer, ['bastion/audit', 'bastion/ops']);
+    const allowed = await validate([...proxied, '    entitlements:', '      deploy: { name: Deploy, tier: standard, file_transfer: true }']);
+    assert.equal('noFileTransfer' in provisioningSettingsOf(allowed.policy!.document).systems.bastion!, false);
+  });
+
+  it('refuses file_transfer that is not true or false, and on a system the SSH proxy does not serve', async () => {
+    const at = 'systems.bastion.entitlements.deploy.file_transfer';
+    const odd = await validate([...proxied, '    entitlements:', '      deploy: { name: Deploy, tier: standard, file_transfer: "no" }']);
+    assert.match(messageAt(odd.errors, at), /must be true or false \(leave it out to allow file transfer, recorded\)/);
+    const unproxied = await validate(['    connector: { type: ssh-ca, ca_key: "file:/etc/tenure/ca", krl_path: /var/lib/tenure/revoked.krl }',
+      '    entitlements:', '      deploy: { name: Deploy, tier: standard, file_transfer: false }']);
+    assert.match(messageAt(unproxied.errors, at), /only Tenure's SSH proxy enforces file transfer: the system needs an ssh-ca connector with a proxy block/);
   });
 });
