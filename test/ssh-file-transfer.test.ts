@@ -41,6 +41,14 @@ const markersOf = async (grant: string): Promise<string[]> => {
 
 const port = () => p.proxy.address().port;
 
+/** The long-running sftp clients the tests start, so that none outlives them. */
+const running: ReturnType<typeof sftpSession>[] = [];
+const session = (options: string[] = []) => {
+  const started = sftpSession(p, port(), options);
+  running.push(started);
+  return started;
+};
+
 describe('file transfer through the SSH proxy', { skip: isRoot() ? false : 'needs root: sshd and a login user' }, () => {
   before(async () => {
     p = await startSshProxyWorld({ opsFileTransfer: false });
@@ -51,6 +59,8 @@ describe('file transfer through the SSH proxy', { skip: isRoot() ? false : 'need
     mkdirSync(local);
   });
   after(async () => {
+    // An sftp left running by a failed test would hold its sshd session, and sshd's stop would wait for it.
+    for (const client of running) client.kill();
     await p?.stop();
     rmSync(remote, { recursive: true, force: true });
     assert.deepEqual(p?.errors.map((e) => e.message) ?? [], [], 'the proxy reported no errors');
@@ -145,7 +155,7 @@ describe('file transfer through the SSH proxy', { skip: isRoot() ? false : 'need
   });
 
   it('closes a transfer that sends an oversized packet, relays a malformed one as it is, records both, and goes on serving another transfer', async () => {
-    const other = sftpSession(p, port());
+    const other = session();
     await other.run(`ls ${remote}`);
     const outcome = await hostileSftp(p, port());
     assert.deepEqual(outcome, { oversizedClosed: true, malformedClosed: true });
@@ -162,9 +172,9 @@ describe('file transfer through the SSH proxy', { skip: isRoot() ? false : 'need
   it('cuts an sftp upload in progress within a second of the grant\'s revocation, recording the file left open before the end', async () => {
     writeFileSync(join(local, 'large.bin'), randomBytes(4 * 1024 * 1024));
     // -l: at 2 Mbit/s the upload takes about 16 s, so the revocation comes in the middle of it.
-    const open = sftpSession(p, port(), ['-l', '2000']);
-    await open.run(`ls ${remote}`);
-    open.send(`put ${join(local, 'large.bin')} ${remote}/large.bin`);
+    const upload = session(['-l', '2000']);
+    await upload.run(`ls ${remote}`);
+    upload.send(`put ${join(local, 'large.bin')} ${remote}/large.bin`);
     const target = join(remote, 'large.bin');
     for (const deadline = Date.now() + 10_000; !(existsSync(target) && statSync(target).size > 0);) {
       assert.ok(Date.now() < deadline, 'the upload started');
@@ -172,12 +182,12 @@ describe('file transfer through the SSH proxy', { skip: isRoot() ? false : 'need
     }
     const revoked = Date.now();
     await revokeGrant(await p.w.as('carl'), { grant: deploy, reason: 'done early' });
-    while (open.connected() && Date.now() - revoked < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (upload.connected() && Date.now() - revoked < 5000) await new Promise((resolve) => setTimeout(resolve, 10));
     const took = Date.now() - revoked;
     assert.ok(took < 1000, `the connection closed ${took} ms after the revocation`);
-    open.end();
-    assert.notEqual(await open.exited, 0, 'the upload failed');
-    assert.match(open.output(), /Tenure: your grant was revoked; the session is closed/);
+    upload.end();
+    assert.notEqual(await upload.exited, 0, 'the upload failed');
+    assert.match(upload.output(), /Tenure: your grant was revoked; the session is closed/);
     const arrived = statSync(target).size;
     assert.ok(arrived < 4 * 1024 * 1024, `${arrived} bytes arrived, not the whole file`);
     const cut = (await sessionsOf(deploy)).filter((s) => s.end_reason === 'grant_revoked');

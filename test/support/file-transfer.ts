@@ -57,6 +57,7 @@ export const sftpSession = (p: SshProxyWorld, port: number, options: string[] = 
       }
     },
     send: (command: string) => child.stdin.write(`${command}\n`),
+    kill: () => { if (child.exitCode === null) child.kill(); },
     /** Ends sftp's input, after `last` if given. */
     end: (last?: string) => child.stdin.end(last === undefined ? '' : `${last}\n`),
   };
