@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { accessRequests, requestStages } from '../store/schema.js';
+import { requestStages } from '../store/schema.js';
 import { inTransaction, type Context } from '../work/context.js';
 import { parseInput, text } from './input.js';
 import { loadForDecision } from './lib/approval/decision.js';
@@ -35,8 +35,6 @@ export const approveRequest = async (ctx: Context, input: z.input<typeof Input>)
       return { id: request.id, status: 'queued' as const, nextStage: null, grantId: null, queue };
     }
     const { grantId } = issued;
-    await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId })
-      .where(eq(accessRequests.id, request.id));
     work.record({ action: 'request.approved', subject: { type: 'request', id: request.id }, identityId: request.beneficiaryId,
       systemId: system.id, before: { status: 'pending' }, after: { status: 'approved', grantId } });
     return { id: request.id, status: 'approved' as const, nextStage: null, grantId };

@@ -145,7 +145,8 @@ export const applyResolvedPolicy = async (work: Work, resolved: ResolvedPolicy):
   await writeEntitlements(work, resolved, plan, systemIds);
   await writeRoles(work, plan);
   const { digest, files } = resolved.parsed;
-  const row = { document: resolved.document, digest, appliedAt: work.now, appliedBy: work.actor.id ?? null };
+  // A new revision even for the same files: the document also holds what they resolved to here and now.
+  const row = { document: resolved.document, digest, appliedAt: work.now, appliedBy: work.actor.id ?? null, revision: newId() };
   await work.tx.insert(policyState).values({ id: 1, ...row }).onConflictDoUpdate({ target: policyState.id, set: row });
   const lines = renderPlan(plan);
   const previousDigest = snapshot.applied?.digest ?? null;

@@ -149,6 +149,8 @@ export const policyState = pgTable('policy_state', {
   digest: text('digest').notNull(),
   appliedAt: ts('applied_at').notNull(),
   appliedBy: uuid('applied_by'),
+  /** New at every apply, so a process may keep the document it parsed until this changes (policy/applied.ts). */
+  revision: uuid('revision').notNull().defaultRandom(),
 });
 
 export const accessRequests = pgTable('access_requests', {

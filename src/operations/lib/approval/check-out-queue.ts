@@ -8,7 +8,7 @@
  */
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, lt, max } from 'drizzle-orm';
 import { TenureError } from '../../../domain/errors.js';
-import { loadAppliedPolicy } from '../../../policy/applied.js';
+import { loadAppliedPolicyAt } from '../../../policy/applied.js';
 import { findEntitlement } from '../../../store/queries/catalogue.js';
 import { accessRequests, grants, identities, requestStages } from '../../../store/schema.js';
 import type { Work } from '../../../work/context.js';
@@ -52,14 +52,13 @@ const lastApprover = async (work: Work, requestId: string): Promise<string> => {
  * approval, and the caller ends the request with lapseQueuedCheckOut in a transaction of its own.
  */
 export const giveQueuedCheckOut = async (work: Work, requestId: string): Promise<Outcome> => {
-  const { beneficiary, ...request } = await lockRequestAndBeneficiary(work, requestId);
+  const { beneficiary, policyRevision, ...request } = await lockRequestAndBeneficiary(work, requestId);
   if (request.status !== 'queued' || request.expiresAt.getTime() <= work.now.getTime()) return 'gone';
   const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
-  const d: GrantDecision = { request, beneficiary, entitlement, system, policy: await loadAppliedPolicy(work.tx),
+  const d: GrantDecision = { request, beneficiary, entitlement, system, policy: await loadAppliedPolicyAt(work.tx, policyRevision),
     approverId: await lastApprover(work, request.id) };
   const { grantId } = await issueGrant(work, d, { queue: true });
   if (grantId === null) return 'waiting';
-  await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId }).where(eq(accessRequests.id, request.id));
   work.record({ action: 'request.approved', subject: { type: 'request', id: request.id }, identityId: request.beneficiaryId,
     systemId: system.id, before: { status: 'queued' }, after: { status: 'approved', grantId }, reason: `${entitlement.key} came free` });
   await recordTurn(work, { requestId: request.id, grantId, beneficiaryId: beneficiary.id, systemId: system.id, entitlement });

@@ -1,13 +1,12 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, inArray, sql } from 'drizzle-orm';
 import { checkApprover, excludedFromRequest } from '../../../domain/approval-rules.js';
 import { brokenApproverRule, DEFAULT_APPROVER_RULES } from '../../../domain/approver-rules.js';
 import type { StageKind } from '../../../domain/model.js';
 import { hasDistinctApprovers } from '../../../domain/routing.js';
 import { TenureError } from '../../../domain/errors.js';
-import { loadAppliedPolicy } from '../../../policy/applied.js';
+import { appliedRevision, loadAppliedPolicyAt } from '../../../policy/applied.js';
 import { findEntitlement } from '../../../store/queries/catalogue.js';
-import { lockIdentity } from '../../../store/queries/identities.js';
-import { accessRequests, engagements, requestStages } from '../../../store/schema.js';
+import { accessRequests, engagements, identities, requestStages } from '../../../store/schema.js';
 import { loadActor, requirePerson, requireVisible } from '../../authorize.js';
 import type { Work } from '../../../work/context.js';
 import { ApprovalReads } from './approval-reads.js';
@@ -16,6 +15,9 @@ import { approvalSubject, eligibleForStage, namedForStages } from './stage-candi
 
 const requestNotFound = (requestId: string) => new TenureError('request.not_found', `no request '${requestId}'`, { field: 'request' });
 
+const activeEngagementsLocked = (identityId: string) => sql`(select count(*) from (select 1 from ${engagements}
+  where ${engagements.identityId} = ${identityId} and ${engagements.status} = 'active' for share) as held)`;
+
 /**
  * Takes the decision's locks in the lock order (see `inTransaction`): the beneficiary first, then
  * their live engagements, then the request. Locking the beneficiary serialises every grant issued
@@ -23,19 +25,24 @@ const requestNotFound = (requestId: string) => new TenureError('request.not_foun
  * separation-of-duties rule queue here, and the second one's check sees the first one's grant.
  * Locking the request makes it the decision point: two approvers acting on it at once queue, and
  * the second sees the first one's decision instead of deciding the same stage again. The
- * beneficiary is read from the request before either lock: it never changes.
+ * beneficiary is found through the request in the statement that locks them (only their row is
+ * locked): it never changes. Two statements, not four: each is a round trip (issue 20).
  */
 export const lockRequestAndBeneficiary = async (work: Work, requestId: string) => {
-  const [seen] = await work.tx.select({ beneficiaryId: accessRequests.beneficiaryId }).from(accessRequests).where(eq(accessRequests.id, requestId));
-  if (!seen) throw requestNotFound(requestId);
-  const beneficiary = await lockIdentity(work.tx, seen.beneficiaryId);
+  const [beneficiary] = await work.tx.select().from(identities)
+    .where(inArray(identities.id, work.tx.select({ id: accessRequests.beneficiaryId }).from(accessRequests).where(eq(accessRequests.id, requestId))))
+    .for('update', { of: identities });
+  if (!beneficiary) throw requestNotFound(requestId);
   // The grant's INSERT key-shares the engagement: held now, before the request, it cannot be
-  // taken out of order by an engagement ending or a renewal under way.
-  await work.tx.select({ id: engagements.id }).from(engagements)
-    .where(and(eq(engagements.identityId, beneficiary.id), eq(engagements.status, 'active'))).for('share');
-  const [request] = await work.tx.select().from(accessRequests).where(eq(accessRequests.id, requestId)).for('update');
+  // taken out of order by an engagement ending or a renewal under way. The engagements are locked
+  // in the request's statement, by a sub-select its filter depends on: the server evaluates that
+  // (once, as an init plan) before it returns, and so locks, the request row.
+  const [request] = await work.tx.select({ ...getTableColumns(accessRequests), policyRevision: appliedRevision }).from(accessRequests)
+    .where(and(eq(accessRequests.id, requestId), gte(activeEngagementsLocked(beneficiary.id), 0)))
+    .for('update', { of: accessRequests });
   if (!request) throw requestNotFound(requestId);
-  return { ...request, beneficiary };
+  const { policyRevision, ...row } = request;
+  return { ...row, beneficiary, policyRevision };
 };
 
 /**
@@ -45,7 +52,7 @@ export const lockRequestAndBeneficiary = async (work: Work, requestId: string) =
 export const loadForDecision = async (work: Work, requestId: string, expectedStage?: number) => {
   const acting = await loadActor(work.tx, work.actor.id);
   requirePerson(acting, 'decide a request');
-  const request = await lockRequestAndBeneficiary(work, requestId);
+  const { policyRevision, ...request } = await lockRequestAndBeneficiary(work, requestId);
   const stages = await work.tx.select().from(requestStages).where(eq(requestStages.requestId, request.id))
     .orderBy(asc(requestStages.position));
   // Someone with no part in the request and no right to read all requests is told it does not
@@ -63,7 +70,7 @@ export const loadForDecision = async (work: Work, requestId: string, expectedSta
     throw new TenureError('request.not_pending', `stage ${expectedStage} is already decided; the request is at stage ${current.position}`, { field: 'stage' });
   }
   const { entitlement, system } = await findEntitlement(work.tx, request.entitlementId);
-  const policy = await loadAppliedPolicy(work.tx);
+  const policy = await loadAppliedPolicyAt(work.tx, policyRevision);
   const parties = await partiesOfStoredRequest(work.tx, request);
   const exclude = excludedFromRequest(request.requesterId, request.beneficiaryId, parties);
   const reads = new ApprovalReads(work.tx);

@@ -87,7 +87,18 @@ const extendGrant = async (work: Work, d: GrantDecision) => {
 const laterOf = (a: Date, b: Date): Date => (a.getTime() > b.getTime() ? a : b);
 
 /**
- * Turns the fully approved request into its one grant (or moves the end of the grant it extends).
+ * Marks the request approved with its grant, and a request for a length of time with the window it
+ * was given, in one update (a round trip fewer per final approval). After the grant's INSERT: the
+ * request names the grant.
+ */
+const markApproved = async (work: Work, d: GrantDecision, grantId: string, window?: Window) => {
+  await work.tx.update(accessRequests).set({ status: 'approved', decidedAt: work.now, grantId, ...(window && asked(d) ? window : {}) })
+    .where(eq(accessRequests.id, d.request.id));
+};
+
+/**
+ * Turns the fully approved request into its one grant (or moves the end of the grant it extends),
+ * and marks the request approved with it; the caller records `request.approved`.
  * With `queue`, a check-out of a shared account someone holds, or others wait for, is not refused but
  * answered as to be queued, after every other check passed: the caller queues it (check-out-queue.ts).
  */
@@ -107,8 +118,11 @@ export const issueGrant = async (work: Work, d: GrantDecision, options: { queue?
   const waitInLine = holder !== undefined || (queueable && d.entitlement.sharedAccount && await othersWaitFirst(work, d.request));
   const engagement = await recheck(work, d, window);
   if (waitInLine) return { grantId: null, queued: true, holder: holder ?? null };
-  if (d.request.kind === 'extension') return { grantId: await extendGrant(work, d), queued: false };
-  if (asked(d)) await work.tx.update(accessRequests).set(window).where(eq(accessRequests.id, d.request.id));
+  if (d.request.kind === 'extension') {
+    const extended = await extendGrant(work, d);
+    await markApproved(work, d, extended);
+    return { grantId: extended, queued: false };
+  }
   const exceptionId = await recordException(work, d, window);
   const row = {
     id: newId(), identityId: d.beneficiary.id, entitlementId: d.entitlement.id, engagementId: engagement?.id ?? null,
@@ -116,6 +130,7 @@ export const issueGrant = async (work: Work, d: GrantDecision, options: { queue?
     status: startsAt.getTime() > work.now.getTime() ? 'scheduled' : 'active', provisioningState: 'pending', createdAt: work.now,
   } satisfies typeof grants.$inferInsert;
   await work.tx.insert(grants).values(row);
+  await markApproved(work, d, row.id, window);
   work.record({ action: 'grant.created', subject: { type: 'grant', id: row.id }, identityId: row.identityId, systemId: d.system.id,
     ticket: d.request.ticket, reason: d.request.justification,
     after: { status: row.status, entitlement: d.entitlement.key, startsAt, endsAt: row.endsAt, requestId: d.request.id, exceptionId,

@@ -1,0 +1,1 @@
+ALTER TABLE "policy_state" ADD COLUMN "revision" uuid DEFAULT gen_random_uuid() NOT NULL;
