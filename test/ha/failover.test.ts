@@ -35,6 +35,12 @@ import { applyPolicyText, provisioningPolicy, startPgTarget, type PgTarget } fro
 
 const RUN = process.env.TENURE_TEST_HA !== '0';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * How long after a revocation is acknowledged the other server may still allow it: its LISTEN
+ * connection, cut by the fault, comes back about a second after the new primary and re-reads the
+ * feed first (docs/high-availability.md); three seconds leaves room for a loaded machine.
+ */
+const FEED_BACK_WITHIN_MS = 3_000;
 
 /** Timeouts short enough that a lost primary is noticed in about a second (as in test/db-faults.test.ts). */
 const FAST = {
@@ -193,6 +199,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
       lost: acked.filter((w) => !present.has(w.handle)).length,
       duplicated: rows.filter((r) => r.n > 1).length,
       refused: log.writes.filter((w) => w.refused).map((w) => `${w.handle}: ${w.refused}`),
+      readBack: log.writes.filter((w) => w.readBack).length,
     };
   };
 
@@ -223,6 +230,7 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
       notGranted: granted.filter((f) => byHandle.get(f.person)?.grants !== 1).map((f) => f.person),
       twice: rows.filter((r) => r.requests > 1 || r.approvals > 2 || r.grants > 1).map((r) => `${r.handle}: ${JSON.stringify(r)}`),
       refused: log.flows.filter((f) => f.refused).map((f) => `${f.person}: ${f.refused}`),
+      readBack: log.flows.flatMap((f) => f.readBack ?? []).length,
     };
   };
 
@@ -292,15 +300,16 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     const recoveryMs = servers.map((s) => (readyAt.get(s) ?? Infinity) - primaryAt);
     const flows = await countFlows(load.log);
     const result = { fault: name, ...moved, faultMs, recoveryMs, unreadyMs: unready.map((u) => (u ? u.to - u.from : 0)), writeDowntimeMs: downtime, ...writes,
-      flows: flows.flows, flowsGranted: flows.granted, webhookHits: receiver.hits.length,
-      checks: load.log.checks.length, checksUnavailable: load.log.checks.filter((c) => c.status !== 200).length, feedLatencyMs: -1 };
+      flows: flows.flows, flowsGranted: flows.granted, flowsReadBack: flows.readBack, webhookHits: receiver.hits.length,
+      checks: load.log.checks.length, checksUnavailable: load.log.checks.filter((c) => c.status !== 200).length, feedLatencyMs: -1,
+      revokedStillAllowed: [] as { server: string; afterMs: number }[] };
     figures.push(result);
 
     assert.equal(writes.lost, 0, 'no acknowledged write is lost');
     assert.equal(writes.duplicated, 0, 'no write is applied twice');
     const unexpected = processes.flatMap((p) => p.log().split('\n').filter((line) => line.includes('unexpected error')).slice(-3));
-    assert.deepEqual(writes.refused, [], `every write is acknowledged in the end, retried with its key; serve logged: ${unexpected.join('\n')}`);
-    assert.deepEqual(flows.refused, [], 'every request and approval is acknowledged in the end, retried with its key');
+    assert.deepEqual(writes.refused, [], `every write is acknowledged in the end, retried with its key (or, when its commit's answer was lost, found by reading); serve logged: ${unexpected.join('\n')}`);
+    assert.deepEqual(flows.refused, [], 'every request and approval is acknowledged in the end, retried with its key (or found done by reading after outcome_lost)');
     assert.deepEqual(flows.notGranted, [], 'every acknowledged final approval left exactly one grant');
     assert.deepEqual(flows.twice, [], 'no request filed twice, no stage approved twice, no grant issued twice');
     assert.ok(flows.granted > 0, 'some requests went all the way through during the load');
@@ -315,8 +324,15 @@ describe('Tenure while PostgreSQL fails over under Patroni', { skip: !RUN || !BA
     assert.deepEqual(load.log.checks.filter((c) => c.status !== 200 && c.status !== 503), [], '/v1/check answers 200 or 503');
     assert.deepEqual(load.log.checks.filter((c) => c.identity === 'carl' && c.decision === 'allow' && c.at >= ending.endsAt), [], '/v1/check never allows a grant asked after its end');
     assert.ok(revokedAt !== undefined, 'the revocation was acknowledged, retried with its key');
-    assert.deepEqual(load.log.checks.filter((c) => c.identity === 'eve' && c.decision === 'allow' && c.at >= revokedAt), [],
-      '/v1/check never allows a grant asked after its revocation was acknowledged');
+    // The server that acknowledged the revocation dropped the grant from its index in that request:
+    // never again. The other learns it by LISTEN, whose connection the fault cut; until it is back
+    // and has re-read the feed (about a second after the new primary, docs/high-availability.md) it
+    // may still allow. That window is real and is reported, not hidden; past the bound it is a failure.
+    const staleAllows = load.log.checks.filter((c) => c.identity === 'eve' && c.decision === 'allow' && c.at >= revokedAt);
+    result.revokedStillAllowed = staleAllows.map((c) => ({ server: c.server === servers[1] ? 'revoking' : 'other', afterMs: c.at - revokedAt }));
+    assert.deepEqual(staleAllows.filter((c) => c.server === servers[1]), [], '/v1/check on the server that acknowledged the revocation never allows the grant again');
+    assert.deepEqual(staleAllows.filter((c) => c.at - revokedAt >= FEED_BACK_WITHIN_MS), [],
+      `/v1/check on any server never allows the grant ${FEED_BACK_WITHIN_MS} ms after its revocation was acknowledged`);
     let ended: { status: string; n: number } | undefined;
     for (let i = 0; i < 100 && ended?.status !== 'expired'; i += 1) {
       if (i > 0) await sleep(200);

@@ -1,6 +1,7 @@
 /**
  * Client load on Tenure while the database fails over, as a careful client sends it: writes with an
- * Idempotency-Key retried with the same key until they are answered, `POST /v1/check` in a loop, and
+ * Idempotency-Key retried with the same key until they are answered (and, when the answer is that
+ * the commit's outcome was lost, read back instead), `POST /v1/check` in a loop, and
  * `/readyz` polled on every server. Every answer is logged with its time, so that downtime, lost and
  * duplicated writes can be counted afterwards.
  */
@@ -8,8 +9,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface Answer {
   at: number; status: number | 'dropped' | 'hung'; code?: string | undefined; decision?: string | undefined; ms: number;
-  /** For a check: who was asked about. */
+  /** For a check: who was asked about, and which server answered. */
   identity?: string;
+  server?: string;
 }
 
 export interface Write {
@@ -17,8 +19,10 @@ export interface Write {
   handle: string;
   /** Every attempt with this key, in order. */
   attempts: Answer[];
-  /** The id of the identity, from the acknowledging answer (201, or the replayed 201). */
+  /** The id of the identity, from the acknowledging answer (201, or the replayed 201), or read back after outcome_lost. */
   id?: string;
+  /** Answered idempotency.outcome_lost (its COMMIT's answer was lost), then found by reading, as the error tells a client to. */
+  readBack?: boolean;
   /** A final answer that was neither the write nor a retryable refusal. */
   refused?: string;
 }
@@ -32,6 +36,8 @@ export interface Flow {
   /** The grant the last approval acknowledged. */
   grantId?: string;
   refused?: string;
+  /** Steps answered idempotency.outcome_lost and then found done by reading the request. */
+  readBack?: string[];
 }
 
 export interface LoadLog {
@@ -45,6 +51,18 @@ export interface LoadLog {
 export interface FlowTokens { people: { handle: string; token: string }[]; sam: string; olivia: string }
 
 /** 503 (with Retry-After), a broken connection, no answer in time, or a key still held by an attempt the server lost. */
+/**
+ * `idempotency.outcome_lost`: the database connection broke while the write committed, so the server
+ * cannot say whether it did; a later attempt with the key finds it did. The error tells the client to
+ * read the result instead of retrying, which is what a careful client (and this load) does.
+ */
+const OUTCOME_LOST = 'idempotency.outcome_lost';
+
+const readJson = async (url: string, token: string): Promise<Record<string, unknown> | undefined> => {
+  const answer = await send(url, { headers: { authorization: `Bearer ${token}` } });
+  return answer.status === 200 ? answer.body : undefined;
+};
+
 const retryable = (a: Answer): boolean => a.status === 503 || a.status === 'dropped' || a.status === 'hung' || a.code === 'idempotency.in_progress';
 
 const send = async (url: string, init: RequestInit & { bound?: number }): Promise<Answer & { body?: Record<string, unknown> }> => {
@@ -81,18 +99,25 @@ export const startLoad = (
         headers: { authorization: `Bearer ${tokens.writer}`, 'content-type': 'application/json', 'idempotency-key': write.key } });
       write.attempts.push({ at: answer.at, status: answer.status, code: answer.code, ms: answer.ms });
       if (answer.status === 201) { write.id = String(answer.body?.id); return; }
+      if (answer.code === OUTCOME_LOST) {
+        const found = await readJson(`${server}/v1/identities/${write.handle}`, tokens.writer);
+        if (found) { write.id = String(found.id); write.readBack = true; return; }
+      }
       if (!retryable(answer)) { write.refused = `${answer.status} ${answer.code ?? ''} ${JSON.stringify(answer.body ?? {}).slice(0, 300)}`; return; }
       if (Date.now() > settleBy) return;
       await sleep(200);
     }
   };
   /** POSTs with `key` until answered with `ok` or a final refusal (noted on `into`); the body of the acknowledging answer. */
-  const untilAnswered = async (server: string, token: string, path: string, body: unknown, key: string, into: { attempts: Answer[]; refused?: string }) => {
+  const untilAnswered = async (server: string, token: string, path: string, body: unknown, key: string, into: Flow,
+    readBack: (server: string) => Promise<Record<string, unknown> | undefined>) => {
     for (;;) {
       const answer = await send(`${server}${path}`, { method: 'POST', body: JSON.stringify(body),
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key } });
       into.attempts.push({ at: answer.at, status: answer.status, code: answer.code, ms: answer.ms });
       if (answer.status === 200 || answer.status === 201) return answer.body ?? {};
+      const found = answer.code === OUTCOME_LOST ? await readBack(server) : undefined;
+      if (found) { (into.readBack ??= []).push(path); return found; }
       if (!retryable(answer)) { into.refused = `${path} ${answer.status} ${answer.code ?? ''} ${JSON.stringify(answer.body ?? {}).slice(0, 300)}`; return undefined; }
       if (Date.now() > settleBy) return undefined;
       await sleep(200);
@@ -105,13 +130,21 @@ export const startLoad = (
     const flow: Flow = { person: person.handle, attempts: [] };
     log.flows.push(flow);
     const at = (step: number) => servers[(p + step) % servers.length]!;
+    // Read back after outcome_lost: the person's own request, then its stages as each approver left them.
+    const mine = async (server: string) => ((await readJson(`${server}/v1/requests?view=mine`, person.token))?.items as Record<string, unknown>[] | undefined)
+      ?.find((r) => r.justification === 'filed during a failover');
+    const decided = (position: number) => async (server: string) => {
+      const request = await readJson(`${server}/v1/requests/${flow.requestId}`, person.token);
+      const stage = (request?.stages as { position: number; status: string }[] | undefined)?.find((st) => st.position === position);
+      return stage?.status === 'approved' ? request : undefined;
+    };
     const filed = await untilAnswered(at(0), person.token, '/v1/requests',
-      { entitlement: 'payments/read', justification: 'filed during a failover', duration: '1h' }, `ha-${run}-${person.handle}-file`, flow);
+      { entitlement: 'payments/read', justification: 'filed during a failover', duration: '1h' }, `ha-${run}-${person.handle}-file`, flow, mine);
     if (!filed) return;
     flow.requestId = String(filed.id);
     const path = `/v1/requests/${flow.requestId}/approve`;
-    if (!await untilAnswered(at(1), tokens.flows!.sam, path, {}, `ha-${run}-${person.handle}-sam`, flow)) return;
-    const last = await untilAnswered(at(2), tokens.flows!.olivia, path, {}, `ha-${run}-${person.handle}-olivia`, flow);
+    if (!await untilAnswered(at(1), tokens.flows!.sam, path, {}, `ha-${run}-${person.handle}-sam`, flow, decided(0))) return;
+    const last = await untilAnswered(at(2), tokens.flows!.olivia, path, {}, `ha-${run}-${person.handle}-olivia`, flow, decided(1));
     if (last) flow.grantId = String(last.grantId);
   });
   const writers = Array.from({ length: options.writers ?? 2 }, async (_, w) => {
@@ -129,7 +162,7 @@ export const startLoad = (
       const identity = asked[i % asked.length]!;
       const answer = await send(`${server}/v1/check`, { method: 'POST', body: JSON.stringify({ identity, entitlement: 'payments/read' }),
         headers: { authorization: `Bearer ${tokens.checker}`, 'content-type': 'application/json' } });
-      log.checks.push({ ...answer, identity });
+      log.checks.push({ ...answer, identity, server });
       await sleep(50);
     }
   });
