@@ -1,8 +1,8 @@
-import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { readOidcSettings, type OidcSettings } from './auth/oidc-config.js';
 import { loadConnectionSettings, type ConnectionSettings } from './store/connection-settings.js';
 import { DEFAULT_LEASE_MS } from './domain/provisioning.js';
+import { parseCidr } from './domain/decision-conditions.js';
 import { TenureError } from './domain/errors.js';
 
 /** Configuration comes from the environment only; see README "Configuration". */
@@ -75,13 +75,7 @@ export const unsignedGraceMs = (env: NodeJS.ProcessEnv = process.env): number =>
 const num = (value: string | undefined, fallback: number): number => (value ? Number(value) : fallback);
 
 /** An IPv4 or IPv6 address, or one with a prefix length that fits it: what proxy-addr accepts, less its named ranges and netmasks. */
-const isAddressOrCidr = (entry: string): boolean => {
-  const [address, prefix, extra] = entry.split('/');
-  const family = isIP(address ?? '');
-  if (family === 0 || extra !== undefined) return false;
-  if (prefix === undefined) return true;
-  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
-};
+const isAddressOrCidr = (entry: string): boolean => parseCidr(entry) !== undefined;
 
 /** A comma-separated list of IP addresses and CIDRs in the setting `name`; a wrong entry is refused, naming it. */
 export const addressList = (name: string, value: string | undefined): string[] => {

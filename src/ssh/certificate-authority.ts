@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseCidr } from '../domain/decision-conditions.js';
 import { TenureError } from '../domain/errors.js';
 import { keygenOrRefuse, withPrivateDir, writePrivateFile } from './keygen.js';
 import { checkPublicKey, fingerprintOf, readCaPublicKey } from './keys.js';
@@ -138,7 +139,7 @@ export const inspectCertificate = async (certificate: string): Promise<Certifica
 
 /** Checked here too, not only in configuration: a wrong entry would make ssh-keygen fail, or sign something other than what was meant. */
 const checkSourceAddresses = (addresses: readonly string[]): string[] => {
-  const bad = addresses.find((a) => !/^[0-9A-Fa-f.:]+(\/\d{1,3})?$/.test(a));
+  const bad = addresses.find((a) => parseCidr(a) === undefined);
   if (bad !== undefined) throw invalid('sourceAddresses', `${JSON.stringify(bad.slice(0, 60))} is not an IP address or CIDR`);
   return [...addresses];
 };
