@@ -29,24 +29,30 @@ export const canonicalJson = (value: unknown): string => {
   return text;
 };
 
-/** The content of an event as it is hashed: RFC 8785 canonical JSON, so any reader can recompute it. */
-export const canonicalEvent = (seq: number, at: Date, actor: Actor, input: AuditInput): string => {
-  const body = {
-    v: 1,
-    seq,
-    at: at.toISOString(),
+/**
+ * An event's canonical text but for its seq: `head + seq + tail`. The seq is known only under the
+ * audit head lock, which is held to commit and queues every writer, so the rest is built before it.
+ * RFC 8785 orders members by key: the eight in `head` sort before "seq", the four in `tail` after it.
+ */
+export const canonicalEventParts = (at: Date, actor: Actor, input: AuditInput): { head: string; tail: string } => {
+  const before = canonicalJson({
     action: input.action,
     actor: { id: actor.id ?? null, channel: actor.channel, osUser: actor.osUser, tokenId: actor.tokenId, issuedBy: actor.issuedBy },
-    subject: input.subject,
-    identityId: input.identityId ?? null,
-    systemId: input.systemId ?? null,
-    before: input.before ?? null,
     after: input.after ?? null,
-    reason: input.reason ?? null,
-    ticket: input.ticket ?? null,
+    at: at.toISOString(),
+    before: input.before ?? null,
     data: input.data ?? null,
-  };
-  return canonicalJson(body);
+    identityId: input.identityId ?? null,
+    reason: input.reason ?? null,
+  });
+  const after = canonicalJson({ subject: input.subject, systemId: input.systemId ?? null, ticket: input.ticket ?? null, v: 1 });
+  return { head: `${before.slice(0, -1)},"seq":`, tail: `,${after.slice(1)}` };
+};
+
+/** The content of an event as it is hashed: RFC 8785 canonical JSON, so any reader can recompute it. */
+export const canonicalEvent = (seq: number, at: Date, actor: Actor, input: AuditInput): string => {
+  const { head, tail } = canonicalEventParts(at, actor, input);
+  return `${head}${seq}${tail}`;
 };
 
 /** hash(n) = SHA-256(hash(n-1) as 32 bytes || canonical bytes of event n). */
