@@ -112,6 +112,19 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
     await p.decision.sync();
   });
 
+  it('asks with the address carl connects from: an entitlement allowing only other addresses refuses him, one allowing loopback lets him in', async () => {
+    await applyPolicyText(p.w, p.policy(false, ['10.0.0.0/8']));
+    await p.decision.sync();
+    const before = (await sessionsNow()).length;
+    assert.match((await viaProxy('true')).stderr, /Permission denied/);
+    assert.equal((await sessionsNow()).length, before, 'no session recorded for the refusal');
+    await applyPolicyText(p.w, p.policy(false, ['127.0.0.0/8', '::1/128']));
+    await p.decision.sync();
+    assert.equal((await viaProxy('echo from loopback')).stdout, 'from loopback\n');
+    await applyPolicyText(p.w, p.policy());
+    await p.decision.sync();
+  });
+
   it('warns carl\'s terminal a minute before his grant ends, then closes it at the end', async () => {
     const before = (await sessionsNow()).length;
     const shell = terminal();

@@ -23,8 +23,8 @@ export const LOGIN = `${SSH_TEST_USER}@web1`;
 
 export interface SshProxyWorld {
   dir: string; keys: SshProxyKeys; sshd: Sshd; w: World; decision: DecisionService; proxy: SshProxyServer; errors: Error[];
-  /** The bastion's policy; `mfa`: its deploy entitlement requires MFA. */
-  policy(mfa?: boolean): string;
+  /** The bastion's policy; `mfa`: its deploy entitlement requires MFA; `sources`: the addresses it allows (source_cidrs). */
+  policy(mfa?: boolean, sources?: string[]): string;
   stop(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
   // The host trusts no user CA at all, only the proxy's key for the proxied account.
   const sshd = await startSshd({ trustedCaKeys: [], ...(options.forwarding ? { tcpForwarding: 'local' as const } : {}),
     ...(options.sshd?.(keys, dir) ?? { authorizedKeys: { [SSH_TEST_USER]: [keys.upstream.publicKey] } }) });
-  const policy = (mfa = false): string => {
+  const policy = (mfa = false, sources?: string[]): string => {
     const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
     doc.roles.checker = ['bot'];
     doc.systems.bastion = {
@@ -59,7 +59,8 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
       connector: { type: 'ssh-ca', ca_key: `file:${keys.ca.privatePath}`, krl_path: join(dir, 'revoked.krl'), max_ttl: '4h',
         proxy: { upstream_key: `file:${keys.upstream.privatePath}`, ...(options.addresses ? { addresses: options.addresses } : {}),
           hosts: { web1: { address: `127.0.0.1:${sshd.port}`, host_key: sshd.hostKey } } } },
-      entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER, ...(mfa ? { conditions: { mfa: true } } : {}),
+      entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER,
+        ...(mfa || sources ? { conditions: { ...(mfa ? { mfa: true } : {}), ...(sources ? { source_cidrs: sources } : {}) } } : {}),
         ...(options.forwarding ? { forwarding: options.forwarding } : {}) } },
       // The same account on the host, lent to one person at a time: both lead to it, each under its own grant.
       shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: SSH_TEST_USER,

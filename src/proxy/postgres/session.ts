@@ -51,14 +51,15 @@ const refusalOf = (login: Login, reason: DecisionReason): Refusal => new Refusal
   : reason.startsWith('condition_') ? `${login.user} may not use ${login.database} now (${reason})`
     : `${login.user} holds no live grant of ${login.database} now (${reason})`);
 
-const authorize = async (deps: ProxyDeps, login: Login) => {
+const authorize = async (deps: ProxyDeps, login: Login, sourceAddress: string | undefined) => {
   const now = deps.ctx.clock.now();
   const badLogin = new Refusal('28P01', `password authentication failed for user "${login.user}"`);
   const principal = await authenticateToken(deps.ctx.store, login.password, now).catch(() => { throw badLogin; });
   const identity = await findIdentityById(deps.ctx.store.db, principal.identityId);
   if (identity?.handle !== login.user) throw badLogin;
-  // What the proxy knows itself, never what the client says: the token's own MFA (see tokenCarriesMfa).
-  const context: DecisionContext = { mfa: principal.mfa === true };
+  // What the proxy knows itself, never what the client says: the token's own MFA (see tokenCarriesMfa)
+  // and the address the client's connection comes from (an entitlement's source_cidrs).
+  const context: DecisionContext = { mfa: principal.mfa === true, sourceAddress };
   const ask = () => deps.decision.check({ identity: identity.id, entitlement: login.database, context }, now);
   let answer = ask();
   // A grant approved a moment ago may not have reached the index yet: a login is rare, a refresh cheap.
@@ -97,7 +98,7 @@ export class PgSession {
     try {
       const login = await readLogin(conn, reader, deps.config.handshakeTimeoutMs);
       const client = conn.socket;
-      const { principal, identity, grant, target, context } = await authorize(deps, login);
+      const { principal, identity, grant, target, context } = await authorize(deps, login, plain.remoteAddress);
       upstream = await openUpstream(target, login.params, { timeoutMs: deps.config.upstreamTimeoutMs, maxMessageBytes: deps.config.upstreamMaxMessageBytes })
         .catch((error: unknown) => { throw error instanceof UpstreamRefused ? new Refusal(error.code, `the target refused the session: ${error.message}`) : error; });
       const id = newId();

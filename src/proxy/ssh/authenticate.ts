@@ -35,7 +35,7 @@ export type Admission = { login: SshProxyLogin; grantId: string; context: Decisi
  * Answers one authentication attempt: undefined while the client has only asked whether a key is
  * acceptable (it is, when it is certified for this login), else who is admitted or why not.
  */
-export const admit = async (ctx: Context, decision: DecisionService, auth: AuthContext): Promise<Admission | 'key_acceptable'> => {
+export const admit = async (ctx: Context, decision: DecisionService, auth: AuthContext, sourceAddress: string): Promise<Admission | 'key_acceptable'> => {
   if (auth.method !== 'publickey') return { refused: `${auth.method} is not offered: use the key Tenure certified` };
   const names = parseLogin(auth.username);
   if (!names) return { refused: 'the login must be account@host' };
@@ -45,17 +45,20 @@ export const admit = async (ctx: Context, decision: DecisionService, auth: AuthC
   if (candidates.length === 0) return { refused: 'no certificate valid now certifies this key for that account and host' };
   if (!auth.signature) return 'key_acceptable';
   if (!provesKey(auth)) return { refused: 'the signature does not verify' };
-  let admitted = firstAllowed(decision, candidates, now);
+  let admitted = firstAllowed(decision, candidates, sourceAddress, now);
   // A grant approved a moment ago may not have reached the index yet: a login is rare, a refresh cheap.
-  if ('refused' in admitted) { await decision.sync(); admitted = firstAllowed(decision, candidates, now); }
+  if ('refused' in admitted) { await decision.sync(); admitted = firstAllowed(decision, candidates, sourceAddress, now); }
   return admitted;
 };
 
-/** The first candidate grant the decision point allows now, asked with what Tenure knows itself: the certificate's sign-in MFA. */
-const firstAllowed = (decision: DecisionService, candidates: SshProxyLogin[], now: Date): Admission => {
+/**
+ * The first candidate grant the decision point allows now, asked with what Tenure knows itself: the
+ * certificate's sign-in MFA and the address the client's connection comes from.
+ */
+const firstAllowed = (decision: DecisionService, candidates: SshProxyLogin[], sourceAddress: string, now: Date): Admission => {
   const reasons: string[] = [];
   for (const login of candidates) {
-    const context: DecisionContext = { mfa: login.mfa };
+    const context: DecisionContext = { mfa: login.mfa, sourceAddress };
     const answer = decision.check({ identity: login.identityId, entitlement: login.entitlementKey, context }, now);
     if (answer.decision === 'allow' && answer.grant) return { login, grantId: answer.grant.id, context };
     reasons.push(`${login.entitlementKey}: ${answer.reason}`);

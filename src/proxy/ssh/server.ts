@@ -47,7 +47,7 @@ export class SshProxyServer {
     const server = createServer({ noDelay: true });
     const proxy = new SshProxyServer(server, ssh, settled, watcher);
     server.on('connection', (socket) => proxy.take(socket));
-    ssh.on('connection', (client, info) => proxy.accept(client, `${info.ip}:${info.port}`));
+    ssh.on('connection', (client, info) => proxy.accept(client, info.ip, info.port));
     await listen(server, options.host, options.port);
     return proxy;
   }
@@ -72,7 +72,8 @@ export class SshProxyServer {
     this.ssh.injectSocket(socket);
   }
 
-  private accept(client: Connection, clientAddress: string): void {
+  private accept(client: Connection, ip: string, port: number): void {
+    const clientAddress = `${ip}:${port}`;
     const done = () => {
       const pending = this.handshakes.get(clientAddress);
       clearTimeout(pending?.timer);
@@ -85,7 +86,7 @@ export class SshProxyServer {
       // One attempt at a time: the client waits for each answer, so a second one now is a misbehaving client.
       if (admitting) { auth.reject(); return; }
       admitting = true;
-      this.watcher.track(this.authenticate(auth, client, clientAddress, done).then((outcome) => {
+      this.watcher.track(this.authenticate(auth, client, { ip, address: clientAddress }, done).then((outcome) => {
         admitting = false;
         if (outcome === 'refused' && (refusals += 1) >= MAX_REFUSALS) client.end();
       }, (error: unknown) => { admitting = false; this.options.onError(error as Error); auth.reject(); }));
@@ -108,11 +109,12 @@ export class SshProxyServer {
   /**
    * `admitted` is called once the client has proved who it is: the host's own time to let the proxy in is not the client's handshake.
    * `again`: this is the second try after the session's start found the chosen grant ended.
+   * `peer`: the client's IP address (asked about by source_cidrs) and `ip:port` (recorded on the session).
    */
-  private async authenticate(auth: ssh2.AuthContext, client: Connection, clientAddress: string, admitted: () => void, again = false)
+  private async authenticate(auth: ssh2.AuthContext, client: Connection, peer: { ip: string; address: string }, admitted: () => void, again = false)
     : Promise<'pending' | 'refused' | 'admitted'> {
     const { ctx, decision, config } = this.options;
-    const admission = await admit(ctx, decision, auth);
+    const admission = await admit(ctx, decision, auth, peer.ip);
     if (admission === 'key_acceptable') { auth.accept(); return 'pending'; }
     if ('refused' in admission) { auth.reject(['publickey']); return 'refused'; }
     admitted();
@@ -125,7 +127,7 @@ export class SshProxyServer {
     });
     if (!upstream) { auth.reject(['publickey']); return 'refused'; }
     const session = await SshSession.begin({ ctx, recordFlushMs: config.recordFlushMs, onError: this.options.onError }, sessionId, admission, client, upstream,
-      clientAddress, (s) => this.watcher.sessions.delete(s)).catch((error: unknown) => {
+      peer.address, (s) => this.watcher.sessions.delete(s)).catch((error: unknown) => {
       upstream.end();
       // The grant ended between the decision point's answer (from memory) and the session's row: a refusal, not a fault.
       if (error instanceof TenureError) return undefined;
@@ -133,7 +135,7 @@ export class SshProxyServer {
     });
     if (!session) {
       // The index had not yet seen that grant end (it polls): refreshed, it may pick another live grant of the person's for this login.
-      if (!again) { await decision.sync(); return this.authenticate(auth, client, clientAddress, admitted, true); }
+      if (!again) { await decision.sync(); return this.authenticate(auth, client, peer, admitted, true); }
       auth.reject(['publickey']);
       return 'refused';
     }
