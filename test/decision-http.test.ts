@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadHttpConfig } from '../src/config.js';
@@ -9,7 +10,8 @@ import { ROUTES } from '../src/http/routes/index.js';
 import { createToken } from '../src/operations/create-token.js';
 import { BACKENDS, freshStore } from './support/backends.js';
 import { grantThrough } from './support/flows.js';
-import { buildWorld, DAY, type World } from './support/world.js';
+import { applyPolicyText } from './support/provisioning-world.js';
+import { buildWorld, DAY, LIFECYCLE_POLICY, type World } from './support/world.js';
 
 /** The HTTP layer is the same on both backends; one is enough here. */
 describe('POST /v1/check', () => {
@@ -36,6 +38,27 @@ describe('POST /v1/check', () => {
 
   const call = (url: string, as: string, body: unknown) =>
     app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${tokens.get(as)!}` }, payload: body as object });
+
+  it('an MFA time is read as a date-time and measured against mfa_max_age; anything else is refused naming context.mfaAt', async () => {
+    const lifecycle = await readFile(LIFECYCLE_POLICY, 'utf8');
+    const read = 'read: { name: Read-only reporting, tier: read, actions: [select] }';
+    assert.ok(lifecycle.includes(read), 'the lifecycle policy\'s payments/read is where the condition goes');
+    await applyPolicyText(w, lifecycle.replace(read, 'read: { name: Read-only reporting, tier: read, actions: [select], conditions: { mfa_max_age: 1h } }'));
+    await decisions.sync();
+    const ago = (minutes: number) => new Date(w.clock.now().getTime() - minutes * 60_000).toISOString();
+    const reason = async (context: Record<string, unknown>) =>
+      (await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/read', context })).json().reason as string;
+    assert.equal(await reason({ mfa: true, mfaAt: ago(30) }), 'grant_active');
+    assert.equal(await reason({ mfa: true, mfaAt: ago(61) }), 'condition_mfa_too_old');
+    assert.equal(await reason({ mfa: true }), 'condition_mfa_too_old');
+    for (const mfaAt of ['yesterday', 1_700_000_000, '2030-01-01T09:00:00']) {
+      const response = await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/read', context: { mfa: true, mfaAt } });
+      assert.equal(response.statusCode, 400, `${String(mfaAt)}: ${response.body}`);
+      assert.match(response.body, /context\.mfaAt/);
+    }
+    await applyPolicyText(w, lifecycle);
+    await decisions.sync();
+  });
 
   it('answers allow with the grant and its end, as JSON dates', async () => {
     const response = await call('/v1/check', 'ada', { identity: 'carl', entitlement: 'payments/read', context: { mfa: true, sourceAddress: '10.0.0.1' } });

@@ -45,6 +45,7 @@ describe('conditions in the policy file', () => {
         actions: [select, 'two words']
         conditions:
           mfa: false
+          mfa_max_age: 12
           hours: { from: '8:00', to: '18:00', timezone: Mars/Olympus, days: [mon, funday] }
           source_cidrs: [10.0.0.0/33]
           geo: [fr]
@@ -58,12 +59,13 @@ describe('conditions in the policy file', () => {
     assert.deepEqual(lines, [
       `16 ${prefix}.actions[1]: must be an action name such as select or deploy`,
       `18 ${prefix}.conditions.mfa: must be true (leave the condition out when it is not required)`,
-      `19 ${prefix}.conditions.hours.days[1]: must be one of sun, mon, tue, wed, thu, fri, sat`,
-      `19 ${prefix}.conditions.hours.from: must be a time HH:MM on a 24-hour clock, such as 08:00`,
-      `19 ${prefix}.conditions.hours.timezone: must be an IANA time zone such as Europe/Paris or UTC`,
-      `20 ${prefix}.conditions.source_cidrs[0]: must be a network such as 10.0.0.0/8 or 2001:db8::/32`,
-      `21 ${prefix}.conditions.geo: unknown key (expected one of mfa, trusted_device, ticket, hours, source_cidrs)`,
-      '25 systems.db.entitlements.other.conditions.hours.to: from and to must differ',
+      `19 ${prefix}.conditions.mfa_max_age: must be a positive duration with a unit, such as 15m, 8h or 30d, of at most 3660d: a bare number has no unit`,
+      `20 ${prefix}.conditions.hours.days[1]: must be one of sun, mon, tue, wed, thu, fri, sat`,
+      `20 ${prefix}.conditions.hours.from: must be a time HH:MM on a 24-hour clock, such as 08:00`,
+      `20 ${prefix}.conditions.hours.timezone: must be an IANA time zone such as Europe/Paris or UTC`,
+      `21 ${prefix}.conditions.source_cidrs[0]: must be a network such as 10.0.0.0/8 or 2001:db8::/32`,
+      `22 ${prefix}.conditions.geo: unknown key (expected one of mfa, mfa_max_age, trusted_device, ticket, hours, source_cidrs)`,
+      '26 systems.db.entitlements.other.conditions.hours.to: from and to must differ',
     ], errors.map(formatIssue).join('\n'));
   });
 
@@ -73,12 +75,13 @@ describe('conditions in the policy file', () => {
         tier: privileged
         conditions:
           mfa: true
+          mfa_max_age: 12h
           hours: { from: '22:00', to: '06:00', timezone: Europe/Paris, days: [sat, sun] }
           source_cidrs: [10.0.0.0/8, '2001:db8::/32', 192.0.2.7]
 `);
     assert.deepEqual(result.errors, []);
     assert.deepEqual(result.policy!.document.systems.db!.entitlements.admin!.conditions, {
-      mfa: true, hours: { from: '22:00', to: '06:00', timezone: 'Europe/Paris', days: ['sat', 'sun'] },
+      mfa: true, mfa_max_age: 12 * 3_600_000, hours: { from: '22:00', to: '06:00', timezone: 'Europe/Paris', days: ['sat', 'sun'] },
       source_cidrs: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'],
     });
   });
@@ -111,14 +114,25 @@ describe('the applied policy carries the decision settings', () => {
     }
   });
 
-  it('a changed condition shows in the policy plan as a changed setting', async () => {
+  /** The plan of the lifecycle policy with its payments/admin conditions edited by `edit`. */
+  const planEdited = async (edit: (content: string) => string) => {
     const w = await buildWorld(await freshStore(BACKENDS[0] ?? 'embedded'));
     try {
-      const content = (await readFile(LIFECYCLE_POLICY, 'utf8')).replace('          source_cidrs: [10.0.0.0/8]\n', '');
-      const plan = await planPolicy(await w.as('ivan'), { files: [{ name: 'policy.yaml', content }] });
-      assert.deepEqual(plan.lines, ['~ setting decision.payments/admin.conditions: mfa; trusted_device; source 10.0.0.0/8 → mfa; trusted_device']);
+      const content = edit(await readFile(LIFECYCLE_POLICY, 'utf8'));
+      return (await planPolicy(await w.as('ivan'), { files: [{ name: 'policy.yaml', content }] })).lines;
     } finally {
       await w.store.close();
     }
+  };
+  const SOURCES = '          source_cidrs: [10.0.0.0/8]\n';
+
+  it('a changed condition shows in the policy plan as a changed setting', async () => {
+    assert.deepEqual(await planEdited((c) => c.replace(SOURCES, '')),
+      ['~ setting decision.payments/admin.conditions: mfa; trusted_device; source 10.0.0.0/8 → mfa; trusted_device']);
+  });
+
+  it('a maximum MFA age shows in the policy plan in the policy\'s own words', async () => {
+    assert.deepEqual(await planEdited((c) => c.replace(SOURCES, `${SOURCES}          mfa_max_age: 8h\n`)),
+      ['~ setting decision.payments/admin.conditions: mfa; trusted_device; source 10.0.0.0/8 → mfa; mfa within 8h; trusted_device; source 10.0.0.0/8']);
   });
 });

@@ -30,17 +30,20 @@ after(async () => { await target?.drop(); });
 
 const MFA_REFUSAL = /payments\/read requires MFA, and this token does not carry it/;
 
-/** The proxy's policy, with payments/read requiring MFA or not. */
-const applyMfaPolicy = async (p: ProxyWorld, required: boolean) => {
+/** The proxy's policy, with payments/read on these conditions. */
+const applyConditions = async (p: ProxyWorld, conditions: Record<string, unknown> | undefined) => {
   const connector = { type: 'postgres-roles', url: `env:${target.urlVar}`, role_prefix: target.prefix, proxy: { parameters: 'redact' } };
   const doc = parse(provisioningPolicy({ ...target, deadVar: target.urlVar } as unknown as PgTarget, { connector })) as {
     systems: { payments: { entitlements: { read: { conditions?: unknown } } } };
   };
-  if (required) doc.systems.payments.entitlements.read.conditions = { mfa: true };
+  if (conditions) doc.systems.payments.entitlements.read.conditions = conditions;
   await applyPolicyText(p.world, stringify(doc));
   // The proxy's decision point learns of a policy by its poll (1 s, no LISTEN here); the tests sign in right after.
   await p.decision.sync();
 };
+
+/** The proxy's policy, with payments/read requiring MFA or not. */
+const applyMfaPolicy = (p: ProxyWorld, required: boolean) => applyConditions(p, required ? { mfa: true } : undefined);
 
 for (const backend of BACKENDS) {
   describe(`MFA through the PostgreSQL proxy (${backend})`, () => {
@@ -169,9 +172,10 @@ describe('end to end: a sign-in with MFA at a real OpenID provider, a token from
     await target.admin((c) => c.query(`DROP OWNED BY ${target.prefix}carl`).catch(() => undefined));
   });
 
-  /** Signs in at the provider with the methods `amr`, then mints a token from the session as the console would. */
-  const tokenAfterSignIn = async (amr: string[]): Promise<string> => {
+  /** Signs in at the provider with the methods `amr` (at `authTime`), then mints a token from the session as the console would. */
+  const tokenAfterSignIn = async (amr: string[], authTime?: Date): Promise<string> => {
     account.amr = amr;
+    account.authTime = authTime?.getTime();
     const browser = new Browser();
     const landed = await browser.fetch(await passProvider(browser, `${base}/auth/login`, account.sub, `${base}/auth/callback`));
     assert.equal(landed.status, 302, await landed.text());
@@ -184,5 +188,13 @@ describe('end to end: a sign-in with MFA at a real OpenID provider, a token from
   it('the token from the sign-in with a hardware key is let in; the one from a password-only sign-in is refused', async () => {
     assert.equal(await psql(p.port, 'carl', 'payments/read', await tokenAfterSignIn(['pwd', 'hwk']), 'SELECT count(*) FROM ledger'), '3\n');
     await assert.rejects(psql(p.port, 'carl', 'payments/read', await tokenAfterSignIn(['pwd']), 'SELECT 1'), MFA_REFUSAL);
+  });
+
+  it('where payments/read wants MFA within an hour, a sign-in whose provider session authenticated two hours ago is refused; ten minutes ago, let in', async () => {
+    await applyConditions(p, { mfa_max_age: '1h' });
+    const ago = (minutes: number) => new Date(p.world.clock.now().getTime() - minutes * 60_000);
+    await assert.rejects(psql(p.port, 'carl', 'payments/read', await tokenAfterSignIn(['pwd', 'hwk'], ago(120)), 'SELECT 1'), /condition_mfa_too_old/);
+    assert.equal(await psql(p.port, 'carl', 'payments/read', await tokenAfterSignIn(['pwd', 'hwk'], ago(10)), 'SELECT 1'), '1\n');
+    await applyMfaPolicy(p, true);
   });
 });

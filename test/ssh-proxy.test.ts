@@ -24,7 +24,7 @@ let p: SshProxyWorld;
 const viaProxy = (command: string, extra: string[] = [], key = p.keys.carl) => ssh({ port: p.proxy.address().port, key, login: LOGIN, command, extra });
 const sessionsNow = async () => (await allEnded(p.w.store));
 const deployGrant = () => grantThrough(p.w, 'carl', { entitlement: 'bastion/deploy', justification: 'release night', duration: '1d' }, ['sam', 'olivia', 'selma']);
-const certify = (grant: string, mfa = false) => certifyIn(p, grant, mfa);
+const certify = (grant: string, mfa: boolean | Date = false) => certifyIn(p, grant, mfa);
 const terminal = () => terminalIn(p);
 
 describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'needs root: sshd and a login user' }, () => {
@@ -108,6 +108,18 @@ describe('the SSH proxy in front of a real sshd', { skip: isRoot() ? false : 'ne
     assert.match((await viaProxy('true')).stderr, /Permission denied/);
     await certify(grant, true);
     assert.equal((await viaProxy('echo with mfa')).stdout, 'with mfa\n');
+    await applyPolicyText(p.w, p.policy());
+    await p.decision.sync();
+  });
+
+  it('asks how old the certificate\'s MFA is where the entitlement sets a maximum: from a sign-in two hours ago refused, from one just now let in', async () => {
+    await applyPolicyText(p.w, p.policy('1h'));
+    await p.decision.sync();
+    await certify(grant, new Date(p.w.clock.now().getTime() - 2 * 3_600_000));
+    const refused = await viaProxy('true');
+    assert.match(refused.stderr, /Permission denied/);
+    await certify(grant, p.w.clock.now());
+    assert.equal((await viaProxy('echo fresh mfa')).stdout, 'fresh mfa\n');
     await applyPolicyText(p.w, p.policy());
     await p.decision.sync();
   });

@@ -109,6 +109,8 @@ export interface Actor {
    * (tokens, SSH certificates) record it on what they mint and in their event.
    */
   mfa?: true;
+  /** When that MFA was performed, when known (Principal.mfaAt); recorded on what is minted from it, like `mfa`. */
+  mfaAt?: Date;
 }
 
 export interface AuditInput {

@@ -61,10 +61,10 @@ const emailOf = async (configuration: oidc.Configuration, tokens: oidc.TokenEndp
   return { email: typeof info.email === 'string' ? info.email : undefined, verified: info.email_verified === true };
 };
 
-/** The ID token's `amr` and `acr` as given; openid-client types them loosely, signInAssurance checks them. */
+/** The ID token's `amr`, `acr` and `auth_time` as given; openid-client types them loosely, signInAssurance checks them. */
 const assuranceOf = (claims: oidc.IDToken, mfaAcrValues: readonly string[]) => {
-  const { amr, acr } = claims as unknown as { amr?: unknown; acr?: unknown };
-  return signInAssurance({ amr, acr }, mfaAcrValues);
+  const { amr, acr, auth_time } = claims as unknown as { amr?: unknown; acr?: unknown; auth_time?: unknown };
+  return signInAssurance({ amr, acr, auth_time }, mfaAcrValues);
 };
 
 /**

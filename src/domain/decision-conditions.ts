@@ -14,6 +14,8 @@ export interface HoursSpec { from: string; to: string; timezone?: string | undef
 /** As written in the policy file (snake_case), under `systems.<s>.entitlements.<e>.conditions`. */
 export interface ConditionSpec {
   mfa?: true | undefined;
+  /** The MFA must be at most this old (ms, as the policy parser outputs `12h`); implies `mfa`. */
+  mfa_max_age?: number | undefined;
   trusted_device?: true | undefined;
   ticket?: true | undefined;
   hours?: HoursSpec | undefined;
@@ -23,6 +25,8 @@ export interface ConditionSpec {
 /** What the caller of the decision point says about the attempt. */
 export interface DecisionContext {
   mfa?: boolean | undefined;
+  /** When that MFA was performed (epoch ms): what `mfa_max_age` measures. Unknown fails any maximum age. */
+  mfaAt?: number | undefined;
   trustedDevice?: boolean | undefined;
   ticket?: string | undefined;
   sourceAddress?: string | undefined;
@@ -33,7 +37,7 @@ export interface DecisionContext {
 }
 
 export type ConditionReason =
-  | 'condition_mfa_required' | 'condition_trusted_device_required' | 'condition_ticket_required'
+  | 'condition_mfa_required' | 'condition_mfa_too_old' | 'condition_trusted_device_required' | 'condition_ticket_required'
   | 'condition_outside_hours' | 'condition_source_not_allowed';
 
 /** `HH:MM` on a 24-hour clock, as minutes after midnight; `24:00` only where `endOfDay` allows it. */
@@ -79,6 +83,8 @@ interface CompiledHours {
 
 export interface CompiledConditions {
   mfa: boolean;
+  /** ms; null: any age. */
+  mfaMaxAge: number | null;
   trustedDevice: boolean;
   ticket: boolean;
   hours: CompiledHours | null;
@@ -124,7 +130,7 @@ const compileHours = (spec: HoursSpec): CompiledHours => {
 export const compileConditions = (spec: ConditionSpec | undefined | null): CompiledConditions | null => {
   if (!spec) return null;
   const compiled: CompiledConditions = {
-    mfa: spec.mfa === true, trustedDevice: spec.trusted_device === true, ticket: spec.ticket === true,
+    mfa: spec.mfa === true || spec.mfa_max_age !== undefined, mfaMaxAge: spec.mfa_max_age ?? null, trustedDevice: spec.trusted_device === true, ticket: spec.ticket === true,
     hours: spec.hours ? compileHours(spec.hours) : null, sources: null,
   };
   if (spec.source_cidrs && spec.source_cidrs.length > 0) {
@@ -158,11 +164,21 @@ const sourceAllowed = (sources: BlockList, address: string | undefined): boolean
   return version !== 0 && sources.check(address, version === 4 ? 'ipv4' : 'ipv6');
 };
 
-/** The first condition the attempt fails, in a fixed order (mfa, device, ticket, hours, source), or undefined. */
+/**
+ * Clocks of the sign-in and of the decision point may differ a little; an MFA time further in the
+ * future than this is not one Tenure recorded, and is not believed.
+ */
+export const MFA_CLOCK_SKEW_MS = 60_000;
+
+const mfaRecentEnough = (maxAge: number, at: number | undefined, now: number): boolean =>
+  at !== undefined && Number.isFinite(at) && at <= now + MFA_CLOCK_SKEW_MS && now - at <= maxAge;
+
+/** The first condition the attempt fails, in a fixed order (mfa, its age, device, ticket, hours, source), or undefined. */
 export const failedCondition = (
   conditions: CompiledConditions, context: DecisionContext | undefined, now: number,
 ): ConditionReason | undefined => {
   if (conditions.mfa && context?.mfa !== true) return 'condition_mfa_required';
+  if (conditions.mfaMaxAge !== null && !mfaRecentEnough(conditions.mfaMaxAge, context?.mfaAt, now)) return 'condition_mfa_too_old';
   if (conditions.trustedDevice && context?.trustedDevice !== true) return 'condition_trusted_device_required';
   if (conditions.ticket && !context?.ticket?.trim()) return 'condition_ticket_required';
   if (conditions.hours && !withinHours(conditions.hours, now)) return 'condition_outside_hours';

@@ -3,6 +3,7 @@
  * actions and conditions. `policy apply` stores them in the applied document (policy_state) under
  * `decision`, keyed by entitlement key; the decision index reads them from there. Pure.
  */
+import { formatDuration } from './durations.js';
 import type { ConditionSpec } from './decision-conditions.js';
 
 export interface DecisionAttributes { actions?: string[]; conditions?: ConditionSpec }
@@ -32,6 +33,7 @@ export const decisionSettingsOf = (document: SystemsWithEntitlements): DecisionS
 const describeConditions = (c: ConditionSpec): string => {
   const parts: string[] = [];
   if (c.mfa) parts.push('mfa');
+  if (c.mfa_max_age !== undefined) parts.push(`mfa within ${formatDuration(c.mfa_max_age)}`);
   if (c.trusted_device) parts.push('trusted_device');
   if (c.ticket) parts.push('ticket');
   if (c.hours) {

@@ -15,6 +15,8 @@ const ADMIN = entitlement('payments/admin', 'privileged', { mfa: true, trusted_d
 const OFFICE = entitlement('payments/office', 'standard', { hours: { from: '08:00', to: '18:00', timezone: 'Europe/Paris', days: ['mon', 'tue', 'wed', 'thu', 'fri'] } });
 const NIGHT = entitlement('ops/night', 'standard', { hours: { from: '22:00', to: '06:00' } });
 const CHANGE = entitlement('payments/change', 'standard', { ticket: true });
+/** MFA at most 12 hours old. */
+const FRESH_MFA = entitlement('payments/fresh', 'privileged', { mfa_max_age: 12 * HOUR });
 const INSIDE = entitlement('payments/inside', 'standard', { source_cidrs: ['10.0.0.0/8', '2001:db8::/32'] });
 
 const openEngagement = { id: 'e1', status: 'active', startsAt: NOW - 30 * 24 * HOUR, endsAt: NOW + 30 * 24 * HOUR };
@@ -73,6 +75,14 @@ const CASES: Case[] = [
   { name: 'office hours deny a Saturday', facts: { identity: carl([grant(OFFICE, ALWAYS)]), entitlements: [OFFICE], now: Date.parse('2030-01-05T09:00:00Z') }, decision: 'deny', reason: 'condition_outside_hours' },
   { name: 'a window across midnight allows 23:00 UTC', facts: { identity: carl([grant(NIGHT, ALWAYS)]), entitlements: [NIGHT], now: Date.parse('2030-01-01T23:00:00Z') }, decision: 'allow', reason: 'grant_active' },
   { name: 'a window across midnight denies noon', facts: { identity: carl([grant(NIGHT, ALWAYS)]), entitlements: [NIGHT], now: Date.parse('2030-01-01T12:00:00Z') }, decision: 'deny', reason: 'condition_outside_hours' },
+  { name: 'MFA performed within the maximum age is allowed', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfa: true, mfaAt: NOW - 11 * HOUR } }, decision: 'allow', reason: 'grant_active' },
+  { name: 'MFA exactly as old as the maximum is still allowed', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfa: true, mfaAt: NOW - 12 * HOUR } }, decision: 'allow', reason: 'grant_active' },
+  { name: 'MFA older than the maximum age is denied as too old', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfa: true, mfaAt: NOW - 12 * HOUR - 1 } }, decision: 'deny', reason: 'condition_mfa_too_old' },
+  { name: 'MFA of unknown age is denied where an age is required', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfa: true } }, decision: 'deny', reason: 'condition_mfa_too_old' },
+  { name: 'a maximum MFA age requires MFA itself: an MFA time without MFA is denied as no MFA', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfaAt: NOW } }, decision: 'deny', reason: 'condition_mfa_required' },
+  { name: 'attacker: an MFA time in the future is not believed', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfa: true, mfaAt: NOW + 2 * HOUR } }, decision: 'deny', reason: 'condition_mfa_too_old' },
+  { name: 'an MFA time a few seconds ahead (clock skew) is allowed', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfa: true, mfaAt: NOW + 30_000 } }, decision: 'allow', reason: 'grant_active' },
+  { name: 'attacker: an MFA time that is not a number is not believed', facts: { identity: carl([grant(FRESH_MFA)]), entitlements: [FRESH_MFA], context: { mfa: true, mfaAt: Number.NaN } }, decision: 'deny', reason: 'condition_mfa_too_old' },
   { name: 'a change without a ticket is denied', facts: { identity: carl([grant(CHANGE)]), entitlements: [CHANGE], context: { ticket: '  ' } }, decision: 'deny', reason: 'condition_ticket_required' },
   { name: 'a change with a ticket is allowed', facts: { identity: carl([grant(CHANGE)]), entitlements: [CHANGE], context: { ticket: 'CHG-1' } }, decision: 'allow', reason: 'grant_active' },
   { name: 'an address inside an allowed network is allowed', facts: { identity: carl([grant(INSIDE)]), entitlements: [INSIDE], context: { sourceAddress: '10.1.2.3' } }, decision: 'allow', reason: 'grant_active' },

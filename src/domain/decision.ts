@@ -14,7 +14,7 @@ export type { DecisionContext } from './decision-conditions.js';
 
 export const DECISION_REASONS = [
   'grant_active', 'no_grant', 'grant_not_started', 'grant_ended', 'identity_inactive', 'engagement_inactive',
-  'condition_mfa_required', 'condition_trusted_device_required', 'condition_outside_hours', 'condition_ticket_required',
+  'condition_mfa_required', 'condition_mfa_too_old', 'condition_trusted_device_required', 'condition_outside_hours', 'condition_ticket_required',
   'condition_source_not_allowed', 'index_stale', 'unknown_identity', 'unknown_entitlement',
   'human_use_of_service_account', 'credential_not_owned',
 ] as const;

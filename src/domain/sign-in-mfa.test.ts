@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { signInAssurance } from './sign-in-mfa.js';
+import { mfaPerformedAt, signInAssurance } from './sign-in-mfa.js';
 
 const mfa = (claims: { amr?: unknown; acr?: unknown }, acrValues: string[] = []) => signInAssurance(claims, acrValues).mfa;
 
@@ -48,5 +48,26 @@ describe('whether a sign-in used MFA, from the ID token', () => {
     assert.equal(long.amr.length, 16);
     assert.equal(long.mfa, false, 'an mfa past the first 16 values is not read');
     assert.ok(long.amr.every((v) => v === 'pwd'));
+  });
+});
+
+describe('when the MFA behind a sign-in was performed', () => {
+  const signedIn = new Date('2030-01-01T09:00:00Z');
+  const at = (claims: { amr?: unknown; auth_time?: unknown }) => mfaPerformedAt(signInAssurance(claims, []), signedIn);
+
+  it('is the provider\'s auth_time: a single sign-on session reused hours after its MFA is that old', () => {
+    assert.deepEqual(at({ amr: ['mfa'], auth_time: Date.parse('2030-01-01T03:00:00Z') / 1000 }), new Date('2030-01-01T03:00:00Z'));
+  });
+  it('is the sign-in itself when the provider gives no auth_time', () => {
+    assert.deepEqual(at({ amr: ['mfa'] }), signedIn);
+  });
+  it('attacker: is never later than the sign-in, whatever auth_time says', () => {
+    assert.deepEqual(at({ amr: ['mfa'], auth_time: Date.parse('2031-01-01T00:00:00Z') / 1000 }), signedIn);
+  });
+  it('hostile auth_time values are ignored, not trusted: text, negative, not finite', () => {
+    for (const auth_time of ['1700000000', -5, Number.POSITIVE_INFINITY, Number.NaN, null]) assert.deepEqual(at({ amr: ['mfa'], auth_time }), signedIn, String(auth_time));
+  });
+  it('is null without MFA, whatever auth_time says', () => {
+    assert.equal(at({ amr: ['pwd'], auth_time: signedIn.getTime() / 1000 }), null);
   });
 });

@@ -24,6 +24,8 @@ export interface SignInAssurance {
   /** The `amr` values as given (short tokens only), and `acr` when it was a string. */
   amr: string[];
   acr: string | undefined;
+  /** The ID token's `auth_time` (ms): when the person last authenticated at the provider, which may be long before this sign-in. */
+  authTime: number | undefined;
 }
 
 /** Only short plain tokens: what a provider puts in `amr` ends up in the audit log. */
@@ -37,12 +39,24 @@ const amrValues = (claim: unknown): string[] => Array.isArray(claim)
  * `otp` or `hwk` without a second factor is a single possession factor, `mca` (several channels) and
  * `user` (presence) prove no second factor, and values outside RFC 8176 count for nothing.
  */
-export const signInAssurance = (claims: { amr?: unknown; acr?: unknown }, mfaAcrValues: readonly string[]): SignInAssurance => {
+export const signInAssurance = (claims: { amr?: unknown; acr?: unknown; auth_time?: unknown }, mfaAcrValues: readonly string[]): SignInAssurance => {
   const amr = amrValues(claims.amr);
   const acr = typeof claims.acr === 'string' && claims.acr.length <= 200 ? claims.acr : undefined;
   const factors = new Set(amr.map((method) => FACTOR_OF[method]).filter((f) => f !== undefined));
   const basis: SignInAssurance['basis'] = amr.includes('mfa') ? 'amr:mfa'
     : factors.size >= 2 ? 'amr:factors'
       : acr !== undefined && mfaAcrValues.includes(acr) ? 'acr' : 'none';
-  return { mfa: basis !== 'none', basis, amr, acr };
+  const authTime = typeof claims.auth_time === 'number' && Number.isFinite(claims.auth_time) && claims.auth_time > 0
+    ? claims.auth_time * 1000 : undefined;
+  return { mfa: basis !== 'none', basis, amr, acr, authTime };
+};
+
+/**
+ * When the MFA behind a sign-in at `signedInAt` was performed: the provider's `auth_time` when it
+ * gives one (a single sign-on session reused hours after its MFA is that old, not new), never later
+ * than the sign-in itself; the sign-in's own time when the provider does not say. Null without MFA.
+ */
+export const mfaPerformedAt = (assurance: Pick<SignInAssurance, 'mfa' | 'authTime'>, signedInAt: Date): Date | null => {
+  if (!assurance.mfa) return null;
+  return new Date(Math.min(assurance.authTime ?? signedInAt.getTime(), signedInAt.getTime()));
 };

@@ -42,7 +42,7 @@ export const isImpersonationToken = (subject: { id: string; kind: string }, crea
   subject.kind !== 'service_account' && createdBy !== subject.id;
 
 /** The token a caller authenticated with, as far as it bounds a token minted through it. */
-export interface ParentToken { scopes: readonly string[]; expiresAt: Date; mfa: boolean }
+export interface ParentToken { scopes: readonly string[]; expiresAt: Date; mfa: boolean; mfaAt: Date | null }
 
 /**
  * Whether a new token carries MFA (`api_tokens.mfa`, the `mfa` context Tenure's proxies present):
@@ -53,6 +53,13 @@ export interface ParentToken { scopes: readonly string[]; expiresAt: Date; mfa: 
  */
 export const tokenCarriesMfa = (subjectId: string, minterId: string, parent: ParentToken | undefined, minterMfa: boolean): boolean =>
   subjectId === minterId && (parent ? parent.mfa : minterMfa);
+
+/**
+ * When the MFA a new token carries was performed: its source's time, never a newer one (minting
+ * is not an MFA). Null when it carries none, or its source's time is unknown (older records).
+ */
+export const tokenMfaAt = (carries: boolean, parent: ParentToken | undefined, minterMfaAt: Date | undefined): Date | null =>
+  !carries ? null : parent ? parent.mfaAt : minterMfaAt ?? null;
 
 /**
  * The scopes and expiry of a token minted through `parent` (Vault's token tree): its scopes must

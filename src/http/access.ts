@@ -117,6 +117,7 @@ export const contextOf = (request: FastifyRequest, store: Store, clock: Clock): 
       ...(principal.tokenId ? { tokenId: principal.tokenId } : {}),
       ...(principal.issuedBy ? { issuedBy: principal.issuedBy } : {}),
       ...(principal.mfa ? { mfa: principal.mfa } : {}),
+      ...(principal.mfaAt ? { mfaAt: principal.mfaAt } : {}),
     },
   };
 };

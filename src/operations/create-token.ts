@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
-import { boundByParent, mayMintTokenFor, MAX_TOKEN_TTL_MS, TOKEN_SCOPES, tokenCarriesMfa, type ParentToken } from '../domain/tokens.js';
+import { boundByParent, mayMintTokenFor, MAX_TOKEN_TTL_MS, TOKEN_SCOPES, tokenCarriesMfa, tokenMfaAt, type ParentToken } from '../domain/tokens.js';
 import type { Tx } from '../store/database.js';
 import { findIdentity } from '../store/queries/identities.js';
 import { apiTokens } from '../store/schema-service.js';
@@ -24,7 +24,8 @@ export const CreateTokenInput = z.object({
  */
 const lockParent = async (tx: Tx, tokenId: string | undefined, now: Date): Promise<ParentToken | undefined> => {
   if (!tokenId) return undefined;
-  const [parent] = await tx.select({ scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt, revokedAt: apiTokens.revokedAt, mfa: apiTokens.mfa })
+  const [parent] = await tx.select({ scopes: apiTokens.scopes, expiresAt: apiTokens.expiresAt, revokedAt: apiTokens.revokedAt, mfa: apiTokens.mfa,
+    mfaAt: apiTokens.mfaAt })
     .from(apiTokens).where(eq(apiTokens.id, tokenId)).for('share');
   if (!parent || parent.revokedAt || parent.expiresAt <= now) {
     throw new TenureError('auth.invalid_credentials', 'the token this request was made with is no longer valid');
@@ -59,15 +60,17 @@ export const createToken = async (ctx: Context, input: z.input<typeof CreateToke
     const scopes = [...new Set(data.scopes)];
     const expiresAt = boundByParent(parent, scopes, work.now, data.expiresIn);
     const secret = newSecret('tnr');
+    const mfa = tokenCarriesMfa(subject.id, acting.identity.id, parent, work.actor.mfa === true);
     const row = {
       id: newId(), identityId: subject.id, name: data.name, scopes, secretHash: hashSecret(secret),
       expiresAt, createdAt: work.now, createdBy: acting.identity.id, parentTokenId: work.actor.tokenId ?? null,
-      mfa: tokenCarriesMfa(subject.id, acting.identity.id, parent, work.actor.mfa === true),
+      mfa, mfaAt: tokenMfaAt(mfa, parent, work.actor.mfaAt),
     };
     await work.tx.insert(apiTokens).values(row);
     work.record({ action: 'token.created', subject: { type: 'token', id: row.id }, identityId: subject.id,
-      after: { name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId, mfa: row.mfa } });
+      after: { name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId, mfa: row.mfa,
+        ...(row.mfaAt ? { mfaAt: row.mfaAt } : {}) } });
     return { id: row.id, identity: subject.handle, name: row.name, scopes: row.scopes, expiresAt: row.expiresAt, parentTokenId: row.parentTokenId,
-      mfa: row.mfa, secret };
+      mfa: row.mfa, mfaAt: row.mfaAt, secret };
   });
 };

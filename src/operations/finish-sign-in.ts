@@ -7,6 +7,7 @@ import { externalSubjects, oidcLogins } from '../store/schema-service.js';
 import { identities } from '../store/schema.js';
 import { inTransaction, type Context } from '../work/context.js';
 import { openWebSession } from './lib/web-session.js';
+import { mfaPerformedAt } from '../domain/sign-in-mfa.js';
 
 export interface FinishSignInInput {
   /** The redirect URI with the query the provider sent back (code, state, iss or error). */
@@ -81,7 +82,7 @@ const openSession = (ctx: Context, account: ProviderAccount, match: Match, ttlMs
     return openWebSession(work, person.id, ttlMs, 'oidc', {
       issuer: account.issuer, subject: account.subject, matchedBy: match.matchedBy, subjectBound: match.matchedBy === 'email',
       mfaBasis: assurance.basis, amr: assurance.amr, acr: assurance.acr ?? null,
-    }, assurance.mfa);
+    }, mfaPerformedAt(assurance, work.now));
   });
 
 /**

@@ -19,7 +19,7 @@ export const listTokens = async (ctx: Context) => {
   const rows = await exec.select({
     id: apiTokens.id, identityId: apiTokens.identityId, name: apiTokens.name, scopes: apiTokens.scopes,
     expiresAt: apiTokens.expiresAt, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt, lastUsedAt: apiTokens.lastUsedAt,
-    mfa: apiTokens.mfa,
+    mfa: apiTokens.mfa, mfaAt: apiTokens.mfaAt,
   }).from(apiTokens).where(and(scope, isNull(apiTokens.revokedAt))).orderBy(desc(apiTokens.createdAt));
   const handles = await handlesById(exec, rows.map((r) => r.identityId));
   return rows.map(({ identityId, ...r }) => ({ ...r, identity: handles.get(identityId) ?? identityId }));

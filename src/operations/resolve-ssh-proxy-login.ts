@@ -13,6 +13,8 @@ export interface SshProxyLogin {
   upstreamKeyPath: string;
   /** A certificate valid now for this key and grant was issued to a sign-in with MFA (see docs/sessions.md). */
   mfa: boolean;
+  /** When the freshest of those MFA sign-ins happened; undefined when none is known. */
+  mfaAt?: Date | undefined;
   /** The `host:port` destinations this grant's entitlement may forward to (domain/ssh-forwarding.ts); empty: none. */
   forwarding: string[];
   /** SFTP and scp are relayed (and recorded); false when the entitlement says `file_transfer: false`. */
@@ -22,6 +24,7 @@ export interface SshProxyLogin {
 interface Row {
   identity_id: string; handle: string; grant_id: string; system_id: string; system_key: string; entitlement_id: string; entitlement_key: string;
   mfa: boolean;
+  mfa_at: Date | string | null;
 }
 
 const splitAddress = (address: string) => {
@@ -43,7 +46,8 @@ export const resolveSshProxyLogins = async (
 ): Promise<SshProxyLogin[]> => {
   const rows = await rawRows<Row>(store.db, sql`
     SELECT DISTINCT g.identity_id, i.handle, g.id AS grant_id, s.id AS system_id, s.key AS system_key, e.id AS entitlement_id, e.key AS entitlement_key,
-           max(c.valid_before) OVER (PARTITION BY g.id) AS latest, bool_or(c.mfa) OVER (PARTITION BY g.id) AS mfa
+           max(c.valid_before) OVER (PARTITION BY g.id) AS latest, bool_or(c.mfa) OVER (PARTITION BY g.id) AS mfa,
+           max(c.mfa_at) FILTER (WHERE c.mfa) OVER (PARTITION BY g.id) AS mfa_at
       FROM ssh_certificates c JOIN grants g ON g.id = c.grant_id JOIN identities i ON i.id = g.identity_id
       JOIN entitlements e ON e.id = g.entitlement_id JOIN systems s ON s.id = e.system_id
      WHERE c.public_key_fingerprint = ${login.fingerprint} AND c.valid_after <= ${now} AND c.valid_before > ${now}
@@ -60,6 +64,7 @@ export const resolveSshProxyLogins = async (
       entitlementId: row.entitlement_id, entitlementKey: row.entitlement_key, account: login.account,
       host: { name: login.host, ...splitAddress(host.address), hostKey: host.host_key },
       upstreamKeyPath: system.connector.proxy.upstream_key.slice('file:'.length), mfa: row.mfa === true,
+      mfaAt: row.mfa_at === null ? undefined : new Date(row.mfa_at),
       forwarding: system.forwarding?.[row.entitlement_key] ?? [],
       fileTransfer: !(system.noFileTransfer ?? []).includes(row.entitlement_key),
     }];

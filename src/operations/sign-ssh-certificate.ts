@@ -37,6 +37,8 @@ export interface IssuedCertificate {
   keyId: string;
   /** Recorded on the certificate's row: the credential that asked stood on the holder's own MFA sign-in. */
   mfa: boolean;
+  /** When that MFA was performed, when known. */
+  mfaAt: Date | null;
 }
 
 /**
@@ -97,19 +99,20 @@ export const signSshCertificate = async (ctx: Context, input: z.input<typeof Inp
     const id = newId();
     // Only the holder asks (checkHolder), so the actor's MFA is the holder's own sign-in's.
     const mfa = work.actor.mfa === true;
+    const mfaAt = mfa ? work.actor.mfaAt ?? null : null;
     await work.tx.insert(sshCertificates).values({
       id, serial, grantId: grant.id, identityId: grant.identityId, systemId: grant.systemId, keyId: grant.id, principals: [principal],
       publicKeyFingerprint: publicKey.fingerprint, caFingerprint: signed.caFingerprint,
-      validAfter: signed.validAfter, validBefore: signed.validBefore, issuedAt: work.now, issuedBy: acting.identity.id, mfa,
+      validAfter: signed.validAfter, validBefore: signed.validBefore, issuedAt: work.now, issuedBy: acting.identity.id, mfa, mfaAt,
     });
     // The fingerprint identifies the key in sshd's logs; the key itself is not evidence anyone needs.
     work.record({
       action: 'ssh.certificate_issued', subject: { type: 'grant', id: grant.id }, identityId: grant.identityId, systemId: grant.systemId,
       data: { certificateId: id, serial: serial.toString(), keyId: grant.id, principals: [principal], validAfter: signed.validAfter,
         validBefore: signed.validBefore, publicKeyFingerprint: publicKey.fingerprint, caFingerprint: signed.caFingerprint,
-        requestedTtlMs: data.ttl ?? null, mfa },
+        requestedTtlMs: data.ttl ?? null, mfa, ...(mfaAt ? { mfaAt } : {}) },
     });
     return { certificate: signed.certificate, serial: serial.toString(), validAfter: signed.validAfter, validBefore: signed.validBefore,
-      principals: [principal], keyId: grant.id, mfa };
+      principals: [principal], keyId: grant.id, mfa, mfaAt };
   });
 };

@@ -62,6 +62,8 @@ export const hoursSchema = z.strictObject({
 /** The closed vocabulary the decision point checks at every answer (docs/decision-point.md). */
 export const conditionsSchema = z.strictObject({
   mfa: mustBeTrue.optional(),
+  /** How recent the MFA behind the attempt must be (12h): a token or certificate minted from an older sign-in is refused. Implies mfa. */
+  mfa_max_age: durationMs.optional(),
   trusted_device: mustBeTrue.optional(),
   ticket: mustBeTrue.optional(),
   hours: hoursSchema.optional(),

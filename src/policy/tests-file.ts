@@ -36,7 +36,8 @@ export const policyTestCase = z.strictObject({
   check: z.strictObject({
     identity: handle, entitlement: z.string().min(1), holds: z.boolean().default(false), at: z.iso.datetime({ offset: true }).optional(),
     context: z.strictObject({
-      mfa: z.boolean().optional(), trustedDevice: z.boolean().optional(), ticket: z.string().optional(),
+      mfa: z.boolean().optional(), mfaAt: z.iso.datetime({ offset: true }).transform((text) => Date.parse(text)).optional(),
+      trustedDevice: z.boolean().optional(), ticket: z.string().optional(),
       sourceAddress: z.union([z.ipv4(), z.ipv6()]).optional(), interactive: z.boolean().optional(),
     }).optional(),
   }).optional(),

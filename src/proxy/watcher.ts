@@ -90,7 +90,9 @@ export class SessionWatcher<S extends WatchedSession> {
     if (answer.decision === 'deny') {
       if (answer.reason === 'index_stale') return;
       const reason = await endReason(this.options.ctx, session.grantId, answer.reason);
-      this.track(session.end(reason, `Tenure: ${ENDED_BECAUSE[reason]}; the session is closed`));
+      // A condition the session no longer meets (its MFA grew too old, its address is no longer allowed) is named.
+      const why = reason === 'access_denied' ? `${ENDED_BECAUSE[reason]} (${answer.reason})` : ENDED_BECAUSE[reason];
+      this.track(session.end(reason, `Tenure: ${why}; the session is closed`));
       return;
     }
     const endsAt = answer.grant?.endsAt;

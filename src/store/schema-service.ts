@@ -39,6 +39,8 @@ export const apiTokens = pgTable('api_tokens', {
    * service account): the minter's MFA is theirs. Tenure's proxies present it as the `mfa` context.
    */
   mfa: boolean('mfa').notNull().default(false),
+  /** When that MFA sign-in happened (what a condition's `mfa_max_age` measures); null with `mfa`: minted before it was kept, of unknown age. */
+  mfaAt: ts('mfa_at'),
 }, (t) => [
   uniqueIndex('api_tokens_secret_uq').on(t.secretHash),
   index('api_tokens_identity_idx').on(t.identityId),
@@ -55,6 +57,8 @@ export const sessions = pgTable('sessions', {
   revokedAt: ts('revoked_at'),
   /** The sign-in used MFA, as the provider's ID token said (amr/acr); see domain/sign-in-mfa.ts. */
   mfa: boolean('mfa').notNull().default(false),
+  /** When the MFA was performed: the sign-in itself (the ID token's auth_time is not trusted beyond it). */
+  mfaAt: ts('mfa_at'),
 }, (t) => [
   uniqueIndex('sessions_secret_uq').on(t.secretHash),
   index('sessions_identity_idx').on(t.identityId),

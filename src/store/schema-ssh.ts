@@ -33,6 +33,8 @@ export const sshCertificates = pgTable('ssh_certificates', {
   issuedBy: uuid('issued_by').notNull(),
   /** The credential that asked for it (web session or token) stood on the holder's own MFA sign-in; the SSH proxy presents it as the `mfa` context. */
   mfa: boolean('mfa').notNull().default(false),
+  /** When that MFA sign-in happened; null with `mfa`: issued before it was kept, of unknown age. */
+  mfaAt: ts('mfa_at'),
 }, (t) => [
   uniqueIndex('ssh_certificates_serial_uq').on(t.serial),
   index('ssh_certificates_grant_idx').on(t.grantId),

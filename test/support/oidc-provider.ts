@@ -6,7 +6,11 @@ import { Readable } from 'node:stream';
  * An account at the test provider: the dev login form signs in as whatever `sub` is typed in. `amr`
  * and `acr` are how that sign-in is said to have been made (the provider puts them in the ID token).
  */
-export interface ProviderAccount { sub: string; email?: string; emailVerified?: boolean; amr?: string[]; acr?: string }
+export interface ProviderAccount {
+  sub: string; email?: string; emailVerified?: boolean; amr?: string[]; acr?: string;
+  /** When the person authenticated at the provider (ms): the ID token's auth_time; default now. A reused single sign-on session is older. */
+  authTime?: number;
+}
 
 export interface TestProvider {
   issuer: string;
@@ -55,7 +59,7 @@ export const startOidcProvider = async (options: { redirectUri: string; accounts
   const { default: Provider } = await import('oidc-provider' as string) as { default: ProviderClass };
   const provider = new Provider(issuer, {
     clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: [options.redirectUri],
-      grant_types: ['authorization_code'], response_types: ['code'] }],
+      grant_types: ['authorization_code'], response_types: ['code'], require_auth_time: true }],
     // amr and acr reach the ID token only as claims of a scope the client asks for (openid here).
     claims: { openid: ['sub', 'amr', 'acr'], email: ['email', 'email_verified'] },
     cookies: { keys: ['oidc-test-cookie-key'] },
@@ -68,12 +72,13 @@ export const startOidcProvider = async (options: { redirectUri: string; accounts
   const handle = provider.callback();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     // The development login form only names the account; its submission is finished here instead,
-    // with the account's amr and acr, as a real provider's login (with or without a second factor) would.
+    // with the account's amr, acr and time, as a real provider's login (with or without a second factor) would.
     if (req.method !== 'POST' || !/^\/interaction\/[^/]+$/.test(req.url ?? '')) { handle(req, res); return; }
     void formOf(req).then(async (form) => {
       if (form.get('prompt') !== 'login') { handle(withBody(req, form), res); return; }
       const account = accounts.get(form.get('login') ?? '');
-      const login = { accountId: form.get('login'), ...(account?.amr ? { amr: account.amr } : {}), ...(account?.acr ? { acr: account.acr } : {}) };
+      const login = { accountId: form.get('login'), ...(account?.amr ? { amr: account.amr } : {}), ...(account?.acr ? { acr: account.acr } : {}),
+        ...(account?.authTime ? { ts: Math.floor(account.authTime / 1000) } : {}) };
       await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
     }).catch(() => { res.statusCode = 500; res.end(); });
   });

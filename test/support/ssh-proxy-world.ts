@@ -23,8 +23,8 @@ export const LOGIN = `${SSH_TEST_USER}@web1`;
 
 export interface SshProxyWorld {
   dir: string; keys: SshProxyKeys; sshd: Sshd; w: World; decision: DecisionService; proxy: SshProxyServer; errors: Error[];
-  /** The bastion's policy; `mfa`: its deploy entitlement requires MFA; `sources`: the addresses it allows (source_cidrs). */
-  policy(mfa?: boolean, sources?: string[]): string;
+  /** The bastion's policy; `mfa`: its deploy entitlement requires MFA (a duration: at most that old); `sources`: the addresses it allows (source_cidrs). */
+  policy(mfa?: boolean | string, sources?: string[]): string;
   stop(): Promise<void>;
 }
 
@@ -51,7 +51,7 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
   // The host trusts no user CA at all, only the proxy's key for the proxied account.
   const sshd = await startSshd({ trustedCaKeys: [], ...(options.forwarding ? { tcpForwarding: 'local' as const } : {}),
     ...(options.sshd?.(keys, dir) ?? { authorizedKeys: { [SSH_TEST_USER]: [keys.upstream.publicKey] } }) });
-  const policy = (mfa = false, sources?: string[]): string => {
+  const policy = (mfa: boolean | string = false, sources?: string[]): string => {
     const doc = parse(readFileSync(LIFECYCLE_POLICY, 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a YAML document edited in place
     doc.roles.checker = ['bot'];
     doc.systems.bastion = {
@@ -60,7 +60,7 @@ export const startSshProxyWorld = async (options: SshProxyWorldOptions = {}): Pr
         proxy: { upstream_key: `file:${keys.upstream.privatePath}`, ...(options.addresses ? { addresses: options.addresses } : {}),
           hosts: { web1: { address: `127.0.0.1:${sshd.port}`, host_key: sshd.hostKey } } } },
       entitlements: { deploy: { name: 'Deploy account', tier: 'standard', target: SSH_TEST_USER,
-        ...(mfa || sources ? { conditions: { ...(mfa ? { mfa: true } : {}), ...(sources ? { source_cidrs: sources } : {}) } } : {}),
+        ...(mfa || sources ? { conditions: { ...(mfa ? { mfa: true } : {}), ...(typeof mfa === 'string' ? { mfa_max_age: mfa } : {}), ...(sources ? { source_cidrs: sources } : {}) } } : {}),
         ...(options.forwarding ? { forwarding: options.forwarding } : {}) } },
       // The same account on the host, lent to one person at a time: both lead to it, each under its own grant.
       shared_accounts: { ops: { name: 'Operations account', tier: 'standard', max_duration: '4h', target: SSH_TEST_USER,
@@ -102,10 +102,11 @@ export const ssh = (o: { port: number; key: KeyPair; login: string; command?: st
     (error, stdout, stderr) => resolve({ ok: error === null, stdout, stderr }));
   });
 
-/** A certificate for carl's key; `mfa`: asked for from a sign-in with MFA. */
-export const certify = async (p: SshProxyWorld, grant: string, mfa = false): Promise<string> => {
+/** A certificate for carl's key; `mfa`: asked for from a sign-in with MFA (a date: performed then). */
+export const certify = async (p: SshProxyWorld, grant: string, mfa: boolean | Date = false): Promise<string> => {
   const carl = await p.w.as('carl');
-  const issued = await signSshCertificate(mfa ? { ...carl, actor: { ...carl.actor, channel: 'web', mfa: true } } : carl,
+  const mfaAt = mfa instanceof Date ? { mfaAt: mfa } : {};
+  const issued = await signSshCertificate(mfa ? { ...carl, actor: { ...carl.actor, channel: 'web', mfa: true, ...mfaAt } } : carl,
     { grant, publicKey: p.keys.carl.publicKey });
   const path = join(p.dir, `carl-${grant}-${Date.now()}-cert.pub`);
   writeFileSync(path, `${issued.certificate}\n`, { mode: 0o600 });

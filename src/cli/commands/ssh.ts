@@ -33,7 +33,7 @@ export const sshCommands = (program: Command, rt: Runtime, run: Run): void => {
       await writeFile(out, `${issued.certificate}\n`, { mode: 0o644 });
       rt.print(rt.output.json ? { ...issued, file: out } : {
         file: out, serial: issued.serial, keyId: issued.keyId, principals: issued.principals.join(','),
-        validAfter: issued.validAfter, validBefore: issued.validBefore, mfa: issued.mfa,
+        validAfter: issued.validAfter, validBefore: issued.validBefore, mfa: issued.mfa, mfaAt: issued.mfaAt,
       });
     }));
   ssh.command('principals <user> [keyId]')

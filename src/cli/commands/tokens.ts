@@ -22,7 +22,7 @@ export const tokenCommands = (program: Command, rt: Runtime, run: Run): void => 
     }));
   token.command('list').description('live tokens you manage, without their secrets')
     .action(run(async () => {
-      rt.print(await rt.api().listTokens(), ['id', 'identity', 'name', 'scopes', 'mfa', 'expiresAt', 'lastUsedAt', 'createdAt']);
+      rt.print(await rt.api().listTokens(), ['id', 'identity', 'name', 'scopes', 'mfa', 'mfaAt', 'expiresAt', 'lastUsedAt', 'createdAt']);
     }));
   token.command('revoke <token>').description('revoke a token now; the next request that presents it is refused')
     .action(run(async (id: string) => rt.print(await rt.api().revokeToken(id))));

@@ -10,6 +10,9 @@ const name = clean(z.string().trim().min(1, 'must not be empty').max(200, 'must 
 
 const CheckContext = z.object({
   mfa: z.boolean().optional().describe('the user completed multi-factor authentication for this session'),
+  mfaAt: z.codec(z.iso.datetime({ offset: true, error: 'must be a date-time with its offset, such as 2026-12-08T09:00:00Z' }), z.number(), {
+    decode: (text) => Date.parse(text), encode: (ms) => new Date(ms).toISOString(),
+  }).optional().describe('when that MFA was performed (the ID token\'s auth_time): an entitlement with mfa_max_age measures it; unknown fails it'),
   trustedDevice: z.boolean().optional().describe('the device is managed and compliant'),
   ticket: clean(z.string().max(200, 'must be at most 200 characters')).optional().describe('a change or incident reference'),
   sourceAddress: z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address' }).optional()

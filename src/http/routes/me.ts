@@ -3,7 +3,7 @@ import { loadActor } from '../../operations/authorize.js';
 import { setMailDelivery, Input as MailDeliveryInput } from '../../operations/set-mail-delivery.js';
 import { handlesById } from '../../store/queries/identities.js';
 import { contextOf } from '../access.js';
-import { idParam, problems } from '../schemas.js';
+import { idParam, optionalDate, problems } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Me = z.object({
@@ -11,6 +11,7 @@ const Me = z.object({
   channel: z.enum(['api', 'web']), tokenId: z.string().nullable(), scopes: z.array(z.string()),
   issuedBy: z.string().nullable().describe('the handle of who minted this token, when someone else (a service account\'s owner or IAM)'),
   mfa: z.boolean().describe('this session\'s sign-in used MFA, or this token was minted from one; Tenure\'s proxies present it as the mfa context'),
+  mfaAt: optionalDate.describe('when that MFA was performed, when known: an entitlement\'s mfa_max_age measures it'),
 });
 
 const MailDelivery = z.object({
@@ -28,7 +29,8 @@ export const meRoutes: RouteModule = (app, deps) => {
     const { identity, roles } = await loadActor(deps.store.db, principal.identityId);
     const issuedBy = principal.issuedBy ? (await handlesById(deps.store.db, [principal.issuedBy])).get(principal.issuedBy) ?? principal.issuedBy : null;
     return { issuedBy, id: identity.id, handle: identity.handle, displayName: identity.displayName, kind: identity.kind, roles,
-      channel: principal.channel, tokenId: principal.tokenId ?? null, scopes: [...principal.scopes], mfa: principal.mfa === true };
+      channel: principal.channel, tokenId: principal.tokenId ?? null, scopes: [...principal.scopes], mfa: principal.mfa === true,
+      mfaAt: principal.mfaAt ?? null };
   });
   const ctx = (request: Parameters<typeof contextOf>[0]) => contextOf(request, deps.store, deps.clock);
   const body = MailDeliveryInput.omit({ identity: true });

@@ -3,7 +3,7 @@ import { signSshCertificate, Input as SignInput } from '../../operations/sign-ss
 import { sshPrincipals, Input as PrincipalsInput } from '../../operations/ssh-principals.js';
 import { sshAuthorizedKeys, Input as AuthorizedKeysInput } from '../../operations/ssh-authorized-keys.js';
 import { contextOf } from '../access.js';
-import { isoDate, problems } from '../schemas.js';
+import { isoDate, optionalDate, problems } from '../schemas.js';
 import { typed, type RouteModule } from './route.js';
 
 const Certificate = z.object({
@@ -12,6 +12,7 @@ const Certificate = z.object({
   validAfter: isoDate, validBefore: isoDate,
   principals: z.array(z.string()), keyId: z.string().describe('the grant id'),
   mfa: z.boolean().describe('the session or token that asked stood on your own MFA sign-in; the SSH proxy presents it as the mfa context'),
+  mfaAt: optionalDate.describe('when that MFA was performed, when known: an entitlement\'s mfa_max_age measures it'),
 });
 
 /** The SSH certificate authority (docs/connectors-ssh.md): certificates for one's own grants, and sshd's principals question. */

@@ -11,11 +11,13 @@ const TokenView = z.object({
   id: z.string(), identity: z.string(), name: z.string(), scopes: z.array(z.enum(TOKEN_SCOPES)),
   expiresAt: isoDate, createdAt: isoDate, lastUsedAt: optionalDate,
   mfa: z.boolean().describe('the holder\'s own MFA sign-in stands behind this token; Tenure\'s proxies present it as the mfa context'),
+  mfaAt: optionalDate.describe('when that MFA was performed, when known: an entitlement\'s mfa_max_age measures it'),
 });
 const Created = z.object({
   id: z.string(), identity: z.string(), name: z.string(), scopes: z.array(z.enum(TOKEN_SCOPES)), expiresAt: isoDate,
   parentTokenId: z.string().nullable().describe('the token this one was minted with (it ends no later, holds no more, dies with it); null for a root'),
   mfa: z.boolean().describe('minted for yourself from an MFA sign-in (or an MFA token): an entitlement requiring MFA allows it through Tenure\'s proxies'),
+  mfaAt: optionalDate.describe('when that MFA was performed, when known: an entitlement\'s mfa_max_age measures it'),
   secret: z.string().nullable().describe('shown once, never again: store it now (null on an Idempotency-Key replay)'),
   secretShownOnce: z.boolean().optional().describe('true on an Idempotency-Key replay: the secret was in the first answer only'),
 });

@@ -46,10 +46,18 @@ const FROM_SERVER = codes('CIsEZ');
 /** Refused before any session exists: the client is told why and the connection closes. */
 class Refusal extends Error { constructor(readonly code: string, message: string) { super(message); } }
 
-const refusalOf = (login: Login, reason: DecisionReason): Refusal => new Refusal('28000', reason === 'condition_mfa_required'
-  ? `${login.database} requires MFA, and this token does not carry it: sign in to Tenure with MFA and create the token from that session (condition_mfa_required)`
-  : reason.startsWith('condition_') ? `${login.user} may not use ${login.database} now (${reason})`
+/** What a refused client is told, for the reasons a person can act on; the others name the reason. */
+const REFUSAL_ADVICE: Partial<Record<DecisionReason, string>> = {
+  condition_mfa_required: 'requires MFA, and this token does not carry it: sign in to Tenure with MFA and create the token from that session',
+  condition_mfa_too_old: 'requires a recent MFA, and this token\'s is older than the policy allows: sign in to Tenure with MFA again and create a new token',
+};
+
+const refusalOf = (login: Login, reason: DecisionReason): Refusal => {
+  const advice = REFUSAL_ADVICE[reason];
+  if (advice) return new Refusal('28000', `${login.database} ${advice} (${reason})`);
+  return new Refusal('28000', reason.startsWith('condition_') ? `${login.user} may not use ${login.database} now (${reason})`
     : `${login.user} holds no live grant of ${login.database} now (${reason})`);
+};
 
 const authorize = async (deps: ProxyDeps, login: Login, sourceAddress: string | undefined) => {
   const now = deps.ctx.clock.now();
@@ -57,9 +65,9 @@ const authorize = async (deps: ProxyDeps, login: Login, sourceAddress: string | 
   const principal = await authenticateToken(deps.ctx.store, login.password, now).catch(() => { throw badLogin; });
   const identity = await findIdentityById(deps.ctx.store.db, principal.identityId);
   if (identity?.handle !== login.user) throw badLogin;
-  // What the proxy knows itself, never what the client says: the token's own MFA (see tokenCarriesMfa)
+  // What the proxy knows itself, never what the client says: the token's own MFA and its time (see tokenCarriesMfa)
   // and the address the client's connection comes from (an entitlement's source_cidrs).
-  const context: DecisionContext = { mfa: principal.mfa === true, sourceAddress };
+  const context: DecisionContext = { mfa: principal.mfa === true, mfaAt: principal.mfaAt?.getTime(), sourceAddress };
   const ask = () => deps.decision.check({ identity: identity.id, entitlement: login.database, context }, now);
   let answer = ask();
   // A grant approved a moment ago may not have reached the index yet: a login is rare, a refresh cheap.

@@ -53,12 +53,12 @@ export const admit = async (ctx: Context, decision: DecisionService, auth: AuthC
 
 /**
  * The first candidate grant the decision point allows now, asked with what Tenure knows itself: the
- * certificate's sign-in MFA and the address the client's connection comes from.
+ * certificate's sign-in MFA (and when it was performed) and the address the client's connection comes from.
  */
 const firstAllowed = (decision: DecisionService, candidates: SshProxyLogin[], sourceAddress: string, now: Date): Admission => {
   const reasons: string[] = [];
   for (const login of candidates) {
-    const context: DecisionContext = { mfa: login.mfa, sourceAddress };
+    const context: DecisionContext = { mfa: login.mfa, mfaAt: login.mfaAt?.getTime(), sourceAddress };
     const answer = decision.check({ identity: login.identityId, entitlement: login.entitlementKey, context }, now);
     if (answer.decision === 'allow' && answer.grant) return { login, grantId: answer.grant.id, context };
     reasons.push(`${login.entitlementKey}: ${answer.reason}`);

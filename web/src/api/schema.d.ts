@@ -2706,6 +2706,11 @@ export interface paths {
                             interactive?: boolean;
                             /** @description the user completed multi-factor authentication for this session */
                             mfa?: boolean;
+                            /**
+                             * Format: date-time
+                             * @description when that MFA was performed (the ID token's auth_time): an entitlement with mfa_max_age measures it; unknown fails it
+                             */
+                            mfaAt?: string;
                             /** @description the address the attempt comes from */
                             sourceAddress?: string;
                             /** @description a change or incident reference */
@@ -2746,7 +2751,7 @@ export interface paths {
                              * @description stable code; see docs/decision-point.md
                              * @enum {string}
                              */
-                            reason: "grant_active" | "no_grant" | "grant_not_started" | "grant_ended" | "identity_inactive" | "engagement_inactive" | "condition_mfa_required" | "condition_trusted_device_required" | "condition_outside_hours" | "condition_ticket_required" | "condition_source_not_allowed" | "index_stale" | "unknown_identity" | "unknown_entitlement" | "human_use_of_service_account" | "credential_not_owned";
+                            reason: "grant_active" | "no_grant" | "grant_not_started" | "grant_ended" | "identity_inactive" | "engagement_inactive" | "condition_mfa_required" | "condition_mfa_too_old" | "condition_trusted_device_required" | "condition_outside_hours" | "condition_ticket_required" | "condition_source_not_allowed" | "index_stale" | "unknown_identity" | "unknown_entitlement" | "human_use_of_service_account" | "credential_not_owned";
                             warnings: ("sponsor_inactive" | "index_stale")[];
                         };
                     };
@@ -10635,6 +10640,11 @@ export interface paths {
                             kind: string;
                             /** @description this session's sign-in used MFA, or this token was minted from one; Tenure's proxies present it as the mfa context */
                             mfa: boolean;
+                            /**
+                             * Format: date-time
+                             * @description when that MFA was performed, when known: an entitlement's mfa_max_age measures it
+                             */
+                            mfaAt: string | null;
                             roles: string[];
                             scopes: string[];
                             tokenId: string | null;
@@ -16955,6 +16965,11 @@ export interface paths {
                             keyId: string;
                             /** @description the session or token that asked stood on your own MFA sign-in; the SSH proxy presents it as the mfa context */
                             mfa: boolean;
+                            /**
+                             * Format: date-time
+                             * @description when that MFA was performed, when known: an entitlement's mfa_max_age measures it
+                             */
+                            mfaAt: string | null;
                             principals: string[];
                             /** @description 64-bit serial, as decimal text */
                             serial: string;
@@ -17987,6 +18002,11 @@ export interface paths {
                                 lastUsedAt: string | null;
                                 /** @description the holder's own MFA sign-in stands behind this token; Tenure's proxies present it as the mfa context */
                                 mfa: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description when that MFA was performed, when known: an entitlement's mfa_max_age measures it
+                                 */
+                                mfaAt: string | null;
                                 name: string;
                                 scopes: ("read" | "write" | "check")[];
                             }[];
@@ -18229,6 +18249,11 @@ export interface paths {
                             identity: string;
                             /** @description minted for yourself from an MFA sign-in (or an MFA token): an entitlement requiring MFA allows it through Tenure's proxies */
                             mfa: boolean;
+                            /**
+                             * Format: date-time
+                             * @description when that MFA was performed, when known: an entitlement's mfa_max_age measures it
+                             */
+                            mfaAt: string | null;
                             name: string;
                             /** @description the token this one was minted with (it ends no later, holds no more, dies with it); null for a root */
                             parentTokenId: string | null;

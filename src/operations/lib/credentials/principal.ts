@@ -24,6 +24,8 @@ export interface Principal {
    * token was minted from); see domain/sign-in-mfa.ts. Absent means no.
    */
   mfa?: true;
+  /** When that MFA was performed (what a condition's `mfa_max_age` measures); absent when unknown. */
+  mfaAt?: Date;
   /** When the token or session stops working regardless of anything else. */
   expiresAt: Date;
 }
@@ -32,6 +34,9 @@ export const SESSION_COOKIE = 'tenure_session';
 const WEB_SCOPES: readonly TokenScope[] = ['read', 'write'];
 /** last_used_at is refreshed at most this often, so reads do not turn into a write each. */
 const LAST_USED_GRANULARITY_MS = 60_000;
+
+const mfaOf = (row: { mfa: boolean; mfaAt: Date | null }): Pick<Principal, 'mfa' | 'mfaAt'> =>
+  !row.mfa ? {} : row.mfaAt ? { mfa: true, mfaAt: row.mfaAt } : { mfa: true };
 
 const invalid = () => new TenureError('auth.invalid_credentials', 'the token or session is not valid');
 
@@ -73,7 +78,7 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
   if (!looksLikeSecret(secret, 'tnr')) throw invalid();
   const [row] = await store.db.select({ id: apiTokens.id, identityId: apiTokens.identityId, scopes: apiTokens.scopes,
     expiresAt: apiTokens.expiresAt, revokedAt: apiTokens.revokedAt, lastUsedAt: apiTokens.lastUsedAt, createdBy: apiTokens.createdBy,
-    parentTokenId: apiTokens.parentTokenId, mfa: apiTokens.mfa, status: identities.status, kind: identities.kind })
+    parentTokenId: apiTokens.parentTokenId, mfa: apiTokens.mfa, mfaAt: apiTokens.mfaAt, status: identities.status, kind: identities.kind })
     .from(apiTokens).innerJoin(identities, eq(identities.id, apiTokens.identityId))
     .where(eq(apiTokens.secretHash, hashSecret(secret)));
   if (!row || row.revokedAt || row.expiresAt <= now || row.status !== 'active') throw invalid();
@@ -90,7 +95,7 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
   }
   return {
     identityId: row.identityId, channel: 'api', scopes: row.scopes, tokenId: row.id, expiresAt: row.expiresAt,
-    ...(issuedBy ? { issuedBy } : {}), ...(row.mfa ? { mfa: true as const } : {}),
+    ...(issuedBy ? { issuedBy } : {}), ...mfaOf(row),
   };
 };
 
@@ -98,12 +103,12 @@ export const authenticateToken = async (store: Store, secret: string, now: Date)
 export const authenticateSession = async (store: Store, secret: string, now: Date): Promise<Principal> => {
   if (!looksLikeSecret(secret, 'tns')) throw invalid();
   const [row] = await store.db.select({ id: sessions.id, identityId: sessions.identityId, expiresAt: sessions.expiresAt,
-    revokedAt: sessions.revokedAt, mfa: sessions.mfa, status: identities.status })
+    revokedAt: sessions.revokedAt, mfa: sessions.mfa, mfaAt: sessions.mfaAt, status: identities.status })
     .from(sessions).innerJoin(identities, eq(identities.id, sessions.identityId))
     .where(eq(sessions.secretHash, hashSecret(secret)));
   if (!row || row.revokedAt || row.expiresAt <= now || row.status !== 'active') throw invalid();
   return { identityId: row.identityId, channel: 'web', scopes: WEB_SCOPES, sessionId: row.id, expiresAt: row.expiresAt,
-    ...(row.mfa ? { mfa: true as const } : {}) };
+    ...mfaOf(row) };
 };
 
 /** Reads the credentials of a request: `Authorization: Bearer tnr_…` first, then the session cookie. */
