@@ -57,7 +57,7 @@ export const sessions = pgTable('sessions', {
   revokedAt: ts('revoked_at'),
   /** The sign-in used MFA, as the provider's ID token said (amr/acr); see domain/sign-in-mfa.ts. */
   mfa: boolean('mfa').notNull().default(false),
-  /** When the MFA was performed: the sign-in itself (the ID token's auth_time is not trusted beyond it). */
+  /** When the MFA was performed: the ID token's auth_time, never later than the sign-in (domain/sign-in-mfa.ts mfaPerformedAt); null with `mfa`: opened before it was kept. */
   mfaAt: ts('mfa_at'),
 }, (t) => [
   uniqueIndex('sessions_secret_uq').on(t.secretHash),
