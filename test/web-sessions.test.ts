@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { loadHttpConfig } from '../src/config.js';
 import { buildApp } from '../src/http/app.js';
+import { showProxySession } from '../src/operations/show-proxy-session.js';
 import { createDemoLinks } from '../src/operations/create-demo-links.js';
 import { startBreakGlass } from '../src/operations/start-break-glass.js';
 import { freshStore } from './support/backends.js';
@@ -200,6 +201,21 @@ describe('recorded sessions in the web console', () => {
     await review.getByRole('link', { name: /PostgreSQL as t_eve on payments\/admin/ }).click();
     await olivia.waitForURL(`${base}/#/sessions/${eves}`);
     await olivia.getByRole('region', { name: 'Statement timeline' }).getByText('UPDATE batches SET state = 1 WHERE id = 7').waitFor();
+  });
+
+  it('a long PostgreSQL session shows its first 500 statements, Load more statements brings the rest, and its download is what the chain vouches for', async () => {
+    const long = await recordSession(w, readGrant, Array.from({ length: 620 }, (_, i) => `SELECT ${i + 1}`));
+    await carl.goto(`${base}/#/sessions/${long}`);
+    const rows = carl.getByRole('region', { name: 'Statement timeline' }).getByRole('row');
+    await rows.nth(500).getByText('SELECT 500', { exact: true }).waitFor();
+    assert.equal(await rows.count(), 501, 'a heading row and the first page');
+    await carl.getByRole('button', { name: 'Load more statements' }).click();
+    await rows.nth(620).getByText('SELECT 620', { exact: true }).waitFor();
+    assert.equal(await carl.getByRole('button', { name: 'Load more statements' }).count(), 0);
+    const href = await carl.getByRole('link', { name: /^Download the whole recording/ }).getAttribute('href');
+    const body = await carl.evaluate(async (url) => (await fetch(url!)).text(), href);
+    const audited = (await showProxySession(await w.as('carl'), { session: long })).auditedSha256;
+    assert.equal(createHash('sha256').update(body).digest('hex'), audited);
   });
 
   it('nothing was blocked by the Content Security Policy (the player\'s WebAssembly included)', () => {

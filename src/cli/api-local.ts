@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import { anchorFrom } from '../audit/anchor.js';
 import { loadSigningKey, loadTrustedKeys, type KeySource } from '../audit/signing-key.js';
 import { loadHttpConfig, unsignedGraceMs } from '../config.js';
@@ -64,6 +65,12 @@ export const localApi = (actAs: () => Promise<Context>, keys: LocalKeys): Tenure
     listGrants: (input) => every(import('../operations/list-grants.js'), (m, c, cursor) => m.pageGrants(c, { ...input, cursor })),
     listProxySessions: (input) => every(import('../operations/list-proxy-sessions.js'), (m, c, cursor) => m.pageProxySessions(c, { ...input, cursor })),
     showProxySession: (input) => use(import('../operations/show-proxy-session.js'), (m, c) => m.showProxySession(c, input)),
+    listProxySessionTimeline: (input) => every(import('../operations/list-proxy-session-timeline.js'),
+      (m, c, cursor) => m.listProxySessionTimeline(c, { ...input, cursor })),
+    downloadProxySessionRecording: (session, out) => use(import('../operations/read-proxy-session-recording.js'), async (m, c) => {
+      await m.openProxySessionRecording(c, { session });
+      await m.writeProxySessionRecording(c, session, out as Writable);
+    }),
     revokeGrant: (input) => use(import('../operations/revoke-grant.js'), (m, c) => m.revokeGrant(c, input)),
     issueGrantCredential: (input) => use(import('../operations/issue-grant-credential.js'), (m, c) => m.issueGrantCredential(c, input)),
     // The same check as POST /v1/lifecycle/run: a person asking for a pass needs worker.run.

@@ -88,6 +88,15 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     if (!response.ok) throw await errorOf(response, server);
     return response;
   };
+  /** A streamed answer (JSON Lines, a recording) copied to `out` as it comes, waiting for `out` to drain. */
+  const copyBody = async (response: Response, out: NodeJS.WritableStream): Promise<void> => {
+    if (!response.body) return;
+    try {
+      for await (const chunk of response.body) if (!out.write(chunk)) await once(out, 'drain');
+    } catch (error) {
+      throw new TenureError('internal', `the download from ${server} was cut short (${reasonOf(error)})`);
+    }
+  };
   // The answers are typed by the interface; the server's response schemas are what make them so.
   const call = async <T>(method: Method, path: string, options: { query?: Query; body?: unknown } = {}): Promise<T> =>
     (await send(method, path, options)).json() as Promise<T>;
@@ -133,6 +142,8 @@ export const remoteApi = (server: string, token: string): TenureApi => {
     listGrants: (input) => list('/v1/grants', input),
     listProxySessions: (input) => list('/v1/proxy-sessions', input),
     showProxySession: ({ session }) => call('GET', `/v1/proxy-sessions/${segment(session)}`),
+    listProxySessionTimeline: ({ session, ...query }) => list(`/v1/proxy-sessions/${segment(session)}/timeline`, query),
+    downloadProxySessionRecording: async (session, out) => copyBody(await send('GET', `/v1/proxy-sessions/${segment(session)}/recording`), out),
     revokeGrant: ({ grant, ...body }) => call('POST', `/v1/grants/${segment(grant)}/revoke`, { body }),
     issueGrantCredential: ({ grant }) => call('POST', `/v1/grants/${segment(grant)}/credential`, {}),
     runPass: () => call('POST', '/v1/lifecycle/run'),
@@ -151,15 +162,7 @@ export const remoteApi = (server: string, token: string): TenureApi => {
       const page = await call<Page<never>>('GET', '/v1/audit/events', { query: auditQuery(input) });
       return { events: page.items, nextAfterSeq: page.nextCursor ? Number(page.nextCursor) : null };
     },
-    exportAudit: async (input, out) => {
-      const response = await send('GET', '/v1/audit/export', { query: auditQuery(input) });
-      if (!response.body) return;
-      try {
-        for await (const chunk of response.body) if (!out.write(chunk)) await once(out, 'drain');
-      } catch (error) {
-        throw new TenureError('internal', `the export from ${server} was cut short (${reasonOf(error)})`);
-      }
-    },
+    exportAudit: async (input, out) => copyBody(await send('GET', '/v1/audit/export', { query: auditQuery(input) }), out),
     writeCheckpoint: () => call('POST', '/v1/audit/checkpoints'),
 
     createWebhook: (input) => call('POST', '/v1/webhooks', { body: input }),

@@ -25,6 +25,7 @@ import type { showEngagement } from '../operations/show-engagement.js';
 import type { listGrants } from '../operations/list-grants.js';
 import type { listProxySessions } from '../operations/list-proxy-sessions.js';
 import type { showProxySession } from '../operations/show-proxy-session.js';
+import type { listProxySessionTimeline } from '../operations/list-proxy-session-timeline.js';
 import type { listIdentities, showIdentity } from '../operations/list-identities.js';
 import type { listRequests, showRequest } from '../operations/list-requests.js';
 import type { listTokens } from '../operations/list-tokens.js';
@@ -126,6 +127,10 @@ export interface TenureApi {
   listGrants(input: In<typeof listGrants>): Answer<typeof listGrants>;
   listProxySessions(input: In<typeof listProxySessions>): Answer<typeof listProxySessions>;
   showProxySession(input: In<typeof showProxySession>): Answer<typeof showProxySession>;
+  /** Every statement of a PostgreSQL session, page after page. */
+  listProxySessionTimeline(input: Omit<In<typeof listProxySessionTimeline>, 'cursor'>): Promise<Wire<Awaited<ReturnType<typeof listProxySessionTimeline>>['items']>>;
+  /** Writes the session's whole stored recording to `out` as it comes (what its audited SHA-256 covers). */
+  downloadProxySessionRecording(session: string, out: NodeJS.WritableStream): Promise<void>;
   revokeGrant(input: In<typeof revokeGrant>): Answer<typeof revokeGrant>;
   issueGrantCredential(input: In<typeof issueGrantCredential>): Answer<typeof issueGrantCredential>;
   /** One whole worker pass (lifecycle, HR, provisioning, reviews, webhooks...); needs worker.run. */

@@ -120,6 +120,7 @@ export const ERRORS = {
   'breakglass.already_reviewed': { status: 409, exit: 3, title: 'The break-glass review is already decided' },
   'breakglass.self_review_forbidden': { status: 403, exit: 3, title: 'Nobody reviews their own break-glass access' },
   'proxy_session.not_found': { status: 404, exit: 4, title: 'No proxy session with that id' },
+  'proxy_session.recording_purged': { status: 410, exit: 4, title: 'The session\'s recording was deleted by retention; its digest stays in the audit chain' },
   'review.item_not_found': { status: 404, exit: 4, title: 'No review item with that id assigned to you' },
   'review.already_decided': { status: 409, exit: 3, title: 'The review item is already decided, defaulted or void' },
   'review.self_review_forbidden': { status: 403, exit: 3, title: 'Nobody reviews their own access' },

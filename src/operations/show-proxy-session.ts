@@ -1,41 +1,54 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { TenureError } from '../domain/errors.js';
+import { rawRows, type Executor } from '../store/database.js';
 import { proxySessions } from '../store/schema-proxy.js';
-import { loadActor, refuseUnless } from './authorize.js';
 import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
+import { timelinePage, TIMELINE_PAGE } from './list-proxy-session-timeline.js';
+import { readableSession } from './lib/proxy-sessions/readable.js';
 import { visibleSessions } from './lib/proxy-sessions/scope.js';
-import { recordingLines } from './lib/proxy-sessions/verify.js';
+import { recordingPages } from './lib/proxy-sessions/verify.js';
 import { sessionViews } from './lib/proxy-sessions/views.js';
+
+export { Statement } from './list-proxy-session-timeline.js';
 
 export const Input = z.object({ session: z.uuid('must be a proxy session id') }).strict();
 
-/** A statement record as the recorder writes it (domain/proxy-recording.ts canonicalStatement). */
-export const Statement = z.object({
-  seq: z.number(), at: z.string(), durationUs: z.number(), protocol: z.string(), text: z.string(), params: z.unknown(),
-  tags: z.array(z.string()), rows: z.number(), error: z.object({ code: z.string(), message: z.string() }).nullable(),
-});
+/**
+ * An SSH recording up to this size comes inline, for the console's player; a larger one only as a
+ * download (GET /v1/proxy-sessions/{id}/recording), so no answer holds an hours-long terminal.
+ */
+export const ASCIICAST_INLINE_BYTES = 4 * 1024 * 1024;
 
-/** A stored line as a statement; one that is no longer a statement record (edited by hand) is shown as it is stored. */
-const statementOf = (line: { seq: number; record: string }) => {
-  let parsed: unknown;
-  try { parsed = JSON.parse(line.record); } catch { parsed = undefined; }
-  const statement = Statement.safeParse(parsed);
-  return statement.success ? statement.data : { seq: line.seq, unreadable: line.record };
+/** The stored recording's size in bytes, as the download and the digest see it (lines joined by newlines). */
+const recordingBytes = async (exec: Executor, session: string): Promise<number> => {
+  const [row] = await rawRows<{ bytes: string | number }>(exec, sql`
+    SELECT coalesce(sum(octet_length(record)), 0) + greatest(count(*) - 1, 0) AS bytes FROM proxy_statements WHERE session_id = ${session}`);
+  return Number(row?.bytes ?? 0);
 };
 
-/** One proxied session with its recording (PostgreSQL: the statement timeline; SSH: the asciicast) and whether it matches the audit chain. */
+const asciicastOf = async (exec: Executor, session: string): Promise<string> => {
+  const lines: string[] = [];
+  for await (const rows of recordingPages(exec, [session])) for (const row of rows) lines.push(row.record);
+  return lines.join('\n');
+};
+
+/**
+ * One proxied session, verified against the audit chain, with the start of its recording: the
+ * first page of a PostgreSQL session's statements (the rest from its timeline), or an SSH
+ * session's asciicast when it is small enough to come inline (else from its download).
+ */
 export const showProxySession = async (ctx: Context, input: z.input<typeof Input>) => {
   const { session } = parseInput(Input, input);
   const exec = ctx.store.db;
-  const acting = await loadActor(exec, ctx.actor.id);
-  const [found] = await exec.select({ id: proxySessions.id }).from(proxySessions).where(eq(proxySessions.id, session));
-  if (!found) throw new TenureError('proxy_session.not_found', `no proxy session ${session}`, { field: 'session' });
+  const { acting, protocol } = await readableSession(exec, ctx.actor.id, session);
   const [view] = await sessionViews(exec, and(eq(proxySessions.id, session), visibleSessions(exec, acting)));
-  refuseUnless(view !== undefined, 'only the person, those who answer for them, the system\'s owners, security and auditors may read a session', 'session');
-  const lines = (await recordingLines(exec, [session])).get(session)!;
-  // An SSH recording is an asciicast file, line for line: the text players read, and whose SHA-256 the chain carries.
-  if (view!.protocol === 'ssh') return { ...view!, timeline: [], asciicast: lines.length > 0 ? lines.map((l) => l.record).join('\n') : null };
-  return { ...view!, timeline: lines.map(statementOf), asciicast: null };
+  const bytes = view!.recordingPurgedAt ? null : await recordingBytes(exec, session);
+  if (protocol === 'ssh') {
+    // An SSH recording is an asciicast file, line for line: the text players read, and whose SHA-256 the chain carries.
+    const inline = bytes !== null && bytes > 0 && bytes <= ASCIICAST_INLINE_BYTES;
+    return { ...view!, recordingBytes: bytes, timeline: [], timelineNextCursor: null, asciicast: inline ? await asciicastOf(exec, session) : null };
+  }
+  const first = await timelinePage(exec, session, 0, TIMELINE_PAGE);
+  return { ...view!, recordingBytes: bytes, timeline: first.items, timelineNextCursor: first.nextCursor, asciicast: null };
 };

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { TenureError } from '../../domain/errors.js';
 import type { Runtime } from '../runtime.js';
 
@@ -31,19 +32,24 @@ export const proxySessionCommands = (program: Command, rt: Runtime, run: Run): v
         statements: s.statements ?? '', recording: verdict(s.verified),
       })));
     }));
-  sessions.command('show <session>').description('one session with its recording: the statement timeline, or for SSH what ran (the whole terminal with --asciicast)')
-    .option('--asciicast <file>', 'SSH: write the recording to FILE, to play with `asciinema play FILE`')
+  sessions.command('show <session>').description('one session with its recording: every statement, or for SSH what ran (the whole terminal with --asciicast)')
+    .option('--asciicast <file>', 'SSH: write the recording to FILE, to play with `asciinema play FILE` (its sha256sum is the audited digest)')
     .action(run(async (session: string, o: { asciicast?: string }) => {
       const s = await rt.api().showProxySession({ session });
       if (o.asciicast !== undefined) {
-        if (s.asciicast === null) throw new TenureError('input.invalid', 'this session has no asciicast (not SSH, or its recording was purged)', { field: 'asciicast' });
-        writeFileSync(o.asciicast, `${s.asciicast}\n`, { mode: 0o600 });
+        if (s.protocol !== 'ssh' || s.recordingBytes === null) throw new TenureError('input.invalid', 'this session has no asciicast (not SSH, or its recording was purged)', { field: 'asciicast' });
+        const file = createWriteStream(o.asciicast, { mode: 0o600 });
+        await rt.api().downloadProxySessionRecording(session, file);
+        file.end();
+        await finished(file);
       }
       if (rt.output.json) { rt.print(s); return; }
       rt.print({ id: s.id, person: s.person, grant: s.grant, entitlement: s.entitlement, account: s.account, role: s.role, client: s.clientAddress,
         started: s.startedAt, ended: s.endedAt ?? '', reason: s.endReason ?? '', recording: verdict(s.verified), sha256: s.auditedSha256 ?? '' });
       if (s.asciicast !== null) { rt.print(markersOf(s.asciicast)); return; }
-      rt.print(s.timeline.map((t) => ('text' in t
+      // The first page came with the session; a long one is read on, page after page.
+      const timeline = s.timelineNextCursor === null ? s.timeline : await rt.api().listProxySessionTimeline({ session });
+      rt.print(timeline.map((t) => ('text' in t
         ? { seq: t.seq, at: t.at, us: t.durationUs, rows: t.rows, error: t.error?.code ?? '', text: t.text }
         : { seq: t.seq, at: '', us: '', rows: '', error: 'UNREADABLE', text: t.unreadable })));
     }));

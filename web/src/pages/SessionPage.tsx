@@ -1,8 +1,8 @@
-import { Anchor, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import { lazy, Suspense, type ReactNode } from 'react';
-import { api, unwrap, type ProxySessionDetail } from '../api/client';
+import { Anchor, Button, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
+import { api, problemOf, unwrap, type Problem, type ProxySessionDetail } from '../api/client';
 import { useApi } from '../api/use-api';
-import { PageState } from '../components/PageState';
+import { PageState, ProblemAlert } from '../components/PageState';
 import { StatementTimeline } from '../components/StatementTimeline';
 import { PROTOCOL, VerdictAlert, VerdictBadge } from '../components/SessionVerdict';
 import { When } from '../components/When';
@@ -53,22 +53,63 @@ const SessionView = ({ s }: { s: ProxySessionDetail }) => (
   </>
 );
 
+/** The whole stored recording as a file: byte for byte what the audited SHA-256 covers. */
+const Download = ({ s }: { s: ProxySessionDetail }) => (
+  <Anchor href={`/v1/proxy-sessions/${encodeURIComponent(s.id)}/recording`} download>
+    Download the whole recording ({bytesText(s.recordingBytes ?? 0)})
+  </Anchor>
+);
+
+const bytesText = (bytes: number): string =>
+  bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+
+/** The first page of statements came with the session; a long session's next pages come when asked for. */
+const Timeline = ({ s }: { s: ProxySessionDetail }) => {
+  const [timeline, setTimeline] = useState(s.timeline);
+  const [next, setNext] = useState(s.timelineNextCursor);
+  const [loading, setLoading] = useState(false);
+  const [problem, setProblem] = useState<Problem>();
+  const more = async (cursor: string) => {
+    setLoading(true);
+    setProblem(undefined);
+    try {
+      const page = await unwrap(api.GET('/v1/proxy-sessions/{session}/timeline', { params: { path: { session: s.id }, query: { cursor } } }));
+      setTimeline((shown) => [...shown, ...page.items]);
+      setNext(page.nextCursor);
+    } catch (error) {
+      setProblem(problemOf(error));
+    } finally {
+      setLoading(false);
+    }
+  };
+  return (
+    <Stack gap="xs">
+      <StatementTimeline timeline={timeline} />
+      {problem && <ProblemAlert problem={problem} />}
+      {next && <Group><Button variant="default" onClick={() => void more(next)} loading={loading}>Load more statements</Button></Group>}
+    </Stack>
+  );
+};
+
 const Recording = ({ s }: { s: ProxySessionDetail }) => {
   if (s.verified === 'purged') return <Text>Retention deleted this recording; its digest stays in the audit chain.</Text>;
+  const stored = (s.recordingBytes ?? 0) > 0;
   if (s.protocol === 'ssh') {
     return (
       <section aria-label="Terminal recording">
         <Title order={2} size="h3" mb="xs">Terminal recording</Title>
-        {s.asciicast === null ? <Text>Nothing recorded yet.</Text> : (
+        {s.asciicast !== null ? (
           <Suspense fallback={<Text>Loading the player…</Text>}><SessionPlayer id={s.id} asciicast={s.asciicast} /></Suspense>
-        )}
+        ) : <Text>{stored ? 'Too long to play here: download it and play it with asciinema.' : 'Nothing recorded yet.'}</Text>}
+        {stored && s.asciicast === null && <Download s={s} />}
       </section>
     );
   }
   return (
     <section aria-label="Statement timeline">
       <Title order={2} size="h3" mb="xs">Statement timeline</Title>
-      <StatementTimeline timeline={s.timeline} />
+      <Timeline key={s.id} s={s} />
+      {stored && <Download s={s} />}
     </section>
   );
 };

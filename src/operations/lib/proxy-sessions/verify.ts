@@ -1,5 +1,5 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
-import { recordingSha256 } from '../../../domain/proxy-recording.js';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { RecordingDigest } from '../../../domain/proxy-recording.js';
 import type { Executor } from '../../../store/database.js';
 import { auditEvents } from '../../../store/schema.js';
 import { proxyStatements } from '../../../store/schema-proxy.js';
@@ -27,13 +27,35 @@ const auditedDigests = async (exec: Executor, ids: string[]): Promise<Map<string
   return digests;
 };
 
-/** Each session's stored lines, in order. */
-export const recordingLines = async (exec: Executor, ids: string[]): Promise<Map<string, { seq: number; record: string }[]>> => {
-  const rows = ids.length === 0 ? [] : await exec.select().from(proxyStatements)
-    .where(inArray(proxyStatements.sessionId, ids)).orderBy(asc(proxyStatements.sessionId), asc(proxyStatements.seq));
-  const lines = new Map<string, { seq: number; record: string }[]>(ids.map((id) => [id, []]));
-  for (const row of rows) lines.get(row.sessionId)!.push({ seq: row.seq, record: row.record });
-  return lines;
+/**
+ * Rows read from proxy_statements per query. A recording may hold millions of lines and an SSH
+ * line tens of KiB: reading, hashing or sending one never holds more than a page of it in memory.
+ */
+export const RECORDING_PAGE = 2000;
+
+/** Stored lines of these sessions in (session, seq) order, a page at a time, from after `from` when given. */
+export async function* recordingPages(
+  exec: Executor, ids: string[], from?: { sessionId: string; seq: number },
+): AsyncGenerator<{ sessionId: string; seq: number; record: string }[]> {
+  if (ids.length === 0) return;
+  let after = from;
+  for (;;) {
+    const rows = await exec.select().from(proxyStatements)
+      .where(and(inArray(proxyStatements.sessionId, ids),
+        after ? sql`(${proxyStatements.sessionId}, ${proxyStatements.seq}) > (${after.sessionId}::uuid, ${after.seq})` : undefined))
+      .orderBy(asc(proxyStatements.sessionId), asc(proxyStatements.seq)).limit(RECORDING_PAGE);
+    if (rows.length > 0) yield rows;
+    if (rows.length < RECORDING_PAGE) return;
+    const last = rows[rows.length - 1]!;
+    after = { sessionId: last.sessionId, seq: last.seq };
+  }
+}
+
+/** Each session's stored lines hashed again, page by page, as the recorder hashed them. */
+const storedDigests = async (exec: Executor, ids: string[]): Promise<Map<string, string>> => {
+  const digests = new Map(ids.map((id) => [id, new RecordingDigest()]));
+  for await (const rows of recordingPages(exec, ids)) for (const row of rows) digests.get(row.sessionId)!.add(row.record);
+  return new Map([...digests].map(([id, digest]) => [id, digest.hex()]));
 };
 
 /** The verdict and the audited digest of each session. */
@@ -42,12 +64,12 @@ export const verifySessions = async (
 ): Promise<Map<string, { verified: Verified; auditedSha256: string | null }>> => {
   const ended = sessions.filter((s) => s.endedAt !== null);
   const [digests, stored] = await Promise.all([
-    auditedDigests(exec, ended.map((s) => s.id)), recordingLines(exec, ended.filter((s) => s.recordingPurgedAt === null).map((s) => s.id))]);
+    auditedDigests(exec, ended.map((s) => s.id)), storedDigests(exec, ended.filter((s) => s.recordingPurgedAt === null).map((s) => s.id))]);
   return new Map(sessions.map((s): [string, { verified: Verified; auditedSha256: string | null }] => {
     const audited = digests.get(s.id) ?? null;
     if (s.endedAt === null) return [s.id, { verified: null, auditedSha256: null }];
     if (s.recordingPurgedAt !== null) return [s.id, { verified: 'purged', auditedSha256: audited }];
-    const recomputed = recordingSha256((stored.get(s.id) ?? []).map((l) => l.record));
+    const recomputed = stored.get(s.id);
     return [s.id, { verified: audited !== null && audited === recomputed, auditedSha256: audited }];
   }));
 };
