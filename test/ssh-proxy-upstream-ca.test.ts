@@ -16,6 +16,7 @@ import { sql } from 'drizzle-orm';
 import { rawRows } from '../src/store/database.js';
 import { refusedWith } from './support/assert.js';
 import { grantThrough } from './support/flows.js';
+import { applyPolicyText } from './support/provisioning-world.js';
 import { allEnded } from './support/pg-proxy-world.js';
 import { SSH_TEST_USER, generateKeyPair, isRoot, trySsh } from './support/sshd.js';
 import { certify, LOGIN, ssh, startSshProxyWorld, type KeyPair, type SshProxyWorld } from './support/ssh-proxy-world.js';
@@ -172,6 +173,25 @@ describe('the SSH proxy signs in to hosts with a certificate from its upstream C
     assert.equal(refused.message.split(', which certifies')[0],
       `TENURE_SSH_PROXY_UPSTREAM_CA_KEY (${copy}) is the same key as the user CA systems.bastion.connector.ca_key (${p.keys.ca.privatePath})`);
     assert.match(refused.message, /bypassing the proxy/);
+  });
+
+  it('attacker: a policy applied after the proxy started that names its upstream CA as the user CA certifies nobody with it', async () => {
+    // Carl's grant of the first case, still active.
+    const [{ id: grant }] = await rawRows<{ id: string }>(p.w.store.db, sql`SELECT g.id FROM grants g JOIN identities i ON i.id = g.identity_id
+      WHERE i.handle = 'carl' AND g.status = 'active'`) as [{ id: string }];
+    const issued = async () => (await rawRows<{ n: number }>(p.w.store.db, sql`SELECT count(*)::int AS n FROM ssh_certificates`))[0]!.n;
+    const before = await issued();
+    const policy = p.policy();
+    assert.ok(policy.includes(p.keys.ca.privatePath));
+    await applyPolicyText(p.w, policy.replace(p.keys.ca.privatePath, upstreamCa.privatePath));
+    try {
+      const refused = await refusedWith(certify(p, grant), 'ssh.upstream_ca_is_user_ca');
+      assert.match(refused.message, /is the upstream CA an SSH proxy has signed in to hosts with since .*bypassing the proxy/);
+      assert.equal(await issued(), before, 'no certificate recorded, none handed out');
+    } finally {
+      await applyPolicyText(p.w, policy);
+    }
+    assert.ok(await certify(p, grant), 'the user CA of its own certifies him again');
   });
 
   it('refuses the proxy\'s upstream key without a certificate', async () => {

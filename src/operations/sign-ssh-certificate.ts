@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { sshCaConfigOf } from '../connectors/ssh-ca.js';
+import { sshCaConfigOf, type SshCaSpec } from '../connectors/ssh-ca.js';
 import { TenureError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import { certificateWindow, DEFAULT_CERTIFICATE_CLOCK_SKEW_MS } from '../domain/ssh-validity.js';
@@ -8,6 +8,7 @@ import { MAX_CERTIFICATE_LIFETIME_MS, signUserCertificate } from '../ssh/certifi
 import { checkPublicKey } from '../ssh/keys.js';
 import { rawRows, type Store } from '../store/database.js';
 import { grants } from '../store/schema.js';
+import { upstreamCaSince } from '../store/queries/ssh-upstream-cas.js';
 import { sshCertificates } from '../store/schema-ssh.js';
 import { loadActor, requireMayAct, type ActingIdentity } from './authorize.js';
 import { inTransaction, type Context } from '../work/context.js';
@@ -64,6 +65,18 @@ const checkUsable = (grant: SshGrant): NonNullable<SshGrant['ssh']> => {
 };
 
 /**
+ * A certificate signed by a proxy's upstream CA would be trusted by the hosts directly, bypassing
+ * the proxy: it is never handed out, whatever the policy names as `ca_key` (src/proxy/ssh/upstream-ca-check.ts).
+ */
+const refuseUpstreamCa = async (db: Store['db'], caFingerprint: string, spec: SshCaSpec): Promise<void> => {
+  const since = await upstreamCaSince(db, caFingerprint);
+  if (!since) return;
+  throw new TenureError('ssh.upstream_ca_is_user_ca', `the CA ${spec.ca_key} is the upstream CA an SSH proxy has signed in to hosts with since `
+    + `${since.toISOString()} (${caFingerprint}): a person's certificate from it would open the hosts directly, bypassing the proxy. `
+    + 'No certificate is issued; give the system a user CA of its own', { field: 'grant' });
+};
+
+/**
  * `tenure ssh sign`: the holder of an active grant on an ssh-ca system gets a certificate for their
  * public key, valid for hours and never past the grant's end, with the grant id as key id (so the
  * KRL revokes it with the grant) and the entitlement's target as its one principal.
@@ -92,6 +105,7 @@ export const signSshCertificate = async (ctx: Context, input: z.input<typeof Inp
     caKeyPath: sshCaConfigOf(spec, [principal]).caKeyPath, publicKey: publicKey.line, keyId: grant.id, principals: [principal],
     ...window, serial,
   });
+  await refuseUpstreamCa(db, signed.caFingerprint, spec);
 
   return inTransaction(ctx, async (work) => {
     const [held] = await work.tx.select({ status: grants.status }).from(grants).where(eq(grants.id, grant.id)).for('share');

@@ -41,5 +41,16 @@ export const sshCertificates = pgTable('ssh_certificates', {
   index('ssh_certificates_valid_before_idx').on(t.validBefore),
 ]);
 
+/**
+ * The upstream CAs SSH proxies sign in to hosts with, by fingerprint, as each proxy registers its own
+ * when it starts. Hosts trust these CAs for the proxied accounts, so `tenure ssh sign` never
+ * certifies a person's key with one of them, whatever a policy applied later names as `ca_key`.
+ */
+export const sshUpstreamCas = pgTable('ssh_upstream_cas', {
+  fingerprint: text('fingerprint').primaryKey(),
+  firstSeenAt: ts('first_seen_at').notNull(),
+  lastSeenAt: ts('last_seen_at').notNull(),
+});
+
 /** Tables for the drizzle client; the sequence is found by drizzle-kit in this file's exports. */
-export const sshTables = { sshCertificates };
+export const sshTables = { sshCertificates, sshUpstreamCas };

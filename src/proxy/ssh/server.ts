@@ -38,7 +38,7 @@ export class SshProxyServer {
     const settled = { ...options, onError: options.onError ?? (() => undefined) };
     // A CA key that is exposed, encrypted or unreadable stops the proxy here, not at each sign-in.
     // So does one that is also a user CA: people's own certificates would open the hosts.
-    if (options.config.upstreamCaKeyPath !== undefined) await refuseUserCaAsUpstream(options.ctx.store.db, options.config.upstreamCaKeyPath);
+    if (options.config.upstreamCaKeyPath !== undefined) await refuseUserCaAsUpstream(options.ctx.store.db, options.config.upstreamCaKeyPath, options.ctx.clock.now());
     const watcher = new SessionWatcher<SshSession>({ ctx: options.ctx, decision: options.decision, intervalMs: options.config.watchIntervalMs,
       noticeBeforeMs: options.config.noticeBeforeMs, onError: settled.onError });
     const ssh = new ssh2.Server({ hostKeys: [readFileSync(options.config.hostKeyPath)], ident: 'Tenure' });
