@@ -8,6 +8,7 @@ import { nextLifecycleDue, runLifecycleTick } from '../src/jobs/lifecycle.js';
 import { cancelRequest } from '../src/operations/cancel-request.js';
 import { changeIdentityStatus } from '../src/operations/change-identity-status.js';
 import { createIdentity } from '../src/operations/create-identity.js';
+import { showRequest } from '../src/operations/list-requests.js';
 import { revokeGrant } from '../src/operations/revoke-grant.js';
 import { rawRows } from '../src/store/database.js';
 import { refusedWith } from './support/assert.js';
@@ -102,9 +103,14 @@ for (const backend of BACKENDS) {
       const second = await ask('ops-a', '1h');
       const third = await ask('ops-b', '1h');
       assert.deepEqual([first, second, third].map((d) => d.queue?.position), [1, 2, 3]);
+      // Each sees their place now, as the line moves: read when asked, never a stale copy.
+      const placeOf = async (handle: string, id: string) => (await showRequest(await w.as(handle), id)).queuePlace;
+      assert.deepEqual([await placeOf('eve', first.id), await placeOf('ops-a', second.id), await placeOf('ops-b', third.id)], [1, 2, 3]);
       assert.equal((await cancelRequest(await w.as('eve'), { request: first.id, reason: 'not needed' })).status, 'cancelled');
+      assert.deepEqual([await placeOf('eve', first.id), await placeOf('ops-b', third.id)], [null, 2], 'a withdrawn request has no place; those behind move up');
       await changeIdentityStatus(await w.as('ada'), { identity: 'ops-a', status: 'terminated', reason: 'left the company' });
       assert.equal((await requestRow(second.id)).status, 'cancelled', 'ops-a left: the place is given up');
+      assert.equal(await placeOf('ops-b', third.id), 1);
       await revokeGrant(await w.as('carl'), { grant: held, reason: 'checked in' });
       assert.equal((await runLifecycleTick(w.worker)).checkOutsGiven, 1);
       const given = await requestRow(third.id);

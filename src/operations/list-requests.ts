@@ -12,6 +12,7 @@ import { loadActor, requirePermission, requireVisible } from './authorize.js';
 import type { Context } from '../work/context.js';
 import { parseInput, ref } from './input.js';
 import { cursorField, decodeCursor, encodeCursor, pageOf } from './lib/cursor.js';
+import { queuePlaces } from './lib/approval/check-out-queue.js';
 import { findIdentity } from '../store/queries/identities.js';
 
 export const Input = z.object({
@@ -87,16 +88,17 @@ const describeRequests = async (exec: Executor, rows: RequestRow[]) => {
   ]);
   const rules = policy?.separationOfDuties ?? [];
   const entById = new Map(ents.map((e) => [e.id, e]));
-  const [handles, sod] = await Promise.all([
+  const [handles, sod, places] = await Promise.all([
     handlesById(exec, [...rows.flatMap((r) => [r.requesterId, r.beneficiaryId]), ...stages.flatMap((s) => [...s.approverIds, s.decidedBy ?? ''])]),
     sodContext(exec, rules, rows.filter((r) => r.status === 'pending').map((row) => ({ row, key: entById.get(row.entitlementId)?.key }))),
+    queuePlaces(exec, rows.filter((r) => r.status === 'queued').map((r) => r.id)),
   ]);
   const stagesOf = groupBy(stages, (s) => s.requestId);
   return rows.map((r) => ({
     id: r.id, kind: r.kind, status: r.status, requester: handles.get(r.requesterId), beneficiary: handles.get(r.beneficiaryId),
     entitlement: entById.get(r.entitlementId)?.key, tier: entById.get(r.entitlementId)?.tier, justification: r.justification,
     ticket: r.ticket, startsAt: r.startsAt, endsAt: r.endsAt, durationMs: r.durationMs, outOfScope: r.outOfScope, expiresAt: r.expiresAt,
-    grantId: r.grantId, createdAt: r.createdAt, warnings: warningsFor(rules, sod, r, entById.get(r.entitlementId)?.key),
+    grantId: r.grantId, createdAt: r.createdAt, queuePlace: places.get(r.id) ?? null, warnings: warningsFor(rules, sod, r, entById.get(r.entitlementId)?.key),
     stages: (stagesOf.get(r.id) ?? []).map((s) => ({
       position: s.position, kind: s.kind, status: s.status, approvers: s.approverIds.map((id) => handles.get(id) ?? id),
       decidedBy: s.decidedBy ? handles.get(s.decidedBy) : null, decidedAt: s.decidedAt, comment: s.comment,

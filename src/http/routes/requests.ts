@@ -21,6 +21,7 @@ const RequestView = z.object({
   startsAt: isoDate, endsAt: isoDate, outOfScope: z.boolean(), expiresAt: isoDate, grantId: z.string().nullable(), createdAt: isoDate,
   durationMs: z.number().nullable().describe('a request for a length of time: the clock starts at the final approval, and until then the window shown is as if approved now'),
   stages: z.array(Stage),
+  queuePlace: z.number().int().nullable().describe('a queued check-out of a shared account: its place in the line now (1 = next); null otherwise'),
   warnings: z.array(z.object({ code: z.enum(['sod_conflict_held', 'sod_conflict_pending']), message: z.string() }))
     .describe('for a pending request: what the approver should know first, such as a separation-of-duties conflict'),
 });

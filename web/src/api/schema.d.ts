@@ -14530,6 +14530,8 @@ export interface paths {
                                 justification: string;
                                 kind: string;
                                 outOfScope: boolean;
+                                /** @description a queued check-out of a shared account: its place in the line now (1 = next); null otherwise */
+                                queuePlace: number | null;
                                 requester?: string;
                                 stages: {
                                     approvers: string[];
@@ -15059,6 +15061,8 @@ export interface paths {
                             justification: string;
                             kind: string;
                             outOfScope: boolean;
+                            /** @description a queued check-out of a shared account: its place in the line now (1 = next); null otherwise */
+                            queuePlace: number | null;
                             requester?: string;
                             stages: {
                                 approvers: string[];

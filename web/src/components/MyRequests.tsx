@@ -10,7 +10,7 @@ import { When } from './When';
 
 const waitingFor = (r: RequestView): string => {
   const stage = r.stages.find((s) => s.status === 'pending');
-  if (r.status === 'queued') return 'the shared account to be checked in';
+  if (r.status === 'queued') return `the shared account to be checked in${r.queuePlace === null ? '' : r.queuePlace === 1 ? ' (next in line)' : ` (place ${r.queuePlace} in line)`}`;
   return r.status === 'pending' && stage ? `${stageLabel(stage.kind)} (${stage.approvers.join(', ')})` : '—';
 };
 

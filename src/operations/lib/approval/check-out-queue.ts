@@ -7,10 +7,12 @@
  * booking: it is refused when taken, never queued.
  */
 import { and, asc, count, desc, eq, gt, inArray, isNotNull, lt, max } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { TenureError } from '../../../domain/errors.js';
 import { loadAppliedPolicyAt } from '../../../policy/applied.js';
 import { findEntitlement } from '../../../store/queries/catalogue.js';
 import { accessRequests, grants, identities, requestStages } from '../../../store/schema.js';
+import type { Executor } from '../../../store/database.js';
 import type { Work } from '../../../work/context.js';
 import { lockRequestAndBeneficiary } from './decision.js';
 import { issueGrant, type GrantDecision } from './issue-grant.js';
@@ -33,6 +35,19 @@ export const queueCheckOut = async (work: Work, d: Pick<GrantDecision, 'request'
   work.record({ action: 'request.queued', subject: { type: 'request', id: d.request.id }, identityId: d.beneficiary.id, systemId: d.system.id,
     before: { status: 'pending' }, after: { status: 'queued', position, holder } });
   return { position, holder };
+};
+
+/**
+ * Each queued request's place in its account's line now (1 = next): those queued before it that
+ * still wait, plus one. Places move up as the line moves, so they are counted when read, never kept.
+ */
+export const queuePlaces = async (exec: Executor, requestIds: string[]): Promise<Map<string, number>> => {
+  if (requestIds.length === 0) return new Map();
+  const ahead = alias(accessRequests, 'ahead');
+  const rows = await exec.select({ id: accessRequests.id, n: count(ahead.id) }).from(accessRequests)
+    .leftJoin(ahead, and(eq(ahead.entitlementId, accessRequests.entitlementId), eq(ahead.status, 'queued'), lt(ahead.queueSeq, accessRequests.queueSeq)))
+    .where(and(inArray(accessRequests.id, requestIds), eq(accessRequests.status, 'queued'))).groupBy(accessRequests.id);
+  return new Map(rows.map((r) => [r.id, Number(r.n) + 1]));
 };
 
 export type Outcome = 'given' | 'waiting' | 'gone';
