@@ -8,7 +8,7 @@ type When = Date | string | null;
 export interface RequestShown {
   id: string; kind: string; status: string; requester?: string | null; beneficiary?: string | null; entitlement?: string | null;
   tier?: string | null; justification: string; ticket: string | null; startsAt: When; endsAt: When; durationMs?: number | null; outOfScope: boolean;
-  expiresAt: When; grantId: string | null; createdAt: When; warnings: { code: string; message: string }[];
+  expiresAt: When; grantId: string | null; createdAt: When; queuePlace?: number | null; warnings: { code: string; message: string }[];
   stages: { position: number; kind: string; status: string; approvers: string[]; decidedBy?: string | null; decidedAt: When; comment: string | null }[];
 }
 
@@ -27,6 +27,7 @@ export const renderRequest = (r: RequestShown): string => {
     ['entitlement', `${r.entitlement ?? ''}${r.tier ? ` (${r.tier} tier)` : ''}${r.outOfScope ? ', outside the engagement: security decides too' : ''}`],
     ['reason', r.justification], ['ticket', r.ticket ?? ''], ['window', window(r)],
     ['asked at', instant(r.createdAt)], ['lapses at', r.status === 'pending' ? `${instant(r.expiresAt)} if still undecided` : ''],
+    ['in line', r.queuePlace ? (r.queuePlace === 1 ? 'next, for the shared account to be checked in' : `place ${r.queuePlace}, for the shared account to be checked in`) : ''],
     ['grant', r.grantId ?? ''], ...r.warnings.map((w): [string, string] => ['warning', w.message]),
   ]);
   const stages = table(['#', 'stage', 'status', 'who may decide', 'decided by', 'at', 'comment'],
