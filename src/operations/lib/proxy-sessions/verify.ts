@@ -33,12 +33,10 @@ const auditedDigests = async (exec: Executor, ids: string[]): Promise<Map<string
  */
 export const RECORDING_PAGE = 2000;
 
-/** Stored lines of these sessions in (session, seq) order, a page at a time, from after `from` when given. */
-export async function* recordingPages(
-  exec: Executor, ids: string[], from?: { sessionId: string; seq: number },
-): AsyncGenerator<{ sessionId: string; seq: number; record: string }[]> {
+/** Stored lines of these sessions in (session, seq) order, a page at a time (keyset: each page an index range scan). */
+export async function* recordingPages(exec: Executor, ids: string[]): AsyncGenerator<{ sessionId: string; seq: number; record: string }[]> {
   if (ids.length === 0) return;
-  let after = from;
+  let after: { sessionId: string; seq: number } | undefined;
   for (;;) {
     const rows = await exec.select().from(proxyStatements)
       .where(and(inArray(proxyStatements.sessionId, ids),
