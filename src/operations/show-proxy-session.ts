@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rawRows, type Executor } from '../store/database.js';
 import { proxySessions } from '../store/schema-proxy.js';
@@ -6,7 +6,6 @@ import type { Context } from '../work/context.js';
 import { parseInput } from './input.js';
 import { timelinePage, TIMELINE_PAGE } from './list-proxy-session-timeline.js';
 import { readableSession } from './lib/proxy-sessions/readable.js';
-import { visibleSessions } from './lib/proxy-sessions/scope.js';
 import { recordingPages } from './lib/proxy-sessions/verify.js';
 import { sessionViews } from './lib/proxy-sessions/views.js';
 
@@ -41,8 +40,9 @@ const asciicastOf = async (exec: Executor, session: string): Promise<string> => 
 export const showProxySession = async (ctx: Context, input: z.input<typeof Input>) => {
   const { session } = parseInput(Input, input);
   const exec = ctx.store.db;
-  const { acting, protocol } = await readableSession(exec, ctx.actor.id, session);
-  const [view] = await sessionViews(exec, and(eq(proxySessions.id, session), visibleSessions(exec, acting)));
+  const { protocol } = await readableSession(exec, ctx.actor.id, session);
+  // readableSession refused anyone who may not read it: the view needs no second visibility filter.
+  const [view] = await sessionViews(exec, eq(proxySessions.id, session));
   const bytes = view!.recordingPurgedAt ? null : await recordingBytes(exec, session);
   if (protocol === 'ssh') {
     // An SSH recording is an asciicast file, line for line: the text players read, and whose SHA-256 the chain carries.

@@ -6,7 +6,7 @@
  * `ca_key` (and `previous_ca_keys`) of each ssh-ca system in the applied policy, and the CA of every
  * certificate Tenure has issued to a person (in case that key file is not readable from here).
  * Then the proxy registers its upstream CA (ssh_upstream_cas), so that a policy applied later that
- * names it as a `ca_key` cannot certify anyone with it either (isUpstreamCa, at every signing).
+ * names it as a `ca_key` cannot certify anyone with it either (upstreamCaSince, asked at every signing).
  */
 import { eq } from 'drizzle-orm';
 import { TenureError } from '../../domain/errors.js';

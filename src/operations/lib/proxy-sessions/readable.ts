@@ -16,5 +16,5 @@ export const readableSession = async (exec: Executor, actorId: string | undefine
   const [readable] = await exec.select({ protocol: proxySessions.protocol, purgedAt: proxySessions.recordingPurgedAt })
     .from(proxySessions).where(and(eq(proxySessions.id, session), visibleSessions(exec, acting)));
   refuseUnless(readable !== undefined, 'only the person, those who answer for them, the system\'s owners, security and auditors may read a session', 'session');
-  return { acting, protocol: readable!.protocol, purgedAt: readable!.purgedAt };
+  return { protocol: readable!.protocol, purgedAt: readable!.purgedAt };
 };
